@@ -1,0 +1,107 @@
+#include "crypto/sha256.hpp"
+
+#include <openssl/evp.h>
+
+namespace distill::crypto {
+
+namespace {
+
+bool is_lower_hex(std::string_view s) {
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+struct EvpCtx {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  const EVP_MD* md;
+  explicit EvpCtx(const EVP_MD* m) : md(m) { EVP_DigestInit_ex(ctx, md, nullptr); }
+  ~EvpCtx() { EVP_MD_CTX_free(ctx); }
+  EvpCtx(const EvpCtx&) = delete;
+  EvpCtx& operator=(const EvpCtx&) = delete;
+  std::string finish() {
+    unsigned char out[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(ctx, out, &len);
+    EVP_DigestInit_ex(ctx, md, nullptr);
+    return to_hex(out, len);
+  }
+};
+
+}  // namespace
+
+std::string to_hex(const unsigned char* data, size_t size) {
+  static const char* digits = "0123456789abcdef";
+  std::string out(size * 2, '0');
+  for (size_t i = 0; i < size; ++i) {
+    out[2 * i] = digits[data[i] >> 4];
+    out[2 * i + 1] = digits[data[i] & 0xf];
+  }
+  return out;
+}
+
+Result<Digest> Digest::from_hex(std::string_view hex) {
+  if (hex.size() != 64 || !is_lower_hex(hex)) {
+    return make_error(ErrorKind::InvalidInput,
+                      "not a sha256 hex digest: '" + std::string(hex.substr(0, 80)) + "'");
+  }
+  Digest d;
+  d.m_hex = std::string(hex);
+  return d;
+}
+
+Result<Digest> Digest::parse(std::string_view text) {
+  constexpr std::string_view prefix = "sha256:";
+  if (text.substr(0, prefix.size()) != prefix) {
+    return make_error(ErrorKind::InvalidInput,
+                      "not a sha256 digest: '" + std::string(text.substr(0, 80)) + "'");
+  }
+  return from_hex(text.substr(prefix.size()));
+}
+
+struct Sha256::Impl {
+  EvpCtx ctx{EVP_sha256()};
+};
+
+Sha256::Sha256() : m_impl(std::make_unique<Impl>()) {}
+Sha256::~Sha256() = default;
+Sha256::Sha256(Sha256&&) noexcept = default;
+Sha256& Sha256::operator=(Sha256&&) noexcept = default;
+
+void Sha256::update(const void* data, size_t size) {
+  EVP_DigestUpdate(m_impl->ctx.ctx, data, size);
+}
+
+Digest Sha256::finish() {
+  Digest d;
+  auto parsed = Digest::from_hex(m_impl->ctx.finish());
+  return parsed.ok() ? *parsed : d;
+}
+
+void Sha256::reset() { EVP_DigestInit_ex(m_impl->ctx.ctx, m_impl->ctx.md, nullptr); }
+
+Digest sha256(std::string_view data) {
+  Sha256 h;
+  h.update(data);
+  return h.finish();
+}
+
+struct Md5::Impl {
+  EvpCtx ctx{EVP_md5()};
+};
+
+Md5::Md5() : m_impl(std::make_unique<Impl>()) {}
+Md5::~Md5() = default;
+void Md5::update(const void* data, size_t size) { EVP_DigestUpdate(m_impl->ctx.ctx, data, size); }
+std::string Md5::finish_hex() { return m_impl->ctx.finish(); }
+
+std::string md5_hex(std::string_view data) {
+  Md5 h;
+  h.update(data);
+  return h.finish_hex();
+}
+
+}  // namespace distill::crypto

@@ -1,0 +1,45 @@
+// AtomicFile: publish a file only when it is complete.
+//
+// Data goes to a temporary file in the destination's directory; commit() closes
+// it and renames it over the destination. If commit() is never called (error,
+// exception, Ctrl-C) the destructor removes the temporary file, so a reader never
+// sees a half-written cache entry, blob or layout file.
+#pragma once
+
+#include <filesystem>
+#include <string_view>
+
+#include "util/fd.hpp"
+#include "util/result.hpp"
+
+namespace distill::util {
+
+class AtomicFile {
+ public:
+  static Result<AtomicFile> create(const std::filesystem::path& destination,
+                                   unsigned mode = 0644);
+  AtomicFile(AtomicFile&&) noexcept = default;
+  AtomicFile& operator=(AtomicFile&&) noexcept = default;
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+  ~AtomicFile();
+
+  Status write(std::string_view data);
+  Status write(const void* data, size_t size);
+  [[nodiscard]] int fd() const { return m_fd.get(); }
+  [[nodiscard]] const std::filesystem::path& temp_path() const { return m_temp; }
+  [[nodiscard]] const std::filesystem::path& destination() const { return m_destination; }
+
+  // Closes and renames into place. After this the object owns nothing.
+  Status commit();
+
+ private:
+  AtomicFile(std::filesystem::path destination, std::filesystem::path temp, Fd fd)
+      : m_destination(std::move(destination)), m_temp(std::move(temp)), m_fd(std::move(fd)) {}
+
+  std::filesystem::path m_destination;
+  std::filesystem::path m_temp;
+  Fd m_fd;
+};
+
+}  // namespace distill::util

@@ -1,0 +1,65 @@
+#include "util/file_io.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "util/atomic_file.hpp"
+#include "util/fd.hpp"
+
+namespace distill::util {
+
+Error errno_error(const std::filesystem::path& path, int err) {
+  return make_error(err == ENOENT ? ErrorKind::NotFound : ErrorKind::Io,
+                    path.string() + ": " + std::strerror(err));
+}
+
+Result<std::string> read_file(const std::filesystem::path& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
+    return errno_error(path, errno);
+  }
+  std::string data;
+  char buffer[65536];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return errno_error(path, errno);
+    }
+    if (n == 0) {
+      break;
+    }
+    data.append(buffer, static_cast<size_t>(n));
+  }
+  return data;
+}
+
+Status write_all(int fd, const void* data, size_t size, const std::filesystem::path& path) {
+  const char* p = static_cast<const char*>(data);
+  while (size > 0) {
+    ssize_t n = ::write(fd, p, size);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return errno_error(path, errno);
+    }
+    p += n;
+    size -= static_cast<size_t>(n);
+  }
+  return {};
+}
+
+Status write_file_atomic(const std::filesystem::path& path, std::string_view data,
+                         unsigned mode) {
+  DISTILL_TRY(auto file, AtomicFile::create(path, mode));
+  DISTILL_CHECK(file.write(data));
+  return file.commit();
+}
+
+}  // namespace distill::util

@@ -1,0 +1,24 @@
+// Whole-file reads and writes with errors that name the path and errno.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "util/result.hpp"
+
+namespace distill::util {
+
+// "<path>: <strerror(errno)>" as an Io error (NotFound for ENOENT).
+Error errno_error(const std::filesystem::path& path, int err);
+
+Result<std::string> read_file(const std::filesystem::path& path);
+
+// Writes through AtomicFile: the file appears whole or not at all.
+Status write_file_atomic(const std::filesystem::path& path, std::string_view data,
+                         unsigned mode = 0644);
+
+// Writes `size` bytes at once, retrying on EINTR and short writes.
+Status write_all(int fd, const void* data, size_t size, const std::filesystem::path& path);
+
+}  // namespace distill::util

@@ -1,0 +1,50 @@
+#include "util/temp_dir.hpp"
+
+#include <stdlib.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+#include "util/file_io.hpp"
+
+namespace distill::util {
+
+Result<TempDir> TempDir::create(const std::string& prefix, const std::filesystem::path& parent) {
+  std::filesystem::path base = parent;
+  if (base.empty()) {
+    const char* tmp = std::getenv("TMPDIR");
+    base = (tmp != nullptr && *tmp != '\0') ? tmp : "/tmp";
+  }
+  std::string pattern = (base / (prefix + "XXXXXX")).string();
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    return errno_error(pattern, errno);
+  }
+  return TempDir(pattern);
+}
+
+TempDir& TempDir::operator=(TempDir&& other) noexcept {
+  if (this != &other) {
+    std::error_code ec;
+    if (!m_path.empty()) {
+      std::filesystem::remove_all(m_path, ec);
+    }
+    m_path = std::move(other.m_path);
+    other.m_path.clear();
+  }
+  return *this;
+}
+
+TempDir::~TempDir() {
+  if (!m_path.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(m_path, ec);
+  }
+}
+
+std::filesystem::path TempDir::release() {
+  std::filesystem::path p = std::move(m_path);
+  m_path.clear();
+  return p;
+}
+
+}  // namespace distill::util

@@ -1,0 +1,16 @@
+// Bounded parallelism for independent work items (downloads, layer compression).
+#pragma once
+
+#include <cstddef>
+#include <functional>
+
+namespace distill::util {
+
+// Number of workers to use when the user gives none: the online CPUs.
+unsigned default_jobs();
+
+// Runs task(0..count-1) on up to `jobs` threads (the caller's thread is one of
+// them) and returns when all are done. Tasks must not throw.
+void parallel_for(size_t count, unsigned jobs, const std::function<void(size_t)>& task);
+
+}  // namespace distill::util

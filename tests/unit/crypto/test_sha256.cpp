@@ -1,0 +1,35 @@
+#include <gtest/gtest.h>
+
+#include "crypto/sha256.hpp"
+
+namespace distill::crypto {
+namespace {
+
+TEST(Sha256, KnownVectors) {
+  EXPECT_EQ(sha256("").str(),
+            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(sha256("abc").hex(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(Sha256, StreamingEqualsOneShot) {
+  Sha256 h;
+  h.update("a");
+  h.update("bc");
+  EXPECT_EQ(h.finish(), sha256("abc"));
+  h.update("abc");  // reusable after finish
+  EXPECT_EQ(h.finish(), sha256("abc"));
+}
+
+TEST(Md5, KnownVector) { EXPECT_EQ(md5_hex("abc"), "900150983cd24fb0d6963f7d28e17f72"); }
+
+TEST(Digest, ParseRejectsBadInput) {
+  EXPECT_FALSE(Digest::parse("sha256:xyz").ok());
+  EXPECT_FALSE(Digest::parse("md5:900150983cd24fb0d6963f7d28e17f72").ok());
+  auto d = Digest::parse("sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->hex().size(), 64U);
+}
+
+}  // namespace
+}  // namespace distill::crypto

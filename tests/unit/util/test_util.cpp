@@ -1,0 +1,66 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "util/atomic_file.hpp"
+#include "util/file_io.hpp"
+#include "util/subprocess.hpp"
+#include "util/temp_dir.hpp"
+#include "util/thread_pool.hpp"
+
+#include <atomic>
+
+namespace distill::util {
+namespace {
+
+TEST(AtomicFile, CommitPublishesWholeFile) {
+  auto dir = TempDir::create();
+  ASSERT_TRUE(dir.ok());
+  auto path = dir->path() / "a";
+  ASSERT_TRUE(write_file_atomic(path, "hello").ok());
+  auto data = read_file(path);
+  ASSERT_TRUE(data.ok());
+  EXPECT_EQ(*data, "hello");
+}
+
+TEST(AtomicFile, NoCommitLeavesNothing) {
+  auto dir = TempDir::create();
+  ASSERT_TRUE(dir.ok());
+  {
+    auto file = AtomicFile::create(dir->path() / "b");
+    ASSERT_TRUE(file.ok());
+    ASSERT_TRUE(file->write("partial").ok());
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(dir->path()));
+}
+
+TEST(ReadFile, MissingFileNamesPath) {
+  auto data = read_file("/nonexistent/distill-test");
+  ASSERT_FALSE(data.ok());
+  EXPECT_EQ(data.error().kind, ErrorKind::NotFound);
+  EXPECT_NE(data.error().message.find("/nonexistent/distill-test"), std::string::npos);
+}
+
+TEST(Subprocess, CapturesOutputAndExitCode) {
+  auto result = run_command({.argv = {"sh", "-c", "cat; echo err >&2; exit 3"},
+                             .stdin_data = std::string("in\n")});
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->exit_code, 3);
+  EXPECT_EQ(result->stdout_data, "in\n");
+  EXPECT_EQ(result->stderr_data, "err\n");
+}
+
+TEST(Subprocess, MissingProgramIsNotFound) {
+  auto result = run_command({.argv = {"distill-no-such-program"}});
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().kind, ErrorKind::NotFound);
+}
+
+TEST(ThreadPool, RunsEveryTaskOnce) {
+  std::atomic<int> sum{0};
+  parallel_for(1000, 4, [&](size_t i) { sum += static_cast<int>(i); });
+  EXPECT_EQ(sum.load(), 999 * 1000 / 2);
+}
+
+}  // namespace
+}  // namespace distill::util
