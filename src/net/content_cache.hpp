@@ -1,0 +1,75 @@
+// ContentCache: a content-addressed file store on disk, keyed by SHA-256.
+//
+// Layout: <dir>/sha256/<hex> holds verified content, <dir>/tmp/ holds
+// downloads in progress. An entry is published by rename(2) only after its size
+// and digest were checked, so readers (and other distill processes sharing the
+// cache) never see a partial or wrong file. Used for .deb files, Packages
+// indices and image blobs.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crypto/sha256.hpp"
+#include "net/http_client.hpp"
+#include "util/result.hpp"
+
+namespace distill::net {
+
+struct FetchItem {
+  std::vector<std::string> urls;  // alternatives, tried in order
+  crypto::Digest sha256;
+  uint64_t size = 0;  // 0 = unknown
+  std::string label;  // e.g. the package name, for messages
+};
+
+struct FetchProgress {
+  size_t items_done = 0;
+  size_t items_total = 0;
+  uint64_t bytes_done = 0;
+  uint64_t bytes_total = 0;
+};
+
+class ContentCache {
+ public:
+  // Creates dir/sha256/ and dir/tmp/ when missing.
+  static Result<ContentCache> open(const std::filesystem::path& dir);
+
+  // dir/sha256/<hex>
+  [[nodiscard]] std::filesystem::path path_for(const crypto::Digest& digest) const;
+  [[nodiscard]] bool contains(const crypto::Digest& digest) const;
+
+  // Verifies that sha256(data) == expected (else Error(Corrupt)), then
+  // publishes atomically.
+  Status insert(const crypto::Digest& expected, std::string_view data);
+
+  // Hashes `file`, moves it in (copies when rename is impossible) and returns
+  // its cache path. The source file is gone afterwards when it could be moved.
+  Result<std::filesystem::path> insert_file(const std::filesystem::path& file);
+
+  // Downloads every missing item, up to `jobs` transfers at once. Each streams
+  // into a unique temp file in dir/tmp while hashing; size and sha256 are
+  // verified before the rename into sha256/<hex>. A mismatch is Error(Corrupt)
+  // "label: <url>: sha256 mismatch (expected X, got Y)". A failed item does not
+  // stop the others; the first error (in item order) is returned. Items
+  // already present cost one stat. `progress` may be called from any worker
+  // thread, but never concurrently.
+  Status fetch_all(HttpClient& client, const std::vector<FetchItem>& items, unsigned jobs,
+                   const std::function<void(const FetchProgress&)>& progress = {});
+
+  [[nodiscard]] const std::filesystem::path& dir() const { return m_dir; }
+
+ private:
+  explicit ContentCache(std::filesystem::path dir) : m_dir(std::move(dir)) {}
+  std::filesystem::path m_dir;
+};
+
+// $XDG_CACHE_HOME/distill, else $HOME/.cache/distill.
+std::filesystem::path default_cache_dir();
+
+}  // namespace distill::net

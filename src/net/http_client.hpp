@@ -1,0 +1,85 @@
+// HttpClient: the one seam through which distill talks HTTP (and file://).
+//
+// Everything above this layer (apt repositories, registries) codes against the
+// abstract interface so unit tests can substitute a fake; make_curl_client()
+// returns the real libcurl implementation with retries, exponential backoff,
+// timeouts and truncation detection. Status codes follow RFC 9110; transient
+// failures are connection errors, timeouts, 429, 5xx except 501 and bodies
+// shorter than their Content-Length.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "util/result.hpp"
+
+namespace distill::net {
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  // Upload from a file when set (PUT of big blobs); `body` is then ignored.
+  std::filesystem::path body_file;
+};
+
+struct HttpResponse {
+  long status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string effective_url;
+
+  // Case-insensitive lookup of the first header called `name`; "" if none.
+  [[nodiscard]] std::string header(std::string_view name) const;
+};
+
+using ProgressFn = std::function<void(uint64_t bytes_now, uint64_t bytes_total)>;
+
+struct TransferOptions {
+  int retries = 4;  // extra attempts after the first
+  std::chrono::milliseconds initial_backoff{200};
+  long connect_timeout_seconds = 15;
+  long low_speed_seconds = 30;  // abort when below 1 byte/s for this long
+  bool tls_verify = true;
+  std::filesystem::path cert_dir;
+  std::string user_agent = "distill/0.1";
+};
+
+class HttpClient {
+ public:
+  virtual ~HttpClient() = default;
+
+  // Returns any completed HTTP response (4xx/5xx too) after retrying transient
+  // failures (connection errors, timeouts, 5xx except 501, 429, truncated
+  // bodies) with exponential backoff. Error(Network) naming the URL when no
+  // response is obtained.
+  virtual Result<HttpResponse> send(const HttpRequest& request) = 0;
+
+  // GET streaming the body to `sink`; retries as send() does, calling
+  // sink_reset() before each retry. A non-2xx final status is
+  // Error(Network, or NotFound for 404) "GET <url>: HTTP <status>"; a body
+  // shorter than Content-Length is a transient failure. The returned response
+  // has an empty body (it went to the sink).
+  virtual Result<HttpResponse> download(const HttpRequest& request,
+                                        const std::function<Status(std::string_view)>& sink,
+                                        const std::function<void()>& sink_reset,
+                                        const ProgressFn& progress) = 0;
+};
+
+// The libcurl client. Thread-safe: one easy handle per call. Follows redirects
+// only to http/https (and file:// for file:// requests); supports file:// URLs.
+std::unique_ptr<HttpClient> make_curl_client(const TransferOptions& options = {});
+
+// Joins a base URL and a relative path with exactly one '/' between them:
+// url_join("http://h/debian/", "/dists/x") == "http://h/debian/dists/x".
+std::string url_join(std::string_view base, std::string_view path);
+
+}  // namespace distill::net
