@@ -1,0 +1,43 @@
+// BlobStore: a content-addressed directory of blobs, DIR/sha256/<hex>, as in the
+// blobs/ directory of an OCI image layout (image-layout.md).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "crypto/sha256.hpp"
+#include "oci/descriptor.hpp"
+#include "util/result.hpp"
+
+namespace distill::oci {
+
+class BlobStore {
+ public:
+  // Creates dir (and dir/sha256) if needed. For a layout, pass LAYOUT/blobs.
+  static Result<BlobStore> open(const std::filesystem::path& dir);
+
+  [[nodiscard]] const std::filesystem::path& dir() const { return m_dir; }
+  [[nodiscard]] std::filesystem::path path_for(const crypto::Digest& digest) const;
+  [[nodiscard]] bool contains(const crypto::Digest& digest) const;
+
+  // Stores `data` atomically (skipped if present) and describes it.
+  Result<Descriptor> put(std::string_view data, std::string media_type);
+  // Places the file `source` (whose content has digest `digest`) as that blob:
+  // hard link if on the same filesystem, else copy to a temp file and rename.
+  // Does not re-hash `source`. Skipped if already present.
+  Status put_file(const crypto::Digest& digest, const std::filesystem::path& source);
+
+ private:
+  explicit BlobStore(std::filesystem::path dir) : m_dir(std::move(dir)) {}
+  std::filesystem::path m_dir;
+};
+
+// Hashes a file: its sha256 digest and size.
+struct FileDigest {
+  crypto::Digest digest;
+  uint64_t size = 0;
+};
+Result<FileDigest> digest_file(const std::filesystem::path& path);
+
+}  // namespace distill::oci

@@ -1,0 +1,40 @@
+// Loads an image from oci:, oci-archive: or docker-archive: references, verifying
+// every blob's sha256 and size against its descriptor.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "oci/descriptor.hpp"
+#include "oci/image_config.hpp"
+#include "oci/image_ref.hpp"
+#include "oci/manifest.hpp"
+#include "util/result.hpp"
+
+namespace distill::oci {
+
+struct LoadedManifest {
+  Platform platform;
+  Manifest manifest;
+  Descriptor descriptor;  // of the manifest itself
+  std::string manifest_json;
+  ImageConfig config;
+  std::string config_json;
+  std::vector<std::filesystem::path> layer_files;  // compressed blobs, in order
+};
+
+struct LoadedImage {
+  std::vector<LoadedManifest> manifests;
+  std::optional<Index> index;  // the image index, when the image has one
+  std::optional<Descriptor> index_descriptor;
+  std::shared_ptr<void> keepalive;  // keeps extracted temp dirs alive
+};
+
+// NotFound if the ref/tag is absent, Corrupt naming the blob on a digest or size
+// mismatch, Unsupported for registry refs (use the registry client).
+Result<LoadedImage> load_image(const ImageRef& ref);
+
+}  // namespace distill::oci

@@ -1,0 +1,33 @@
+// Image references in skopeo/podman transport syntax (docs/formats/oci-refs.md):
+//   oci:DIR[:REF]  oci-archive:FILE[:REF]  docker-archive:FILE[:NAME:TAG]
+//   docker://HOST[:PORT]/REPO[:TAG|@sha256:HEX]
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "util/result.hpp"
+
+namespace distill::oci {
+
+struct ImageRef {
+  enum class Transport { OciLayout, OciArchive, DockerArchive, Registry };
+
+  Transport transport = Transport::OciLayout;
+  std::filesystem::path path;  // layout dir / archive file
+  // oci:/oci-archive: ref name (default "latest"); docker-archive: TAG (may be empty);
+  // registry: tag (default "latest" unless a digest is given).
+  std::string tag;
+  // docker-archive: image NAME (may be empty); registry: repository ("library/x").
+  std::string name;
+  std::string registry;  // host[:port], "docker.io" for Docker Hub
+  std::string digest;    // registry: "sha256:<hex>" when given by digest
+
+  // InvalidInput naming the text on any syntax error.
+  static Result<ImageRef> parse(std::string_view text);
+  // The canonical text form, parse()-able again.
+  [[nodiscard]] std::string to_string() const;
+};
+
+}  // namespace distill::oci

@@ -1,0 +1,20 @@
+// Writes an Image into an OCI image layout directory (image-layout.md).
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "oci/image.hpp"
+#include "util/result.hpp"
+
+namespace distill::oci {
+
+// Creates `dir` if needed, writes oci-layout, places every blob (skipping those
+// present), then atomically rewrites index.json so that the descriptor annotated
+// org.opencontainers.image.ref.name=<ref_name> points at the image's index (other
+// refs kept). On failure the previous index.json is left intact. The image must
+// have been finalize()d.
+Status write_oci_layout(const std::filesystem::path& dir, const Image& image,
+                        const std::string& ref_name);
+
+}  // namespace distill::oci
