@@ -1,0 +1,44 @@
+// Deterministic, optionally parallel layer compression (gzip via libdeflate,
+// zstd via libzstd) as a ByteSink that feeds a downstream sink.
+//
+// Determinism: the output bytes depend only on the input bytes, the algorithm
+// and the level, never on `threads` or the machine.
+//  - Gzip: the input is cut into 1 MiB chunks; each chunk becomes an independent
+//    gzip member (RFC 1952 section 2.2 allows concatenated members; Go's
+//    compress/gzip, GNU gzip and Python read them as one stream). Each member
+//    header is 1f 8b 08, FLG 0 (no name), MTIME 0, XFL 0, OS 255 ("unknown").
+//    With threads > 1, up to 2*threads chunks are compressed in parallel and
+//    written in order (memory bounded by ~2*threads*2 MiB). Default level 6.
+//    An empty input gives one empty member.
+//  - Zstd: one single-threaded libzstd stream (zstd's multithreaded mode emits
+//    bytes that depend on the worker count), default level 3, with the content
+//    checksum flag set and no content size in the frame header.
+//  - None: bytes pass through unchanged.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "archive/byte_sink.hpp"
+#include "util/result.hpp"
+
+namespace distill::archive {
+
+enum class Compression { None, Gzip, Zstd };
+
+// "gzip"/"gz", "zstd"/"zst", "none"/"" -> Compression; else InvalidInput.
+Result<Compression> parse_compression(std::string_view name);
+// "gzip", "zstd", "none".
+std::string to_string(Compression compression);
+// OCI layer media type: application/vnd.oci.image.layer.v1.tar[+gzip|+zstd].
+std::string layer_media_type(Compression compression);
+
+inline constexpr size_t k_gzip_chunk_size = 1U << 20;
+
+// The returned sink compresses what is written to it into `downstream`;
+// finish() ends the stream and finishes `downstream`. `level` -1 = default.
+std::unique_ptr<ByteSink> make_compressor(Compression compression, ByteSink& downstream,
+                                          unsigned threads, int level = -1);
+
+}  // namespace distill::archive

@@ -1,0 +1,66 @@
+// DebReader: reads a Debian binary package (deb(5)): an ar archive holding
+// debian-binary ("2.x"), control.tar[.gz|.xz|.zst] and
+// data.tar[.gz|.xz|.zst|.bz2|.lzma]. The .deb is memory-mapped; members are
+// read in place with libarchive (nothing is copied whole).
+//
+// data.tar entries are streamed in archive order with strict checks: a ".."
+// component, a hard link to a path that is not an earlier entry, and character
+// or block devices and FIFOs are rejected with a Corrupt error naming the
+// package and the path. Absolute paths are normalised (leading "/" stripped) and
+// the root entry "./" is skipped.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "archive/ar_reader.hpp"
+#include "archive/tar_entry.hpp"
+#include "util/result.hpp"
+
+namespace distill::archive {
+
+class DebReader {
+ public:
+  // `label` names the package in error messages (e.g. "libc6_2.36-9_amd64").
+  static Result<DebReader> open(const std::filesystem::path& deb, std::string label);
+  // Reads a .deb held in memory; `data` must outlive the reader.
+  static Result<DebReader> from_memory(std::string_view data, std::string label);
+
+  DebReader(DebReader&&) noexcept;
+  DebReader& operator=(DebReader&&) noexcept;
+  DebReader(const DebReader&) = delete;
+  DebReader& operator=(const DebReader&) = delete;
+  ~DebReader();
+
+  // Files of control.tar; absent files are "".
+  struct Control {
+    std::string control;
+    std::string md5sums;
+    std::string conffiles;
+    std::string shlibs;
+    std::string triggers;
+  };
+  [[nodiscard]] Result<Control> read_control() const;
+
+  Status for_each_data_entry(
+      const std::function<Status(const TarEntry&, ContentReader&)>& fn) const;
+
+  [[nodiscard]] const std::string& label() const { return m_label; }
+  // The data.tar member's name, e.g. "data.tar.xz".
+  [[nodiscard]] const std::string& data_member_name() const { return m_data.name; }
+
+ private:
+  struct Mapping;
+  DebReader() = default;
+  std::unique_ptr<Mapping> m_mapping;  // owns the mmap, if any
+  std::string_view m_bytes;
+  std::string m_label;
+  ArMember m_control;
+  ArMember m_data;
+};
+
+}  // namespace distill::archive

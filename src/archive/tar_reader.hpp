@@ -1,0 +1,28 @@
+// Streaming tar reader (libarchive) with compression auto-detection
+// (gzip, xz, lzma, bzip2, zstd, none). Formats: ustar, pax, GNU (long names and
+// links), v7. Paths are normalised with normalize_path; the root entry ("./" or
+// "/") is skipped; hardlink targets are normalised too. Whiteout names (".wh.*")
+// are passed through unchanged. Content must be consumed inside the callback.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "archive/tar_entry.hpp"
+#include "util/result.hpp"
+
+namespace distill::archive {
+
+using TarEntryCallback = std::function<Status(const TarEntry&, ContentReader&)>;
+
+// Reads a (possibly compressed) tar file. Errors name `origin` and the entry path.
+Status for_each_tar_entry(const std::filesystem::path& file, const TarEntryCallback& fn,
+                          const std::string& origin);
+
+// The same for a (possibly compressed) tar held in memory (not copied).
+Status for_each_tar_entry(std::string_view data, const TarEntryCallback& fn,
+                          const std::string& origin);
+
+}  // namespace distill::archive
