@@ -44,6 +44,11 @@ Status AtomicFile::write(const void* data, size_t size) {
   return write_all(m_fd.get(), data, size, m_temp);
 }
 
+Status AtomicFile::commit_as(const std::filesystem::path& destination) {
+  m_destination = destination;
+  return commit();
+}
+
 Status AtomicFile::commit() {
   // No fsync: the rename guards against a crashed or interrupted process, which
   // is what a build must survive; fsync per blob would dominate warm builds.

@@ -32,6 +32,8 @@ class AtomicFile {
 
   // Closes and renames into place. After this the object owns nothing.
   Status commit();
+  // The same, to a destination known only now (a blob named by its digest).
+  Status commit_as(const std::filesystem::path& destination);
 
  private:
   AtomicFile(std::filesystem::path destination, std::filesystem::path temp, Fd fd)
