@@ -49,7 +49,7 @@ class ContentCache {
   Status insert(const crypto::Digest& expected, std::string_view data);
 
   // Hashes `file`, moves it in (copies when rename is impossible) and returns
-  // its cache path. The source file is gone afterwards when it could be moved.
+  // its cache path. The source file is consumed: it is gone on success.
   Result<std::filesystem::path> insert_file(const std::filesystem::path& file);
 
   // Downloads every missing item, up to `jobs` transfers at once. Each streams

@@ -1,0 +1,363 @@
+// ContentCache: the content-addressed download cache (see content_cache.hpp).
+//
+// Publishing protocol, safe for several processes sharing one cache: write to
+// a fresh mkostemp(3) file (O_EXCL) under <dir>/tmp, verify size and SHA-256,
+// then rename(2) into <dir>/sha256/<hex>. rename is atomic within a file
+// system, and two writers of the same digest publish identical bytes, so the
+// last rename winning is harmless. Temporary files left by a killed process
+// are swept when they are more than a day old.
+#include "net/content_cache.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+
+#include "util/fd.hpp"
+#include "util/file_io.hpp"
+#include "util/thread_pool.hpp"
+
+namespace distill::net {
+
+namespace {
+
+constexpr auto k_stale_temp_age = std::chrono::hours(24);
+constexpr uint64_t k_progress_step = 1U << 20;
+
+// A uniquely named file in the cache's tmp/ directory, removed unless published.
+class TempEntry {
+ public:
+  static Result<TempEntry> create(const std::filesystem::path& tmp_dir) {
+    std::string pattern = (tmp_dir / "part.XXXXXX").string();
+    int fd = ::mkostemp(pattern.data(), O_CLOEXEC);
+    if (fd < 0) {
+      return util::errno_error(tmp_dir, errno);
+    }
+    if (::fchmod(fd, 0644) != 0) {
+      int err = errno;
+      ::close(fd);
+      ::unlink(pattern.c_str());
+      return util::errno_error(pattern, err);
+    }
+    return TempEntry(pattern, util::Fd(fd));
+  }
+  TempEntry(TempEntry&& other) noexcept
+      : m_path(std::move(other.m_path)), m_fd(std::move(other.m_fd)) {
+    other.m_path.clear();
+  }
+  TempEntry& operator=(TempEntry&&) = delete;
+  TempEntry(const TempEntry&) = delete;
+  TempEntry& operator=(const TempEntry&) = delete;
+  ~TempEntry() { discard(); }
+
+  Status write(std::string_view data) {
+    return util::write_all(m_fd.get(), data.data(), data.size(), m_path);
+  }
+  Status truncate() {
+    if (::ftruncate(m_fd.get(), 0) != 0 || ::lseek(m_fd.get(), 0, SEEK_SET) != 0) {
+      return util::errno_error(m_path, errno);
+    }
+    return {};
+  }
+  Status publish(const std::filesystem::path& destination) {
+    if (::close(m_fd.release()) != 0) {
+      return util::errno_error(m_path, errno);
+    }
+    if (::rename(m_path.c_str(), destination.c_str()) != 0) {
+      return util::errno_error(destination, errno);
+    }
+    m_path.clear();
+    return {};
+  }
+  void discard() {
+    m_fd.reset();
+    if (!m_path.empty()) {
+      ::unlink(m_path.c_str());
+      m_path.clear();
+    }
+  }
+
+ private:
+  TempEntry(std::filesystem::path path, util::Fd fd)
+      : m_path(std::move(path)), m_fd(std::move(fd)) {}
+  std::filesystem::path m_path;
+  util::Fd m_fd;
+};
+
+Result<crypto::Digest> hash_file(const std::filesystem::path& path) {
+  util::Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
+    return util::errno_error(path, errno);
+  }
+  crypto::Sha256 hasher;
+  std::vector<char> buffer(1 << 16);
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return util::errno_error(path, errno);
+    }
+    if (n == 0) {
+      break;
+    }
+    hasher.update(buffer.data(), static_cast<size_t>(n));
+  }
+  return hasher.finish();
+}
+
+void sweep_stale_temps(const std::filesystem::path& tmp_dir) {
+  std::error_code ec;
+  auto now = std::filesystem::file_time_type::clock::now();
+  for (const auto& entry : std::filesystem::directory_iterator(tmp_dir, ec)) {
+    std::error_code entry_ec;
+    auto mtime = entry.last_write_time(entry_ec);
+    if (!entry_ec && now - mtime > k_stale_temp_age) {
+      std::filesystem::remove(entry.path(), entry_ec);
+    }
+  }
+}
+
+// Shared progress accounting for fetch_all, reported under one mutex.
+class ProgressTracker {
+ public:
+  ProgressTracker(const std::function<void(const FetchProgress&)>& callback, FetchProgress initial)
+      : m_callback(callback), m_state(initial) {}
+
+  void add_bytes(int64_t delta) {
+    std::lock_guard lock(m_mutex);
+    m_state.bytes_done = static_cast<uint64_t>(static_cast<int64_t>(m_state.bytes_done) + delta);
+    if (m_callback && m_state.bytes_done >= m_last_reported + k_progress_step) {
+      m_last_reported = m_state.bytes_done;
+      m_callback(m_state);
+    }
+  }
+  void item_done() {
+    std::lock_guard lock(m_mutex);
+    ++m_state.items_done;
+    if (m_callback) {
+      m_last_reported = m_state.bytes_done;
+      m_callback(m_state);
+    }
+  }
+  void report() {
+    std::lock_guard lock(m_mutex);
+    if (m_callback) {
+      m_callback(m_state);
+    }
+  }
+
+ private:
+  const std::function<void(const FetchProgress&)>& m_callback;
+  std::mutex m_mutex;
+  FetchProgress m_state;
+  uint64_t m_last_reported = 0;
+};
+
+// Downloads one item from one URL into a verified cache entry.
+Status fetch_one(HttpClient& client, const ContentCache& cache, const FetchItem& item,
+                 const std::string& url, ProgressTracker& tracker) {
+  const std::string& label = item.label.empty() ? item.sha256.str() : item.label;
+  DISTILL_TRY(TempEntry temp, TempEntry::create(cache.dir() / "tmp"));
+  crypto::Sha256 hasher;
+  uint64_t received = 0;
+  auto sink = [&](std::string_view data) -> Status {
+    if (item.size != 0 && received + data.size() > item.size) {
+      return make_error(ErrorKind::Corrupt, label + ": " + url + ": size mismatch (expected " +
+                                                std::to_string(item.size) + " bytes, got more)");
+    }
+    DISTILL_CHECK(temp.write(data));
+    hasher.update(data);
+    received += data.size();
+    tracker.add_bytes(static_cast<int64_t>(data.size()));
+    return {};
+  };
+  Status reset_status;
+  auto sink_reset = [&] {
+    tracker.add_bytes(-static_cast<int64_t>(received));
+    received = 0;
+    hasher.reset();
+    if (reset_status.ok()) {
+      reset_status = temp.truncate();
+    }
+  };
+  HttpRequest request;
+  request.url = url;
+  auto response = client.download(request, sink, sink_reset, {});
+  if (!reset_status.ok()) {
+    tracker.add_bytes(-static_cast<int64_t>(received));
+    return reset_status;
+  }
+  if (!response.ok()) {
+    tracker.add_bytes(-static_cast<int64_t>(received));
+    const Error& error = response.error();
+    // Sink errors already name the label; transfer errors get it prefixed.
+    if (error.message.rfind(label + ": ", 0) == 0) {
+      return error;
+    }
+    return error.context(label);
+  }
+  if (item.size != 0 && received != item.size) {
+    tracker.add_bytes(-static_cast<int64_t>(received));
+    return make_error(ErrorKind::Corrupt, label + ": " + url + ": size mismatch (expected " +
+                                              std::to_string(item.size) + " bytes, got " +
+                                              std::to_string(received) + ")");
+  }
+  crypto::Digest got = hasher.finish();
+  if (got != item.sha256) {
+    tracker.add_bytes(-static_cast<int64_t>(received));
+    return make_error(ErrorKind::Corrupt, label + ": " + url + ": sha256 mismatch (expected " +
+                                              item.sha256.hex() + ", got " + got.hex() + ")");
+  }
+  return temp.publish(cache.path_for(item.sha256));
+}
+
+}  // namespace
+
+Result<ContentCache> ContentCache::open(const std::filesystem::path& dir) {
+  for (const char* sub : {"sha256", "tmp"}) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir / sub, ec);
+    if (ec) {
+      return make_error(ErrorKind::Io, (dir / sub).string() + ": " + ec.message());
+    }
+  }
+  sweep_stale_temps(dir / "tmp");
+  return ContentCache(dir);
+}
+
+std::filesystem::path ContentCache::path_for(const crypto::Digest& digest) const {
+  return m_dir / "sha256" / digest.hex();
+}
+
+bool ContentCache::contains(const crypto::Digest& digest) const {
+  if (digest.empty()) {
+    return false;
+  }
+  struct stat st {};
+  return ::stat(path_for(digest).c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+Status ContentCache::insert(const crypto::Digest& expected, std::string_view data) {
+  crypto::Digest got = crypto::sha256(data);
+  if (got != expected) {
+    return make_error(ErrorKind::Corrupt, "cache insert: sha256 mismatch (expected " +
+                                              expected.hex() + ", got " + got.hex() + ")");
+  }
+  if (contains(expected)) {
+    return {};
+  }
+  DISTILL_TRY(TempEntry temp, TempEntry::create(m_dir / "tmp"));
+  DISTILL_CHECK(temp.write(data));
+  return temp.publish(path_for(expected));
+}
+
+Result<std::filesystem::path> ContentCache::insert_file(const std::filesystem::path& file) {
+  DISTILL_TRY(crypto::Digest digest, hash_file(file));
+  std::filesystem::path destination = path_for(digest);
+  if (contains(digest)) {
+    ::unlink(file.c_str());
+    return destination;
+  }
+  if (::chmod(file.c_str(), 0644) == 0 && ::rename(file.c_str(), destination.c_str()) == 0) {
+    return destination;
+  }
+  // Another file system (or a file we may not chmod): copy, verifying as we go.
+  DISTILL_TRY(std::string data, util::read_file(file));
+  DISTILL_CHECK(insert(digest, data));
+  ::unlink(file.c_str());
+  return destination;
+}
+
+Status ContentCache::fetch_all(HttpClient& client, const std::vector<FetchItem>& items,
+                               unsigned jobs,
+                               const std::function<void(const FetchProgress&)>& progress) {
+  // One transfer per missing digest, even if several items share it.
+  std::vector<const FetchItem*> missing;
+  std::map<crypto::Digest, bool> seen;
+  std::vector<Error> errors(items.size());
+  std::vector<bool> failed(items.size(), false);
+  FetchProgress initial;
+  initial.items_total = items.size();
+  for (size_t i = 0; i < items.size(); ++i) {
+    const FetchItem& item = items[i];
+    if (item.sha256.empty()) {
+      failed[i] = true;
+      errors[i] = make_error(ErrorKind::InvalidInput, item.label + ": no sha256 to verify against");
+      continue;
+    }
+    if (item.urls.empty()) {
+      failed[i] = true;
+      errors[i] = make_error(ErrorKind::InvalidInput, item.label + ": no URL to download from");
+      continue;
+    }
+    if (seen.contains(item.sha256) || contains(item.sha256)) {
+      seen[item.sha256] = true;
+      ++initial.items_done;
+      continue;
+    }
+    seen[item.sha256] = true;
+    missing.push_back(&item);
+    initial.bytes_total += item.size;
+  }
+  ProgressTracker tracker(progress, initial);
+  tracker.report();
+
+  std::vector<Error> missing_errors(missing.size());
+  std::vector<bool> missing_failed(missing.size(), false);
+  util::parallel_for(missing.size(), jobs, [&](size_t index) {
+    const FetchItem& item = *missing[index];
+    Error first;
+    bool have_error = false;
+    for (const std::string& url : item.urls) {
+      Status status = fetch_one(client, *this, item, url, tracker);
+      if (status.ok()) {
+        have_error = false;
+        break;
+      }
+      if (!have_error) {
+        first = std::move(status).error();
+        have_error = true;
+      }
+    }
+    if (have_error) {
+      missing_failed[index] = true;
+      missing_errors[index] = std::move(first);
+    }
+    tracker.item_done();
+  });
+
+  // The first error in item order: validation errors and transfer errors alike.
+  size_t m = 0;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (failed[i]) {
+      return errors[i];
+    }
+    if (m < missing.size() && missing[m] == &items[i]) {
+      if (missing_failed[m]) {
+        return missing_errors[m];
+      }
+      ++m;
+    }
+  }
+  return {};
+}
+
+std::filesystem::path default_cache_dir() {
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  if (xdg != nullptr && xdg[0] == '/') {
+    return std::filesystem::path(xdg) / "distill";
+  }
+  const char* home = std::getenv("HOME");
+  if (home != nullptr && home[0] != '\0') {
+    return std::filesystem::path(home) / ".cache" / "distill";
+  }
+  return std::filesystem::temp_directory_path() / ("distill-cache-" + std::to_string(::getuid()));
+}
+
+}  // namespace distill::net
