@@ -1,0 +1,350 @@
+// Tests for ContentCache: insert/verify/reject, insert_file, and fetch_all
+// against a scripted fake HttpClient (mismatches, alternatives, the retry
+// path through sink_reset) and against real curl with a truncating server.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <mutex>
+
+#include "net/content_cache.hpp"
+#include "test_server.hpp"
+#include "util/file_io.hpp"
+#include "util/temp_dir.hpp"
+
+namespace distill::net {
+namespace {
+
+// Serves bodies from a map; can simulate one truncated attempt per URL (the
+// partial body is sunk, then sink_reset() is called, as the curl client does).
+class FakeClient : public HttpClient {
+ public:
+  void put(const std::string& url, std::string body) { m_bodies[url] = std::move(body); }
+  void flaky(const std::string& url) { m_flaky[url] = true; }
+
+  Result<HttpResponse> send(const HttpRequest& request) override {
+    std::lock_guard lock(m_mutex);
+    ++m_calls[request.url];
+    HttpResponse response;
+    auto it = m_bodies.find(request.url);
+    response.status = it == m_bodies.end() ? 404 : 200;
+    if (it != m_bodies.end()) {
+      response.body = it->second;
+    }
+    return response;
+  }
+
+  Result<HttpResponse> download(const HttpRequest& request,
+                                const std::function<Status(std::string_view)>& sink,
+                                const std::function<void()>& sink_reset,
+                                const ProgressFn& /*progress*/) override {
+    std::string body;
+    bool flaky = false;
+    {
+      std::lock_guard lock(m_mutex);
+      ++m_calls[request.url];
+      auto it = m_bodies.find(request.url);
+      if (it == m_bodies.end()) {
+        return make_error(ErrorKind::NotFound, "GET " + request.url + ": HTTP 404");
+      }
+      body = it->second;
+      flaky = m_flaky[request.url];
+      m_flaky[request.url] = false;
+    }
+    if (flaky) {
+      DISTILL_CHECK(sink(std::string_view(body).substr(0, body.size() / 2)));
+      sink_reset();
+    }
+    // Deliver in small chunks, like a real transfer.
+    for (size_t i = 0; i < body.size(); i += 7) {
+      DISTILL_CHECK(sink(std::string_view(body).substr(i, 7)));
+    }
+    HttpResponse response;
+    response.status = 200;
+    response.effective_url = request.url;
+    return response;
+  }
+
+  int calls(const std::string& url) {
+    std::lock_guard lock(m_mutex);
+    return m_calls[url];
+  }
+
+ private:
+  std::mutex m_mutex;
+  std::map<std::string, std::string> m_bodies;
+  std::map<std::string, bool> m_flaky;
+  std::map<std::string, int> m_calls;
+};
+
+class ContentCacheTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto dir = util::TempDir::create("distill-cache-test-");
+    ASSERT_TRUE(dir.ok());
+    m_dir = std::make_unique<util::TempDir>(std::move(*dir));
+    auto cache = ContentCache::open(m_dir->path() / "cache");
+    ASSERT_TRUE(cache.ok()) << cache.error().message;
+    m_cache = std::make_unique<ContentCache>(std::move(*cache));
+  }
+
+  static FetchItem item(const std::string& label, std::string_view content,
+                        std::vector<std::string> urls) {
+    FetchItem result;
+    result.urls = std::move(urls);
+    result.sha256 = crypto::sha256(content);
+    result.size = content.size();
+    result.label = label;
+    return result;
+  }
+
+  [[nodiscard]] bool tmp_is_empty() const {
+    return std::filesystem::is_empty(m_cache->dir() / "tmp");
+  }
+
+  std::unique_ptr<util::TempDir> m_dir;
+  std::unique_ptr<ContentCache> m_cache;
+};
+
+TEST_F(ContentCacheTest, OpenCreatesLayout) {
+  EXPECT_TRUE(std::filesystem::is_directory(m_dir->path() / "cache" / "sha256"));
+  EXPECT_TRUE(std::filesystem::is_directory(m_dir->path() / "cache" / "tmp"));
+  crypto::Digest digest = crypto::sha256("x");
+  EXPECT_EQ(m_cache->path_for(digest), m_dir->path() / "cache" / "sha256" / digest.hex());
+  EXPECT_EQ(m_cache->dir(), m_dir->path() / "cache");
+}
+
+TEST_F(ContentCacheTest, OpenFailsOnAFile) {
+  ASSERT_TRUE(util::write_file_atomic(m_dir->path() / "plain", "x").ok());
+  auto cache = ContentCache::open(m_dir->path() / "plain");
+  ASSERT_FALSE(cache.ok());
+  EXPECT_EQ(cache.error().kind, ErrorKind::Io);
+}
+
+TEST_F(ContentCacheTest, InsertVerifiesAndPublishes) {
+  crypto::Digest digest = crypto::sha256("content");
+  EXPECT_FALSE(m_cache->contains(digest));
+  ASSERT_TRUE(m_cache->insert(digest, "content").ok());
+  EXPECT_TRUE(m_cache->contains(digest));
+  auto data = util::read_file(m_cache->path_for(digest));
+  ASSERT_TRUE(data.ok());
+  EXPECT_EQ(*data, "content");
+  // Inserting again is a no-op.
+  EXPECT_TRUE(m_cache->insert(digest, "content").ok());
+  EXPECT_TRUE(tmp_is_empty());
+}
+
+TEST_F(ContentCacheTest, InsertRejectsWrongContent) {
+  crypto::Digest digest = crypto::sha256("expected");
+  Status status = m_cache->insert(digest, "other");
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().kind, ErrorKind::Corrupt);
+  EXPECT_NE(status.error().message.find("sha256 mismatch (expected " + digest.hex() + ", got " +
+                                        crypto::sha256("other").hex() + ")"),
+            std::string::npos);
+  EXPECT_FALSE(m_cache->contains(digest));
+  EXPECT_FALSE(m_cache->contains(crypto::sha256("other")));
+}
+
+TEST_F(ContentCacheTest, InsertFileMovesItIn) {
+  std::filesystem::path source = m_dir->path() / "blob";
+  ASSERT_TRUE(util::write_file_atomic(source, "blob data").ok());
+  auto path = m_cache->insert_file(source);
+  ASSERT_TRUE(path.ok()) << path.error().message;
+  EXPECT_EQ(*path, m_cache->path_for(crypto::sha256("blob data")));
+  EXPECT_FALSE(std::filesystem::exists(source));
+  auto data = util::read_file(*path);
+  ASSERT_TRUE(data.ok());
+  EXPECT_EQ(*data, "blob data");
+  // The same content again: the source is consumed, the entry unchanged.
+  ASSERT_TRUE(util::write_file_atomic(source, "blob data").ok());
+  auto again = m_cache->insert_file(source);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *path);
+  EXPECT_FALSE(std::filesystem::exists(source));
+}
+
+TEST_F(ContentCacheTest, InsertFileMissingIsNotFound) {
+  auto path = m_cache->insert_file(m_dir->path() / "missing");
+  ASSERT_FALSE(path.ok());
+  EXPECT_EQ(path.error().kind, ErrorKind::NotFound);
+}
+
+TEST_F(ContentCacheTest, FetchAllDownloadsAndVerifies) {
+  FakeClient client;
+  client.put("http://m/a.deb", "package a");
+  client.put("http://m/b.deb", "package b, longer");
+  client.put("http://m/c.deb", std::string(5000, 'c'));
+  std::vector<FetchItem> items = {item("a", "package a", {"http://m/a.deb"}),
+                                  item("b", "package b, longer", {"http://m/b.deb"}),
+                                  item("c", std::string(5000, 'c'), {"http://m/c.deb"})};
+  std::vector<FetchProgress> reports;
+  ASSERT_TRUE(
+      m_cache->fetch_all(client, items, 2, [&](const FetchProgress& p) { reports.push_back(p); })
+          .ok());
+  for (const auto& it : items) {
+    EXPECT_TRUE(m_cache->contains(it.sha256)) << it.label;
+  }
+  ASSERT_FALSE(reports.empty());
+  EXPECT_EQ(reports.back().items_done, 3U);
+  EXPECT_EQ(reports.back().items_total, 3U);
+  EXPECT_EQ(reports.back().bytes_total, 9U + 17U + 5000U);
+  EXPECT_EQ(reports.back().bytes_done, reports.back().bytes_total);
+  EXPECT_TRUE(tmp_is_empty());
+
+  // Present items are skipped without any transfer.
+  ASSERT_TRUE(m_cache->fetch_all(client, items, 2).ok());
+  EXPECT_EQ(client.calls("http://m/a.deb"), 1);
+  EXPECT_EQ(client.calls("http://m/c.deb"), 1);
+}
+
+TEST_F(ContentCacheTest, MismatchLeavesNoFileAndOthersFinish) {
+  FakeClient client;
+  client.put("http://m/good.deb", "good");
+  client.put("http://m/bad.deb", "tampered");
+  FetchItem bad = item("bad", "original", {"http://m/bad.deb"});
+  bad.size = 0;  // unknown size: the digest alone catches it
+  std::vector<FetchItem> items = {bad, item("good", "good", {"http://m/good.deb"})};
+  Status status = m_cache->fetch_all(client, items, 1);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().kind, ErrorKind::Corrupt);
+  EXPECT_EQ(status.error().message, "bad: http://m/bad.deb: sha256 mismatch (expected " +
+                                        crypto::sha256("original").hex() + ", got " +
+                                        crypto::sha256("tampered").hex() + ")");
+  EXPECT_FALSE(m_cache->contains(bad.sha256));
+  EXPECT_FALSE(m_cache->contains(crypto::sha256("tampered")));
+  EXPECT_TRUE(m_cache->contains(crypto::sha256("good")));
+  EXPECT_TRUE(tmp_is_empty());
+}
+
+TEST_F(ContentCacheTest, SizeMismatchIsCorrupt) {
+  FakeClient client;
+  client.put("http://m/long", "longer than announced");
+  client.put("http://m/short", "short");
+  FetchItem too_long = item("long", "longer than announced", {"http://m/long"});
+  too_long.size = 5;
+  FetchItem too_short = item("short", "short", {"http://m/short"});
+  too_short.size = 50;
+  Status status = m_cache->fetch_all(client, {too_long, too_short}, 2);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().kind, ErrorKind::Corrupt);
+  EXPECT_EQ(status.error().message.rfind("long: http://m/long: size mismatch", 0), 0U)
+      << status.error().message;
+  EXPECT_FALSE(m_cache->contains(too_long.sha256));
+  EXPECT_FALSE(m_cache->contains(too_short.sha256));
+  EXPECT_TRUE(tmp_is_empty());
+}
+
+TEST_F(ContentCacheTest, RetryPathResetsHashAndFile) {
+  FakeClient client;
+  std::string body(10000, 'r');
+  body[9999] = 'z';
+  client.put("http://m/r.deb", body);
+  client.flaky("http://m/r.deb");
+  FetchItem it = item("r", body, {"http://m/r.deb"});
+  std::vector<FetchProgress> reports;
+  ASSERT_TRUE(
+      m_cache->fetch_all(client, {it}, 1, [&](const FetchProgress& p) { reports.push_back(p); })
+          .ok());
+  auto data = util::read_file(m_cache->path_for(it.sha256));
+  ASSERT_TRUE(data.ok());
+  EXPECT_EQ(*data, body);
+  EXPECT_EQ(reports.back().bytes_done, body.size());
+}
+
+TEST_F(ContentCacheTest, AlternativeUrlsTriedInOrder) {
+  FakeClient client;
+  client.put("http://mirror2/x.deb", "x content");
+  FetchItem it = item("x", "x content", {"http://mirror1/x.deb", "http://mirror2/x.deb"});
+  ASSERT_TRUE(m_cache->fetch_all(client, {it}, 1).ok());
+  EXPECT_TRUE(m_cache->contains(it.sha256));
+  EXPECT_EQ(client.calls("http://mirror1/x.deb"), 1);
+}
+
+TEST_F(ContentCacheTest, AllUrlsFailingReportsFirstErrorWithLabel) {
+  FakeClient client;
+  FetchItem it = item("libfoo", "x", {"http://m1/x.deb", "http://m2/x.deb"});
+  Status status = m_cache->fetch_all(client, {it}, 1);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().kind, ErrorKind::NotFound);
+  EXPECT_EQ(status.error().message, "libfoo: GET http://m1/x.deb: HTTP 404");
+}
+
+TEST_F(ContentCacheTest, DuplicateDigestsDownloadOnce) {
+  FakeClient client;
+  client.put("http://m/d", "same");
+  std::vector<FetchItem> items = {item("d1", "same", {"http://m/d"}),
+                                  item("d2", "same", {"http://m/d"})};
+  ASSERT_TRUE(m_cache->fetch_all(client, items, 2).ok());
+  EXPECT_EQ(client.calls("http://m/d"), 1);
+}
+
+TEST_F(ContentCacheTest, ManyItemsInParallel) {
+  FakeClient client;
+  std::vector<FetchItem> items;
+  for (int i = 0; i < 40; ++i) {
+    std::string body = "item " + std::to_string(i) + std::string(static_cast<size_t>(i) * 50, 'p');
+    std::string url = "http://m/" + std::to_string(i);
+    client.put(url, body);
+    items.push_back(item("i" + std::to_string(i), body, {url}));
+  }
+  ASSERT_TRUE(m_cache->fetch_all(client, items, 4).ok());
+  for (const auto& it : items) {
+    EXPECT_TRUE(m_cache->contains(it.sha256));
+  }
+}
+
+TEST_F(ContentCacheTest, ItemWithoutUrlOrDigestIsInvalid) {
+  FakeClient client;
+  FetchItem no_url = item("nourl", "x", {});
+  Status status = m_cache->fetch_all(client, {no_url}, 1);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().kind, ErrorKind::InvalidInput);
+  EXPECT_NE(status.error().message.find("nourl"), std::string::npos);
+}
+
+TEST_F(ContentCacheTest, RealCurlThroughTruncatingServer) {
+  std::filesystem::path root = m_dir->path() / "www";
+  std::filesystem::create_directories(root / "pool");
+  std::string body(200000, 'd');
+  for (size_t i = 0; i < body.size(); i += 13) {
+    body[i] = static_cast<char>(i % 251);
+  }
+  ASSERT_TRUE(util::write_file_atomic(root / "pool" / "d.deb", body).ok());
+  ASSERT_TRUE(util::write_file_atomic(root / "pool" / "e.deb", "not what was promised").ok());
+  testing::TestServer server;
+  if (!server.start(root, {"--truncate", "d\\.deb$:4096:1", "--fail500", "d\\.deb$:1"})) {
+    GTEST_SKIP() << "python3 test server unavailable";
+  }
+  TransferOptions options;
+  options.initial_backoff = std::chrono::milliseconds(1);
+  auto client = make_curl_client(options);
+  FetchItem d = item("d", body, {server.url("/pool/d.deb")});
+  FetchItem e = item("e", "promised", {server.url("/pool/e.deb")});
+  Status status = m_cache->fetch_all(*client, {d, e}, 2);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().kind, ErrorKind::Corrupt);
+  EXPECT_EQ(status.error().message.rfind("e: " + server.url("/pool/e.deb") + ": size mismatch", 0),
+            0U)
+      << status.error().message;
+  EXPECT_TRUE(m_cache->contains(d.sha256));
+  EXPECT_FALSE(m_cache->contains(e.sha256));
+  EXPECT_TRUE(tmp_is_empty());
+}
+
+TEST(DefaultCacheDir, PrefersXdgCacheHome) {
+  const char* old_xdg = std::getenv("XDG_CACHE_HOME");
+  std::string saved = old_xdg != nullptr ? old_xdg : "";
+  ::setenv("XDG_CACHE_HOME", "/somewhere/cache", 1);
+  EXPECT_EQ(default_cache_dir(), std::filesystem::path("/somewhere/cache/distill"));
+  ::unsetenv("XDG_CACHE_HOME");
+  const char* home = std::getenv("HOME");
+  if (home != nullptr && home[0] != '\0') {
+    EXPECT_EQ(default_cache_dir(), std::filesystem::path(home) / ".cache" / "distill");
+  }
+  if (old_xdg != nullptr) {
+    ::setenv("XDG_CACHE_HOME", saved.c_str(), 1);
+  }
+}
+
+}  // namespace
+}  // namespace distill::net
