@@ -7,8 +7,9 @@
 //    gzip member (RFC 1952 section 2.2 allows concatenated members; Go's
 //    compress/gzip, GNU gzip and Python read them as one stream). Each member
 //    header is 1f 8b 08, FLG 0 (no name), MTIME 0, XFL 0, OS 255 ("unknown").
-//    With threads > 1, up to 2*threads chunks are compressed in parallel and
-//    written in order (memory bounded by ~2*threads*2 MiB). Default level 6.
+//    With threads > 1, up to min(threads, 8) chunks are compressed in parallel (while the
+//    caller fills the next batch) and written in order; memory is bounded by
+//    ~4 MiB per thread. Default level 6.
 //    An empty input gives one empty member.
 //  - Zstd: one single-threaded libzstd stream (zstd's multithreaded mode emits
 //    bytes that depend on the worker count), default level 3, with the content

@@ -5,7 +5,7 @@
 //    zero-padded and NUL-terminated, checksum "%06o\0 ".
 //  - Path written into name (100) or split across prefix (155) + name; else a pax
 //    "x" header carries "path". Likewise "linkpath" (> 100), "size" (>= 8 GiB),
-//    "uid"/"gid" (>= 8^7), "uname"/"gname" (> 32 bytes), "mtime" (< 0 or >= 8^11).
+//    "uid"/"gid" (>= 8^7), "uname"/"gname" (> 31 bytes), "mtime" (< 0 or >= 8^11).
 //  - pax header entries are named "PaxHeaders/<basename>" (truncated to 100
 //    bytes), mode 0644, uid/gid/mtime 0, empty uname/gname; records are sorted
 //    by keyword.
@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "archive/byte_sink.hpp"
 #include "archive/tar_entry.hpp"
@@ -32,6 +33,8 @@ class TarWriter {
   // For File entries reads exactly entry.size bytes from `content` (an error if
   // it ends early or `content` is null with size > 0); ignored for other types.
   Status add(const TarEntry& entry, ContentReader* content);
+  // For File entries the content's length is used as the size (entry.size is
+  // ignored); `content` is ignored for other types.
   Status add(const TarEntry& entry, std::string_view content);
   // Writes the end-of-archive marker and finishes the sink. Idempotent.
   Status finish();
@@ -39,9 +42,11 @@ class TarWriter {
   [[nodiscard]] uint64_t bytes_written() const { return m_written; }
 
  private:
-  Status add_header(const TarEntry& entry);
+  Status add_header(const TarEntry& entry, uint64_t size);
   Status emit(const void* data, size_t size);
+  Status pad(uint64_t size);
   ByteSink& m_out;
+  std::vector<char> m_buffer;  // content copy buffer, allocated on first use
   uint64_t m_written = 0;
   bool m_finished = false;
 };

@@ -1,0 +1,166 @@
+// .deb reader (deb(5)): ar container parsed in place from an mmap, members read
+// with the libarchive tar reader straight from the mapped bytes.
+#include "archive/deb_reader.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <unordered_set>
+
+#include "archive/tar_reader.hpp"
+#include "util/fd.hpp"
+#include "util/file_io.hpp"
+
+namespace distill::archive {
+
+struct DebReader::Mapping {
+  void* address = nullptr;
+  size_t size = 0;
+  Mapping() = default;
+  Mapping(const Mapping&) = delete;
+  Mapping& operator=(const Mapping&) = delete;
+  ~Mapping() {
+    if (address != nullptr) {
+      ::munmap(address, size);
+    }
+  }
+};
+
+DebReader::DebReader(DebReader&&) noexcept = default;
+DebReader& DebReader::operator=(DebReader&&) noexcept = default;
+DebReader::~DebReader() = default;
+
+namespace {
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+}  // namespace
+
+Result<DebReader> DebReader::open(const std::filesystem::path& deb, std::string label) {
+  util::Fd fd(::open(deb.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
+    return util::errno_error(deb, errno).context(label);
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) {
+    return util::errno_error(deb, errno).context(label);
+  }
+  auto mapping = std::make_unique<Mapping>();
+  if (st.st_size > 0) {
+    mapping->size = static_cast<size_t>(st.st_size);
+    void* address = ::mmap(nullptr, mapping->size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
+    if (address == MAP_FAILED) {
+      return util::errno_error(deb, errno).context(label);
+    }
+    mapping->address = address;
+    ::madvise(address, mapping->size, MADV_SEQUENTIAL);
+  }
+  std::string_view bytes(static_cast<const char*>(mapping->address), mapping->size);
+  DISTILL_TRY(DebReader reader, from_memory(bytes, std::move(label)));
+  reader.m_mapping = std::move(mapping);
+  return reader;
+}
+
+Result<DebReader> DebReader::from_memory(std::string_view data, std::string label) {
+  DISTILL_TRY(std::vector<ArMember> members, parse_ar(data, label));
+  if (members.empty() || members[0].name != "debian-binary") {
+    return make_error(ErrorKind::Corrupt, label + ": not a Debian package (no debian-binary)");
+  }
+  std::string_view version = data.substr(members[0].offset, members[0].size);
+  if (!starts_with(version, "2.")) {
+    return make_error(ErrorKind::Unsupported,
+                      label + ": unsupported .deb format version " + std::string(version));
+  }
+  DebReader reader;
+  reader.m_bytes = data;
+  reader.m_label = std::move(label);
+  bool have_control = false;
+  bool have_data = false;
+  for (size_t i = 1; i < members.size(); ++i) {
+    const ArMember& member = members[i];
+    if (!have_control && starts_with(member.name, "control.tar")) {
+      reader.m_control = member;
+      have_control = true;
+    } else if (!have_data && starts_with(member.name, "data.tar")) {
+      reader.m_data = member;
+      have_data = true;
+    }
+  }
+  if (!have_control || !have_data) {
+    return make_error(ErrorKind::Corrupt, reader.m_label + ": .deb without " +
+                                              (have_control ? "data.tar" : "control.tar") +
+                                              " member");
+  }
+  return reader;
+}
+
+Result<DebReader::Control> DebReader::read_control() const {
+  Control control;
+  std::string origin = m_label + ": " + m_control.name;
+  std::string_view bytes = m_bytes.substr(m_control.offset, m_control.size);
+  Status status = for_each_tar_entry(
+      bytes,
+      [&control](const TarEntry& entry, ContentReader& content) -> Status {
+        std::string* target = nullptr;
+        if (entry.type != EntryType::File) {
+          return {};
+        }
+        if (entry.path == "control") {
+          target = &control.control;
+        } else if (entry.path == "md5sums") {
+          target = &control.md5sums;
+        } else if (entry.path == "conffiles") {
+          target = &control.conffiles;
+        } else if (entry.path == "shlibs") {
+          target = &control.shlibs;
+        } else if (entry.path == "triggers") {
+          target = &control.triggers;
+        } else {
+          return {};
+        }
+        DISTILL_TRY(*target, content.read_all());
+        return {};
+      },
+      origin);
+  DISTILL_CHECK(status);
+  if (control.control.empty()) {
+    return make_error(ErrorKind::Corrupt, origin + ": no control file");
+  }
+  return control;
+}
+
+Status DebReader::for_each_data_entry(
+    const std::function<Status(const TarEntry&, ContentReader&)>& fn) const {
+  std::string_view bytes = m_bytes.substr(m_data.offset, m_data.size);
+  std::unordered_set<std::string> seen;
+  const std::string& label = m_label;
+  return for_each_tar_entry(
+      bytes,
+      [&](const TarEntry& entry, ContentReader& content) -> Status {
+        switch (entry.type) {
+          case EntryType::CharDevice:
+          case EntryType::BlockDevice:
+          case EntryType::Fifo:
+            return make_error(ErrorKind::Corrupt, label + ": " + entry.path + ": " +
+                                                      to_string(entry.type) +
+                                                      " not allowed in a package");
+          case EntryType::Hardlink:
+            if (seen.find(entry.link_target) == seen.end()) {
+              return make_error(ErrorKind::Corrupt, label + ": " + entry.path + ": hard link to " +
+                                                        entry.link_target +
+                                                        ", which is not an earlier entry");
+            }
+            break;
+          default:
+            break;
+        }
+        seen.insert(entry.path);
+        return fn(entry, content);
+      },
+      label);
+}
+
+}  // namespace distill::archive

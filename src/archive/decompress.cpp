@@ -1,0 +1,127 @@
+// Magic-byte codec detection and decompression through libarchive's raw format
+// (gzip RFC 1952, xz, lzma-alone, bzip2, zstd RFC 8878).
+#include "archive/decompress.hpp"
+
+#include <fcntl.h>
+
+#include "archive/libarchive_handle.hpp"
+#include "util/fd.hpp"
+#include "util/file_io.hpp"
+
+namespace distill::archive {
+
+Codec detect_codec(std::string_view head) {
+  auto starts = [&](std::string_view magic) { return head.substr(0, magic.size()) == magic; };
+  if (starts("\x1f\x8b")) {
+    return Codec::Gzip;
+  }
+  if (starts("\xfd"
+             "7zXZ\0")) {
+    return Codec::Xz;
+  }
+  if (starts("BZh")) {
+    return Codec::Bzip2;
+  }
+  if (starts("\x28\xb5\x2f\xfd")) {
+    return Codec::Zstd;
+  }
+  // lzma-alone: properties byte 0x5d and a dictionary size; libarchive checks more.
+  if (starts("\x5d\x00\x00")) {
+    return Codec::Lzma;
+  }
+  return Codec::Plain;
+}
+
+namespace {
+
+Status drain_raw(struct archive* a, ByteSink& out, const std::string& origin) {
+  struct archive_entry* entry = nullptr;
+  int r = archive_read_next_header(a, &entry);
+  if (r == ARCHIVE_EOF) {
+    return out.finish();
+  }
+  if (r < ARCHIVE_WARN) {
+    return make_error(ErrorKind::Corrupt, origin + ": " + detail::archive_error(a));
+  }
+  char buffer[65536];
+  for (;;) {
+    la_ssize_t n = archive_read_data(a, buffer, sizeof buffer);
+    if (n < 0) {
+      return make_error(ErrorKind::Corrupt, origin + ": " + detail::archive_error(a));
+    }
+    if (n == 0) {
+      break;
+    }
+    DISTILL_CHECK(out.write(buffer, static_cast<size_t>(n)));
+  }
+  return out.finish();
+}
+
+}  // namespace
+
+Status decompress_to(std::string_view data, ByteSink& out, const std::string& origin) {
+  if (detect_codec(data) == Codec::Plain) {
+    DISTILL_CHECK(out.write(data));
+    return out.finish();
+  }
+  detail::ArchiveReadPtr a = detail::new_reader(false);
+  if (!a) {
+    return make_error(ErrorKind::Internal, origin + ": cannot create a libarchive reader");
+  }
+  if (archive_read_open_memory(a.get(), data.data(), data.size()) != ARCHIVE_OK) {
+    return make_error(ErrorKind::Corrupt, origin + ": " + detail::archive_error(a.get()));
+  }
+  return drain_raw(a.get(), out, origin);
+}
+
+Result<std::string> decompress(std::string_view data, const std::string& origin) {
+  std::string out;
+  if (detect_codec(data) == Codec::Plain) {
+    out.assign(data);
+    return out;
+  }
+  out.reserve(data.size() * 4);
+  StringSink sink(out);
+  DISTILL_CHECK(decompress_to(data, sink, origin));
+  return out;
+}
+
+Status decompress_file(const std::filesystem::path& path, ByteSink& out) {
+  std::string origin = path.string();
+  util::Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
+    return util::errno_error(path, errno);
+  }
+  char head[8] = {};
+  ssize_t got = ::pread(fd.get(), head, sizeof head, 0);
+  if (got < 0) {
+    return util::errno_error(path, errno);
+  }
+  if (detect_codec(std::string_view(head, static_cast<size_t>(got))) == Codec::Plain) {
+    char buffer[65536];
+    for (;;) {
+      ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+      if (n < 0) {
+        if (errno == EINTR) {
+          continue;
+        }
+        return util::errno_error(path, errno);
+      }
+      if (n == 0) {
+        break;
+      }
+      DISTILL_CHECK(out.write(buffer, static_cast<size_t>(n)));
+    }
+    return out.finish();
+  }
+  detail::ArchiveReadPtr a = detail::new_reader(false);
+  if (!a) {
+    return make_error(ErrorKind::Internal, origin + ": cannot create a libarchive reader");
+  }
+  if (archive_read_open_fd(a.get(), fd.get(), 65536) != ARCHIVE_OK) {
+    return make_error(ErrorKind::Corrupt, origin + ": " + detail::archive_error(a.get()));
+  }
+  return drain_raw(a.get(), out, origin);
+}
+
+}  // namespace distill::archive

@@ -1,0 +1,178 @@
+// Streaming tar reader on libarchive (ustar/pax/GNU, compressed or not); turns
+// libarchive entries into normalised TarEntry values (see tar_reader.hpp).
+#include "archive/tar_reader.hpp"
+
+#include <archive_entry.h>
+#include <fcntl.h>
+
+#include "archive/libarchive_handle.hpp"
+#include "util/fd.hpp"
+#include "util/file_io.hpp"
+
+namespace distill::archive {
+
+namespace {
+
+class ArchiveContentReader final : public ContentReader {
+ public:
+  ArchiveContentReader(struct archive* a, const std::string& origin, const std::string& path)
+      : m_archive(a), m_origin(origin), m_path(path) {}
+  Result<size_t> read(void* buffer, size_t size) override {
+    la_ssize_t n = archive_read_data(m_archive, buffer, size);
+    if (n < 0) {
+      return make_error(ErrorKind::Corrupt,
+                        m_origin + ": " + m_path + ": " + detail::archive_error(m_archive));
+    }
+    return static_cast<size_t>(n);
+  }
+
+ private:
+  struct archive* m_archive;
+  const std::string& m_origin;
+  const std::string& m_path;
+};
+
+// True for "/", ".", "./", "//." and similar: the archive root.
+bool is_root(std::string_view raw) {
+  for (char c : raw) {
+    if (c != '/' && c != '.') {
+      return false;
+    }
+  }
+  // Only slashes and dots: the root unless some component is "..".
+  return raw.find("..") == std::string_view::npos;
+}
+
+const char* entry_pathname(struct archive_entry* entry) {
+  const char* name = archive_entry_pathname(entry);
+  return name != nullptr ? name : archive_entry_pathname_utf8(entry);
+}
+
+Status read_entries(struct archive* a, const TarEntryCallback& fn, const std::string& origin) {
+  struct archive_entry* raw = nullptr;
+  TarEntry entry;
+  for (;;) {
+    int r = archive_read_next_header(a, &raw);
+    if (r == ARCHIVE_EOF) {
+      return {};
+    }
+    if (r < ARCHIVE_WARN) {
+      return make_error(ErrorKind::Corrupt, origin + ": " + detail::archive_error(a));
+    }
+    const char* name = entry_pathname(raw);
+    if (name == nullptr) {
+      return make_error(ErrorKind::Corrupt, origin + ": entry without a path");
+    }
+    std::string_view raw_path(name);
+    if (is_root(raw_path)) {
+      continue;
+    }
+    DISTILL_TRY(entry.path, normalize_path(raw_path, origin));
+
+    entry.link_target.clear();
+    entry.size = 0;
+    entry.dev_major = 0;
+    entry.dev_minor = 0;
+    const char* hardlink = archive_entry_hardlink(raw);
+    if (hardlink != nullptr) {
+      entry.type = EntryType::Hardlink;
+      DISTILL_TRY(entry.link_target, normalize_path(hardlink, origin));
+    } else {
+      switch (archive_entry_filetype(raw)) {
+        case AE_IFREG:
+          entry.type = EntryType::File;
+          break;
+        case AE_IFDIR:
+          entry.type = EntryType::Directory;
+          break;
+        case AE_IFLNK: {
+          entry.type = EntryType::Symlink;
+          const char* target = archive_entry_symlink(raw);
+          if (target == nullptr) {
+            target = archive_entry_symlink_utf8(raw);
+          }
+          if (target == nullptr || *target == '\0') {
+            return make_error(ErrorKind::Corrupt,
+                              origin + ": " + entry.path + ": symlink without a target");
+          }
+          entry.link_target = target;
+          break;
+        }
+        case AE_IFCHR:
+          entry.type = EntryType::CharDevice;
+          break;
+        case AE_IFBLK:
+          entry.type = EntryType::BlockDevice;
+          break;
+        case AE_IFIFO:
+          entry.type = EntryType::Fifo;
+          break;
+        default:
+          return make_error(ErrorKind::Unsupported,
+                            origin + ": " + entry.path + ": unsupported tar entry type");
+      }
+    }
+    if (entry.type == EntryType::File) {
+      la_int64_t size = archive_entry_size(raw);
+      if (size < 0) {
+        return make_error(ErrorKind::Corrupt, origin + ": " + entry.path + ": negative size");
+      }
+      entry.size = static_cast<uint64_t>(size);
+    }
+    if (entry.type == EntryType::CharDevice || entry.type == EntryType::BlockDevice) {
+      entry.dev_major = static_cast<uint32_t>(archive_entry_rdevmajor(raw));
+      entry.dev_minor = static_cast<uint32_t>(archive_entry_rdevminor(raw));
+    }
+    entry.mode = static_cast<uint32_t>(archive_entry_perm(raw)) & 07777;
+    la_int64_t uid = archive_entry_uid(raw);
+    la_int64_t gid = archive_entry_gid(raw);
+    if (uid < 0 || gid < 0 || uid > UINT32_MAX || gid > UINT32_MAX) {
+      return make_error(ErrorKind::Corrupt, origin + ": " + entry.path + ": uid/gid out of range");
+    }
+    entry.uid = static_cast<uint32_t>(uid);
+    entry.gid = static_cast<uint32_t>(gid);
+    const char* uname = archive_entry_uname(raw);
+    const char* gname = archive_entry_gname(raw);
+    entry.uname = uname != nullptr ? uname : "";
+    entry.gname = gname != nullptr ? gname : "";
+    entry.mtime = archive_entry_mtime(raw);
+
+    ArchiveContentReader content(a, origin, entry.path);
+    MemoryContentReader empty({});
+    ContentReader& reader = entry.type == EntryType::File ? static_cast<ContentReader&>(content)
+                                                          : static_cast<ContentReader&>(empty);
+    DISTILL_CHECK(fn(entry, reader));
+  }
+}
+
+}  // namespace
+
+Status for_each_tar_entry(std::string_view data, const TarEntryCallback& fn,
+                          const std::string& origin) {
+  detail::ArchiveReadPtr a = detail::new_reader(true);
+  if (!a) {
+    return make_error(ErrorKind::Internal, origin + ": cannot create a libarchive reader");
+  }
+  if (archive_read_open_memory(a.get(), data.data(), data.size()) != ARCHIVE_OK) {
+    return make_error(ErrorKind::Corrupt, origin + ": " + detail::archive_error(a.get()));
+  }
+  return read_entries(a.get(), fn, origin);
+}
+
+Status for_each_tar_entry(const std::filesystem::path& file, const TarEntryCallback& fn,
+                          const std::string& origin) {
+  util::Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
+    return util::errno_error(file, errno);
+  }
+  detail::ArchiveReadPtr a = detail::new_reader(true);
+  if (!a) {
+    return make_error(ErrorKind::Internal, origin + ": cannot create a libarchive reader");
+  }
+  if (archive_read_open_fd(a.get(), fd.get(), 256 * 1024) != ARCHIVE_OK) {
+    return make_error(ErrorKind::Corrupt, origin + ": " + detail::archive_error(a.get()));
+  }
+  return read_entries(a.get(), fn, origin);
+}
+
+}  // namespace distill::archive
