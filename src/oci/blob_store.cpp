@@ -1,0 +1,126 @@
+// Content-addressed blob directory (OCI image-layout.md "blobs"): every blob is
+// published whole via a temp file + rename, or by a hard link of a finished file.
+#include "oci/blob_store.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <system_error>
+#include <vector>
+
+#include "util/atomic_file.hpp"
+#include "util/fd.hpp"
+#include "util/file_io.hpp"
+
+namespace distill::oci {
+
+namespace {
+
+constexpr size_t k_buffer_size = 1 << 16;
+
+Result<util::Fd> open_for_reading(const std::filesystem::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return util::errno_error(path, errno);
+  }
+  return util::Fd(fd);
+}
+
+// Reads up to `size` bytes, retrying on EINTR; 0 at end of file.
+Result<size_t> read_some(int fd, char* buffer, size_t size, const std::filesystem::path& path) {
+  for (;;) {
+    ssize_t n = ::read(fd, buffer, size);
+    if (n >= 0) {
+      return static_cast<size_t>(n);
+    }
+    if (errno != EINTR) {
+      return util::errno_error(path, errno);
+    }
+  }
+}
+
+Status copy_file_atomic(const std::filesystem::path& source,
+                        const std::filesystem::path& destination) {
+  DISTILL_TRY(util::Fd in, open_for_reading(source));
+  DISTILL_TRY(util::AtomicFile out, util::AtomicFile::create(destination, 0644));
+  std::vector<char> buffer(k_buffer_size);
+  for (;;) {
+    DISTILL_TRY(size_t n, read_some(in.get(), buffer.data(), buffer.size(), source));
+    if (n == 0) {
+      break;
+    }
+    DISTILL_CHECK(out.write(buffer.data(), n));
+  }
+  return out.commit();
+}
+
+}  // namespace
+
+Result<FileDigest> digest_file(const std::filesystem::path& path) {
+  DISTILL_TRY(util::Fd in, open_for_reading(path));
+  crypto::Sha256 hasher;
+  FileDigest result;
+  std::vector<char> buffer(k_buffer_size);
+  for (;;) {
+    DISTILL_TRY(size_t n, read_some(in.get(), buffer.data(), buffer.size(), path));
+    if (n == 0) {
+      break;
+    }
+    hasher.update(buffer.data(), n);
+    result.size += n;
+  }
+  result.digest = hasher.finish();
+  return result;
+}
+
+Result<BlobStore> BlobStore::open(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir / "sha256", ec);
+  if (ec) {
+    return make_error(ErrorKind::Io, (dir / "sha256").string() + ": " + ec.message());
+  }
+  return BlobStore(dir);
+}
+
+std::filesystem::path BlobStore::path_for(const crypto::Digest& digest) const {
+  return m_dir / "sha256" / digest.hex();
+}
+
+bool BlobStore::contains(const crypto::Digest& digest) const {
+  struct stat st {};
+  return ::stat(path_for(digest).c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+Result<Descriptor> BlobStore::put(std::string_view data, std::string media_type) {
+  Descriptor descriptor = describe(data, std::move(media_type));
+  if (!contains(descriptor.digest)) {
+    DISTILL_CHECK(util::write_file_atomic(path_for(descriptor.digest), data));
+  }
+  return descriptor;
+}
+
+Status BlobStore::put_file(const crypto::Digest& digest, const std::filesystem::path& source) {
+  if (digest.empty()) {
+    return make_error(ErrorKind::Internal, source.string() + ": blob without a digest");
+  }
+  if (contains(digest)) {
+    return {};
+  }
+  std::filesystem::path destination = path_for(digest);
+  if (::link(source.c_str(), destination.c_str()) == 0) {
+    return {};
+  }
+  int err = errno;
+  if (err == EEXIST) {
+    return {};  // another writer placed it meanwhile
+  }
+  if (err == ENOENT) {
+    return util::errno_error(source, err);
+  }
+  // EXDEV, EPERM (filesystems without hard links), EMLINK...: copy instead.
+  return copy_file_atomic(source, destination);
+}
+
+}  // namespace distill::oci

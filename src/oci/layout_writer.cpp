@@ -1,0 +1,77 @@
+// Writes an OCI image layout (image-layout.md): oci-layout, blobs/sha256/<hex>
+// and index.json, whose descriptor annotated with org.opencontainers.image.ref.name
+// points at the image index. Blobs first, index.json last and atomically, so a
+// failure leaves the previous layout readable.
+#include "oci/layout_writer.hpp"
+
+#include <system_error>
+
+#include "oci/blob_store.hpp"
+#include "oci/manifest.hpp"
+#include "oci/media_types.hpp"
+#include "util/file_io.hpp"
+
+namespace distill::oci {
+
+namespace {
+
+constexpr std::string_view k_oci_layout = R"({"imageLayoutVersion":"1.0.0"})";
+
+Status write_blobs(BlobStore& store, const Image& image) {
+  for (const auto& entry : image.manifests) {
+    for (const auto& layer : entry.layers) {
+      DISTILL_CHECK(store.put_file(layer.descriptor.digest, layer.file));
+    }
+    DISTILL_CHECK(store.put(entry.config_json, entry.config_descriptor.media_type));
+    DISTILL_CHECK(store.put(entry.manifest_json, entry.manifest_descriptor.media_type));
+  }
+  DISTILL_CHECK(store.put(image.index_json, image.index_descriptor.media_type));
+  return {};
+}
+
+}  // namespace
+
+Status write_oci_layout(const std::filesystem::path& dir, const Image& image,
+                        const std::string& ref_name) {
+  if (image.index_json.empty()) {
+    return make_error(ErrorKind::Internal, "write_oci_layout: image not finalized");
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    return make_error(ErrorKind::Io, dir.string() + ": " + ec.message());
+  }
+
+  // Read the existing index first: a corrupt one is an error, not overwritten.
+  Index index;
+  std::filesystem::path index_path = dir / "index.json";
+  if (std::filesystem::exists(index_path, ec)) {
+    DISTILL_TRY(std::string existing, util::read_file(index_path));
+    DISTILL_TRY(index, Index::parse(existing, index_path.string()));
+  }
+  index.media_type = std::string(k_media_oci_index);
+
+  std::filesystem::path layout_path = dir / "oci-layout";
+  if (!std::filesystem::exists(layout_path, ec)) {
+    DISTILL_CHECK(util::write_file_atomic(layout_path, k_oci_layout));
+  }
+  DISTILL_TRY(BlobStore store, BlobStore::open(dir / "blobs"));
+  DISTILL_CHECK(write_blobs(store, image));
+
+  Descriptor tagged = image.index_descriptor;
+  tagged.annotations[std::string(k_annotation_ref_name)] = ref_name;
+  bool replaced = false;
+  for (auto& descriptor : index.manifests) {
+    auto it = descriptor.annotations.find(std::string(k_annotation_ref_name));
+    if (it != descriptor.annotations.end() && it->second == ref_name) {
+      descriptor = tagged;
+      replaced = true;
+    }
+  }
+  if (!replaced) {
+    index.manifests.push_back(tagged);
+  }
+  return util::write_file_atomic(index_path, index.to_json());
+}
+
+}  // namespace distill::oci
