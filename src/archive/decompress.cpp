@@ -11,12 +11,13 @@
 namespace distill::archive {
 
 Codec detect_codec(std::string_view head) {
+  using namespace std::string_view_literals;
   auto starts = [&](std::string_view magic) { return head.substr(0, magic.size()) == magic; };
   if (starts("\x1f\x8b")) {
     return Codec::Gzip;
   }
   if (starts("\xfd"
-             "7zXZ\0")) {
+             "7zXZ\0"sv)) {
     return Codec::Xz;
   }
   if (starts("BZh")) {
@@ -26,7 +27,7 @@ Codec detect_codec(std::string_view head) {
     return Codec::Zstd;
   }
   // lzma-alone: properties byte 0x5d and a dictionary size; libarchive checks more.
-  if (starts("\x5d\x00\x00")) {
+  if (starts("\x5d\x00\x00"sv)) {
     return Codec::Lzma;
   }
   return Codec::Plain;

@@ -18,6 +18,7 @@ ArchiveReadPtr new_reader(bool tar) {
     archive_read_support_format_gnutar(a.get());
   } else {
     archive_read_support_format_raw(a.get());
+    archive_read_support_format_empty(a.get());  // a stream that decompresses to nothing
   }
   return a;
 }

@@ -1,0 +1,212 @@
+// Unit tests for the layer compressors (determinism across thread counts and
+// write patterns, interoperability with gzip/zstd/python) and decompress().
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "archive/compressor.hpp"
+#include "archive/decompress.hpp"
+#include "test_support.hpp"
+
+namespace distill::archive {
+namespace {
+
+using testing::have;
+using testing::run_ok;
+using testing::scratch;
+
+// Compressible but not trivial: words from a small vocabulary plus noise.
+std::string sample(size_t size, unsigned seed = 1) {
+  std::mt19937 rng(seed);
+  static const char* k_words[] = {"usr", "lib", "x86_64", "linux", "gnu", "so", "\n", "\0\0\0"};
+  std::string out;
+  out.reserve(size + 16);
+  while (out.size() < size) {
+    if (rng() % 5 == 0) {
+      out += static_cast<char>(rng());
+    } else {
+      out += k_words[rng() % 8];
+    }
+  }
+  out.resize(size);
+  return out;
+}
+
+// Compresses `input` written in pieces of `piece` bytes.
+std::string compress(Compression c, std::string_view input, unsigned threads, size_t piece,
+                     int level = -1) {
+  std::string out;
+  StringSink sink(out);
+  auto compressor = make_compressor(c, sink, threads, level);
+  for (size_t pos = 0; pos < input.size(); pos += piece) {
+    EXPECT_TRUE(compressor->write(input.substr(pos, piece)).ok());
+  }
+  EXPECT_TRUE(compressor->finish().ok());
+  EXPECT_TRUE(compressor->finish().ok());  // idempotent
+  return out;
+}
+
+TEST(Compression, ParseAndMediaTypes) {
+  EXPECT_EQ(*parse_compression("gzip"), Compression::Gzip);
+  EXPECT_EQ(*parse_compression("zstd"), Compression::Zstd);
+  EXPECT_EQ(*parse_compression("none"), Compression::None);
+  auto bad = parse_compression("lz4");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().kind, ErrorKind::InvalidInput);
+  EXPECT_EQ(layer_media_type(Compression::None), "application/vnd.oci.image.layer.v1.tar");
+  EXPECT_EQ(layer_media_type(Compression::Gzip), "application/vnd.oci.image.layer.v1.tar+gzip");
+  EXPECT_EQ(layer_media_type(Compression::Zstd), "application/vnd.oci.image.layer.v1.tar+zstd");
+}
+
+TEST(GzipCompressor, IdenticalForAnyThreadCountAndWritePattern) {
+  std::string input = sample(5 * k_gzip_chunk_size + 12345);
+  std::string one = compress(Compression::Gzip, input, 1, 1 << 20);
+  EXPECT_EQ(compress(Compression::Gzip, input, 4, 1 << 20), one);
+  EXPECT_EQ(compress(Compression::Gzip, input, 2, 4097), one);
+  EXPECT_EQ(compress(Compression::Gzip, input, 3, 10 << 20), one);
+  EXPECT_LT(one.size(), input.size());
+  // Member header: no name, mtime 0, XFL 0, OS 255.
+  EXPECT_EQ(one.substr(0, 10), std::string("\x1f\x8b\x08\0\0\0\0\0\0\xff", 10));
+  auto round = decompress(one, "layer.gz");
+  ASSERT_TRUE(round.ok()) << round.error().message;
+  EXPECT_TRUE(*round == input);
+}
+
+TEST(GzipCompressor, GnuGzipAndPythonReadTheMultiMemberStream) {
+  if (!have("gzip") || !have("python3")) {
+    GTEST_SKIP() << "gzip or python3 missing";
+  }
+  auto dir = scratch();
+  std::string input = sample(3 * k_gzip_chunk_size + 99, 7);
+  auto path = dir.path() / "x.gz";
+  ASSERT_TRUE(util::write_file_atomic(path, compress(Compression::Gzip, input, 4, 65536)).ok());
+  run_ok({"gzip", "-t", path.string()});
+  EXPECT_TRUE(run_ok({"gzip", "-dc", path.string()}) == input);
+  std::string py = run_ok({"python3", "-c",
+                           "import gzip, hashlib, sys\n"
+                           "print(hashlib.sha256(gzip.open(sys.argv[1]).read()).hexdigest())",
+                           path.string()});
+  EXPECT_EQ(py, crypto::sha256(input).hex() + "\n");
+}
+
+TEST(GzipCompressor, EmptyInputIsOneValidMember) {
+  std::string out = compress(Compression::Gzip, "", 4, 1);
+  EXPECT_EQ(out, compress(Compression::Gzip, "", 1, 1));
+  auto round = decompress(out, "empty.gz");
+  ASSERT_TRUE(round.ok()) << round.error().message;
+  EXPECT_TRUE(round->empty());
+  if (have("gzip")) {
+    EXPECT_EQ(run_ok({"gzip", "-dc"}, out), "");
+  }
+}
+
+TEST(GzipCompressor, LevelChangesOutputButNotContent) {
+  std::string input = sample(300000, 3);
+  std::string fast = compress(Compression::Gzip, input, 1, 8192, 1);
+  std::string best = compress(Compression::Gzip, input, 2, 8192, 9);
+  EXPECT_NE(fast, best);
+  EXPECT_TRUE(*decompress(fast, "f") == input);
+  EXPECT_TRUE(*decompress(best, "b") == input);
+}
+
+TEST(ZstdCompressor, DeterministicAcrossWritePatternsAndReadableByZstd) {
+  std::string input = sample(2 * 1024 * 1024 + 5, 11);
+  std::string a = compress(Compression::Zstd, input, 1, 1 << 20);
+  EXPECT_EQ(compress(Compression::Zstd, input, 8, 333), a);
+  EXPECT_EQ(a.substr(0, 4), "\x28\xb5\x2f\xfd");
+  auto round = decompress(a, "layer.zst");
+  ASSERT_TRUE(round.ok()) << round.error().message;
+  EXPECT_TRUE(*round == input);
+  if (have("zstd")) {
+    EXPECT_TRUE(run_ok({"zstd", "-dc"}, a) == input);
+  }
+}
+
+TEST(NoCompression, PassesBytesThrough) {
+  EXPECT_EQ(compress(Compression::None, "hello world", 4, 3), "hello world");
+}
+
+TEST(Decompress, XzGzipBzip2ZstdAndPlain) {
+  std::string input = sample(200000, 5);
+  for (const char* tool : {"xz", "gzip", "bzip2", "zstd"}) {
+    if (!have(tool)) {
+      continue;
+    }
+    std::string packed = run_ok({tool, "-c"}, input);
+    ASSERT_FALSE(packed.empty()) << tool;
+    auto out = decompress(packed, std::string("Packages.") + tool);
+    ASSERT_TRUE(out.ok()) << tool << ": " << out.error().message;
+    EXPECT_TRUE(*out == input) << tool;
+  }
+  EXPECT_EQ(*decompress("Package: a\n", "Packages"), "Package: a\n");
+  EXPECT_EQ(*decompress("", "Packages"), "");
+  EXPECT_EQ(detect_codec("\xfd"
+                         "7zXZ"),
+            Codec::Plain);  // too short for the magic
+  EXPECT_EQ(detect_codec(std::string("\xfd"
+                                     "7zXZ\0\0",
+                                     7)),
+            Codec::Xz);
+}
+
+TEST(Decompress, TruncatedInputIsCorruptNamingOrigin) {
+  if (!have("xz")) {
+    GTEST_SKIP() << "xz missing";
+  }
+  std::string packed = run_ok({"xz", "-c"}, sample(100000, 9));
+  packed.resize(packed.size() / 2);
+  auto out = decompress(packed, "http://mirror.invalid/Packages.xz");
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().kind, ErrorKind::Corrupt);
+  EXPECT_NE(out.error().message.find("http://mirror.invalid/Packages.xz"), std::string::npos);
+}
+
+TEST(Decompress, FileVariantStreamsToASink) {
+  if (!have("gzip")) {
+    GTEST_SKIP() << "gzip missing";
+  }
+  auto dir = scratch();
+  std::string input = sample(500000, 13);
+  auto path = dir.path() / "Packages.gz";
+  ASSERT_TRUE(util::write_file_atomic(path, run_ok({"gzip", "-c"}, input)).ok());
+  HashingSink hash;
+  ASSERT_TRUE(decompress_file(path, hash).ok());
+  EXPECT_EQ(hash.size(), input.size());
+  EXPECT_EQ(hash.digest(), crypto::sha256(input));
+}
+
+TEST(HashingSink, HashesAndForwards) {
+  std::string out;
+  StringSink str(out);
+  HashingSink hash(&str);
+  ASSERT_TRUE(hash.write("abc").ok());
+  ASSERT_TRUE(hash.finish().ok());
+  EXPECT_EQ(out, "abc");
+  EXPECT_EQ(hash.size(), 3U);
+  EXPECT_EQ(hash.digest().hex(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_FALSE(hash.write("more").ok());
+}
+
+TEST(FileSink, BuffersAndWritesEverything) {
+  auto dir = scratch();
+  auto file = util::AtomicFile::create(dir.path() / "blob");
+  ASSERT_TRUE(file.ok());
+  std::string input = sample(1000000, 17);
+  {
+    FileSink sink(*file);
+    for (size_t pos = 0; pos < input.size(); pos += 777) {
+      ASSERT_TRUE(sink.write(std::string_view(input).substr(pos, 777)).ok());
+    }
+    ASSERT_TRUE(sink.write(std::string_view(input).substr(0, 300000)).ok());
+    ASSERT_TRUE(sink.finish().ok());
+    EXPECT_EQ(sink.size(), input.size() + 300000);
+  }
+  ASSERT_TRUE(file->commit().ok());
+  auto back = util::read_file(dir.path() / "blob");
+  ASSERT_TRUE(back.ok());
+  EXPECT_TRUE(*back == input + input.substr(0, 300000));
+}
+
+}  // namespace
+}  // namespace distill::archive
