@@ -1,0 +1,197 @@
+// Unit tests for DebReader on packages built here with dpkg-deb, and on hostile
+// packages assembled with python3 tarfile + ar.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "archive/deb_reader.hpp"
+#include "test_support.hpp"
+
+namespace distill::archive {
+namespace {
+
+using testing::have;
+using testing::run_ok;
+using testing::scratch;
+
+namespace fs = std::filesystem;
+
+void write(const fs::path& path, const std::string& data) {
+  fs::create_directories(path.parent_path());
+  ASSERT_TRUE(util::write_file_atomic(path, data).ok());
+}
+
+// Builds hello_1.0_amd64.deb with dpkg-deb (compressor `z`) in `dir`.
+fs::path build_deb(const fs::path& dir, const std::string& z) {
+  fs::path root = dir / "pkg";
+  write(root / "DEBIAN/control",
+        "Package: hello\nVersion: 1.0\nArchitecture: amd64\nMaintainer: t <t@example.org>\n"
+        "Description: test package\n");
+  write(root / "DEBIAN/md5sums", "5d41402abc4b2a76b9719d911017c592  usr/share/hello/hi\n");
+  write(root / "DEBIAN/conffiles", "/etc/hello.conf\n");
+  write(root / "usr/share/hello/hi", "hello");
+  write(root / "etc/hello.conf", "x=1\n");
+  fs::create_directories(root / "usr/bin");
+  fs::create_symlink("../share/hello/hi", root / "usr/bin/hi");
+  fs::create_hard_link(root / "usr/share/hello/hi", root / "usr/share/hello/hi2");
+  fs::path deb = dir / ("hello_1.0_amd64." + z + ".deb");
+  run_ok({"dpkg-deb", "--root-owner-group", "-Z" + z, "--build", root.string(), deb.string()});
+  return deb;
+}
+
+bool have_tools() { return have("dpkg-deb") && have("ar") && have("python3"); }
+
+TEST(DebReader, ReadsControlAndDataBuiltByDpkgDeb) {
+  if (!have_tools()) {
+    GTEST_SKIP() << "dpkg-deb, ar or python3 missing";
+  }
+  for (std::string z : {"xz", "gzip", "zstd", "none"}) {
+    auto dir = scratch();
+    fs::path deb = build_deb(dir.path(), z);
+    auto reader = DebReader::open(deb, "hello");
+    ASSERT_TRUE(reader.ok()) << z << ": " << reader.error().message;
+    auto control = reader->read_control();
+    ASSERT_TRUE(control.ok()) << control.error().message;
+    EXPECT_NE(control->control.find("Package: hello\n"), std::string::npos);
+    EXPECT_EQ(control->md5sums, "5d41402abc4b2a76b9719d911017c592  usr/share/hello/hi\n");
+    EXPECT_EQ(control->conffiles, "/etc/hello.conf\n");
+    EXPECT_EQ(control->shlibs, "");
+
+    std::map<std::string, TarEntry> entries;
+    std::vector<std::string> order;
+    std::string hi;
+    Status status =
+        reader->for_each_data_entry([&](const TarEntry& entry, ContentReader& content) -> Status {
+          entries[entry.path] = entry;
+          order.push_back(entry.path);
+          if (entry.path == "usr/share/hello/hi") {
+            DISTILL_TRY(hi, content.read_all());
+          }
+          return {};
+        });
+    ASSERT_TRUE(status.ok()) << status.error().message;
+    EXPECT_EQ(hi, "hello");
+    EXPECT_EQ(order.front(), "etc");  // the root "./" is skipped
+    ASSERT_EQ(entries.count("usr/bin/hi"), 1U);
+    EXPECT_EQ(entries["usr/bin/hi"].type, EntryType::Symlink);
+    EXPECT_EQ(entries["usr/bin/hi"].link_target, "../share/hello/hi");
+    EXPECT_EQ(entries["usr/share/hello"].type, EntryType::Directory);
+    EXPECT_EQ(entries["usr/share/hello/hi"].uname, "root");
+    EXPECT_EQ(entries["usr/share/hello/hi"].size, 5U);
+    // One of hi/hi2 is a hard link to the other.
+    bool linked = entries["usr/share/hello/hi2"].type == EntryType::Hardlink ||
+                  entries["usr/share/hello/hi"].type == EntryType::Hardlink;
+    EXPECT_TRUE(linked);
+    if (z != "none") {
+      EXPECT_EQ(reader->data_member_name(), "data.tar." + (z == "gzip"   ? "gz"
+                                                           : z == "zstd" ? "zst"
+                                                                         : z));
+    }
+  }
+}
+
+// Packs a data.tar made by python3 (`script` adds members to tarfile `t`) into a
+// .deb with ar, next to a valid control.tar.gz.
+fs::path hostile_deb(const fs::path& dir, const std::string& script) {
+  std::string py =
+      "import io, tarfile\n"
+      "def add(t, name, data=b'', **kw):\n"
+      "  i = tarfile.TarInfo(name); i.size = len(data)\n"
+      "  for k, v in kw.items(): setattr(i, k, v)\n"
+      "  t.addfile(i, io.BytesIO(data))\n"
+      "with tarfile.open('control.tar.gz', 'w:gz') as t:\n"
+      "  add(t, './control', b'Package: evil\\nVersion: 1\\n')\n"
+      "with tarfile.open('data.tar.xz', 'w:xz') as t:\n" +
+      script;
+  run_ok({"python3", "-c", py}, std::nullopt, dir);
+  write(dir / "debian-binary", "2.0\n");
+  run_ok({"ar", "rc", "evil.deb", "debian-binary", "control.tar.gz", "data.tar.xz"}, std::nullopt,
+         dir);
+  return dir / "evil.deb";
+}
+
+Status read_all_entries(const fs::path& deb) {
+  auto reader = DebReader::open(deb, "evil_1_amd64");
+  if (!reader.ok()) {
+    return reader.error();
+  }
+  return reader->for_each_data_entry([](const TarEntry&, ContentReader& content) -> Status {
+    DISTILL_TRY(std::string ignored, content.read_all());
+    return {};
+  });
+}
+
+TEST(DebReader, RejectsDotDotNamingPackageAndPath) {
+  if (!have_tools()) {
+    GTEST_SKIP() << "dpkg-deb, ar or python3 missing";
+  }
+  auto dir = scratch();
+  fs::path deb = hostile_deb(dir.path(), "  add(t, './ok', b'1')\n  add(t, '../x', b'pwned')\n");
+  Status status = read_all_entries(deb);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().kind, ErrorKind::Corrupt);
+  EXPECT_NE(status.error().message.find("evil_1_amd64"), std::string::npos);
+  EXPECT_NE(status.error().message.find("../x"), std::string::npos);
+}
+
+TEST(DebReader, RejectsHardLinkToLaterOrOutsideEntry) {
+  if (!have_tools()) {
+    GTEST_SKIP() << "dpkg-deb, ar or python3 missing";
+  }
+  auto dir = scratch();
+  fs::path deb =
+      hostile_deb(dir.path(), "  add(t, './a', type=tarfile.LNKTYPE, linkname='./etc/shadow')\n");
+  Status status = read_all_entries(deb);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message.find("evil_1_amd64: a: hard link to etc/shadow"),
+            std::string::npos)
+      << status.error().message;
+}
+
+TEST(DebReader, RejectsDevicesAndFifos) {
+  if (!have_tools()) {
+    GTEST_SKIP() << "dpkg-deb, ar or python3 missing";
+  }
+  auto dir = scratch();
+  fs::path deb = hostile_deb(dir.path(), "  add(t, './dev/null', type=tarfile.CHRTYPE)\n");
+  Status status = read_all_entries(deb);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message.find("dev/null: character device"), std::string::npos)
+      << status.error().message;
+  auto dir2 = scratch();
+  deb = hostile_deb(dir2.path(), "  add(t, './p', type=tarfile.FIFOTYPE)\n");
+  EXPECT_FALSE(read_all_entries(deb).ok());
+}
+
+TEST(DebReader, AbsolutePathsAreNormalised) {
+  if (!have_tools()) {
+    GTEST_SKIP() << "dpkg-deb, ar or python3 missing";
+  }
+  auto dir = scratch();
+  fs::path deb = hostile_deb(dir.path(), "  add(t, '/etc/x', b'1')\n");
+  auto reader = DebReader::open(deb, "abs");
+  ASSERT_TRUE(reader.ok());
+  std::vector<std::string> paths;
+  ASSERT_TRUE(reader
+                  ->for_each_data_entry([&](const TarEntry& e, ContentReader&) -> Status {
+                    paths.push_back(e.path);
+                    return {};
+                  })
+                  .ok());
+  EXPECT_EQ(paths, std::vector<std::string>{"etc/x"});
+}
+
+TEST(DebReader, NotADebIsCorrupt) {
+  auto dir = scratch();
+  write(dir.path() / "x.deb", "garbage");
+  auto reader = DebReader::open(dir.path() / "x.deb", "xpkg");
+  ASSERT_FALSE(reader.ok());
+  EXPECT_EQ(reader.error().kind, ErrorKind::Corrupt);
+  EXPECT_NE(reader.error().message.find("xpkg"), std::string::npos);
+  auto missing = DebReader::open(dir.path() / "missing.deb", "m");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().kind, ErrorKind::NotFound);
+}
+
+}  // namespace
+}  // namespace distill::archive
