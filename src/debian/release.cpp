@@ -233,6 +233,8 @@ Result<ReleaseFile> parse_release(std::string_view text, const std::string& orig
     release.components.emplace_back(word);
   }
   release.acquire_by_hash = iequals(trim(paragraph.get("Acquire-By-Hash")), "yes");
+  release.all_in_arch_indexes =
+      iequals(trim(paragraph.get("No-Support-for-Architecture-all")), "Packages");
   const Field* sums = paragraph.find_field("SHA256");
   if (sums != nullptr) {
     int line = sums->line;

@@ -26,6 +26,9 @@ struct ReleaseFile {
   std::string suite, codename, date, valid_until;
   std::vector<std::string> architectures, components;
   bool acquire_by_hash = false;
+  // "No-Support-for-Architecture-all: Packages": arch-all packages are already in
+  // every binary-<arch>/Packages, so binary-all need not be fetched.
+  bool all_in_arch_indexes = false;
   std::map<std::string, ReleaseEntry> sha256;  // path relative to dists/<suite>/
 };
 

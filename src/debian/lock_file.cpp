@@ -1,0 +1,116 @@
+// Lock file JSON reading and writing (nlohmann-json); see lock_file.hpp.
+#include "debian/lock_file.hpp"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+namespace distill::debian {
+
+namespace {
+
+using nlohmann::json;
+
+Error lock_error(const std::string& origin, const std::string& why) {
+  return make_error(ErrorKind::InvalidInput, origin + ": " + why);
+}
+
+}  // namespace
+
+LockedPackage lock_package(const PackageRecord& record) {
+  return LockedPackage{record.name,     record.version, record.arch, record.filename,
+                       record.repo_url, record.sha256,  record.size};
+}
+
+std::string to_json(const LockFile& lock) {
+  json root = json::object();
+  root["version"] = lock.version;
+  root["spec_digest"] = lock.spec_digest;
+  json sources = json::array();
+  for (const AptSource& source : lock.sources) {
+    json s = json::object();
+    s["url"] = source.url;
+    s["suites"] = source.suites;
+    s["components"] = source.components;
+    if (!is_inline_key(source.keyring)) {
+      s["keyring"] = source.keyring;
+    }
+    sources.push_back(std::move(s));
+  }
+  root["sources"] = std::move(sources);
+  json packages = json::object();
+  for (const auto& [arch, list] : lock.packages) {
+    std::vector<LockedPackage> sorted = list;
+    std::sort(sorted.begin(), sorted.end(), [](const LockedPackage& a, const LockedPackage& b) {
+      return a.name != b.name ? a.name < b.name : a.version < b.version;
+    });
+    json entries = json::array();
+    for (const LockedPackage& p : sorted) {
+      json e = json::object();
+      e["name"] = p.name;
+      e["version"] = p.version;
+      e["arch"] = p.arch;
+      e["filename"] = p.filename;
+      e["repo_url"] = p.repo_url;
+      e["sha256"] = p.sha256.hex();
+      e["size"] = p.size;
+      entries.push_back(std::move(e));
+    }
+    packages[arch] = std::move(entries);
+  }
+  root["packages"] = std::move(packages);
+  return root.dump(2) + "\n";
+}
+
+Result<LockFile> parse_lock(std::string_view text, const std::string& origin) {
+  json root;
+  try {
+    root = json::parse(text.begin(), text.end());
+  } catch (const json::exception& e) {
+    return lock_error(origin, std::string("invalid JSON: ") + e.what());
+  }
+  try {
+    if (!root.is_object()) {
+      return lock_error(origin, "expected a JSON object");
+    }
+    LockFile lock;
+    lock.version = root.at("version").get<int>();
+    if (lock.version != 1) {
+      return make_error(ErrorKind::Unsupported, origin + ": lock file version " +
+                                                    std::to_string(lock.version) +
+                                                    " is not supported (expected 1)");
+    }
+    lock.spec_digest = root.value("spec_digest", std::string());
+    for (const json& s : root.value("sources", json::array())) {
+      AptSource source;
+      source.url = s.at("url").get<std::string>();
+      source.suites = s.value("suites", std::vector<std::string>{});
+      source.components = s.value("components", std::vector<std::string>{});
+      source.keyring = s.value("keyring", std::string(k_default_keyring));
+      source.origin = origin;
+      lock.sources.push_back(std::move(source));
+    }
+    for (const auto& [arch, entries] : root.value("packages", json::object()).items()) {
+      std::vector<LockedPackage>& list = lock.packages[arch];
+      for (const json& e : entries) {
+        LockedPackage p;
+        p.name = e.at("name").get<std::string>();
+        p.version = e.at("version").get<std::string>();
+        p.arch = e.at("arch").get<std::string>();
+        p.filename = e.at("filename").get<std::string>();
+        p.repo_url = e.at("repo_url").get<std::string>();
+        p.size = e.at("size").get<uint64_t>();
+        auto digest = crypto::Digest::from_hex(e.at("sha256").get<std::string>());
+        if (!digest.ok()) {
+          return lock_error(origin, "package '" + p.name + "': invalid sha256");
+        }
+        p.sha256 = *digest;
+        list.push_back(std::move(p));
+      }
+    }
+    return lock;
+  } catch (const json::exception& e) {
+    return lock_error(origin, std::string("malformed lock file: ") + e.what());
+  }
+}
+
+}  // namespace distill::debian

@@ -1,0 +1,41 @@
+// The lock file (`distill lock`, `--lock`, `--frozen`): the exact packages a spec
+// resolved to, per architecture, so a later build installs the same bytes.
+//
+// JSON, pretty-printed with sorted keys and packages sorted by name, so the same
+// resolution always gives the same file. See docs/formats/debian-repository.md.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crypto/sha256.hpp"
+#include "debian/apt_sources.hpp"
+#include "debian/package_index.hpp"
+#include "util/result.hpp"
+
+namespace distill::debian {
+
+struct LockedPackage {
+  std::string name, version, arch, filename, repo_url;
+  crypto::Digest sha256;
+  uint64_t size = 0;
+  friend bool operator==(const LockedPackage&, const LockedPackage&) = default;
+};
+
+struct LockFile {
+  int version = 1;
+  std::vector<AptSource> sources;  // url, suites, components (and keyring when a path)
+  std::map<std::string /*arch*/, std::vector<LockedPackage>> packages;
+  std::string spec_digest;  // sha256 of the inputs that determine resolution, for --frozen
+};
+
+LockedPackage lock_package(const PackageRecord& record);
+
+std::string to_json(const LockFile& lock);
+
+Result<LockFile> parse_lock(std::string_view json, const std::string& origin);
+
+}  // namespace distill::debian

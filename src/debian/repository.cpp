@@ -1,0 +1,201 @@
+// Fetching and verifying apt repository metadata; see repository.hpp.
+#include "debian/repository.hpp"
+
+#include <algorithm>
+#include <optional>
+
+#include "archive/decompress.hpp"
+#include "debian/release.hpp"
+#include "util/file_io.hpp"
+#include "util/thread_pool.hpp"
+
+namespace distill::debian {
+
+namespace {
+
+// One dists/<suite> of one source.
+struct SuiteJob {
+  const AptSource* source = nullptr;
+  std::string suite;
+  std::string base;  // <url>/dists/<suite>/
+  std::optional<Result<ReleaseFile>> release;
+};
+
+// One Packages file to fetch and parse.
+struct IndexJob {
+  const SuiteJob* suite = nullptr;
+  std::string component;
+  std::string url;  // the plain path, for messages
+  net::FetchItem item;
+  std::optional<Result<std::vector<PackageRecord>>> records;
+};
+
+Result<std::string> get(net::HttpClient& client, const std::string& url, long& status) {
+  net::HttpRequest request;
+  request.url = url;
+  DISTILL_TRY(auto response, client.send(request));
+  status = response.status;
+  if (status == 200) {
+    return std::move(response.body);
+  }
+  return make_error(status == 404 ? ErrorKind::NotFound : ErrorKind::Network,
+                    "GET " + url + ": HTTP " + std::to_string(status));
+}
+
+Result<ReleaseFile> fetch_release(net::HttpClient& client, const SuiteJob& job,
+                                  const RepositoryOptions& options) {
+  const std::string& keyring =
+      job.source->keyring.empty() ? std::string(k_default_keyring) : job.source->keyring;
+  std::string in_url = job.base + "InRelease";
+  long status = 0;
+  auto inrelease = get(client, in_url, status);
+  std::string payload;
+  std::string origin = in_url;
+  if (inrelease.ok()) {
+    DISTILL_TRY(payload, verify_clearsigned(*inrelease, keyring, in_url));
+  } else if (status == 404 || status == 403 || status == 410) {
+    std::string url = job.base + "Release";
+    origin = url;
+    DISTILL_TRY(auto release, get(client, url, status));
+    DISTILL_TRY(auto signature, get(client, url + ".gpg", status));
+    DISTILL_CHECK(verify_detached(release, signature, keyring, url));
+    payload = std::move(release);
+  } else {
+    return std::move(inrelease).error();
+  }
+  DISTILL_TRY(auto release, parse_release(payload, origin));
+  if (!options.allow_expired && job.source->check_valid_until) {
+    std::time_t now = options.now != 0 ? options.now : std::time(nullptr);
+    DISTILL_CHECK(check_valid_until(release, now, origin));
+  }
+  return release;
+}
+
+// Picks the best-compressed Packages file listed for `dir` (".../binary-<arch>").
+const std::pair<const std::string, ReleaseEntry>* pick_index(const ReleaseFile& release,
+                                                             const std::string& dir) {
+  for (const char* suffix : {"/Packages.xz", "/Packages.gz", "/Packages"}) {
+    auto it = release.sha256.find(dir + suffix);
+    if (it != release.sha256.end()) {
+      return &*it;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Result<LoadedIndex> load_repositories(net::HttpClient& client, net::ContentCache& cache,
+                                      const std::vector<AptSource>& sources,
+                                      const std::string& arch, const RepositoryOptions& options) {
+  unsigned jobs = std::max(1U, options.jobs);
+  std::vector<SuiteJob> suites;
+  for (const AptSource& source : sources) {
+    if (!source.archs.empty() &&
+        std::find(source.archs.begin(), source.archs.end(), arch) == source.archs.end()) {
+      continue;
+    }
+    for (const std::string& suite : source.suites) {
+      SuiteJob job;
+      job.source = &source;
+      job.suite = suite;
+      job.base = net::url_join(source.url, "dists/" + suite + "/");
+      if (job.base.back() != '/') {
+        job.base += '/';
+      }
+      suites.push_back(std::move(job));
+    }
+  }
+
+  util::parallel_for(suites.size(), jobs, [&](size_t i) {
+    suites[i].release = fetch_release(client, suites[i], options);
+  });
+
+  std::vector<IndexJob> indexes;
+  for (const SuiteJob& job : suites) {
+    if (!job.release->ok()) {
+      return job.release->error();
+    }
+    const ReleaseFile& release = job.release->value();
+    std::vector<std::string> components = job.source->components;
+    if (components.empty()) {
+      components.emplace_back("main");
+    }
+    for (const std::string& component : components) {
+      std::vector<std::string> dirs = {component + "/binary-" + arch};
+      if (!release.all_in_arch_indexes) {
+        dirs.push_back(component + "/binary-all");
+      }
+      bool found_arch = false;
+      for (const std::string& dir : dirs) {
+        const auto* entry = pick_index(release, dir);
+        if (entry == nullptr) {
+          continue;
+        }
+        found_arch = found_arch || dir == dirs.front();
+        IndexJob index;
+        index.suite = &job;
+        index.component = component;
+        index.url = job.base + entry->first;
+        auto digest = crypto::Digest::from_hex(entry->second.sha256);
+        if (!digest.ok()) {
+          return make_error(ErrorKind::Corrupt,
+                            job.base + "InRelease: bad SHA256 for " + entry->first);
+        }
+        index.item.sha256 = *digest;
+        index.item.size = entry->second.size;
+        index.item.label = entry->first;
+        if (release.acquire_by_hash) {
+          size_t slash = entry->first.rfind('/');
+          index.item.urls.push_back(job.base + entry->first.substr(0, slash) + "/by-hash/SHA256/" +
+                                    entry->second.sha256);
+        }
+        index.item.urls.push_back(index.url);
+        indexes.push_back(std::move(index));
+      }
+      if (!found_arch) {
+        return make_error(ErrorKind::NotFound, job.base + "InRelease: no Packages index for " +
+                                                   component + "/binary-" + arch + " (" +
+                                                   job.source->origin + ")");
+      }
+    }
+  }
+
+  std::vector<net::FetchItem> items;
+  items.reserve(indexes.size());
+  for (const IndexJob& index : indexes) {
+    items.push_back(index.item);
+  }
+  DISTILL_CHECK(cache.fetch_all(client, items, jobs));
+
+  util::parallel_for(indexes.size(), jobs, [&](size_t i) {
+    IndexJob& index = indexes[i];
+    auto parse = [&]() -> Result<std::vector<PackageRecord>> {
+      DISTILL_TRY(auto data, util::read_file(cache.path_for(index.item.sha256)));
+      DISTILL_TRY(auto text, archive::decompress(data, index.url));
+      DISTILL_TRY(auto records, parse_packages(text, index.url));
+      for (PackageRecord& record : records) {
+        record.repo_url = index.suite->source->url;
+        record.suite = index.suite->suite;
+        record.component = index.component;
+      }
+      return records;
+    };
+    index.records = parse();
+  });
+
+  LoadedIndex loaded;
+  for (IndexJob& index : indexes) {
+    if (!index.records->ok()) {
+      return index.records->error();
+    }
+    loaded.index.add(std::move(*index.records).value());
+    loaded.index_digests.push_back(index.item.sha256.str());
+  }
+  std::sort(loaded.index_digests.begin(), loaded.index_digests.end());
+  loaded.index_digests.erase(std::unique(loaded.index_digests.begin(), loaded.index_digests.end()),
+                             loaded.index_digests.end());
+  return loaded;
+}
+
+}  // namespace distill::debian
