@@ -1,0 +1,61 @@
+// run_image: see run_image.hpp.
+#include "runtime/run_image.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+#include "runtime/process_args.hpp"
+#include "runtime/rootfs_unpacker.hpp"
+#include "runtime/runner.hpp"
+#include "util/file_io.hpp"
+#include "util/temp_dir.hpp"
+
+namespace distill::runtime {
+
+std::vector<std::string> compute_args(
+    const oci::ImageConfig& config,
+    const std::optional<std::vector<std::string>>& entrypoint_override,
+    const std::vector<std::string>& extra_args) {
+  return compute_args(config.entrypoint, config.cmd, entrypoint_override, extra_args);
+}
+
+RunOptions run_options_for(const RunRequest& request) {
+  RunOptions options;
+  options.args = compute_args(request.config, request.entrypoint, request.args);
+  options.env = merge_env(request.config.env, request.env_overrides);
+  options.user = request.user.empty() ? request.config.user : request.user;
+  if (!request.workdir.empty()) {
+    options.cwd = request.workdir;
+  } else if (!request.config.working_dir.empty()) {
+    options.cwd = request.config.working_dir;
+  }
+  options.network = request.network;
+  options.read_only = request.read_only;
+  return options;
+}
+
+Result<int> run_image(const RunRequest& request) {
+  RunOptions options = run_options_for(request);
+  if (options.args.empty()) {
+    return make_error(ErrorKind::InvalidInput,
+                      "no command to run: the image has no entrypoint or cmd and none was given");
+  }
+  const char* tmp = std::getenv("TMPDIR");
+  std::filesystem::path parent = (tmp != nullptr && *tmp != '\0') ? tmp : "/var/tmp";
+  DISTILL_TRY(util::TempDir bundle, util::TempDir::create("distill-run-", parent));
+  // The bundle directory itself must be traversable by the container's user.
+  if (::chmod(bundle.path().c_str(), 0711) != 0) {
+    return util::errno_error(bundle.path(), errno);
+  }
+  const std::filesystem::path rootfs = bundle.path() / "rootfs";
+  if (::mkdir(rootfs.c_str(), 0755) != 0) {
+    return util::errno_error(rootfs, errno);
+  }
+  DISTILL_CHECK(unpack_layers(request.layer_files, rootfs));
+  DISTILL_CHECK(write_bundle_config(options, bundle.path()));
+  return run_bundle(bundle.path(), make_container_id());
+}
+
+}  // namespace distill::runtime
