@@ -117,10 +117,10 @@ using Status = Result<void>;
   decl = std::move(DISTILL_CONCAT(distill_try_, __LINE__)).value()
 
 // DISTILL_CHECK(expr): evaluates a Status (or any Result) and returns its error.
-#define DISTILL_CHECK(expr)                                             \
-  do {                                                                  \
-    auto distill_check_result = (expr);                                 \
-    if (!distill_check_result.ok()) {                                   \
-      return std::move(distill_check_result).error();                   \
-    }                                                                   \
+#define DISTILL_CHECK(expr)                                               \
+  do {                                                                    \
+    auto DISTILL_CONCAT(distill_check_, __LINE__) = (expr);               \
+    if (!DISTILL_CONCAT(distill_check_, __LINE__).ok()) {                 \
+      return std::move(DISTILL_CONCAT(distill_check_, __LINE__)).error(); \
+    }                                                                     \
   } while (false)
