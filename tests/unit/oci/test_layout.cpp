@@ -1,0 +1,336 @@
+// Writers and reader against real peers: write_oci_layout / write_oci_archive /
+// write_docker_archive, validated with oci-image-tool, skopeo and umoci, then read
+// back with load_image; corrupted blobs and index.json ref preservation.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "archive/byte_sink.hpp"
+#include "archive/compressor.hpp"
+#include "archive/tar_writer.hpp"
+#include "oci/archive_writer.hpp"
+#include "oci/image.hpp"
+#include "oci/image_reader.hpp"
+#include "oci/layout_writer.hpp"
+#include "oci/manifest.hpp"
+#include "oci/media_types.hpp"
+#include "util/atomic_file.hpp"
+#include "util/file_io.hpp"
+#include "util/subprocess.hpp"
+#include "util/temp_dir.hpp"
+
+namespace distill::oci {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Writes a gzip layer holding app/ and app/<name> = content; returns its blob.
+LayerBlob make_layer(const fs::path& dir, const std::string& name, const std::string& content,
+                     const std::string& file_tag) {
+  LayerBlob layer;
+  layer.file = dir / (file_tag + "-" + name + ".tar.gz");
+  auto out = util::AtomicFile::create(layer.file);
+  EXPECT_TRUE(out.ok());
+  archive::FileSink file_sink(*out);
+  archive::HashingSink compressed(&file_sink);
+  auto gzip = archive::make_compressor(archive::Compression::Gzip, compressed, 1);
+  archive::HashingSink uncompressed(gzip.get());
+  archive::TarWriter tar(uncompressed);
+  archive::TarEntry directory;
+  directory.path = "app";
+  directory.type = archive::EntryType::Directory;
+  directory.mode = 0755;
+  EXPECT_TRUE(tar.add(directory, std::string_view()).ok());
+  archive::TarEntry file;
+  file.path = "app/" + name;
+  file.mode = 0644;
+  EXPECT_TRUE(tar.add(file, std::string_view(content)).ok());
+  EXPECT_TRUE(tar.finish().ok());
+  EXPECT_TRUE(out->commit().ok());
+  layer.descriptor.media_type = std::string(k_media_oci_layer_gzip);
+  layer.descriptor.digest = compressed.digest();
+  layer.descriptor.size = compressed.size();
+  layer.diff_id = uncompressed.digest();
+  layer.uncompressed_size = uncompressed.size();
+  return layer;
+}
+
+Image make_image(const fs::path& dir, const std::vector<std::string>& archs,
+                 const std::string& content) {
+  Image image;
+  for (const auto& arch : archs) {
+    ImageManifest entry;
+    entry.platform = platform_for_debian_arch(arch);
+    entry.config.created = format_rfc3339(0);
+    entry.config.env = {"PATH=/usr/bin:/bin"};
+    entry.config.entrypoint = std::vector<std::string>{"/app/hello"};
+    entry.config.user = "65532";
+    entry.config.working_dir = "/app";
+    // The blob file name is unique per content: writers link blobs, they do not copy.
+    std::string tag = content.substr(0, content.find(' '));
+    entry.layers.push_back(make_layer(dir, "hello-" + arch, content + arch, tag));
+    image.manifests.push_back(std::move(entry));
+  }
+  EXPECT_TRUE(finalize(image).ok());
+  return image;
+}
+
+bool have(const char* program) { return !util::find_program(program).empty(); }
+
+util::CommandResult run(std::vector<std::string> argv) {
+  auto result = util::run_command(util::Command{std::move(argv)});
+  EXPECT_TRUE(result.ok());
+  return result.ok() ? *result : util::CommandResult{-1, "", ""};
+}
+
+class OciWriterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto dir = util::TempDir::create("distill-oci-test-");
+    ASSERT_TRUE(dir.ok());
+    m_dir = std::make_unique<util::TempDir>(std::move(*dir));
+  }
+  [[nodiscard]] fs::path path() const { return m_dir->path(); }
+  std::unique_ptr<util::TempDir> m_dir;
+};
+
+Index read_index(const fs::path& layout) {
+  auto text = util::read_file(layout / "index.json");
+  EXPECT_TRUE(text.ok());
+  auto index = Index::parse(text.ok() ? *text : "", "index.json");
+  EXPECT_TRUE(index.ok());
+  return index.ok() ? *index : Index{};
+}
+
+std::string ref_of(const Descriptor& descriptor) {
+  auto it = descriptor.annotations.find(std::string(k_annotation_ref_name));
+  return it == descriptor.annotations.end() ? "" : it->second;
+}
+
+TEST_F(OciWriterTest, LayoutIsValidForOciImageToolSkopeoAndUmoci) {
+  Image image = make_image(path(), {"amd64"}, "hello ");
+  fs::path layout = path() / "layout";
+  ASSERT_TRUE(write_oci_layout(layout, image, "latest").ok());
+
+  auto oci_layout = util::read_file(layout / "oci-layout");
+  ASSERT_TRUE(oci_layout.ok());
+  EXPECT_EQ(*oci_layout, R"({"imageLayoutVersion":"1.0.0"})");
+  Index index = read_index(layout);
+  ASSERT_EQ(index.manifests.size(), 1U);
+  EXPECT_EQ(index.manifests[0].digest, image.index_descriptor.digest);
+  EXPECT_EQ(ref_of(index.manifests[0]), "latest");
+  EXPECT_TRUE(
+      fs::exists(layout / "blobs/sha256" / image.manifests[0].config_descriptor.digest.hex()));
+
+  if (have("oci-image-tool")) {
+    auto validate = run({"oci-image-tool", "validate", "--type", "image", layout.string()});
+    EXPECT_EQ(validate.exit_code, 0) << validate.stdout_data << validate.stderr_data;
+  }
+  if (have("skopeo")) {
+    auto inspect = run({"skopeo", "inspect", "oci:" + layout.string() + ":latest"});
+    ASSERT_EQ(inspect.exit_code, 0) << inspect.stderr_data;
+    auto json = nlohmann::json::parse(inspect.stdout_data);
+    EXPECT_EQ(json["Architecture"], "amd64");
+    EXPECT_EQ(json["Os"], "linux");
+    ASSERT_EQ(json["Layers"].size(), 1U);
+    EXPECT_EQ(json["Layers"][0], image.manifests[0].layers[0].descriptor.digest.str());
+    EXPECT_EQ(json["Env"][0], "PATH=/usr/bin:/bin");
+  }
+  if (have("umoci")) {
+    fs::path bundle = path() / "bundle";
+    auto unpack = run({"umoci", "unpack", "--image", layout.string() + ":latest", bundle.string()});
+    ASSERT_EQ(unpack.exit_code, 0) << unpack.stderr_data;
+    auto hello = util::read_file(bundle / "rootfs/app/hello-amd64");
+    ASSERT_TRUE(hello.ok());
+    EXPECT_EQ(*hello, "hello amd64");
+    auto runtime = util::read_file(bundle / "config.json");
+    ASSERT_TRUE(runtime.ok());
+    auto json = nlohmann::json::parse(*runtime);
+    EXPECT_EQ(json["process"]["cwd"], "/app");
+    EXPECT_EQ(json["process"]["args"][0], "/app/hello");
+  }
+}
+
+TEST_F(OciWriterTest, IndexJsonKeepsOtherRefs) {
+  Image first = make_image(path(), {"amd64"}, "one ");
+  Image second = make_image(path(), {"amd64"}, "two ");
+  Image third = make_image(path(), {"amd64"}, "three ");
+  fs::path layout = path() / "layout";
+  ASSERT_TRUE(write_oci_layout(layout, first, "a").ok());
+  ASSERT_TRUE(write_oci_layout(layout, second, "b").ok());
+  ASSERT_TRUE(write_oci_layout(layout, third, "a").ok());
+  Index index = read_index(layout);
+  ASSERT_EQ(index.manifests.size(), 2U);
+  EXPECT_EQ(ref_of(index.manifests[0]), "a");
+  EXPECT_EQ(index.manifests[0].digest, third.index_descriptor.digest);
+  EXPECT_EQ(ref_of(index.manifests[1]), "b");
+  EXPECT_EQ(index.manifests[1].digest, second.index_descriptor.digest);
+
+  auto loaded = load_image(*ImageRef::parse("oci:" + layout.string() + ":b"));
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  EXPECT_EQ(loaded->manifests[0].manifest.layers[0].digest,
+            second.manifests[0].layers[0].descriptor.digest);
+  auto missing = load_image(*ImageRef::parse("oci:" + layout.string() + ":c"));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().kind, ErrorKind::NotFound);
+  EXPECT_NE(missing.error().message.find("\"c\""), std::string::npos);
+}
+
+TEST_F(OciWriterTest, FailedWriteLeavesIndexIntact) {
+  Image good = make_image(path(), {"amd64"}, "good ");
+  fs::path layout = path() / "layout";
+  ASSERT_TRUE(write_oci_layout(layout, good, "latest").ok());
+  auto before = util::read_file(layout / "index.json");
+  ASSERT_TRUE(before.ok());
+
+  Image broken = make_image(path(), {"amd64"}, "broken ");
+  fs::remove(broken.manifests[0].layers[0].file);
+  auto status = write_oci_layout(layout, broken, "latest");
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message.find("broken-hello-amd64.tar.gz"), std::string::npos)
+      << status.error().message;
+  auto after = util::read_file(layout / "index.json");
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(*after, *before);
+}
+
+TEST_F(OciWriterTest, ReaderRoundTripMultiArch) {
+  Image image = make_image(path(), {"amd64", "arm64"}, "multi ");
+  fs::path layout = path() / "layout";
+  ASSERT_TRUE(write_oci_layout(layout, image, "v1").ok());
+  auto loaded = load_image(*ImageRef::parse("oci:" + layout.string() + ":v1"));
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  ASSERT_EQ(loaded->manifests.size(), 2U);
+  ASSERT_TRUE(loaded->index.has_value());
+  EXPECT_EQ(loaded->index_descriptor->digest, image.index_descriptor.digest);
+  for (size_t i = 0; i < 2; ++i) {
+    const LoadedManifest& manifest = loaded->manifests[i];
+    EXPECT_EQ(manifest.platform, image.manifests[i].platform);
+    EXPECT_EQ(manifest.config, image.manifests[i].config);
+    EXPECT_EQ(manifest.config_json, image.manifests[i].config_json);
+    EXPECT_EQ(manifest.manifest_json, image.manifests[i].manifest_json);
+    EXPECT_EQ(manifest.descriptor.digest, image.manifests[i].manifest_descriptor.digest);
+    ASSERT_EQ(manifest.layer_files.size(), 1U);
+    EXPECT_EQ(*util::read_file(manifest.layer_files[0]),
+              *util::read_file(image.manifests[i].layers[0].file));
+  }
+  if (have("skopeo")) {
+    auto inspect =
+        run({"skopeo", "--override-arch", "arm64", "inspect", "oci:" + layout.string() + ":v1"});
+    ASSERT_EQ(inspect.exit_code, 0) << inspect.stderr_data;
+    EXPECT_EQ(nlohmann::json::parse(inspect.stdout_data)["Architecture"], "arm64");
+  }
+}
+
+TEST_F(OciWriterTest, CorruptedBlobsAreDetected) {
+  Image image = make_image(path(), {"amd64"}, "corrupt ");
+  fs::path layout = path() / "layout";
+  ASSERT_TRUE(write_oci_layout(layout, image, "latest").ok());
+  auto ref = *ImageRef::parse("oci:" + layout.string());
+
+  // Layer: same size, different bytes. Replace the file (it may be a hard link).
+  const Descriptor& layer = image.manifests[0].layers[0].descriptor;
+  fs::path blob = layout / "blobs/sha256" / layer.digest.hex();
+  std::string bytes = *util::read_file(blob);
+  bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x55);
+  fs::remove(blob);
+  ASSERT_TRUE(util::write_file_atomic(blob, bytes).ok());
+  auto loaded = load_image(ref);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.error().kind, ErrorKind::Corrupt);
+  EXPECT_NE(loaded.error().message.find(layer.digest.str()), std::string::npos)
+      << loaded.error().message;
+
+  // Truncated config: wrong size.
+  fs::remove(blob);
+  ASSERT_TRUE(
+      util::write_file_atomic(blob, *util::read_file(image.manifests[0].layers[0].file)).ok());
+  ASSERT_TRUE(load_image(ref).ok());
+  const Descriptor& config = image.manifests[0].config_descriptor;
+  fs::path config_blob = layout / "blobs/sha256" / config.digest.hex();
+  ASSERT_TRUE(util::write_file_atomic(config_blob, "{}").ok());
+  loaded = load_image(ref);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.error().kind, ErrorKind::Corrupt);
+  EXPECT_NE(loaded.error().message.find(config.digest.str()), std::string::npos);
+
+  // Missing blob.
+  fs::remove(config_blob);
+  loaded = load_image(ref);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.error().message.find(config.digest.str()), std::string::npos);
+}
+
+TEST_F(OciWriterTest, OciArchiveIsDeterministicAndReadable) {
+  Image image = make_image(path(), {"amd64"}, "archive ");
+  fs::path first = path() / "a.tar";
+  fs::path second = path() / "b.tar";
+  ASSERT_TRUE(write_oci_archive(first, image, "latest").ok());
+  ASSERT_TRUE(write_oci_archive(second, image, "latest").ok());
+  EXPECT_EQ(*util::read_file(first), *util::read_file(second));
+
+  auto loaded = load_image(*ImageRef::parse("oci-archive:" + first.string() + ":latest"));
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  ASSERT_EQ(loaded->manifests.size(), 1U);
+  EXPECT_EQ(loaded->manifests[0].config, image.manifests[0].config);
+  EXPECT_EQ(*util::read_file(loaded->manifests[0].layer_files[0]),
+            *util::read_file(image.manifests[0].layers[0].file));
+
+  if (have("skopeo")) {
+    auto inspect = run({"skopeo", "inspect", "oci-archive:" + first.string() + ":latest"});
+    ASSERT_EQ(inspect.exit_code, 0) << inspect.stderr_data;
+    EXPECT_EQ(nlohmann::json::parse(inspect.stdout_data)["Layers"][0],
+              image.manifests[0].layers[0].descriptor.digest.str());
+  }
+}
+
+TEST_F(OciWriterTest, DockerArchiveReadableBySkopeoAndReader) {
+  Image image = make_image(path(), {"amd64"}, "docker ");
+  fs::path file = path() / "docker.tar";
+  ASSERT_TRUE(write_docker_archive(file, image, "myapp", "1.0").ok());
+
+  if (have("skopeo")) {
+    auto inspect = run({"skopeo", "inspect", "docker-archive:" + file.string()});
+    ASSERT_EQ(inspect.exit_code, 0) << inspect.stderr_data;
+    auto json = nlohmann::json::parse(inspect.stdout_data);
+    EXPECT_EQ(json["Architecture"], "amd64");
+    EXPECT_EQ(json["Layers"].size(), 1U);
+    auto oci = run({"skopeo", "inspect", "oci-archive:" + file.string() + ":1.0"});
+    EXPECT_EQ(oci.exit_code, 0) << oci.stderr_data;
+  }
+
+  for (const std::string& text :
+       {"docker-archive:" + file.string(), "docker-archive:" + file.string() + ":myapp:1.0"}) {
+    auto loaded = load_image(*ImageRef::parse(text));
+    ASSERT_TRUE(loaded.ok()) << text << ": " << loaded.error().message;
+    ASSERT_EQ(loaded->manifests.size(), 1U);
+    const LoadedManifest& manifest = loaded->manifests[0];
+    EXPECT_EQ(manifest.config_json, image.manifests[0].config_json);
+    EXPECT_EQ(manifest.platform, (Platform{"linux", "amd64", ""}));
+    ASSERT_EQ(manifest.manifest.layers.size(), 1U);
+    EXPECT_EQ(manifest.manifest.layers[0].digest, image.manifests[0].layers[0].descriptor.digest);
+    EXPECT_EQ(manifest.manifest.layers[0].media_type, k_media_docker_layer_gzip);
+  }
+  auto wrong = load_image(*ImageRef::parse("docker-archive:" + file.string() + ":other:1.0"));
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.error().kind, ErrorKind::NotFound);
+
+  Image multi = make_image(path(), {"amd64", "arm64"}, "multi ");
+  EXPECT_FALSE(write_docker_archive(path() / "m.tar", multi, "x", "y").ok());
+  ASSERT_TRUE(
+      write_docker_archive(path() / "m.tar", multi, "x", "y", Platform{"linux", "arm64", ""}).ok());
+  auto arm = load_image(*ImageRef::parse("docker-archive:" + (path() / "m.tar").string()));
+  ASSERT_TRUE(arm.ok()) << arm.error().message;
+  EXPECT_EQ(arm->manifests[0].platform.architecture, "arm64");
+}
+
+TEST_F(OciWriterTest, RegistryRefsAreNotReadHere) {
+  auto loaded = load_image(*ImageRef::parse("docker://127.0.0.1:1/x:y"));
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.error().kind, ErrorKind::Unsupported);
+}
+
+}  // namespace
+}  // namespace distill::oci
