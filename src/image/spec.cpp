@@ -1,0 +1,795 @@
+// Spec parser: YAML text -> Spec, validating as it goes and collecting every problem.
+//
+// Follows CONTRACT.md "Spec format". Each check records "FILE:LINE: what" and parsing
+// carries on, so a spec with three mistakes gets three lines. yaml-cpp is used
+// only through Node::Type()/Scalar()/Mark() (which do not throw on valid nodes) and
+// the whole parse is wrapped in one catch for yaml-cpp's syntax errors.
+#include "image/spec.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+#include <system_error>
+
+#include "util/file_io.hpp"
+
+namespace distill::image {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Removes "." and empty components; fails on "..". `path` must start with '/'.
+std::optional<std::string> normalise_absolute(std::string_view path) {
+  std::string out;
+  size_t pos = 1;
+  while (pos <= path.size()) {
+    size_t end = path.find('/', pos);
+    if (end == std::string_view::npos) {
+      end = path.size();
+    }
+    std::string_view part = path.substr(pos, end - pos);
+    if (part == "..") {
+      return std::nullopt;
+    }
+    if (!part.empty() && part != ".") {
+      out += '/';
+      out += part;
+    }
+    pos = end + 1;
+  }
+  if (out.empty()) {
+    out = "/";
+  }
+  return out;
+}
+
+bool parse_u32(const std::string& text, uint32_t& out) {
+  if (text.empty() || text.size() > 10) {
+    return false;
+  }
+  uint64_t value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size() || value > UINT32_MAX) {
+    return false;
+  }
+  out = static_cast<uint32_t>(value);
+  return true;
+}
+
+// Octal permission bits: "755", "0755", "04755" (at most 07777).
+bool parse_mode(const std::string& text, uint32_t& out) {
+  if (text.size() < 3 || text.size() > 5) {
+    return false;
+  }
+  uint32_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '7') {
+      return false;
+    }
+    value = value * 8 + static_cast<uint32_t>(c - '0');
+  }
+  if (value > 07777) {
+    return false;
+  }
+  out = value;
+  return true;
+}
+
+// "8000/tcp", "53/udp"; a bare "8000" means tcp (as in a Dockerfile's EXPOSE).
+std::optional<std::string> normalise_port(const std::string& text) {
+  size_t slash = text.find('/');
+  std::string number = text.substr(0, slash);
+  std::string proto = slash == std::string::npos ? "tcp" : text.substr(slash + 1);
+  uint32_t port = 0;
+  if (!parse_u32(number, port) || port == 0 || port > 65535 || number[0] == '0') {
+    return std::nullopt;
+  }
+  if (proto != "tcp" && proto != "udp") {
+    return std::nullopt;
+  }
+  return std::to_string(port) + "/" + proto;
+}
+
+bool valid_image_name(const std::string& name) {
+  // OCI distribution repository name: path components of [a-z0-9]+ joined by
+  // separators ".", "_", "__" or "-"+, components joined by "/".
+  if (name.empty() || name.size() > 255) {
+    return false;
+  }
+  size_t start = 0;
+  while (start <= name.size()) {
+    size_t end = name.find('/', start);
+    if (end == std::string::npos) {
+      end = name.size();
+    }
+    std::string_view part(name.data() + start, end - start);
+    if (part.empty()) {
+      return false;
+    }
+    auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+    if (!alnum(part.front()) || !alnum(part.back())) {
+      return false;
+    }
+    for (char c : part) {
+      if (!alnum(c) && c != '.' && c != '_' && c != '-') {
+        return false;
+      }
+    }
+    start = end + 1;
+  }
+  return true;
+}
+
+bool valid_account_name(const std::string& name) {
+  if (name.empty() || name.size() > 32) {
+    return false;
+  }
+  for (size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    bool ok = (c >= 'a' && c <= 'z') || c == '_' ||
+              (i > 0 && ((c >= '0' && c <= '9') || c == '-' || c == '.' || c == '$'));
+    if (!ok) {
+      return false;
+    }
+  }
+  return true;
+}
+
+class SpecParser {
+ public:
+  SpecParser(std::string display, fs::path base_dir)
+      : m_display(std::move(display)), m_base_dir(std::move(base_dir)) {}
+
+  Result<Spec> parse(std::string_view text) {
+    YAML::Node root;
+    try {
+      root = YAML::Load(std::string(text));
+    } catch (const YAML::Exception& e) {
+      int line = e.mark.is_null() ? 1 : e.mark.line + 1;
+      return make_error(ErrorKind::InvalidInput,
+                        m_display + ":" + std::to_string(line) + ": invalid YAML: " + e.msg);
+    }
+    try {
+      parse_root(root);
+    } catch (const std::exception& e) {
+      // yaml-cpp should not throw on the calls used here; report rather than crash.
+      problem(1, std::string("invalid spec: ") + e.what());
+    }
+    if (!m_problems.empty()) {
+      std::string message;
+      for (const auto& p : m_problems) {
+        if (!message.empty()) {
+          message += '\n';
+        }
+        message += p;
+      }
+      return make_error(ErrorKind::InvalidInput, message);
+    }
+    return std::move(m_spec);
+  }
+
+  Spec& spec() { return m_spec; }
+
+ private:
+  static int line_of(const YAML::Node& node, int fallback) {
+    if (!node.IsDefined() || node.Mark().is_null()) {
+      return fallback;
+    }
+    return node.Mark().line + 1;
+  }
+
+  void problem(int line, const std::string& what) {
+    m_problems.push_back(m_display + ":" + std::to_string(line) + ": " + what);
+  }
+
+  // A scalar as a string; a null (empty) value is rejected like any wrong type.
+  bool get_string(const YAML::Node& node, int line, const std::string& what, std::string& out) {
+    if (!node.IsScalar()) {
+      problem(line, what + " must be a string");
+      return false;
+    }
+    out = node.Scalar();
+    return true;
+  }
+
+  bool get_u32(const YAML::Node& node, int line, const std::string& what, uint32_t& out) {
+    if (!node.IsScalar() || !parse_u32(node.Scalar(), out)) {
+      problem(line, what + " must be a non-negative integer");
+      return false;
+    }
+    return true;
+  }
+
+  // A list of strings; a single string is not accepted (it is usually a mistake
+  // in packages/entrypoint). `item_lines` gets each item's line.
+  bool get_string_list(const YAML::Node& node, int line, const std::string& what,
+                       std::vector<std::string>& out, std::vector<int>* item_lines = nullptr) {
+    if (node.IsNull()) {
+      out.clear();
+      return true;
+    }
+    if (!node.IsSequence()) {
+      problem(line, what + " must be a list of strings");
+      return false;
+    }
+    bool ok = true;
+    out.clear();
+    for (const auto& item : node) {
+      int item_line = line_of(item, line);
+      if (!item.IsScalar()) {
+        problem(item_line, what + " entries must be strings");
+        ok = false;
+        continue;
+      }
+      out.push_back(item.Scalar());
+      if (item_lines != nullptr) {
+        item_lines->push_back(item_line);
+      }
+    }
+    return ok;
+  }
+
+  bool get_string_map(const YAML::Node& node, int line, const std::string& what,
+                      std::map<std::string, std::string>& out) {
+    if (node.IsNull()) {
+      return true;
+    }
+    if (!node.IsMap()) {
+      problem(line, what + " must be a mapping of strings to strings");
+      return false;
+    }
+    bool ok = true;
+    for (const auto& kv : node) {
+      int key_line = line_of(kv.first, line);
+      if (!kv.first.IsScalar()) {
+        problem(key_line, what + " keys must be strings");
+        ok = false;
+        continue;
+      }
+      const std::string& key = kv.first.Scalar();
+      if (!kv.second.IsScalar()) {
+        problem(line_of(kv.second, key_line), what + " value of '" + key + "' must be a string");
+        ok = false;
+        continue;
+      }
+      if (out.count(key) != 0) {
+        problem(key_line, "duplicate key '" + key + "' in " + what);
+        ok = false;
+        continue;
+      }
+      out[key] = kv.second.Scalar();
+    }
+    return ok;
+  }
+
+  // Iterates a mapping, checking keys against `allowed` and for duplicates, and
+  // calls `handle(key, value, key_line)` for each known key.
+  template <typename Handler>
+  void for_each_key(const YAML::Node& map, const std::set<std::string>& allowed,
+                    const std::string& where, Handler handle) {
+    std::set<std::string> seen;
+    for (const auto& kv : map) {
+      int key_line = line_of(kv.first, 1);
+      if (!kv.first.IsScalar()) {
+        problem(key_line, "keys must be strings" + where);
+        continue;
+      }
+      const std::string& key = kv.first.Scalar();
+      if (allowed.count(key) == 0) {
+        problem(key_line, "unknown key '" + key + "'" + where);
+        continue;
+      }
+      if (!seen.insert(key).second) {
+        problem(key_line, "duplicate key '" + key + "'" + where);
+        continue;
+      }
+      handle(key, kv.second, key_line);
+    }
+  }
+
+  void parse_root(const YAML::Node& root) {
+    if (root.IsNull() || !root.IsDefined()) {
+      problem(1, "the spec is empty");
+      return;
+    }
+    if (!root.IsMap()) {
+      problem(line_of(root, 1), "the spec must be a mapping of keys to values");
+      return;
+    }
+    static const std::set<std::string> k_keys = {
+        "name",    "from",  "release",  "sources",    "packages",    "exclude",    "archs",
+        "files",   "trace", "accounts", "entrypoint", "cmd",         "env",        "user",
+        "workdir", "ports", "volumes",  "labels",     "annotations", "stop-signal"};
+    for_each_key(
+        root, k_keys, "", [&](const std::string& key, const YAML::Node& value, int key_line) {
+          m_spec.lines[key] = key_line;
+          int line = line_of(value, key_line);
+          if (key == "name") {
+            if (get_string(value, line, "name", m_spec.name) && !valid_image_name(m_spec.name)) {
+              problem(line, "name '" + m_spec.name +
+                                "' is not a valid image name (lowercase letters, digits, '.', "
+                                "'_', '-', '/')");
+            }
+          } else if (key == "from") {
+            if (get_string(value, line, "from", m_spec.from) && m_spec.from.empty()) {
+              problem(line, "from must not be empty");
+            }
+          } else if (key == "release") {
+            if (get_string(value, line, "release", m_spec.release) &&
+                (m_spec.release.empty() ||
+                 m_spec.release.find_first_of("/ \t") != std::string::npos)) {
+              problem(line, "release '" + m_spec.release + "' is not a Debian codename");
+            }
+          } else if (key == "sources") {
+            parse_sources(value, line);
+          } else if (key == "packages" || key == "exclude") {
+            auto& list = key == "packages" ? m_spec.packages : m_spec.exclude;
+            std::vector<int> lines;
+            get_string_list(value, line, key, list, &lines);
+            for (size_t i = 0; i < list.size(); ++i) {
+              if (list[i].empty() || list[i].find_first_of(" \t,") != std::string::npos) {
+                problem(lines[i], key + " entry '" + list[i] + "' is not a package name");
+              }
+              m_spec.lines.emplace(key + ":" + list[i], lines[i]);
+            }
+          } else if (key == "archs") {
+            get_string_list(value, line, "archs", m_spec.archs);
+          } else if (key == "files") {
+            parse_files(value, line);
+          } else if (key == "trace") {
+            std::vector<int> lines;
+            get_string_list(value, line, "trace", m_spec.trace, &lines);
+            for (size_t i = 0; i < m_spec.trace.size(); ++i) {
+              auto norm = m_spec.trace[i].empty() || m_spec.trace[i][0] != '/'
+                              ? std::nullopt
+                              : normalise_absolute(m_spec.trace[i]);
+              if (!norm) {
+                problem(lines[i], "trace path '" + m_spec.trace[i] +
+                                      "' must be absolute and must not contain '..'");
+                continue;
+              }
+              m_spec.trace[i] = *norm;
+              m_spec.lines.emplace("trace:" + *norm, lines[i]);
+            }
+          } else if (key == "accounts") {
+            parse_accounts(value, line);
+          } else if (key == "entrypoint" || key == "cmd") {
+            std::vector<std::string> list;
+            if (get_string_list(value, line, key, list)) {
+              (key == "entrypoint" ? m_spec.entrypoint : m_spec.cmd) = std::move(list);
+            }
+          } else if (key == "env") {
+            get_string_map(value, line, "env", m_spec.env);
+            for (const auto& [name, unused] : m_spec.env) {
+              if (name.empty() || name.find('=') != std::string::npos) {
+                problem(line, "env name '" + name + "' must be non-empty and contain no '='");
+              }
+            }
+          } else if (key == "user") {
+            std::string user;
+            if (get_string(value, line, "user", user)) {
+              if (user.empty()) {
+                problem(line, "user must not be empty");
+              }
+              m_spec.user = user;
+            }
+          } else if (key == "workdir") {
+            std::string dir;
+            if (get_string(value, line, "workdir", dir)) {
+              auto norm = dir.empty() || dir[0] != '/' ? std::nullopt : normalise_absolute(dir);
+              if (!norm) {
+                problem(line, "workdir '" + dir + "' must be absolute and must not contain '..'");
+              } else {
+                m_spec.workdir = *norm;
+              }
+            }
+          } else if (key == "ports") {
+            std::vector<int> lines;
+            std::vector<std::string> ports;
+            get_string_list(value, line, "ports", ports, &lines);
+            for (size_t i = 0; i < ports.size(); ++i) {
+              auto norm = normalise_port(ports[i]);
+              if (!norm) {
+                problem(lines[i], "port '" + ports[i] + "' is not like \"8000/tcp\" or \"53/udp\"");
+              } else if (std::find(m_spec.ports.begin(), m_spec.ports.end(), *norm) ==
+                         m_spec.ports.end()) {
+                m_spec.ports.push_back(*norm);
+              }
+            }
+          } else if (key == "volumes") {
+            std::vector<int> lines;
+            std::vector<std::string> volumes;
+            get_string_list(value, line, "volumes", volumes, &lines);
+            for (size_t i = 0; i < volumes.size(); ++i) {
+              auto norm = volumes[i].empty() || volumes[i][0] != '/'
+                              ? std::nullopt
+                              : normalise_absolute(volumes[i]);
+              if (!norm) {
+                problem(lines[i],
+                        "volume '" + volumes[i] + "' must be absolute and must not contain '..'");
+              } else {
+                m_spec.volumes.push_back(*norm);
+              }
+            }
+          } else if (key == "labels") {
+            get_string_map(value, line, "labels", m_spec.labels);
+          } else if (key == "annotations") {
+            get_string_map(value, line, "annotations", m_spec.annotations);
+          } else if (key == "stop-signal") {
+            if (get_string(value, line, "stop-signal", m_spec.stop_signal) &&
+                m_spec.stop_signal.empty()) {
+              problem(line, "stop-signal must not be empty");
+            }
+          }
+        });
+  }
+
+  void parse_sources(const YAML::Node& node, int line) {
+    if (node.IsNull()) {
+      return;
+    }
+    if (!node.IsSequence()) {
+      problem(line, "sources must be a list of mappings");
+      return;
+    }
+    static const std::set<std::string> k_keys = {"url", "suites", "components", "keyring"};
+    for (const auto& entry : node) {
+      int entry_line = line_of(entry, line);
+      if (!entry.IsMap()) {
+        problem(entry_line, "sources entries must be mappings (url, suites, components, keyring)");
+        continue;
+      }
+      SpecSource source;
+      source.line = entry_line;
+      bool has_components = false;
+      for_each_key(entry, k_keys, " in sources entry",
+                   [&](const std::string& key, const YAML::Node& value, int key_line) {
+                     int vline = line_of(value, key_line);
+                     if (key == "url") {
+                       get_string(value, vline, "url", source.url);
+                     } else if (key == "suites") {
+                       get_string_list(value, vline, "suites", source.suites);
+                     } else if (key == "components") {
+                       has_components = true;
+                       get_string_list(value, vline, "components", source.components);
+                     } else if (key == "keyring") {
+                       get_string(value, vline, "keyring", source.keyring);
+                     }
+                   });
+      if (source.url.empty()) {
+        problem(entry_line, "sources entry needs a url");
+      } else if (source.url.rfind("http://", 0) != 0 && source.url.rfind("https://", 0) != 0 &&
+                 source.url.rfind("file:/", 0) != 0) {
+        problem(entry_line, "sources url '" + source.url + "' must be http://, https:// or file:");
+      }
+      if (source.suites.empty()) {
+        problem(entry_line, "sources entry needs at least one suite");
+      }
+      if (!has_components) {
+        source.components = {"main"};
+      } else if (source.components.empty()) {
+        problem(entry_line, "sources entry needs at least one component");
+      }
+      if (!source.keyring.empty() && source.keyring[0] != '/') {
+        source.keyring = (m_base_dir / source.keyring).lexically_normal().string();
+      }
+      m_spec.sources.push_back(std::move(source));
+    }
+  }
+
+  void parse_files(const YAML::Node& node, int line) {
+    if (node.IsNull()) {
+      return;
+    }
+    if (!node.IsSequence()) {
+      problem(line, "files must be a list of mappings");
+      return;
+    }
+    static const std::set<std::string> k_keys = {"src",  "dst",  "content", "symlink",
+                                                 "type", "mode", "uid",     "gid"};
+    std::map<std::string, int> dst_lines;
+    for (const auto& entry : node) {
+      int entry_line = line_of(entry, line);
+      if (!entry.IsMap()) {
+        problem(entry_line, "files entries must be mappings (src/content/symlink/type, dst)");
+        continue;
+      }
+      SpecFile file;
+      file.line = entry_line;
+      std::optional<std::string> src, content, symlink, type, dst;
+      bool ok = true;
+      for_each_key(entry, k_keys, " in files entry",
+                   [&](const std::string& key, const YAML::Node& value, int key_line) {
+                     int vline = line_of(value, key_line);
+                     std::string text;
+                     if (key == "uid" || key == "gid") {
+                       ok &= get_u32(value, vline, key, key == "uid" ? file.uid : file.gid);
+                       return;
+                     }
+                     if (!get_string(value, vline, key, text)) {
+                       ok = false;
+                       return;
+                     }
+                     if (key == "src") {
+                       src = text;
+                     } else if (key == "dst") {
+                       dst = text;
+                     } else if (key == "content") {
+                       content = text;
+                     } else if (key == "symlink") {
+                       symlink = text;
+                     } else if (key == "type") {
+                       type = text;
+                       if (text != "directory") {
+                         problem(vline, "type '" + text + "' is not supported (only 'directory')");
+                         ok = false;
+                       }
+                     } else if (key == "mode") {
+                       uint32_t mode = 0;
+                       if (!parse_mode(text, mode)) {
+                         problem(vline, "mode '" + text + "' is not an octal mode like \"0755\"");
+                         ok = false;
+                       } else {
+                         file.mode = mode;
+                       }
+                     }
+                   });
+      int kinds = (src ? 1 : 0) + (content ? 1 : 0) + (symlink ? 1 : 0) + (type ? 1 : 0);
+      if (kinds != 1) {
+        problem(entry_line, kinds == 0
+                                ? "files entry needs one of src, content, symlink or "
+                                  "type: directory"
+                                : "files entry must have only one of src, content, symlink or "
+                                  "type: directory");
+        ok = false;
+      }
+      if (!dst) {
+        problem(entry_line, "files entry needs a dst");
+        continue;
+      }
+      bool dst_is_dir = !dst->empty() && dst->back() == '/';
+      auto norm = dst->empty() || (*dst)[0] != '/' ? std::nullopt : normalise_absolute(*dst);
+      if (!norm) {
+        problem(entry_line, "dst '" + *dst + "' must be absolute and must not contain '..'");
+        continue;
+      }
+      if (*norm == "/" && !type) {
+        problem(entry_line, "dst '/' is the image root; name a path below it");
+        continue;
+      }
+      file.dst = *norm;
+      if (src) {
+        if (src->empty()) {
+          problem(entry_line, "src must not be empty");
+          continue;
+        }
+        file.src = fs::path(*src).is_absolute() ? fs::path(*src) : m_base_dir / *src;
+        file.src = file.src.lexically_normal();
+        if (file.src.has_filename() == false && file.src != file.src.root_path()) {
+          file.src = file.src.parent_path();
+        }
+        std::error_code ec;
+        auto status = fs::status(file.src, ec);
+        if (ec || !fs::exists(status)) {
+          problem(entry_line, "src '" + *src + "' does not exist (" + file.src.string() + ")");
+          ok = false;
+        } else if (fs::is_directory(status)) {
+          file.kind = SpecFile::Kind::Directory;
+        } else if (fs::is_regular_file(status)) {
+          file.kind = SpecFile::Kind::File;
+          if (dst_is_dir) {
+            file.dst = (*norm == "/" ? "" : *norm) + "/" + file.src.filename().string();
+          }
+        } else {
+          problem(entry_line, "src '" + *src + "' is neither a regular file nor a directory");
+          ok = false;
+        }
+      } else if (content) {
+        file.kind = SpecFile::Kind::Content;
+        file.content = *content;
+      } else if (symlink) {
+        file.kind = SpecFile::Kind::Symlink;
+        file.symlink_target = *symlink;
+        if (symlink->empty()) {
+          problem(entry_line, "symlink target must not be empty");
+          ok = false;
+        }
+      } else {
+        file.kind = SpecFile::Kind::EmptyDirectory;
+      }
+      auto [it, inserted] = dst_lines.emplace(file.dst, entry_line);
+      if (!inserted) {
+        problem(entry_line, "duplicate dst '" + file.dst + "' (first at line " +
+                                std::to_string(it->second) + ")");
+        ok = false;
+      }
+      if (ok) {
+        m_spec.files.push_back(std::move(file));
+      }
+    }
+  }
+
+  void parse_accounts(const YAML::Node& node, int line) {
+    if (!node.IsMap()) {
+      problem(line, "accounts must be a mapping with users and groups");
+      return;
+    }
+    static const std::set<std::string> k_keys = {"users", "groups"};
+    for_each_key(node, k_keys, " in accounts",
+                 [&](const std::string& key, const YAML::Node& value, int key_line) {
+                   int vline = line_of(value, key_line);
+                   if (key == "users") {
+                     m_spec.users = parse_users(value, vline);
+                   } else {
+                     m_spec.groups = parse_groups(value, vline);
+                   }
+                 });
+  }
+
+  std::vector<SpecUser> parse_users(const YAML::Node& node, int line) {
+    std::vector<SpecUser> users;
+    if (node.IsNull()) {
+      return users;
+    }
+    if (!node.IsSequence()) {
+      problem(line, "users must be a list of mappings");
+      return users;
+    }
+    static const std::set<std::string> k_keys = {"name", "uid", "gid", "home", "shell"};
+    std::set<std::string> names;
+    for (const auto& entry : node) {
+      int entry_line = line_of(entry, line);
+      if (!entry.IsMap()) {
+        problem(entry_line, "users entries must be mappings (name, uid, gid, home, shell)");
+        continue;
+      }
+      SpecUser user;
+      bool has_uid = false, has_gid = false, has_home = false, bad = false;
+      for_each_key(entry, k_keys, " in users entry",
+                   [&](const std::string& key, const YAML::Node& value, int key_line) {
+                     int vline = line_of(value, key_line);
+                     if (key == "name") {
+                       get_string(value, vline, "name", user.name);
+                     } else if (key == "uid") {
+                       has_uid = true;  // a bad value is reported once, here
+                       bad |= !get_u32(value, vline, "uid", user.uid);
+                     } else if (key == "gid") {
+                       has_gid = true;
+                       bad |= !get_u32(value, vline, "gid", user.gid);
+                     } else if (key == "home") {
+                       has_home = get_string(value, vline, "home", user.home);
+                     } else if (key == "shell") {
+                       get_string(value, vline, "shell", user.shell);
+                     }
+                   });
+      if (!valid_account_name(user.name)) {
+        problem(entry_line, "user name '" + user.name + "' is not valid");
+        continue;
+      }
+      if (!names.insert(user.name).second) {
+        problem(entry_line, "duplicate user '" + user.name + "'");
+      }
+      if (!has_uid) {
+        problem(entry_line, "user '" + user.name + "' needs a uid");
+        continue;
+      }
+      if (bad) {
+        continue;
+      }
+      if (!has_gid) {
+        user.gid = user.uid;
+      }
+      if (!has_home) {
+        user.home = user.uid == 0 ? "/root" : "/home/" + user.name;
+      } else if (user.home.empty() || user.home[0] != '/') {
+        problem(entry_line, "home '" + user.home + "' must be absolute");
+      }
+      users.push_back(std::move(user));
+    }
+    return users;
+  }
+
+  std::vector<SpecGroup> parse_groups(const YAML::Node& node, int line) {
+    std::vector<SpecGroup> groups;
+    if (node.IsNull()) {
+      return groups;
+    }
+    if (!node.IsSequence()) {
+      problem(line, "groups must be a list of mappings");
+      return groups;
+    }
+    static const std::set<std::string> k_keys = {"name", "gid", "members"};
+    std::set<std::string> names;
+    for (const auto& entry : node) {
+      int entry_line = line_of(entry, line);
+      if (!entry.IsMap()) {
+        problem(entry_line, "groups entries must be mappings (name, gid, members)");
+        continue;
+      }
+      SpecGroup group;
+      bool has_gid = false, bad = false;
+      for_each_key(entry, k_keys, " in groups entry",
+                   [&](const std::string& key, const YAML::Node& value, int key_line) {
+                     int vline = line_of(value, key_line);
+                     if (key == "name") {
+                       get_string(value, vline, "name", group.name);
+                     } else if (key == "gid") {
+                       has_gid = true;
+                       bad |= !get_u32(value, vline, "gid", group.gid);
+                     } else if (key == "members") {
+                       get_string_list(value, vline, "members", group.members);
+                     }
+                   });
+      if (!valid_account_name(group.name)) {
+        problem(entry_line, "group name '" + group.name + "' is not valid");
+        continue;
+      }
+      if (!names.insert(group.name).second) {
+        problem(entry_line, "duplicate group '" + group.name + "'");
+      }
+      if (!has_gid) {
+        problem(entry_line, "group '" + group.name + "' needs a gid");
+        continue;
+      }
+      if (bad) {
+        continue;
+      }
+      groups.push_back(std::move(group));
+    }
+    return groups;
+  }
+
+  std::string m_display;
+  fs::path m_base_dir;
+  Spec m_spec;
+  std::vector<std::string> m_problems;
+};
+
+}  // namespace
+
+std::string Spec::where(const std::string& key) const {
+  auto it = lines.find(key);
+  if (it == lines.end()) {
+    return display_name;
+  }
+  return display_name + ":" + std::to_string(it->second);
+}
+
+Result<Spec> parse_spec_text(std::string_view yaml_text, const std::string& display_name,
+                             const std::filesystem::path& base_dir) {
+  SpecParser parser(display_name, base_dir);
+  auto result = parser.parse(yaml_text);
+  if (result.ok()) {
+    result->display_name = display_name;
+  }
+  return result;
+}
+
+Result<Spec> parse_spec(std::string_view yaml_text, const std::filesystem::path& file) {
+  std::error_code ec;
+  fs::path base = file.parent_path();
+  if (base.empty()) {
+    base = ".";
+  }
+  fs::path abs_base = fs::absolute(base, ec);
+  if (ec) {
+    abs_base = base;
+  }
+  auto result = parse_spec_text(yaml_text, file.string(), abs_base.lexically_normal());
+  if (result.ok()) {
+    result->file = file;
+  }
+  return result;
+}
+
+Result<Spec> load_spec(const std::filesystem::path& file) {
+  auto text = util::read_file(file);
+  if (!text.ok()) {
+    return text.error().context("reading spec");
+  }
+  return parse_spec(*text, file);
+}
+
+}  // namespace distill::image

@@ -1,0 +1,391 @@
+// Tests for the spec parser (CONTRACT.md "Spec format") and the built-in flavors.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "image/flavors.hpp"
+#include "image/spec.hpp"
+#include "util/temp_dir.hpp"
+
+namespace distill::image {
+namespace {
+
+namespace fs = std::filesystem;
+
+class SpecTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto dir = util::TempDir::create("distill-spec-");
+    ASSERT_TRUE(dir.ok());
+    m_dir = std::make_unique<util::TempDir>(std::move(*dir));
+    fs::create_directories(path() / "build");
+    fs::create_directories(path() / "web" / "css");
+    std::ofstream(path() / "build" / "server") << "binary";
+    std::ofstream(path() / "web" / "index.html") << "<html>";
+  }
+  fs::path path() const { return m_dir->path(); }
+  fs::path spec_path() const { return path() / "spec.yaml"; }
+  Result<Spec> parse(const std::string& text) { return parse_spec(text, spec_path()); }
+  // The error lines with the "DIR/spec.yaml:" prefix shortened to "spec.yaml:".
+  std::vector<std::string> errors(const std::string& text) {
+    auto result = parse(text);
+    EXPECT_FALSE(result.ok()) << "expected an error for:\n" << text;
+    std::vector<std::string> lines;
+    if (result.ok()) {
+      return lines;
+    }
+    EXPECT_EQ(result.error().kind, ErrorKind::InvalidInput);
+    std::string prefix = spec_path().string() + ":";
+    std::string message = result.error().message;
+    size_t pos = 0;
+    while (pos <= message.size()) {
+      size_t end = message.find('\n', pos);
+      if (end == std::string::npos) {
+        end = message.size();
+      }
+      std::string line = message.substr(pos, end - pos);
+      EXPECT_EQ(line.rfind(prefix, 0), 0u) << line;
+      if (line.rfind(prefix, 0) == 0) {
+        line = "spec.yaml:" + line.substr(prefix.size());
+      }
+      lines.push_back(line);
+      pos = end + 1;
+    }
+    return lines;
+  }
+  std::string error(const std::string& text) {
+    auto lines = errors(text);
+    EXPECT_EQ(lines.size(), 1u) << testing::PrintToString(lines);
+    return lines.empty() ? "" : lines[0];
+  }
+
+  std::unique_ptr<util::TempDir> m_dir;
+};
+
+const char* const k_contract_example = R"(name: myapp
+from: cc
+release: bookworm
+sources:
+  - url: http://mirror.example/debian
+    suites: [bookworm, bookworm-updates]
+    components: [main]
+    keyring: /usr/share/keyrings/debian-archive-keyring.gpg
+packages: [libc6, libssl3]
+exclude: [debconf, perl-base]
+archs: [amd64, arm64]
+files:
+  - {src: build/server, dst: /app/server, mode: "0755"}
+  - {src: web/, dst: /app/web/}
+  - {dst: /etc/app.conf, content: "port=8000\n"}
+  - {dst: /var/lib/app, type: directory, mode: "0750", uid: 65532, gid: 65532}
+  - {dst: /usr/bin/python, symlink: python3.11}
+trace: [/app/server]
+accounts:
+  users: [{name: app, uid: 1000, gid: 1000, home: /home/app}]
+  groups: [{name: app, gid: 1000}]
+entrypoint: ["/app/server"]
+cmd: ["--port", "8000"]
+env: {TZ: UTC}
+user: "65532"
+workdir: /app
+ports: ["8000/tcp"]
+volumes: [/var/lib/app]
+labels: {org.opencontainers.image.source: "https://example.org/app"}
+annotations: {}
+stop-signal: SIGTERM
+)";
+
+TEST_F(SpecTest, ContractExampleParsesToTheDocumentedValues) {
+  auto result = parse(k_contract_example);
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  const Spec& spec = *result;
+  EXPECT_EQ(spec.file, spec_path());
+  EXPECT_EQ(spec.name, "myapp");
+  EXPECT_EQ(spec.from, "cc");
+  EXPECT_EQ(spec.release, "bookworm");
+  ASSERT_EQ(spec.sources.size(), 1u);
+  EXPECT_EQ(spec.sources[0].url, "http://mirror.example/debian");
+  EXPECT_EQ(spec.sources[0].suites, (std::vector<std::string>{"bookworm", "bookworm-updates"}));
+  EXPECT_EQ(spec.sources[0].components, (std::vector<std::string>{"main"}));
+  EXPECT_EQ(spec.sources[0].keyring, "/usr/share/keyrings/debian-archive-keyring.gpg");
+  EXPECT_EQ(spec.sources[0].line, 5);
+  EXPECT_EQ(spec.packages, (std::vector<std::string>{"libc6", "libssl3"}));
+  EXPECT_EQ(spec.exclude, (std::vector<std::string>{"debconf", "perl-base"}));
+  EXPECT_EQ(spec.archs, (std::vector<std::string>{"amd64", "arm64"}));
+
+  ASSERT_EQ(spec.files.size(), 5u);
+  EXPECT_EQ(spec.files[0].kind, SpecFile::Kind::File);
+  EXPECT_EQ(spec.files[0].src, path() / "build" / "server");
+  EXPECT_EQ(spec.files[0].dst, "/app/server");
+  EXPECT_EQ(spec.files[0].mode, 0755u);
+  EXPECT_EQ(spec.files[0].line, 13);
+  EXPECT_EQ(spec.files[1].kind, SpecFile::Kind::Directory);
+  EXPECT_EQ(spec.files[1].src, path() / "web");
+  EXPECT_EQ(spec.files[1].dst, "/app/web");
+  EXPECT_FALSE(spec.files[1].mode.has_value());
+  EXPECT_EQ(spec.files[2].kind, SpecFile::Kind::Content);
+  EXPECT_EQ(spec.files[2].dst, "/etc/app.conf");
+  EXPECT_EQ(spec.files[2].content, "port=8000\n");
+  EXPECT_EQ(spec.files[3].kind, SpecFile::Kind::EmptyDirectory);
+  EXPECT_EQ(spec.files[3].dst, "/var/lib/app");
+  EXPECT_EQ(spec.files[3].mode, 0750u);
+  EXPECT_EQ(spec.files[3].uid, 65532u);
+  EXPECT_EQ(spec.files[3].gid, 65532u);
+  EXPECT_EQ(spec.files[4].kind, SpecFile::Kind::Symlink);
+  EXPECT_EQ(spec.files[4].symlink_target, "python3.11");
+  EXPECT_EQ(spec.files[4].uid, 0u);
+
+  EXPECT_EQ(spec.trace, (std::vector<std::string>{"/app/server"}));
+  ASSERT_TRUE(spec.users.has_value());
+  ASSERT_EQ(spec.users->size(), 1u);
+  EXPECT_EQ((*spec.users)[0].name, "app");
+  EXPECT_EQ((*spec.users)[0].uid, 1000u);
+  EXPECT_EQ((*spec.users)[0].gid, 1000u);
+  EXPECT_EQ((*spec.users)[0].home, "/home/app");
+  EXPECT_EQ((*spec.users)[0].shell, "/sbin/nologin");
+  ASSERT_TRUE(spec.groups.has_value());
+  ASSERT_EQ(spec.groups->size(), 1u);
+  EXPECT_EQ((*spec.groups)[0].name, "app");
+  EXPECT_EQ((*spec.groups)[0].gid, 1000u);
+  EXPECT_EQ(spec.entrypoint, (std::vector<std::string>{"/app/server"}));
+  EXPECT_EQ(spec.cmd, (std::vector<std::string>{"--port", "8000"}));
+  EXPECT_EQ(spec.env, (std::map<std::string, std::string>{{"TZ", "UTC"}}));
+  EXPECT_EQ(spec.user, "65532");
+  EXPECT_EQ(spec.workdir, "/app");
+  EXPECT_EQ(spec.ports, (std::vector<std::string>{"8000/tcp"}));
+  EXPECT_EQ(spec.volumes, (std::vector<std::string>{"/var/lib/app"}));
+  EXPECT_EQ(spec.labels, (std::map<std::string, std::string>{
+                             {"org.opencontainers.image.source", "https://example.org/app"}}));
+  EXPECT_TRUE(spec.annotations.empty());
+  EXPECT_EQ(spec.stop_signal, "SIGTERM");
+
+  EXPECT_EQ(spec.lines.at("packages"), 9);
+  EXPECT_EQ(spec.lines.at("packages:libssl3"), 9);
+  EXPECT_EQ(spec.lines.at("stop-signal"), 31);
+  EXPECT_EQ(spec.where("trace:/app/server"), spec_path().string() + ":18");
+}
+
+TEST_F(SpecTest, MinimalSpecLeavesDefaults) {
+  auto result = parse("packages: [hello]\n");
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result->from, "");
+  EXPECT_EQ(result->release, "");
+  EXPECT_FALSE(result->users.has_value());
+  EXPECT_FALSE(result->groups.has_value());
+  EXPECT_FALSE(result->entrypoint.has_value());
+  EXPECT_FALSE(result->cmd.has_value());
+  EXPECT_FALSE(result->user.has_value());
+  EXPECT_TRUE(result->sources.empty());
+}
+
+TEST_F(SpecTest, UnknownTopLevelKey) {
+  EXPECT_EQ(error("name: a\nfoo: 1\n"), "spec.yaml:2: unknown key 'foo'");
+}
+
+TEST_F(SpecTest, UnknownKeyInsideEntries) {
+  EXPECT_EQ(error("files:\n  - {dst: /a, content: x, owner: root}\n"),
+            "spec.yaml:2: unknown key 'owner' in files entry");
+  EXPECT_EQ(error("sources:\n  - url: http://x/debian\n    suites: [a]\n    arch: amd64\n"),
+            "spec.yaml:4: unknown key 'arch' in sources entry");
+  EXPECT_EQ(error("accounts:\n  users: [{name: a, uid: 1, password: x}]\n"),
+            "spec.yaml:2: unknown key 'password' in users entry");
+  EXPECT_EQ(error("accounts:\n  groups: [{name: a, gid: 1, x: 1}]\n"),
+            "spec.yaml:2: unknown key 'x' in groups entry");
+  EXPECT_EQ(error("accounts:\n  people: []\n"), "spec.yaml:2: unknown key 'people' in accounts");
+}
+
+TEST_F(SpecTest, DuplicateKey) {
+  EXPECT_EQ(error("name: a\nname: b\n"), "spec.yaml:2: duplicate key 'name'");
+}
+
+TEST_F(SpecTest, WrongTypes) {
+  EXPECT_EQ(error("packages: libc6\n"), "spec.yaml:1: packages must be a list of strings");
+  EXPECT_EQ(error("packages: [[a]]\n"), "spec.yaml:1: packages entries must be strings");
+  EXPECT_EQ(error("name: [a]\n"), "spec.yaml:1: name must be a string");
+  EXPECT_EQ(error("env: [A]\n"), "spec.yaml:1: env must be a mapping of strings to strings");
+  EXPECT_EQ(error("env:\n  A: {b: c}\n"), "spec.yaml:2: env value of 'A' must be a string");
+  EXPECT_EQ(error("files: {dst: /a}\n"), "spec.yaml:1: files must be a list of mappings");
+  EXPECT_EQ(error("files:\n  - {dst: /a, type: directory, uid: -1}\n"),
+            "spec.yaml:2: uid must be a non-negative integer");
+  EXPECT_EQ(error("accounts:\n  users: [{name: a, uid: x}]\n"),
+            "spec.yaml:2: uid must be a non-negative integer");
+  EXPECT_EQ(error("entrypoint: /bin/app\n"), "spec.yaml:1: entrypoint must be a list of strings");
+  EXPECT_EQ(error("- a\n- b\n"), "spec.yaml:1: the spec must be a mapping of keys to values");
+}
+
+TEST_F(SpecTest, ScalarEnvValuesBecomeStrings) {
+  auto result = parse("env: {PORT: 8000, DEBUG: true, EMPTY: \"\"}\n");
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result->env.at("PORT"), "8000");
+  EXPECT_EQ(result->env.at("DEBUG"), "true");
+  EXPECT_EQ(result->env.at("EMPTY"), "");
+}
+
+TEST_F(SpecTest, FilesEntryNeedsExactlyOneSource) {
+  EXPECT_EQ(error("files:\n  - {dst: /a}\n"),
+            "spec.yaml:2: files entry needs one of src, content, symlink or type: directory");
+  EXPECT_EQ(error("files:\n  - {dst: /a, content: x, symlink: y}\n"),
+            "spec.yaml:2: files entry must have only one of src, content, symlink or type: "
+            "directory");
+  EXPECT_EQ(error("files:\n  - {content: x}\n"), "spec.yaml:2: files entry needs a dst");
+  EXPECT_EQ(error("files:\n  - {dst: /a, type: file}\n"),
+            "spec.yaml:2: type 'file' is not supported (only 'directory')");
+}
+
+TEST_F(SpecTest, MissingSrcFile) {
+  auto line = error("files:\n  - {src: build/nothere, dst: /a}\n");
+  EXPECT_EQ(line.rfind("spec.yaml:2: src 'build/nothere' does not exist", 0), 0u) << line;
+}
+
+TEST_F(SpecTest, AbsoluteSrcAndFileIntoDirectoryDst) {
+  auto text = "files:\n  - {src: " + (path() / "build" / "server").string() + ", dst: /app/}\n";
+  auto result = parse(text);
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result->files[0].dst, "/app/server");
+  EXPECT_EQ(result->files[0].kind, SpecFile::Kind::File);
+}
+
+TEST_F(SpecTest, DstMustBeAbsoluteWithoutDotDot) {
+  EXPECT_EQ(error("files:\n  - {dst: app/x, content: x}\n"),
+            "spec.yaml:2: dst 'app/x' must be absolute and must not contain '..'");
+  EXPECT_EQ(error("files:\n  - {dst: /app/../etc/shadow, content: x}\n"),
+            "spec.yaml:2: dst '/app/../etc/shadow' must be absolute and must not contain '..'");
+}
+
+TEST_F(SpecTest, DstIsNormalised) {
+  auto result = parse("files:\n  - {dst: //etc/./app//x.conf, content: x}\n");
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result->files[0].dst, "/etc/app/x.conf");
+}
+
+TEST_F(SpecTest, BadMode) {
+  EXPECT_EQ(error("files:\n  - {dst: /a, content: x, mode: \"0855\"}\n"),
+            "spec.yaml:2: mode '0855' is not an octal mode like \"0755\"");
+  EXPECT_EQ(error("files:\n  - {dst: /a, content: x, mode: rwx}\n"),
+            "spec.yaml:2: mode 'rwx' is not an octal mode like \"0755\"");
+  auto result = parse("files:\n  - {dst: /tmp2, type: directory, mode: \"01777\"}\n");
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result->files[0].mode, 01777u);
+}
+
+TEST_F(SpecTest, Ports) {
+  EXPECT_EQ(error("ports: [\"8000/sctp\"]\n"),
+            "spec.yaml:1: port '8000/sctp' is not like \"8000/tcp\" or \"53/udp\"");
+  EXPECT_EQ(error("ports:\n  - 8000/tcp\n  - 70000/tcp\n"),
+            "spec.yaml:3: port '70000/tcp' is not like \"8000/tcp\" or \"53/udp\"");
+  EXPECT_EQ(error("ports: [http]\n"),
+            "spec.yaml:1: port 'http' is not like \"8000/tcp\" or \"53/udp\"");
+  auto result = parse("ports: [\"53/udp\", 8080]\n");
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result->ports, (std::vector<std::string>{"53/udp", "8080/tcp"}));
+}
+
+TEST_F(SpecTest, DuplicateDst) {
+  EXPECT_EQ(error("files:\n  - {dst: /a, content: x}\n  - {dst: /a/, symlink: b}\n"),
+            "spec.yaml:3: duplicate dst '/a' (first at line 2)");
+}
+
+TEST_F(SpecTest, AllProblemsAreReportedTogether) {
+  auto lines = errors(
+      "name: app\n"
+      "colour: blue\n"
+      "packages: libc6\n"
+      "files:\n"
+      "  - {dst: relative, content: x}\n"
+      "  - {src: missing, dst: /m}\n"
+      "  - {dst: /b, content: x, mode: \"999\"}\n"
+      "ports: [\"1/icmp\"]\n");
+  ASSERT_EQ(lines.size(), 6u);
+  EXPECT_EQ(lines[0], "spec.yaml:2: unknown key 'colour'");
+  EXPECT_EQ(lines[1], "spec.yaml:3: packages must be a list of strings");
+  EXPECT_EQ(lines[2], "spec.yaml:5: dst 'relative' must be absolute and must not contain '..'");
+  EXPECT_EQ(lines[3].rfind("spec.yaml:6: src 'missing' does not exist", 0), 0u);
+  EXPECT_EQ(lines[4], "spec.yaml:7: mode '999' is not an octal mode like \"0755\"");
+  EXPECT_EQ(lines[5], "spec.yaml:8: port '1/icmp' is not like \"8000/tcp\" or \"53/udp\"");
+}
+
+TEST_F(SpecTest, YamlSyntaxErrorNamesLine) {
+  auto line = error("name: a\npackages: [a, b\nfiles: x\n");
+  EXPECT_EQ(line.rfind("spec.yaml:", 0), 0u);
+  EXPECT_NE(line.find("invalid YAML"), std::string::npos) << line;
+}
+
+TEST_F(SpecTest, EmptySpecIsAnError) { EXPECT_EQ(error(""), "spec.yaml:1: the spec is empty"); }
+
+TEST_F(SpecTest, AccountsDefaults) {
+  auto result = parse("accounts:\n  users: [{name: svc, uid: 900}, {name: root, uid: 0}]\n");
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  ASSERT_EQ(result->users->size(), 2u);
+  EXPECT_EQ((*result->users)[0].gid, 900u);
+  EXPECT_EQ((*result->users)[0].home, "/home/svc");
+  EXPECT_EQ((*result->users)[1].home, "/root");
+  EXPECT_FALSE(result->groups.has_value());
+  EXPECT_EQ(error("accounts:\n  groups: [{name: g}]\n"), "spec.yaml:2: group 'g' needs a gid");
+}
+
+TEST_F(SpecTest, SourcesNeedUrlAndSuites) {
+  auto lines = errors("sources:\n  - {components: [main]}\n");
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0], "spec.yaml:2: sources entry needs a url");
+  EXPECT_EQ(lines[1], "spec.yaml:2: sources entry needs at least one suite");
+}
+
+TEST_F(SpecTest, TraceAndVolumesMustBeAbsolute) {
+  EXPECT_EQ(error("trace: [app/server]\n"),
+            "spec.yaml:1: trace path 'app/server' must be absolute and must not contain '..'");
+  EXPECT_EQ(error("volumes: [data]\n"),
+            "spec.yaml:1: volume 'data' must be absolute and must not contain '..'");
+}
+
+TEST_F(SpecTest, LoadSpecReadsTheFile) {
+  std::ofstream(spec_path()) << "name: fromfile\nfiles:\n  - {src: web, dst: /w}\n";
+  auto result = load_spec(spec_path());
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result->name, "fromfile");
+  EXPECT_EQ(result->files[0].src, path() / "web");
+  EXPECT_EQ(result->files[0].kind, SpecFile::Kind::Directory);
+  auto missing = load_spec(path() / "nope.yaml");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().kind, ErrorKind::NotFound);
+}
+
+TEST(Flavors, AllContractFlavorsAreBuiltIn) {
+  std::vector<std::string> names;
+  for (const auto& flavor : builtin_flavors()) {
+    names.push_back(flavor.name);
+    EXPECT_FALSE(flavor.description.empty()) << flavor.name;
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"static", "base-nossl", "base", "cc", "python3",
+                                             "nodejs", "java17"}));
+  EXPECT_EQ(find_flavor("nope"), nullptr);
+  ASSERT_NE(find_flavor("cc"), nullptr);
+  EXPECT_EQ(load_flavor("nope").error().kind, ErrorKind::NotFound);
+}
+
+TEST(Flavors, EveryFlavorParsesAndChainsToAnotherFlavor) {
+  for (const auto& flavor : builtin_flavors()) {
+    auto spec = load_flavor(flavor.name);
+    ASSERT_TRUE(spec.ok()) << flavor.name << ": " << spec.error().message;
+    EXPECT_EQ(spec->name, flavor.name);
+    EXPECT_TRUE(spec->file.empty());
+    EXPECT_FALSE(spec->packages.empty()) << flavor.name;
+    if (flavor.name != "static") {
+      EXPECT_NE(find_flavor(spec->from), nullptr) << flavor.name << " from " << spec->from;
+    }
+  }
+  auto python = load_flavor("python3");
+  ASSERT_TRUE(python.ok());
+  EXPECT_EQ(python->entrypoint, (std::vector<std::string>{"/usr/bin/python3.11"}));
+  EXPECT_EQ(python->env.at("LANG"), "C.UTF-8");
+  ASSERT_EQ(python->files.size(), 2u);
+  EXPECT_EQ(python->files[0].kind, SpecFile::Kind::Symlink);
+  auto java = load_flavor("java17");
+  ASSERT_TRUE(java.ok());
+  EXPECT_EQ(java->entrypoint, (std::vector<std::string>{"/usr/bin/java", "-jar"}));
+  EXPECT_EQ(load_flavor("base")->from, "static");
+  EXPECT_EQ(load_flavor("java17")->from, "base-nossl");
+}
+
+}  // namespace
+}  // namespace distill::image
