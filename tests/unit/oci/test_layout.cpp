@@ -127,6 +127,33 @@ TEST_F(OciWriterTest, LayoutIsValidForOciImageToolSkopeoAndUmoci) {
   if (have("oci-image-tool")) {
     auto validate = run({"oci-image-tool", "validate", "--type", "image", layout.string()});
     EXPECT_EQ(validate.exit_code, 0) << validate.stdout_data << validate.stderr_data;
+    // This oci-image-tool does not descend into a nested index, so also validate
+    // each document and a flat layout whose index.json names the manifest itself
+    // (that walks config and layers, checking sizes and digests).
+    const ImageManifest& entry = image.manifests[0];
+    fs::path blobs = layout / "blobs/sha256";
+    for (const auto& [type, digest] : std::vector<std::pair<std::string, crypto::Digest>>{
+             {"imageIndex", image.index_descriptor.digest},
+             {"manifest", entry.manifest_descriptor.digest},
+             {"config", entry.config_descriptor.digest}}) {
+      auto check =
+          run({"oci-image-tool", "validate", "--type", type, (blobs / digest.hex()).string()});
+      EXPECT_EQ(check.exit_code, 0) << type << check.stdout_data << check.stderr_data;
+    }
+    fs::path flat = path() / "flat";
+    fs::create_directories(flat);
+    fs::copy(layout / "blobs", flat / "blobs",
+             fs::copy_options::recursive | fs::copy_options::create_hard_links);
+    fs::copy_file(layout / "oci-layout", flat / "oci-layout");
+    Index flat_index;
+    Descriptor manifest = entry.manifest_descriptor;
+    manifest.annotations[std::string(k_annotation_ref_name)] = "latest";
+    flat_index.manifests.push_back(manifest);
+    ASSERT_TRUE(util::write_file_atomic(flat / "index.json", flat_index.to_json()).ok());
+    auto strict = run({"oci-image-tool", "validate", "--type", "image", flat.string()});
+    EXPECT_EQ(strict.exit_code, 0) << strict.stdout_data << strict.stderr_data;
+    EXPECT_EQ(strict.stderr_data.find("unknown media type"), std::string::npos)
+        << strict.stderr_data;
   }
   if (have("skopeo")) {
     auto inspect = run({"skopeo", "inspect", "oci:" + layout.string() + ":latest"});
