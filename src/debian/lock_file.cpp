@@ -80,7 +80,8 @@ Result<LockFile> parse_lock(std::string_view text, const std::string& origin) {
                                                     " is not supported (expected 1)");
     }
     lock.spec_digest = root.value("spec_digest", std::string());
-    for (const json& s : root.value("sources", json::array())) {
+    const json sources = root.value("sources", json::array());
+    for (const json& s : sources) {
       AptSource source;
       source.url = s.at("url").get<std::string>();
       source.suites = s.value("suites", std::vector<std::string>{});
@@ -89,7 +90,11 @@ Result<LockFile> parse_lock(std::string_view text, const std::string& origin) {
       source.origin = origin;
       lock.sources.push_back(std::move(source));
     }
-    for (const auto& [arch, entries] : root.value("packages", json::object()).items()) {
+    const json packages = root.value("packages", json::object());
+    if (!packages.is_object()) {
+      return lock_error(origin, "'packages' must be an object of architectures");
+    }
+    for (const auto& [arch, entries] : packages.items()) {
       std::vector<LockedPackage>& list = lock.packages[arch];
       for (const json& e : entries) {
         LockedPackage p;

@@ -167,8 +167,15 @@ Status run_gpgv(const std::string& keyring, const std::vector<std::string>& file
   const std::string& status = result->stdout_data;
   bool good = status.find("[GNUPG:] GOODSIG ") != std::string::npos &&
               status.find("[GNUPG:] VALIDSIG ") != std::string::npos;
-  if (result->exit_code == 0 && good) {
+  // Like apt: one good signature from a key in the keyring suffices (the archive
+  // signs with several keys and the keyring may hold only some: gpgv then exits
+  // non-zero with NO_PUBKEY for the others), but any bad signature fails.
+  bool bad = status.find("[GNUPG:] BADSIG") != std::string::npos;
+  if (good && !bad) {
     return {};
+  }
+  if (bad) {
+    return corrupt(origin, "BAD signature (the file was modified or corrupted)");
   }
   if (status.find("[GNUPG:] NO_PUBKEY") != std::string::npos ||
       status.find("[GNUPG:] ERRSIG") != std::string::npos) {

@@ -1,0 +1,116 @@
+// deb822 parser tests (control.hpp).
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "debian/control.hpp"
+
+namespace distill::debian {
+namespace {
+
+TEST(Control, ParsesParagraphsFieldsAndLines) {
+  auto parsed = parse_control("Package: a\nVersion: 1\n\n\nPackage: b\nversion: 2\n", "P");
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  ASSERT_EQ(parsed->size(), 2u);
+  EXPECT_EQ((*parsed)[0].get("Package"), "a");
+  EXPECT_EQ((*parsed)[0].line(), 1);
+  EXPECT_EQ((*parsed)[1].line(), 5);
+  EXPECT_EQ((*parsed)[1].get("VERSION"), "2");
+  EXPECT_EQ((*parsed)[1].fields()[1].line, 6);
+  EXPECT_EQ((*parsed)[1].find("Missing"), nullptr);
+  EXPECT_EQ((*parsed)[1].get("Missing", "dflt"), "dflt");
+}
+
+TEST(Control, ContinuationLinesAndRoundTrip) {
+  std::string text =
+      "Package: hello\n"
+      "Description: short\n"
+      " long line one\n"
+      " .\n"
+      " long line two\n"
+      "SHA256:\n"
+      " abc 12 main/x\n"
+      "Depends: a,\n"
+      "\tb\n";
+  auto p = parse_paragraph(text, "control");
+  ASSERT_TRUE(p.ok()) << p.error().message;
+  EXPECT_EQ(p->get("Description"), "short\n long line one\n .\n long line two");
+  EXPECT_EQ(p->get("SHA256"), "\n abc 12 main/x");
+  EXPECT_EQ(value_lines(p->get("SHA256")), std::vector<std::string_view>{"abc 12 main/x"});
+  EXPECT_EQ(p->text(), text);
+}
+
+TEST(Control, CrlfCommentsAndTrailingWhitespace) {
+  auto parsed =
+      parse_control("# comment\r\nTypes: deb  \r\n# inside\r\nURIs: http://x\r\n \r\n", "s");
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  ASSERT_EQ(parsed->size(), 1u);
+  EXPECT_EQ((*parsed)[0].get("Types"), "deb");
+  EXPECT_EQ((*parsed)[0].get("URIs"), "http://x");
+  EXPECT_EQ((*parsed)[0].line(), 2);
+}
+
+TEST(Control, MalformedLinesNameOriginAndLine) {
+  auto bad = parse_control("Package: a\nno colon here\n", "dists/x/Packages");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().kind, ErrorKind::InvalidInput);
+  EXPECT_EQ(bad.error().message.rfind("dists/x/Packages:2: ", 0), 0u) << bad.error().message;
+
+  auto cont = parse_control(" leading continuation\n", "f");
+  ASSERT_FALSE(cont.ok());
+  EXPECT_NE(cont.error().message.find("f:1:"), std::string::npos);
+
+  auto dup = parse_control("A: 1\na: 2\n", "f");
+  ASSERT_FALSE(dup.ok());
+  EXPECT_NE(dup.error().message.find("f:2: duplicate field"), std::string::npos);
+
+  auto empty_name = parse_control(": value\n", "f");
+  EXPECT_FALSE(empty_name.ok());
+
+  auto cont_after_blank = parse_control("A: 1\n\n b\n", "f");
+  ASSERT_FALSE(cont_after_blank.ok());
+  EXPECT_NE(cont_after_blank.error().message.find("f:3:"), std::string::npos);
+}
+
+TEST(Control, EmptyInputAndSingleParagraphHelper) {
+  auto none = parse_control("", "f");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  EXPECT_FALSE(parse_paragraph("\n\n", "f").ok());
+  auto two = parse_paragraph("A: 1\n\nB: 2\n", "f");
+  ASSERT_FALSE(two.ok());
+  EXPECT_NE(two.error().message.find("f:3:"), std::string::npos);
+  auto no_newline = parse_paragraph("A: 1", "f");
+  ASSERT_TRUE(no_newline.ok());
+  EXPECT_EQ(no_newline->get("a"), "1");
+}
+
+TEST(Control, SetReplacesCaseInsensitively) {
+  Paragraph p;
+  p.set("Package", "a");
+  p.set("package", "b");
+  p.set("Status", "install ok installed");
+  EXPECT_EQ(p.text(), "Package: b\nStatus: install ok installed\n");
+}
+
+TEST(Control, ParsesALargeIndexQuickly) {
+  std::string text;
+  for (int i = 0; i < 20000; ++i) {
+    text += "Package: pkg" + std::to_string(i) +
+            "\nVersion: 1.2.3-4\nArchitecture: amd64\nMaintainer: Someone <a@b.c>\n"
+            "Installed-Size: 123\nDepends: libc6 (>= 2.36), libfoo1 (>= 1.0) | libbar\n"
+            "Filename: pool/main/p/pkg/pkg_1.2.3-4_amd64.deb\nSize: 4567\n"
+            "SHA256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+            "Description: something\n a longer description line\n .\n another\n\n";
+  }
+  auto start = std::chrono::steady_clock::now();
+  auto parsed = parse_control(text, "big");
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->size(), 20000u);
+  // ~10 MB; well under a second even in a debug build.
+  EXPECT_LT(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count(), 2000);
+}
+
+}  // namespace
+}  // namespace distill::debian

@@ -1,0 +1,119 @@
+// Packages index parsing and PackageIndex lookup tests (package_index.hpp).
+#include <gtest/gtest.h>
+
+#include "debian/package_index.hpp"
+
+namespace distill::debian {
+namespace {
+
+const char* const k_packages =
+    "Package: libc6\n"
+    "Source: glibc (2.36-9+deb12u7)\n"
+    "Version: 2.36-9+deb12u10\n"
+    "Installed-Size: 12986\n"
+    "Maintainer: GNU Libc Maintainers <debian-glibc@lists.debian.org>\n"
+    "Architecture: amd64\n"
+    "Multi-Arch: same\n"
+    "Depends: libgcc-s1\n"
+    "Pre-Depends: debconf (>= 0.5) | debconf-2.0\n"
+    "Description: GNU C Library: Shared libraries\n"
+    " Contains the standard libraries.\n"
+    "Section: libs\n"
+    "Priority: optional\n"
+    "Filename: pool/main/g/glibc/libc6_2.36-9+deb12u10_amd64.deb\n"
+    "Size: 2757936\n"
+    "SHA256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+    "\n"
+    "Package: mawk\n"
+    "Version: 1.3.4.20200120-3.1\n"
+    "Architecture: amd64\n"
+    "Essential: yes\n"
+    "Provides: awk, mawk-virtual (= 1.3.4)\n"
+    "Filename: pool/main/m/mawk/mawk_1.3.4.20200120-3.1_amd64.deb\n"
+    "Size: 1000\n"
+    "SHA256: 1123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n";
+
+TEST(PackageIndex, ParsesRecords) {
+  auto records = parse_packages(k_packages, "main/binary-amd64/Packages");
+  ASSERT_TRUE(records.ok()) << records.error().message;
+  ASSERT_EQ(records->size(), 2u);
+  const PackageRecord& libc = (*records)[0];
+  EXPECT_EQ(libc.name, "libc6");
+  EXPECT_EQ(libc.version, "2.36-9+deb12u10");
+  EXPECT_EQ(libc.source, "glibc");
+  EXPECT_EQ(libc.source_version, "2.36-9+deb12u7");
+  EXPECT_EQ(libc.arch, "amd64");
+  EXPECT_EQ(libc.multi_arch, "same");
+  EXPECT_EQ(libc.section, "libs");
+  EXPECT_EQ(libc.installed_size, 12986u);
+  EXPECT_EQ(libc.size, 2757936u);
+  EXPECT_EQ(libc.filename, "pool/main/g/glibc/libc6_2.36-9+deb12u10_amd64.deb");
+  EXPECT_EQ(libc.sha256.hex(), "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+  EXPECT_FALSE(libc.essential);
+  ASSERT_EQ(libc.depends.size(), 1u);
+  ASSERT_EQ(libc.pre_depends.size(), 1u);
+  EXPECT_EQ(libc.pre_depends[0].to_string(), "debconf (>= 0.5) | debconf-2.0");
+
+  const PackageRecord& mawk = (*records)[1];
+  EXPECT_TRUE(mawk.essential);
+  EXPECT_EQ(mawk.source, "mawk");
+  EXPECT_EQ(mawk.source_version, mawk.version);
+  ASSERT_EQ(mawk.provides.size(), 2u);
+  EXPECT_EQ(mawk.provides[1].to_string(), "mawk-virtual (= 1.3.4)");
+
+  PackageIndex index;
+  index.add(std::move(*records));
+  EXPECT_EQ(index.size(), 2u);
+  ASSERT_EQ(index.by_name("libc6").size(), 1u);
+  EXPECT_EQ(index.by_name("libc6")[0]->version, "2.36-9+deb12u10");
+  EXPECT_TRUE(index.by_name("nope").empty());
+  ASSERT_EQ(index.providers("awk").size(), 1u);
+  EXPECT_EQ(index.providers("awk")[0].first->name, "mawk");
+  EXPECT_EQ(index.providers("awk")[0].second->name, "awk");
+  EXPECT_TRUE(index.providers("libc6").empty());
+}
+
+TEST(PackageIndex, PointersStayValidAcrossAdds) {
+  PackageIndex index;
+  std::vector<PackageRecord> first(1);
+  first[0].name = "a";
+  first[0].version = "1";
+  index.add(std::move(first));
+  const PackageRecord* a = index.by_name("a")[0];
+  for (int i = 0; i < 1000; ++i) {
+    std::vector<PackageRecord> more(1);
+    more[0].name = "p" + std::to_string(i);
+    index.add(std::move(more));
+  }
+  EXPECT_EQ(index.by_name("a")[0], a);
+  EXPECT_EQ(a->name, "a");
+}
+
+TEST(PackageIndex, MissingRequiredFieldsNameOriginAndLine) {
+  std::string sha = "SHA256: " + std::string(64, 'a') + "\n";
+  struct Case {
+    std::string text;
+    std::string expect;
+  };
+  const Case cases[] = {
+      {"Version: 1\nFilename: f\n" + sha, "P:1: stanza lacks the Package field"},
+      {"Package: a\nVersion: 1\nFilename: f\n\nPackage: b\nFilename: f\n" + sha,
+       "P:1: package 'a' lacks the SHA256 field"},
+      {"Package: a\nVersion: 1\nFilename: f\n" + sha + "\nPackage: b\nFilename: f\n" + sha,
+       "P:6: package 'b' lacks the Version field"},
+      {"Package: a\nVersion: 1\n" + sha, "lacks the Filename field"},
+      {"Package: a\nVersion: 1\nFilename: f\nSHA256: xyz\n", "P:4: invalid SHA256"},
+      {"Package: a\nVersion: 1\nFilename: f\nSize: 12k\n" + sha, "P:4: invalid Size"},
+      {"Package: a\nVersion: 1\nFilename: f\nDepends: b (>= \n" + sha,
+       "P:4: Depends: invalid relation"},
+  };
+  for (const Case& c : cases) {
+    auto r = parse_packages(c.text, "P");
+    ASSERT_FALSE(r.ok()) << c.text;
+    EXPECT_EQ(r.error().kind, ErrorKind::InvalidInput);
+    EXPECT_NE(r.error().message.find(c.expect), std::string::npos) << r.error().message;
+  }
+}
+
+}  // namespace
+}  // namespace distill::debian
