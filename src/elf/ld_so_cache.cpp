@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 namespace distill::elf {
 namespace {
@@ -102,6 +103,40 @@ int32_t cache_flags_for(const ElfInfo& info) {
     default:
       return flags;
   }
+}
+
+std::vector<CacheEntry> scan_cache_entries(const RootfsView& root,
+                                           const std::vector<std::string>& dirs) {
+  std::vector<CacheEntry> out;
+  std::set<std::pair<std::string, int32_t>> seen;
+  for (const auto& dir : dirs) {
+    for (const auto& name : root.list_dir(dir)) {
+      bool lib_name = (name.rfind("lib", 0) == 0 || name.rfind("ld-", 0) == 0) &&
+                      name.find(".so") != std::string::npos;
+      if (!lib_name) {
+        continue;
+      }
+      std::string path = dir == "/" ? "/" + name : dir + "/" + name;
+      auto data = root.read_file(path);
+      if (!data || !looks_like_elf(*data)) {
+        continue;
+      }
+      auto info = parse_elf(*data, path);
+      if (!info.ok() || info->soname.empty() || info->type != k_et_dyn) {
+        continue;
+      }
+      int32_t flags = cache_flags_for(*info);
+      if (!seen.emplace(info->soname, flags).second) {
+        continue;
+      }
+      std::string target = dir == "/" ? "/" + info->soname : dir + "/" + info->soname;
+      if (!root.read_file(target)) {
+        continue;  // ldconfig would create the soname link; the image must have it
+      }
+      out.push_back(CacheEntry{info->soname, target, flags, 0});
+    }
+  }
+  return out;
 }
 
 Result<std::string> build_ld_so_cache(const std::vector<CacheEntry>& input, bool big_endian) {

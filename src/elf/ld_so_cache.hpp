@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "elf/elf_reader.hpp"
+#include "elf/library_closure.hpp"
 #include "util/result.hpp"
 
 namespace distill::elf {
@@ -41,6 +42,12 @@ int32_t cache_flags_for(const ElfInfo& info);
 
 // _dl_cache_libcmp: strcmp, except that digit runs compare numerically.
 int dl_cache_libcmp(const std::string& a, const std::string& b);
+
+// What ldconfig would list for `dirs` (absolute, inside the rootfs): every ELF
+// shared object named lib*.so* or ld-*.so* with a DT_SONAME, as {soname,
+// DIR/soname}; the first directory providing a soname (with given flags) wins.
+std::vector<CacheEntry> scan_cache_entries(const RootfsView& root,
+                                           const std::vector<std::string>& dirs);
 
 // The cache file bytes, little-endian unless `big_endian`. Errors: an empty
 // soname/path, a string with a NUL, or duplicate (soname, flags, hwcap) entries.
