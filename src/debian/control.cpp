@@ -140,70 +140,151 @@ std::string Paragraph::text() const {
   return out;
 }
 
-Result<std::vector<Paragraph>> parse_control(std::string_view text, const std::string& origin) {
-  std::vector<Paragraph> paragraphs;
-  // A rough guess (Packages stanzas are ~1 KiB) avoids most regrowth.
-  paragraphs.reserve(text.size() / 1024 + 1);
-  Paragraph* current = nullptr;
-  Field* last = nullptr;
-  size_t field_hint = 8;
+Status scan_control(std::string_view text, const std::string& origin, ControlVisitor& visitor) {
+  const char* data = text.data();
+  const size_t size = text.size();
   int line_no = 0;
   size_t pos = 0;
-  const char* data = text.data();
-  while (pos < text.size()) {
+  // The field being read: its name, where its value starts and ends (so far).
+  std::string_view name;
+  size_t value_begin = 0;
+  size_t value_end = 0;
+  int field_line = 0;
+  int paragraph_line = 0;  // 0: between paragraphs
+  auto flush_field = [&]() -> Status {
+    if (field_line != 0) {
+      int line = field_line;
+      field_line = 0;
+      return visitor.field(name, text.substr(value_begin, value_end - value_begin), line);
+    }
+    return {};
+  };
+  while (pos < size) {
     ++line_no;
-    const void* nl = std::memchr(data + pos, '\n', text.size() - pos);
-    size_t end =
-        nl != nullptr ? static_cast<size_t>(static_cast<const char*>(nl) - data) : text.size();
-    std::string_view line = text.substr(pos, end - pos);
+    const void* nl = std::memchr(data + pos, '\n', size - pos);
+    size_t end = nl != nullptr ? static_cast<size_t>(static_cast<const char*>(nl) - data) : size;
+    size_t line_begin = pos;
     pos = end + 1;
-    if (!line.empty() && line.back() == '\r') {
-      line.remove_suffix(1);
+    size_t line_end = end;
+    while (line_end > line_begin && (data[line_end - 1] == '\r' || is_blank(data[line_end - 1]))) {
+      --line_end;
     }
-    if (!line.empty() && line.front() == '#') {
-      continue;  // comment
-    }
-    if (trim(line).empty()) {
-      if (current != nullptr) {
-        field_hint = std::max(field_hint, current->fields().size());
+    if (line_end == line_begin || (is_blank(data[line_begin]) &&
+                                   trim(text.substr(line_begin, line_end - line_begin)).empty())) {
+      // Blank line: ends the paragraph.
+      DISTILL_CHECK(flush_field());
+      if (paragraph_line != 0) {
+        DISTILL_CHECK(visitor.paragraph_end(paragraph_line));
+        paragraph_line = 0;
       }
-      current = nullptr;
-      last = nullptr;
       continue;
     }
-    if (is_blank(line.front())) {
-      if (last == nullptr) {
+    char first = data[line_begin];
+    if (first == '#') {
+      continue;  // comment (kept inside a raw value if continuation lines follow)
+    }
+    if (is_blank(first)) {
+      if (field_line == 0) {
         return line_error(origin, line_no, "continuation line outside a field");
       }
-      size_t keep = line.size();
-      while (keep > 0 && is_blank(line[keep - 1])) {
-        --keep;
-      }
-      last->value += '\n';
-      last->value.append(line.data(), keep);
+      value_end = line_end;
       continue;
     }
+    std::string_view line = text.substr(line_begin, line_end - line_begin);
     size_t colon = line.find(':');
     if (colon == std::string_view::npos) {
       return line_error(origin, line_no,
                         "expected 'Field: value', got '" + std::string(line.substr(0, 60)) + "'");
     }
-    std::string_view name = line.substr(0, colon);
-    if (!valid_field_name(name)) {
+    std::string_view field_name = line.substr(0, colon);
+    if (!valid_field_name(field_name)) {
       return line_error(origin, line_no,
-                        "invalid field name '" + std::string(name.substr(0, 60)) + "'");
+                        "invalid field name '" + std::string(field_name.substr(0, 60)) + "'");
     }
-    if (current == nullptr) {
-      paragraphs.emplace_back(line_no);
-      current = &paragraphs.back();
-      current->reserve(field_hint);
-    } else if (current->find_field(name) != nullptr) {
-      return line_error(origin, line_no, "duplicate field '" + std::string(name) + "'");
+    DISTILL_CHECK(flush_field());
+    if (paragraph_line == 0) {
+      paragraph_line = line_no;
     }
-    last =
-        &current->add(Field{std::string(name), std::string(trim(line.substr(colon + 1))), line_no});
+    name = field_name;
+    field_line = line_no;
+    value_begin = line_begin + colon + 1;
+    while (value_begin < line_end && is_blank(data[value_begin])) {
+      ++value_begin;
+    }
+    value_end = std::max(value_begin, line_end);
   }
-  return paragraphs;
+  DISTILL_CHECK(flush_field());
+  if (paragraph_line != 0) {
+    DISTILL_CHECK(visitor.paragraph_end(paragraph_line));
+  }
+  return {};
+}
+
+std::string normalize_value(std::string_view raw) {
+  size_t nl = raw.find('\n');
+  if (nl == std::string_view::npos) {
+    return std::string(trim(raw));
+  }
+  std::string out(trim(raw.substr(0, nl)));
+  size_t start = nl + 1;
+  while (start <= raw.size()) {
+    size_t end = raw.find('\n', start);
+    if (end == std::string_view::npos) {
+      end = raw.size();
+    }
+    std::string_view line = raw.substr(start, end - start);
+    start = end + 1;
+    while (!line.empty() && (line.back() == '\r' || is_blank(line.back()))) {
+      line.remove_suffix(1);
+    }
+    if (line.empty() || line.front() == '#') {
+      continue;  // comment lines inside a value
+    }
+    out += '\n';
+    out += line;
+  }
+  return out;
+}
+
+namespace {
+
+class ParagraphBuilder : public ControlVisitor {
+ public:
+  ParagraphBuilder(std::string_view text, const std::string& origin) : m_origin(origin) {
+    // A rough guess (Packages stanzas are ~1 KiB) avoids most regrowth.
+    m_paragraphs.reserve(text.size() / 1024 + 1);
+  }
+  Status field(std::string_view name, std::string_view raw, int line) override {
+    if (m_current == nullptr) {
+      m_paragraphs.emplace_back(line);
+      m_current = &m_paragraphs.back();
+      m_current->reserve(m_field_hint);
+    } else if (m_current->find_field(name) != nullptr) {
+      return line_error(m_origin, line, "duplicate field '" + std::string(name) + "'");
+    }
+    m_current->add(Field{std::string(name), normalize_value(raw), line});
+    return {};
+  }
+  Status paragraph_end(int /*first_line*/) override {
+    m_field_hint = std::max(m_field_hint, m_current->fields().size());
+    m_current = nullptr;
+    return {};
+  }
+  std::vector<Paragraph> take() { return std::move(m_paragraphs); }
+
+ private:
+  const std::string& m_origin;
+  std::vector<Paragraph> m_paragraphs;
+  Paragraph* m_current = nullptr;
+  size_t m_field_hint = 8;
+};
+
+}  // namespace
+
+Result<std::vector<Paragraph>> parse_control(std::string_view text, const std::string& origin) {
+  ParagraphBuilder builder(text, origin);
+  DISTILL_CHECK(scan_control(text, origin, builder));
+  return builder.take();
 }
 
 Result<Paragraph> parse_paragraph(std::string_view text, const std::string& origin) {

@@ -56,6 +56,23 @@ class Paragraph {
 // ASCII case-insensitive equality, as field names compare.
 bool iequals(std::string_view a, std::string_view b);
 
+// Low-level, allocation-free scan for hot paths (Packages indexes): calls
+// field() for every field with its raw value, a view into `text` running from the
+// first non-blank after the colon to the end of the last continuation line (line
+// breaks, continuation indentation, comment lines and any '\r' kept as written).
+// paragraph_end() follows the last field of each paragraph. Duplicate fields are
+// not detected here. A callback error stops the scan and is returned.
+class ControlVisitor {
+ public:
+  virtual ~ControlVisitor() = default;
+  virtual Status field(std::string_view name, std::string_view raw_value, int line) = 0;
+  virtual Status paragraph_end(int first_line) = 0;
+};
+Status scan_control(std::string_view text, const std::string& origin, ControlVisitor& visitor);
+
+// The value model of Field::value from a raw value (see the top of this file).
+std::string normalize_value(std::string_view raw_value);
+
 // Parses every paragraph; `origin` (a path or URL) prefixes error messages:
 // "origin:line: why" (InvalidInput).
 Result<std::vector<Paragraph>> parse_control(std::string_view text, const std::string& origin);

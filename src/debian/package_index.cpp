@@ -85,110 +85,115 @@ Key classify(std::string_view name) {
 
 }  // namespace
 
-Result<std::vector<PackageRecord>> parse_packages(std::string_view text,
-                                                  const std::string& origin) {
-  DISTILL_TRY(auto paragraphs, parse_control(text, origin));
-  std::vector<PackageRecord> records;
-  records.reserve(paragraphs.size());
-  for (Paragraph& p : paragraphs) {
-    PackageRecord r;
-    bool has_sha = false;
-    for (Field& field : p.mutable_fields()) {
-      auto relations = [&](auto& out) -> Status {
-        auto parsed = parse_relations(field.value);
-        if (!parsed.ok()) {
-          return stanza_error(origin, field.line, field.name + ": " + parsed.error().message);
-        }
-        out = std::move(*parsed);
-        return {};
-      };
-      switch (classify(field.name)) {
-        case Key::Package:
-          r.name = std::move(field.value);
-          break;
-        case Key::Version:
-          r.version = std::move(field.value);
-          break;
-        case Key::Architecture:
-          r.arch = std::move(field.value);
-          break;
-        case Key::MultiArch:
-          r.multi_arch = std::move(field.value);
-          break;
-        case Key::Source: {
-          // "name" or "name (version)"
-          std::string_view value = trim(field.value);
-          size_t paren = value.find('(');
-          if (paren != std::string_view::npos) {
-            size_t close = value.find(')', paren);
-            r.source_version = std::string(trim(
-                value.substr(paren + 1, close == std::string_view::npos ? std::string_view::npos
-                                                                        : close - paren - 1)));
-            value = trim(value.substr(0, paren));
-          }
-          r.source = std::string(value);
-          break;
-        }
-        case Key::Maintainer:
-          r.maintainer = std::move(field.value);
-          break;
-        case Key::Filename:
-          r.filename = std::move(field.value);
-          break;
-        case Key::Section:
-          r.section = std::move(field.value);
-          break;
-        case Key::Essential:
-          r.essential = iequals(trim(field.value), "yes");
-          break;
-        case Key::Size:
-          if (!parse_u64(field.value, r.size)) {
-            return stanza_error(origin, field.line, "invalid Size '" + field.value + "'");
-          }
-          break;
-        case Key::InstalledSize:
-          if (!parse_u64(field.value, r.installed_size)) {
-            return stanza_error(origin, field.line, "invalid Installed-Size '" + field.value + "'");
-          }
-          break;
-        case Key::Sha256: {
-          auto digest = crypto::Digest::from_hex(trim(field.value));
-          if (!digest.ok()) {
-            return stanza_error(origin, field.line, "invalid SHA256 '" + field.value + "'");
-          }
-          r.sha256 = std::move(*digest);
-          has_sha = true;
-          break;
-        }
-        case Key::Depends:
-          DISTILL_CHECK(relations(r.depends));
-          break;
-        case Key::PreDepends:
-          DISTILL_CHECK(relations(r.pre_depends));
-          break;
-        case Key::Provides: {
-          std::vector<RelationGroup> groups;
-          DISTILL_CHECK(relations(groups));
-          for (RelationGroup& group : groups) {
-            if (group.alternatives.size() != 1) {
-              return stanza_error(origin, field.line, "Provides: alternatives are not allowed");
-            }
-            r.provides.push_back(std::move(group.alternatives.front()));
-          }
-          break;
-        }
-        case Key::Other:
-          break;
+namespace {
+
+// Builds PackageRecords straight from the raw field values (no Paragraph).
+class RecordBuilder : public ControlVisitor {
+ public:
+  RecordBuilder(std::string_view text, const std::string& origin) : m_origin(origin) {
+    m_records.reserve(text.size() / 900 + 1);
+  }
+
+  Status field(std::string_view name, std::string_view raw, int line) override {
+    auto relations = [&](std::vector<RelationGroup>& out) -> Status {
+      auto parsed = parse_relations(raw);
+      if (!parsed.ok()) {
+        return stanza_error(m_origin, line, std::string(name) + ": " + parsed.error().message);
       }
+      out = std::move(*parsed);
+      return {};
+    };
+    PackageRecord& r = m_current;
+    switch (classify(name)) {
+      case Key::Package:
+        r.name = trim(raw);
+        break;
+      case Key::Version:
+        r.version = trim(raw);
+        break;
+      case Key::Architecture:
+        r.arch = trim(raw);
+        break;
+      case Key::MultiArch:
+        r.multi_arch = trim(raw);
+        break;
+      case Key::Source: {
+        // "name" or "name (version)"
+        std::string_view value = trim(raw);
+        size_t paren = value.find('(');
+        if (paren != std::string_view::npos) {
+          size_t close = value.find(')', paren);
+          r.source_version =
+              trim(value.substr(paren + 1, close == std::string_view::npos ? std::string_view::npos
+                                                                           : close - paren - 1));
+          value = trim(value.substr(0, paren));
+        }
+        r.source = value;
+        break;
+      }
+      case Key::Maintainer:
+        r.maintainer = trim(raw);
+        break;
+      case Key::Filename:
+        r.filename = trim(raw);
+        break;
+      case Key::Section:
+        r.section = trim(raw);
+        break;
+      case Key::Essential:
+        r.essential = iequals(trim(raw), "yes");
+        break;
+      case Key::Size:
+        if (!parse_u64(raw, r.size)) {
+          return stanza_error(m_origin, line, "invalid Size '" + std::string(trim(raw)) + "'");
+        }
+        break;
+      case Key::InstalledSize:
+        if (!parse_u64(raw, r.installed_size)) {
+          return stanza_error(m_origin, line,
+                              "invalid Installed-Size '" + std::string(trim(raw)) + "'");
+        }
+        break;
+      case Key::Sha256: {
+        auto digest = crypto::Digest::from_hex(trim(raw));
+        if (!digest.ok()) {
+          return stanza_error(m_origin, line, "invalid SHA256 '" + std::string(trim(raw)) + "'");
+        }
+        r.sha256 = std::move(*digest);
+        m_has_sha = true;
+        break;
+      }
+      case Key::Depends:
+        return relations(r.depends);
+      case Key::PreDepends:
+        return relations(r.pre_depends);
+      case Key::Provides: {
+        std::vector<RelationGroup> groups;
+        DISTILL_CHECK(relations(groups));
+        for (RelationGroup& group : groups) {
+          if (group.alternatives.size() != 1) {
+            return stanza_error(m_origin, line, "Provides: alternatives are not allowed");
+          }
+          r.provides.push_back(std::move(group.alternatives.front()));
+        }
+        break;
+      }
+      case Key::Other:
+        break;
     }
+    return {};
+  }
+
+  Status paragraph_end(int first_line) override {
+    PackageRecord& r = m_current;
     const char* missing = r.name.empty()       ? "Package"
                           : r.version.empty()  ? "Version"
                           : r.filename.empty() ? "Filename"
-                          : !has_sha           ? "SHA256"
+                          : !m_has_sha         ? "SHA256"
                                                : nullptr;
     if (missing != nullptr) {
       std::string what = r.name.empty() ? std::string("stanza") : "package '" + r.name + "'";
-      return stanza_error(origin, p.line(), what + " lacks the " + missing + " field");
+      return stanza_error(m_origin, first_line, what + " lacks the " + missing + " field");
     }
     if (r.source.empty()) {
       r.source = r.name;
@@ -196,12 +201,32 @@ Result<std::vector<PackageRecord>> parse_packages(std::string_view text,
     if (r.source_version.empty()) {
       r.source_version = r.version;
     }
-    records.push_back(std::move(r));
+    m_records.push_back(std::move(r));
+    m_current = PackageRecord();
+    m_has_sha = false;
+    return {};
   }
-  return records;
+
+  std::vector<PackageRecord> take() { return std::move(m_records); }
+
+ private:
+  const std::string& m_origin;
+  std::vector<PackageRecord> m_records;
+  PackageRecord m_current;
+  bool m_has_sha = false;
+};
+
+}  // namespace
+
+Result<std::vector<PackageRecord>> parse_packages(std::string_view text,
+                                                  const std::string& origin) {
+  RecordBuilder builder(text, origin);
+  DISTILL_CHECK(scan_control(text, origin, builder));
+  return builder.take();
 }
 
 void PackageIndex::add(std::vector<PackageRecord> records) {
+  m_by_name.reserve(m_by_name.size() + records.size());
   for (PackageRecord& record : records) {
     m_records.push_back(std::move(record));
     const PackageRecord* stored = &m_records.back();

@@ -123,7 +123,12 @@ Result<LoadedIndex> load_repositories(net::HttpClient& client, net::ContentCache
     }
     for (const std::string& component : components) {
       std::vector<std::string> dirs = {component + "/binary-" + arch};
-      if (!release.all_in_arch_indexes) {
+      // Like apt: a separate binary-all index only when the Release lists the
+      // "all" architecture and does not say arch-all packages are already in
+      // every binary-<arch> index.
+      bool lists_all = std::find(release.architectures.begin(), release.architectures.end(),
+                                 "all") != release.architectures.end();
+      if (lists_all && !release.all_in_arch_indexes) {
         dirs.push_back(component + "/binary-all");
       }
       bool found_arch = false;

@@ -93,6 +93,26 @@ TEST(Control, SetReplacesCaseInsensitively) {
   EXPECT_EQ(p.text(), "Package: b\nStatus: install ok installed\n");
 }
 
+TEST(Control, ScanGivesRawValueViews) {
+  struct Collect : ControlVisitor {
+    std::vector<std::string> seen;
+    Status field(std::string_view name, std::string_view raw, int line) override {
+      seen.push_back(std::to_string(line) + " " + std::string(name) + "=[" + std::string(raw) +
+                     "]");
+      return {};
+    }
+    Status paragraph_end(int first_line) override {
+      seen.push_back("end " + std::to_string(first_line));
+      return {};
+    }
+  } collect;
+  ASSERT_TRUE(scan_control("A:  x  \r\nB:\n b1\n# c\n b2\n\nC: y", "f", collect).ok());
+  EXPECT_EQ(collect.seen, (std::vector<std::string>{"1 A=[x]", "2 B=[\n b1\n# c\n b2]", "end 1",
+                                                    "7 C=[y]", "end 7"}));
+  EXPECT_EQ(normalize_value("\n b1\n# c\n b2  "), "\n b1\n b2");
+  EXPECT_EQ(normalize_value("  v \r"), "v");
+}
+
 TEST(Control, ParsesALargeIndexQuickly) {
   std::string text;
   for (int i = 0; i < 20000; ++i) {
