@@ -217,6 +217,19 @@ class ClosureWalker {
       return make_error(ErrorKind::NotFound, path + ": no such file in the image");
     }
     DISTILL_TRY(ElfInfo info, parse_elf(*data, path));
+    // Only an executable's PT_INTERP is used (a library's is ignored by ld.so).
+    if (!info.interpreter.empty() && m_result.found.count(info.interpreter) == 0) {
+      if (auto interp = m_root.read_file(info.interpreter)) {
+        m_result.found[info.interpreter] = info.interpreter;
+        // ld.so is loaded under its soname too: a DT_NEEDED on it is satisfied.
+        auto interp_info = parse_elf(*interp, info.interpreter);
+        if (interp_info.ok() && !interp_info->soname.empty()) {
+          m_result.found.emplace(interp_info->soname, info.interpreter);
+        }
+      } else {
+        add_missing(info.interpreter, path);
+      }
+    }
     walk(path, info, {});
     return {};
   }
@@ -230,17 +243,19 @@ class ClosureWalker {
   }
 
  private:
+  void add_missing(const std::string& soname, const std::string& needed_by) {
+    for (const auto& m : m_result.missing) {
+      if (m.soname == soname && m.needed_by == needed_by) {
+        return;
+      }
+    }
+    m_result.missing.push_back({soname, needed_by});
+  }
+
   void walk(const std::string& path, const ElfInfo& info,
             const std::vector<std::string>& inherited_rpath) {
     if (!m_visited.insert(path).second) {
       return;
-    }
-    if (!info.interpreter.empty() && m_result.found.count(info.interpreter) == 0) {
-      if (m_root.read_file(info.interpreter)) {
-        m_result.found[info.interpreter] = info.interpreter;
-      } else {
-        m_result.missing.push_back({info.interpreter, path});
-      }
     }
     std::string origin = dirname_of(path);
     // DT_RPATH applies to the object and to what it loads, unless DT_RUNPATH is set.
@@ -261,13 +276,7 @@ class ClosureWalker {
       }
       auto hit = find(soname, info, rpath, runpath);
       if (!hit) {
-        bool already = false;
-        for (const auto& m : m_result.missing) {
-          already |= m.soname == soname && m.needed_by == path;
-        }
-        if (!already) {
-          m_result.missing.push_back({soname, path});
-        }
+        add_missing(soname, path);
         continue;
       }
       m_result.found[soname] = hit->first;
