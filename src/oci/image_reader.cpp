@@ -134,6 +134,7 @@ Status load_layout_descriptor(const std::filesystem::path& layout, const Descrip
   if (!image.index) {
     image.index = std::move(index);
     image.index_descriptor = descriptor;
+    image.index_json = std::move(json);
   }
   return {};
 }

@@ -30,6 +30,7 @@ struct LoadedImage {
   std::vector<LoadedManifest> manifests;
   std::optional<Index> index;  // the image index, when the image has one
   std::optional<Descriptor> index_descriptor;
+  std::string index_json;           // the index's exact bytes, when there is one
   std::shared_ptr<void> keepalive;  // keeps extracted temp dirs alive
 };
 
