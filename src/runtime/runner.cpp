@@ -9,8 +9,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <mutex>
 #include <vector>
@@ -27,6 +29,7 @@ namespace distill::runtime {
 namespace {
 
 constexpr int k_forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP};
+constexpr std::chrono::seconds k_stop_timeout{10};
 
 std::mutex g_run_mutex;
 std::atomic<int> g_signal_pipe_write{-1};
@@ -134,6 +137,28 @@ Result<pid_t> spawn_runtime(const std::vector<std::string>& args) {
   return pid;
 }
 
+// The message of a runtime log line: logrus text format `time=".." level=error
+// msg="runc run failed: why"` gives `why`; other lines are returned as they are.
+std::string log_message(const std::string& line) {
+  size_t start = line.find("msg=\"");
+  if (start == std::string::npos) {
+    return line;
+  }
+  std::string message;
+  for (size_t i = start + 5; i < line.size() && line[i] != '"'; ++i) {
+    if (line[i] == '\\' && i + 1 < line.size()) {
+      ++i;
+    }
+    message += line[i];
+  }
+  for (const char* prefix : {"runc run failed: ", "crun: "}) {
+    if (message.rfind(prefix, 0) == 0) {
+      message.erase(0, std::strlen(prefix));
+    }
+  }
+  return message;
+}
+
 // The last non-empty line of the runtime's log, for error messages.
 std::string last_log_line(const std::filesystem::path& log) {
   auto text = util::read_file(log);
@@ -152,7 +177,7 @@ std::string last_log_line(const std::filesystem::path& log) {
     }
     start = end + 1;
   }
-  return last;
+  return log_message(last);
 }
 
 }  // namespace
@@ -201,6 +226,8 @@ Result<int> run_bundle(const std::filesystem::path& bundle_dir, const std::strin
 
   int signals_seen = 0;
   int signals_delivered = 0;
+  bool killed_hard = false;
+  std::chrono::steady_clock::time_point first_delivery;
   int wait_status = 0;
   for (;;) {
     pid_t done = ::waitpid(pid, &wait_status, WNOHANG);
@@ -213,13 +240,22 @@ Result<int> run_bundle(const std::filesystem::path& bundle_dir, const std::strin
     pollfd pfd{forwarding.read_fd(), POLLIN, 0};
     ::poll(&pfd, 1, 50);
     signals_seen += forwarding.drain();
-    if (signals_seen > signals_delivered) {
-      const char* signal_name = signals_delivered == 0 ? "SIGTERM" : "SIGKILL";
-      util::Command kill{{runtime.string(), "--root", root, "kill", container_id, signal_name}};
+    // Like `docker stop`: SIGTERM first; SIGKILL on a second signal or after
+    // k_stop_timeout (a PID 1 without a handler ignores SIGTERM).
+    bool overdue = signals_delivered > 0 && !killed_hard &&
+                   std::chrono::steady_clock::now() - first_delivery > k_stop_timeout;
+    if (signals_seen > signals_delivered || overdue) {
+      const bool hard = signals_delivered > 0;
+      util::Command kill{
+          {runtime.string(), "--root", root, "kill", container_id, hard ? "SIGKILL" : "SIGTERM"}};
       auto killed = util::run_command(kill);
       // Before the container exists `kill` fails; it is retried on the next tick.
       if (killed.ok() && killed->exit_code == 0) {
-        signals_delivered = signals_seen;
+        if (signals_delivered == 0) {
+          first_delivery = std::chrono::steady_clock::now();
+        }
+        killed_hard = hard;
+        signals_delivered = std::max(signals_seen, 1);
       }
     }
   }
@@ -236,10 +272,9 @@ Result<int> run_bundle(const std::filesystem::path& bundle_dir, const std::strin
   }
   if (!started && exit_code != 0) {
     std::string why = last_log_line(log_file);
-    return make_error(ErrorKind::Io, runtime.filename().string() + " could not start container " +
-                                         container_id + " from " + bundle + " (exit " +
-                                         std::to_string(exit_code) + ")" +
-                                         (why.empty() ? std::string() : ": " + why));
+    return make_error(ErrorKind::Io,
+                      runtime.filename().string() + " could not start container " + container_id +
+                          (why.empty() ? " (exit " + std::to_string(exit_code) + ")" : ": " + why));
   }
   return exit_code;
 }

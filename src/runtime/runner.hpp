@@ -3,8 +3,9 @@
 // `runc --root <private dir> run --bundle DIR ID`, stdin from /dev/null, stdout and
 // stderr inherited. runc exits with the container's status (128+N when killed by
 // signal N). While it runs, SIGINT/SIGTERM/SIGHUP sent to distill are forwarded to
-// the container as `runc kill ID SIGTERM` (a second one sends SIGKILL: a PID 1
-// without handlers ignores SIGTERM), and the container is always deleted
+// the container as `runc kill ID SIGTERM` (a second one, or 10 s without an exit,
+// sends SIGKILL: a PID 1 without handlers ignores SIGTERM), and the container is
+// always deleted
 // (`runc delete -f ID`) afterwards. See runc(8) and the OCI runtime spec's
 // lifecycle (https://github.com/opencontainers/runtime-spec/blob/main/runtime.md).
 #pragma once

@@ -18,6 +18,7 @@ struct LayerEntry {
   std::string name;
   std::string type = "file";  // file, dir, symlink, link, fifo, chr
   std::string content;        // file
+  std::string src;            // file: take the content from this host file instead
   std::string target;         // symlink / link
   unsigned mode = 0644;
   unsigned uid = 0;
@@ -40,7 +41,7 @@ with tarfile.open(spec["out"], "w:gz" if spec["gzip"] else "w", format=tarfile.P
         info.devmajor, info.devminor = e["major"], e["minor"]
         data = None
         if e["type"] == "file":
-            data = e["content"].encode()
+            data = open(e["src"], "rb").read() if e["src"] else e["content"].encode()
             info.size = len(data)
         elif e["type"] in ("symlink", "link"):
             info.linkname = e["target"]
@@ -56,6 +57,7 @@ inline std::string write_layer(const std::filesystem::path& out,
     spec["entries"].push_back({{"name", e.name},
                                {"type", e.type},
                                {"content", e.content},
+                               {"src", e.src},
                                {"target", e.target},
                                {"mode", e.mode},
                                {"uid", e.uid},

@@ -1,0 +1,235 @@
+// End-to-end tests of run_image through runc with a busybox rootfs built from the
+// host's static /bin/busybox. They need root and runc (or crun) and are skipped
+// otherwise. tests/integration/t_runtime_runc.sh runs exactly these.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <future>
+#include <optional>
+
+#include "layer_builder.hpp"
+#include "runtime/run_image.hpp"
+#include "runtime/runner.hpp"
+#include "util/file_io.hpp"
+#include "util/temp_dir.hpp"
+
+namespace distill::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::LayerEntry;
+
+// Redirects this process's fd 1 and 2 to files while alive (runc inherits them).
+class CapturedOutput {
+ public:
+  explicit CapturedOutput(const fs::path& dir) : m_out(dir / "stdout"), m_err(dir / "stderr") {
+    std::fflush(stdout);
+    std::fflush(stderr);
+    m_saved_out = ::dup(1);
+    m_saved_err = ::dup(2);
+    int out = ::open(m_out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int err = ::open(m_err.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    ::close(out);
+    ::close(err);
+  }
+  ~CapturedOutput() { restore(); }
+  CapturedOutput(const CapturedOutput&) = delete;
+  CapturedOutput& operator=(const CapturedOutput&) = delete;
+
+  void restore() {
+    if (m_saved_out >= 0) {
+      std::fflush(stdout);
+      std::fflush(stderr);
+      ::dup2(m_saved_out, 1);
+      ::dup2(m_saved_err, 2);
+      ::close(m_saved_out);
+      ::close(m_saved_err);
+      m_saved_out = m_saved_err = -1;
+    }
+  }
+  std::string out() const { return util::read_file(m_out).value(); }
+  std::string err() const { return util::read_file(m_err).value(); }
+
+ private:
+  fs::path m_out, m_err;
+  int m_saved_out = -1, m_saved_err = -1;
+};
+
+class RuncTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) {
+      GTEST_SKIP() << "running containers needs root";
+    }
+    if (find_oci_runtime().empty()) {
+      GTEST_SKIP() << "neither runc nor crun is installed";
+    }
+    if (::access("/bin/busybox", X_OK) != 0) {
+      GTEST_SKIP() << "no /bin/busybox to build a test image from";
+    }
+    auto dir = util::TempDir::create("distill-runc-test-");
+    ASSERT_TRUE(dir.ok());
+    m_dir.emplace(std::move(*dir));
+    m_layer = m_dir->path() / "busybox.tar.gz";
+    std::string problem = testing::write_layer(
+        m_layer,
+        {
+            {.name = "bin", .type = "dir", .mode = 0755},
+            {.name = "bin/busybox", .src = "/bin/busybox", .mode = 0755},
+            {.name = "bin/sh", .type = "symlink", .target = "busybox"},
+            {.name = "etc", .type = "dir", .mode = 0755},
+            {.name = "etc/passwd",
+             .content = "root:x:0:0:root:/root:/sbin/nologin\n"
+                        "nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n"},
+            {.name = "etc/group", .content = "root:x:0:\nnonroot:x:65532:\nstaff:x:50:nonroot\n"},
+            {.name = "home/nonroot", .type = "dir", .mode = 0700, .uid = 65532, .gid = 65532},
+            {.name = "tmp", .type = "dir", .mode = 01777},
+        },
+        true);
+    ASSERT_EQ(problem, "");
+    m_request.layer_files = {m_layer};
+    m_request.config.env = {"PATH=/bin", "GREETING=hello"};
+    m_request.config.entrypoint = std::vector<std::string>{"/bin/sh", "-c"};
+    m_request.config.cmd = std::vector<std::string>{"exit 0"};
+  }
+
+  // Runs `script` with sh -c, capturing the container's stdout and stderr.
+  Result<int> run(const std::string& script) {
+    m_request.args = {script};
+    CapturedOutput capture(m_dir->path());
+    Result<int> status = run_image(m_request);
+    capture.restore();
+    m_out = capture.out();
+    m_err = capture.err();
+    return status;
+  }
+
+  std::optional<util::TempDir> m_dir;
+  fs::path m_layer;
+  RunRequest m_request;
+  std::string m_out, m_err;
+};
+
+TEST_F(RuncTest, ExitStatusAndStderrPassThrough) {
+  auto status = run("echo to-stdout; echo to-stderr >&2; exit 3");
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  EXPECT_EQ(*status, 3);
+  EXPECT_EQ(m_out, "to-stdout\n");
+  EXPECT_NE(m_err.find("to-stderr\n"), std::string::npos) << m_err;
+}
+
+TEST_F(RuncTest, ImageCmdAndEnvApply) {
+  m_request.env_overrides = {"EXTRA=1"};
+  auto status = run("echo $GREETING $EXTRA $HOME; pwd; hostname");
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  EXPECT_EQ(*status, 0);
+  EXPECT_EQ(m_out, "hello 1 /root\n/\ndistill\n");
+}
+
+TEST_F(RuncTest, NetworkNoneHasOnlyLoopback) {
+  auto status = run("tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '");
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  EXPECT_EQ(*status, 0) << m_err;
+  EXPECT_EQ(m_out, "lo\n");
+}
+
+TEST_F(RuncTest, NetworkHostSharesInterfaces) {
+  m_request.network = RunOptions::Network::Host;
+  auto status = run("tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | sort");
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  EXPECT_EQ(*status, 0) << m_err;
+  auto host = util::read_file("/proc/net/dev");
+  ASSERT_TRUE(host.ok());
+  size_t host_interfaces = 0;
+  for (char c : *host) {
+    host_interfaces += c == '\n' ? 1 : 0;
+  }
+  size_t container_interfaces = 0;
+  for (char c : m_out) {
+    container_interfaces += c == '\n' ? 1 : 0;
+  }
+  EXPECT_EQ(container_interfaces + 2, host_interfaces) << m_out;
+}
+
+TEST_F(RuncTest, UserAndWorkdirAreApplied) {
+  m_request.user = "65532";
+  m_request.workdir = "/home/nonroot";
+  auto status =
+      run("id -u; id -g; id -G; pwd; echo $HOME; touch /root-owned 2>/dev/null || echo denied");
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  EXPECT_EQ(*status, 0) << m_err;
+  EXPECT_EQ(m_out, "65532\n65532\n65532 50\n/home/nonroot\n/home/nonroot\ndenied\n");
+}
+
+TEST_F(RuncTest, ImageUserByName) {
+  m_request.config.user = "nonroot";
+  auto status = run("id -u");
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  EXPECT_EQ(m_out, "65532\n");
+}
+
+TEST_F(RuncTest, MissingProgramIsAnErrorNamingIt) {
+  m_request.config.entrypoint = std::vector<std::string>{"/no/such/program"};
+  m_request.args = {};
+  CapturedOutput capture(m_dir->path());
+  auto status = run_image(m_request);
+  capture.restore();
+  ASSERT_FALSE(status.ok()) << "exit status " << *status;
+  EXPECT_NE(status.error().message.find("could not start container distill-"), std::string::npos)
+      << status.error().message;
+  EXPECT_NE(status.error().message.find("/no/such/program"), std::string::npos)
+      << status.error().message;
+}
+
+TEST_F(RuncTest, UnknownUserFailsBeforeRunning) {
+  m_request.user = "ghost";
+  auto status = run("exit 0");
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().kind, ErrorKind::NotFound);
+  EXPECT_NE(status.error().message.find("ghost"), std::string::npos);
+}
+
+void swallow(int) {}
+
+TEST_F(RuncTest, SigtermIsForwardedToTheContainer) {
+  // A handler of our own until run_bundle installs its forwarding, so an early
+  // signal does not kill the test binary.
+  struct sigaction action {};
+  struct sigaction old {};
+  action.sa_handler = swallow;
+  sigemptyset(&action.sa_mask);
+  ::sigaction(SIGTERM, &action, &old);
+  m_request.args = {"trap 'exit 7' TERM; echo ready; sleep 30 & wait"};
+  CapturedOutput capture(m_dir->path());
+  auto future = std::async(std::launch::async, [&] { return run_image(m_request); });
+  auto start = std::chrono::steady_clock::now();
+  // Wait until the container printed "ready", then signal ourselves once.
+  while (std::chrono::steady_clock::now() - start < std::chrono::seconds(20)) {
+    auto out = util::read_file(m_dir->path() / "stdout");
+    if (out.ok() && out->find("ready") != std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ::kill(::getpid(), SIGTERM);
+  bool finished = future.wait_for(std::chrono::seconds(20)) == std::future_status::ready;
+  if (!finished) {
+    ::kill(::getpid(), SIGTERM);  // escalates to SIGKILL
+  }
+  auto status = future.get();
+  capture.restore();
+  ::sigaction(SIGTERM, &old, nullptr);
+  ASSERT_TRUE(finished) << "the container did not stop on SIGTERM";
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  EXPECT_EQ(*status, 7);
+}
+
+}  // namespace
+}  // namespace distill::runtime
