@@ -233,10 +233,12 @@ Result<ReleaseFile> parse_release(std::string_view text, const std::string& orig
   release.codename = std::string(trim(paragraph.get("Codename")));
   release.date = std::string(trim(paragraph.get("Date")));
   release.valid_until = std::string(trim(paragraph.get("Valid-Until")));
-  for (std::string_view word : split_words(paragraph.get("Architectures"))) {
+  const std::string architectures = paragraph.get("Architectures");
+  const std::string components = paragraph.get("Components");
+  for (std::string_view word : split_words(architectures)) {
     release.architectures.emplace_back(word);
   }
-  for (std::string_view word : split_words(paragraph.get("Components"))) {
+  for (std::string_view word : split_words(components)) {
     release.components.emplace_back(word);
   }
   release.acquire_by_hash = iequals(trim(paragraph.get("Acquire-By-Hash")), "yes");
