@@ -353,7 +353,11 @@ Result<RegistryClient::Session*> RegistryClient::session_for(const ImageRef& ref
   std::vector<std::string> schemes;
   if (m_options.plain_http) {
     schemes = {"http"};
-  } else if (!m_options.tls_verify || is_loopback(ref.registry)) {
+  } else if (is_loopback(ref.registry)) {
+    // Local registries are usually plain http; a TLS one answers http with 400
+    // at once, where a TLS attempt at a plain server is retried as transient.
+    schemes = {"http", "https"};
+  } else if (!m_options.tls_verify) {
     schemes = {"https", "http"};
   } else {
     schemes = {"https"};
@@ -368,7 +372,7 @@ Result<RegistryClient::Session*> RegistryClient::session_for(const ImageRef& ref
       last = response.error();
       continue;
     }
-    if (response->status == 400 && scheme == "http" && schemes.size() > 1) {
+    if (response->status == 400 && scheme == "http" && &scheme != &schemes.back()) {
       continue;  // "Client sent an HTTP request to an HTTPS server"
     }
     Session* raw = session.get();

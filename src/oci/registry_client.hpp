@@ -43,7 +43,8 @@ struct RegistryOptions {
   std::optional<RegistryCredentials> credentials;  // --creds U:P (wins)
   std::filesystem::path auth_file;                 // --authfile
   // Use plain http:// only (no TLS). Otherwise https, falling back to http when
-  // tls_verify is false or the host is a loopback address (as docker does).
+  // tls_verify is false; loopback hosts (localhost, 127.x) try http first, then
+  // https (docker treats them as insecure registries too).
   bool plain_http = false;
   bool tls_verify = true;
 };
