@@ -29,6 +29,8 @@ constexpr std::string_view k_opaque_marker = ".wh..wh..opq";
 
 using InodeKey = std::pair<dev_t, ino_t>;
 
+constexpr size_t k_copy_buffer_size = size_t{1} << 20;
+
 Error sys_error(const std::string& what, int err) {
   ErrorKind kind = err == ENOENT ? ErrorKind::NotFound : ErrorKind::Io;
   return make_error(kind, what + ": " + std::strerror(err));
@@ -256,7 +258,10 @@ class LayerApplier {
       return sys_error("create", errno);
     }
     util::Fd fd(raw);
-    std::vector<char> buffer(1 << 20);
+    if (m_buffer.empty()) {
+      m_buffer.resize(k_copy_buffer_size);
+    }
+    std::vector<char>& buffer = m_buffer;
     for (;;) {
       DISTILL_TRY(size_t n, content.read(buffer.data(), buffer.size()));
       if (n == 0) {
@@ -377,6 +382,7 @@ class LayerApplier {
   bool m_is_root = false;
   std::set<InodeKey> m_layer_inodes;
   std::map<std::string, DirMeta> m_dir_meta;
+  std::vector<char> m_buffer;  // file content copies, allocated once
 };
 
 }  // namespace

@@ -87,6 +87,7 @@ TEST_P(UnpackTest, EntryTypesAndMetadata) {
       {.name = "home/nonroot", .type = "dir", .mode = 0700, .uid = 65532, .gid = 65532},
       {.name = "home/nonroot/.profile", .content = "x", .mode = 0600, .uid = 65532, .gid = 65532},
       {.name = "run/fifo", .type = "fifo", .mode = 0620},
+      {.name = "shared", .type = "dir", .mode = 02775, .gid = 50},
       {.name = "readonly", .type = "dir", .mode = 0555, .mtime = 42},
       {.name = "readonly/inside", .content = "ok"},
   });
@@ -104,6 +105,7 @@ TEST_P(UnpackTest, EntryTypesAndMetadata) {
   EXPECT_EQ(hard.st_ino, tool.st_ino);
   EXPECT_EQ(tool.st_nlink, 2u);
   EXPECT_EQ(lstat_of("tmp").st_mode & 07777, 01777u);
+  EXPECT_EQ(lstat_of("shared").st_mode & 07777, 02775u);  // setgid dir survives chown
   EXPECT_TRUE(S_ISFIFO(lstat_of("run/fifo").st_mode));
   EXPECT_EQ(lstat_of("run/fifo").st_mode & 07777, 0620u);
   // Implicit parents ("run", "home") are created.

@@ -168,6 +168,13 @@ TEST_F(RuncTest, UserAndWorkdirAreApplied) {
   EXPECT_EQ(m_out, "65532\n65532\n65532 50\n/home/nonroot\n/home/nonroot\ndenied\n");
 }
 
+TEST_F(RuncTest, ReadOnlyRootfs) {
+  m_request.read_only = true;
+  auto status = run("touch /tmp/x 2>/dev/null && echo writable || echo read-only");
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  EXPECT_EQ(m_out, "read-only\n");
+}
+
 TEST_F(RuncTest, ImageUserByName) {
   m_request.config.user = "nonroot";
   auto status = run("id -u");
