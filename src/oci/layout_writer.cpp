@@ -4,11 +4,16 @@
 // failure leaves the previous layout readable.
 #include "oci/layout_writer.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+
+#include <cerrno>
 #include <system_error>
 
 #include "oci/blob_store.hpp"
 #include "oci/manifest.hpp"
 #include "oci/media_types.hpp"
+#include "util/fd.hpp"
 #include "util/file_io.hpp"
 
 namespace distill::oci {
@@ -40,6 +45,18 @@ Status write_oci_layout(const std::filesystem::path& dir, const Image& image,
   std::filesystem::create_directories(dir, ec);
   if (ec) {
     return make_error(ErrorKind::Io, dir.string() + ": " + ec.message());
+  }
+
+  // Serialise writers of the same layout (several builds adding refs): the
+  // read-modify-write of index.json happens under an exclusive lock on DIR.
+  util::Fd lock(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!lock.valid()) {
+    return util::errno_error(dir, errno);
+  }
+  while (::flock(lock.get(), LOCK_EX) != 0) {
+    if (errno != EINTR) {
+      return util::errno_error(dir, errno);
+    }
   }
 
   // Read the existing index first: a corrupt one is an error, not overwritten.

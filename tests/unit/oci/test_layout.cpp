@@ -3,9 +3,12 @@
 // back with load_image; corrupted blobs and index.json ref preservation.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
 
 #include "archive/byte_sink.hpp"
 #include "archive/compressor.hpp"
@@ -203,6 +206,34 @@ TEST_F(OciWriterTest, IndexJsonKeepsOtherRefs) {
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().kind, ErrorKind::NotFound);
   EXPECT_NE(missing.error().message.find("\"c\""), std::string::npos);
+}
+
+TEST_F(OciWriterTest, ConcurrentWritersKeepEveryRef) {
+  std::vector<Image> images;
+  for (int i = 0; i < 4; ++i) {
+    images.push_back(make_image(path(), {"amd64"}, "c" + std::to_string(i) + " "));
+  }
+  fs::path layout = path() / "layout";
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&, i] {
+      if (!write_oci_layout(layout, images[static_cast<size_t>(i)], "r" + std::to_string(i)).ok()) {
+        ++failures;
+      }
+    });
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  EXPECT_EQ(failures.load(), 0);
+  Index index = read_index(layout);
+  ASSERT_EQ(index.manifests.size(), 4U);
+  std::set<std::string> refs;
+  for (const auto& descriptor : index.manifests) {
+    refs.insert(ref_of(descriptor));
+  }
+  EXPECT_EQ(refs, (std::set<std::string>{"r0", "r1", "r2", "r3"}));
 }
 
 TEST_F(OciWriterTest, FailedWriteLeavesIndexIntact) {
