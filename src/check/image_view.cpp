@@ -1,0 +1,528 @@
+// ImageView: see image_view.hpp. Whiteout handling follows the OCI image-spec's
+// layer.md ("Whiteouts", "Opaque Whiteout").
+#include "check/image_view.hpp"
+
+#include <sys/utsname.h>
+
+#include <deque>
+#include <mutex>
+#include <set>
+
+#include "archive/tar_reader.hpp"
+#include "oci/image_ref.hpp"
+
+namespace distill::check {
+
+namespace {
+
+constexpr int k_max_symlink_hops = 40;
+constexpr size_t k_cache_file_limit = 1U << 20;
+constexpr size_t k_cache_total_limit = 16U << 20;
+// Returned by a tar callback to stop streaming early; never leaves this file.
+constexpr const char* k_stop = "\x01stop";
+
+bool is_stop(const Error& error) {
+  return error.kind == ErrorKind::Internal && error.message == k_stop;
+}
+
+Error stop_error() { return make_error(ErrorKind::Internal, k_stop); }
+
+std::vector<std::string> split_components(std::string_view path) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) {
+      end = path.size();
+    }
+    std::string_view part = path.substr(start, end - start);
+    if (!part.empty() && part != ".") {
+      out.emplace_back(part);
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string join_components(const std::vector<std::string>& parts) {
+  if (parts.empty()) {
+    return "/";
+  }
+  std::string out;
+  for (const auto& part : parts) {
+    out += '/';
+    out += part;
+  }
+  return out;
+}
+
+std::string parent_of(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == 0 || slash == std::string::npos) {
+    return "/";
+  }
+  return path.substr(0, slash);
+}
+
+std::string base_of(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+struct ImageView::Cache {
+  std::mutex mutex;
+  std::map<std::string, std::string> files;
+  size_t bytes = 0;
+};
+
+std::string go_file_mode(const FileInfo& info) {
+  std::string out;
+  using archive::EntryType;
+  if (info.type == EntryType::Directory) {
+    out += 'd';
+  }
+  if (info.type == EntryType::Symlink) {
+    out += 'L';
+  }
+  if (info.type == EntryType::CharDevice || info.type == EntryType::BlockDevice) {
+    out += 'D';
+  }
+  if (info.type == EntryType::Fifo) {
+    out += 'p';
+  }
+  if ((info.mode & 04000) != 0) {
+    out += 'u';
+  }
+  if ((info.mode & 02000) != 0) {
+    out += 'g';
+  }
+  if (info.type == EntryType::CharDevice) {
+    out += 'c';
+  }
+  if ((info.mode & 01000) != 0) {
+    out += 't';
+  }
+  if (out.empty()) {
+    out += '-';
+  }
+  const char* letters = "rwxrwxrwx";
+  for (int i = 0; i < 9; ++i) {
+    out += (info.mode & (1U << (8 - i))) != 0 ? letters[i] : '-';
+  }
+  return out;
+}
+
+std::string host_debian_arch() {
+  struct utsname name {};
+  if (::uname(&name) != 0) {
+    return "amd64";
+  }
+  std::string machine = name.machine;
+  if (machine == "x86_64") {
+    return "amd64";
+  }
+  if (machine == "aarch64" || machine == "arm64") {
+    return "arm64";
+  }
+  if (machine.rfind("armv7", 0) == 0 || machine.rfind("armv8l", 0) == 0) {
+    return "armhf";
+  }
+  if (machine == "i386" || machine == "i686") {
+    return "i386";
+  }
+  if (machine == "ppc64le") {
+    return "ppc64el";
+  }
+  return machine;  // s390x, riscv64, ...
+}
+
+Result<const oci::LoadedManifest*> select_manifest(const oci::LoadedImage& image,
+                                                   std::string_view debian_arch) {
+  if (image.manifests.empty()) {
+    return make_error(ErrorKind::NotFound, "the image has no manifests");
+  }
+  const bool explicit_arch = !debian_arch.empty();
+  std::string arch = explicit_arch ? std::string(debian_arch) : host_debian_arch();
+  oci::Platform want = oci::platform_for_debian_arch(arch);
+  for (const auto& manifest : image.manifests) {
+    const oci::Platform& have = manifest.platform;
+    std::string have_arch =
+        have.architecture.empty() ? manifest.config.architecture : have.architecture;
+    std::string have_variant = have.variant.empty() ? manifest.config.variant : have.variant;
+    if (have_arch == want.architecture &&
+        (have_variant.empty() || want.variant.empty() || have_variant == want.variant)) {
+      return &manifest;
+    }
+  }
+  if (!explicit_arch && image.manifests.size() == 1) {
+    return &image.manifests.front();
+  }
+  std::string available;
+  for (const auto& manifest : image.manifests) {
+    available += (available.empty() ? "" : ", ") + manifest.platform.str();
+  }
+  return make_error(ErrorKind::NotFound,
+                    "the image has no manifest for " + want.str() + " (it has: " + available + ")");
+}
+
+Result<std::unique_ptr<OpenedImage>> open_image(std::string_view ref,
+                                                std::string_view debian_arch) {
+  DISTILL_TRY(oci::ImageRef parsed, oci::ImageRef::parse(ref));
+  DISTILL_TRY(oci::LoadedImage loaded, oci::load_image(parsed));
+  auto opened = std::make_unique<OpenedImage>();
+  opened->image = std::move(loaded);
+  DISTILL_TRY(const oci::LoadedManifest* manifest, select_manifest(opened->image, debian_arch));
+  opened->manifest = manifest;
+  return opened;
+}
+
+Result<ImageView> ImageView::load(const oci::LoadedManifest& manifest) {
+  return load(manifest.layer_files, manifest.descriptor.digest.str());
+}
+
+Result<ImageView> ImageView::load(const std::vector<std::filesystem::path>& layer_files,
+                                  const std::string& origin) {
+  ImageView view;
+  view.m_layers = layer_files;
+  view.m_origin = origin;
+  view.m_cache = std::make_shared<Cache>();
+  for (size_t i = 0; i < layer_files.size(); ++i) {
+    DISTILL_CHECK(view.apply_layer(i));
+  }
+  return view;
+}
+
+// Resolves the parent directories of `path` through the view's symlinks (missing
+// components are kept literally); the final component is not followed.
+std::string ImageView::resolve_parent(const std::string& path) const {
+  std::vector<std::string> parts = split_components(path);
+  if (parts.empty()) {
+    return "/";
+  }
+  std::string last = parts.back();
+  parts.pop_back();
+  std::deque<std::string> todo(parts.begin(), parts.end());
+  std::vector<std::string> done;
+  int hops = 0;
+  bool missing = false;
+  while (!todo.empty()) {
+    std::string part = std::move(todo.front());
+    todo.pop_front();
+    if (part == "..") {
+      if (!done.empty()) {
+        done.pop_back();
+      }
+      continue;
+    }
+    done.push_back(part);
+    if (missing) {
+      continue;
+    }
+    auto it = m_files.find(join_components(done));
+    if (it == m_files.end()) {
+      missing = true;
+      continue;
+    }
+    if (it->second.is_symlink() && hops < k_max_symlink_hops) {
+      ++hops;
+      done.pop_back();
+      const std::string& target = it->second.link_target;
+      if (!target.empty() && target[0] == '/') {
+        done.clear();
+      }
+      std::vector<std::string> target_parts = split_components(target);
+      todo.insert(todo.begin(), target_parts.begin(), target_parts.end());
+    }
+  }
+  if (last == "..") {
+    if (!done.empty()) {
+      done.pop_back();
+    }
+    return join_components(done);
+  }
+  done.push_back(last);
+  return join_components(done);
+}
+
+Result<std::string> ImageView::resolve(std::string_view path) const {
+  std::deque<std::string> todo;
+  for (auto& part : split_components(path)) {
+    todo.push_back(std::move(part));
+  }
+  std::vector<std::string> done;
+  int hops = 0;
+  while (!todo.empty()) {
+    std::string part = std::move(todo.front());
+    todo.pop_front();
+    if (part == "..") {
+      if (!done.empty()) {
+        done.pop_back();
+      }
+      continue;
+    }
+    done.push_back(part);
+    std::string current = join_components(done);
+    auto it = m_files.find(current);
+    if (it == m_files.end()) {
+      return make_error(ErrorKind::NotFound, std::string(path) + ": no such file in the image (" +
+                                                 current + " is missing)");
+    }
+    if (it->second.is_symlink()) {
+      if (++hops > k_max_symlink_hops) {
+        return make_error(ErrorKind::InvalidInput,
+                          std::string(path) + ": too many levels of symbolic links");
+      }
+      done.pop_back();
+      const std::string& target = it->second.link_target;
+      if (!target.empty() && target[0] == '/') {
+        done.clear();
+      }
+      std::vector<std::string> target_parts = split_components(target);
+      todo.insert(todo.begin(), target_parts.begin(), target_parts.end());
+      continue;
+    }
+    if (!it->second.is_dir() && !todo.empty()) {
+      return make_error(ErrorKind::NotFound,
+                        std::string(path) + ": " + current + " is not a directory");
+    }
+  }
+  return join_components(done);
+}
+
+const FileInfo* ImageView::lstat(std::string_view path) const {
+  std::string key = join_components(split_components(path));
+  auto it = m_files.find(key);
+  return it == m_files.end() ? nullptr : &it->second;
+}
+
+const FileInfo* ImageView::stat(std::string_view path) const {
+  auto resolved = resolve(path);
+  if (!resolved.ok()) {
+    return nullptr;
+  }
+  static const FileInfo k_root{archive::EntryType::Directory, 0755};
+  if (*resolved == "/") {
+    return &k_root;
+  }
+  return lstat(*resolved);
+}
+
+std::vector<std::string> ImageView::list_dir(std::string_view path) const {
+  std::vector<std::string> out;
+  auto resolved = resolve(path);
+  if (!resolved.ok()) {
+    return out;
+  }
+  std::string prefix = *resolved == "/" ? "/" : *resolved + "/";
+  for (auto it = m_files.lower_bound(prefix); it != m_files.end(); ++it) {
+    if (it->first.compare(0, prefix.size(), prefix) != 0) {
+      break;
+    }
+    std::string rest = it->first.substr(prefix.size());
+    if (!rest.empty() && rest.find('/') == std::string::npos) {
+      out.push_back(rest);
+    }
+  }
+  return out;
+}
+
+void ImageView::erase_tree(const std::string& path, size_t below_layer, bool keep_self) {
+  if (!keep_self) {
+    auto it = m_files.find(path);
+    if (it != m_files.end() && it->second.layer < below_layer) {
+      m_files.erase(it);
+    }
+  }
+  std::string prefix = path == "/" ? "/" : path + "/";
+  auto it = m_files.lower_bound(prefix);
+  while (it != m_files.end() && it->first.compare(0, prefix.size(), prefix) == 0) {
+    if (it->second.layer < below_layer) {
+      it = m_files.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void ImageView::insert(const std::string& path, FileInfo info) {
+  // Implied parent directories.
+  for (std::string parent = parent_of(path); parent != "/"; parent = parent_of(parent)) {
+    if (m_files.count(parent) != 0) {
+      break;
+    }
+    FileInfo dir;
+    dir.type = archive::EntryType::Directory;
+    dir.mode = 0755;
+    dir.layer = info.layer;
+    m_files.emplace(parent, dir);
+  }
+  auto it = m_files.find(path);
+  if (it != m_files.end() && it->second.is_dir() && !info.is_dir()) {
+    erase_tree(path, SIZE_MAX, true);
+  }
+  m_files[path] = std::move(info);
+}
+
+Status ImageView::apply_layer(size_t index) {
+  const std::string origin = m_origin + " layer " + std::to_string(index);
+  auto on_entry = [&](const archive::TarEntry& entry, archive::ContentReader&) -> Status {
+    const std::string raw = "/" + entry.path;
+    const std::string base = base_of(raw);
+    if (base == ".wh..wh..opq") {
+      std::string dir = resolve_parent(parent_of(raw));
+      if (dir != "/" || parent_of(raw) == "/") {
+        erase_tree(dir, index, true);
+      }
+      return {};
+    }
+    if (base.rfind(".wh.", 0) == 0) {
+      std::string target = parent_of(raw);
+      target = (target == "/" ? "" : target) + "/" + base.substr(4);
+      erase_tree(resolve_parent(target), index, false);
+      return {};
+    }
+    FileInfo info;
+    info.type = entry.type;
+    info.mode = entry.mode;
+    info.uid = entry.uid;
+    info.gid = entry.gid;
+    info.size = entry.size;
+    info.layer = index;
+    info.tar_path = entry.path;
+    info.mtime = entry.mtime;
+    if (entry.type == archive::EntryType::Symlink) {
+      info.link_target = entry.link_target;
+    } else if (entry.type == archive::EntryType::Hardlink) {
+      info.link_target = "/" + entry.link_target;
+      if (const FileInfo* target = lstat(resolve_parent(info.link_target))) {
+        info.size = target->size;
+        info.mode = target->mode;
+        info.uid = target->uid;
+        info.gid = target->gid;
+      }
+    }
+    insert(resolve_parent(raw), std::move(info));
+    return {};
+  };
+  return archive::for_each_tar_entry(m_layers[index], on_entry, origin);
+}
+
+Status ImageView::for_each_content(const WantFn& want, const ContentFn& fn) const {
+  // Per layer: the tar names of the regular files the view still takes from it.
+  std::vector<std::map<std::string, std::string>> wanted(m_layers.size());
+  for (const auto& [path, info] : m_files) {
+    if (info.type == archive::EntryType::File && info.layer < m_layers.size() &&
+        !info.tar_path.empty() && want(path, info)) {
+      wanted[info.layer].emplace(info.tar_path, path);
+    }
+  }
+  for (size_t i = 0; i < m_layers.size(); ++i) {
+    if (wanted[i].empty()) {
+      continue;
+    }
+    size_t remaining = wanted[i].size();
+    auto on_entry = [&](const archive::TarEntry& entry, archive::ContentReader& reader) -> Status {
+      if (entry.type != archive::EntryType::File) {
+        return {};
+      }
+      auto it = wanted[i].find(entry.path);
+      if (it == wanted[i].end()) {
+        return {};
+      }
+      const std::string path = it->second;
+      wanted[i].erase(it);
+      DISTILL_CHECK(fn(path, m_files.at(path), reader));
+      if (--remaining == 0) {
+        return stop_error();
+      }
+      return {};
+    };
+    Status status = archive::for_each_tar_entry(m_layers[i], on_entry,
+                                                m_origin + " layer " + std::to_string(i));
+    if (!status.ok() && !is_stop(status.error())) {
+      return status;
+    }
+  }
+  return {};
+}
+
+Result<std::map<std::string, std::string>> ImageView::read_files(
+    const std::vector<std::string>& paths) const {
+  std::map<std::string, std::string> out;
+  // requested path -> canonical path of the regular file (hard links: their target).
+  std::map<std::string, std::vector<std::string>> by_canonical;
+  for (const auto& path : paths) {
+    auto resolved = resolve(path);
+    if (!resolved.ok()) {
+      continue;
+    }
+    const FileInfo* info = lstat(*resolved);
+    if (info == nullptr || !info->is_regular()) {
+      continue;
+    }
+    std::string canonical = *resolved;
+    if (info->type == archive::EntryType::Hardlink) {
+      auto target = resolve(info->link_target);
+      const FileInfo* target_info = target.ok() ? lstat(*target) : nullptr;
+      if (target_info == nullptr || target_info->type != archive::EntryType::File) {
+        continue;
+      }
+      canonical = *target;
+    }
+    {
+      std::lock_guard<std::mutex> lock(m_cache->mutex);
+      auto cached = m_cache->files.find(canonical);
+      if (cached != m_cache->files.end()) {
+        out[path] = cached->second;
+        continue;
+      }
+    }
+    by_canonical[canonical].push_back(path);
+  }
+  if (by_canonical.empty()) {
+    return out;
+  }
+  auto want = [&](const std::string& path, const FileInfo&) {
+    return by_canonical.count(path) != 0;
+  };
+  auto on_content = [&](const std::string& path, const FileInfo&,
+                        archive::ContentReader& reader) -> Status {
+    DISTILL_TRY(std::string data, reader.read_all());
+    if (data.size() <= k_cache_file_limit) {
+      std::lock_guard<std::mutex> lock(m_cache->mutex);
+      if (m_cache->bytes + data.size() > k_cache_total_limit) {
+        m_cache->files.clear();
+        m_cache->bytes = 0;
+      }
+      if (m_cache->files.emplace(path, data).second) {
+        m_cache->bytes += data.size();
+      }
+    }
+    for (const auto& requested : by_canonical[path]) {
+      out[requested] = data;
+    }
+    return {};
+  };
+  DISTILL_CHECK(for_each_content(want, on_content));
+  return out;
+}
+
+Result<std::string> ImageView::read_file(std::string_view path) const {
+  DISTILL_TRY(std::string resolved, resolve(path));
+  const FileInfo* info = lstat(resolved);
+  if (info == nullptr || !info->is_regular()) {
+    return make_error(ErrorKind::InvalidInput,
+                      std::string(path) + ": not a regular file in the image");
+  }
+  DISTILL_TRY(auto files, read_files({std::string(path)}));
+  auto it = files.find(std::string(path));
+  if (it == files.end()) {
+    return make_error(ErrorKind::NotFound,
+                      std::string(path) + ": content not found in " + m_origin);
+  }
+  return std::move(it->second);
+}
+
+}  // namespace distill::check

@@ -1,0 +1,119 @@
+// ImageView: the merged root filesystem of one image manifest, without unpacking.
+//
+// The layers are streamed in order once and folded into a map of absolute path ->
+// FileInfo with the OCI layer semantics (image-spec layer.md): a later entry
+// replaces an earlier one (a non-directory replacing a directory drops its
+// children), `.wh.NAME` deletes NAME (and everything under it) from lower layers,
+// `.wh..wh..opq` hides every lower entry of its directory, missing parent
+// directories are implied (0755 root). Parent components of an entry are resolved
+// through the view's symlinks, as an unpacker confined to the root would.
+// File contents are not kept: read_file()/read_files() stream the layer that
+// provides a file again (a small cache keeps recent small files).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "archive/tar_entry.hpp"
+#include "oci/image_reader.hpp"
+#include "util/result.hpp"
+
+namespace distill::check {
+
+struct FileInfo {
+  archive::EntryType type = archive::EntryType::File;
+  uint32_t mode = 0644;  // permission bits incl. setuid/setgid/sticky
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  uint64_t size = 0;        // regular files (hard links: the target's size)
+  std::string link_target;  // symlink: as written; hard link: absolute target path
+  size_t layer = 0;         // index of the layer that provides this entry
+  std::string tar_path;     // the entry's name in that layer (normalised)
+  int64_t mtime = 0;
+
+  [[nodiscard]] bool is_dir() const { return type == archive::EntryType::Directory; }
+  [[nodiscard]] bool is_symlink() const { return type == archive::EntryType::Symlink; }
+  [[nodiscard]] bool is_regular() const {
+    return type == archive::EntryType::File || type == archive::EntryType::Hardlink;
+  }
+};
+
+// "-rwxr-xr-x", "drwxr-xr-x", "Lrwxrwxrwx", "dtrwxrwxrwx", "urwxr-xr-x": Go's
+// os.FileMode.String() (type letters d L D p S u g c t before the permissions), which
+// container-structure-test compares `permissions` against.
+std::string go_file_mode(const FileInfo& info);
+
+// The Debian architecture of the machine distill runs on ("amd64", "arm64", ...).
+std::string host_debian_arch();
+
+// The manifest for `debian_arch` ("" = the host's, or the only one). NotFound
+// listing the image's platforms when there is no match.
+Result<const oci::LoadedManifest*> select_manifest(const oci::LoadedImage& image,
+                                                   std::string_view debian_arch);
+
+// Loads an image reference and selects one platform: what every check command does.
+struct OpenedImage {
+  oci::LoadedImage image;
+  const oci::LoadedManifest* manifest = nullptr;  // points into `image`
+};
+Result<std::unique_ptr<OpenedImage>> open_image(std::string_view ref, std::string_view debian_arch);
+
+class ImageView {
+ public:
+  // `origin` names the image in error messages.
+  static Result<ImageView> load(const std::vector<std::filesystem::path>& layer_files,
+                                const std::string& origin = "image");
+  static Result<ImageView> load(const oci::LoadedManifest& manifest);
+
+  // Every entry except the root, keyed by absolute path ("/etc/passwd"), sorted.
+  [[nodiscard]] const std::map<std::string, FileInfo>& files() const { return m_files; }
+  [[nodiscard]] size_t layer_count() const { return m_layers.size(); }
+
+  // The entry itself (a symlink is not followed); nullptr if absent.
+  [[nodiscard]] const FileInfo* lstat(std::string_view path) const;
+  // Resolves every symlink in `path` (absolute targets restart at the image root,
+  // ".." stops at the root); NotFound if a component is missing. Returns the
+  // canonical absolute path ("/" for the root).
+  [[nodiscard]] Result<std::string> resolve(std::string_view path) const;
+  // The entry `path` leads to after following symlinks; nullptr if none.
+  [[nodiscard]] const FileInfo* stat(std::string_view path) const;
+  // The names in directory `path` (after following symlinks), sorted.
+  [[nodiscard]] std::vector<std::string> list_dir(std::string_view path) const;
+
+  // The content of the regular file `path` (symlinks followed). NotFound if absent,
+  // InvalidInput if it is not a regular file.
+  [[nodiscard]] Result<std::string> read_file(std::string_view path) const;
+  // Several files at once, streaming each providing layer at most once. Paths that
+  // do not lead to a regular file are left out of the result.
+  [[nodiscard]] Result<std::map<std::string, std::string>> read_files(
+      const std::vector<std::string>& paths) const;
+
+  // Streams every layer once and calls `fn` with the content of each regular file
+  // (not hard links) that the merged view still holds from that layer and that
+  // `want(path, info)` selects.
+  using ContentFn =
+      std::function<Status(const std::string& path, const FileInfo& info, archive::ContentReader&)>;
+  using WantFn = std::function<bool(const std::string& path, const FileInfo& info)>;
+  Status for_each_content(const WantFn& want, const ContentFn& fn) const;
+
+ private:
+  Status apply_layer(size_t index);
+  void insert(const std::string& path, FileInfo info);
+  void erase_tree(const std::string& path, size_t below_layer, bool keep_self);
+  [[nodiscard]] std::string resolve_parent(const std::string& path) const;
+
+  std::vector<std::filesystem::path> m_layers;
+  std::string m_origin;
+  std::map<std::string, FileInfo> m_files;
+  // Recently read small files; mutable because reading is logically const.
+  struct Cache;
+  std::shared_ptr<Cache> m_cache;
+};
+
+}  // namespace distill::check
