@@ -1,0 +1,76 @@
+// distill build SPEC [-o REF]... : builds an image and writes every output.
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "cli/build_options.hpp"
+#include "cli/command.hpp"
+
+namespace distill::cli {
+
+namespace {
+
+nlohmann::json build_json(const image::BuildResult& result) {
+  nlohmann::json manifests = nlohmann::json::array();
+  for (size_t i = 0; i < result.image.manifests.size(); ++i) {
+    const auto& m = result.image.manifests[i];
+    nlohmann::json layers = nlohmann::json::array();
+    for (const auto& layer : m.layers) {
+      layers.push_back({{"digest", layer.descriptor.digest.str()},
+                        {"diff_id", layer.diff_id.str()},
+                        {"size", layer.descriptor.size},
+                        {"uncompressed_size", layer.uncompressed_size}});
+    }
+    manifests.push_back({{"arch", i < result.archs.size() ? result.archs[i] : m.platform.architecture},
+                         {"digest", m.manifest_descriptor.digest.str()},
+                         {"config_digest", m.config_descriptor.digest.str()},
+                         {"layers", layers}});
+  }
+  nlohmann::json packages = nlohmann::json::array();
+  for (const auto& [arch, list] : result.packages) {
+    for (const auto& p : list) {
+      packages.push_back(
+          {{"name", p.name}, {"version", p.version}, {"arch", p.arch}, {"sha256", p.sha256.hex()}});
+    }
+  }
+  return {{"name", result.name},
+          {"tag", result.tag},
+          {"index_digest", result.image.index_descriptor.digest.str()},
+          {"manifests", manifests},
+          {"packages", packages},
+          {"outputs", result.outputs_written}};
+}
+
+}  // namespace
+
+CommandRunner register_build(CLI::App& app) {
+  auto* cmd = app.add_subcommand("build", "build an image from a spec or a built-in flavor");
+  auto options = std::make_shared<BuildOptions>();
+  auto outputs = std::make_shared<std::vector<std::string>>();
+  auto json = std::make_shared<bool>(false);
+  auto sbom = std::make_shared<bool>(false);
+  auto registry = std::make_shared<std::vector<std::string>>(4);
+  options->declare(*cmd, true);
+  cmd->add_option("-o,--output", *outputs, "output reference (oci:, oci-archive:, docker-archive:, docker://)");
+  cmd->add_flag("--json", *json, "print the result as JSON on stdout");
+  cmd->add_flag("--sbom", *sbom, "also produce an SBOM");
+  cmd->add_option("--dest-creds", (*registry)[0], "USER:PASSWORD for docker:// outputs");
+  cmd->add_option("--authfile", (*registry)[1], "registry credentials file");
+  cmd->add_option("--tls-verify", (*registry)[2], "verify registry TLS certificates (true|false)");
+  cmd->add_option("--cert-dir", (*registry)[3], "directory of CA certificates for the registry");
+  return [=]() -> Result<int> {
+    std::unique_ptr<util::Progress> progress;
+    DISTILL_TRY(auto request, options->to_request(progress));
+    request.outputs = *outputs;
+    DISTILL_TRY(auto result, image::build_image(request));
+    if (*json) {
+      std::printf("%s\n", build_json(result).dump(2).c_str());
+    } else {
+      for (const auto& out : result.outputs_written) {
+        progress->step("wrote " + out + " (" + result.image.index_descriptor.digest.str() + ")");
+      }
+    }
+    return k_exit_ok;
+  };
+}
+
+}  // namespace distill::cli

@@ -1,0 +1,761 @@
+#include "image/build.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <ctime>
+#include <mutex>
+#include <set>
+
+#include "archive/deb_reader.hpp"
+#include "debian/apt_sources.hpp"
+#include "debian/package_index.hpp"
+#include "debian/repository.hpp"
+#include "debian/resolver.hpp"
+#include "image/files_layer.hpp"
+#include "image/flavors.hpp"
+#include "image/generated_files.hpp"
+#include "image/layer_cache.hpp"
+#include "image/layer_plan.hpp"
+#include "image/layer_writer.hpp"
+#include "image/spec.hpp"
+#include "net/content_cache.hpp"
+#include "net/http_client.hpp"
+#include "oci/archive_writer.hpp"
+#include "oci/image_reader.hpp"
+#include "oci/image_ref.hpp"
+#include "oci/layout_writer.hpp"
+#include "util/file_io.hpp"
+#include "util/thread_pool.hpp"
+
+namespace distill::image {
+
+namespace {
+
+constexpr std::string_view k_default_release = "bookworm";
+
+// Applets linked in /busybox for the debug variants: what a shell session
+// needs to look around. A fixed list keeps the layer identical on every arch.
+constexpr const char* k_busybox_applets[] = {
+    "[",     "[[",    "ash",     "awk",    "basename", "cat",     "chmod", "chown", "cp",
+    "cut",   "date",  "dd",      "df",     "diff",     "dirname", "du",    "echo",  "env",
+    "egrep", "expr",  "false",   "find",   "free",     "grep",    "head",  "hexdump",
+    "hostname", "id", "ifconfig", "kill",  "less",     "ln",      "ls",    "md5sum",
+    "mkdir", "more",  "mount",   "mv",     "nc",       "netstat", "nslookup", "od",
+    "ping",  "printenv", "printf", "ps",   "pwd",      "readlink", "realpath", "rm",
+    "rmdir", "sed",   "seq",     "sh",     "sha256sum", "sleep",  "sort",  "stat",
+    "strings", "tail", "tar",    "tee",    "test",     "top",     "touch", "tr",
+    "true",  "uname", "uniq",    "vi",     "wc",       "wget",    "which", "whoami",
+    "xargs", "yes",
+};
+
+// One spec of the `from:` chain, built for one architecture.
+struct Stage {
+  std::string release;
+  std::vector<debian::AptSource> sources;
+  bool sources_explicit = false;
+  std::vector<std::string> exclude;  // accumulated along the chain
+  std::vector<oci::LayerBlob> layers;
+  std::vector<oci::HistoryEntry> history;
+  ConfigState config;
+  std::vector<InstalledPackage> packages;  // everything installed, whole chain
+  Accounts accounts = default_accounts();
+  bool has_packages = false;  // any stage installed Debian packages
+};
+
+std::string join(const std::vector<std::string>& items, const std::string& sep) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) {
+    out += (i == 0 ? "" : sep) + items[i];
+  }
+  return out;
+}
+
+std::vector<debian::AptSource> to_apt_sources(const Spec& spec) {
+  std::vector<debian::AptSource> out;
+  for (const auto& s : spec.sources) {
+    debian::AptSource a;
+    a.url = s.url;
+    while (!a.url.empty() && a.url.back() == '/') {
+      a.url.pop_back();
+    }
+    a.suites = s.suites;
+    a.components = s.components.empty() ? std::vector<std::string>{"main"} : s.components;
+    if (!s.keyring.empty()) {
+      a.keyring = s.keyring;
+    }
+    a.origin = spec.display_name + ":" + std::to_string(s.line);
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+std::string sources_key(const std::vector<debian::AptSource>& sources, const std::string& arch) {
+  std::string key = arch;
+  for (const auto& s : sources) {
+    key += "|" + s.url + " " + join(s.suites, ",") + " " + join(s.components, ",") + " " +
+           s.keyring;
+  }
+  return key;
+}
+
+InstalledPackage to_installed(const debian::PackageRecord& record) {
+  InstalledPackage p;
+  p.name = record.name;
+  p.version = record.version;
+  p.arch = record.arch;
+  p.sha256 = record.sha256;
+  p.size = record.size;
+  p.filename = record.filename;
+  p.repo_url = record.repo_url;
+  return p;
+}
+
+class Builder {
+ public:
+  Builder(const BuildRequest& request, util::Progress& progress, net::ContentCache cache,
+          std::unique_ptr<net::HttpClient> http)
+      : m_request(request),
+        m_progress(progress),
+        m_cache(std::move(cache)),
+        m_layers(m_cache.dir()),
+        m_http(std::move(http)),
+        m_jobs(request.jobs == 0 ? util::default_jobs() : request.jobs) {}
+
+  Status load_lock() {
+    if (m_request.lock_file.empty()) {
+      return {};
+    }
+    DISTILL_TRY(auto text, util::read_file(m_request.lock_file));
+    DISTILL_TRY(auto lock, debian::parse_lock(text, m_request.lock_file.string()));
+    m_lock = std::move(lock);
+    return {};
+  }
+
+  Result<Spec> load_top_spec() {
+    if (const Flavor* flavor = find_flavor(m_request.spec); flavor != nullptr &&
+        !std::filesystem::exists(m_request.spec)) {
+      return load_flavor(m_request.spec);
+    }
+    if (!std::filesystem::exists(m_request.spec)) {
+      return make_error(ErrorKind::NotFound,
+                        m_request.spec + ": no such spec file or built-in flavor (see `distill flavors`)");
+    }
+    return load_spec(m_request.spec);
+  }
+
+  // Loads the base named by `from:`: a flavor, a spec file or an image.
+  Result<Stage> build_base(const Spec& spec, const std::string& arch, int depth) {
+    if (depth > 16) {
+      return make_error(ErrorKind::InvalidInput, spec.where("from") + ": `from:` chain too deep (a cycle?)");
+    }
+    if (spec.from.empty()) {
+      return Stage{};
+    }
+    if (find_flavor(spec.from) != nullptr) {
+      DISTILL_TRY(auto base, load_flavor(spec.from));
+      return build_stage(base, arch, depth + 1);
+    }
+    std::filesystem::path candidate = spec.from;
+    if (candidate.is_relative() && !spec.file.empty()) {
+      candidate = spec.file.parent_path() / candidate;
+    }
+    bool looks_like_ref = spec.from.rfind("oci:", 0) == 0 || spec.from.rfind("oci-archive:", 0) == 0 ||
+                          spec.from.rfind("docker-archive:", 0) == 0 ||
+                          spec.from.rfind("docker://", 0) == 0;
+    if (!looks_like_ref) {
+      if (!std::filesystem::exists(candidate)) {
+        return make_error(ErrorKind::NotFound, spec.where("from") + ": '" + spec.from +
+                                                   "' is not a flavor, a spec file or an image reference");
+      }
+      DISTILL_TRY(auto base, load_spec(candidate));
+      return build_stage(base, arch, depth + 1);
+    }
+    return load_image_base(spec, arch);
+  }
+
+  // An image as a base: its layers are reused byte for byte.
+  Result<Stage> load_image_base(const Spec& spec, const std::string& arch) {
+    DISTILL_TRY(auto ref, oci::ImageRef::parse(spec.from));
+    if (ref.transport == oci::ImageRef::Transport::Registry) {
+      return make_error(ErrorKind::Unsupported,
+                        spec.where("from") + ": pulling a base image from a registry is not supported yet");
+    }
+    DISTILL_TRY(auto loaded, oci::load_image(ref));
+    auto image = std::make_shared<oci::LoadedImage>(std::move(loaded));
+    m_keepalive.push_back(image);
+    oci::Platform want = oci::platform_for_debian_arch(arch);
+    const oci::LoadedManifest* chosen = nullptr;
+    for (const auto& m : image->manifests) {
+      if (m.platform.architecture == want.architecture || image->manifests.size() == 1) {
+        chosen = &m;
+        if (m.platform.architecture == want.architecture) {
+          break;
+        }
+      }
+    }
+    if (chosen == nullptr) {
+      return make_error(ErrorKind::NotFound,
+                        spec.where("from") + ": " + spec.from + " has no " + arch + " image");
+    }
+    Stage stage;
+    stage.config.config = chosen->config;
+    stage.history = chosen->config.history;
+    for (size_t i = 0; i < chosen->manifest.layers.size(); ++i) {
+      oci::LayerBlob blob;
+      blob.descriptor = chosen->manifest.layers[i];
+      blob.file = chosen->layer_files.at(i);
+      if (i < chosen->config.diff_ids.size()) {
+        blob.diff_id = chosen->config.diff_ids[i];
+      }
+      stage.layers.push_back(std::move(blob));
+    }
+    if (stage.history.empty()) {
+      for (size_t i = 0; i < stage.layers.size(); ++i) {
+        stage.history.push_back({oci::format_rfc3339(m_request.source_date_epoch), "base image " + spec.from, "", false});
+      }
+    }
+    return stage;
+  }
+
+  Result<const debian::PackageIndex*> index_for(const std::vector<debian::AptSource>& sources,
+                                                const std::string& arch) {
+    std::string key = sources_key(sources, arch);
+    auto it = m_indices.find(key);
+    if (it != m_indices.end()) {
+      return &it->second->index;
+    }
+    auto loaded = std::make_unique<debian::LoadedIndex>();
+    if (m_lock) {
+      auto locked = m_lock->packages.find(arch);
+      if (locked == m_lock->packages.end()) {
+        return make_error(ErrorKind::InvalidInput, m_request.lock_file.string() +
+                                                       ": the lock has no packages for " + arch);
+      }
+      loaded->index.add(debian::records_from_lock(locked->second));
+    } else {
+      m_progress.step("fetching package indices for " + arch);
+      debian::RepositoryOptions options;
+      options.allow_expired = m_request.allow_expired_release;
+      options.now = std::time(nullptr);
+      DISTILL_TRY(auto fetched,
+                  debian::load_repositories(*m_http, m_cache, sources, arch, options));
+      *loaded = std::move(fetched);
+    }
+    auto* raw = loaded.get();
+    m_indices.emplace(key, std::move(loaded));
+    return &raw->index;
+  }
+
+  Result<std::vector<debian::AptSource>> sources_for(const Spec& spec, const Stage& base,
+                                                     const std::string& release) {
+    if (!spec.sources.empty()) {
+      return to_apt_sources(spec);
+    }
+    if (base.sources_explicit || !base.sources.empty()) {
+      return base.sources;
+    }
+    auto host = debian::read_host_sources(m_request.apt_root, release);
+    if (!host.ok()) {
+      return host.error().context(spec.display_name + ": no `sources:` and the host's apt sources");
+    }
+    if (host->empty()) {
+      return make_error(ErrorKind::NotFound,
+                        spec.display_name + ": no `sources:` given and the host's apt sources (" +
+                            (m_request.apt_root / "etc/apt").string() + ") have none for '" + release + "'");
+    }
+    return std::move(host).value();
+  }
+
+  Result<std::vector<InstalledPackage>> resolve(const Spec& spec, const Stage& stage,
+                                                const std::string& arch) {
+    DISTILL_TRY(const debian::PackageIndex* index, index_for(stage.sources, arch));
+    debian::ResolveRequest request;
+    request.packages = spec.packages;
+    request.exclude = stage.exclude;
+    request.arch = arch;
+    for (const auto& p : stage.packages) {
+      request.installed.emplace_back(p.name, p.version);
+    }
+    auto resolved = debian::resolve(*index, request);
+    if (!resolved.ok()) {
+      return resolved.error().context(spec.display_name + " (" + arch + ")");
+    }
+    std::vector<InstalledPackage> out;
+    for (const auto* record : *resolved) {
+      out.push_back(to_installed(*record));
+    }
+    return out;
+  }
+
+  Status download(std::vector<InstalledPackage>& packages) {
+    std::vector<net::FetchItem> items;
+    for (const auto& p : packages) {
+      if (!m_cache.contains(p.sha256)) {
+        items.push_back({{net::url_join(p.repo_url, p.filename)}, p.sha256, p.size, p.name});
+      }
+    }
+    if (!items.empty()) {
+      DISTILL_CHECK(m_cache.fetch_all(*m_http, items, std::max(4U, m_jobs * 2),
+                                      [&](const net::FetchProgress& fp) {
+                                        m_progress.update("downloading", fp.items_done,
+                                                          fp.items_total, fp.bytes_done);
+                                      }));
+    }
+    for (auto& p : packages) {
+      p.deb_file = m_cache.path_for(p.sha256);
+    }
+    return {};
+  }
+
+  // A layer built by `fill` unless the cache has one for `key`.
+  struct LayerJob {
+    std::string key;
+    std::string created_by;
+    std::function<Status(LayerWriter&)> fill;
+  };
+
+  Result<std::vector<oci::LayerBlob>> build_layers(const std::vector<LayerJob>& jobs) {
+    std::vector<std::optional<oci::LayerBlob>> blobs(jobs.size());
+    std::vector<size_t> todo;
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      blobs[i] = m_layers.lookup(jobs[i].key);
+      if (!blobs[i]) {
+        todo.push_back(i);
+      }
+    }
+    std::vector<std::optional<Error>> errors(jobs.size());
+    unsigned workers = std::max(1U, std::min<unsigned>(m_jobs, static_cast<unsigned>(todo.size())));
+    unsigned threads_per_layer = std::max(1U, m_jobs / std::max(1U, workers));
+    std::atomic<size_t> done{0};
+    util::parallel_for(todo.size(), workers, [&](size_t t) {
+      size_t i = todo[t];
+      auto result = [&]() -> Result<oci::LayerBlob> {
+        DISTILL_TRY(auto writer, LayerWriter::create(m_layers.blob_dir(), m_request.compression,
+                                                     threads_per_layer));
+        DISTILL_CHECK(jobs[i].fill(*writer));
+        DISTILL_TRY(auto blob, writer->finish());
+        DISTILL_CHECK(m_layers.store(jobs[i].key, blob));
+        return blob;
+      }();
+      if (result.ok()) {
+        blobs[i] = *result;
+      } else {
+        errors[i] = result.error();
+      }
+      m_progress.update("assembling layers", ++done, todo.size());
+    });
+    std::vector<oci::LayerBlob> out;
+    for (size_t i = 0; i < jobs.size(); ++i) {
+      if (errors[i]) {
+        return *errors[i];
+      }
+      out.push_back(*blobs[i]);
+    }
+    return out;
+  }
+
+  std::string epoch_key() const { return std::to_string(m_request.source_date_epoch); }
+
+  LayerJob package_job(std::vector<InstalledPackage> group) {
+    LayerKey key("packages");
+    key.add("epoch", m_request.source_date_epoch).add("compression", archive::to_string(m_request.compression));
+    std::vector<std::string> names;
+    for (const auto& p : group) {
+      key.add("package", p.name).add("sha256", p.sha256.hex());
+      names.push_back(p.name + " " + p.version);
+    }
+    int64_t epoch = m_request.source_date_epoch;
+    return {key.hex(), "distill: packages " + join(names, ", "),
+            [group = std::move(group), epoch](LayerWriter& writer) -> Status {
+              for (const auto& p : group) {
+                DISTILL_CHECK(write_package(writer, p, epoch));
+              }
+              return {};
+            }};
+  }
+
+  Result<LayerJob> entries_job(std::string kind, std::string created_by,
+                               std::vector<GeneratedEntry> entries) {
+    DISTILL_TRY(auto fingerprint, entries_fingerprint(entries));
+    LayerKey key(kind);
+    key.add("compression", archive::to_string(m_request.compression)).add("entries", fingerprint);
+    return LayerJob{key.hex(), std::move(created_by),
+                    [entries = std::move(entries)](LayerWriter& writer) -> Status {
+                      for (const auto& e : entries) {
+                        DISTILL_CHECK(writer.add(e));
+                      }
+                      return {};
+                    }};
+  }
+
+  Result<Stage> build_stage(const Spec& spec, const std::string& arch, int depth) {
+    DISTILL_TRY(Stage stage, build_base(spec, arch, depth));
+    const size_t base_layers = stage.layers.size();
+    if (!spec.release.empty()) {
+      stage.release = spec.release;
+    } else if (stage.release.empty()) {
+      stage.release = std::string(k_default_release);
+    }
+    for (const auto& e : spec.exclude) {
+      if (std::find(stage.exclude.begin(), stage.exclude.end(), e) == stage.exclude.end()) {
+        stage.exclude.push_back(e);
+      }
+    }
+    std::vector<LayerJob> jobs;
+    std::vector<InstalledPackage> added;
+    if (!spec.packages.empty()) {
+      DISTILL_TRY(stage.sources, sources_for(spec, stage, stage.release));
+      stage.sources_explicit = !spec.sources.empty() || stage.sources_explicit;
+      m_progress.step("resolving " + spec.display_name + " for " + arch);
+      DISTILL_TRY(added, resolve(spec, stage, arch));
+      DISTILL_CHECK(download(added));
+      size_t reserved = (spec.from.empty() ? 1 : 0) + (spec.files.empty() ? 0 : 1) +
+                        ((spec.users || spec.groups) ? 1 : 0);
+      size_t used = base_layers + reserved;
+      size_t budget = used < k_max_layers ? k_max_layers - used : 1;
+      std::vector<uint64_t> sizes;
+      for (const auto& p : added) {
+        sizes.push_back(p.size);
+      }
+      for (const auto& group : plan_layers(sizes, budget)) {
+        std::vector<InstalledPackage> members;
+        for (size_t i : group) {
+          members.push_back(added[i]);
+        }
+        jobs.push_back(package_job(std::move(members)));
+      }
+      stage.has_packages = true;
+    } else if (!spec.sources.empty()) {
+      stage.sources = to_apt_sources(spec);
+      stage.sources_explicit = true;
+    }
+    const int64_t epoch = m_request.source_date_epoch;
+    if (spec.users || spec.groups) {
+      std::vector<Account> users;
+      for (const auto& u : spec.users.value_or(std::vector<SpecUser>{})) {
+        users.push_back({u.name, u.uid, u.gid, u.home, u.shell});
+      }
+      std::vector<Group> groups;
+      for (const auto& g : spec.groups.value_or(std::vector<SpecGroup>{})) {
+        groups.push_back({g.name, g.gid, g.members});
+      }
+      stage.accounts = merge_accounts(stage.accounts, users, groups);
+    }
+    if (spec.from.empty()) {
+      DISTILL_TRY(auto job, entries_job("generated", "distill: accounts, os-release, nsswitch, /tmp",
+                                        base_files(stage.accounts, stage.release, epoch)));
+      jobs.push_back(std::move(job));
+    } else if (spec.users || spec.groups) {
+      DISTILL_TRY(auto job, entries_job("accounts", "distill: accounts",
+                                        account_files(stage.accounts, epoch)));
+      jobs.push_back(std::move(job));
+    }
+    if (!spec.files.empty()) {
+      DISTILL_TRY(auto entries, expand_spec_files(spec, epoch));
+      DISTILL_TRY(auto job, entries_job("files", "distill: files of " + spec.display_name,
+                                        std::move(entries)));
+      jobs.push_back(std::move(job));
+    }
+    DISTILL_TRY(auto blobs, build_layers(jobs));
+    for (size_t i = 0; i < blobs.size(); ++i) {
+      stage.layers.push_back(blobs[i]);
+      stage.history.push_back({oci::format_rfc3339(epoch), jobs[i].created_by, "", false});
+    }
+    bool had_ca = std::any_of(stage.packages.begin(), stage.packages.end(),
+                              [](const InstalledPackage& p) { return p.name == "ca-certificates"; });
+    stage.packages.insert(stage.packages.end(), added.begin(), added.end());
+    std::sort(stage.packages.begin(), stage.packages.end(),
+              [](const InstalledPackage& a, const InstalledPackage& b) { return a.name < b.name; });
+    apply_spec(stage.config, spec);
+    bool has_ca = std::any_of(added.begin(), added.end(), [](const InstalledPackage& p) {
+      return p.name == "ca-certificates";
+    });
+    if (has_ca && !had_ca) {
+      set_env(stage.config.config.env, "SSL_CERT_FILE", "/" + std::string(k_ca_bundle));
+    }
+    return stage;
+  }
+
+  // The debug variants' busybox: Debian's busybox-static at /busybox/busybox.
+  Status add_busybox(Stage& stage, const std::string& arch) {
+    if (stage.sources.empty()) {
+      DISTILL_TRY(stage.sources, debian::read_host_sources(m_request.apt_root, stage.release));
+    }
+    Spec busybox;
+    busybox.display_name = "debug variant";
+    busybox.packages = {"busybox-static"};
+    Stage lookup = stage;
+    lookup.packages.clear();
+    DISTILL_TRY(auto resolved, resolve(busybox, lookup, arch));
+    DISTILL_CHECK(download(resolved));
+    auto it = std::find_if(resolved.begin(), resolved.end(),
+                           [](const InstalledPackage& p) { return p.name == "busybox-static"; });
+    if (it == resolved.end()) {
+      return make_error(ErrorKind::NotFound, "busybox-static: not found in the sources for " + arch);
+    }
+    InstalledPackage package = *it;
+    int64_t epoch = m_request.source_date_epoch;
+    LayerKey key("busybox");
+    key.add("sha256", package.sha256.hex()).add("epoch", epoch).add("compression", archive::to_string(m_request.compression));
+    LayerJob job{key.hex(), "distill: busybox-static " + package.version + " at /busybox",
+                 [package, epoch](LayerWriter& writer) -> Status {
+                   return write_busybox(writer, package, epoch);
+                 }};
+    DISTILL_TRY(auto blobs, build_layers({job}));
+    stage.layers.push_back(blobs.at(0));
+    stage.history.push_back({oci::format_rfc3339(epoch), job.created_by, "", false});
+    stage.packages.push_back(package);
+    std::sort(stage.packages.begin(), stage.packages.end(),
+              [](const InstalledPackage& a, const InstalledPackage& b) { return a.name < b.name; });
+    return {};
+  }
+
+  static Status write_busybox(LayerWriter& writer, const InstalledPackage& package, int64_t epoch) {
+    DISTILL_TRY(auto deb, archive::DebReader::open(package.deb_file, package.name));
+    DISTILL_TRY(auto control, deb.read_control());
+    DISTILL_CHECK(writer.add(make_directory("busybox", 0755, epoch)));
+    bool found = false;
+    DISTILL_CHECK(deb.for_each_data_entry(
+        [&](const archive::TarEntry& entry, archive::ContentReader& content) -> Status {
+          if (entry.path == "bin/busybox" && entry.type == archive::EntryType::File) {
+            archive::TarEntry out = entry;
+            out.path = "busybox/busybox";
+            out.uid = out.gid = 0;
+            out.uname.clear();
+            out.gname.clear();
+            out.mode = 0755;
+            found = true;
+            return writer.add(out, &content);
+          }
+          return {};
+        }));
+    if (!found) {
+      return make_error(ErrorKind::Corrupt, package.name + ": no bin/busybox in the package");
+    }
+    std::vector<std::string> applets(std::begin(k_busybox_applets), std::end(k_busybox_applets));
+    std::sort(applets.begin(), applets.end());
+    for (const auto& applet : applets) {
+      DISTILL_CHECK(writer.add(make_symlink("busybox/" + applet, "busybox", epoch)));
+    }
+    std::string status_dir(k_status_dir);
+    DISTILL_CHECK(writer.add_parents(status_dir + "/x", epoch));
+    DISTILL_CHECK(writer.add(make_file(status_dir + "/" + package.name, control.control, 0644, epoch)));
+    if (!control.md5sums.empty()) {
+      DISTILL_CHECK(writer.add(make_file(status_dir + "/" + package.name + ".md5sums",
+                                         control.md5sums, 0644, epoch)));
+    }
+    return {};
+  }
+
+  Result<BuildResult> run(bool assemble) {
+    DISTILL_CHECK(load_lock());
+    DISTILL_TRY(Spec spec, load_top_spec());
+    BuildResult result;
+    result.name = !m_request.name.empty() ? m_request.name : spec.name;
+    if (result.name.empty()) {
+      result.name = std::filesystem::path(m_request.spec).stem().string();
+    }
+    result.tag = m_request.tag;
+    result.archs = !m_request.archs.empty() ? m_request.archs : spec.archs;
+    if (result.archs.empty()) {
+      result.archs = {host_arch()};
+    }
+    if (m_lock && m_request.frozen) {
+      DISTILL_TRY(auto digest, spec_digest(spec, result.archs));
+      if (m_lock->spec_digest != digest) {
+        return make_error(ErrorKind::InvalidInput,
+                          m_request.lock_file.string() + ": the lock no longer matches " +
+                              spec.display_name + " (--frozen); run `distill lock` again");
+      }
+    }
+    for (const auto& arch : result.archs) {
+      DISTILL_TRY(Stage stage, build_stage(spec, arch, 0));
+      if (assemble && is_debug(m_request.variant)) {
+        DISTILL_CHECK(add_busybox(stage, arch));
+      }
+      apply_variant(stage.config, m_request.variant);
+      record_lock(result.lock, stage, arch);
+      result.packages[arch] = stage.packages;
+      if (!assemble) {
+        continue;
+      }
+      oci::ImageManifest manifest;
+      manifest.platform = oci::platform_for_debian_arch(arch);
+      manifest.config = stage.config.config;
+      manifest.config.architecture = manifest.platform.architecture;
+      manifest.config.variant = manifest.platform.variant;
+      manifest.config.os = manifest.platform.os;
+      manifest.config.created = oci::format_rfc3339(m_request.source_date_epoch);
+      manifest.config.history = stage.history;
+      manifest.layers = stage.layers;
+      result.image.manifests.push_back(std::move(manifest));
+    }
+    DISTILL_TRY(result.lock.spec_digest, spec_digest(spec, result.archs));
+    if (!assemble) {
+      return result;
+    }
+    result.image.manifest_annotations = spec.annotations;
+    DISTILL_CHECK(oci::finalize(result.image));
+    DISTILL_CHECK(write_outputs(result));
+    return result;
+  }
+
+  void record_lock(debian::LockFile& lock, const Stage& stage, const std::string& arch) {
+    for (const auto& s : stage.sources) {
+      bool present = std::any_of(lock.sources.begin(), lock.sources.end(),
+                                 [&](const debian::AptSource& a) { return a.url == s.url && a.suites == s.suites; });
+      if (!present) {
+        lock.sources.push_back(s);
+      }
+    }
+    auto& packages = lock.packages[arch];
+    for (const auto& p : stage.packages) {
+      debian::LockedPackage locked = locked_from(p, arch);
+      packages.push_back(std::move(locked));
+    }
+  }
+
+  debian::LockedPackage locked_from(const InstalledPackage& p, const std::string& arch) {
+    // The index record carries the relationships the lock keeps for offline
+    // resolution.
+    debian::LockedPackage locked;
+    locked.name = p.name;
+    locked.version = p.version;
+    locked.arch = p.arch;
+    locked.filename = p.filename;
+    locked.repo_url = p.repo_url;
+    locked.sha256 = p.sha256;
+    locked.size = p.size;
+    for (const auto& [key, loaded] : m_indices) {
+      if (key.rfind(arch + "|", 0) != 0 && key != arch) {
+        continue;
+      }
+      for (const auto* record : loaded->index.by_name(p.name)) {
+        if (record->version == p.version && record->sha256 == p.sha256) {
+          return debian::lock_package(*record);
+        }
+      }
+    }
+    return locked;
+  }
+
+  // What determines resolution: the chain's package lists, excludes, sources,
+  // release and architectures. --frozen compares it with the lock's.
+  Result<std::string> spec_digest(const Spec& top, const std::vector<std::string>& archs) {
+    LayerKey key("resolution");
+    key.add("archs", join(archs, ","));
+    const Spec* spec = &top;
+    Spec holder;
+    for (int depth = 0; depth < 16; ++depth) {
+      key.add("packages", join(spec->packages, ",")).add("exclude", join(spec->exclude, ","));
+      key.add("release", spec->release);
+      for (const auto& s : spec->sources) {
+        key.add("source", s.url + " " + join(s.suites, ",") + " " + join(s.components, ","));
+      }
+      key.add("from", spec->from);
+      if (spec->from.empty()) {
+        break;
+      }
+      if (find_flavor(spec->from) != nullptr) {
+        DISTILL_TRY(holder, load_flavor(spec->from));
+      } else {
+        std::filesystem::path candidate = spec->from;
+        if (candidate.is_relative() && !spec->file.empty()) {
+          candidate = spec->file.parent_path() / candidate;
+        }
+        if (!std::filesystem::exists(candidate)) {
+          break;  // an image reference: its packages are fixed already
+        }
+        DISTILL_TRY(holder, load_spec(candidate));
+      }
+      spec = &holder;
+    }
+    return key.hex();
+  }
+
+  Status write_outputs(BuildResult& result) {
+    std::vector<std::string> outputs = m_request.outputs;
+    if (outputs.empty()) {
+      outputs.push_back("oci:./out/" + result.name + ":" + result.tag);
+    }
+    for (const auto& text : outputs) {
+      DISTILL_TRY(auto ref, oci::ImageRef::parse(text));
+      m_progress.step("writing " + text);
+      switch (ref.transport) {
+        case oci::ImageRef::Transport::OciLayout:
+          DISTILL_CHECK(oci::write_oci_layout(ref.path, result.image, ref.tag.empty() ? result.tag : ref.tag));
+          break;
+        case oci::ImageRef::Transport::OciArchive:
+          DISTILL_CHECK(oci::write_oci_archive(ref.path, result.image, ref.tag.empty() ? result.tag : ref.tag));
+          break;
+        case oci::ImageRef::Transport::DockerArchive: {
+          if (result.image.manifests.size() != 1) {
+            return make_error(ErrorKind::InvalidInput,
+                              text + ": a docker-archive holds one platform; build one --arch for it");
+          }
+          std::string name = ref.name.empty() ? result.name : ref.name;
+          std::string tag = ref.tag.empty() ? result.tag : ref.tag;
+          DISTILL_CHECK(oci::write_docker_archive(ref.path, result.image, name, tag,
+                                                  result.image.manifests[0].platform));
+          break;
+        }
+        case oci::ImageRef::Transport::Registry:
+          return make_error(ErrorKind::Unsupported, text + ": pushing to a registry is not supported yet");
+      }
+      result.outputs_written.push_back(text);
+    }
+    return {};
+  }
+
+  static std::string host_arch() {
+#if defined(__x86_64__)
+    return "amd64";
+#elif defined(__aarch64__)
+    return "arm64";
+#elif defined(__arm__)
+    return "armhf";
+#elif defined(__powerpc64__)
+    return "ppc64el";
+#elif defined(__s390x__)
+    return "s390x";
+#elif defined(__riscv)
+    return "riscv64";
+#else
+    return "amd64";
+#endif
+  }
+
+ private:
+  const BuildRequest& m_request;
+  util::Progress& m_progress;
+  net::ContentCache m_cache;
+  LayerCache m_layers;
+  std::unique_ptr<net::HttpClient> m_http;
+  unsigned m_jobs;
+  std::optional<debian::LockFile> m_lock;
+  std::map<std::string, std::unique_ptr<debian::LoadedIndex>> m_indices;
+  std::vector<std::shared_ptr<oci::LoadedImage>> m_keepalive;
+};
+
+Result<std::unique_ptr<Builder>> make_builder(const BuildRequest& request) {
+  std::filesystem::path cache_dir =
+      request.cache_dir.empty() ? net::default_cache_dir() : request.cache_dir;
+  DISTILL_TRY(auto cache, net::ContentCache::open(cache_dir));
+  util::Progress& progress = request.progress != nullptr ? *request.progress : util::quiet_progress();
+  return std::make_unique<Builder>(request, progress, std::move(cache), net::make_curl_client());
+}
+
+}  // namespace
+
+Result<BuildResult> build_image(const BuildRequest& request) {
+  DISTILL_TRY(auto builder, make_builder(request));
+  return builder->run(true);
+}
+
+Result<debian::LockFile> lock_image(const BuildRequest& request) {
+  DISTILL_TRY(auto builder, make_builder(request));
+  DISTILL_TRY(auto result, builder->run(false));
+  return std::move(result.lock);
+}
+
+}  // namespace distill::image

@@ -1,0 +1,22 @@
+// The application layer: the spec's `files:` (host files and directories,
+// inline content, empty directories, symlinks) with their modes and owners.
+// Entries are sorted by path with every parent present, mtime = source date
+// epoch, so the layer depends on file contents, not on checkout times.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "image/generated_files.hpp"
+#include "image/spec.hpp"
+#include "util/result.hpp"
+
+namespace distill::image {
+
+// Expands the spec's files into layer entries (directories recursively).
+Result<std::vector<GeneratedEntry>> expand_spec_files(const Spec& spec, int64_t epoch);
+
+// A cache key part for entries: metadata plus the sha256 of every content.
+Result<std::string> entries_fingerprint(const std::vector<GeneratedEntry>& entries);
+
+}  // namespace distill::image

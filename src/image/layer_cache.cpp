@@ -1,0 +1,84 @@
+#include "image/layer_cache.hpp"
+
+#include <sys/stat.h>
+
+#include <nlohmann/json.hpp>
+
+#include "util/file_io.hpp"
+
+namespace distill::image {
+
+namespace {
+// Bump when the layout of any layer changes, so old cache entries are ignored.
+constexpr std::string_view k_format = "distill-layer-v1";
+}  // namespace
+
+LayerKey::LayerKey(std::string_view kind) {
+  add("format", k_format);
+  add("kind", kind);
+}
+
+LayerKey& LayerKey::add(std::string_view field, std::string_view value) {
+  // Length-prefixed so that no two different sequences hash alike.
+  std::string header = std::to_string(field.size()) + ":" + std::string(field) + "=" +
+                       std::to_string(value.size()) + ":";
+  m_hash.update(header);
+  m_hash.update(value);
+  return *this;
+}
+
+LayerKey& LayerKey::add(std::string_view field, int64_t value) {
+  return add(field, std::to_string(value));
+}
+
+std::string LayerKey::hex() { return m_hash.finish().hex(); }
+
+LayerCache::LayerCache(std::filesystem::path cache_dir) : m_dir(std::move(cache_dir)) {}
+
+std::optional<oci::LayerBlob> LayerCache::lookup(const std::string& key) const {
+  auto text = util::read_file(m_dir / "layers" / (key + ".json"));
+  if (!text.ok()) {
+    return std::nullopt;
+  }
+  try {
+    auto json = nlohmann::json::parse(*text);
+    oci::LayerBlob blob;
+    blob.descriptor.media_type = json.at("mediaType").get<std::string>();
+    auto digest = crypto::Digest::parse(json.at("digest").get<std::string>());
+    auto diff_id = crypto::Digest::parse(json.at("diffID").get<std::string>());
+    if (!digest.ok() || !diff_id.ok()) {
+      return std::nullopt;
+    }
+    blob.descriptor.digest = *digest;
+    blob.descriptor.size = json.at("size").get<uint64_t>();
+    blob.diff_id = *diff_id;
+    blob.uncompressed_size = json.at("uncompressedSize").get<uint64_t>();
+    blob.file = m_dir / "blobs" / "sha256" / digest->hex();
+    struct stat st {};
+    if (::stat(blob.file.c_str(), &st) != 0 ||
+        static_cast<uint64_t>(st.st_size) != blob.descriptor.size) {
+      return std::nullopt;
+    }
+    return blob;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;  // a damaged record is a miss; the layer is rebuilt
+  }
+}
+
+Status LayerCache::store(const std::string& key, const oci::LayerBlob& blob) const {
+  std::error_code ec;
+  std::filesystem::create_directories(m_dir / "layers", ec);
+  if (ec) {
+    return util::errno_error(m_dir / "layers", ec.value());
+  }
+  nlohmann::json json = {
+      {"mediaType", blob.descriptor.media_type},
+      {"digest", blob.descriptor.digest.str()},
+      {"size", blob.descriptor.size},
+      {"diffID", blob.diff_id.str()},
+      {"uncompressedSize", blob.uncompressed_size},
+  };
+  return util::write_file_atomic(m_dir / "layers" / (key + ".json"), json.dump());
+}
+
+}  // namespace distill::image

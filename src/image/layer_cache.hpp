@@ -1,0 +1,47 @@
+// LayerCache: layers are pure functions of their inputs, so each finished layer
+// is recorded under a key derived from those inputs (package sha256s, generated
+// content, source date epoch, compression, format version). A hit returns the
+// stored blob without reading a .deb or compressing a byte.
+//
+// On disk: <cache>/layers/<key>.json describes the layer, its blob lives in the
+// cache's blob store <cache>/blobs/sha256/<digest>. Both are published with
+// atomic renames, the record after the blob, so a reader never sees a record
+// whose blob is missing or partial.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "crypto/sha256.hpp"
+#include "oci/image.hpp"
+#include "util/result.hpp"
+
+namespace distill::image {
+
+// Accumulates the inputs of a layer into its cache key.
+class LayerKey {
+ public:
+  explicit LayerKey(std::string_view kind);
+  LayerKey& add(std::string_view field, std::string_view value);
+  LayerKey& add(std::string_view field, int64_t value);
+  [[nodiscard]] std::string hex();
+
+ private:
+  crypto::Sha256 m_hash;
+};
+
+class LayerCache {
+ public:
+  explicit LayerCache(std::filesystem::path cache_dir);
+
+  [[nodiscard]] std::filesystem::path blob_dir() const { return m_dir / "blobs"; }
+  // The recorded layer for `key`, if its blob is present with the right size.
+  std::optional<oci::LayerBlob> lookup(const std::string& key) const;
+  Status store(const std::string& key, const oci::LayerBlob& blob) const;
+
+ private:
+  std::filesystem::path m_dir;
+};
+
+}  // namespace distill::image

@@ -1,0 +1,50 @@
+// LayerWriter: one OCI layer, streamed. Entries go through a deterministic tar
+// writer, a SHA-256 of the tar (the diff_id), the compressor, a SHA-256 of the
+// compressed bytes (the blob digest) and into a temporary file in the blob
+// store, renamed to blobs/sha256/<digest> only when complete. Nothing of a layer
+// is ever held in memory whole.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+
+#include "archive/byte_sink.hpp"
+#include "archive/compressor.hpp"
+#include "archive/tar_writer.hpp"
+#include "image/generated_files.hpp"
+#include "oci/image.hpp"
+#include "util/atomic_file.hpp"
+#include "util/result.hpp"
+
+namespace distill::image {
+
+class LayerWriter {
+ public:
+  // `blob_dir` is a blob store root: the layer lands in blob_dir/sha256/<hex>.
+  static Result<std::unique_ptr<LayerWriter>> create(const std::filesystem::path& blob_dir,
+                                                     archive::Compression compression,
+                                                     unsigned threads);
+  ~LayerWriter();
+  LayerWriter(const LayerWriter&) = delete;
+  LayerWriter& operator=(const LayerWriter&) = delete;
+
+  Status add(const archive::TarEntry& entry, archive::ContentReader* content);
+  Status add(const archive::TarEntry& entry, std::string_view content);
+  // In-memory content, or streamed from generated.source when set.
+  Status add(const GeneratedEntry& generated);
+
+  // Adds a 0755 root directory entry for every parent of `path` not yet written
+  // in this layer (entries from a .deb usually carry their own).
+  Status add_parents(const std::string& path, int64_t mtime);
+  [[nodiscard]] bool has_directory(const std::string& path) const;
+
+  // Ends the tar, flushes the compressor and publishes the blob.
+  Result<oci::LayerBlob> finish();
+
+ private:
+  LayerWriter() = default;
+  struct Pipeline;
+  std::unique_ptr<Pipeline> m_pipeline;
+};
+
+}  // namespace distill::image

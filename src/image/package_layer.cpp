@@ -1,0 +1,87 @@
+#include "image/package_layer.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "archive/deb_reader.hpp"
+#include "image/generated_files.hpp"
+
+namespace distill::image {
+
+namespace {
+
+constexpr std::string_view k_ca_dir = "usr/share/ca-certificates/";
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// Keeps only documentation (copyright) of ca-certificates; its scripts and
+// loose certificates are replaced by the generated bundle.
+bool keep_ca_entry(const archive::TarEntry& entry) {
+  return starts_with(entry.path, "usr/share/doc/") || entry.path == "usr/share/doc" ||
+         entry.path == "usr/share" || entry.path == "usr";
+}
+
+// update-ca-certificates concatenates the certificates in sorted order.
+std::string join_bundle(const std::map<std::string, std::string>& certificates) {
+  std::string bundle;
+  for (const auto& [path, pem] : certificates) {
+    bundle += pem;
+    if (!pem.empty() && pem.back() != '\n') {
+      bundle += '\n';
+    }
+  }
+  return bundle;
+}
+
+}  // namespace
+
+Status write_package(LayerWriter& layer, const InstalledPackage& package, int64_t epoch) {
+  DISTILL_TRY(auto deb, archive::DebReader::open(package.deb_file, package.name));
+  DISTILL_TRY(auto control, deb.read_control());
+  const bool is_ca = package.name == "ca-certificates";
+  std::map<std::string, std::string> certificates;
+  DISTILL_CHECK(deb.for_each_data_entry(
+      [&](const archive::TarEntry& source, archive::ContentReader& content) -> Status {
+        if (is_ca) {
+          if (source.type == archive::EntryType::File && starts_with(source.path, k_ca_dir) &&
+              ends_with(source.path, ".crt")) {
+            DISTILL_TRY(auto pem, content.read_all());
+            certificates[source.path] = std::move(pem);
+            return {};
+          }
+          if (!keep_ca_entry(source)) {
+            return {};
+          }
+        }
+        archive::TarEntry entry = source;
+        entry.uid = 0;
+        entry.gid = 0;
+        entry.uname.clear();
+        entry.gname.clear();
+        if (entry.type != archive::EntryType::Directory) {
+          DISTILL_CHECK(layer.add_parents(entry.path, epoch));
+        }
+        return layer.add(entry, entry.type == archive::EntryType::File ? &content : nullptr);
+      }));
+  if (is_ca) {
+    std::string path(k_ca_bundle);
+    DISTILL_CHECK(layer.add_parents(path, epoch));
+    DISTILL_CHECK(layer.add(make_file(path, join_bundle(certificates), 0644, epoch)));
+  }
+  std::string status_dir(k_status_dir);
+  DISTILL_CHECK(layer.add_parents(status_dir + "/x", epoch));
+  DISTILL_CHECK(layer.add(make_file(status_dir + "/" + package.name, control.control, 0644, epoch)));
+  if (!control.md5sums.empty()) {
+    DISTILL_CHECK(layer.add(
+        make_file(status_dir + "/" + package.name + ".md5sums", control.md5sums, 0644, epoch)));
+  }
+  return {};
+}
+
+}  // namespace distill::image

@@ -1,0 +1,40 @@
+// Writing Debian packages into a layer, the way dpkg would unpack them but with
+// no maintainer script: the data.tar entries unmodified (owned by root), then
+// the package's control paragraph and md5sums as
+// /var/lib/dpkg/status.d/<name>{,.md5sums} so scanners (Trivy, Grype, Syft)
+// find it. See ../shared/reference/distroless.md.
+//
+// ca-certificates is the one package whose script matters: its certificates are
+// concatenated into /etc/ssl/certs/ca-certificates.crt (what
+// update-ca-certificates produces) and the individual files are not shipped.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "crypto/sha256.hpp"
+#include "image/layer_writer.hpp"
+#include "util/result.hpp"
+
+namespace distill::image {
+
+// A package chosen for the image, with its downloaded .deb.
+struct InstalledPackage {
+  std::string name;
+  std::string version;
+  std::string arch;
+  crypto::Digest sha256;  // of the .deb
+  uint64_t size = 0;
+  std::string filename;  // path in the archive (pool/...)
+  std::string repo_url;
+  std::filesystem::path deb_file;
+};
+
+inline constexpr std::string_view k_status_dir = "var/lib/dpkg/status.d";
+inline constexpr std::string_view k_ca_bundle = "etc/ssl/certs/ca-certificates.crt";
+
+// Writes one package (data entries, then status.d) into `layer`.
+Status write_package(LayerWriter& layer, const InstalledPackage& package, int64_t epoch);
+
+}  // namespace distill::image

@@ -1,0 +1,52 @@
+# common.sh: small helpers for integration scenarios (source it).
+#   fail MSG             print FAIL and exit 1
+#   need TOOL...         exit 77 (skipped) unless every tool is installed
+#   expect_fail PATTERN CMD...  CMD must fail with one stderr line matching PATTERN
+#   index_digest DIR REF the manifest/index digest a layout's index.json names for REF
+set -euo pipefail
+
+SRC=${DISTILL_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)}
+DISTILL=${DISTILL:-$SRC/build/distill}
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+need() {
+  local tool
+  for tool in "$@"; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+      echo "SKIP: $tool not installed" >&2
+      exit 77
+    fi
+  done
+}
+
+# expect_fail PATTERN CMD...: CMD exits 1 and its stderr has a `distill: error:`
+# line matching PATTERN (extended regex).
+expect_fail() {
+  local pattern=$1 err rc=0
+  shift
+  err=$("$@" 2>&1 >/dev/null) || rc=$?
+  [ "$rc" -eq 1 ] || fail "expected exit 1 from: $* (got $rc): $err"
+  grep -Eq "distill: error: .*$pattern" <<<"$err" || fail "expected error /$pattern/ from: $*, got: $err"
+}
+
+index_digest() {
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+index = json.load(open(sys.argv[1] + "/index.json"))
+for m in index["manifests"]:
+    if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == sys.argv[2]:
+        print(m["digest"]); break
+else:
+    sys.exit(1)
+PY
+}
+
+# Files in a content cache that are not complete, verified entries.
+cache_leftovers() {
+  find "$1" -path "$1/tmp" -prune -o -type f -name '*.tmp*' -print 2>/dev/null
+  find "$1/tmp" -type f 2>/dev/null || true
+}
