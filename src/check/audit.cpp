@@ -1,0 +1,370 @@
+// The audit checks: see audit.hpp for what each one means.
+#include "check/audit.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "elf/elf_reader.hpp"
+#include "elf/library_closure.hpp"
+
+namespace distill::check {
+
+namespace {
+
+const std::set<std::string>& shell_paths() {
+  static const std::set<std::string> k_paths = {"/bin/sh",       "/bin/bash",   "/bin/dash",
+                                                "/bin/ash",      "/usr/bin/sh", "/usr/bin/bash",
+                                                "/usr/bin/dash", "/usr/bin/ash"};
+  return k_paths;
+}
+
+const std::set<std::string>& package_managers() {
+  static const std::set<std::string> k_names = {"dpkg", "dpkg-deb", "dpkg-query",
+                                                "apt",  "apt-get",  "apt-cache"};
+  return k_names;
+}
+
+std::string base_name(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+
+std::string dir_name(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string octal(uint32_t mode) {
+  char buffer[8];
+  std::snprintf(buffer, sizeof(buffer), "%04o", mode & 07777);
+  return buffer;
+}
+
+bool is_numeric(const std::string& text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(),
+                                      [](unsigned char c) { return c >= '0' && c <= '9'; });
+}
+
+// name -> id of a passwd/group file ("name:x:id:...").
+std::map<std::string, std::string> parse_id_file(const std::string& text) {
+  std::map<std::string, std::string> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) {
+      end = text.size();
+    }
+    std::string line = text.substr(start, end - start);
+    start = end + 1;
+    if (line.empty() || line[0] == '#') {
+      continue;
+    }
+    size_t first = line.find(':');
+    size_t second = first == std::string::npos ? first : line.find(':', first + 1);
+    size_t third = second == std::string::npos ? second : line.find(':', second + 1);
+    if (second == std::string::npos) {
+      continue;
+    }
+    out[line.substr(0, first)] = line.substr(
+        second + 1, third == std::string::npos ? std::string::npos : third - second - 1);
+  }
+  return out;
+}
+
+bool has_entry(const std::map<std::string, std::string>& entries, const std::string& who) {
+  if (is_numeric(who)) {
+    return std::any_of(entries.begin(), entries.end(),
+                       [&](const auto& entry) { return entry.second == who; });
+  }
+  return entries.count(who) != 0;
+}
+
+void check_user(const ImageView& view, const oci::ImageConfig& config,
+                std::vector<Finding>& findings) {
+  std::string user = config.user.empty() ? "0" : config.user;
+  std::string group;
+  size_t colon = user.find(':');
+  if (colon != std::string::npos) {
+    group = user.substr(colon + 1);
+    user = user.substr(0, colon);
+  }
+  if (user.empty()) {
+    user = "0";
+  }
+  auto passwd = view.read_file("/etc/passwd");
+  if (!passwd.ok()) {
+    findings.push_back({"user", "/etc/passwd",
+                        "config user \"" + config.user + "\" cannot be checked: no /etc/passwd"});
+    return;
+  }
+  if (!has_entry(parse_id_file(*passwd), user)) {
+    findings.push_back({"user", "/etc/passwd",
+                        "config user \"" + config.user + "\": no " +
+                            (is_numeric(user) ? "uid " : "user ") + user + " in /etc/passwd"});
+  }
+  if (!group.empty()) {
+    auto groups = view.read_file("/etc/group");
+    if (!groups.ok() || !has_entry(parse_id_file(*groups), group)) {
+      findings.push_back({"user", "/etc/group",
+                          "config user \"" + config.user + "\": no " +
+                              (is_numeric(group) ? "gid " : "group ") + group + " in /etc/group"});
+    }
+  }
+}
+
+// Lexical walk of a symlink target from the link's directory: true if ".." climbs
+// above the root.
+bool climbs_above_root(const std::string& link_path, const std::string& target) {
+  std::vector<std::string> stack;
+  if (target.empty() || target[0] != '/') {
+    std::string dir = dir_name(link_path);
+    size_t start = 1;
+    while (start < dir.size()) {
+      size_t end = dir.find('/', start);
+      if (end == std::string::npos) {
+        end = dir.size();
+      }
+      stack.push_back(dir.substr(start, end - start));
+      start = end + 1;
+    }
+  }
+  size_t start = 0;
+  while (start <= target.size()) {
+    size_t end = target.find('/', start);
+    if (end == std::string::npos) {
+      end = target.size();
+    }
+    std::string part = target.substr(start, end - start);
+    start = end + 1;
+    if (part.empty() || part == ".") {
+      continue;
+    }
+    if (part == "..") {
+      if (stack.empty()) {
+        return true;
+      }
+      stack.pop_back();
+    } else {
+      stack.push_back(part);
+    }
+  }
+  return false;
+}
+
+std::string expand_origin(std::string dir, const std::string& origin) {
+  for (const char* token : {"${ORIGIN}", "$ORIGIN"}) {
+    size_t at = 0;
+    const std::string needle = token;
+    while ((at = dir.find(needle, at)) != std::string::npos) {
+      dir.replace(at, needle.size(), origin);
+      at += origin.size();
+    }
+  }
+  return dir;
+}
+
+Status check_elf(const ImageView& view, std::vector<Finding>& findings) {
+  std::map<std::string, elf::ElfInfo> elves;
+  auto want = [](const std::string&, const FileInfo& info) { return info.size >= 52; };
+  auto on_content = [&](const std::string& path, const FileInfo&,
+                        archive::ContentReader& reader) -> Status {
+    char magic[4];
+    size_t got = 0;
+    while (got < sizeof(magic)) {
+      DISTILL_TRY(size_t n, reader.read(magic + got, sizeof(magic) - got));
+      if (n == 0) {
+        break;
+      }
+      got += n;
+    }
+    if (!elf::looks_like_elf(std::string_view(magic, got))) {
+      return {};
+    }
+    DISTILL_TRY(std::string rest, reader.read_all());
+    std::string data = std::string(magic, got) + rest;
+    auto info = elf::parse_elf(data, path);
+    if (info.ok() && (info->type == elf::k_et_exec || info->type == elf::k_et_dyn)) {
+      elves.emplace(path, std::move(*info));
+    }
+    return {};
+  };
+  DISTILL_CHECK(view.for_each_content(want, on_content));
+
+  // Sonames present anywhere (for dlopen-by-path libraries), per machine.
+  std::set<std::pair<uint16_t, std::string>> anywhere;
+  for (const auto& [path, info] : elves) {
+    anywhere.emplace(info.machine, base_name(path));
+    if (!info.soname.empty()) {
+      anywhere.emplace(info.machine, info.soname);
+    }
+  }
+  for (const auto& [path, info] : view.files()) {
+    if (info.is_symlink()) {
+      auto resolved = view.resolve(path);
+      if (resolved.ok()) {
+        auto it = elves.find(*resolved);
+        if (it != elves.end()) {
+          anywhere.emplace(it->second.machine, base_name(path));
+        }
+      }
+    }
+  }
+
+  elf::RootfsView rootfs;
+  rootfs.read_file = [&view](const std::string& path) -> std::optional<std::string> {
+    auto text = view.read_file(path);
+    return text.ok() ? std::optional<std::string>(std::move(*text)) : std::nullopt;
+  };
+  rootfs.list_dir = [&view](const std::string& path) { return view.list_dir(path); };
+  std::map<std::string, std::vector<std::string>> default_dirs;  // by triplet
+
+  auto lookup = [&](const std::string& dir, const std::string& soname, const elf::ElfInfo& needer) {
+    auto resolved = view.resolve(dir + "/" + soname);
+    if (!resolved.ok()) {
+      return false;
+    }
+    std::string target = *resolved;
+    const FileInfo* file = view.lstat(target);
+    if (file != nullptr && file->type == archive::EntryType::Hardlink) {
+      auto linked = view.resolve(file->link_target);
+      if (!linked.ok()) {
+        return false;
+      }
+      target = *linked;
+    }
+    auto it = elves.find(target);
+    return it != elves.end() && it->second.machine == needer.machine &&
+           it->second.is_64 == needer.is_64;
+  };
+
+  for (const auto& [path, info] : elves) {
+    if (!info.interpreter.empty()) {
+      const FileInfo* interp = view.stat(info.interpreter);
+      if (interp == nullptr || !interp->is_regular()) {
+        findings.push_back(
+            {"elf", path, "program interpreter " + info.interpreter + " is not in the image"});
+      }
+    }
+    if (info.needed.empty()) {
+      continue;
+    }
+    std::string triplet = elf::multiarch_triplet(info);
+    auto defaults = default_dirs.find(triplet);
+    if (defaults == default_dirs.end()) {
+      defaults = default_dirs.emplace(triplet, elf::library_search_dirs(rootfs, triplet)).first;
+    }
+    std::vector<std::string> dirs;
+    const std::string origin = dir_name(path);
+    if (info.runpath.empty()) {
+      for (const auto& dir : info.rpath) {
+        dirs.push_back(expand_origin(dir, origin));
+      }
+    }
+    for (const auto& dir : info.runpath) {
+      dirs.push_back(expand_origin(dir, origin));
+    }
+    dirs.insert(dirs.end(), defaults->second.begin(), defaults->second.end());
+    for (const auto& soname : info.needed) {
+      bool found = false;
+      if (soname.find('/') != std::string::npos) {
+        found = view.stat(soname) != nullptr;
+      } else {
+        for (const auto& dir : dirs) {
+          if (lookup(dir, soname, info)) {
+            found = true;
+            break;
+          }
+        }
+        if (!found) {
+          found = anywhere.count({info.machine, soname}) != 0;
+        }
+      }
+      if (!found) {
+        findings.push_back(
+            {"elf", path, "needs shared library " + soname + ", which is not in the image"});
+      }
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<AuditReport> audit_image(const ImageView& view, const oci::ImageConfig& config) {
+  AuditReport report;
+  auto& findings = report.findings;
+
+  bool debug_variant = view.stat("/busybox/busybox") != nullptr;
+  for (const auto& entry : config.env) {
+    if (entry.rfind("PATH=", 0) == 0 && entry.find("/busybox") != std::string::npos) {
+      debug_variant = true;
+    }
+  }
+
+  for (const auto& [path, info] : view.files()) {
+    const std::string base = base_name(path);
+    // shell
+    if (shell_paths().count(path) != 0) {
+      findings.push_back({"shell", path,
+                          std::string("a shell is present") +
+                              (info.is_symlink() ? " (symlink to " + info.link_target + ")" : "")});
+    } else if (base == "busybox" && !info.is_dir()) {
+      if (path.rfind("/busybox/", 0) == 0) {
+        if (debug_variant) {
+          report.expected.push_back({"shell", path, "busybox of a debug variant (expected)"});
+        }
+      } else {
+        findings.push_back({"shell", path, "busybox outside /busybox"});
+      }
+    }
+    // package managers
+    if (!info.is_dir() && package_managers().count(base) != 0) {
+      std::string dir = base_name(dir_name(path));
+      if (dir == "bin" || dir == "sbin") {
+        findings.push_back({"package-manager", path, "package manager " + base + " is present"});
+      }
+    }
+    // setuid / setgid
+    if (!info.is_dir() && !info.is_symlink() && (info.mode & 06000) != 0) {
+      findings.push_back({"setuid", path,
+                          std::string((info.mode & 04000) != 0 ? "setuid" : "setgid") +
+                              " file (mode " + octal(info.mode) + ")"});
+    }
+    // world-writable
+    if (!info.is_symlink() && (info.mode & 0002) != 0 &&
+        !(info.is_dir() && (info.mode & 01000) != 0)) {
+      findings.push_back({"world-writable", path,
+                          std::string(info.is_dir() ? "directory" : "file") +
+                              " is writable by everyone (mode " + octal(info.mode) + ")"});
+    }
+    // symlinks
+    if (info.is_symlink()) {
+      if (climbs_above_root(path, info.link_target)) {
+        findings.push_back(
+            {"symlink", path, "target " + info.link_target + " climbs above the image root"});
+      } else if (!info.link_target.empty() && info.link_target[0] == '/' &&
+                 !view.resolve(info.link_target).ok()) {
+        findings.push_back({"symlink", path,
+                            "absolute target " + info.link_target +
+                                " is not in the image (it would point outside it)"});
+      }
+    }
+  }
+  check_user(view, config, findings);
+  DISTILL_CHECK(check_elf(view, findings));
+
+  std::sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) {
+    return a.check != b.check ? a.check < b.check
+                              : (a.path != b.path ? a.path < b.path : a.message < b.message);
+  });
+  return report;
+}
+
+std::string format_finding(const Finding& finding) {
+  if (finding.path.empty()) {
+    return finding.check + ": " + finding.message;
+  }
+  return finding.check + " " + finding.path + ": " + finding.message;
+}
+
+}  // namespace distill::check
