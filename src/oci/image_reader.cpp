@@ -159,7 +159,9 @@ Result<LoadedImage> load_layout(const std::filesystem::path& layout, const std::
       chosen = &descriptor;
     }
   }
-  if (chosen == nullptr && tag == "latest" && top.manifests.size() == 1) {
+  // Like skopeo, a layout holding one untagged image serves it as the default.
+  if (chosen == nullptr && tag == "latest" && top.manifests.size() == 1 &&
+      top.manifests.front().annotations.count(std::string(k_annotation_ref_name)) == 0) {
     chosen = &top.manifests.front();
   }
   if (chosen == nullptr) {

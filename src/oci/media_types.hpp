@@ -39,4 +39,9 @@ bool is_index_media_type(std::string_view media_type);
 // True for an OCI image manifest or a Docker v2 schema 2 manifest.
 bool is_manifest_media_type(std::string_view media_type);
 
+// The OCI equivalent of a Docker media type (layer gzip -> tar+gzip, uncompressed
+// layer -> tar, container config -> OCI config, manifest, manifest list); other
+// types are returned unchanged. For reusing a Docker image's blobs in an OCI image.
+std::string_view to_oci_media_type(std::string_view media_type);
+
 }  // namespace distill::oci

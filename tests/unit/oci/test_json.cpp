@@ -204,6 +204,16 @@ TEST(Index, RoundTripAndDockerList) {
   EXPECT_EQ(*sniffed, k_media_oci_index);
 }
 
+TEST(MediaTypes, DockerToOci) {
+  EXPECT_EQ(to_oci_media_type(k_media_docker_layer_gzip), k_media_oci_layer_gzip);
+  EXPECT_EQ(to_oci_media_type(k_media_docker_config), k_media_oci_config);
+  EXPECT_EQ(to_oci_media_type(k_media_docker_manifest), k_media_oci_manifest);
+  EXPECT_EQ(to_oci_media_type(k_media_docker_manifest_list), k_media_oci_index);
+  EXPECT_EQ(to_oci_media_type(k_media_oci_layer_zstd), k_media_oci_layer_zstd);
+  EXPECT_TRUE(is_manifest_media_type(k_media_docker_manifest));
+  EXPECT_FALSE(is_manifest_media_type(k_media_oci_index));
+}
+
 TEST(Platform, DebianArchitectures) {
   EXPECT_EQ(platform_for_debian_arch("amd64"), (Platform{"linux", "amd64", ""}));
   EXPECT_EQ(platform_for_debian_arch("arm64"), (Platform{"linux", "arm64", "v8"}));

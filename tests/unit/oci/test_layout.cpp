@@ -236,6 +236,21 @@ TEST_F(OciWriterTest, ConcurrentWritersKeepEveryRef) {
   EXPECT_EQ(refs, (std::set<std::string>{"r0", "r1", "r2", "r3"}));
 }
 
+TEST_F(OciWriterTest, DefaultRefServesOnlyAnUntaggedImage) {
+  Image image = make_image(path(), {"amd64"}, "default ");
+  fs::path layout = path() / "layout";
+  ASSERT_TRUE(write_oci_layout(layout, image, "v1").ok());
+  auto ref = *ImageRef::parse("oci:" + layout.string());
+  EXPECT_FALSE(load_image(ref).ok());
+
+  Index untagged;
+  untagged.manifests.push_back(image.index_descriptor);
+  ASSERT_TRUE(util::write_file_atomic(layout / "index.json", untagged.to_json()).ok());
+  auto loaded = load_image(ref);
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  EXPECT_EQ(loaded->manifests.size(), 1U);
+}
+
 TEST_F(OciWriterTest, FailedWriteLeavesIndexIntact) {
   Image good = make_image(path(), {"amd64"}, "good ");
   fs::path layout = path() / "layout";
