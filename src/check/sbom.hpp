@@ -1,0 +1,51 @@
+// Software bills of materials for an image: SPDX 2.3 JSON
+// (https://spdx.github.io/spdx-spec/v2.3/) and CycloneDX 1.5 JSON
+// (https://cyclonedx.org/docs/1.5/json/).
+//
+// One package per dpkg status entry, identified by the purl
+// pkg:deb/debian/NAME@VERSION?arch=ARCH&distro=<os-release ID>-<VERSION_ID>
+// (https://github.com/package-url/purl-spec, type "deb"), with its version, the
+// Maintainer as supplier, the license expression of its machine-readable copyright
+// file (SPDX identifiers; NOASSERTION when unknown) and the .deb's sha256 when the
+// caller knows it (a build does; an image alone does not). The application files of
+// the layers a spec's `files:` created (history "distill: files ...") are listed
+// with their sha256. The image itself is the described/root element that contains
+// everything. Output is deterministic: the creation time is the image config's
+// `created`, the document namespace and serial number derive from the manifest
+// digest, and every list is sorted.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "check/image_view.hpp"
+#include "oci/image_config.hpp"
+#include "util/result.hpp"
+
+namespace distill::check {
+
+enum class SbomFormat { SpdxJson, CycloneDxJson };
+
+// "spdx-json"/"spdx", "cyclonedx-json"/"cyclonedx"; else InvalidInput.
+Result<SbomFormat> parse_sbom_format(std::string_view name);
+// application/spdx+json, application/vnd.cyclonedx+json (OCI artifactType).
+std::string sbom_media_type(SbomFormat format);
+
+struct SbomOptions {
+  std::string name;  // the image's name in the document (e.g. its reference)
+  // .deb sha256 (hex) by "name:arch" or by "name"; from a build's package list.
+  std::map<std::string, std::string> deb_sha256;
+  std::string tool_version = "0.1.0";
+};
+
+// `manifest_digest` is "sha256:<hex>" of the image manifest the view was made from.
+Result<std::string> make_sbom(const ImageView& view, const oci::ImageConfig& config,
+                              const std::string& manifest_digest, SbomFormat format,
+                              const SbomOptions& options);
+
+// pkg:deb/debian/NAME@VERSION?arch=ARCH[&distro=DISTRO], percent-encoded.
+std::string deb_purl(const std::string& name, const std::string& version, const std::string& arch,
+                     const std::string& distro);
+
+}  // namespace distill::check
