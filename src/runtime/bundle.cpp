@@ -35,7 +35,9 @@ json mount(const std::string& destination, const std::string& type, const std::s
               {"options", std::move(options)}};
 }
 
-json mounts(const RunOptions& options) {
+// runc spec's default mounts. sysfs is mounted fresh even with the host network:
+// as root in the initial user namespace that is allowed (docker --net=host does it).
+json mounts() {
   json list = json::array();
   list.push_back(mount("/proc", "proc", "proc", {}));
   list.push_back(
@@ -45,15 +47,9 @@ json mounts(const RunOptions& options) {
   list.push_back(
       mount("/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}));
   list.push_back(mount("/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}));
-  if (options.network == RunOptions::Network::Host) {
-    // sysfs cannot be mounted fresh without a network namespace of our own: bind the
-    // host's, read-only (what runc does for rootless/host-network containers).
-    list.push_back(mount("/sys", "none", "/sys", {"rbind", "nosuid", "noexec", "nodev", "ro"}));
-  } else {
-    list.push_back(mount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}));
-    list.push_back(mount("/sys/fs/cgroup", "cgroup", "cgroup",
-                         {"nosuid", "noexec", "nodev", "relatime", "ro"}));
-  }
+  list.push_back(mount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}));
+  list.push_back(
+      mount("/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "relatime", "ro"}));
   return list;
 }
 
@@ -137,7 +133,7 @@ Result<std::string> runtime_config_json(const RunOptions& options,
       {"process", process},
       {"root", {{"path", rootfs.string()}, {"readonly", options.read_only}}},
       {"hostname", options.hostname},
-      {"mounts", mounts(options)},
+      {"mounts", mounts()},
       {"linux", linux_json},
   };
   return config.dump(2) + "\n";
