@@ -19,12 +19,14 @@ constexpr uint8_t k_endian_big = 3;
 class Writer {
  public:
   explicit Writer(bool big) : m_big(big) {}
+  // Appends `width` (at most 8) bytes of `value` in the file's byte order.
   void put(uint64_t value, unsigned width) {
     for (unsigned i = 0; i < width; ++i) {
       unsigned shift = 8 * (m_big ? width - 1 - i : i);
       m_out.push_back(static_cast<char>((value >> shift) & 0xff));
     }
   }
+  void zeros(size_t count) { m_out.append(count, '\0'); }
   void bytes(const std::string& text) { m_out += text; }
   std::string take() { return std::move(m_out); }
 
@@ -204,9 +206,9 @@ Result<std::string> build_ld_so_cache(const std::vector<CacheEntry>& input, bool
   w.put(entries.size(), 4);
   w.put(strings.size(), 4);
   w.put(big_endian ? k_endian_big : k_endian_little, 1);
-  w.put(0, 3);   // padding_unsed
-  w.put(0, 4);   // extension_offset: no extensions
-  w.put(0, 12);  // unused[3]
+  w.zeros(3);   // padding_unsed
+  w.put(0, 4);  // extension_offset: no extensions
+  w.zeros(12);  // unused[3]
   for (size_t i = 0; i < entries.size(); ++i) {
     w.put(static_cast<uint32_t>(entries[i].flags), 4);
     w.put(key_value[i].first, 4);
