@@ -27,6 +27,9 @@ CommandRunner register_flavors(CLI::App& app);
 CommandRunner register_run(CLI::App& app);
 CommandRunner register_inspect(CLI::App& app);
 CommandRunner register_copy(CLI::App& app);
+CommandRunner register_audit(CLI::App& app);
+CommandRunner register_sbom(CLI::App& app);
+CommandRunner register_test(CLI::App& app);
 
 // --progress auto|plain|none
 util::Progress::Mode parse_progress_mode(const std::string& text);

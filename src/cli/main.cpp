@@ -46,6 +46,9 @@ int main(int argc, char** argv) {
   add(register_copy);
   add(register_inspect);
   add(register_run);
+  add(register_audit);
+  add(register_sbom);
+  add(register_test);
   add(register_flavors);
   try {
     app.parse(argc, argv);

@@ -1,0 +1,60 @@
+// distill audit REF [--json] [--arch A]: distroless property checks (contract
+// "audit"); one line per finding, exit 1 if any. See check/audit.hpp.
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "check/audit.hpp"
+#include "check/image_view.hpp"
+#include "cli/command.hpp"
+
+namespace distill::cli {
+
+namespace {
+
+struct AuditFlags {
+  std::string ref;
+  std::string arch;
+  bool json = false;
+};
+
+nlohmann::json findings_json(const std::vector<check::Finding>& findings) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& finding : findings) {
+    out.push_back({{"check", finding.check}, {"path", finding.path}, {"message", finding.message}});
+  }
+  return out;
+}
+
+}  // namespace
+
+CommandRunner register_audit(CLI::App& app) {
+  auto* cmd = app.add_subcommand("audit", "check an image for distroless properties");
+  auto flags = std::make_shared<AuditFlags>();
+  cmd->add_option("REF", flags->ref, "image reference")->required();
+  cmd->add_flag("--json", flags->json, "print the findings as JSON");
+  cmd->add_option("--arch", flags->arch,
+                  "platform to audit (Debian arch name; default: the host's)");
+  return [flags]() -> Result<int> {
+    DISTILL_TRY(auto opened, check::open_image(flags->ref, flags->arch));
+    DISTILL_TRY(auto view, check::ImageView::load(*opened->manifest));
+    DISTILL_TRY(auto report, check::audit_image(view, opened->manifest->config));
+    if (flags->json) {
+      nlohmann::json out{{"image", flags->ref},
+                         {"platform", opened->manifest->platform.str()},
+                         {"passed", report.passed()},
+                         {"findings", findings_json(report.findings)},
+                         {"expected", findings_json(report.expected)}};
+      std::printf("%s\n", out.dump(2).c_str());
+    } else {
+      for (const auto& finding : report.findings) {
+        std::printf("%s\n", check::format_finding(finding).c_str());
+      }
+      for (const auto& finding : report.expected) {
+        std::printf("expected: %s\n", check::format_finding(finding).c_str());
+      }
+    }
+    return report.passed() ? k_exit_ok : k_exit_failure;
+  };
+}
+
+}  // namespace distill::cli

@@ -1,0 +1,51 @@
+// distill sbom REF [--format spdx-json|cyclonedx-json] [-o FILE] [--arch A]: an SBOM
+// of the image's Debian packages and spec files; see check/sbom.hpp.
+#include <cstdio>
+
+#include "check/image_view.hpp"
+#include "check/sbom.hpp"
+#include "cli/command.hpp"
+#include "util/file_io.hpp"
+
+namespace distill::cli {
+
+namespace {
+
+struct SbomFlags {
+  std::string ref;
+  std::string arch;
+  std::string format = "spdx-json";
+  std::string output;
+};
+
+}  // namespace
+
+CommandRunner register_sbom(CLI::App& app) {
+  auto* cmd = app.add_subcommand("sbom", "write an SPDX or CycloneDX SBOM of an image");
+  auto flags = std::make_shared<SbomFlags>();
+  cmd->add_option("REF", flags->ref, "image reference")->required();
+  cmd->add_option("--format", flags->format, "spdx-json (default) or cyclonedx-json");
+  cmd->add_option("-o,--output", flags->output, "write to FILE instead of stdout");
+  cmd->add_option("--arch", flags->arch, "platform (Debian arch name; default: the host's)");
+  return [flags]() -> Result<int> {
+    auto format = check::parse_sbom_format(flags->format);
+    if (!format.ok()) {
+      return make_error(ErrorKind::InvalidInput, "usage: " + format.error().message);
+    }
+    DISTILL_TRY(auto opened, check::open_image(flags->ref, flags->arch));
+    DISTILL_TRY(auto view, check::ImageView::load(*opened->manifest));
+    check::SbomOptions options;
+    options.name = flags->ref;
+    DISTILL_TRY(std::string document,
+                check::make_sbom(view, opened->manifest->config,
+                                 opened->manifest->descriptor.digest.str(), *format, options));
+    if (flags->output.empty() || flags->output == "-") {
+      std::fputs(document.c_str(), stdout);
+    } else {
+      DISTILL_CHECK(util::write_file_atomic(flags->output, document));
+    }
+    return k_exit_ok;
+  };
+}
+
+}  // namespace distill::cli

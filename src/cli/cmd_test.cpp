@@ -1,0 +1,61 @@
+// distill test REF --config FILE... [--output text|json|junit] [--arch A]:
+// container-structure-test configs against an image; exit 1 on any failure.
+// See check/structure_test.hpp.
+#include <cstdio>
+
+#include "check/container_exec.hpp"
+#include "check/image_view.hpp"
+#include "check/structure_test.hpp"
+#include "cli/command.hpp"
+
+namespace distill::cli {
+
+namespace {
+
+struct TestFlags {
+  std::string ref;
+  std::string arch;
+  std::vector<std::string> configs;
+  std::string output = "text";
+};
+
+}  // namespace
+
+CommandRunner register_test(CLI::App& app) {
+  auto* cmd = app.add_subcommand("test", "run container-structure-test configs against an image");
+  auto flags = std::make_shared<TestFlags>();
+  cmd->add_option("REF", flags->ref, "image reference")->required();
+  cmd->add_option("-c,--config", flags->configs, "structure-test config (YAML), repeatable")
+      ->required();
+  cmd->add_option("--output", flags->output, "text (default), json or junit");
+  cmd->add_option("--arch", flags->arch, "platform (Debian arch name; default: the host's)");
+  return [flags]() -> Result<int> {
+    if (flags->output != "text" && flags->output != "json" && flags->output != "junit") {
+      return make_error(
+          ErrorKind::InvalidInput,
+          "usage: --output must be text, json or junit, not \"" + flags->output + "\"");
+    }
+    std::vector<check::StructureTestConfig> configs;
+    for (const auto& path : flags->configs) {
+      DISTILL_TRY(auto config, check::load_structure_test(path));
+      configs.push_back(std::move(config));
+    }
+    DISTILL_TRY(auto opened, check::open_image(flags->ref, flags->arch));
+    DISTILL_TRY(auto view, check::ImageView::load(*opened->manifest));
+    check::BundleExecutor executor(opened->manifest->layer_files, opened->manifest->config);
+    check::TestReport report;
+    for (const auto& config : configs) {
+      check::TestReport part =
+          check::run_structure_tests(config, view, opened->manifest->config, &executor);
+      report.results.insert(report.results.end(), part.results.begin(), part.results.end());
+      report.seconds += part.seconds;
+    }
+    std::string text = flags->output == "json"    ? check::report_json(report)
+                       : flags->output == "junit" ? check::report_junit(report)
+                                                  : check::report_text(report);
+    std::fputs(text.c_str(), stdout);
+    return report.passed() ? k_exit_ok : k_exit_failure;
+  };
+}
+
+}  // namespace distill::cli
