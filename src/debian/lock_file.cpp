@@ -16,9 +16,69 @@ Error lock_error(const std::string& origin, const std::string& why) {
 
 }  // namespace
 
+namespace {
+
+std::string join_groups(const std::vector<RelationGroup>& groups) {
+  std::string out;
+  for (const auto& g : groups) {
+    out += (out.empty() ? "" : ", ") + g.to_string();
+  }
+  return out;
+}
+
+}  // namespace
+
 LockedPackage lock_package(const PackageRecord& record) {
-  return LockedPackage{record.name,     record.version, record.arch, record.filename,
-                       record.repo_url, record.sha256,  record.size};
+  LockedPackage p{record.name,     record.version, record.arch, record.filename,
+                  record.repo_url, record.sha256,  record.size};
+  p.depends = join_groups(record.depends);
+  p.pre_depends = join_groups(record.pre_depends);
+  for (const auto& r : record.provides) {
+    p.provides += (p.provides.empty() ? "" : ", ") + r.to_string();
+  }
+  p.multi_arch = record.multi_arch;
+  return p;
+}
+
+Result<std::vector<PackageRecord>> records_from_lock(const std::vector<LockedPackage>& locked,
+                                                     const std::string& origin) {
+  std::vector<PackageRecord> records;
+  records.reserve(locked.size());
+  for (const auto& p : locked) {
+    PackageRecord r;
+    r.name = p.name;
+    r.version = p.version;
+    r.arch = p.arch;
+    r.filename = p.filename;
+    r.repo_url = p.repo_url;
+    r.sha256 = p.sha256;
+    r.size = p.size;
+    r.multi_arch = p.multi_arch;
+    auto where = [&](const char* field) {
+      return origin + ": package '" + p.name + "': " + field;
+    };
+    auto depends = parse_relations(p.depends);
+    if (!depends.ok()) {
+      return depends.error().context(where("depends"));
+    }
+    r.depends = std::move(depends).value();
+    auto pre_depends = parse_relations(p.pre_depends);
+    if (!pre_depends.ok()) {
+      return pre_depends.error().context(where("pre_depends"));
+    }
+    r.pre_depends = std::move(pre_depends).value();
+    auto provides = parse_relations(p.provides);
+    if (!provides.ok()) {
+      return provides.error().context(where("provides"));
+    }
+    for (auto& group : *provides) {
+      for (auto& relation : group.alternatives) {
+        r.provides.push_back(std::move(relation));
+      }
+    }
+    records.push_back(std::move(r));
+  }
+  return records;
 }
 
 std::string to_json(const LockFile& lock) {
@@ -53,6 +113,15 @@ std::string to_json(const LockFile& lock) {
       e["repo_url"] = p.repo_url;
       e["sha256"] = p.sha256.hex();
       e["size"] = p.size;
+      for (const auto& [key, value] :
+           {std::pair<const char*, const std::string*>{"depends", &p.depends},
+            {"pre_depends", &p.pre_depends},
+            {"provides", &p.provides},
+            {"multi_arch", &p.multi_arch}}) {
+        if (!value->empty()) {
+          e[key] = *value;
+        }
+      }
       entries.push_back(std::move(e));
     }
     packages[arch] = std::move(entries);
@@ -104,6 +173,10 @@ Result<LockFile> parse_lock(std::string_view text, const std::string& origin) {
         p.filename = e.at("filename").get<std::string>();
         p.repo_url = e.at("repo_url").get<std::string>();
         p.size = e.at("size").get<uint64_t>();
+        p.depends = e.value("depends", std::string());
+        p.pre_depends = e.value("pre_depends", std::string());
+        p.provides = e.value("provides", std::string());
+        p.multi_arch = e.value("multi_arch", std::string());
         auto digest = crypto::Digest::from_hex(e.at("sha256").get<std::string>());
         if (!digest.ok()) {
           return lock_error(origin, "package '" + p.name + "': invalid sha256");

@@ -22,6 +22,9 @@ struct LockedPackage {
   std::string name, version, arch, filename, repo_url;
   crypto::Digest sha256;
   uint64_t size = 0;
+  // The relationships, as in Packages, so that a locked build resolves each
+  // stage of a `from:` chain offline, against the locked set alone.
+  std::string depends, pre_depends, provides, multi_arch;
   friend bool operator==(const LockedPackage&, const LockedPackage&) = default;
 };
 
@@ -35,6 +38,11 @@ struct LockFile {
 LockedPackage lock_package(const PackageRecord& record);
 
 std::string to_json(const LockFile& lock);
+
+// Index records for locked packages (relationships parsed back), so a locked
+// build resolves against exactly the locked set. Errors name the package.
+Result<std::vector<PackageRecord>> records_from_lock(const std::vector<LockedPackage>& locked,
+                                                     const std::string& origin);
 
 Result<LockFile> parse_lock(std::string_view json, const std::string& origin);
 

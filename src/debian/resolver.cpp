@@ -43,6 +43,15 @@ class Resolver {
     m_excluded.insert(request.exclude.begin(), request.exclude.end());
     for (const auto& [name, version] : request.installed) {
       m_installed[name] = version;
+      // What an installed package provides counts too, when the index knows it.
+      for (const PackageRecord* record : index.by_name(name)) {
+        if (compare_versions(record->version, version) == 0 && arch_ok(*record, nullptr)) {
+          for (const Relation& provide : record->provides) {
+            m_selected_provides[provide.name].push_back(&provide);
+          }
+          break;
+        }
+      }
     }
   }
 
@@ -282,6 +291,10 @@ class Resolver {
     if (eq != std::string::npos) {
       rel.op = VersionOp::Equal;
       rel.version = spec.substr(eq + 1);
+    }
+    if (size_t colon = rel.name.find(':'); colon != std::string::npos) {
+      rel.arch_qualifier = rel.name.substr(colon + 1);  // "name:arch"
+      rel.name.resize(colon);
     }
     if (rel.name.empty()) {
       return make_error(ErrorKind::InvalidInput, "empty package name in '" + spec + "'");

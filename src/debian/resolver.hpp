@@ -9,7 +9,8 @@
 //    `Architecture: all`; `:any`/`:native`/`:<target>` qualifiers are accepted,
 //    other architectures are not installable;
 //  - a relation is already satisfied by a selected package, by a package from
-//    `installed` (the base image), or when its name is excluded;
+//    `installed` (the base image; its Provides count when the index has that
+//    version), or when its name is excluded;
 //  - single-alternative clauses are processed first; clauses with alternatives
 //    are decided last, so an alternative that something else pulled in wins;
 //    otherwise the first alternative that can be satisfied is taken;
@@ -29,7 +30,7 @@
 namespace distill::debian {
 
 struct ResolveRequest {
-  std::vector<std::string> packages;  // "name" or "name=version"
+  std::vector<std::string> packages;  // "name", "name=version", "name:arch[=version]"
   std::vector<std::string> exclude;   // never installed; relations on them count as satisfied
   std::string arch;                   // e.g. amd64
   // (name, version) already present in the base image: they satisfy relations and

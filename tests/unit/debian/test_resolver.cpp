@@ -111,6 +111,17 @@ TEST(Resolver, InstalledAlternativeWinsAndInstalledAreNotReinstalled) {
   EXPECT_EQ(names(resolve(index, req)), (Names{"app=1"}));
 }
 
+TEST(Resolver, ProvidesOfInstalledPackagesCount) {
+  auto index = make_index({
+      {"app", "1", "awk"},
+      {"mawk", "1.3", "", "awk"},
+      {"gawk", "5.2", "", "awk"},
+  });
+  ResolveRequest req = request({"app"});
+  req.installed = {{"mawk", "1.3"}};
+  EXPECT_EQ(names(resolve(index, req)), (Names{"app=1"}));
+}
+
 TEST(Resolver, InstalledTooOldIsReported) {
   auto index = make_index({{"app", "1", "libc6 (>= 2.37)"}, {"libc6", "2.37-1"}});
   ResolveRequest req = request({"app"});
@@ -177,6 +188,12 @@ TEST(Resolver, ArchitectureAllAndQualifiers) {
   });
   EXPECT_EQ(names(resolve(index, request({"app"}))),
             (Names{"app=1", "data=1", "python3=3.11", "tool=2"}));
+
+  EXPECT_EQ(names(resolve(index, request({"tool:amd64=2"}))), (Names{"tool=2"}));
+  auto arm_request = resolve(index, request({"tool:arm64"}));
+  ASSERT_FALSE(arm_request.ok());
+  EXPECT_NE(arm_request.error().message.find("arm64 is not installable"), std::string::npos)
+      << arm_request.error().message;
 
   auto wrong_arch = resolve(index, request({"armonly"}));
   ASSERT_FALSE(wrong_arch.ok());
