@@ -122,6 +122,23 @@ bool valid_image_name(const std::string& name) {
   return true;
 }
 
+// "SIGTERM", "SIGRTMIN+3" or a number 1..64, as a container runtime accepts.
+bool valid_signal(const std::string& text) {
+  uint32_t number = 0;
+  if (parse_u32(text, number)) {
+    return number >= 1 && number <= 64;
+  }
+  if (text.size() < 4 || text.rfind("SIG", 0) != 0) {
+    return false;
+  }
+  for (char c : text.substr(3)) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' || c == '-')) {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool valid_account_name(const std::string& name) {
   if (name.empty() || name.size() > 32) {
     return false;
@@ -335,7 +352,18 @@ class SpecParser {
               m_spec.lines.emplace(key + ":" + list[i], lines[i]);
             }
           } else if (key == "archs") {
-            get_string_list(value, line, "archs", m_spec.archs);
+            static const std::set<std::string> k_archs = {"amd64", "arm64",   "armhf",
+                                                          "armel", "i386",    "ppc64el",
+                                                          "s390x", "riscv64", "mips64el"};
+            std::vector<int> lines;
+            get_string_list(value, line, "archs", m_spec.archs, &lines);
+            for (size_t i = 0; i < m_spec.archs.size(); ++i) {
+              if (k_archs.count(m_spec.archs[i]) == 0) {
+                problem(lines[i], "unknown architecture '" + m_spec.archs[i] +
+                                      "' (Debian names: amd64, arm64, armhf, armel, i386, ppc64el, "
+                                      "s390x, riscv64, mips64el)");
+              }
+            }
           } else if (key == "files") {
             parse_files(value, line);
           } else if (key == "trace") {
@@ -419,8 +447,9 @@ class SpecParser {
             get_string_map(value, line, "annotations", m_spec.annotations);
           } else if (key == "stop-signal") {
             if (get_string(value, line, "stop-signal", m_spec.stop_signal) &&
-                m_spec.stop_signal.empty()) {
-              problem(line, "stop-signal must not be empty");
+                !valid_signal(m_spec.stop_signal)) {
+              problem(line, "stop-signal '" + m_spec.stop_signal +
+                                "' is not a signal name like SIGTERM or a number");
             }
           }
         });

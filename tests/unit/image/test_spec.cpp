@@ -281,6 +281,19 @@ TEST_F(SpecTest, Ports) {
   EXPECT_EQ(result->ports, (std::vector<std::string>{"53/udp", "8080/tcp"}));
 }
 
+TEST_F(SpecTest, ArchsUseDebianNames) {
+  EXPECT_EQ(error("archs: [amd64, x86_64]\n"),
+            "spec.yaml:1: unknown architecture 'x86_64' (Debian names: amd64, arm64, armhf, "
+            "armel, i386, ppc64el, s390x, riscv64, mips64el)");
+}
+
+TEST_F(SpecTest, StopSignal) {
+  EXPECT_EQ(error("stop-signal: TERM\n"),
+            "spec.yaml:1: stop-signal 'TERM' is not a signal name like SIGTERM or a number");
+  EXPECT_TRUE(parse("stop-signal: 15\n").ok());
+  EXPECT_TRUE(parse("stop-signal: SIGRTMIN+3\n").ok());
+}
+
 TEST_F(SpecTest, DuplicateDst) {
   EXPECT_EQ(error("files:\n  - {dst: /a, content: x}\n  - {dst: /a/, symlink: b}\n"),
             "spec.yaml:3: duplicate dst '/a' (first at line 2)");
