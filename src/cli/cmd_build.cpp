@@ -48,19 +48,23 @@ CommandRunner register_build(CLI::App& app) {
   auto outputs = std::make_shared<std::vector<std::string>>();
   auto json = std::make_shared<bool>(false);
   auto sbom = std::make_shared<bool>(false);
-  auto registry = std::make_shared<std::vector<std::string>>(4);
+  auto registry = std::make_shared<image::RegistrySettings>();
+  auto tls_verify = std::make_shared<std::string>("true");
   options->declare(*cmd, true);
   cmd->add_option("-o,--output", *outputs, "output reference (oci:, oci-archive:, docker-archive:, docker://)");
   cmd->add_flag("--json", *json, "print the result as JSON on stdout");
   cmd->add_flag("--sbom", *sbom, "also produce an SBOM");
-  cmd->add_option("--dest-creds", (*registry)[0], "USER:PASSWORD for docker:// outputs");
-  cmd->add_option("--authfile", (*registry)[1], "registry credentials file");
-  cmd->add_option("--tls-verify", (*registry)[2], "verify registry TLS certificates (true|false)");
-  cmd->add_option("--cert-dir", (*registry)[3], "directory of CA certificates for the registry");
+  cmd->add_option("--dest-creds", registry->credentials, "USER:PASSWORD for docker:// outputs");
+  cmd->add_option("--authfile", registry->auth_file, "registry credentials file");
+  cmd->add_option("--tls-verify", *tls_verify, "verify registry TLS certificates (true|false)")
+      ->check(CLI::IsMember({"true", "false"}));
+  cmd->add_option("--cert-dir", registry->cert_dir, "directory of CA certificates for the registry");
   return [=]() -> Result<int> {
     std::unique_ptr<util::Progress> progress;
     DISTILL_TRY(auto request, options->to_request(progress));
     request.outputs = *outputs;
+    request.registry = *registry;
+    request.registry.tls_verify = *tls_verify != "false";
     DISTILL_TRY(auto result, image::build_image(request));
     if (*json) {
       std::printf("%s\n", build_json(result).dump(2).c_str());

@@ -17,6 +17,7 @@
 #include "image/layer_cache.hpp"
 #include "image/layer_plan.hpp"
 #include "image/layer_writer.hpp"
+#include "image/outputs.hpp"
 #include "image/spec.hpp"
 #include "net/content_cache.hpp"
 #include "net/http_client.hpp"
@@ -231,7 +232,9 @@ class Builder {
         return make_error(ErrorKind::InvalidInput, m_request.lock_file.string() +
                                                        ": the lock has no packages for " + arch);
       }
-      loaded->index.add(debian::records_from_lock(locked->second));
+      DISTILL_TRY(auto records,
+                  debian::records_from_lock(locked->second, m_request.lock_file.string()));
+      loaded->index.add(std::move(records));
     } else {
       m_progress.step("fetching package indices for " + arch);
       debian::RepositoryOptions options;
@@ -678,32 +681,9 @@ class Builder {
     if (outputs.empty()) {
       outputs.push_back("oci:./out/" + result.name + ":" + result.tag);
     }
-    for (const auto& text : outputs) {
-      DISTILL_TRY(auto ref, oci::ImageRef::parse(text));
-      m_progress.step("writing " + text);
-      switch (ref.transport) {
-        case oci::ImageRef::Transport::OciLayout:
-          DISTILL_CHECK(oci::write_oci_layout(ref.path, result.image, ref.tag.empty() ? result.tag : ref.tag));
-          break;
-        case oci::ImageRef::Transport::OciArchive:
-          DISTILL_CHECK(oci::write_oci_archive(ref.path, result.image, ref.tag.empty() ? result.tag : ref.tag));
-          break;
-        case oci::ImageRef::Transport::DockerArchive: {
-          if (result.image.manifests.size() != 1) {
-            return make_error(ErrorKind::InvalidInput,
-                              text + ": a docker-archive holds one platform; build one --arch for it");
-          }
-          std::string name = ref.name.empty() ? result.name : ref.name;
-          std::string tag = ref.tag.empty() ? result.tag : ref.tag;
-          DISTILL_CHECK(oci::write_docker_archive(ref.path, result.image, name, tag,
-                                                  result.image.manifests[0].platform));
-          break;
-        }
-        case oci::ImageRef::Transport::Registry:
-          return make_error(ErrorKind::Unsupported, text + ": pushing to a registry is not supported yet");
-      }
-      result.outputs_written.push_back(text);
-    }
+    DISTILL_TRY(result.outputs_written,
+                image::write_outputs(result.image, outputs, {result.name, result.tag},
+                                     m_request.registry, m_progress));
     return {};
   }
 

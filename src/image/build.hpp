@@ -18,6 +18,7 @@
 #include "archive/compressor.hpp"
 #include "debian/lock_file.hpp"
 #include "image/image_settings.hpp"
+#include "image/outputs.hpp"
 #include "image/package_layer.hpp"
 #include "oci/image.hpp"
 #include "util/progress.hpp"
@@ -41,6 +42,7 @@ struct BuildRequest {
   std::filesystem::path apt_root = "/";  // where the host's apt sources are read
   bool allow_expired_release = false;
   util::Progress* progress = nullptr;
+  RegistrySettings registry;  // for docker:// outputs
 };
 
 struct BuildResult {

@@ -1,0 +1,52 @@
+// distill run REF [-- ARGS...]: unpacks the image into an OCI runtime bundle and
+// runs it with runc (no daemon); exits with the container's status.
+#include "cli/command.hpp"
+#include "cli/image_loading.hpp"
+#include "runtime/run_image.hpp"
+
+namespace distill::cli {
+
+CommandRunner register_run(CLI::App& app) {
+  auto* cmd = app.add_subcommand("run", "run an image with runc");
+  struct Options {
+    std::string reference;
+    std::string network = "none";
+    std::vector<std::string> env;
+    std::string user;
+    std::string workdir;
+    std::string entrypoint;
+    bool entrypoint_set = false;
+    std::string arch;
+    std::vector<std::string> args;
+  };
+  auto o = std::make_shared<Options>();
+  cmd->add_option("REF", o->reference, "image reference")->required();
+  cmd->add_option("--network", o->network, "none (loopback only) or host")
+      ->check(CLI::IsMember({"none", "host"}));
+  cmd->add_option("-e,--env", o->env, "K=V environment override");
+  cmd->add_option("--user", o->user, "user[:group] to run as");
+  cmd->add_option("--workdir", o->workdir, "working directory");
+  auto* entrypoint = cmd->add_option("--entrypoint", o->entrypoint, "program to run instead");
+  cmd->add_option("--arch", o->arch, "platform to run (Debian arch name)");
+  cmd->add_option("ARGS", o->args, "arguments (after --), replacing the image's cmd");
+  return [o, entrypoint]() -> Result<int> {
+    DISTILL_TRY(auto image, load_reference(o->reference));
+    DISTILL_TRY(const oci::LoadedManifest* manifest, select_platform(image, o->reference, o->arch));
+    runtime::RunRequest request;
+    request.layer_files = manifest->layer_files;
+    request.config = manifest->config;
+    if (entrypoint->count() > 0) {
+      request.entrypoint = o->entrypoint.empty() ? std::vector<std::string>{}
+                                                 : std::vector<std::string>{o->entrypoint};
+    }
+    request.args = o->args;
+    request.env_overrides = o->env;
+    request.user = o->user;
+    request.workdir = o->workdir;
+    request.network =
+        o->network == "host" ? runtime::RunOptions::Network::Host : runtime::RunOptions::Network::None;
+    return runtime::run_image(request);
+  };
+}
+
+}  // namespace distill::cli

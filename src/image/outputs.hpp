@@ -1,0 +1,44 @@
+// Writing an image to every requested destination: oci: layouts, oci-archive:
+// and docker-archive: files, and docker:// registries (push). Shared by
+// `build` (a freshly assembled image) and `copy` (an image read elsewhere,
+// whose manifest bytes, and so digests, are kept).
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "oci/image.hpp"
+#include "oci/image_reader.hpp"
+#include "util/progress.hpp"
+#include "util/result.hpp"
+
+namespace distill::image {
+
+struct RegistrySettings {
+  std::string credentials;            // USER:PASSWORD (--dest-creds)
+  std::filesystem::path auth_file;    // --authfile
+  bool tls_verify = true;             // --tls-verify=false
+  std::filesystem::path cert_dir;     // --cert-dir
+};
+
+struct OutputDefaults {
+  std::string name;  // for docker-archive RepoTags and the default ref
+  std::string tag;
+};
+
+// Writes `image` to each reference in order; returns the references written.
+// A failure stops at the failing output (earlier outputs stay written, each
+// complete: every writer publishes by rename).
+Result<std::vector<std::string>> write_outputs(const oci::Image& image,
+                                               const std::vector<std::string>& outputs,
+                                               const OutputDefaults& defaults,
+                                               const RegistrySettings& registry,
+                                               util::Progress& progress);
+
+// A loaded image as an oci::Image for the writers, keeping every manifest's
+// bytes; an image without an index (docker-archive) gets one.
+Result<oci::Image> image_from_loaded(const oci::LoadedImage& loaded);
+
+}  // namespace distill::image
