@@ -68,7 +68,7 @@ m = r["manifests"][0]
 assert m["arch"] == "amd64" and len(m["layers"]) <= 16 and m["config_digest"].startswith("sha256:")
 PY
 
-oci-image-tool validate --type image --ref v1 "$W/layout" >/dev/null 2>"$W/oit.err" ||
+oci-image-tool validate --type image --ref name=v1 "$W/layout" >/dev/null 2>"$W/oit.err" ||
   fail "oci-image-tool: $(cat "$W/oit.err")"
 skopeo inspect "oci:$W/layout:v1" >"$W/skopeo.json" || fail "skopeo inspect oci"
 skopeo inspect "oci-archive:$W/img.oci.tar:v1" >/dev/null || fail "skopeo inspect oci-archive"
@@ -101,7 +101,7 @@ grep -q '^ID="debian"' "$R/usr/lib/os-release" || fail "os-release"
 [ "$(cat "$R/app/data.txt")" = "application data" ] || fail "file from src"
 grep -q '"SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"' "$W/bundle/config.json" || fail "SSL_CERT_FILE"
 grep -q '"TZ=UTC"' "$W/bundle/config.json" || fail "env TZ"
-[ "$(stat -c %Y "$R/etc/passwd")" = 0 ] || fail "generated mtime should be the epoch (0)"
+[ "$(stat -c %Y "$R/etc/passwd")" = "$SOURCE_DATE_EPOCH" ] || fail "generated mtime should be SOURCE_DATE_EPOCH"
 
 # --- reproducibility ----------------------------------------------------------
 "$DISTILL" build "$W/spec.yaml" --cache-dir "$W/cache1" -j1 --progress none -o "oci:$W/layout:warm" ||
@@ -114,7 +114,17 @@ for ref in warm cold-j1; do
   [ "$(index_digest "$W/layout" $ref)" = "$d1" ] || fail "$ref build digest differs from the first"
 done
 [ "$(index_digest "$W/layout" zstd)" != "$d1" ] || fail "zstd build has the gzip digest"
-oci-image-tool validate --type image --ref zstd "$W/layout" >/dev/null 2>&1 || fail "zstd image invalid"
+# oci-image-tool 1.0.0-rc1 and umoci 0.4.7 predate tar+zstd layers: check the
+# zstd image with skopeo and by reading its layers with zstd + tar.
+skopeo inspect "oci:$W/layout:zstd" >/dev/null || fail "skopeo inspect zstd"
+found=""
+for layer in $(layer_digests "$W/layout" zstd); do
+  zstd -q -dc "$W/layout/blobs/sha256/$layer" >"$W/layer.tar" || fail "zstd layer $layer"
+  if tar -xOf "$W/layer.tar" etc/passwd >"$W/zpasswd.try" 2>/dev/null; then
+    found=1 && mv "$W/zpasswd.try" "$W/zpasswd"
+  fi
+done
+[ -n "$found" ] && cmp -s "$W/zpasswd" "$W/passwd" || fail "zstd image: etc/passwd"
 [ -z "$(cache_leftovers "$W/cache1")" ] || fail "cache leftovers: $(cache_leftovers "$W/cache1")"
 
 # --- lock and --frozen ----------------------------------------------------------

@@ -50,3 +50,20 @@ cache_leftovers() {
   find "$1" -path "$1/tmp" -prune -o -type f -name '*.tmp*' -print 2>/dev/null
   find "$1/tmp" -type f 2>/dev/null || true
 }
+
+# layer_digests DIR REF: the hex digests of the layers of REF's first manifest.
+layer_digests() {
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+root = sys.argv[1]
+def blob(d): return json.load(open(f"{root}/blobs/sha256/{d[7:]}"))
+index = json.load(open(root + "/index.json"))
+desc = next(m for m in index["manifests"]
+            if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == sys.argv[2])
+doc = blob(desc["digest"])
+while "manifests" in doc:
+    doc = blob(doc["manifests"][0]["digest"])
+for layer in doc["layers"]:
+    print(layer["digest"][7:])
+PY
+}
