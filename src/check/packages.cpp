@@ -308,7 +308,11 @@ std::string spdx_expression(std::string_view debian_license) {
   // specification").
   std::vector<std::string> and_parts;
   for (const auto& comma_part : split_word(text, ",")) {
-    for (const auto& part : split_word(comma_part, " and ")) {
+    std::string clause(debian::trim(comma_part));
+    if (lower(clause).rfind("and ", 0) == 0) {
+      clause = clause.substr(4);  // "A or B, and C"
+    }
+    for (const auto& part : split_word(clause, " and ")) {
       and_parts.push_back(part);
     }
   }

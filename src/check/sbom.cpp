@@ -287,6 +287,12 @@ std::string cyclonedx_json(const SbomData& data, const SbomOptions& options) {
          {"hashes", json::array({{{"alg", "SHA-256"}, {"content", file.sha256}}})}});
     depends.push_back(ref);
   }
+  // Every component appears in the graph; those without dependencies of their own
+  // with an empty dependsOn (CycloneDX 1.5 "dependencies").
+  json dependencies = json::array({{{"ref", image_ref}, {"dependsOn", depends}}});
+  for (const auto& ref : depends) {
+    dependencies.push_back({{"ref", ref}, {"dependsOn", json::array()}});
+  }
   json document{{"bomFormat", "CycloneDX"},
                 {"specVersion", "1.5"},
                 {"serialNumber", "urn:uuid:" + uuid_from("distill-cyclonedx:" + data.name + "@" +
@@ -305,7 +311,7 @@ std::string cyclonedx_json(const SbomData& data, const SbomOptions& options) {
                     {"version", data.manifest_digest},
                     {"hashes", json::array({{{"alg", "SHA-256"}, {"content", digest_hex}}})}}}}},
                 {"components", components},
-                {"dependencies", json::array({{{"ref", image_ref}, {"dependsOn", depends}}})}};
+                {"dependencies", dependencies}};
   return document.dump(2) + "\n";
 }
 

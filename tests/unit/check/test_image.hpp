@@ -16,6 +16,9 @@
 #include "oci/media_types.hpp"
 #include "util/atomic_file.hpp"
 
+// GCC 12 reports a false -Wmaybe-uninitialized on TarEntry's uid/gid pair here.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
 namespace distill::check::testing {
 
 struct Entry {
