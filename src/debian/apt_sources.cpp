@@ -2,6 +2,7 @@
 #include "debian/apt_sources.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <system_error>
 
 #include "debian/control.hpp"
@@ -204,6 +205,29 @@ Result<std::vector<AptSource>> parse_sources_list(std::string_view text,
   return sources;
 }
 
+bool apt_conf_disables_valid_until(std::string_view text) {
+  // Accepts `Acquire::Check-Valid-Until "false";` and the scoped form
+  // `Acquire { Check-Valid-Until "false"; };`, case-insensitively.
+  std::string lower;
+  lower.reserve(text.size());
+  for (char c : text) {
+    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  size_t pos = 0;
+  bool disabled = false;
+  while ((pos = lower.find("check-valid-until", pos)) != std::string::npos) {
+    pos += std::string_view("check-valid-until").size();
+    size_t quote = lower.find('"', pos);
+    if (quote == std::string::npos || lower.find_first_not_of(" \t", pos) != quote) {
+      continue;
+    }
+    size_t end = lower.find('"', quote + 1);
+    std::string value = lower.substr(quote + 1, end == std::string::npos ? 0 : end - quote - 1);
+    disabled = value == "false" || value == "no" || value == "0" || value == "off";
+  }
+  return disabled;
+}
+
 Result<std::vector<AptSource>> read_host_sources(const std::filesystem::path& root,
                                                  std::string_view codename) {
   namespace fs = std::filesystem;
@@ -259,6 +283,33 @@ Result<std::vector<AptSource>> read_host_sources(const std::filesystem::path& ro
     if (!suites.empty()) {
       source.suites = std::move(suites);
       kept.push_back(std::move(source));
+    }
+  }
+  // The host's own apt may be told to accept expired Release files (snapshot
+  // mirrors): its sources come with that setting.
+  std::vector<fs::path> confs;
+  if (fs::is_regular_file(etc / "apt.conf", ec)) {
+    confs.push_back(etc / "apt.conf");
+  }
+  std::vector<fs::path> conf_parts;
+  fs::directory_iterator conf_it(etc / "apt.conf.d", ec);
+  if (!ec) {
+    for (const auto& entry : conf_it) {
+      conf_parts.push_back(entry.path());
+    }
+  }
+  std::sort(conf_parts.begin(), conf_parts.end());
+  confs.insert(confs.end(), conf_parts.begin(), conf_parts.end());
+  bool disabled = false;
+  for (const fs::path& conf : confs) {
+    auto text = util::read_file(conf);
+    if (text.ok() && text->find("heck-Valid-Until") != std::string::npos) {
+      disabled = apt_conf_disables_valid_until(*text);
+    }
+  }
+  if (disabled) {
+    for (AptSource& source : kept) {
+      source.check_valid_until = false;
     }
   }
   return kept;

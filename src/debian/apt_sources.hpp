@@ -44,4 +44,8 @@ Result<std::vector<AptSource>> read_host_sources(const std::filesystem::path& ro
 // True when `keyring` holds an inline armored key rather than a path.
 bool is_inline_key(std::string_view keyring);
 
+// Whether apt.conf text sets Acquire::Check-Valid-Until to false (the last
+// setting in the text wins). read_host_sources applies the host's setting.
+bool apt_conf_disables_valid_until(std::string_view text);
+
 }  // namespace distill::debian

@@ -141,3 +141,18 @@ TEST(AptSources, ReadHostSourcesFiltersByCodename) {
 
 }  // namespace
 }  // namespace distill::debian
+
+namespace distill::debian {
+namespace {
+
+TEST(AptConf, CheckValidUntilForms) {
+  EXPECT_TRUE(apt_conf_disables_valid_until("Acquire::Check-Valid-Until \"false\";\n"));
+  EXPECT_TRUE(apt_conf_disables_valid_until("Acquire {\n  Check-Valid-Until \"no\";\n};\n"));
+  EXPECT_FALSE(apt_conf_disables_valid_until("Acquire::Check-Valid-Until \"true\";\n"));
+  EXPECT_FALSE(apt_conf_disables_valid_until("APT::Install-Recommends \"false\";\n"));
+  EXPECT_FALSE(apt_conf_disables_valid_until(
+      "Acquire::Check-Valid-Until \"false\";\nAcquire::Check-Valid-Until \"true\";\n"));
+}
+
+}  // namespace
+}  // namespace distill::debian
