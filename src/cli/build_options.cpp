@@ -44,8 +44,9 @@ void BuildOptions::declare(CLI::App& cmd, bool for_build) {
     cmd.add_option("-j,--jobs", jobs, "parallel downloads and layers (default: CPUs)");
     cmd.add_option("--compression", compression, "gzip|zstd")
         ->check(CLI::IsMember({"gzip", "zstd"}));
-    cmd.add_option("--source-date-epoch", source_date_epoch,
-                   "image creation time and mtime of generated files (default $SOURCE_DATE_EPOCH or 0)");
+    cmd.add_option(
+        "--source-date-epoch", source_date_epoch,
+        "image creation time and mtime of generated files (default $SOURCE_DATE_EPOCH or 0)");
   }
 }
 

@@ -20,10 +20,11 @@ nlohmann::json build_json(const image::BuildResult& result) {
                         {"size", layer.descriptor.size},
                         {"uncompressed_size", layer.uncompressed_size}});
     }
-    manifests.push_back({{"arch", i < result.archs.size() ? result.archs[i] : m.platform.architecture},
-                         {"digest", m.manifest_descriptor.digest.str()},
-                         {"config_digest", m.config_descriptor.digest.str()},
-                         {"layers", layers}});
+    manifests.push_back(
+        {{"arch", i < result.archs.size() ? result.archs[i] : m.platform.architecture},
+         {"digest", m.manifest_descriptor.digest.str()},
+         {"config_digest", m.config_descriptor.digest.str()},
+         {"layers", layers}});
   }
   nlohmann::json packages = nlohmann::json::array();
   for (const auto& [arch, list] : result.packages) {
@@ -51,14 +52,16 @@ CommandRunner register_build(CLI::App& app) {
   auto registry = std::make_shared<image::RegistrySettings>();
   auto tls_verify = std::make_shared<std::string>("true");
   options->declare(*cmd, true);
-  cmd->add_option("-o,--output", *outputs, "output reference (oci:, oci-archive:, docker-archive:, docker://)");
+  cmd->add_option("-o,--output", *outputs,
+                  "output reference (oci:, oci-archive:, docker-archive:, docker://)");
   cmd->add_flag("--json", *json, "print the result as JSON on stdout");
   cmd->add_flag("--sbom", *sbom, "also produce an SBOM");
   cmd->add_option("--dest-creds", registry->credentials, "USER:PASSWORD for docker:// outputs");
   cmd->add_option("--authfile", registry->auth_file, "registry credentials file");
   cmd->add_option("--tls-verify", *tls_verify, "verify registry TLS certificates (true|false)")
       ->check(CLI::IsMember({"true", "false"}));
-  cmd->add_option("--cert-dir", registry->cert_dir, "directory of CA certificates for the registry");
+  cmd->add_option("--cert-dir", registry->cert_dir,
+                  "directory of CA certificates for the registry");
   return [=]() -> Result<int> {
     std::unique_ptr<util::Progress> progress;
     DISTILL_TRY(auto request, options->to_request(progress));

@@ -20,7 +20,8 @@ CommandRunner register_copy(CLI::App& app) {
   cmd->add_option("SRC", o->source, "source image reference")->required();
   cmd->add_option("DST", o->destination, "destination image reference")->required();
   cmd->add_option("--src-creds", o->src_creds, "USER:PASSWORD for a docker:// source");
-  cmd->add_option("--dest-creds", o->registry.credentials, "USER:PASSWORD for a docker:// destination");
+  cmd->add_option("--dest-creds", o->registry.credentials,
+                  "USER:PASSWORD for a docker:// destination");
   cmd->add_option("--authfile", o->registry.auth_file, "registry credentials file");
   cmd->add_option("--tls-verify", o->tls_verify, "verify registry TLS certificates")
       ->check(CLI::IsMember({"true", "false"}));

@@ -43,8 +43,8 @@ CommandRunner register_run(CLI::App& app) {
     request.env_overrides = o->env;
     request.user = o->user;
     request.workdir = o->workdir;
-    request.network =
-        o->network == "host" ? runtime::RunOptions::Network::Host : runtime::RunOptions::Network::None;
+    request.network = o->network == "host" ? runtime::RunOptions::Network::Host
+                                           : runtime::RunOptions::Network::None;
     return runtime::run_image(request);
   };
 }

@@ -42,7 +42,8 @@ Result<const oci::LoadedManifest*> select_platform(const oci::LoadedImage& image
   oci::Platform want = oci::platform_for_debian_arch(arch);
   for (const auto& m : image.manifests) {
     if (m.platform.architecture == want.architecture &&
-        (want.variant.empty() || m.platform.variant.empty() || m.platform.variant == want.variant)) {
+        (want.variant.empty() || m.platform.variant.empty() ||
+         m.platform.variant == want.variant)) {
       return &m;
     }
   }

@@ -66,10 +66,11 @@ int main(int argc, char** argv) {
       try {
         auto status = runner();
         if (!status.ok()) {
-          return print_error(status.error().message, status.error().kind == ErrorKind::InvalidInput &&
-                                                             status.error().message.rfind("usage:", 0) == 0
-                                                         ? k_exit_usage
-                                                         : k_exit_failure);
+          return print_error(status.error().message,
+                             status.error().kind == ErrorKind::InvalidInput &&
+                                     status.error().message.rfind("usage:", 0) == 0
+                                 ? k_exit_usage
+                                 : k_exit_failure);
         }
         return *status;
       } catch (const std::exception& e) {

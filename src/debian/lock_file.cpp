@@ -54,9 +54,7 @@ Result<std::vector<PackageRecord>> records_from_lock(const std::vector<LockedPac
     r.sha256 = p.sha256;
     r.size = p.size;
     r.multi_arch = p.multi_arch;
-    auto where = [&](const char* field) {
-      return origin + ": package '" + p.name + "': " + field;
-    };
+    auto where = [&](const char* field) { return origin + ": package '" + p.name + "': " + field; };
     auto depends = parse_relations(p.depends);
     if (!depends.ok()) {
       return depends.error().context(where("depends"));

@@ -37,16 +37,16 @@ constexpr std::string_view k_default_release = "bookworm";
 // Applets linked in /busybox for the debug variants: what a shell session
 // needs to look around. A fixed list keeps the layer identical on every arch.
 constexpr const char* k_busybox_applets[] = {
-    "[",     "[[",    "ash",     "awk",    "basename", "cat",     "chmod", "chown", "cp",
-    "cut",   "date",  "dd",      "df",     "diff",     "dirname", "du",    "echo",  "env",
-    "egrep", "expr",  "false",   "find",   "free",     "grep",    "head",  "hexdump",
-    "hostname", "id", "ifconfig", "kill",  "less",     "ln",      "ls",    "md5sum",
-    "mkdir", "more",  "mount",   "mv",     "nc",       "netstat", "nslookup", "od",
-    "ping",  "printenv", "printf", "ps",   "pwd",      "readlink", "realpath", "rm",
-    "rmdir", "sed",   "seq",     "sh",     "sha256sum", "sleep",  "sort",  "stat",
-    "strings", "tail", "tar",    "tee",    "test",     "top",     "touch", "tr",
-    "true",  "uname", "uniq",    "vi",     "wc",       "wget",    "which", "whoami",
-    "xargs", "yes",
+    "[",        "[[",      "ash",      "awk",      "basename", "cat",  "chmod",     "chown",
+    "cp",       "cut",     "date",     "dd",       "df",       "diff", "dirname",   "du",
+    "echo",     "env",     "egrep",    "expr",     "false",    "find", "free",      "grep",
+    "head",     "hexdump", "hostname", "id",       "ifconfig", "kill", "less",      "ln",
+    "ls",       "md5sum",  "mkdir",    "more",     "mount",    "mv",   "nc",        "netstat",
+    "nslookup", "od",      "ping",     "printenv", "printf",   "ps",   "pwd",       "readlink",
+    "realpath", "rm",      "rmdir",    "sed",      "seq",      "sh",   "sha256sum", "sleep",
+    "sort",     "stat",    "strings",  "tail",     "tar",      "tee",  "test",      "top",
+    "touch",    "tr",      "true",     "uname",    "uniq",     "vi",   "wc",        "wget",
+    "which",    "whoami",  "xargs",    "yes",
 };
 
 // One spec of the `from:` chain, built for one architecture.
@@ -93,8 +93,8 @@ std::vector<debian::AptSource> to_apt_sources(const Spec& spec) {
 std::string sources_key(const std::vector<debian::AptSource>& sources, const std::string& arch) {
   std::string key = arch;
   for (const auto& s : sources) {
-    key += "|" + s.url + " " + join(s.suites, ",") + " " + join(s.components, ",") + " " +
-           s.keyring;
+    key +=
+        "|" + s.url + " " + join(s.suites, ",") + " " + join(s.components, ",") + " " + s.keyring;
   }
   return key;
 }
@@ -133,13 +133,14 @@ class Builder {
   }
 
   Result<Spec> load_top_spec() {
-    if (const Flavor* flavor = find_flavor(m_request.spec); flavor != nullptr &&
-        !std::filesystem::exists(m_request.spec)) {
+    if (const Flavor* flavor = find_flavor(m_request.spec);
+        flavor != nullptr && !std::filesystem::exists(m_request.spec)) {
       return load_flavor(m_request.spec);
     }
     if (!std::filesystem::exists(m_request.spec)) {
-      return make_error(ErrorKind::NotFound,
-                        m_request.spec + ": no such spec file or built-in flavor (see `distill flavors`)");
+      return make_error(
+          ErrorKind::NotFound,
+          m_request.spec + ": no such spec file or built-in flavor (see `distill flavors`)");
     }
     return load_spec(m_request.spec);
   }
@@ -147,7 +148,8 @@ class Builder {
   // Loads the base named by `from:`: a flavor, a spec file or an image.
   Result<Stage> build_base(const Spec& spec, const std::string& arch, int depth) {
     if (depth > 16) {
-      return make_error(ErrorKind::InvalidInput, spec.where("from") + ": `from:` chain too deep (a cycle?)");
+      return make_error(ErrorKind::InvalidInput,
+                        spec.where("from") + ": `from:` chain too deep (a cycle?)");
     }
     if (spec.from.empty()) {
       return Stage{};
@@ -160,13 +162,14 @@ class Builder {
     if (candidate.is_relative() && !spec.file.empty()) {
       candidate = spec.file.parent_path() / candidate;
     }
-    bool looks_like_ref = spec.from.rfind("oci:", 0) == 0 || spec.from.rfind("oci-archive:", 0) == 0 ||
-                          spec.from.rfind("docker-archive:", 0) == 0 ||
-                          spec.from.rfind("docker://", 0) == 0;
+    bool looks_like_ref =
+        spec.from.rfind("oci:", 0) == 0 || spec.from.rfind("oci-archive:", 0) == 0 ||
+        spec.from.rfind("docker-archive:", 0) == 0 || spec.from.rfind("docker://", 0) == 0;
     if (!looks_like_ref) {
       if (!std::filesystem::exists(candidate)) {
-        return make_error(ErrorKind::NotFound, spec.where("from") + ": '" + spec.from +
-                                                   "' is not a flavor, a spec file or an image reference");
+        return make_error(ErrorKind::NotFound,
+                          spec.where("from") + ": '" + spec.from +
+                              "' is not a flavor, a spec file or an image reference");
       }
       DISTILL_TRY(auto base, load_spec(candidate));
       return build_stage(base, arch, depth + 1);
@@ -178,8 +181,9 @@ class Builder {
   Result<Stage> load_image_base(const Spec& spec, const std::string& arch) {
     DISTILL_TRY(auto ref, oci::ImageRef::parse(spec.from));
     if (ref.transport == oci::ImageRef::Transport::Registry) {
-      return make_error(ErrorKind::Unsupported,
-                        spec.where("from") + ": pulling a base image from a registry is not supported yet");
+      return make_error(
+          ErrorKind::Unsupported,
+          spec.where("from") + ": pulling a base image from a registry is not supported yet");
     }
     DISTILL_TRY(auto loaded, oci::load_image(ref));
     auto image = std::make_shared<oci::LoadedImage>(std::move(loaded));
@@ -212,7 +216,8 @@ class Builder {
     }
     if (stage.history.empty()) {
       for (size_t i = 0; i < stage.layers.size(); ++i) {
-        stage.history.push_back({oci::format_rfc3339(m_request.source_date_epoch), "base image " + spec.from, "", false});
+        stage.history.push_back({oci::format_rfc3339(m_request.source_date_epoch),
+                                 "base image " + spec.from, "", false});
       }
     }
     return stage;
@@ -229,8 +234,8 @@ class Builder {
     if (m_lock) {
       auto locked = m_lock->packages.find(arch);
       if (locked == m_lock->packages.end()) {
-        return make_error(ErrorKind::InvalidInput, m_request.lock_file.string() +
-                                                       ": the lock has no packages for " + arch);
+        return make_error(ErrorKind::InvalidInput,
+                          m_request.lock_file.string() + ": the lock has no packages for " + arch);
       }
       DISTILL_TRY(auto records,
                   debian::records_from_lock(locked->second, m_request.lock_file.string()));
@@ -264,7 +269,8 @@ class Builder {
     if (host->empty()) {
       return make_error(ErrorKind::NotFound,
                         spec.display_name + ": no `sources:` given and the host's apt sources (" +
-                            (m_request.apt_root / "etc/apt").string() + ") have none for '" + release + "'");
+                            (m_request.apt_root / "etc/apt").string() + ") have none for '" +
+                            release + "'");
     }
     return std::move(host).value();
   }
@@ -298,11 +304,10 @@ class Builder {
       }
     }
     if (!items.empty()) {
-      DISTILL_CHECK(m_cache.fetch_all(*m_http, items, std::max(4U, m_jobs * 2),
-                                      [&](const net::FetchProgress& fp) {
-                                        m_progress.update("downloading", fp.items_done,
-                                                          fp.items_total, fp.bytes_done);
-                                      }));
+      DISTILL_CHECK(m_cache.fetch_all(
+          *m_http, items, std::max(4U, m_jobs * 2), [&](const net::FetchProgress& fp) {
+            m_progress.update("downloading", fp.items_done, fp.items_total, fp.bytes_done);
+          }));
     }
     for (auto& p : packages) {
       p.deb_file = m_cache.path_for(p.sha256);
@@ -361,7 +366,8 @@ class Builder {
 
   LayerJob package_job(std::vector<InstalledPackage> group) {
     LayerKey key("packages");
-    key.add("epoch", m_request.source_date_epoch).add("compression", archive::to_string(m_request.compression));
+    key.add("epoch", m_request.source_date_epoch)
+        .add("compression", archive::to_string(m_request.compression));
     std::vector<std::string> names;
     for (const auto& p : group) {
       key.add("package", p.name).add("sha256", p.sha256.hex());
@@ -445,8 +451,9 @@ class Builder {
       stage.accounts = merge_accounts(stage.accounts, users, groups);
     }
     if (spec.from.empty()) {
-      DISTILL_TRY(auto job, entries_job("generated", "distill: accounts, os-release, nsswitch, /tmp",
-                                        base_files(stage.accounts, stage.release, epoch)));
+      DISTILL_TRY(auto job,
+                  entries_job("generated", "distill: accounts, os-release, nsswitch, /tmp",
+                              base_files(stage.accounts, stage.release, epoch)));
       jobs.push_back(std::move(job));
     } else if (spec.users || spec.groups) {
       DISTILL_TRY(auto job, entries_job("accounts", "distill: accounts",
@@ -464,8 +471,9 @@ class Builder {
       stage.layers.push_back(blobs[i]);
       stage.history.push_back({oci::format_rfc3339(epoch), jobs[i].created_by, "", false});
     }
-    bool had_ca = std::any_of(stage.packages.begin(), stage.packages.end(),
-                              [](const InstalledPackage& p) { return p.name == "ca-certificates"; });
+    bool had_ca =
+        std::any_of(stage.packages.begin(), stage.packages.end(),
+                    [](const InstalledPackage& p) { return p.name == "ca-certificates"; });
     stage.packages.insert(stage.packages.end(), added.begin(), added.end());
     std::sort(stage.packages.begin(), stage.packages.end(),
               [](const InstalledPackage& a, const InstalledPackage& b) { return a.name < b.name; });
@@ -494,12 +502,15 @@ class Builder {
     auto it = std::find_if(resolved.begin(), resolved.end(),
                            [](const InstalledPackage& p) { return p.name == "busybox-static"; });
     if (it == resolved.end()) {
-      return make_error(ErrorKind::NotFound, "busybox-static: not found in the sources for " + arch);
+      return make_error(ErrorKind::NotFound,
+                        "busybox-static: not found in the sources for " + arch);
     }
     InstalledPackage package = *it;
     int64_t epoch = m_request.source_date_epoch;
     LayerKey key("busybox");
-    key.add("sha256", package.sha256.hex()).add("epoch", epoch).add("compression", archive::to_string(m_request.compression));
+    key.add("sha256", package.sha256.hex())
+        .add("epoch", epoch)
+        .add("compression", archive::to_string(m_request.compression));
     LayerJob job{key.hex(), "distill: busybox-static " + package.version + " at /busybox",
                  [package, epoch](LayerWriter& writer) -> Status {
                    return write_busybox(writer, package, epoch);
@@ -542,10 +553,11 @@ class Builder {
     }
     std::string status_dir(k_status_dir);
     DISTILL_CHECK(writer.add_parents(status_dir + "/x", epoch));
-    DISTILL_CHECK(writer.add(make_file(status_dir + "/" + package.name, control.control, 0644, epoch)));
+    DISTILL_CHECK(
+        writer.add(make_file(status_dir + "/" + package.name, control.control, 0644, epoch)));
     if (!control.md5sums.empty()) {
-      DISTILL_CHECK(writer.add(make_file(status_dir + "/" + package.name + ".md5sums",
-                                         control.md5sums, 0644, epoch)));
+      DISTILL_CHECK(writer.add(
+          make_file(status_dir + "/" + package.name + ".md5sums", control.md5sums, 0644, epoch)));
     }
     return {};
   }
@@ -605,8 +617,9 @@ class Builder {
 
   void record_lock(debian::LockFile& lock, const Stage& stage, const std::string& arch) {
     for (const auto& s : stage.sources) {
-      bool present = std::any_of(lock.sources.begin(), lock.sources.end(),
-                                 [&](const debian::AptSource& a) { return a.url == s.url && a.suites == s.suites; });
+      bool present = std::any_of(
+          lock.sources.begin(), lock.sources.end(),
+          [&](const debian::AptSource& a) { return a.url == s.url && a.suites == s.suites; });
       if (!present) {
         lock.sources.push_back(s);
       }
@@ -721,7 +734,8 @@ Result<std::unique_ptr<Builder>> make_builder(const BuildRequest& request) {
   std::filesystem::path cache_dir =
       request.cache_dir.empty() ? net::default_cache_dir() : request.cache_dir;
   DISTILL_TRY(auto cache, net::ContentCache::open(cache_dir));
-  util::Progress& progress = request.progress != nullptr ? *request.progress : util::quiet_progress();
+  util::Progress& progress =
+      request.progress != nullptr ? *request.progress : util::quiet_progress();
   return std::make_unique<Builder>(request, progress, std::move(cache), net::make_curl_client());
 }
 

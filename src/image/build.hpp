@@ -30,13 +30,13 @@ struct BuildRequest {
   std::string spec;                  // a spec file path or a built-in flavor name
   std::vector<std::string> outputs;  // image references; empty: oci:./out/NAME:TAG
   std::string tag = "latest";
-  std::string name;                  // overrides the spec's name when set
-  std::vector<std::string> archs;    // overrides the spec's archs when set
+  std::string name;                // overrides the spec's name when set
+  std::vector<std::string> archs;  // overrides the spec's archs when set
   Variant variant = Variant::Latest;
-  std::filesystem::path lock_file;   // install exactly what it lists
-  bool frozen = false;               // fail when the lock does not match the spec
-  std::filesystem::path cache_dir;   // empty: net::default_cache_dir()
-  unsigned jobs = 0;                 // 0: one per CPU
+  std::filesystem::path lock_file;  // install exactly what it lists
+  bool frozen = false;              // fail when the lock does not match the spec
+  std::filesystem::path cache_dir;  // empty: net::default_cache_dir()
+  unsigned jobs = 0;                // 0: one per CPU
   archive::Compression compression = archive::Compression::Gzip;
   int64_t source_date_epoch = 0;
   std::filesystem::path apt_root = "/";  // where the host's apt sources are read

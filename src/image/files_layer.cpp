@@ -55,8 +55,8 @@ Status add_host_path(const std::filesystem::path& src, const std::string& dst,
     }
     std::sort(children.begin(), children.end());
     for (const auto& child : children) {
-      std::string child_dst = dst.empty() ? child.filename().string()
-                                          : dst + "/" + child.filename().string();
+      std::string child_dst =
+          dst.empty() ? child.filename().string() : dst + "/" + child.filename().string();
       DISTILL_CHECK(add_host_path(child, child_dst, spec_file, false, epoch, out, where));
     }
     return {};
@@ -87,8 +87,8 @@ Result<std::vector<GeneratedEntry>> expand_spec_files(const Spec& spec, int64_t 
         DISTILL_CHECK(add_host_path(file.src, dst, file, true, epoch, entries, where));
         break;
       case SpecFile::Kind::Content:
-        entries[dst] = make_file(dst, file.content, file.mode.value_or(0644), epoch, file.uid,
-                                 file.gid);
+        entries[dst] =
+            make_file(dst, file.content, file.mode.value_or(0644), epoch, file.uid, file.gid);
         break;
       case SpecFile::Kind::EmptyDirectory:
         entries[dst] = make_directory(dst, file.mode.value_or(0755), epoch, file.uid, file.gid);

@@ -20,7 +20,7 @@ Accounts default_accounts() {
       {"nonroot", k_nonroot, k_nonroot, "/home/nonroot", "/sbin/nologin"},
   };
   accounts.groups = {
-      {"root", 0, {}}, {"nobody", k_nobody, {}}, {"tty", 5, {}},
+      {"root", 0, {}},   {"nobody", k_nobody, {}},   {"tty", 5, {}},
       {"staff", 50, {}}, {"nonroot", k_nonroot, {}},
   };
   return accounts;
@@ -72,8 +72,7 @@ std::string render_group(const Accounts& accounts) {
 
 std::string debian_version_id(const std::string& codename) {
   static const std::pair<const char*, const char*> k_versions[] = {
-      {"buster", "10"}, {"bullseye", "11"}, {"bookworm", "12"}, {"trixie", "13"},
-      {"forky", "14"},
+      {"buster", "10"}, {"bullseye", "11"}, {"bookworm", "12"}, {"trixie", "13"}, {"forky", "14"},
   };
   for (const auto& [name, id] : k_versions) {
     if (codename == name) {

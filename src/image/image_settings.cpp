@@ -17,9 +17,8 @@ Result<Variant> parse_variant(std::string_view name) {
   if (name == "debug-nonroot") {
     return Variant::DebugNonroot;
   }
-  return make_error(ErrorKind::InvalidInput,
-                    "--variant: unknown variant '" + std::string(name) +
-                        "' (latest, nonroot, debug, debug-nonroot)");
+  return make_error(ErrorKind::InvalidInput, "--variant: unknown variant '" + std::string(name) +
+                                                 "' (latest, nonroot, debug, debug-nonroot)");
 }
 
 std::string to_string(Variant variant) {

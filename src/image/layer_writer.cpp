@@ -1,9 +1,9 @@
 #include "image/layer_writer.hpp"
 
-#include <set>
-
 #include <fcntl.h>
 #include <unistd.h>
+
+#include <set>
 
 #include "util/fd.hpp"
 #include "util/file_io.hpp"
@@ -34,7 +34,6 @@ class HostFileReader final : public archive::ContentReader {
 };
 
 }  // namespace
-
 
 struct LayerWriter::Pipeline {
   std::filesystem::path blob_dir;

@@ -50,12 +50,13 @@ Result<std::vector<std::string>> write_outputs(const oci::Image& image,
         break;
       case oci::ImageRef::Transport::DockerArchive: {
         if (image.manifests.size() != 1) {
-          return make_error(ErrorKind::InvalidInput,
-                            text + ": a docker-archive holds one platform; build one --arch for it");
+          return make_error(
+              ErrorKind::InvalidInput,
+              text + ": a docker-archive holds one platform; build one --arch for it");
         }
         std::string name = ref.name.empty() ? defaults.name : ref.name;
-        DISTILL_CHECK(oci::write_docker_archive(ref.path, image, name, tag,
-                                                image.manifests[0].platform));
+        DISTILL_CHECK(
+            oci::write_docker_archive(ref.path, image, name, tag, image.manifests[0].platform));
         break;
       }
       case oci::ImageRef::Transport::Registry: {

@@ -17,10 +17,10 @@
 namespace distill::image {
 
 struct RegistrySettings {
-  std::string credentials;            // USER:PASSWORD (--dest-creds)
-  std::filesystem::path auth_file;    // --authfile
-  bool tls_verify = true;             // --tls-verify=false
-  std::filesystem::path cert_dir;     // --cert-dir
+  std::string credentials;          // USER:PASSWORD (--dest-creds)
+  std::filesystem::path auth_file;  // --authfile
+  bool tls_verify = true;           // --tls-verify=false
+  std::filesystem::path cert_dir;   // --cert-dir
 };
 
 struct OutputDefaults {

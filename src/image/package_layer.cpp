@@ -76,7 +76,8 @@ Status write_package(LayerWriter& layer, const InstalledPackage& package, int64_
   }
   std::string status_dir(k_status_dir);
   DISTILL_CHECK(layer.add_parents(status_dir + "/x", epoch));
-  DISTILL_CHECK(layer.add(make_file(status_dir + "/" + package.name, control.control, 0644, epoch)));
+  DISTILL_CHECK(
+      layer.add(make_file(status_dir + "/" + package.name, control.control, 0644, epoch)));
   if (!control.md5sums.empty()) {
     DISTILL_CHECK(layer.add(
         make_file(status_dir + "/" + package.name + ".md5sums", control.md5sums, 0644, epoch)));

@@ -11,8 +11,7 @@
 
 namespace distill::util {
 
-Result<AtomicFile> AtomicFile::create(const std::filesystem::path& destination,
-                                      unsigned mode) {
+Result<AtomicFile> AtomicFile::create(const std::filesystem::path& destination, unsigned mode) {
   std::filesystem::path parent = destination.parent_path();
   if (parent.empty()) {
     parent = ".";

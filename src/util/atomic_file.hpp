@@ -16,8 +16,7 @@ namespace distill::util {
 
 class AtomicFile {
  public:
-  static Result<AtomicFile> create(const std::filesystem::path& destination,
-                                   unsigned mode = 0644);
+  static Result<AtomicFile> create(const std::filesystem::path& destination, unsigned mode = 0644);
   AtomicFile(AtomicFile&&) noexcept = default;
   AtomicFile& operator=(AtomicFile&&) noexcept = default;
   AtomicFile(const AtomicFile&) = delete;

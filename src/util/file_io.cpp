@@ -55,8 +55,7 @@ Status write_all(int fd, const void* data, size_t size, const std::filesystem::p
   return {};
 }
 
-Status write_file_atomic(const std::filesystem::path& path, std::string_view data,
-                         unsigned mode) {
+Status write_file_atomic(const std::filesystem::path& path, std::string_view data, unsigned mode) {
   DISTILL_TRY(auto file, AtomicFile::create(path, mode));
   DISTILL_CHECK(file.write(data));
   return file.commit();

@@ -41,7 +41,7 @@ inline Error make_error(ErrorKind kind, std::string message) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : m_data(std::in_place_index<0>, std::move(value)) {}  // NOLINT
+  Result(T value) : m_data(std::in_place_index<0>, std::move(value)) {}      // NOLINT
   Result(Error error) : m_data(std::in_place_index<1>, std::move(error)) {}  // NOLINT
 
   [[nodiscard]] bool ok() const { return m_data.index() == 0; }
@@ -109,11 +109,11 @@ using Status = Result<void>;
 
 // DISTILL_TRY(auto x, expr): evaluates expr (a Result<T>); on error returns the
 // error from the enclosing function, else binds the value to `x`.
-#define DISTILL_TRY(decl, expr)                                         \
-  auto DISTILL_CONCAT(distill_try_, __LINE__) = (expr);                 \
-  if (!DISTILL_CONCAT(distill_try_, __LINE__).ok()) {                   \
-    return std::move(DISTILL_CONCAT(distill_try_, __LINE__)).error();   \
-  }                                                                     \
+#define DISTILL_TRY(decl, expr)                                       \
+  auto DISTILL_CONCAT(distill_try_, __LINE__) = (expr);               \
+  if (!DISTILL_CONCAT(distill_try_, __LINE__).ok()) {                 \
+    return std::move(DISTILL_CONCAT(distill_try_, __LINE__)).error(); \
+  }                                                                   \
   decl = std::move(DISTILL_CONCAT(distill_try_, __LINE__)).value()
 
 // DISTILL_CHECK(expr): evaluates a Status (or any Result) and returns its error.

@@ -11,11 +11,11 @@
 namespace distill::util {
 
 struct Command {
-  std::vector<std::string> argv;         // argv[0] is looked up in PATH
+  std::vector<std::string> argv;          // argv[0] is looked up in PATH
   std::optional<std::string> stdin_data;  // fed to stdin, else /dev/null
-  bool capture_stdout = true;            // else inherited
-  bool capture_stderr = true;            // else inherited
-  std::filesystem::path cwd;             // empty: inherit
+  bool capture_stdout = true;             // else inherited
+  bool capture_stderr = true;             // else inherited
+  std::filesystem::path cwd;              // empty: inherit
 };
 
 struct CommandResult {

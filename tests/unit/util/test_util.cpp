@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 
 #include "util/atomic_file.hpp"
@@ -7,8 +8,6 @@
 #include "util/subprocess.hpp"
 #include "util/temp_dir.hpp"
 #include "util/thread_pool.hpp"
-
-#include <atomic>
 
 namespace distill::util {
 namespace {
@@ -42,8 +41,8 @@ TEST(ReadFile, MissingFileNamesPath) {
 }
 
 TEST(Subprocess, CapturesOutputAndExitCode) {
-  auto result = run_command({.argv = {"sh", "-c", "cat; echo err >&2; exit 3"},
-                             .stdin_data = std::string("in\n")});
+  auto result = run_command(
+      {.argv = {"sh", "-c", "cat; echo err >&2; exit 3"}, .stdin_data = std::string("in\n")});
   ASSERT_TRUE(result.ok());
   EXPECT_EQ(result->exit_code, 3);
   EXPECT_EQ(result->stdout_data, "in\n");
