@@ -11,9 +11,10 @@
 //    directories (/tmp is 01777).
 //  - user: the config's User (uid or name, optional :group) is not in /etc/passwd
 //    (/etc/group); an empty User means root and needs root's entry.
-//  - symlink: a relative symlink whose target climbs above the image root with "..",
-//    or an absolute symlink whose target does not exist in the image (extracted
-//    onto a host it would point at the host's files).
+//  - symlink: a relative symlink whose target climbs above the image root with ".."
+//    (extracted by a naive tool it would reach the host's files). Absolute targets
+//    are resolved inside the image root by every runtime, so they never escape,
+//    even when dangling (tzdata's /usr/share/zoneinfo/localtime -> /etc/localtime).
 //  - elf: an ELF executable or shared object whose program interpreter or
 //    DT_NEEDED libraries are not in the image. Libraries are looked up the way
 //    ld.so does (RPATH/RUNPATH with $ORIGIN, /etc/ld.so.conf, the default
