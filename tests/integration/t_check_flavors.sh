@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# t_check_flavors: the check commands against real built-in flavors. Builds static,
+# base and cc from the Debian mirror of this machine's apt sources, then for each:
+# `distill test` with images/tests/FLAVOR.yaml (text, json and junit outputs),
+# `distill audit` (no finding), `distill sbom` in both formats validated against
+# tests/data/schemas with package lists equal to `inspect --packages`, and a
+# failing structure test reporting what it expected and found. A debug variant of
+# static passes audit with its busybox reported as expected.
+# Exit 0 pass, 1 fail, 77 skipped (mirror unreachable, tool missing).
+. "$(dirname "$0")/lib/common.sh"
+need curl python3
+
+# The archive this machine's apt uses (never hard-coded here).
+mirror=$(sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources 2>/dev/null |
+  awk '{print $1}' | head -n1)
+if [ -z "$mirror" ]; then
+  echo "SKIP: no deb822 apt sources" >&2
+  exit 77
+fi
+if ! curl -fsS -m 20 -o /dev/null "$mirror/dists/bookworm/InRelease"; then
+  echo "SKIP: $mirror is unreachable" >&2
+  exit 77
+fi
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/t_check_flavors.XXXXXX")
+trap 'rm -rf "$W"' EXIT
+CACHE=${DISTILL_TEST_CACHE:-$W/cache}
+
+build() { # build FLAVOR REF [ARGS...]
+  local flavor=$1 ref=$2 out
+  shift 2
+  if ! out=$("$DISTILL" build "$flavor" -o "$ref" --cache-dir "$CACHE" --progress none "$@" 2>&1); then
+    if grep -qiE "network|resolve host|connect|timed out|unreachable" <<<"$out"; then
+      echo "SKIP: build $flavor needs the network: $out" >&2
+      exit 77
+    fi
+    fail "distill build $flavor: $out"
+  fi
+}
+
+validate() { # validate SCHEMA DOCUMENT
+  python3 - "$1" "$2" <<'PY' || fail "$2 does not match $1"
+import json, sys, jsonschema
+schema, document = (json.load(open(p)) for p in sys.argv[1:3])
+errors = list(jsonschema.Draft7Validator(schema).iter_errors(document))
+for e in errors:
+    print("/".join(map(str, e.path)), e.message)
+sys.exit(1 if errors else 0)
+PY
+}
+
+for flavor in static base cc; do
+  ref="oci:$W/$flavor:$flavor"
+  build "$flavor" "$ref"
+
+  # Structure tests: the flavor's own config passes, in every output format.
+  config="$SRC/images/tests/$flavor.yaml"
+  "$DISTILL" test "$ref" --config "$config" >"$W/$flavor.txt" ||
+    fail "distill test $flavor: $(grep -E '^Error' "$W/$flavor.txt")"
+  grep -q '^PASS$' "$W/$flavor.txt" || fail "$flavor: no PASS line"
+  "$DISTILL" test "$ref" --config "$config" --output json >"$W/$flavor.json" || fail "json $flavor"
+  python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["Fail"]==0 and r["Pass"]==r["Total"]>20, r' \
+    "$W/$flavor.json" || fail "$flavor: json report"
+  "$DISTILL" test "$ref" --config "$config" --output junit >"$W/$flavor.xml" || fail "junit $flavor"
+  python3 -c 'import sys, xml.dom.minidom as m; d=m.parse(sys.argv[1]); assert d.documentElement.getAttribute("failures")=="0"' \
+    "$W/$flavor.xml" || fail "$flavor: junit report"
+
+  # Audit: the built-in flavors have no finding.
+  out=$("$DISTILL" audit "$ref") || fail "distill audit $flavor: $out"
+  "$DISTILL" audit "$ref" --json | python3 -c 'import json,sys; r=json.load(sys.stdin); assert r["passed"] and not r["findings"], r' ||
+    fail "$flavor: audit --json"
+
+  # SBOMs: valid, and listing exactly the packages inspect reports.
+  "$DISTILL" sbom "$ref" -o "$W/$flavor.spdx.json" || fail "sbom spdx $flavor"
+  "$DISTILL" sbom "$ref" --format cyclonedx-json >"$W/$flavor.cdx.json" || fail "sbom cdx $flavor"
+  validate "$SRC/tests/data/schemas/spdx-2.3.schema.json" "$W/$flavor.spdx.json"
+  validate "$SRC/tests/data/schemas/cyclonedx-1.5.schema.json" "$W/$flavor.cdx.json"
+  "$DISTILL" inspect "$ref" --packages --json >"$W/$flavor.packages.json" || fail "inspect $flavor"
+  python3 - "$W/$flavor.packages.json" "$W/$flavor.spdx.json" "$W/$flavor.cdx.json" <<'PY' ||
+import json, sys
+inspect = sorted((p["name"], p["version"]) for p in json.load(open(sys.argv[1]))["packages"])
+spdx = json.load(open(sys.argv[2]))
+spdx_pkgs = sorted((p["name"], p["versionInfo"]) for p in spdx["packages"] if p["SPDXID"] != "SPDXRef-Image")
+cdx = json.load(open(sys.argv[3]))
+cdx_pkgs = sorted((c["name"], c["version"]) for c in cdx["components"] if c["type"] == "library")
+assert inspect and inspect == spdx_pkgs == cdx_pkgs, (inspect, spdx_pkgs, cdx_pkgs)
+for p in spdx["packages"][1:]:
+    loc = p["externalRefs"][0]["referenceLocator"]
+    assert loc.startswith("pkg:deb/debian/") and "&distro=debian-12" in loc, loc
+PY
+    fail "$flavor: SBOM packages differ from inspect --packages"
+  inspect_json=$("$DISTILL" inspect "$ref" --json) || fail "inspect --json $flavor"
+  python3 -c 'import json,sys; r=json.loads(sys.argv[1]); assert r["layers"] and all(l["created_by"] for l in r["layers"]), r["layers"]' \
+    "$inspect_json" || fail "$flavor: inspect layers"
+done
+
+# A failing structure test says what it expected and what it found, and exits 1.
+cat >"$W/bad.yaml" <<'YAML'
+schemaVersion: 2.0.0
+fileExistenceTests:
+  - {name: shell, path: /bin/sh}
+  - {name: tmp, path: /tmp, permissions: "drwxr-xr-x"}
+metadataTest:
+  entrypoint: ["/nothing"]
+YAML
+rc=0
+"$DISTILL" test "oci:$W/static:static" --config "$W/bad.yaml" >"$W/bad.txt" || rc=$?
+[ "$rc" -eq 1 ] || fail "failing structure test exited $rc"
+grep -q 'expected /bin/sh to exist, found nothing' "$W/bad.txt" || fail "bad.txt: $(cat "$W/bad.txt")"
+grep -q 'expected permissions drwxr-xr-x, found dtrwxrwxrwx' "$W/bad.txt" || fail "bad.txt: /tmp"
+grep -q 'expected entrypoint \["/nothing"\], found \[\]' "$W/bad.txt" || fail "bad.txt: entrypoint"
+
+# The debug variant: busybox under /busybox is expected, not a finding.
+build static "oci:$W/debug:debug" --variant debug
+out=$("$DISTILL" audit "oci:$W/debug:debug") || fail "audit of the debug variant: $out"
+grep -q '^expected: shell /busybox/busybox' <<<"$out" || fail "debug busybox not reported: $out"
+
+echo "PASS"
