@@ -110,6 +110,27 @@ grep -q 'expected /bin/sh to exist, found nothing' "$W/bad.txt" || fail "bad.txt
 grep -q 'expected permissions drwxr-xr-x, found dtrwxrwxrwx' "$W/bad.txt" || fail "bad.txt: /tmp"
 grep -q 'expected entrypoint \["/nothing"\], found \[\]' "$W/bad.txt" || fail "bad.txt: entrypoint"
 
+# Adding a shell, a setuid file and a world-writable file through `files:` makes
+# audit report exactly those three; the SBOM lists the spec's files.
+cat >"$W/app.yaml" <<'YAML'
+name: app
+from: static
+files:
+  - {dst: /bin/sh, content: "#!x\n", mode: "0755"}
+  - {dst: /usr/bin/su, content: "su\n", mode: "04755"}
+  - {dst: /etc/app.conf, content: "x=1\n", mode: "0666"}
+YAML
+build "$W/app.yaml" "oci:$W/app:app"
+rc=0
+out=$("$DISTILL" audit "oci:$W/app:app") || rc=$?
+[ "$rc" -eq 1 ] || fail "audit of the app image exited $rc: $out"
+expected=$'setuid /usr/bin/su: setuid file (mode 4755)\nshell /bin/sh: a shell is present\nworld-writable /etc/app.conf: file is writable by everyone (mode 0666)'
+[ "$out" = "$expected" ] || fail "audit findings differ: $out"
+"$DISTILL" sbom "oci:$W/app:app" -o "$W/app.spdx.json" || fail "sbom app"
+validate "$SRC/tests/data/schemas/spdx-2.3.schema.json" "$W/app.spdx.json"
+python3 -c 'import json,sys; f=sorted(x["fileName"] for x in json.load(open(sys.argv[1]))["files"]); assert f==["./bin/sh","./etc/app.conf","./usr/bin/su"], f' \
+  "$W/app.spdx.json" || fail "app SBOM files"
+
 # The debug variant: busybox under /busybox is expected, not a finding.
 build static "oci:$W/debug:debug" --variant debug
 out=$("$DISTILL" audit "oci:$W/debug:debug") || fail "audit of the debug variant: $out"
