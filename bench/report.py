@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+# Formats the figures bench/run.sh collected (one "KEY VALUE" per line) as the one
+# Markdown table `make bench` prints, and writes them as JSON. Layout of the table
+# and the meaning of every row: docs/benchmarks.md.
+#
+# usage: report.py RESULTS.txt OUT.json FLAVOR...
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+
+
+def load(path):
+    values = {}
+    with open(path) as f:
+        for line in f:
+            key, _, value = line.strip().partition(" ")
+            if key:
+                values[key] = value
+    return values
+
+
+def number(value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def fmt_s(value):
+    v = number(value)
+    if v is None:
+        return value or "—"
+    return "%.2f s" % v if v >= 0.995 else "%.3f s" % v
+
+
+def fmt_kb(value):
+    v = number(value)
+    return "%.0f MB" % (v / 1024) if v is not None else (value or "—")
+
+
+def fmt_mb(value):
+    v = number(value)
+    return "%.1f MB" % v if v is not None else (value or "—")
+
+
+def ratio(a, b):
+    x, y = number(a), number(b)
+    if x is None or y is None or y == 0:
+        return "—"
+    return "%.2f×" % (x / y)
+
+
+def command_version(argv):
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=10).stdout
+        return out.strip().splitlines()[0] if out.strip() else "?"
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+
+
+def machine():
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    here = os.path.dirname(os.path.abspath(__file__))
+    commit = command_version(["git", "-C", here, "rev-parse", "--short", "HEAD"])
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "kernel": platform.release(),
+        "load_1min": "%.1f" % os.getloadavg()[0],
+        "distill_commit": commit,
+        "mmdebstrap": command_version(["mmdebstrap", "--version"]),
+        "umoci": command_version(["umoci", "--version"]),
+    }
+
+
+def main():
+    results_path, out_path, flavors = sys.argv[1], sys.argv[2], sys.argv[3:]
+    r = load(results_path)
+    rows = []
+    for flavor in flavors:
+        n = r.get(f"{flavor}.packages", "?")
+        peer_s = r.get(f"{flavor}.cold.peer.s")
+        peer_cell = fmt_s(peer_s)
+        if f"{flavor}.cold.peer.mmdebstrap.s" in r:
+            peer_cell += " (mmdebstrap %s + umoci %s)" % (
+                fmt_s(r[f"{flavor}.cold.peer.mmdebstrap.s"]),
+                fmt_s(r[f"{flavor}.cold.peer.umoci.s"]),
+            )
+        d_s = r.get(f"{flavor}.cold.distill.s")
+        rows.append((f"{flavor}: cold build, empty cache ({n} packages)", fmt_s(d_s), peer_cell,
+                     ratio(d_s, peer_s), "—"))
+        d_kb, p_kb = r.get(f"{flavor}.cold.distill.kb"), r.get(f"{flavor}.cold.peer.kb")
+        rows.append((f"{flavor}: peak RSS, cold build", fmt_kb(d_kb), fmt_kb(p_kb),
+                     ratio(d_kb, p_kb), "< 150 MB"))
+        d_mb, p_mb = r.get(f"{flavor}.image.distill.mb"), r.get(f"{flavor}.image.peer.mb")
+        rows.append((f"{flavor}: image layers, compressed", fmt_mb(d_mb), fmt_mb(p_mb),
+                     ratio(d_mb, p_mb), "—"))
+    first = flavors[0]
+    warm_rows = [
+        ("warm.distill.s", f"{first}: warm build (.debs cached, layer cache emptied)", fmt_s, "0.3 s"),
+        ("warm_lock.distill.s", f"{first}: warm build, same, with --lock", fmt_s, "0.3 s"),
+        ("warm.distill.kb", f"{first}: peak RSS, warm build", fmt_kb, "< 150 MB"),
+        ("noop.distill.s", f"{first}: rebuild, nothing changed (full cache)", fmt_s, "0.05 s"),
+        ("noop_lock.distill.s", f"{first}: rebuild, nothing changed, with --lock", fmt_s, "0.05 s"),
+        ("noop.distill.kb", f"{first}: peak RSS, rebuild", fmt_kb, "< 150 MB"),
+        ("noop_lock.distill.kb", f"{first}: peak RSS, rebuild with --lock", fmt_kb, "< 150 MB"),
+    ]
+    for key, label, fmt, target in warm_rows:
+        if key in r:
+            rows.append((label, fmt(r[key]), "n/a (no cache)", "—", target))
+
+    m = machine()
+    print(f"distill vs mmdebstrap+umoci — {m['date']}, nproc={m['nproc']} ({m['cpu']}), "
+          f"load {m['load_1min']}, kernel {m['kernel']}, distill {m['distill_commit']}, "
+          f"{m['mmdebstrap']}, umoci {m['umoci']}")
+    print()
+    print("| what | distill | peer (mmdebstrap+umoci) | ratio | target |")
+    print("|---|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    print()
+    print("ratio = distill / peer (below 1× means distill is faster or smaller); "
+          "times are wall-clock seconds, warm figures are hyperfine medians.")
+
+    with open(out_path + ".tmp", "w") as f:
+        json.dump({"machine": m, "flavors": flavors, "results": r}, f, indent=2, sort_keys=True)
+        f.write("\n")
+    os.replace(out_path + ".tmp", out_path)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,216 @@
+#!/usr/bin/env bash
+# `make bench`: measures distill against the peer pipeline (mmdebstrap
+# --variant=extract + umoci) on this machine, in the same run, against the real
+# Debian archive configured in the host's apt sources, and prints one Markdown
+# table. What is measured and why: docs/benchmarks.md.
+#
+# usage: bench/run.sh PATH/TO/distill
+# env:   BENCH_FLAVORS  built-in flavors to cold-build (default: "base"; e.g.
+#                       "base python3 nodejs java17"); the warm figures always use
+#                       the first one
+#        BENCH_RUNS     timed runs per warm/no-op figure (default 5)
+#        BENCH_TMP      scratch parent directory (default /tmp)
+#        BENCH_OUT      JSON results file (default: DIR_OF_distill/bench/latest.json)
+# The mirror is never named here: it is read from /etc/apt/sources.list.d/*.sources
+# or /etc/apt/sources.list. If it cannot be reached, the bench says so and exits 0.
+set -euo pipefail
+
+if [ $# -ne 1 ]; then
+  echo "usage: $0 PATH/TO/distill" >&2
+  exit 2
+fi
+distill=$(realpath "$1")
+here=$(cd "$(dirname "$0")" && pwd)
+flavors=(${BENCH_FLAVORS:-base})
+runs=${BENCH_RUNS:-5}
+release=bookworm
+arch=$(dpkg --print-architecture)
+out_json=${BENCH_OUT:-$(dirname "$distill")/bench/latest.json}
+
+log() { echo "bench: $*" >&2; }
+
+for tool in mmdebstrap umoci hyperfine python3 curl /usr/bin/time; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    log "skipped: $tool is not installed (make setup installs it)"
+    exit 0
+  fi
+done
+if [ "$(id -u)" -ne 0 ]; then
+  log "skipped: the peer pipeline (mmdebstrap, umoci) runs as root here; run as root"
+  exit 0
+fi
+
+# --- the host's apt sources for $release: files for mmdebstrap, URLs to probe ----
+source_files=()
+mirror_urls=()
+for f in /etc/apt/sources.list.d/*.sources; do
+  [ -f "$f" ] || continue
+  grep -Eq "^Suites:.*\\b${release}\\b" "$f" || continue
+  source_files+=("$f")
+  mirror_urls+=($(awk '/^URIs:/ { for (i = 2; i <= NF; i++) print $i }' "$f"))
+done
+for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+  [ -f "$f" ] || continue
+  urls=($(awk -v r="$release" '$1 == "deb" { u = ""; s = "";
+      for (i = 2; i <= NF; i++) { if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; continue }
+        if (u == "") u = $i; else if (s == "") s = $i }
+      if (s ~ "^" r) print u }' "$f"))
+  if [ ${#urls[@]} -gt 0 ]; then
+    source_files+=("$f")
+    mirror_urls+=("${urls[@]}")
+  fi
+done
+if [ ${#mirror_urls[@]} -eq 0 ]; then
+  log "skipped: no apt source for $release in /etc/apt/sources.list{,.d}"
+  exit 0
+fi
+if ! curl -fsS -o /dev/null --max-time 20 "${mirror_urls[0]%/}/dists/$release/InRelease"; then
+  log "skipped: the Debian mirror of the host's apt sources is unreachable"
+  exit 0
+fi
+
+work=$(mktemp -d "${BENCH_TMP:-/tmp}/distill-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+results="$work/results.txt" # lines: KEY VALUE
+: >"$results"
+put() { echo "$1 $2" >>"$results"; }
+
+# timed OUT_PREFIX CMD...: runs CMD under /usr/bin/time; writes seconds and peak KB.
+# Returns CMD's exit status; its stdout goes to OUT_PREFIX.stdout, stderr to .stderr.
+timed() {
+  local prefix=$1
+  shift
+  local rc=0
+  /usr/bin/time -f '%e %M' -o "$prefix.time" "$@" >"$prefix.stdout" 2>"$prefix.stderr" || rc=$?
+  # /usr/bin/time writes "Command exited with non-zero status N" first on failure.
+  tail -n 1 "$prefix.time" >"$prefix.time.last"
+  read -r TIMED_S TIMED_KB <"$prefix.time.last"
+  return $rc
+}
+
+# hyperfine_median NAME PREPARE CMD: median wall seconds of $runs runs, or FAIL.
+hyperfine_median() {
+  local name=$1 prepare=$2 cmd=$3
+  local json="$work/$name.hyperfine.json"
+  if hyperfine -N --style none --runs "$runs" --prepare "$prepare" --export-json "$json" \
+    "$cmd" >"$work/$name.hyperfine.log" 2>&1; then
+    python3 -c 'import json,sys; print("%.3f" % json.load(open(sys.argv[1]))["results"][0]["median"])' "$json"
+  else
+    log "$name failed: $(tail -n 3 "$work/$name.hyperfine.log" | tr '\n' ' ')"
+    echo FAIL
+  fi
+}
+
+# layers_mb OCI_DIR: compressed size of the layers of every manifest in an OCI layout.
+layers_mb() {
+  python3 - "$1" <<'EOF'
+import json, os, sys
+root = sys.argv[1]
+def blob(d):
+    return os.path.join(root, "blobs", *d.split(":"))
+total = 0
+seen = set()
+def walk(desc):
+    global total
+    with open(blob(desc["digest"])) as f:
+        doc = json.load(f)
+    for m in doc.get("manifests", []):
+        walk(m)
+    for l in doc.get("layers", []):
+        if l["digest"] not in seen:
+            seen.add(l["digest"])
+            total += l["size"]
+with open(os.path.join(root, "index.json")) as f:
+    for m in json.load(f)["manifests"]:
+        walk(m)
+print("%.1f" % (total / 1e6))
+EOF
+}
+
+log "distill: $distill; flavors: ${flavors[*]}; $runs runs per warm figure; scratch $work"
+
+for flavor in "${flavors[@]}"; do
+  d="$work/$flavor"
+  mkdir -p "$d"
+
+  # The package set both sides install: distill's own resolution, as a lock file.
+  log "$flavor: resolving the package set (distill lock)"
+  if ! timed "$d/lock" "$distill" lock "$flavor" -o "$d/lock.json" --cache-dir "$d/lock-cache" \
+    --progress none; then
+    log "$flavor: distill lock failed: $(tail -n 2 "$d/lock.stderr")"
+    put "$flavor.cold.distill.s" FAIL
+    continue
+  fi
+  npkg=$(python3 "$here/lock_to_peer.py" "$d/lock.json" "$arch" "$d/include.txt" "$d/fake.status")
+  put "$flavor.packages" "$npkg"
+  rm -rf "$d/lock-cache"
+
+  # distill, cold: empty cache dir, fresh output layout.
+  log "$flavor: distill cold build ($npkg packages)"
+  if timed "$d/cold" "$distill" build "$flavor" --cache-dir "$d/cache" -o "oci:$d/oci:$flavor" \
+    --progress none; then
+    put "$flavor.cold.distill.s" "$TIMED_S"
+    put "$flavor.cold.distill.kb" "$TIMED_KB"
+    put "$flavor.image.distill.mb" "$(layers_mb "$d/oci")"
+  else
+    log "$flavor: distill build failed: $(tail -n 2 "$d/cold.stderr")"
+    put "$flavor.cold.distill.s" FAIL
+  fi
+
+  # peer, cold: mmdebstrap extracts exactly the same packages into a directory,
+  # umoci turns the directory into a one-layer OCI image.
+  log "$flavor: peer cold build (mmdebstrap --variant=extract + umoci)"
+  peer_ok=1
+  if timed "$d/mmdebstrap" mmdebstrap --variant=extract --include="$(cat "$d/include.txt")" \
+    --setup-hook="cat '$d/fake.status' >> \"\$1/var/lib/dpkg/status\"" \
+    "$release" "$d/rootfs" "${source_files[@]}"; then
+    mm_s=$TIMED_S
+    mm_kb=$TIMED_KB
+    : >"$d/rootfs/var/lib/dpkg/status" # drop the placeholders again
+  else
+    log "$flavor: mmdebstrap failed: $(tail -n 2 "$d/mmdebstrap.stderr")"
+    peer_ok=0
+  fi
+  if [ $peer_ok -eq 1 ] && timed "$d/umoci" sh -c 'umoci init --layout "$1" &&
+      umoci new --image "$1:$2" && umoci insert --image "$1:$2" "$3" /' \
+    umoci "$d/peer-oci" "$flavor" "$d/rootfs"; then
+    put "$flavor.cold.peer.s" "$(python3 -c "print('%.2f' % ($mm_s + $TIMED_S))")"
+    put "$flavor.cold.peer.mmdebstrap.s" "$mm_s"
+    put "$flavor.cold.peer.umoci.s" "$TIMED_S"
+    put "$flavor.cold.peer.kb" "$((mm_kb > TIMED_KB ? mm_kb : TIMED_KB))"
+    put "$flavor.image.peer.mb" "$(layers_mb "$d/peer-oci")"
+  else
+    [ $peer_ok -eq 0 ] || log "$flavor: umoci failed: $(tail -n 2 "$d/umoci.stderr")"
+    put "$flavor.cold.peer.s" FAIL
+  fi
+  rm -rf "$d/rootfs" "$d/peer-oci"
+done
+
+# --- warm figures, first flavor: cache of .debs kept, layer cache emptied; then no-op -
+flavor=${flavors[0]}
+d="$work/$flavor"
+if [ -d "$d/cache/sha256" ]; then
+  cache=$d/cache
+  oci=$d/oci
+  build=("$distill" build "$flavor" --cache-dir "$cache" -o "oci:$oci:$flavor" --progress none)
+  locked=("${build[@]}" --lock "$d/lock.json")
+  empty_layers="rm -rf $cache/layers $cache/blobs $oci"
+
+  log "$flavor: warm builds (layer cache emptied), $runs runs each"
+  put warm.distill.s "$(hyperfine_median warm "$empty_layers" "${build[*]}")"
+  put warm_lock.distill.s "$(hyperfine_median warm_lock "$empty_layers" "${locked[*]}")"
+  $empty_layers
+  if timed "$d/warm_rss" "${build[@]}"; then put warm.distill.kb "$TIMED_KB"; fi
+
+  log "$flavor: no-op rebuilds (full cache), $runs runs each"
+  put noop.distill.s "$(hyperfine_median noop true "${build[*]}")"
+  put noop_lock.distill.s "$(hyperfine_median noop_lock true "${locked[*]}")"
+  if timed "$d/noop_rss" "${build[@]}"; then put noop.distill.kb "$TIMED_KB"; fi
+  if timed "$d/noop_lock_rss" "${locked[@]}"; then put noop_lock.distill.kb "$TIMED_KB"; fi
+else
+  log "$flavor: no cache from the cold build; warm figures skipped"
+fi
+
+mkdir -p "$(dirname "$out_json")"
+python3 "$here/report.py" "$results" "$out_json" "${flavors[@]}"
+log "results written to $out_json"
