@@ -6,6 +6,7 @@
 
 #include "archive/decompress.hpp"
 #include "debian/release.hpp"
+#include "debian/release_fetch.hpp"
 #include "util/file_io.hpp"
 #include "util/thread_pool.hpp"
 
@@ -29,47 +30,6 @@ struct IndexJob {
   net::FetchItem item;
   std::optional<Result<std::vector<PackageRecord>>> records;
 };
-
-Result<std::string> get(net::HttpClient& client, const std::string& url, long& status) {
-  net::HttpRequest request;
-  request.url = url;
-  DISTILL_TRY(auto response, client.send(request));
-  status = response.status;
-  if (status == 200) {
-    return std::move(response.body);
-  }
-  return make_error(status == 404 ? ErrorKind::NotFound : ErrorKind::Network,
-                    "GET " + url + ": HTTP " + std::to_string(status));
-}
-
-Result<ReleaseFile> fetch_release(net::HttpClient& client, const SuiteJob& job,
-                                  const RepositoryOptions& options) {
-  const std::string& keyring =
-      job.source->keyring.empty() ? std::string(k_default_keyring) : job.source->keyring;
-  std::string in_url = job.base + "InRelease";
-  long status = 0;
-  auto inrelease = get(client, in_url, status);
-  std::string payload;
-  std::string origin = in_url;
-  if (inrelease.ok()) {
-    DISTILL_TRY(payload, verify_clearsigned(*inrelease, keyring, in_url));
-  } else if (status == 404 || status == 403 || status == 410) {
-    std::string url = job.base + "Release";
-    origin = url;
-    DISTILL_TRY(auto release, get(client, url, status));
-    DISTILL_TRY(auto signature, get(client, url + ".gpg", status));
-    DISTILL_CHECK(verify_detached(release, signature, keyring, url));
-    payload = std::move(release);
-  } else {
-    return std::move(inrelease).error();
-  }
-  DISTILL_TRY(auto release, parse_release(payload, origin));
-  if (!options.allow_expired && job.source->check_valid_until) {
-    std::time_t now = options.now != 0 ? options.now : std::time(nullptr);
-    DISTILL_CHECK(check_valid_until(release, now, origin));
-  }
-  return release;
-}
 
 // Picks the best-compressed Packages file listed for `dir` (".../binary-<arch>").
 const std::pair<const std::string, ReleaseEntry>* pick_index(const ReleaseFile& release,
@@ -99,16 +59,13 @@ Result<LoadedIndex> load_repositories(net::HttpClient& client, net::ContentCache
       SuiteJob job;
       job.source = &source;
       job.suite = suite;
-      job.base = net::url_join(source.url, "dists/" + suite + "/");
-      if (job.base.back() != '/') {
-        job.base += '/';
-      }
+      job.base = suite_base_url(source, suite);
       suites.push_back(std::move(job));
     }
   }
 
   util::parallel_for(suites.size(), jobs, [&](size_t i) {
-    suites[i].release = fetch_release(client, suites[i], options);
+    suites[i].release = fetch_verified_release(client, *suites[i].source, suites[i].base, options);
   });
 
   std::vector<IndexJob> indexes;
