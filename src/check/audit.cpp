@@ -163,7 +163,8 @@ std::string expand_origin(std::string dir, const std::string& origin) {
   return dir;
 }
 
-Status check_elf(const ImageView& view, std::vector<Finding>& findings) {
+Status check_elf(const ImageView& view, std::vector<Finding>& findings,
+                 std::vector<Finding>& warnings) {
   std::map<std::string, elf::ElfInfo> elves;
   auto want = [](const std::string&, const FileInfo& info) { return info.size >= 52; };
   auto on_content = [&](const std::string& path, const FileInfo&,
@@ -190,12 +191,12 @@ Status check_elf(const ImageView& view, std::vector<Finding>& findings) {
   };
   DISTILL_CHECK(view.for_each_content(want, on_content));
 
-  // Sonames present anywhere (for dlopen-by-path libraries), per machine.
-  std::set<std::pair<uint16_t, std::string>> anywhere;
+  // Sonames present anywhere (for dlopen-by-path libraries), per machine -> path.
+  std::map<std::pair<uint16_t, std::string>, std::string> anywhere;
   for (const auto& [path, info] : elves) {
-    anywhere.emplace(info.machine, base_name(path));
+    anywhere.emplace(std::make_pair(info.machine, base_name(path)), path);
     if (!info.soname.empty()) {
-      anywhere.emplace(info.machine, info.soname);
+      anywhere.emplace(std::make_pair(info.machine, info.soname), path);
     }
   }
   for (const auto& [path, info] : view.files()) {
@@ -204,7 +205,7 @@ Status check_elf(const ImageView& view, std::vector<Finding>& findings) {
       if (resolved.ok()) {
         auto it = elves.find(*resolved);
         if (it != elves.end()) {
-          anywhere.emplace(it->second.machine, base_name(path));
+          anywhere.emplace(std::make_pair(it->second.machine, base_name(path)), *resolved);
         }
       }
     }
@@ -218,30 +219,35 @@ Status check_elf(const ImageView& view, std::vector<Finding>& findings) {
   rootfs.list_dir = [&view](const std::string& path) { return view.list_dir(path); };
   std::map<std::string, std::vector<std::string>> default_dirs;  // by triplet
 
-  auto lookup = [&](const std::string& dir, const std::string& soname, const elf::ElfInfo& needer) {
+  // The path of `soname` in `dir` if it is an ELF object for the same machine/class.
+  auto lookup = [&](const std::string& dir, const std::string& soname,
+                    const elf::ElfInfo& needer) -> std::string {
     auto resolved = view.resolve(dir + "/" + soname);
     if (!resolved.ok()) {
-      return false;
+      return {};
     }
     std::string target = *resolved;
     const FileInfo* file = view.lstat(target);
     if (file != nullptr && file->type == archive::EntryType::Hardlink) {
       auto linked = view.resolve(file->link_target);
       if (!linked.ok()) {
-        return false;
+        return {};
       }
       target = *linked;
     }
     auto it = elves.find(target);
-    return it != elves.end() && it->second.machine == needer.machine &&
-           it->second.is_64 == needer.is_64;
+    bool usable = it != elves.end() && it->second.machine == needer.machine &&
+                  it->second.is_64 == needer.is_64;
+    return usable ? target : std::string();
   };
 
+  std::map<std::string, std::vector<std::string>> edges;  // object -> libraries it loads
+  std::map<std::string, std::vector<Finding>> problems;   // object -> what it lacks
   for (const auto& [path, info] : elves) {
     if (!info.interpreter.empty()) {
       const FileInfo* interp = view.stat(info.interpreter);
       if (interp == nullptr || !interp->is_regular()) {
-        findings.push_back(
+        problems[path].push_back(
             {"elf", path, "program interpreter " + info.interpreter + " is not in the image"});
       }
     }
@@ -270,19 +276,54 @@ Status check_elf(const ImageView& view, std::vector<Finding>& findings) {
         found = view.stat(soname) != nullptr;
       } else {
         for (const auto& dir : dirs) {
-          if (lookup(dir, soname, info)) {
+          std::string library = lookup(dir, soname, info);
+          if (!library.empty()) {
+            edges[path].push_back(library);
             found = true;
             break;
           }
         }
         if (!found) {
-          found = anywhere.count({info.machine, soname}) != 0;
+          auto elsewhere = anywhere.find({info.machine, soname});
+          if (elsewhere != anywhere.end()) {
+            edges[path].push_back(elsewhere->second);
+            found = true;
+          }
         }
       }
       if (!found) {
-        findings.push_back(
+        problems[path].push_back(
             {"elf", path, "needs shared library " + soname + ", which is not in the image"});
       }
+    }
+  }
+
+  // Programs and everything they load at start-up must be complete; an object only
+  // ever loaded by dlopen (a JNI library, a plugin) gets a warning instead.
+  std::set<std::string> reachable;
+  std::vector<std::string> todo;
+  for (const auto& [path, info] : elves) {
+    if (!info.interpreter.empty()) {
+      todo.push_back(path);
+    }
+  }
+  while (!todo.empty()) {
+    std::string path = todo.back();
+    todo.pop_back();
+    if (!reachable.insert(path).second) {
+      continue;
+    }
+    for (const auto& library : edges[path]) {
+      todo.push_back(library);
+    }
+  }
+  for (auto& [path, list] : problems) {
+    auto& target = reachable.count(path) != 0 ? findings : warnings;
+    for (auto& problem : list) {
+      if (&target == &warnings) {
+        problem.message += " (loaded only by dlopen: not needed at start-up)";
+      }
+      target.push_back(std::move(problem));
     }
   }
   return {};
@@ -346,7 +387,7 @@ Result<AuditReport> audit_image(const ImageView& view, const oci::ImageConfig& c
     }
   }
   check_user(view, config, findings);
-  DISTILL_CHECK(check_elf(view, findings));
+  DISTILL_CHECK(check_elf(view, findings, report.warnings));
 
   std::sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) {
     return a.check != b.check ? a.check < b.check

@@ -20,7 +20,10 @@
 //    ld.so does (RPATH/RUNPATH with $ORIGIN, /etc/ld.so.conf, the default
 //    directories); a library found nowhere on that path but present elsewhere in
 //    the image under its soname (loaded by dlopen from an explicit path, e.g.
-//    OpenJDK's libjvm.so) is accepted.
+//    OpenJDK's libjvm.so) is accepted. Only programs (objects with a PT_INTERP) and
+//    the libraries they load at start-up give findings; a shared object that no
+//    program needs (a JNI library or plugin loaded by dlopen, like OpenJDK's
+//    libjsound.so without libasound2) gives a warning.
 // Debug variants (a /busybox/busybox, or /busybox in the config's PATH) get their
 // busybox reported as `expected`, not as findings.
 #pragma once
@@ -43,6 +46,8 @@ struct Finding {
 struct AuditReport {
   std::vector<Finding> findings;  // sorted by check, then path
   std::vector<Finding> expected;  // what a debug variant is allowed to have
+  // Not failures: libraries missing for objects only ever loaded by dlopen.
+  std::vector<Finding> warnings;
   [[nodiscard]] bool passed() const { return findings.empty(); }
 };
 

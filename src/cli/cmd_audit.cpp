@@ -43,7 +43,8 @@ CommandRunner register_audit(CLI::App& app) {
                          {"platform", opened->manifest->platform.str()},
                          {"passed", report.passed()},
                          {"findings", findings_json(report.findings)},
-                         {"expected", findings_json(report.expected)}};
+                         {"expected", findings_json(report.expected)},
+                         {"warnings", findings_json(report.warnings)}};
       std::printf("%s\n", out.dump(2).c_str());
     } else {
       for (const auto& finding : report.findings) {
@@ -51,6 +52,9 @@ CommandRunner register_audit(CLI::App& app) {
       }
       for (const auto& finding : report.expected) {
         std::printf("expected: %s\n", check::format_finding(finding).c_str());
+      }
+      for (const auto& finding : report.warnings) {
+        std::printf("warning: %s\n", check::format_finding(finding).c_str());
       }
     }
     return report.passed() ? k_exit_ok : k_exit_failure;

@@ -184,5 +184,35 @@ TEST_F(AuditTest, ElfNeededLibrariesMustBePresent) {
   EXPECT_TRUE(complete.passed()) << format_finding(complete.findings.front());
 }
 
+// A library no program needs (loaded by dlopen) with a missing dependency: a
+// warning, not a finding.
+TEST_F(AuditTest, DlopenOnlyLibrariesGiveWarnings) {
+  auto program = util::read_file("/usr/bin/true");
+  if (!program.ok()) {
+    GTEST_SKIP() << "no /usr/bin/true";
+  }
+  auto info = elf::parse_elf(*program, "/usr/bin/true");
+  ASSERT_TRUE(info.ok());
+  if (info->needed.empty()) {
+    GTEST_SKIP() << "/usr/bin/true is static";
+  }
+  std::string triplet = elf::multiarch_triplet(*info);
+  auto libc = util::read_file(fs::canonical(fs::path("/lib") / triplet / info->needed[0]));
+  if (!libc.ok()) {
+    GTEST_SKIP() << "no host " << info->needed[0];
+  }
+  auto libc_info = elf::parse_elf(*libc, "libc");
+  ASSERT_TRUE(libc_info.ok());
+  if (libc_info->needed.empty()) {
+    GTEST_SKIP() << "host libc needs nothing";
+  }
+  AuditReport report =
+      audit({dir("opt"), dir("opt/plugins"), file("opt/plugins/plugin.so", *libc)});
+  EXPECT_TRUE(report.passed()) << format_finding(report.findings.front());
+  ASSERT_FALSE(report.warnings.empty());
+  EXPECT_EQ(report.warnings[0].path, "/opt/plugins/plugin.so");
+  EXPECT_NE(report.warnings[0].message.find("dlopen"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace distill::check
