@@ -10,20 +10,44 @@
 # usage: lock_to_peer.py LOCK.json ARCH INCLUDE_OUT STATUS_OUT
 import json
 import re
+import subprocess
 import sys
 
 
-def names_of(field):
-    """Yields the list of alternative package names of each clause of a relation field."""
+RELATION = re.compile(r"^\s*([^\s:(\[<]+)(?::\S+)?\s*(?:\(\s*(<<|<=|=|>=|>>|<|>)\s*([^)\s]+)\s*\))?")
+
+
+def clauses_of(field):
+    """Yields each clause of a relation field as a list of (name, op, version) alternatives."""
     for clause in (field or "").split(","):
         alts = []
         for alt in clause.split("|"):
-            alt = re.sub(r"\(.*?\)|\[.*?\]|<.*?>", "", alt).strip()
-            alt = alt.split(":")[0]
-            if alt:
-                alts.append(alt)
+            m = RELATION.match(alt)
+            if m:
+                alts.append((m.group(1), m.group(2), m.group(3)))
         if alts:
             yield alts
+
+
+def version_cmp(a, op, b):
+    """Debian version comparison, by dpkg itself (Debian Policy 5.6.12)."""
+    return subprocess.run(["dpkg", "--compare-versions", a, op, b]).returncode == 0
+
+
+def placeholder_version(constraints):
+    """A version that satisfies every (op, version) constraint, if one is easy to find."""
+    candidates = ["99"]
+    for op, version in constraints:
+        if op in ("=", ">=", "<=", ">", "<"):
+            candidates.append(version)
+        if op in (">>", ">"):
+            candidates.append(version + "+bench")
+        if op in ("<<", "<"):
+            candidates.append("0~")
+    for candidate in candidates:
+        if all(version_cmp(candidate, op, version) for op, version in constraints):
+            return candidate
+    return candidates[-1]
 
 
 def main():
@@ -35,21 +59,26 @@ def main():
         sys.exit(f"{lock_path}: no packages for architecture {arch}")
     have = {p["name"] for p in packages}
     for p in packages:
-        for alts in names_of(p.get("provides")):
-            have.update(alts)
-    missing = set()
+        for alts in clauses_of(p.get("provides")):
+            have.update(name for name, _, _ in alts)
+    missing = {}  # name -> [(op, version)]
     for p in packages:
         for field in ("pre_depends", "depends"):
-            for alts in names_of(p.get(field)):
-                if not any(a in have for a in alts):
-                    missing.update(alts)
+            for alts in clauses_of(p.get(field)):
+                if not any(name in have for name, _, _ in alts):
+                    for name, op, version in alts:
+                        constraints = missing.setdefault(name, [])
+                        if op:
+                            constraints.append((op, version))
     with open(include_out, "w") as f:
         f.write(",".join(f"{p['name']}={p['version']}" for p in packages) + "\n")
     with open(status_out, "w") as f:
         for name in sorted(missing):
+            version = placeholder_version(missing[name])
             f.write(
-                f"Package: {name}\nStatus: install ok installed\nVersion: 99\n"
-                "Architecture: all\nMaintainer: bench <bench@localhost>\n"
+                f"Package: {name}\nStatus: install ok installed\nVersion: {version}\n"
+                f"Architecture: {arch}\nMulti-Arch: allowed\n"
+                "Maintainer: bench <bench@localhost>\n"
                 "Description: placeholder for a dependency distill does not install\n\n"
             )
     print(len(packages))

@@ -81,7 +81,7 @@ def machine():
         "load_1min": "%.1f" % os.getloadavg()[0],
         "distill_commit": commit,
         "mmdebstrap": command_version(["mmdebstrap", "--version"]),
-        "umoci": command_version(["umoci", "--version"]),
+        "umoci": command_version(["umoci", "--version"]).replace("umoci version ", ""),
     }
 
 
@@ -123,7 +123,7 @@ def main():
 
     m = machine()
     print(f"distill vs mmdebstrap+umoci — {m['date']}, nproc={m['nproc']} ({m['cpu']}), "
-          f"load {m['load_1min']}, kernel {m['kernel']}, distill {m['distill_commit']}, "
+          f"load {m['load_1min']}, kernel {m['kernel']}, checkout {m['distill_commit']}, "
           f"{m['mmdebstrap']}, umoci {m['umoci']}")
     print()
     print("| what | distill | peer (mmdebstrap+umoci) | ratio | target |")
