@@ -9,6 +9,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <initializer_list>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -46,10 +47,8 @@ using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
 // The reason text of OpenSSL's latest error, clearing the queue.
 std::string openssl_reason() {
   unsigned long code = ERR_peek_last_error();
-  std::string text = code != 0 ? ERR_reason_error_string(code) != nullptr
-                                     ? ERR_reason_error_string(code)
-                                     : "unknown OpenSSL error"
-                               : "no OpenSSL error reported";
+  const char* reason = code != 0 ? ERR_reason_error_string(code) : nullptr;
+  std::string text = reason != nullptr ? reason : "unknown OpenSSL error";
   ERR_clear_error();
   return text;
 }
