@@ -8,7 +8,7 @@
 # env:   BENCH_FLAVORS  built-in flavors to cold-build (default: "base"; e.g.
 #                       "base python3 nodejs java17"); the warm figures always use
 #                       the first one
-#        BENCH_RUNS     timed runs per warm/no-op figure (default 5)
+#        BENCH_RUNS     timed runs per warm/no-op figure (default 3)
 #        BENCH_TMP      scratch parent directory (default /tmp)
 #        BENCH_OUT      JSON results file (default: DIR_OF_distill/bench/latest.json)
 # The mirror is never named here: it is read from /etc/apt/sources.list.d/*.sources
@@ -21,8 +21,8 @@ if [ $# -ne 1 ]; then
 fi
 distill=$(realpath "$1")
 here=$(cd "$(dirname "$0")" && pwd)
-flavors=(${BENCH_FLAVORS:-base})
-runs=${BENCH_RUNS:-5}
+read -r -a flavors <<<"${BENCH_FLAVORS:-base python3 nodejs java17}"
+runs=${BENCH_RUNS:-3}
 release=bookworm
 arch=$(dpkg --print-architecture)
 out_json=${BENCH_OUT:-$(dirname "$distill")/bench/latest.json}
@@ -47,14 +47,14 @@ for f in /etc/apt/sources.list.d/*.sources; do
   [ -f "$f" ] || continue
   grep -Eq "^Suites:.*\\b${release}\\b" "$f" || continue
   source_files+=("$f")
-  mirror_urls+=($(awk '/^URIs:/ { for (i = 2; i <= NF; i++) print $i }' "$f"))
+  mapfile -t -O ${#mirror_urls[@]} mirror_urls < <(awk '/^URIs:/ { for (i = 2; i <= NF; i++) print $i }' "$f")
 done
 for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
   [ -f "$f" ] || continue
-  urls=($(awk -v r="$release" '$1 == "deb" { u = ""; s = "";
+  mapfile -t urls < <(awk -v r="$release" '$1 == "deb" { u = ""; s = "";
       for (i = 2; i <= NF; i++) { if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; continue }
         if (u == "") u = $i; else if (s == "") s = $i }
-      if (s ~ "^" r) print u }' "$f"))
+      if (s ~ "^" r) print u }' "$f")
   if [ ${#urls[@]} -gt 0 ]; then
     source_files+=("$f")
     mirror_urls+=("${urls[@]}")
@@ -64,8 +64,16 @@ if [ ${#mirror_urls[@]} -eq 0 ]; then
   log "skipped: no apt source for $release in /etc/apt/sources.list{,.d}"
   exit 0
 fi
-if ! curl -fsS -o /dev/null --max-time 20 "${mirror_urls[0]%/}/dists/$release/InRelease"; then
-  log "skipped: the Debian mirror of the host's apt sources is unreachable"
+reachable=0
+for url in "${mirror_urls[@]}"; do
+  code=$(curl -sS -o /dev/null --max-time 20 -w '%{http_code}' "${url%/}/dists/" 2>/dev/null) || true
+  if [ "${code:-000}" != 000 ]; then
+    reachable=1
+    break
+  fi
+done
+if [ $reachable -eq 0 ]; then
+  log "skipped: the Debian mirror of the host's apt sources is unreachable; no table"
   exit 0
 fi
 
@@ -168,9 +176,10 @@ for flavor in "${flavors[@]}"; do
     mm_kb=$TIMED_KB
     : >"$d/rootfs/var/lib/dpkg/status" # drop the placeholders again
   else
-    log "$flavor: mmdebstrap failed: $(tail -n 2 "$d/mmdebstrap.stderr")"
+    log "$flavor: mmdebstrap failed: $(grep -m 4 -E '^E:|Depends:' "$d/mmdebstrap.stderr" | tr '\n' ' ')"
     peer_ok=0
   fi
+  # shellcheck disable=SC2016 # $1..$3 are the inner shell's arguments
   if [ $peer_ok -eq 1 ] && timed "$d/umoci" sh -c 'umoci init --layout "$1" &&
       umoci new --image "$1:$2" && umoci insert --image "$1:$2" "$3" /' \
     umoci "$d/peer-oci" "$flavor" "$d/rootfs"; then
