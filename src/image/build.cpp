@@ -99,6 +99,18 @@ std::string sources_key(const std::vector<debian::AptSource>& sources, const std
   return key;
 }
 
+InstalledPackage from_locked(const debian::LockedPackage& locked) {
+  InstalledPackage p;
+  p.name = locked.name;
+  p.version = locked.version;
+  p.arch = locked.arch;
+  p.sha256 = locked.sha256;
+  p.size = locked.size;
+  p.filename = locked.filename;
+  p.repo_url = locked.repo_url;
+  return p;
+}
+
 InstalledPackage to_installed(const debian::PackageRecord& record) {
   InstalledPackage p;
   p.name = record.name;
@@ -275,9 +287,41 @@ class Builder {
     return std::move(host).value();
   }
 
+  // The signed Release files of the sources, fetched as they are now. They pin
+  // every Packages index by hash, so identical bytes mean identical indices: a
+  // resolution made against them is still valid (and was verified then).
+  Result<std::string> release_fingerprint(const std::vector<debian::AptSource>& sources) {
+    std::vector<std::string> urls;
+    for (const auto& source : sources) {
+      for (const auto& suite : source.suites) {
+        urls.push_back(net::url_join(source.url, "dists/" + suite + "/InRelease"));
+      }
+    }
+    std::vector<std::optional<std::string>> bodies(urls.size());
+    util::parallel_for(urls.size(), static_cast<unsigned>(urls.size()), [&](size_t i) {
+      net::HttpRequest request;
+      request.url = urls[i];
+      auto response = m_http->send(request);
+      if (response.ok() && response->status == 200) {
+        bodies[i] = std::move(response->body);
+      }
+    });
+    LayerKey key("releases");
+    for (size_t i = 0; i < urls.size(); ++i) {
+      if (!bodies[i]) {
+        return make_error(ErrorKind::NotFound, urls[i] + ": not available");
+      }
+      key.add(urls[i], *bodies[i]);
+    }
+    return key.hex();
+  }
+
+  std::filesystem::path resolution_path(const std::string& key) const {
+    return m_cache.dir() / "resolutions" / (key + ".json");
+  }
+
   Result<std::vector<InstalledPackage>> resolve(const Spec& spec, const Stage& stage,
                                                 const std::string& arch) {
-    DISTILL_TRY(const debian::PackageIndex* index, index_for(stage.sources, arch));
     debian::ResolveRequest request;
     request.packages = spec.packages;
     request.exclude = stage.exclude;
@@ -285,13 +329,51 @@ class Builder {
     for (const auto& p : stage.packages) {
       request.installed.emplace_back(p.name, p.version);
     }
+    // A resolution is cached under its inputs and the Release files' bytes;
+    // a warm build then neither decompresses nor parses a Packages index.
+    std::string cache_key;
+    if (!m_lock) {
+      auto fingerprint = release_fingerprint(stage.sources);
+      if (fingerprint.ok()) {
+        LayerKey key("resolution");
+        key.add("releases", *fingerprint).add("sources", sources_key(stage.sources, arch));
+        key.add("packages", join(request.packages, ",")).add("exclude", join(request.exclude, ","));
+        for (const auto& [name, version] : request.installed) {
+          key.add("installed", name + "=" + version);
+        }
+        cache_key = key.hex();
+        auto text = util::read_file(resolution_path(cache_key));
+        if (text.ok()) {
+          auto cached = debian::parse_lock(*text, resolution_path(cache_key).string());
+          if (cached.ok() && cached->packages.count(arch) != 0) {
+            std::vector<InstalledPackage> out;
+            for (const auto& locked : cached->packages[arch]) {
+              m_locked[arch][locked.name] = locked;
+              out.push_back(from_locked(locked));
+            }
+            return out;
+          }
+        }
+      }
+    }
+    DISTILL_TRY(const debian::PackageIndex* index, index_for(stage.sources, arch));
     auto resolved = debian::resolve(*index, request);
     if (!resolved.ok()) {
       return resolved.error().context(spec.display_name + " (" + arch + ")");
     }
     std::vector<InstalledPackage> out;
-    for (const auto* record : *resolved) {
-      out.push_back(to_installed(*record));
+    debian::LockFile record;
+    for (const auto* r : *resolved) {
+      out.push_back(to_installed(*r));
+      debian::LockedPackage locked = debian::lock_package(*r);
+      m_locked[arch][locked.name] = locked;
+      record.packages[arch].push_back(std::move(locked));
+    }
+    if (!cache_key.empty()) {
+      std::error_code ec;
+      std::filesystem::create_directories(resolution_path(cache_key).parent_path(), ec);
+      // Best effort: a cache that cannot be written only costs time.
+      (void)util::write_file_atomic(resolution_path(cache_key), debian::to_json(record));
     }
     return out;
   }
@@ -632,8 +714,13 @@ class Builder {
   }
 
   debian::LockedPackage locked_from(const InstalledPackage& p, const std::string& arch) {
-    // The index record carries the relationships the lock keeps for offline
-    // resolution.
+    auto by_arch = m_locked.find(arch);
+    if (by_arch != m_locked.end()) {
+      auto it = by_arch->second.find(p.name);
+      if (it != by_arch->second.end() && it->second.sha256 == p.sha256) {
+        return it->second;
+      }
+    }
     debian::LockedPackage locked;
     locked.name = p.name;
     locked.version = p.version;
@@ -642,16 +729,6 @@ class Builder {
     locked.repo_url = p.repo_url;
     locked.sha256 = p.sha256;
     locked.size = p.size;
-    for (const auto& [key, loaded] : m_indices) {
-      if (key.rfind(arch + "|", 0) != 0 && key != arch) {
-        continue;
-      }
-      for (const auto* record : loaded->index.by_name(p.name)) {
-        if (record->version == p.version && record->sha256 == p.sha256) {
-          return debian::lock_package(*record);
-        }
-      }
-    }
     return locked;
   }
 
@@ -727,6 +804,8 @@ class Builder {
   unsigned m_jobs;
   std::optional<debian::LockFile> m_lock;
   std::map<std::string, std::unique_ptr<debian::LoadedIndex>> m_indices;
+  // What each resolved package looks like in a lock (with its relationships).
+  std::map<std::string, std::map<std::string, debian::LockedPackage>> m_locked;
   std::vector<std::shared_ptr<oci::LoadedImage>> m_keepalive;
 };
 
