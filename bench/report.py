@@ -99,6 +99,9 @@ def main():
                 fmt_s(r[f"{flavor}.cold.peer.umoci.s"]),
             )
         d_s = r.get(f"{flavor}.cold.distill.s")
+        peer_n = r.get(f"{flavor}.peer.packages")
+        if peer_n is not None:
+            peer_cell += f", {peer_n} packages"
         rows.append((f"{flavor}: cold build, empty cache ({n} packages)", fmt_s(d_s), peer_cell,
                      ratio(d_s, peer_s), "—"))
         d_kb, p_kb = r.get(f"{flavor}.cold.distill.kb"), r.get(f"{flavor}.cold.peer.kb")

@@ -5,9 +5,9 @@
 # table. What is measured and why: docs/benchmarks.md.
 #
 # usage: bench/run.sh PATH/TO/distill
-# env:   BENCH_FLAVORS  built-in flavors to cold-build (default: "base"; e.g.
-#                       "base python3 nodejs java17"); the warm figures always use
-#                       the first one
+# env:   BENCH_FLAVORS  built-in flavors to cold-build (default: "base python3
+#                       nodejs java17", about 9 minutes; "base" alone about 4); the
+#                       warm figures always use the first one
 #        BENCH_RUNS     timed runs per warm/no-op figure (default 3)
 #        BENCH_TMP      scratch parent directory (default /tmp)
 #        BENCH_OUT      JSON results file (default: DIR_OF_distill/bench/latest.json)
@@ -79,6 +79,7 @@ fi
 
 work=$(mktemp -d "${BENCH_TMP:-/tmp}/distill-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
 results="$work/results.txt" # lines: KEY VALUE
 : >"$results"
 put() { echo "$1 $2" >>"$results"; }
@@ -171,10 +172,18 @@ for flavor in "${flavors[@]}"; do
   peer_ok=1
   if timed "$d/mmdebstrap" mmdebstrap --variant=extract --include="$(cat "$d/include.txt")" \
     --setup-hook="cat '$d/fake.status' >> \"\$1/var/lib/dpkg/status\"" \
-    "$release" "$d/rootfs" "${source_files[@]}"; then
+    --skip=cleanup/apt/cache "$release" "$d/rootfs" "${source_files[@]}"; then
     mm_s=$TIMED_S
     mm_kb=$TIMED_KB
-    : >"$d/rootfs/var/lib/dpkg/status" # drop the placeholders again
+    # Check that the peer fetched the same set, then drop the .debs (kept only for
+    # this count) and the placeholders again.
+    peer_npkg=$(find "$d/rootfs/var/cache/apt/archives" -maxdepth 1 -name '*.deb' | wc -l)
+    put "$flavor.peer.packages" "$peer_npkg"
+    if [ "$peer_npkg" -ne "$npkg" ]; then
+      log "$flavor: warning: the peer extracted $peer_npkg packages, distill $npkg"
+    fi
+    find "$d/rootfs/var/cache/apt/archives" -maxdepth 1 -name '*.deb' -delete
+    : >"$d/rootfs/var/lib/dpkg/status"
   else
     log "$flavor: mmdebstrap failed: $(grep -m 4 -E '^E:|Depends:' "$d/mmdebstrap.stderr" | tr '\n' ' ')"
     peer_ok=0
