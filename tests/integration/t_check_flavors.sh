@@ -24,6 +24,7 @@ fi
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/t_check_flavors.XXXXXX")
 trap 'rm -rf "$W"' EXIT
+cd "$W" # a file named like a flavor in the caller's directory would be taken as the spec
 CACHE=${DISTILL_TEST_CACHE:-$W/cache}
 
 build() { # build FLAVOR REF [ARGS...]
@@ -50,7 +51,7 @@ PY
 }
 
 for flavor in static base cc; do
-  ref="oci:$W/$flavor:$flavor"
+  ref="oci:$W/images/$flavor:$flavor"
   build "$flavor" "$ref"
 
   # Structure tests: the flavor's own config passes, in every output format.
@@ -104,7 +105,7 @@ metadataTest:
   entrypoint: ["/nothing"]
 YAML
 rc=0
-"$DISTILL" test "oci:$W/static:static" --config "$W/bad.yaml" >"$W/bad.txt" || rc=$?
+"$DISTILL" test "oci:$W/images/static:static" --config "$W/bad.yaml" >"$W/bad.txt" || rc=$?
 [ "$rc" -eq 1 ] || fail "failing structure test exited $rc"
 grep -q 'expected /bin/sh to exist, found nothing' "$W/bad.txt" || fail "bad.txt: $(cat "$W/bad.txt")"
 grep -q 'expected permissions drwxr-xr-x, found dtrwxrwxrwx' "$W/bad.txt" || fail "bad.txt: /tmp"
@@ -120,20 +121,20 @@ files:
   - {dst: /usr/bin/su, content: "su\n", mode: "04755"}
   - {dst: /etc/app.conf, content: "x=1\n", mode: "0666"}
 YAML
-build "$W/app.yaml" "oci:$W/app:app"
+build "$W/app.yaml" "oci:$W/images/app:app"
 rc=0
-out=$("$DISTILL" audit "oci:$W/app:app") || rc=$?
+out=$("$DISTILL" audit "oci:$W/images/app:app") || rc=$?
 [ "$rc" -eq 1 ] || fail "audit of the app image exited $rc: $out"
 expected=$'setuid /usr/bin/su: setuid file (mode 4755)\nshell /bin/sh: a shell is present\nworld-writable /etc/app.conf: file is writable by everyone (mode 0666)'
 [ "$out" = "$expected" ] || fail "audit findings differ: $out"
-"$DISTILL" sbom "oci:$W/app:app" -o "$W/app.spdx.json" || fail "sbom app"
+"$DISTILL" sbom "oci:$W/images/app:app" -o "$W/app.spdx.json" || fail "sbom app"
 validate "$SRC/tests/data/schemas/spdx-2.3.schema.json" "$W/app.spdx.json"
 python3 -c 'import json,sys; f=sorted(x["fileName"] for x in json.load(open(sys.argv[1]))["files"]); assert f==["./bin/sh","./etc/app.conf","./usr/bin/su"], f' \
   "$W/app.spdx.json" || fail "app SBOM files"
 
 # The debug variant: busybox under /busybox is expected, not a finding.
-build static "oci:$W/debug:debug" --variant debug
-out=$("$DISTILL" audit "oci:$W/debug:debug") || fail "audit of the debug variant: $out"
+build static "oci:$W/images/debug:debug" --variant debug
+out=$("$DISTILL" audit "oci:$W/images/debug:debug") || fail "audit of the debug variant: $out"
 grep -q '^expected: shell /busybox/busybox' <<<"$out" || fail "debug busybox not reported: $out"
 
 echo "PASS"
