@@ -14,9 +14,11 @@
 #include "image/files_layer.hpp"
 #include "image/flavors.hpp"
 #include "image/generated_files.hpp"
+#include "image/java_truststore.hpp"
 #include "image/layer_cache.hpp"
 #include "image/layer_plan.hpp"
 #include "image/layer_writer.hpp"
+#include "image/library_catalog.hpp"
 #include "image/outputs.hpp"
 #include "image/spec.hpp"
 #include "net/content_cache.hpp"
@@ -500,7 +502,7 @@ class Builder {
       m_progress.step("resolving " + spec.display_name + " for " + arch);
       DISTILL_TRY(added, resolve(spec, stage, arch));
       DISTILL_CHECK(download(added));
-      size_t reserved = (spec.from.empty() ? 1 : 0) + (spec.files.empty() ? 0 : 1) +
+      size_t reserved = 1 + (spec.from.empty() ? 1 : 0) + (spec.files.empty() ? 0 : 1) +
                         ((spec.users || spec.groups) ? 1 : 0);
       size_t used = base_layers + reserved;
       size_t budget = used < k_max_layers ? k_max_layers - used : 1;
@@ -542,6 +544,14 @@ class Builder {
                                         account_files(stage.accounts, epoch)));
       jobs.push_back(std::move(job));
     }
+    if (!added.empty()) {
+      std::vector<InstalledPackage> all = stage.packages;
+      all.insert(all.end(), added.begin(), added.end());
+      DISTILL_TRY(auto job, system_files_job(all, arch));
+      if (job) {
+        jobs.push_back(std::move(*job));
+      }
+    }
     if (!spec.files.empty()) {
       DISTILL_TRY(auto entries, expand_spec_files(spec, epoch));
       DISTILL_TRY(auto job, entries_job("files", "distill: files of " + spec.display_name,
@@ -567,6 +577,54 @@ class Builder {
       set_env(stage.config.config.env, "SSL_CERT_FILE", "/" + std::string(k_ca_bundle));
     }
     return stage;
+  }
+
+  // What maintainer scripts would have generated from the packages of the
+  // whole chain: /etc/ld.so.cache (ldconfig) and the Java trust store
+  // (ca-certificates-java). Nothing when neither applies.
+  Result<std::optional<LayerJob>> system_files_job(const std::vector<InstalledPackage>& packages,
+                                                   const std::string& arch) {
+    const int64_t epoch = m_request.source_date_epoch;
+    std::vector<GeneratedEntry> entries;
+    std::vector<std::string> what;
+    bool has_libc = std::any_of(packages.begin(), packages.end(),
+                                [](const InstalledPackage& p) { return p.name == "libc6"; });
+    if (has_libc) {
+      std::vector<std::optional<Result<LibraryCatalog>>> catalogs(packages.size());
+      util::parallel_for(packages.size(), m_jobs, [&](size_t i) {
+        catalogs[i] = package_libraries(packages[i], m_cache.dir());
+      });
+      std::vector<LibraryCatalog> ready;
+      for (auto& catalog : catalogs) {
+        if (!catalog->ok()) {
+          return catalog->error();
+        }
+        ready.push_back(std::move(*catalog).value());
+      }
+      DISTILL_TRY(auto cache, make_ld_so_cache(ready, multiarch_triplet(arch)));
+      if (!cache.empty()) {
+        entries.push_back(make_file("etc/ld.so.cache", std::move(cache), 0644, epoch));
+        what.emplace_back("ld.so.cache");
+      }
+    }
+    auto ca = std::find_if(packages.begin(), packages.end(),
+                           [](const InstalledPackage& p) { return p.name == "ca-certificates"; });
+    bool has_java = std::any_of(packages.begin(), packages.end(), [](const InstalledPackage& p) {
+      return p.name.rfind("openjdk-", 0) == 0 && p.name.find("-jre-headless") != std::string::npos;
+    });
+    if (has_java && ca != packages.end()) {
+      DISTILL_TRY(auto bundle, read_ca_bundle(*ca));
+      DISTILL_TRY(auto store, make_java_truststore(bundle, epoch));
+      entries.push_back(make_file("etc/ssl/certs/java/cacerts", std::move(store), 0644, epoch));
+      what.emplace_back("java cacerts");
+    }
+    if (entries.empty()) {
+      return std::optional<LayerJob>();
+    }
+    complete_and_sort(entries, epoch);
+    DISTILL_TRY(auto job,
+                entries_job("system", "distill: " + join(what, ", "), std::move(entries)));
+    return std::optional<LayerJob>(std::move(job));
   }
 
   // The debug variants' busybox: Debian's busybox-static at /busybox/busybox.

@@ -39,7 +39,26 @@ std::string join_bundle(const std::map<std::string, std::string>& certificates) 
   return bundle;
 }
 
+bool is_certificate(const archive::TarEntry& entry) {
+  return entry.type == archive::EntryType::File && starts_with(entry.path, k_ca_dir) &&
+         ends_with(entry.path, ".crt");
+}
+
 }  // namespace
+
+Result<std::string> read_ca_bundle(const InstalledPackage& package) {
+  DISTILL_TRY(auto deb, archive::DebReader::open(package.deb_file, package.name));
+  std::map<std::string, std::string> certificates;
+  DISTILL_CHECK(deb.for_each_data_entry(
+      [&](const archive::TarEntry& entry, archive::ContentReader& content) -> Status {
+        if (is_certificate(entry)) {
+          DISTILL_TRY(auto pem, content.read_all());
+          certificates[entry.path] = std::move(pem);
+        }
+        return {};
+      }));
+  return join_bundle(certificates);
+}
 
 Status write_package(LayerWriter& layer, const InstalledPackage& package, int64_t epoch) {
   DISTILL_TRY(auto deb, archive::DebReader::open(package.deb_file, package.name));
@@ -49,8 +68,7 @@ Status write_package(LayerWriter& layer, const InstalledPackage& package, int64_
   DISTILL_CHECK(deb.for_each_data_entry(
       [&](const archive::TarEntry& source, archive::ContentReader& content) -> Status {
         if (is_ca) {
-          if (source.type == archive::EntryType::File && starts_with(source.path, k_ca_dir) &&
-              ends_with(source.path, ".crt")) {
+          if (is_certificate(source)) {
             DISTILL_TRY(auto pem, content.read_all());
             certificates[source.path] = std::move(pem);
             return {};

@@ -34,6 +34,10 @@ struct InstalledPackage {
 inline constexpr std::string_view k_status_dir = "var/lib/dpkg/status.d";
 inline constexpr std::string_view k_ca_bundle = "etc/ssl/certs/ca-certificates.crt";
 
+// The CA bundle a ca-certificates .deb yields (its certificates concatenated
+// in path order), as written to k_ca_bundle.
+Result<std::string> read_ca_bundle(const InstalledPackage& package);
+
 // Writes one package (data entries, then status.d) into `layer`.
 Status write_package(LayerWriter& layer, const InstalledPackage& package, int64_t epoch);
 

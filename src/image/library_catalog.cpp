@@ -1,0 +1,233 @@
+#include "image/library_catalog.hpp"
+
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "archive/deb_reader.hpp"
+#include "debian/contents_index.hpp"
+#include "elf/elf_reader.hpp"
+#include "elf/ld_so_cache.hpp"
+#include "util/file_io.hpp"
+
+namespace distill::image {
+
+namespace {
+
+constexpr std::string_view k_conf_dir = "etc/ld.so.conf.d/";
+
+nlohmann::json to_json(const LibraryCatalog& catalog) {
+  nlohmann::json files = nlohmann::json::array();
+  for (const auto& f : catalog.files) {
+    files.push_back({{"path", f.path},
+                     {"symlink", f.symlink},
+                     {"target", f.target},
+                     {"elf", f.elf},
+                     {"soname", f.soname},
+                     {"needed", f.needed},
+                     {"flags", f.cache_flags}});
+  }
+  nlohmann::json conf = nlohmann::json::array();
+  for (const auto& [file, dirs] : catalog.conf_dirs) {
+    conf.push_back({{"file", file}, {"dirs", dirs}});
+  }
+  return {{"version", 1}, {"files", files}, {"conf", conf}};
+}
+
+std::optional<LibraryCatalog> from_json(const std::string& text) {
+  try {
+    auto json = nlohmann::json::parse(text);
+    if (json.at("version").get<int>() != 1) {
+      return std::nullopt;
+    }
+    LibraryCatalog catalog;
+    for (const auto& f : json.at("files")) {
+      LibraryFile file;
+      file.path = f.at("path").get<std::string>();
+      file.symlink = f.at("symlink").get<bool>();
+      file.target = f.at("target").get<std::string>();
+      file.elf = f.at("elf").get<bool>();
+      file.soname = f.at("soname").get<std::string>();
+      file.needed = f.at("needed").get<std::vector<std::string>>();
+      file.cache_flags = f.at("flags").get<int32_t>();
+      catalog.files.push_back(std::move(file));
+    }
+    for (const auto& c : json.at("conf")) {
+      catalog.conf_dirs.emplace_back(c.at("file").get<std::string>(),
+                                     c.at("dirs").get<std::vector<std::string>>());
+    }
+    return catalog;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;  // rebuilt from the .deb
+  }
+}
+
+std::vector<std::string> parse_conf(const std::string& text) {
+  std::vector<std::string> dirs;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) {
+      end = text.size();
+    }
+    std::string line = text.substr(start, end - start);
+    start = end + 1;
+    if (size_t hash = line.find('#'); hash != std::string::npos) {
+      line.resize(hash);
+    }
+    size_t b = line.find_first_not_of(" \t\r");
+    size_t e = line.find_last_not_of(" \t\r");
+    if (b == std::string::npos) {
+      continue;
+    }
+    line = line.substr(b, e - b + 1);
+    if (line[0] == '/' && line.rfind("include", 0) != 0) {
+      while (line.size() > 1 && line.back() == '/') {
+        line.pop_back();
+      }
+      dirs.push_back(line);
+    }
+  }
+  return dirs;
+}
+
+Result<LibraryCatalog> scan_deb(const InstalledPackage& package) {
+  DISTILL_TRY(auto deb, archive::DebReader::open(package.deb_file, package.name));
+  LibraryCatalog catalog;
+  DISTILL_CHECK(deb.for_each_data_entry(
+      [&](const archive::TarEntry& entry, archive::ContentReader& content) -> Status {
+        if (entry.path.rfind(k_conf_dir, 0) == 0 && entry.type == archive::EntryType::File &&
+            entry.path.size() > 5 && entry.path.substr(entry.path.size() - 5) == ".conf") {
+          DISTILL_TRY(auto text, content.read_all());
+          catalog.conf_dirs.emplace_back(entry.path, parse_conf(text));
+          return {};
+        }
+        if (!debian::is_library_path(entry.path)) {
+          return {};
+        }
+        LibraryFile file;
+        file.path = "/" + entry.path;
+        if (entry.type == archive::EntryType::Symlink) {
+          file.symlink = true;
+          file.target = entry.link_target;
+        } else if (entry.type == archive::EntryType::File) {
+          DISTILL_TRY(auto data, content.read_all());
+          if (elf::looks_like_elf(data)) {
+            auto info = elf::parse_elf(data, package.name + ": " + file.path);
+            if (info.ok()) {
+              file.elf = true;
+              file.soname = info->soname;
+              file.needed = info->needed;
+              file.cache_flags = elf::cache_flags_for(*info);
+            }
+          }
+        } else {
+          return {};
+        }
+        catalog.files.push_back(std::move(file));
+        return {};
+      }));
+  return catalog;
+}
+
+std::string dir_of(const std::string& path) { return path.substr(0, path.rfind('/')); }
+std::string base_of(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+
+}  // namespace
+
+Result<LibraryCatalog> package_libraries(const InstalledPackage& package,
+                                         const std::filesystem::path& cache_dir) {
+  std::filesystem::path record = cache_dir / "libraries" / (package.sha256.hex() + ".json");
+  if (auto text = util::read_file(record); text.ok()) {
+    if (auto catalog = from_json(*text)) {
+      return *catalog;
+    }
+  }
+  DISTILL_TRY(auto catalog, scan_deb(package));
+  std::error_code ec;
+  std::filesystem::create_directories(record.parent_path(), ec);
+  // Best effort: without the record the .deb is only read again next time.
+  (void)util::write_file_atomic(record, to_json(catalog).dump());
+  return catalog;
+}
+
+std::string multiarch_triplet(const std::string& debian_arch) {
+  static const std::map<std::string, std::string> k_triplets = {
+      {"amd64", "x86_64-linux-gnu"},
+      {"arm64", "aarch64-linux-gnu"},
+      {"armhf", "arm-linux-gnueabihf"},
+      {"armel", "arm-linux-gnueabi"},
+      {"i386", "i386-linux-gnu"},
+      {"ppc64el", "powerpc64le-linux-gnu"},
+      {"s390x", "s390x-linux-gnu"},
+      {"riscv64", "riscv64-linux-gnu"},
+      {"mips64el", "mips64el-linux-gnuabi64"},
+  };
+  auto it = k_triplets.find(debian_arch);
+  return it == k_triplets.end() ? debian_arch + "-linux-gnu" : it->second;
+}
+
+std::vector<std::string> library_dirs(const std::vector<LibraryCatalog>& catalogs,
+                                      const std::string& triplet) {
+  std::map<std::string, std::vector<std::string>> confs;  // by file name, like *.conf globbing
+  for (const auto& catalog : catalogs) {
+    for (const auto& [file, dirs] : catalog.conf_dirs) {
+      confs[file] = dirs;
+    }
+  }
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  auto add = [&](const std::string& dir) {
+    if (seen.insert(dir).second) {
+      out.push_back(dir);
+    }
+  };
+  for (const auto& [file, dirs] : confs) {
+    for (const auto& dir : dirs) {
+      add(dir);
+    }
+  }
+  for (const std::string& dir :
+       {"/lib/" + triplet, "/usr/lib/" + triplet, std::string("/lib"), std::string("/usr/lib")}) {
+    add(dir);
+  }
+  return out;
+}
+
+Result<std::string> make_ld_so_cache(const std::vector<LibraryCatalog>& catalogs,
+                                     const std::string& triplet) {
+  // Later packages win for the same path, as when they are unpacked in order.
+  std::map<std::string, const LibraryFile*> by_path;
+  for (const auto& catalog : catalogs) {
+    for (const auto& file : catalog.files) {
+      by_path[file.path] = &file;
+    }
+  }
+  std::vector<elf::CacheEntry> entries;
+  std::set<std::pair<std::string, int32_t>> taken;
+  for (const auto& dir : library_dirs(catalogs, triplet)) {
+    for (const auto& [path, file] : by_path) {
+      if (dir_of(path) != dir || !file->elf || file->soname.empty()) {
+        continue;
+      }
+      std::string name = base_of(path);
+      if (name.rfind("lib", 0) != 0 && name.rfind("ld-", 0) != 0) {
+        continue;
+      }
+      std::string value = dir + "/" + file->soname;
+      if (by_path.count(value) == 0) {
+        continue;  // ldconfig would create the soname link; Debian ships it
+      }
+      if (taken.insert({file->soname, file->cache_flags}).second) {
+        entries.push_back({file->soname, value, file->cache_flags, 0});
+      }
+    }
+  }
+  if (entries.empty()) {
+    return std::string();
+  }
+  return elf::build_ld_so_cache(entries);
+}
+
+}  // namespace distill::image

@@ -1,0 +1,52 @@
+// LibraryCatalog: the shared libraries a package puts in the library
+// directories (name, soname, DT_NEEDED, ld.so.cache flags), read once from its
+// .deb and cached by the .deb's sha256. It is what ldconfig would have scanned:
+// the image's /etc/ld.so.cache and the `trace:` closure are computed from the
+// catalogs of the installed packages, without unpacking anything.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "image/package_layer.hpp"
+#include "util/result.hpp"
+
+namespace distill::image {
+
+struct LibraryFile {
+  std::string path;  // absolute, e.g. /lib/x86_64-linux-gnu/libc.so.6
+  bool symlink = false;
+  std::string target;  // symlink target as written
+  bool elf = false;
+  std::string soname;
+  std::vector<std::string> needed;
+  int32_t cache_flags = 0;
+};
+
+struct LibraryCatalog {
+  std::vector<LibraryFile> files;
+  // Directories named by etc/ld.so.conf.d/*.conf, as {conf file, dirs}.
+  std::vector<std::pair<std::string, std::vector<std::string>>> conf_dirs;
+};
+
+// The catalog of one package, from `<cache_dir>/libraries/<sha256>.json` or
+// by reading its .deb (then stored there).
+Result<LibraryCatalog> package_libraries(const InstalledPackage& package,
+                                         const std::filesystem::path& cache_dir);
+
+// Debian's multiarch triplet for an architecture (amd64 -> x86_64-linux-gnu).
+std::string multiarch_triplet(const std::string& debian_arch);
+
+// The search directories ldconfig would use: ld.so.conf.d entries (in file
+// name order), then /lib/<triplet>, /usr/lib/<triplet>, /lib, /usr/lib.
+std::vector<std::string> library_dirs(const std::vector<LibraryCatalog>& catalogs,
+                                      const std::string& triplet);
+
+// The bytes of /etc/ld.so.cache for the union of the catalogs; empty when
+// the image has no shared libraries.
+Result<std::string> make_ld_so_cache(const std::vector<LibraryCatalog>& catalogs,
+                                     const std::string& triplet);
+
+}  // namespace distill::image
