@@ -147,16 +147,17 @@ class Builder {
   }
 
   Result<Spec> load_top_spec() {
-    if (const Flavor* flavor = find_flavor(m_request.spec);
-        flavor != nullptr && !std::filesystem::exists(m_request.spec)) {
+    // A spec file wins over a flavor of the same name; a directory does not.
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(m_request.spec, ec)) {
+      return load_spec(m_request.spec);
+    }
+    if (find_flavor(m_request.spec) != nullptr) {
       return load_flavor(m_request.spec);
     }
-    if (!std::filesystem::exists(m_request.spec)) {
-      return make_error(
-          ErrorKind::NotFound,
-          m_request.spec + ": no such spec file or built-in flavor (see `distill flavors`)");
-    }
-    return load_spec(m_request.spec);
+    return make_error(ErrorKind::NotFound, m_request.spec +
+                                               ": no such spec file or built-in flavor "
+                                               "(see `distill flavors`)");
   }
 
   // Loads the base named by `from:`: a flavor, a spec file or an image.
