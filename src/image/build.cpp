@@ -8,9 +8,11 @@
 
 #include "archive/deb_reader.hpp"
 #include "debian/apt_sources.hpp"
+#include "debian/contents_index.hpp"
 #include "debian/package_index.hpp"
 #include "debian/repository.hpp"
 #include "debian/resolver.hpp"
+#include "elf/elf_reader.hpp"
 #include "image/files_layer.hpp"
 #include "image/flavors.hpp"
 #include "image/generated_files.hpp"
@@ -497,12 +499,15 @@ class Builder {
     }
     std::vector<LayerJob> jobs;
     std::vector<InstalledPackage> added;
-    if (!spec.packages.empty()) {
+    if (!spec.packages.empty() || !spec.trace.empty()) {
       DISTILL_TRY(stage.sources, sources_for(spec, stage, stage.release));
       stage.sources_explicit = !spec.sources.empty() || stage.sources_explicit;
       m_progress.step("resolving " + spec.display_name + " for " + arch);
       DISTILL_TRY(added, resolve(spec, stage, arch));
       DISTILL_CHECK(download(added));
+      if (!spec.trace.empty()) {
+        DISTILL_TRY(added, trace_libraries(spec, stage, arch, std::move(added)));
+      }
       size_t reserved = 1 + (spec.from.empty() ? 1 : 0) + (spec.files.empty() ? 0 : 1) +
                         ((spec.users || spec.groups) ? 1 : 0);
       size_t used = base_layers + reserved;
@@ -578,6 +583,120 @@ class Builder {
       set_env(stage.config.config.env, "SSL_CERT_FILE", "/" + std::string(k_ca_bundle));
     }
     return stage;
+  }
+
+  // `trace:`: the shared libraries the listed ELF files need (recursively)
+  // must be in the image; a missing soname is looked up in the archive's
+  // Contents index and its package added through the resolver.
+  Result<std::vector<InstalledPackage>> trace_libraries(const Spec& spec, const Stage& stage,
+                                                        const std::string& arch,
+                                                        std::vector<InstalledPackage> added) {
+    std::string triplet = multiarch_triplet(arch);
+    std::vector<std::string> extra;
+    for (int round = 0; round < 8; ++round) {
+      std::vector<InstalledPackage> all = stage.packages;
+      all.insert(all.end(), added.begin(), added.end());
+      DISTILL_TRY(auto missing, missing_libraries(spec, all));
+      if (missing.empty()) {
+        return added;
+      }
+      if (m_soname_providers.count(arch) == 0) {
+        m_progress.step("looking up " + missing.begin()->first + " in the Contents index");
+        debian::RepositoryOptions options;
+        options.allow_expired = m_request.allow_expired_release;
+        DISTILL_TRY(auto providers,
+                    debian::load_soname_providers(*m_http, m_cache, stage.sources, arch, options));
+        m_soname_providers[arch] = std::move(providers);
+      }
+      for (const auto& [soname, needed_by] : missing) {
+        auto candidates = debian::packages_for_soname(m_soname_providers[arch], soname, triplet);
+        if (candidates.empty()) {
+          return make_error(ErrorKind::NotFound, spec.where("trace") + ": " + needed_by +
+                                                     " needs " + soname +
+                                                     ", which no package in the sources provides");
+        }
+        if (std::find(extra.begin(), extra.end(), candidates.front()) != extra.end()) {
+          return make_error(ErrorKind::NotFound, spec.where("trace") + ": " + needed_by +
+                                                     " needs " + soname + ", and package " +
+                                                     candidates.front() + " did not provide it");
+        }
+        extra.push_back(candidates.front());
+      }
+      Spec widened = spec;
+      widened.packages.insert(widened.packages.end(), extra.begin(), extra.end());
+      m_progress.step("trace: adding " + join(extra, ", "));
+      DISTILL_TRY(added, resolve(widened, stage, arch));
+      DISTILL_CHECK(download(added));
+    }
+    return make_error(ErrorKind::Internal,
+                      spec.where("trace") + ": library closure did not settle");
+  }
+
+  // soname -> the file that needs it, for every library the trace roots need
+  // (through the libraries' own DT_NEEDED) that no installed package ships.
+  Result<std::map<std::string, std::string>> missing_libraries(
+      const Spec& spec, const std::vector<InstalledPackage>& packages) {
+    std::map<std::string, const LibraryFile*> by_name;  // file name and soname
+    std::vector<LibraryCatalog> catalogs;
+    catalogs.reserve(packages.size());
+    for (const auto& p : packages) {
+      DISTILL_TRY(auto catalog, package_libraries(p, m_cache.dir()));
+      catalogs.push_back(std::move(catalog));
+    }
+    for (const auto& catalog : catalogs) {
+      for (const auto& file : catalog.files) {
+        by_name[file.path.substr(file.path.rfind('/') + 1)] = &file;
+        if (file.elf && !file.soname.empty()) {
+          by_name.emplace(file.soname, &file);
+        }
+      }
+    }
+    std::map<std::string, std::string> missing;
+    std::set<std::string> seen;
+    std::vector<std::pair<std::string, std::string>> queue;  // soname, needed by
+    for (const auto& root : spec.trace) {
+      auto file = std::find_if(spec.files.begin(), spec.files.end(), [&](const SpecFile& f) {
+        return f.dst == root && f.kind == SpecFile::Kind::File;
+      });
+      if (file == spec.files.end()) {
+        return make_error(ErrorKind::InvalidInput,
+                          spec.where("trace:" + root) + ": " + root +
+                              " is not a file added by this spec's `files:`");
+      }
+      DISTILL_TRY(auto data, util::read_file(file->src));
+      DISTILL_TRY(auto info, elf::parse_elf(data, file->src.string()));
+      if (!info.interpreter.empty()) {
+        queue.emplace_back(info.interpreter.substr(info.interpreter.rfind('/') + 1), root);
+      }
+      for (const auto& needed : info.needed) {
+        queue.emplace_back(needed, root);
+      }
+    }
+    while (!queue.empty()) {
+      auto [soname, needed_by] = queue.back();
+      queue.pop_back();
+      if (!seen.insert(soname).second) {
+        continue;
+      }
+      auto it = by_name.find(soname);
+      if (it == by_name.end()) {
+        missing.emplace(soname, needed_by);
+        continue;
+      }
+      const LibraryFile* lib = it->second;
+      // Follow a soname link to the file in the same directory.
+      for (int hops = 0; lib->symlink && hops < 8; ++hops) {
+        auto target = by_name.find(lib->target.substr(lib->target.rfind('/') + 1));
+        if (target == by_name.end()) {
+          break;
+        }
+        lib = target->second;
+      }
+      for (const auto& needed : lib->needed) {
+        queue.emplace_back(needed, lib->path);
+      }
+    }
+    return missing;
   }
 
   // What maintainer scripts would have generated from the packages of the
@@ -865,6 +984,7 @@ class Builder {
   std::map<std::string, std::unique_ptr<debian::LoadedIndex>> m_indices;
   // What each resolved package looks like in a lock (with its relationships).
   std::map<std::string, std::map<std::string, debian::LockedPackage>> m_locked;
+  std::map<std::string, debian::SonameProviders> m_soname_providers;  // by arch
   std::vector<std::shared_ptr<oci::LoadedImage>> m_keepalive;
 };
 
