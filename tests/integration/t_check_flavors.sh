@@ -10,17 +10,7 @@
 . "$(dirname "$0")/lib/common.sh"
 need curl python3
 
-# The archive this machine's apt uses (never hard-coded here).
-mirror=$(sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources 2>/dev/null |
-  awk '{print $1}' | head -n1)
-if [ -z "$mirror" ]; then
-  echo "SKIP: no deb822 apt sources" >&2
-  exit 77
-fi
-if ! curl -fsS -m 20 -o /dev/null "$mirror/dists/bookworm/InRelease"; then
-  echo "SKIP: $mirror is unreachable" >&2
-  exit 77
-fi
+need_debian_mirror
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/t_check_flavors.XXXXXX")
 trap 'rm -rf "$W"' EXIT

@@ -67,3 +67,24 @@ for layer in doc["layers"]:
     print(layer["digest"][7:])
 PY
 }
+
+# need_debian_mirror: sets MIRROR to the archive of this machine's apt sources
+# (never written into the project) or exits 77 when there is none or it is
+# unreachable.
+need_debian_mirror() {
+  need curl
+  MIRROR=$(sed -n 's/^URIs:[[:space:]]*//p' /etc/apt/sources.list.d/*.sources 2>/dev/null |
+    awk '{print $1}' | head -n1)
+  if [ -z "$MIRROR" ]; then
+    MIRROR=$(sed -n 's/^deb[[:space:]]\+\(\[[^]]*\][[:space:]]*\)\{0,1\}\([^[:space:]]*\).*/\2/p' \
+      /etc/apt/sources.list 2>/dev/null | head -n1)
+  fi
+  if [ -z "$MIRROR" ]; then
+    echo "SKIP: no apt sources on this machine" >&2
+    exit 77
+  fi
+  if ! curl -fsS -m 20 -o /dev/null "$MIRROR/dists/bookworm/InRelease"; then
+    echo "SKIP: the Debian mirror of the apt sources is unreachable" >&2
+    exit 77
+  fi
+}
