@@ -504,9 +504,19 @@ class Builder {
       stage.sources_explicit = !spec.sources.empty() || stage.sources_explicit;
       m_progress.step("resolving " + spec.display_name + " for " + arch);
       DISTILL_TRY(added, resolve(spec, stage, arch));
-      DISTILL_CHECK(download(added));
+      // `lock` needs the .debs only to follow `trace:` through their libraries.
+      if (m_assemble || !spec.trace.empty()) {
+        DISTILL_CHECK(download(added));
+      }
       if (!spec.trace.empty()) {
         DISTILL_TRY(added, trace_libraries(spec, stage, arch, std::move(added)));
+      }
+      if (!m_assemble) {
+        stage.packages.insert(stage.packages.end(), added.begin(), added.end());
+        std::sort(
+            stage.packages.begin(), stage.packages.end(),
+            [](const InstalledPackage& a, const InstalledPackage& b) { return a.name < b.name; });
+        return stage;
       }
       size_t reserved = 1 + (spec.from.empty() ? 1 : 0) + (spec.files.empty() ? 0 : 1) +
                         ((spec.users || spec.groups) ? 1 : 0);
@@ -823,6 +833,7 @@ class Builder {
   }
 
   Result<BuildResult> run(bool assemble) {
+    m_assemble = assemble;
     DISTILL_CHECK(load_lock());
     DISTILL_TRY(Spec spec, load_top_spec());
     BuildResult result;
@@ -985,6 +996,7 @@ class Builder {
   // What each resolved package looks like in a lock (with its relationships).
   std::map<std::string, std::map<std::string, debian::LockedPackage>> m_locked;
   std::map<std::string, debian::SonameProviders> m_soname_providers;  // by arch
+  bool m_assemble = true;  // false for `lock`: resolve only
   std::vector<std::shared_ptr<oci::LoadedImage>> m_keepalive;
 };
 
