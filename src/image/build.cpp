@@ -518,8 +518,7 @@ class Builder {
             [](const InstalledPackage& a, const InstalledPackage& b) { return a.name < b.name; });
         return stage;
       }
-      size_t reserved = 1 + (spec.from.empty() ? 1 : 0) + (spec.files.empty() ? 0 : 1) +
-                        ((spec.users || spec.groups) ? 1 : 0);
+      size_t reserved = 1 + (spec.from.empty() ? 1 : 0) + ((spec.users || spec.groups) ? 1 : 0);
       size_t used = base_layers + reserved;
       size_t budget = used < k_max_layers ? k_max_layers - used : 1;
       std::vector<uint64_t> sizes;
@@ -560,18 +559,34 @@ class Builder {
                                         account_files(stage.accounts, epoch)));
       jobs.push_back(std::move(job));
     }
+    // One layer on top for what the stage generates (ld.so.cache, trust
+    // store) and the spec's files, so a flavor chain stays within k_max_layers.
+    std::vector<GeneratedEntry> top;
+    std::vector<std::string> top_what;
     if (!added.empty()) {
       std::vector<InstalledPackage> all = stage.packages;
       all.insert(all.end(), added.begin(), added.end());
-      DISTILL_TRY(auto job, system_files_job(all, arch));
-      if (job) {
-        jobs.push_back(std::move(*job));
-      }
+      DISTILL_TRY(top, system_files(all, arch, top_what));
     }
     if (!spec.files.empty()) {
       DISTILL_TRY(auto entries, expand_spec_files(spec, epoch));
-      DISTILL_TRY(auto job, entries_job("files", "distill: files of " + spec.display_name,
-                                        std::move(entries)));
+      // The spec's own files win over generated ones at the same path.
+      std::set<std::string> own;
+      for (const auto& e : entries) {
+        own.insert(e.entry.path);
+      }
+      std::erase_if(top, [&](const GeneratedEntry& e) { return own.count(e.entry.path) != 0; });
+      top.insert(top.end(), entries.begin(), entries.end());
+      top_what.push_back("files of " + spec.display_name);
+    }
+    if (!top.empty()) {
+      complete_and_sort(top, epoch);
+      top.erase(std::unique(top.begin(), top.end(),
+                            [](const GeneratedEntry& a, const GeneratedEntry& b) {
+                              return a.entry.path == b.entry.path;
+                            }),
+                top.end());
+      DISTILL_TRY(auto job, entries_job("top", "distill: " + join(top_what, ", "), std::move(top)));
       jobs.push_back(std::move(job));
     }
     DISTILL_TRY(auto blobs, build_layers(jobs));
@@ -712,11 +727,11 @@ class Builder {
   // What maintainer scripts would have generated from the packages of the
   // whole chain: /etc/ld.so.cache (ldconfig) and the Java trust store
   // (ca-certificates-java). Nothing when neither applies.
-  Result<std::optional<LayerJob>> system_files_job(const std::vector<InstalledPackage>& packages,
-                                                   const std::string& arch) {
+  Result<std::vector<GeneratedEntry>> system_files(const std::vector<InstalledPackage>& packages,
+                                                   const std::string& arch,
+                                                   std::vector<std::string>& what) {
     const int64_t epoch = m_request.source_date_epoch;
     std::vector<GeneratedEntry> entries;
-    std::vector<std::string> what;
     bool has_libc = std::any_of(packages.begin(), packages.end(),
                                 [](const InstalledPackage& p) { return p.name == "libc6"; });
     if (has_libc) {
@@ -748,13 +763,7 @@ class Builder {
       entries.push_back(make_file("etc/ssl/certs/java/cacerts", std::move(store), 0644, epoch));
       what.emplace_back("java cacerts");
     }
-    if (entries.empty()) {
-      return std::optional<LayerJob>();
-    }
-    complete_and_sort(entries, epoch);
-    DISTILL_TRY(auto job,
-                entries_job("system", "distill: " + join(what, ", "), std::move(entries)));
-    return std::optional<LayerJob>(std::move(job));
+    return entries;
   }
 
   // The debug variants' busybox: Debian's busybox-static at /busybox/busybox.
