@@ -31,7 +31,9 @@ void put_octal(Block& block, size_t offset, size_t width, uint64_t value) {
 }
 
 void put_string(Block& block, size_t offset, size_t width, std::string_view value) {
-  std::memcpy(block.data() + offset, value.data(), std::min(width, value.size()));
+  if (!value.empty()) {  // an empty view may have a null data(), which memcpy must not get
+    std::memcpy(block.data() + offset, value.data(), std::min(width, value.size()));
+  }
 }
 
 char typeflag(EntryType type) {
