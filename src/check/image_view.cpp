@@ -9,7 +9,10 @@
 #include <set>
 
 #include "archive/tar_reader.hpp"
+#include "debian/architecture.hpp"
+#include "net/http_client.hpp"
 #include "oci/image_ref.hpp"
+#include "oci/registry_client.hpp"
 
 namespace distill::check {
 
@@ -114,37 +117,13 @@ std::string go_file_mode(const FileInfo& info) {
   return out;
 }
 
-std::string host_debian_arch() {
-  struct utsname name {};
-  if (::uname(&name) != 0) {
-    return "amd64";
-  }
-  std::string machine = name.machine;
-  if (machine == "x86_64") {
-    return "amd64";
-  }
-  if (machine == "aarch64" || machine == "arm64") {
-    return "arm64";
-  }
-  if (machine.rfind("armv7", 0) == 0 || machine.rfind("armv8l", 0) == 0) {
-    return "armhf";
-  }
-  if (machine == "i386" || machine == "i686") {
-    return "i386";
-  }
-  if (machine == "ppc64le") {
-    return "ppc64el";
-  }
-  return machine;  // s390x, riscv64, ...
-}
-
 Result<const oci::LoadedManifest*> select_manifest(const oci::LoadedImage& image,
                                                    std::string_view debian_arch) {
   if (image.manifests.empty()) {
     return make_error(ErrorKind::NotFound, "the image has no manifests");
   }
   const bool explicit_arch = !debian_arch.empty();
-  std::string arch = explicit_arch ? std::string(debian_arch) : host_debian_arch();
+  std::string arch = explicit_arch ? std::string(debian_arch) : debian::host_architecture();
   oci::Platform want = oci::platform_for_debian_arch(arch);
   for (const auto& manifest : image.manifests) {
     const oci::Platform& have = manifest.platform;
@@ -167,10 +146,19 @@ Result<const oci::LoadedManifest*> select_manifest(const oci::LoadedImage& image
                     "the image has no manifest for " + want.str() + " (it has: " + available + ")");
 }
 
+Result<oci::LoadedImage> load_reference(std::string_view ref) {
+  DISTILL_TRY(oci::ImageRef parsed, oci::ImageRef::parse(ref));
+  if (parsed.transport == oci::ImageRef::Transport::Registry) {
+    auto http = net::make_curl_client();
+    oci::RegistryClient client(*http, {});
+    return client.pull(parsed);
+  }
+  return oci::load_image(parsed);
+}
+
 Result<std::unique_ptr<OpenedImage>> open_image(std::string_view ref,
                                                 std::string_view debian_arch) {
-  DISTILL_TRY(oci::ImageRef parsed, oci::ImageRef::parse(ref));
-  DISTILL_TRY(oci::LoadedImage loaded, oci::load_image(parsed));
+  DISTILL_TRY(oci::LoadedImage loaded, load_reference(ref));
   auto opened = std::make_unique<OpenedImage>();
   opened->image = std::move(loaded);
   DISTILL_TRY(const oci::LoadedManifest* manifest, select_manifest(opened->image, debian_arch));

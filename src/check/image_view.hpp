@@ -49,13 +49,14 @@ struct FileInfo {
 // container-structure-test compares `permissions` against.
 std::string go_file_mode(const FileInfo& info);
 
-// The Debian architecture of the machine distill runs on ("amd64", "arm64", ...).
-std::string host_debian_arch();
-
 // The manifest for `debian_arch` ("" = the host's, or the only one). NotFound
 // listing the image's platforms when there is no match.
 Result<const oci::LoadedManifest*> select_manifest(const oci::LoadedImage& image,
                                                    std::string_view debian_arch);
+
+// Loads an image reference (oci:, oci-archive:, docker-archive:, or docker://,
+// pulled into a temporary directory), every platform of it.
+Result<oci::LoadedImage> load_reference(std::string_view ref);
 
 // Loads an image reference and selects one platform: what every check command does.
 struct OpenedImage {

@@ -1,7 +1,7 @@
 // distill copy SRC DST: copies an image between transports (oci:, oci-archive:,
 // docker-archive:, docker://), keeping its manifests byte for byte.
+#include "check/image_view.hpp"
 #include "cli/command.hpp"
-#include "cli/image_loading.hpp"
 #include "image/outputs.hpp"
 
 namespace distill::cli {
@@ -30,7 +30,7 @@ CommandRunner register_copy(CLI::App& app) {
   return [o]() -> Result<int> {
     util::Progress progress(parse_progress_mode(o->progress));
     o->registry.tls_verify = o->tls_verify != "false";
-    DISTILL_TRY(auto loaded, load_reference(o->source));
+    DISTILL_TRY(auto loaded, check::load_reference(o->source));
     DISTILL_TRY(auto image, image::image_from_loaded(loaded));
     std::string name = "image";
     std::string tag = "latest";

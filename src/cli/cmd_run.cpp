@@ -1,7 +1,7 @@
 // distill run REF [-- ARGS...]: unpacks the image into an OCI runtime bundle and
 // runs it with runc (no daemon); exits with the container's status.
+#include "check/image_view.hpp"
 #include "cli/command.hpp"
-#include "cli/image_loading.hpp"
 #include "runtime/run_image.hpp"
 
 namespace distill::cli {
@@ -30,8 +30,8 @@ CommandRunner register_run(CLI::App& app) {
   cmd->add_option("--arch", o->arch, "platform to run (Debian arch name)");
   cmd->add_option("ARGS", o->args, "arguments (after --), replacing the image's cmd");
   return [o, entrypoint]() -> Result<int> {
-    DISTILL_TRY(auto image, load_reference(o->reference));
-    DISTILL_TRY(const oci::LoadedManifest* manifest, select_platform(image, o->reference, o->arch));
+    DISTILL_TRY(auto opened, check::open_image(o->reference, o->arch));
+    const oci::LoadedManifest* manifest = opened->manifest;
     runtime::RunRequest request;
     request.layer_files = manifest->layer_files;
     request.config = manifest->config;

@@ -8,6 +8,7 @@
 
 #include "archive/deb_reader.hpp"
 #include "debian/apt_sources.hpp"
+#include "debian/architecture.hpp"
 #include "debian/contents_index.hpp"
 #include "debian/package_index.hpp"
 #include "debian/repository.hpp"
@@ -853,7 +854,7 @@ class Builder {
     result.tag = m_request.tag;
     result.archs = !m_request.archs.empty() ? m_request.archs : spec.archs;
     if (result.archs.empty()) {
-      result.archs = {host_arch()};
+      result.archs = {debian::host_architecture()};
     }
     if (m_lock && m_request.frozen) {
       DISTILL_TRY(auto digest, spec_digest(spec, result.archs));
@@ -973,24 +974,6 @@ class Builder {
                 image::write_outputs(result.image, outputs, {result.name, result.tag},
                                      m_request.registry, m_progress));
     return {};
-  }
-
-  static std::string host_arch() {
-#if defined(__x86_64__)
-    return "amd64";
-#elif defined(__aarch64__)
-    return "arm64";
-#elif defined(__arm__)
-    return "armhf";
-#elif defined(__powerpc64__)
-    return "ppc64el";
-#elif defined(__s390x__)
-    return "s390x";
-#elif defined(__riscv)
-    return "riscv64";
-#else
-    return "amd64";
-#endif
   }
 
  private:

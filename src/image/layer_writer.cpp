@@ -5,35 +5,11 @@
 
 #include <set>
 
+#include "archive/file_content_reader.hpp"
 #include "util/fd.hpp"
 #include "util/file_io.hpp"
 
 namespace distill::image {
-
-namespace {
-
-class HostFileReader final : public archive::ContentReader {
- public:
-  HostFileReader(util::Fd fd, std::filesystem::path path)
-      : m_fd(std::move(fd)), m_path(std::move(path)) {}
-  Result<size_t> read(void* buffer, size_t size) override {
-    for (;;) {
-      ssize_t n = ::read(m_fd.get(), buffer, size);
-      if (n >= 0) {
-        return static_cast<size_t>(n);
-      }
-      if (errno != EINTR) {
-        return util::errno_error(m_path, errno);
-      }
-    }
-  }
-
- private:
-  util::Fd m_fd;
-  std::filesystem::path m_path;
-};
-
-}  // namespace
 
 struct LayerWriter::Pipeline {
   std::filesystem::path blob_dir;
@@ -119,7 +95,7 @@ Status LayerWriter::add(const GeneratedEntry& generated) {
   if (!fd.valid()) {
     return util::errno_error(generated.source, errno);
   }
-  HostFileReader reader(std::move(fd), generated.source);
+  archive::FileContentReader reader(std::move(fd), generated.source);
   return add(generated.entry, &reader);
 }
 

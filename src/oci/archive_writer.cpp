@@ -12,6 +12,7 @@
 #include <variant>
 
 #include "archive/byte_sink.hpp"
+#include "archive/file_content_reader.hpp"
 #include "archive/tar_writer.hpp"
 #include "oci/json_util.hpp"
 #include "oci/manifest.hpp"
@@ -25,28 +26,6 @@ namespace distill::oci {
 namespace {
 
 constexpr std::string_view k_oci_layout = R"({"imageLayoutVersion":"1.0.0"})";
-
-// Streams a file's content into the tar writer.
-class FileContentReader final : public archive::ContentReader {
- public:
-  FileContentReader(util::Fd fd, std::filesystem::path path)
-      : m_fd(std::move(fd)), m_path(std::move(path)) {}
-  Result<size_t> read(void* buffer, size_t size) override {
-    for (;;) {
-      ssize_t n = ::read(m_fd.get(), buffer, size);
-      if (n >= 0) {
-        return static_cast<size_t>(n);
-      }
-      if (errno != EINTR) {
-        return util::errno_error(m_path, errno);
-      }
-    }
-  }
-
- private:
-  util::Fd m_fd;
-  std::filesystem::path m_path;
-};
 
 // A tar member: bytes in memory or a file on disk (with its size).
 struct Member {
@@ -94,7 +73,7 @@ class ArchiveBuilder {
       if (raw < 0) {
         return util::errno_error(file, errno);
       }
-      FileContentReader reader(util::Fd(raw), file);
+      archive::FileContentReader reader(util::Fd(raw), file);
       DISTILL_CHECK(tar.add(entry, &reader));
     }
     DISTILL_CHECK(tar.finish());

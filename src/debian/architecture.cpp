@@ -1,0 +1,31 @@
+#include "debian/architecture.hpp"
+
+#include <sys/utsname.h>
+
+namespace distill::debian {
+
+std::string host_architecture() {
+  struct utsname name {};
+  if (::uname(&name) != 0) {
+    return "amd64";
+  }
+  std::string machine = name.machine;
+  if (machine == "x86_64") {
+    return "amd64";
+  }
+  if (machine == "aarch64" || machine == "arm64") {
+    return "arm64";
+  }
+  if (machine.rfind("armv7", 0) == 0 || machine.rfind("armv8l", 0) == 0) {
+    return "armhf";
+  }
+  if (machine == "i386" || machine == "i686") {
+    return "i386";
+  }
+  if (machine == "ppc64le") {
+    return "ppc64el";
+  }
+  return machine;  // s390x, riscv64, ...
+}
+
+}  // namespace distill::debian
