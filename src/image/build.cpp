@@ -104,27 +104,17 @@ std::string sources_key(const std::vector<debian::AptSource>& sources, const std
   return key;
 }
 
-InstalledPackage from_locked(const debian::LockedPackage& locked) {
+// A package record or a locked package (same field names) as installed.
+template <typename Package>
+InstalledPackage to_installed(const Package& package) {
   InstalledPackage p;
-  p.name = locked.name;
-  p.version = locked.version;
-  p.arch = locked.arch;
-  p.sha256 = locked.sha256;
-  p.size = locked.size;
-  p.filename = locked.filename;
-  p.repo_url = locked.repo_url;
-  return p;
-}
-
-InstalledPackage to_installed(const debian::PackageRecord& record) {
-  InstalledPackage p;
-  p.name = record.name;
-  p.version = record.version;
-  p.arch = record.arch;
-  p.sha256 = record.sha256;
-  p.size = record.size;
-  p.filename = record.filename;
-  p.repo_url = record.repo_url;
+  p.name = package.name;
+  p.version = package.version;
+  p.arch = package.arch;
+  p.sha256 = package.sha256;
+  p.size = package.size;
+  p.filename = package.filename;
+  p.repo_url = package.repo_url;
   return p;
 }
 
@@ -355,7 +345,7 @@ class Builder {
             std::vector<InstalledPackage> out;
             for (const auto& locked : cached->packages[arch]) {
               m_locked[arch][locked.name] = locked;
-              out.push_back(from_locked(locked));
+              out.push_back(to_installed(locked));
             }
             return out;
           }
