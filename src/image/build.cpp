@@ -22,6 +22,7 @@
 #include "image/layer_plan.hpp"
 #include "image/layer_writer.hpp"
 #include "image/library_catalog.hpp"
+#include "image/local_ca.hpp"
 #include "image/outputs.hpp"
 #include "image/spec.hpp"
 #include "net/content_cache.hpp"
@@ -561,6 +562,15 @@ class Builder {
     }
     if (!spec.files.empty()) {
       DISTILL_TRY(auto entries, expand_spec_files(spec, epoch));
+      // Certificates added for update-ca-certificates: a new CA bundle (and
+      // Java trust store) replaces the packages' one (see local_ca.hpp).
+      std::vector<InstalledPackage> all = stage.packages;
+      all.insert(all.end(), added.begin(), added.end());
+      DISTILL_TRY(auto ca_files, local_ca_files(all, entries, epoch, top_what));
+      for (auto& f : ca_files) {
+        std::erase_if(top, [&](const GeneratedEntry& e) { return e.entry.path == f.entry.path; });
+        top.push_back(std::move(f));
+      }
       // The spec's own files win over generated ones at the same path.
       std::set<std::string> own;
       for (const auto& e : entries) {
