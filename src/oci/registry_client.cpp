@@ -430,6 +430,15 @@ Status RegistryClient::push_blob_data(const ImageRef& ref, const Descriptor& des
 
 Status RegistryClient::push_manifest(const ImageRef& ref, const std::string& reference,
                                      const std::string& media_type, const std::string& json) {
+  DISTILL_TRY(net::HttpResponse done, put_manifest(ref, reference, media_type, json));
+  (void)done;
+  return {};
+}
+
+Result<net::HttpResponse> RegistryClient::put_manifest(const ImageRef& ref,
+                                                       const std::string& reference,
+                                                       const std::string& media_type,
+                                                       const std::string& json) {
   DISTILL_TRY(Session * session, session_for(ref));
   std::string what = ref.to_string() + ": manifest " + reference;
   net::HttpRequest put;
@@ -441,7 +450,103 @@ Status RegistryClient::push_manifest(const ImageRef& ref, const std::string& ref
   if (done.status != 201 && done.status != 200) {
     return http_error(what, done);
   }
-  return {};
+  return done;
+}
+
+Result<std::optional<RegistryClient::FetchedManifest>> RegistryClient::get_manifest(
+    const ImageRef& ref, const std::string& reference) {
+  DISTILL_TRY(Session * session, session_for(ref));
+  std::string what = ref.to_string() + ": manifest " + reference;
+  net::HttpRequest get;
+  get.url = session->repo_url("/manifests/" + reference);
+  get.headers.emplace_back("Accept", k_accept);
+  DISTILL_TRY(net::HttpResponse response, session->send(get, what));
+  if (response.status == 404) {
+    return std::optional<FetchedManifest>();
+  }
+  if (response.status != 200) {
+    return http_error(what, response);
+  }
+  if (reference.starts_with("sha256:") && crypto::sha256(response.body).str() != reference) {
+    return make_error(ErrorKind::Corrupt, what + ": the registry sent other bytes");
+  }
+  FetchedManifest fetched;
+  DISTILL_TRY(fetched.media_type, sniff_media_type(response.body, what));
+  if (fetched.media_type.empty()) {
+    fetched.media_type = response.header("Content-Type");
+  }
+  fetched.json = std::move(response.body);
+  return std::optional<FetchedManifest>(std::move(fetched));
+}
+
+Result<std::optional<Index>> RegistryClient::get_referrers(const ImageRef& ref,
+                                                           const crypto::Digest& subject) {
+  DISTILL_TRY(Session * session, session_for(ref));
+  std::string what = ref.to_string() + ": referrers of " + subject.str();
+  net::HttpRequest get;
+  get.url = session->repo_url("/referrers/" + subject.str());
+  get.headers.emplace_back("Accept", std::string(k_media_oci_index));
+  DISTILL_TRY(net::HttpResponse response, session->send(get, what));
+  if (response.status == 404) {
+    return std::optional<Index>();
+  }
+  if (response.status != 200) {
+    return http_error(what, response);
+  }
+  DISTILL_TRY(Index index, Index::parse(response.body, what));
+  return std::optional<Index>(std::move(index));
+}
+
+Result<Index> RegistryClient::list_referrers(const ImageRef& ref, const crypto::Digest& subject) {
+  DISTILL_TRY(auto listed, get_referrers(ref, subject));
+  if (listed) {
+    return std::move(*listed);
+  }
+  std::string tag = referrers_tag(subject);
+  DISTILL_TRY(auto fetched, get_manifest(ref, tag));
+  if (!fetched) {
+    return Index{};
+  }
+  std::string what = ref.to_string() + ": referrers tag " + tag;
+  if (!is_index_media_type(fetched->media_type)) {
+    return make_error(ErrorKind::Corrupt,
+                      what + ": not an image index (\"" + fetched->media_type + "\")");
+  }
+  return Index::parse(fetched->json, what);
+}
+
+Result<RegistryClient::ReferrersListing> RegistryClient::attach(const ImageRef& ref,
+                                                                const Referrer& referrer) {
+  DISTILL_CHECK(push_blob_data(ref, referrer.config, k_empty_json));
+  DISTILL_CHECK(push_blob_data(ref, referrer.layer, referrer.data));
+  DISTILL_TRY(net::HttpResponse pushed,
+              put_manifest(ref, referrer.manifest.digest.str(), referrer.manifest.media_type,
+                           referrer.manifest_json));
+  // A registry with the referrers API says so with OCI-Subject (spec.md, "Pushing
+  // Manifests with Subject"); without it, ask the API itself before falling back.
+  if (pushed.header("OCI-Subject") == referrer.subject.digest.str()) {
+    return ReferrersListing::Api;
+  }
+  DISTILL_TRY(auto listed, get_referrers(ref, referrer.subject.digest));
+  if (listed) {
+    return ReferrersListing::Api;
+  }
+  std::string tag = referrers_tag(referrer.subject.digest);
+  std::string what = ref.to_string() + ": referrers tag " + tag;
+  Index index;
+  DISTILL_TRY(auto fetched, get_manifest(ref, tag));
+  if (fetched) {
+    if (!is_index_media_type(fetched->media_type)) {
+      return make_error(ErrorKind::Corrupt,
+                        what + ": not an image index (\"" + fetched->media_type + "\")");
+    }
+    DISTILL_TRY(index, Index::parse(fetched->json, what));
+  }
+  index.media_type = std::string(k_media_oci_index);
+  if (add_referrer(index, referrer.manifest)) {
+    DISTILL_CHECK(push_manifest(ref, tag, index.media_type, index.to_json()));
+  }
+  return ReferrersListing::FallbackTag;
 }
 
 Result<crypto::Digest> RegistryClient::push(const Image& image, const ImageRef& ref) {

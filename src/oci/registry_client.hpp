@@ -8,6 +8,10 @@
 // Credentials: explicit user:password, else the auth file given, else
 // $REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json,
 // $DOCKER_CONFIG/config.json, ~/.docker/config.json ("auths".<host>.auth).
+// Referrers (distribution-spec v1.1): attach() pushes an artifact manifest with a
+// subject and, when the registry has no referrers API (GET /v2/<name>/referrers/
+// <digest> answers 404 and the manifest PUT carried no OCI-Subject header),
+// read-modify-writes the image index tagged sha256-<subject hex>.
 #pragma once
 
 #include <filesystem>
@@ -21,6 +25,8 @@
 #include "oci/image.hpp"
 #include "oci/image_reader.hpp"
 #include "oci/image_ref.hpp"
+#include "oci/manifest.hpp"
+#include "oci/referrer.hpp"
 #include "util/result.hpp"
 
 namespace distill::oci {
@@ -70,6 +76,32 @@ class RegistryClient {
   // a temporary directory held by LoadedImage::keepalive, verifying every blob.
   Result<LoadedImage> pull(const ImageRef& ref);
 
+  // How a registry lists the referrers of a manifest.
+  enum class ReferrersListing { Api, FallbackTag };
+
+  // Pushes the referrer's blobs (empty config, layer) and its manifest by digest,
+  // then makes it discoverable: nothing more when the registry has the referrers
+  // API, else adds it (once) to the index tagged referrers_tag(subject). The
+  // subject must already be in the repository.
+  Result<ReferrersListing> attach(const ImageRef& ref, const Referrer& referrer);
+
+  // GET /v2/<name>/referrers/<digest>: the referrers index, or nullopt when the
+  // registry has no referrers API (404).
+  Result<std::optional<Index>> get_referrers(const ImageRef& ref, const crypto::Digest& subject);
+
+  // The referrers of `subject`: the API's answer, else the fallback tag's index
+  // (empty when the tag does not exist).
+  Result<Index> list_referrers(const ImageRef& ref, const crypto::Digest& subject);
+
+  struct FetchedManifest {
+    std::string media_type;  // from the document, else the Content-Type header
+    std::string json;
+  };
+  // GET /v2/<name>/manifests/<reference> (tag or digest; a digest is verified).
+  // nullopt on 404.
+  Result<std::optional<FetchedManifest>> get_manifest(const ImageRef& ref,
+                                                      const std::string& reference);
+
   // Lower-level steps, used by the above.
   Status push_blob(const ImageRef& ref, const Descriptor& descriptor,
                    const std::filesystem::path& file);
@@ -80,6 +112,9 @@ class RegistryClient {
  private:
   struct Session;
   Result<Session*> session_for(const ImageRef& ref);
+  // PUT a manifest; returns the response (201/200) for its headers.
+  Result<net::HttpResponse> put_manifest(const ImageRef& ref, const std::string& reference,
+                                         const std::string& media_type, const std::string& json);
 
   net::HttpClient& m_http;
   RegistryOptions m_options;

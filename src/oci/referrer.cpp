@@ -1,0 +1,125 @@
+// Artifact manifests with a subject, the referrers fallback tag, and referrers
+// in an OCI layout's index.json. See referrer.hpp; image-spec v1.1 manifest.md
+// (guidelines for artifact usage) and distribution-spec v1.1 spec.md
+// ("Listing Referrers", "Referrers Tag Schema").
+#include "oci/referrer.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+
+#include <cerrno>
+
+#include "oci/blob_store.hpp"
+#include "oci/media_types.hpp"
+#include "util/fd.hpp"
+#include "util/file_io.hpp"
+
+namespace distill::oci {
+
+namespace {
+
+constexpr std::string_view k_annotation_title = "org.opencontainers.image.title";
+
+// Holds an exclusive flock on the layout directory (as write_oci_layout does),
+// so concurrent writers do not lose each other's index.json entries.
+Result<util::Fd> lock_layout(const std::filesystem::path& dir) {
+  util::Fd lock(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!lock.valid()) {
+    return util::errno_error(dir, errno);
+  }
+  while (::flock(lock.get(), LOCK_EX) != 0) {
+    if (errno != EINTR) {
+      return util::errno_error(dir, errno);
+    }
+  }
+  return lock;
+}
+
+}  // namespace
+
+Referrer make_referrer(const Descriptor& subject, const Artifact& artifact) {
+  Referrer referrer;
+  referrer.subject.media_type = subject.media_type;
+  referrer.subject.digest = subject.digest;
+  referrer.subject.size = subject.size;
+  referrer.config = describe(k_empty_json, std::string(k_media_oci_empty));
+  referrer.layer = describe(artifact.data, artifact.artifact_type);
+  if (!artifact.title.empty()) {
+    referrer.layer.annotations[std::string(k_annotation_title)] = artifact.title;
+  }
+  referrer.data = artifact.data;
+
+  Manifest manifest;
+  manifest.artifact_type = artifact.artifact_type;
+  manifest.config = referrer.config;
+  manifest.layers.push_back(referrer.layer);
+  manifest.subject = referrer.subject;
+  manifest.annotations = artifact.annotations;
+  referrer.manifest_json = manifest.to_json();
+  referrer.manifest = describe(referrer.manifest_json, std::string(k_media_oci_manifest));
+  referrer.manifest.artifact_type = artifact.artifact_type;
+  referrer.manifest.annotations = artifact.annotations;
+  return referrer;
+}
+
+std::string referrers_tag(const crypto::Digest& subject) { return "sha256-" + subject.hex(); }
+
+bool add_referrer(Index& index, const Descriptor& entry) {
+  for (const auto& existing : index.manifests) {
+    if (existing.digest == entry.digest) {
+      return false;
+    }
+  }
+  index.manifests.push_back(entry);
+  return true;
+}
+
+Result<std::vector<Descriptor>> layout_referrers(const std::filesystem::path& dir,
+                                                 const crypto::Digest& subject,
+                                                 const std::string& artifact_type) {
+  std::filesystem::path index_path = dir / "index.json";
+  DISTILL_TRY(std::string text, util::read_file(index_path));
+  DISTILL_TRY(Index index, Index::parse(text, index_path.string()));
+  DISTILL_TRY(BlobStore store, BlobStore::open(dir / "blobs"));
+  std::vector<Descriptor> found;
+  for (const auto& entry : index.manifests) {
+    if (entry.media_type != k_media_oci_manifest || entry.artifact_type.empty() ||
+        (!artifact_type.empty() && entry.artifact_type != artifact_type)) {
+      continue;
+    }
+    std::filesystem::path blob = store.path_for(entry.digest);
+    DISTILL_TRY(std::string json, util::read_file(blob));
+    DISTILL_TRY(Manifest manifest, Manifest::parse(json, blob.string()));
+    if (manifest.subject && manifest.subject->digest == subject) {
+      found.push_back(entry);
+    }
+  }
+  return found;
+}
+
+Status add_referrers_to_layout(const std::filesystem::path& dir,
+                               const std::vector<Referrer>& referrers) {
+  DISTILL_TRY(util::Fd lock, lock_layout(dir));
+  std::filesystem::path index_path = dir / "index.json";
+  DISTILL_TRY(std::string text, util::read_file(index_path));
+  DISTILL_TRY(Index index, Index::parse(text, index_path.string()));
+  DISTILL_TRY(BlobStore store, BlobStore::open(dir / "blobs"));
+  bool changed = false;
+  for (const auto& referrer : referrers) {
+    if (!store.contains(referrer.subject.digest)) {
+      return make_error(ErrorKind::InvalidInput, dir.string() + ": no manifest " +
+                                                     referrer.subject.digest.str() +
+                                                     " to attach an artifact to");
+    }
+    DISTILL_CHECK(store.put(k_empty_json, referrer.config.media_type));
+    DISTILL_CHECK(store.put(referrer.data, referrer.layer.media_type));
+    DISTILL_CHECK(store.put(referrer.manifest_json, referrer.manifest.media_type));
+    changed = add_referrer(index, referrer.manifest) || changed;
+  }
+  if (!changed) {
+    return {};
+  }
+  return util::write_file_atomic(index_path, index.to_json());
+}
+
+}  // namespace distill::oci
