@@ -1,7 +1,10 @@
-// distill build SPEC [-o REF]... : builds an image and writes every output.
+// distill build SPEC [-o REF]... [--sbom [--sbom-format F]]: builds an image,
+// writes every output and, with --sbom, attaches an SBOM to each of them
+// (check/sbom_attach.hpp).
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "check/sbom_attach.hpp"
 #include "cli/build_options.hpp"
 #include "cli/command.hpp"
 
@@ -9,7 +12,8 @@ namespace distill::cli {
 
 namespace {
 
-nlohmann::json build_json(const image::BuildResult& result) {
+nlohmann::json build_json(const image::BuildResult& result,
+                          const std::vector<check::AttachedSbom>& sboms, bool with_sboms) {
   nlohmann::json manifests = nlohmann::json::array();
   for (size_t i = 0; i < result.image.manifests.size(); ++i) {
     const auto& m = result.image.manifests[i];
@@ -33,12 +37,26 @@ nlohmann::json build_json(const image::BuildResult& result) {
           {{"name", p.name}, {"version", p.version}, {"arch", p.arch}, {"sha256", p.sha256.hex()}});
     }
   }
-  return {{"name", result.name},
-          {"tag", result.tag},
-          {"index_digest", result.image.index_descriptor.digest.str()},
-          {"manifests", manifests},
-          {"packages", packages},
-          {"outputs", result.outputs_written}};
+  nlohmann::json out = {{"name", result.name},
+                        {"tag", result.tag},
+                        {"index_digest", result.image.index_descriptor.digest.str()},
+                        {"manifests", manifests},
+                        {"packages", packages},
+                        {"outputs", result.outputs_written}};
+  if (with_sboms) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& sbom : sboms) {
+      list.push_back({{"arch", sbom.arch},
+                      {"digest", sbom.digest.str()},
+                      {"size", sbom.size},
+                      {"media_type", sbom.media_type},
+                      {"subject", sbom.subject.str()},
+                      {"manifest_digest", sbom.manifest.digest.str()},
+                      {"written", sbom.written}});
+    }
+    out["sboms"] = std::move(list);
+  }
+  return out;
 }
 
 }  // namespace
@@ -49,13 +67,17 @@ CommandRunner register_build(CLI::App& app) {
   auto outputs = std::make_shared<std::vector<std::string>>();
   auto json = std::make_shared<bool>(false);
   auto sbom = std::make_shared<bool>(false);
+  auto sbom_format = std::make_shared<std::string>();
   auto registry = std::make_shared<image::RegistrySettings>();
   auto tls_verify = std::make_shared<std::string>("true");
   options->declare(*cmd, true);
   cmd->add_option("-o,--output", *outputs,
                   "output reference (oci:, oci-archive:, docker-archive:, docker://)");
   cmd->add_flag("--json", *json, "print the result as JSON on stdout");
-  cmd->add_flag("--sbom", *sbom, "also produce an SBOM");
+  cmd->add_flag("--sbom", *sbom,
+                "attach an SBOM of each architecture to every output (OCI referrer)");
+  cmd->add_option("--sbom-format", *sbom_format,
+                  "spdx-json (default) or cyclonedx-json; implies --sbom");
   cmd->add_option("--dest-creds", registry->credentials, "USER:PASSWORD for docker:// outputs");
   cmd->add_option("--authfile", registry->auth_file, "registry credentials file");
   cmd->add_option("--tls-verify", *tls_verify, "verify registry TLS certificates (true|false)")
@@ -63,14 +85,23 @@ CommandRunner register_build(CLI::App& app) {
   cmd->add_option("--cert-dir", registry->cert_dir,
                   "directory of CA certificates for the registry");
   return [=]() -> Result<int> {
+    bool want_sbom = *sbom || !sbom_format->empty();
+    auto format = check::parse_sbom_format(sbom_format->empty() ? "spdx-json" : *sbom_format);
+    if (!format.ok()) {
+      return make_error(ErrorKind::InvalidInput, "usage: --sbom-format: " + format.error().message);
+    }
     std::unique_ptr<util::Progress> progress;
     DISTILL_TRY(auto request, options->to_request(progress));
     request.outputs = *outputs;
     request.registry = *registry;
     request.registry.tls_verify = *tls_verify != "false";
     DISTILL_TRY(auto result, image::build_image(request));
+    std::vector<check::AttachedSbom> sboms;
+    if (want_sbom) {
+      DISTILL_TRY(sboms, check::attach_build_sboms(result, *format, request.registry, *progress));
+    }
     if (*json) {
-      std::printf("%s\n", build_json(result).dump(2).c_str());
+      std::printf("%s\n", build_json(result, sboms, want_sbom).dump(2).c_str());
     } else {
       for (const auto& out : result.outputs_written) {
         progress->step("wrote " + out + " (" + result.image.index_descriptor.digest.str() + ")");

@@ -14,10 +14,18 @@ namespace {
 
 Result<crypto::Digest> push(const oci::Image& image, const oci::ImageRef& ref,
                             const RegistrySettings& settings) {
+  DISTILL_TRY(auto connection, connect_registry(settings));
+  return connection.client->push(image, ref);
+}
+
+}  // namespace
+
+Result<RegistryConnection> connect_registry(const RegistrySettings& settings) {
   net::TransferOptions transfer;
   transfer.tls_verify = settings.tls_verify;
   transfer.cert_dir = settings.cert_dir;
-  auto http = net::make_curl_client(transfer);
+  RegistryConnection connection;
+  connection.http = net::make_curl_client(transfer);
   oci::RegistryOptions options;
   if (!settings.credentials.empty()) {
     DISTILL_TRY(auto creds, oci::parse_credentials(settings.credentials));
@@ -25,11 +33,9 @@ Result<crypto::Digest> push(const oci::Image& image, const oci::ImageRef& ref,
   }
   options.auth_file = settings.auth_file;
   options.tls_verify = settings.tls_verify;
-  oci::RegistryClient client(*http, options);
-  return client.push(image, ref);
+  connection.client = std::make_unique<oci::RegistryClient>(*connection.http, options);
+  return connection;
 }
-
-}  // namespace
 
 Result<std::vector<std::string>> write_outputs(const oci::Image& image,
                                                const std::vector<std::string>& outputs,

@@ -5,12 +5,14 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "oci/image.hpp"
 #include "oci/image_reader.hpp"
+#include "oci/registry_client.hpp"
 #include "util/progress.hpp"
 #include "util/result.hpp"
 
@@ -22,6 +24,13 @@ struct RegistrySettings {
   bool tls_verify = true;           // --tls-verify=false
   std::filesystem::path cert_dir;   // --cert-dir
 };
+
+// A registry client set up from the settings, with the HTTP client it uses.
+struct RegistryConnection {
+  std::unique_ptr<net::HttpClient> http;
+  std::unique_ptr<oci::RegistryClient> client;
+};
+Result<RegistryConnection> connect_registry(const RegistrySettings& settings);
 
 struct OutputDefaults {
   std::string name;  // for docker-archive RepoTags and the default ref

@@ -1,0 +1,49 @@
+// `distill build --sbom`: the SBOM of every architecture of a freshly built
+// image (make_sbom, as `distill sbom` writes it), attached to each output as an
+// OCI 1.1 referrer (oci/referrer.hpp):
+//   oci:DIR           the artifact manifest and its blobs go into the layout and
+//                     are listed in index.json (no ref name), as `oras attach
+//                     --oci-layout` does; index.json is rewritten atomically, last.
+//   docker://REF      pushed by digest with `subject`; registries without the
+//                     referrers API get the sha256-<hex> fallback tag index.
+//   oci-archive:FILE, docker-archive:FILE
+//                     a tar cannot be amended in place: the SBOM is written next
+//                     to it as FILE.<arch>.spdx.json (or .cdx.json).
+// The document is named NAME:TAG (not the output), so every output carries the
+// same bytes; it also records the .deb sha256 of each package, which the build
+// knows. The same inputs give the same SBOM and artifact manifest digests.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "check/sbom.hpp"
+#include "image/build.hpp"
+#include "oci/descriptor.hpp"
+#include "util/progress.hpp"
+#include "util/result.hpp"
+
+namespace distill::check {
+
+struct AttachedSbom {
+  std::string arch;        // Debian architecture of the image manifest
+  std::string media_type;  // application/spdx+json or application/vnd.cyclonedx+json
+  crypto::Digest digest;   // of the SBOM document
+  uint64_t size = 0;
+  crypto::Digest subject;            // the image manifest it describes
+  oci::Descriptor manifest;          // the artifact manifest (with artifactType)
+  std::vector<std::string> written;  // the outputs it was attached to / files written
+};
+
+// Makes the SBOM of each manifest of `result.image` and attaches it to every
+// output in `result.outputs_written`. Stops at the first failure with an error
+// naming the output; what was already written stays complete.
+Result<std::vector<AttachedSbom>> attach_build_sboms(const image::BuildResult& result,
+                                                     SbomFormat format,
+                                                     const image::RegistrySettings& registry,
+                                                     util::Progress& progress);
+
+// The file name suffix of a format: ".spdx.json" or ".cdx.json".
+std::string sbom_file_extension(SbomFormat format);
+
+}  // namespace distill::check

@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# t_sbom_referrer: `distill build --sbom` (issue 4) against a signed apt
+# repository on 127.0.0.1, offline. The SBOM of each architecture is attached as
+# an OCI 1.1 referrer: in an oci: layout (artifact manifest listed in
+# index.json, subject = the image manifest, layer valid SPDX 2.3 listing the
+# packages `inspect --packages` lists), next to an oci-archive, and in a real
+# `docker-registry` (distribution 2.8, no referrers API: the sha256-<hex>
+# fallback tag index, idempotent across pushes, readable by skopeo). Also the
+# determinism of the SBOM digest, CycloneDX, and usage errors.
+# Exit 0 pass, 1 fail, 77 skipped.
+. "$(dirname "$0")/lib/common.sh"
+. "$SRC/tests/integration/lib/aptrepo.sh"
+aptrepo_require_tools
+need skopeo docker-registry curl oci-image-tool
+python3 -c 'import jsonschema' 2>/dev/null || { echo "SKIP: python3-jsonschema" >&2; exit 77; }
+aptrepo_init
+W=$APTREPO_WORK
+
+REGISTRY_PID=
+stop_registry() {
+  if [ -n "$REGISTRY_PID" ]; then
+    kill "$REGISTRY_PID" 2>/dev/null || true
+    wait "$REGISTRY_PID" 2>/dev/null || true
+    REGISTRY_PID=
+  fi
+}
+trap 'stop_registry; aptrepo_cleanup' EXIT
+
+# --- the repository and the spec ----------------------------------------------
+make_deb base-files 12.4 amd64 --file /etc/debian_version=$'12.4\n' \
+  >/dev/null
+make_deb libfoo1 1.2-1 amd64 --file /usr/lib/libfoo.so.1=foo >/dev/null
+make_deb app 2.0-1 amd64 --depends "libfoo1 (>= 1.1)" --pre-depends base-files \
+  --file /usr/bin/app=$'#!/app\n' --file-mode /usr/bin/app=0755 \
+  --file /usr/share/doc/app/copyright=$'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\nCopyright: 2024 Someone\nLicense: MIT\n' >/dev/null
+build_repo "$W/repo" bookworm
+start_server "$W/repo"
+cat >"$W/app.txt" <<<'application data'
+cat >"$W/spec.yaml" <<YAML
+name: sbomapp
+sources:
+  - url: $APTREPO_URL
+    suites: [bookworm]
+    components: [main]
+    keyring: $W/repo/keyring.gpg
+packages: [app]
+archs: [amd64]
+files:
+  - {src: app.txt, dst: /app/data.txt}
+entrypoint: ["/usr/bin/app"]
+YAML
+build() { "$DISTILL" build "$W/spec.yaml" --cache-dir "$W/cache" --progress none "$@"; }
+
+validate() { # validate SCHEMA DOCUMENT
+  python3 - "$1" "$2" <<'PY' || fail "$2 does not match $1"
+import json, sys, jsonschema
+schema, document = (json.load(open(p)) for p in sys.argv[1:3])
+errors = list(jsonschema.Draft7Validator(schema).iter_errors(document))
+for e in errors:
+    print("/".join(map(str, e.path)), e.message)
+sys.exit(1 if errors else 0)
+PY
+}
+
+# --- oci: layout ----------------------------------------------------------------
+build --sbom --json -o "oci:$W/layout:v1" -o "oci-archive:$W/img.tar:v1" >"$W/build1.json" ||
+  fail "build --sbom"
+# Checks the layout: prints the SBOM blob path. Args: LAYOUT REF BUILD_JSON ARTIFACT_TYPE
+check_layout() {
+  python3 - "$@" <<'PY'
+import json, sys
+root, ref, build_json, artifact_type = sys.argv[1:5]
+def blob(d): return open(f"{root}/blobs/sha256/{d.split(':')[1]}", "rb").read()
+r = json.load(open(build_json))
+assert len(r["sboms"]) == 1, r.get("sboms")
+s = r["sboms"][0]
+assert s["arch"] == "amd64" and s["media_type"] == artifact_type, s
+image_manifest = r["manifests"][0]["digest"]
+assert s["subject"] == image_manifest, (s, image_manifest)
+index = json.load(open(root + "/index.json"))
+tagged = [m for m in index["manifests"] if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == ref]
+assert len(tagged) == 1 and tagged[0]["digest"] == r["index_digest"], tagged
+image_index = json.loads(blob(r["index_digest"]))
+assert [m["digest"] for m in image_index["manifests"]] == [image_manifest], image_index
+refs = [m for m in index["manifests"] if m.get("artifactType") == artifact_type]
+assert len(refs) == 1, index
+entry = refs[0]
+assert entry["mediaType"] == "application/vnd.oci.image.manifest.v1+json", entry
+assert entry["digest"] == s["manifest_digest"], (entry, s)
+assert "org.opencontainers.image.ref.name" not in entry.get("annotations", {}), entry
+raw = blob(entry["digest"])
+assert len(raw) == entry["size"]
+m = json.loads(raw)
+assert m["artifactType"] == artifact_type, m
+assert m["config"] == {"mediaType": "application/vnd.oci.empty.v1+json",
+  "digest": "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a", "size": 2}, m
+assert blob(m["config"]["digest"]) == b"{}"
+assert m["subject"]["digest"] == image_manifest, m
+assert m["subject"]["mediaType"] == "application/vnd.oci.image.manifest.v1+json"
+assert m["subject"]["size"] == len(blob(image_manifest))
+assert len(m["layers"]) == 1 and m["layers"][0]["mediaType"] == artifact_type, m
+assert m["layers"][0]["digest"] == s["digest"], (m, s)
+data = blob(s["digest"])
+assert len(data) == m["layers"][0]["size"] == s["size"]
+print(f"{root}/blobs/sha256/{s['digest'].split(':')[1]}")
+PY
+}
+sbom=$(check_layout "$W/layout" v1 "$W/build1.json" application/spdx+json) || fail "oci: layout referrer"
+validate "$SRC/tests/data/schemas/spdx-2.3.schema.json" "$sbom"
+"$DISTILL" inspect "oci:$W/layout:v1" --packages --json >"$W/packages.json" || fail "inspect"
+python3 - "$W/packages.json" "$sbom" "$W/build1.json" <<'PY' || fail "SBOM packages differ from inspect --packages"
+import json, sys
+inspect = sorted((p["name"], p["version"]) for p in json.load(open(sys.argv[1]))["packages"])
+spdx = json.load(open(sys.argv[2]))
+pkgs = sorted((p["name"], p["versionInfo"]) for p in spdx["packages"] if p["SPDXID"] != "SPDXRef-Image")
+assert inspect == pkgs == [("app", "2.0-1"), ("base-files", "12.4"), ("libfoo1", "1.2-1")], (inspect, pkgs)
+assert spdx["name"] == "sbomapp:latest", spdx["name"]
+# The build knows each .deb's sha256 and records it.
+shas = {p["name"]: p["sha256"] for p in json.load(open(sys.argv[3]))["packages"]}
+for p in spdx["packages"]:
+    if p["SPDXID"] != "SPDXRef-Image":
+        assert p["checksums"] == [{"algorithm": "SHA256", "checksumValue": shas[p["name"]]}], p
+PY
+# The layout stays valid for other tools.
+oci-image-tool validate --type image --ref name=v1 "$W/layout" >/dev/null 2>"$W/oit.err" ||
+  fail "oci-image-tool: $(cat "$W/oit.err")"
+skopeo inspect "oci:$W/layout:v1" >/dev/null || fail "skopeo inspect oci: after --sbom"
+# oci-archive: the SBOM is written next to the tar.
+cmp -s "$W/img.tar.amd64.spdx.json" "$sbom" || fail "oci-archive: no identical $W/img.tar.amd64.spdx.json"
+skopeo inspect "oci-archive:$W/img.tar:v1" >/dev/null || fail "skopeo inspect oci-archive"
+
+# --- determinism and idempotence -----------------------------------------------
+build --sbom --json -o "oci:$W/layout2:v1" >"$W/build2.json" || fail "second build --sbom"
+build --sbom --json -o "oci:$W/layout:v1" >"$W/build3.json" || fail "rebuild into the same layout"
+python3 - "$W/build1.json" "$W/build2.json" "$W/build3.json" <<'PY' || fail "SBOM digests differ between identical builds"
+import json, sys
+a, b, c = (json.load(open(p))["sboms"] for p in sys.argv[1:4])
+assert [(s["digest"], s["manifest_digest"]) for s in a] == [(s["digest"], s["manifest_digest"]) for s in b] \
+    == [(s["digest"], s["manifest_digest"]) for s in c], (a, b, c)
+PY
+check_layout "$W/layout" v1 "$W/build3.json" application/spdx+json >/dev/null ||
+  fail "rebuilding into the layout duplicated the referrer"
+
+# --- CycloneDX ---------------------------------------------------------------------
+build --sbom-format cyclonedx-json --json -o "oci:$W/cdx:v1" >"$W/cdx.json" || fail "build --sbom-format cyclonedx-json"
+cdx=$(check_layout "$W/cdx" v1 "$W/cdx.json" application/vnd.cyclonedx+json) || fail "cyclonedx referrer"
+validate "$SRC/tests/data/schemas/cyclonedx-1.5.schema.json" "$cdx"
+
+# --- usage errors --------------------------------------------------------------------
+rc=0
+err=$(build --sbom --sbom-format yaml -o "oci:$W/bad:v1" 2>&1 >/dev/null) || rc=$?
+[ "$rc" -eq 2 ] || fail "unknown --sbom-format: exit $rc, want 2: $err"
+[ "$(wc -l <<<"$err")" -eq 1 ] && grep -q '^distill: error: .*sbom-format.*yaml' <<<"$err" ||
+  fail "unknown --sbom-format: want one error line, got: $err"
+[ ! -e "$W/bad" ] || fail "a usage error wrote an output"
+
+# --- a registry without the referrers API ---------------------------------------------
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$W/registry"
+cat >"$W/registry.yml" <<YAML
+version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $W/registry
+http:
+  addr: 127.0.0.1:$PORT
+YAML
+docker-registry serve "$W/registry.yml" >"$W/registry.log" 2>&1 &
+REGISTRY_PID=$!
+for _ in $(seq 100); do
+  curl -fsS "http://127.0.0.1:$PORT/v2/" >/dev/null 2>&1 && break
+  sleep 0.05
+done
+curl -fsS "http://127.0.0.1:$PORT/v2/" >/dev/null || fail "docker-registry did not start: $(cat "$W/registry.log")"
+R=127.0.0.1:$PORT
+
+build --sbom --json --tls-verify=false -o "docker://$R/x:tag" >"$W/push1.json" || fail "build --sbom to docker://"
+subject=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sboms"][0]["subject"])' "$W/push1.json")
+hex=${subject#sha256:}
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://$R/v2/x/referrers/$subject")
+[ "$code" = 404 ] || fail "this registry was expected to lack the referrers API (got $code)"
+check_fallback() {  # the sha256-<hex> tag: an index listing exactly one SBOM manifest
+  curl -fsS -H 'Accept: application/vnd.oci.image.index.v1+json' \
+    "http://$R/v2/x/manifests/sha256-$hex" >"$W/fallback.json" || fail "no fallback tag sha256-$hex"
+  python3 - "$W/fallback.json" "$1" <<'PY' || fail "fallback tag index"
+import json, sys
+index = json.load(open(sys.argv[1]))
+s = json.load(open(sys.argv[2]))["sboms"][0]
+assert index["mediaType"] == "application/vnd.oci.image.index.v1+json", index
+assert len(index["manifests"]) == 1, index
+e = index["manifests"][0]
+assert e["artifactType"] == "application/spdx+json" and e["digest"] == s["manifest_digest"], (e, s)
+PY
+}
+check_fallback "$W/push1.json"
+# The artifact manifest and the SBOM blob are in the repository.
+curl -fsS -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+  "http://$R/v2/x/manifests/$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sboms"][0]["manifest_digest"])' "$W/push1.json")" \
+  >"$W/artifact.json" || fail "artifact manifest not pushed"
+python3 - "$W/artifact.json" "$subject" <<'PY' || fail "pushed artifact manifest"
+import json, sys
+m = json.load(open(sys.argv[1]))
+assert m["artifactType"] == "application/spdx+json" and m["subject"]["digest"] == sys.argv[2], m
+PY
+sbom_digest=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sboms"][0]["digest"])' "$W/push1.json")
+curl -fsS "http://$R/v2/x/blobs/$sbom_digest" >"$W/pushed.spdx.json" || fail "SBOM blob not pushed"
+cmp -s "$W/pushed.spdx.json" "$sbom" || fail "the pushed SBOM differs from the layout's"
+# Pushing again keeps exactly one entry.
+build --sbom --json --tls-verify=false -o "docker://$R/x:tag" >"$W/push2.json" || fail "second push"
+check_fallback "$W/push2.json"
+skopeo inspect --tls-verify=false --raw "docker://$R/x:sha256-$hex" >"$W/skopeo-raw.json" ||
+  fail "skopeo inspect of the fallback tag"
+cmp -s "$W/skopeo-raw.json" "$W/fallback.json" || fail "skopeo saw another fallback index"
+skopeo inspect --tls-verify=false "docker://$R/x:tag" >/dev/null || fail "skopeo inspect the image"
+
+echo "PASS: t_sbom_referrer"
