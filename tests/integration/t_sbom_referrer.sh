@@ -27,13 +27,14 @@ stop_registry() {
 trap 'stop_registry; aptrepo_cleanup' EXIT
 
 # --- the repository and the spec ----------------------------------------------
-make_deb base-files 12.4 amd64 --file /etc/debian_version=$'12.4\n' \
-  >/dev/null
-make_deb libfoo1 1.2-1 amd64 --file /usr/lib/libfoo.so.1=foo >/dev/null
-make_deb app 2.0-1 amd64 --depends "libfoo1 (>= 1.1)" --pre-depends base-files \
+for arch in amd64 arm64; do
+  make_deb base-files 12.4 $arch --file /etc/debian_version=$'12.4\n' >/dev/null
+  make_deb libfoo1 1.2-1 $arch --file /usr/lib/libfoo.so.1=foo-$arch >/dev/null
+done
+make_deb app 2.0-1 all --depends "libfoo1 (>= 1.1)" --pre-depends base-files \
   --file /usr/bin/app=$'#!/app\n' --file-mode /usr/bin/app=0755 \
   --file /usr/share/doc/app/copyright=$'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\nCopyright: 2024 Someone\nLicense: MIT\n' >/dev/null
-build_repo "$W/repo" bookworm
+build_repo "$W/repo" bookworm --archs "amd64 arm64"
 start_server "$W/repo"
 cat >"$W/app.txt" <<<'application data'
 cat >"$W/spec.yaml" <<YAML
@@ -145,6 +146,30 @@ check_layout "$W/layout" v1 "$W/build3.json" application/spdx+json >/dev/null ||
 build --sbom-format cyclonedx-json --json -o "oci:$W/cdx:v1" >"$W/cdx.json" || fail "build --sbom-format cyclonedx-json"
 cdx=$(check_layout "$W/cdx" v1 "$W/cdx.json" application/vnd.cyclonedx+json) || fail "cyclonedx referrer"
 validate "$SRC/tests/data/schemas/cyclonedx-1.5.schema.json" "$cdx"
+
+# --- two architectures: one SBOM per image manifest ------------------------------------
+build --sbom --json --arch amd64,arm64 -o "oci:$W/multi:v1" >"$W/multi.json" || fail "build --sbom --arch amd64,arm64"
+python3 - "$W/multi" "$W/multi.json" <<'PY' || fail "multi-arch referrers"
+import json, sys
+root, r = sys.argv[1], json.load(open(sys.argv[2]))
+def blob(d): return json.load(open(f"{root}/blobs/sha256/{d.split(':')[1]}"))
+manifests = {m["arch"]: m["digest"] for m in r["manifests"]}
+assert sorted(manifests) == ["amd64", "arm64"], manifests
+sboms = {s["arch"]: s for s in r["sboms"]}
+assert sorted(sboms) == ["amd64", "arm64"], sboms
+assert sboms["amd64"]["digest"] != sboms["arm64"]["digest"]
+index = json.load(open(root + "/index.json"))
+refs = [m for m in index["manifests"] if m.get("artifactType") == "application/spdx+json"]
+assert sorted(m["digest"] for m in refs) == sorted(s["manifest_digest"] for s in sboms.values()), refs
+for arch, s in sboms.items():
+    assert s["subject"] == manifests[arch], (arch, s)
+    m = blob(s["manifest_digest"])
+    assert m["subject"]["digest"] == manifests[arch]
+    doc = blob(s["digest"])
+    archs = {ref["referenceLocator"].split("arch=")[1].split("&")[0]
+             for p in doc["packages"] for ref in p.get("externalRefs", [])}
+    assert archs <= {arch, "all"} and arch in archs, (arch, archs)
+PY
 
 # --- usage errors --------------------------------------------------------------------
 rc=0
