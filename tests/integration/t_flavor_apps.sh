@@ -15,9 +15,9 @@
 #     the program runs as uid 1000;
 #  5. `from:` oci:, oci-archive: and docker-archive: images: the base's layers
 #     are reused byte for byte and the app runs;
-#  6. arm64 python3, nodejs and java17 validate with oci-image-tool, and
-#     `python3 --version` / `node --version` run through qemu-aarch64-static
-#     (without binfmt) when it is installed.
+#  6. arm64 static, base, cc, python3, nodejs and java17 validate with
+#     oci-image-tool, and `python3 --version` / `node --version` run through
+#     qemu-aarch64-static (without binfmt) when it is installed.
 # Exit 0 pass, 1 fail, 77 skipped.
 . "$(dirname "$0")/lib/common.sh"
 need curl python3 openssl runc gcc oci-image-tool
@@ -125,6 +125,9 @@ out=$("$DISTILL" run oci:img:pyca -- -c 'import sys; sys.stdout.write(open("/etc
 [ "$(grep -c 'BEGIN CERTIFICATE' <<<"$out")" -gt 100 ] || fail "the package's certificates are gone"
 [ "$(tail -n "$(wc -l <myca.crt)" <<<"$out")" = "$(cat myca.crt)" ] ||
   fail "the bundle does not end with the private CA"
+# Reproducible: the regenerated bundle gives the same image again.
+build pyca.yaml oci:img:pyca-again
+[ "$(index_digest img pyca)" = "$(index_digest img pyca-again)" ] || fail "pyca rebuilt differs"
 cp ca.key notpem.crt
 cat >badca.yaml <<'YAML'
 name: badca
@@ -317,7 +320,7 @@ unpack_rootfs() { # unpack_rootfs FLAT REF DIR: the layers in order (no whiteout
   done
 }
 QEMU=$(command -v qemu-aarch64-static || true)
-for flavor in python3 nodejs java17; do
+for flavor in static base cc python3 nodejs java17; do # cc and below share python3's packages
   build "$flavor" "oci:arm:$flavor" --arch arm64
   flat_layout arm "$flavor" "flat-$flavor" || fail "$flavor arm64: no arm64 manifest"
   oci-image-tool validate --type image --ref "name=$flavor" "flat-$flavor" >/dev/null 2>oit.err ||
