@@ -217,6 +217,12 @@ cmd: ["hello_http.js"]
 ports: ["8000/tcp"]
 YAML
   build node/hello_http.yaml oci:img:hello_http
+  "$DISTILL" inspect oci:img:hello_http --json | python3 -c '
+import json, sys
+c = json.load(sys.stdin)["config"]
+assert c["entrypoint"] == ["/usr/bin/node"] and c["cmd"] == ["hello_http.js"], c
+assert c["working_dir"] == "/app" and c["exposed_ports"] == ["8000/tcp"], c' ||
+    fail "hello_http config"
   "$DISTILL" run --network host -e "PORT=$NODE_PORT" oci:img:hello_http >node.out 2>&1 &
   node_pid=$!
   PIDS+=("$node_pid")
