@@ -37,8 +37,6 @@ cleanup() {
 trap cleanup EXIT
 cd "$W" # a file named like a flavor in the caller's directory would be taken as the spec
 CACHE=${DISTILL_TEST_CACHE:-$W/cache}
-# The same bytes for every build here, whatever the environment says.
-export SOURCE_DATE_EPOCH=1700000000
 
 build() { # build SPEC REF [ARGS...]
   local spec=$1 ref=$2 out
@@ -223,7 +221,10 @@ c = json.load(sys.stdin)["config"]
 assert c["entrypoint"] == ["/usr/bin/node"] and c["cmd"] == ["hello_http.js"], c
 assert c["working_dir"] == "/app" and c["exposed_ports"] == ["8000/tcp"], c' ||
     fail "hello_http config"
-  "$DISTILL" run --network host -e "PORT=$NODE_PORT" oci:img:hello_http >node.out 2>&1 &
+  # Its own TMPDIR shows what `distill run` leaves (runc state, the bundle).
+  mkdir -p run-tmp
+  TMPDIR=$W/run-tmp "$DISTILL" run --network host -e "PORT=$NODE_PORT" oci:img:hello_http \
+    >node.out 2>&1 &
   node_pid=$!
   PIDS+=("$node_pid")
   body=""
@@ -239,6 +240,7 @@ assert c["working_dir"] == "/app" and c["exposed_ports"] == ["8000/tcp"], c' ||
   wait "$node_pid" || rc=$?
   [ "$rc" = 0 ] || fail "distill run of hello_http exited $rc after SIGTERM: $(cat node.out)"
   ! runc list 2>/dev/null | grep -q "distill-$node_pid-" || fail "a runc container is left behind"
+  [ -z "$(ls -A run-tmp)" ] || fail "distill run left $(ls run-tmp) behind"
   ! curl -fsS -m 2 "http://127.0.0.1:$NODE_PORT/" >/dev/null 2>&1 || fail "node still answers"
   echo "t_flavor_apps: nodejs hello_http ok"
 else
