@@ -67,6 +67,8 @@ struct Stage {
   std::vector<InstalledPackage> packages;  // everything installed, whole chain
   Accounts accounts = default_accounts();
   bool has_packages = false;  // any stage installed Debian packages
+  // Private CAs the chain's specs added (local_ca.hpp).
+  std::vector<LocalCertificate> local_certificates;
 };
 
 std::string join(const std::vector<std::string>& items, const std::string& sep) {
@@ -560,25 +562,39 @@ class Builder {
       all.insert(all.end(), added.begin(), added.end());
       DISTILL_TRY(top, system_files(all, arch, top_what));
     }
+    std::set<std::string> own;
+    bool adds_certificates = false;
     if (!spec.files.empty()) {
       DISTILL_TRY(auto entries, expand_spec_files(spec, epoch));
-      // Certificates added for update-ca-certificates: a new CA bundle (and
-      // Java trust store) replaces the packages' one (see local_ca.hpp).
-      std::vector<InstalledPackage> all = stage.packages;
-      all.insert(all.end(), added.begin(), added.end());
-      DISTILL_TRY(auto ca_files, local_ca_files(all, entries, epoch, top_what));
-      for (auto& f : ca_files) {
-        std::erase_if(top, [&](const GeneratedEntry& e) { return e.entry.path == f.entry.path; });
-        top.push_back(std::move(f));
-      }
+      // Certificates added for update-ca-certificates (local_ca.hpp).
+      DISTILL_TRY(auto certificates, local_certificates(entries));
+      adds_certificates = !certificates.empty();
+      stage.local_certificates =
+          merge_local_certificates(std::move(stage.local_certificates), std::move(certificates));
       // The spec's own files win over generated ones at the same path.
-      std::set<std::string> own;
       for (const auto& e : entries) {
         own.insert(e.entry.path);
       }
       std::erase_if(top, [&](const GeneratedEntry& e) { return own.count(e.entry.path) != 0; });
       top.insert(top.end(), entries.begin(), entries.end());
       top_what.push_back("files of " + spec.display_name);
+    }
+    // The chain's private CAs: a new CA bundle and Java trust store where this
+    // stage adds some or its packages would bring back the packages' ones.
+    if (!stage.local_certificates.empty()) {
+      std::vector<InstalledPackage> chain = stage.packages;
+      chain.insert(chain.end(), added.begin(), added.end());
+      if (must_regenerate_ca_files(stage.local_certificates, adds_certificates, added, chain)) {
+        DISTILL_TRY(auto ca_files,
+                    local_ca_files(chain, stage.local_certificates, epoch, top_what));
+        for (auto& f : ca_files) {
+          if (own.count(f.entry.path) == 0) {
+            std::erase_if(top,
+                          [&](const GeneratedEntry& e) { return e.entry.path == f.entry.path; });
+            top.push_back(std::move(f));
+          }
+        }
+      }
     }
     if (!top.empty()) {
       complete_and_sort(top, epoch);

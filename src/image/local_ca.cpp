@@ -138,11 +138,39 @@ bool has_java_runtime(const std::vector<InstalledPackage>& packages) {
   });
 }
 
-Result<std::vector<GeneratedEntry>> local_ca_files(const std::vector<InstalledPackage>& packages,
-                                                   const std::vector<GeneratedEntry>& spec_entries,
-                                                   int64_t epoch, std::vector<std::string>& what) {
+std::vector<LocalCertificate> merge_local_certificates(std::vector<LocalCertificate> base,
+                                                       std::vector<LocalCertificate> added) {
+  for (auto& cert : added) {
+    auto same = std::find_if(base.begin(), base.end(),
+                             [&](const LocalCertificate& b) { return b.path == cert.path; });
+    if (same != base.end()) {
+      *same = std::move(cert);
+    } else {
+      base.push_back(std::move(cert));
+    }
+  }
+  std::sort(base.begin(), base.end(),
+            [](const LocalCertificate& a, const LocalCertificate& b) { return a.path < b.path; });
+  return base;
+}
+
+bool must_regenerate_ca_files(const std::vector<LocalCertificate>& certificates,
+                              bool adds_certificates, const std::vector<InstalledPackage>& added,
+                              const std::vector<InstalledPackage>& all_packages) {
+  if (certificates.empty()) {
+    return false;
+  }
+  bool adds_ca_package = std::any_of(added.begin(), added.end(), [](const InstalledPackage& p) {
+    return p.name == "ca-certificates";
+  });
+  return adds_certificates || adds_ca_package || (!added.empty() && has_java_runtime(all_packages));
+}
+
+Result<std::vector<GeneratedEntry>> local_ca_files(
+    const std::vector<InstalledPackage>& packages,
+    const std::vector<LocalCertificate>& certificates, int64_t epoch,
+    std::vector<std::string>& what) {
   std::vector<GeneratedEntry> out;
-  DISTILL_TRY(auto certificates, local_certificates(spec_entries));
   auto ca = std::find_if(packages.begin(), packages.end(),
                          [](const InstalledPackage& p) { return p.name == "ca-certificates"; });
   if (certificates.empty() || ca == packages.end()) {

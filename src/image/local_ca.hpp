@@ -6,8 +6,10 @@
 // files regenerates the bundle itself, and the Java trust store from it when a
 // JRE is installed (what ca-certificates-java's hook would do).
 //
-// Scope: the certificates are taken from the spec's own `files:`; a later
-// stage of a `from:` chain does not look for them in its base's layers.
+// Along a `from:` chain of specs the certificates are carried over: a later
+// stage that installs packages (which would bring back the packages' bundle or
+// trust store) regenerates both with them. An image reference used as `from:`
+// carries none (its layers are not looked into).
 #pragma once
 
 #include <cstdint>
@@ -50,12 +52,25 @@ std::string bundle_with_local_certificates(std::string package_bundle,
 // True when a Java runtime (openjdk-*-jre-headless) is among `packages`.
 bool has_java_runtime(const std::vector<InstalledPackage>& packages);
 
-// The entries a stage regenerates because its spec's files (`spec_entries`)
-// add local CA certificates: k_ca_bundle, and k_java_truststore when a JRE is
-// installed. Empty when there is no local certificate or no ca-certificates
+// The certificates of a chain after one more stage: `base`'s, with `added`
+// (the stage's own) added or, at the same path, replacing them. Sorted by path.
+std::vector<LocalCertificate> merge_local_certificates(std::vector<LocalCertificate> base,
+                                                       std::vector<LocalCertificate> added);
+
+// Whether a stage must write the CA files again for the chain's `certificates`:
+// it adds some itself (`adds_certificates`), or it installs ca-certificates
+// (a new package bundle) or, in an image with a JRE, any package (the trust
+// store is regenerated from the packages then).
+bool must_regenerate_ca_files(const std::vector<LocalCertificate>& certificates,
+                              bool adds_certificates, const std::vector<InstalledPackage>& added,
+                              const std::vector<InstalledPackage>& all_packages);
+
+// The CA files for `certificates`: k_ca_bundle, and k_java_truststore when a
+// JRE is installed. Empty when there is no certificate or no ca-certificates
 // package among `packages`. Appends what it made to `what` (layer history).
-Result<std::vector<GeneratedEntry>> local_ca_files(const std::vector<InstalledPackage>& packages,
-                                                   const std::vector<GeneratedEntry>& spec_entries,
-                                                   int64_t epoch, std::vector<std::string>& what);
+Result<std::vector<GeneratedEntry>> local_ca_files(
+    const std::vector<InstalledPackage>& packages,
+    const std::vector<LocalCertificate>& certificates, int64_t epoch,
+    std::vector<std::string>& what);
 
 }  // namespace distill::image

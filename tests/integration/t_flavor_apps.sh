@@ -7,7 +7,8 @@
 #     the same image without the CA fails with a certificate error; a .crt that
 #     is not PEM fails the build naming it;
 #  2. java17: `java -jar hello.jar` (compiled on the host) runs, and an HTTPS
-#     request validates against the generated trust store with that CA only;
+#     request validates against the generated trust store with that CA only,
+#     also after a spec on top installs one more package;
 #  3. nodejs: the article's hello_http.js (`cmd: ["hello_http.js"]`, port 8000,
 #     host network) answers curl and stops cleanly (DISTILL_TEST_NODE_PORT picks
 #     another port; a busy port skips this part);
@@ -179,6 +180,13 @@ YAML
   out=$("$DISTILL" run --network host oci:img:javaca -- /app/hello.jar "$URL") ||
     fail "java with the private CA: $out"
   [ "$out" = "hello over tls" ] || fail "java with the private CA printed: $out"
+  # A spec on top that installs a package regenerates the trust store: the CA
+  # added below it is carried over.
+  printf 'name: javachain\nfrom: javaca.yaml\npackages: [libzstd1]\n' >javachain.yaml
+  build javachain.yaml oci:img:javachain
+  out=$("$DISTILL" run --network host oci:img:javachain -- /app/hello.jar "$URL") ||
+    fail "java with the CA of the spec below: $out"
+  [ "$out" = "hello over tls" ] || fail "java with the CA of the spec below printed: $out"
   rc=0
   out=$("$DISTILL" run --network host oci:img:javanoca -- /app/hello.jar "$URL") || rc=$?
   [ "$rc" = 3 ] && grep -q 'PKIX path building failed' <<<"$out" ||

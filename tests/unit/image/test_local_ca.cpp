@@ -156,16 +156,43 @@ TEST(LocalCaBundle, AppendsWithNewlinesAsUpdateCaCertificates) {
   EXPECT_EQ(bundle_with_local_certificates("P\n", {}), "P\n");
 }
 
+TEST(LocalCaChain, LaterStagesAddOrReplaceByPath) {
+  auto merged =
+      merge_local_certificates({{"b.crt", "B"}, {"c.crt", "C"}}, {{"c.crt", "C2"}, {"a.crt", "A"}});
+  ASSERT_EQ(merged.size(), 3u);
+  EXPECT_EQ(merged[0].path, "a.crt");
+  EXPECT_EQ(merged[1].pem, "B");
+  EXPECT_EQ(merged[2].pem, "C2");
+}
+
+TEST(LocalCaChain, RegeneratedWhenPackagesWouldBringBackTheirFiles) {
+  std::vector<LocalCertificate> certs = {{"a.crt", "A"}};
+  InstalledPackage ca;
+  ca.name = "ca-certificates";
+  InstalledPackage jre;
+  jre.name = "openjdk-17-jre-headless";
+  InstalledPackage lib;
+  lib.name = "libzstd1";
+  EXPECT_FALSE(must_regenerate_ca_files({}, true, {ca}, {ca}));
+  EXPECT_TRUE(must_regenerate_ca_files(certs, true, {}, {ca}));
+  EXPECT_FALSE(must_regenerate_ca_files(certs, false, {}, {ca, jre}));
+  EXPECT_FALSE(must_regenerate_ca_files(certs, false, {lib}, {ca, lib}));
+  EXPECT_TRUE(must_regenerate_ca_files(certs, false, {ca}, {ca}));
+  EXPECT_TRUE(must_regenerate_ca_files(certs, false, {lib}, {ca, jre, lib}));
+  EXPECT_TRUE(has_java_runtime({jre}));
+  EXPECT_FALSE(has_java_runtime({ca, lib}));
+}
+
 TEST_F(LocalCaTest, NothingWithoutLocalCertificatesOrCaPackage) {
   std::vector<std::string> what;
-  auto none = local_ca_files({}, {cert_entry("usr/local/share/ca-certificates/a.crt", s_certs[1])},
-                             k_epoch, what);
+  auto none =
+      local_ca_files({}, {{"usr/local/share/ca-certificates/a.crt", s_certs[1]}}, k_epoch, what);
   ASSERT_TRUE(none.ok());
   EXPECT_TRUE(none->empty());
   InstalledPackage ca;
   ca.name = "ca-certificates";
   ca.deb_file = s_dir->path() / "absent.deb";  // not opened: no local certificate
-  auto no_certs = local_ca_files({ca}, {make_file("etc/x", "y", 0644, k_epoch)}, k_epoch, what);
+  auto no_certs = local_ca_files({ca}, {}, k_epoch, what);
   ASSERT_TRUE(no_certs.ok());
   EXPECT_TRUE(no_certs->empty());
   EXPECT_TRUE(what.empty());
@@ -178,12 +205,13 @@ TEST_F(LocalCaTest, RegeneratesBundleAndJavaTrustStore) {
   InstalledPackage ca;
   ca.name = "ca-certificates";
   ca.deb_file = ca_deb();
-  std::vector<GeneratedEntry> spec_entries = {
+  auto spec_certs = local_certificates({
       cert_entry("usr/local/share/ca-certificates/b.crt", s_certs[2]),
       cert_entry("usr/local/share/ca-certificates/a.crt", s_certs[1]),
-  };
+  });
+  ASSERT_TRUE(spec_certs.ok()) << spec_certs.error().message;
   std::vector<std::string> what;
-  auto files = local_ca_files({ca}, spec_entries, k_epoch, what);
+  auto files = local_ca_files({ca}, *spec_certs, k_epoch, what);
   ASSERT_TRUE(files.ok()) << files.error().message;
   ASSERT_EQ(files->size(), 1u);
   EXPECT_EQ((*files)[0].entry.path, k_ca_bundle);
@@ -192,7 +220,7 @@ TEST_F(LocalCaTest, RegeneratesBundleAndJavaTrustStore) {
 
   InstalledPackage jre;
   jre.name = "openjdk-17-jre-headless";
-  auto with_java = local_ca_files({ca, jre}, spec_entries, k_epoch, what);
+  auto with_java = local_ca_files({ca, jre}, *spec_certs, k_epoch, what);
   ASSERT_TRUE(with_java.ok()) << with_java.error().message;
   ASSERT_EQ(with_java->size(), 2u);
   const GeneratedEntry& store = (*with_java)[0];
