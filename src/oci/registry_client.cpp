@@ -487,7 +487,9 @@ Result<std::optional<Index>> RegistryClient::get_referrers(const ImageRef& ref,
   get.url = session->repo_url("/referrers/" + subject.str());
   get.headers.emplace_back("Accept", std::string(k_media_oci_index));
   DISTILL_TRY(net::HttpResponse response, session->send(get, what));
-  if (response.status == 404) {
+  // 404 is what the spec prescribes for "no referrers API"; some registries
+  // answer an unknown route with 405 or 501 instead.
+  if (response.status == 404 || response.status == 405 || response.status == 501) {
     return std::optional<Index>();
   }
   if (response.status != 200) {

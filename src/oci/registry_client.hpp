@@ -86,7 +86,7 @@ class RegistryClient {
   Result<ReferrersListing> attach(const ImageRef& ref, const Referrer& referrer);
 
   // GET /v2/<name>/referrers/<digest>: the referrers index, or nullopt when the
-  // registry has no referrers API (404).
+  // registry has no referrers API (404; also 405 and 501).
   Result<std::optional<Index>> get_referrers(const ImageRef& ref, const crypto::Digest& subject);
 
   // The referrers of `subject`: the API's answer, else the fallback tag's index
