@@ -2,13 +2,14 @@
 # t_flavor_apps: application images on the runtime flavors, built from the real
 # Debian archive (the mirror of this machine's apt sources; skipped when
 # unreachable) and run under runc with `distill run`:
-#  1. a private CA added the Debian way (/usr/local/share/ca-certificates/*.crt)
+#  1. python3 imports ssl, sqlite3, json and finds libssl with ctypes; a
+#     private CA added the Debian way (/usr/local/share/ca-certificates/*.crt)
 #     lets python3 fetch https://127.0.0.1 from a local TLS server signed by it;
 #     the same image without the CA fails with a certificate error; a .crt that
 #     is not PEM fails the build naming it;
-#  2. java17: `java -jar hello.jar` (compiled on the host) runs, and an HTTPS
-#     request validates against the generated trust store with that CA only,
-#     also after a spec on top installs one more package;
+#  2. java17: `java -version` and `java -jar hello.jar` (compiled on the host)
+#     run, and an HTTPS request validates against the generated trust store
+#     with that CA only, also after a spec on top installs one more package;
 #  3. nodejs: the article's hello_http.js (`cmd: ["hello_http.js"]`, port 8000,
 #     host network) answers curl and stops cleanly (DISTILL_TEST_NODE_PORT picks
 #     another port; a busy port skips this part);
@@ -112,6 +113,10 @@ YAML
 grep -v myca pyca.yaml | sed 's/name: pyca/name: pynoca/' >pynoca.yaml
 build pyca.yaml oci:img:pyca
 build pynoca.yaml oci:img:pynoca
+# The issue's python3 check: the standard modules and ctypes through ld.so.cache.
+out=$("$DISTILL" run oci:img:pynoca -- -c "import ssl, sqlite3, json, ctypes.util; print(ctypes.util.find_library('ssl'))") ||
+  fail "python3 modules: $out"
+[ "$out" = libssl.so.3 ] || fail "find_library('ssl') printed: $out"
 out=$("$DISTILL" run --network host oci:img:pyca -- /app/fetch.py "$URL") ||
   fail "python3 with the private CA: $out"
 [ "$out" = "hello over tls" ] || fail "python3 with the private CA printed: $out"
@@ -175,6 +180,9 @@ YAML
   grep -v myca javaca.yaml | sed 's/name: javaca/name: javanoca/' >javanoca.yaml
   build javaca.yaml oci:img:javaca
   build javanoca.yaml oci:img:javanoca
+  out=$("$DISTILL" run --entrypoint /usr/bin/java oci:img:javanoca -- -version 2>&1) ||
+    fail "java -version: $out"
+  grep -q 'openjdk version "17\.' <<<"$out" || fail "java -version printed: $out"
   out=$("$DISTILL" run oci:img:javanoca) || fail "java -jar hello.jar: $out"
   [ "$out" = "hello from java 17" ] || fail "java -jar hello.jar printed: $out"
   out=$("$DISTILL" run --network host oci:img:javaca -- /app/hello.jar "$URL") ||
