@@ -3,6 +3,7 @@
 // v1.1 (referrers API and tag schema).
 #include "check/sbom_attach.hpp"
 
+#include <map>
 #include <optional>
 
 #include "image/outputs.hpp"
@@ -15,36 +16,61 @@ namespace distill::check {
 
 namespace {
 
-// The layer files of `manifest`: where the build left them, else (a base image
-// read from a temporary directory that is gone) the blobs of an oci: output.
-Result<std::vector<std::filesystem::path>> layer_files(const oci::ImageManifest& manifest,
-                                                       const std::vector<oci::ImageRef>& refs) {
-  std::vector<std::filesystem::path> files;
-  for (const auto& layer : manifest.layers) {
-    std::error_code ec;
-    if (std::filesystem::is_regular_file(layer.file, ec)) {
-      files.push_back(layer.file);
-      continue;
-    }
-    std::optional<std::filesystem::path> found;
-    for (const auto& ref : refs) {
-      if (ref.transport != oci::ImageRef::Transport::OciLayout) {
+// The layer files of the built image. They are where the build left them,
+// except those of a base image read from an archive, whose temporary directory is
+// gone once the build returns: those are read back from a written output (an
+// oci: layout's blobs directly, else the output loaded again, which keeps its
+// own temporary copy alive in `reread`).
+class LayerFiles {
+ public:
+  explicit LayerFiles(const std::vector<std::string>& outputs) : m_outputs(outputs) {}
+
+  Result<std::vector<std::filesystem::path>> for_manifest(const oci::ImageManifest& manifest) {
+    std::vector<std::filesystem::path> files;
+    for (const auto& layer : manifest.layers) {
+      std::error_code ec;
+      if (std::filesystem::is_regular_file(layer.file, ec)) {
+        files.push_back(layer.file);
         continue;
       }
-      auto blob = ref.path / "blobs" / "sha256" / layer.descriptor.digest.hex();
-      if (std::filesystem::is_regular_file(blob, ec)) {
-        found = blob;
+      DISTILL_TRY(std::filesystem::path found, from_outputs(layer.descriptor.digest));
+      files.push_back(found);
+    }
+    return files;
+  }
+
+ private:
+  Result<std::filesystem::path> from_outputs(const crypto::Digest& digest) {
+    if (!m_loaded) {
+      m_loaded = true;
+      for (const auto& text : m_outputs) {
+        auto loaded = load_reference(text);
+        if (!loaded.ok()) {
+          continue;
+        }
+        for (const auto& manifest : loaded->manifests) {
+          for (size_t i = 0; i < manifest.manifest.layers.size() && i < manifest.layer_files.size();
+               ++i) {
+            m_by_digest.emplace(manifest.manifest.layers[i].digest.str(), manifest.layer_files[i]);
+          }
+        }
+        m_reread.push_back(std::move(*loaded));
         break;
       }
     }
-    if (!found) {
-      return make_error(ErrorKind::NotFound, "layer " + layer.descriptor.digest.str() + " (" +
-                                                 layer.file.string() + ") is no longer on disk");
+    auto found = m_by_digest.find(digest.str());
+    if (found == m_by_digest.end()) {
+      return make_error(ErrorKind::NotFound,
+                        "layer " + digest.str() + " is neither on disk nor in a written output");
     }
-    files.push_back(*found);
+    return found->second;
   }
-  return files;
-}
+
+  const std::vector<std::string>& m_outputs;
+  bool m_loaded = false;
+  std::vector<oci::LoadedImage> m_reread;
+  std::map<std::string, std::filesystem::path> m_by_digest;
+};
 
 struct Prepared {
   AttachedSbom info;
@@ -68,12 +94,13 @@ Result<std::vector<AttachedSbom>> attach_build_sboms(const image::BuildResult& r
   }
   std::string media_type = sbom_media_type(format);
 
+  LayerFiles layers(result.outputs_written);
   std::vector<Prepared> prepared;
   for (size_t i = 0; i < result.image.manifests.size(); ++i) {
     const oci::ImageManifest& manifest = result.image.manifests[i];
     std::string arch = i < result.archs.size() ? result.archs[i] : manifest.platform.architecture;
     std::string what = "SBOM of " + result.name + ":" + result.tag + " (" + arch + ")";
-    auto files = layer_files(manifest, refs);
+    auto files = layers.for_manifest(manifest);
     if (!files.ok()) {
       return files.error().context(what);
     }

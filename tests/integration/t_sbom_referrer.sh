@@ -130,6 +130,25 @@ skopeo inspect "oci:$W/layout:v1" >/dev/null || fail "skopeo inspect oci: after 
 cmp -s "$W/img.tar.amd64.spdx.json" "$sbom" || fail "oci-archive: no identical $W/img.tar.amd64.spdx.json"
 skopeo inspect "oci-archive:$W/img.tar:v1" >/dev/null || fail "skopeo inspect oci-archive"
 
+# A base image read from an archive: its layers live in a temporary directory
+# during the build only; the SBOM still lists its packages.
+cat >"$W/derived.yaml" <<YAML
+name: derived
+from: oci-archive:$W/img.tar:v1
+files:
+  - {dst: /etc/derived.conf, content: "x=1\n"}
+YAML
+"$DISTILL" build "$W/derived.yaml" --cache-dir "$W/cache" --progress none --sbom \
+  -o "oci-archive:$W/derived.tar:v1" >/dev/null || fail "build --sbom from an oci-archive base"
+validate "$SRC/tests/data/schemas/spdx-2.3.schema.json" "$W/derived.tar.amd64.spdx.json"
+python3 - "$W/derived.tar.amd64.spdx.json" <<'PY' || fail "derived SBOM"
+import json, sys
+spdx = json.load(open(sys.argv[1]))
+pkgs = sorted(p["name"] for p in spdx["packages"] if p["SPDXID"] != "SPDXRef-Image")
+assert pkgs == ["app", "base-files", "libfoo1"], pkgs
+assert spdx["name"] == "derived:latest", spdx["name"]
+PY
+
 # --- determinism and idempotence -----------------------------------------------
 build --sbom --json -o "oci:$W/layout2:v1" >"$W/build2.json" || fail "second build --sbom"
 build --sbom --json -o "oci:$W/layout:v1" >"$W/build3.json" || fail "rebuild into the same layout"
