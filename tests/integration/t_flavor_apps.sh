@@ -4,9 +4,9 @@
 # unreachable) and run under runc with `distill run`:
 #  1. python3 imports ssl, sqlite3, json and finds libssl with ctypes; a
 #     private CA added the Debian way (/usr/local/share/ca-certificates/*.crt)
-#     lets python3 fetch https://127.0.0.1 from a local TLS server signed by it;
-#     the same image without the CA fails with a certificate error; a .crt that
-#     is not PEM fails the build naming it;
+#     lets python3 and node fetch https://127.0.0.1 from a local TLS server
+#     signed by it; the same images without the CA fail with a certificate
+#     error; a .crt that is not PEM fails the build naming it;
 #  2. java17: `java -version` and `java -jar hello.jar` (compiled on the host)
 #     run, and an HTTPS request validates against the generated trust store
 #     with that CA only, also after a spec on top installs one more package;
@@ -140,7 +140,24 @@ files: [{src: notpem.crt, dst: /usr/local/share/ca-certificates/notpem.crt}]
 YAML
 expect_fail 'notpem.crt.*not a CERTIFICATE' \
   "$DISTILL" build badca.yaml --cache-dir "$CACHE" --progress none -o oci:img:badca
-echo "t_flavor_apps: private CA (python3) ok"
+# Debian's node uses the system CA store too.
+cat >get.js <<'JS'
+require('https').get(process.argv[2], function (r) {
+  r.setEncoding('utf8');
+  r.on('data', function (d) { process.stdout.write(d); });
+}).on('error', function (e) { console.log('fetch failed:', e.code); process.exit(3); });
+JS
+printf 'name: nodeca\nfrom: nodejs\nfiles:\n  - {src: myca.crt, dst: /usr/local/share/ca-certificates/myca.crt}\n  - {src: get.js, dst: /app/get.js}\n' >nodeca.yaml
+grep -v myca nodeca.yaml | sed 's/name: nodeca/name: nodenoca/' >nodenoca.yaml
+build nodeca.yaml oci:img:nodeca
+build nodenoca.yaml oci:img:nodenoca
+out=$("$DISTILL" run --network host oci:img:nodeca -- /app/get.js "$URL") || fail "node with the private CA: $out"
+[ "$out" = "hello over tls" ] || fail "node with the private CA printed: $out"
+rc=0
+out=$("$DISTILL" run --network host oci:img:nodenoca -- /app/get.js "$URL") || rc=$?
+[ "$rc" = 3 ] && grep -q 'fetch failed: UNABLE_TO_VERIFY_LEAF_SIGNATURE' <<<"$out" ||
+  fail "node without the CA should fail verification (exit $rc): $out"
+echo "t_flavor_apps: private CA (python3, node) ok"
 
 # --- 2. java17 ----------------------------------------------------------------
 if command -v javac >/dev/null && command -v jar >/dev/null; then
