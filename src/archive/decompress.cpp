@@ -3,6 +3,9 @@
 #include "archive/decompress.hpp"
 
 #include <fcntl.h>
+#include <libdeflate.h>
+
+#include <memory>
 
 #include "archive/libarchive_handle.hpp"
 #include "util/fd.hpp"
@@ -58,6 +61,38 @@ Status drain_raw(struct archive* a, ByteSink& out, const std::string& origin) {
   return out.finish();
 }
 
+// A single-member gzip held whole in memory, inflated by libdeflate in one
+// call (several times faster than zlib through libarchive): the trailer's
+// ISIZE gives the output size. False when the data is not like that (several
+// members, a size over 4 GiB, an unlikely ratio), to take the streaming path instead.
+bool inflate_single_gzip(std::string_view data, std::string& out) {
+  if (data.size() < 18) {
+    return false;
+  }
+  const auto* tail = reinterpret_cast<const unsigned char*>(data.data() + data.size() - 4);
+  size_t size = static_cast<size_t>(tail[0]) | (static_cast<size_t>(tail[1]) << 8) |
+                (static_cast<size_t>(tail[2]) << 16) | (static_cast<size_t>(tail[3]) << 24);
+  // ISIZE is the input's word: past a plausible ratio, allocate as we go instead.
+  if (size > data.size() * 32) {
+    return false;
+  }
+  std::unique_ptr<libdeflate_decompressor, void (*)(libdeflate_decompressor*)> inflater(
+      libdeflate_alloc_decompressor(), libdeflate_free_decompressor);
+  if (!inflater) {
+    return false;
+  }
+  out.resize(size);
+  size_t used_in = 0;
+  size_t used_out = 0;
+  libdeflate_result r = libdeflate_gzip_decompress_ex(inflater.get(), data.data(), data.size(),
+                                                      out.data(), out.size(), &used_in, &used_out);
+  if (r != LIBDEFLATE_SUCCESS || used_in != data.size() || used_out != size) {
+    out.clear();
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 Status decompress_to(std::string_view data, ByteSink& out, const std::string& origin) {
@@ -79,6 +114,9 @@ Result<std::string> decompress(std::string_view data, const std::string& origin)
   std::string out;
   if (detect_codec(data) == Codec::Plain) {
     out.assign(data);
+    return out;
+  }
+  if (detect_codec(data) == Codec::Gzip && inflate_single_gzip(data, out)) {
     return out;
   }
   out.reserve(data.size() * 4);

@@ -90,11 +90,13 @@ namespace {
 // Builds PackageRecords straight from the raw field values (no Paragraph).
 class RecordBuilder : public ControlVisitor {
  public:
-  RecordBuilder(std::string_view text, const std::string& origin) : m_origin(origin) {
+  RecordBuilder(std::string_view text, const std::string& origin, int line_offset = 0)
+      : m_origin(origin), m_line_offset(line_offset) {
     m_records.reserve(text.size() / 900 + 1);
   }
 
   Status field(std::string_view name, std::string_view raw, int line) override {
+    line += m_line_offset;
     auto relations = [&](std::vector<RelationGroup>& out) -> Status {
       auto parsed = parse_relations(raw);
       if (!parsed.ok()) {
@@ -185,6 +187,7 @@ class RecordBuilder : public ControlVisitor {
   }
 
   Status paragraph_end(int first_line) override {
+    first_line += m_line_offset;
     PackageRecord& r = m_current;
     const char* missing = r.name.empty()       ? "Package"
                           : r.version.empty()  ? "Version"
@@ -211,9 +214,91 @@ class RecordBuilder : public ControlVisitor {
 
  private:
   const std::string& m_origin;
+  int m_line_offset;
   std::vector<PackageRecord> m_records;
   PackageRecord m_current;
   bool m_has_sha = false;
+};
+
+// Indexes the stanzas of a kept Packages text without building records: the
+// name, where the stanza lies, the names it Provides; the fields a record cannot
+// lack are checked here so a lookup later cannot meet a stanza without them.
+class StanzaScanner : public ControlVisitor {
+ public:
+  struct Found {
+    std::string_view name;
+    size_t begin = 0, end = 0;
+    int line = 0;
+    std::vector<std::string> provides;
+  };
+
+  StanzaScanner(std::string_view text, const std::string& origin)
+      : m_text(text), m_origin(origin) {}
+
+  Status field(std::string_view name, std::string_view raw, int line) override {
+    if (!m_open) {
+      m_open = true;
+      m_current.begin = static_cast<size_t>(name.data() - m_text.data());
+    }
+    m_current.end = static_cast<size_t>(raw.data() + raw.size() - m_text.data());
+    switch (classify(name)) {
+      case Key::Package:
+        m_current.name = trim(raw);
+        break;
+      case Key::Version:
+        m_has_version = !trim(raw).empty();
+        break;
+      case Key::Filename:
+        m_has_filename = !trim(raw).empty();
+        break;
+      case Key::Sha256:
+        m_has_sha = true;
+        break;
+      case Key::Provides: {
+        auto parsed = parse_relations(raw);
+        if (!parsed.ok()) {
+          return stanza_error(m_origin, line, "Provides: " + parsed.error().message);
+        }
+        for (const RelationGroup& group : *parsed) {
+          if (group.alternatives.size() != 1) {
+            return stanza_error(m_origin, line, "Provides: alternatives are not allowed");
+          }
+          m_current.provides.push_back(group.alternatives.front().name);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+    return {};
+  }
+
+  Status paragraph_end(int first_line) override {
+    const char* missing = m_current.name.empty() ? "Package"
+                          : !m_has_version       ? "Version"
+                          : !m_has_filename      ? "Filename"
+                          : !m_has_sha           ? "SHA256"
+                                                 : nullptr;
+    if (missing != nullptr) {
+      std::string what = m_current.name.empty() ? std::string("stanza")
+                                                : "package '" + std::string(m_current.name) + "'";
+      return stanza_error(m_origin, first_line, what + " lacks the " + missing + " field");
+    }
+    m_current.line = first_line;
+    m_found.push_back(std::move(m_current));
+    m_current = Found();
+    m_open = m_has_version = m_has_filename = m_has_sha = false;
+    return {};
+  }
+
+  std::vector<Found> take() { return std::move(m_found); }
+
+ private:
+  std::string_view m_text;
+  const std::string& m_origin;
+  std::vector<Found> m_found;
+  Found m_current;
+  bool m_open = false, m_has_version = false, m_has_filename = false, m_has_sha = false;
 };
 
 }  // namespace
@@ -225,47 +310,145 @@ Result<std::vector<PackageRecord>> parse_packages(std::string_view text,
   return builder.take();
 }
 
+void PackageIndex::note(Map& map, std::string_view name, uint32_t stanza) {
+  auto it = map.find(name);
+  if (it == map.end()) {
+    it = map.emplace(std::string(name), Entry{}).first;
+  }
+  it->second.stanzas.push_back(stanza);
+}
+
 void PackageIndex::add(std::vector<PackageRecord> records) {
+  std::lock_guard lock(*m_mutex);
   m_by_name.reserve(m_by_name.size() + records.size());
   for (PackageRecord& record : records) {
     m_records.push_back(std::move(record));
     const PackageRecord* stored = &m_records.back();
-    auto it = m_by_name.find(std::string_view(stored->name));
-    if (it == m_by_name.end()) {
-      it = m_by_name.emplace(stored->name, std::vector<const PackageRecord*>{}).first;
-    }
-    it->second.push_back(stored);
+    auto id = static_cast<uint32_t>(m_stanzas.size());
+    m_stanzas.push_back(Stanza{stored});
+    note(m_by_name, stored->name, id);
     for (const Relation& provide : stored->provides) {
-      auto pit = m_providers.find(std::string_view(provide.name));
-      if (pit == m_providers.end()) {
-        pit = m_providers.emplace(provide.name, std::vector<Provider>{}).first;
-      }
-      pit->second.emplace_back(stored, &provide);
+      note(m_providers, provide.name, id);
     }
   }
 }
 
+Status PackageIndex::add_text(std::string text, IndexOrigin origin) {
+  StanzaScanner scanner(text, origin.url);
+  DISTILL_CHECK(scan_control(text, origin.url, scanner));
+  auto found = scanner.take();
+  std::lock_guard lock(*m_mutex);
+  auto text_id = static_cast<uint32_t>(m_texts.size());
+  m_by_name.reserve(m_by_name.size() + found.size());
+  for (const auto& f : found) {
+    auto id = static_cast<uint32_t>(m_stanzas.size());
+    m_stanzas.push_back(Stanza{nullptr, text_id, static_cast<uint32_t>(f.line), f.begin, f.end});
+    note(m_by_name, f.name, id);
+    for (const std::string& provide : f.provides) {
+      note(m_providers, provide, id);
+    }
+  }
+  // The views in `found` point into `text`; they are not used past here.
+  m_texts.push_back(std::move(text));
+  m_origins.push_back(std::move(origin));
+  return {};
+}
+
+const PackageRecord* PackageIndex::materialize(Stanza& stanza) const {
+  if (stanza.record != nullptr) {
+    return stanza.record;
+  }
+  const IndexOrigin& origin = m_origins[stanza.text];
+  std::string_view text =
+      std::string_view(m_texts[stanza.text]).substr(stanza.begin, stanza.end - stanza.begin);
+  RecordBuilder builder(text, origin.url, static_cast<int>(stanza.line) - 1);
+  Status parsed = scan_control(text, origin.url, builder);
+  auto records = builder.take();
+  if (!parsed.ok() || records.size() != 1) {
+    if (!m_error) {
+      m_error = parsed.ok() ? make_error(ErrorKind::InvalidInput, origin.url + ":" +
+                                                                      std::to_string(stanza.line) +
+                                                                      ": not one package stanza")
+                            : parsed.error();
+    }
+    return nullptr;
+  }
+  PackageRecord& record = records.front();
+  record.repo_url = origin.repo_url;
+  record.suite = origin.suite;
+  record.component = origin.component;
+  m_records.push_back(std::move(record));
+  stanza.record = &m_records.back();
+  return stanza.record;
+}
+
 const std::vector<const PackageRecord*>& PackageIndex::by_name(std::string_view name) const {
   static const std::vector<const PackageRecord*> k_none;
+  std::lock_guard lock(*m_mutex);
   auto it = m_by_name.find(name);
-  return it != m_by_name.end() ? it->second : k_none;
+  if (it == m_by_name.end()) {
+    return k_none;
+  }
+  Entry& entry = it->second;
+  if (!entry.ready) {
+    for (uint32_t id : entry.stanzas) {
+      if (const PackageRecord* record = materialize(m_stanzas[id])) {
+        entry.records.push_back(record);
+      }
+    }
+    entry.ready = true;
+  }
+  return entry.records;
 }
 
 const std::vector<PackageIndex::Provider>& PackageIndex::providers(
     std::string_view virtual_name) const {
   static const std::vector<Provider> k_none;
+  std::lock_guard lock(*m_mutex);
   auto it = m_providers.find(virtual_name);
-  return it != m_providers.end() ? it->second : k_none;
+  if (it == m_providers.end()) {
+    return k_none;
+  }
+  Entry& entry = it->second;
+  if (!entry.ready) {
+    for (uint32_t id : entry.stanzas) {
+      const PackageRecord* record = materialize(m_stanzas[id]);
+      if (record == nullptr) {
+        continue;
+      }
+      for (const Relation& provide : record->provides) {
+        if (provide.name == virtual_name) {
+          entry.providers.emplace_back(record, &provide);
+        }
+      }
+    }
+    entry.ready = true;
+  }
+  return entry.providers;
 }
 
 std::vector<std::string> PackageIndex::origins() const {
+  std::lock_guard lock(*m_mutex);
   std::set<std::string> seen;
-  for (const PackageRecord& record : m_records) {
-    if (!record.repo_url.empty()) {
-      seen.insert(record.repo_url + " " + record.suite);
+  for (const IndexOrigin& origin : m_origins) {
+    if (!origin.repo_url.empty()) {
+      seen.insert(origin.repo_url + " " + origin.suite);
+    }
+  }
+  for (const Stanza& stanza : m_stanzas) {
+    if (stanza.record != nullptr && !stanza.record->repo_url.empty()) {
+      seen.insert(stanza.record->repo_url + " " + stanza.record->suite);
     }
   }
   return {seen.begin(), seen.end()};
+}
+
+Status PackageIndex::status() const {
+  std::lock_guard lock(*m_mutex);
+  if (m_error) {
+    return *m_error;
+  }
+  return {};
 }
 
 }  // namespace distill::debian

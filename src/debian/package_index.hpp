@@ -1,10 +1,19 @@
 // Packages indexes (dists/<suite>/<component>/binary-<arch>/Packages): one deb822
 // stanza per binary package (Debian Policy §5.3, DebianRepository/Format), and an
 // in-memory index by package name and by provided (virtual) name.
+//
+// A whole archive's index holds ~65k stanzas of which a build needs a few
+// hundred, so add_text() keeps the decompressed text and only scans it (names,
+// Provides, required fields checked); a stanza becomes a PackageRecord the first
+// time a lookup reaches it. That keeps a resolution's memory near the size of
+// the text instead of several times it, and skips parsing what is never read.
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -34,29 +43,66 @@ struct PackageRecord {
 // malformed relation field, naming "origin:line".
 Result<std::vector<PackageRecord>> parse_packages(std::string_view text, const std::string& origin);
 
+// Where a Packages text came from: stamped on the records made from it.
+struct IndexOrigin {
+  std::string url;  // of the Packages file, for error messages
+  std::string repo_url, suite, component;
+};
+
 class PackageIndex {
  public:
   using Provider = std::pair<const PackageRecord*, const Relation*>;
 
   void add(std::vector<PackageRecord> records);
+  // Keeps `text` (a whole Packages file) and indexes its stanzas; they are
+  // parsed on first lookup. Fails like parse_packages on a stanza lacking
+  // Package, Version, Filename or SHA256, or with a malformed Provides.
+  Status add_text(std::string text, IndexOrigin origin);
 
   // Every record called `name` (all versions, suites and archs), in insertion order.
   [[nodiscard]] const std::vector<const PackageRecord*>& by_name(std::string_view name) const;
   // Every record whose Provides names `virtual_name`, with the Provides entry.
   [[nodiscard]] const std::vector<Provider>& providers(std::string_view virtual_name) const;
-  [[nodiscard]] size_t size() const { return m_records.size(); }
+  [[nodiscard]] size_t size() const { return m_stanzas.size(); }
   // "url suite" of every repository that contributed records, sorted and unique.
   [[nodiscard]] std::vector<std::string> origins() const;
+  // The first error met while parsing a stanza on lookup (a malformed Depends,
+  // say): that stanza is left out of the lookups, and the caller must fail.
+  [[nodiscard]] Status status() const;
 
  private:
   struct Hash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
-  std::deque<PackageRecord> m_records;
-  std::unordered_map<std::string, std::vector<const PackageRecord*>, Hash, std::equal_to<>>
-      m_by_name;
-  std::unordered_map<std::string, std::vector<Provider>, Hash, std::equal_to<>> m_providers;
+  // One package stanza: parsed already (record), or a range of a kept text.
+  struct Stanza {
+    const PackageRecord* record = nullptr;
+    uint32_t text = 0;
+    uint32_t line = 0;  // first line of the stanza in its text
+    size_t begin = 0, end = 0;
+  };
+  // The stanzas of one name (or of the providers of one virtual name) and,
+  // once looked up, what they parsed to.
+  struct Entry {
+    std::vector<uint32_t> stanzas;
+    bool ready = false;
+    std::vector<const PackageRecord*> records;
+    std::vector<Provider> providers;
+  };
+  using Map = std::unordered_map<std::string, Entry, Hash, std::equal_to<>>;
+
+  const PackageRecord* materialize(Stanza& stanza) const;
+  static void note(Map& map, std::string_view name, uint32_t stanza);
+
+  std::deque<std::string> m_texts;
+  std::vector<IndexOrigin> m_origins;  // parallel to m_texts
+  mutable std::deque<PackageRecord> m_records;
+  mutable std::vector<Stanza> m_stanzas;
+  mutable Map m_by_name;
+  mutable Map m_providers;
+  mutable std::optional<Error> m_error;
+  mutable std::unique_ptr<std::mutex> m_mutex = std::make_unique<std::mutex>();
 };
 
 }  // namespace distill::debian

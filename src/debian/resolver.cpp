@@ -350,7 +350,11 @@ Result<std::vector<const PackageRecord*>> resolve(const PackageIndex& index,
     return make_error(ErrorKind::InvalidInput, "resolve: no target architecture given");
   }
   Resolver resolver(index, request);
-  return resolver.run();
+  auto resolved = resolver.run();
+  // A stanza that failed to parse on lookup was left out: the answer may be
+  // wrong, and the malformed index is the error to report.
+  DISTILL_CHECK(index.status());
+  return resolved;
 }
 
 }  // namespace distill::debian

@@ -455,13 +455,22 @@ class Builder {
       names.push_back(p.name + " " + p.version);
     }
     int64_t epoch = m_request.source_date_epoch;
-    return {key.hex(), "distill: packages " + join(names, ", "),
-            [group = std::move(group), epoch](LayerWriter& writer) -> Status {
-              for (const auto& p : group) {
-                DISTILL_CHECK(write_package(writer, p, epoch));
-              }
-              return {};
-            }};
+    // The pass that writes a package also catalogs its libraries when that
+    // catalog is not stored yet (for ld.so.cache and `trace:`).
+    return {
+        key.hex(), "distill: packages " + join(names, ", "),
+        [group = std::move(group), epoch, cache = m_cache.dir()](LayerWriter& writer) -> Status {
+          for (const auto& p : group) {
+            if (has_package_libraries(p, cache)) {
+              DISTILL_CHECK(write_package(writer, p, epoch));
+              continue;
+            }
+            LibraryScanner libraries;
+            DISTILL_CHECK(write_package(writer, p, epoch, &libraries));
+            store_package_libraries(p, cache, libraries.take());
+          }
+          return {};
+        }};
   }
 
   Result<LayerJob> entries_job(std::string kind, std::string created_by,
@@ -553,6 +562,9 @@ class Builder {
                                         account_files(stage.accounts, epoch)));
       jobs.push_back(std::move(job));
     }
+    // The package layers first: writing them catalogs the packages' libraries,
+    // which the top layer's ld.so.cache is made from.
+    DISTILL_TRY(auto blobs, build_layers(jobs));
     // One layer on top for what the stage generates (ld.so.cache, trust
     // store) and the spec's files, so a flavor chain stays within k_max_layers.
     std::vector<GeneratedEntry> top;
@@ -604,9 +616,10 @@ class Builder {
                             }),
                 top.end());
       DISTILL_TRY(auto job, entries_job("top", "distill: " + join(top_what, ", "), std::move(top)));
+      DISTILL_TRY(auto top_blobs, build_layers({job}));
       jobs.push_back(std::move(job));
+      blobs.insert(blobs.end(), top_blobs.begin(), top_blobs.end());
     }
-    DISTILL_TRY(auto blobs, build_layers(jobs));
     for (size_t i = 0; i < blobs.size(); ++i) {
       stage.layers.push_back(blobs[i]);
       stage.history.push_back({oci::format_rfc3339(epoch), jobs[i].created_by, "", false});

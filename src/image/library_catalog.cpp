@@ -94,41 +94,25 @@ std::vector<std::string> parse_conf(const std::string& text) {
 
 Result<LibraryCatalog> scan_deb(const InstalledPackage& package) {
   DISTILL_TRY(auto deb, archive::DebReader::open(package.deb_file, package.name));
-  LibraryCatalog catalog;
+  LibraryScanner scanner;
   DISTILL_CHECK(deb.for_each_data_entry(
       [&](const archive::TarEntry& entry, archive::ContentReader& content) -> Status {
-        if (entry.path.rfind(k_conf_dir, 0) == 0 && entry.type == archive::EntryType::File &&
-            entry.path.size() > 5 && entry.path.substr(entry.path.size() - 5) == ".conf") {
-          DISTILL_TRY(auto text, content.read_all());
-          catalog.conf_dirs.emplace_back(entry.path, parse_conf(text));
+        if (!scanner.wants(entry)) {
           return {};
         }
-        if (!debian::is_library_path(entry.path)) {
-          return {};
+        std::string data;
+        if (entry.type == archive::EntryType::File) {
+          DISTILL_TRY(data, content.read_all());
         }
-        LibraryFile file;
-        file.path = "/" + entry.path;
-        if (entry.type == archive::EntryType::Symlink) {
-          file.symlink = true;
-          file.target = entry.link_target;
-        } else if (entry.type == archive::EntryType::File) {
-          DISTILL_TRY(auto data, content.read_all());
-          if (elf::looks_like_elf(data)) {
-            auto info = elf::parse_elf(data, package.name + ": " + file.path);
-            if (info.ok()) {
-              file.elf = true;
-              file.soname = info->soname;
-              file.needed = info->needed;
-              file.cache_flags = elf::cache_flags_for(*info);
-            }
-          }
-        } else {
-          return {};
-        }
-        catalog.files.push_back(std::move(file));
+        scanner.add(entry, data, package.name);
         return {};
       }));
-  return catalog;
+  return scanner.take();
+}
+
+std::filesystem::path catalog_record(const InstalledPackage& package,
+                                     const std::filesystem::path& cache_dir) {
+  return cache_dir / "libraries" / (package.sha256.hex() + ".json");
 }
 
 std::string dir_of(const std::string& path) { return path.substr(0, path.rfind('/')); }
@@ -136,20 +120,66 @@ std::string base_of(const std::string& path) { return path.substr(path.rfind('/'
 
 }  // namespace
 
+bool LibraryScanner::wants(const archive::TarEntry& entry) const {
+  if (entry.path.rfind(k_conf_dir, 0) == 0) {
+    return entry.type == archive::EntryType::File && entry.path.size() > 5 &&
+           entry.path.substr(entry.path.size() - 5) == ".conf";
+  }
+  return debian::is_library_path(entry.path) &&
+         (entry.type == archive::EntryType::Symlink || entry.type == archive::EntryType::File);
+}
+
+void LibraryScanner::add(const archive::TarEntry& entry, std::string_view content,
+                         const std::string& package) {
+  if (entry.path.rfind(k_conf_dir, 0) == 0) {
+    m_catalog.conf_dirs.emplace_back(entry.path, parse_conf(std::string(content)));
+    return;
+  }
+  LibraryFile file;
+  file.path = "/" + entry.path;
+  if (entry.type == archive::EntryType::Symlink) {
+    file.symlink = true;
+    file.target = entry.link_target;
+  } else if (elf::looks_like_elf(content)) {
+    // Not a loadable library (a linker script, a broken file) is no error:
+    // ldconfig skips those too.
+    auto info = elf::parse_elf(content, package + ": " + file.path);
+    if (info.ok()) {
+      file.elf = true;
+      file.soname = info->soname;
+      file.needed = info->needed;
+      file.cache_flags = elf::cache_flags_for(*info);
+    }
+  }
+  m_catalog.files.push_back(std::move(file));
+}
+
 Result<LibraryCatalog> package_libraries(const InstalledPackage& package,
                                          const std::filesystem::path& cache_dir) {
-  std::filesystem::path record = cache_dir / "libraries" / (package.sha256.hex() + ".json");
-  if (auto text = util::read_file(record); text.ok()) {
+  if (auto text = util::read_file(catalog_record(package, cache_dir)); text.ok()) {
     if (auto catalog = from_json(*text)) {
       return *catalog;
     }
   }
   DISTILL_TRY(auto catalog, scan_deb(package));
+  store_package_libraries(package, cache_dir, catalog);
+  return catalog;
+}
+
+bool has_package_libraries(const InstalledPackage& package,
+                           const std::filesystem::path& cache_dir) {
+  std::error_code ec;
+  return std::filesystem::exists(catalog_record(package, cache_dir), ec);
+}
+
+void store_package_libraries(const InstalledPackage& package,
+                             const std::filesystem::path& cache_dir,
+                             const LibraryCatalog& catalog) {
+  std::filesystem::path record = catalog_record(package, cache_dir);
   std::error_code ec;
   std::filesystem::create_directories(record.parent_path(), ec);
   // Best effort: without the record the .deb is only read again next time.
   (void)util::write_file_atomic(record, to_json(catalog).dump());
-  return catalog;
 }
 
 std::string multiarch_triplet(const std::string& debian_arch) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "archive/tar_entry.hpp"
 #include "image/package_layer.hpp"
 #include "util/result.hpp"
 
@@ -31,10 +32,30 @@ struct LibraryCatalog {
   std::vector<std::pair<std::string, std::vector<std::string>>> conf_dirs;
 };
 
+// Builds a package's catalog from its data.tar entries as they stream by, so
+// the pass that writes the package's layer also catalogs it (one decompression
+// of the .deb, not two).
+class LibraryScanner {
+ public:
+  // Whether `entry` belongs in the catalog; then add() needs its content.
+  [[nodiscard]] bool wants(const archive::TarEntry& entry) const;
+  // `content`: the file's bytes (empty for a symlink). `package` names errors.
+  void add(const archive::TarEntry& entry, std::string_view content, const std::string& package);
+  LibraryCatalog take() { return std::move(m_catalog); }
+
+ private:
+  LibraryCatalog m_catalog;
+};
+
 // The catalog of one package, from `<cache_dir>/libraries/<sha256>.json` or
 // by reading its .deb (then stored there).
 Result<LibraryCatalog> package_libraries(const InstalledPackage& package,
                                          const std::filesystem::path& cache_dir);
+// Whether package_libraries() would find the catalog stored.
+bool has_package_libraries(const InstalledPackage& package, const std::filesystem::path& cache_dir);
+// Stores a catalog made by a LibraryScanner (best effort, atomically).
+void store_package_libraries(const InstalledPackage& package,
+                             const std::filesystem::path& cache_dir, const LibraryCatalog& catalog);
 
 // Debian's multiarch triplet for an architecture (amd64 -> x86_64-linux-gnu).
 std::string multiarch_triplet(const std::string& debian_arch);

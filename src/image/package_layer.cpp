@@ -5,6 +5,7 @@
 
 #include "archive/deb_reader.hpp"
 #include "image/generated_files.hpp"
+#include "image/library_catalog.hpp"
 
 namespace distill::image {
 
@@ -60,7 +61,8 @@ Result<std::string> read_ca_bundle(const InstalledPackage& package) {
   return join_bundle(certificates);
 }
 
-Status write_package(LayerWriter& layer, const InstalledPackage& package, int64_t epoch) {
+Status write_package(LayerWriter& layer, const InstalledPackage& package, int64_t epoch,
+                     LibraryScanner* libraries) {
   DISTILL_TRY(auto deb, archive::DebReader::open(package.deb_file, package.name));
   DISTILL_TRY(auto control, deb.read_control());
   const bool is_ca = package.name == "ca-certificates";
@@ -84,6 +86,15 @@ Status write_package(LayerWriter& layer, const InstalledPackage& package, int64_
         entry.gname.clear();
         if (entry.type != archive::EntryType::Directory) {
           DISTILL_CHECK(layer.add_parents(entry.path, epoch));
+        }
+        if (libraries != nullptr && libraries->wants(source)) {
+          std::string data;
+          if (entry.type == archive::EntryType::File) {
+            DISTILL_TRY(data, content.read_all());
+          }
+          libraries->add(source, data, package.name);
+          return entry.type == archive::EntryType::File ? layer.add(entry, std::string_view(data))
+                                                        : layer.add(entry, nullptr);
         }
         return layer.add(entry, entry.type == archive::EntryType::File ? &content : nullptr);
       }));

@@ -39,6 +39,10 @@ inline constexpr std::string_view k_ca_bundle = "etc/ssl/certs/ca-certificates.c
 Result<std::string> read_ca_bundle(const InstalledPackage& package);
 
 // Writes one package (data entries, then status.d) into `layer`.
-Status write_package(LayerWriter& layer, const InstalledPackage& package, int64_t epoch);
+class LibraryScanner;
+// With `libraries`, the package's library files are also fed to it in the
+// same pass over the .deb.
+Status write_package(LayerWriter& layer, const InstalledPackage& package, int64_t epoch,
+                     LibraryScanner* libraries = nullptr);
 
 }  // namespace distill::image

@@ -115,5 +115,68 @@ TEST(PackageIndex, MissingRequiredFieldsNameOriginAndLine) {
   }
 }
 
+// add_text keeps the text and parses a stanza on its first lookup: the records
+// equal parse_packages' and carry the text's origin.
+TEST(PackageIndex, KeptTextParsesOnLookup) {
+  PackageIndex index;
+  ASSERT_TRUE(index
+                  .add_text(k_packages, {"http://m/dists/x/main/binary-amd64/Packages", "http://m",
+                                         "x", "main"})
+                  .ok());
+  EXPECT_EQ(index.size(), 2u);
+  ASSERT_EQ(index.by_name("libc6").size(), 1u);
+  const PackageRecord* libc = index.by_name("libc6")[0];
+  EXPECT_EQ(libc->version, "2.36-9+deb12u10");
+  EXPECT_EQ(libc->source, "glibc");
+  EXPECT_EQ(libc->repo_url, "http://m");
+  EXPECT_EQ(libc->suite, "x");
+  EXPECT_EQ(libc->component, "main");
+  ASSERT_EQ(libc->pre_depends.size(), 1u);
+  EXPECT_EQ(index.by_name("libc6")[0], libc);  // parsed once, the same record after
+  ASSERT_EQ(index.providers("mawk-virtual").size(), 1u);
+  EXPECT_EQ(index.providers("mawk-virtual")[0].first->name, "mawk");
+  EXPECT_EQ(index.providers("mawk-virtual")[0].second->to_string(), "mawk-virtual (= 1.3.4)");
+  EXPECT_EQ(index.providers("mawk-virtual")[0].first, index.by_name("mawk")[0]);
+  EXPECT_TRUE(index.by_name("awk").empty());
+  EXPECT_EQ(index.origins(), std::vector<std::string>{"http://m x"});
+  EXPECT_TRUE(index.status().ok());
+}
+
+// Required fields are checked when the text is added, with the line.
+TEST(PackageIndex, KeptTextChecksRequiredFields) {
+  std::string sha = "SHA256: " + std::string(64, 'a') + "\n";
+  PackageIndex index;
+  auto added = index.add_text(
+      "Package: a\nVersion: 1\nFilename: f\n" + sha + "\nPackage: b\nFilename: f\n" + sha,
+      {"P", "", "", ""});
+  ASSERT_FALSE(added.ok());
+  EXPECT_NE(added.error().message.find("P:6: package 'b' lacks the Version field"),
+            std::string::npos)
+      << added.error().message;
+  auto provides = index.add_text("Package: a\nVersion: 1\nProvides: x | y\nFilename: f\n" + sha,
+                                 {"P", "", "", ""});
+  ASSERT_FALSE(provides.ok());
+  EXPECT_NE(provides.error().message.find("P:3: Provides: alternatives"), std::string::npos);
+}
+
+// A stanza that only fails to parse on lookup is left out and reported by
+// status(), naming the line in the whole text; the other stanzas still work.
+TEST(PackageIndex, KeptTextDefersStanzaErrors) {
+  std::string sha = "SHA256: " + std::string(64, 'a') + "\n";
+  PackageIndex index;
+  ASSERT_TRUE(index
+                  .add_text("Package: a\nVersion: 1\nFilename: f\n" + sha +
+                                "\nPackage: b\nVersion: 1\nFilename: f\nDepends: c (>= \n" + sha,
+                            {"P", "", "", ""})
+                  .ok());
+  EXPECT_EQ(index.by_name("a").size(), 1u);
+  EXPECT_TRUE(index.status().ok());
+  EXPECT_TRUE(index.by_name("b").empty());
+  ASSERT_FALSE(index.status().ok());
+  EXPECT_NE(index.status().error().message.find("P:9: Depends: invalid relation"),
+            std::string::npos)
+      << index.status().error().message;
+}
+
 }  // namespace
 }  // namespace distill::debian
