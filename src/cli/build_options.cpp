@@ -36,6 +36,8 @@ void BuildOptions::declare(CLI::App& cmd, bool for_build) {
   cmd.add_option("--cache-dir", cache_dir, "download and layer cache (default ~/.cache/distill)");
   cmd.add_option("--progress", progress, "auto|plain|none")
       ->check(CLI::IsMember({"auto", "plain", "none"}));
+  cmd.add_flag("--refresh", refresh,
+               "ask the mirror for its Release files even when a copy is under 5 minutes old");
   if (for_build) {
     cmd.add_option("--variant", variant, "latest|nonroot|debug|debug-nonroot");
     cmd.add_option("--tag", tag, "NAME:TAG (or TAG) of the image");
@@ -74,6 +76,9 @@ Result<image::BuildRequest> BuildOptions::to_request(
   }
   request.cache_dir = cache_dir;
   request.jobs = jobs;
+  if (refresh) {
+    request.release_max_age = 0;
+  }
   DISTILL_TRY(request.compression, archive::parse_compression(compression));
   std::string epoch = source_date_epoch;
   if (epoch.empty()) {

@@ -23,6 +23,7 @@ struct BuildOptions {
   std::string compression = "gzip";
   std::string source_date_epoch;
   std::string progress = "auto";
+  bool refresh = false;
 
   // Declares the shared flags on `cmd`.
   void declare(CLI::App& cmd, bool for_build);

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <ctime>
 #include <mutex>
 #include <set>
 
 #include "archive/deb_reader.hpp"
+#include "crypto/sha256.hpp"
 #include "debian/apt_sources.hpp"
 #include "debian/architecture.hpp"
 #include "debian/contents_index.hpp"
@@ -296,13 +298,26 @@ class Builder {
         urls.push_back(net::url_join(source.url, "dists/" + suite + "/InRelease"));
       }
     }
+    // A copy fetched less than release_max_age ago stands for the mirror's
+    // current one: mirrors change a few times a day, and an immediate rebuild
+    // then needs no network round trip at all.
     std::vector<std::optional<std::string>> bodies(urls.size());
-    util::parallel_for(urls.size(), static_cast<unsigned>(urls.size()), [&](size_t i) {
+    std::vector<size_t> stale;
+    for (size_t i = 0; i < urls.size(); ++i) {
+      if (auto kept = fresh_release(urls[i])) {
+        bodies[i] = std::move(kept);
+      } else {
+        stale.push_back(i);
+      }
+    }
+    util::parallel_for(stale.size(), static_cast<unsigned>(stale.size()), [&](size_t k) {
+      size_t i = stale[k];
       net::HttpRequest request;
       request.url = urls[i];
       auto response = m_http->send(request);
       if (response.ok() && response->status == 200) {
         bodies[i] = std::move(response->body);
+        keep_release(urls[i], *bodies[i]);
       }
     });
     LayerKey key("releases");
@@ -313,6 +328,36 @@ class Builder {
       key.add(urls[i], *bodies[i]);
     }
     return key.hex();
+  }
+
+  // The InRelease copies release_fingerprint keeps, one file per URL.
+  std::filesystem::path release_copy(const std::string& url) const {
+    return m_cache.dir() / "releases" / (crypto::sha256(url).hex() + ".InRelease");
+  }
+
+  std::optional<std::string> fresh_release(const std::string& url) const {
+    if (m_request.release_max_age <= 0) {
+      return std::nullopt;
+    }
+    std::error_code ec;
+    auto path = release_copy(url);
+    auto written = std::filesystem::last_write_time(path, ec);
+    if (ec) {
+      return std::nullopt;
+    }
+    auto age = std::filesystem::file_time_type::clock::now() - written;
+    if (age < std::chrono::seconds(0) || age > std::chrono::seconds(m_request.release_max_age)) {
+      return std::nullopt;
+    }
+    auto text = util::read_file(path);
+    return text.ok() ? std::optional<std::string>(std::move(*text)) : std::nullopt;
+  }
+
+  void keep_release(const std::string& url, const std::string& body) const {
+    std::error_code ec;
+    std::filesystem::create_directories(release_copy(url).parent_path(), ec);
+    // Best effort, like the resolution cache: a copy not kept only costs time.
+    (void)util::write_file_atomic(release_copy(url), body);
   }
 
   std::filesystem::path resolution_path(const std::string& key) const {

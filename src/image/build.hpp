@@ -41,6 +41,9 @@ struct BuildRequest {
   int64_t source_date_epoch = 0;
   std::filesystem::path apt_root = "/";  // where the host's apt sources are read
   bool allow_expired_release = false;
+  // How old (seconds) a cached InRelease may be and still vouch for a cached
+  // resolution without asking the mirror again; 0 always asks (--refresh).
+  int64_t release_max_age = 300;
   util::Progress* progress = nullptr;
   RegistrySettings registry;  // for docker:// outputs
 };

@@ -136,6 +136,16 @@ grep -q '"libfoo1"' "$W/lock.json" || fail "lock lacks libfoo1"
 write_spec "$W/spec2.yaml" "$APTREPO_URL" provider
 expect_fail 'lock' "$DISTILL" build "$W/spec2.yaml" --lock "$W/lock.json" --frozen --cache-dir "$W/cache4" --progress none -o "oci:$W/x:y"
 
+# --- a rebuild right after a build does not ask the mirror ---------------------
+# Release copies under 5 minutes old vouch for the cached resolution: with the
+# server stopped, a rebuild still succeeds with the same digest; --refresh asks
+# the mirror again and fails naming its InRelease.
+stop_server
+"$DISTILL" build "$W/spec.yaml" --cache-dir "$W/cache1" --progress none -o "oci:$W/layout:offline" ||
+  fail "rebuild within the Release copies' age with the server stopped"
+[ "$(index_digest "$W/layout" offline)" = "$d1" ] || fail "offline rebuild differs"
+expect_fail 'InRelease' "$DISTILL" build "$W/spec.yaml" --cache-dir "$W/cache1" --refresh --progress none -o "oci:$W/x:y"
+
 # --- transient server faults are retried ------------------------------------
 start_server "$W/repo" --fail500 'app_.*\.deb$:2' --truncate 'libfoo1_.*\.deb$:100:1'
 write_spec "$W/spec.yaml" "$APTREPO_URL"
@@ -164,9 +174,16 @@ bad_build 'InRelease.*(signature|BAD|verif)'
 
 broken_repo
 pk="$W/bad/dists/bookworm/main/binary-amd64/Packages"
-xz -dc "$pk.xz" | sed 's/^Version: 2.0-1$/Version: 2.0-2/' | xz -c >"$pk.new" && mv "$pk.new" "$pk.xz"
+# Every compressed form is changed (distill takes .gz before .xz), by-hash too.
+xz -dc "$pk.xz" | sed 's/^Version: 2.0-1$/Version: 2.0-2/' >"$pk.new"
+xz -c "$pk.new" >"$pk.xz"
+[ -e "$pk.gz" ] && gzip -nc "$pk.new" >"$pk.gz"
+rm -f "$pk.new"
 find "$W/bad/dists/bookworm/main/binary-amd64/by-hash" -type f -name '*' | while read -r f; do
-  cmp -s "$f" "$pk.xz" || cp "$pk.xz" "$f"
+  case $(head -c 2 "$f" | od -An -tx1 | tr -d ' ') in
+    1f8b) cp "$pk.gz" "$f" ;;
+    *) cp "$pk.xz" "$f" ;;
+  esac
 done
 start_server "$W/bad"
 bad_build 'Packages.*(sha256|hash|size)'
