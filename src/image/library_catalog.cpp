@@ -10,6 +10,7 @@
 #include "elf/elf_reader.hpp"
 #include "elf/ld_so_cache.hpp"
 #include "util/file_io.hpp"
+#include "util/spill_file.hpp"
 
 namespace distill::image {
 
@@ -100,15 +101,31 @@ Result<LibraryCatalog> scan_deb(const InstalledPackage& package) {
         if (!scanner.wants(entry)) {
           return {};
         }
-        std::string data;
-        if (entry.type == archive::EntryType::File) {
-          DISTILL_TRY(data, content.read_all());
-        }
-        scanner.add(entry, data, package.name);
-        return {};
+        return scanner.add(entry, content, package.name,
+                           [](archive::ContentReader&) -> Status { return {}; });
       }));
   return scanner.take();
 }
+
+// Files up to this size are read into memory to be cataloged; bigger ones
+// (libnode.so, libjvm.so, libicudata.so: 20-50 MB) are spilled.
+constexpr uint64_t k_in_memory_limit = 4U << 20;
+
+// Passes what it reads on to a SpillFile.
+class SpillingReader final : public archive::ContentReader {
+ public:
+  SpillingReader(archive::ContentReader& source, util::SpillFile& spill)
+      : m_source(source), m_spill(spill) {}
+  Result<size_t> read(void* buffer, size_t size) override {
+    DISTILL_TRY(size_t n, m_source.read(buffer, size));
+    DISTILL_CHECK(m_spill.write(buffer, n));
+    return n;
+  }
+
+ private:
+  archive::ContentReader& m_source;
+  util::SpillFile& m_spill;
+};
 
 std::filesystem::path catalog_record(const InstalledPackage& package,
                                      const std::filesystem::path& cache_dir) {
@@ -152,6 +169,35 @@ void LibraryScanner::add(const archive::TarEntry& entry, std::string_view conten
     }
   }
   m_catalog.files.push_back(std::move(file));
+}
+
+Status LibraryScanner::add(const archive::TarEntry& entry, archive::ContentReader& content,
+                           const std::string& package,
+                           const std::function<Status(archive::ContentReader&)>& pass_on) {
+  if (entry.type != archive::EntryType::File) {
+    DISTILL_CHECK(pass_on(content));
+    add(entry, std::string_view(), package);
+    return {};
+  }
+  if (entry.size <= k_in_memory_limit) {
+    DISTILL_TRY(auto data, content.read_all());
+    archive::MemoryContentReader memory(data);
+    DISTILL_CHECK(pass_on(memory));
+    add(entry, data, package);
+    return {};
+  }
+  DISTILL_TRY(auto spill, util::SpillFile::create());
+  SpillingReader reader(content, spill);
+  DISTILL_CHECK(pass_on(reader));
+  for (std::string chunk(1U << 16, '\0');;) {  // what pass_on left
+    DISTILL_TRY(size_t n, reader.read(chunk.data(), chunk.size()));
+    if (n == 0) {
+      break;
+    }
+  }
+  DISTILL_TRY(auto view, spill.view());
+  add(entry, view, package);
+  return {};
 }
 
 Result<LibraryCatalog> package_libraries(const InstalledPackage& package,

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,12 @@ class LibraryScanner {
   [[nodiscard]] bool wants(const archive::TarEntry& entry) const;
   // `content`: the file's bytes (empty for a symlink). `package` names errors.
   void add(const archive::TarEntry& entry, std::string_view content, const std::string& package);
+  // The same for an entry whose content streams by: `pass_on` consumes it
+  // too (writes it to a layer, say; it may read less than all of it). Big
+  // files are spilled to a temporary file rather than held in memory.
+  Status add(const archive::TarEntry& entry, archive::ContentReader& content,
+             const std::string& package,
+             const std::function<Status(archive::ContentReader&)>& pass_on);
   LibraryCatalog take() { return std::move(m_catalog); }
 
  private:

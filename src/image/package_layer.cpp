@@ -88,13 +88,10 @@ Status write_package(LayerWriter& layer, const InstalledPackage& package, int64_
           DISTILL_CHECK(layer.add_parents(entry.path, epoch));
         }
         if (libraries != nullptr && libraries->wants(source)) {
-          std::string data;
-          if (entry.type == archive::EntryType::File) {
-            DISTILL_TRY(data, content.read_all());
-          }
-          libraries->add(source, data, package.name);
-          return entry.type == archive::EntryType::File ? layer.add(entry, std::string_view(data))
-                                                        : layer.add(entry, nullptr);
+          return libraries->add(
+              source, content, package.name, [&](archive::ContentReader& bytes) -> Status {
+                return layer.add(entry, entry.type == archive::EntryType::File ? &bytes : nullptr);
+              });
         }
         return layer.add(entry, entry.type == archive::EntryType::File ? &content : nullptr);
       }));
