@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# t_check_flavors: the check commands against real built-in flavors. Builds static,
-# base and cc from the Debian mirror of this machine's apt sources, then for each:
+# t_check_flavors: the check commands against the real built-in flavors. Builds all
+# seven (static, base-nossl, base, cc, python3, nodejs, java17) from the Debian
+# mirror of this machine's apt sources, then for each:
 # `distill test` with images/tests/FLAVOR.yaml (text, json and junit outputs),
 # `distill audit` (no finding), `distill sbom` in both formats validated against
 # tests/data/schemas with package lists equal to `inspect --packages`, and a
@@ -40,7 +41,7 @@ sys.exit(1 if errors else 0)
 PY
 }
 
-for flavor in static base cc; do
+for flavor in static base-nossl base cc python3 nodejs java17; do
   ref="oci:$W/images/$flavor:$flavor"
   build "$flavor" "$ref"
 
