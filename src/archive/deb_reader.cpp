@@ -160,7 +160,7 @@ Status DebReader::for_each_data_entry(
         seen.insert(entry.path);
         return fn(entry, content);
       },
-      label);
+      label, m_mapping != nullptr);
 }
 
 }  // namespace distill::archive

@@ -4,6 +4,11 @@
 
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
 
 #include "archive/libarchive_handle.hpp"
 #include "util/fd.hpp"
@@ -145,15 +150,46 @@ Status read_entries(struct archive* a, const TarEntryCallback& fn, const std::st
   }
 }
 
+// Bytes of a file mapping handed to libarchive a block at a time; the pages
+// of blocks libarchive is done with (it holds a block only until it asks for
+// the next) are given back with MADV_DONTNEED.
+struct MappedSource {
+  std::string_view data;
+  size_t next = 0;      // offset of the next block
+  uintptr_t freed = 0;  // address up to which pages were given back
+};
+
+constexpr size_t k_mapped_block = 1U << 20;
+
+la_ssize_t read_mapped(struct archive* /*a*/, void* context, const void** buffer) {
+  auto* source = static_cast<MappedSource*>(context);
+  static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto base = reinterpret_cast<uintptr_t>(source->data.data());
+  uintptr_t done = (base + source->next) & ~(page - 1);  // before the block handed out now
+  uintptr_t from = std::max(source->freed, (base + page - 1) & ~(page - 1));
+  if (done > from) {
+    // Advice only: a failure leaves the pages resident, nothing else.
+    (void)::madvise(reinterpret_cast<void*>(from), done - from, MADV_DONTNEED);
+    source->freed = done;
+  }
+  size_t n = std::min(k_mapped_block, source->data.size() - source->next);
+  *buffer = source->data.data() + source->next;
+  source->next += n;
+  return static_cast<la_ssize_t>(n);
+}
+
 }  // namespace
 
 Status for_each_tar_entry(std::string_view data, const TarEntryCallback& fn,
-                          const std::string& origin) {
+                          const std::string& origin, bool mapped) {
   detail::ArchiveReadPtr a = detail::new_reader(true);
   if (!a) {
     return make_error(ErrorKind::Internal, origin + ": cannot create a libarchive reader");
   }
-  if (archive_read_open_memory(a.get(), data.data(), data.size()) != ARCHIVE_OK) {
+  MappedSource source{data};
+  int opened = mapped ? archive_read_open(a.get(), &source, nullptr, read_mapped, nullptr)
+                      : archive_read_open_memory(a.get(), data.data(), data.size());
+  if (opened != ARCHIVE_OK) {
     return make_error(ErrorKind::Corrupt, origin + ": " + detail::archive_error(a.get()));
   }
   return read_entries(a.get(), fn, origin);

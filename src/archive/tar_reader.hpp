@@ -22,7 +22,10 @@ Status for_each_tar_entry(const std::filesystem::path& file, const TarEntryCallb
                           const std::string& origin);
 
 // The same for a (possibly compressed) tar held in memory (not copied).
+// `mapped`: `data` lies in a read-only file mapping whose pages may be given
+// back to the kernel once read (they are read again from the file if touched
+// later), so that reading a 40 MB .deb does not leave 40 MB resident.
 Status for_each_tar_entry(std::string_view data, const TarEntryCallback& fn,
-                          const std::string& origin);
+                          const std::string& origin, bool mapped = false);
 
 }  // namespace distill::archive
