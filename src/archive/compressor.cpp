@@ -89,10 +89,41 @@ void put_le32(unsigned char* p, uint32_t v) {
   p[3] = static_cast<unsigned char>(v >> 24);
 }
 
+// What compresses a chunk: the configured level, and the probe and store
+// compressors that spare incompressible chunks (jars, images, already
+// compressed files) the full effort.
+struct Deflaters {
+  DeflatePtr main, probe, store;
+};
+
+// Whether a chunk will not shrink: four 16 KiB slices spread over it are
+// compressed at level 1 and none gains more than 2%. A function of the bytes
+// alone, so the output stays deterministic.
+bool looks_incompressible(libdeflate_compressor* probe, const std::vector<unsigned char>& input) {
+  constexpr size_t k_slice = 16U << 10;
+  if (input.size() < 8 * k_slice) {
+    return false;
+  }
+  std::vector<unsigned char> out(libdeflate_deflate_compress_bound(probe, k_slice));
+  for (size_t i = 0; i < 4; ++i) {
+    size_t offset = (input.size() - k_slice) / 4 * i;
+    size_t n =
+        libdeflate_deflate_compress(probe, input.data() + offset, k_slice, out.data(), out.size());
+    if (n == 0 || n < k_slice - k_slice / 50) {
+      return false;
+    }
+  }
+  return true;
+}
+
 // Compresses chunk.input into one gzip member: fixed 10-byte header
-// (no FNAME, MTIME 0, XFL 0, OS 255), raw deflate, CRC32, ISIZE.
-void compress_chunk(libdeflate_compressor* compressor, Chunk& chunk) {
+// (no FNAME, MTIME 0, XFL 0, OS 255), raw deflate (stored blocks for a chunk
+// that looks incompressible), CRC32, ISIZE.
+void compress_chunk(Deflaters& deflaters, Chunk& chunk) {
   static const unsigned char k_header[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff};
+  libdeflate_compressor* compressor = looks_incompressible(deflaters.probe.get(), chunk.input)
+                                          ? deflaters.store.get()
+                                          : deflaters.main.get();
   size_t bound = libdeflate_deflate_compress_bound(compressor, chunk.input.size());
   chunk.output.resize(sizeof k_header + bound + 8);
   std::memcpy(chunk.output.data(), k_header, sizeof k_header);
@@ -119,7 +150,9 @@ class GzipCompressor final : public ByteSink {
       batch.resize(m_width);
     }
     for (unsigned i = 0; i < m_width; ++i) {
-      m_compressors.emplace_back(libdeflate_alloc_compressor(level));
+      m_compressors.push_back({DeflatePtr(libdeflate_alloc_compressor(level)),
+                               DeflatePtr(libdeflate_alloc_compressor(1)),
+                               DeflatePtr(libdeflate_alloc_compressor(0))});
     }
   }
   ~GzipCompressor() override { wait(); }
@@ -194,8 +227,8 @@ class GzipCompressor final : public ByteSink {
 
   // Hands the filled batch to the compressor and starts filling the other one.
   Status dispatch() {
-    for (const auto& compressor : m_compressors) {
-      if (!compressor) {
+    for (const auto& deflaters : m_compressors) {
+      if (!deflaters.main || !deflaters.probe || !deflaters.store) {
         return make_error(ErrorKind::InvalidInput, "gzip: cannot create a compressor (bad level?)");
       }
     }
@@ -206,20 +239,19 @@ class GzipCompressor final : public ByteSink {
     m_filling = 1 - m_filling;
     m_fill_count = 0;
     if (m_width == 1) {
-      compress_chunk(m_compressors[0].get(), batch[0]);
+      compress_chunk(m_compressors[0], batch[0]);
       return drain();
     }
     m_worker = std::thread([this, &batch, count] {
-      util::parallel_for(count, m_width, [this, &batch](size_t i) {
-        compress_chunk(m_compressors[i].get(), batch[i]);
-      });
+      util::parallel_for(count, m_width,
+                         [this, &batch](size_t i) { compress_chunk(m_compressors[i], batch[i]); });
     });
     return {};
   }
 
   ByteSink& m_down;
   unsigned m_width;
-  std::vector<DeflatePtr> m_compressors;
+  std::vector<Deflaters> m_compressors;
   std::vector<Chunk> m_batches[2];
   size_t m_filling = 0;     // index of the batch being filled
   size_t m_fill_count = 0;  // complete chunks in the filling batch
