@@ -90,13 +90,17 @@ namespace {
 // Builds PackageRecords straight from the raw field values (no Paragraph).
 class RecordBuilder : public ControlVisitor {
  public:
-  RecordBuilder(std::string_view text, const std::string& origin, int line_offset = 0)
-      : m_origin(origin), m_line_offset(line_offset) {
+  // `stanza_line`: errors name this line (a stanza of a compacted text, whose
+  // own line numbers are not the file's) instead of the field's.
+  RecordBuilder(std::string_view text, const std::string& origin, int stanza_line = 0)
+      : m_origin(origin), m_stanza_line(stanza_line) {
     m_records.reserve(text.size() / 900 + 1);
   }
 
   Status field(std::string_view name, std::string_view raw, int line) override {
-    line += m_line_offset;
+    if (m_stanza_line != 0) {
+      line = m_stanza_line;
+    }
     auto relations = [&](std::vector<RelationGroup>& out) -> Status {
       auto parsed = parse_relations(raw);
       if (!parsed.ok()) {
@@ -187,7 +191,9 @@ class RecordBuilder : public ControlVisitor {
   }
 
   Status paragraph_end(int first_line) override {
-    first_line += m_line_offset;
+    if (m_stanza_line != 0) {
+      first_line = m_stanza_line;
+    }
     PackageRecord& r = m_current;
     const char* missing = r.name.empty()       ? "Package"
                           : r.version.empty()  ? "Version"
@@ -214,34 +220,36 @@ class RecordBuilder : public ControlVisitor {
 
  private:
   const std::string& m_origin;
-  int m_line_offset;
+  int m_stanza_line;
   std::vector<PackageRecord> m_records;
   PackageRecord m_current;
   bool m_has_sha = false;
 };
 
-// Indexes the stanzas of a kept Packages text without building records: the
-// name, where the stanza lies, the names it Provides; the fields a record cannot
-// lack are checked here so a lookup later cannot meet a stanza without them.
+// Scans complete stanzas of a Packages text for PackagesText: appends the
+// fields a PackageRecord reads to `compact` and notes each stanza's name,
+// place there, first line and Provides; the fields a record cannot lack are
+// checked here so a lookup later cannot meet a stanza without them.
 class StanzaScanner : public ControlVisitor {
  public:
-  struct Found {
-    std::string_view name;
-    size_t begin = 0, end = 0;
-    int line = 0;
-    std::vector<std::string> provides;
-  };
-
-  StanzaScanner(std::string_view text, const std::string& origin)
-      : m_text(text), m_origin(origin) {}
+  StanzaScanner(const std::string& origin, int line_offset, std::string& compact,
+                std::vector<PackagesText::Stanza>& found)
+      : m_origin(origin), m_line_offset(line_offset), m_compact(compact), m_found(found) {}
 
   Status field(std::string_view name, std::string_view raw, int line) override {
+    line += m_line_offset;
+    Key key = classify(name);
+    if (key == Key::Other) {
+      return {};
+    }
     if (!m_open) {
       m_open = true;
-      m_current.begin = static_cast<size_t>(name.data() - m_text.data());
+      m_current.begin = m_compact.size();
     }
-    m_current.end = static_cast<size_t>(raw.data() + raw.size() - m_text.data());
-    switch (classify(name)) {
+    // "Name: value" as written (continuation lines included), then a newline.
+    m_compact.append(name.data(), static_cast<size_t>(raw.data() + raw.size() - name.data()));
+    m_compact.push_back('\n');
+    switch (key) {
       case Key::Package:
         m_current.name = trim(raw);
         break;
@@ -274,30 +282,32 @@ class StanzaScanner : public ControlVisitor {
   }
 
   Status paragraph_end(int first_line) override {
+    first_line += m_line_offset;
     const char* missing = m_current.name.empty() ? "Package"
                           : !m_has_version       ? "Version"
                           : !m_has_filename      ? "Filename"
                           : !m_has_sha           ? "SHA256"
                                                  : nullptr;
     if (missing != nullptr) {
-      std::string what = m_current.name.empty() ? std::string("stanza")
-                                                : "package '" + std::string(m_current.name) + "'";
+      std::string what =
+          m_current.name.empty() ? std::string("stanza") : "package '" + m_current.name + "'";
       return stanza_error(m_origin, first_line, what + " lacks the " + missing + " field");
     }
-    m_current.line = first_line;
+    m_current.end = m_compact.size();
+    m_current.line = static_cast<uint32_t>(first_line);
+    m_compact.push_back('\n');
     m_found.push_back(std::move(m_current));
-    m_current = Found();
+    m_current = PackagesText::Stanza();
     m_open = m_has_version = m_has_filename = m_has_sha = false;
     return {};
   }
 
-  std::vector<Found> take() { return std::move(m_found); }
-
  private:
-  std::string_view m_text;
   const std::string& m_origin;
-  std::vector<Found> m_found;
-  Found m_current;
+  int m_line_offset;
+  std::string& m_compact;
+  std::vector<PackagesText::Stanza>& m_found;
+  PackagesText::Stanza m_current;
   bool m_open = false, m_has_version = false, m_has_filename = false, m_has_sha = false;
 };
 
@@ -333,25 +343,68 @@ void PackageIndex::add(std::vector<PackageRecord> records) {
   }
 }
 
+PackagesText::PackagesText(std::string origin, size_t expected_size) : m_origin(std::move(origin)) {
+  // Debian's indexes keep about 60% of their bytes; a little more avoids a
+  // last doubling of a 30 MB string.
+  m_compact.reserve(expected_size / 3 * 2);
+}
+
+Status PackagesText::write(const void* data, size_t size) {
+  if (m_finished) {
+    return make_error(ErrorKind::Internal, m_origin + ": written after the end");
+  }
+  size_t searched = m_pending.empty() ? 0 : m_pending.size() - 1;
+  m_pending.append(static_cast<const char*>(data), size);
+  // Everything up to the last blank line holds complete stanzas.
+  size_t cut = m_pending.rfind("\n\n");
+  if (cut == std::string::npos || cut + 1 < searched) {
+    return {};
+  }
+  cut += 2;
+  DISTILL_CHECK(scan(std::string_view(m_pending).substr(0, cut)));
+  m_pending.erase(0, cut);
+  return {};
+}
+
+Status PackagesText::finish() {
+  if (m_finished) {
+    return {};
+  }
+  m_finished = true;
+  DISTILL_CHECK(scan(m_pending));
+  m_pending = std::string();
+  return {};
+}
+
+Status PackagesText::scan(std::string_view complete) {
+  StanzaScanner scanner(m_origin, static_cast<int>(m_lines), m_compact, m_stanzas);
+  DISTILL_CHECK(scan_control(complete, m_origin, scanner));
+  m_lines += static_cast<uint32_t>(std::count(complete.begin(), complete.end(), '\n'));
+  return {};
+}
+
 Status PackageIndex::add_text(std::string text, IndexOrigin origin) {
-  StanzaScanner scanner(text, origin.url);
-  DISTILL_CHECK(scan_control(text, origin.url, scanner));
-  auto found = scanner.take();
+  PackagesText packages(origin.url, text.size());
+  DISTILL_CHECK(packages.write(text));
+  DISTILL_CHECK(packages.finish());
+  add(std::move(packages), std::move(origin));
+  return {};
+}
+
+void PackageIndex::add(PackagesText text, IndexOrigin origin) {
   std::lock_guard lock(*m_mutex);
   auto text_id = static_cast<uint32_t>(m_texts.size());
-  m_by_name.reserve(m_by_name.size() + found.size());
-  for (const auto& f : found) {
+  m_by_name.reserve(m_by_name.size() + text.m_stanzas.size());
+  for (const auto& f : text.m_stanzas) {
     auto id = static_cast<uint32_t>(m_stanzas.size());
-    m_stanzas.push_back(Stanza{nullptr, text_id, static_cast<uint32_t>(f.line), f.begin, f.end});
+    m_stanzas.push_back(Stanza{nullptr, text_id, f.line, f.begin, f.end});
     note(m_by_name, f.name, id);
     for (const std::string& provide : f.provides) {
       note(m_providers, provide, id);
     }
   }
-  // The views in `found` point into `text`; they are not used past here.
-  m_texts.push_back(std::move(text));
+  m_texts.push_back(std::move(text.m_compact));
   m_origins.push_back(std::move(origin));
-  return {};
 }
 
 const PackageRecord* PackageIndex::materialize(Stanza& stanza) const {
@@ -361,7 +414,7 @@ const PackageRecord* PackageIndex::materialize(Stanza& stanza) const {
   const IndexOrigin& origin = m_origins[stanza.text];
   std::string_view text =
       std::string_view(m_texts[stanza.text]).substr(stanza.begin, stanza.end - stanza.begin);
-  RecordBuilder builder(text, origin.url, static_cast<int>(stanza.line) - 1);
+  RecordBuilder builder(text, origin.url, static_cast<int>(stanza.line));
   Status parsed = scan_control(text, origin.url, builder);
   auto records = builder.take();
   if (!parsed.ok() || records.size() != 1) {

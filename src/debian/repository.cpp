@@ -132,14 +132,16 @@ Result<LoadedIndex> load_repositories(net::HttpClient& client, net::ContentCache
   }
   DISTILL_CHECK(cache.fetch_all(client, items, jobs));
 
-  // Decompressed and scanned in parallel; records are made on lookup (see
-  // PackageIndex::add_text).
-  std::vector<std::optional<Result<std::string>>> texts(indexes.size());
+  // Decompressed and compacted in parallel, streaming (the whole text is
+  // never held); records are made on lookup (see PackageIndex).
+  std::vector<std::optional<Result<PackagesText>>> texts(indexes.size());
   util::parallel_for(indexes.size(), jobs, [&](size_t i) {
     const IndexJob& index = indexes[i];
-    auto read = [&]() -> Result<std::string> {
+    auto read = [&]() -> Result<PackagesText> {
       DISTILL_TRY(auto data, util::read_file(cache.path_for(index.item.sha256)));
-      return archive::decompress(data, index.url);
+      PackagesText text(index.url, data.size() * 4);
+      DISTILL_CHECK(archive::decompress_to(data, text, index.url));
+      return text;
     };
     texts[i] = read();
   });
@@ -151,7 +153,7 @@ Result<LoadedIndex> load_repositories(net::HttpClient& client, net::ContentCache
       return texts[i]->error();
     }
     IndexOrigin origin{index.url, index.suite->source->url, index.suite->suite, index.component};
-    DISTILL_CHECK(loaded.index.add_text(std::move(*texts[i]).value(), std::move(origin)));
+    loaded.index.add(std::move(*texts[i]).value(), std::move(origin));
     texts[i].reset();
     loaded.index_digests.push_back(index.item.sha256.str());
   }

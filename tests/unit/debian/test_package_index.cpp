@@ -160,7 +160,8 @@ TEST(PackageIndex, KeptTextChecksRequiredFields) {
 }
 
 // A stanza that only fails to parse on lookup is left out and reported by
-// status(), naming the line in the whole text; the other stanzas still work.
+// status(), naming the stanza's first line in the file (the kept text drops
+// fields, so its own line numbers are not the file's); the others still work.
 TEST(PackageIndex, KeptTextDefersStanzaErrors) {
   std::string sha = "SHA256: " + std::string(64, 'a') + "\n";
   PackageIndex index;
@@ -173,9 +174,41 @@ TEST(PackageIndex, KeptTextDefersStanzaErrors) {
   EXPECT_TRUE(index.status().ok());
   EXPECT_TRUE(index.by_name("b").empty());
   ASSERT_FALSE(index.status().ok());
-  EXPECT_NE(index.status().error().message.find("P:9: Depends: invalid relation"),
+  EXPECT_NE(index.status().error().message.find("P:6: Depends: invalid relation"),
             std::string::npos)
       << index.status().error().message;
+}
+
+// Fed in pieces of any size, a PackagesText keeps the same stanzas, lines and
+// fields as fed whole, and drops the fields no record reads.
+TEST(PackageIndex, PackagesTextStreamsInAnyPieces) {
+  std::string text = std::string(k_packages) +
+                     "\nPackage: zz\nVersion: 3\nDescription: long\n more\n" +
+                     "Filename: f\nSHA256: " + std::string(64, 'b') + "\n";
+  for (size_t piece : {size_t{1}, size_t{7}, size_t{100}, text.size()}) {
+    PackagesText packages("P");
+    for (size_t at = 0; at < text.size(); at += piece) {
+      ASSERT_TRUE(packages.write(std::string_view(text).substr(at, piece)).ok());
+    }
+    ASSERT_TRUE(packages.finish().ok());
+    PackageIndex index;
+    index.add(std::move(packages), {"P", "u", "s", "c"});
+    ASSERT_EQ(index.size(), 3u) << piece;
+    ASSERT_EQ(index.by_name("zz").size(), 1u);
+    EXPECT_EQ(index.by_name("zz")[0]->version, "3");
+    EXPECT_EQ(index.by_name("libc6")[0]->pre_depends[0].to_string(),
+              "debconf (>= 0.5) | debconf-2.0");
+    EXPECT_EQ(index.providers("awk")[0].first->name, "mawk");
+  }
+  // A broken stanza after a piece boundary still names its line in the file.
+  PackagesText broken("P");
+  ASSERT_TRUE(broken.write(text).ok());
+  ASSERT_TRUE(broken.write("\nPackage: b\nFilename: f\n").ok());
+  auto done = broken.finish();
+  ASSERT_FALSE(done.ok());
+  EXPECT_NE(done.error().message.find("P:34: package 'b' lacks the Version field"),
+            std::string::npos)
+      << done.error().message;
 }
 
 }  // namespace
