@@ -461,6 +461,7 @@ class Builder {
     unsigned workers = std::max(1U, std::min<unsigned>(m_jobs, static_cast<unsigned>(todo.size())));
     unsigned threads_per_layer = std::max(1U, m_jobs / std::max(1U, workers));
     std::atomic<size_t> done{0};
+    std::atomic<uint64_t> written{0};  // compressed bytes, for the progress line
     util::parallel_for(todo.size(), workers, [&](size_t t) {
       size_t i = todo[t];
       auto result = [&]() -> Result<oci::LayerBlob> {
@@ -472,11 +473,12 @@ class Builder {
         return blob;
       }();
       if (result.ok()) {
+        written += result->descriptor.size;
         blobs[i] = *result;
       } else {
         errors[i] = result.error();
       }
-      m_progress.update("assembling layers", ++done, todo.size());
+      m_progress.update("assembling layers", ++done, todo.size(), written.load());
     });
     std::vector<oci::LayerBlob> out;
     for (size_t i = 0; i < jobs.size(); ++i) {
