@@ -204,29 +204,56 @@ for flavor in "${flavors[@]}"; do
   rm -rf "$d/rootfs" "$d/peer-oci"
 done
 
-# --- warm figures, first flavor: cache of .debs kept, layer cache emptied; then no-op -
+# --- warm figures: cache of .debs kept, layer cache emptied (every flavor) ------
+for flavor in "${flavors[@]}"; do
+  d="$work/$flavor"
+  if [ ! -d "$d/cache/sha256" ]; then
+    log "$flavor: no cache from the cold build; warm figures skipped"
+    continue
+  fi
+  build=("$distill" build "$flavor" --cache-dir "$d/cache" -o "oci:$d/oci:$flavor" --progress none)
+  empty_layers="rm -rf $d/cache/layers $d/cache/blobs $d/oci"
+  log "$flavor: warm builds (layer cache emptied), $runs runs"
+  put "$flavor.warm.distill.s" "$(hyperfine_median "warm-$flavor" "$empty_layers" "${build[*]}")"
+  $empty_layers
+  if timed "$d/warm_rss" "${build[@]}"; then put "$flavor.warm.distill.kb" "$TIMED_KB"; fi
+done
+
+# --- --lock and no-op rebuilds, first flavor --------------------------------------
 flavor=${flavors[0]}
 d="$work/$flavor"
 if [ -d "$d/cache/sha256" ]; then
-  cache=$d/cache
-  oci=$d/oci
-  build=("$distill" build "$flavor" --cache-dir "$cache" -o "oci:$oci:$flavor" --progress none)
+  build=("$distill" build "$flavor" --cache-dir "$d/cache" -o "oci:$d/oci:$flavor" --progress none)
   locked=("${build[@]}" --lock "$d/lock.json")
-  empty_layers="rm -rf $cache/layers $cache/blobs $oci"
-
-  log "$flavor: warm builds (layer cache emptied), $runs runs each"
-  put warm.distill.s "$(hyperfine_median warm "$empty_layers" "${build[*]}")"
+  empty_layers="rm -rf $d/cache/layers $d/cache/blobs $d/oci"
+  log "$flavor: warm builds with --lock, $runs runs"
   put warm_lock.distill.s "$(hyperfine_median warm_lock "$empty_layers" "${locked[*]}")"
-  $empty_layers
-  if timed "$d/warm_rss" "${build[@]}"; then put warm.distill.kb "$TIMED_KB"; fi
-
+  "${build[@]}" >/dev/null 2>&1 || true
   log "$flavor: no-op rebuilds (full cache), $runs runs each"
   put noop.distill.s "$(hyperfine_median noop true "${build[*]}")"
   put noop_lock.distill.s "$(hyperfine_median noop_lock true "${locked[*]}")"
   if timed "$d/noop_rss" "${build[@]}"; then put noop.distill.kb "$TIMED_KB"; fi
   if timed "$d/noop_lock_rss" "${locked[@]}"; then put noop_lock.distill.kb "$TIMED_KB"; fi
-else
-  log "$flavor: no cache from the cold build; warm figures skipped"
+fi
+
+# --- a new 50 MB application layer on a cached java17 --------------------------------
+# Each run writes a new 50 MB jar (random bytes, as incompressible as a real jar),
+# so only the application layer is new; java17's layers come from the cache and
+# must be reused as they are (compared with java17's own layer digests).
+d="$work/java17"
+if [ -d "$d/cache/sha256" ]; then
+  app="$work/app50"
+  mkdir -p "$app"
+  printf 'name: app50\nfrom: java17\nfiles:\n  - {src: app.jar, dst: /app/app.jar}\ncmd: ["/app/app.jar"]\n' >"$app/app.yaml"
+  newjar="head -c 50000000 /dev/urandom > $app/app.jar"
+  sh -c "$newjar"
+  "$distill" build java17 --cache-dir "$d/cache" -o "oci:$d/oci:java17" --progress none >/dev/null 2>&1 || true
+  app_build=("$distill" build "$app/app.yaml" --cache-dir "$d/cache" -o "oci:$app/oci:app" --progress none)
+  log "java17 + a new 50 MB application layer, $runs runs"
+  put app50.distill.s "$(hyperfine_median app50 "$newjar" "${app_build[*]}")"
+  sh -c "$newjar"
+  if timed "$app/rss" "${app_build[@]}"; then put app50.distill.kb "$TIMED_KB"; fi
+  put app50.reused "$(python3 "$here/layers_reused.py" "$d/oci" "$app/oci")"
 fi
 
 mkdir -p "$(dirname "$out_json")"
