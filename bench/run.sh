@@ -245,13 +245,14 @@ if [ -d "$d/cache/sha256" ]; then
   app="$work/app50"
   mkdir -p "$app"
   printf 'name: app50\nfrom: java17\nfiles:\n  - {src: app.jar, dst: /app/app.jar}\ncmd: ["/app/app.jar"]\n' >"$app/app.yaml"
-  newjar="head -c 50000000 /dev/urandom > $app/app.jar"
-  sh -c "$newjar"
+  # hyperfine -N runs --prepare without a shell too: the redirection needs one.
+  newjar="sh -c 'head -c 50000000 /dev/urandom >$app/app.jar'"
+  head -c 50000000 /dev/urandom >"$app/app.jar"
   "$distill" build java17 --cache-dir "$d/cache" -o "oci:$d/oci:java17" --progress none >/dev/null 2>&1 || true
   app_build=("$distill" build "$app/app.yaml" --cache-dir "$d/cache" -o "oci:$app/oci:app" --progress none)
   log "java17 + a new 50 MB application layer, $runs runs"
   put app50.distill.s "$(hyperfine_median app50 "$newjar" "${app_build[*]}")"
-  sh -c "$newjar"
+  head -c 50000000 /dev/urandom >"$app/app.jar"
   if timed "$app/rss" "${app_build[@]}"; then put app50.distill.kb "$TIMED_KB"; fi
   put app50.reused "$(python3 "$here/layers_reused.py" "$d/oci" "$app/oci")"
 fi

@@ -1,6 +1,8 @@
 // libFuzzer target for the deb822-based parsers: control paragraphs (with a
-// re-serialization round trip), Packages indexes, relationship fields, Release
-// files, clear-signed envelopes and APT source definitions.
+// re-serialization round trip), Packages indexes (parsed whole, and streamed in
+// two pieces into the compacted PackagesText that must give the same records),
+// relationship fields, Release files, clear-signed envelopes and APT source
+// definitions.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -36,7 +38,36 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
 
-  (void)parse_packages(text, origin);
+  auto records = parse_packages(text, origin);
+  PackagesText streamed(origin);
+  size_t cut = size == 0 ? 0 : data[0] % (size + 1);
+  bool streamed_ok = streamed.write(text.substr(0, cut)).ok() &&
+                     streamed.write(text.substr(cut)).ok() && streamed.finish().ok();
+  if (records.ok()) {
+    // What the whole-text parser accepts, the stream accepts, with equal records.
+    if (!streamed_ok) {
+      std::abort();
+    }
+    PackageIndex index;
+    index.add(std::move(streamed), {origin, "", "", ""});
+    if (index.size() != records->size()) {
+      std::abort();
+    }
+    for (const PackageRecord& r : *records) {
+      bool found = false;
+      for (const PackageRecord* kept : index.by_name(r.name)) {
+        found = found || (kept->version == r.version && kept->filename == r.filename &&
+                          kept->sha256 == r.sha256 && kept->depends == r.depends &&
+                          kept->pre_depends == r.pre_depends && kept->provides == r.provides);
+      }
+      if (!found) {
+        std::abort();
+      }
+    }
+    if (!index.status().ok()) {
+      std::abort();
+    }
+  }
   (void)parse_release(text, origin);
   (void)clearsigned_payload(text, origin);
   (void)parse_sources_deb822(text, origin);
