@@ -16,6 +16,7 @@
 #include <set>
 #include <vector>
 
+#include "crypto/openssl_handles.hpp"
 #include "crypto/sha256.hpp"
 
 namespace distill::image {
@@ -28,21 +29,11 @@ constexpr std::string_view k_integrity_salt = "Mighty Aphrodite";
 constexpr size_t k_max_utf_bytes = 65535;
 constexpr size_t k_fallback_hex_chars = 16;
 
-struct BioFree {
-  void operator()(BIO* bio) const { BIO_free(bio); }
-};
-struct X509Free {
-  void operator()(X509* cert) const { X509_free(cert); }
-};
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-};
-struct OpensslFree {
-  void operator()(void* p) const { OPENSSL_free(p); }
-};
-using BioPtr = std::unique_ptr<BIO, BioFree>;
-using X509Ptr = std::unique_ptr<X509, X509Free>;
-using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
+using crypto::BioPtr;
+using crypto::MdCtxPtr;
+using crypto::OpensslBytes;
+using crypto::OpensslText;
+using crypto::X509Ptr;
 
 // The reason text of OpenSSL's latest error, clearing the queue.
 std::string openssl_reason() {
@@ -191,7 +182,7 @@ std::u32string subject_label(X509* cert) {
       ERR_clear_error();
       continue;
     }
-    std::unique_ptr<unsigned char, OpensslFree> owner(utf8);
+    OpensslBytes owner(utf8);
     auto decoded = decode_utf8(
         std::string_view(reinterpret_cast<const char*>(utf8), static_cast<size_t>(length)));
     if (!decoded) {
@@ -265,9 +256,9 @@ Result<std::vector<TrustedCert>> read_bundle(std::string_view pem_bundle) {
     unsigned char* data_raw = nullptr;
     long length = 0;
     int read = PEM_read_bio(bio.get(), &name_raw, &header_raw, &data_raw, &length);
-    std::unique_ptr<char, OpensslFree> name(name_raw);
-    std::unique_ptr<char, OpensslFree> header(header_raw);
-    std::unique_ptr<unsigned char, OpensslFree> data(data_raw);
+    OpensslText name(name_raw);
+    OpensslText header(header_raw);
+    OpensslBytes data(data_raw);
     if (read == 0) {
       unsigned long code = ERR_peek_last_error();
       if (ERR_GET_LIB(code) == ERR_LIB_PEM && ERR_GET_REASON(code) == PEM_R_NO_START_LINE) {

@@ -11,6 +11,7 @@
 #include <limits>
 #include <memory>
 
+#include "crypto/openssl_handles.hpp"
 #include "image/java_truststore.hpp"
 #include "util/file_io.hpp"
 
@@ -18,19 +19,10 @@ namespace distill::image {
 
 namespace {
 
-struct BioFree {
-  void operator()(BIO* bio) const { BIO_free(bio); }
-};
-struct X509Free {
-  void operator()(X509* cert) const { X509_free(cert); }
-};
-struct OpensslFree {
-  void operator()(void* p) const { OPENSSL_free(p); }
-};
-using BioPtr = std::unique_ptr<BIO, BioFree>;
-using X509Ptr = std::unique_ptr<X509, X509Free>;
-using OpensslText = std::unique_ptr<char, OpensslFree>;
-using OpensslBytes = std::unique_ptr<unsigned char, OpensslFree>;
+using crypto::BioPtr;
+using crypto::OpensslBytes;
+using crypto::OpensslText;
+using crypto::X509Ptr;
 
 // Empty when `pem` is one or more PEM CERTIFICATE blocks, each an X.509
 // certificate (text between blocks is allowed, as in Debian's own files);

@@ -47,17 +47,8 @@ Status write_oci_layout(const std::filesystem::path& dir, const Image& image,
     return make_error(ErrorKind::Io, dir.string() + ": " + ec.message());
   }
 
-  // Serialise writers of the same layout (several builds adding refs): the
-  // read-modify-write of index.json happens under an exclusive lock on DIR.
-  util::Fd lock(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!lock.valid()) {
-    return util::errno_error(dir, errno);
-  }
-  while (::flock(lock.get(), LOCK_EX) != 0) {
-    if (errno != EINTR) {
-      return util::errno_error(dir, errno);
-    }
-  }
+  // Serialise writers of the same layout (several builds adding refs).
+  DISTILL_TRY(util::Fd lock, lock_layout(dir));
 
   // Read the existing index first: a corrupt one is an error, not overwritten.
   Index index;
@@ -89,6 +80,19 @@ Status write_oci_layout(const std::filesystem::path& dir, const Image& image,
     index.manifests.push_back(tagged);
   }
   return util::write_file_atomic(index_path, index.to_json());
+}
+
+Result<util::Fd> lock_layout(const std::filesystem::path& dir) {
+  util::Fd lock(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!lock.valid()) {
+    return util::errno_error(dir, errno);
+  }
+  while (::flock(lock.get(), LOCK_EX) != 0) {
+    if (errno != EINTR) {
+      return util::errno_error(dir, errno);
+    }
+  }
+  return lock;
 }
 
 }  // namespace distill::oci

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "oci/image.hpp"
+#include "util/fd.hpp"
 #include "util/result.hpp"
 
 namespace distill::oci {
@@ -16,5 +17,10 @@ namespace distill::oci {
 // have been finalize()d.
 Status write_oci_layout(const std::filesystem::path& dir, const Image& image,
                         const std::string& ref_name);
+
+// An exclusive flock on the layout directory, held while the returned Fd
+// lives: every read-modify-write of index.json (write_oci_layout, referrers)
+// happens under it, so concurrent writers do not lose each other's entries.
+Result<util::Fd> lock_layout(const std::filesystem::path& dir);
 
 }  // namespace distill::oci

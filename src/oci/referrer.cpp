@@ -4,12 +4,8 @@
 // ("Listing Referrers", "Referrers Tag Schema").
 #include "oci/referrer.hpp"
 
-#include <fcntl.h>
-#include <sys/file.h>
-
-#include <cerrno>
-
 #include "oci/blob_store.hpp"
+#include "oci/layout_writer.hpp"
 #include "oci/media_types.hpp"
 #include "util/fd.hpp"
 #include "util/file_io.hpp"
@@ -19,21 +15,6 @@ namespace distill::oci {
 namespace {
 
 constexpr std::string_view k_annotation_title = "org.opencontainers.image.title";
-
-// Holds an exclusive flock on the layout directory (as write_oci_layout does),
-// so concurrent writers do not lose each other's index.json entries.
-Result<util::Fd> lock_layout(const std::filesystem::path& dir) {
-  util::Fd lock(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!lock.valid()) {
-    return util::errno_error(dir, errno);
-  }
-  while (::flock(lock.get(), LOCK_EX) != 0) {
-    if (errno != EINTR) {
-      return util::errno_error(dir, errno);
-    }
-  }
-  return lock;
-}
 
 }  // namespace
 
