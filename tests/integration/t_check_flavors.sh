@@ -18,28 +18,8 @@ trap 'rm -rf "$W"' EXIT
 cd "$W" # a file named like a flavor in the caller's directory would be taken as the spec
 CACHE=${DISTILL_TEST_CACHE:-$W/cache}
 
-build() { # build FLAVOR REF [ARGS...]
-  local flavor=$1 ref=$2 out
-  shift 2
-  if ! out=$("$DISTILL" build "$flavor" -o "$ref" --cache-dir "$CACHE" --progress none "$@" 2>&1); then
-    if grep -qiE "network|resolve host|connect|timed out|unreachable" <<<"$out"; then
-      echo "SKIP: build $flavor needs the network: $out" >&2
-      exit 77
-    fi
-    fail "distill build $flavor: $out"
-  fi
-}
+build() { build_from_mirror "$@"; }
 
-validate() { # validate SCHEMA DOCUMENT
-  python3 - "$1" "$2" <<'PY' || fail "$2 does not match $1"
-import json, sys, jsonschema
-schema, document = (json.load(open(p)) for p in sys.argv[1:3])
-errors = list(jsonschema.Draft7Validator(schema).iter_errors(document))
-for e in errors:
-    print("/".join(map(str, e.path)), e.message)
-sys.exit(1 if errors else 0)
-PY
-}
 
 for flavor in static base-nossl base cc python3 nodejs java17; do
   ref="oci:$W/images/$flavor:$flavor"
@@ -65,8 +45,8 @@ for flavor in static base-nossl base cc python3 nodejs java17; do
   # SBOMs: valid, and listing exactly the packages inspect reports.
   "$DISTILL" sbom "$ref" -o "$W/$flavor.spdx.json" || fail "sbom spdx $flavor"
   "$DISTILL" sbom "$ref" --format cyclonedx-json >"$W/$flavor.cdx.json" || fail "sbom cdx $flavor"
-  validate "$SRC/tests/data/schemas/spdx-2.3.schema.json" "$W/$flavor.spdx.json"
-  validate "$SRC/tests/data/schemas/cyclonedx-1.5.schema.json" "$W/$flavor.cdx.json"
+  validate_schema "$SRC/tests/data/schemas/spdx-2.3.schema.json" "$W/$flavor.spdx.json"
+  validate_schema "$SRC/tests/data/schemas/cyclonedx-1.5.schema.json" "$W/$flavor.cdx.json"
   "$DISTILL" inspect "$ref" --packages --json >"$W/$flavor.packages.json" || fail "inspect $flavor"
   python3 - "$W/$flavor.packages.json" "$W/$flavor.spdx.json" "$W/$flavor.cdx.json" <<'PY' ||
 import json, sys
@@ -119,7 +99,7 @@ out=$("$DISTILL" audit "oci:$W/images/app:app") || rc=$?
 expected=$'setuid /usr/bin/su: setuid file (mode 4755)\nshell /bin/sh: a shell is present\nworld-writable /etc/app.conf: file is writable by everyone (mode 0666)'
 [ "$out" = "$expected" ] || fail "audit findings differ: $out"
 "$DISTILL" sbom "oci:$W/images/app:app" -o "$W/app.spdx.json" || fail "sbom app"
-validate "$SRC/tests/data/schemas/spdx-2.3.schema.json" "$W/app.spdx.json"
+validate_schema "$SRC/tests/data/schemas/spdx-2.3.schema.json" "$W/app.spdx.json"
 python3 -c 'import json,sys; f=sorted(x["fileName"] for x in json.load(open(sys.argv[1]))["files"]); assert f==["./bin/sh","./etc/app.conf","./usr/bin/su"], f' \
   "$W/app.spdx.json" || fail "app SBOM files"
 

@@ -40,17 +40,7 @@ trap cleanup EXIT
 cd "$W" # a file named like a flavor in the caller's directory would be taken as the spec
 CACHE=${DISTILL_TEST_CACHE:-$W/cache}
 
-build() { # build SPEC REF [ARGS...]
-  local spec=$1 ref=$2 out
-  shift 2
-  if ! out=$("$DISTILL" build "$spec" -o "$ref" --cache-dir "$CACHE" --progress none "$@" 2>&1); then
-    if grep -qiE "network|resolve host|connect|timed out|unreachable" <<<"$out"; then
-      echo "SKIP: build $spec needs the network: $out" >&2
-      exit 77
-    fi
-    fail "distill build $spec: $out"
-  fi
-}
+build() { build_from_mirror "$@"; }
 
 # --- 1. a private CA, python3 -------------------------------------------------
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \

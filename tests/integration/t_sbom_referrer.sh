@@ -52,16 +52,6 @@ entrypoint: ["/usr/bin/app"]
 YAML
 build() { "$DISTILL" build "$W/spec.yaml" --cache-dir "$W/cache" --progress none "$@"; }
 
-validate() { # validate SCHEMA DOCUMENT
-  python3 - "$1" "$2" <<'PY' || fail "$2 does not match $1"
-import json, sys, jsonschema
-schema, document = (json.load(open(p)) for p in sys.argv[1:3])
-errors = list(jsonschema.Draft7Validator(schema).iter_errors(document))
-for e in errors:
-    print("/".join(map(str, e.path)), e.message)
-sys.exit(1 if errors else 0)
-PY
-}
 
 # --- oci: layout ----------------------------------------------------------------
 build --sbom --json -o "oci:$W/layout:v1" -o "oci-archive:$W/img.tar:v1" >"$W/build1.json" ||
@@ -107,7 +97,7 @@ print(f"{root}/blobs/sha256/{s['digest'].split(':')[1]}")
 PY
 }
 sbom=$(check_layout "$W/layout" v1 "$W/build1.json" application/spdx+json) || fail "oci: layout referrer"
-validate "$SRC/tests/data/schemas/spdx-2.3.schema.json" "$sbom"
+validate_schema "$SRC/tests/data/schemas/spdx-2.3.schema.json" "$sbom"
 "$DISTILL" inspect "oci:$W/layout:v1" --packages --json >"$W/packages.json" || fail "inspect"
 python3 - "$W/packages.json" "$sbom" "$W/build1.json" <<'PY' || fail "SBOM packages differ from inspect --packages"
 import json, sys
@@ -140,7 +130,7 @@ files:
 YAML
 "$DISTILL" build "$W/derived.yaml" --cache-dir "$W/cache" --progress none --sbom \
   -o "oci-archive:$W/derived.tar:v1" >/dev/null || fail "build --sbom from an oci-archive base"
-validate "$SRC/tests/data/schemas/spdx-2.3.schema.json" "$W/derived.tar.amd64.spdx.json"
+validate_schema "$SRC/tests/data/schemas/spdx-2.3.schema.json" "$W/derived.tar.amd64.spdx.json"
 python3 - "$W/derived.tar.amd64.spdx.json" <<'PY' || fail "derived SBOM"
 import json, sys
 spdx = json.load(open(sys.argv[1]))
@@ -164,7 +154,7 @@ check_layout "$W/layout" v1 "$W/build3.json" application/spdx+json >/dev/null ||
 # --- CycloneDX ---------------------------------------------------------------------
 build --sbom-format cyclonedx-json --json -o "oci:$W/cdx:v1" >"$W/cdx.json" || fail "build --sbom-format cyclonedx-json"
 cdx=$(check_layout "$W/cdx" v1 "$W/cdx.json" application/vnd.cyclonedx+json) || fail "cyclonedx referrer"
-validate "$SRC/tests/data/schemas/cyclonedx-1.5.schema.json" "$cdx"
+validate_schema "$SRC/tests/data/schemas/cyclonedx-1.5.schema.json" "$cdx"
 
 # --- two architectures: one SBOM per image manifest ------------------------------------
 build --sbom --json --arch amd64,arm64 -o "oci:$W/multi:v1" >"$W/multi.json" || fail "build --sbom --arch amd64,arm64"

@@ -88,3 +88,31 @@ need_debian_mirror() {
     exit 77
   fi
 }
+
+# build_from_mirror SPEC REF [ARGS...]: distill build into REF with the shared
+# $CACHE; a failure that reads like a network problem skips the test (exit 77),
+# any other fails it.
+build_from_mirror() {
+  local spec=$1 ref=$2 out
+  shift 2
+  if ! out=$("$DISTILL" build "$spec" -o "$ref" --cache-dir "$CACHE" --progress none "$@" 2>&1); then
+    if grep -qiE "network|resolve host|connect|timed out|unreachable" <<<"$out"; then
+      echo "SKIP: build $spec needs the network: $out" >&2
+      exit 77
+    fi
+    fail "distill build $spec: $out"
+  fi
+}
+
+# validate_schema SCHEMA DOCUMENT: the JSON document matches the JSON schema
+# (draft 7, python3-jsonschema), or the test fails listing the violations.
+validate_schema() {
+  python3 - "$1" "$2" <<'PY' || fail "$2 does not match $1"
+import json, sys, jsonschema
+schema, document = (json.load(open(p)) for p in sys.argv[1:3])
+errors = list(jsonschema.Draft7Validator(schema).iter_errors(document))
+for e in errors:
+    print("/".join(map(str, e.path)), e.message)
+sys.exit(1 if errors else 0)
+PY
+}
