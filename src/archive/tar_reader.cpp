@@ -4,12 +4,18 @@
 
 #include <archive_entry.h>
 #include <fcntl.h>
+#include <lzma.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
+#include <string>
+#include <thread>
+#include <vector>
 
+#include "archive/decompress.hpp"
 #include "archive/libarchive_handle.hpp"
 #include "util/fd.hpp"
 #include "util/file_io.hpp"
@@ -150,6 +156,19 @@ Status read_entries(struct archive* a, const TarEntryCallback& fn, const std::st
   }
 }
 
+// Gives back to the kernel the pages of a file mapping below `upto` (and from
+// the first whole page of `data`): advice only, a failure leaves them resident.
+void release_behind(std::string_view data, const void* upto, uintptr_t& freed) {
+  static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto base = reinterpret_cast<uintptr_t>(data.data());
+  uintptr_t done = reinterpret_cast<uintptr_t>(upto) & ~(page - 1);
+  uintptr_t from = std::max(freed, (base + page - 1) & ~(page - 1));
+  if (done > from) {
+    (void)::madvise(reinterpret_cast<void*>(from), done - from, MADV_DONTNEED);
+    freed = done;
+  }
+}
+
 // Bytes of a file mapping handed to libarchive a block at a time; the pages
 // of blocks libarchive is done with (it holds a block only until it asks for
 // the next) are given back with MADV_DONTNEED.
@@ -163,19 +182,94 @@ constexpr size_t k_mapped_block = 1U << 20;
 
 la_ssize_t read_mapped(struct archive* /*a*/, void* context, const void** buffer) {
   auto* source = static_cast<MappedSource*>(context);
-  static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
-  const auto base = reinterpret_cast<uintptr_t>(source->data.data());
-  uintptr_t done = (base + source->next) & ~(page - 1);  // before the block handed out now
-  uintptr_t from = std::max(source->freed, (base + page - 1) & ~(page - 1));
-  if (done > from) {
-    // Advice only: a failure leaves the pages resident, nothing else.
-    (void)::madvise(reinterpret_cast<void*>(from), done - from, MADV_DONTNEED);
-    source->freed = done;
-  }
+  release_behind(source->data, source->data.data() + source->next, source->freed);
   size_t n = std::min(k_mapped_block, source->data.size() - source->next);
   *buffer = source->data.data() + source->next;
   source->next += n;
   return static_cast<la_ssize_t>(n);
+}
+
+// An .xz tar held in memory, decoded by liblzma's multithreaded decoder and
+// handed to libarchive as a plain tar. xz files made by dpkg-deb with threads
+// (bookworm's big packages: openjdk's data.tar.xz has 8 blocks) then decode
+// on several cores instead of one; a single-block file decodes as before, on
+// the decoder's own thread, overlapping with the tar reading and compression.
+struct XzSource {
+  std::string_view data;
+  bool mapped = false;
+  uintptr_t freed = 0;
+  lzma_stream stream = LZMA_STREAM_INIT;
+  std::vector<uint8_t> out = std::vector<uint8_t>(k_mapped_block);
+  bool done = false;
+
+  XzSource() = default;
+  XzSource(const XzSource&) = delete;
+  XzSource& operator=(const XzSource&) = delete;
+  ~XzSource() { lzma_end(&stream); }
+};
+
+// Decoder threads: the machine's cores, at most 4; the memory the threads may
+// use together is capped so that peak RSS stays bounded (liblzma decodes with
+// fewer threads, or in one, when blocks would not fit). dpkg-deb's blocks are
+// 24 MiB; 48 MiB lets two run at once: a warm java17 build went from 7.4 s to
+// 4.6 s wall here (2 cores) for 46 MB more peak RSS.
+constexpr uint64_t k_xz_thread_memory = 48ULL << 20;
+
+bool start_xz(XzSource& source) {
+  lzma_mt options{};
+  options.threads = std::clamp(std::thread::hardware_concurrency(), 1U, 4U);
+  options.memlimit_threading = k_xz_thread_memory;
+  options.memlimit_stop = UINT64_MAX;
+  options.flags = 0;
+  if (lzma_stream_decoder_mt(&source.stream, &options) != LZMA_OK) {
+    return false;
+  }
+  source.stream.next_in = reinterpret_cast<const uint8_t*>(source.data.data());
+  source.stream.avail_in = source.data.size();
+  return true;
+}
+
+std::string xz_message(lzma_ret code) {
+  switch (code) {
+    case LZMA_MEM_ERROR:
+      return "xz: out of memory";
+    case LZMA_FORMAT_ERROR:
+      return "xz: not in the .xz format";
+    case LZMA_OPTIONS_ERROR:
+      return "xz: unsupported options";
+    case LZMA_DATA_ERROR:
+      return "xz: compressed data is corrupt";
+    case LZMA_BUF_ERROR:
+      return "xz: compressed data is truncated";
+    default:
+      return "xz: decoder error " + std::to_string(static_cast<int>(code));
+  }
+}
+
+la_ssize_t read_xz(struct archive* a, void* context, const void** buffer) {
+  auto* source = static_cast<XzSource*>(context);
+  if (source->done) {
+    return 0;
+  }
+  lzma_stream& stream = source->stream;
+  stream.next_out = source->out.data();
+  stream.avail_out = source->out.size();
+  while (stream.avail_out > 0) {
+    lzma_ret r = lzma_code(&stream, LZMA_FINISH);  // all the input is there already
+    if (r == LZMA_STREAM_END) {
+      source->done = true;
+      break;
+    }
+    if (r != LZMA_OK) {
+      archive_set_error(a, EIO, "%s", xz_message(r).c_str());
+      return -1;
+    }
+  }
+  if (source->mapped) {
+    release_behind(source->data, stream.next_in, source->freed);
+  }
+  *buffer = source->out.data();
+  return static_cast<la_ssize_t>(source->out.size() - stream.avail_out);
 }
 
 }  // namespace
@@ -186,9 +280,21 @@ Status for_each_tar_entry(std::string_view data, const TarEntryCallback& fn,
   if (!a) {
     return make_error(ErrorKind::Internal, origin + ": cannot create a libarchive reader");
   }
-  MappedSource source{data};
-  int opened = mapped ? archive_read_open(a.get(), &source, nullptr, read_mapped, nullptr)
-                      : archive_read_open_memory(a.get(), data.data(), data.size());
+  MappedSource plain{data};
+  XzSource xz;
+  int opened = ARCHIVE_FATAL;
+  if (detect_codec(data) == Codec::Xz) {
+    xz.data = data;
+    xz.mapped = mapped;
+    if (!start_xz(xz)) {
+      return make_error(ErrorKind::Internal, origin + ": cannot start the xz decoder");
+    }
+    opened = archive_read_open(a.get(), &xz, nullptr, read_xz, nullptr);
+  } else if (mapped) {
+    opened = archive_read_open(a.get(), &plain, nullptr, read_mapped, nullptr);
+  } else {
+    opened = archive_read_open_memory(a.get(), data.data(), data.size());
+  }
   if (opened != ARCHIVE_OK) {
     return make_error(ErrorKind::Corrupt, origin + ": " + detail::archive_error(a.get()));
   }
