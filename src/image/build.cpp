@@ -1,5 +1,7 @@
 #include "image/build.hpp"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -918,6 +920,21 @@ class Builder {
     return {};
   }
 
+  // A build in two passes: every stage is resolved first (as `lock` does),
+  // then the Packages indexes (tens of MB) are freed before any layer is
+  // assembled; the assembling pass finds each resolution in the resolution
+  // cache, keyed by the Release copies the first pass just fetched. So the
+  // indexes and the layer pipeline (decoders, compressors) never hold memory at
+  // the same time. With a lock file there is no index to free.
+  Result<BuildResult> resolve_then_assemble() {
+    if (m_request.lock_file.empty()) {
+      DISTILL_CHECK(run(false));
+      m_indices.clear();
+      ::malloc_trim(0);  // give the freed index memory back to the system now
+    }
+    return run(true);
+  }
+
   Result<BuildResult> run(bool assemble) {
     m_assemble = assemble;
     DISTILL_CHECK(load_lock());
@@ -1081,7 +1098,7 @@ Result<std::unique_ptr<Builder>> make_builder(const BuildRequest& request) {
 
 Result<BuildResult> build_image(const BuildRequest& request) {
   DISTILL_TRY(auto builder, make_builder(request));
-  return builder->run(true);
+  return builder->resolve_then_assemble();
 }
 
 Result<debian::LockFile> lock_image(const BuildRequest& request) {
