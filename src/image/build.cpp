@@ -554,7 +554,9 @@ class Builder {
     if (!spec.packages.empty() || !spec.trace.empty()) {
       DISTILL_TRY(stage.sources, sources_for(spec, stage, stage.release));
       stage.sources_explicit = !spec.sources.empty() || stage.sources_explicit;
-      m_progress.step("resolving " + spec.display_name + " for " + arch);
+      if (!(m_assemble && m_resolved_first)) {  // else a resolution-cache hit: no news
+        m_progress.step("resolving " + spec.display_name + " for " + arch);
+      }
       DISTILL_TRY(added, resolve(spec, stage, arch));
       // `lock` needs the .debs only to follow `trace:` through their libraries.
       if (m_assemble || !spec.trace.empty()) {
@@ -588,6 +590,9 @@ class Builder {
     } else if (!spec.sources.empty()) {
       stage.sources = to_apt_sources(spec);
       stage.sources_explicit = true;
+    }
+    if (!m_assemble) {
+      return stage;  // resolving only: what follows reads .debs and makes layers
     }
     const int64_t epoch = m_request.source_date_epoch;
     if (spec.users || spec.groups) {
@@ -697,8 +702,12 @@ class Builder {
                                                         std::vector<InstalledPackage> added) {
     std::string triplet = multiarch_triplet(arch);
     std::vector<std::string> extra;
+    // The base stages' libraries count too. When resolving only (`lock`, and
+    // the first pass of a build) their .debs were not fetched: fetch them now.
+    std::vector<InstalledPackage> base = stage.packages;
+    DISTILL_CHECK(download(base));
     for (int round = 0; round < 8; ++round) {
-      std::vector<InstalledPackage> all = stage.packages;
+      std::vector<InstalledPackage> all = base;
       all.insert(all.end(), added.begin(), added.end());
       DISTILL_TRY(auto missing, missing_libraries(spec, all));
       if (missing.empty()) {
@@ -929,6 +938,7 @@ class Builder {
   Result<BuildResult> resolve_then_assemble() {
     if (m_request.lock_file.empty()) {
       DISTILL_CHECK(run(false));
+      m_resolved_first = true;
       m_indices.clear();
       ::malloc_trim(0);  // give the freed index memory back to the system now
     }
@@ -1081,7 +1091,8 @@ class Builder {
   // What each resolved package looks like in a lock (with its relationships).
   std::map<std::string, std::map<std::string, debian::LockedPackage>> m_locked;
   std::map<std::string, debian::SonameProviders> m_soname_providers;  // by arch
-  bool m_assemble = true;  // false for `lock`: resolve only
+  bool m_assemble = true;         // false for `lock`: resolve only
+  bool m_resolved_first = false;  // a first pass has resolved every stage
   std::vector<std::shared_ptr<oci::LoadedImage>> m_keepalive;
 };
 
