@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include "debian/repository.hpp"
+#include "fake_http.hpp"
 #include "util/file_io.hpp"
 #include "util/subprocess.hpp"
 #include "util/temp_dir.hpp"
@@ -20,36 +21,7 @@ namespace fs = std::filesystem;
 
 constexpr const char* k_url = "http://repo.invalid/debian";
 
-// Serves files from a map; anything else is a 404.
-class FakeHttp : public net::HttpClient {
- public:
-  Result<net::HttpResponse> send(const net::HttpRequest& request) override {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    m_requests.push_back(request.url);
-    net::HttpResponse response;
-    auto it = m_files.find(request.url);
-    response.status = it != m_files.end() ? 200 : 404;
-    if (it != m_files.end()) {
-      response.body = it->second;
-    }
-    return response;
-  }
-  Result<net::HttpResponse> download(const net::HttpRequest& request,
-                                     const std::function<Status(std::string_view)>& sink,
-                                     const std::function<void()>& /*sink_reset*/,
-                                     const net::ProgressFn& /*progress*/) override {
-    DISTILL_TRY(auto response, send(request));
-    if (response.status != 200) {
-      return make_error(ErrorKind::NotFound, "GET " + request.url + ": HTTP 404");
-    }
-    DISTILL_CHECK(sink(response.body));
-    response.body.clear();
-    return response;
-  }
-  std::map<std::string, std::string> m_files;
-  std::vector<std::string> m_requests;
-  std::mutex m_mutex;
-};
+using fakes::FakeHttp;
 
 const char* const k_bookworm_packages =
     "Package: hello\nVersion: 1.0\nArchitecture: amd64\nDepends: libc6 (>= 2.36)\n"
