@@ -300,6 +300,12 @@ class Builder {
         urls.push_back(net::url_join(source.url, "dists/" + suite + "/InRelease"));
       }
     }
+    // Once per build: every stage and both passes key their resolutions on
+    // the same Release files, so they are fetched (or read) only once.
+    std::string memo_key = join(urls, " ");
+    if (auto known = m_fingerprints.find(memo_key); known != m_fingerprints.end()) {
+      return known->second;
+    }
     // A copy fetched less than release_max_age ago stands for the mirror's
     // current one: mirrors change a few times a day, and an immediate rebuild
     // then needs no network round trip at all.
@@ -329,6 +335,7 @@ class Builder {
       }
       key.add(urls[i], *bodies[i]);
     }
+    m_fingerprints[memo_key] = key.hex();
     return key.hex();
   }
 
@@ -1091,8 +1098,9 @@ class Builder {
   // What each resolved package looks like in a lock (with its relationships).
   std::map<std::string, std::map<std::string, debian::LockedPackage>> m_locked;
   std::map<std::string, debian::SonameProviders> m_soname_providers;  // by arch
-  bool m_assemble = true;         // false for `lock`: resolve only
-  bool m_resolved_first = false;  // a first pass has resolved every stage
+  std::map<std::string, std::string> m_fingerprints;  // InRelease URLs -> release_fingerprint
+  bool m_assemble = true;                             // false for `lock`: resolve only
+  bool m_resolved_first = false;                      // a first pass has resolved every stage
   std::vector<std::shared_ptr<oci::LoadedImage>> m_keepalive;
 };
 
