@@ -335,8 +335,9 @@ class Builder {
       }
       key.add(urls[i], *bodies[i]);
     }
-    m_fingerprints[memo_key] = key.hex();
-    return key.hex();
+    std::string fingerprint = key.hex();
+    m_fingerprints[memo_key] = fingerprint;
+    return fingerprint;
   }
 
   // The InRelease copies release_fingerprint keeps, one file per URL.

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <cassert>
 #include <nlohmann/json.hpp>
 
 #include "util/file_io.hpp"
@@ -19,6 +20,7 @@ LayerKey::LayerKey(std::string_view kind) {
 }
 
 LayerKey& LayerKey::add(std::string_view field, std::string_view value) {
+  assert(m_hex.empty() && "LayerKey::add after hex()");
   // Length-prefixed so that no two different sequences hash alike.
   std::string header = std::to_string(field.size()) + ":" + std::string(field) + "=" +
                        std::to_string(value.size()) + ":";
@@ -31,7 +33,12 @@ LayerKey& LayerKey::add(std::string_view field, int64_t value) {
   return add(field, std::to_string(value));
 }
 
-std::string LayerKey::hex() { return m_hash.finish().hex(); }
+std::string LayerKey::hex() {
+  if (m_hex.empty()) {
+    m_hex = m_hash.finish().hex();
+  }
+  return m_hex;
+}
 
 LayerCache::LayerCache(std::filesystem::path cache_dir) : m_dir(std::move(cache_dir)) {}
 

@@ -25,10 +25,13 @@ class LayerKey {
   explicit LayerKey(std::string_view kind);
   LayerKey& add(std::string_view field, std::string_view value);
   LayerKey& add(std::string_view field, int64_t value);
+  // The key. It ends the hashing: later calls return the same value, and
+  // add() after it is a programming error.
   [[nodiscard]] std::string hex();
 
  private:
   crypto::Sha256 m_hash;
+  std::string m_hex;
 };
 
 class LayerCache {

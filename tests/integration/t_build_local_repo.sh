@@ -198,4 +198,27 @@ escape=$(make_escape_deb evil 1.0 amd64)
 build_repo "$W/evilrepo" bookworm
 start_server "$W/evilrepo"
 bad_build 'evil.*\.\.' evil
+
+# --- a changed archive is a new resolution --------------------------------------
+# Cached resolutions are keyed on the Release files' bytes: once the archive
+# publishes a newer libfoo1, a build that fetches the Release files again
+# installs it, although the old resolution is still in the cache.
+# The server serves the directory as it is, so the URL stays the same.
+start_server "$W/repo"
+write_spec "$W/spec.yaml" "$APTREPO_URL"
+"$DISTILL" build "$W/spec.yaml" --cache-dir "$W/cache6" --progress none -o "oci:$W/layout:before" ||
+  fail "build before the archive changed"
+make_deb libfoo1 1.3-1 amd64 --file /usr/lib/libfoo.so.1=newer --multi-arch same >/dev/null
+build_repo "$W/repo" bookworm --by-hash
+"$DISTILL" lock "$W/spec.yaml" --cache-dir "$W/cache6" --refresh --progress none -o "$W/lock2.json" ||
+  fail "lock after the archive changed"
+grep -q '"1.3-1"' "$W/lock2.json" || fail "lock kept the resolution of an older Release file"
+"$DISTILL" build "$W/spec.yaml" --cache-dir "$W/cache6" --refresh --progress none --json \
+  -o "oci:$W/layout:updated" >"$W/updated.json" || fail "build after the archive changed"
+python3 - "$W/updated.json" <<'PY' || fail "the cached resolution outlived its Release file"
+import json, sys
+r = json.load(open(sys.argv[1]))
+v = [p["version"] for p in r["packages"] if p["name"] == "libfoo1"]
+assert v == ["1.3-1"], v
+PY
 echo "t_build_local_repo: ok"
