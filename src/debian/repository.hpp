@@ -9,6 +9,7 @@
 #pragma once
 
 #include <ctime>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,9 @@ struct RepositoryOptions {
   bool allow_expired = false;  // ignore Valid-Until (as Check-Valid-Until: no)
   std::time_t now = 0;         // for Valid-Until; 0 = the current time
   unsigned jobs = 4;           // parallel transfers
+  // InRelease bodies this process fetched moments ago, by URL: used instead of
+  // a second request for the same URL, and verified all the same.
+  const std::map<std::string, std::string>* fetched_inrelease = nullptr;
 };
 
 struct LoadedIndex {

@@ -260,6 +260,7 @@ class Builder {
       debian::RepositoryOptions options;
       options.allow_expired = m_request.allow_expired_release;
       options.now = std::time(nullptr);
+      options.fetched_inrelease = &m_fetched_inrelease;
       DISTILL_TRY(auto fetched,
                   debian::load_repositories(*m_http, m_cache, sources, arch, options));
       *loaded = std::move(fetched);
@@ -328,6 +329,11 @@ class Builder {
         keep_release(urls[i], *bodies[i]);
       }
     });
+    for (size_t i : stale) {
+      if (bodies[i]) {  // the index loader verifies these instead of asking again
+        m_fetched_inrelease[urls[i]] = *bodies[i];
+      }
+    }
     LayerKey key("releases");
     for (size_t i = 0; i < urls.size(); ++i) {
       if (!bodies[i]) {
@@ -942,13 +948,25 @@ class Builder {
   // assembled; the assembling pass finds each resolution in the resolution
   // cache, keyed by the Release copies the first pass just fetched. So the
   // indexes and the layer pipeline (decoders, compressors) never hold memory at
-  // the same time. With a lock file there is no index to free.
+  // the same time. With a lock file there is no index to free. Between the
+  // passes every stage's .debs are fetched in one round of parallel transfers,
+  // not one round per stage with its layers built in between.
   Result<BuildResult> resolve_then_assemble() {
     if (m_request.lock_file.empty()) {
-      DISTILL_CHECK(run(false));
+      DISTILL_TRY(BuildResult resolved, run(false));
       m_resolved_first = true;
       m_indices.clear();
       ::malloc_trim(0);  // give the freed index memory back to the system now
+      std::vector<InstalledPackage> all;
+      std::set<std::string> seen;
+      for (const auto& [arch, packages] : resolved.packages) {
+        for (const auto& p : packages) {
+          if (seen.insert(p.sha256.str()).second) {
+            all.push_back(p);
+          }
+        }
+      }
+      DISTILL_CHECK(download(all));
     }
     return run(true);
   }
@@ -1099,9 +1117,10 @@ class Builder {
   // What each resolved package looks like in a lock (with its relationships).
   std::map<std::string, std::map<std::string, debian::LockedPackage>> m_locked;
   std::map<std::string, debian::SonameProviders> m_soname_providers;  // by arch
-  std::map<std::string, std::string> m_fingerprints;  // InRelease URLs -> release_fingerprint
-  bool m_assemble = true;                             // false for `lock`: resolve only
-  bool m_resolved_first = false;                      // a first pass has resolved every stage
+  std::map<std::string, std::string> m_fingerprints;       // InRelease URLs -> release_fingerprint
+  std::map<std::string, std::string> m_fetched_inrelease;  // URL -> body, fetched by this build
+  bool m_assemble = true;                                  // false for `lock`: resolve only
+  bool m_resolved_first = false;                           // a first pass has resolved every stage
   std::vector<std::shared_ptr<oci::LoadedImage>> m_keepalive;
 };
 

@@ -209,6 +209,31 @@ TEST_F(Repository, TamperedInReleaseIsRejected) {
       << loaded.error().message;
 }
 
+// The build fetched the InRelease a moment ago (to key its resolution cache):
+// the loader takes those bytes instead of asking again, and verifies them.
+TEST_F(Repository, InReleaseFetchedByTheBuildIsNotFetchedAgain) {
+  const std::string url = std::string(k_url) + "/dists/bookworm/InRelease";
+  std::map<std::string, std::string> fetched = {{url, m_http.m_files[url]}};
+  m_options.fetched_inrelease = &fetched;
+  auto loaded = load();
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  EXPECT_EQ(count_requests("/dists/bookworm/InRelease"), 0u);
+  EXPECT_EQ(count_requests("/dists/bookworm-updates/Release"), 2u);  // not given: fetched
+  EXPECT_EQ(loaded->index.size(), 4u);
+}
+
+TEST_F(Repository, InReleaseFetchedByTheBuildIsVerifiedAllTheSame) {
+  const std::string url = std::string(k_url) + "/dists/bookworm/InRelease";
+  std::string tampered = m_http.m_files[url];
+  tampered.replace(tampered.find("Codename: bookworm"), 18, "Codename: bookwarm");
+  std::map<std::string, std::string> fetched = {{url, tampered}};
+  m_options.fetched_inrelease = &fetched;
+  auto loaded = load();
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.error().kind, ErrorKind::Corrupt);
+  EXPECT_NE(loaded.error().message.find(url), std::string::npos) << loaded.error().message;
+}
+
 TEST_F(Repository, UnknownSigningKeyIsRejected) {
   auto other = util::read_file(s_dir->path() / "InRelease.other");
   ASSERT_TRUE(other.ok());
