@@ -2,10 +2,12 @@
 #include "debian/repository.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <optional>
 
 #include "archive/async_sink.hpp"
 #include "archive/decompress.hpp"
+#include "archive/stream_decompressor.hpp"
 #include "debian/release.hpp"
 #include "debian/release_fetch.hpp"
 #include "util/file_io.hpp"
@@ -45,6 +47,50 @@ const std::pair<const std::string, ReleaseEntry>* pick_index(const ReleaseFile& 
   }
   return nullptr;
 }
+
+// Inflates and scans a Packages file while it downloads (a net::FetchTap): on
+// a cold build the transfer and the decoding then overlap instead of taking
+// turns. Nothing made here is used unless the download verified; a restarted
+// transfer or any decoding error just means the loader reads the cached file
+// instead, as it does on a cache hit, and reports errors from there.
+class StreamedIndex final : public net::FetchTap {
+ public:
+  StreamedIndex(std::string url, size_t expected_size)
+      : m_url(std::move(url)), m_expected_size(expected_size) {}
+
+  void restart() override { m_broken = m_broken || m_started; }
+
+  void write(std::string_view data) override {
+    if (m_broken) {
+      return;
+    }
+    if (!m_started) {
+      m_started = true;
+      m_text.emplace(m_url, m_expected_size);
+      m_scanner.emplace(*m_text);
+      m_decoder.emplace(*m_scanner, m_url);
+    }
+    m_broken = !m_decoder->write(data).ok();
+  }
+
+  // The scanned text, when the whole verified download came through cleanly.
+  std::optional<PackagesText> take() {
+    if (!m_started || m_broken || !m_decoder->finish().ok()) {
+      return std::nullopt;
+    }
+    return std::move(*m_text);
+  }
+
+ private:
+  std::string m_url;
+  size_t m_expected_size;
+  bool m_started = false;
+  bool m_broken = false;
+  // In this order: the decoder writes to the scanner, the scanner to the text.
+  std::optional<PackagesText> m_text;
+  std::optional<archive::AsyncSink> m_scanner;
+  std::optional<archive::StreamDecompressor> m_decoder;
+};
 
 }  // namespace
 
@@ -127,9 +173,12 @@ Result<LoadedIndex> load_repositories(net::HttpClient& client, net::ContentCache
   }
 
   std::vector<net::FetchItem> items;
+  std::vector<std::unique_ptr<StreamedIndex>> streams;
   items.reserve(indexes.size());
   for (const IndexJob& index : indexes) {
+    streams.push_back(std::make_unique<StreamedIndex>(index.url, index.item.size * 4));
     items.push_back(index.item);
+    items.back().tap = streams.back().get();
   }
   DISTILL_CHECK(cache.fetch_all(client, items, jobs));
 
@@ -141,6 +190,9 @@ Result<LoadedIndex> load_repositories(net::HttpClient& client, net::ContentCache
   util::parallel_for(indexes.size(), jobs, [&](size_t i) {
     const IndexJob& index = indexes[i];
     auto read = [&]() -> Result<PackagesText> {
+      if (auto streamed = streams[i]->take()) {
+        return std::move(*streamed);
+      }
       DISTILL_TRY(auto data, util::read_file(cache.path_for(index.item.sha256)));
       PackagesText text(index.url, data.size() * 4);
       archive::AsyncSink scanner(text);

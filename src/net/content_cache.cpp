@@ -166,6 +166,9 @@ Status fetch_one(HttpClient& client, const ContentCache& cache, const FetchItem&
   DISTILL_TRY(TempEntry temp, TempEntry::create(cache.dir() / "tmp"));
   crypto::Sha256 hasher;
   uint64_t received = 0;
+  if (item.tap != nullptr) {
+    item.tap->restart();  // another URL of the item may have sent bytes before
+  }
   auto sink = [&](std::string_view data) -> Status {
     if (item.size != 0 && received + data.size() > item.size) {
       return make_error(ErrorKind::Corrupt, label + ": " + url + ": size mismatch (expected " +
@@ -173,6 +176,9 @@ Status fetch_one(HttpClient& client, const ContentCache& cache, const FetchItem&
     }
     DISTILL_CHECK(temp.write(data));
     hasher.update(data);
+    if (item.tap != nullptr) {
+      item.tap->write(data);
+    }
     received += data.size();
     tracker.add_bytes(static_cast<int64_t>(data.size()));
     return {};
@@ -182,6 +188,9 @@ Status fetch_one(HttpClient& client, const ContentCache& cache, const FetchItem&
     tracker.add_bytes(-static_cast<int64_t>(received));
     received = 0;
     hasher.reset();
+    if (item.tap != nullptr) {
+      item.tap->restart();
+    }
     if (reset_status.ok()) {
       reset_status = temp.truncate();
     }

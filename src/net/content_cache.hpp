@@ -21,11 +21,23 @@
 
 namespace distill::net {
 
+// Sees a download's bytes as they arrive, before they are verified, so that
+// work on them can overlap the transfer. Whatever it makes must be thrown away
+// unless fetch_all() then succeeds. restart(): the transfer starts over (a
+// retry, or the next URL), and the bytes seen so far are void.
+class FetchTap {
+ public:
+  virtual ~FetchTap() = default;
+  virtual void restart() = 0;
+  virtual void write(std::string_view data) = 0;
+};
+
 struct FetchItem {
   std::vector<std::string> urls;  // alternatives, tried in order
   crypto::Digest sha256;
-  uint64_t size = 0;  // 0 = unknown
-  std::string label;  // e.g. the package name, for messages
+  uint64_t size = 0;        // 0 = unknown
+  std::string label;        // e.g. the package name, for messages
+  FetchTap* tap = nullptr;  // optional, not owned; only for a transfer that happens
 };
 
 struct FetchProgress {

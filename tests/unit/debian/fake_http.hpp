@@ -29,11 +29,18 @@ class FakeHttp : public net::HttpClient {
   }
   Result<net::HttpResponse> download(const net::HttpRequest& request,
                                      const std::function<Status(std::string_view)>& sink,
-                                     const std::function<void()>& /*sink_reset*/,
+                                     const std::function<void()>& sink_reset,
                                      const net::ProgressFn& /*progress*/) override {
     DISTILL_TRY(auto response, send(request));
     if (response.status != 200) {
       return make_error(ErrorKind::NotFound, "GET " + request.url + ": HTTP 404");
+    }
+    if (std::any_of(m_glitch.begin(), m_glitch.end(), [&](const std::string& needle) {
+          return request.url.find(needle) != std::string::npos;
+        })) {
+      // A transfer that broke off halfway and was retried from the start.
+      DISTILL_CHECK(sink(std::string_view(response.body).substr(0, response.body.size() / 2)));
+      sink_reset();
     }
     DISTILL_CHECK(sink(response.body));
     response.body.clear();
@@ -47,6 +54,7 @@ class FakeHttp : public net::HttpClient {
         [&](const std::string& url) { return url.find(needle) != std::string::npos; }));
   }
   std::map<std::string, std::string> m_files;
+  std::vector<std::string> m_glitch;  // URLs with this in them break off once
   std::vector<std::string> m_requests;
   std::mutex m_mutex;
 };

@@ -189,6 +189,17 @@ TEST_F(Repository, WarmCacheFetchesOnlyReleaseFiles) {
   EXPECT_EQ(again->index.size(), 4u);
 }
 
+// Packages files are decoded while they download; a transfer that starts over
+// midway must not leave half a file in the index.
+TEST_F(Repository, RetriedIndexTransferGivesTheSameIndex) {
+  m_http.m_glitch = {"binary-amd64", "binary-all"};
+  auto loaded = load();
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  EXPECT_EQ(loaded->index.size(), 4u);
+  EXPECT_EQ(loaded->index.by_name("hello").size(), 2u);
+  EXPECT_TRUE(loaded->index.status().ok());
+}
+
 TEST_F(Repository, ByHashMissingFallsBackToPlainPath) {
   for (auto it = m_http.m_files.begin(); it != m_http.m_files.end();) {
     it = it->first.find("by-hash") != std::string::npos ? m_http.m_files.erase(it) : std::next(it);

@@ -251,6 +251,40 @@ TEST_F(ContentCacheTest, RetryPathResetsHashAndFile) {
   EXPECT_EQ(reports.back().bytes_done, body.size());
 }
 
+// A tap sees the bytes as they arrive; after a restart only what follows counts.
+class RecordingTap final : public FetchTap {
+ public:
+  void restart() override {
+    ++restarts;
+    seen.clear();
+  }
+  void write(std::string_view data) override { seen.append(data); }
+  std::string seen;
+  int restarts = 0;
+};
+
+TEST_F(ContentCacheTest, TapSeesTheBytesAndEveryRestart) {
+  FakeClient client;
+  std::string body(10000, 't');
+  body[5000] = 'u';
+  client.put("http://m/t.gz", body);
+  client.flaky("http://m/t.gz");
+  RecordingTap tap;
+  FetchItem it = item("t", body, {"http://m/missing.gz", "http://m/t.gz"});
+  it.tap = &tap;
+  ASSERT_TRUE(m_cache->fetch_all(client, {it}, 1).ok());
+  EXPECT_EQ(tap.seen, body);
+  // One restart per URL tried, and one for the transfer that broke off.
+  EXPECT_EQ(tap.restarts, 3);
+
+  // An item already in the cache is not transferred: the tap sees nothing.
+  RecordingTap idle;
+  it.tap = &idle;
+  ASSERT_TRUE(m_cache->fetch_all(client, {it}, 1).ok());
+  EXPECT_EQ(idle.seen, "");
+  EXPECT_EQ(idle.restarts, 0);
+}
+
 TEST_F(ContentCacheTest, AlternativeUrlsTriedInOrder) {
   FakeClient client;
   client.put("http://mirror2/x.deb", "x content");

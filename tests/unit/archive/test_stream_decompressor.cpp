@@ -1,0 +1,124 @@
+#include <gtest/gtest.h>
+#include <lzma.h>
+#include <zlib.h>
+
+#include <string>
+
+#include "archive/byte_sink.hpp"
+#include "archive/stream_decompressor.hpp"
+
+namespace distill::archive {
+namespace {
+
+std::string text(size_t n) {
+  std::string s;
+  for (size_t i = 0; s.size() < n; ++i) {
+    s += "Package: pkg" + std::to_string(i) + "\nVersion: 1." + std::to_string(i % 97) + "\n\n";
+  }
+  s.resize(n);
+  return s;
+}
+
+std::string gzip(const std::string& in) {
+  z_stream zs{};
+  EXPECT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string out(deflateBound(&zs, in.size()) + 64, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+std::string xz(const std::string& in) {
+  std::string out(lzma_stream_buffer_bound(in.size()), '\0');
+  size_t pos = 0;
+  EXPECT_EQ(lzma_easy_buffer_encode(6, LZMA_CHECK_CRC64, nullptr,
+                                    reinterpret_cast<const uint8_t*>(in.data()), in.size(),
+                                    reinterpret_cast<uint8_t*>(out.data()), &pos, out.size()),
+            LZMA_OK);
+  out.resize(pos);
+  return out;
+}
+
+// Feeds `data` in pieces of `step` bytes; returns what came out, or the error.
+Result<std::string> stream(const std::string& data, size_t step) {
+  std::string out;
+  StringSink sink(out);
+  StreamDecompressor d(sink, "http://127.0.0.1/Packages.gz");
+  for (size_t off = 0; off < data.size(); off += step) {
+    DISTILL_CHECK(d.write(data.data() + off, std::min(step, data.size() - off)));
+  }
+  DISTILL_CHECK(d.finish());
+  return out;
+}
+
+TEST(StreamDecompressor, GzipInAnyPiecesGivesTheText) {
+  std::string original = text(700000);
+  std::string packed = gzip(original);
+  for (size_t step : {size_t{1}, size_t{7}, size_t{4096}, packed.size()}) {
+    auto out = stream(step == 1 ? gzip(text(3000)) : packed, step);
+    ASSERT_TRUE(out.ok()) << out.error().message;
+    EXPECT_EQ(*out, step == 1 ? text(3000) : original) << "step " << step;
+  }
+}
+
+TEST(StreamDecompressor, GzipMembersFollowOneAnother) {
+  std::string a = text(100000);
+  std::string b = "Package: last\n\n";
+  auto out = stream(gzip(a) + gzip(b), 1000);
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  EXPECT_EQ(*out, a + b);
+}
+
+TEST(StreamDecompressor, XzInAnyPiecesGivesTheText) {
+  std::string original = text(500000);
+  std::string packed = xz(original);
+  for (size_t step : {size_t{3}, size_t{65536}, packed.size()}) {
+    auto out = stream(packed, step);
+    ASSERT_TRUE(out.ok()) << out.error().message;
+    EXPECT_EQ(*out, original) << "step " << step;
+  }
+}
+
+TEST(StreamDecompressor, PlainTextPassesThrough) {
+  auto out = stream("Package: a\n\n", 5);
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(*out, "Package: a\n\n");
+  auto tiny = stream("ab", 1);  // shorter than any magic
+  ASSERT_TRUE(tiny.ok());
+  EXPECT_EQ(*tiny, "ab");
+  auto empty = stream("", 1);
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(*empty, "");
+}
+
+TEST(StreamDecompressor, TruncatedOrDamagedStreamsAreErrorsNamingTheOrigin) {
+  std::string gz = gzip(text(200000));
+  std::string x = xz(text(200000));
+  for (const std::string& bad : {gz.substr(0, gz.size() / 2), gz.substr(0, gz.size() - 3),
+                                 x.substr(0, x.size() / 2), gz + "trailing garbage"}) {
+    auto out = stream(bad, 4096);
+    ASSERT_FALSE(out.ok());
+    EXPECT_EQ(out.error().kind, ErrorKind::Corrupt) << out.error().message;
+    EXPECT_NE(out.error().message.find("http://127.0.0.1/Packages.gz"), std::string::npos);
+  }
+  std::string flipped = gz;
+  flipped[flipped.size() / 2] = static_cast<char>(flipped[flipped.size() / 2] ^ 0x55);
+  EXPECT_FALSE(stream(flipped, 4096).ok());
+}
+
+TEST(StreamDecompressor, WriteAfterFinishIsAnError) {
+  std::string out;
+  StringSink sink(out);
+  StreamDecompressor d(sink, "x");
+  ASSERT_TRUE(d.finish().ok());
+  EXPECT_TRUE(d.finish().ok());
+  EXPECT_FALSE(d.write("a", 1).ok());
+}
+
+}  // namespace
+}  // namespace distill::archive
