@@ -96,8 +96,8 @@ Status StreamDecompressor::feed(const unsigned char* data, size_t size, bool las
         break;  // no progress without more input
       }
       if (r != Z_OK) {
-        return make_error(ErrorKind::Corrupt, m_origin + ": gzip: " +
-                                                  (d.zs.msg != nullptr ? d.zs.msg : "bad data"));
+        return make_error(ErrorKind::Corrupt,
+                          m_origin + ": gzip: " + (d.zs.msg != nullptr ? d.zs.msg : "bad data"));
       }
       if (d.zs.avail_in == 0 && d.zs.avail_out != 0) {
         break;  // everything consumed and flushed
@@ -126,10 +126,11 @@ Status StreamDecompressor::feed(const unsigned char* data, size_t size, bool las
       return {};  // no progress without more input
     }
     if (r != LZMA_OK) {
-      return make_error(ErrorKind::Corrupt, m_origin + ": xz: " +
-                                                (r == LZMA_BUF_ERROR ? std::string("the data ends early")
-                                                                     : "bad data (liblzma error " +
-                                                                           std::to_string(r) + ")"));
+      return make_error(
+          ErrorKind::Corrupt,
+          m_origin + ": xz: " +
+              (r == LZMA_BUF_ERROR ? std::string("the data ends early")
+                                   : "bad data (liblzma error " + std::to_string(r) + ")"));
     }
     if (d.xz.avail_in == 0 && d.xz.avail_out != 0 && !last) {
       return {};  // everything consumed and flushed
@@ -166,8 +167,8 @@ Status StreamDecompressor::finish() {
   m_result = [&]() -> Status {
     if (!m_decoder) {  // fewer bytes than a magic: whatever they are, plain text
       DISTILL_CHECK(start(detect_codec(m_head)));
-      DISTILL_CHECK(feed(reinterpret_cast<const unsigned char*>(m_head.data()), m_head.size(),
-                         false));
+      DISTILL_CHECK(
+          feed(reinterpret_cast<const unsigned char*>(m_head.data()), m_head.size(), false));
     }
     DISTILL_CHECK(feed(nullptr, 0, true));
     return m_down.finish();

@@ -22,6 +22,11 @@ make_seeds() {
       tar -C "$src" -cf "$corpus/plain.tar" d 2>/dev/null || true
       tar -C "$src" --format=pax -czf "$corpus/pax.tar.gz" d 2>/dev/null || true
       ;;
+    fuzz_stream_decompress)
+      printf 'Package: a\nVersion: 1\n\n' >"$src/Packages"
+      { printf '\x07'; gzip -nc "$src/Packages"; } >"$corpus/gz" 2>/dev/null || true
+      { printf '\x21'; xz -c "$src/Packages"; } >"$corpus/xz" 2>/dev/null || true
+      ;;
     fuzz_ar)
       printf '2.0\n' >"$src/debian-binary"
       tar -C "$src" -czf "$src/control.tar.gz" d 2>/dev/null || true
