@@ -18,6 +18,7 @@
 #include "debian/repository.hpp"
 #include "debian/resolver.hpp"
 #include "elf/elf_reader.hpp"
+#include "image/background_fetch.hpp"
 #include "image/files_layer.hpp"
 #include "image/flavors.hpp"
 #include "image/generated_files.hpp"
@@ -441,9 +442,14 @@ class Builder {
   Status download(std::vector<InstalledPackage>& packages) {
     std::vector<net::FetchItem> items;
     for (const auto& p : packages) {
-      if (!m_cache.contains(p.sha256)) {
-        items.push_back({{net::url_join(p.repo_url, p.filename)}, p.sha256, p.size, p.name});
+      if (m_cache.contains(p.sha256)) {
+        continue;
       }
+      if (m_fetching && m_fetching->covers(p.sha256)) {
+        DISTILL_CHECK(m_fetching->wait(p.sha256));  // on its way already
+        continue;
+      }
+      items.push_back(fetch_item(p));
     }
     if (!items.empty()) {
       DISTILL_CHECK(m_cache.fetch_all(
@@ -455,6 +461,10 @@ class Builder {
       p.deb_file = m_cache.path_for(p.sha256);
     }
     return {};
+  }
+
+  static net::FetchItem fetch_item(const InstalledPackage& p) {
+    return {{net::url_join(p.repo_url, p.filename)}, p.sha256, p.size, p.name};
   }
 
   // A layer built by `fill` unless the cache has one for `key`.
@@ -948,25 +958,32 @@ class Builder {
   // assembled; the assembling pass finds each resolution in the resolution
   // cache, keyed by the Release copies the first pass just fetched. So the
   // indexes and the layer pipeline (decoders, compressors) never hold memory at
-  // the same time. With a lock file there is no index to free. Between the
-  // passes every stage's .debs are fetched in one round of parallel transfers,
-  // not one round per stage with its layers built in between.
+  // the same time. With a lock file there is no index to free. Then every
+  // stage's .debs start downloading at once, in stage order, on their own
+  // thread (BackgroundFetch): each stage waits only for its own packages, so
+  // later stages' transfers overlap earlier stages' layers.
   Result<BuildResult> resolve_then_assemble() {
     if (m_request.lock_file.empty()) {
       DISTILL_TRY(BuildResult resolved, run(false));
       m_resolved_first = true;
       m_indices.clear();
       ::malloc_trim(0);  // give the freed index memory back to the system now
-      std::vector<InstalledPackage> all;
-      std::set<std::string> seen;
+      std::vector<net::FetchItem> items;
+      std::set<crypto::Digest> seen;
       for (const auto& [arch, packages] : resolved.packages) {
         for (const auto& p : packages) {
-          if (seen.insert(p.sha256.str()).second) {
-            all.push_back(p);
+          if (!m_cache.contains(p.sha256) && seen.insert(p.sha256).second) {
+            items.push_back(fetch_item(p));
           }
         }
       }
-      DISTILL_CHECK(download(all));
+      if (!items.empty()) {
+        m_fetching = std::make_unique<BackgroundFetch>(
+            m_cache, *m_http, std::move(items), std::max(4U, m_jobs * 2),
+            [this](const net::FetchProgress& fp) {
+              m_progress.update("downloading", fp.items_done, fp.items_total, fp.bytes_done);
+            });
+      }
     }
     return run(true);
   }
@@ -1122,6 +1139,8 @@ class Builder {
   bool m_assemble = true;                                  // false for `lock`: resolve only
   bool m_resolved_first = false;                           // a first pass has resolved every stage
   std::vector<std::shared_ptr<oci::LoadedImage>> m_keepalive;
+  // Last, so it is joined first: its thread uses m_cache and m_http.
+  std::unique_ptr<BackgroundFetch> m_fetching;
 };
 
 Result<std::unique_ptr<Builder>> make_builder(const BuildRequest& request) {

@@ -283,9 +283,10 @@ Result<std::filesystem::path> ContentCache::insert_file(const std::filesystem::p
   return destination;
 }
 
-Status ContentCache::fetch_all(HttpClient& client, const std::vector<FetchItem>& items,
-                               unsigned jobs,
-                               const std::function<void(const FetchProgress&)>& progress) {
+Status ContentCache::fetch_all(
+    HttpClient& client, const std::vector<FetchItem>& items, unsigned jobs,
+    const std::function<void(const FetchProgress&)>& progress,
+    const std::function<void(const FetchItem&, const Status&)>& item_done) {
   // One transfer per missing digest, even if several items share it.
   std::vector<const FetchItem*> missing;
   std::map<crypto::Digest, bool> seen;
@@ -339,6 +340,9 @@ Status ContentCache::fetch_all(HttpClient& client, const std::vector<FetchItem>&
       missing_errors[index] = std::move(first);
     }
     tracker.item_done();
+    if (item_done) {
+      item_done(item, have_error ? Status(missing_errors[index]) : Status());
+    }
   });
 
   // The first error in item order: validation errors and transfer errors alike.

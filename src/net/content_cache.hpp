@@ -70,9 +70,12 @@ class ContentCache {
   // "label: <url>: sha256 mismatch (expected X, got Y)". A failed item does not
   // stop the others; the first error (in item order) is returned. Items
   // already present cost one stat. `progress` may be called from any worker
-  // thread, but never concurrently.
+  // thread, but never concurrently. `item_done` is called (from the worker
+  // thread) as each transfer ends, with its outcome: the item is in the cache
+  // if that is OK. Items that need no transfer are not reported.
   Status fetch_all(HttpClient& client, const std::vector<FetchItem>& items, unsigned jobs,
-                   const std::function<void(const FetchProgress&)>& progress = {});
+                   const std::function<void(const FetchProgress&)>& progress = {},
+                   const std::function<void(const FetchItem&, const Status&)>& item_done = {});
 
   [[nodiscard]] const std::filesystem::path& dir() const { return m_dir; }
 
