@@ -99,10 +99,18 @@ def main():
                 fmt_s(r[f"{flavor}.cold.peer.umoci.s"]),
             )
         d_s = r.get(f"{flavor}.cold.distill.s")
+        d_cell = fmt_s(d_s)
+        runs = {side: r.get(f"{flavor}.cold.{side}.runs", "") for side in ("distill", "peer")}
+        count = len(runs["distill"].split(",")) if runs["distill"] else 1
+        if count > 1:
+            d_cell += " (runs: %s)" % ", ".join(fmt_s(x) for x in runs["distill"].split(","))
+        if runs["peer"] and len(runs["peer"].split(",")) > 1:
+            peer_cell += "; runs: %s" % ", ".join(fmt_s(x) for x in runs["peer"].split(","))
         peer_n = r.get(f"{flavor}.peer.packages")
         if peer_n is not None:
-            peer_cell += f", {peer_n} packages"
-        rows.append((f"{flavor}: cold build, empty cache ({n} packages)", fmt_s(d_s), peer_cell,
+            peer_cell += f"; {peer_n} packages"
+        what = "median of %d" % count if count > 1 else "one run"
+        rows.append((f"{flavor}: cold build, empty cache, {what} ({n} packages)", d_cell, peer_cell,
                      ratio(d_s, peer_s), "≤ 0.33× (3× faster)"))
         d_kb, p_kb = r.get(f"{flavor}.cold.distill.kb"), r.get(f"{flavor}.cold.peer.kb")
         rows.append((f"{flavor}: peak RSS, cold build", fmt_kb(d_kb), fmt_kb(p_kb),

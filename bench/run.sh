@@ -9,6 +9,7 @@
 #                       nodejs java17", about 9 minutes; "base" alone about 4); the
 #                       warm figures always use the first one
 #        BENCH_RUNS     timed runs per warm/no-op figure (default 3)
+#        BENCH_COLD_RUNS cold runs per side and flavor, median reported (default 3)
 #        BENCH_TMP      scratch parent directory (default /tmp)
 #        BENCH_OUT      JSON results file (default: DIR_OF_distill/bench/latest.json)
 # The mirror is never named here: it is read from /etc/apt/sources.list.d/*.sources
@@ -23,6 +24,7 @@ distill=$(realpath "$1")
 here=$(cd "$(dirname "$0")" && pwd)
 read -r -a flavors <<<"${BENCH_FLAVORS:-base python3 nodejs java17}"
 runs=${BENCH_RUNS:-3}
+cold_runs=${BENCH_COLD_RUNS:-3}
 release=bookworm
 arch=$(dpkg --print-architecture)
 out_json=${BENCH_OUT:-$(dirname "$distill")/bench/latest.json}
@@ -97,6 +99,11 @@ timed() {
   return $rc
 }
 
+# median N...: the middle value (the lower middle one for an even count).
+median() { printf '%s\n' "$@" | sort -g | sed -n "$((($# + 1) / 2))p"; }
+# largest N...: the largest value.
+largest() { printf '%s\n' "$@" | sort -g | tail -n 1; }
+
 # hyperfine_median NAME PREPARE CMD: median wall seconds of $runs runs, or FAIL.
 hyperfine_median() {
   local name=$1 prepare=$2 cmd=$3
@@ -154,51 +161,76 @@ for flavor in "${flavors[@]}"; do
   put "$flavor.packages" "$npkg"
   rm -rf "$d/lock-cache"
 
-  # distill, cold: empty cache dir, fresh output layout.
-  log "$flavor: distill cold build ($npkg packages)"
-  if timed "$d/cold" "$distill" build "$flavor" --cache-dir "$d/cache" -o "oci:$d/oci:$flavor" \
-    --progress none; then
-    put "$flavor.cold.distill.s" "$TIMED_S"
-    put "$flavor.cold.distill.kb" "$TIMED_KB"
+  # distill, cold: empty cache dir, fresh output layout; the median of
+  # $cold_runs runs (a cold build is mostly waiting on the mirror, which varies
+  # from one run to the next), the largest peak RSS.
+  log "$flavor: distill cold build ($npkg packages), $cold_runs runs"
+  times=() kbs=() ok=1
+  for ((i = 0; i < cold_runs; i++)); do
+    rm -rf "$d/cache" "$d/oci"
+    if timed "$d/cold" "$distill" build "$flavor" --cache-dir "$d/cache" -o "oci:$d/oci:$flavor" \
+      --progress none; then
+      times+=("$TIMED_S") kbs+=("$TIMED_KB")
+    else
+      log "$flavor: distill build failed: $(tail -n 2 "$d/cold.stderr")"
+      ok=0
+      break
+    fi
+  done
+  if [ $ok -eq 1 ]; then
+    put "$flavor.cold.distill.s" "$(median "${times[@]}")"
+    put "$flavor.cold.distill.runs" "$(IFS=,; echo "${times[*]}")"
+    put "$flavor.cold.distill.kb" "$(largest "${kbs[@]}")"
     put "$flavor.image.distill.mb" "$(layers_mb "$d/oci")"
   else
-    log "$flavor: distill build failed: $(tail -n 2 "$d/cold.stderr")"
     put "$flavor.cold.distill.s" FAIL
   fi
 
   # peer, cold: mmdebstrap extracts exactly the same packages into a directory,
-  # umoci turns the directory into a one-layer OCI image.
-  log "$flavor: peer cold build (mmdebstrap --variant=extract + umoci)"
-  peer_ok=1
-  if timed "$d/mmdebstrap" mmdebstrap --variant=extract --include="$(cat "$d/include.txt")" \
-    --setup-hook="cat '$d/fake.status' >> \"\$1/var/lib/dpkg/status\"" \
-    --skip=cleanup/apt/cache "$release" "$d/rootfs" "${source_files[@]}"; then
+  # umoci turns the directory into a one-layer OCI image. The run with the
+  # median total is reported, with its two parts.
+  log "$flavor: peer cold build (mmdebstrap --variant=extract + umoci), $cold_runs runs"
+  peer_runs=() peer_kbs=()
+  for ((i = 0; i < cold_runs; i++)); do
+    rm -rf "$d/rootfs" "$d/peer-oci"
+    if ! timed "$d/mmdebstrap" mmdebstrap --variant=extract --include="$(cat "$d/include.txt")" \
+      --setup-hook="cat '$d/fake.status' >> \"\$1/var/lib/dpkg/status\"" \
+      --skip=cleanup/apt/cache "$release" "$d/rootfs" "${source_files[@]}"; then
+      log "$flavor: mmdebstrap failed: $(grep -m 4 -E '^E:|Depends:' "$d/mmdebstrap.stderr" | tr '\n' ' ')"
+      peer_runs=()
+      break
+    fi
     mm_s=$TIMED_S
     mm_kb=$TIMED_KB
     # Check that the peer fetched the same set, then drop the .debs (kept only for
     # this count) and the placeholders again.
     peer_npkg=$(find "$d/rootfs/var/cache/apt/archives" -maxdepth 1 -name '*.deb' | wc -l)
-    put "$flavor.peer.packages" "$peer_npkg"
     if [ "$peer_npkg" -ne "$npkg" ]; then
       log "$flavor: warning: the peer extracted $peer_npkg packages, distill $npkg"
     fi
     find "$d/rootfs/var/cache/apt/archives" -maxdepth 1 -name '*.deb' -delete
     : >"$d/rootfs/var/lib/dpkg/status"
-  else
-    log "$flavor: mmdebstrap failed: $(grep -m 4 -E '^E:|Depends:' "$d/mmdebstrap.stderr" | tr '\n' ' ')"
-    peer_ok=0
-  fi
-  # shellcheck disable=SC2016 # $1..$3 are the inner shell's arguments
-  if [ $peer_ok -eq 1 ] && timed "$d/umoci" sh -c 'umoci init --layout "$1" &&
-      umoci new --image "$1:$2" && umoci insert --image "$1:$2" "$3" /' \
-    umoci "$d/peer-oci" "$flavor" "$d/rootfs"; then
-    put "$flavor.cold.peer.s" "$(python3 -c "print('%.2f' % ($mm_s + $TIMED_S))")"
-    put "$flavor.cold.peer.mmdebstrap.s" "$mm_s"
-    put "$flavor.cold.peer.umoci.s" "$TIMED_S"
-    put "$flavor.cold.peer.kb" "$((mm_kb > TIMED_KB ? mm_kb : TIMED_KB))"
+    # shellcheck disable=SC2016 # $1..$3 are the inner shell's arguments
+    if ! timed "$d/umoci" sh -c 'umoci init --layout "$1" &&
+        umoci new --image "$1:$2" && umoci insert --image "$1:$2" "$3" /' \
+      umoci "$d/peer-oci" "$flavor" "$d/rootfs"; then
+      log "$flavor: umoci failed: $(tail -n 2 "$d/umoci.stderr")"
+      peer_runs=()
+      break
+    fi
+    peer_runs+=("$(python3 -c "print('%.2f' % ($mm_s + $TIMED_S))") $mm_s $TIMED_S")
+    peer_kbs+=("$((mm_kb > TIMED_KB ? mm_kb : TIMED_KB))")
+  done
+  if [ ${#peer_runs[@]} -eq "$cold_runs" ]; then
+    read -r total mm um < <(printf '%s\n' "${peer_runs[@]}" | sort -n | sed -n "$(((cold_runs + 1) / 2))p")
+    put "$flavor.peer.packages" "$peer_npkg"
+    put "$flavor.cold.peer.s" "$total"
+    put "$flavor.cold.peer.runs" "$(printf '%s\n' "${peer_runs[@]}" | cut -d' ' -f1 | paste -sd,)"
+    put "$flavor.cold.peer.mmdebstrap.s" "$mm"
+    put "$flavor.cold.peer.umoci.s" "$um"
+    put "$flavor.cold.peer.kb" "$(largest "${peer_kbs[@]}")"
     put "$flavor.image.peer.mb" "$(layers_mb "$d/peer-oci")"
   else
-    [ $peer_ok -eq 0 ] || log "$flavor: umoci failed: $(tail -n 2 "$d/umoci.stderr")"
     put "$flavor.cold.peer.s" FAIL
   fi
   rm -rf "$d/rootfs" "$d/peer-oci"
