@@ -6,7 +6,7 @@
 #
 # usage: bench/run.sh PATH/TO/distill
 # env:   BENCH_FLAVORS  built-in flavors to cold-build (default: "base python3
-#                       nodejs java17", about 9 minutes; "base" alone about 4); the
+#                       nodejs java17", about 4 minutes here; "base" alone about 1); the
 #                       warm figures always use the first one
 #        BENCH_RUNS     timed runs per warm/no-op figure (default 3)
 #        BENCH_COLD_RUNS cold runs per side and flavor, median reported (default 3)
