@@ -12,7 +12,7 @@ namespace distill::archive {
 
 namespace {
 constexpr size_t k_head_size = 6;  // enough for every magic detect_codec knows
-constexpr size_t k_out_size = 256 * 1024;
+constexpr size_t k_out_size = size_t{256} * 1024;
 }  // namespace
 
 struct StreamDecompressor::Decoder {
