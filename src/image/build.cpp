@@ -590,6 +590,7 @@ class Builder {
         DISTILL_TRY(added, trace_libraries(spec, stage, arch, std::move(added)));
       }
       if (!m_assemble) {
+        m_fetch_order.push_back(added);
         stage.packages.insert(stage.packages.end(), added.begin(), added.end());
         std::sort(
             stage.packages.begin(), stage.packages.end(),
@@ -959,24 +960,31 @@ class Builder {
   // cache, keyed by the Release copies the first pass just fetched. So the
   // indexes and the layer pipeline (decoders, compressors) never hold memory at
   // the same time. With a lock file there is no index to free. Then every
-  // stage's .debs start downloading at once, in stage order, on their own
-  // thread (BackgroundFetch): each stage waits only for its own packages, so
-  // later stages' transfers overlap earlier stages' layers.
+  // stage's .debs start downloading at once on their own thread
+  // (BackgroundFetch), in stage order: each stage waits only for its own
+  // packages, so later stages' transfers overlap earlier stages' layers.
   Result<BuildResult> resolve_then_assemble() {
     if (m_request.lock_file.empty()) {
-      DISTILL_TRY(BuildResult resolved, run(false));
+      DISTILL_CHECK(run(false));
       m_resolved_first = true;
       m_indices.clear();
       ::malloc_trim(0);  // give the freed index memory back to the system now
+      // In the order the stages will need them (the first pass records each
+      // stage's packages as it resolves them, bases first), largest first
+      // within a stage: a stage's layers wait for all of its packages.
       std::vector<net::FetchItem> items;
       std::set<crypto::Digest> seen;
-      for (const auto& [arch, packages] : resolved.packages) {
-        for (const auto& p : packages) {
+      for (auto& stage_packages : m_fetch_order) {
+        std::stable_sort(
+            stage_packages.begin(), stage_packages.end(),
+            [](const InstalledPackage& a, const InstalledPackage& b) { return a.size > b.size; });
+        for (const auto& p : stage_packages) {
           if (!m_cache.contains(p.sha256) && seen.insert(p.sha256).second) {
             items.push_back(fetch_item(p));
           }
         }
       }
+      m_fetch_order.clear();
       if (!items.empty()) {
         m_fetching = std::make_unique<BackgroundFetch>(
             m_cache, *m_http, std::move(items), std::max(4U, m_jobs * 2),
@@ -1139,6 +1147,8 @@ class Builder {
   bool m_assemble = true;                                  // false for `lock`: resolve only
   bool m_resolved_first = false;                           // a first pass has resolved every stage
   std::vector<std::shared_ptr<oci::LoadedImage>> m_keepalive;
+  // What the resolving pass found, stage by stage (bases first), to download.
+  std::vector<std::vector<InstalledPackage>> m_fetch_order;
   // Last, so it is joined first: its thread uses m_cache and m_http.
   std::unique_ptr<BackgroundFetch> m_fetching;
 };
