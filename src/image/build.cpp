@@ -439,14 +439,19 @@ class Builder {
     return out;
   }
 
-  Status download(std::vector<InstalledPackage>& packages) {
+  // Brings `packages` into the cache and points them at their files. Those the
+  // background fetch is bringing in are waited for, unless `wait` is false:
+  // then whoever reads one must call await() first (a package layer does).
+  Status download(std::vector<InstalledPackage>& packages, bool wait = true) {
     std::vector<net::FetchItem> items;
     for (const auto& p : packages) {
       if (m_cache.contains(p.sha256)) {
         continue;
       }
       if (m_fetching && m_fetching->covers(p.sha256)) {
-        DISTILL_CHECK(m_fetching->wait(p.sha256));  // on its way already
+        if (wait) {
+          DISTILL_CHECK(m_fetching->wait(p.sha256));  // on its way already
+        }
         continue;
       }
       items.push_back(fetch_item(p));
@@ -459,6 +464,15 @@ class Builder {
     }
     for (auto& p : packages) {
       p.deb_file = m_cache.path_for(p.sha256);
+    }
+    return {};
+  }
+
+  Status await(const std::vector<InstalledPackage>& packages) {
+    for (const auto& p : packages) {
+      if (m_fetching && m_fetching->covers(p.sha256)) {
+        DISTILL_CHECK(m_fetching->wait(p.sha256));
+      }
     }
     return {};
   }
@@ -530,20 +544,24 @@ class Builder {
     int64_t epoch = m_request.source_date_epoch;
     // The pass that writes a package also catalogs its libraries when that
     // catalog is not stored yet (for ld.so.cache and `trace:`).
-    return {
-        key.hex(), "distill: packages " + join(names, ", "),
-        [group = std::move(group), epoch, cache = m_cache.dir()](LayerWriter& writer) -> Status {
-          for (const auto& p : group) {
-            if (has_package_libraries(p, cache)) {
-              DISTILL_CHECK(write_package(writer, p, epoch));
-              continue;
-            }
-            LibraryScanner libraries;
-            DISTILL_CHECK(write_package(writer, p, epoch, &libraries));
-            store_package_libraries(p, cache, libraries.take());
-          }
-          return {};
-        }};
+    // A layer starts as soon as its own packages are here (download(.., false)).
+    return {key.hex(), "distill: packages " + join(names, ", "),
+            [group = std::move(group), epoch, cache = m_cache.dir(),
+             fetching = m_fetching.get()](LayerWriter& writer) -> Status {
+              for (const auto& p : group) {
+                if (fetching != nullptr && fetching->covers(p.sha256)) {
+                  DISTILL_CHECK(fetching->wait(p.sha256));
+                }
+                if (has_package_libraries(p, cache)) {
+                  DISTILL_CHECK(write_package(writer, p, epoch));
+                  continue;
+                }
+                LibraryScanner libraries;
+                DISTILL_CHECK(write_package(writer, p, epoch, &libraries));
+                store_package_libraries(p, cache, libraries.take());
+              }
+              return {};
+            }};
   }
 
   Result<LayerJob> entries_job(std::string kind, std::string created_by,
@@ -583,8 +601,9 @@ class Builder {
       }
       DISTILL_TRY(added, resolve(spec, stage, arch));
       // `lock` needs the .debs only to follow `trace:` through their libraries.
+      // Without it, the package layers wait for their own .debs, not all of them.
       if (m_assemble || !spec.trace.empty()) {
-        DISTILL_CHECK(download(added));
+        DISTILL_CHECK(download(added, !spec.trace.empty()));
       }
       if (!spec.trace.empty()) {
         DISTILL_TRY(added, trace_libraries(spec, stage, arch, std::move(added)));
@@ -644,6 +663,7 @@ class Builder {
     // The package layers first: writing them catalogs the packages' libraries,
     // which the top layer's ld.so.cache is made from.
     DISTILL_TRY(auto blobs, build_layers(jobs));
+    DISTILL_CHECK(await(added));  // a cached layer did not wait for its .debs
     // One layer on top for what the stage generates (ld.so.cache, trust
     // store) and the spec's files, so a flavor chain stays within k_max_layers.
     std::vector<GeneratedEntry> top;
