@@ -127,6 +127,15 @@ def main():
         ]:
             if key in r:
                 rows.append((label, fmt(r[key]), "n/a (no cache)", "—", target))
+        decode, d6, d1 = (number(r.get(f"{flavor}.floor.{k}")) for k in
+                          ("decode.cpu", "deflate6.cpu", "deflate1.cpu"))
+        cores = number(r.get(f"{flavor}.floor.nproc"))
+        if None not in (decode, d6, d1, cores):
+            rows.append((f"{flavor}: CPU floor of a warm build on {cores:.0f} cores: xz decode "
+                         f"{decode:.2f} + deflate {d6:.2f} CPU-s (at gzip level 1: {d1:.2f})",
+                         "%s (level 1: %s)" % (fmt_s((decode + d6) / cores),
+                                               fmt_s((decode + d1) / cores)),
+                         "n/a", "—", warm_targets.get(flavor, "—")))
     first = flavors[0]
     warm_rows = [
         ("warm_lock.distill.s", f"{first}: warm build, same, with --lock", fmt_s, "0.3 s"),
