@@ -8,6 +8,8 @@
 #include <array>
 #include <cstring>
 
+#include "archive/xz_error.hpp"
+
 namespace distill::archive {
 
 namespace {
@@ -126,11 +128,7 @@ Status StreamDecompressor::feed(const unsigned char* data, size_t size, bool las
       return {};  // no progress without more input
     }
     if (r != LZMA_OK) {
-      return make_error(
-          ErrorKind::Corrupt,
-          m_origin + ": xz: " +
-              (r == LZMA_BUF_ERROR ? std::string("the data ends early")
-                                   : "bad data (liblzma error " + std::to_string(r) + ")"));
+      return make_error(ErrorKind::Corrupt, m_origin + ": " + detail::xz_message(r));
     }
     if (d.xz.avail_in == 0 && d.xz.avail_out != 0 && !last) {
       return {};  // everything consumed and flushed

@@ -17,6 +17,7 @@
 
 #include "archive/decompress.hpp"
 #include "archive/libarchive_handle.hpp"
+#include "archive/xz_error.hpp"
 #include "util/fd.hpp"
 #include "util/file_io.hpp"
 
@@ -229,23 +230,6 @@ bool start_xz(XzSource& source) {
   return true;
 }
 
-std::string xz_message(lzma_ret code) {
-  switch (code) {
-    case LZMA_MEM_ERROR:
-      return "xz: out of memory";
-    case LZMA_FORMAT_ERROR:
-      return "xz: not in the .xz format";
-    case LZMA_OPTIONS_ERROR:
-      return "xz: unsupported options";
-    case LZMA_DATA_ERROR:
-      return "xz: compressed data is corrupt";
-    case LZMA_BUF_ERROR:
-      return "xz: compressed data is truncated";
-    default:
-      return "xz: decoder error " + std::to_string(static_cast<int>(code));
-  }
-}
-
 la_ssize_t read_xz(struct archive* a, void* context, const void** buffer) {
   auto* source = static_cast<XzSource*>(context);
   if (source->done) {
@@ -261,7 +245,7 @@ la_ssize_t read_xz(struct archive* a, void* context, const void** buffer) {
       break;
     }
     if (r != LZMA_OK) {
-      archive_set_error(a, EIO, "%s", xz_message(r).c_str());
+      archive_set_error(a, EIO, "%s", detail::xz_message(r).c_str());
       return -1;
     }
   }

@@ -2,7 +2,6 @@
 #include "debian/release_fetch.hpp"
 
 #include <ctime>
-#include <optional>
 
 namespace distill::debian {
 
@@ -34,14 +33,15 @@ Result<ReleaseFile> fetch_verified_release(net::HttpClient& client, const AptSou
       source.keyring.empty() ? std::string(k_default_keyring) : source.keyring;
   std::string in_url = base + "InRelease";
   long status = 0;
-  std::optional<Result<std::string>> fetched;
-  if (options.fetched_inrelease != nullptr) {
-    if (auto it = options.fetched_inrelease->find(in_url); it != options.fetched_inrelease->end()) {
-      fetched = it->second;
-      status = 200;
+  auto inrelease = [&]() -> Result<std::string> {
+    if (options.fetched_inrelease != nullptr) {
+      auto it = options.fetched_inrelease->find(in_url);
+      if (it != options.fetched_inrelease->end()) {
+        return it->second;
+      }
     }
-  }
-  auto inrelease = fetched ? std::move(*fetched) : http_get(client, in_url, status);
+    return http_get(client, in_url, status);
+  }();
   std::string payload;
   std::string origin = in_url;
   if (inrelease.ok()) {

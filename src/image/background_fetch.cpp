@@ -40,6 +40,9 @@ bool BackgroundFetch::covers(const crypto::Digest& digest) const {
 }
 
 Status BackgroundFetch::wait(const crypto::Digest& digest) {
+  if (!covers(digest)) {
+    return {};
+  }
   std::unique_lock<std::mutex> lock(m_mutex);
   for (;;) {
     if (m_cache.contains(digest)) {

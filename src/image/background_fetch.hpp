@@ -35,7 +35,8 @@ class BackgroundFetch {
   // Whether `digest` is one of the items this fetch is bringing in.
   [[nodiscard]] bool covers(const crypto::Digest& digest) const;
   // Blocks until the item is in the cache (OK) or its transfer failed (that
-  // error, naming the package and URL).
+  // error, naming the package and URL). OK at once for a digest it does not
+  // cover: that one is not this fetch's to bring.
   Status wait(const crypto::Digest& digest);
 
  private:

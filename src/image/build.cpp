@@ -470,7 +470,7 @@ class Builder {
 
   Status await(const std::vector<InstalledPackage>& packages) {
     for (const auto& p : packages) {
-      if (m_fetching && m_fetching->covers(p.sha256)) {
+      if (m_fetching) {
         DISTILL_CHECK(m_fetching->wait(p.sha256));
       }
     }
@@ -549,7 +549,7 @@ class Builder {
             [group = std::move(group), epoch, cache = m_cache.dir(),
              fetching = m_fetching.get()](LayerWriter& writer) -> Status {
               for (const auto& p : group) {
-                if (fetching != nullptr && fetching->covers(p.sha256)) {
+                if (fetching != nullptr) {
                   DISTILL_CHECK(fetching->wait(p.sha256));
                 }
                 if (has_package_libraries(p, cache)) {
