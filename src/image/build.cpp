@@ -19,6 +19,7 @@
 #include "debian/resolver.hpp"
 #include "elf/elf_reader.hpp"
 #include "image/background_fetch.hpp"
+#include "image/busybox_layer.hpp"
 #include "image/files_layer.hpp"
 #include "image/flavors.hpp"
 #include "image/generated_files.hpp"
@@ -44,21 +45,6 @@ namespace distill::image {
 namespace {
 
 constexpr std::string_view k_default_release = "bookworm";
-
-// Applets linked in /busybox for the debug variants: what a shell session
-// needs to look around. A fixed list keeps the layer identical on every arch.
-constexpr const char* k_busybox_applets[] = {
-    "[",        "[[",      "ash",      "awk",      "basename", "cat",  "chmod",     "chown",
-    "cp",       "cut",     "date",     "dd",       "df",       "diff", "dirname",   "du",
-    "echo",     "env",     "egrep",    "expr",     "false",    "find", "free",      "grep",
-    "head",     "hexdump", "hostname", "id",       "ifconfig", "kill", "less",      "ln",
-    "ls",       "md5sum",  "mkdir",    "more",     "mount",    "mv",   "nc",        "netstat",
-    "nslookup", "od",      "ping",     "printenv", "printf",   "ps",   "pwd",       "readlink",
-    "realpath", "rm",      "rmdir",    "sed",      "seq",      "sh",   "sha256sum", "sleep",
-    "sort",     "stat",    "strings",  "tail",     "tar",      "tee",  "test",      "top",
-    "touch",    "tr",      "true",     "uname",    "uniq",     "vi",   "wc",        "wget",
-    "which",    "whoami",  "xargs",    "yes",
-};
 
 // One spec of the `from:` chain, built for one architecture.
 struct Stage {
@@ -925,7 +911,7 @@ class Builder {
         .add("compression", archive::to_string(m_request.compression));
     LayerJob job{key.hex(), "distill: busybox-static " + package.version + " at /busybox",
                  [package, epoch](LayerWriter& writer) -> Status {
-                   return write_busybox(writer, package, epoch);
+                   return write_busybox_layer(writer, package, epoch);
                  }};
     DISTILL_TRY(auto blobs, build_layers({job}));
     stage.layers.push_back(blobs.at(0));
@@ -933,44 +919,6 @@ class Builder {
     stage.packages.push_back(package);
     std::sort(stage.packages.begin(), stage.packages.end(),
               [](const InstalledPackage& a, const InstalledPackage& b) { return a.name < b.name; });
-    return {};
-  }
-
-  static Status write_busybox(LayerWriter& writer, const InstalledPackage& package, int64_t epoch) {
-    DISTILL_TRY(auto deb, archive::DebReader::open(package.deb_file, package.name));
-    DISTILL_TRY(auto control, deb.read_control());
-    DISTILL_CHECK(writer.add(make_directory("busybox", 0755, epoch)));
-    bool found = false;
-    DISTILL_CHECK(deb.for_each_data_entry(
-        [&](const archive::TarEntry& entry, archive::ContentReader& content) -> Status {
-          if (entry.path == "bin/busybox" && entry.type == archive::EntryType::File) {
-            archive::TarEntry out = entry;
-            out.path = "busybox/busybox";
-            out.uid = out.gid = 0;
-            out.uname.clear();
-            out.gname.clear();
-            out.mode = 0755;
-            found = true;
-            return writer.add(out, &content);
-          }
-          return {};
-        }));
-    if (!found) {
-      return make_error(ErrorKind::Corrupt, package.name + ": no bin/busybox in the package");
-    }
-    std::vector<std::string> applets(std::begin(k_busybox_applets), std::end(k_busybox_applets));
-    std::sort(applets.begin(), applets.end());
-    for (const auto& applet : applets) {
-      DISTILL_CHECK(writer.add(make_symlink("busybox/" + applet, "busybox", epoch)));
-    }
-    std::string status_dir(k_status_dir);
-    DISTILL_CHECK(writer.add_parents(status_dir + "/x", epoch));
-    DISTILL_CHECK(
-        writer.add(make_file(status_dir + "/" + package.name, control.control, 0644, epoch)));
-    if (!control.md5sums.empty()) {
-      DISTILL_CHECK(writer.add(
-          make_file(status_dir + "/" + package.name + ".md5sums", control.md5sums, 0644, epoch)));
-    }
     return {};
   }
 
