@@ -1,0 +1,61 @@
+// WorkerPool: a fixed set of threads, created once per process, that runs
+// submitted tasks in submission order. The build executor schedules every
+// layer of every image on it, so `-j` bounds the whole process, not each call.
+//
+// Cancellation is cooperative: a TaskGroup counts the tasks it submitted and
+// wait() returns once all of them ran; code that wants to stop early checks
+// its own flag (see util/interrupt.hpp) before doing work.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace distill::util {
+
+class WorkerPool {
+ public:
+  // `threads` == 0 means one per CPU (default_jobs()).
+  explicit WorkerPool(unsigned threads);
+  ~WorkerPool();
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  [[nodiscard]] unsigned size() const { return static_cast<unsigned>(m_threads.size()); }
+  // Queues `task`; it runs on one of the pool's threads. Tasks must not throw.
+  void submit(std::function<void()> task);
+
+ private:
+  void work();
+  std::vector<std::thread> m_threads;
+  std::deque<std::function<void()>> m_queue;
+  std::mutex m_mutex;
+  std::condition_variable m_ready;
+  bool m_stopping = false;
+};
+
+// Tasks submitted through a group can be waited for together.
+class TaskGroup {
+ public:
+  explicit TaskGroup(WorkerPool& pool) : m_pool(pool) {}
+  ~TaskGroup() { wait(); }
+  TaskGroup(const TaskGroup&) = delete;
+  TaskGroup& operator=(const TaskGroup&) = delete;
+
+  void submit(std::function<void()> task);
+  // Returns when every task submitted so far (including ones submitted by
+  // running tasks) has finished.
+  void wait();
+
+ private:
+  WorkerPool& m_pool;
+  std::mutex m_mutex;
+  std::condition_variable m_done;
+  size_t m_pending = 0;
+};
+
+}  // namespace distill::util
