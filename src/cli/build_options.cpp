@@ -1,8 +1,11 @@
 #include "cli/build_options.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "cli/command.hpp"
+#include "debian/architecture.hpp"
+#include "util/clock.hpp"
 
 namespace distill::cli {
 
@@ -28,10 +31,57 @@ Error usage(const std::string& message) {
   return make_error(ErrorKind::InvalidInput, "usage: " + message);
 }
 
+// The process's one worker pool, sized by the first caller.
+util::WorkerPool& process_pool(unsigned jobs) {
+  static util::WorkerPool pool(jobs);
+  return pool;
+}
+
+Result<std::vector<image::Variant>> parse_variants(const std::string& text) {
+  if (text == "all") {
+    return std::vector<image::Variant>{image::Variant::Latest, image::Variant::Nonroot,
+                                       image::Variant::Debug, image::Variant::DebugNonroot};
+  }
+  std::vector<image::Variant> out;
+  for (const auto& name : split(text, ',')) {
+    auto variant = image::parse_variant(name);
+    if (!variant.ok()) {
+      return usage(variant.error().message + " or all");
+    }
+    if (std::find(out.begin(), out.end(), *variant) != out.end()) {
+      return usage("--variant '" + text + "': " + name + " given twice");
+    }
+    out.push_back(*variant);
+  }
+  if (out.empty()) {
+    return usage("--variant '" + text + "': no variant");
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> parse_archs(const std::string& text) {
+  std::vector<std::string> out;
+  for (const auto& arch : split(text, ',')) {
+    if (!debian::is_known_architecture(arch)) {
+      return usage("--arch '" + text + "': unknown architecture '" + arch +
+                   "' (Debian names: " + debian::known_architectures() + ")");
+    }
+    if (std::find(out.begin(), out.end(), arch) != out.end()) {
+      return usage("--arch '" + text + "': " + arch + " given twice");
+    }
+    out.push_back(arch);
+  }
+  return out;
+}
+
 }  // namespace
 
 void BuildOptions::declare(CLI::App& cmd, bool for_build) {
-  cmd.add_option("SPEC", spec, "spec file or built-in flavor")->required();
+  if (for_build) {
+    cmd.add_option("SPEC", specs, "spec files or built-in flavors (one image each)")->required();
+  } else {
+    cmd.add_option("SPEC", specs, "spec file or built-in flavor")->required()->expected(1);
+  }
   cmd.add_option("--arch", arch, "architectures, comma-separated (Debian names: amd64,arm64)");
   cmd.add_option("--cache-dir", cache_dir, "download and layer cache (default ~/.cache/distill)");
   cmd.add_option("--progress", progress, "auto|plain|none")
@@ -39,7 +89,8 @@ void BuildOptions::declare(CLI::App& cmd, bool for_build) {
   cmd.add_flag("--refresh", refresh,
                "ask the mirror for its Release files even when a copy is under 5 minutes old");
   if (for_build) {
-    cmd.add_option("--variant", variant, "latest|nonroot|debug|debug-nonroot");
+    cmd.add_option("--variant", variant,
+                   "latest|nonroot|debug|debug-nonroot, comma-separated, or all");
     cmd.add_option("--tag", tag, "NAME:TAG (or TAG) of the image");
     cmd.add_option("--lock", lock_file, "install exactly the packages of this lock file");
     cmd.add_flag("--frozen", frozen, "fail when the lock file does not match the spec");
@@ -52,12 +103,11 @@ void BuildOptions::declare(CLI::App& cmd, bool for_build) {
   }
 }
 
-Result<image::BuildRequest> BuildOptions::to_request(
-    std::unique_ptr<util::Progress>& progress_out) const {
+Result<image::BuildRequest> BuildOptions::to_request() const {
   image::BuildRequest request;
-  request.spec = spec;
-  request.archs = split(arch, ',');
-  DISTILL_TRY(request.variant, image::parse_variant(variant));
+  request.specs = specs;
+  DISTILL_TRY(request.archs, parse_archs(arch));
+  DISTILL_TRY(request.variants, parse_variants(variant));
   if (!tag.empty()) {
     size_t colon = tag.rfind(':');
     if (colon == std::string::npos) {
@@ -68,13 +118,18 @@ Result<image::BuildRequest> BuildOptions::to_request(
       request.name = tag.substr(0, colon);
       request.tag = tag.substr(colon + 1);
     }
+    if (request.specs.size() * request.variants.size() > 1) {
+      return usage("--tag '" + tag + "' names one image; with several, use -o placeholders");
+    }
   }
   request.lock_file = lock_file;
   request.frozen = frozen;
   if (frozen && lock_file.empty()) {
     return usage("--frozen needs --lock FILE");
   }
-  request.cache_dir = cache_dir;
+  if (!lock_file.empty() && request.specs.size() > 1) {
+    return usage("--lock is the lock of one spec; build one spec with it");
+  }
   request.jobs = jobs;
   if (refresh) {
     request.release_max_age = 0;
@@ -94,9 +149,21 @@ Result<image::BuildRequest> BuildOptions::to_request(
   if (const char* root = std::getenv("DISTILL_APT_ROOT"); root != nullptr && *root != '\0') {
     request.apt_root = root;
   }
-  progress_out = std::make_unique<util::Progress>(parse_progress_mode(progress));
-  request.progress = progress_out.get();
   return request;
+}
+
+Result<std::unique_ptr<BuildSession>> BuildSession::open(const BuildOptions& options) {
+  std::unique_ptr<BuildSession> session(new BuildSession());
+  session->m_progress = std::make_unique<util::Progress>(parse_progress_mode(options.progress));
+  std::filesystem::path dir = options.cache_dir.empty() ? net::default_cache_dir()
+                                                        : std::filesystem::path(options.cache_dir);
+  DISTILL_TRY(auto cache, net::ContentCache::open(dir));
+  session->m_cache = std::make_unique<net::ContentCache>(std::move(cache));
+  session->m_http = net::make_curl_client();
+  session->m_env = std::make_unique<image::BuildEnv>(
+      image::BuildEnv{*session->m_http, *session->m_cache, util::system_clock(),
+                      *session->m_progress, process_pool(options.jobs)});
+  return session;
 }
 
 }  // namespace distill::cli

@@ -1,4 +1,5 @@
-// Flags shared by `build` and `lock`, and their translation into a BuildRequest.
+// Flags shared by `build` and `lock`, their translation into a BuildRequest,
+// and the build environment (env.hpp) a command runs in.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -7,12 +8,15 @@
 #include <vector>
 
 #include "image/build.hpp"
+#include "net/content_cache.hpp"
+#include "net/http_client.hpp"
 #include "util/progress.hpp"
+#include "util/worker_pool.hpp"
 
 namespace distill::cli {
 
 struct BuildOptions {
-  std::string spec;
+  std::vector<std::string> specs;
   std::string arch;
   std::string variant = "latest";
   std::string tag;
@@ -25,10 +29,26 @@ struct BuildOptions {
   std::string progress = "auto";
   bool refresh = false;
 
-  // Declares the shared flags on `cmd`.
+  // Declares the shared flags on `cmd` (`build` takes several specs).
   void declare(CLI::App& cmd, bool for_build);
-  // Validates and fills `request`; the Progress must outlive the request.
-  Result<image::BuildRequest> to_request(std::unique_ptr<util::Progress>& progress) const;
+  // Validates the flags (usage errors name the value) and fills a request.
+  [[nodiscard]] Result<image::BuildRequest> to_request() const;
+};
+
+// The real environment: curl, the cache on disk, the system clock, progress
+// on stderr and the process's one worker pool.
+class BuildSession {
+ public:
+  static Result<std::unique_ptr<BuildSession>> open(const BuildOptions& options);
+  image::BuildEnv& env() { return *m_env; }
+  util::Progress& progress() { return *m_progress; }
+
+ private:
+  BuildSession() = default;
+  std::unique_ptr<util::Progress> m_progress;
+  std::unique_ptr<net::HttpClient> m_http;
+  std::unique_ptr<net::ContentCache> m_cache;
+  std::unique_ptr<image::BuildEnv> m_env;
 };
 
 }  // namespace distill::cli

@@ -1,12 +1,14 @@
-// distill build SPEC [-o REF]... [--sbom [--sbom-format F]]: builds an image,
-// writes every output and, with --sbom, attaches an SBOM to each of them
-// (check/sbom_attach.hpp).
+// distill build SPEC... [--variant V,...|all] [-o REF]... [--sbom [--sbom-format F]]:
+// builds one image per (spec, variant) in one process, writes every output
+// (placeholders in REF tell the images apart) and, with --sbom, attaches an
+// SBOM to each of them (check/sbom_attach.hpp).
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "check/sbom_attach.hpp"
 #include "cli/build_options.hpp"
 #include "cli/command.hpp"
+#include "util/interrupt.hpp"
 
 namespace distill::cli {
 
@@ -39,6 +41,9 @@ nlohmann::json build_json(const image::BuildResult& result,
   }
   nlohmann::json out = {{"name", result.name},
                         {"tag", result.tag},
+                        {"spec", result.spec},
+                        {"variant", image::to_string(result.variant)},
+                        {"release", result.release},
                         {"index_digest", result.image.index_descriptor.digest.str()},
                         {"manifests", manifests},
                         {"packages", packages},
@@ -90,22 +95,44 @@ CommandRunner register_build(CLI::App& app) {
     if (!format.ok()) {
       return make_error(ErrorKind::InvalidInput, "usage: --sbom-format: " + format.error().message);
     }
-    std::unique_ptr<util::Progress> progress;
-    DISTILL_TRY(auto request, options->to_request(progress));
+    // Every usage error is found before any request is made.
+    DISTILL_TRY(auto request, options->to_request());
     request.outputs = *outputs;
     request.registry = *registry;
     request.registry.tls_verify = *tls_verify != "false";
-    DISTILL_TRY(auto result, image::build_image(request));
-    std::vector<check::AttachedSbom> sboms;
-    if (want_sbom) {
-      DISTILL_TRY(sboms, check::attach_build_sboms(result, *format, request.registry, *progress));
+    DISTILL_CHECK(image::check_outputs(request));
+    DISTILL_TRY(auto session, BuildSession::open(*options));
+    util::catch_interrupts();
+    auto built = image::build_images(request, session->env());
+    if (!built.ok() && util::interrupted()) {
+      std::fprintf(stderr, "distill: interrupted\n");
+      return 128 + util::interrupt_signal();
+    }
+    DISTILL_TRY(auto results, std::move(built));
+    nlohmann::json entries = nlohmann::json::array();
+    for (const auto& result : results) {
+      std::vector<check::AttachedSbom> sboms;
+      if (want_sbom) {
+        auto attached =
+            check::attach_build_sboms(result, *format, request.registry, session->progress());
+        if (!attached.ok()) {
+          return attached.error().context(result.name + ":" + result.tag);
+        }
+        sboms = std::move(attached).value();
+      }
+      if (*json) {
+        entries.push_back(build_json(result, sboms, want_sbom));
+      } else {
+        for (const auto& out : result.outputs_written) {
+          session->progress().step("wrote " + out + " (" +
+                                   result.image.index_descriptor.digest.str() + ")");
+        }
+      }
     }
     if (*json) {
-      std::printf("%s\n", build_json(result, sboms, want_sbom).dump(2).c_str());
-    } else {
-      for (const auto& out : result.outputs_written) {
-        progress->step("wrote " + out + " (" + result.image.index_descriptor.digest.str() + ")");
-      }
+      // One object for one image (as before), an array of them for several.
+      const auto& doc = entries.size() == 1 ? entries[0] : entries;
+      std::printf("%s\n", doc.dump(2).c_str());
     }
     return k_exit_ok;
   };

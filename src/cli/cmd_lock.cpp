@@ -15,15 +15,15 @@ CommandRunner register_lock(CLI::App& app) {
   options->declare(*cmd, false);
   cmd->add_option("-o,--output", *output, "lock file to write (default: stdout)");
   return [=]() -> Result<int> {
-    std::unique_ptr<util::Progress> progress;
-    DISTILL_TRY(auto request, options->to_request(progress));
-    DISTILL_TRY(auto lock, image::lock_image(request));
+    DISTILL_TRY(auto request, options->to_request());
+    DISTILL_TRY(auto session, BuildSession::open(*options));
+    DISTILL_TRY(auto lock, image::lock_image(request, session->env()));
     std::string text = debian::to_json(lock);
     if (output->empty()) {
       std::fputs(text.c_str(), stdout);
     } else {
       DISTILL_CHECK(util::write_file_atomic(*output, text));
-      progress->step("wrote " + *output);
+      session->progress().step("wrote " + *output);
     }
     return k_exit_ok;
   };

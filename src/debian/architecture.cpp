@@ -28,4 +28,22 @@ std::string host_architecture() {
   return machine;  // s390x, riscv64, ...
 }
 
+namespace {
+constexpr std::string_view k_known[] = {"amd64",   "arm64", "armhf",   "armel",    "i386",
+                                        "ppc64el", "s390x", "riscv64", "mips64el", "mipsel"};
+}  // namespace
+
+bool is_known_architecture(std::string_view name) {
+  for (auto known : k_known) {
+    if (name == known) {
+      return true;
+    }
+  }
+  return false;
+}
+
+const char* known_architectures() {
+  return "amd64, arm64, armhf, armel, i386, ppc64el, s390x, riscv64, mips64el, mipsel";
+}
+
 }  // namespace distill::debian

@@ -3,10 +3,17 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 namespace distill::debian {
 
 // From uname(2): x86_64 -> amd64, aarch64 -> arm64, armv7* -> armhf, ...
 std::string host_architecture();
+
+// Whether `name` is a Debian release architecture (amd64, arm64, armhf, armel,
+// i386, ppc64el, s390x, riscv64, mips64el, mipsel).
+bool is_known_architecture(std::string_view name);
+// Those names, comma-separated, for messages.
+const char* known_architectures();
 
 }  // namespace distill::debian

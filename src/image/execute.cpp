@@ -1,0 +1,307 @@
+#include "image/execute.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+
+#include "image/background_fetch.hpp"
+#include "image/busybox_layer.hpp"
+#include "image/java_truststore.hpp"
+#include "image/layer_cache.hpp"
+#include "image/layer_writer.hpp"
+#include "image/library_catalog.hpp"
+#include "util/interrupt.hpp"
+#include "util/thread_pool.hpp"
+
+namespace distill::image {
+
+namespace {
+
+bool has_package(const std::vector<InstalledPackage>& packages, std::string_view name) {
+  return std::any_of(packages.begin(), packages.end(),
+                     [&](const InstalledPackage& p) { return p.name == name; });
+}
+
+// What maintainer scripts would have generated from the packages of the
+// whole chain: /etc/ld.so.cache (ldconfig) and the Java trust store
+// (ca-certificates-java).
+Result<std::vector<GeneratedEntry>> system_files(const std::vector<InstalledPackage>& packages,
+                                                 const std::string& arch, int64_t epoch,
+                                                 const std::filesystem::path& cache_dir) {
+  std::vector<GeneratedEntry> entries;
+  if (has_package(packages, "libc6")) {
+    std::vector<LibraryCatalog> catalogs;
+    catalogs.reserve(packages.size());
+    for (const auto& p : packages) {
+      DISTILL_TRY(auto catalog, package_libraries(p, cache_dir));
+      catalogs.push_back(std::move(catalog));
+    }
+    DISTILL_TRY(auto cache, make_ld_so_cache(catalogs, multiarch_triplet(arch)));
+    if (!cache.empty()) {
+      entries.push_back(make_file("etc/ld.so.cache", std::move(cache), 0644, epoch));
+    }
+  }
+  auto ca = std::find_if(packages.begin(), packages.end(),
+                         [](const InstalledPackage& p) { return p.name == "ca-certificates"; });
+  if (has_java_runtime(packages) && ca != packages.end()) {
+    DISTILL_TRY(auto bundle, read_ca_bundle(*ca));
+    DISTILL_TRY(auto store, make_java_truststore(bundle, epoch));
+    entries.push_back(make_file("etc/ssl/certs/java/cacerts", std::move(store), 0644, epoch));
+  }
+  return entries;
+}
+
+// A stage's top layer: generated files, then the spec's own (which win at
+// the same path), then the chain's private CAs (which the spec's own files
+// still win over).
+Result<std::vector<GeneratedEntry>> top_entries(const LayerNode& node, int64_t epoch,
+                                                const std::filesystem::path& cache_dir) {
+  std::vector<GeneratedEntry> top;
+  if (node.system_files) {
+    DISTILL_TRY(top, system_files(node.packages, node.arch, epoch, cache_dir));
+  }
+  std::set<std::string> own;
+  for (const auto& e : node.entries) {
+    own.insert(e.entry.path);
+  }
+  std::erase_if(top, [&](const GeneratedEntry& e) { return own.count(e.entry.path) != 0; });
+  top.insert(top.end(), node.entries.begin(), node.entries.end());
+  if (!node.certificates.empty()) {
+    std::vector<std::string> what;
+    DISTILL_TRY(auto ca_files, local_ca_files(node.packages, node.certificates, epoch, what));
+    for (auto& f : ca_files) {
+      if (own.count(f.entry.path) == 0) {
+        std::erase_if(top, [&](const GeneratedEntry& e) { return e.entry.path == f.entry.path; });
+        top.push_back(std::move(f));
+      }
+    }
+  }
+  complete_and_sort(top, epoch);
+  top.erase(std::unique(top.begin(), top.end(),
+                        [](const GeneratedEntry& a, const GeneratedEntry& b) {
+                          return a.entry.path == b.entry.path;
+                        }),
+            top.end());
+  return top;
+}
+
+class Executor {
+ public:
+  Executor(const BuildPlan& plan, const BuildRequest& request, BuildEnv& env)
+      : m_plan(plan),
+        m_request(request),
+        m_env(env),
+        m_layers(env.cache.dir()),
+        m_blobs(plan.nodes.size()),
+        m_errors(plan.nodes.size()) {}
+
+  Result<std::vector<oci::Image>> run() {
+    if (!m_plan.downloads.empty()) {
+      m_fetching = std::make_unique<BackgroundFetch>(
+          m_env.cache, m_env.http, m_plan.downloads, std::max(4U, m_env.pool.size() * 2),
+          [this](const net::FetchProgress& fp) {
+            m_env.progress.update("downloading", fp.items_done, fp.items_total, fp.bytes_done);
+          });
+    }
+    DISTILL_CHECK(run_nodes());
+    std::vector<oci::Image> images;
+    for (const auto& image : m_plan.images) {
+      DISTILL_TRY(auto assembled, assemble(image));
+      images.push_back(std::move(assembled));
+    }
+    return images;
+  }
+
+ private:
+  Status run_nodes() {
+    const size_t n = m_plan.nodes.size();
+    std::vector<size_t> todo;
+    for (size_t i = 0; i < n; ++i) {
+      const auto& node = m_plan.nodes[i];
+      if (node.kind == LayerNode::Kind::Base) {
+        m_blobs[i] = node.blob;
+      } else if (auto cached = m_layers.lookup(node.key)) {
+        m_blobs[i] = std::move(cached);
+      } else {
+        todo.push_back(i);
+      }
+    }
+    if (todo.empty()) {
+      return {};
+    }
+    // Waiting counts over the nodes still to make; done ones count as met.
+    m_waiting.assign(n, 0);
+    m_dependents.assign(n, {});
+    for (size_t i : todo) {
+      for (size_t dep : m_plan.nodes[i].after) {
+        if (!m_blobs[dep]) {
+          ++m_waiting[i];
+          m_dependents[dep].push_back(i);
+        }
+      }
+    }
+    m_total = todo.size();
+    // Compression threads per layer: the pool's threads shared by the layers
+    // that can run at once.
+    unsigned threads = m_request.jobs != 0 ? m_request.jobs : m_env.pool.size();
+    m_threads_per_layer =
+        std::max(1U, threads / std::max(1U, std::min(threads, static_cast<unsigned>(todo.size()))));
+    util::TaskGroup group(m_env.pool);
+    m_group = &group;
+    for (size_t i : todo) {
+      if (m_waiting[i] == 0) {
+        submit(i);
+      }
+    }
+    group.wait();
+    m_group = nullptr;
+    for (size_t i : todo) {
+      if (m_errors[i]) {
+        const auto& node = m_plan.nodes[i];
+        return m_errors[i]->context(node.image);
+      }
+    }
+    if (util::interrupted()) {
+      return make_error(ErrorKind::Io, "interrupted");
+    }
+    return {};
+  }
+
+  void submit(size_t i) {
+    m_group->submit([this, i] {
+      if (!m_cancelled.load() && !util::interrupted()) {
+        auto blob = make_layer(m_plan.nodes[i]);
+        std::lock_guard<std::mutex> lock(m_mutex);
+        if (blob.ok()) {
+          m_written += blob->descriptor.size;
+          m_blobs[i] = std::move(blob).value();
+        } else {
+          m_errors[i] = blob.error();
+          m_cancelled = true;
+        }
+      } else {
+        m_cancelled = true;
+      }
+      std::vector<size_t> ready;
+      {
+        std::lock_guard<std::mutex> lock(m_mutex);
+        ++m_done;
+        m_env.progress.update("assembling layers", m_done, m_total, m_written);
+        for (size_t d : m_dependents[i]) {
+          if (--m_waiting[d] == 0) {
+            ready.push_back(d);
+          }
+        }
+      }
+      for (size_t d : ready) {
+        submit(d);  // a cancelled build runs them as no-ops, so the group drains
+      }
+    });
+  }
+
+  Status await(const std::vector<InstalledPackage>& packages) {
+    if (m_fetching) {
+      for (const auto& p : packages) {
+        DISTILL_CHECK(m_fetching->wait(p.sha256));
+      }
+    }
+    return {};
+  }
+
+  Result<oci::LayerBlob> make_layer(const LayerNode& node) {
+    const int64_t epoch = m_request.source_date_epoch;
+    const auto cache_dir = m_env.cache.dir();
+    DISTILL_TRY(auto writer, LayerWriter::create(m_layers.blob_dir(), m_request.compression,
+                                                 m_threads_per_layer));
+    switch (node.kind) {
+      case LayerNode::Kind::Packages:
+        for (const auto& p : node.packages) {
+          DISTILL_CHECK(await({p}));
+          // The pass that writes a package also catalogs its libraries when
+          // that catalog is not stored yet (for ld.so.cache and `trace:`).
+          if (has_package_libraries(p, cache_dir)) {
+            DISTILL_CHECK(write_package(*writer, p, epoch));
+            continue;
+          }
+          LibraryScanner libraries;
+          DISTILL_CHECK(write_package(*writer, p, epoch, &libraries));
+          store_package_libraries(p, cache_dir, libraries.take());
+        }
+        break;
+      case LayerNode::Kind::Busybox:
+        DISTILL_CHECK(await(node.packages));
+        DISTILL_CHECK(write_busybox_layer(*writer, node.packages.at(0), epoch));
+        break;
+      case LayerNode::Kind::Entries:
+        for (const auto& e : node.entries) {
+          DISTILL_CHECK(writer->add(e));
+        }
+        break;
+      case LayerNode::Kind::Top: {
+        DISTILL_CHECK(await(node.packages));  // a cached package layer did not wait
+        DISTILL_TRY(auto entries, top_entries(node, epoch, cache_dir));
+        for (const auto& e : entries) {
+          DISTILL_CHECK(writer->add(e));
+        }
+        break;
+      }
+      case LayerNode::Kind::Base:
+        return make_error(ErrorKind::Internal, "a base image's layer is not made");
+    }
+    DISTILL_TRY(auto blob, writer->finish());
+    DISTILL_CHECK(m_layers.store(node.key, blob));
+    return blob;
+  }
+
+  Result<oci::Image> assemble(const ImagePlan& image) {
+    oci::Image out;
+    for (const auto& arch : image.archs) {
+      oci::ImageManifest manifest;
+      manifest.platform = oci::platform_for_debian_arch(arch.arch);
+      manifest.config = arch.config;
+      manifest.config.architecture = manifest.platform.architecture;
+      manifest.config.variant = manifest.platform.variant;
+      manifest.config.os = manifest.platform.os;
+      manifest.config.created = oci::format_rfc3339(m_request.source_date_epoch);
+      manifest.config.history = arch.history;
+      for (size_t node : arch.layers) {
+        manifest.layers.push_back(m_blobs.at(node).value());
+      }
+      out.manifests.push_back(std::move(manifest));
+    }
+    out.manifest_annotations = image.annotations;
+    DISTILL_CHECK(oci::finalize(out));
+    return out;
+  }
+
+  const BuildPlan& m_plan;
+  const BuildRequest& m_request;
+  BuildEnv& m_env;
+  LayerCache m_layers;
+  std::vector<std::optional<oci::LayerBlob>> m_blobs;  // by node
+  std::vector<std::optional<Error>> m_errors;          // by node
+  std::vector<size_t> m_waiting;                       // unfinished nodes each waits for
+  std::vector<std::vector<size_t>> m_dependents;
+  std::mutex m_mutex;
+  std::atomic<bool> m_cancelled{false};
+  size_t m_done = 0;
+  size_t m_total = 0;
+  uint64_t m_written = 0;  // compressed bytes, for the progress line
+  unsigned m_threads_per_layer = 1;
+  util::TaskGroup* m_group = nullptr;
+  // Last, so it is joined first: its thread uses the cache and HTTP client.
+  std::unique_ptr<BackgroundFetch> m_fetching;
+};
+
+}  // namespace
+
+Result<std::vector<oci::Image>> execute(const BuildPlan& plan, const BuildRequest& request,
+                                        BuildEnv& env) {
+  Executor executor(plan, request, env);
+  return executor.run();
+}
+
+}  // namespace distill::image

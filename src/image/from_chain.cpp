@@ -1,0 +1,98 @@
+#include "image/from_chain.hpp"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "image/flavors.hpp"
+
+namespace distill::image {
+
+namespace {
+
+// What a chain has passed through, to tell a cycle from a deep chain.
+std::string identity(const Spec& spec) {
+  if (spec.file.empty()) {
+    return "flavor:" + spec.name;
+  }
+  std::error_code ec;
+  auto canonical = std::filesystem::weakly_canonical(spec.file, ec);
+  return "file:" + (ec ? spec.file.string() : canonical.string());
+}
+
+bool is_spec_file(const std::filesystem::path& path) {
+  std::error_code ec;
+  return std::filesystem::is_regular_file(path, ec);
+}
+
+// The spec a `from:` value of `referrer` names (referrer null: the command line).
+Result<Spec> load_named(const std::string& value, const Spec* referrer) {
+  bool from_flavor = referrer != nullptr && referrer->file.empty();
+  if (!from_flavor) {
+    std::filesystem::path candidate = value;
+    if (referrer != nullptr && candidate.is_relative()) {
+      candidate = referrer->file.parent_path() / candidate;
+    }
+    if (is_spec_file(candidate)) {
+      return load_spec(candidate);
+    }
+  }
+  if (find_flavor(value) != nullptr) {
+    return load_flavor(value);
+  }
+  if (referrer == nullptr) {
+    return make_error(ErrorKind::InvalidInput, "usage: " + value +
+                                                   ": no such spec file or built-in flavor "
+                                                   "(see `distill flavors`)");
+  }
+  return make_error(ErrorKind::NotFound,
+                    referrer->where("from") + ": '" + value +
+                        "' is not a flavor, a spec file or an image reference");
+}
+
+}  // namespace
+
+bool is_image_reference(std::string_view value) {
+  for (std::string_view transport : {"oci:", "oci-archive:", "docker-archive:", "docker://"}) {
+    if (value.substr(0, transport.size()) == transport) {
+      return true;
+    }
+  }
+  return false;
+}
+
+Result<SpecChain> load_chain(const std::string& spec_or_flavor) {
+  SpecChain chain;
+  DISTILL_TRY(Spec top, load_named(spec_or_flavor, nullptr));
+  std::vector<std::string> seen{identity(top)};
+  chain.specs.push_back(std::move(top));
+  while (!chain.specs.back().from.empty()) {
+    const Spec& current = chain.specs.back();
+    if (is_image_reference(current.from)) {
+      chain.image_base = current.from;
+      break;
+    }
+    if (chain.specs.size() >= k_max_chain_depth) {
+      return make_error(ErrorKind::InvalidInput, current.where("from") +
+                                                     ": `from:` chain deeper than " +
+                                                     std::to_string(k_max_chain_depth) + " specs");
+    }
+    DISTILL_TRY(Spec base, load_named(current.from, &current));
+    std::string id = identity(base);
+    auto again = std::find(seen.begin(), seen.end(), id);
+    if (again != seen.end()) {
+      // Name every spec of the cycle, where each names the next.
+      std::string cycle;
+      for (auto i = static_cast<size_t>(again - seen.begin()); i < chain.specs.size(); ++i) {
+        cycle += chain.specs[i].where("from") + " -> ";
+      }
+      cycle += base.display_name;
+      return make_error(ErrorKind::InvalidInput, "`from:` cycle: " + cycle);
+    }
+    seen.push_back(std::move(id));
+    chain.specs.push_back(std::move(base));
+  }
+  std::reverse(chain.specs.begin(), chain.specs.end());
+  return chain;
+}
+
+}  // namespace distill::image

@@ -1,0 +1,1015 @@
+#include "image/plan.hpp"
+
+#include <fcntl.h>
+#include <malloc.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+#include "crypto/sha256.hpp"
+#include "debian/architecture.hpp"
+#include "debian/contents_index.hpp"
+#include "debian/package_index.hpp"
+#include "debian/repository.hpp"
+#include "debian/resolver.hpp"
+#include "elf/elf_reader.hpp"
+#include "image/files_layer.hpp"
+#include "image/from_chain.hpp"
+#include "image/layer_cache.hpp"
+#include "image/layer_plan.hpp"
+#include "image/library_catalog.hpp"
+#include "image/spec.hpp"
+#include "oci/image_reader.hpp"
+#include "oci/image_ref.hpp"
+#include "util/file_io.hpp"
+#include "util/thread_pool.hpp"
+
+namespace distill::image {
+
+namespace {
+
+constexpr std::string_view k_default_release = "bookworm";
+
+std::string join(const std::vector<std::string>& items, const std::string& sep) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) {
+    out += (i == 0 ? "" : sep) + items[i];
+  }
+  return out;
+}
+
+void sort_by_name(std::vector<InstalledPackage>& packages) {
+  std::sort(packages.begin(), packages.end(),
+            [](const InstalledPackage& a, const InstalledPackage& b) { return a.name < b.name; });
+}
+
+bool has_package(const std::vector<InstalledPackage>& packages, std::string_view name) {
+  return std::any_of(packages.begin(), packages.end(),
+                     [&](const InstalledPackage& p) { return p.name == name; });
+}
+
+std::vector<debian::AptSource> to_apt_sources(const Spec& spec) {
+  std::vector<debian::AptSource> out;
+  for (const auto& s : spec.sources) {
+    debian::AptSource a;
+    a.url = s.url;
+    while (!a.url.empty() && a.url.back() == '/') {
+      a.url.pop_back();
+    }
+    a.suites = s.suites;
+    a.components = s.components.empty() ? std::vector<std::string>{"main"} : s.components;
+    if (!s.keyring.empty()) {
+      a.keyring = s.keyring;
+    }
+    a.origin = spec.display_name + ":" + std::to_string(s.line);
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+std::string sources_key(const std::vector<debian::AptSource>& sources, const std::string& arch) {
+  std::string key = arch;
+  for (const auto& s : sources) {
+    key +=
+        "|" + s.url + " " + join(s.suites, ",") + " " + join(s.components, ",") + " " + s.keyring;
+  }
+  return key;
+}
+
+// Sources as far as "the same archive" goes: URL, suites, components.
+bool same_sources(const std::vector<debian::AptSource>& a,
+                  const std::vector<debian::AptSource>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](const debian::AptSource& x, const debian::AptSource& y) {
+                      return x.url == y.url && x.suites == y.suites && x.components == y.components;
+                    });
+}
+
+// A package record or a locked package (same field names) as installed.
+template <typename Package>
+InstalledPackage to_installed(const Package& package) {
+  InstalledPackage p;
+  p.name = package.name;
+  p.version = package.version;
+  p.arch = package.arch;
+  p.sha256 = package.sha256;
+  p.size = package.size;
+  p.filename = package.filename;
+  p.repo_url = package.repo_url;
+  return p;
+}
+
+net::FetchItem fetch_item(const InstalledPackage& p) {
+  return {{net::url_join(p.repo_url, p.filename)}, p.sha256, p.size, p.name};
+}
+
+// The name a spec goes by in a layer's history: its file name (never the
+// path as typed, which depends on the working directory) or flavor name.
+std::string history_name(const Spec& spec) {
+  return spec.file.empty() ? spec.display_name : spec.file.filename().string();
+}
+
+// One spec of the `from:` chain, planned for one architecture.
+struct Stage {
+  std::string release;
+  std::vector<debian::AptSource> sources;
+  bool sources_explicit = false;
+  std::vector<std::string> exclude;  // accumulated along the chain
+  std::vector<size_t> layers;        // node indices
+  std::vector<oci::HistoryEntry> history;
+  ConfigState config;
+  std::vector<InstalledPackage> packages;  // everything installed, whole chain
+  std::vector<size_t> package_nodes;       // their layers (a Top waits for them)
+  Accounts accounts = default_accounts();
+  std::vector<LocalCertificate> local_certificates;  // private CAs of the chain
+};
+
+class Planner {
+ public:
+  Planner(const BuildRequest& request, BuildEnv& env, bool assemble)
+      : m_request(request), m_env(env), m_assemble(assemble) {}
+
+  Result<BuildPlan> run() {
+    DISTILL_CHECK(load_lock());
+    for (const auto& spec_name : m_request.specs) {
+      DISTILL_TRY(SpecChain chain, load_chain(spec_name));
+      for (Variant variant : m_request.variants) {
+        DISTILL_CHECK(plan_image(spec_name, chain, variant));
+      }
+    }
+    // The indexes (tens of MB) are not needed to assemble: give them back
+    // before any layer pipeline (decoders, compressors) takes memory.
+    m_indices.clear();
+    m_soname_providers.clear();
+    ::malloc_trim(0);
+    for (auto& stage_packages : m_fetch_order) {
+      std::stable_sort(
+          stage_packages.begin(), stage_packages.end(),
+          [](const InstalledPackage& a, const InstalledPackage& b) { return a.size > b.size; });
+      for (const auto& p : stage_packages) {
+        if (m_fetch_seen.insert(p.sha256).second && !m_env.cache.contains(p.sha256)) {
+          m_plan.downloads.push_back(fetch_item(p));
+        }
+      }
+    }
+    return std::move(m_plan);
+  }
+
+ private:
+  Status load_lock() {
+    if (m_request.lock_file.empty()) {
+      return {};
+    }
+    DISTILL_TRY(auto text, util::read_file(m_request.lock_file));
+    DISTILL_TRY(auto lock, debian::parse_lock(text, m_request.lock_file.string()));
+    m_lock = std::move(lock);
+    return {};
+  }
+
+  Status plan_image(const std::string& spec_name, const SpecChain& chain, Variant variant) {
+    const Spec& top = chain.specs.back();
+    ImagePlan image;
+    image.spec = spec_name;
+    image.variant = variant;
+    image.name = !m_request.name.empty() ? m_request.name : top.name;
+    if (image.name.empty()) {
+      image.name = std::filesystem::path(spec_name).stem().string();
+    }
+    image.tag = !m_request.tag.empty()       ? m_request.tag
+                : variant == Variant::Latest ? std::string("latest")
+                                             : to_string(variant);
+    m_image_label = image.label();
+    DISTILL_CHECK(check_agreement(chain));
+    std::vector<std::string> archs = !m_request.archs.empty() ? m_request.archs : top.archs;
+    if (archs.empty()) {
+      archs = {debian::host_architecture()};
+    }
+    if (m_lock && m_request.frozen) {
+      DISTILL_TRY(auto digest, spec_digest(chain, archs));
+      if (m_lock->spec_digest != digest) {
+        return make_error(ErrorKind::InvalidInput,
+                          m_request.lock_file.string() + ": the lock no longer matches " +
+                              top.display_name + " (--frozen); run `distill lock` again");
+      }
+    }
+    for (const auto& arch : archs) {
+      DISTILL_TRY(Stage stage, base_stage(chain, arch, image));
+      for (const auto& spec : chain.specs) {
+        DISTILL_CHECK(plan_stage(spec, arch, stage));
+      }
+      if (m_assemble && is_debug(variant)) {
+        DISTILL_CHECK(add_busybox(stage, arch));
+      }
+      apply_variant(stage.config, variant);
+      record_lock(image.lock, stage, arch);
+      image.release = stage.release;
+      ArchPlan plan;
+      plan.arch = arch;
+      plan.layers = std::move(stage.layers);
+      plan.history = std::move(stage.history);
+      plan.config = std::move(stage.config.config);
+      plan.packages = std::move(stage.packages);
+      image.archs.push_back(std::move(plan));
+    }
+    DISTILL_TRY(image.lock.spec_digest, spec_digest(chain, archs));
+    image.annotations = top.annotations;
+    m_plan.images.push_back(std::move(image));
+    return {};
+  }
+
+  // The stage below the chain's first spec: empty, or an image's layers.
+  Result<Stage> base_stage(const SpecChain& chain, const std::string& arch, ImagePlan& image) {
+    Stage stage;
+    if (!chain.image_base) {
+      return stage;
+    }
+    const Spec& spec = chain.specs.front();
+    DISTILL_TRY(auto ref, oci::ImageRef::parse(*chain.image_base));
+    if (ref.transport == oci::ImageRef::Transport::Registry) {
+      return make_error(
+          ErrorKind::Unsupported,
+          spec.where("from") + ": pulling a base image from a registry is not supported yet");
+    }
+    DISTILL_TRY(auto loaded, oci::load_image(ref));
+    auto base = std::make_shared<oci::LoadedImage>(std::move(loaded));
+    image.keepalive.push_back(base);
+    oci::Platform want = oci::platform_for_debian_arch(arch);
+    const oci::LoadedManifest* chosen = nullptr;
+    for (const auto& m : base->manifests) {
+      if (m.platform.architecture == want.architecture || base->manifests.size() == 1) {
+        chosen = &m;
+        if (m.platform.architecture == want.architecture) {
+          break;
+        }
+      }
+    }
+    if (chosen == nullptr) {
+      return make_error(ErrorKind::NotFound,
+                        spec.where("from") + ": " + spec.from + " has no " + arch + " image");
+    }
+    stage.config.config = chosen->config;
+    stage.history = chosen->config.history;
+    for (size_t i = 0; i < chosen->manifest.layers.size(); ++i) {
+      LayerNode node;
+      node.kind = LayerNode::Kind::Base;
+      oci::LayerBlob blob;
+      blob.descriptor = chosen->manifest.layers[i];
+      blob.file = chosen->layer_files.at(i);
+      if (i < chosen->config.diff_ids.size()) {
+        blob.diff_id = chosen->config.diff_ids[i];
+      }
+      node.key = "base:" + blob.descriptor.digest.str();
+      node.blob = std::move(blob);
+      stage.layers.push_back(add_node(std::move(node)));
+    }
+    if (stage.history.empty()) {
+      for (size_t i = 0; i < stage.layers.size(); ++i) {
+        stage.history.push_back({oci::format_rfc3339(m_request.source_date_epoch),
+                                 "base image " + spec.from, "", false});
+      }
+    }
+    return stage;
+  }
+
+  // A node, or the one already planned under the same key.
+  size_t add_node(LayerNode node) {
+    auto [it, added] = m_node_index.emplace(node.key, m_plan.nodes.size());
+    if (added) {
+      node.image = m_image_label;
+      m_plan.nodes.push_back(std::move(node));
+    }
+    return it->second;
+  }
+
+  // Release and sources: one per image. A stage inherits its base's; one
+  // that names different ones would make a mixed image, so it is refused,
+  // naming both specs, before any request is made.
+  static Status check_agreement(const SpecChain& chain) {
+    std::string release;
+    std::string release_where;
+    std::vector<debian::AptSource> sources;
+    std::string sources_where;
+    for (const auto& spec : chain.specs) {
+      if (!spec.release.empty()) {
+        if (!release.empty() && spec.release != release) {
+          return make_error(ErrorKind::InvalidInput,
+                            spec.where("release") + ": release '" + spec.release +
+                                "' disagrees with its base's release '" + release + "' (" +
+                                release_where + "); one image has one release");
+        }
+        release = spec.release;
+        release_where = spec.where("release");
+      } else if (release.empty()) {
+        release = std::string(k_default_release);
+        release_where = spec.display_name + ", which has no `release:` and so is " + release;
+      }
+      if (!spec.sources.empty()) {
+        auto mine = to_apt_sources(spec);
+        if (sources_where.empty()) {
+          sources = std::move(mine);
+          sources_where = spec.where("sources");
+        } else if (!same_sources(mine, sources)) {
+          return make_error(ErrorKind::InvalidInput,
+                            spec.where("sources") +
+                                ": `sources:` disagree with its base's sources (" + sources_where +
+                                "); one image has one set of sources");
+        }
+      }
+    }
+    return {};
+  }
+
+  Result<const debian::PackageIndex*> index_for(const std::vector<debian::AptSource>& sources,
+                                                const std::string& arch) {
+    std::string key = sources_key(sources, arch);
+    auto it = m_indices.find(key);
+    if (it != m_indices.end()) {
+      return &it->second->index;
+    }
+    auto loaded = std::make_unique<debian::LoadedIndex>();
+    if (m_lock) {
+      auto locked = m_lock->packages.find(arch);
+      if (locked == m_lock->packages.end()) {
+        return make_error(ErrorKind::InvalidInput,
+                          m_request.lock_file.string() + ": the lock has no packages for " + arch);
+      }
+      DISTILL_TRY(auto records,
+                  debian::records_from_lock(locked->second, m_request.lock_file.string()));
+      loaded->index.add(std::move(records));
+    } else {
+      m_env.progress.step(m_image_label + ": fetching package indices for " + arch);
+      DISTILL_TRY(auto fetched, debian::load_repositories(m_env.http, m_env.cache, sources, arch,
+                                                          repository_options()));
+      *loaded = std::move(fetched);
+    }
+    auto* raw = loaded.get();
+    m_indices.emplace(key, std::move(loaded));
+    return &raw->index;
+  }
+
+  debian::RepositoryOptions repository_options() {
+    debian::RepositoryOptions options;
+    options.allow_expired = m_request.allow_expired_release;
+    options.now = static_cast<std::time_t>(m_env.clock.now());
+    options.fetched_inrelease = &m_fetched_inrelease;
+    return options;
+  }
+
+  Result<std::vector<debian::AptSource>> sources_for(const Spec& spec, const Stage& base) {
+    if (!spec.sources.empty()) {
+      return to_apt_sources(spec);
+    }
+    if (base.sources_explicit || !base.sources.empty()) {
+      return base.sources;
+    }
+    auto host = debian::read_host_sources(m_request.apt_root, base.release);
+    if (!host.ok()) {
+      return host.error().context(spec.display_name + ": no `sources:` and the host's apt sources");
+    }
+    if (host->empty()) {
+      return make_error(ErrorKind::NotFound,
+                        spec.display_name + ": no `sources:` given and the host's apt sources (" +
+                            (m_request.apt_root / "etc/apt").string() + ") have none for '" +
+                            base.release + "'");
+    }
+    return std::move(host).value();
+  }
+
+  // The signed Release files of the sources, fetched as they are now. They pin
+  // every Packages index by hash, so identical bytes mean identical indices: a
+  // resolution made against them is still valid (and was verified then).
+  Result<std::string> release_fingerprint(const std::vector<debian::AptSource>& sources) {
+    std::vector<std::string> urls;
+    for (const auto& source : sources) {
+      for (const auto& suite : source.suites) {
+        urls.push_back(net::url_join(source.url, "dists/" + suite + "/InRelease"));
+      }
+    }
+    // Once per process: every stage and image keys its resolutions on the
+    // same Release files, so they are fetched (or read) only once.
+    std::string memo_key = join(urls, " ");
+    if (auto known = m_fingerprints.find(memo_key); known != m_fingerprints.end()) {
+      return known->second;
+    }
+    // A copy fetched less than release_max_age ago stands for the mirror's
+    // current one: mirrors change a few times a day, and an immediate rebuild
+    // then needs no network round trip at all.
+    std::vector<std::optional<std::string>> bodies(urls.size());
+    std::vector<size_t> stale;
+    for (size_t i = 0; i < urls.size(); ++i) {
+      if (auto kept = fresh_release(urls[i])) {
+        bodies[i] = std::move(kept);
+      } else {
+        stale.push_back(i);
+      }
+    }
+    util::parallel_for(stale.size(), static_cast<unsigned>(stale.size()), [&](size_t k) {
+      size_t i = stale[k];
+      net::HttpRequest request;
+      request.url = urls[i];
+      auto response = m_env.http.send(request);
+      if (response.ok() && response->status == 200) {
+        bodies[i] = std::move(response->body);
+      }
+    });
+    for (size_t i : stale) {
+      if (bodies[i]) {  // the index loader verifies these instead of asking again
+        keep_release(urls[i], *bodies[i]);
+        m_fetched_inrelease[urls[i]] = *bodies[i];
+      }
+    }
+    LayerKey key("releases");
+    for (size_t i = 0; i < urls.size(); ++i) {
+      if (!bodies[i]) {
+        return make_error(ErrorKind::NotFound, urls[i] + ": not available");
+      }
+      key.add(urls[i], *bodies[i]);
+    }
+    std::string fingerprint = key.hex();
+    m_fingerprints[memo_key] = fingerprint;
+    return fingerprint;
+  }
+
+  // The InRelease copies release_fingerprint keeps, one file per URL; the
+  // file's mtime is the time (by the environment's clock) it was fetched.
+  std::filesystem::path release_copy(const std::string& url) const {
+    return m_env.cache.dir() / "releases" / (crypto::sha256(url).hex() + ".InRelease");
+  }
+
+  std::optional<std::string> fresh_release(const std::string& url) const {
+    if (m_request.release_max_age <= 0) {
+      return std::nullopt;
+    }
+    auto path = release_copy(url);
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+      return std::nullopt;
+    }
+    int64_t age = m_env.clock.now() - static_cast<int64_t>(st.st_mtime);
+    if (age < 0 || age > m_request.release_max_age) {
+      return std::nullopt;
+    }
+    auto text = util::read_file(path);
+    return text.ok() ? std::optional<std::string>(std::move(*text)) : std::nullopt;
+  }
+
+  void keep_release(const std::string& url, const std::string& body) const {
+    std::error_code ec;
+    auto path = release_copy(url);
+    std::filesystem::create_directories(path.parent_path(), ec);
+    // Best effort, like the resolution cache: a copy not kept only costs time.
+    if (util::write_file_atomic(path, body).ok()) {
+      struct timespec times[2] = {{m_env.clock.now(), 0}, {m_env.clock.now(), 0}};
+      (void)::utimensat(AT_FDCWD, path.c_str(), times, 0);
+    }
+  }
+
+  std::filesystem::path resolution_path(const std::string& key) const {
+    return m_env.cache.dir() / "resolutions" / (key + ".json");
+  }
+
+  Result<std::vector<InstalledPackage>> resolve(const Spec& spec, const Stage& stage,
+                                                const std::vector<std::string>& packages,
+                                                const std::string& arch) {
+    debian::ResolveRequest request;
+    request.packages = packages;
+    request.exclude = stage.exclude;
+    request.arch = arch;
+    for (const auto& p : stage.packages) {
+      request.installed.emplace_back(p.name, p.version);
+    }
+    // A resolution is cached under its inputs and the Release files' bytes;
+    // a warm build then neither decompresses nor parses a Packages index.
+    std::string cache_key;
+    if (!m_lock) {
+      auto fingerprint = release_fingerprint(stage.sources);
+      if (fingerprint.ok()) {
+        LayerKey key("resolution");
+        key.add("releases", *fingerprint).add("sources", sources_key(stage.sources, arch));
+        key.add("packages", join(request.packages, ",")).add("exclude", join(request.exclude, ","));
+        for (const auto& [name, version] : request.installed) {
+          key.add("installed", name + "=" + version);
+        }
+        cache_key = key.hex();
+        if (auto memo = m_resolutions.find(cache_key); memo != m_resolutions.end()) {
+          return memo->second;
+        }
+        auto text = util::read_file(resolution_path(cache_key));
+        if (text.ok()) {
+          auto cached = debian::parse_lock(*text, resolution_path(cache_key).string());
+          if (cached.ok() && cached->packages.count(arch) != 0) {
+            std::vector<InstalledPackage> out;
+            for (const auto& locked : cached->packages[arch]) {
+              m_locked[arch][locked.name] = locked;
+              out.push_back(to_installed(locked));
+            }
+            m_resolutions[cache_key] = out;
+            return out;
+          }
+        }
+      }
+    }
+    m_env.progress.step(m_image_label + ": resolving " + spec.display_name + " for " + arch);
+    DISTILL_TRY(const debian::PackageIndex* index, index_for(stage.sources, arch));
+    auto resolved = debian::resolve(*index, request);
+    if (!resolved.ok()) {
+      return resolved.error().context(spec.display_name + " (" + arch + ")");
+    }
+    std::vector<InstalledPackage> out;
+    debian::LockFile record;
+    for (const auto* r : *resolved) {
+      out.push_back(to_installed(*r));
+      debian::LockedPackage locked = debian::lock_package(*r);
+      m_locked[arch][locked.name] = locked;
+      record.packages[arch].push_back(std::move(locked));
+    }
+    if (!cache_key.empty()) {
+      std::error_code ec;
+      std::filesystem::create_directories(resolution_path(cache_key).parent_path(), ec);
+      // Best effort: a cache that cannot be written only costs time.
+      (void)util::write_file_atomic(resolution_path(cache_key), debian::to_json(record));
+      m_resolutions[cache_key] = out;
+    }
+    return out;
+  }
+
+  // Points `packages` at their files in the content cache.
+  void locate(std::vector<InstalledPackage>& packages) const {
+    for (auto& p : packages) {
+      p.deb_file = m_env.cache.path_for(p.sha256);
+    }
+  }
+
+  // Brings `packages` into the cache now (only `trace:` needs that while planning).
+  Status download_now(std::vector<InstalledPackage>& packages) {
+    std::vector<net::FetchItem> items;
+    for (const auto& p : packages) {
+      if (!m_env.cache.contains(p.sha256)) {
+        items.push_back(fetch_item(p));
+      }
+    }
+    if (!items.empty()) {
+      DISTILL_CHECK(m_env.cache.fetch_all(m_env.http, items, 8, [&](const net::FetchProgress& fp) {
+        m_env.progress.update("downloading", fp.items_done, fp.items_total, fp.bytes_done);
+      }));
+    }
+    locate(packages);
+    return {};
+  }
+
+  std::string epoch_time() const { return oci::format_rfc3339(m_request.source_date_epoch); }
+
+  size_t package_node(std::vector<InstalledPackage> group) {
+    LayerKey key("packages");
+    key.add("epoch", m_request.source_date_epoch)
+        .add("compression", archive::to_string(m_request.compression));
+    std::vector<std::string> names;
+    for (const auto& p : group) {
+      key.add("package", p.name).add("sha256", p.sha256.hex());
+      names.push_back(p.name + " " + p.version);
+    }
+    LayerNode node;
+    node.kind = LayerNode::Kind::Packages;
+    node.key = key.hex();
+    node.created_by = "distill: packages " + join(names, ", ");
+    node.packages = std::move(group);
+    return add_node(std::move(node));
+  }
+
+  Result<size_t> entries_node(std::string kind, std::string created_by,
+                              std::vector<GeneratedEntry> entries) {
+    DISTILL_TRY(auto fingerprint, entries_fingerprint(entries));
+    LayerKey key(kind);
+    key.add("compression", archive::to_string(m_request.compression)).add("entries", fingerprint);
+    LayerNode node;
+    node.kind = LayerNode::Kind::Entries;
+    node.key = key.hex();
+    node.created_by = std::move(created_by);
+    node.entries = std::move(entries);
+    return add_node(std::move(node));
+  }
+
+  void push_layer(Stage& stage, size_t node) {
+    stage.layers.push_back(node);
+    stage.history.push_back({epoch_time(), m_plan.nodes[node].created_by, "", false});
+  }
+
+  Status plan_stage(const Spec& spec, const std::string& arch, Stage& stage) {
+    if (!spec.release.empty()) {
+      stage.release = spec.release;  // check_agreement saw it agree with the base's
+    } else if (stage.release.empty()) {
+      stage.release = std::string(k_default_release);
+    }
+    const size_t base_layers = stage.layers.size();
+    for (const auto& e : spec.exclude) {
+      if (std::find(stage.exclude.begin(), stage.exclude.end(), e) == stage.exclude.end()) {
+        stage.exclude.push_back(e);
+      }
+    }
+    std::vector<InstalledPackage> added;
+    std::vector<size_t> package_nodes;
+    if (!spec.packages.empty() || !spec.trace.empty()) {
+      DISTILL_TRY(stage.sources, sources_for(spec, stage));
+      stage.sources_explicit = stage.sources_explicit || !spec.sources.empty();
+      DISTILL_TRY(added, resolve(spec, stage, spec.packages, arch));
+      locate(added);
+      if (!spec.trace.empty()) {
+        DISTILL_TRY(added, trace_libraries(spec, stage, arch, std::move(added)));
+      }
+      m_fetch_order.push_back(added);
+      if (!m_assemble) {
+        stage.packages.insert(stage.packages.end(), added.begin(), added.end());
+        sort_by_name(stage.packages);
+        return {};
+      }
+      size_t reserved = 1 + (spec.from.empty() ? 1 : 0) + ((spec.users || spec.groups) ? 1 : 0);
+      size_t used = base_layers + reserved;
+      size_t budget = used < k_max_layers ? k_max_layers - used : 1;
+      std::vector<uint64_t> sizes;
+      for (const auto& p : added) {
+        sizes.push_back(p.size);
+      }
+      for (const auto& group : plan_layers(sizes, budget)) {
+        std::vector<InstalledPackage> members;
+        for (size_t i : group) {
+          members.push_back(added[i]);
+        }
+        package_nodes.push_back(package_node(std::move(members)));
+      }
+    } else if (!spec.sources.empty()) {
+      stage.sources = to_apt_sources(spec);
+      stage.sources_explicit = true;
+    }
+    if (!m_assemble) {
+      return {};  // resolving only: what follows lays out layers
+    }
+    const int64_t epoch = m_request.source_date_epoch;
+    if (spec.users || spec.groups) {
+      std::vector<Account> users;
+      for (const auto& u : spec.users.value_or(std::vector<SpecUser>{})) {
+        users.push_back({u.name, u.uid, u.gid, u.home, u.shell});
+      }
+      std::vector<Group> groups;
+      for (const auto& g : spec.groups.value_or(std::vector<SpecGroup>{})) {
+        groups.push_back({g.name, g.gid, g.members});
+      }
+      stage.accounts = merge_accounts(stage.accounts, users, groups);
+    }
+    // Layer order: the packages, then generated files, then the top.
+    for (size_t node : package_nodes) {
+      push_layer(stage, node);
+    }
+    if (spec.from.empty()) {
+      DISTILL_TRY(auto node,
+                  entries_node("generated", "distill: accounts, os-release, nsswitch, /tmp",
+                               base_files(stage.accounts, stage.release, epoch)));
+      push_layer(stage, node);
+    } else if (spec.users || spec.groups) {
+      DISTILL_TRY(auto node, entries_node("accounts", "distill: accounts",
+                                          account_files(stage.accounts, epoch)));
+      push_layer(stage, node);
+    }
+    stage.package_nodes.insert(stage.package_nodes.end(), package_nodes.begin(),
+                               package_nodes.end());
+    std::vector<InstalledPackage> chain = stage.packages;
+    chain.insert(chain.end(), added.begin(), added.end());
+    sort_by_name(chain);
+    DISTILL_CHECK(plan_top(spec, arch, stage, added, chain));
+    bool had_ca = has_package(stage.packages, "ca-certificates");
+    stage.packages = std::move(chain);
+    apply_spec(stage.config, spec);
+    if (has_package(added, "ca-certificates") && !had_ca) {
+      set_env(stage.config.config.env, "SSL_CERT_FILE", "/" + std::string(k_ca_bundle));
+    }
+    return {};
+  }
+
+  // One layer on top for what the stage generates (ld.so.cache, trust
+  // stores) and the spec's files, so a flavor chain stays within k_max_layers.
+  // Its contents need the .debs; its key and history line do not.
+  Status plan_top(const Spec& spec, const std::string& arch, Stage& stage,
+                  const std::vector<InstalledPackage>& added,
+                  const std::vector<InstalledPackage>& chain) {
+    const int64_t epoch = m_request.source_date_epoch;
+    LayerNode node;
+    node.kind = LayerNode::Kind::Top;
+    node.arch = arch;
+    std::vector<std::string> what;
+    bool has_ca = has_package(chain, "ca-certificates");
+    if (!added.empty()) {
+      node.system_files = true;
+      if (has_package(chain, "libc6")) {
+        what.emplace_back("ld.so.cache");
+      }
+      if (has_java_runtime(chain) && has_ca) {
+        what.emplace_back("java cacerts");
+      }
+    }
+    bool adds_certificates = false;
+    if (!spec.files.empty()) {
+      DISTILL_TRY(node.entries, expand_spec_files(spec, epoch));
+      // Certificates added for update-ca-certificates (local_ca.hpp).
+      DISTILL_TRY(auto certificates, local_certificates(node.entries));
+      adds_certificates = !certificates.empty();
+      stage.local_certificates =
+          merge_local_certificates(std::move(stage.local_certificates), std::move(certificates));
+      what.push_back("files of " + history_name(spec));
+    }
+    // The chain's private CAs: a new CA bundle and Java trust store where this
+    // stage adds some or its packages would bring back the packages' ones.
+    if (!stage.local_certificates.empty() &&
+        must_regenerate_ca_files(stage.local_certificates, adds_certificates, added, chain) &&
+        has_ca) {
+      node.certificates = stage.local_certificates;
+      size_t n = node.certificates.size();
+      what.push_back("CA bundle with " + std::to_string(n) + " local certificate" +
+                     (n == 1 ? "" : "s"));
+    }
+    if (what.empty()) {
+      return {};
+    }
+    node.created_by = "distill: " + join(what, ", ");
+    LayerKey key("top");
+    key.add("compression", archive::to_string(m_request.compression))
+        .add("epoch", epoch)
+        .add("arch", arch)
+        .add("what", node.created_by);
+    DISTILL_TRY(auto fingerprint, entries_fingerprint(node.entries));
+    key.add("entries", fingerprint);
+    if (node.system_files || !node.certificates.empty()) {
+      for (const auto& p : chain) {
+        key.add("package", p.name).add("sha256", p.sha256.hex());
+      }
+    }
+    for (const auto& c : node.certificates) {
+      key.add("certificate", c.path).add("pem", c.pem);
+    }
+    node.key = key.hex();
+    node.packages = chain;
+    node.after = stage.package_nodes;
+    push_layer(stage, add_node(std::move(node)));
+    return {};
+  }
+
+  // The debug variants' busybox: Debian's busybox-static at /busybox/busybox.
+  Status add_busybox(Stage& stage, const std::string& arch) {
+    if (stage.sources.empty()) {
+      DISTILL_TRY(stage.sources, debian::read_host_sources(m_request.apt_root, stage.release));
+    }
+    Spec busybox;
+    busybox.display_name = "debug variant";
+    Stage lookup = stage;
+    lookup.packages.clear();
+    DISTILL_TRY(auto resolved, resolve(busybox, lookup, {"busybox-static"}, arch));
+    locate(resolved);
+    auto it = std::find_if(resolved.begin(), resolved.end(),
+                           [](const InstalledPackage& p) { return p.name == "busybox-static"; });
+    if (it == resolved.end()) {
+      return make_error(ErrorKind::NotFound,
+                        "busybox-static: not found in the sources for " + arch);
+    }
+    InstalledPackage package = *it;
+    m_fetch_order.push_back({package});
+    LayerKey key("busybox");
+    key.add("sha256", package.sha256.hex())
+        .add("epoch", m_request.source_date_epoch)
+        .add("compression", archive::to_string(m_request.compression));
+    LayerNode node;
+    node.kind = LayerNode::Kind::Busybox;
+    node.key = key.hex();
+    node.created_by = "distill: busybox-static " + package.version + " at /busybox";
+    node.packages = {package};
+    push_layer(stage, add_node(std::move(node)));
+    stage.packages.push_back(package);
+    sort_by_name(stage.packages);
+    return {};
+  }
+
+  void record_lock(debian::LockFile& lock, const Stage& stage, const std::string& arch) {
+    for (const auto& s : stage.sources) {
+      bool present = std::any_of(
+          lock.sources.begin(), lock.sources.end(),
+          [&](const debian::AptSource& a) { return a.url == s.url && a.suites == s.suites; });
+      if (!present) {
+        lock.sources.push_back(s);
+      }
+    }
+    auto& packages = lock.packages[arch];
+    for (const auto& p : stage.packages) {
+      packages.push_back(locked_from(p, arch));
+    }
+  }
+
+  debian::LockedPackage locked_from(const InstalledPackage& p, const std::string& arch) {
+    auto by_arch = m_locked.find(arch);
+    if (by_arch != m_locked.end()) {
+      auto it = by_arch->second.find(p.name);
+      if (it != by_arch->second.end() && it->second.sha256 == p.sha256) {
+        return it->second;
+      }
+    }
+    debian::LockedPackage locked;
+    locked.name = p.name;
+    locked.version = p.version;
+    locked.arch = p.arch;
+    locked.filename = p.filename;
+    locked.repo_url = p.repo_url;
+    locked.sha256 = p.sha256;
+    locked.size = p.size;
+    return locked;
+  }
+
+  // What determines resolution: the chain's package lists, excludes, sources,
+  // release and architectures. --frozen compares it with the lock's.
+  static Result<std::string> spec_digest(const SpecChain& chain,
+                                         const std::vector<std::string>& archs) {
+    LayerKey key("resolution");
+    key.add("archs", join(archs, ","));
+    for (auto spec = chain.specs.rbegin(); spec != chain.specs.rend(); ++spec) {
+      key.add("packages", join(spec->packages, ",")).add("exclude", join(spec->exclude, ","));
+      key.add("release", spec->release);
+      for (const auto& s : spec->sources) {
+        key.add("source", s.url + " " + join(s.suites, ",") + " " + join(s.components, ","));
+      }
+      key.add("from", spec->from);
+    }
+    return key.hex();
+  }
+
+  // `trace:`: the shared libraries the listed ELF files need (recursively)
+  // must be in the image; a missing soname is looked up in the archive's
+  // Contents index and its package added through the resolver.
+  Result<std::vector<InstalledPackage>> trace_libraries(const Spec& spec, const Stage& stage,
+                                                        const std::string& arch,
+                                                        std::vector<InstalledPackage> added) {
+    std::string triplet = multiarch_triplet(arch);
+    std::vector<std::string> extra;
+    std::vector<InstalledPackage> base = stage.packages;
+    DISTILL_CHECK(download_now(base));
+    DISTILL_CHECK(download_now(added));
+    for (int round = 0; round < 8; ++round) {
+      std::vector<InstalledPackage> all = base;
+      all.insert(all.end(), added.begin(), added.end());
+      DISTILL_TRY(auto missing, missing_libraries(spec, all));
+      if (missing.empty()) {
+        return added;
+      }
+      if (m_soname_providers.count(arch) == 0) {
+        m_env.progress.step(m_image_label + ": looking up " + missing.begin()->first +
+                            " in the Contents index");
+        debian::RepositoryOptions options = repository_options();
+        options.fetched_inrelease = nullptr;
+        DISTILL_TRY(auto providers, debian::load_soname_providers(m_env.http, m_env.cache,
+                                                                  stage.sources, arch, options));
+        m_soname_providers[arch] = std::move(providers);
+      }
+      for (const auto& [soname, needed_by] : missing) {
+        auto candidates = debian::packages_for_soname(m_soname_providers[arch], soname, triplet);
+        if (candidates.empty()) {
+          return make_error(ErrorKind::NotFound, spec.where("trace") + ": " + needed_by +
+                                                     " needs " + soname +
+                                                     ", which no package in the sources provides");
+        }
+        if (std::find(extra.begin(), extra.end(), candidates.front()) != extra.end()) {
+          return make_error(ErrorKind::NotFound, spec.where("trace") + ": " + needed_by +
+                                                     " needs " + soname + ", and package " +
+                                                     candidates.front() + " did not provide it");
+        }
+        extra.push_back(candidates.front());
+      }
+      std::vector<std::string> widened = spec.packages;
+      widened.insert(widened.end(), extra.begin(), extra.end());
+      m_env.progress.step(m_image_label + ": trace: adding " + join(extra, ", "));
+      DISTILL_TRY(added, resolve(spec, stage, widened, arch));
+      DISTILL_CHECK(download_now(added));
+    }
+    return make_error(ErrorKind::Internal,
+                      spec.where("trace") + ": library closure did not settle");
+  }
+
+  // soname -> the file that needs it, for every library the trace roots need
+  // (through the libraries' own DT_NEEDED) that no installed package ships.
+  Result<std::map<std::string, std::string>> missing_libraries(
+      const Spec& spec, const std::vector<InstalledPackage>& packages) {
+    std::map<std::string, const LibraryFile*> by_name;  // file name and soname
+    std::vector<LibraryCatalog> catalogs;
+    catalogs.reserve(packages.size());
+    for (const auto& p : packages) {
+      DISTILL_TRY(auto catalog, package_libraries(p, m_env.cache.dir()));
+      catalogs.push_back(std::move(catalog));
+    }
+    for (const auto& catalog : catalogs) {
+      for (const auto& file : catalog.files) {
+        by_name[file.path.substr(file.path.rfind('/') + 1)] = &file;
+        if (file.elf && !file.soname.empty()) {
+          by_name.emplace(file.soname, &file);
+        }
+      }
+    }
+    std::map<std::string, std::string> missing;
+    std::set<std::string> seen;
+    std::vector<std::pair<std::string, std::string>> queue;  // soname, needed by
+    for (const auto& root : spec.trace) {
+      auto file = std::find_if(spec.files.begin(), spec.files.end(), [&](const SpecFile& f) {
+        return f.dst == root && f.kind == SpecFile::Kind::File;
+      });
+      if (file == spec.files.end()) {
+        return make_error(ErrorKind::InvalidInput,
+                          spec.where("trace:" + root) + ": " + root +
+                              " is not a file added by this spec's `files:`");
+      }
+      DISTILL_TRY(auto data, util::read_file(file->src));
+      DISTILL_TRY(auto info, elf::parse_elf(data, file->src.string()));
+      if (!info.interpreter.empty()) {
+        queue.emplace_back(info.interpreter.substr(info.interpreter.rfind('/') + 1), root);
+      }
+      for (const auto& needed : info.needed) {
+        queue.emplace_back(needed, root);
+      }
+    }
+    while (!queue.empty()) {
+      auto [soname, needed_by] = queue.back();
+      queue.pop_back();
+      if (!seen.insert(soname).second) {
+        continue;
+      }
+      auto it = by_name.find(soname);
+      if (it == by_name.end()) {
+        missing.emplace(soname, needed_by);
+        continue;
+      }
+      const LibraryFile* lib = it->second;
+      // Follow a soname link to the file in the same directory.
+      for (int hops = 0; lib->symlink && hops < 8; ++hops) {
+        auto target = by_name.find(lib->target.substr(lib->target.rfind('/') + 1));
+        if (target == by_name.end()) {
+          break;
+        }
+        lib = target->second;
+      }
+      for (const auto& needed : lib->needed) {
+        queue.emplace_back(needed, lib->path);
+      }
+    }
+    return missing;
+  }
+
+  const BuildRequest& m_request;
+  BuildEnv& m_env;
+  bool m_assemble;
+  BuildPlan m_plan;
+  std::map<std::string, size_t> m_node_index;  // key -> node
+  std::string m_image_label;                   // the image being planned
+  std::optional<debian::LockFile> m_lock;
+  std::map<std::string, std::unique_ptr<debian::LoadedIndex>> m_indices;
+  // What each resolved package looks like in a lock (with its relationships).
+  std::map<std::string, std::map<std::string, debian::LockedPackage>> m_locked;
+  std::map<std::string, debian::SonameProviders> m_soname_providers;  // by arch
+  std::map<std::string, std::string> m_fingerprints;       // InRelease URLs -> release_fingerprint
+  std::map<std::string, std::string> m_fetched_inrelease;  // URL -> body, fetched by this build
+  std::map<std::string, std::vector<InstalledPackage>> m_resolutions;  // resolution key -> result
+  // Every stage's packages, bases first, to download in that order.
+  std::vector<std::vector<InstalledPackage>> m_fetch_order;
+  std::set<crypto::Digest> m_fetch_seen;
+};
+
+}  // namespace
+
+ImageIdentity image_identity(const BuildRequest& request, const std::string& spec_name,
+                             const SpecChain& chain, Variant variant) {
+  ImageIdentity id;
+  const Spec& top = chain.specs.back();
+  id.name = !request.name.empty() ? request.name : top.name;
+  if (id.name.empty()) {
+    id.name = std::filesystem::path(spec_name).stem().string();
+  }
+  id.tag = !request.tag.empty()         ? request.tag
+           : variant == Variant::Latest ? std::string("latest")
+                                        : to_string(variant);
+  id.release = std::string(k_default_release);
+  for (const auto& spec : chain.specs) {
+    if (!spec.release.empty()) {
+      id.release = spec.release;
+    }
+  }
+  return id;
+}
+
+std::string ImagePlan::label() const { return name + ":" + tag; }
+
+std::string debian_tag(const std::string& release) {
+  std::string id = debian_version_id(release);
+  return "debian" + (id.empty() ? release : id);
+}
+
+Result<BuildPlan> plan_build(const BuildRequest& request, BuildEnv& env, bool assemble) {
+  if (request.specs.empty()) {
+    return make_error(ErrorKind::InvalidInput, "usage: no spec or flavor to build");
+  }
+  Planner planner(request, env, assemble);
+  return planner.run();
+}
+
+}  // namespace distill::image
