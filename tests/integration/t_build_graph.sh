@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# t_build_graph: the build graph through the CLI, against a signed apt
+# repository on 127.0.0.1: a family of flavors and variants in one command
+# with output placeholders, digests that do not depend on how or where the
+# spec path is spelled, usage errors (exit 2) before any request, and a
+# failing image that leaves every output unwritten. Exit 0 pass, 1 fail, 77 skipped.
+. "$(dirname "$0")/lib/common.sh"
+. "$SRC/tests/integration/lib/aptrepo.sh"
+aptrepo_require_tools
+need skopeo
+aptrepo_init
+W=$APTREPO_WORK
+
+# --- stand-ins for the packages of static, base-nossl and base ---------------
+cert() { printf -- '-----BEGIN CERTIFICATE-----\n%s\n-----END CERTIFICATE-----\n' "$1"; }
+make_deb base-files 12.4 amd64 --file /etc/debian_version=$'12.4\n' >/dev/null
+make_deb netbase 6.4 all --file /etc/protocols=$'ip 0 IP\n' >/dev/null
+make_deb tzdata 2024a all --file /usr/share/zoneinfo/UTC=TZif2 >/dev/null
+make_deb media-types 10.0 all --file /etc/mime.types=$'text/plain txt\n' >/dev/null
+make_deb ca-certificates 20230311 all --file "/usr/share/ca-certificates/mozilla/A.crt=$(cert AAAA)" >/dev/null
+make_deb libc6 2.36-9 amd64 --file /usr/share/doc/libc6/copyright=libc >/dev/null
+make_deb libssl3 3.0.11 amd64 --depends libc6 --file /usr/share/doc/libssl3/copyright=ssl >/dev/null
+make_deb busybox-static 1.35.0 amd64 --file /bin/busybox=busybox --file-mode /bin/busybox=0755 >/dev/null
+make_deb hello 1.0 amd64 --file /usr/bin/hello=$'#!hello\n' --file-mode /usr/bin/hello=0755 >/dev/null
+build_repo "$W/repo" bookworm
+start_server "$W/repo"
+mkdir -p "$W/root/etc/apt/sources.list.d"
+make_sources "$W/root/etc/apt/sources.list.d/test.sources" bookworm
+export DISTILL_APT_ROOT=$W/root
+export SOURCE_DATE_EPOCH=1700000000
+C=(--cache-dir "$W/cache" --progress none --arch amd64)
+requests() { server_stats | python3 -c 'import json,sys; print(sum(json.load(sys.stdin)["requests"].values()))'; }
+
+# --- usage errors: exit 2, the value named, no request -----------------------
+before=$(requests)
+usage() {  # usage PATTERN ARGS...: exit 2 and the pattern in the message
+  local pattern=$1 err rc=0
+  shift
+  err=$("$DISTILL" "$@" 2>&1 >/dev/null) || rc=$?
+  [ "$rc" -eq 2 ] || fail "expected exit 2 from: $* (got $rc): $err"
+  grep -Eq "$pattern" <<<"$err" || fail "expected /$pattern/ from: $*, got: $err"
+}
+usage "names one image, but 2" build static base -o "oci:$W/x:1" "${C[@]}"
+usage "unknown variant 'bogus'" build static --variant latest,bogus "${C[@]}"
+usage "nonroot given twice" build static --variant nonroot,nonroot "${C[@]}"
+usage "unknown placeholder \{nme\}" build static -o "oci:$W/{nme}" "${C[@]}"
+usage "amd64 given twice" build static --cache-dir "$W/cache" --arch amd64,amd64
+usage "unknown architecture 'amd65'" build static --cache-dir "$W/cache" --arch amd65
+usage "nosuchflavor: no such spec file or built-in flavor" build nosuchflavor "${C[@]}"
+usage "two images would be written to" build static base -o "oci:$W/x:{variant}" "${C[@]}"
+[ "$(requests)" = "$before" ] || fail "a usage error made requests"
+echo "t_build_graph: usage errors ok"
+
+# --- the family in one command ----------------------------------------------
+"$DISTILL" build static base-nossl base --variant all -o "oci:$W/out/{name}-{debian}:{variant}" \
+  --json "${C[@]}" >"$W/family.json" || fail "family build"
+python3 - "$W/family.json" "$W/out" <<'PY' || fail "family outputs"
+import json, os, sys
+entries = json.load(open(sys.argv[1]))
+assert isinstance(entries, list) and len(entries) == 12, len(entries)
+names = {(e["name"], e["variant"]) for e in entries}
+assert len(names) == 12, names
+for e in entries:
+    layout = os.path.join(sys.argv[2], f'{e["name"]}-debian12')
+    index = json.load(open(os.path.join(layout, "index.json")))
+    refs = {m["annotations"]["org.opencontainers.image.ref.name"]: m["digest"] for m in index["manifests"]}
+    assert refs.get(e["variant"]) == e["index_digest"], (e["name"], e["variant"], refs)
+    assert e["tag"] == e["variant"], e
+    assert e["release"] == "bookworm", e
+PY
+skopeo inspect --raw "oci:$W/out/base-debian12:debug-nonroot" >/dev/null || fail "skopeo reads the family"
+family_static=$(index_digest "$W/out/static-debian12" latest)
+"$DISTILL" build static -o "oci:$W/single:latest" "${C[@]}" || fail "single build"
+[ "$(index_digest "$W/single" latest)" = "$family_static" ] || fail "static differs built alone"
+# A variant alone gets its own tag by default and leaves :latest alone.
+mkdir -p "$W/cwd" && (cd "$W/cwd" && "$DISTILL" build static --variant nonroot "${C[@]}") ||
+  fail "nonroot build"
+index_digest "$W/cwd/out/static" nonroot >/dev/null || fail "--variant nonroot did not write :nonroot"
+index_digest "$W/cwd/out/static" latest >/dev/null && fail "--variant nonroot wrote :latest"
+echo "t_build_graph: family ok"
+
+# --- same digest however and wherever the spec path is spelled --------------
+mkdir -p "$W/proj/dir"
+echo hi >"$W/proj/dir/hello.txt"
+cat >"$W/proj/dir/app.yaml" <<'YAML'
+name: app
+from: base
+packages: [hello]
+files:
+  - {src: hello.txt, dst: /app/hello.txt}
+entrypoint: ["/usr/bin/hello"]
+YAML
+digests=()
+spell() {  # spell DIR SPEC
+  (cd "$1" && "$DISTILL" build "$2" -o "oci:$W/spell:x" "${C[@]}") || fail "build $2 in $1"
+  digests+=("$(index_digest "$W/spell" x)")
+}
+spell "$W/proj/dir" app.yaml
+spell "$W/proj/dir" ./app.yaml
+spell / "$W/proj/dir/app.yaml"
+spell "$W/proj" dir/app.yaml
+cp -r "$W/proj" "$W/elsewhere"
+spell "$W/elsewhere/dir" app.yaml
+[ "$(printf '%s\n' "${digests[@]}" | sort -u | wc -l)" -eq 1 ] || fail "digests differ: ${digests[*]}"
+# No path as typed reaches the config.
+skopeo inspect --config "oci:$W/spell:x" | grep -q "$W" && fail "a host path is in the config"
+echo "t_build_graph: path spellings ok"
+
+# --- a failing image names itself and writes no output ---------------------
+printf 'name: broken\nfrom: base\npackages: [gone]\n' >"$W/proj/broken.yaml"
+make_deb gone 1.0 amd64 --file /gone=x >/dev/null
+build_repo "$W/repo" bookworm
+find "$W/repo/pool" -name 'gone_*' -delete
+start_server "$W/repo"
+make_sources "$W/root/etc/apt/sources.list.d/test.sources" bookworm
+rc=0
+err=$("$DISTILL" build "$W/proj/dir/app.yaml" "$W/proj/broken.yaml" -o "oci:$W/failed/{name}:1" \
+  --refresh "${C[@]}" 2>&1) || rc=$?
+[ "$rc" -eq 1 ] || fail "expected exit 1 for a missing .deb (got $rc): $err"
+grep -q "broken:latest" <<<"$err" || fail "the error does not name the image: $err"
+grep -q "gone" <<<"$err" || fail "the error does not name the package: $err"
+[ ! -e "$W/failed" ] || fail "outputs written although an image failed"
+[ -z "$(cache_leftovers "$W/cache")" ] || fail "temporary files left in the cache"
+echo "t_build_graph: failure ok"
+echo "t_build_graph: ok"

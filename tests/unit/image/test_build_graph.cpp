@@ -1,0 +1,315 @@
+// The build pipeline at its seam: plan_build and execute against an
+// in-memory signed repository (fake_repository.hpp), a fixed clock and a
+// throwaway cache. No network, no curl, no wall clock.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "fake_repository.hpp"
+#include "image/build.hpp"
+#include "image/execute.hpp"
+#include "image/flavors.hpp"
+#include "image/output_template.hpp"
+#include "image/plan.hpp"
+
+namespace distill::image {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::FakePackage;
+using testing::FakeRepository;
+using testing::MapHttp;
+
+constexpr const char* k_pem = "-----BEGIN CERTIFICATE-----\nMIIBtest\n-----END CERTIFICATE-----\n";
+
+// Stand-ins for every package the built-in flavors name, and busybox-static.
+std::vector<FakePackage> flavor_packages() {
+  std::vector<FakePackage> out = {
+      {"base-files", "12.4", "amd64", "", {{"etc/debian_version", "12.4\n"}}},
+      {"netbase", "6.4", "all", "", {{"etc/protocols", "ip 0 IP\n"}}},
+      {"tzdata", "2024a", "all", "", {{"usr/share/zoneinfo/UTC", "TZif2"}}},
+      {"media-types", "10.0", "all", "", {{"etc/mime.types", "text/plain txt\n"}}},
+      {"ca-certificates",
+       "20230311",
+       "all",
+       "",
+       {{"usr/share/ca-certificates/mozilla/Test_Root.crt", k_pem}}},
+      {"libc6", "2.36-9", "amd64", "", {{"usr/share/doc/libc6/copyright", "libc\n"}}},
+      {"libssl3", "3.0.11", "amd64", "libc6", {{"usr/share/doc/libssl3/copyright", "ssl\n"}}},
+      {"busybox-static", "1.35.0", "amd64", "", {{"bin/busybox", "not really busybox", 0755}}},
+  };
+  for (const char* name :
+       {"libgomp1", "libstdc++6", "libgcc-s1", "gcc-12-base", "libc-bin", "python3.11-minimal",
+        "libpython3.11-minimal", "libpython3.11-stdlib", "python3-distutils", "nodejs",
+        "openjdk-17-jre-headless", "default-jre-headless", "libfontconfig1", "fonts-dejavu-core"}) {
+    out.push_back(
+        {name, "1.0", "amd64", "", {{"usr/share/doc/" + std::string(name) + "/x", name}}});
+  }
+  return out;
+}
+
+class BuildGraph : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!FakeRepository::available()) {
+      GTEST_SKIP() << "gpg and gpgv are needed to sign the test repository";
+    }
+    m_repo.publish(m_http, flavor_packages());
+    auto work = util::TempDir::create("distill-graph-");
+    ASSERT_TRUE(work.ok());
+    m_work = std::make_unique<util::TempDir>(std::move(*work));
+    auto cache = net::ContentCache::open(m_work->path() / "cache");
+    ASSERT_TRUE(cache.ok()) << cache.error().message;
+    m_cache = std::make_unique<net::ContentCache>(std::move(*cache));
+    m_env = std::make_unique<BuildEnv>(BuildEnv{m_http, *m_cache, m_clock, m_progress, m_pool});
+  }
+
+  BuildRequest request(std::vector<std::string> specs) {
+    BuildRequest r;
+    r.specs = std::move(specs);
+    r.archs = {"amd64"};
+    r.apt_root = m_repo.apt_root();
+    r.source_date_epoch = 1700000000;
+    r.outputs = {"oci:" + (m_work->path() / "out").string() + ":{name}-{variant}"};
+    return r;
+  }
+
+  fs::path write(const std::string& name, const std::string& text) {
+    fs::path path = m_work->path() / name;
+    fs::create_directories(path.parent_path());
+    std::ofstream(path) << text;
+    return path;
+  }
+
+  Result<std::vector<BuildResult>> build(const BuildRequest& r) { return build_images(r, *m_env); }
+
+  MapHttp m_http;
+  FakeRepository m_repo;
+  std::unique_ptr<util::TempDir> m_work;
+  std::unique_ptr<net::ContentCache> m_cache;
+  util::FixedClock m_clock{1790000000};
+  util::Progress m_progress{util::Progress::Mode::None};
+  util::WorkerPool m_pool{2};
+  std::unique_ptr<BuildEnv> m_env;
+};
+
+// Keep in step with ../../../docs/reproducibility.md: this digest is the
+// project's reproducibility contract. It changes only when the bytes distill
+// writes change (tar, gzip, JSON, ordering), and then on purpose.
+constexpr const char* k_golden_index =
+    "sha256:461edaef002255a3969dfcc196934a981c705b483309b72f25e583dbfd624193";
+
+TEST_F(BuildGraph, GoldenDigest) {
+  auto spec = write("golden/app.yaml",
+                    "name: app\nfrom: static\nfiles:\n"
+                    "  - {dst: /app/hello.txt, content: \"hello\\n\"}\n"
+                    "entrypoint: [\"/app/hello.txt\"]\n");
+  auto results = build(request({spec.string()}));
+  ASSERT_TRUE(results.ok()) << results.error().message;
+  ASSERT_EQ(results->size(), 1u);
+  EXPECT_EQ(results->at(0).image.index_descriptor.digest.str(), k_golden_index)
+      << "the golden index digest changed: if on purpose, update it here and in "
+         "docs/reproducibility.md";
+}
+
+TEST_F(BuildGraph, PlanOfEveryFlavorAndVariantSharesNodes) {
+  std::vector<std::string> flavors;
+  for (const auto& f : builtin_flavors()) {
+    flavors.push_back(f.name);
+  }
+  auto r = request(flavors);
+  r.variants = {Variant::Latest, Variant::Nonroot, Variant::Debug, Variant::DebugNonroot};
+  auto plan = plan_build(r, *m_env);
+  ASSERT_TRUE(plan.ok()) << plan.error().message;
+  ASSERT_EQ(plan->images.size(), flavors.size() * 4);
+  // static's packages are one node, whatever number of images stand on it.
+  size_t base_files_nodes = 0;
+  std::set<std::string> keys;
+  for (const auto& node : plan->nodes) {
+    EXPECT_TRUE(keys.insert(node.key).second) << "two nodes with key " << node.key;
+    for (const auto& p : node.packages) {
+      base_files_nodes += node.kind == LayerNode::Kind::Packages && p.name == "base-files";
+    }
+  }
+  EXPECT_EQ(base_files_nodes, 1u);
+  // Every .deb is downloaded once.
+  std::set<std::string> urls;
+  for (const auto& item : plan->downloads) {
+    EXPECT_TRUE(urls.insert(item.urls.at(0)).second) << item.urls.at(0);
+  }
+  EXPECT_EQ(urls.size(), flavor_packages().size());
+  for (const auto& image : plan->images) {
+    ASSERT_EQ(image.archs.size(), 1u);
+    const auto& arch = image.archs[0];
+    EXPECT_EQ(arch.layers.size(), arch.history.size()) << image.label();
+    const auto& last = plan->nodes.at(arch.layers.back());
+    EXPECT_EQ(last.kind == LayerNode::Kind::Busybox, is_debug(image.variant)) << image.label();
+    bool nonroot = image.variant == Variant::Nonroot || image.variant == Variant::DebugNonroot;
+    EXPECT_EQ(arch.config.user, nonroot ? "65532" : "0") << image.label();
+    EXPECT_EQ(image.tag, image.variant == Variant::Latest ? "latest" : to_string(image.variant));
+    EXPECT_EQ(debian_tag(image.release), "debian12");
+  }
+  // The plan needed the indices and no .deb.
+  EXPECT_EQ(m_http.count(".deb"), 0u);
+}
+
+TEST_F(BuildGraph, SameDigestHoweverTheSpecPathIsSpelled) {
+  write("proj/dir/hello.txt", "hi\n");
+  auto spec = write("proj/dir/app.yaml",
+                    "name: app\nfrom: static\nfiles:\n  - {src: hello.txt, dst: /hello.txt}\n");
+  fs::path here = fs::current_path();
+  std::vector<std::pair<fs::path, std::string>> spellings = {
+      {spec.parent_path(), "app.yaml"},
+      {spec.parent_path(), "./app.yaml"},
+      {here, spec.string()},
+      {spec.parent_path().parent_path(), "dir/app.yaml"},
+      {spec.parent_path().parent_path(), "dir/../dir/app.yaml"},
+  };
+  std::set<std::string> digests;
+  for (const auto& [cwd, name] : spellings) {
+    fs::current_path(cwd);
+    auto results = build(request({name}));
+    fs::current_path(here);
+    ASSERT_TRUE(results.ok()) << name << ": " << results.error().message;
+    digests.insert(results->at(0).image.index_descriptor.digest.str());
+  }
+  EXPECT_EQ(digests.size(), 1u);
+  // Nor does the directory it lives in matter.
+  write("elsewhere/hello.txt", "hi\n");
+  auto moved = write("elsewhere/app.yaml",
+                     "name: app\nfrom: static\nfiles:\n  - {src: hello.txt, dst: /hello.txt}\n");
+  auto results = build(request({moved.string()}));
+  ASSERT_TRUE(results.ok()) << results.error().message;
+  EXPECT_EQ(digests.count(results->at(0).image.index_descriptor.digest.str()), 1u);
+}
+
+TEST_F(BuildGraph, FamilyInOneProcessDownloadsEachDebOnceAndRebuildsNothing) {
+  auto r = request({"static", "base"});
+  r.variants = {Variant::Latest, Variant::Nonroot};
+  auto results = build(r);
+  ASSERT_TRUE(results.ok()) << results.error().message;
+  ASSERT_EQ(results->size(), 4u);
+  std::set<std::string> digests;
+  for (const auto& result : *results) {
+    digests.insert(result.image.index_descriptor.digest.str());
+    ASSERT_EQ(result.outputs_written.size(), 1u);
+    EXPECT_NE(result.outputs_written[0].find(result.name + "-" + to_string(result.variant)),
+              std::string::npos);
+  }
+  EXPECT_EQ(digests.size(), 4u);
+  // base = static + libc6 + libssl3: 7 .debs, each fetched once for 4 images.
+  EXPECT_EQ(m_http.count(".deb"), 7u);
+  size_t before = m_http.count("");
+  auto again = build(r);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  for (size_t i = 0; i < again->size(); ++i) {
+    EXPECT_EQ(again->at(i).image.index_descriptor.digest,
+              results->at(i).image.index_descriptor.digest);
+  }
+  EXPECT_EQ(m_http.count(""), before) << "a rebuild within the freshness window asks nothing";
+}
+
+TEST_F(BuildGraph, AFailingLayerNamesItsImageAndWritesNoOutput) {
+  m_http.m_corrupt.insert(std::string(testing::k_repo_url) + "/pool/main/tzdata_2024a_all.deb");
+  auto r = request({"static", "base"});
+  auto results = build(r);
+  ASSERT_FALSE(results.ok());
+  EXPECT_NE(results.error().message.find("tzdata"), std::string::npos) << results.error().message;
+  EXPECT_NE(results.error().message.find("static:latest"), std::string::npos)
+      << results.error().message;
+  EXPECT_FALSE(fs::exists(m_work->path() / "out"));
+  for (const auto& entry : fs::recursive_directory_iterator(m_work->path() / "cache")) {
+    EXPECT_EQ(entry.path().filename().string().find(".tmp"), std::string::npos) << entry.path();
+  }
+}
+
+TEST_F(BuildGraph, AMissingPackageIsNamed) {
+  auto spec = write("missing.yaml", "name: m\nfrom: static\npackages: [no-such-package]\n");
+  auto results = build(request({spec.string()}));
+  ASSERT_FALSE(results.ok());
+  EXPECT_NE(results.error().message.find("no-such-package"), std::string::npos)
+      << results.error().message;
+}
+
+TEST_F(BuildGraph, ACycleNamesEveryFile) {
+  write("cycle/a.yaml", "name: a\nfrom: b.yaml\n");
+  auto b = write("cycle/b.yaml", "name: b\nfrom: a.yaml\n");
+  auto plan = plan_build(request({b.string()}), *m_env);
+  ASSERT_FALSE(plan.ok());
+  const auto& message = plan.error().message;
+  EXPECT_NE(message.find("cycle"), std::string::npos) << message;
+  EXPECT_NE(message.find("a.yaml:2"), std::string::npos) << message;
+  EXPECT_NE(message.find("b.yaml:2"), std::string::npos) << message;
+}
+
+TEST_F(BuildGraph, ADeepChainIsNotACycle) {
+  write("deep/s0.yaml", "name: s0\nfrom: static\nenv: {LEVEL: \"0\"}\n");
+  for (int i = 1; i < 40; ++i) {
+    write("deep/s" + std::to_string(i) + ".yaml",
+          "name: s" + std::to_string(i) + "\nfrom: s" + std::to_string(i - 1) +
+              ".yaml\nenv: {LEVEL: \"" + std::to_string(i) + "\"}\n");
+  }
+  auto plan = plan_build(request({(m_work->path() / "deep/s39.yaml").string()}), *m_env);
+  ASSERT_TRUE(plan.ok()) << plan.error().message;
+  const auto& env = plan->images.at(0).archs.at(0).config.env;
+  EXPECT_NE(std::find(env.begin(), env.end(), "LEVEL=39"), env.end());
+}
+
+TEST_F(BuildGraph, AReleaseThatDisagreesWithTheBaseNamesBoth) {
+  auto spec = write("mixed.yaml", "name: mixed\nfrom: static\nrelease: trixie\n");
+  auto plan = plan_build(request({spec.string()}), *m_env);
+  ASSERT_FALSE(plan.ok());
+  const auto& message = plan.error().message;
+  EXPECT_NE(message.find("mixed.yaml:3"), std::string::npos) << message;
+  EXPECT_NE(message.find("static.yaml"), std::string::npos) << message;
+  EXPECT_NE(message.find("bookworm"), std::string::npos) << message;
+  EXPECT_EQ(m_http.count(""), 0u) << "refused before any request";
+}
+
+TEST_F(BuildGraph, ASpecFileWinsOverAFlavorOfTheSameName) {
+  write("prec/static", "name: mine\nfrom: base\n");
+  auto spec = write("prec/app.yaml", "name: app\nfrom: static\n");
+  auto plan = plan_build(request({spec.string()}), *m_env, false);
+  ASSERT_TRUE(plan.ok()) << plan.error().message;
+  // base's packages came in through the file named "static".
+  const auto& packages = plan->images.at(0).lock.packages.at("amd64");
+  EXPECT_TRUE(std::any_of(packages.begin(), packages.end(),
+                          [](const auto& p) { return p.name == "libssl3"; }));
+}
+
+TEST_F(BuildGraph, LockIsThePlansPackageSet) {
+  auto r = request({"base"});
+  auto lock = lock_image(r, *m_env);
+  ASSERT_TRUE(lock.ok()) << lock.error().message;
+  std::vector<std::string> names;
+  for (const auto& p : lock->packages.at("amd64")) {
+    names.push_back(p.name);
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"base-files", "ca-certificates", "libc6", "libssl3",
+                                             "media-types", "netbase", "tzdata"}));
+  EXPECT_EQ(m_http.count(".deb"), 0u);
+}
+
+TEST(OutputTemplate, ExpandsAndRefuses) {
+  OutputFields f{"cc", "nonroot", "nonroot", "debian12"};
+  EXPECT_EQ(expand_output("oci:out/{name}-{debian}:{variant}", f), "oci:out/cc-debian12:nonroot");
+  EXPECT_EQ(expand_output("docker://r/distroless/{name}:{tag}", f),
+            "docker://r/distroless/cc:nonroot");
+  for (const char* bad : {"oci:out/{nme}", "oci:out/{name", "oci:out/name}"}) {
+    auto status = check_output_template(bad);
+    ASSERT_FALSE(status.ok()) << bad;
+    EXPECT_EQ(status.error().message.rfind("usage:", 0), 0u) << status.error().message;
+  }
+  BuildRequest r;
+  r.specs = {"static", "base"};
+  r.outputs = {"oci:out:latest"};
+  auto status = check_outputs(r);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().message.rfind("usage:", 0), 0u);
+  r.outputs = {"oci:out/{name}:latest"};
+  EXPECT_TRUE(check_outputs(r).ok());
+}
+
+}  // namespace
+}  // namespace distill::image
