@@ -10,6 +10,9 @@
 #                       warm figures always use the first one
 #        BENCH_RUNS     timed runs per warm/no-op figure (default 3)
 #        BENCH_COLD_RUNS cold runs per side and flavor, median reported (default 3)
+#        BENCH_MATRIX   1 (default) to measure the 28-image matrix (7 flavors x 4
+#                       variants in one distill command) against the peer building
+#                       the 7 flavors one after another; 0 to skip it
 #        BENCH_TMP      scratch parent directory (default /tmp)
 #        BENCH_OUT      JSON results file (default: DIR_OF_distill/bench/latest.json)
 # The mirror is never named here: it is read from /etc/apt/sources.list.d/*.sources
@@ -331,6 +334,64 @@ if [ -d "$d/cache/sha256" ]; then
   head -c 50000000 /dev/urandom >"$app/app.jar"
   if timed "$app/rss" "${app_build[@]}"; then put app50.distill.kb "$TIMED_KB"; fi
   put app50.reused "$(python3 "$here/layers_reused.py" "$d/oci" "$app/oci")"
+fi
+
+# --- the matrix: every flavor and variant in one command ------------------------------
+# distill builds distroless's whole amd64 matrix (7 flavors x 4 variants = 28 images)
+# in one process, sharing resolutions, downloads and layers; the peer builds the 7
+# flavors one after another (it has no variants: a variant is a config change on top).
+all_flavors=(static base-nossl base cc python3 nodejs java17)
+if [ "${BENCH_MATRIX:-1}" = 1 ]; then
+  m="$work/matrix"
+  mkdir -p "$m"
+  matrix=("$distill" build "${all_flavors[@]}" --variant all --cache-dir "$m/cache"
+    -o "oci:$m/out/{name}-{debian}:{variant}" --progress none)
+  log "matrix: distill cold build of 28 images"
+  if timed "$m/cold" "${matrix[@]}"; then
+    put matrix.cold.distill.s "$TIMED_S"
+    put matrix.cold.distill.kb "$TIMED_KB"
+    empty_layers="rm -rf $m/cache/layers $m/cache/blobs $m/out"
+    log "matrix: distill warm builds (layer cache emptied), $runs runs"
+    put matrix.warm.distill.s "$(hyperfine_median matrix-warm "$empty_layers" "${matrix[*]}")"
+    $empty_layers
+    if timed "$m/warm_rss" "${matrix[@]}"; then put matrix.warm.distill.kb "$TIMED_KB"; fi
+    log "matrix: no-op rebuilds, $runs runs"
+    put matrix.noop.distill.s "$(hyperfine_median matrix-noop true "${matrix[*]}")"
+    if timed "$m/noop_rss" "${matrix[@]}"; then put matrix.noop.distill.kb "$TIMED_KB"; fi
+  else
+    log "matrix: distill failed: $(tail -n 2 "$m/cold.stderr")"
+    put matrix.cold.distill.s FAIL
+  fi
+  log "matrix: peer cold builds of the 7 flavors, one after another"
+  peer_total=0
+  for flavor in "${all_flavors[@]}"; do
+    p="$m/peer-$flavor"
+    mkdir -p "$p"
+    if ! "$distill" lock "$flavor" -o "$p/lock.json" --cache-dir "$m/cache" --progress none \
+      >/dev/null 2>&1; then
+      peer_total=FAIL
+      break
+    fi
+    python3 "$here/lock_to_peer.py" "$p/lock.json" "$arch" "$p/include.txt" "$p/fake.status" >/dev/null
+    if ! timed "$p/mmdebstrap" mmdebstrap --variant=extract --include="$(cat "$p/include.txt")" \
+      --setup-hook="cat '$p/fake.status' >> \"\$1/var/lib/dpkg/status\"" \
+      "$release" "$p/rootfs" "${source_files[@]}"; then
+      peer_total=FAIL
+      break
+    fi
+    mm_s=$TIMED_S
+    : >"$p/rootfs/var/lib/dpkg/status"
+    # shellcheck disable=SC2016 # $1..$3 are the inner shell's arguments
+    if ! timed "$p/umoci" sh -c 'umoci init --layout "$1" &&
+        umoci new --image "$1:$2" && umoci insert --image "$1:$2" "$3" /' \
+      umoci "$p/oci" "$flavor" "$p/rootfs"; then
+      peer_total=FAIL
+      break
+    fi
+    peer_total=$(python3 -c "print('%.2f' % ($peer_total + $mm_s + $TIMED_S))")
+    rm -rf "$p/rootfs" "$p/oci"
+  done
+  put matrix.cold.peer.s "$peer_total"
 fi
 
 mkdir -p "$(dirname "$out_json")"
