@@ -122,4 +122,19 @@ grep -q "gone" <<<"$err" || fail "the error does not name the package: $err"
 [ ! -e "$W/failed" ] || fail "outputs written although an image failed"
 [ -z "$(cache_leftovers "$W/cache")" ] || fail "temporary files left in the cache"
 echo "t_build_graph: failure ok"
+
+# --- Ctrl-C: the build stops, exits 128+2, and leaves no temporary file ------
+curl -fsS -X POST -d '[{"path": "hello_.*\\.deb$", "delay": 3, "times": 1}]' "$APTREPO_URL/__faults" >/dev/null
+rm -rf "$W/cache-int"
+"$DISTILL" build "$W/proj/dir/app.yaml" -o "oci:$W/interrupted:1" --cache-dir "$W/cache-int" \
+  --progress none --arch amd64 2>"$W/int.err" &
+pid=$!
+sleep 1.5
+kill -INT "$pid"
+rc=0
+wait "$pid" || rc=$?
+[ "$rc" -eq 130 ] || fail "expected exit 130 after SIGINT (got $rc): $(cat "$W/int.err")"
+[ ! -e "$W/interrupted" ] || fail "an interrupted build wrote its output"
+[ -z "$(cache_leftovers "$W/cache-int")" ] || fail "temporary files left: $(cache_leftovers "$W/cache-int")"
+echo "t_build_graph: interrupt ok"
 echo "t_build_graph: ok"
