@@ -181,10 +181,13 @@ std::vector<GeneratedEntry> account_files(const Accounts& accounts, int64_t epoc
   out.push_back(make_file("etc/group", render_group(accounts), 0644, epoch));
   std::set<std::string> homes;
   for (const auto& u : accounts.users) {
-    if (u.home.empty() || u.home == "/nonexistent" || u.home == "/") {
+    // Specs only require an absolute home: "/srv/app/" or "/opt//x" must give
+    // one clean entry, and "//" (the root) none, not an out_of_range throw.
+    auto normalized = archive::normalize_path(u.home, "home of " + u.name);
+    if (!normalized.ok() || *normalized == "nonexistent") {
       continue;
     }
-    std::string home = u.home.substr(u.home.find_first_not_of('/'));
+    std::string home = std::move(*normalized);
     if (!homes.insert(home).second) {
       continue;
     }
