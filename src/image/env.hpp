@@ -4,9 +4,12 @@
 // CLI builds the real environment once per process, tests a fake one.
 #pragma once
 
+#include <functional>
+
 #include "net/content_cache.hpp"
 #include "net/http_client.hpp"
 #include "util/clock.hpp"
+#include "util/interrupt.hpp"
 #include "util/progress.hpp"
 #include "util/worker_pool.hpp"
 
@@ -18,6 +21,8 @@ struct BuildEnv {
   const util::Clock& clock;
   util::Progress& progress;
   util::WorkerPool& pool;  // every layer of every image runs here
+  // Asked before each layer starts: true stops the build (Ctrl-C by default).
+  std::function<bool()> stop_requested = util::interrupted;
 };
 
 }  // namespace distill::image

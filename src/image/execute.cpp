@@ -13,7 +13,6 @@
 #include "image/layer_cache.hpp"
 #include "image/layer_writer.hpp"
 #include "image/library_catalog.hpp"
-#include "util/interrupt.hpp"
 #include "util/thread_pool.hpp"
 
 namespace distill::image {
@@ -164,7 +163,7 @@ class Executor {
         return m_errors[i]->context(node.image);
       }
     }
-    if (util::interrupted()) {
+    if (m_stopped.load()) {
       return make_error(ErrorKind::Io, "interrupted");
     }
     return {};
@@ -172,7 +171,11 @@ class Executor {
 
   void submit(size_t i) {
     m_group->submit([this, i] {
-      if (!m_cancelled.load() && !util::interrupted()) {
+      if (!m_cancelled.load() && m_env.stop_requested && m_env.stop_requested()) {
+        m_stopped = true;
+        m_cancelled = true;
+      }
+      if (!m_cancelled.load()) {
         auto blob = make_layer(m_plan.nodes[i]);
         std::lock_guard<std::mutex> lock(m_mutex);
         if (blob.ok()) {
@@ -286,7 +289,8 @@ class Executor {
   std::vector<size_t> m_waiting;                       // unfinished nodes each waits for
   std::vector<std::vector<size_t>> m_dependents;
   std::mutex m_mutex;
-  std::atomic<bool> m_cancelled{false};
+  std::atomic<bool> m_cancelled{false};  // no new layer starts
+  std::atomic<bool> m_stopped{false};    // ... because a stop was requested
   size_t m_done = 0;
   size_t m_total = 0;
   uint64_t m_written = 0;  // compressed bytes, for the progress line

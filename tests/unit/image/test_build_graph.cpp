@@ -3,6 +3,7 @@
 // throwaway cache. No network, no curl, no wall clock.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 
@@ -222,6 +223,24 @@ TEST_F(BuildGraph, AFailingLayerNamesItsImageAndWritesNoOutput) {
   for (const auto& entry : fs::recursive_directory_iterator(m_work->path() / "cache")) {
     EXPECT_EQ(entry.path().filename().string().find(".tmp"), std::string::npos) << entry.path();
   }
+}
+
+TEST_F(BuildGraph, AStopRequestLetsRunningLayersFinishAndStartsNoOther) {
+  std::atomic<int> asked{0};
+  m_env->stop_requested = [&] { return ++asked > 2; };  // Ctrl-C after two layers started
+  auto results = build(request({"base"}));
+  ASSERT_FALSE(results.ok());
+  EXPECT_NE(results.error().message.find("interrupted"), std::string::npos)
+      << results.error().message;
+  EXPECT_GE(asked.load(), 3);
+  EXPECT_FALSE(fs::exists(m_work->path() / "out"));
+  for (const auto& entry : fs::recursive_directory_iterator(m_work->path() / "cache")) {
+    EXPECT_EQ(entry.path().filename().string().find(".tmp"), std::string::npos) << entry.path();
+  }
+  // The layers that finished are cached: the next build makes only the rest.
+  m_env->stop_requested = [] { return false; };
+  auto again = build(request({"base"}));
+  ASSERT_TRUE(again.ok()) << again.error().message;
 }
 
 TEST_F(BuildGraph, AMissingPackageIsNamed) {
