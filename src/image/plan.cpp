@@ -87,10 +87,11 @@ bool same_sources(const std::vector<debian::AptSource>& a,
                     });
 }
 
-// A package record or a locked package (same field names) as installed.
-template <typename Package>
-InstalledPackage to_installed(const Package& package) {
-  InstalledPackage p;
+// One package as another type of record: a package record, a locked package
+// and an installed package share these field names.
+template <typename To, typename From>
+To same_package(const From& package) {
+  To p;
   p.name = package.name;
   p.version = package.version;
   p.arch = package.arch;
@@ -99,6 +100,11 @@ InstalledPackage to_installed(const Package& package) {
   p.filename = package.filename;
   p.repo_url = package.repo_url;
   return p;
+}
+
+template <typename Package>
+InstalledPackage to_installed(const Package& package) {
+  return same_package<InstalledPackage>(package);
 }
 
 net::FetchItem fetch_item(const InstalledPackage& p) {
@@ -810,15 +816,7 @@ class Planner {
         return it->second;
       }
     }
-    debian::LockedPackage locked;
-    locked.name = p.name;
-    locked.version = p.version;
-    locked.arch = p.arch;
-    locked.filename = p.filename;
-    locked.repo_url = p.repo_url;
-    locked.sha256 = p.sha256;
-    locked.size = p.size;
-    return locked;
+    return same_package<debian::LockedPackage>(p);
   }
 
   // What determines resolution: the chain's package lists, excludes, sources,
