@@ -1,5 +1,6 @@
 // distill run REF [-- ARGS...]: unpacks the image into an OCI runtime bundle and
-// runs it with runc (no daemon); exits with the container's status.
+// runs it with runc (no daemon); exits with the container's status. -i passes
+// stdin through, -t gives the container a pseudo-terminal (`-it` for a shell).
 #include "check/image_view.hpp"
 #include "cli/command.hpp"
 #include "runtime/run_image.hpp"
@@ -17,6 +18,8 @@ CommandRunner register_run(CLI::App& app) {
     std::string entrypoint;
     bool entrypoint_set = false;
     std::string arch;
+    bool interactive = false;
+    bool terminal = false;
     std::vector<std::string> args;
   };
   auto o = std::make_shared<Options>();
@@ -28,6 +31,10 @@ CommandRunner register_run(CLI::App& app) {
   cmd->add_option("--workdir", o->workdir, "working directory");
   auto* entrypoint = cmd->add_option("--entrypoint", o->entrypoint, "program to run instead");
   cmd->add_option("--arch", o->arch, "platform to run (Debian arch name)");
+  cmd->add_flag("-i,--interactive", o->interactive, "pass stdin to the container");
+  cmd->add_flag(
+      "-t,--tty", o->terminal,
+      "give the container a pseudo-terminal (with -i: the caller's terminal in raw mode)");
   cmd->add_option("ARGS", o->args, "arguments (after --), replacing the image's cmd");
   return [o, entrypoint]() -> Result<int> {
     DISTILL_TRY(auto opened, check::open_image(o->reference, o->arch));
@@ -43,6 +50,8 @@ CommandRunner register_run(CLI::App& app) {
     request.env_overrides = o->env;
     request.user = o->user;
     request.workdir = o->workdir;
+    request.interactive = o->interactive;
+    request.terminal = o->terminal;
     request.network = o->network == "host" ? runtime::RunOptions::Network::Host
                                            : runtime::RunOptions::Network::None;
     return runtime::run_image(request);

@@ -15,6 +15,7 @@
 #include "debian/repository.hpp"
 #include "debian/resolver.hpp"
 #include "elf/elf_reader.hpp"
+#include "image/busybox_layer.hpp"
 #include "image/files_layer.hpp"
 #include "image/from_chain.hpp"
 #include "image/layer_cache.hpp"
@@ -779,7 +780,8 @@ class Planner {
     InstalledPackage package = *it;
     m_fetch_order.push_back({package});
     LayerKey key("busybox");
-    key.add("sha256", package.sha256.hex())
+    key.add("format", k_busybox_layer_format)
+        .add("sha256", package.sha256.hex())
         .add("epoch", m_request.source_date_epoch)
         .add("compression", archive::to_string(m_request.compression));
     LayerNode node;

@@ -95,6 +95,9 @@ Result<std::string> runtime_config_json(const RunOptions& options,
   if (!has_key(env, "HOME")) {
     env.push_back("HOME=" + home_of(user.uid, rootfs).value_or("/"));
   }
+  if (options.terminal && !has_key(env, "TERM")) {
+    env.push_back("TERM=xterm");
+  }
 
   json user_json{{"uid", user.uid}, {"gid", user.gid}};
   if (!user.additional_gids.empty()) {
@@ -102,7 +105,7 @@ Result<std::string> runtime_config_json(const RunOptions& options,
   }
   const auto& caps = default_capabilities();
   json process{
-      {"terminal", false},
+      {"terminal", options.terminal},
       {"user", user_json},
       {"args", options.args},
       {"env", env},
@@ -116,6 +119,10 @@ Result<std::string> runtime_config_json(const RunOptions& options,
                                  json{{"type", "uts"}}, json{{"type", "mount"}}});
   if (options.network == RunOptions::Network::None) {
     namespaces.push_back(json{{"type", "network"}});
+  }
+
+  if (options.terminal && options.console_rows > 0 && options.console_columns > 0) {
+    process["consoleSize"] = {{"height", options.console_rows}, {"width", options.console_columns}};
   }
 
   json linux_json{

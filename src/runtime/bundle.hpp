@@ -9,6 +9,7 @@
 // limit so the runtime never fails to apply it.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -26,6 +27,13 @@ struct RunOptions {
   std::string cwd = "/";
   Network network = Network::None;
   bool read_only = false;
+  // process.terminal: the process gets a pseudo-terminal as its stdio (run -t),
+  // and TERM=xterm unless env sets TERM (docker's default).
+  bool terminal = false;
+  // process.consoleSize with a terminal: the pty's size from the start (the
+  // caller's terminal's), so the first prompt already sees it. 0: unset.
+  uint16_t console_rows = 0;
+  uint16_t console_columns = 0;
   std::string hostname = "distill";
 };
 

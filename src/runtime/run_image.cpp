@@ -2,6 +2,7 @@
 #include "runtime/run_image.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -9,6 +10,7 @@
 #include "runtime/process_args.hpp"
 #include "runtime/rootfs_unpacker.hpp"
 #include "runtime/runner.hpp"
+#include "runtime/terminal.hpp"
 #include "util/file_io.hpp"
 #include "util/temp_dir.hpp"
 
@@ -33,11 +35,23 @@ RunOptions run_options_for(const RunRequest& request) {
   }
   options.network = request.network;
   options.read_only = request.read_only;
+  options.terminal = request.terminal;
   return options;
 }
 
 Result<int> run_image(const RunRequest& request) {
   RunOptions options = run_options_for(request);
+  // The pty starts with the caller's window size (later changes follow SIGWINCH).
+  if (request.terminal) {
+    auto size = window_size_of(STDIN_FILENO);
+    if (!size) {
+      size = window_size_of(STDOUT_FILENO);
+    }
+    if (size) {
+      options.console_rows = size->rows;
+      options.console_columns = size->columns;
+    }
+  }
   if (options.args.empty()) {
     return make_error(ErrorKind::InvalidInput,
                       "no command to run: the image has no entrypoint or cmd and none was given");
@@ -55,7 +69,10 @@ Result<int> run_image(const RunRequest& request) {
   }
   DISTILL_CHECK(unpack_layers(request.layer_files, rootfs));
   DISTILL_CHECK(write_bundle_config(options, bundle.path()));
-  return run_bundle(bundle.path(), make_container_id());
+  Stdio stdio;
+  stdio.interactive = request.interactive;
+  stdio.terminal = request.terminal;
+  return run_bundle(bundle.path(), make_container_id(), stdio);
 }
 
 }  // namespace distill::runtime

@@ -25,6 +25,8 @@ struct RunRequest {
   std::string workdir;                                 // --workdir; empty: the image's
   RunOptions::Network network = RunOptions::Network::None;
   bool read_only = false;
+  bool interactive = false;  // -i: the container reads the caller's stdin
+  bool terminal = false;     // -t: the container gets a pseudo-terminal
 };
 
 // docker semantics over the image config; see process_args.hpp.
@@ -33,7 +35,8 @@ std::vector<std::string> compute_args(
     const std::optional<std::vector<std::string>>& entrypoint_override,
     const std::vector<std::string>& extra_args);
 
-// The process settings the request asks for (argv, env, user, cwd, network).
+// The process settings the request asks for (argv, env, user, cwd, network,
+// terminal).
 RunOptions run_options_for(const RunRequest& request);
 
 // Runs the image and returns the container's exit status; errors are failures to

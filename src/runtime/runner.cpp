@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,8 +16,12 @@
 #include <chrono>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <vector>
 
+#include "runtime/console_relay.hpp"
+#include "runtime/console_socket.hpp"
+#include "runtime/terminal.hpp"
 #include "util/fd.hpp"
 #include "util/file_io.hpp"
 #include "util/subprocess.hpp"
@@ -28,7 +33,9 @@ namespace distill::runtime {
 
 namespace {
 
-constexpr int k_forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP};
+// Stop requests, forwarded to the container; SIGWINCH (the caller's terminal
+// was resized) is handled too and only matters with a terminal.
+constexpr int k_forwarded_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGWINCH};
 constexpr std::chrono::seconds k_stop_timeout{10};
 
 std::mutex g_run_mutex;
@@ -85,15 +92,25 @@ class SignalForwarding {
 
   [[nodiscard]] int read_fd() const { return m_read.get(); }
 
-  // The number of signals received since the last call.
-  int drain() {
-    int count = 0;
+  struct Received {
+    int stops = 0;         // SIGINT, SIGTERM, SIGHUP
+    bool resized = false;  // SIGWINCH
+  };
+  // The signals received since the last call.
+  Received drain() {
+    Received received;
     unsigned char buffer[64];
     ssize_t n = 0;
     while ((n = ::read(m_read.get(), buffer, sizeof(buffer))) > 0) {
-      count += static_cast<int>(n);
+      for (ssize_t i = 0; i < n; ++i) {
+        if (buffer[i] == SIGWINCH) {
+          received.resized = true;
+        } else {
+          ++received.stops;
+        }
+      }
     }
-    return count;
+    return received;
   }
 
  private:
@@ -106,10 +123,16 @@ class SignalForwarding {
   bool m_installed = false;
 };
 
-Result<pid_t> spawn_runtime(const std::vector<std::string>& args) {
+// Starts the runtime with stdin from `input` (< 0: /dev/null), stdout and stderr
+// inherited.
+Result<pid_t> spawn_runtime(const std::vector<std::string>& args, int input) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  if (input < 0) {
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  } else if (input != 0) {
+    posix_spawn_file_actions_adddup2(&actions, input, 0);
+  }
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   sigset_t none;
@@ -180,6 +203,234 @@ std::string last_log_line(const std::filesystem::path& log) {
   return log_message(last);
 }
 
+// One container's runtime invocation: the program, its private state directory
+// (--root, --log, --pid-file, the console socket) and the container.
+struct RuntimeCall {
+  std::filesystem::path runtime;
+  std::filesystem::path state;
+  std::string container_id;
+  std::string bundle;
+
+  [[nodiscard]] std::string root() const { return state.string(); }
+  [[nodiscard]] std::filesystem::path log_file() const { return state / "runtime.log"; }
+  [[nodiscard]] std::filesystem::path pid_file() const { return state / "container.pid"; }
+  [[nodiscard]] std::vector<std::string> run_args() const {
+    return {runtime.string(),
+            "--root",
+            root(),
+            "--log",
+            log_file().string(),
+            "run",
+            "--bundle",
+            bundle,
+            "--pid-file",
+            pid_file().string()};
+  }
+
+  // The error for a container that never started: the runtime's own reason.
+  [[nodiscard]] Error start_failure(int exit_code) const {
+    std::string why = last_log_line(log_file());
+    return Error{ErrorKind::Io,
+                 runtime.filename().string() + " could not start container " + container_id +
+                     (why.empty() ? " (exit " + std::to_string(exit_code) + ")" : ": " + why)};
+  }
+};
+
+// Like `docker stop`: SIGTERM on the first stop request; SIGKILL on a second one
+// or after k_stop_timeout (a PID 1 without a handler ignores SIGTERM).
+class StopForwarder {
+ public:
+  explicit StopForwarder(const RuntimeCall& call) : m_call(call) {}
+
+  // Called on every tick of a waiting loop with the stop signals just received.
+  void tick(int stops) {
+    m_seen += stops;
+    bool overdue = m_delivered > 0 && !m_killed_hard &&
+                   std::chrono::steady_clock::now() - m_first_delivery > k_stop_timeout;
+    if (m_seen <= m_delivered && !overdue) {
+      return;
+    }
+    const bool hard = m_delivered > 0;
+    util::Command kill{{m_call.runtime.string(), "--root", m_call.root(), "kill",
+                        m_call.container_id, hard ? "SIGKILL" : "SIGTERM"}};
+    auto killed = util::run_command(kill);
+    // Before the container exists `kill` fails; it is retried on the next tick.
+    if (killed.ok() && killed->exit_code == 0) {
+      if (m_delivered == 0) {
+        m_first_delivery = std::chrono::steady_clock::now();
+      }
+      m_killed_hard = hard;
+      m_delivered = std::max(m_seen, 1);
+    }
+  }
+
+ private:
+  const RuntimeCall& m_call;
+  int m_seen = 0;
+  int m_delivered = 0;
+  bool m_killed_hard = false;
+  std::chrono::steady_clock::time_point m_first_delivery;
+};
+
+int exit_code_of(int wait_status) {
+  if (WIFEXITED(wait_status)) {
+    return WEXITSTATUS(wait_status);
+  }
+  if (WIFSIGNALED(wait_status)) {
+    return 128 + WTERMSIG(wait_status);
+  }
+  return 0;
+}
+
+// Without a terminal: `runc run` in the foreground; its status is the container's.
+Result<int> run_attached(const RuntimeCall& call, const Stdio& stdio,
+                         SignalForwarding& forwarding) {
+  std::vector<std::string> args = call.run_args();
+  args.push_back(call.container_id);
+  DISTILL_TRY(pid_t pid, spawn_runtime(args, stdio.interactive ? stdio.input : -1));
+  StopForwarder stopper(call);
+  int wait_status = 0;
+  for (;;) {
+    pid_t done = ::waitpid(pid, &wait_status, WNOHANG);
+    if (done == pid) {
+      break;
+    }
+    if (done < 0 && errno != EINTR) {
+      return make_error(ErrorKind::Internal, std::string("waitpid: ") + std::strerror(errno));
+    }
+    pollfd pfd{forwarding.read_fd(), POLLIN, 0};
+    ::poll(&pfd, 1, 50);
+    stopper.tick(forwarding.drain().stops);
+  }
+  int exit_code = exit_code_of(wait_status);
+  if (!std::filesystem::exists(call.pid_file()) && exit_code != 0) {
+    return call.start_failure(exit_code);
+  }
+  return exit_code;
+}
+
+// Makes this process the child subreaper for its lifetime, so that the container
+// process, orphaned when `runc run -d` exits, becomes our child; restores the
+// previous setting afterwards.
+class SubreaperScope {
+ public:
+  SubreaperScope() {
+    int previous = 0;
+    if (::prctl(PR_GET_CHILD_SUBREAPER, &previous) == 0) {
+      m_previous = previous;
+    }
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  }
+  ~SubreaperScope() { ::prctl(PR_SET_CHILD_SUBREAPER, m_previous); }
+  SubreaperScope(const SubreaperScope&) = delete;
+  SubreaperScope& operator=(const SubreaperScope&) = delete;
+
+ private:
+  int m_previous = 0;
+};
+
+// The container's pid as the runtime wrote it to --pid-file.
+Result<pid_t> read_container_pid(const RuntimeCall& call) {
+  DISTILL_TRY(std::string text, util::read_file(call.pid_file()));
+  pid_t pid = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') {
+      break;
+    }
+    pid = pid * 10 + (c - '0');
+  }
+  if (pid <= 0) {
+    return make_error(ErrorKind::Internal,
+                      call.pid_file().string() + ": no container pid in '" + text + "'");
+  }
+  return pid;
+}
+
+// With a terminal: `runc run -d --console-socket`, then the relay until the
+// container (our child by then) exits.
+Result<int> run_with_terminal(const RuntimeCall& call, const Stdio& stdio,
+                              SignalForwarding& forwarding) {
+  SubreaperScope subreaper;
+  DISTILL_TRY(ConsoleSocket socket, ConsoleSocket::listen(call.state / "console.sock"));
+  std::vector<std::string> args = call.run_args();
+  args.insert(args.end(), {"-d", "--console-socket", socket.path().string(), call.container_id});
+  DISTILL_TRY(pid_t runtime_pid, spawn_runtime(args, -1));
+
+  // The runtime sends the master while it creates the container, then exits.
+  util::Fd master;
+  std::optional<int> runtime_exit;
+  StopForwarder stopper(call);
+  while (!master.valid() || !runtime_exit) {
+    if (!master.valid()) {
+      auto received = socket.receive_fd(std::chrono::milliseconds(runtime_exit ? 1000 : 50));
+      if (received.ok()) {
+        master = std::move(*received);
+      } else if (received.error().kind != ErrorKind::NotFound) {
+        return received.error();
+      } else if (runtime_exit) {  // gone, and nothing came within a second
+        return *runtime_exit != 0 ? call.start_failure(*runtime_exit)
+                                  : Error{ErrorKind::Io, call.runtime.filename().string() +
+                                                             " sent no terminal for container " +
+                                                             call.container_id};
+      }
+    }
+    if (!runtime_exit) {
+      int wait_status = 0;
+      pid_t done = ::waitpid(runtime_pid, &wait_status, WNOHANG);
+      if (done == runtime_pid) {
+        runtime_exit = exit_code_of(wait_status);
+        if (*runtime_exit != 0) {
+          return call.start_failure(*runtime_exit);
+        }
+      } else if (done < 0 && errno != EINTR) {
+        return make_error(ErrorKind::Internal, std::string("waitpid: ") + std::strerror(errno));
+      } else if (master.valid()) {
+        pollfd pfd{forwarding.read_fd(), POLLIN, 0};
+        ::poll(&pfd, 1, 20);
+      }
+    }
+    stopper.tick(forwarding.drain().stops);
+  }
+  DISTILL_TRY(pid_t container_pid, read_container_pid(call));
+
+  const int terminal_fd = ::isatty(stdio.input) != 0 ? stdio.input : stdio.output;
+  copy_window_size(terminal_fd, master.get());
+  std::optional<RawTerminal> raw;
+  if (stdio.interactive) {
+    auto entered = RawTerminal::enter(stdio.input);
+    if (!entered.ok()) {
+      return entered.error();
+    }
+    raw.emplace(std::move(*entered));
+  }
+  ConsoleRelay relay(std::move(master), stdio.interactive ? stdio.input : -1, stdio.output);
+  bool relaying = true;
+  for (;;) {
+    int wait_status = 0;
+    pid_t done = ::waitpid(container_pid, &wait_status, WNOHANG);
+    if (done == container_pid) {
+      relay.drain_output();
+      return exit_code_of(wait_status);
+    }
+    if (done < 0 && errno != EINTR) {
+      return make_error(ErrorKind::Internal, "waitpid on container " + call.container_id +
+                                                 " (pid " + std::to_string(container_pid) +
+                                                 "): " + std::strerror(errno));
+    }
+    if (relaying) {
+      DISTILL_TRY(relaying, relay.pump(std::chrono::milliseconds(50), forwarding.read_fd()));
+    } else {
+      pollfd pfd{forwarding.read_fd(), POLLIN, 0};
+      ::poll(&pfd, 1, 50);
+    }
+    SignalForwarding::Received received = forwarding.drain();
+    if (received.resized) {
+      copy_window_size(terminal_fd, relay.master());
+    }
+    stopper.tick(received.stops);
+  }
+}
+
 }  // namespace
 
 std::filesystem::path find_oci_runtime() {
@@ -206,7 +457,8 @@ std::string make_container_id() {
   return "distill-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
 }
 
-Result<int> run_bundle(const std::filesystem::path& bundle_dir, const std::string& container_id) {
+Result<int> run_bundle(const std::filesystem::path& bundle_dir, const std::string& container_id,
+                       const Stdio& stdio) {
   std::filesystem::path runtime = find_oci_runtime();
   if (runtime.empty()) {
     return make_error(ErrorKind::NotFound,
@@ -214,69 +466,14 @@ Result<int> run_bundle(const std::filesystem::path& bundle_dir, const std::strin
   }
   std::lock_guard<std::mutex> lock(g_run_mutex);
   DISTILL_TRY(util::TempDir state, util::TempDir::create("distill-runc-"));
-  const std::string root = state.path().string();
-  const std::filesystem::path pid_file = state.path() / "container.pid";
-  const std::filesystem::path log_file = state.path() / "runtime.log";
-  const std::string bundle = std::filesystem::absolute(bundle_dir).string();
-
+  RuntimeCall call{runtime, state.path(), container_id,
+                   std::filesystem::absolute(bundle_dir).string()};
   DISTILL_TRY(SignalForwarding forwarding, SignalForwarding::install());
-  DISTILL_TRY(pid_t pid,
-              spawn_runtime({runtime.string(), "--root", root, "--log", log_file.string(), "run",
-                             "--bundle", bundle, "--pid-file", pid_file.string(), container_id}));
-
-  int signals_seen = 0;
-  int signals_delivered = 0;
-  bool killed_hard = false;
-  std::chrono::steady_clock::time_point first_delivery;
-  int wait_status = 0;
-  for (;;) {
-    pid_t done = ::waitpid(pid, &wait_status, WNOHANG);
-    if (done == pid) {
-      break;
-    }
-    if (done < 0 && errno != EINTR) {
-      return make_error(ErrorKind::Internal, std::string("waitpid: ") + std::strerror(errno));
-    }
-    pollfd pfd{forwarding.read_fd(), POLLIN, 0};
-    ::poll(&pfd, 1, 50);
-    signals_seen += forwarding.drain();
-    // Like `docker stop`: SIGTERM first; SIGKILL on a second signal or after
-    // k_stop_timeout (a PID 1 without a handler ignores SIGTERM).
-    bool overdue = signals_delivered > 0 && !killed_hard &&
-                   std::chrono::steady_clock::now() - first_delivery > k_stop_timeout;
-    if (signals_seen > signals_delivered || overdue) {
-      const bool hard = signals_delivered > 0;
-      util::Command kill{
-          {runtime.string(), "--root", root, "kill", container_id, hard ? "SIGKILL" : "SIGTERM"}};
-      auto killed = util::run_command(kill);
-      // Before the container exists `kill` fails; it is retried on the next tick.
-      if (killed.ok() && killed->exit_code == 0) {
-        if (signals_delivered == 0) {
-          first_delivery = std::chrono::steady_clock::now();
-        }
-        killed_hard = hard;
-        signals_delivered = std::max(signals_seen, 1);
-      }
-    }
-  }
-
-  bool started = std::filesystem::exists(pid_file);
-  util::Command remove{{runtime.string(), "--root", root, "delete", "-f", container_id}};
+  Result<int> status = stdio.terminal ? run_with_terminal(call, stdio, forwarding)
+                                      : run_attached(call, stdio, forwarding);
+  util::Command remove{{runtime.string(), "--root", call.root(), "delete", "-f", container_id}};
   (void)util::run_command(remove);
-
-  int exit_code = 0;
-  if (WIFEXITED(wait_status)) {
-    exit_code = WEXITSTATUS(wait_status);
-  } else if (WIFSIGNALED(wait_status)) {
-    exit_code = 128 + WTERMSIG(wait_status);
-  }
-  if (!started && exit_code != 0) {
-    std::string why = last_log_line(log_file);
-    return make_error(ErrorKind::Io,
-                      runtime.filename().string() + " could not start container " + container_id +
-                          (why.empty() ? " (exit " + std::to_string(exit_code) + ")" : ": " + why));
-  }
-  return exit_code;
+  return status;
 }
 
 }  // namespace distill::runtime

@@ -31,9 +31,13 @@ if [[ ! -x /bin/busybox ]]; then
 fi
 
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+# A private TMPDIR for the bundles and runtime state: the leftover check below
+# then sees only this run's, not those of other distill processes on the machine.
+private_tmp=$(mktemp -d "${TMPDIR:-/tmp}/t_runtime_runc.XXXXXX")
+chmod 0711 "$private_tmp"  # as /tmp: traversable by the containers' users
+trap 'rm -f "$log"; rm -rf "$private_tmp"' EXIT
 status=0
-"$unit" --gtest_filter='RuncTest.*' --gtest_color=no >"$log" 2>&1 || status=$?
+TMPDIR=$private_tmp "$unit" --gtest_filter='RuncTest.*' --gtest_color=no >"$log" 2>&1 || status=$?
 cat "$log"
 if [[ $status -ne 0 ]]; then
   exit 1
@@ -44,8 +48,8 @@ if grep -q '^\[  SKIPPED \]' "$log"; then
 fi
 grep -q '^\[  PASSED  \] [1-9]' "$log"
 # Nothing may be left behind: no bundle, no runtime state.
-leftover=$(find "${TMPDIR:-/var/tmp}" /tmp -maxdepth 1 \( -name 'distill-run-*' -o -name 'distill-runc-*' \) \
-  -newer "$unit" 2>/dev/null | head -n 1 || true)
+leftover=$(find "$private_tmp" -mindepth 1 -maxdepth 1 \( -name 'distill-run-*' -o -name 'distill-runc-*' \) \
+  2>/dev/null | head -n 1 || true)
 if [[ -n "$leftover" ]]; then
   echo "left behind: $leftover" >&2
   exit 1

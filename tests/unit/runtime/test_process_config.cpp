@@ -197,6 +197,37 @@ TEST_F(ConfigJsonTest, ImagePathAndHomeWin) {
   EXPECT_FALSE(c["process"]["user"].contains("additionalGids"));
 }
 
+TEST_F(ConfigJsonTest, TerminalAsksForAPtyAndSetsTerm) {
+  RunOptions options;
+  options.args = {"/busybox/sh"};
+  options.terminal = true;
+  json c = config(options);
+  EXPECT_EQ(c["process"]["terminal"], true);
+  EXPECT_EQ(c["process"]["env"],
+            json({std::string("PATH=") + k_default_path, "HOME=/root", "TERM=xterm"}));
+  // The image's (or -e) TERM wins; without -t none is added.
+  options.env = {"TERM=vt100"};
+  EXPECT_EQ(config(options)["process"]["env"],
+            json({std::string("PATH=") + k_default_path, "TERM=vt100", "HOME=/root"}));
+  EXPECT_FALSE(config(options)["process"].contains("consoleSize"));
+  options.console_rows = 33;
+  options.console_columns = 101;
+  EXPECT_EQ(config(options)["process"]["consoleSize"], json({{"height", 33}, {"width", 101}}));
+  options.terminal = false;
+  options.env = {};
+  c = config(options);
+  EXPECT_EQ(c["process"]["env"], json({std::string("PATH=") + k_default_path, "HOME=/root"}));
+  EXPECT_FALSE(c["process"].contains("consoleSize"));
+}
+
+TEST(RunOptionsFor, InteractiveAndTerminalReachTheProcess) {
+  RunRequest request;
+  request.config.cmd = std::vector<std::string>{"/busybox/sh"};
+  EXPECT_FALSE(run_options_for(request).terminal);
+  request.terminal = true;
+  EXPECT_TRUE(run_options_for(request).terminal);
+}
+
 TEST_F(ConfigJsonTest, CapabilitiesAreDockersDefaults) {
   RunOptions options;
   options.args = {"/app"};

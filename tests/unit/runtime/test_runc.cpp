@@ -62,6 +62,29 @@ class CapturedOutput {
   int m_saved_out = -1, m_saved_err = -1;
 };
 
+// Makes this process's fd 0 read `text` (then end of file) while alive.
+class RedirectedInput {
+ public:
+  explicit RedirectedInput(const std::string& text) {
+    int fds[2];
+    EXPECT_EQ(::pipe(fds), 0);
+    EXPECT_EQ(::write(fds[1], text.data(), text.size()), static_cast<ssize_t>(text.size()));
+    ::close(fds[1]);
+    m_saved = ::dup(0);
+    ::dup2(fds[0], 0);
+    ::close(fds[0]);
+  }
+  ~RedirectedInput() {
+    ::dup2(m_saved, 0);
+    ::close(m_saved);
+  }
+  RedirectedInput(const RedirectedInput&) = delete;
+  RedirectedInput& operator=(const RedirectedInput&) = delete;
+
+ private:
+  int m_saved = -1;
+};
+
 class RuncTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -203,9 +226,70 @@ TEST_F(RuncTest, UnknownUserFailsBeforeRunning) {
   EXPECT_NE(status.error().message.find("ghost"), std::string::npos);
 }
 
+TEST_F(RuncTest, StdinIsNullWithoutInteractive) {
+  RedirectedInput input("not for the container\n");
+  auto status = run("cat; echo end");
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  EXPECT_EQ(*status, 0);
+  EXPECT_EQ(m_out, "end\n");
+}
+
+TEST_F(RuncTest, InteractivePassesStdinThrough) {
+  RedirectedInput input("line one\nline two\n");
+  m_request.interactive = true;
+  auto status = run("cat; exit 4");
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  EXPECT_EQ(*status, 4);
+  EXPECT_EQ(m_out, "line one\nline two\n");
+}
+
+TEST_F(RuncTest, TerminalRunsAShellOnAPty) {
+  // run -it with piped input: the shell reads its commands from the pty, then
+  // end of file; its output (and the pty's echo) comes back through the master.
+  RedirectedInput input("echo hi-from-$((40+2)); [ -t 0 ] && echo stdin-is-a-tty; exit 3\n");
+  m_request.interactive = true;
+  m_request.terminal = true;
+  m_request.entrypoint = std::vector<std::string>{"/bin/sh"};
+  CapturedOutput capture(m_dir->path());
+  auto status = run_image(m_request);
+  capture.restore();
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  EXPECT_EQ(*status, 3);
+  std::string out = capture.out();
+  EXPECT_NE(out.find("hi-from-42\r\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("stdin-is-a-tty\r\n"), std::string::npos) << out;
+}
+
+TEST_F(RuncTest, TerminalWithoutInteractiveReadsNoInput) {
+  RedirectedInput input("exit 9\n");
+  m_request.terminal = true;
+  m_request.args = {"tty; echo \"TERM=$TERM\"; exit 5"};
+  CapturedOutput capture(m_dir->path());
+  auto status = run_image(m_request);
+  capture.restore();
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  EXPECT_EQ(*status, 5);
+  std::string out = capture.out();
+  EXPECT_NE(out.find("/dev/pts/"), std::string::npos) << out;
+  EXPECT_NE(out.find("TERM=xterm"), std::string::npos) << out;
+}
+
+TEST_F(RuncTest, TerminalMissingProgramIsAnErrorNamingIt) {
+  m_request.terminal = true;
+  m_request.entrypoint = std::vector<std::string>{"/no/such/program"};
+  CapturedOutput capture(m_dir->path());
+  auto status = run_image(m_request);
+  capture.restore();
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message.find("/no/such/program"), std::string::npos)
+      << status.error().message;
+}
+
 void swallow(int) {}
 
-TEST_F(RuncTest, SigtermIsForwardedToTheContainer) {
+// Runs a container that exits 7 on SIGTERM, signals this process once it is up
+// and returns what run_image returned; `finished` says whether it stopped.
+Result<int> run_and_sigterm(RunRequest& request, const fs::path& dir, bool& finished) {
   // A handler of our own until run_bundle installs its forwarding, so an early
   // signal does not kill the test binary.
   struct sigaction action {};
@@ -213,26 +297,41 @@ TEST_F(RuncTest, SigtermIsForwardedToTheContainer) {
   action.sa_handler = swallow;
   sigemptyset(&action.sa_mask);
   ::sigaction(SIGTERM, &action, &old);
-  m_request.args = {"trap 'exit 7' TERM; echo ready; sleep 30 & wait"};
-  CapturedOutput capture(m_dir->path());
-  auto future = std::async(std::launch::async, [&] { return run_image(m_request); });
+  request.args = {"trap 'exit 7' TERM; echo ready; sleep 30 & wait"};
+  CapturedOutput capture(dir);
+  auto future = std::async(std::launch::async, [&] { return run_image(request); });
   auto start = std::chrono::steady_clock::now();
   // Wait until the container printed "ready", then signal ourselves once.
   while (std::chrono::steady_clock::now() - start < std::chrono::seconds(20)) {
-    auto out = util::read_file(m_dir->path() / "stdout");
+    auto out = util::read_file(dir / "stdout");
     if (out.ok() && out->find("ready") != std::string::npos) {
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   ::kill(::getpid(), SIGTERM);
-  bool finished = future.wait_for(std::chrono::seconds(20)) == std::future_status::ready;
+  finished = future.wait_for(std::chrono::seconds(20)) == std::future_status::ready;
   if (!finished) {
     ::kill(::getpid(), SIGTERM);  // escalates to SIGKILL
   }
   auto status = future.get();
   capture.restore();
   ::sigaction(SIGTERM, &old, nullptr);
+  return status;
+}
+
+TEST_F(RuncTest, SigtermIsForwardedToTheContainer) {
+  bool finished = false;
+  auto status = run_and_sigterm(m_request, m_dir->path(), finished);
+  ASSERT_TRUE(finished) << "the container did not stop on SIGTERM";
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  EXPECT_EQ(*status, 7);
+}
+
+TEST_F(RuncTest, SigtermIsForwardedWithATerminalToo) {
+  m_request.terminal = true;
+  bool finished = false;
+  auto status = run_and_sigterm(m_request, m_dir->path(), finished);
   ASSERT_TRUE(finished) << "the container did not stop on SIGTERM";
   ASSERT_TRUE(status.ok()) << status.error().message;
   EXPECT_EQ(*status, 7);
