@@ -90,9 +90,13 @@ const std::map<std::string, std::string>& license_table() {
       {"mit", "MIT"},
       {"mit-0", "MIT-0"},
       {"mit-cmu", "MIT-CMU"},
+      {"mit-x11", "X11"},
+      {"mit/x11", "X11"},
       {"mpl-1.0", "MPL-1.0"},
       {"mpl-1.1", "MPL-1.1"},
       {"mpl-2.0", "MPL-2.0"},
+      {"ms-pl", "MS-PL"},
+      {"ms-rl", "MS-RL"},
       {"ncsa", "NCSA"},
       {"ofl-1.1", "OFL-1.1"},
       {"openldap-2.8", "OLDAP-2.8"},
@@ -387,17 +391,21 @@ std::string spdx_license_id(std::string_view debian_name) {
 }
 
 std::string license_ref(std::string_view name) {
-  std::string out = "LicenseRef-";
+  std::string id;
   for (char c : trim(name)) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '.' || c == '-';
-    if (c == '+') {
-      out += "-plus";
-      continue;
+    std::string part = c == '+' ? "-plus" : std::string(1, ok ? c : '-');
+    for (char p : part) {
+      if (p != '-' || (!id.empty() && id.back() != '-')) {  // no "--", no leading '-'
+        id += p;
+      }
     }
-    out += ok ? c : '-';
   }
-  return out;
+  while (!id.empty() && id.back() == '-') {
+    id.pop_back();
+  }
+  return "LicenseRef-" + (id.empty() ? std::string("unnamed") : id);
 }
 
 std::string spdx_expression(std::string_view debian_license, std::vector<std::string>* unknown) {
@@ -436,14 +444,16 @@ std::string spdx_expression(std::string_view debian_license, std::vector<std::st
       for (size_t i = 0; i < both.size(); ++i) {
         joined += (i == 0 ? "" : " AND ") + both[i];
       }
-      alternatives.push_back(both.size() > 1 ? "(" + joined + ")" : joined);
+      alternatives.push_back(joined);
     }
     if (alternatives.empty()) {
       continue;
     }
     std::string part;
     for (size_t i = 0; i < alternatives.size(); ++i) {
-      part += (i == 0 ? "" : " OR ") + alternatives[i];
+      // AND binds tighter than OR in SPDX too; the parentheses are for readers.
+      bool both = alternatives.size() > 1 && alternatives[i].find(" AND ") != std::string::npos;
+      part += (i == 0 ? "" : " OR ") + (both ? "(" + alternatives[i] + ")" : alternatives[i]);
     }
     if (segments == 0) {
       out = part;

@@ -42,6 +42,7 @@ sources:
     components: [main]
     keyring: $W/repo/keyring.gpg
 packages: [app, mta]
+exclude: [debconf]
 archs: [amd64]
 files:
   - {src: app.txt, dst: /app/data.txt}
@@ -71,7 +72,7 @@ lic = {n: p["licenseDeclared"] for n, p in pk.items()}
 assert lic["libz1"] == "Zlib AND LicenseRef-public-domain", lic
 assert lic["libfoo1"] == "LicenseRef-libfoo1-copyright", lic
 assert lic["app"] == "((GPL-2.0-or-later OR Artistic-1.0-Perl) AND MIT) AND LicenseRef-GPL-3-plus-with-Foo-exception", lic
-assert lic["mta"] == "NOASSERTION" and lic["base-files"] == "NOASSERTION", lic  # no copyright file
+assert lic["mta"] == "MIT", lic  # make_deb's default copyright file
 texts = {l["licenseId"]: l["extractedText"] for l in spdx["hasExtractedLicensingInfos"]}
 assert texts["LicenseRef-public-domain"] == "Written by someone, placed in the public domain.", texts
 assert texts["LicenseRef-GPL-3-plus-with-Foo-exception"] == "You may link this with Foo.", texts

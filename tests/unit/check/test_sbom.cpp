@@ -410,6 +410,9 @@ TEST(Licenses, DebianNamesMapToSpdx) {
   EXPECT_EQ(license_ref("public-domain"), "LicenseRef-public-domain");
   EXPECT_EQ(license_ref("GPL-2+ with foo's exception"),
             "LicenseRef-GPL-2-plus-with-foo-s-exception");
+  EXPECT_EQ(license_ref("{AUTO-PERMISSIVE}"), "LicenseRef-AUTO-PERMISSIVE");
+  EXPECT_EQ(license_ref("MIT/X11"), "LicenseRef-MIT-X11");
+  EXPECT_EQ(spdx_license_id("MIT/X11"), "X11");
 }
 
 TEST(Licenses, ExpressionsFollowCopyrightFormat) {
@@ -426,6 +429,7 @@ TEST(Licenses, ExpressionsFollowCopyrightFormat) {
   // "and" binds tighter than "or"; a comma lowers the precedence.
   EXPECT_EQ(spdx_expression("GPL-2+ or Artistic and BSD-3-clause"),
             "GPL-2.0-or-later OR (Artistic-1.0-Perl AND BSD-3-Clause)");
+  EXPECT_EQ(spdx_expression("Sleepycat and BSD-3-clause"), "Sleepycat AND BSD-3-Clause");
   EXPECT_EQ(spdx_expression("GPL-2+ or Artistic, and BSD-3-clause"),
             "(GPL-2.0-or-later OR Artistic-1.0-Perl) AND BSD-3-Clause");
   unknown.clear();
