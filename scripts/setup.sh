@@ -18,6 +18,12 @@ packages=(
   # benchmarks
   mmdebstrap hyperfine time
 )
+# t_sbom_validate, t_check_flavors: the reference SBOM validators come from npm
+# (tests/integration/lib/sbom_validators.sh). A node that already brings its own
+# npm (a vendor build) is kept as it is.
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

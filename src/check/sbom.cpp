@@ -3,12 +3,16 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <vector>
 
+#include "check/debian_licenses.hpp"
 #include "check/packages.hpp"
 #include "crypto/sha256.hpp"
+#include "debian/relation.hpp"
 
 namespace distill::check {
 
@@ -16,30 +20,39 @@ namespace {
 
 struct SbomPackage {
   PackageRecord record;
+  std::string source;  // source package name (the package's own when it has no Source:)
   std::string purl;
-  std::string license;  // SPDX expression or ""
-  std::string sha256;   // .deb, hex, or ""
+  std::string license;          // SPDX expression or "" (no copyright file)
+  std::string sha256;           // .deb, hex, or ""
+  std::vector<size_t> depends;  // indexes into SbomData::packages, sorted
 };
 
 struct SbomFile {
   std::string path;
   std::string sha256;
+  std::string sha1;
 };
 
 struct SbomData {
   std::string name;
   std::string manifest_digest;
   std::string created;
+  OsRelease os;
   std::vector<SbomPackage> packages;
   std::vector<SbomFile> files;
+  std::vector<ExtractedLicense> extracted;  // every LicenseRef used, once, by id
 };
 
-// Percent-encodes everything but the purl-safe characters (purl-spec: unreserved).
-std::string percent_encode(std::string_view text) {
+bool purl_safe(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~';
+}
+
+// Percent-encodes everything but the purl-safe characters and `keep`.
+std::string percent_encode(std::string_view text, std::string_view keep = {}) {
   std::string out;
   for (unsigned char c : text) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '.' || c == '_' || c == '~') {
+    if (purl_safe(c) || keep.find(static_cast<char>(c)) != std::string_view::npos) {
       out += static_cast<char>(c);
     } else {
       char buffer[4];
@@ -89,15 +102,134 @@ std::string spdx_supplier(const std::string& maintainer) {
   return "Organization: " + name + (mail.empty() ? "" : " (" + mail + ")");
 }
 
+// Replaces the whole-token occurrences of `from` in an SPDX expression.
+std::string replace_token(const std::string& expression, const std::string& from,
+                          const std::string& to) {
+  std::string out;
+  size_t start = 0;
+  while (start <= expression.size()) {
+    size_t end = expression.find_first_of(" ()", start);
+    if (end == std::string::npos) {
+      end = expression.size();
+    }
+    std::string token = expression.substr(start, end - start);
+    out += token == from ? to : token;
+    if (end == expression.size()) {
+      break;
+    }
+    out += expression[end];
+    start = end + 1;
+  }
+  return out;
+}
+
+// Adds a package's LicenseRefs to the document's list. The same id with another
+// text (two packages' "public-domain" paragraphs differ) gets a numbered id, which
+// is then used in the package's expression.
+std::string merge_extracted(std::vector<ExtractedLicense>& document,
+                            const CopyrightLicenses& licenses) {
+  std::string expression = licenses.expression;
+  for (const auto& license : licenses.extracted) {
+    std::string id = license.id;
+    for (int n = 2;; ++n) {
+      auto same = std::find_if(document.begin(), document.end(),
+                               [&](const ExtractedLicense& e) { return e.id == id; });
+      if (same == document.end()) {
+        ExtractedLicense added = license;
+        added.id = id;
+        document.push_back(std::move(added));
+        break;
+      }
+      if (same->text == license.text) {
+        break;
+      }
+      id = license.id + "-" + std::to_string(n);
+    }
+    if (id != license.id) {
+      expression = replace_token(expression, license.id, id);
+    }
+  }
+  return expression;
+}
+
+// What each package needs among those installed: for each group of its
+// Pre-Depends and Depends, the first alternative installed under its own name,
+// else an installed package that Provides it. Groups nothing installed satisfies
+// (packages a flavor excludes, like debconf) add nothing.
+Status resolve_dependencies(std::vector<SbomPackage>& packages) {
+  std::map<std::string, std::vector<size_t>> by_name;
+  std::map<std::string, std::vector<size_t>> providers;
+  for (size_t i = 0; i < packages.size(); ++i) {
+    const PackageRecord& record = packages[i].record;
+    by_name[record.name].push_back(i);
+    auto provided = debian::parse_relations(record.provides);
+    if (!provided.ok()) {
+      return provided.error().context(record.status_file + ": package " + record.name +
+                                      ": Provides");
+    }
+    for (const auto& group : *provided) {
+      for (const auto& relation : group.alternatives) {
+        providers[relation.name].push_back(i);
+      }
+    }
+  }
+  // Among same-named packages of several architectures, the dependent's own or "all".
+  auto pick = [&](const std::vector<size_t>& candidates, const std::string& arch) -> size_t {
+    for (size_t index : candidates) {
+      const std::string& other = packages[index].record.arch;
+      if (other == arch || other == "all") {
+        return index;
+      }
+    }
+    return candidates.front();
+  };
+  for (size_t i = 0; i < packages.size(); ++i) {
+    const PackageRecord& record = packages[i].record;
+    std::set<size_t> needs;
+    for (const auto& [field, value] :
+         {std::pair{"Pre-Depends", &record.pre_depends}, std::pair{"Depends", &record.depends}}) {
+      auto groups = debian::parse_relations(*value);
+      if (!groups.ok()) {
+        return groups.error().context(record.status_file + ": package " + record.name + ": " +
+                                      field);
+      }
+      for (const auto& group : *groups) {
+        std::optional<size_t> found;
+        for (const auto& relation : group.alternatives) {
+          if (auto it = by_name.find(relation.name); it != by_name.end()) {
+            found = pick(it->second, record.arch);
+            break;
+          }
+        }
+        if (!found) {
+          for (const auto& relation : group.alternatives) {
+            if (auto it = providers.find(relation.name); it != providers.end()) {
+              found = pick(it->second, record.arch);
+              break;
+            }
+          }
+        }
+        if (found && *found != i) {
+          needs.insert(*found);
+        }
+      }
+    }
+    packages[i].depends.assign(needs.begin(), needs.end());
+  }
+  return {};
+}
+
 Result<SbomData> collect(const ImageView& view, const oci::ImageConfig& config,
                          const std::string& manifest_digest, const SbomOptions& options) {
   SbomData data;
   data.name = options.name.empty() ? "image" : options.name;
   data.manifest_digest = manifest_digest;
   data.created = config.created.empty() ? "1970-01-01T00:00:00Z" : config.created;
-  OsRelease os = read_os_release(view);
+  data.os = read_os_release(view);
   std::string distro =
-      os.id.empty() ? "" : os.id + (os.version_id.empty() ? "" : "-" + os.version_id);
+      data.os.id.empty()
+          ? ""
+          : data.os.id + (data.os.version_id.empty() ? "" : "-" + data.os.version_id);
 
   DISTILL_TRY(auto records, installed_packages(view));
   std::vector<std::string> copyrights;
@@ -108,10 +240,13 @@ Result<SbomData> collect(const ImageView& view, const oci::ImageConfig& config,
   for (const auto& record : records) {
     SbomPackage package;
     package.record = record;
-    package.purl = deb_purl(record.name, record.version, record.arch, distro);
-    auto text = texts.find("/usr/share/doc/" + record.name + "/copyright");
+    package.source = record.source.empty() ? record.name : record.source;
+    package.purl = deb_purl(record.name, record.version, record.arch, package.source, distro);
+    std::string path = "/usr/share/doc/" + record.name + "/copyright";
+    auto text = texts.find(path);
     if (text != texts.end()) {
-      package.license = copyright_expression(text->second);
+      package.license =
+          merge_extracted(data.extracted, copyright_licenses(text->second, path, record.name));
     }
     auto sha = options.deb_sha256.find(record.name + ":" + record.arch);
     if (sha == options.deb_sha256.end()) {
@@ -122,6 +257,9 @@ Result<SbomData> collect(const ImageView& view, const oci::ImageConfig& config,
     }
     data.packages.push_back(std::move(package));
   }
+  DISTILL_CHECK(resolve_dependencies(data.packages));
+  std::sort(data.extracted.begin(), data.extracted.end(),
+            [](const ExtractedLicense& a, const ExtractedLicense& b) { return a.id < b.id; });
 
   // Layers created by a spec's `files:`.
   std::set<size_t> file_layers;
@@ -141,16 +279,18 @@ Result<SbomData> collect(const ImageView& view, const oci::ImageConfig& config,
     };
     auto on_content = [&](const std::string& path, const FileInfo&,
                           archive::ContentReader& reader) -> Status {
-      crypto::Sha256 sha;
+      crypto::Sha256 sha256;
+      crypto::Sha1 sha1;
       char buffer[65536];
       while (true) {
         DISTILL_TRY(size_t n, reader.read(buffer, sizeof(buffer)));
         if (n == 0) {
           break;
         }
-        sha.update(buffer, n);
+        sha256.update(buffer, n);
+        sha1.update(buffer, n);
       }
-      data.files.push_back({path, sha.finish().hex()});
+      data.files.push_back({path, sha256.finish().hex(), sha1.finish_hex()});
       return {};
     };
     DISTILL_CHECK(view.for_each_content(want, on_content));
@@ -160,32 +300,41 @@ Result<SbomData> collect(const ImageView& view, const oci::ImageConfig& config,
   return data;
 }
 
+// SPDX 2.3 §7.9: the SHA-1 of the sorted SHA-1s of the package's files, concatenated.
+std::string package_verification_code(const std::vector<SbomFile>& files) {
+  std::vector<std::string> sums;
+  for (const auto& file : files) {
+    sums.push_back(file.sha1);
+  }
+  std::sort(sums.begin(), sums.end());
+  crypto::Sha1 sha1;
+  for (const auto& sum : sums) {
+    sha1.update(sum);
+  }
+  return sha1.finish_hex();
+}
+
 std::string spdx_json(const SbomData& data, const SbomOptions& options) {
   using nlohmann::json;
   std::string digest_hex = data.manifest_digest.substr(data.manifest_digest.find(':') + 1);
-  json image{
-      {"SPDXID", "SPDXRef-Image"},
-      {"name", data.name},
-      {"versionInfo", data.manifest_digest},
-      {"downloadLocation", "NOASSERTION"},
-      {"filesAnalyzed", false},
-      {"primaryPackagePurpose", "CONTAINER"},
-      {"licenseConcluded", "NOASSERTION"},
-      {"licenseDeclared", "NOASSERTION"},
-      {"copyrightText", "NOASSERTION"},
-      {"checksums", json::array({{{"algorithm", "SHA256"}, {"checksumValue", digest_hex}}})}};
-  json packages = json::array({image});
   json relationships = json::array();
   relationships.push_back({{"spdxElementId", "SPDXRef-DOCUMENT"},
                            {"relationshipType", "DESCRIBES"},
                            {"relatedSpdxElement", "SPDXRef-Image"}});
   std::set<std::string> ids;
+  std::vector<std::string> package_ids;
   for (const auto& package : data.packages) {
     std::string id = "SPDXRef-Package-deb-" + spdx_id_part(package.record.name) + "-" +
                      spdx_id_part(package.record.arch);
     for (int n = 2; !ids.insert(id).second; ++n) {
       id += "-" + std::to_string(n);
     }
+    package_ids.push_back(id);
+  }
+  json packages = json::array();
+  for (size_t i = 0; i < data.packages.size(); ++i) {
+    const auto& package = data.packages[i];
+    const std::string& id = package_ids[i];
     json entry{{"SPDXID", id},
                {"name", package.record.name},
                {"versionInfo", package.record.version},
@@ -198,12 +347,10 @@ std::string spdx_json(const SbomData& data, const SbomOptions& options) {
                {"externalRefs", json::array({{{"referenceCategory", "PACKAGE-MANAGER"},
                                               {"referenceType", "purl"},
                                               {"referenceLocator", package.purl}}})}};
-    std::string source =
-        package.record.source.empty() ? package.record.name : package.record.source;
     std::string source_version = package.record.source_version.empty()
                                      ? package.record.version
                                      : package.record.source_version;
-    entry["sourceInfo"] = "built package from: " + source + " " + source_version;
+    entry["sourceInfo"] = "built package from: " + package.source + " " + source_version;
     if (!package.sha256.empty()) {
       entry["checksums"] =
           json::array({{{"algorithm", "SHA256"}, {"checksumValue", package.sha256}}});
@@ -213,19 +360,50 @@ std::string spdx_json(const SbomData& data, const SbomOptions& options) {
                              {"relationshipType", "CONTAINS"},
                              {"relatedSpdxElement", id}});
   }
+  for (size_t i = 0; i < data.packages.size(); ++i) {
+    for (size_t dependency : data.packages[i].depends) {
+      relationships.push_back({{"spdxElementId", package_ids[i]},
+                               {"relationshipType", "DEPENDS_ON"},
+                               {"relatedSpdxElement", package_ids[dependency]}});
+    }
+  }
   json files = json::array();
+  json file_ids = json::array();
   for (size_t i = 0; i < data.files.size(); ++i) {
     std::string id = "SPDXRef-File-" + std::to_string(i + 1);
-    files.push_back({{"SPDXID", id},
-                     {"fileName", "." + data.files[i].path},
-                     {"checksums", json::array({{{"algorithm", "SHA256"},
-                                                 {"checksumValue", data.files[i].sha256}}})},
-                     {"licenseConcluded", "NOASSERTION"},
-                     {"copyrightText", "NOASSERTION"}});
+    files.push_back(
+        {{"SPDXID", id},
+         {"fileName", "." + data.files[i].path},
+         {"checksums",
+          json::array({{{"algorithm", "SHA1"}, {"checksumValue", data.files[i].sha1}},
+                       {{"algorithm", "SHA256"}, {"checksumValue", data.files[i].sha256}}})},
+         {"licenseConcluded", "NOASSERTION"},
+         {"copyrightText", "NOASSERTION"}});
+    file_ids.push_back(id);
     relationships.push_back({{"spdxElementId", "SPDXRef-Image"},
                              {"relationshipType", "CONTAINS"},
                              {"relatedSpdxElement", id}});
   }
+  // The image package lists its application files (hasFiles, CONTAINS), so its
+  // files are analyzed and it carries their verification code; the Debian
+  // packages list none of theirs (filesAnalyzed false).
+  json image{
+      {"SPDXID", "SPDXRef-Image"},
+      {"name", data.name},
+      {"versionInfo", data.manifest_digest},
+      {"downloadLocation", "NOASSERTION"},
+      {"filesAnalyzed", !data.files.empty()},
+      {"primaryPackagePurpose", "CONTAINER"},
+      {"licenseConcluded", "NOASSERTION"},
+      {"licenseDeclared", "NOASSERTION"},
+      {"copyrightText", "NOASSERTION"},
+      {"checksums", json::array({{{"algorithm", "SHA256"}, {"checksumValue", digest_hex}}})}};
+  if (!data.files.empty()) {
+    image["packageVerificationCode"] = {
+        {"packageVerificationCodeValue", package_verification_code(data.files)}};
+    image["hasFiles"] = file_ids;
+  }
+  packages.insert(packages.begin(), std::move(image));
   json document{{"spdxVersion", "SPDX-2.3"},
                 {"dataLicense", "CC0-1.0"},
                 {"SPDXID", "SPDXRef-DOCUMENT"},
@@ -241,6 +419,14 @@ std::string spdx_json(const SbomData& data, const SbomOptions& options) {
   if (!files.empty()) {
     document["files"] = files;
   }
+  if (!data.extracted.empty()) {
+    json extracted = json::array();
+    for (const auto& license : data.extracted) {
+      extracted.push_back(
+          {{"licenseId", license.id}, {"name", license.name}, {"extractedText", license.text}});
+    }
+    document["hasExtractedLicensingInfos"] = extracted;
+  }
   return document.dump(2) + "\n";
 }
 
@@ -249,14 +435,34 @@ std::string cyclonedx_json(const SbomData& data, const SbomOptions& options) {
   std::string digest_hex = data.manifest_digest.substr(data.manifest_digest.find(':') + 1);
   const std::string image_ref = "image:" + data.manifest_digest;
   json components = json::array();
-  json depends = json::array();
+  std::vector<std::string> contained;
+  std::string os_ref;
+  if (!data.os.id.empty()) {
+    // The distribution, as scanners report it (name "debian", version "12").
+    std::string version = data.os.version_id.empty() ? "unknown" : data.os.version_id;
+    os_ref = "os:" + data.os.id + "@" + version;
+    json os{{"bom-ref", os_ref},
+            {"type", "operating-system"},
+            {"name", data.os.id},
+            {"version", version}};
+    if (!data.os.pretty_name.empty()) {
+      os["description"] = data.os.pretty_name;
+    }
+    components.push_back(std::move(os));
+    contained.push_back(os_ref);
+  }
+  std::vector<std::string> package_refs;
   std::set<std::string> refs;
   for (const auto& package : data.packages) {
     std::string ref = package.purl;
     for (int n = 2; !refs.insert(ref).second; ++n) {
       ref = package.purl + "#" + std::to_string(n);
     }
-    json entry{{"bom-ref", ref},
+    package_refs.push_back(ref);
+  }
+  for (size_t i = 0; i < data.packages.size(); ++i) {
+    const auto& package = data.packages[i];
+    json entry{{"bom-ref", package_refs[i]},
                {"type", "library"},
                {"name", package.record.name},
                {"version", package.record.version},
@@ -270,13 +476,11 @@ std::string cyclonedx_json(const SbomData& data, const SbomOptions& options) {
     if (!package.sha256.empty()) {
       entry["hashes"] = json::array({{{"alg", "SHA-256"}, {"content", package.sha256}}});
     }
-    std::string source =
-        package.record.source.empty() ? package.record.name : package.record.source;
     entry["properties"] =
-        json::array({{{"name", "distill:package:source"}, {"value", source}},
+        json::array({{{"name", "distill:package:source"}, {"value", package.source}},
                      {{"name", "distill:package:arch"}, {"value", package.record.arch}}});
     components.push_back(std::move(entry));
-    depends.push_back(ref);
+    contained.push_back(package_refs[i]);
   }
   for (const auto& file : data.files) {
     std::string ref = "file:" + file.path;
@@ -284,14 +488,25 @@ std::string cyclonedx_json(const SbomData& data, const SbomOptions& options) {
         {{"bom-ref", ref},
          {"type", "file"},
          {"name", file.path},
-         {"hashes", json::array({{{"alg", "SHA-256"}, {"content", file.sha256}}})}});
-    depends.push_back(ref);
+         {"hashes", json::array({{{"alg", "SHA-1"}, {"content", file.sha1}},
+                                 {{"alg", "SHA-256"}, {"content", file.sha256}}})}});
+    contained.push_back(ref);
   }
-  // Every component appears in the graph; those without dependencies of their own
-  // with an empty dependsOn (CycloneDX 1.5 "dependencies").
-  json dependencies = json::array({{{"ref", image_ref}, {"dependsOn", depends}}});
-  for (const auto& ref : depends) {
-    dependencies.push_back({{"ref", ref}, {"dependsOn", json::array()}});
+  // The image depends on everything it holds; each package on what its Depends
+  // and Pre-Depends resolved to in the image; the rest on nothing.
+  json dependencies = json::array({{{"ref", image_ref}, {"dependsOn", contained}}});
+  if (!os_ref.empty()) {
+    dependencies.push_back({{"ref", os_ref}, {"dependsOn", json::array()}});
+  }
+  for (size_t i = 0; i < data.packages.size(); ++i) {
+    json needs = json::array();
+    for (size_t dependency : data.packages[i].depends) {
+      needs.push_back(package_refs[dependency]);
+    }
+    dependencies.push_back({{"ref", package_refs[i]}, {"dependsOn", needs}});
+  }
+  for (const auto& file : data.files) {
+    dependencies.push_back({{"ref", "file:" + file.path}, {"dependsOn", json::array()}});
   }
   json document{{"bomFormat", "CycloneDX"},
                 {"specVersion", "1.5"},
@@ -334,13 +549,52 @@ std::string sbom_media_type(SbomFormat format) {
 }
 
 std::string deb_purl(const std::string& name, const std::string& version, const std::string& arch,
-                     const std::string& distro) {
-  std::string out = "pkg:deb/debian/" + percent_encode(name) + "@" + percent_encode(version);
+                     const std::string& source, const std::string& distro) {
+  // The version keeps ':' (epoch) and '+' as written, like packageurl-js and the
+  // scanners; the name encodes '+' ("libstdc%2B%2B6") as the reference libraries do.
+  std::string out = "pkg:deb/debian/" + percent_encode(name) + "@" + percent_encode(version, ":+");
   out += "?arch=" + percent_encode(arch);
+  if (!source.empty()) {
+    out += "&upstream=" + percent_encode(source);
+  }
   if (!distro.empty()) {
     out += "&distro=" + percent_encode(distro);
   }
   return out;
+}
+
+std::string sbom_document_name(const oci::ImageRef& ref) {
+  using Transport = oci::ImageRef::Transport;
+  auto base = [](const std::filesystem::path& path, bool stem) {
+    std::filesystem::path normal = path.lexically_normal();
+    if (!normal.has_filename() && normal.has_parent_path()) {
+      normal = normal.parent_path();  // "out/" -> "out"
+    }
+    std::string name = (stem ? normal.stem() : normal.filename()).string();
+    return name.empty() || name == "." || name == ".." ? std::string("image") : name;
+  };
+  switch (ref.transport) {
+    case Transport::OciLayout:
+      return base(ref.path, false) + ":" + ref.tag;
+    case Transport::OciArchive:
+      return base(ref.path, true) + ":" + ref.tag;
+    case Transport::DockerArchive:
+      if (!ref.name.empty()) {
+        return ref.name + ":" + (ref.tag.empty() ? std::string("latest") : ref.tag);
+      }
+      return base(ref.path, true) + (ref.tag.empty() ? "" : ":" + ref.tag);
+    case Transport::Registry: {
+      std::string text = ref.registry + "/" + ref.name;
+      if (!ref.tag.empty()) {
+        text += ":" + ref.tag;
+      }
+      if (!ref.digest.empty()) {
+        text += "@" + ref.digest;
+      }
+      return text;
+    }
+  }
+  return "image";
 }
 
 Result<std::string> make_sbom(const ImageView& view, const oci::ImageConfig& config,

@@ -3,16 +3,20 @@
 // (https://cyclonedx.org/docs/1.5/json/).
 //
 // One package per dpkg status entry, identified by the purl
-// pkg:deb/debian/NAME@VERSION?arch=ARCH&distro=<os-release ID>-<VERSION_ID>
-// (https://github.com/package-url/purl-spec, type "deb"), with its version, the
-// Maintainer as supplier, the license expression of its machine-readable copyright
-// file (SPDX identifiers; NOASSERTION when unknown) and the .deb's sha256 when the
-// caller knows it (a build does; an image alone does not). The application files of
-// the layers a spec's `files:` created (history "distill: files ...") are listed
-// with their sha256. The image itself is the described/root element that contains
-// everything. Output is deterministic: the creation time is the image config's
-// `created`, the document namespace and serial number derive from the manifest
-// digest, and every list is sorted.
+// pkg:deb/debian/NAME@VERSION?arch=ARCH&upstream=SOURCE&distro=<os-release ID>-<VERSION_ID>
+// (https://github.com/package-url/purl-spec, type "deb"; the epoch's ':' written
+// as is), with its version, the Maintainer as supplier, the license expression of
+// its copyright file (debian_licenses.hpp: SPDX identifiers, LicenseRef-s defined in
+// the document; NOASSERTION only without a copyright file), what it depends on among
+// the installed packages (its Depends and Pre-Depends: the first installed
+// alternative, else an installed package that Provides it) and the .deb's sha256
+// when the caller knows it (a build does; an image alone does not). The application
+// files of the layers a spec's `files:` created (history "distill: files ...") are
+// listed with their SHA-1 and SHA-256. The image itself is the described/root
+// element that contains everything; CycloneDX also gets an operating-system
+// component (os-release ID and VERSION_ID). Output is deterministic: the creation
+// time is the image config's `created`, the document namespace and serial number
+// derive from the name and the manifest digest, and every list is sorted.
 #pragma once
 
 #include <map>
@@ -21,6 +25,7 @@
 
 #include "check/image_view.hpp"
 #include "oci/image_config.hpp"
+#include "oci/image_ref.hpp"
 #include "util/result.hpp"
 
 namespace distill::check {
@@ -44,8 +49,16 @@ Result<std::string> make_sbom(const ImageView& view, const oci::ImageConfig& con
                               const std::string& manifest_digest, SbomFormat format,
                               const SbomOptions& options);
 
-// pkg:deb/debian/NAME@VERSION?arch=ARCH[&distro=DISTRO], percent-encoded.
+// pkg:deb/debian/NAME@VERSION?arch=ARCH[&upstream=SOURCE][&distro=DISTRO],
+// percent-encoded but for the version's ':' and '+'.
 std::string deb_purl(const std::string& name, const std::string& version, const std::string& arch,
-                     const std::string& distro);
+                     const std::string& source, const std::string& distro);
+
+// The name of an SBOM of the image at `ref`: the image's name and tag without any
+// local path ("oci:/tmp/out/cc:latest" -> "cc:latest", "oci-archive:x/app.tar:v1"
+// -> "app:v1", "docker-archive:a.tar:img:1" -> "img:1", "docker://host:5000/r/app:1"
+// -> "host:5000/r/app:1"), so the same image written to another directory gets the
+// same document.
+std::string sbom_document_name(const oci::ImageRef& ref);
 
 }  // namespace distill::check

@@ -94,8 +94,10 @@ Result<std::vector<AttachedSbom>> attach_build_sboms(const image::BuildResult& r
   }
   std::string media_type = sbom_media_type(format);
 
+  // One SBOM per manifest and output, named after the output (sbom_document_name);
+  // each manifest's layers are read once.
   LayerFiles layers(result.outputs_written);
-  std::vector<Prepared> prepared;
+  std::vector<std::vector<Prepared>> prepared(refs.size());  // [output][manifest]
   for (size_t i = 0; i < result.image.manifests.size(); ++i) {
     const oci::ImageManifest& manifest = result.image.manifests[i];
     std::string arch = i < result.archs.size() ? result.archs[i] : manifest.platform.architecture;
@@ -106,34 +108,36 @@ Result<std::vector<AttachedSbom>> attach_build_sboms(const image::BuildResult& r
     }
     DISTILL_TRY(ImageView view, ImageView::load(*files, what));
     SbomOptions options;
-    options.name = result.name + ":" + result.tag;
     auto packages = result.packages.find(arch);
     if (packages != result.packages.end()) {
       for (const auto& package : packages->second) {
         options.deb_sha256[package.name + ":" + package.arch] = package.sha256.hex();
       }
     }
-    auto document = make_sbom(view, manifest.config, manifest.manifest_descriptor.digest.str(),
-                              format, options);
-    if (!document.ok()) {
-      return document.error().context(what);
+    for (size_t r = 0; r < refs.size(); ++r) {
+      options.name = sbom_document_name(refs[r]);
+      auto document = make_sbom(view, manifest.config, manifest.manifest_descriptor.digest.str(),
+                                format, options);
+      if (!document.ok()) {
+        return document.error().context(what);
+      }
+      oci::Artifact artifact;
+      artifact.artifact_type = media_type;
+      artifact.data = std::move(*document);
+      artifact.title = "sbom-" + arch + sbom_file_extension(format);
+      if (!manifest.config.created.empty()) {
+        artifact.annotations[std::string(oci::k_annotation_created)] = manifest.config.created;
+      }
+      Prepared entry;
+      entry.referrer = oci::make_referrer(manifest.manifest_descriptor, artifact);
+      entry.info.arch = arch;
+      entry.info.media_type = media_type;
+      entry.info.digest = entry.referrer.layer.digest;
+      entry.info.size = entry.referrer.layer.size;
+      entry.info.subject = manifest.manifest_descriptor.digest;
+      entry.info.manifest = entry.referrer.manifest;
+      prepared[r].push_back(std::move(entry));
     }
-    oci::Artifact artifact;
-    artifact.artifact_type = media_type;
-    artifact.data = std::move(*document);
-    artifact.title = "sbom-" + arch + sbom_file_extension(format);
-    if (!manifest.config.created.empty()) {
-      artifact.annotations[std::string(oci::k_annotation_created)] = manifest.config.created;
-    }
-    Prepared entry;
-    entry.referrer = oci::make_referrer(manifest.manifest_descriptor, artifact);
-    entry.info.arch = arch;
-    entry.info.media_type = media_type;
-    entry.info.digest = entry.referrer.layer.digest;
-    entry.info.size = entry.referrer.layer.size;
-    entry.info.subject = manifest.manifest_descriptor.digest;
-    entry.info.manifest = entry.referrer.manifest;
-    prepared.push_back(std::move(entry));
   }
 
   std::optional<image::RegistryConnection> connection;
@@ -144,7 +148,7 @@ Result<std::vector<AttachedSbom>> attach_build_sboms(const image::BuildResult& r
     switch (ref.transport) {
       case oci::ImageRef::Transport::OciLayout: {
         std::vector<oci::Referrer> referrers;
-        for (auto& entry : prepared) {
+        for (auto& entry : prepared[r]) {
           referrers.push_back(entry.referrer);
           entry.info.written.push_back(text);
         }
@@ -156,7 +160,7 @@ Result<std::vector<AttachedSbom>> attach_build_sboms(const image::BuildResult& r
       }
       case oci::ImageRef::Transport::OciArchive:
       case oci::ImageRef::Transport::DockerArchive: {
-        for (auto& entry : prepared) {
+        for (auto& entry : prepared[r]) {
           std::filesystem::path file =
               ref.path.string() + "." + entry.info.arch + sbom_file_extension(format);
           auto written = util::write_file_atomic(file, entry.referrer.data);
@@ -172,7 +176,7 @@ Result<std::vector<AttachedSbom>> attach_build_sboms(const image::BuildResult& r
           DISTILL_TRY(auto made, image::connect_registry(registry));
           connection = std::move(made);
         }
-        for (auto& entry : prepared) {
+        for (auto& entry : prepared[r]) {
           auto attached = connection->client->attach(ref, entry.referrer);
           if (!attached.ok()) {
             return attached.error().context(what);
@@ -186,8 +190,10 @@ Result<std::vector<AttachedSbom>> attach_build_sboms(const image::BuildResult& r
   }
 
   std::vector<AttachedSbom> attached;
-  for (auto& entry : prepared) {
-    attached.push_back(std::move(entry.info));
+  for (auto& output : prepared) {
+    for (auto& entry : output) {
+      attached.push_back(std::move(entry.info));
+    }
   }
   return attached;
 }

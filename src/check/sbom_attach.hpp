@@ -9,9 +9,10 @@
 //   oci-archive:FILE, docker-archive:FILE
 //                     a tar cannot be amended in place: the SBOM is written next
 //                     to it as FILE.<arch>.spdx.json (or .cdx.json).
-// The document is named NAME:TAG (not the output), so every output carries the
-// same bytes; it also records the .deb sha256 of each package, which the build
-// knows. The same inputs give the same SBOM and artifact manifest digests.
+// Each output gets the documents named after it (sbom_document_name: "cc:latest"
+// for oci:/any/dir/cc:latest), so outputs of different names carry different
+// bytes; they also record the .deb sha256 of each package, which the build knows.
+// The same inputs and output names give the same SBOM and artifact manifest digests.
 #pragma once
 
 #include <string>
@@ -35,8 +36,9 @@ struct AttachedSbom {
   std::vector<std::string> written;  // the outputs it was attached to / files written
 };
 
-// Makes the SBOM of each manifest of `result.image` and attaches it to every
-// output in `result.outputs_written`. Stops at the first failure with an error
+// Makes the SBOM of each manifest of `result.image` for every output in
+// `result.outputs_written` and attaches it there; the result lists one entry per
+// output and manifest, in that order. Stops at the first failure with an error
 // naming the output; what was already written stays complete.
 Result<std::vector<AttachedSbom>> attach_build_sboms(const image::BuildResult& result,
                                                      SbomFormat format,

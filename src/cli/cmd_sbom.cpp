@@ -5,6 +5,7 @@
 #include "check/image_view.hpp"
 #include "check/sbom.hpp"
 #include "cli/command.hpp"
+#include "oci/image_ref.hpp"
 #include "util/file_io.hpp"
 
 namespace distill::cli {
@@ -34,8 +35,9 @@ CommandRunner register_sbom(CLI::App& app) {
     }
     DISTILL_TRY(auto opened, check::open_image(flags->ref, flags->arch));
     DISTILL_TRY(auto view, check::ImageView::load(*opened->manifest));
+    DISTILL_TRY(auto ref, oci::ImageRef::parse(flags->ref));
     check::SbomOptions options;
-    options.name = flags->ref;
+    options.name = check::sbom_document_name(ref);
     DISTILL_TRY(std::string document,
                 check::make_sbom(view, opened->manifest->config,
                                  opened->manifest->descriptor.digest.str(), *format, options));

@@ -104,4 +104,19 @@ std::string md5_hex(std::string_view data) {
   return h.finish_hex();
 }
 
+struct Sha1::Impl {
+  EvpCtx ctx{EVP_sha1()};
+};
+
+Sha1::Sha1() : m_impl(std::make_unique<Impl>()) {}
+Sha1::~Sha1() = default;
+void Sha1::update(const void* data, size_t size) { EVP_DigestUpdate(m_impl->ctx.ctx, data, size); }
+std::string Sha1::finish_hex() { return m_impl->ctx.finish(); }
+
+std::string sha1_hex(std::string_view data) {
+  Sha1 h;
+  h.update(data);
+  return h.finish_hex();
+}
+
 }  // namespace distill::crypto

@@ -1,4 +1,5 @@
-// Streaming SHA-256 (OpenSSL EVP) and the "sha256:<hex>" digest used by OCI.
+// Streaming SHA-256 (OpenSSL EVP) and the "sha256:<hex>" digest used by OCI; MD5
+// and SHA-1 for the formats that name them.
 #pragma once
 
 #include <array>
@@ -69,6 +70,25 @@ class Md5 {
 };
 
 std::string md5_hex(std::string_view data);
+
+// SHA-1, for formats that require it (SPDX 2.3 file checksums and package
+// verification codes); never for integrity.
+class Sha1 {
+ public:
+  Sha1();
+  ~Sha1();
+  Sha1(const Sha1&) = delete;
+  Sha1& operator=(const Sha1&) = delete;
+  void update(const void* data, size_t size);
+  void update(std::string_view data) { update(data.data(), data.size()); }
+  std::string finish_hex();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
+};
+
+std::string sha1_hex(std::string_view data);
 
 std::string to_hex(const unsigned char* data, size_t size);
 

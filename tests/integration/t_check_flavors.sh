@@ -4,14 +4,17 @@
 # mirror of this machine's apt sources, then for each:
 # `distill test` with images/tests/FLAVOR.yaml (text, json and junit outputs),
 # `distill audit` (no finding), `distill sbom` in both formats validated against
-# tests/data/schemas with package lists equal to `inspect --packages`, and a
-# failing structure test reporting what it expected and found. A debug variant of
+# tests/data/schemas and by the reference validators (lib/sbom_validators.sh), with
+# package lists equal to `inspect --packages`, a license for every package and
+# DEPENDS_ON relationships, and a failing structure test reporting what it expected and found. A debug variant of
 # static passes audit with its busybox reported as expected.
-# Exit 0 pass, 1 fail, 77 skipped (mirror unreachable, tool missing).
+# Exit 0 pass, 1 fail, 77 skipped (mirror or npm registry unreachable, tool missing).
 . "$(dirname "$0")/lib/common.sh"
 need curl python3
 
 need_debian_mirror
+. "$SRC/tests/integration/lib/sbom_validators.sh"
+sbom_validators_setup || exit 77
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/t_check_flavors.XXXXXX")
 trap 'rm -rf "$W"' EXIT
@@ -47,6 +50,8 @@ for flavor in static base-nossl base cc python3 nodejs java17; do
   "$DISTILL" sbom "$ref" --format cyclonedx-json >"$W/$flavor.cdx.json" || fail "sbom cdx $flavor"
   validate_schema "$SRC/tests/data/schemas/spdx-2.3.schema.json" "$W/$flavor.spdx.json"
   validate_schema "$SRC/tests/data/schemas/cyclonedx-1.5.schema.json" "$W/$flavor.cdx.json"
+  validate_sbom spdx "$W/$flavor.spdx.json"
+  validate_sbom cyclonedx "$W/$flavor.cdx.json"
   "$DISTILL" inspect "$ref" --packages --json >"$W/$flavor.packages.json" || fail "inspect $flavor"
   python3 - "$W/$flavor.packages.json" "$W/$flavor.spdx.json" "$W/$flavor.cdx.json" <<'PY' ||
 import json, sys
@@ -59,6 +64,14 @@ assert inspect and inspect == spdx_pkgs == cdx_pkgs, (inspect, spdx_pkgs, cdx_pk
 for p in spdx["packages"][1:]:
     loc = p["externalRefs"][0]["referenceLocator"]
     assert loc.startswith("pkg:deb/debian/") and "&distro=debian-12" in loc, loc
+    # Every flavor package ships a copyright file: each has a license.
+    assert p["licenseDeclared"] != "NOASSERTION", p
+# libc6 Depends on libgcc-s1 (static has neither: its packages depend on nothing installed).
+ids = {p["SPDXID"]: p["name"] for p in spdx["packages"]}
+depends = {(ids[r["spdxElementId"]], ids[r["relatedSpdxElement"]])
+           for r in spdx["relationships"] if r["relationshipType"] == "DEPENDS_ON"}
+if "libc6" in ids.values():
+    assert ("libc6", "libgcc-s1") in depends, depends
 PY
     fail "$flavor: SBOM packages differ from inspect --packages"
   inspect_json=$("$DISTILL" inspect "$ref" --json) || fail "inspect --json $flavor"
@@ -100,6 +113,9 @@ expected=$'setuid /usr/bin/su: setuid file (mode 4755)\nshell /bin/sh: a shell i
 [ "$out" = "$expected" ] || fail "audit findings differ: $out"
 "$DISTILL" sbom "oci:$W/images/app:app" -o "$W/app.spdx.json" || fail "sbom app"
 validate_schema "$SRC/tests/data/schemas/spdx-2.3.schema.json" "$W/app.spdx.json"
+validate_sbom spdx "$W/app.spdx.json"
+"$DISTILL" sbom "oci:$W/images/app:app" --format cyclonedx-json -o "$W/app.cdx.json" || fail "sbom app cdx"
+validate_sbom cyclonedx "$W/app.cdx.json"
 python3 -c 'import json,sys; f=sorted(x["fileName"] for x in json.load(open(sys.argv[1]))["files"]); assert f==["./bin/sh","./etc/app.conf","./usr/bin/su"], f' \
   "$W/app.spdx.json" || fail "app SBOM files"
 

@@ -63,8 +63,10 @@ import json, sys
 root, ref, build_json, artifact_type = sys.argv[1:5]
 def blob(d): return open(f"{root}/blobs/sha256/{d.split(':')[1]}", "rb").read()
 r = json.load(open(build_json))
-assert len(r["sboms"]) == 1, r.get("sboms")
-s = r["sboms"][0]
+# One SBOM per output (each named after its output): this layout's.
+mine = [s for s in r["sboms"] if s["written"] == [f"oci:{root}:{ref}"]]
+assert len(mine) == 1, r.get("sboms")
+s = mine[0]
 assert s["arch"] == "amd64" and s["media_type"] == artifact_type, s
 image_manifest = r["manifests"][0]["digest"]
 assert s["subject"] == image_manifest, (s, image_manifest)
@@ -105,7 +107,7 @@ inspect = sorted((p["name"], p["version"]) for p in json.load(open(sys.argv[1]))
 spdx = json.load(open(sys.argv[2]))
 pkgs = sorted((p["name"], p["versionInfo"]) for p in spdx["packages"] if p["SPDXID"] != "SPDXRef-Image")
 assert inspect == pkgs == [("app", "2.0-1"), ("base-files", "12.4"), ("libfoo1", "1.2-1")], (inspect, pkgs)
-assert spdx["name"] == "sbomapp:latest", spdx["name"]
+assert spdx["name"] == "layout:v1", spdx["name"]  # the output's name, without its path
 # The build knows each .deb's sha256 and records it.
 shas = {p["name"]: p["sha256"] for p in json.load(open(sys.argv[3]))["packages"]}
 for p in spdx["packages"]:
@@ -116,8 +118,13 @@ PY
 oci-image-tool validate --type image --ref name=v1 "$W/layout" >/dev/null 2>"$W/oit.err" ||
   fail "oci-image-tool: $(cat "$W/oit.err")"
 skopeo inspect "oci:$W/layout:v1" >/dev/null || fail "skopeo inspect oci: after --sbom"
-# oci-archive: the SBOM is written next to the tar.
-cmp -s "$W/img.tar.amd64.spdx.json" "$sbom" || fail "oci-archive: no identical $W/img.tar.amd64.spdx.json"
+# oci-archive: the SBOM is written next to the tar, named after that output.
+python3 - "$W/img.tar.amd64.spdx.json" "$sbom" <<'PY' || fail "oci-archive: $W/img.tar.amd64.spdx.json"
+import json, sys
+archive, layout = (json.load(open(p)) for p in sys.argv[1:3])
+assert archive["name"] == "img:v1", archive["name"]
+assert archive["packages"][1:] == layout["packages"][1:]
+PY
 skopeo inspect "oci-archive:$W/img.tar:v1" >/dev/null || fail "skopeo inspect oci-archive"
 
 # A base image read from an archive: its layers live in a temporary directory
@@ -136,15 +143,17 @@ import json, sys
 spdx = json.load(open(sys.argv[1]))
 pkgs = sorted(p["name"] for p in spdx["packages"] if p["SPDXID"] != "SPDXRef-Image")
 assert pkgs == ["app", "base-files", "libfoo1"], pkgs
-assert spdx["name"] == "derived:latest", spdx["name"]
+assert spdx["name"] == "derived:v1", spdx["name"]
 PY
 
 # --- determinism and idempotence -----------------------------------------------
-build --sbom --json -o "oci:$W/layout2:v1" >"$W/build2.json" || fail "second build --sbom"
+# Another directory, the same output name: the same SBOM.
+mkdir -p "$W/again"
+build --sbom --json -o "oci:$W/again/layout:v1" >"$W/build2.json" || fail "second build --sbom"
 build --sbom --json -o "oci:$W/layout:v1" >"$W/build3.json" || fail "rebuild into the same layout"
 python3 - "$W/build1.json" "$W/build2.json" "$W/build3.json" <<'PY' || fail "SBOM digests differ between identical builds"
 import json, sys
-a, b, c = (json.load(open(p))["sboms"] for p in sys.argv[1:4])
+a, b, c = ([s for s in json.load(open(p))["sboms"] if s["written"][0].startswith("oci:")] for p in sys.argv[1:4])
 assert [(s["digest"], s["manifest_digest"]) for s in a] == [(s["digest"], s["manifest_digest"]) for s in b] \
     == [(s["digest"], s["manifest_digest"]) for s in c], (a, b, c)
 PY
@@ -242,7 +251,12 @@ assert m["artifactType"] == "application/spdx+json" and m["subject"]["digest"] =
 PY
 sbom_digest=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sboms"][0]["digest"])' "$W/push1.json")
 curl -fsS "http://$R/v2/x/blobs/$sbom_digest" >"$W/pushed.spdx.json" || fail "SBOM blob not pushed"
-cmp -s "$W/pushed.spdx.json" "$sbom" || fail "the pushed SBOM differs from the layout's"
+python3 - "$W/pushed.spdx.json" "$sbom" "$R" <<'PY' || fail "the pushed SBOM"
+import json, sys
+pushed, layout = (json.load(open(p)) for p in sys.argv[1:3])
+assert pushed["name"] == sys.argv[3] + "/x:tag", pushed["name"]
+assert pushed["packages"][1:] == layout["packages"][1:]
+PY
 # Pushing again keeps exactly one entry.
 build --sbom --json --tls-verify=false -o "docker://$R/x:tag" >"$W/push2.json" || fail "second push"
 check_fallback "$W/push2.json"

@@ -23,6 +23,15 @@ TEST(Sha256, StreamingEqualsOneShot) {
 
 TEST(Md5, KnownVector) { EXPECT_EQ(md5_hex("abc"), "900150983cd24fb0d6963f7d28e17f72"); }
 
+TEST(Sha1, KnownVectorsAndStreaming) {
+  EXPECT_EQ(sha1_hex("abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");
+  EXPECT_EQ(sha1_hex(""), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+  Sha1 h;
+  h.update("a");
+  h.update("bc");
+  EXPECT_EQ(h.finish_hex(), "a9993e364706816aba3e25717850c26c9cd0d89d");
+}
+
 TEST(Digest, ParseRejectsBadInput) {
   EXPECT_FALSE(Digest::parse("sha256:xyz").ok());
   EXPECT_FALSE(Digest::parse("md5:900150983cd24fb0d6963f7d28e17f72").ok());
