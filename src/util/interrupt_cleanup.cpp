@@ -34,15 +34,6 @@ struct Slot {
 std::array<Slot, k_slots> g_slots;
 std::atomic<bool> g_installed{false};
 
-// getdents64's record, as the kernel writes it.
-struct LinuxDirent64 {
-  ino64_t d_ino;
-  off64_t d_off;
-  unsigned short d_reclen;
-  unsigned char d_type;
-  char d_name[];
-};
-
 bool is_dot(const char* name) {
   return name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
 }
@@ -71,7 +62,8 @@ void remove_at(int parent, const char* name, int depth) {
         break;
       }
       for (long offset = 0; offset < n;) {
-        auto* entry = reinterpret_cast<LinuxDirent64*>(buffer + offset);
+        // glibc's dirent64 has the layout of the kernel's getdents64 record.
+        auto* entry = reinterpret_cast<struct dirent64*>(buffer + offset);
         offset += entry->d_reclen;
         if (!is_dot(entry->d_name)) {
           remove_at(fd, entry->d_name, depth + 1);

@@ -35,7 +35,7 @@ run_bounded() {
   /usr/bin/time -f '%M %e' -o "$W/$name.time" timeout 60 "$@" >/dev/null 2>"$W/$name.err" || rc=$?
   [ "$rc" -eq 1 ] || fail "$name: exit $rc: $(cat "$W/$name.err")"
   grep -Eq "distill: error: .*$pattern" "$W/$name.err" || fail "$name: expected /$pattern/, got: $(cat "$W/$name.err")"
-  read -r kb seconds <"$W/$name.time"
+  read -r kb seconds < <(tail -n 1 "$W/$name.time")
   [ "$kb" -lt 200000 ] || fail "$name: $kb KB of RSS"
   echo "$name: refused in ${seconds}s, ${kb} KB RSS"
 }
