@@ -616,9 +616,11 @@ class SpecParser {
       file.line = entry_line;
       std::optional<std::string> src, content, symlink, type, dst;
       bool ok = true;
+      bool dst_seen = false;
       for_each_key(entry, k_keys, " in files entry",
                    [&](const std::string& key, const YAML::Node& value, int key_line) {
                      int vline = line_of(value, key_line);
+                     dst_seen = dst_seen || key == "dst";
                      std::string text;
                      if (key == "uid" || key == "gid") {
                        ok &= get_u32(value, vline, key, key == "uid" ? file.uid : file.gid);
@@ -664,7 +666,9 @@ class SpecParser {
         ok = false;
       }
       if (!dst) {
-        problem(entry_line, "files entry needs a dst");
+        if (!dst_seen) {  // a dst that was given but refused has its own message
+          problem(entry_line, "files entry needs a dst");
+        }
         continue;
       }
       bool dst_is_dir = !dst->empty() && dst->back() == '/';
