@@ -7,7 +7,9 @@
 #  - an output never shares an inode with the cache;
 #  - a flipped byte in a cached layer: the next build rebuilds it, gives the
 #    same digest, and an earlier output is untouched;
-#  - a flipped byte in a cached .deb: the next build fetches it again.
+#  - a flipped byte in a cached .deb: the next build fetches it again;
+#  - SIGINT/SIGTERM at any moment of a cold build writing an archive leaves no
+#    temporary file in the cache nor beside the archive (item 9).
 # Exit 0 pass, 1 fail, 77 skipped.
 . "$(dirname "$0")/lib/common.sh"
 . "$SRC/tests/integration/lib/aptrepo.sh"
@@ -106,4 +108,23 @@ build "$W/cache" "$W/out3" 2>"$W/err" || fail "build after damaging a .deb: $(ca
 [ "$(sha256sum <"$W/cache/sha256/$deb_sha" | cut -d' ' -f1)" = "$deb_sha" ] || fail ".deb not fetched again"
 grep -q "lib3_1.0_amd64.deb" "$W/server/access.log" || fail "no request log"
 [ "$(grep -c "lib3_1.0_amd64.deb" "$W/server/access.log")" -ge 2 ] || fail "the damaged .deb was not downloaded again"
+# --- interrupts at any moment leave no temporaries ---------------------------------------
+for signal in INT TERM; do
+  for delay in 0.1 0.3 0.6 1.0 1.5; do
+    rm -rf "$W/icache" "$W"/iout*
+    "$DISTILL" build "$W/spec.yaml" --cache-dir "$W/icache" -j2 --progress none \
+      -o "oci-archive:$W/iout.tar:v1" 2>/dev/null &
+    pid=$!
+    sleep "$delay"
+    kill -s "$signal" "$pid" 2>/dev/null || true
+    rc=0
+    wait "$pid" || rc=$?
+    case "$rc" in
+      0 | 130 | 143) ;;
+      *) fail "SIG$signal after ${delay}s: exit $rc" ;;
+    esac
+    leftovers=$(cache_leftovers "$W/icache"; find "$W" -maxdepth 1 -name '.iout.tar.tmp.*')
+    [ -z "$leftovers" ] || fail "SIG$signal after ${delay}s left: $leftovers"
+  done
+done
 echo "PASS"
