@@ -2,11 +2,12 @@
 # machine first (scripts/setup.sh installs the Debian packages they need).
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 
-.PHONY: setup build run test test-unit test-asan bench format format-check tidy fuzz clean
+.PHONY: setup build run test test-unit test-asan test-tsan bench format format-check tidy fuzz clean
 
 setup:
 	@bash scripts/setup.sh
@@ -30,6 +31,14 @@ test-asan: setup
 	@ninja -C $(ASAN_BUILD) -j $(JOBS)
 	@cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L unit
 
+# Unit tests under ThreadSanitizer: the parallel downloads, layer workers and
+# async sinks share state; a race fails the run (halt_on_error).
+test-tsan: setup
+	@cmake -S . -B $(TSAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DDISTILL_TSAN=ON >/dev/null
+	@ninja -C $(TSAN_BUILD) -j $(JOBS)
+	@cd $(TSAN_BUILD) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+		ctest --output-on-failure -j $(JOBS) -L unit
+
 bench: build
 	@bash bench/run.sh $(BUILD)/distill
 
@@ -48,4 +57,4 @@ fuzz: setup
 	@bash tests/fuzz/run.sh $(FUZZ_BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)

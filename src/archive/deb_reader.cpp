@@ -33,6 +33,8 @@ DebReader::~DebReader() = default;
 
 namespace {
 
+constexpr uint64_t k_tar_header = 512;
+
 bool starts_with(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
@@ -101,9 +103,19 @@ Result<DebReader::Control> DebReader::read_control() const {
   Control control;
   std::string origin = m_label + ": " + m_control.name;
   std::string_view bytes = m_bytes.substr(m_control.offset, m_control.size);
+  uint64_t total = 0;
   Status status = for_each_tar_entry(
       bytes,
-      [&control](const TarEntry& entry, ContentReader& content) -> Status {
+      [&](const TarEntry& entry, ContentReader& content) -> Status {
+        // A control.tar is a few KiB: bound what it may inflate to (a "control
+        // bomb" of a small .deb would otherwise be read whole into memory).
+        total += k_tar_header + entry.size;
+        if (entry.size > k_max_control_member || total > k_max_control_tar) {
+          return make_error(ErrorKind::Corrupt,
+                            origin + ": " + entry.path + ": larger than a control file may be (" +
+                                std::to_string(k_max_control_member >> 20) + " MiB each, " +
+                                std::to_string(k_max_control_tar >> 20) + " MiB in all)");
+        }
         std::string* target = nullptr;
         if (entry.type != EntryType::File) {
           return {};

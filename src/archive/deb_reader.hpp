@@ -44,7 +44,11 @@ class DebReader {
     std::string shlibs;
     std::string triggers;
   };
+  // Members larger than k_max_control_member, or a control.tar inflating past
+  // k_max_control_tar, are refused (Corrupt, naming the package).
   [[nodiscard]] Result<Control> read_control() const;
+  static constexpr uint64_t k_max_control_member = uint64_t{4} << 20;
+  static constexpr uint64_t k_max_control_tar = uint64_t{16} << 20;
 
   Status for_each_data_entry(
       const std::function<Status(const TarEntry&, ContentReader&)>& fn) const;

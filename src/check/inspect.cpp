@@ -3,6 +3,7 @@
 
 #include "archive/byte_sink.hpp"
 #include "archive/decompress.hpp"
+#include "check/json_text.hpp"
 
 namespace distill::check {
 
@@ -142,13 +143,13 @@ nlohmann::json to_json(const InspectReport& report) {
   if (!report.files.empty()) {
     nlohmann::json files = nlohmann::json::array();
     for (const auto& file : report.files) {
-      nlohmann::json entry{{"path", file.path},
+      nlohmann::json entry{{"path", json_text(file.path)},
                            {"mode", file.mode},
                            {"uid", file.uid},
                            {"gid", file.gid},
                            {"size", file.size}};
       if (!file.link_target.empty()) {
-        entry["link_target"] = file.link_target;
+        entry["link_target"] = json_text(file.link_target);
       }
       files.push_back(std::move(entry));
     }

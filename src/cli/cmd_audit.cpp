@@ -5,6 +5,7 @@
 
 #include "check/audit.hpp"
 #include "check/image_view.hpp"
+#include "check/json_text.hpp"
 #include "cli/command.hpp"
 
 namespace distill::cli {
@@ -20,7 +21,9 @@ struct AuditFlags {
 nlohmann::json findings_json(const std::vector<check::Finding>& findings) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& finding : findings) {
-    out.push_back({{"check", finding.check}, {"path", finding.path}, {"message", finding.message}});
+    out.push_back({{"check", finding.check},
+                   {"path", check::json_text(finding.path)},
+                   {"message", check::json_text(finding.message)}});
   }
   return out;
 }
@@ -45,7 +48,8 @@ CommandRunner register_audit(CLI::App& app) {
                          {"findings", findings_json(report.findings)},
                          {"expected", findings_json(report.expected)},
                          {"warnings", findings_json(report.warnings)}};
-      std::printf("%s\n", out.dump(2).c_str());
+      std::printf("%s\n",
+                  out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     } else {
       for (const auto& finding : report.findings) {
         std::printf("%s\n", check::format_finding(finding).c_str());

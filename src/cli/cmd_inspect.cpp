@@ -49,7 +49,8 @@ CommandRunner register_inspect(CLI::App& app) {
         if (flags->files) {
           out["files"] = check::to_json(report)["files"];
         }
-        std::printf("%s\n", out.dump(2).c_str());
+        std::printf("%s\n",
+                    out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
       } else {
         for (const auto& package : report.packages) {
           std::printf("%s %s %s\n", package.name.c_str(), package.version.c_str(),
@@ -59,7 +60,9 @@ CommandRunner register_inspect(CLI::App& app) {
       return k_exit_ok;
     }
     if (flags->json) {
-      std::printf("%s\n", check::to_json(report).dump(2).c_str());
+      std::printf("%s\n", check::to_json(report)
+                              .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+                              .c_str());
     } else {
       std::fputs(check::to_text(report).c_str(), stdout);
     }

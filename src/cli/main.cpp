@@ -5,6 +5,7 @@
 #include <map>
 
 #include "cli/command.hpp"
+#include "util/interrupt_cleanup.hpp"
 
 namespace distill::cli {
 
@@ -28,6 +29,8 @@ int print_error(const std::string& message, int status) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Temporaries (blobs, archives, run bundles) go with the process on Ctrl-C.
+  util::install_interrupt_cleanup();
   std::signal(SIGPIPE, SIG_IGN);
   CLI::App app{"distill: build distroless container images from Debian packages", "distill"};
   app.require_subcommand(1);

@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "debian/control.hpp"
+#include "net/credentials.hpp"
 #include "util/file_io.hpp"
 
 namespace distill::debian {
@@ -120,7 +121,7 @@ Result<std::vector<AptSource>> parse_sources_deb822(std::string_view text,
     }
     for (const std::string& uri : uris) {
       AptSource source = proto;
-      source.url = strip_slash(uri);
+      source.url = strip_slash(net::strip_credentials(uri));
       sources.push_back(std::move(source));
     }
   }
@@ -195,7 +196,7 @@ Result<std::vector<AptSource>> parse_sources_list(std::string_view text,
     if (type != "deb") {
       continue;
     }
-    source.url = strip_slash(words[0]);
+    source.url = strip_slash(net::strip_credentials(words[0]));
     source.suites.emplace_back(words[1]);
     for (size_t i = 2; i < words.size(); ++i) {
       source.components.emplace_back(words[i]);

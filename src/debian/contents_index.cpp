@@ -289,6 +289,10 @@ Result<SonameProviders> load_soname_providers(net::HttpClient& client, net::Cont
                                               const std::string& arch,
                                               const RepositoryOptions& options) {
   unsigned jobs = std::max(1U, options.jobs);
+  RepositoryOptions with_history = options;
+  if (with_history.release_history.empty()) {
+    with_history.release_history = cache.dir() / "release-dates";
+  }
   struct Suite {
     const AptSource* source = nullptr;
     std::string base;
@@ -305,7 +309,8 @@ Result<SonameProviders> load_soname_providers(net::HttpClient& client, net::Cont
     }
   }
   util::parallel_for(suites.size(), jobs, [&](size_t i) {
-    suites[i].release = fetch_verified_release(client, *suites[i].source, suites[i].base, options);
+    suites[i].release =
+        fetch_verified_release(client, *suites[i].source, suites[i].base, with_history);
   });
 
   std::vector<ContentsJob> contents;

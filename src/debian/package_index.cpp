@@ -39,7 +39,9 @@ enum class Key {
   Sha256,
   Depends,
   PreDepends,
-  Provides
+  Provides,
+  Conflicts,
+  Breaks
 };
 
 Key classify(std::string_view name) {
@@ -47,6 +49,9 @@ Key classify(std::string_view name) {
     case 4:
       return iequals(name, "Size") ? Key::Size : Key::Other;
     case 6:
+      if (iequals(name, "Breaks")) {
+        return Key::Breaks;
+      }
       return iequals(name, "Source") ? Key::Source
                                      : (iequals(name, "SHA256") ? Key::Sha256 : Key::Other);
     case 7:
@@ -66,6 +71,9 @@ Key classify(std::string_view name) {
       }
       return iequals(name, "Provides") ? Key::Provides : Key::Other;
     case 9:
+      if (iequals(name, "Conflicts")) {
+        return Key::Conflicts;
+      }
       return iequals(name, "Essential") ? Key::Essential : Key::Other;
     case 10:
       if (iequals(name, "Multi-Arch")) {
@@ -86,6 +94,12 @@ Key classify(std::string_view name) {
 }  // namespace
 
 namespace {
+
+std::string invalid_name(std::string_view name) {
+  std::string shown(name.substr(0, 80));
+  return "invalid package name '" + shown +
+         "' (Debian Policy 5.6.1: lowercase letters, digits, '+', '-', '.')";
+}
 
 // Builds PackageRecords straight from the raw field values (no Paragraph).
 class RecordBuilder : public ControlVisitor {
@@ -173,14 +187,20 @@ class RecordBuilder : public ControlVisitor {
         return relations(r.depends);
       case Key::PreDepends:
         return relations(r.pre_depends);
-      case Key::Provides: {
+      case Key::Provides:
+      case Key::Conflicts:
+      case Key::Breaks: {
         std::vector<RelationGroup> groups;
         DISTILL_CHECK(relations(groups));
+        auto& out = classify(name) == Key::Provides    ? r.provides
+                    : classify(name) == Key::Conflicts ? r.conflicts
+                                                       : r.breaks;
         for (RelationGroup& group : groups) {
           if (group.alternatives.size() != 1) {
-            return stanza_error(m_origin, line, "Provides: alternatives are not allowed");
+            return stanza_error(m_origin, line,
+                                std::string(name) + ": alternatives are not allowed");
           }
-          r.provides.push_back(std::move(group.alternatives.front()));
+          out.push_back(std::move(group.alternatives.front()));
         }
         break;
       }
@@ -203,6 +223,9 @@ class RecordBuilder : public ControlVisitor {
     if (missing != nullptr) {
       std::string what = r.name.empty() ? std::string("stanza") : "package '" + r.name + "'";
       return stanza_error(m_origin, first_line, what + " lacks the " + missing + " field");
+    }
+    if (!is_valid_package_name(r.name)) {
+      return stanza_error(m_origin, first_line, invalid_name(r.name));
     }
     if (r.source.empty()) {
       r.source = r.name;
@@ -293,6 +316,9 @@ class StanzaScanner : public ControlVisitor {
           m_current.name.empty() ? std::string("stanza") : "package '" + m_current.name + "'";
       return stanza_error(m_origin, first_line, what + " lacks the " + missing + " field");
     }
+    if (!is_valid_package_name(m_current.name)) {
+      return stanza_error(m_origin, first_line, invalid_name(m_current.name));
+    }
     m_current.end = m_compact.size();
     m_current.line = static_cast<uint32_t>(first_line);
     m_compact.push_back('\n');
@@ -343,7 +369,11 @@ void PackageIndex::add(std::vector<PackageRecord> records) {
   }
 }
 
-PackagesText::PackagesText(std::string origin, size_t expected_size) : m_origin(std::move(origin)) {
+PackagesText::PackagesText(std::string origin, size_t expected_size, uint64_t max_size)
+    : m_origin(std::move(origin)), m_max_size(max_size) {
+  if (m_max_size != 0) {
+    expected_size = std::min<uint64_t>(expected_size, m_max_size);
+  }
   // Debian's indexes keep about 60% of their bytes; a little more avoids a
   // last doubling of a 30 MB string.
   m_compact.reserve(expected_size / 3 * 2);
@@ -353,16 +383,34 @@ Status PackagesText::write(const void* data, size_t size) {
   if (m_finished) {
     return make_error(ErrorKind::Internal, m_origin + ": written after the end");
   }
-  size_t searched = m_pending.empty() ? 0 : m_pending.size() - 1;
+  m_written += size;
+  if (m_max_size != 0 && m_written > m_max_size) {
+    return make_error(
+        ErrorKind::Corrupt,
+        m_origin + ": more than the " + std::to_string(m_max_size) + " bytes its Release declares");
+  }
+  // Only the new bytes (and the newline before them) can hold a new blank
+  // line: searching them alone keeps the scan linear however long a stanza is.
+  size_t from = m_pending.empty() ? 0 : m_pending.size() - 1;
   m_pending.append(static_cast<const char*>(data), size);
   // Everything up to the last blank line holds complete stanzas.
-  size_t cut = m_pending.rfind("\n\n");
-  if (cut == std::string::npos || cut + 1 < searched) {
+  size_t cut = std::string_view(m_pending).substr(from).rfind("\n\n");
+  if (cut == std::string_view::npos) {
+    if (m_pending.size() > k_max_stanza) {
+      return make_error(ErrorKind::Corrupt,
+                        m_origin + ":" + std::to_string(m_lines + 1) + ": a stanza longer than " +
+                            std::to_string(k_max_stanza >> 20) + " MiB (not a Packages index)");
+    }
     return {};
   }
-  cut += 2;
+  cut += from + 2;
   DISTILL_CHECK(scan(std::string_view(m_pending).substr(0, cut)));
   m_pending.erase(0, cut);
+  if (m_pending.size() > k_max_stanza) {
+    return make_error(ErrorKind::Corrupt,
+                      m_origin + ":" + std::to_string(m_lines + 1) + ": a stanza longer than " +
+                          std::to_string(k_max_stanza >> 20) + " MiB (not a Packages index)");
+  }
   return {};
 }
 

@@ -35,7 +35,8 @@ struct PackageRecord {
   crypto::Digest sha256;
   std::vector<RelationGroup> depends, pre_depends;
   std::vector<Relation> provides;
-  std::string repo_url;  // the AptSource url it came from
+  std::vector<Relation> conflicts, breaks;  // Policy §7.3, §7.4: never installed together
+  std::string repo_url;                     // the AptSource url it came from
   std::string suite;
   std::string component;
 };
@@ -49,9 +50,17 @@ Result<std::vector<PackageRecord>> parse_packages(std::string_view text, const s
 // and first line: what PackageIndex keeps. Fails like parse_packages on a
 // stanza lacking Package, Version, Filename or SHA256, or with a malformed
 // Provides, naming "origin:line".
+//
+// Bounded against hostile input (an "index bomb"): more than `max_size` bytes
+// in all (the size the signed Release declares for the uncompressed file; 0 =
+// no bound) or one stanza longer than k_max_stanza fail at once, so memory
+// stays within those bounds, and scanning is linear in the bytes written.
 class PackagesText final : public archive::ByteSink {
  public:
-  explicit PackagesText(std::string origin, size_t expected_size = 0);
+  // Debian's largest stanzas are a few tens of KiB (long Provides lists).
+  static constexpr size_t k_max_stanza = size_t{1} << 20;
+
+  explicit PackagesText(std::string origin, size_t expected_size = 0, uint64_t max_size = 0);
   Status write(const void* data, size_t size) override;
   using ByteSink::write;
   Status finish() override;
@@ -68,6 +77,8 @@ class PackagesText final : public archive::ByteSink {
   Status scan(std::string_view complete);
 
   std::string m_origin;
+  uint64_t m_max_size = 0;
+  uint64_t m_written = 0;
   std::string m_pending;  // what follows the last complete stanza
   uint32_t m_lines = 0;   // lines before m_pending
   std::string m_compact;

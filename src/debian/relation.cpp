@@ -1,6 +1,8 @@
 // Relationship field parser (Debian Policy §7.1); see relation.hpp.
 #include "debian/relation.hpp"
 
+#include <algorithm>
+
 #include "debian/control.hpp"
 #include "debian/version.hpp"
 
@@ -68,6 +70,9 @@ Result<Relation> parse_one(std::string_view text) {
   if (name.empty()) {
     return relation_error(text, "missing package name");
   }
+  if (!is_valid_package_name(name)) {
+    return relation_error(text, "invalid package name '" + std::string(name) + "'");
+  }
   rel.name = std::string(name);
   if (s.peek() == ':') {
     s.advance();
@@ -122,6 +127,18 @@ Result<Relation> parse_one(std::string_view text) {
 }
 
 }  // namespace
+
+bool is_valid_package_name(std::string_view name) {
+  if (name.empty()) {
+    return false;
+  }
+  auto lower_or_digit = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!lower_or_digit(name[0])) {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(),
+                     [&](char c) { return lower_or_digit(c) || c == '+' || c == '.' || c == '-'; });
+}
 
 const char* to_string(VersionOp op) {
   switch (op) {

@@ -38,8 +38,15 @@ struct RelationGroup {
   friend bool operator==(const RelationGroup&, const RelationGroup&) = default;
 };
 
+// Debian Policy §5.6.1: characters of [a-z0-9+.-], starting with a letter or
+// digit (Policy also asks for two at least; a single one is accepted). A
+// name is also a path component (status.d/<name>), so nothing else may pass:
+// "..", "a/b", "".
+bool is_valid_package_name(std::string_view name);
+
 // Parses a whole relationship field. Empty clauses (", ,", a trailing comma) are
-// skipped; a malformed relation is InvalidInput naming the offending text.
+// skipped; a malformed relation (or an invalid package name) is InvalidInput
+// naming the offending text.
 Result<std::vector<RelationGroup>> parse_relations(std::string_view field);
 
 // Whether version `candidate` satisfies `op wanted` (Any is always satisfied).

@@ -3,6 +3,8 @@
 
 #include <ctime>
 
+#include "debian/release_history.hpp"
+
 namespace distill::debian {
 
 std::string suite_base_url(const AptSource& source, const std::string& suite) {
@@ -24,6 +26,32 @@ Result<std::string> http_get(net::HttpClient& client, const std::string& url, lo
   }
   return make_error(status == 404 ? ErrorKind::NotFound : ErrorKind::Network,
                     "GET " + url + ": HTTP " + std::to_string(status));
+}
+
+Status check_release_suite(const ReleaseFile& release, const std::string& suite,
+                           const std::string& origin) {
+  if (release.suite.empty() && release.codename.empty()) {
+    return {};
+  }
+  if (suite == release.suite || suite == release.codename) {
+    return {};
+  }
+  // "bookworm/updates" is served as Suite "oldstable-updates", Codename
+  // "bookworm-updates" (apt accepts the '/' spelling the same way).
+  std::string dashed = suite;
+  for (char& c : dashed) {
+    if (c == '/') {
+      c = '-';
+    }
+  }
+  if (dashed == release.suite || dashed == release.codename) {
+    return {};
+  }
+  return make_error(ErrorKind::Corrupt,
+                    origin + ": a Release for '" +
+                        (release.codename.empty() ? release.suite : release.codename) +
+                        "' (Suite: " + release.suite + ", Codename: " + release.codename +
+                        ") served for suite '" + suite + "'");
 }
 
 Result<ReleaseFile> fetch_verified_release(net::HttpClient& client, const AptSource& source,
@@ -57,8 +85,17 @@ Result<ReleaseFile> fetch_verified_release(net::HttpClient& client, const AptSou
     return std::move(inrelease).error();
   }
   DISTILL_TRY(auto release, parse_release(payload, origin));
+  // The suite asked for, from ".../dists/<suite>/" (a flat repository has none).
+  size_t dists = base.rfind("/dists/");
+  if (dists != std::string::npos) {
+    std::string suite = base.substr(dists + 7, base.size() - 1 - (dists + 7));
+    DISTILL_CHECK(check_release_suite(release, suite, origin));
+  }
+  std::time_t now = options.now != 0 ? options.now : std::time(nullptr);
+  ReleaseHistory history(options.release_history);
+  DISTILL_CHECK(history.check(base, release, now, options.allow_release_rollback, origin));
+  history.record(base, release);
   if (!options.allow_expired && source.check_valid_until) {
-    std::time_t now = options.now != 0 ? options.now : std::time(nullptr);
     DISTILL_CHECK(check_valid_until(release, now, origin));
   }
   return release;

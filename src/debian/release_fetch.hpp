@@ -23,10 +23,16 @@ std::string suite_base_url(const AptSource& source, const std::string& suite);
 // HTTP status of the response (0 when none was obtained).
 Result<std::string> http_get(net::HttpClient& client, const std::string& url, long& status);
 
+// A Release whose Suite and Codename both differ from the suite it was served
+// for (dists/bookworm holding trixie's) is Corrupt, as apt refuses it.
+Status check_release_suite(const ReleaseFile& release, const std::string& suite,
+                           const std::string& origin);
+
 // Fetches <base>InRelease (or Release + Release.gpg when InRelease is 404/403/410),
-// verifies the signature with the source's keyring, parses it and, unless the
-// options or the source say otherwise, checks Valid-Until. `base` is what
-// suite_base_url() returns.
+// verifies the signature with the source's keyring, parses it, checks its
+// suite, its Date against the clock and the newest seen (ReleaseHistory in
+// options.release_history, recorded when newer) and, unless the options or the
+// source say otherwise, Valid-Until. `base` is what suite_base_url() returns.
 Result<ReleaseFile> fetch_verified_release(net::HttpClient& client, const AptSource& source,
                                            const std::string& base,
                                            const RepositoryOptions& options);

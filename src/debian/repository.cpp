@@ -31,7 +31,22 @@ struct IndexJob {
   std::string component;
   std::string url;  // the plain path, for messages
   net::FetchItem item;
+  uint64_t max_size = 0;  // of the uncompressed text
 };
+
+// How much a Packages file may inflate to: the size the signed Release gives
+// the uncompressed file, else a generous multiple of the compressed one (text
+// indexes compress 4-6 times). Decoding stops there, so a hostile mirror (or a
+// man in the middle of plain http) cannot feed more than that.
+constexpr uint64_t k_max_inflation = 32;
+uint64_t index_max_size(const ReleaseFile& release, const std::string& dir,
+                        const ReleaseEntry& picked) {
+  auto plain = release.sha256.find(dir + "/Packages");
+  if (plain != release.sha256.end()) {
+    return plain->second.size;
+  }
+  return picked.size * k_max_inflation + (uint64_t{1} << 20);
+}
 
 // Picks the Packages file to fetch for `dir` (".../binary-<arch>"): gzip before
 // xz, unlike apt. The gzip file is about a third larger (12 MB against 9 MB for
@@ -55,8 +70,8 @@ const std::pair<const std::string, ReleaseEntry>* pick_index(const ReleaseFile& 
 // instead, as it does on a cache hit, and reports errors from there.
 class StreamedIndex final : public net::FetchTap {
  public:
-  StreamedIndex(std::string url, size_t expected_size)
-      : m_url(std::move(url)), m_expected_size(expected_size) {}
+  StreamedIndex(std::string url, size_t expected_size, uint64_t max_size)
+      : m_url(std::move(url)), m_expected_size(expected_size), m_max_size(max_size) {}
 
   void restart() override { m_broken = m_broken || m_started; }
 
@@ -66,7 +81,7 @@ class StreamedIndex final : public net::FetchTap {
     }
     if (!m_started) {
       m_started = true;
-      m_text.emplace(m_url, m_expected_size);
+      m_text.emplace(m_url, m_expected_size, m_max_size);
       m_scanner.emplace(*m_text);
       m_decoder.emplace(*m_scanner, m_url);
     }
@@ -84,6 +99,7 @@ class StreamedIndex final : public net::FetchTap {
  private:
   std::string m_url;
   size_t m_expected_size;
+  uint64_t m_max_size;
   bool m_started = false;
   bool m_broken = false;
   // In this order: the decoder writes to the scanner, the scanner to the text.
@@ -98,6 +114,10 @@ Result<LoadedIndex> load_repositories(net::HttpClient& client, net::ContentCache
                                       const std::vector<AptSource>& sources,
                                       const std::string& arch, const RepositoryOptions& options) {
   unsigned jobs = std::max(1U, options.jobs);
+  RepositoryOptions with_history = options;
+  if (with_history.release_history.empty()) {
+    with_history.release_history = cache.dir() / "release-dates";
+  }
   std::vector<SuiteJob> suites;
   for (const AptSource& source : sources) {
     if (!source.archs.empty() &&
@@ -114,7 +134,8 @@ Result<LoadedIndex> load_repositories(net::HttpClient& client, net::ContentCache
   }
 
   util::parallel_for(suites.size(), jobs, [&](size_t i) {
-    suites[i].release = fetch_verified_release(client, *suites[i].source, suites[i].base, options);
+    suites[i].release =
+        fetch_verified_release(client, *suites[i].source, suites[i].base, with_history);
   });
 
   std::vector<IndexJob> indexes;
@@ -156,6 +177,7 @@ Result<LoadedIndex> load_repositories(net::HttpClient& client, net::ContentCache
         index.item.sha256 = *digest;
         index.item.size = entry->second.size;
         index.item.label = entry->first;
+        index.max_size = index_max_size(release, dir, entry->second);
         if (release.acquire_by_hash) {
           size_t slash = entry->first.rfind('/');
           index.item.urls.push_back(job.base + entry->first.substr(0, slash) + "/by-hash/SHA256/" +
@@ -176,7 +198,8 @@ Result<LoadedIndex> load_repositories(net::HttpClient& client, net::ContentCache
   std::vector<std::unique_ptr<StreamedIndex>> streams;
   items.reserve(indexes.size());
   for (const IndexJob& index : indexes) {
-    streams.push_back(std::make_unique<StreamedIndex>(index.url, index.item.size * 4));
+    streams.push_back(
+        std::make_unique<StreamedIndex>(index.url, index.item.size * 4, index.max_size));
     items.push_back(index.item);
     items.back().tap = streams.back().get();
   }
@@ -194,7 +217,7 @@ Result<LoadedIndex> load_repositories(net::HttpClient& client, net::ContentCache
         return std::move(*streamed);
       }
       DISTILL_TRY(auto data, util::read_file(cache.path_for(index.item.sha256)));
-      PackagesText text(index.url, data.size() * 4);
+      PackagesText text(index.url, data.size() * 4, index.max_size);
       archive::AsyncSink scanner(text);
       DISTILL_CHECK(archive::decompress_to(data, scanner, index.url));
       return text;

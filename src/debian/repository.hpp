@@ -9,6 +9,7 @@
 #pragma once
 
 #include <ctime>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -23,8 +24,13 @@ namespace distill::debian {
 
 struct RepositoryOptions {
   bool allow_expired = false;  // ignore Valid-Until (as Check-Valid-Until: no)
-  std::time_t now = 0;         // for Valid-Until; 0 = the current time
-  unsigned jobs = 4;           // parallel transfers
+  std::time_t now = 0;         // for Valid-Until and Date; 0 = the current time
+  // Accept a Release older than the newest seen for its suite (a rollback).
+  bool allow_release_rollback = false;
+  // Where the newest Release Date per suite is kept (ReleaseHistory); when
+  // empty, the loaders use <cache>/release-dates.
+  std::filesystem::path release_history;
+  unsigned jobs = 4;  // parallel transfers
   // InRelease bodies this process fetched moments ago, by URL: used instead of
   // a second request for the same URL, and verified all the same.
   const std::map<std::string, std::string>* fetched_inrelease = nullptr;

@@ -344,6 +344,68 @@ class Resolver {
 
 }  // namespace
 
+namespace {
+
+// Whether `relation` (from a Conflicts or Breaks of another package) hits a
+// package called `name` at `version` providing `provides`. Like dpkg, an
+// unversioned relation on a virtual name hits its providers, and a versioned
+// one only providers that give a version.
+bool hits(const Relation& relation, const std::string& name, const std::string& version,
+          const std::vector<Relation>& provides) {
+  if (relation.name == name && version_satisfies(version, relation.op, relation.version)) {
+    return true;
+  }
+  for (const Relation& provided : provides) {
+    if (provided.name != relation.name) {
+      continue;
+    }
+    if (relation.op == VersionOp::Any) {
+      return true;
+    }
+    if (provided.op == VersionOp::Equal &&
+        version_satisfies(provided.version, relation.op, relation.version)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Debian refuses to co-install a package and one its Conflicts or Breaks
+// names (Policy §7.3, §7.4); a package conflicting with itself (or with a
+// virtual name it provides, the "Provides/Conflicts/Replaces" idiom) is fine.
+Status check_conflicts(const std::vector<const PackageRecord*>& chosen,
+                       const std::vector<std::pair<std::string, std::string>>& installed) {
+  for (const PackageRecord* p : chosen) {
+    for (const auto* field : {&p->conflicts, &p->breaks}) {
+      const char* field_name = field == &p->conflicts ? "Conflicts" : "Breaks";
+      for (const Relation& relation : *field) {
+        for (const PackageRecord* q : chosen) {
+          if (q == p || q->name == p->name) {
+            continue;
+          }
+          if (hits(relation, q->name, q->version, q->provides)) {
+            return make_error(ErrorKind::InvalidInput,
+                              "packages " + p->name + " " + p->version + " and " + q->name + " " +
+                                  q->version + " cannot be installed together (" + p->name + " " +
+                                  field_name + ": " + relation.to_string() + ")");
+          }
+        }
+        for (const auto& [name, version] : installed) {
+          if (name != p->name && hits(relation, name, version, {})) {
+            return make_error(ErrorKind::InvalidInput,
+                              "package " + p->name + " " + p->version + " cannot be installed " +
+                                  "over " + name + " " + version + " of the base image (" +
+                                  p->name + " " + field_name + ": " + relation.to_string() + ")");
+          }
+        }
+      }
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<std::vector<const PackageRecord*>> resolve(const PackageIndex& index,
                                                   const ResolveRequest& request) {
   if (request.arch.empty()) {
@@ -354,6 +416,9 @@ Result<std::vector<const PackageRecord*>> resolve(const PackageIndex& index,
   // A stanza that failed to parse on lookup was left out: the answer may be
   // wrong, and the malformed index is the error to report.
   DISTILL_CHECK(index.status());
+  if (resolved.ok()) {
+    DISTILL_CHECK(check_conflicts(*resolved, request.installed));
+  }
   return resolved;
 }
 

@@ -17,7 +17,10 @@
 //  - virtual packages are satisfied through Provides; an unversioned provide never
 //    satisfies a versioned relation; a real package is preferred to a provider;
 //  - the same package is never selected at two versions: a clause that needs a
-//    different version than the one already chosen is an error.
+//    different version than the one already chosen is an error;
+//  - a set where one package Conflicts with or Breaks another (or a package of
+//    the base image) is refused, naming both, as dpkg would refuse it; the
+//    greedy choice is not revisited to avoid it.
 #pragma once
 
 #include <string>

@@ -1,11 +1,13 @@
 #include "image/layer_cache.hpp"
 
-#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cassert>
 #include <nlohmann/json.hpp>
 
+#include "oci/blob_store.hpp"
 #include "util/file_io.hpp"
+#include "util/file_stamp.hpp"
 
 namespace distill::image {
 
@@ -61,11 +63,22 @@ std::optional<oci::LayerBlob> LayerCache::lookup(const std::string& key) const {
     blob.diff_id = *diff_id;
     blob.uncompressed_size = json.at("uncompressedSize").get<uint64_t>();
     blob.file = m_dir / "blobs" / "sha256" / digest->hex();
-    struct stat st {};
-    if (::stat(blob.file.c_str(), &st) != 0 ||
-        static_cast<uint64_t>(st.st_size) != blob.descriptor.size) {
+    auto stamp = util::stamp_of(blob.file);
+    if (!stamp || stamp->size != blob.descriptor.size) {
       return std::nullopt;
     }
+    auto recorded = util::FileStamp::parse(json.value("stamp", std::string()));
+    if (recorded && *recorded == *stamp) {
+      return blob;  // unchanged since it was verified
+    }
+    // Written since (another build's identical blob, or damage): hash it.
+    auto hashed = oci::digest_file(blob.file);
+    if (!hashed.ok() || hashed->digest != blob.descriptor.digest ||
+        hashed->size != blob.descriptor.size) {
+      ::unlink(blob.file.c_str());  // a damaged entry: dropped, the layer is rebuilt
+      return std::nullopt;
+    }
+    (void)store(key, blob);  // records the new stamp; a failure only costs a hash next time
     return blob;
   } catch (const nlohmann::json::exception&) {
     return std::nullopt;  // a damaged record is a miss; the layer is rebuilt
@@ -85,6 +98,11 @@ Status LayerCache::store(const std::string& key, const oci::LayerBlob& blob) con
       {"diffID", blob.diff_id.str()},
       {"uncompressedSize", blob.uncompressed_size},
   };
+  // The blob as it is now, just written and hashed by the layer writer (or
+  // hashed by lookup): a later lookup that finds it unchanged trusts it.
+  if (auto stamp = util::stamp_of(blob.file)) {
+    json["stamp"] = stamp->str();
+  }
   return util::write_file_atomic(m_dir / "layers" / (key + ".json"), json.dump());
 }
 

@@ -6,7 +6,10 @@
 // On disk: <cache>/layers/<key>.json describes the layer, its blob lives in the
 // cache's blob store <cache>/blobs/sha256/<digest>. Both are published with
 // atomic renames, the record after the blob, so a reader never sees a record
-// whose blob is missing or partial.
+// whose blob is missing or partial. The record keeps the blob's stamp (size and
+// mtime) as it was when verified: a lookup that finds the blob changed since
+// hashes it, and drops it (a miss: the layer is rebuilt) unless it still holds
+// its digest. Outputs are copied from the blob and verified again on the way.
 #pragma once
 
 #include <filesystem>
@@ -39,7 +42,7 @@ class LayerCache {
   explicit LayerCache(std::filesystem::path cache_dir);
 
   [[nodiscard]] std::filesystem::path blob_dir() const { return m_dir / "blobs"; }
-  // The recorded layer for `key`, if its blob is present with the right size.
+  // The recorded layer for `key`, if its blob is present and verified.
   std::optional<oci::LayerBlob> lookup(const std::string& key) const;
   Status store(const std::string& key, const oci::LayerBlob& blob) const;
 

@@ -4,6 +4,8 @@
 #include <map>
 
 #include "archive/deb_reader.hpp"
+#include "debian/control.hpp"
+#include "debian/relation.hpp"
 #include "image/generated_files.hpp"
 #include "image/library_catalog.hpp"
 
@@ -61,10 +63,32 @@ Result<std::string> read_ca_bundle(const InstalledPackage& package) {
   return join_bundle(certificates);
 }
 
+Status check_control_matches(const InstalledPackage& package, const std::string& control_text) {
+  std::string label = package.name + "_" + package.version + "_" + package.arch + ".deb";
+  if (!debian::is_valid_package_name(package.name)) {
+    return make_error(ErrorKind::Corrupt, label + ": invalid package name");
+  }
+  DISTILL_TRY(auto paragraph, debian::parse_paragraph(control_text, label + ": control"));
+  for (auto [field, expected] :
+       {std::pair<const char*, const std::string*>{"Package", &package.name},
+        {"Version", &package.version},
+        {"Architecture", &package.arch}}) {
+    std::string found = paragraph.get(field);
+    // A field the index did not give (an older lock) has nothing to compare.
+    if (!expected->empty() && found != *expected) {
+      return make_error(ErrorKind::Corrupt, label + ": its control file says " + field + ": '" +
+                                                found.substr(0, 80) + "', the index '" + *expected +
+                                                "'");
+    }
+  }
+  return {};
+}
+
 Status write_package(LayerWriter& layer, const InstalledPackage& package, int64_t epoch,
                      LibraryScanner* libraries) {
   DISTILL_TRY(auto deb, archive::DebReader::open(package.deb_file, package.name));
   DISTILL_TRY(auto control, deb.read_control());
+  DISTILL_CHECK(check_control_matches(package, control.control));
   const bool is_ca = package.name == "ca-certificates";
   std::map<std::string, std::string> certificates;
   DISTILL_CHECK(deb.for_each_data_entry(

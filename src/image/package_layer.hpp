@@ -38,7 +38,14 @@ inline constexpr std::string_view k_ca_bundle = "etc/ssl/certs/ca-certificates.c
 // in path order), as written to k_ca_bundle.
 Result<std::string> read_ca_bundle(const InstalledPackage& package);
 
-// Writes one package (data entries, then status.d) into `layer`.
+// A .deb must be the package the index named: its control file's Package,
+// Version and Architecture equal the entry's (Corrupt otherwise, naming the
+// package), and the name is a valid Debian package name (it becomes
+// status.d/<name>).
+Status check_control_matches(const InstalledPackage& package, const std::string& control_text);
+
+// Writes one package (data entries, then status.d) into `layer`; refuses a
+// .deb that fails check_control_matches.
 class LibraryScanner;
 // With `libraries`, the package's library files are also fed to it in the
 // same pass over the .deb.

@@ -13,6 +13,7 @@
 #include <set>
 #include <system_error>
 
+#include "net/credentials.hpp"
 #include "util/file_io.hpp"
 
 namespace distill::image {
@@ -122,21 +123,65 @@ bool valid_image_name(const std::string& name) {
   return true;
 }
 
-// "SIGTERM", "SIGRTMIN+3" or a number 1..64, as a container runtime accepts.
+// A Linux signal name ("SIGTERM", "SIGRTMIN+3", "SIGRTMAX-1") or a number
+// 1..64, as container runtimes accept them; "SIGFOO" is not one.
 bool valid_signal(const std::string& text) {
   uint32_t number = 0;
   if (parse_u32(text, number)) {
     return number >= 1 && number <= 64;
   }
-  if (text.size() < 4 || text.rfind("SIG", 0) != 0) {
-    return false;
+  static const std::set<std::string> k_names = {
+      "SIGABRT", "SIGALRM", "SIGBUS",   "SIGCHLD",   "SIGCLD",  "SIGCONT", "SIGFPE",    "SIGHUP",
+      "SIGILL",  "SIGINT",  "SIGIO",    "SIGIOT",    "SIGKILL", "SIGPIPE", "SIGPOLL",   "SIGPROF",
+      "SIGPWR",  "SIGQUIT", "SIGSEGV",  "SIGSTKFLT", "SIGSTOP", "SIGSYS",  "SIGTERM",   "SIGTRAP",
+      "SIGTSTP", "SIGTTIN", "SIGTTOU",  "SIGURG",    "SIGUSR1", "SIGUSR2", "SIGVTALRM", "SIGWINCH",
+      "SIGXCPU", "SIGXFSZ", "SIGRTMIN", "SIGRTMAX"};
+  if (k_names.count(text) != 0) {
+    return true;
   }
-  for (char c : text.substr(3)) {
-    if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' || c == '-')) {
-      return false;
+  // SIGRTMIN+n / SIGRTMAX-n, n = 1..30 (real-time signals 34..64).
+  for (const char* base : {"SIGRTMIN+", "SIGRTMAX-"}) {
+    std::string prefix = base;
+    if (text.rfind(prefix, 0) == 0 && parse_u32(text.substr(prefix.size()), number)) {
+      return number >= 1 && number <= 30 && text.substr(prefix.size())[0] != '0';
     }
   }
-  return true;
+  return false;
+}
+
+bool has_control(std::string_view text) {
+  return std::any_of(text.begin(), text.end(),
+                     [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+}
+
+// Control characters as \xNN, for quoting a bad value in a one-line message.
+std::string shown(std::string_view text) {
+  static constexpr char k_hex[] = "0123456789abcdef";
+  std::string out;
+  for (char c : text.substr(0, 80)) {
+    auto b = static_cast<unsigned char>(c);
+    if (b < 0x20 || b == 0x7f) {
+      out += "\\x";
+      out += k_hex[b >> 4];
+      out += k_hex[b & 0xF];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// USER of an image config: "user", "uid", "user:group" or "uid:gid"; no
+// control characters, no spaces, at most one ':' with both sides non-empty.
+bool valid_user(const std::string& user) {
+  if (has_control(user) || user.find(' ') != std::string::npos) {
+    return false;
+  }
+  size_t colon = user.find(':');
+  if (colon == std::string::npos) {
+    return true;
+  }
+  return colon > 0 && colon + 1 < user.size() && user.find(':', colon + 1) == std::string::npos;
 }
 
 bool valid_account_name(const std::string& name) {
@@ -202,12 +247,26 @@ class SpecParser {
   }
 
   // A scalar as a string; a null (empty) value is rejected like any wrong type.
-  bool get_string(const YAML::Node& node, int line, const std::string& what, std::string& out) {
+  bool get_string(const YAML::Node& node, int line, const std::string& what, std::string& out,
+                  bool allow_nul = false) {
     if (!node.IsScalar()) {
       problem(line, what + " must be a string");
       return false;
     }
+    if (!allow_nul && has_nul(node.Scalar(), line, what)) {
+      return false;
+    }
     out = node.Scalar();
+    return true;
+  }
+
+  // No value of a spec may hold a NUL byte: nothing downstream (tar headers,
+  // the config's C strings, exec) can carry one.
+  bool has_nul(const std::string& text, int line, const std::string& what) {
+    if (text.find('\0') == std::string::npos) {
+      return false;
+    }
+    problem(line, what + " contains a NUL byte");
     return true;
   }
 
@@ -240,6 +299,10 @@ class SpecParser {
         ok = false;
         continue;
       }
+      if (has_nul(item.Scalar(), item_line, what + " entry")) {
+        ok = false;
+        continue;
+      }
       out.push_back(item.Scalar());
       if (item_lines != nullptr) {
         item_lines->push_back(item_line);
@@ -249,7 +312,8 @@ class SpecParser {
   }
 
   bool get_string_map(const YAML::Node& node, int line, const std::string& what,
-                      std::map<std::string, std::string>& out) {
+                      std::map<std::string, std::string>& out,
+                      std::map<std::string, int>* line_of_key = nullptr) {
     if (node.IsNull()) {
       return true;
     }
@@ -275,6 +339,15 @@ class SpecParser {
         problem(key_line, "duplicate key '" + key + "' in " + what);
         ok = false;
         continue;
+      }
+      if (has_nul(key, key_line, what + " key") ||
+          has_nul(kv.second.Scalar(), line_of(kv.second, key_line),
+                  what + " value of '" + key + "'")) {
+        ok = false;
+        continue;
+      }
+      if (line_of_key != nullptr) {
+        (*line_of_key)[key] = key_line;
       }
       out[key] = kv.second.Scalar();
     }
@@ -389,10 +462,17 @@ class SpecParser {
               (key == "entrypoint" ? m_spec.entrypoint : m_spec.cmd) = std::move(list);
             }
           } else if (key == "env") {
-            get_string_map(value, line, "env", m_spec.env);
-            for (const auto& [name, unused] : m_spec.env) {
-              if (name.empty() || name.find('=') != std::string::npos) {
-                problem(line, "env name '" + name + "' must be non-empty and contain no '='");
+            std::map<std::string, int> lines;
+            get_string_map(value, line, "env", m_spec.env, &lines);
+            for (const auto& [name, text] : m_spec.env) {
+              int at = lines.count(name) != 0 ? lines[name] : line;
+              if (name.empty() || name.find('=') != std::string::npos || has_control(name)) {
+                problem(at, "env name '" + shown(name) +
+                                "' must be non-empty and contain no '=' or control character");
+              } else if (text.find('\n') != std::string::npos ||
+                         text.find('\r') != std::string::npos) {
+                // The config's Env is "NAME=value" lines for many tools.
+                problem(at, "env value of '" + name + "' contains a line break");
               }
             }
           } else if (key == "user") {
@@ -400,6 +480,10 @@ class SpecParser {
             if (get_string(value, line, "user", user)) {
               if (user.empty()) {
                 problem(line, "user must not be empty");
+              } else if (!valid_user(user)) {
+                problem(line, "user '" + shown(user) +
+                                  "' is not like \"name\", \"uid\", \"uid:gid\" or "
+                                  "\"name:group\"");
               }
               m_spec.user = user;
             }
@@ -487,6 +571,9 @@ class SpecParser {
                        get_string(value, vline, "keyring", source.keyring);
                      }
                    });
+      // user:pass@ is kept by the HTTP client only, never in the spec's url
+      // (which reaches lock files, cached resolutions and messages).
+      source.url = net::strip_credentials(source.url);
       if (source.url.empty()) {
         problem(entry_line, "sources entry needs a url");
       } else if (source.url.rfind("http://", 0) != 0 && source.url.rfind("https://", 0) != 0 &&
@@ -529,15 +616,19 @@ class SpecParser {
       file.line = entry_line;
       std::optional<std::string> src, content, symlink, type, dst;
       bool ok = true;
+      bool dst_seen = false;
       for_each_key(entry, k_keys, " in files entry",
                    [&](const std::string& key, const YAML::Node& value, int key_line) {
                      int vline = line_of(value, key_line);
+                     dst_seen = dst_seen || key == "dst";
                      std::string text;
                      if (key == "uid" || key == "gid") {
                        ok &= get_u32(value, vline, key, key == "uid" ? file.uid : file.gid);
                        return;
                      }
-                     if (!get_string(value, vline, key, text)) {
+                     // A file's content may be binary; every other value is a
+                     // name or path, where a NUL byte is refused.
+                     if (!get_string(value, vline, key, text, key == "content")) {
                        ok = false;
                        return;
                      }
@@ -575,7 +666,9 @@ class SpecParser {
         ok = false;
       }
       if (!dst) {
-        problem(entry_line, "files entry needs a dst");
+        if (!dst_seen) {  // a dst that was given but refused has its own message
+          problem(entry_line, "files entry needs a dst");
+        }
         continue;
       }
       bool dst_is_dir = !dst->empty() && dst->back() == '/';

@@ -4,8 +4,9 @@
 // a fresh mkostemp(3) file (O_EXCL) under <dir>/tmp, verify size and SHA-256,
 // then rename(2) into <dir>/sha256/<hex>. rename is atomic within a file
 // system, and two writers of the same digest publish identical bytes, so the
-// last rename winning is harmless. Temporary files left by a killed process
-// are swept when they are more than a day old.
+// last rename winning is harmless. A temporary file is flock()ed by its
+// writer while it lives and removed on SIGINT/SIGTERM; one left by a killed
+// process (no lock held) is swept when the cache is next opened.
 #include "net/content_cache.hpp"
 
 #include <fcntl.h>
@@ -19,13 +20,14 @@
 
 #include "util/fd.hpp"
 #include "util/file_io.hpp"
+#include "util/file_stamp.hpp"
+#include "util/interrupt_cleanup.hpp"
 #include "util/thread_pool.hpp"
 
 namespace distill::net {
 
 namespace {
 
-constexpr auto k_stale_temp_age = std::chrono::hours(24);
 constexpr uint64_t k_progress_step = 1U << 20;
 
 // A uniquely named file in the cache's tmp/ directory, removed unless published.
@@ -43,10 +45,16 @@ class TempEntry {
       ::unlink(pattern.c_str());
       return util::errno_error(pattern, err);
     }
-    return TempEntry(pattern, util::Fd(fd));
+    // Locked while it lives (a sweep removes only what nobody holds) and
+    // removed by the interrupt handler on Ctrl-C.
+    util::lock_as_owner(fd);
+    util::CleanupRegistration cleanup(pattern, false);
+    return TempEntry(pattern, util::Fd(fd), std::move(cleanup));
   }
   TempEntry(TempEntry&& other) noexcept
-      : m_path(std::move(other.m_path)), m_fd(std::move(other.m_fd)) {
+      : m_path(std::move(other.m_path)),
+        m_fd(std::move(other.m_fd)),
+        m_cleanup(std::move(other.m_cleanup)) {
     other.m_path.clear();
   }
   TempEntry& operator=(TempEntry&&) = delete;
@@ -64,28 +72,32 @@ class TempEntry {
     return {};
   }
   Status publish(const std::filesystem::path& destination) {
-    if (::close(m_fd.release()) != 0) {
-      return util::errno_error(m_path, errno);
-    }
+    // Renamed while still open and locked: no sweep can take it in between.
     if (::rename(m_path.c_str(), destination.c_str()) != 0) {
       return util::errno_error(destination, errno);
     }
     m_path.clear();
+    m_cleanup.release();
+    if (::close(m_fd.release()) != 0) {
+      return util::errno_error(destination, errno);
+    }
     return {};
   }
   void discard() {
-    m_fd.reset();
     if (!m_path.empty()) {
       ::unlink(m_path.c_str());
       m_path.clear();
     }
+    m_fd.reset();
+    m_cleanup.release();
   }
 
  private:
-  TempEntry(std::filesystem::path path, util::Fd fd)
-      : m_path(std::move(path)), m_fd(std::move(fd)) {}
+  TempEntry(std::filesystem::path path, util::Fd fd, util::CleanupRegistration cleanup)
+      : m_path(std::move(path)), m_fd(std::move(fd)), m_cleanup(std::move(cleanup)) {}
   std::filesystem::path m_path;
   util::Fd m_fd;
+  util::CleanupRegistration m_cleanup;
 };
 
 Result<crypto::Digest> hash_file(const std::filesystem::path& path) {
@@ -111,15 +123,26 @@ Result<crypto::Digest> hash_file(const std::filesystem::path& path) {
   return hasher.finish();
 }
 
-void sweep_stale_temps(const std::filesystem::path& tmp_dir) {
-  std::error_code ec;
-  auto now = std::filesystem::file_time_type::clock::now();
-  for (const auto& entry : std::filesystem::directory_iterator(tmp_dir, ec)) {
-    std::error_code entry_ec;
-    auto mtime = entry.last_write_time(entry_ec);
-    if (!entry_ec && now - mtime > k_stale_temp_age) {
-      std::filesystem::remove(entry.path(), entry_ec);
-    }
+// dir/verified/<hex> holds the stamp (size:mtime) of dir/sha256/<hex> as it was
+// when last verified; an entry whose stamp still matches is trusted unhashed.
+std::filesystem::path stamp_path(const std::filesystem::path& dir, const crypto::Digest& digest) {
+  return dir / "verified" / digest.hex();
+}
+
+void record_stamp(const std::filesystem::path& dir, const crypto::Digest& digest) {
+  if (auto stamp = util::stamp_of(dir / "sha256" / digest.hex())) {
+    (void)util::write_file_atomic(stamp_path(dir, digest), stamp->str());
+  }
+}
+
+// What killed processes left: downloads in tmp/, and the AtomicFile
+// temporaries (".<name>.tmp.XXXXXX") of the cache's other directories. Only
+// those no live process holds locked are removed.
+void sweep_abandoned_temps(const std::filesystem::path& dir) {
+  util::sweep_abandoned(dir / "tmp", "part.");
+  for (const char* sub : {"sha256", "verified", "blobs/sha256", "layers", "resolutions", "releases",
+                          "release-dates", "libraries", "contents"}) {
+    util::sweep_abandoned(dir / sub, ".", ".tmp.");
   }
 }
 
@@ -223,20 +246,22 @@ Status fetch_one(HttpClient& client, const ContentCache& cache, const FetchItem&
     return make_error(ErrorKind::Corrupt, label + ": " + url + ": sha256 mismatch (expected " +
                                               item.sha256.hex() + ", got " + got.hex() + ")");
   }
-  return temp.publish(cache.path_for(item.sha256));
+  DISTILL_CHECK(temp.publish(cache.path_for(item.sha256)));
+  record_stamp(cache.dir(), item.sha256);
+  return {};
 }
 
 }  // namespace
 
 Result<ContentCache> ContentCache::open(const std::filesystem::path& dir) {
-  for (const char* sub : {"sha256", "tmp"}) {
+  for (const char* sub : {"sha256", "tmp", "verified"}) {
     std::error_code ec;
     std::filesystem::create_directories(dir / sub, ec);
     if (ec) {
       return make_error(ErrorKind::Io, (dir / sub).string() + ": " + ec.message());
     }
   }
-  sweep_stale_temps(dir / "tmp");
+  sweep_abandoned_temps(dir);
   return ContentCache(dir);
 }
 
@@ -248,8 +273,25 @@ bool ContentCache::contains(const crypto::Digest& digest) const {
   if (digest.empty()) {
     return false;
   }
-  struct stat st {};
-  return ::stat(path_for(digest).c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  std::filesystem::path entry = path_for(digest);
+  auto stamp = util::stamp_of(entry);
+  if (!stamp) {
+    return false;
+  }
+  auto recorded = util::read_file(stamp_path(m_dir, digest));
+  if (recorded.ok() && util::FileStamp::parse(*recorded) == stamp) {
+    return true;  // unchanged since it was verified
+  }
+  // Written since, or never stamped: hash it; a damaged entry is dropped, so
+  // the caller fetches it again.
+  auto got = hash_file(entry);
+  if (!got.ok() || *got != digest) {
+    ::unlink(entry.c_str());
+    ::unlink(stamp_path(m_dir, digest).c_str());
+    return false;
+  }
+  record_stamp(m_dir, digest);
+  return true;
 }
 
 Status ContentCache::insert(const crypto::Digest& expected, std::string_view data) {
@@ -263,7 +305,9 @@ Status ContentCache::insert(const crypto::Digest& expected, std::string_view dat
   }
   DISTILL_TRY(TempEntry temp, TempEntry::create(m_dir / "tmp"));
   DISTILL_CHECK(temp.write(data));
-  return temp.publish(path_for(expected));
+  DISTILL_CHECK(temp.publish(path_for(expected)));
+  record_stamp(m_dir, expected);
+  return {};
 }
 
 Result<std::filesystem::path> ContentCache::insert_file(const std::filesystem::path& file) {
@@ -274,6 +318,7 @@ Result<std::filesystem::path> ContentCache::insert_file(const std::filesystem::p
     return destination;
   }
   if (::chmod(file.c_str(), 0644) == 0 && ::rename(file.c_str(), destination.c_str()) == 0) {
+    record_stamp(m_dir, digest);
     return destination;
   }
   // Another file system (or a file we may not chmod): copy, verifying as we go.
@@ -319,7 +364,9 @@ Status ContentCache::fetch_all(
   tracker.report();
 
   std::vector<Error> missing_errors(missing.size());
-  std::vector<bool> missing_failed(missing.size(), false);
+  // One byte per item, not std::vector<bool>: workers write neighbouring
+  // entries at once, and vector<bool> packs them into shared words.
+  std::vector<char> missing_failed(missing.size(), 0);
   util::parallel_for(missing.size(), jobs, [&](size_t index) {
     const FetchItem& item = *missing[index];
     Error first;
@@ -336,7 +383,7 @@ Status ContentCache::fetch_all(
       }
     }
     if (have_error) {
-      missing_failed[index] = true;
+      missing_failed[index] = 1;
       missing_errors[index] = std::move(first);
     }
     tracker.item_done();
@@ -352,7 +399,7 @@ Status ContentCache::fetch_all(
       return errors[i];
     }
     if (m < missing.size() && missing[m] == &items[i]) {
-      if (missing_failed[m]) {
+      if (missing_failed[m] != 0) {
         return missing_errors[m];
       }
       ++m;

@@ -5,6 +5,11 @@
 // and digest were checked, so readers (and other distill processes sharing the
 // cache) never see a partial or wrong file. Used for .deb files, Packages
 // indices and image blobs.
+//
+// The cache does not trust itself: <dir>/verified/<hex> records the entry's
+// stamp (size, mtime) when it was verified, and contains() hashes any entry
+// whose stamp changed since, dropping it when it no longer holds its digest
+// (so the next fetch_all() downloads it again).
 #pragma once
 
 #include <cstddef>
@@ -54,6 +59,8 @@ class ContentCache {
 
   // dir/sha256/<hex>
   [[nodiscard]] std::filesystem::path path_for(const crypto::Digest& digest) const;
+  // Whether a verified entry is present: an entry changed since it was
+  // verified is hashed again, and removed (false) if damaged.
   [[nodiscard]] bool contains(const crypto::Digest& digest) const;
 
   // Verifies that sha256(data) == expected (else Error(Corrupt)), then

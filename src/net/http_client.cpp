@@ -19,6 +19,7 @@
 #include <mutex>
 #include <thread>
 
+#include "net/credentials.hpp"
 #include "util/file_io.hpp"
 
 namespace distill::net {
@@ -362,6 +363,11 @@ class CurlClient final : public HttpClient {
     char error_buffer[CURL_ERROR_SIZE] = {0};
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
     curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
+    // Source URLs carry no userinfo (strip_credentials): their credentials,
+    // or apt's auth.conf ones, are looked up here. Pooled handles are reset.
+    auto credentials = credentials_for(request.url);
+    curl_easy_setopt(h, CURLOPT_USERNAME, credentials ? credentials->login.c_str() : nullptr);
+    curl_easy_setopt(h, CURLOPT_PASSWORD, credentials ? credentials->password.c_str() : nullptr);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https,file");
     curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");

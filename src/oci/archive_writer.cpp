@@ -14,12 +14,14 @@
 #include "archive/byte_sink.hpp"
 #include "archive/file_content_reader.hpp"
 #include "archive/tar_writer.hpp"
+#include "oci/image_ref.hpp"
 #include "oci/json_util.hpp"
 #include "oci/manifest.hpp"
 #include "oci/media_types.hpp"
 #include "util/atomic_file.hpp"
 #include "util/fd.hpp"
 #include "util/file_io.hpp"
+#include "util/interrupt_cleanup.hpp"
 
 namespace distill::oci {
 
@@ -27,26 +29,65 @@ namespace {
 
 constexpr std::string_view k_oci_layout = R"({"imageLayoutVersion":"1.0.0"})";
 
-// A tar member: bytes in memory or a file on disk (with its size).
+// A tar member: bytes in memory or a file on disk (with its size and digest).
 struct Member {
   std::variant<std::string, std::filesystem::path> content;
   uint64_t size = 0;
+  crypto::Digest digest;
+};
+
+// Reads a blob file and checks, at its end, that it held its digest: a cache
+// entry damaged on disk fails the archive instead of shipping in it.
+class VerifyingReader final : public archive::ContentReader {
+ public:
+  VerifyingReader(util::Fd fd, std::filesystem::path path, crypto::Digest digest)
+      : m_reader(std::move(fd), path), m_path(std::move(path)), m_digest(digest) {}
+  Result<size_t> read(void* buffer, size_t size) override {
+    DISTILL_TRY(size_t n, m_reader.read(buffer, size));
+    m_hasher.update(buffer, n);
+    return n;
+  }
+  // After the tar writer took its `size` bytes: nothing more in the file, and
+  // the bytes had the digest.
+  Status verify() {
+    char extra = 0;
+    DISTILL_TRY(size_t n, m_reader.read(&extra, 1));
+    crypto::Digest got = m_hasher.finish();
+    if (n != 0 || got != m_digest) {
+      return make_error(ErrorKind::Corrupt,
+                        m_path.string() + ": content does not match its digest (expected " +
+                            m_digest.str() +
+                            (n != 0 ? ", got a longer file)" : ", got " + got.str() + ")"));
+    }
+    return {};
+  }
+
+ private:
+  archive::FileContentReader m_reader;
+  std::filesystem::path m_path;
+  crypto::Digest m_digest;
+  crypto::Sha256 m_hasher;
 };
 
 class ArchiveBuilder {
  public:
   void add_data(const std::string& path, std::string data) {
     uint64_t size = data.size();
-    m_members[path] = Member{std::move(data), size};
+    m_members[path] = Member{std::move(data), size, {}};
   }
-  void add_file(const std::string& path, const std::filesystem::path& file, uint64_t size) {
-    m_members[path] = Member{file, size};
+  void add_file(const std::string& path, const std::filesystem::path& file, uint64_t size,
+                const crypto::Digest& digest) {
+    m_members[path] = Member{file, size, digest};
   }
   void add_blob(const crypto::Digest& digest, std::string data) {
     add_data("blobs/sha256/" + digest.hex(), std::move(data));
   }
 
   Status write(const std::filesystem::path& destination) {
+    // What an earlier writer of this archive left when it was killed.
+    std::filesystem::path parent = destination.parent_path();
+    util::sweep_abandoned(parent.empty() ? "." : parent,
+                          "." + destination.filename().string() + ".tmp.");
     DISTILL_TRY(util::AtomicFile out, util::AtomicFile::create(destination, 0644));
     archive::FileSink sink(out);
     archive::TarWriter tar(sink);
@@ -73,8 +114,9 @@ class ArchiveBuilder {
       if (raw < 0) {
         return util::errno_error(file, errno);
       }
-      archive::FileContentReader reader(util::Fd(raw), file);
+      VerifyingReader reader(util::Fd(raw), file, member.digest);
       DISTILL_CHECK(tar.add(entry, &reader));
+      DISTILL_CHECK(reader.verify());
     }
     DISTILL_CHECK(tar.finish());
     return out.commit();
@@ -87,7 +129,7 @@ class ArchiveBuilder {
 void add_manifest_blobs(ArchiveBuilder& builder, const ImageManifest& entry) {
   for (const auto& layer : entry.layers) {
     builder.add_file("blobs/sha256/" + layer.descriptor.digest.hex(), layer.file,
-                     layer.descriptor.size);
+                     layer.descriptor.size, layer.descriptor.digest);
   }
   builder.add_blob(entry.config_descriptor.digest, entry.config_json);
   builder.add_blob(entry.manifest_descriptor.digest, entry.manifest_json);
@@ -123,6 +165,9 @@ Status write_docker_archive(const std::filesystem::path& file, const Image& imag
                             const std::string& name, const std::string& tag,
                             const Platform& platform) {
   DISTILL_CHECK(check_finalized(image));
+  // RepoTags "NAME:TAG" is what docker load parses: a malformed one makes a
+  // malformed archive.
+  DISTILL_CHECK(check_name_and_tag(name, tag, "docker-archive:" + file.string()));
   DISTILL_TRY(const ImageManifest* entry, select_manifest(image, platform));
   ArchiveBuilder builder;
   add_manifest_blobs(builder, *entry);

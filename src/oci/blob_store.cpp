@@ -1,8 +1,11 @@
 // Content-addressed blob directory (OCI image-layout.md "blobs"): every blob is
-// published whole via a temp file + rename, or by a hard link of a finished file.
+// published whole via a temp file + rename; a file is copied in (or reflinked),
+// never hard-linked, and verified against its digest on the way.
 #include "oci/blob_store.hpp"
 
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,17 +44,32 @@ Result<size_t> read_some(int fd, char* buffer, size_t size, const std::filesyste
   }
 }
 
-Status copy_file_atomic(const std::filesystem::path& source,
-                        const std::filesystem::path& destination) {
+// Copies `source` to an AtomicFile at `destination` (a reflink when the
+// filesystem can), hashing it, and publishes it only if it holds `digest`.
+Status copy_verified(const std::filesystem::path& source, const crypto::Digest& digest,
+                     const std::filesystem::path& destination) {
+  // The open fd pins the inode: a concurrent rename() over `source` (another
+  // build publishing the same blob) cannot make the copy fail half-way.
   DISTILL_TRY(util::Fd in, open_for_reading(source));
   DISTILL_TRY(util::AtomicFile out, util::AtomicFile::create(destination, 0644));
+  bool cloned = ::ioctl(out.fd(), FICLONE, in.get()) == 0;
+  crypto::Sha256 hasher;
   std::vector<char> buffer(k_buffer_size);
   for (;;) {
     DISTILL_TRY(size_t n, read_some(in.get(), buffer.data(), buffer.size(), source));
     if (n == 0) {
       break;
     }
-    DISTILL_CHECK(out.write(buffer.data(), n));
+    hasher.update(buffer.data(), n);
+    if (!cloned) {
+      DISTILL_CHECK(out.write(buffer.data(), n));
+    }
+  }
+  crypto::Digest got = hasher.finish();
+  if (got != digest) {
+    return make_error(ErrorKind::Corrupt, source.string() +
+                                              ": content does not match its digest (expected " +
+                                              digest.str() + ", got " + got.str() + ")");
   }
   return out.commit();
 }
@@ -108,19 +126,9 @@ Status BlobStore::put_file(const crypto::Digest& digest, const std::filesystem::
   if (contains(digest)) {
     return {};
   }
-  std::filesystem::path destination = path_for(digest);
-  if (::link(source.c_str(), destination.c_str()) == 0) {
-    return {};
-  }
-  int err = errno;
-  if (err == EEXIST) {
-    return {};  // another writer placed it meanwhile
-  }
-  if (err == ENOENT) {
-    return util::errno_error(source, err);
-  }
-  // EXDEV, EPERM (filesystems without hard links), EMLINK...: copy instead.
-  return copy_file_atomic(source, destination);
+  // A writer of the same blob that finishes first is harmless: the rename of
+  // identical bytes over it publishes the same content.
+  return copy_verified(source, digest, path_for(digest));
 }
 
 }  // namespace distill::oci

@@ -23,9 +23,12 @@ class BlobStore {
 
   // Stores `data` atomically (skipped if present) and describes it.
   Result<Descriptor> put(std::string_view data, std::string media_type);
-  // Places the file `source` (whose content has digest `digest`) as that blob:
-  // hard link if on the same filesystem, else copy to a temp file and rename.
-  // Does not re-hash `source`. Skipped if already present.
+  // Places a copy of the file `source` as the blob `digest`: a reflink where
+  // the filesystem supports it, else a copy, never a hard link, so the blob
+  // never shares an inode with `source` (a cache entry damaged later cannot
+  // reach an output, nor the reverse). The bytes are hashed on the way: when
+  // `source` does not hold `digest`, nothing is placed and the error (Corrupt)
+  // names `source`. Skipped if the blob is already present.
   Status put_file(const crypto::Digest& digest, const std::filesystem::path& source);
 
  private:

@@ -3,6 +3,7 @@
 // docs/formats/oci-refs.md.
 #include "oci/image_ref.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <optional>
 #include <utility>
@@ -32,19 +33,6 @@ bool valid_layout_ref(std::string_view ref) {
   }
   for (char c : ref) {
     if (!is_alnum(c) && std::string_view("-._:@/+").find(c) == std::string_view::npos) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// Docker tag: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}.
-bool valid_tag(std::string_view tag) {
-  if (tag.empty() || tag.size() > 128 || !(is_alnum(tag.front()) || tag.front() == '_')) {
-    return false;
-  }
-  for (char c : tag) {
-    if (!is_alnum(c) && c != '_' && c != '.' && c != '-') {
       return false;
     }
   }
@@ -259,6 +247,43 @@ std::string ImageRef::to_string() const {
       }
       return text;
     }
+  }
+  return {};
+}
+
+bool valid_repository_name(std::string_view name) {
+  if (name.empty() || name.size() > 255) {
+    return false;
+  }
+  // A first component with '.' or ':' (or "localhost") is a registry host.
+  size_t slash = name.find('/');
+  std::string_view first = name.substr(0, slash);
+  if (slash != std::string_view::npos &&
+      (first.find_first_of(".:") != std::string_view::npos || first == "localhost")) {
+    return valid_registry(first) && valid_repository(name.substr(slash + 1));
+  }
+  return valid_repository(name);
+}
+
+bool valid_tag(std::string_view tag) {
+  if (tag.empty() || tag.size() > 128 || !(is_alnum(tag.front()) || tag.front() == '_')) {
+    return false;
+  }
+  return std::all_of(tag.begin(), tag.end(),
+                     [](char c) { return is_alnum(c) || c == '_' || c == '.' || c == '-'; });
+}
+
+Status check_name_and_tag(std::string_view name, std::string_view tag, const std::string& what) {
+  if (!name.empty() && !valid_repository_name(name)) {
+    return make_error(ErrorKind::InvalidInput,
+                      what + ": image name '" + std::string(name) +
+                          "' is not a valid repository name (lowercase letters, digits and "
+                          "'.', '_', '-' separators, '/' between components)");
+  }
+  if (!tag.empty() && !valid_tag(tag)) {
+    return make_error(ErrorKind::InvalidInput,
+                      what + ": tag '" + std::string(tag) +
+                          "' is not a valid tag (letters, digits, '_', '.', '-'; at most 128)");
   }
   return {};
 }

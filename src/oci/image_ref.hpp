@@ -30,4 +30,14 @@ struct ImageRef {
   [[nodiscard]] std::string to_string() const;
 };
 
+// The NAME of a NAME:TAG image reference (docker's reference grammar): an
+// optional registry host[:port] first, then path components of lowercase
+// letters and digits joined by '.', '_', '__' or '-'s, separated by '/'.
+bool valid_repository_name(std::string_view name);
+// A TAG: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}.
+bool valid_tag(std::string_view tag);
+// Both, as one InvalidInput error naming `what` (e.g. "--tag 'a:b:c'"); an
+// empty name or tag is not checked.
+Status check_name_and_tag(std::string_view name, std::string_view tag, const std::string& what);
+
 }  // namespace distill::oci

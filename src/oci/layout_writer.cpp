@@ -15,6 +15,7 @@
 #include "oci/media_types.hpp"
 #include "util/fd.hpp"
 #include "util/file_io.hpp"
+#include "util/interrupt_cleanup.hpp"
 
 namespace distill::oci {
 
@@ -64,6 +65,9 @@ Status write_oci_layout(const std::filesystem::path& dir, const Image& image,
     DISTILL_CHECK(util::write_file_atomic(layout_path, k_oci_layout));
   }
   DISTILL_TRY(BlobStore store, BlobStore::open(dir / "blobs"));
+  // What an earlier writer of this layout left when it was killed.
+  util::sweep_abandoned(dir, ".", ".tmp.");
+  util::sweep_abandoned(dir / "blobs" / "sha256", ".", ".tmp.");
   DISTILL_CHECK(write_blobs(store, image));
 
   Descriptor tagged = image.index_descriptor;

@@ -12,6 +12,7 @@
 #include "runtime/runner.hpp"
 #include "runtime/terminal.hpp"
 #include "util/file_io.hpp"
+#include "util/interrupt_cleanup.hpp"
 #include "util/temp_dir.hpp"
 
 namespace distill::runtime {
@@ -58,6 +59,8 @@ Result<int> run_image(const RunRequest& request) {
   }
   const char* tmp = std::getenv("TMPDIR");
   std::filesystem::path parent = (tmp != nullptr && *tmp != '\0') ? tmp : "/var/tmp";
+  // Bundles of runs that were killed (a TempDir is locked while its run lives).
+  util::sweep_abandoned(parent, "distill-run-");
   DISTILL_TRY(util::TempDir bundle, util::TempDir::create("distill-run-", parent));
   // The bundle directory itself must be traversable by the container's user.
   if (::chmod(bundle.path().c_str(), 0711) != 0) {

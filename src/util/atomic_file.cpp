@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "util/file_io.hpp"
+#include "util/interrupt_cleanup.hpp"
 
 namespace distill::util {
 
@@ -16,24 +17,42 @@ Result<AtomicFile> AtomicFile::create(const std::filesystem::path& destination, 
   if (parent.empty()) {
     parent = ".";
   }
-  std::string pattern = (parent / ("." + destination.filename().string() + ".tmp.XXXXXX")).string();
-  int fd = ::mkostemp(pattern.data(), O_CLOEXEC);
-  if (fd < 0) {
-    return errno_error(destination, errno);
+  for (int attempt = 0;; ++attempt) {
+    std::string pattern =
+        (parent / ("." + destination.filename().string() + ".tmp.XXXXXX")).string();
+    int fd = ::mkostemp(pattern.data(), O_CLOEXEC);
+    if (fd < 0) {
+      return errno_error(destination, errno);
+    }
+    Fd owned(fd);
+    // Held until the file is published or removed: a sweep removes only the
+    // temporaries nobody holds (their owner died).
+    lock_as_owner(fd);
+    CleanupRegistration cleanup(pattern, false);
+    // A sweep may have taken the file between mkostemp and flock: then it is
+    // gone (or another file has its name), and we start again.
+    struct stat held {};
+    struct stat named {};
+    if (::fstat(fd, &held) != 0 || ::stat(pattern.c_str(), &named) != 0 ||
+        held.st_ino != named.st_ino || held.st_dev != named.st_dev) {
+      if (attempt < 3) {
+        continue;
+      }
+      return make_error(ErrorKind::Io, pattern + ": removed while it was being created");
+    }
+    if (::fchmod(fd, static_cast<mode_t>(mode)) != 0) {
+      int err = errno;
+      ::unlink(pattern.c_str());
+      return errno_error(destination, err);
+    }
+    return AtomicFile(destination, pattern, std::move(owned), std::move(cleanup));
   }
-  if (::fchmod(fd, static_cast<mode_t>(mode)) != 0) {
-    int err = errno;
-    ::close(fd);
-    ::unlink(pattern.c_str());
-    return errno_error(destination, err);
-  }
-  return AtomicFile(destination, pattern, Fd(fd));
 }
 
 AtomicFile::~AtomicFile() {
   if (m_fd.valid()) {
+    ::unlink(m_temp.c_str());  // before the lock goes with the fd
     m_fd.reset();
-    ::unlink(m_temp.c_str());
   }
 }
 
@@ -51,15 +70,17 @@ Status AtomicFile::commit_as(const std::filesystem::path& destination) {
 Status AtomicFile::commit() {
   // No fsync: the rename guards against a crashed or interrupted process, which
   // is what a build must survive; fsync per blob would dominate warm builds.
-  if (::close(m_fd.release()) != 0) {
-    int err = errno;
-    ::unlink(m_temp.c_str());
-    return errno_error(m_temp, err);
-  }
+  // Renamed while still open (and locked), so no sweep can take it between.
   if (::rename(m_temp.c_str(), m_destination.c_str()) != 0) {
     int err = errno;
     ::unlink(m_temp.c_str());
+    m_fd.reset();
+    m_cleanup.release();
     return errno_error(m_destination, err);
+  }
+  m_cleanup.release();
+  if (::close(m_fd.release()) != 0) {
+    return errno_error(m_destination, errno);
   }
   return {};
 }

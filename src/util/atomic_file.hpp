@@ -2,14 +2,18 @@
 //
 // Data goes to a temporary file in the destination's directory; commit() closes
 // it and renames it over the destination. If commit() is never called (error,
-// exception, Ctrl-C) the destructor removes the temporary file, so a reader never
-// sees a half-written cache entry, blob or layout file.
+// exception) the destructor removes the temporary file, so a reader never sees a
+// half-written cache entry, blob or layout file. On SIGINT/SIGTERM/SIGHUP the
+// interrupt handler removes it (see interrupt_cleanup.hpp; main installs it),
+// and the owner holds an flock on it while it lives, so that what a SIGKILL
+// leaves is recognised later as abandoned (sweep_abandoned(dir, ".", ".tmp.")).
 #pragma once
 
 #include <filesystem>
 #include <string_view>
 
 #include "util/fd.hpp"
+#include "util/interrupt_cleanup.hpp"
 #include "util/result.hpp"
 
 namespace distill::util {
@@ -35,12 +39,17 @@ class AtomicFile {
   Status commit_as(const std::filesystem::path& destination);
 
  private:
-  AtomicFile(std::filesystem::path destination, std::filesystem::path temp, Fd fd)
-      : m_destination(std::move(destination)), m_temp(std::move(temp)), m_fd(std::move(fd)) {}
+  AtomicFile(std::filesystem::path destination, std::filesystem::path temp, Fd fd,
+             CleanupRegistration cleanup)
+      : m_destination(std::move(destination)),
+        m_temp(std::move(temp)),
+        m_fd(std::move(fd)),
+        m_cleanup(std::move(cleanup)) {}
 
   std::filesystem::path m_destination;
   std::filesystem::path m_temp;
   Fd m_fd;
+  CleanupRegistration m_cleanup;
 };
 
 }  // namespace distill::util

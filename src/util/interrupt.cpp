@@ -5,6 +5,8 @@
 #include <atomic>
 #include <csignal>
 
+#include "util/interrupt_cleanup.hpp"
+
 namespace distill::util {
 
 namespace {
@@ -14,7 +16,8 @@ std::atomic<int> g_signal{0};
 void on_signal(int sig) {
   int expected = 0;
   if (!g_signal.compare_exchange_strong(expected, sig)) {
-    ::_exit(128 + sig);  // a second signal: stop now
+    remove_registered_signal_safe();  // a second signal: stop now
+    ::_exit(128 + sig);
   }
 }
 
@@ -24,8 +27,13 @@ void catch_interrupts() {
   struct sigaction action {};
   action.sa_handler = on_signal;
   sigemptyset(&action.sa_mask);
-  ::sigaction(SIGINT, &action, nullptr);
-  ::sigaction(SIGTERM, &action, nullptr);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+    struct sigaction old {};
+    ::sigaction(sig, nullptr, &old);
+    if (old.sa_handler != SIG_IGN) {  // started under nohup: keep it ignored
+      ::sigaction(sig, &action, nullptr);
+    }
+  }
 }
 
 bool interrupted() { return g_signal.load() != 0; }

@@ -1,5 +1,6 @@
 #include "util/temp_dir.hpp"
 
+#include <fcntl.h>
 #include <stdlib.h>
 
 #include <cerrno>
@@ -19,7 +20,12 @@ Result<TempDir> TempDir::create(const std::string& prefix, const std::filesystem
   if (::mkdtemp(pattern.data()) == nullptr) {
     return errno_error(pattern, errno);
   }
-  return TempDir(pattern);
+  CleanupRegistration cleanup(pattern, true);
+  Fd lock(::open(pattern.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (lock.valid()) {
+    lock_as_owner(lock.get());
+  }
+  return TempDir(pattern, std::move(lock), std::move(cleanup));
 }
 
 TempDir& TempDir::operator=(TempDir&& other) noexcept {
@@ -30,6 +36,8 @@ TempDir& TempDir::operator=(TempDir&& other) noexcept {
     }
     m_path = std::move(other.m_path);
     other.m_path.clear();
+    m_lock = std::move(other.m_lock);
+    m_cleanup = std::move(other.m_cleanup);
   }
   return *this;
 }
@@ -44,6 +52,8 @@ TempDir::~TempDir() {
 std::filesystem::path TempDir::release() {
   std::filesystem::path p = std::move(m_path);
   m_path.clear();
+  m_cleanup.release();
+  m_lock.reset();
   return p;
 }
 

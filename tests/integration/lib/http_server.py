@@ -8,6 +8,7 @@ Usage:
     python3 http_server.py --root DIR [--port 0] --port-file F --pid-file F \
         [--faults JSON_OR_FILE] [--fail500 REGEX:N] [--truncate REGEX:K:N] \
         [--status REGEX:CODE:N] [--delay REGEX:SECONDS:N] [--log FILE]
+        [--basic-auth USER:PASSWORD]
 
     --port 0 (the default) picks a free port; the port actually bound is
     written to --port-file (atomically: readers never see a partial number) and
@@ -39,6 +40,7 @@ the counters.
 """
 
 import argparse
+import base64
 import json
 import os
 import re
@@ -57,6 +59,7 @@ class State:
         self.set_rules(rules)
         self.requests = {}
         self.faults = []
+        self.basic_auth = None
 
     def set_rules(self, rules):
         compiled = []
@@ -161,6 +164,12 @@ class Handler(BaseHTTPRequestHandler):
     def serve(self, head):
         state = self.server.state
         path = unquote(urlsplit(self.path).path)
+        if state.basic_auth and path != "/__stats":
+            expected = "Basic " + base64.b64encode(state.basic_auth.encode()).decode()
+            if self.headers.get("Authorization") != expected:
+                self.send_text(401, "authorization required\n",
+                               [("WWW-Authenticate", 'Basic realm="distill-test"')])
+                return
         if path == "/__stats":
             with state.lock:
                 stats = json.dumps({"requests": state.requests, "faults": state.faults})
@@ -238,6 +247,8 @@ def main():
     parser.add_argument("--status", action="append", default=[], metavar="REGEX:CODE:N")
     parser.add_argument("--delay", action="append", default=[], metavar="REGEX:SECONDS:N")
     parser.add_argument("--log")
+    parser.add_argument("--basic-auth", metavar="USER:PASSWORD",
+                        help="answer 401 to requests without these credentials")
     args = parser.parse_args()
 
     rules = []
@@ -264,6 +275,7 @@ def main():
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
     server.state = State(args.root, rules, args.log)
+    server.state.basic_auth = args.basic_auth
     if args.pid_file:
         write_atomic(args.pid_file, "%d\n" % os.getpid())
     if args.port_file:

@@ -110,6 +110,54 @@ fs::path hostile_deb(const fs::path& dir, const std::string& script) {
   return dir / "evil.deb";
 }
 
+// Issue 11, item 2: a small .deb whose control.tar inflates to 64 MiB (one
+// md5sums member of zeros, or many middling members) is refused, naming the
+// package and the member, without reading the member whole.
+fs::path control_bomb_deb(const fs::path& dir, const std::string& members) {
+  std::string py =
+      "import io, tarfile\n"
+      "class Zeros(io.RawIOBase):\n"
+      "  def __init__(self, n): self.n = n\n"
+      "  def readable(self): return True\n"
+      "  def readinto(self, b):\n"
+      "    k = min(len(b), self.n); b[:k] = bytes(k); self.n -= k; return k\n"
+      "def add(t, name, size):\n"
+      "  i = tarfile.TarInfo(name); i.size = size\n"
+      "  t.addfile(i, Zeros(size))\n"
+      "with tarfile.open('control.tar.gz', 'w:gz') as t:\n"
+      "  t.addfile(tarfile.TarInfo('./control'), io.BytesIO(b''))\n" +
+      members +
+      "with tarfile.open('data.tar.xz', 'w:xz') as t:\n"
+      "  pass\n";
+  run_ok({"python3", "-c", py}, std::nullopt, dir);
+  write(dir / "debian-binary", "2.0\n");
+  run_ok({"ar", "rc", "bomb.deb", "debian-binary", "control.tar.gz", "data.tar.xz"}, std::nullopt,
+         dir);
+  return dir / "bomb.deb";
+}
+
+TEST(DebReader, ControlBombIsRefusedNamingThePackage) {
+  if (!have_tools()) {
+    GTEST_SKIP() << "dpkg-deb, ar or python3 missing";
+  }
+  for (const std::string& members :
+       {std::string("  add(t, './md5sums', 64 << 20)\n"),
+        std::string("  for k in range(8): add(t, './junk%d' % k, 3 << 20)\n")}) {
+    auto dir = scratch();
+    fs::path deb = control_bomb_deb(dir.path(), members);
+    EXPECT_LT(fs::file_size(deb), 1U << 20);
+    auto reader = DebReader::open(deb, "bomb_1_amd64");
+    ASSERT_TRUE(reader.ok()) << reader.error().message;
+    auto control = reader->read_control();
+    ASSERT_FALSE(control.ok()) << members;
+    EXPECT_EQ(control.error().kind, ErrorKind::Corrupt);
+    EXPECT_NE(control.error().message.find("bomb_1_amd64: control.tar.gz: "), std::string::npos)
+        << control.error().message;
+    EXPECT_NE(control.error().message.find("larger than a control file may be"), std::string::npos)
+        << control.error().message;
+  }
+}
+
 Status read_all_entries(const fs::path& deb) {
   auto reader = DebReader::open(deb, "evil_1_amd64");
   if (!reader.ok()) {

@@ -1,6 +1,8 @@
 // Packages index parsing and PackageIndex lookup tests (package_index.hpp).
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "debian/package_index.hpp"
 
 namespace distill::debian {
@@ -209,6 +211,84 @@ TEST(PackageIndex, PackagesTextStreamsInAnyPieces) {
   EXPECT_NE(done.error().message.find("P:34: package 'b' lacks the Version field"),
             std::string::npos)
       << done.error().message;
+}
+
+// Issue 11, item 1: one huge stanza with no blank line. Feeding it in small
+// pieces is refused once it passes the stanza bound (linear: the whole 64 MiB
+// would take minutes if each write searched everything pending), naming the
+// file and the stanza's first line.
+TEST(PackageIndex, HugeStanzaIsRefusedQuickly) {
+  PackagesText packages("http://127.0.0.1/Packages");
+  std::string head =
+      "Package: ok\nVersion: 1\nFilename: pool/ok.deb\nSHA256: " + std::string(64, 'a') +
+      "\n\nPackage: bomb\nDescription: x\n";
+  ASSERT_TRUE(packages.write(head).ok());
+  std::string piece(4096, 'A');
+  piece.back() = '\n';
+  piece.front() = ' ';
+  Status status;
+  auto start = std::chrono::steady_clock::now();
+  size_t written = 0;
+  for (size_t i = 0; i < (size_t{64} << 20) / piece.size() && status.ok(); ++i) {
+    status = packages.write(piece);
+    written += piece.size();
+  }
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().kind, ErrorKind::Corrupt);
+  EXPECT_NE(status.error().message.find("http://127.0.0.1/Packages:6: a stanza longer than"),
+            std::string::npos)
+      << status.error().message;
+  EXPECT_LE(written, PackagesText::k_max_stanza + piece.size());
+  EXPECT_LT(seconds, 2.0);
+}
+
+// The bound holds for a stanza that arrives in one piece too (a whole file).
+TEST(PackageIndex, HugeStanzaInOneWriteIsRefused) {
+  PackageIndex index;
+  std::string text = "Package: big\nDescription: x\n";
+  text += std::string(PackagesText::k_max_stanza + 10, 'B');
+  Status status = index.add_text(text, IndexOrigin{"P", "", "", ""});
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message.find("P:1: a stanza longer than"), std::string::npos)
+      << status.error().message;
+}
+
+// Decoding stops at the size the signed Release declares.
+TEST(PackageIndex, TextPastItsDeclaredSizeIsRefused) {
+  std::string stanza =
+      "Package: a\nVersion: 1\nFilename: pool/a.deb\nSHA256: " + std::string(64, 'a') + "\n\n";
+  PackagesText exact("P", 0, stanza.size());
+  ASSERT_TRUE(exact.write(stanza).ok());
+  ASSERT_TRUE(exact.finish().ok());
+  PackagesText bounded("P", 0, stanza.size() * 3);
+  Status status;
+  for (int i = 0; i < 10 && status.ok(); ++i) {
+    status = bounded.write(stanza);
+  }
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().kind, ErrorKind::Corrupt);
+  EXPECT_NE(status.error().message.find("P: more than the " + std::to_string(stanza.size() * 3) +
+                                        " bytes its Release declares"),
+            std::string::npos)
+      << status.error().message;
+}
+
+TEST(PackageIndex, InvalidPackageNameIsRefusedWithItsLine) {
+  std::string text =
+      "Package: ok\nVersion: 1\nFilename: pool/ok.deb\nSHA256: " + std::string(64, 'a') +
+      "\n\nPackage: ..\nVersion: 1\nFilename: pool/x.deb\n"
+      "SHA256: " +
+      std::string(64, 'b') + "\n";
+  PackageIndex index;
+  Status status = index.add_text(text, IndexOrigin{"P", "", "", ""});
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message.find("P:6: invalid package name '..'"), std::string::npos)
+      << status.error().message;
+  auto parsed = parse_packages(text, "P");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_NE(parsed.error().message.find("P:6: invalid package name '..'"), std::string::npos)
+      << parsed.error().message;
 }
 
 }  // namespace

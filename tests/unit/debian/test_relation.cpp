@@ -73,5 +73,20 @@ TEST(Relation, VersionSatisfies) {
   EXPECT_FALSE(version_satisfies("1.1~rc1", VersionOp::GreaterEqual, "1.1"));
 }
 
+// Issue 11, item 5: names are path components later (status.d/<name>).
+TEST(Relation, PackageNamesFollowPolicy) {
+  for (const char* good :
+       {"hello", "libc6", "g++", "libstdc++6", "python3.11", "0ad", "a-b", "a"}) {
+    EXPECT_TRUE(is_valid_package_name(good)) << good;
+  }
+  for (const char* bad : {"..", ".", "", "-a", "+a", "a/b", "Hello", "a_b", "a b", "a\n"}) {
+    EXPECT_FALSE(is_valid_package_name(bad)) << bad;
+  }
+  auto parsed = parse_relations("libc6, ..");
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_NE(parsed.error().message.find("invalid package name '..'"), std::string::npos)
+      << parsed.error().message;
+}
+
 }  // namespace
 }  // namespace distill::debian

@@ -8,6 +8,8 @@
 #include <memory>
 #include <mutex>
 
+#include "debian/release_fetch.hpp"
+#include "debian/release_history.hpp"
 #include "debian/repository.hpp"
 #include "fake_http.hpp"
 #include "util/file_io.hpp"
@@ -68,6 +70,11 @@ done
   entries "$d"; } > "$d/Release"
 gpg --batch --quiet --local-user repo@test.invalid --clearsign -o "$d/InRelease" "$d/Release"
 gpg --batch --quiet --local-user other@test.invalid --clearsign -o "$root/InRelease.other" "$d/Release"
+# Validly signed, but a day older (a replay), and trixie's served as bookworm.
+sed 's/^Date: .*/Date: Fri, 10 Jul 2026 10:16:37 UTC/' "$d/Release" > "$root/Release.older"
+gpg --batch --quiet --local-user repo@test.invalid --clearsign -o "$root/InRelease.older" "$root/Release.older"
+sed 's/^Suite: stable$/Suite: testing/; s/^Codename: bookworm$/Codename: trixie/' "$d/Release" > "$root/Release.trixie"
+gpg --batch --quiet --local-user repo@test.invalid --clearsign -o "$root/InRelease.trixie" "$root/Release.trixie"
 rm "$d/Release"
 u="$root/repo/dists/bookworm-updates"
 { printf 'Suite: stable-updates\nCodename: bookworm-updates\nArchitectures: amd64\n'
@@ -133,7 +140,7 @@ class Repository : public ::testing::Test {
     m_source.suites = {"bookworm", "bookworm-updates"};
     m_source.components = {"main"};
     m_source.keyring = (s_dir->path() / "repo.gpg").string();
-    m_options.now = 1783000000;  // before Valid-Until
+    m_options.now = 1783800000;  // after Date (11 Jul 2026), before Valid-Until (18 Jul)
   }
 
   Result<LoadedIndex> load() {
@@ -294,6 +301,92 @@ TEST_F(Repository, MissingComponentOrSuiteIsAnError) {
   ASSERT_FALSE(suite.ok());
   EXPECT_NE(suite.error().message.find("/dists/trixie/Release"), std::string::npos)
       << suite.error().message;
+}
+
+// Issue 11, item 4: trixie's Release served under dists/bookworm is refused.
+TEST_F(Repository, ReleaseOfAnotherSuiteIsRejected) {
+  m_http.m_files[std::string(k_url) + "/dists/bookworm/InRelease"] =
+      *util::read_file(s_dir->path() / "InRelease.trixie");
+  auto loaded = load();
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.error().kind, ErrorKind::Corrupt);
+  EXPECT_NE(loaded.error().message.find(std::string(k_url) + "/dists/bookworm/InRelease: a "
+                                                             "Release for 'trixie'"),
+            std::string::npos)
+      << loaded.error().message;
+  EXPECT_NE(loaded.error().message.find("served for suite 'bookworm'"), std::string::npos);
+}
+
+TEST(ReleaseSuite, SuiteOrCodenameMustMatch) {
+  ReleaseFile release;
+  release.suite = "stable";
+  release.codename = "bookworm";
+  EXPECT_TRUE(check_release_suite(release, "bookworm", "o").ok());
+  EXPECT_TRUE(check_release_suite(release, "stable", "o").ok());
+  EXPECT_FALSE(check_release_suite(release, "trixie", "o").ok());
+  release.suite = "oldstable-updates";
+  release.codename = "buster-updates";
+  EXPECT_TRUE(check_release_suite(release, "buster/updates", "o").ok());
+  ReleaseFile bare;  // neither field: nothing to compare
+  EXPECT_TRUE(check_release_suite(bare, "anything", "o").ok());
+}
+
+// Issue 11, item 3: once a Release dated 11 Jul was seen, a validly signed
+// one dated 10 Jul is a rollback, refused unless explicitly allowed.
+TEST_F(Repository, OlderReleaseThanSeenIsRejectedUnlessAllowed) {
+  ASSERT_TRUE(load().ok());
+  const std::string url = std::string(k_url) + "/dists/bookworm/InRelease";
+  std::string newer = m_http.m_files[url];
+  m_http.m_files[url] = *util::read_file(s_dir->path() / "InRelease.older");
+  auto loaded = load();
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.error().kind, ErrorKind::Corrupt);
+  EXPECT_NE(loaded.error().message.find(url + ": Date 'Fri, 10 Jul 2026 10:16:37 UTC' is older "
+                                              "than the Sat, 11 Jul 2026 10:16:37 UTC already "
+                                              "seen"),
+            std::string::npos)
+      << loaded.error().message;
+  m_options.allow_release_rollback = true;
+  ASSERT_TRUE(load().ok());
+  // Accepting it did not lower what was seen.
+  m_options.allow_release_rollback = false;
+  EXPECT_FALSE(load().ok());
+  m_http.m_files[url] = newer;
+  EXPECT_TRUE(load().ok());
+
+  // A fresh cache has seen nothing: the older one passes there.
+  auto other = util::TempDir::create("distill-cache-");
+  ASSERT_TRUE(other.ok());
+  auto cache = net::ContentCache::open(other->path());
+  ASSERT_TRUE(cache.ok());
+  m_http.m_files[url] = *util::read_file(s_dir->path() / "InRelease.older");
+  EXPECT_TRUE(load_repositories(m_http, *cache, {m_source}, "amd64", m_options).ok());
+}
+
+// A Date more than the tolerance ahead of the clock is refused.
+TEST_F(Repository, ReleaseDatedInTheFutureIsRejected) {
+  m_options.now = 1783764997 - 3600;  // an hour before the Release's Date
+  auto loaded = load();
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.error().message.find("is in the future"), std::string::npos)
+      << loaded.error().message;
+  m_options.now = 1783764997 - 60;  // a minute: within the tolerance
+  EXPECT_TRUE(load().ok());
+}
+
+// The check the build makes on a Release copy whose resolution it cached.
+TEST_F(Repository, ReplayCheckOnACachedReleaseBody) {
+  ASSERT_TRUE(load().ok());
+  fs::path history = m_cache_dir->path() / "release-dates";
+  std::string base = std::string(k_url) + "/dists/bookworm/";
+  auto older = *util::read_file(s_dir->path() / "InRelease.older");
+  Status status = check_release_replay(history, base, older, m_options.now, false);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message.find("older than"), std::string::npos);
+  EXPECT_TRUE(check_release_replay(history, base, older, m_options.now, true).ok());
+  EXPECT_TRUE(
+      check_release_replay(history, base, m_http.m_files[base + "InRelease"], m_options.now, false)
+          .ok());
 }
 
 TEST_F(Repository, SourcesRestrictedToOtherArchitecturesAreSkipped) {

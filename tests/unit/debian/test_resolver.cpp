@@ -1,6 +1,8 @@
 // Dependency resolver tests (resolver.hpp) on small in-code package indexes.
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "debian/resolver.hpp"
 
 namespace distill::debian {
@@ -293,6 +295,75 @@ TEST(Resolver, OutputIsDeterministic) {
     EXPECT_EQ(names(resolve(index, request({"app"}))), first);
   }
   EXPECT_EQ(first, (Names{"app=1", "gawk=1", "x=1"}));
+}
+
+// Issue 11, item 12: a set Debian would refuse to co-install is refused,
+// naming both packages.
+PackageIndex index_with_conflicts(const std::string& field, const std::string& value) {
+  std::vector<PackageRecord> records;
+  for (const auto& [name, version, depends, provides] :
+       std::vector<std::tuple<std::string, std::string, std::string, std::string>>{
+           {"app", "1", "liba, libb", ""},
+           {"liba", "1", "", ""},
+           {"libb", "2", "", "virt (= 3)"}}) {
+    PackageRecord r;
+    r.name = name;
+    r.version = version;
+    r.arch = "amd64";
+    r.depends = rel(depends);
+    for (const RelationGroup& g : rel(provides)) {
+      r.provides.push_back(g.alternatives.front());
+    }
+    if (name == "liba") {
+      for (const RelationGroup& g : rel(value)) {
+        (field == "Conflicts" ? r.conflicts : r.breaks).push_back(g.alternatives.front());
+      }
+    }
+    r.filename = "pool/" + name + ".deb";
+    records.push_back(std::move(r));
+  }
+  PackageIndex out;
+  out.add(std::move(records));
+  return out;
+}
+
+TEST(ResolverConflicts, ConflictsAndBreaksAreRefusedNamingBoth) {
+  for (const char* field : {"Conflicts", "Breaks"}) {
+    for (const char* value : {"libb", "libb (>= 2)", "virt", "virt (>> 2)"}) {
+      PackageIndex index = index_with_conflicts(field, value);
+      auto result = resolve(index, request({"app"}));
+      ASSERT_FALSE(result.ok()) << field << ": " << value;
+      EXPECT_EQ(result.error().kind, ErrorKind::InvalidInput);
+      EXPECT_NE(result.error().message.find("packages liba 1 and libb 2 cannot be installed "
+                                            "together (liba " +
+                                            std::string(field) + ": "),
+                std::string::npos)
+          << result.error().message;
+    }
+  }
+}
+
+TEST(ResolverConflicts, RelationsThatDoNotHitPass) {
+  // Another version, a provided version outside the range, an absent name,
+  // and the package itself.
+  for (const char* value : {"libb (<< 2)", "virt (<< 3)", "other", "liba"}) {
+    PackageIndex index = index_with_conflicts("Conflicts", value);
+    auto result = resolve(index, request({"app"}));
+    EXPECT_TRUE(result.ok()) << value << ": " << result.error().message;
+  }
+}
+
+TEST(ResolverConflicts, BaseImagePackagesCount) {
+  PackageIndex index = index_with_conflicts("Breaks", "base-thing (<< 5)");
+  ResolveRequest req = request({"app"});
+  req.installed = {{"base-thing", "4"}};
+  auto result = resolve(index, req);
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.error().message.find("package liba 1 cannot be installed over base-thing 4"),
+            std::string::npos)
+      << result.error().message;
+  req.installed = {{"base-thing", "5"}};
+  EXPECT_TRUE(resolve(index, req).ok());
 }
 
 }  // namespace

@@ -294,6 +294,47 @@ TEST_F(SpecTest, StopSignal) {
   EXPECT_TRUE(parse("stop-signal: SIGRTMIN+3\n").ok());
 }
 
+// Issue 11, item 11: values no image config can carry are refused with the
+// spec's file and line.
+TEST_F(SpecTest, StopSignalMustBeARealSignal) {
+  EXPECT_EQ(error("stop-signal: SIGFOO\n"),
+            "spec.yaml:1: stop-signal 'SIGFOO' is not a signal name like SIGTERM or a number");
+  EXPECT_FALSE(parse("stop-signal: SIGRTMIN+99\n").ok());
+  EXPECT_FALSE(parse("stop-signal: \"65\"\n").ok());
+  for (const char* good : {"SIGKILL", "SIGUSR1", "SIGWINCH", "SIGRTMAX-2", "SIGRTMIN", "9"}) {
+    EXPECT_TRUE(parse(std::string("stop-signal: ") + good + "\n").ok()) << good;
+  }
+}
+
+TEST_F(SpecTest, EnvValuesWithLineBreaksOrNulAreRefused) {
+  EXPECT_EQ(error("name: x\nenv:\n  A: ok\n  B: \"one\\ntwo\"\n"),
+            "spec.yaml:4: env value of 'B' contains a line break");
+  EXPECT_EQ(error("env:\n  A: \"x\\0y\"\n"), "spec.yaml:2: env value of 'A' contains a NUL byte");
+  EXPECT_EQ(error("env:\n  \"A\\tB\": x\n"),
+            "spec.yaml:2: env name 'A\\x09B' must be non-empty and contain no '=' or control "
+            "character");
+}
+
+TEST_F(SpecTest, UserMustBeOneNameOrIdAndGroup) {
+  EXPECT_EQ(error("user: \"0:0\\nroot\"\n"),
+            "spec.yaml:1: user '0:0\\x0aroot' is not like \"name\", \"uid\", \"uid:gid\" or "
+            "\"name:group\"");
+  EXPECT_FALSE(parse("user: \"a:b:c\"\n").ok());
+  EXPECT_FALSE(parse("user: \":0\"\n").ok());
+  EXPECT_FALSE(parse("user: \"root \"\n").ok());
+  for (const char* good : {"root", "65532", "65532:65532", "app:staff"}) {
+    EXPECT_TRUE(parse(std::string("user: \"") + good + "\"\n").ok()) << good;
+  }
+}
+
+TEST_F(SpecTest, NulInAPathIsRefusedButContentMayBeBinary) {
+  EXPECT_EQ(error("name: x\nfiles:\n  - {dst: \"/a\\0b\", content: x}\n"),
+            "spec.yaml:3: dst contains a NUL byte");
+  EXPECT_EQ(error("entrypoint: [\"/bin/x\\0\"]\n"),
+            "spec.yaml:1: entrypoint entry contains a NUL byte");
+  EXPECT_TRUE(parse("files:\n  - {dst: /bin.dat, content: \"a\\0b\"}\n").ok());
+}
+
 TEST_F(SpecTest, DuplicateDst) {
   EXPECT_EQ(error("files:\n  - {dst: /a, content: x}\n  - {dst: /a/, symlink: b}\n"),
             "spec.yaml:3: duplicate dst '/a' (first at line 2)");

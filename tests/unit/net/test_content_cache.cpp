@@ -3,6 +3,7 @@
 // path through sink_reset) and against real curl with a truncating server.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <map>
 #include <mutex>
 
@@ -195,6 +196,48 @@ TEST_F(ContentCacheTest, FetchAllDownloadsAndVerifies) {
   ASSERT_TRUE(m_cache->fetch_all(client, items, 2).ok());
   EXPECT_EQ(client.calls("http://m/a.deb"), 1);
   EXPECT_EQ(client.calls("http://m/c.deb"), 1);
+}
+
+// A flipped byte in a cached entry (issue 11, item 7): the entry is not
+// trusted, it is dropped and the next fetch_all downloads it again.
+TEST_F(ContentCacheTest, DamagedEntryIsDroppedAndFetchedAgain) {
+  FakeClient client;
+  client.put("http://m/a.deb", "package a");
+  std::vector<FetchItem> items = {item("a", "package a", {"http://m/a.deb"})};
+  ASSERT_TRUE(m_cache->fetch_all(client, items, 1).ok());
+  std::filesystem::path entry = m_cache->path_for(items[0].sha256);
+  ASSERT_TRUE(m_cache->contains(items[0].sha256));
+
+  {
+    // In place, same size, as a disk error or a stray write would do.
+    FILE* f = std::fopen(entry.c_str(), "r+b");
+    ASSERT_NE(f, nullptr);
+    std::fseek(f, 3, SEEK_SET);
+    std::fputc('X', f);
+    std::fclose(f);
+  }
+  EXPECT_FALSE(m_cache->contains(items[0].sha256));
+  EXPECT_FALSE(std::filesystem::exists(entry));
+  ASSERT_TRUE(m_cache->fetch_all(client, items, 1).ok());
+  EXPECT_EQ(client.calls("http://m/a.deb"), 2);
+  EXPECT_EQ(*util::read_file(entry), "package a");
+  EXPECT_TRUE(m_cache->contains(items[0].sha256));
+}
+
+// An entry rewritten with the same bytes (a stamp that changed) is hashed,
+// found good and kept: no download.
+TEST_F(ContentCacheTest, RewrittenGoodEntryIsKept) {
+  crypto::Digest digest = crypto::sha256("content");
+  ASSERT_TRUE(m_cache->insert(digest, "content").ok());
+  std::filesystem::path entry = m_cache->path_for(digest);
+  std::filesystem::remove(entry);
+  ASSERT_TRUE(util::write_file_atomic(entry, "content").ok());
+  EXPECT_TRUE(m_cache->contains(digest));
+  EXPECT_TRUE(std::filesystem::exists(entry));
+  // A truncated one is dropped.
+  std::filesystem::resize_file(entry, 3);
+  EXPECT_FALSE(m_cache->contains(digest));
+  EXPECT_FALSE(std::filesystem::exists(entry));
 }
 
 TEST_F(ContentCacheTest, MismatchLeavesNoFileAndOthersFinish) {

@@ -143,5 +143,32 @@ TEST(ImageRef, Errors) {
   }
 }
 
+// Issue 11, item 11: `--tag a:b:c` and `--tag UPPER:x` made malformed
+// docker-archives; names and tags follow the reference grammar.
+TEST(ImageRefNames, RepositoryNamesAndTags) {
+  for (const char* good : {"app", "my-app", "a.b_c__d", "org/app", "localhost:5000/app",
+                           "registry.example:443/team/app", "127.0.0.1/x"}) {
+    EXPECT_TRUE(valid_repository_name(good)) << good;
+  }
+  for (const char* bad : {"", "UPPER", "a:b", "app/", "/app", "a..b", "-a", "a-", "a b",
+                          "localhost:x/app", "Org/app"}) {
+    EXPECT_FALSE(valid_repository_name(bad)) << bad;
+  }
+  for (const char* good : {"latest", "1.0", "v1_2-rc.3", "X", "_x"}) {
+    EXPECT_TRUE(valid_tag(good)) << good;
+  }
+  for (const char* bad : {"", ".x", "-x", "a:b", "a/b", "a b"}) {
+    EXPECT_FALSE(valid_tag(bad)) << bad;
+  }
+  EXPECT_FALSE(valid_tag(std::string(129, 'a')));
+  Status status = check_name_and_tag("a:b", "c", "--tag 'a:b:c'");
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().kind, ErrorKind::InvalidInput);
+  EXPECT_NE(status.error().message.find("--tag 'a:b:c': image name 'a:b'"), std::string::npos)
+      << status.error().message;
+  EXPECT_FALSE(check_name_and_tag("UPPER", "x", "t").ok());
+  EXPECT_TRUE(check_name_and_tag("app", "1.0", "t").ok());
+}
+
 }  // namespace
 }  // namespace distill::oci

@@ -2,8 +2,10 @@
 // write_docker_archive, validated with oci-image-tool, skopeo and umoci, then read
 // back with load_image; corrupted blobs and index.json ref preservation.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <atomic>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -14,6 +16,7 @@
 #include "archive/compressor.hpp"
 #include "archive/tar_writer.hpp"
 #include "oci/archive_writer.hpp"
+#include "oci/blob_store.hpp"
 #include "oci/image.hpp"
 #include "oci/image_reader.hpp"
 #include "oci/layout_writer.hpp"
@@ -71,7 +74,6 @@ Image make_image(const fs::path& dir, const std::vector<std::string>& archs,
     entry.config.entrypoint = std::vector<std::string>{"/app/hello"};
     entry.config.user = "65532";
     entry.config.working_dir = "/app";
-    // The blob file name is unique per content: writers link blobs, they do not copy.
     std::string tag = content.substr(0, content.find(' '));
     entry.layers.push_back(make_layer(dir, "hello-" + arch, content + arch, tag));
     image.manifests.push_back(std::move(entry));
@@ -397,6 +399,99 @@ TEST_F(OciWriterTest, DockerArchiveReadableBySkopeoAndReader) {
   auto arm = load_image(*ImageRef::parse("docker-archive:" + (path() / "m.tar").string()));
   ASSERT_TRUE(arm.ok()) << arm.error().message;
   EXPECT_EQ(arm->manifests[0].platform.architecture, "arm64");
+}
+
+// Issue 11, item 7: an output blob never shares an inode with its source (the
+// cache), so damage to one never reaches the other.
+TEST_F(OciWriterTest, LayoutBlobsAreCopiesNotLinks) {
+  Image image = make_image(path(), {"amd64"}, "inode ");
+  fs::path layout = path() / "layout";
+  ASSERT_TRUE(write_oci_layout(layout, image, "latest").ok());
+  const LayerBlob& layer = image.manifests[0].layers[0];
+  fs::path blob = layout / "blobs/sha256" / layer.descriptor.digest.hex();
+  struct stat source {};
+  struct stat placed {};
+  ASSERT_EQ(::stat(layer.file.c_str(), &source), 0);
+  ASSERT_EQ(::stat(blob.c_str(), &placed), 0);
+  EXPECT_NE(source.st_ino, placed.st_ino);
+  EXPECT_EQ(placed.st_nlink, 1U);
+  EXPECT_EQ(*util::read_file(blob), *util::read_file(layer.file));
+
+  // Damage the source in place afterwards: the output is untouched.
+  std::string before = *util::read_file(blob);
+  {
+    FILE* f = std::fopen(layer.file.c_str(), "r+b");
+    ASSERT_NE(f, nullptr);
+    std::fseek(f, 10, SEEK_SET);
+    std::fputc(0x42 ^ before[10], f);
+    std::fclose(f);
+  }
+  EXPECT_EQ(*util::read_file(blob), before);
+}
+
+// A source whose bytes do not match the layer's digest is refused, naming the
+// file, and nothing is placed under the digest.
+TEST_F(OciWriterTest, DamagedSourceBlobIsRefusedByEveryWriter) {
+  Image image = make_image(path(), {"amd64"}, "damaged ");
+  const LayerBlob& layer = image.manifests[0].layers[0];
+  std::string bytes = *util::read_file(layer.file);
+  bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x55);
+  fs::remove(layer.file);
+  ASSERT_TRUE(util::write_file_atomic(layer.file, bytes).ok());
+
+  fs::path layout = path() / "layout";
+  Status status = write_oci_layout(layout, image, "latest");
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().kind, ErrorKind::Corrupt);
+  EXPECT_NE(status.error().message.find(layer.file.string()), std::string::npos)
+      << status.error().message;
+  EXPECT_FALSE(fs::exists(layout / "blobs/sha256" / layer.descriptor.digest.hex()));
+  EXPECT_FALSE(fs::exists(layout / "index.json"));
+
+  for (bool docker : {false, true}) {
+    fs::path archive = path() / (docker ? "d.tar" : "o.tar");
+    status = docker ? write_docker_archive(archive, image, "x", "y")
+                    : write_oci_archive(archive, image, "latest");
+    ASSERT_FALSE(status.ok()) << docker;
+    EXPECT_EQ(status.error().kind, ErrorKind::Corrupt);
+    EXPECT_NE(status.error().message.find(layer.file.string()), std::string::npos);
+    EXPECT_FALSE(fs::exists(archive));
+  }
+}
+
+// Issue 11, item 6: many writers placing the same blob at once (each from its
+// own copy of the source, renamed over the shared source meanwhile) all succeed.
+TEST_F(OciWriterTest, ConcurrentPutOfTheSameBlobSucceeds) {
+  std::string content(1 << 18, 'z');
+  crypto::Digest digest = crypto::sha256(content);
+  fs::path source = path() / "source";
+  ASSERT_TRUE(util::write_file_atomic(source, content).ok());
+  for (int round = 0; round < 20; ++round) {
+    fs::path dir = path() / ("store" + std::to_string(round));
+    std::atomic<int> failures{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t) {
+      threads.emplace_back([&, t] {
+        if (t % 2 == 0) {  // republish the source, as another build's layer writer does
+          if (!util::write_file_atomic(source, content).ok()) {
+            ++failures;
+          }
+        }
+        auto store = BlobStore::open(dir);
+        if (!store.ok() || !store->put_file(digest, source).ok()) {
+          ++failures;
+        }
+      });
+    }
+    for (auto& thread : threads) {
+      thread.join();
+    }
+    ASSERT_EQ(failures.load(), 0) << "round " << round;
+    EXPECT_EQ(*util::read_file(dir / "sha256" / digest.hex()), content);
+    for (const auto& entry : fs::directory_iterator(dir / "sha256")) {
+      EXPECT_EQ(entry.path().filename(), digest.hex()) << "a temporary file was left";
+    }
+  }
 }
 
 TEST_F(OciWriterTest, RegistryRefsAreNotReadHere) {

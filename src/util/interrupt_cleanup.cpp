@@ -1,0 +1,190 @@
+#include "util/interrupt_cleanup.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+
+#include "util/fd.hpp"
+
+namespace distill::util {
+
+namespace {
+
+constexpr int k_signals[] = {SIGINT, SIGTERM, SIGHUP};
+constexpr size_t k_slots = 256;
+constexpr int k_max_depth = 48;
+
+enum SlotState : int { k_free = 0, k_filling = 1, k_file = 2, k_directory = 3 };
+
+struct Slot {
+  std::atomic<int> state{k_free};
+  char path[PATH_MAX];
+};
+
+std::array<Slot, k_slots> g_slots;
+std::atomic<bool> g_installed{false};
+
+bool is_dot(const char* name) {
+  return name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
+}
+
+// Removes `name` in directory `parent` (a file, or a tree). Signal-safe.
+void remove_at(int parent, const char* name, int depth) {
+  if (::unlinkat(parent, name, 0) == 0 || (errno != EISDIR && errno != EPERM)) {
+    return;
+  }
+  if (depth >= k_max_depth) {
+    return;
+  }
+  int fd = ::openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    return;
+  }
+  ::fchmod(fd, 0700);  // a read-only directory of an unpacked image
+  alignas(8) char buffer[4096];
+  // Entries are removed while listing: start over until a pass finds none.
+  for (bool removed = true; removed;) {
+    removed = false;
+    ::lseek(fd, 0, SEEK_SET);
+    for (;;) {
+      long n = ::syscall(SYS_getdents64, fd, buffer, sizeof buffer);
+      if (n <= 0) {
+        break;
+      }
+      for (long offset = 0; offset < n;) {
+        // glibc's dirent64 has the layout of the kernel's getdents64 record.
+        auto* entry = reinterpret_cast<struct dirent64*>(buffer + offset);
+        offset += entry->d_reclen;
+        if (!is_dot(entry->d_name)) {
+          remove_at(fd, entry->d_name, depth + 1);
+          removed = true;
+        }
+      }
+    }
+  }
+  ::close(fd);
+  ::unlinkat(parent, name, AT_REMOVEDIR);
+}
+
+void on_interrupt(int signo) {
+  remove_registered_signal_safe();
+  // SA_RESETHAND restored the default action; the signal, blocked while this
+  // handler runs, ends the process as soon as it returns.
+  ::raise(signo);
+}
+
+}  // namespace
+
+void remove_tree_signal_safe(const char* path) { remove_at(AT_FDCWD, path, 0); }
+
+void remove_registered_signal_safe() {
+  int saved = errno;
+  for (Slot& slot : g_slots) {
+    int state = slot.state.load(std::memory_order_acquire);
+    if (state == k_file) {
+      ::unlink(slot.path);
+    } else if (state == k_directory) {
+      remove_tree_signal_safe(slot.path);
+    }
+  }
+  errno = saved;
+}
+
+void install_interrupt_cleanup() {
+  if (g_installed.exchange(true)) {
+    return;
+  }
+  struct sigaction action {};
+  action.sa_handler = on_interrupt;
+  sigemptyset(&action.sa_mask);
+  for (int signo : k_signals) {
+    sigaddset(&action.sa_mask, signo);
+  }
+  action.sa_flags = SA_RESETHAND;
+  for (int signo : k_signals) {
+    struct sigaction old {};
+    ::sigaction(signo, nullptr, &old);
+    if (old.sa_handler == SIG_IGN) {
+      continue;  // started with the signal ignored (nohup): keep it so
+    }
+    ::sigaction(signo, &action, nullptr);
+  }
+}
+
+CleanupRegistration::CleanupRegistration(const std::filesystem::path& path, bool directory) {
+  std::string absolute =
+      path.is_absolute() ? path.string() : (std::filesystem::current_path() / path).string();
+  if (absolute.size() >= PATH_MAX) {
+    return;
+  }
+  for (size_t i = 0; i < k_slots; ++i) {
+    int expected = k_free;
+    if (g_slots[i].state.compare_exchange_strong(expected, k_filling, std::memory_order_acq_rel)) {
+      std::memcpy(g_slots[i].path, absolute.c_str(), absolute.size() + 1);
+      g_slots[i].state.store(directory ? k_directory : k_file, std::memory_order_release);
+      m_slot = static_cast<int>(i);
+      return;
+    }
+  }
+}
+
+CleanupRegistration& CleanupRegistration::operator=(CleanupRegistration&& other) noexcept {
+  if (this != &other) {
+    release();
+    m_slot = other.m_slot;
+    other.m_slot = -1;
+  }
+  return *this;
+}
+
+void CleanupRegistration::release() {
+  if (m_slot >= 0) {
+    g_slots[static_cast<size_t>(m_slot)].state.store(k_free, std::memory_order_release);
+    m_slot = -1;
+  }
+}
+
+void lock_as_owner(int fd) { (void)::flock(fd, LOCK_EX | LOCK_NB); }
+
+size_t sweep_abandoned(const std::filesystem::path& dir, std::string_view prefix,
+                       std::string_view marker) {
+  size_t removed = 0;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.compare(0, prefix.size(), prefix) != 0 ||
+        (!marker.empty() && name.find(marker) == std::string::npos)) {
+      continue;
+    }
+    Fd fd(::open(entry.path().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+    if (!fd.valid()) {
+      continue;
+    }
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+      continue;  // its owner is alive
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) {
+      continue;
+    }
+    if (S_ISDIR(st.st_mode)) {
+      remove_tree_signal_safe(entry.path().c_str());
+    } else {
+      ::unlink(entry.path().c_str());
+    }
+    ++removed;
+  }
+  return removed;
+}
+
+}  // namespace distill::util

@@ -1,0 +1,58 @@
+// Interrupt cleanup: temporary files and directories that must not outlive
+// the process when it is stopped by SIGINT, SIGTERM or SIGHUP.
+//
+// install_interrupt_cleanup() (once, from main) sets a handler for those
+// signals that removes every registered path with async-signal-safe calls
+// only (unlink, openat, getdents64, unlinkat), then lets the signal end the
+// process as it would have (exit status 128+N). AtomicFile, TempDir and the
+// download cache's temp files register themselves while they exist.
+//
+// What a SIGKILL or a crash leaves is found later by sweep_abandoned(): every
+// registered temporary is also held under an flock(2) by its owner for as long
+// as it lives, so a temporary nobody holds locked has no owner left.
+#pragma once
+
+#include <filesystem>
+#include <string_view>
+
+namespace distill::util {
+
+void install_interrupt_cleanup();
+
+// A registration, undone on destruction (or by release()). Registering fails
+// quietly when every slot is taken: the path is then left to the sweep.
+class CleanupRegistration {
+ public:
+  CleanupRegistration() = default;
+  CleanupRegistration(const std::filesystem::path& path, bool directory);
+  CleanupRegistration(CleanupRegistration&& other) noexcept : m_slot(other.m_slot) {
+    other.m_slot = -1;
+  }
+  CleanupRegistration& operator=(CleanupRegistration&& other) noexcept;
+  CleanupRegistration(const CleanupRegistration&) = delete;
+  CleanupRegistration& operator=(const CleanupRegistration&) = delete;
+  ~CleanupRegistration() { release(); }
+  void release();
+
+ private:
+  int m_slot = -1;
+};
+
+// Removes every registered path now, with async-signal-safe calls only (what
+// the handler does; util/interrupt.hpp's handler calls it before exiting).
+void remove_registered_signal_safe();
+
+// Removes a directory tree using only async-signal-safe calls; what cannot be
+// removed is left. Exposed for tests.
+void remove_tree_signal_safe(const char* path);
+
+// Removes the entries of `dir` whose name starts with `prefix` and contains
+// `marker` and that no process holds an flock on: temporaries whose owner died.
+// Returns how many were removed.
+size_t sweep_abandoned(const std::filesystem::path& dir, std::string_view prefix,
+                       std::string_view marker = {});
+
+// Takes an exclusive flock on `fd` (non-blocking: the fd is new and private).
+void lock_as_owner(int fd);
+
+}  // namespace distill::util

@@ -1,0 +1,139 @@
+// Interrupt cleanup (issue 11, item 9): temporaries go with a process stopped
+// by SIGINT/SIGTERM, and what a SIGKILL leaves is swept as abandoned, while a
+// live owner's temporaries are kept.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "util/atomic_file.hpp"
+#include "util/file_io.hpp"
+#include "util/interrupt_cleanup.hpp"
+#include "util/temp_dir.hpp"
+
+namespace distill::util {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A scratch directory that is not itself registered (a forked child inherits
+// the parent's registrations, and its handler would remove a TempDir of ours).
+struct Scratch {
+  Scratch() {
+    std::string pattern = (fs::temp_directory_path() / "distill-interrupt-XXXXXX").string();
+    path = ::mkdtemp(pattern.data()) != nullptr ? fs::path(pattern) : fs::path();
+  }
+  ~Scratch() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  fs::path path;
+};
+
+size_t count_entries(const fs::path& dir) {
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& entry : fs::directory_iterator(dir)) {
+    ++n;
+  }
+  return n;
+}
+
+// A child that makes an AtomicFile and a TempDir (with a read-only subtree)
+// in `dir`, says so on `ready`, then waits to be stopped by `signo`.
+pid_t start_child(const fs::path& dir, int ready) {
+  pid_t pid = ::fork();
+  if (pid != 0) {
+    return pid;
+  }
+  install_interrupt_cleanup();
+  auto file = AtomicFile::create(dir / "out.tar");
+  auto temp = TempDir::create("distill-run-", dir);
+  if (!file.ok() || !temp.ok() || !file->write("partial").ok()) {
+    ::_exit(3);
+  }
+  fs::create_directories(temp->path() / "rootfs/usr/bin");
+  (void)write_file_atomic(temp->path() / "rootfs/usr/bin/x", "x");
+  ::chmod((temp->path() / "rootfs/usr/bin").c_str(), 0555);
+  ::chmod((temp->path() / "rootfs/usr").c_str(), 0555);
+  char byte = 1;
+  (void)::write(ready, &byte, 1);
+  for (;;) {
+    ::pause();
+  }
+}
+
+class InterruptCleanup : public ::testing::TestWithParam<int> {};
+
+TEST_P(InterruptCleanup, TemporariesGoWithTheProcess) {
+  int signo = GetParam();
+  Scratch scratch;
+  ASSERT_FALSE(scratch.path.empty());
+  const Scratch* dir = &scratch;
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  pid_t pid = start_child(dir->path, fds[1]);
+  ASSERT_GT(pid, 0);
+  char byte = 0;
+  ASSERT_EQ(::read(fds[0], &byte, 1), 1);
+  ::close(fds[0]);
+  ::close(fds[1]);
+  EXPECT_EQ(count_entries(dir->path), 2U);  // the archive's temp and the run dir
+  ASSERT_EQ(::kill(pid, signo), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status)) << status;  // still ends by the signal (128+N)
+  EXPECT_EQ(WTERMSIG(status), signo);
+  EXPECT_EQ(count_entries(dir->path), 0U);
+}
+
+INSTANTIATE_TEST_SUITE_P(Signals, InterruptCleanup, ::testing::Values(SIGINT, SIGTERM, SIGHUP));
+
+// SIGKILL cannot be caught: what it leaves has no lock held, and the sweep
+// takes it; the temporaries of a live owner stay.
+TEST(InterruptCleanupSweep, AbandonedTemporariesAreSweptLiveOnesKept) {
+  Scratch scratch;
+  ASSERT_FALSE(scratch.path.empty());
+  const Scratch* dir = &scratch;
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  pid_t pid = start_child(dir->path, fds[1]);
+  char byte = 0;
+  ASSERT_EQ(::read(fds[0], &byte, 1), 1);
+  ::close(fds[0]);
+  ::close(fds[1]);
+  // While the child lives, nothing of it is swept.
+  EXPECT_EQ(sweep_abandoned(dir->path, ".", ".tmp."), 0U);
+  EXPECT_EQ(sweep_abandoned(dir->path, "distill-run-"), 0U);
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_EQ(count_entries(dir->path), 2U);
+
+  auto mine = AtomicFile::create(dir->path / "mine");
+  ASSERT_TRUE(mine.ok());
+  ASSERT_TRUE(write_file_atomic(dir->path / "done", "x").ok());
+  EXPECT_EQ(sweep_abandoned(dir->path, ".", ".tmp."), 1U);
+  EXPECT_EQ(sweep_abandoned(dir->path, "distill-run-"), 1U);
+  EXPECT_TRUE(fs::exists(mine->temp_path()));  // held by a live owner (us)
+  EXPECT_TRUE(fs::exists(dir->path / "done"));
+  EXPECT_EQ(count_entries(dir->path), 2U);
+  ASSERT_TRUE(mine->commit().ok());
+}
+
+TEST(InterruptCleanupSweep, RemoveTreeTakesReadOnlyDirectories) {
+  Scratch scratch;
+  fs::path root = scratch.path / "root";
+  fs::create_directories(root / "a/b/c");
+  ASSERT_TRUE(write_file_atomic(root / "a/b/c/f", "x").ok());
+  fs::create_symlink("/etc/passwd", root / "a/link");
+  ::chmod((root / "a/b").c_str(), 0555);
+  remove_tree_signal_safe(root.c_str());
+  EXPECT_FALSE(fs::exists(root));
+  EXPECT_TRUE(fs::exists("/etc/passwd"));
+}
+
+}  // namespace
+}  // namespace distill::util
