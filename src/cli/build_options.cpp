@@ -5,6 +5,7 @@
 
 #include "cli/command.hpp"
 #include "debian/architecture.hpp"
+#include "oci/image_ref.hpp"
 #include "util/clock.hpp"
 
 namespace distill::cli {
@@ -88,6 +89,8 @@ void BuildOptions::declare(CLI::App& cmd, bool for_build) {
       ->check(CLI::IsMember({"auto", "plain", "none"}));
   cmd.add_flag("--refresh", refresh,
                "ask the mirror for its Release files even when a copy is under 5 minutes old");
+  cmd.add_flag("--allow-release-rollback", allow_release_rollback,
+               "accept a Release older than the newest one seen for its suite");
   if (for_build) {
     cmd.add_option("--variant", variant,
                    "latest|nonroot|debug|debug-nonroot, comma-separated, or all");
@@ -118,6 +121,10 @@ Result<image::BuildRequest> BuildOptions::to_request() const {
       request.name = tag.substr(0, colon);
       request.tag = tag.substr(colon + 1);
     }
+    if (auto valid = oci::check_name_and_tag(request.name, request.tag, "--tag '" + tag + "'");
+        !valid.ok()) {
+      return usage(valid.error().message);
+    }
     if (request.specs.size() * request.variants.size() > 1) {
       return usage("--tag '" + tag + "' names one image; with several, use -o placeholders");
     }
@@ -134,6 +141,7 @@ Result<image::BuildRequest> BuildOptions::to_request() const {
   if (refresh) {
     request.release_max_age = 0;
   }
+  request.allow_release_rollback = allow_release_rollback;
   DISTILL_TRY(request.compression, archive::parse_compression(compression));
   std::string epoch = source_date_epoch;
   if (epoch.empty()) {

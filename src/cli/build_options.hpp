@@ -28,6 +28,7 @@ struct BuildOptions {
   std::string source_date_epoch;
   std::string progress = "auto";
   bool refresh = false;
+  bool allow_release_rollback = false;
 
   // Declares the shared flags on `cmd` (`build` takes several specs).
   void declare(CLI::App& cmd, bool for_build);

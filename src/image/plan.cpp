@@ -6,12 +6,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <set>
 
 #include "crypto/sha256.hpp"
 #include "debian/architecture.hpp"
 #include "debian/contents_index.hpp"
 #include "debian/package_index.hpp"
+#include "debian/release_history.hpp"
 #include "debian/repository.hpp"
 #include "debian/resolver.hpp"
 #include "elf/elf_reader.hpp"
@@ -359,6 +361,7 @@ class Planner {
   debian::RepositoryOptions repository_options() {
     debian::RepositoryOptions options;
     options.allow_expired = m_request.allow_expired_release;
+    options.allow_release_rollback = m_request.allow_release_rollback;
     options.now = static_cast<std::time_t>(m_env.clock.now());
     options.fetched_inrelease = &m_fetched_inrelease;
     return options;
@@ -422,8 +425,14 @@ class Planner {
       }
     });
     for (size_t i : stale) {
-      if (bodies[i]) {  // the index loader verifies these instead of asking again
+      if (bodies[i]) {
+        // A replayed older Release must not find a resolution cached for it.
+        const std::string suite_url = urls[i].substr(0, urls[i].size() - std::strlen("InRelease"));
+        DISTILL_CHECK(debian::check_release_replay(
+            m_env.cache.dir() / "release-dates", suite_url, *bodies[i],
+            static_cast<std::time_t>(m_env.clock.now()), m_request.allow_release_rollback));
         keep_release(urls[i], *bodies[i]);
+        // The index loader verifies these instead of asking again.
         m_fetched_inrelease[urls[i]] = *bodies[i];
       }
     }

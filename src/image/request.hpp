@@ -30,6 +30,9 @@ struct BuildRequest {
   int64_t source_date_epoch = 0;
   std::filesystem::path apt_root = "/";  // where the host's apt sources are read
   bool allow_expired_release = false;
+  // Accept a Release older than the newest one seen for its suite (a mirror
+  // rolled back on purpose); refused by default as a replay.
+  bool allow_release_rollback = false;
   // How old (seconds) a cached InRelease may be and still vouch for a cached
   // resolution without asking the mirror again; 0 always asks (--refresh).
   int64_t release_max_age = 300;
