@@ -1,21 +1,31 @@
-# The two quick-start commands are `make run` and `make test`; both set up the
-# machine first (scripts/setup.sh installs the Debian packages they need).
+# The two quick-start commands are `make run` and `make test`. Each sets up the
+# machine first with only what it needs (scripts/setup.sh run|test|bench|dev):
+# `make run` builds the distill binary alone, `make test` every target.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
+PREFIX     ?= /usr/local
 
-.PHONY: setup build run test test-unit test-asan bench format format-check tidy fuzz clean
+CONFIGURE = cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS)
+
+.PHONY: setup build build-distill run test test-unit test-asan bench install format format-check tidy fuzz clean
 
 setup:
-	@bash scripts/setup.sh
+	@bash scripts/setup.sh test
+
+# The binary alone (no tests), for `make run` and `make install`.
+build-distill:
+	@bash scripts/setup.sh run
+	@$(CONFIGURE) -DDISTILL_TESTS=OFF >/dev/null
+	@ninja -C $(BUILD) -j $(JOBS) distill
 
 build: setup
-	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS) >/dev/null
+	@$(CONFIGURE) -DDISTILL_TESTS=ON >/dev/null
 	@ninja -C $(BUILD) -j $(JOBS)
 
-run: build
+run: build-distill
 	@bash scripts/run-demo.sh $(BUILD)/distill
 
 test: build
@@ -24,6 +34,11 @@ test: build
 test-unit: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L unit
 
+# The binary, its manual pages and shell completions under $(PREFIX) (and $DESTDIR).
+install: build-distill
+	@ninja -C $(BUILD) -j $(JOBS) docs
+	@cmake --install $(BUILD) --prefix $(PREFIX)
+
 # Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer.
 test-asan: setup
 	@cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DDISTILL_SANITIZE=ON >/dev/null
@@ -31,6 +46,7 @@ test-asan: setup
 	@cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L unit
 
 bench: build
+	@bash scripts/setup.sh bench
 	@bash bench/run.sh $(BUILD)/distill
 
 format:
@@ -40,9 +56,11 @@ format-check:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run -Werror
 
 tidy: build
+	@bash scripts/setup.sh dev
 	@git ls-files 'src/*.cpp' | xargs clang-tidy -p $(BUILD) --quiet
 
-fuzz: setup
+fuzz:
+	@bash scripts/setup.sh dev
 	@cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DDISTILL_FUZZ=ON -DDISTILL_TESTS=OFF >/dev/null
 	@ninja -C $(FUZZ_BUILD) -j $(JOBS)
 	@bash tests/fuzz/run.sh $(FUZZ_BUILD)
