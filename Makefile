@@ -8,7 +8,11 @@ JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 PREFIX     ?= /usr/local
 
-CONFIGURE = cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS)
+# -O2 without debug info: the same code as RelWithDebInfo, compiled with about a
+# third less CPU (54 s -> 36 s on four of the largest files). For a debugger:
+# make CMAKE_ARGS=-DCMAKE_BUILD_TYPE=RelWithDebInfo ...
+CONFIGURE = cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release \
+	"-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" $(CMAKE_ARGS)
 
 .PHONY: setup build build-distill run test test-unit test-asan bench install format format-check tidy fuzz clean
 
