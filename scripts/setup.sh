@@ -21,7 +21,7 @@ run_packages=(
 test_packages=(
   libgtest-dev libgmock-dev
   # integration tests: a signed local apt repository, peers to validate against
-  dpkg-dev apt-utils gnupg xz-utils zstd python3 python3-jsonschema curl man-db
+  dpkg-dev apt-utils gnupg xz-utils zstd python3 python3-jsonschema curl man-db bsdextrautils
   skopeo umoci oci-image-tool docker-registry podman apache2-utils busybox-static
   # t_flavor_apps: a jar compiled on the host, arm64 programs run without binfmt
   openjdk-17-jdk-headless qemu-user-static

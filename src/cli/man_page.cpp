@@ -174,7 +174,7 @@ std::string man_page(const CLI::App& app, const CLI::App& command) {
       for (const auto& flag : option_names(*option)) {
         names += (names.empty() ? "" : ", ") + std::string("\\fB") + roff(flag) + "\\fR";
       }
-      if (option->get_type_size_max() != 0) {
+      if (option->get_expected_max() != 0) {
         names += " \\fI" + roff(value_name(*option)) + "\\fR";
       }
       std::string text = option->get_description();

@@ -75,7 +75,7 @@ const std::vector<std::string>& reference_transports() {
 }
 
 OptionValues option_values(const std::string& command, const CLI::Option& option) {
-  if (!option.get_positional() && option.get_type_size_max() == 0) {
+  if (!option.get_positional() && option.get_expected_max() == 0) {
     return {ValueKind::None, {}};
   }
   std::string name =

@@ -71,6 +71,8 @@ expect_completion "distill build cc -o " "docker-archive: docker:// oci-archive:
 expect_completion "distill build cc -o oci:o" "out/"
 expect_completion "distill build cc -o oci-archive:im" "image.tar"
 expect_completion "distill inspect --j" "--json"
+expect_completion "distill inspect --json " "docker-archive: docker:// oci-archive: oci:"
+expect_completion "distill build --refresh ja" "java17"
 expect_completion "distill test oci:x --output " "json junit text"
 expect_completion "distill run oci:x --network " "host none"
 expect_completion "distill completion " "bash fish zsh"
@@ -78,6 +80,17 @@ expect_completion "distill completion " "bash fish zsh"
 got=$(complete_line "distill c" | tr '\n' ' ')
 want=$(compgen -W "$commands" -- c | sort | tr '\n' ' ')
 [ "$got" = "$want" ] || fail "distill c: '$got' vs compgen '$want'"
+# fish, driven with `complete -C` as it completes a command line.
+if command -v fish >/dev/null; then
+  fish_complete() {  # LINE: the candidates fish offers, sorted, joined by spaces
+    fish --no-config -c "source '$W/distill.fish'; complete -C '$1'" | cut -f1 | sort | tr '\n' ' ' | sed 's/ $//'
+  }
+  [ "$(fish_complete "distill build cc --variant ")" = "debug debug-nonroot latest nonroot" ] ||
+    fail "fish: --variant: $(fish_complete "distill build cc --variant ")"
+  [ "$(fish_complete "distill ins")" = "inspect" ] || fail "fish: ins: $(fish_complete "distill ins")"
+  [ "$(fish_complete "distill build cc -o oci:o")" = "oci:out/" ] ||
+    fail "fish: oci:o: $(fish_complete "distill build cc -o oci:o")"
+fi
 # Every flag of build (from --help) is offered after "--".
 for flag in $("$DISTILL" build --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
   complete_line "distill build cc --" | grep -qx -- "$flag" || fail "build flag $flag not completed"
@@ -108,7 +121,7 @@ grep -Fq "typo.yaml:2: unknown key 'entrypont' (did you mean 'entrypoint'?)" <<<
 [ ! -e out/typo ] || fail "a failed build left out/typo"
 
 # --- manual pages ------------------------------------------------------------
-need man
+need man col
 mkdir -p man
 "$DISTILL" __man "$W/man/man1" || fail "__man"
 pages=$(ls "$W/man/man1")
