@@ -41,7 +41,7 @@ const std::map<std::string, Examples, std::less<>>& all_examples() {
         {"Look around a debug variant with its busybox",
          "distill run oci:out/cc:debug --entrypoint /busybox/ls -- -l /etc"},
         {"Serve on the host's network with an environment override",
-         "distill run --network host -e PORT=8000 oci:out/app -- --verbose"}}},
+         "distill run oci:out/app --network host -e PORT=8000 -- --verbose"}}},
       {"audit",
        {{"Check the distroless properties (exit 1 on a finding)", "distill audit oci:out/cc"},
         {"The findings as JSON", "distill audit docker-archive:app.tar --json"}}},

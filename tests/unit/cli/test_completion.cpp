@@ -45,9 +45,11 @@ TEST(CompletionTest, BashScriptCoversCommandsFlagsAndValues) {
   auto script = completion_script(*table.app, "bash");
   ASSERT_TRUE(script.ok());
   for (const auto* part :
-       {"complete -F _distill distill", "build inspect", "completion", "'--variant",
-        "latest nonroot debug debug-nonroot", "--tls-verify", "static base-nossl base cc",
-        "oci: oci-archive: docker-archive: docker://", "--sbom-format"}) {
+       {"complete -F _distill distill",
+        "_distill_words 'build lock copy inspect run audit sbom test flavors completion'",
+        "--variant) _distill_words 'latest nonroot debug debug-nonroot' ;;", "--tls-verify",
+        "static base-nossl base cc", "oci: oci-archive: docker-archive: docker://",
+        "--sbom-format"}) {
     EXPECT_TRUE(contains(*script, part)) << part;
   }
   EXPECT_FALSE(contains(*script, "__man"));
@@ -93,7 +95,8 @@ TEST(ManPageTest, CommandPageHasSynopsisOptionsAndExamples) {
   std::string top = man_page(*table.app);
   EXPECT_TRUE(contains(top, ".TH DISTILL 1"));
   EXPECT_TRUE(contains(top, "\\fBdistill sbom\\fR"));
-  EXPECT_FALSE(contains(top, "__man"));
+  EXPECT_FALSE(contains(top, "distill __man\\fR"));
+  EXPECT_FALSE(contains(top, "distill\\-__man"));
 }
 
 TEST(ManPageTest, WritesOnePagePerVisibleCommand) {

@@ -186,8 +186,8 @@ TEST_F(SpecTest, UnknownTopLevelKey) {
 TEST_F(SpecTest, UnknownKeySuggestsTheNearestKnownOne) {
   EXPECT_EQ(error("name: a\nentrypont: [/x]\n"),
             "spec.yaml:2: unknown key 'entrypont' (did you mean 'entrypoint'?)");
-  EXPECT_EQ(error("files:\n  - {dst: /a, contnet: x}\n"),
-            "spec.yaml:2: unknown key 'contnet' in files entry (did you mean 'content'?)");
+  EXPECT_EQ(error("files:\n  - {dst: /a, content: x, mdoe: \"0644\"}\n"),
+            "spec.yaml:2: unknown key 'mdoe' in files entry (did you mean 'mode'?)");
   EXPECT_EQ(error("pakages: [libc6]\n"),
             "spec.yaml:1: unknown key 'pakages' (did you mean 'packages'?)");
 }
