@@ -1,22 +1,36 @@
-# The two quick-start commands are `make run` and `make test`; both set up the
-# machine first (scripts/setup.sh installs the Debian packages they need).
+# The two quick-start commands are `make run` and `make test`. Each sets up the
+# machine first with only what it needs (scripts/setup.sh run|test|bench|dev):
+# `make run` builds the distill binary alone, `make test` every target.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
 FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
+PREFIX     ?= /usr/local
 
-.PHONY: setup build run test test-unit test-asan test-tsan bench format format-check tidy fuzz clean
+# -O2 without debug info: the same code as RelWithDebInfo, compiled with about a
+# third less CPU (54 s -> 36 s on four of the largest files). For a debugger:
+# make CMAKE_ARGS=-DCMAKE_BUILD_TYPE=RelWithDebInfo ...
+CONFIGURE = cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release \
+	"-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" $(CMAKE_ARGS)
+
+.PHONY: setup build build-distill run test test-unit test-asan test-tsan bench install format format-check tidy fuzz clean
 
 setup:
-	@bash scripts/setup.sh
+	@bash scripts/setup.sh test
+
+# The binary alone (no tests), for `make run` and `make install`.
+build-distill:
+	@bash scripts/setup.sh run
+	@$(CONFIGURE) -DDISTILL_TESTS=OFF >/dev/null
+	@ninja -C $(BUILD) -j $(JOBS) distill
 
 build: setup
-	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS) >/dev/null
+	@$(CONFIGURE) -DDISTILL_TESTS=ON >/dev/null
 	@ninja -C $(BUILD) -j $(JOBS)
 
-run: build
+run: build-distill
 	@bash scripts/run-demo.sh $(BUILD)/distill
 
 test: build
@@ -24,6 +38,11 @@ test: build
 
 test-unit: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L unit
+
+# The binary, its manual pages and shell completions under $(PREFIX) (and $DESTDIR).
+install: build-distill
+	@ninja -C $(BUILD) -j $(JOBS) docs
+	@cmake --install $(BUILD) --prefix $(PREFIX)
 
 # Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer.
 test-asan: setup
@@ -40,6 +59,7 @@ test-tsan: setup
 		ctest --output-on-failure -j $(JOBS) -L unit
 
 bench: build
+	@bash scripts/setup.sh bench
 	@bash bench/run.sh $(BUILD)/distill
 
 format:
@@ -49,9 +69,11 @@ format-check:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run -Werror
 
 tidy: build
+	@bash scripts/setup.sh dev
 	@git ls-files 'src/*.cpp' | xargs clang-tidy -p $(BUILD) --quiet
 
-fuzz: setup
+fuzz:
+	@bash scripts/setup.sh dev
 	@cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DDISTILL_FUZZ=ON -DDISTILL_TESTS=OFF >/dev/null
 	@ninja -C $(FUZZ_BUILD) -j $(JOBS)
 	@bash tests/fuzz/run.sh $(FUZZ_BUILD)

@@ -36,7 +36,7 @@ log() { echo "bench: $*" >&2; }
 
 for tool in mmdebstrap umoci hyperfine python3 curl /usr/bin/time; do
   if ! command -v "$tool" >/dev/null 2>&1; then
-    log "skipped: $tool is not installed (make setup installs it)"
+    log "skipped: $tool is not installed (scripts/setup.sh bench installs it)"
     exit 0
   fi
 done

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: builds a distroless image from Debian packages (the `cc` flavor,
 # resolved from the host's apt sources) with a small C++ program on top, runs it
-# with runc, and prints what was made.
+# with runc, and prints what was made. Needs only what `scripts/setup.sh run`
+# installs (a compiler for the demo program, runc).
 set -euo pipefail
 distill=${1:-build/distill}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,17 +17,6 @@ echo "== building hello (from: cc) for $(dpkg --print-architecture)" >&2
 echo "== running it with runc" >&2
 "$distill" run oci:out/hello:latest
 
-echo "== what was made" >&2
-python3 - out/hello.json <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))
-print(f"image   {r['name']}:{r['tag']}  index {r['index_digest']}")
-for m in r["manifests"]:
-    total = sum(l["size"] for l in m["layers"])
-    raw = sum(l.get("uncompressed_size", 0) for l in m["layers"])
-    print(f"  {m['arch']}: manifest {m['digest'][:19]}  {len(m['layers'])} layers, "
-          f"{total/1048576:.1f} MiB compressed, {raw/1048576:.1f} MiB uncompressed")
-names = sorted({p['name'] + ' ' + p['version'] for p in r['packages']})
-print(f"  {len(names)} Debian packages: " + ", ".join(n.split()[0] for n in names))
-print("  outputs: " + ", ".join(r["outputs"]))
-PY
+echo "== what was made (distill inspect)" >&2
+"$distill" inspect oci:out/hello:latest --top 5
+echo "outputs: oci:out/hello:latest, docker-archive:out/hello.tar (build result: out/hello.json)"

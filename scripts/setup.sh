@@ -1,27 +1,54 @@
 #!/usr/bin/env bash
-# Installs every Debian package that building distill, its tests, `make run` and
-# `make bench` need. Idempotent: when everything is present it returns at once.
+# Installs the Debian packages a make target needs, and no more:
+#   scripts/setup.sh run    building distill and `make run` (compiler, cmake, the
+#                           -dev libraries, gpgv + the archive keyring, runc)
+#   scripts/setup.sh test   the above, plus GoogleTest and the peers the
+#                           integration scenarios validate against (`make test`)
+#   scripts/setup.sh bench  the above, plus the peer pipeline of `make bench`
+#   scripts/setup.sh dev    the above, plus clang tools (format, tidy, fuzz)
+# Idempotent: when everything is present it returns at once.
 set -euo pipefail
 
-packages=(
-  # build
-  cmake ninja-build g++ clang clang-format clang-tidy libclang-rt-14-dev pkg-config
+run_packages=(
+  cmake ninja-build g++ pkg-config ca-certificates
   libssl-dev zlib1g-dev libzstd-dev libdeflate-dev liblzma-dev libcurl4-openssl-dev libarchive-dev
-  nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
+  nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
   # repository verification at run time
   gpgv debian-archive-keyring
+  # `distill run`
+  runc
+)
+test_packages=(
+  libgtest-dev libgmock-dev
   # integration tests: a signed local apt repository, peers to validate against
-  dpkg-dev apt-utils gnupg xz-utils zstd python3 python3-jsonschema curl
-  runc skopeo umoci oci-image-tool docker-registry podman apache2-utils busybox-static
+  dpkg-dev apt-utils gnupg xz-utils zstd python3 python3-jsonschema curl man-db bsdextrautils
+  skopeo umoci oci-image-tool docker-registry podman apache2-utils busybox-static
   # t_flavor_apps: a jar compiled on the host, arm64 programs run without binfmt
   openjdk-17-jdk-headless qemu-user-static
-  # benchmarks
-  mmdebstrap hyperfine time
 )
+bench_packages=(
+  mmdebstrap hyperfine time libbenchmark-dev
+)
+dev_packages=(
+  clang clang-format clang-tidy libclang-rt-14-dev
+)
+
+packages=("${run_packages[@]}")
+case "${1:-run}" in
+  run) ;;
+  test) packages+=("${test_packages[@]}") ;;
+  bench) packages+=("${test_packages[@]}" "${bench_packages[@]}") ;;
+  dev|all) packages+=("${test_packages[@]}" "${bench_packages[@]}" "${dev_packages[@]}") ;;
+  *)
+    echo "usage: scripts/setup.sh run|test|bench|dev" >&2
+    exit 2
+    ;;
+esac
+
 # t_sbom_validate, t_check_flavors: the reference SBOM validators come from npm
 # (tests/integration/lib/sbom_validators.sh). A node that already brings its own
 # npm (a vendor build) is kept as it is.
-if ! command -v npm >/dev/null 2>&1; then
+if [ "${1:-run}" != run ] && ! command -v npm >/dev/null 2>&1; then
   packages+=(nodejs npm)
 fi
 

@@ -1,9 +1,14 @@
 // inspect_image and its JSON/text renderings: see inspect.hpp.
 #include "check/inspect.hpp"
 
+#include <algorithm>
+#include <cstdio>
+#include <map>
+
 #include "archive/byte_sink.hpp"
 #include "archive/decompress.hpp"
 #include "check/json_text.hpp"
+#include "check/package_files.hpp"
 
 namespace distill::check {
 
@@ -27,6 +32,164 @@ std::string join(const std::vector<std::string>& parts, const std::string& separ
 std::string quoted_list(const std::vector<std::string>& parts) {
   nlohmann::json array = parts;
   return array.dump();
+}
+
+bool starts_with(const std::string& text, std::string_view prefix) {
+  return text.rfind(prefix, 0) == 0;
+}
+
+// What a layer holds, from its created_by when it has no status entries:
+// distill writes "distill: <part>, <part>..." with parts such as "accounts",
+// "ld.so.cache", "files of NAME" or "archive URL".
+std::vector<std::string> kinds_from_history(const std::string& created_by) {
+  constexpr std::string_view k_prefix = "distill: ";
+  if (!starts_with(created_by, k_prefix)) {
+    return {"files"};
+  }
+  std::string rest = created_by.substr(k_prefix.size());
+  std::vector<std::string> kinds;
+  auto add = [&](const std::string& kind) {
+    if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) {
+      kinds.push_back(kind);
+    }
+  };
+  if (starts_with(rest, "packages ") || starts_with(rest, "busybox")) {
+    return {"packages"};
+  }
+  size_t start = 0;
+  while (start <= rest.size()) {
+    size_t end = rest.find(", ", start);
+    std::string part = rest.substr(start, end == std::string::npos ? end : end - start);
+    if (starts_with(part, "files of ")) {
+      add("application");
+    } else if (starts_with(part, "archive")) {
+      add("archive");
+    } else if (!part.empty()) {
+      add("generated");
+    }
+    if (end == std::string::npos) {
+      break;
+    }
+    start = end + 2;
+  }
+  return kinds.empty() ? std::vector<std::string>{"generated"} : kinds;
+}
+
+// Layers, largest files and size per package from the merged view.
+Status add_usage(const ImageView& view, const InspectOptions& options, InspectReport& report) {
+  DISTILL_TRY(auto owners, package_file_owners(view, report.packages));
+  std::map<size_t, std::vector<std::string>> layer_packages;
+  for (const auto& package : report.packages) {
+    const FileInfo* info = view.lstat(package.status_file);
+    if (info != nullptr && starts_with(package.status_file, "/var/lib/dpkg/status.d/")) {
+      layer_packages[info->layer].push_back(package.name + " " + package.version);
+    }
+  }
+  for (size_t i = 0; i < report.layers.size(); ++i) {
+    LayerSummary& layer = report.layers[i];
+    auto found = layer_packages.find(i);
+    if (found != layer_packages.end()) {
+      layer.packages = found->second;
+      layer.holds = {"packages"};
+    } else {
+      layer.holds = kinds_from_history(layer.created_by);
+    }
+  }
+  std::vector<SizeShare> shares(report.packages.size());
+  for (size_t i = 0; i < report.packages.size(); ++i) {
+    shares[i].name = report.packages[i].name;
+    shares[i].version = report.packages[i].version;
+  }
+  std::map<std::string, SizeShare> unpackaged;
+  std::vector<LargeFile> regular;
+  for (const auto& [path, info] : view.files()) {
+    if (info.is_dir()) {
+      continue;
+    }
+    uint64_t size = info.is_regular() ? info.size : 0;
+    if (info.layer < report.layers.size()) {
+      report.layers[info.layer].files += 1;
+      report.layers[info.layer].content_size += size;
+    }
+    auto owner = owners.find(path);
+    SizeShare* share = nullptr;
+    if (owner != owners.end()) {
+      share = &shares[owner->second];
+    } else {
+      // Unowned: the kind of its layer (a top layer holding several: the first).
+      std::string kind =
+          info.layer < report.layers.size() && !report.layers[info.layer].holds.empty()
+              ? report.layers[info.layer].holds.front()
+              : "files";
+      share = &unpackaged[kind];
+      share->name = kind;
+    }
+    share->size += size;
+    share->files += 1;
+    if (info.is_regular()) {
+      regular.push_back({path, size, info.layer,
+                         owner == owners.end() ? "" : report.packages[owner->second].name});
+    }
+  }
+  auto larger = [](const auto& a, const auto& b) {
+    return a.size != b.size ? a.size > b.size : a.name < b.name;
+  };
+  std::sort(shares.begin(), shares.end(), larger);
+  report.package_sizes = std::move(shares);
+  for (auto& [kind, share] : unpackaged) {
+    report.unpackaged.push_back(std::move(share));
+  }
+  std::sort(report.unpackaged.begin(), report.unpackaged.end(), larger);
+  size_t count = std::min(options.largest, regular.size());
+  std::partial_sort(regular.begin(), regular.begin() + static_cast<long>(count), regular.end(),
+                    [](const LargeFile& a, const LargeFile& b) {
+                      return a.size != b.size ? a.size > b.size : a.path < b.path;
+                    });
+  regular.resize(count);
+  report.largest_files = std::move(regular);
+  return {};
+}
+
+// "12.3 MiB", "4.0 KiB", "512 B".
+std::string human_size(uint64_t bytes) {
+  char text[32];
+  if (bytes < 1024) {
+    std::snprintf(text, sizeof text, "%llu B", static_cast<unsigned long long>(bytes));
+  } else if (bytes < 1024 * 1024) {
+    std::snprintf(text, sizeof text, "%.1f KiB", static_cast<double>(bytes) / 1024);
+  } else if (bytes < 1024ULL * 1024 * 1024) {
+    std::snprintf(text, sizeof text, "%.1f MiB", static_cast<double>(bytes) / (1024 * 1024));
+  } else {
+    std::snprintf(text, sizeof text, "%.2f GiB",
+                  static_cast<double>(bytes) / (1024.0 * 1024 * 1024));
+  }
+  return text;
+}
+
+std::string right(std::string text, size_t width) {
+  if (text.size() < width) {
+    text.insert(0, width - text.size(), ' ');
+  }
+  return text;
+}
+
+// The "holds" column: the kinds, and for packages their names.
+std::string holds_text(const LayerSummary& layer) {
+  std::string out = join(layer.holds, " + ");
+  if (!layer.packages.empty()) {
+    std::vector<std::string> names;
+    for (const auto& package : layer.packages) {
+      names.push_back(package.substr(0, package.find(' ')));
+    }
+    out += ": " + join(names, ", ");
+  } else if (starts_with(layer.created_by, "distill: ")) {
+    out += ": " + layer.created_by.substr(9);
+  }
+  constexpr size_t k_width = 72;
+  if (out.size() > k_width) {
+    out = out.substr(0, k_width - 3) + "...";
+  }
+  return out;
 }
 
 }  // namespace
@@ -72,6 +235,9 @@ Result<InspectReport> inspect_image(const OpenedImage& image, const ImageView& v
     report.layers.push_back(std::move(layer));
   }
   DISTILL_TRY(report.packages, installed_packages(view));
+  if (options.usage) {
+    DISTILL_CHECK(add_usage(view, options, report));
+  }
   if (options.files) {
     for (const auto& [path, info] : view.files()) {
       report.files.push_back(
@@ -124,7 +290,11 @@ nlohmann::json to_json(const InspectReport& report) {
                       {"size", layer.size},
                       {"uncompressed_size", layer.uncompressed_size},
                       {"diff_id", layer.diff_id},
-                      {"created_by", layer.created_by}});
+                      {"created_by", layer.created_by},
+                      {"holds", layer.holds},
+                      {"packages", layer.packages},
+                      {"files", layer.files},
+                      {"content_size", layer.content_size}});
   }
   nlohmann::json packages = nlohmann::json::array();
   for (const auto& package : report.packages) {
@@ -140,6 +310,29 @@ nlohmann::json to_json(const InspectReport& report) {
   if (!report.index_digest.empty()) {
     out["index_digest"] = report.index_digest;
   }
+  nlohmann::json largest = nlohmann::json::array();
+  for (const auto& file : report.largest_files) {
+    largest.push_back({{"path", json_text(file.path)},
+                       {"size", file.size},
+                       {"layer", file.layer},
+                       {"package", file.package}});
+  }
+  out["largest_files"] = std::move(largest);
+  auto shares_json = [](const std::vector<SizeShare>& shares, bool with_version) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& share : shares) {
+      nlohmann::json entry{{with_version ? "name" : "kind", share.name},
+                           {"size", share.size},
+                           {"files", share.files}};
+      if (with_version) {
+        entry["version"] = share.version;
+      }
+      list.push_back(std::move(entry));
+    }
+    return list;
+  };
+  out["package_sizes"] = shares_json(report.package_sizes, true);
+  out["unpackaged"] = shares_json(report.unpackaged, false);
   if (!report.files.empty()) {
     nlohmann::json files = nlohmann::json::array();
     for (const auto& file : report.files) {
@@ -187,10 +380,42 @@ std::string to_text(const InspectReport& report) {
   for (const auto& [key, value] : config.labels) {
     out += "  Label:      " + key + "=" + value + "\n";
   }
-  out += "Layers:\n";
+  uint64_t compressed = 0;
+  uint64_t uncompressed = 0;
   for (const auto& layer : report.layers) {
-    out += "  " + layer.digest + "  " + std::to_string(layer.size) + " bytes (" +
-           std::to_string(layer.uncompressed_size) + " uncompressed)  " + layer.created_by + "\n";
+    compressed += layer.size;
+    uncompressed += layer.uncompressed_size;
+  }
+  out += "Layers (" + std::to_string(report.layers.size()) + ", " + human_size(compressed) +
+         " compressed, " + human_size(uncompressed) + " uncompressed):\n";
+  out += "  #   digest        compressed  uncompressed   files  holds\n";
+  for (size_t i = 0; i < report.layers.size(); ++i) {
+    const LayerSummary& layer = report.layers[i];
+    std::string digest = layer.digest.substr(layer.digest.find(':') + 1, 12);
+    out += "  " + pad(std::to_string(i), 3) + " " + digest + " " +
+           right(human_size(layer.size), 11) + " " +
+           right(human_size(layer.uncompressed_size), 13) + " " +
+           right(std::to_string(layer.files), 7) + "  " + holds_text(layer) + "\n";
+  }
+  if (!report.largest_files.empty()) {
+    out += "Largest files:\n";
+    for (const auto& file : report.largest_files) {
+      out += "  " + right(human_size(file.size), 10) + "  " + file.path + "  (layer " +
+             std::to_string(file.layer) + (file.package.empty() ? "" : ", " + file.package) + ")\n";
+    }
+  }
+  if (!report.package_sizes.empty() || !report.unpackaged.empty()) {
+    out += "Size by package (bytes of its files in the image):\n";
+    for (const auto& share : report.package_sizes) {
+      out += "  " + right(human_size(share.size), 10) + "  " + pad(share.name, 28) + " " +
+             pad(share.version, 24) + " " + right(std::to_string(share.files), 6) + " files\n";
+    }
+    for (const auto& share : report.unpackaged) {
+      std::string label = share.name == "packages" ? "(in package layers, in no file list)"
+                                                   : "(" + share.name + " files, no package)";
+      out += "  " + right(human_size(share.size), 10) + "  " + pad(label, 53) +
+             right(std::to_string(share.files), 6) + " files\n";
+    }
   }
   out += "Packages (" + std::to_string(report.packages.size()) + "):\n";
   for (const auto& package : report.packages) {

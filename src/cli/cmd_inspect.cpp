@@ -1,5 +1,6 @@
-// distill inspect REF [--json] [--packages] [--files] [--arch A]: what an image is
-// made of (platforms, layers, config, packages, files); see check/inspect.hpp.
+// distill inspect REF [--json] [--packages] [--files] [--top N] [--arch A]: what an
+// image is made of (platforms, layers and what they hold, config, packages, the
+// largest files, the size of each package, files); see check/inspect.hpp.
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -17,13 +18,14 @@ struct InspectFlags {
   bool json = false;
   bool packages = false;
   bool files = false;
+  size_t top = 10;
 };
 
 }  // namespace
 
 CommandRunner register_inspect(CLI::App& app) {
-  auto* cmd =
-      app.add_subcommand("inspect", "show an image's platforms, layers, config and packages");
+  auto* cmd = app.add_subcommand("inspect",
+                                 "show an image's layers, what they hold and where its size goes");
   auto flags = std::make_shared<InspectFlags>();
   cmd->add_option("REF", flags->ref,
                   "image reference (oci:DIR[:REF], oci-archive:, docker-archive:)")
@@ -31,6 +33,7 @@ CommandRunner register_inspect(CLI::App& app) {
   cmd->add_flag("--json", flags->json, "print JSON");
   cmd->add_flag("--packages", flags->packages, "print only the installed Debian packages");
   cmd->add_flag("--files", flags->files, "include the merged file list");
+  cmd->add_option("--top", flags->top, "how many of the largest files to list (default 10)");
   cmd->add_option("--arch", flags->arch,
                   "platform to show (Debian arch name; default: the host's)");
   return [flags]() -> Result<int> {
@@ -39,6 +42,8 @@ CommandRunner register_inspect(CLI::App& app) {
     check::InspectOptions options;
     options.files = flags->files;
     options.layer_sizes = !flags->packages;
+    options.usage = !flags->packages;
+    options.largest = flags->top;
     DISTILL_TRY(auto report, check::inspect_image(*opened, view, options));
     if (flags->packages) {
       if (flags->json) {

@@ -26,7 +26,9 @@ CommandRunner register_run(CLI::App& app) {
   cmd->add_option("REF", o->reference, "image reference")->required();
   cmd->add_option("--network", o->network, "none (loopback only) or host")
       ->check(CLI::IsMember({"none", "host"}));
-  cmd->add_option("-e,--env", o->env, "K=V environment override");
+  // One K=V per -e (repeatable): a greedy list would swallow REF and break `--`.
+  cmd->add_option("-e,--env", o->env, "K=V environment override, repeatable")
+      ->allow_extra_args(false);
   cmd->add_option("--user", o->user, "user[:group] to run as");
   cmd->add_option("--workdir", o->workdir, "working directory");
   auto* entrypoint = cmd->add_option("--entrypoint", o->entrypoint, "program to run instead");

@@ -30,6 +30,8 @@ CommandRunner register_copy(CLI::App& app);
 CommandRunner register_audit(CLI::App& app);
 CommandRunner register_sbom(CLI::App& app);
 CommandRunner register_test(CLI::App& app);
+CommandRunner register_completion(CLI::App& app);
+CommandRunner register_man(CLI::App& app);
 
 // --progress auto|plain|none
 util::Progress::Mode parse_progress_mode(const std::string& text);

@@ -2,9 +2,12 @@
 
 #include <csignal>
 #include <cstdio>
-#include <map>
+#include <string>
+#include <vector>
 
 #include "cli/command.hpp"
+#include "cli/command_table.hpp"
+#include "cli/did_you_mean.hpp"
 #include "util/interrupt_cleanup.hpp"
 
 namespace distill::cli {
@@ -32,27 +35,9 @@ int main(int argc, char** argv) {
   // Temporaries (blobs, archives, run bundles) go with the process on Ctrl-C.
   util::install_interrupt_cleanup();
   std::signal(SIGPIPE, SIG_IGN);
-  CLI::App app{"distill: build distroless container images from Debian packages", "distill"};
-  app.require_subcommand(1);
-  app.set_version_flag("--version", "distill 0.1.0");
-  std::map<CLI::App*, CommandRunner> commands;
-  auto add = [&](CommandRunner (*registrar)(CLI::App&)) {
-    size_t before = app.get_subcommands({}).size();
-    CommandRunner runner = registrar(app);
-    auto subs = app.get_subcommands({});
-    if (subs.size() > before) {
-      commands[subs.back()] = std::move(runner);
-    }
-  };
-  add(register_build);
-  add(register_lock);
-  add(register_copy);
-  add(register_inspect);
-  add(register_run);
-  add(register_audit);
-  add(register_sbom);
-  add(register_test);
-  add(register_flavors);
+  CommandTable table = make_command_table();
+  CLI::App& app = *table.app;
+  auto& commands = table.runners;
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -62,7 +47,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    return print_error(e.what(), k_exit_usage);
+    std::string unknown = unknown_name_error(app, std::vector<std::string>(argv + 1, argv + argc));
+    return print_error(unknown.empty() ? e.what() : unknown, k_exit_usage);
   }
   for (auto& [sub, runner] : commands) {
     if (sub->parsed()) {

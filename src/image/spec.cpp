@@ -15,6 +15,7 @@
 
 #include "net/credentials.hpp"
 #include "util/file_io.hpp"
+#include "util/nearest_word.hpp"
 
 namespace distill::image {
 namespace {
@@ -368,7 +369,10 @@ class SpecParser {
       }
       const std::string& key = kv.first.Scalar();
       if (allowed.count(key) == 0) {
-        problem(key_line, "unknown key '" + key + "'" + where);
+        std::string suggestion =
+            util::nearest_word(key, std::vector<std::string>(allowed.begin(), allowed.end()));
+        problem(key_line, "unknown key '" + key + "'" + where +
+                              (suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)"));
         continue;
       }
       if (!seen.insert(key).second) {

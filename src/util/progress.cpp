@@ -34,15 +34,18 @@ void Progress::update(const std::string& label, uint64_t done, uint64_t total, u
     return;
   }
   std::lock_guard lock(m_mutex);
-  double mib = static_cast<double>(bytes) / (1024.0 * 1024.0);
+  auto now = std::chrono::steady_clock::now();
+  auto started = m_started.try_emplace(label, now).first->second;
+  double seconds = std::chrono::duration<double>(now - started).count();
   if (m_tty) {
     constexpr int k_width = 30;
     int filled = total == 0 ? k_width : static_cast<int>(done * k_width / total);
     std::string bar(static_cast<size_t>(filled), '#');
     bar.resize(k_width, '.');
-    std::fprintf(stderr, "\r\033[K%s [%s] %llu/%llu %.1f MiB", label.c_str(), bar.c_str(),
+    std::string rate = format_rate(bytes, seconds);
+    std::fprintf(stderr, "\r\033[K%s [%s] %llu/%llu %s%s", label.c_str(), bar.c_str(),
                  static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
-                 mib);
+                 format_bytes(bytes).c_str(), rate.empty() ? "" : (", " + rate).c_str());
     m_dirty = true;
     if (done >= total) {
       std::fputc('\n', stderr);
@@ -50,10 +53,38 @@ void Progress::update(const std::string& label, uint64_t done, uint64_t total, u
     }
     std::fflush(stderr);
   } else if (done >= total) {
-    std::fprintf(stderr, "%s: %llu/%llu done (%.1f MiB)\n", label.c_str(),
-                 static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
-                 mib);
+    std::fprintf(stderr, "%s\n", completion_line(label, done, total, bytes, seconds).c_str());
   }
+  if (done >= total) {
+    m_started.erase(label);
+  }
+}
+
+std::string format_bytes(uint64_t bytes) {
+  char text[32];
+  double mib = static_cast<double>(bytes) / (1024.0 * 1024.0);
+  if (bytes >= 1024ULL * 1024 * 1024) {
+    std::snprintf(text, sizeof text, "%.2f GiB", mib / 1024.0);
+  } else {
+    std::snprintf(text, sizeof text, "%.1f MiB", mib);
+  }
+  return text;
+}
+
+std::string format_rate(uint64_t bytes, double seconds) {
+  if (seconds < 0.05 || bytes == 0) {
+    return "";
+  }
+  return format_bytes(static_cast<uint64_t>(static_cast<double>(bytes) / seconds)) + "/s";
+}
+
+std::string completion_line(const std::string& label, uint64_t done, uint64_t total, uint64_t bytes,
+                            double seconds) {
+  char time[32];
+  std::snprintf(time, sizeof time, "%.1f s", seconds);
+  std::string rate = format_rate(bytes, seconds);
+  return label + ": " + std::to_string(done) + "/" + std::to_string(total) + " done (" +
+         format_bytes(bytes) + " in " + time + (rate.empty() ? "" : ", " + rate) + ")";
 }
 
 Progress& quiet_progress() {

@@ -121,3 +121,156 @@ TEST(JsonText, EscapesOnlyInvalidBytes) {
 
 }  // namespace
 }  // namespace distill::check
+
+namespace distill::check {
+namespace {
+
+using namespace testing;  // NOLINT
+
+// Three layers as distill makes them: two packages in one layer, one package
+// alone (its conffile is in no md5sums), then generated + application files.
+ImageSpec usage_image() {
+  ImageSpec spec;
+  spec.layers = {
+      {dir("usr"), dir("usr/lib"), file("usr/lib/liba.so.1", std::string(3000, 'a')),
+       file("usr/lib/libb.so.1", std::string(1000, 'b')), symlink("usr/lib/liba.so", "liba.so.1"),
+       dir("etc"), file("etc/b.conf", "b=1\n"), dir("var"), dir("var/lib"), dir("var/lib/dpkg"),
+       dir("var/lib/dpkg/status.d"),
+       file("var/lib/dpkg/status.d/liba1", "Package: liba1\nVersion: 1.0\nArchitecture: amd64\n"),
+       file("var/lib/dpkg/status.d/liba1.md5sums",
+            "0123456789abcdef0123456789abcdef  usr/lib/liba.so.1\n"),
+       file("var/lib/dpkg/status.d/libb1", "Package: libb1\nVersion: 2.0\nArchitecture: amd64\n"),
+       file("var/lib/dpkg/status.d/libb1.md5sums",
+            "0123456789abcdef0123456789abcdef  usr/lib/libb.so.1\n")},
+      {dir("usr"), dir("usr/bin"), file("usr/bin/tool", std::string(5000, 't'), 0755), dir("etc"),
+       file("etc/tool.conf", "x\n"), dir("var"), dir("var/lib"), dir("var/lib/dpkg"),
+       dir("var/lib/dpkg/status.d"),
+       file("var/lib/dpkg/status.d/tool", "Package: tool\nVersion: 3.0\nArchitecture: amd64\n"),
+       file("var/lib/dpkg/status.d/tool.md5sums",
+            "0123456789abcdef0123456789abcdef  usr/bin/tool\n")},
+      {dir("etc"), file("etc/passwd", "root:x:0:0::/root:/sbin/nologin\n"), dir("app"),
+       file("app/server", std::string(20000, 's'), 0755), file("etc/b.conf", "b=2\n")},
+  };
+  spec.created_by = {"distill: packages liba1 1.0, libb1 2.0", "distill: packages tool 3.0",
+                     "distill: accounts, ld.so.cache, files of hello"};
+  spec.config = base_config();
+  return spec;
+}
+
+TEST(InspectUsageTest, LayersSayWhatTheyHoldAndSizesGoToTheirPackages) {
+  auto scratch = util::TempDir::create();
+  ASSERT_TRUE(scratch.ok());
+  std::string ref = write_image(scratch->path(), usage_image());
+  auto opened = open_image(ref, "amd64");
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  auto view = ImageView::load(*(*opened)->manifest);
+  ASSERT_TRUE(view.ok());
+  InspectOptions options;
+  options.largest = 2;
+  auto report = inspect_image(**opened, *view, options);
+  ASSERT_TRUE(report.ok()) << report.error().message;
+
+  ASSERT_EQ(report->layers.size(), 3U);
+  EXPECT_EQ(report->layers[0].holds, std::vector<std::string>{"packages"});
+  EXPECT_EQ(report->layers[0].packages, (std::vector<std::string>{"liba1 1.0", "libb1 2.0"}));
+  EXPECT_EQ(report->layers[1].packages, std::vector<std::string>{"tool 3.0"});
+  EXPECT_EQ(report->layers[2].holds, (std::vector<std::string>{"generated", "application"}));
+  EXPECT_TRUE(report->layers[2].packages.empty());
+  // Layer 0 still provides 2 libraries, the symlink and 4 status files; its
+  // etc/b.conf was replaced by layer 2's.
+  EXPECT_EQ(report->layers[0].files, 7U);
+  EXPECT_EQ(report->layers[2].files, 3U);
+  EXPECT_EQ(report->layers[2].content_size, 20000U + 4 + 32);
+
+  ASSERT_EQ(report->largest_files.size(), 2U);
+  EXPECT_EQ(report->largest_files[0].path, "/app/server");
+  EXPECT_EQ(report->largest_files[0].package, "");
+  EXPECT_EQ(report->largest_files[0].layer, 2U);
+  EXPECT_EQ(report->largest_files[1].path, "/usr/bin/tool");
+  EXPECT_EQ(report->largest_files[1].package, "tool");
+
+  // tool: its binary, its conffile (alone in its layer) and its status files.
+  ASSERT_EQ(report->package_sizes.size(), 3U);
+  EXPECT_EQ(report->package_sizes[0].name, "tool");
+  EXPECT_EQ(report->package_sizes[0].version, "3.0");
+  EXPECT_EQ(report->package_sizes[0].files, 4U);
+  uint64_t tool_status = std::string("Package: tool\nVersion: 3.0\nArchitecture: amd64\n").size() +
+                         std::string("0123456789abcdef0123456789abcdef  usr/bin/tool\n").size();
+  EXPECT_EQ(report->package_sizes[0].size, 5000U + 2 + tool_status);
+  EXPECT_EQ(report->package_sizes[1].name, "liba1");
+  EXPECT_EQ(report->package_sizes[1].files, 3U);  // the library and its 2 status files
+  EXPECT_EQ(report->package_sizes[2].name, "libb1");
+  // The symlink in the two-package layer is in no md5sums.
+  ASSERT_EQ(report->unpackaged.size(), 2U);
+  EXPECT_EQ(report->unpackaged[0].name, "generated");  // the top layer's first kind
+  EXPECT_EQ(report->unpackaged[0].size, 20000U + 4 + 32);
+  EXPECT_EQ(report->unpackaged[1].name, "packages");
+  EXPECT_EQ(report->unpackaged[1].files, 1U);
+
+  // Every byte of the merged view is counted once.
+  uint64_t total = 0;
+  for (const auto& [path, info] : view->files()) {
+    total += info.is_regular() ? info.size : 0;
+  }
+  uint64_t shares = 0;
+  for (const auto& share : report->package_sizes) {
+    shares += share.size;
+  }
+  for (const auto& share : report->unpackaged) {
+    shares += share.size;
+  }
+  uint64_t layers = 0;
+  for (const auto& layer : report->layers) {
+    layers += layer.content_size;
+  }
+  EXPECT_EQ(shares, total);
+  EXPECT_EQ(layers, total);
+
+  nlohmann::json json = to_json(*report);
+  EXPECT_EQ(json["layers"][0]["holds"][0], "packages");
+  EXPECT_EQ(json["layers"][1]["packages"][0], "tool 3.0");
+  EXPECT_EQ(json["largest_files"][1]["package"], "tool");
+  EXPECT_EQ(json["package_sizes"][0]["name"], "tool");
+  EXPECT_EQ(json["package_sizes"][0]["size"], report->package_sizes[0].size);
+  EXPECT_EQ(json["unpackaged"][0]["kind"], "generated");
+
+  std::string text = to_text(*report);
+  EXPECT_NE(text.find("Largest files:\n"), std::string::npos);
+  EXPECT_NE(text.find("/app/server  (layer 2)"), std::string::npos);
+  EXPECT_NE(text.find("/usr/bin/tool  (layer 1, tool)"), std::string::npos);
+  EXPECT_NE(text.find("packages: liba1, libb1"), std::string::npos);
+  EXPECT_NE(text.find("generated + application: accounts, ld.so.cache, files of hello"),
+            std::string::npos);
+  EXPECT_NE(text.find("Size by package"), std::string::npos);
+}
+
+TEST(InspectUsageTest, ClassicDpkgDatabaseListsOwnFiles) {
+  auto scratch = util::TempDir::create();
+  ASSERT_TRUE(scratch.ok());
+  ImageSpec spec;
+  spec.layers = {{dir("bin"), file("bin/sh", std::string(700, 'x'), 0755), dir("etc"),
+                  file("etc/shells", "/bin/sh\n"), dir("var"), dir("var/lib"), dir("var/lib/dpkg"),
+                  dir("var/lib/dpkg/info"),
+                  file("var/lib/dpkg/status",
+                       "Package: dash\nStatus: install ok installed\nVersion: 0.5\n"
+                       "Architecture: amd64\n"),
+                  file("var/lib/dpkg/info/dash.list", "/.\n/bin\n/bin/sh\n/etc/shells\n")}};
+  spec.created_by = {"ADD rootfs.tar /"};
+  spec.config = base_config();
+  std::string ref = write_image(scratch->path(), spec);
+  auto opened = open_image(ref, "amd64");
+  ASSERT_TRUE(opened.ok());
+  auto view = ImageView::load(*(*opened)->manifest);
+  ASSERT_TRUE(view.ok());
+  auto report = inspect_image(**opened, *view, InspectOptions{});
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_EQ(report->layers[0].holds, std::vector<std::string>{"files"});
+  ASSERT_EQ(report->package_sizes.size(), 1U);
+  EXPECT_EQ(report->package_sizes[0].name, "dash");
+  EXPECT_EQ(report->package_sizes[0].files, 3U);  // /bin/sh, /etc/shells and the .list
+  EXPECT_EQ(report->package_sizes[0].size,
+            700U + 8 + std::string("/.\n/bin\n/bin/sh\n/etc/shells\n").size());
+}
+
+}  // namespace
+}  // namespace distill::check

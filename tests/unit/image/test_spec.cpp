@@ -183,6 +183,15 @@ TEST_F(SpecTest, UnknownTopLevelKey) {
   EXPECT_EQ(error("name: a\nfoo: 1\n"), "spec.yaml:2: unknown key 'foo'");
 }
 
+TEST_F(SpecTest, UnknownKeySuggestsTheNearestKnownOne) {
+  EXPECT_EQ(error("name: a\nentrypont: [/x]\n"),
+            "spec.yaml:2: unknown key 'entrypont' (did you mean 'entrypoint'?)");
+  EXPECT_EQ(error("files:\n  - {dst: /a, content: x, mdoe: \"0644\"}\n"),
+            "spec.yaml:2: unknown key 'mdoe' in files entry (did you mean 'mode'?)");
+  EXPECT_EQ(error("pakages: [libc6]\n"),
+            "spec.yaml:1: unknown key 'pakages' (did you mean 'packages'?)");
+}
+
 TEST_F(SpecTest, UnknownKeyInsideEntries) {
   EXPECT_EQ(error("files:\n  - {dst: /a, content: x, owner: root}\n"),
             "spec.yaml:2: unknown key 'owner' in files entry");
