@@ -7,7 +7,7 @@ packages=(
   # build
   cmake ninja-build g++ clang clang-format clang-tidy libclang-rt-14-dev pkg-config
   libssl-dev zlib1g-dev libzstd-dev libdeflate-dev liblzma-dev libcurl4-openssl-dev libarchive-dev
-  nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
+  nlohmann-json3-dev libyaml-cpp-dev libre2-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
   # repository verification at run time
   gpgv debian-archive-keyring
   # integration tests: a signed local apt repository, peers to validate against
