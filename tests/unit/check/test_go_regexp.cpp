@@ -2,7 +2,10 @@
 // distill used before) and Go's regexp disagree, each checked both ways.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "check/go_regexp.hpp"
+#include "util/file_io.hpp"
 
 namespace distill::check {
 namespace {
@@ -111,6 +114,56 @@ TEST(GoRegexp, FindReturnsTheLeftmostFirstMatch) {
   EXPECT_EQ(*found, "b");
   const GoText none("xyz");
   EXPECT_FALSE(re->find(none).has_value());
+}
+
+std::string unhex(const std::string& hex) {
+  std::string out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+  }
+  return out;
+}
+
+bool valid_utf8(const std::string& text) {
+  const GoText go(text);
+  return go.view().data() == text.data();  // unchanged: nothing was replaced
+}
+
+// Go's own answers (tests/data/go_regexp/cases.json, recorded by gen.go with Go's
+// regexp): compiles or not, matches or not, and the leftmost match, for every
+// pattern against every text, invalid UTF-8 included.
+TEST(GoRegexp, AgreesWithGoOnRecordedCases) {
+  auto text = util::read_file(std::string(DISTILL_SOURCE_DIR) + "/tests/data/go_regexp/cases.json");
+  ASSERT_TRUE(text.ok()) << text.error().message;
+  const auto cases = nlohmann::json::parse(*text);
+  std::vector<std::string> inputs;
+  for (const auto& hex : cases["texts"]) {
+    inputs.push_back(unhex(hex.get<std::string>()));
+  }
+  size_t checked = 0;
+  for (const auto& answer : cases["answers"]) {
+    const std::string pattern = unhex(answer["pattern_hex"].get<std::string>());
+    auto re = GoRegexp::compile(pattern);
+    ASSERT_EQ(re.ok(), answer["valid"].get<bool>())
+        << "pattern " << answer["pattern"] << (re.ok() ? "" : ": " + re.error().message);
+    if (!re.ok()) {
+      continue;
+    }
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const GoText go(inputs[i]);
+      EXPECT_EQ(re->search(go), answer["matches"][i].get<bool>())
+          << "pattern " << answer["pattern"] << " text " << cases["texts"][i];
+      const auto& found = answer["found"][i];
+      auto match = re->find(go);
+      EXPECT_EQ(match.has_value(), !found.is_null());
+      if (match && !found.is_null() && valid_utf8(inputs[i])) {
+        EXPECT_EQ(std::string(*match), unhex(found.get<std::string>()))
+            << "pattern " << answer["pattern"] << " text " << cases["texts"][i];
+      }
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 1000U);
 }
 
 }  // namespace
