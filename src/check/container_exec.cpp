@@ -78,6 +78,10 @@ Status BundleExecutor::prepare() {
   if (!view.ok()) {
     return std::move(view).error();
   }
+  if (!m_announced && m_method == Method::Overlay) {
+    m_progress->step("command tests: image unpacked once, each test runs on a fresh overlay view");
+  }
+  m_announced = true;
   m_view.emplace(std::move(*view));
   return {};
 }

@@ -71,6 +71,7 @@ class BundleExecutor final : public CommandExecutor {
   oci::ImageConfig m_config;
   util::Progress* m_progress;
   Method m_method;
+  bool m_announced = false;  // the progress line about views is said once
   // <work>/base: the unpacked image; <work>/bundle: config.json and rootfs/ (the
   // view); <work>/scratch: the overlay's upper and work directories.
   std::optional<util::TempDir> m_work;

@@ -11,7 +11,8 @@
 #    isExecutableBy/uid/gid, metadata (ports by number) and licenses;
 # and compares every test's verdict (json output) with the one CST gives, worked
 # out by hand from CST's sources. Command tests share one unpacked root (overlay
-# views): each after the first must take under a second here.
+# views): the progress output says so once, and no test after the first takes
+# more than 2 s.
 # Exit 0 pass, 1 fail, 77 skipped (no root, runc or busybox).
 . "$(dirname "$0")/lib/common.sh"
 . "$SRC/tests/integration/lib/aptrepo.sh"
@@ -165,10 +166,13 @@ rc=0
 [ "$rc" -eq 1 ] || fail "expected exit 1 (some tests fail), got $rc: $(cat "$W/stderr")"
 grep -q "v1.yaml: skipped File Existence Test without a name (schemaVersion 1.0.0)" "$W/stderr" ||
   fail "no note for the skipped v1 test: $(cat "$W/stderr")"
+# One unpack for all the command tests of both configs, overlay views on top.
 if grep -q "copying the image's root filesystem" "$W/stderr"; then
   echo "note: overlay refused here, command tests used copies" >&2
   overlay=0
 else
+  [ "$(grep -c 'image unpacked once, each test runs on a fresh overlay view' "$W/stderr")" -eq 1 ] ||
+    fail "expected one 'unpacked once' progress line: $(cat "$W/stderr")"
   overlay=1
 fi
 
@@ -218,11 +222,12 @@ if len(got) != len(expected):
     print(f"expected {len(expected)} results, found {len(got)}", file=sys.stderr)
     bad = True
 assert report["Fail"] == sum(1 for _, v in expected if not v), report["Fail"]
-# Shared root: every command test after the first is one runc start, not an unpack.
+# Shared root: every command test after the first is a runc start, not an unpack
+# (a loose bound: runc alone takes 0.3 s on a busy 2-core machine).
 durations = [r["Duration"] for r in report["Results"] if r["Name"].startswith("Command Test")]
-slow = [d for d in durations[1:] if d > 1.0]
+slow = [d for d in durations[1:] if d > 2.0]
 if overlay and slow:
-    print("command tests slower than 1 s:", durations, file=sys.stderr)
+    print("command tests slower than 2 s:", durations, file=sys.stderr)
     bad = True
 print("command test seconds:", " ".join(f"{d:.3f}" for d in durations))
 sys.exit(1 if bad else 0)
