@@ -1,5 +1,7 @@
 // CowRoot: see cow_root.hpp. overlayfs options are a comma-separated list, so a
 // path holding ',' ':' or '\' cannot be given; that is reported like a refusal.
+// The upper directory is thrown away, so it is mounted `volatile` where the
+// kernel allows.
 #include "runtime/cow_root.hpp"
 
 #include <sys/mount.h>
@@ -75,7 +77,15 @@ Status mount_overlay(const fs::path& lower, const fs::path& scratch, const fs::p
   }
   const std::string options =
       "lowerdir=" + lower.string() + ",upperdir=" + upper.string() + ",workdir=" + work.string();
-  if (::mount("overlay", target.c_str(), "overlay", 0, options.c_str()) != 0) {
+  // `volatile` (Linux 5.10+): no sync of the upper filesystem at unmount. Without
+  // it, unmounting writes back everything dirty on that filesystem, the freshly
+  // unpacked image included, which then costs real I/O to delete (on java17 the
+  // final cleanup took 4.4 s instead of 0.8 s). Older kernels refuse the option.
+  int mounted = ::mount("overlay", target.c_str(), "overlay", 0, (options + ",volatile").c_str());
+  if (mounted != 0 && errno == EINVAL) {
+    mounted = ::mount("overlay", target.c_str(), "overlay", 0, options.c_str());
+  }
+  if (mounted != 0) {
     const int err = errno;
     (void)remove_tree(upper);
     (void)remove_tree(work);
