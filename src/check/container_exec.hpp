@@ -2,12 +2,15 @@
 // `distill test` need stdout, stderr and the exit status separately, which
 // runtime::run_image (output passed through) does not give.
 //
-// BundleExecutor unpacks the image's layers into a private OCI runtime bundle with
-// runtime::unpack_layers, writes config.json with runtime::write_bundle_config
-// (docker semantics from runtime::run_options_for) and runs `runc --root <private
-// state> run --bundle <bundle> <id>` with util::run_command, which captures both
-// streams; the container is deleted afterwards. The root filesystem persists across
-// exec() calls until reset(), so a test's setup commands affect its command.
+// BundleExecutor unpacks the image's layers once (runtime::unpack_layers) into a
+// private directory and gives every fresh container a copy-on-write view of it
+// (runtime::CowRoot: an overlay mount, or a copy where the kernel refuses one,
+// said once on the progress output), so a command test costs one runc start, not
+// an unpack. config.json comes from runtime::write_bundle_config (docker
+// semantics from runtime::run_options_for); `runc --root <private state> run
+// --bundle <bundle> <id>` runs through util::run_command, which captures both
+// streams; the container is deleted afterwards. The view persists across exec()
+// calls until reset(), so a test's setup commands affect its command.
 #pragma once
 
 #include <filesystem>
@@ -17,6 +20,8 @@
 #include <vector>
 
 #include "oci/image_config.hpp"
+#include "runtime/cow_root.hpp"
+#include "util/progress.hpp"
 #include "util/result.hpp"
 #include "util/temp_dir.hpp"
 
@@ -45,17 +50,32 @@ class CommandExecutor {
 
 class BundleExecutor final : public CommandExecutor {
  public:
-  BundleExecutor(std::vector<std::filesystem::path> layer_files, oci::ImageConfig config);
+  using Method = runtime::CowRoot::Method;
+  // `method` is the first way tried for each fresh view (Overlay falls back to
+  // Copy for good at the first refusal); `progress` gets that one line.
+  BundleExecutor(std::vector<std::filesystem::path> layer_files, oci::ImageConfig config,
+                 util::Progress& progress = util::quiet_progress(),
+                 Method method = Method::Overlay);
+  BundleExecutor(const BundleExecutor&) = delete;
+  BundleExecutor& operator=(const BundleExecutor&) = delete;
   ~BundleExecutor() override;
   Result<ExecResult> exec(const ExecRequest& request) override;
   Status reset() override;
+  // How the views are made now.
+  [[nodiscard]] Method method() const { return m_method; }
 
  private:
   Status prepare();
 
   std::vector<std::filesystem::path> m_layers;
   oci::ImageConfig m_config;
-  std::optional<util::TempDir> m_bundle;
+  util::Progress* m_progress;
+  Method m_method;
+  bool m_announced = false;  // the progress line about views is said once
+  // <work>/base: the unpacked image; <work>/bundle: config.json and rootfs/ (the
+  // view); <work>/scratch: the overlay's upper and work directories.
+  std::optional<util::TempDir> m_work;
+  std::optional<runtime::CowRoot> m_view;  // declared after m_work: released first
 };
 
 }  // namespace distill::check

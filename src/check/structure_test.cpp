@@ -1,6 +1,6 @@
 // Container-structure-test configs: YAML parsing (yaml-cpp, every throw caught
 // here), running each test kind, and the text/json/junit reports. See
-// structure_test.hpp for the supported schema.
+// structure_test.hpp for the supported schema and the semantics it follows.
 #include "check/structure_test.hpp"
 
 #include <yaml-cpp/yaml.h>
@@ -11,9 +11,10 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <set>
 
+#include "check/go_expand.hpp"
+#include "check/go_regexp.hpp"
 #include "util/file_io.hpp"
 
 namespace distill::check {
@@ -100,7 +101,7 @@ class Parser {
 
   std::optional<std::vector<std::string>> optional_strings(const YAML::Node& node,
                                                            const std::string& where) {
-    if (!node.IsDefined()) {
+    if (!node.IsDefined() || node.IsNull()) {
       return std::nullopt;
     }
     return strings(node, where);
@@ -121,6 +122,21 @@ class Parser {
     return out;
   }
 
+  // A command test's `command`: a string (v2) or a list (v1), either accepted.
+  std::vector<std::string> argv(const YAML::Node& node, const std::string& where) {
+    if (!node.IsDefined() || node.IsNull()) {
+      return {};
+    }
+    if (node.IsScalar()) {
+      return {node.Scalar()};
+    }
+    if (!node.IsSequence()) {
+      error(node, where + ": expected a string or a list of strings");
+      return {};
+    }
+    return strings(node, where);
+  }
+
   std::vector<KeyValue> key_values(const YAML::Node& node, const std::string& where) {
     std::vector<KeyValue> out;
     if (!node.IsDefined() || node.IsNull()) {
@@ -139,9 +155,6 @@ class Parser {
       kv.key = string(item["key"], where + ".key");
       kv.value = string(item["value"], where + ".value");
       kv.is_regex = boolean(item["isRegex"], where + ".isRegex", false);
-      if (kv.key.empty()) {
-        error(item, where + ": missing key");
-      }
       out.push_back(std::move(kv));
     }
     return out;
@@ -177,76 +190,108 @@ class Parser {
   std::vector<std::string> m_errors;
 };
 
-void parse_config(Parser& p, const YAML::Node& root, StructureTestConfig& config) {
-  p.check_keys(root,
-               {"schemaVersion", "globalEnvVars", "commandTests", "fileExistenceTests",
-                "fileContentTests", "metadataTest", "licenseTests", "containerRunOptions"},
-               "config");
-  if (!root.IsMap()) {
+// The keys of each schema version, as CST's strict decoding knows them.
+struct Schema {
+  std::set<std::string> top;
+  std::set<std::string> file_existence;
+  std::set<std::string> command;
+};
+
+const Schema& schema(int version) {
+  static const Schema v1{{"schemaVersion", "globalEnvVars", "commandTests", "fileExistenceTests",
+                          "fileContentTests", "licenseTests"},
+                         {"name", "path", "shouldExist", "permissions"},
+                         {"name", "setup", "teardown", "envVars", "exitCode", "command",
+                          "expectedOutput", "excludedOutput", "expectedError", "excludedError"}};
+  static const Schema v2{
+      {"schemaVersion", "globalEnvVars", "commandTests", "fileExistenceTests", "fileContentTests",
+       "metadataTest", "licenseTests", "containerRunOptions"},
+      {"name", "path", "shouldExist", "permissions", "uid", "gid", "isExecutableBy"},
+      {"name", "setup", "teardown", "envVars", "exitCode", "command", "args", "expectedOutput",
+       "excludedOutput", "expectedError", "excludedError"}};
+  return version == 1 ? v1 : v2;
+}
+
+// Calls `fn` for each item of the list `root[key]` that is a mapping.
+void for_each_item(Parser& p, const YAML::Node& root, const std::string& key,
+                   const std::set<std::string>& known,
+                   const std::function<void(const YAML::Node&)>& fn) {
+  const YAML::Node list = root[key];
+  if (!list.IsDefined() || list.IsNull()) {
     return;
   }
-  std::string version = p.string(root["schemaVersion"], "schemaVersion");
-  if (version != "2.0.0") {
-    p.error(root["schemaVersion"].IsDefined() ? root["schemaVersion"] : root,
-            "schemaVersion: expected \"2.0.0\", found \"" + version + "\"");
+  if (!list.IsSequence()) {
+    p.error(list, key + ": expected a list");
+    return;
   }
-  config.global_env_vars = p.key_values(root["globalEnvVars"], "globalEnvVars");
-
-  if (const YAML::Node list = root["fileExistenceTests"]; list.IsDefined() && !list.IsNull()) {
-    if (!list.IsSequence()) {
-      p.error(list, "fileExistenceTests: expected a list");
-    } else {
-      for (const auto& item : list) {
-        const std::string where = "fileExistenceTests";
-        p.check_keys(item,
-                     {"name", "path", "shouldExist", "permissions", "uid", "gid", "isExecutableBy"},
-                     where);
-        if (!item.IsMap()) {
-          continue;
-        }
-        FileExistenceTest test;
-        test.name = p.string(item["name"], where + ".name");
-        test.path = p.string(item["path"], where + ".path");
-        test.should_exist = p.boolean(item["shouldExist"], where + ".shouldExist", true);
-        test.permissions = p.string(item["permissions"], where + ".permissions");
-        test.uid = p.integer(item["uid"], where + ".uid", -1);
-        test.gid = p.integer(item["gid"], where + ".gid", -1);
-        test.executable_by = p.string(item["isExecutableBy"], where + ".isExecutableBy");
-        if (!test.executable_by.empty() && test.executable_by != "owner" &&
-            test.executable_by != "group" && test.executable_by != "other" &&
-            test.executable_by != "any") {
-          p.error(item["isExecutableBy"],
-                  where + ".isExecutableBy: expected owner, group, other or any");
-        }
-        if (test.path.empty()) {
-          p.error(item, where + ": missing path");
-        }
-        config.file_existence_tests.push_back(std::move(test));
-      }
+  for (const auto& item : list) {
+    p.check_keys(item, known, key);
+    if (item.IsMap()) {
+      fn(item);
     }
   }
-  if (const YAML::Node list = root["fileContentTests"]; list.IsDefined() && !list.IsNull()) {
-    if (!list.IsSequence()) {
-      p.error(list, "fileContentTests: expected a list");
-    } else {
-      for (const auto& item : list) {
+}
+
+void parse_config(Parser& p, const YAML::Node& root, StructureTestConfig& config) {
+  if (!root.IsMap()) {
+    p.error(root, "config: expected a mapping");
+    return;
+  }
+  const YAML::Node version_node = root["schemaVersion"];
+  const std::string version = p.string(version_node, "schemaVersion");
+  if (version == "1.0.0") {
+    config.schema_version = 1;
+  } else if (version == "2.0.0") {
+    config.schema_version = 2;
+  } else {
+    p.error(version_node.IsDefined() ? version_node : root,
+            version.empty()
+                ? "schemaVersion: missing (\"1.0.0\" or \"2.0.0\")"
+                : "schemaVersion: expected \"1.0.0\" or \"2.0.0\", found \"" + version + "\"");
+    return;
+  }
+  const Schema& keys = schema(config.schema_version);
+  const bool v2 = config.schema_version == 2;
+  p.check_keys(root, keys.top, "config");
+  config.global_env_vars = p.key_values(root["globalEnvVars"], "globalEnvVars");
+
+  for_each_item(p, root, "fileExistenceTests", keys.file_existence, [&](const YAML::Node& item) {
+    const std::string where = "fileExistenceTests";
+    FileExistenceTest test;
+    test.name = p.string(item["name"], where + ".name");
+    test.path = p.string(item["path"], where + ".path");
+    test.should_exist = p.boolean(item["shouldExist"], where + ".shouldExist", true);
+    test.permissions = p.string(item["permissions"], where + ".permissions");
+    if (v2) {
+      test.uid = p.integer(item["uid"], where + ".uid", -1);
+      test.gid = p.integer(item["gid"], where + ".gid", -1);
+      test.executable_by = p.string(item["isExecutableBy"], where + ".isExecutableBy");
+    }
+    if (test.name.empty()) {
+      test.invalid.push_back("missing name");
+    }
+    if (test.path.empty()) {
+      test.invalid.push_back("missing path");
+    }
+    config.file_existence_tests.push_back(std::move(test));
+  });
+  for_each_item(
+      p, root, "fileContentTests", {"name", "path", "expectedContents", "excludedContents"},
+      [&](const YAML::Node& item) {
         const std::string where = "fileContentTests";
-        p.check_keys(item, {"name", "path", "expectedContents", "excludedContents"}, where);
-        if (!item.IsMap()) {
-          continue;
-        }
         FileContentTest test;
         test.name = p.string(item["name"], where + ".name");
         test.path = p.string(item["path"], where + ".path");
         test.expected_contents = p.strings(item["expectedContents"], where + ".expectedContents");
         test.excluded_contents = p.strings(item["excludedContents"], where + ".excludedContents");
+        if (test.name.empty()) {
+          test.invalid.push_back("missing name");
+        }
         if (test.path.empty()) {
-          p.error(item, where + ": missing path");
+          test.invalid.push_back("missing path");
         }
         config.file_content_tests.push_back(std::move(test));
-      }
-    }
-  }
+      });
   if (const YAML::Node node = root["metadataTest"]; node.IsDefined() && !node.IsNull()) {
     const std::string where = "metadataTest";
     p.check_keys(node,
@@ -255,7 +300,6 @@ void parse_config(Parser& p, const YAML::Node& root, StructureTestConfig& config
                  where);
     if (node.IsMap()) {
       MetadataTest& test = config.metadata_test;
-      test.present = true;
       test.env_vars = p.key_values(node["envVars"], where + ".envVars");
       test.unbound_env_vars = p.keys(node["unboundEnvVars"], where + ".unboundEnvVars");
       test.labels = p.key_values(node["labels"], where + ".labels");
@@ -265,62 +309,73 @@ void parse_config(Parser& p, const YAML::Node& root, StructureTestConfig& config
       test.unmounted_volumes = p.strings(node["unmountedVolumes"], where + ".unmountedVolumes");
       test.entrypoint = p.optional_strings(node["entrypoint"], where + ".entrypoint");
       test.cmd = p.optional_strings(node["cmd"], where + ".cmd");
-      if (node["workdir"].IsDefined()) {
-        test.workdir = p.string(node["workdir"], where + ".workdir");
+      test.workdir = p.string(node["workdir"], where + ".workdir");
+      test.user = p.string(node["user"], where + ".user");
+      test.present = !test.env_vars.empty() || !test.unbound_env_vars.empty() ||
+                     !test.labels.empty() || !test.exposed_ports.empty() ||
+                     !test.unexposed_ports.empty() || !test.volumes.empty() ||
+                     !test.unmounted_volumes.empty() || test.entrypoint || test.cmd ||
+                     !test.workdir.empty() || !test.user.empty();
+      auto any_empty_key = [](const std::vector<KeyValue>& list) {
+        return std::any_of(list.begin(), list.end(),
+                           [](const KeyValue& kv) { return kv.key.empty(); });
+      };
+      auto any_empty = [](const std::vector<std::string>& list) {
+        return std::any_of(list.begin(), list.end(),
+                           [](const std::string& item) { return item.empty(); });
+      };
+      if (any_empty_key(test.env_vars)) {
+        test.invalid.push_back("an envVars entry has an empty key");
       }
-      if (node["user"].IsDefined()) {
-        test.user = p.string(node["user"], where + ".user");
+      if (any_empty_key(test.labels)) {
+        test.invalid.push_back("a labels entry has an empty key");
       }
-    }
-  }
-  if (const YAML::Node list = root["licenseTests"]; list.IsDefined() && !list.IsNull()) {
-    if (!list.IsSequence()) {
-      p.error(list, "licenseTests: expected a list");
-    } else {
-      for (const auto& item : list) {
-        p.check_keys(item, {"debian", "files"}, "licenseTests");
-        if (!item.IsMap()) {
-          continue;
-        }
-        LicenseTest test;
-        test.debian = p.boolean(item["debian"], "licenseTests.debian", false);
-        test.files = p.strings(item["files"], "licenseTests.files");
-        config.license_tests.push_back(std::move(test));
+      if (any_empty(test.exposed_ports)) {
+        test.invalid.push_back("an exposedPorts entry is empty");
       }
-    }
-  }
-  if (const YAML::Node list = root["commandTests"]; list.IsDefined() && !list.IsNull()) {
-    if (!list.IsSequence()) {
-      p.error(list, "commandTests: expected a list");
-    } else {
-      for (const auto& item : list) {
-        const std::string where = "commandTests";
-        p.check_keys(item,
-                     {"name", "setup", "teardown", "envVars", "command", "args", "expectedOutput",
-                      "excludedOutput", "expectedError", "excludedError", "exitCode"},
-                     where);
-        if (!item.IsMap()) {
-          continue;
-        }
-        CommandTest test;
-        test.name = p.string(item["name"], where + ".name");
-        test.setup = p.commands(item["setup"], where + ".setup");
-        test.teardown = p.commands(item["teardown"], where + ".teardown");
-        test.env_vars = p.key_values(item["envVars"], where + ".envVars");
-        test.command = p.string(item["command"], where + ".command");
-        test.args = p.strings(item["args"], where + ".args");
-        test.expected_output = p.strings(item["expectedOutput"], where + ".expectedOutput");
-        test.excluded_output = p.strings(item["excludedOutput"], where + ".excludedOutput");
-        test.expected_error = p.strings(item["expectedError"], where + ".expectedError");
-        test.excluded_error = p.strings(item["excludedError"], where + ".excludedError");
-        test.exit_code = static_cast<int>(p.integer(item["exitCode"], where + ".exitCode", 0));
-        if (test.command.empty()) {
-          p.error(item, where + ": missing command");
-        }
-        config.command_tests.push_back(std::move(test));
+      if (any_empty(test.volumes)) {
+        test.invalid.push_back("a volumes entry is empty");
       }
     }
   }
+  for_each_item(p, root, "licenseTests", {"debian", "files"}, [&](const YAML::Node& item) {
+    LicenseTest test;
+    test.debian = p.boolean(item["debian"], "licenseTests.debian", false);
+    test.files = p.strings(item["files"], "licenseTests.files");
+    config.license_tests.push_back(std::move(test));
+  });
+  for_each_item(p, root, "commandTests", keys.command, [&](const YAML::Node& item) {
+    const std::string where = "commandTests";
+    CommandTest test;
+    test.name = p.string(item["name"], where + ".name");
+    test.setup = p.commands(item["setup"], where + ".setup");
+    test.teardown = p.commands(item["teardown"], where + ".teardown");
+    test.env_vars = p.key_values(item["envVars"], where + ".envVars");
+    test.command = p.argv(item["command"], where + ".command");
+    test.args = p.strings(item["args"], where + ".args");
+    test.expected_output = p.strings(item["expectedOutput"], where + ".expectedOutput");
+    test.excluded_output = p.strings(item["excludedOutput"], where + ".excludedOutput");
+    test.expected_error = p.strings(item["expectedError"], where + ".expectedError");
+    test.excluded_error = p.strings(item["excludedError"], where + ".excludedError");
+    test.exit_code = static_cast<int>(p.integer(item["exitCode"], where + ".exitCode", 0));
+    if (test.name.empty()) {
+      test.invalid.push_back("missing name");
+    }
+    if (test.command.empty() || test.command.front().empty()) {
+      test.invalid.push_back("missing command");
+    }
+    for (const auto* list : {&test.setup, &test.teardown}) {
+      if (std::any_of(list->begin(), list->end(), [](const auto& argv) { return argv.empty(); })) {
+        test.invalid.push_back(std::string("an empty ") +
+                               (list == &test.setup ? "setup" : "teardown") + " command");
+      }
+    }
+    if (std::any_of(test.env_vars.begin(), test.env_vars.end(),
+                    [](const KeyValue& kv) { return kv.key.empty() || kv.value.empty(); })) {
+      test.invalid.push_back("an envVars entry needs a key and a value");
+    }
+    config.command_tests.push_back(std::move(test));
+  });
   if (const YAML::Node node = root["containerRunOptions"]; node.IsDefined() && !node.IsNull()) {
     p.check_keys(
         node,
@@ -328,72 +383,12 @@ void parse_config(Parser& p, const YAML::Node& root, StructureTestConfig& config
         "containerRunOptions");
     if (node.IsMap()) {
       config.run_user = p.string(node["user"], "containerRunOptions.user");
-      for (const auto& name : p.strings(node["envVars"], "containerRunOptions.envVars")) {
-        config.global_env_vars.push_back({name, "", true});  // passed through, see env_list
-      }
+      config.run_env_names = p.strings(node["envVars"], "containerRunOptions.envVars");
     }
   }
 }
 
-// ---- regular expressions (Go RE2 syntax, mostly ECMAScript-compatible) -----
-
-struct Pattern {
-  std::regex regex;
-};
-
-Result<Pattern> compile(const std::string& pattern) {
-  std::string body = pattern;
-  auto flags = std::regex::ECMAScript;
-  bool dot_all = false;
-  // Leading inline flags: (?i) (?m) (?s) and combinations.
-  if (body.rfind("(?", 0) == 0) {
-    size_t close = body.find(')');
-    std::string letters = close == std::string::npos ? "" : body.substr(2, close - 2);
-    if (!letters.empty() && letters.find_first_not_of("ims") == std::string::npos) {
-      for (char c : letters) {
-        if (c == 'i') {
-          flags |= std::regex::icase;
-        } else if (c == 'm') {
-          flags |= std::regex::multiline;
-        } else {
-          dot_all = true;
-        }
-      }
-      body = body.substr(close + 1);
-    }
-  }
-  if (dot_all) {
-    std::string converted;
-    bool escaped = false;
-    bool in_class = false;
-    for (char c : body) {
-      if (escaped) {
-        converted += c;
-        escaped = false;
-      } else if (c == '\\') {
-        converted += c;
-        escaped = true;
-      } else if (c == '[') {
-        in_class = true;
-        converted += c;
-      } else if (c == ']') {
-        in_class = false;
-        converted += c;
-      } else if (c == '.' && !in_class) {
-        converted += "[\\s\\S]";
-      } else {
-        converted += c;
-      }
-    }
-    body = converted;
-  }
-  try {
-    return Pattern{std::regex(body, flags)};
-  } catch (const std::regex_error& e) {
-    return make_error(ErrorKind::InvalidInput,
-                      "invalid regular expression \"" + pattern + "\": " + e.what());
-  }
-}
+// ---- regular expressions: Go's, see go_regexp.hpp ---------------------------
 
 // Quotes `text` for a message, shortened to keep one line readable.
 std::string show(const std::string& text) {
@@ -405,26 +400,25 @@ std::string show(const std::string& text) {
 void check_regexes(const std::vector<std::string>& expected,
                    const std::vector<std::string>& excluded, const std::string& text,
                    const std::string& what, std::vector<std::string>& errors) {
+  if (expected.empty() && excluded.empty()) {
+    return;
+  }
+  const GoText go_text(text);
   for (const auto& pattern : expected) {
-    auto compiled = compile(pattern);
+    auto compiled = GoRegexp::compile(pattern);
     if (!compiled.ok()) {
       errors.push_back(compiled.error().message);
-      continue;
-    }
-    if (!std::regex_search(text, compiled->regex)) {
+    } else if (!compiled->search(go_text)) {
       errors.push_back("expected " + what + " to match " + show(pattern) + ", found " + show(text));
     }
   }
   for (const auto& pattern : excluded) {
-    auto compiled = compile(pattern);
+    auto compiled = GoRegexp::compile(pattern);
     if (!compiled.ok()) {
       errors.push_back(compiled.error().message);
-      continue;
-    }
-    std::smatch match;
-    if (std::regex_search(text, match, compiled->regex)) {
+    } else if (auto match = compiled->find(go_text)) {
       errors.push_back("expected " + what + " not to match " + show(pattern) + ", found " +
-                       show(match.str()) + " in " + show(text));
+                       show(std::string(*match)) + " in " + show(text));
     }
   }
 }
@@ -442,10 +436,37 @@ std::string parent_resolved(const ImageView& view, const std::string& path) {
   return (*resolved == "/" ? "" : *resolved) + "/" + name;
 }
 
-TestResult file_existence(const FileExistenceTest& test, const ImageView& view) {
+std::map<std::string, std::string> env_map(const std::vector<std::string>& env) {
+  std::map<std::string, std::string> out;
+  for (const auto& entry : env) {
+    size_t eq = entry.find('=');
+    out[entry.substr(0, eq)] = eq == std::string::npos ? "" : entry.substr(eq + 1);
+  }
+  return out;
+}
+
+// A test that CST would not run: "missing name; missing path".
+TestResult invalid_test(const std::string& name, const std::vector<std::string>& problems) {
   TestResult result;
-  result.name = "File Existence Test: " + (test.name.empty() ? test.path : test.name);
-  std::string path = test.path;
+  result.name = name;
+  std::string why;
+  for (const auto& problem : problems) {
+    why += (why.empty() ? "" : "; ") + problem;
+  }
+  result.errors.push_back("expected a valid test, found: " + why);
+  result.passed = false;
+  return result;
+}
+
+std::string test_name(const std::string& kind, const std::string& name) {
+  return name.empty() ? kind + " without a name" : kind + ": " + name;
+}
+
+TestResult file_existence(const FileExistenceTest& test, const ImageView& view,
+                          const std::map<std::string, std::string>& env) {
+  TestResult result;
+  result.name = test_name("File Existence Test", test.name);
+  std::string path = env.empty() ? test.path : go_expand(test.path, env);
   while (path.size() > 1 && path.back() == '/') {
     path.pop_back();
   }
@@ -458,40 +479,40 @@ TestResult file_existence(const FileExistenceTest& test, const ImageView& view) 
   }
   if (!test.should_exist) {
     if (info != nullptr) {
-      result.errors.push_back("expected " + test.path + " not to exist, found " +
-                              go_file_mode(*info) + " " + std::to_string(info->uid) + ":" +
-                              std::to_string(info->gid));
+      result.errors.push_back("expected " + path + " not to exist, found " + go_file_mode(*info) +
+                              " " + std::to_string(info->uid) + ":" + std::to_string(info->gid));
     }
     result.passed = result.errors.empty();
     return result;
   }
   if (info == nullptr) {
-    result.errors.push_back("expected " + test.path + " to exist, found nothing");
+    result.errors.push_back("expected " + path + " to exist, found nothing");
     result.passed = false;
     return result;
   }
   std::string mode = go_file_mode(*info);
   if (!test.permissions.empty() && mode != test.permissions) {
-    result.errors.push_back(test.path + ": expected permissions " + test.permissions + ", found " +
+    result.errors.push_back(path + ": expected permissions " + test.permissions + ", found " +
                             mode);
   }
+  if (!test.executable_by.empty()) {
+    const std::string& by = test.executable_by;
+    const uint32_t bits = by == "owner" ? 0100 : by == "group" ? 0010 : by == "other" ? 0001 : 0111;
+    if (by != "owner" && by != "group" && by != "other" && by != "any") {
+      result.errors.push_back("isExecutableBy: expected owner, group, other or any, found " +
+                              show(by));
+    } else if ((info->mode & bits) == 0) {
+      result.errors.push_back(path + ": expected to be executable by " + by +
+                              ", found permissions " + mode);
+    }
+  }
   if (test.uid >= 0 && info->uid != static_cast<uint64_t>(test.uid)) {
-    result.errors.push_back(test.path + ": expected uid " + std::to_string(test.uid) + ", found " +
+    result.errors.push_back(path + ": expected uid " + std::to_string(test.uid) + ", found " +
                             std::to_string(info->uid));
   }
   if (test.gid >= 0 && info->gid != static_cast<uint64_t>(test.gid)) {
-    result.errors.push_back(test.path + ": expected gid " + std::to_string(test.gid) + ", found " +
+    result.errors.push_back(path + ": expected gid " + std::to_string(test.gid) + ", found " +
                             std::to_string(info->gid));
-  }
-  if (!test.executable_by.empty()) {
-    uint32_t bits = test.executable_by == "owner"   ? 0100
-                    : test.executable_by == "group" ? 0010
-                    : test.executable_by == "other" ? 0001
-                                                    : 0111;
-    if ((info->mode & bits) == 0) {
-      result.errors.push_back(test.path + ": expected to be executable by " + test.executable_by +
-                              ", found permissions " + mode);
-    }
   }
   result.passed = result.errors.empty();
   return result;
@@ -499,7 +520,7 @@ TestResult file_existence(const FileExistenceTest& test, const ImageView& view) 
 
 TestResult file_content(const FileContentTest& test, const ImageView& view) {
   TestResult result;
-  result.name = "File Content Test: " + (test.name.empty() ? test.path : test.name);
+  result.name = test_name("File Content Test", test.name);
   auto content = view.read_file(test.path);
   if (!content.ok()) {
     result.errors.push_back("expected " + test.path +
@@ -512,39 +533,21 @@ TestResult file_content(const FileContentTest& test, const ImageView& view) {
   return result;
 }
 
-std::map<std::string, std::string> env_map(const std::vector<std::string>& env) {
-  std::map<std::string, std::string> out;
-  for (const auto& entry : env) {
-    size_t eq = entry.find('=');
-    out[entry.substr(0, eq)] = eq == std::string::npos ? "" : entry.substr(eq + 1);
-  }
-  return out;
-}
-
 bool value_matches(const KeyValue& kv, const std::string& actual,
                    std::vector<std::string>& errors) {
   if (!kv.is_regex) {
     return kv.value == actual;
   }
-  auto compiled = compile(kv.value);
+  auto compiled = GoRegexp::compile(kv.value);
   if (!compiled.ok()) {
     errors.push_back(compiled.error().message);
     return true;
   }
-  return std::regex_search(actual, compiled->regex);
+  const GoText text(actual);
+  return compiled->search(text);
 }
 
 std::string list_text(const std::vector<std::string>& list) { return nlohmann::json(list).dump(); }
-
-bool has_port(const std::vector<std::string>& ports, const std::string& port) {
-  for (const auto& have : ports) {
-    if (have == port || have == port + "/tcp" ||
-        (port.find('/') == std::string::npos && have.rfind(port + "/", 0) == 0)) {
-      return true;
-    }
-  }
-  return false;
-}
 
 bool contains(const std::vector<std::string>& list, const std::string& item) {
   return std::find(list.begin(), list.end(), item) != list.end();
@@ -581,16 +584,40 @@ TestResult metadata(const MetadataTest& test, const oci::ImageConfig& config) {
                        show(kv.value) + ", found " + show(it->second));
     }
   }
+  const std::vector<std::string> no_list;
+  if (test.cmd) {
+    const auto& have = config.cmd ? *config.cmd : no_list;
+    if (have != *test.cmd) {
+      errors.push_back("expected cmd " + list_text(*test.cmd) + ", found " + list_text(have));
+    }
+  }
+  if (test.entrypoint) {
+    const auto& have = config.entrypoint ? *config.entrypoint : no_list;
+    if (have != *test.entrypoint) {
+      errors.push_back("expected entrypoint " + list_text(*test.entrypoint) + ", found " +
+                       list_text(have));
+    }
+  }
+  if (!test.workdir.empty() && test.workdir != config.working_dir) {
+    errors.push_back("expected workdir " + show(test.workdir) + ", found " +
+                     show(config.working_dir));
+  }
+  if (!test.user.empty() && test.user != config.user) {
+    errors.push_back("expected user " + show(test.user) + ", found " + show(config.user));
+  }
+  // CST compares the port numbers of the image ("8080/tcp" -> "8080").
+  std::vector<std::string> ports;
+  for (const auto& port : config.exposed_ports) {
+    ports.push_back(port.substr(0, port.find('/')));
+  }
   for (const auto& port : test.exposed_ports) {
-    if (!has_port(config.exposed_ports, port)) {
-      errors.push_back("expected port " + port + " to be exposed, found " +
-                       list_text(config.exposed_ports));
+    if (!contains(ports, port)) {
+      errors.push_back("expected port " + port + " to be exposed, found " + list_text(ports));
     }
   }
   for (const auto& port : test.unexposed_ports) {
-    if (has_port(config.exposed_ports, port)) {
-      errors.push_back("expected port " + port + " not to be exposed, found " +
-                       list_text(config.exposed_ports));
+    if (contains(ports, port)) {
+      errors.push_back("expected port " + port + " not to be exposed, found " + list_text(ports));
     }
   }
   for (const auto& volume : test.volumes) {
@@ -603,77 +630,68 @@ TestResult metadata(const MetadataTest& test, const oci::ImageConfig& config) {
       errors.push_back("expected no volume " + volume + ", found " + list_text(config.volumes));
     }
   }
-  const std::vector<std::string> no_list;
-  if (test.entrypoint) {
-    const auto& have = config.entrypoint ? *config.entrypoint : no_list;
-    if (have != *test.entrypoint) {
-      errors.push_back("expected entrypoint " + list_text(*test.entrypoint) + ", found " +
-                       list_text(have));
-    }
-  }
-  if (test.cmd) {
-    const auto& have = config.cmd ? *config.cmd : no_list;
-    if (have != *test.cmd) {
-      errors.push_back("expected cmd " + list_text(*test.cmd) + ", found " + list_text(have));
-    }
-  }
-  if (test.workdir && *test.workdir != config.working_dir) {
-    errors.push_back("expected workdir " + show(*test.workdir) + ", found " +
-                     show(config.working_dir));
-  }
-  if (test.user && *test.user != config.user) {
-    errors.push_back("expected user " + show(*test.user) + ", found " + show(config.user));
-  }
   result.passed = errors.empty();
   return result;
 }
 
+bool contains_upper(const std::string& text, std::string_view word) {
+  auto it = std::search(text.begin(), text.end(), word.begin(), word.end(), [](char a, char b) {
+    return (a >= 'a' && a <= 'z' ? static_cast<char>(a - 'a' + 'A') : a) == b;
+  });
+  return it != text.end();
+}
+
 TestResult license(const LicenseTest& test, const ImageView& view) {
+  constexpr std::string_view k_doc = "/usr/share/doc";
   TestResult result;
   result.name = "License Test";
+  auto& errors = result.errors;
   std::vector<std::string> paths;
   if (test.debian) {
-    for (const auto& dir : view.list_dir("/usr/share/doc")) {
-      const std::string path = "/usr/share/doc/" + dir + "/copyright";
-      if (const FileInfo* info = view.stat(path); info != nullptr && info->is_regular()) {
-        paths.push_back(path);
+    auto doc = view.resolve(k_doc);
+    const FileInfo* info = doc.ok() ? view.stat(*doc) : nullptr;
+    if (info == nullptr || !info->is_dir()) {
+      errors.push_back("expected the directory " + std::string(k_doc) + ", found " +
+                       (info == nullptr ? "nothing" : go_file_mode(*info)));
+      result.passed = false;
+      return result;
+    }
+    for (const auto& name : view.list_dir(*doc)) {
+      const FileInfo* entry = view.lstat(*doc + "/" + name);
+      // Only real directories count; libgnutls30 is exempt in CST.
+      if (entry == nullptr || !entry->is_dir() || name == "libgnutls30") {
+        continue;
       }
+      const std::string path = std::string(k_doc) + "/" + name + "/copyright";
+      if (view.lstat(*doc + "/" + name + "/copyright") == nullptr) {
+        errors.push_back("expected " + path + " to exist, found nothing");
+        continue;
+      }
+      paths.push_back(path);
     }
   }
   paths.insert(paths.end(), test.files.begin(), test.files.end());
   auto contents = view.read_files(paths);
   if (!contents.ok()) {
-    result.errors.push_back("expected readable copyright files, found: " +
-                            contents.error().message);
+    errors.push_back("expected readable license files, found: " + contents.error().message);
   } else {
-    for (const auto& path : test.files) {
-      if (contents->count(path) == 0) {
-        result.errors.push_back("expected license file " + path + " to exist, found nothing");
+    for (const auto& path : paths) {
+      auto it = contents->find(path);
+      if (it == contents->end()) {
+        errors.push_back("expected license file " + path + " to be a readable file, found " +
+                         (view.stat(path) == nullptr ? "nothing" : go_file_mode(*view.stat(path))));
+        continue;
       }
-    }
-    for (const auto& [path, text] : *contents) {
       for (const char* banned : {"AGPL", "WTFPL"}) {
-        if (text.find(banned) != std::string::npos) {
-          result.errors.push_back("expected no " + std::string(banned) + " license, found " +
-                                  banned + " in " + path);
+        if (contains_upper(it->second, banned)) {
+          errors.push_back("expected no " + std::string(banned) + " license, found " + banned +
+                           " in " + path);
         }
       }
     }
   }
-  result.passed = result.errors.empty();
+  result.passed = errors.empty();
   return result;
-}
-
-std::vector<std::string> env_list(const std::vector<KeyValue>& global,
-                                  const std::vector<KeyValue>& local) {
-  std::vector<std::string> out;
-  for (const auto* list : {&global, &local}) {
-    for (const auto& kv : *list) {
-      // A bare name (containerRunOptions.envVars) is taken from distill's environment.
-      out.push_back(kv.is_regex && kv.value.empty() ? kv.key : kv.key + "=" + kv.value);
-    }
-  }
-  return out;
 }
 
 std::string argv_text(const std::vector<std::string>& argv) {
@@ -684,46 +702,79 @@ std::string argv_text(const std::vector<std::string>& argv) {
   return out;
 }
 
+// The environment CST's docker driver leaves for a command test: values are
+// $VAR-expanded against the image's env as it is before each list is applied.
+struct CommandEnv {
+  std::map<std::string, std::string> image;  // what $VAR in argv sees
+  std::vector<std::string> committed;        // K=V applied to the image (setup sees them)
+
+  void apply(const std::vector<KeyValue>& vars) {
+    const std::map<std::string, std::string> before = image;
+    for (const auto& kv : vars) {
+      std::string value = go_expand(kv.value, before);
+      committed.push_back(kv.key + "=" + value);
+      image[kv.key] = std::move(value);
+    }
+  }
+};
+
 TestResult command(const CommandTest& test, const StructureTestConfig& config,
-                   CommandExecutor* executor) {
+                   const oci::ImageConfig& image_config, CommandExecutor* executor) {
   TestResult result;
-  result.name = "Command Test: " + (test.name.empty() ? test.command : test.name);
+  result.name = test_name("Command Test", test.name);
   auto& errors = result.errors;
   if (executor == nullptr) {
-    errors.push_back("expected to run " + test.command + ", found no way to run containers");
+    errors.push_back("expected to run " + show(argv_text(test.command)) +
+                     ", found no way to run containers");
     result.passed = false;
     return result;
   }
-  std::vector<std::string> env = env_list(config.global_env_vars, test.env_vars);
-  auto run = [&](const std::vector<std::string>& argv, const std::string& stage) -> bool {
-    auto outcome = executor->exec({argv, env, config.run_user});
-    if (!outcome.ok()) {
-      errors.push_back(stage + " " + show(argv_text(argv)) +
-                       ": expected to run, found: " + outcome.error().message);
-      return false;
+  CommandEnv env{env_map(image_config.env), {}};
+  const bool has_setup = !test.setup.empty();
+  if (config.schema_version == 1) {
+    // v1: globalEnvVars and envVars reach the image only through setup containers.
+    if (has_setup) {
+      std::vector<KeyValue> all = config.global_env_vars;
+      all.insert(all.end(), test.env_vars.begin(), test.env_vars.end());
+      env.apply(all);
     }
-    if (outcome->exit_code != 0) {
-      errors.push_back(stage + " " + show(argv_text(argv)) + ": expected exit code 0, found " +
-                       std::to_string(outcome->exit_code) + " (stderr " +
-                       show(outcome->stderr_data) + ")");
-      return false;
+  } else {
+    env.apply(config.global_env_vars);
+    if (has_setup) {
+      env.apply(test.env_vars);
     }
-    return true;
-  };
+  }
+  std::vector<std::string> command_env = env.committed;
+  for (const auto& kv : test.env_vars) {
+    command_env.push_back(kv.key + "=" + kv.value);  // as given, over the expanded one
+  }
+  command_env.insert(command_env.end(), config.run_env_names.begin(), config.run_env_names.end());
+
   Status reset = executor->reset();
   if (!reset.ok()) {
     errors.push_back("expected a fresh container, found: " + reset.error().message);
   }
   bool ready = reset.ok();
   for (const auto& argv : test.setup) {
-    if (ready && !argv.empty()) {
-      ready = run(argv, "setup command");
+    if (!ready) {
+      break;
+    }
+    // CST ignores a setup command's exit status, not a failure to start it.
+    auto outcome = executor->exec({argv, env.committed, config.run_user});
+    if (!outcome.ok()) {
+      errors.push_back("setup command " + show(argv_text(argv)) +
+                       ": expected to run, found: " + outcome.error().message);
+      ready = false;
     }
   }
   if (ready) {
-    std::vector<std::string> argv{test.command};
-    argv.insert(argv.end(), test.args.begin(), test.args.end());
-    auto outcome = executor->exec({argv, env, config.run_user});
+    std::vector<std::string> argv;
+    for (const auto* list : {&test.command, &test.args}) {
+      for (const auto& arg : *list) {
+        argv.push_back(go_expand(arg, env.image));
+      }
+    }
+    auto outcome = executor->exec({argv, command_env, config.run_user});
     if (!outcome.ok()) {
       errors.push_back("expected " + show(argv_text(argv)) +
                        " to run, found: " + outcome.error().message);
@@ -739,11 +790,6 @@ TestResult command(const CommandTest& test, const StructureTestConfig& config,
                     errors);
       check_regexes(test.expected_error, test.excluded_error, outcome->stderr_data, "stderr",
                     errors);
-    }
-    for (const auto& teardown : test.teardown) {
-      if (!teardown.empty()) {
-        run(teardown, "teardown command");
-      }
     }
   }
   (void)executor->reset();
@@ -824,26 +870,55 @@ TestReport run_structure_tests(const StructureTestConfig& config, const ImageVie
                                const oci::ImageConfig& image_config, CommandExecutor* executor) {
   TestReport report;
   const auto start = Clock::now();
+  const bool v1 = config.schema_version == 1;
+  // A test CST finds invalid: a failed result in v2, skipped with a log line in v1.
+  auto valid = [&](const std::string& name, const std::vector<std::string>& invalid) {
+    if (invalid.empty()) {
+      return true;
+    }
+    if (v1) {
+      TestResult skipped = invalid_test(name, invalid);
+      report.notes.push_back(config.origin + ": skipped " + name +
+                             " (schemaVersion 1.0.0): " + skipped.errors.front());
+    } else {
+      report.results.push_back(invalid_test(name, invalid));
+    }
+    return false;
+  };
   auto timed = [&](const std::function<TestResult()>& fn) {
     const auto begin = Clock::now();
     TestResult result = fn();
     result.seconds = std::chrono::duration<double>(Clock::now() - begin).count();
     report.results.push_back(std::move(result));
   };
-  for (const auto& test : config.command_tests) {
-    timed([&] { return command(test, config, executor); });
+  // v2 file existence paths see globalEnvVars (CST sets them on the image first).
+  std::map<std::string, std::string> path_env;
+  if (!v1) {
+    CommandEnv env{env_map(image_config.env), {}};
+    env.apply(config.global_env_vars);
+    path_env = std::move(env.image);
   }
-  for (const auto& test : config.file_existence_tests) {
-    timed([&] { return file_existence(test, view); });
+  // CST's order: command, file content, file existence, license, metadata.
+  for (const auto& test : config.command_tests) {
+    if (valid(test_name("Command Test", test.name), test.invalid)) {
+      timed([&] { return command(test, config, image_config, executor); });
+    }
   }
   for (const auto& test : config.file_content_tests) {
-    timed([&] { return file_content(test, view); });
+    if (valid(test_name("File Content Test", test.name), test.invalid)) {
+      timed([&] { return file_content(test, view); });
+    }
   }
-  if (config.metadata_test.present) {
-    timed([&] { return metadata(config.metadata_test, image_config); });
+  for (const auto& test : config.file_existence_tests) {
+    if (valid(test_name("File Existence Test", test.name), test.invalid)) {
+      timed([&] { return file_existence(test, view, path_env); });
+    }
   }
   for (const auto& test : config.license_tests) {
     timed([&] { return license(test, view); });
+  }
+  if (config.metadata_test.present && valid("Metadata Test", config.metadata_test.invalid)) {
+    timed([&] { return metadata(config.metadata_test, image_config); });
   }
   report.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   return report;
@@ -873,7 +948,10 @@ std::string report_text(const TestReport& report) {
   out += "Failures:    " + std::to_string(failed) + "\n";
   out += "Duration:    " + seconds_text(report.seconds) + "s\n";
   out += "Total tests: " + std::to_string(total) + "\n\n";
-  out += failed == 0 ? "PASS\n" : "FAIL\n";
+  if (total == 0) {
+    out += "no test ran\n";
+  }
+  out += report.passed() ? "PASS\n" : "FAIL\n";
   return out;
 }
 

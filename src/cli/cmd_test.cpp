@@ -1,6 +1,7 @@
-// distill test REF --config FILE... [--output text|json|junit] [--arch A]:
-// container-structure-test configs against an image; exit 1 on any failure.
-// See check/structure_test.hpp.
+// distill test REF --config FILE... [--output text|json|junit] [--arch A]
+// [--progress auto|plain|none]: container-structure-test configs against an
+// image; exit 1 on any failure or when no test ran. Tests a schemaVersion 1.0.0
+// config skips are named on stderr. See check/structure_test.hpp.
 #include <cstdio>
 
 #include "check/container_exec.hpp"
@@ -17,6 +18,7 @@ struct TestFlags {
   std::string arch;
   std::vector<std::string> configs;
   std::string output = "text";
+  std::string progress = "auto";
 };
 
 }  // namespace
@@ -29,6 +31,7 @@ CommandRunner register_test(CLI::App& app) {
       ->required();
   cmd->add_option("--output", flags->output, "text (default), json or junit");
   cmd->add_option("--arch", flags->arch, "platform (Debian arch name; default: the host's)");
+  cmd->add_option("--progress", flags->progress, "auto|plain|none");
   return [flags]() -> Result<int> {
     if (flags->output != "text" && flags->output != "json" && flags->output != "junit") {
       return make_error(
@@ -42,13 +45,19 @@ CommandRunner register_test(CLI::App& app) {
     }
     DISTILL_TRY(auto opened, check::open_image(flags->ref, flags->arch));
     DISTILL_TRY(auto view, check::ImageView::load(*opened->manifest));
-    check::BundleExecutor executor(opened->manifest->layer_files, opened->manifest->config);
+    util::Progress progress(parse_progress_mode(flags->progress));
+    check::BundleExecutor executor(opened->manifest->layer_files, opened->manifest->config,
+                                   progress);
     check::TestReport report;
     for (const auto& config : configs) {
       check::TestReport part =
           check::run_structure_tests(config, view, opened->manifest->config, &executor);
       report.results.insert(report.results.end(), part.results.begin(), part.results.end());
+      report.notes.insert(report.notes.end(), part.notes.begin(), part.notes.end());
       report.seconds += part.seconds;
+    }
+    for (const auto& note : report.notes) {
+      std::fprintf(stderr, "distill: %s\n", note.c_str());
     }
     std::string text = flags->output == "json"    ? check::report_json(report)
                        : flags->output == "junit" ? check::report_junit(report)
