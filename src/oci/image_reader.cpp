@@ -382,6 +382,15 @@ Result<LoadedImage> load_docker_archive(const ImageRef& ref, const std::string& 
   LoadedImage image;
   image.manifests.push_back(std::move(loaded));
   image.keepalive = dir;
+  auto repo_tags = chosen->find("RepoTags");
+  if (repo_tags != chosen->end() && repo_tags->is_array()) {
+    for (const auto& tag : *repo_tags) {
+      if (tag.is_string() && (wanted.empty() || repo_tag_matches(tag.get<std::string>(), wanted))) {
+        image.repo_tag = tag.get<std::string>();
+        break;
+      }
+    }
+  }
   return image;
 }
 
