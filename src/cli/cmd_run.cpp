@@ -2,6 +2,7 @@
 // runs it with runc (no daemon); exits with the container's status.
 #include "check/image_view.hpp"
 #include "cli/command.hpp"
+#include "cli/source_flags.hpp"
 #include "runtime/run_image.hpp"
 
 namespace distill::cli {
@@ -20,6 +21,8 @@ CommandRunner register_run(CLI::App& app) {
     std::vector<std::string> args;
   };
   auto o = std::make_shared<Options>();
+  auto o_source = std::make_shared<SourceFlags>();
+  add_source_flags(cmd, *o_source);
   cmd->add_option("REF", o->reference, "image reference")->required();
   cmd->add_option("--network", o->network, "none (loopback only) or host")
       ->check(CLI::IsMember({"none", "host"}));
@@ -29,8 +32,9 @@ CommandRunner register_run(CLI::App& app) {
   auto* entrypoint = cmd->add_option("--entrypoint", o->entrypoint, "program to run instead");
   cmd->add_option("--arch", o->arch, "platform to run (Debian arch name)");
   cmd->add_option("ARGS", o->args, "arguments (after --), replacing the image's cmd");
-  return [o, entrypoint]() -> Result<int> {
-    DISTILL_TRY(auto opened, check::open_image(o->reference, o->arch));
+  return [o, entrypoint, o_source]() -> Result<int> {
+    DISTILL_TRY(oci::SourceOptions source, source_options(*o_source));
+    DISTILL_TRY(auto opened, check::open_image(o->reference, o->arch, source));
     const oci::LoadedManifest* manifest = opened->manifest;
     runtime::RunRequest request;
     request.layer_files = manifest->layer_files;
