@@ -29,6 +29,22 @@ Result<crypto::Digest> push(const oci::Image& image, const oci::ImageRef& ref,
   return digest;
 }
 
+// An OCI layout's index.json can only point at OCI manifests and indexes: a
+// Docker manifest (copied from a registry) is put under an OCI index there.
+oci::Image for_oci_layout(const oci::Image& image) {
+  if (image.index_descriptor.media_type != oci::k_media_docker_manifest) {
+    return image;
+  }
+  oci::Image wrapped = image;
+  oci::Index index;
+  for (const auto& entry : image.manifests) {
+    index.manifests.push_back(entry.manifest_descriptor);
+  }
+  wrapped.index_json = index.to_json();
+  wrapped.index_descriptor = oci::describe(wrapped.index_json, std::string(oci::k_media_oci_index));
+  return wrapped;
+}
+
 }  // namespace
 
 Result<RegistryConnection> connect_registry(const RegistrySettings& settings) {
@@ -61,10 +77,10 @@ Result<std::vector<std::string>> write_outputs(const oci::Image& image,
     progress.step("writing " + text);
     switch (ref.transport) {
       case oci::ImageRef::Transport::OciLayout:
-        DISTILL_CHECK(oci::write_oci_layout(ref.path, image, tag));
+        DISTILL_CHECK(oci::write_oci_layout(ref.path, for_oci_layout(image), tag));
         break;
       case oci::ImageRef::Transport::OciArchive:
-        DISTILL_CHECK(oci::write_oci_archive(ref.path, image, tag));
+        DISTILL_CHECK(oci::write_oci_archive(ref.path, for_oci_layout(image), tag));
         break;
       case oci::ImageRef::Transport::DockerArchive: {
         if (image.manifests.size() != 1) {
