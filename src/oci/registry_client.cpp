@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <system_error>
 #include <thread>
 
@@ -20,6 +22,7 @@
 #include "util/atomic_file.hpp"
 #include "util/file_io.hpp"
 #include "util/temp_dir.hpp"
+#include "util/thread_pool.hpp"
 
 namespace distill::oci {
 
@@ -145,7 +148,18 @@ struct RegistryClient::Session {
   std::string repository;
   std::string base;  // "https://host[:port]"
   std::optional<RegistryCredentials> credentials;
+  // Read and replaced under `mutex`: blobs are uploaded from several threads.
   std::string authorization;
+  std::mutex mutex;
+
+  [[nodiscard]] std::string current_authorization() {
+    std::lock_guard lock(mutex);
+    return authorization;
+  }
+  void set_authorization(std::string value) {
+    std::lock_guard lock(mutex);
+    authorization = std::move(value);
+  }
 
   [[nodiscard]] std::string repo_url(const std::string& path) const {
     return base + "/v2/" + repository + path;
@@ -178,7 +192,8 @@ struct RegistryClient::Session {
       if (!credentials) {
         return refused(what);
       }
-      authorization = "Basic " + base64_encode(credentials->username + ":" + credentials->password);
+      set_authorization("Basic " +
+                        base64_encode(credentials->username + ":" + credentials->password));
       return {};
     }
     if (challenge.scheme != "bearer") {
@@ -219,7 +234,7 @@ struct RegistryClient::Session {
     if (token.empty()) {
       return make_error(ErrorKind::Network, realm + ": no token in the answer");
     }
-    authorization = "Bearer " + token;
+    set_authorization("Bearer " + token);
     return {};
   }
 
@@ -228,8 +243,9 @@ struct RegistryClient::Session {
   Result<net::HttpResponse> send(net::HttpRequest request, const std::string& what) {
     for (int attempt = 0; attempt < 2; ++attempt) {
       net::HttpRequest actual = request;
-      if (!authorization.empty()) {
-        actual.headers.emplace_back("Authorization", authorization);
+      std::string current = current_authorization();
+      if (!current.empty()) {
+        actual.headers.emplace_back("Authorization", current);
       }
       DISTILL_TRY(net::HttpResponse response, http->send(actual));
       if (response.status == 403) {
@@ -386,6 +402,7 @@ Status RegistryClient::push_blob(const ImageRef& ref, const Descriptor& descript
   for (int attempt = 1;; ++attempt) {
     DISTILL_TRY(UploadTry outcome, upload_once(*session, what, descriptor, file));
     if (outcome.done) {
+      std::lock_guard lock(m_stats_mutex);
       if (outcome.uploaded) {
         ++m_stats.blobs_uploaded;
         m_stats.blob_bytes_uploaded += descriptor.size;
@@ -401,11 +418,39 @@ Status RegistryClient::push_blob(const ImageRef& ref, const Descriptor& descript
       return make_error(outcome.error.kind, outcome.error.message + " (after " +
                                                 std::to_string(attempts) + " upload attempts)");
     }
-    ++m_stats.upload_restarts;
+    {
+      std::lock_guard lock(m_stats_mutex);
+      ++m_stats.upload_restarts;
+    }
     std::this_thread::sleep_for(
         std::min(std::max(backoff, outcome.wait), std::chrono::milliseconds(10000)));
     backoff *= 2;
   }
+}
+
+Status RegistryClient::push_blobs(
+    const ImageRef& ref, const std::vector<std::pair<Descriptor, std::filesystem::path>>& blobs) {
+  // Each digest once (platforms share layers).
+  std::vector<const std::pair<Descriptor, std::filesystem::path>*> unique;
+  std::set<crypto::Digest> seen;
+  for (const auto& blob : blobs) {
+    if (seen.insert(blob.first.digest).second) {
+      unique.push_back(&blob);
+    }
+  }
+  if (unique.empty()) {
+    return {};
+  }
+  // The first alone settles the session and its authentication.
+  DISTILL_CHECK(push_blob(ref, unique[0]->first, unique[0]->second));
+  std::vector<Status> results(unique.size());
+  util::parallel_for(unique.size() - 1, std::max(1U, m_options.upload_jobs), [&](size_t i) {
+    results[i + 1] = push_blob(ref, unique[i + 1]->first, unique[i + 1]->second);
+  });
+  for (auto& result : results) {
+    DISTILL_CHECK(std::move(result));
+  }
+  return {};
 }
 
 Status RegistryClient::push_blob_data(const ImageRef& ref, const Descriptor& descriptor,
@@ -543,10 +588,14 @@ Result<crypto::Digest> RegistryClient::push(const Image& image, const ImageRef& 
   if (image.index_json.empty()) {
     return make_error(ErrorKind::Internal, "push: image not finalized");
   }
+  std::vector<std::pair<Descriptor, std::filesystem::path>> layers;
   for (const auto& entry : image.manifests) {
     for (const auto& layer : entry.layers) {
-      DISTILL_CHECK(push_blob(ref, layer.descriptor, layer.file));
+      layers.emplace_back(layer.descriptor, layer.file);
     }
+  }
+  DISTILL_CHECK(push_blobs(ref, layers));
+  for (const auto& entry : image.manifests) {
     DISTILL_CHECK(push_blob_data(ref, entry.config_descriptor, entry.config_json));
     DISTILL_CHECK(push_manifest(ref, entry.manifest_descriptor.digest.str(),
                                 entry.manifest_descriptor.media_type, entry.manifest_json));
@@ -823,7 +872,7 @@ Result<LoadedImage> RegistryClient::pull(const ImageRef& ref, const PullOptions&
     head.url = items.front().urls.front();
     DISTILL_TRY(net::HttpResponse probe, session->send(head, ref.to_string()));
     (void)probe;
-    AuthorizedHttp http(m_http, session->authorization);
+    AuthorizedHttp http(m_http, session->current_authorization());
     DISTILL_CHECK(cache.fetch_all(http, items, std::max(1U, options.jobs), {}));
   }
   DISTILL_CHECK(finish_pull(ref, cache, image));

@@ -25,6 +25,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -54,6 +55,8 @@ struct RegistryOptions {
   // waiting upload_backoff, doubled each time (net::TransferOptions' policy).
   int upload_attempts = 5;
   std::chrono::milliseconds upload_backoff{200};
+  // Layer blobs uploaded at once by push(const Image&).
+  unsigned upload_jobs = 4;
 };
 
 struct PullOptions {
@@ -137,6 +140,10 @@ class RegistryClient {
   // Lower-level steps, used by the above.
   Status push_blob(const ImageRef& ref, const Descriptor& descriptor,
                    const std::filesystem::path& file);
+  // Several blobs, each digest once, up to RegistryOptions::upload_jobs at once;
+  // the first error in order is returned (after every upload has ended).
+  Status push_blobs(const ImageRef& ref,
+                    const std::vector<std::pair<Descriptor, std::filesystem::path>>& blobs);
   Status push_blob_data(const ImageRef& ref, const Descriptor& descriptor, std::string_view data);
   Status push_manifest(const ImageRef& ref, const std::string& reference,
                        const std::string& media_type, const std::string& json);
@@ -155,6 +162,7 @@ class RegistryClient {
   RegistryOptions m_options;
   std::map<std::string, std::unique_ptr<Session>> m_sessions;  // by registry/repository
   PushStats m_stats;
+  std::mutex m_stats_mutex;
 };
 
 }  // namespace distill::oci
