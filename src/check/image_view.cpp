@@ -146,21 +146,28 @@ Result<const oci::LoadedManifest*> select_manifest(const oci::LoadedImage& image
                     "the image has no manifest for " + want.str() + " (it has: " + available + ")");
 }
 
-Result<oci::LoadedImage> load_reference(std::string_view ref) {
-  DISTILL_TRY(oci::ImageRef parsed, oci::ImageRef::parse(ref));
-  if (parsed.transport == oci::ImageRef::Transport::Registry) {
-    auto http = net::make_curl_client();
-    oci::RegistryClient client(*http, {});
-    return client.pull(parsed);
-  }
-  return oci::load_image(parsed);
+Result<oci::LoadedImage> load_reference(std::string_view ref, const oci::SourceOptions& source) {
+  return oci::open_image(ref, source);
 }
 
-Result<std::unique_ptr<OpenedImage>> open_image(std::string_view ref,
-                                                std::string_view debian_arch) {
-  DISTILL_TRY(oci::LoadedImage loaded, load_reference(ref));
+Result<std::unique_ptr<OpenedImage>> open_image(std::string_view ref, std::string_view debian_arch,
+                                                const oci::SourceOptions& source) {
+  oci::SourceOptions options = source;
+  // Of a registry index, only the wanted platform's blobs are fetched.
+  std::string arch = debian_arch.empty() ? debian::host_architecture() : std::string(debian_arch);
+  options.pull.platform = oci::platform_for_debian_arch(arch);
+  auto loaded = load_reference(ref, options);
+  if (!loaded.ok() && debian_arch.empty() && loaded.error().kind == ErrorKind::NotFound &&
+      loaded.error().message.find("no image manifest for") != std::string::npos) {
+    // No manifest for the host: an index holding exactly one image still opens.
+    options.pull.platform.reset();
+    loaded = load_reference(ref, options);
+  }
+  if (!loaded.ok()) {
+    return loaded.error();
+  }
   auto opened = std::make_unique<OpenedImage>();
-  opened->image = std::move(loaded);
+  opened->image = std::move(*loaded);
   DISTILL_TRY(const oci::LoadedManifest* manifest, select_manifest(opened->image, debian_arch));
   opened->manifest = manifest;
   return opened;

@@ -22,6 +22,7 @@
 
 #include "archive/tar_entry.hpp"
 #include "oci/image_reader.hpp"
+#include "oci/source.hpp"
 #include "util/result.hpp"
 
 namespace distill::check {
@@ -54,16 +55,19 @@ std::string go_file_mode(const FileInfo& info);
 Result<const oci::LoadedManifest*> select_manifest(const oci::LoadedImage& image,
                                                    std::string_view debian_arch);
 
-// Loads an image reference (oci:, oci-archive:, docker-archive:, or docker://,
-// pulled into a temporary directory), every platform of it.
-Result<oci::LoadedImage> load_reference(std::string_view ref);
+// Loads an image reference (oci:, oci-archive:, docker-archive:, or docker://)
+// through oci::open_image, every platform of it.
+Result<oci::LoadedImage> load_reference(std::string_view ref,
+                                        const oci::SourceOptions& source = {});
 
-// Loads an image reference and selects one platform: what every check command does.
+// Loads an image reference and selects one platform: what every check command
+// does. Of a registry index only that platform's blobs are fetched.
 struct OpenedImage {
   oci::LoadedImage image;
   const oci::LoadedManifest* manifest = nullptr;  // points into `image`
 };
-Result<std::unique_ptr<OpenedImage>> open_image(std::string_view ref, std::string_view debian_arch);
+Result<std::unique_ptr<OpenedImage>> open_image(std::string_view ref, std::string_view debian_arch,
+                                                const oci::SourceOptions& source = {});
 
 class ImageView {
  public:

@@ -7,6 +7,7 @@
 #include "check/image_view.hpp"
 #include "check/json_text.hpp"
 #include "cli/command.hpp"
+#include "cli/source_flags.hpp"
 
 namespace distill::cli {
 
@@ -33,12 +34,15 @@ nlohmann::json findings_json(const std::vector<check::Finding>& findings) {
 CommandRunner register_audit(CLI::App& app) {
   auto* cmd = app.add_subcommand("audit", "check an image for distroless properties");
   auto flags = std::make_shared<AuditFlags>();
+  auto flags_source = std::make_shared<SourceFlags>();
+  add_source_flags(cmd, *flags_source);
   cmd->add_option("REF", flags->ref, "image reference")->required();
   cmd->add_flag("--json", flags->json, "print the findings as JSON");
   cmd->add_option("--arch", flags->arch,
                   "platform to audit (Debian arch name; default: the host's)");
-  return [flags]() -> Result<int> {
-    DISTILL_TRY(auto opened, check::open_image(flags->ref, flags->arch));
+  return [flags, flags_source]() -> Result<int> {
+    DISTILL_TRY(oci::SourceOptions source, source_options(*flags_source));
+    DISTILL_TRY(auto opened, check::open_image(flags->ref, flags->arch, source));
     DISTILL_TRY(auto view, check::ImageView::load(*opened->manifest));
     DISTILL_TRY(auto report, check::audit_image(view, opened->manifest->config));
     if (flags->json) {

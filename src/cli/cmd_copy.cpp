@@ -1,10 +1,26 @@
 // distill copy SRC DST: copies an image between transports (oci:, oci-archive:,
 // docker-archive:, docker://), keeping its manifests byte for byte.
-#include "check/image_view.hpp"
 #include "cli/command.hpp"
 #include "image/outputs.hpp"
+#include "oci/credentials.hpp"
+#include "oci/source.hpp"
 
 namespace distill::cli {
+
+namespace {
+
+// "host/repo:tag" -> {"host/repo", "tag"}; the tag is after the last ':' that
+// follows the last '/'.
+std::pair<std::string, std::string> split_repo_tag(const std::string& repo_tag) {
+  size_t slash = repo_tag.rfind('/');
+  size_t colon = repo_tag.rfind(':');
+  if (colon == std::string::npos || (slash != std::string::npos && colon < slash)) {
+    return {repo_tag, ""};
+  }
+  return {repo_tag.substr(0, colon), repo_tag.substr(colon + 1)};
+}
+
+}  // namespace
 
 CommandRunner register_copy(CLI::App& app) {
   auto* cmd = app.add_subcommand("copy", "copy an image from one reference to another");
@@ -30,10 +46,22 @@ CommandRunner register_copy(CLI::App& app) {
   return [o]() -> Result<int> {
     util::Progress progress(parse_progress_mode(o->progress));
     o->registry.tls_verify = o->tls_verify != "false";
-    DISTILL_TRY(auto loaded, check::load_reference(o->source));
+    oci::SourceOptions source;
+    if (!o->src_creds.empty()) {
+      DISTILL_TRY(source.registry.credentials, oci::parse_credentials(o->src_creds, "--src-creds"));
+    }
+    source.registry.auth_file = o->registry.auth_file;
+    source.registry.tls_verify = o->registry.tls_verify;
+    source.cert_dir = o->registry.cert_dir;
+    progress.step("reading " + o->source);
+    DISTILL_TRY(auto loaded, oci::open_image(o->source, source));
     DISTILL_TRY(auto image, image::image_from_loaded(loaded));
-    std::string name = "image";
-    std::string tag = "latest";
+    // A docker-archive destination without NAME:TAG keeps the source's name;
+    // a source without one gives an archive without RepoTags (as skopeo does).
+    auto [name, tag] = split_repo_tag(loaded.repo_tag);
+    if (tag.empty()) {
+      tag = "latest";
+    }
     DISTILL_TRY(auto written,
                 image::write_outputs(image, {o->destination}, {name, tag}, o->registry, progress));
     (void)written;

@@ -7,6 +7,7 @@
 #include "check/image_view.hpp"
 #include "check/inspect.hpp"
 #include "cli/command.hpp"
+#include "cli/source_flags.hpp"
 
 namespace distill::cli {
 
@@ -27,6 +28,8 @@ CommandRunner register_inspect(CLI::App& app) {
   auto* cmd = app.add_subcommand("inspect",
                                  "show an image's layers, what they hold and where its size goes");
   auto flags = std::make_shared<InspectFlags>();
+  auto flags_source = std::make_shared<SourceFlags>();
+  add_source_flags(cmd, *flags_source);
   cmd->add_option("REF", flags->ref,
                   "image reference (oci:DIR[:REF], oci-archive:, docker-archive:)")
       ->required();
@@ -36,8 +39,9 @@ CommandRunner register_inspect(CLI::App& app) {
   cmd->add_option("--top", flags->top, "how many of the largest files to list (default 10)");
   cmd->add_option("--arch", flags->arch,
                   "platform to show (Debian arch name; default: the host's)");
-  return [flags]() -> Result<int> {
-    DISTILL_TRY(auto opened, check::open_image(flags->ref, flags->arch));
+  return [flags, flags_source]() -> Result<int> {
+    DISTILL_TRY(oci::SourceOptions source, source_options(*flags_source));
+    DISTILL_TRY(auto opened, check::open_image(flags->ref, flags->arch, source));
     DISTILL_TRY(auto view, check::ImageView::load(*opened->manifest));
     check::InspectOptions options;
     options.files = flags->files;

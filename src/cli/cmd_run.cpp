@@ -3,6 +3,7 @@
 // stdin through, -t gives the container a pseudo-terminal (`-it` for a shell).
 #include "check/image_view.hpp"
 #include "cli/command.hpp"
+#include "cli/source_flags.hpp"
 #include "runtime/run_image.hpp"
 
 namespace distill::cli {
@@ -23,6 +24,8 @@ CommandRunner register_run(CLI::App& app) {
     std::vector<std::string> args;
   };
   auto o = std::make_shared<Options>();
+  auto o_source = std::make_shared<SourceFlags>();
+  add_source_flags(cmd, *o_source);
   cmd->add_option("REF", o->reference, "image reference")->required();
   cmd->add_option("--network", o->network, "none (loopback only) or host")
       ->check(CLI::IsMember({"none", "host"}));
@@ -38,8 +41,9 @@ CommandRunner register_run(CLI::App& app) {
       "-t,--tty", o->terminal,
       "give the container a pseudo-terminal (with -i: the caller's terminal in raw mode)");
   cmd->add_option("ARGS", o->args, "arguments (after --), replacing the image's cmd");
-  return [o, entrypoint]() -> Result<int> {
-    DISTILL_TRY(auto opened, check::open_image(o->reference, o->arch));
+  return [o, entrypoint, o_source]() -> Result<int> {
+    DISTILL_TRY(oci::SourceOptions source, source_options(*o_source));
+    DISTILL_TRY(auto opened, check::open_image(o->reference, o->arch, source));
     const oci::LoadedManifest* manifest = opened->manifest;
     runtime::RunRequest request;
     request.layer_files = manifest->layer_files;

@@ -5,6 +5,7 @@
 #include "check/image_view.hpp"
 #include "check/sbom.hpp"
 #include "cli/command.hpp"
+#include "cli/source_flags.hpp"
 #include "oci/image_ref.hpp"
 #include "util/file_io.hpp"
 
@@ -24,16 +25,19 @@ struct SbomFlags {
 CommandRunner register_sbom(CLI::App& app) {
   auto* cmd = app.add_subcommand("sbom", "write an SPDX or CycloneDX SBOM of an image");
   auto flags = std::make_shared<SbomFlags>();
+  auto flags_source = std::make_shared<SourceFlags>();
+  add_source_flags(cmd, *flags_source);
   cmd->add_option("REF", flags->ref, "image reference")->required();
   cmd->add_option("--format", flags->format, "spdx-json (default) or cyclonedx-json");
   cmd->add_option("-o,--output", flags->output, "write to FILE instead of stdout");
   cmd->add_option("--arch", flags->arch, "platform (Debian arch name; default: the host's)");
-  return [flags]() -> Result<int> {
+  return [flags, flags_source]() -> Result<int> {
     auto format = check::parse_sbom_format(flags->format);
     if (!format.ok()) {
       return make_error(ErrorKind::InvalidInput, "usage: " + format.error().message);
     }
-    DISTILL_TRY(auto opened, check::open_image(flags->ref, flags->arch));
+    DISTILL_TRY(oci::SourceOptions source, source_options(*flags_source));
+    DISTILL_TRY(auto opened, check::open_image(flags->ref, flags->arch, source));
     DISTILL_TRY(auto view, check::ImageView::load(*opened->manifest));
     DISTILL_TRY(auto ref, oci::ImageRef::parse(flags->ref));
     check::SbomOptions options;

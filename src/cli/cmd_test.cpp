@@ -8,6 +8,7 @@
 #include "check/image_view.hpp"
 #include "check/structure_test.hpp"
 #include "cli/command.hpp"
+#include "cli/source_flags.hpp"
 
 namespace distill::cli {
 
@@ -26,13 +27,15 @@ struct TestFlags {
 CommandRunner register_test(CLI::App& app) {
   auto* cmd = app.add_subcommand("test", "run container-structure-test configs against an image");
   auto flags = std::make_shared<TestFlags>();
+  auto flags_source = std::make_shared<SourceFlags>();
+  add_source_flags(cmd, *flags_source);
   cmd->add_option("REF", flags->ref, "image reference")->required();
   cmd->add_option("-c,--config", flags->configs, "structure-test config (YAML), repeatable")
       ->required();
   cmd->add_option("--output", flags->output, "text (default), json or junit");
   cmd->add_option("--arch", flags->arch, "platform (Debian arch name; default: the host's)");
   cmd->add_option("--progress", flags->progress, "auto|plain|none");
-  return [flags]() -> Result<int> {
+  return [flags, flags_source]() -> Result<int> {
     if (flags->output != "text" && flags->output != "json" && flags->output != "junit") {
       return make_error(
           ErrorKind::InvalidInput,
@@ -43,7 +46,8 @@ CommandRunner register_test(CLI::App& app) {
       DISTILL_TRY(auto config, check::load_structure_test(path));
       configs.push_back(std::move(config));
     }
-    DISTILL_TRY(auto opened, check::open_image(flags->ref, flags->arch));
+    DISTILL_TRY(oci::SourceOptions source, source_options(*flags_source));
+    DISTILL_TRY(auto opened, check::open_image(flags->ref, flags->arch, source));
     DISTILL_TRY(auto view, check::ImageView::load(*opened->manifest));
     util::Progress progress(parse_progress_mode(flags->progress));
     check::BundleExecutor executor(opened->manifest->layer_files, opened->manifest->config,

@@ -7,32 +7,60 @@
 #include "oci/manifest.hpp"
 #include "oci/media_types.hpp"
 #include "oci/registry_client.hpp"
+#include "oci/source.hpp"
 
 namespace distill::image {
 
 namespace {
 
 Result<crypto::Digest> push(const oci::Image& image, const oci::ImageRef& ref,
-                            const RegistrySettings& settings) {
+                            const RegistrySettings& settings, util::Progress& progress) {
   DISTILL_TRY(auto connection, connect_registry(settings));
-  return connection.client->push(image, ref);
+  DISTILL_TRY(crypto::Digest digest, connection.client->push(image, ref));
+  const oci::PushStats& stats = connection.client->push_stats();
+  progress.step("pushed " + ref.to_string() + " (" + digest.str() + "; " +
+                std::to_string(stats.blobs_uploaded) + " blobs, " +
+                std::to_string(stats.blob_bytes_uploaded) + " bytes uploaded, " +
+                std::to_string(stats.blobs_present) + " already there" +
+                (stats.upload_restarts > 0
+                     ? ", " + std::to_string(stats.upload_restarts) + " uploads restarted"
+                     : std::string()) +
+                ")");
+  return digest;
+}
+
+// An OCI layout's index.json can only point at OCI manifests and indexes: a
+// Docker manifest (copied from a registry) is put under an OCI index there.
+oci::Image for_oci_layout(const oci::Image& image) {
+  if (image.index_descriptor.media_type != oci::k_media_docker_manifest) {
+    return image;
+  }
+  oci::Image wrapped = image;
+  oci::Index index;
+  for (const auto& entry : image.manifests) {
+    index.manifests.push_back(entry.manifest_descriptor);
+  }
+  wrapped.index_json = index.to_json();
+  wrapped.index_descriptor = oci::describe(wrapped.index_json, std::string(oci::k_media_oci_index));
+  return wrapped;
 }
 
 }  // namespace
 
 Result<RegistryConnection> connect_registry(const RegistrySettings& settings) {
-  net::TransferOptions transfer;
-  transfer.tls_verify = settings.tls_verify;
-  transfer.cert_dir = settings.cert_dir;
-  RegistryConnection connection;
-  connection.http = net::make_curl_client(transfer);
   oci::RegistryOptions options;
   if (!settings.credentials.empty()) {
-    DISTILL_TRY(auto creds, oci::parse_credentials(settings.credentials));
+    DISTILL_TRY(auto creds, oci::parse_credentials(settings.credentials, "--dest-creds"));
     options.credentials = creds;
   }
   options.auth_file = settings.auth_file;
   options.tls_verify = settings.tls_verify;
+  net::TransferOptions transfer = oci::transfer_options(options, settings.cert_dir);
+  // A restarted blob upload waits and gives up as any other request does.
+  options.upload_attempts = transfer.retries + 1;
+  options.upload_backoff = transfer.initial_backoff;
+  RegistryConnection connection;
+  connection.http = net::make_curl_client(transfer);
   connection.client = std::make_unique<oci::RegistryClient>(*connection.http, options);
   return connection;
 }
@@ -49,10 +77,10 @@ Result<std::vector<std::string>> write_outputs(const oci::Image& image,
     progress.step("writing " + text);
     switch (ref.transport) {
       case oci::ImageRef::Transport::OciLayout:
-        DISTILL_CHECK(oci::write_oci_layout(ref.path, image, tag));
+        DISTILL_CHECK(oci::write_oci_layout(ref.path, for_oci_layout(image), tag));
         break;
       case oci::ImageRef::Transport::OciArchive:
-        DISTILL_CHECK(oci::write_oci_archive(ref.path, image, tag));
+        DISTILL_CHECK(oci::write_oci_archive(ref.path, for_oci_layout(image), tag));
         break;
       case oci::ImageRef::Transport::DockerArchive: {
         if (image.manifests.size() != 1) {
@@ -66,8 +94,8 @@ Result<std::vector<std::string>> write_outputs(const oci::Image& image,
         break;
       }
       case oci::ImageRef::Transport::Registry: {
-        DISTILL_TRY(auto digest, push(image, ref, registry));
-        progress.step("pushed " + text + " (" + digest.str() + ")");
+        DISTILL_TRY(auto digest, push(image, ref, registry, progress));
+        (void)digest;
         break;
       }
     }
@@ -88,6 +116,8 @@ Result<oci::Image> image_from_loaded(const oci::LoadedImage& loaded) {
     out.manifest_json = m.manifest_json;
     out.manifest_descriptor = m.descriptor;
     out.manifest_descriptor.platform = m.platform;
+    // The source's own name for it (a layout's ref) is not part of the image.
+    out.manifest_descriptor.annotations.erase(std::string(oci::k_annotation_ref_name));
     if (m.layer_files.size() != m.manifest.layers.size()) {
       return make_error(ErrorKind::Corrupt, "image manifest " + m.descriptor.digest.str() +
                                                 ": layer files do not match its layers");
@@ -107,6 +137,14 @@ Result<oci::Image> image_from_loaded(const oci::LoadedImage& loaded) {
   if (!loaded.index_json.empty() && loaded.index_descriptor) {
     image.index_json = loaded.index_json;
     image.index_descriptor = *loaded.index_descriptor;
+    image.index_descriptor.annotations.erase(std::string(oci::k_annotation_ref_name));
+  } else if (image.manifests.size() == 1) {
+    // A source without an index (a registry tag on a manifest, a docker-archive)
+    // stays so: the top-level document the writers reference is the manifest
+    // itself, as skopeo copies it, so the digest a tag names does not change.
+    image.index_json = image.manifests[0].manifest_json;
+    image.index_descriptor = image.manifests[0].manifest_descriptor;
+    image.index_descriptor.platform.reset();
   } else {
     image.index_json = index.to_json();
     image.index_descriptor = oci::describe(image.index_json, std::string(oci::k_media_oci_index));

@@ -47,7 +47,8 @@ Result<std::vector<std::string>> write_outputs(const oci::Image& image,
                                                util::Progress& progress);
 
 // A loaded image as an oci::Image for the writers, keeping every manifest's
-// bytes; an image without an index (docker-archive) gets one.
+// bytes. An image without an index (one manifest) keeps that manifest as its
+// top-level document (Image::index_json holds the manifest then).
 Result<oci::Image> image_from_loaded(const oci::LoadedImage& loaded);
 
 }  // namespace distill::image

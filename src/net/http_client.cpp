@@ -204,6 +204,18 @@ size_t read_callback(char* buffer, size_t size, size_t count, void* user) {
   return n;
 }
 
+// curl rewinds an upload when it must send the body again within one attempt
+// (a reused connection found dead, a redirect); without this it fails with
+// "necessary data rewind wasn't possible".
+int seek_callback(void* user, curl_off_t offset, int origin) {
+  auto* state = static_cast<TransferState*>(user);
+  if (state->upload == nullptr || origin != SEEK_SET ||
+      ::fseeko(state->upload, static_cast<off_t>(offset), SEEK_SET) != 0) {
+    return CURL_SEEKFUNC_CANTSEEK;
+  }
+  return CURL_SEEKFUNC_OK;
+}
+
 int xferinfo_callback(void* user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t /*ultotal*/,
                       curl_off_t /*ulnow*/) {
   auto* state = static_cast<TransferState*>(user);
@@ -296,7 +308,7 @@ class CurlClient final : public HttpClient {
   Result<HttpResponse> run(const HttpRequest& request,
                            const std::function<Status(std::string_view)>* sink,
                            const std::function<void()>* sink_reset, const ProgressFn* progress) {
-    int attempts = std::max(0, m_options.retries) + 1;
+    int attempts = request.retry_transient ? std::max(0, m_options.retries) + 1 : 1;
     std::chrono::milliseconds backoff = m_options.initial_backoff;
     std::string last_problem;
     for (int attempt = 0; attempt < attempts; ++attempt) {
@@ -425,6 +437,8 @@ class CurlClient final : public HttpClient {
       curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
       curl_easy_setopt(h, CURLOPT_READFUNCTION, read_callback);
       curl_easy_setopt(h, CURLOPT_READDATA, &state);
+      curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, seek_callback);
+      curl_easy_setopt(h, CURLOPT_SEEKDATA, &state);
       curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
       if (method != "PUT") {
         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());

@@ -29,6 +29,10 @@ struct HttpRequest {
   std::string body;
   // Upload from a file when set (PUT of big blobs); `body` is then ignored.
   std::filesystem::path body_file;
+  // false: one attempt only, whatever happens; the caller decides what to
+  // repeat (a PUT into a registry upload session must not be sent twice: a
+  // cut-short first try may have left part of the body in the session).
+  bool retry_transient = true;
 };
 
 struct HttpResponse {

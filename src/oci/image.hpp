@@ -35,6 +35,8 @@ struct ImageManifest {
 
 struct Image {
   std::vector<ImageManifest> manifests;
+  // The top-level document writers point a ref or tag at: the image index; for
+  // an image copied from a source without one, its single manifest.
   std::string index_json;
   Descriptor index_descriptor;
   std::map<std::string, std::string> index_annotations;

@@ -267,7 +267,7 @@ Result<std::string> layer_media_type_of(const std::filesystem::path& path) {
   unsigned char magic[4] = {0, 0, 0, 0};
   ssize_t n = ::read(fd.get(), magic, sizeof(magic));
   if (n >= 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
-    return std::string(k_media_docker_layer_gzip);
+    return std::string(k_media_oci_layer_gzip);
   }
   if (n == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd) {
     return std::string(k_media_oci_layer_zstd);
@@ -337,14 +337,17 @@ Result<LoadedImage> load_docker_archive(const ImageRef& ref, const std::string& 
   }
   DISTILL_TRY(std::filesystem::path config_path, member_path(root, *config_member, origin));
   DISTILL_TRY(loaded.config_json, util::read_file(config_path));
-  Descriptor config_descriptor = describe(loaded.config_json, std::string(k_media_docker_config));
+  Descriptor config_descriptor = describe(loaded.config_json, std::string(k_media_oci_config));
   crypto::Digest promised = digest_in_name(std::filesystem::relative(config_path, root));
   if (!promised.empty() && promised != config_descriptor.digest) {
     return blob_corrupt(origin, promised, "content has digest " + config_descriptor.digest.str());
   }
   DISTILL_TRY(loaded.config,
               ImageConfig::parse(loaded.config_json, origin + ": config " + config_path.string()));
-  loaded.manifest.media_type = std::string(k_media_docker_manifest);
+  // A docker save archive has no manifest: the one made here is an OCI image
+  // manifest (what skopeo converts it to for OCI layouts, which cannot hold a
+  // Docker one).
+  loaded.manifest.media_type = std::string(k_media_oci_manifest);
   loaded.manifest.config = config_descriptor;
 
   auto layers = chosen->find("Layers");
@@ -382,6 +385,15 @@ Result<LoadedImage> load_docker_archive(const ImageRef& ref, const std::string& 
   LoadedImage image;
   image.manifests.push_back(std::move(loaded));
   image.keepalive = dir;
+  auto repo_tags = chosen->find("RepoTags");
+  if (repo_tags != chosen->end() && repo_tags->is_array()) {
+    for (const auto& tag : *repo_tags) {
+      if (tag.is_string() && (wanted.empty() || repo_tag_matches(tag.get<std::string>(), wanted))) {
+        image.repo_tag = tag.get<std::string>();
+        break;
+      }
+    }
+  }
   return image;
 }
 

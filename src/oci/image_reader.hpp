@@ -30,12 +30,15 @@ struct LoadedImage {
   std::vector<LoadedManifest> manifests;
   std::optional<Index> index;  // the image index, when the image has one
   std::optional<Descriptor> index_descriptor;
-  std::string index_json;           // the index's exact bytes, when there is one
+  std::string index_json;  // the index's exact bytes, when there is one
+  // The source's own NAME:TAG when it has one (docker-archive: the RepoTags
+  // entry read; docker://: HOST/REPO:TAG); empty otherwise.
+  std::string repo_tag;
   std::shared_ptr<void> keepalive;  // keeps extracted temp dirs alive
 };
 
 // NotFound if the ref/tag is absent, Corrupt naming the blob on a digest or size
-// mismatch, Unsupported for registry refs (use the registry client).
+// mismatch, Unsupported for registry refs (open_image in source.hpp reads all).
 Result<LoadedImage> load_image(const ImageRef& ref);
 
 }  // namespace distill::oci

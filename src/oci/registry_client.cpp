@@ -4,11 +4,17 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <system_error>
+#include <thread>
 
+#include "net/content_cache.hpp"
+#include "oci/base64.hpp"
 #include "oci/blob_store.hpp"
 #include "oci/json_util.hpp"
 #include "oci/manifest.hpp"
@@ -16,61 +22,11 @@
 #include "util/atomic_file.hpp"
 #include "util/file_io.hpp"
 #include "util/temp_dir.hpp"
+#include "util/thread_pool.hpp"
 
 namespace distill::oci {
 
 namespace {
-
-constexpr std::string_view k_base64_chars =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-std::string base64_encode(std::string_view data) {
-  std::string out;
-  size_t i = 0;
-  while (i + 2 < data.size()) {
-    uint32_t n = (static_cast<uint8_t>(data[i]) << 16) | (static_cast<uint8_t>(data[i + 1]) << 8) |
-                 static_cast<uint8_t>(data[i + 2]);
-    out += k_base64_chars[(n >> 18) & 63];
-    out += k_base64_chars[(n >> 12) & 63];
-    out += k_base64_chars[(n >> 6) & 63];
-    out += k_base64_chars[n & 63];
-    i += 3;
-  }
-  size_t rest = data.size() - i;
-  if (rest > 0) {
-    uint32_t n = static_cast<uint32_t>(static_cast<uint8_t>(data[i])) << 16;
-    if (rest == 2) {
-      n |= static_cast<uint32_t>(static_cast<uint8_t>(data[i + 1])) << 8;
-    }
-    out += k_base64_chars[(n >> 18) & 63];
-    out += k_base64_chars[(n >> 12) & 63];
-    out += rest == 2 ? k_base64_chars[(n >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
-std::optional<std::string> base64_decode(std::string_view text) {
-  std::string out;
-  uint32_t buffer = 0;
-  int bits = 0;
-  for (char c : text) {
-    if (c == '=' || c == '\n' || c == '\r') {
-      continue;
-    }
-    size_t value = k_base64_chars.find(c);
-    if (value == std::string_view::npos) {
-      return std::nullopt;
-    }
-    buffer = (buffer << 6) | static_cast<uint32_t>(value);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((buffer >> bits) & 0xff);
-    }
-  }
-  return out;
-}
 
 std::string url_encode(std::string_view text) {
   static const char* k_hex = "0123456789ABCDEF";
@@ -163,12 +119,19 @@ Error http_error(const std::string& what, const net::HttpResponse& response) {
       kind, what + ": HTTP " + std::to_string(response.status) + (body.empty() ? "" : " " + body));
 }
 
-std::optional<std::filesystem::path> env_path(const char* name, const char* suffix = "") {
-  const char* value = std::getenv(name);
-  if (value == nullptr || *value == '\0') {
-    return std::nullopt;
+bool status_is_transient(long status) {
+  return status == 429 || (status >= 500 && status <= 599 && status != 501);
+}
+
+// A short Retry-After (seconds) of a 429/503 answer, else zero.
+std::chrono::milliseconds retry_after(const net::HttpResponse& response) {
+  std::string value = response.header("Retry-After");
+  if (value.empty() || value.size() > 5 || !std::all_of(value.begin(), value.end(), [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c)) != 0;
+      })) {
+    return std::chrono::milliseconds(0);
   }
-  return std::filesystem::path(value) / suffix;
+  return std::chrono::milliseconds(std::stol(value) * 1000);
 }
 
 const std::string k_accept =
@@ -176,53 +139,6 @@ const std::string k_accept =
     std::string(k_media_docker_manifest_list) + ", " + std::string(k_media_docker_manifest);
 
 }  // namespace
-
-Result<RegistryCredentials> parse_credentials(std::string_view text) {
-  size_t colon = text.find(':');
-  if (colon == std::string_view::npos || colon == 0) {
-    return make_error(ErrorKind::InvalidInput, "credentials must be USER:PASSWORD");
-  }
-  return RegistryCredentials{std::string(text.substr(0, colon)),
-                             std::string(text.substr(colon + 1))};
-}
-
-Result<std::optional<RegistryCredentials>> credentials_from_auth_json(std::string_view json,
-                                                                      const std::string& registry,
-                                                                      const std::string& origin) {
-  DISTILL_TRY(nlohmann::json document, detail::parse_object(json, origin));
-  auto auths = document.find("auths");
-  if (auths == document.end() || !auths->is_object()) {
-    return std::optional<RegistryCredentials>();
-  }
-  std::vector<std::string> keys = {registry, "https://" + registry, "http://" + registry,
-                                   "https://" + registry + "/v1/", "https://" + registry + "/v2/"};
-  if (registry == "docker.io") {
-    keys.push_back("https://index.docker.io/v1/");
-    keys.push_back("index.docker.io");
-    keys.push_back("registry-1.docker.io");
-  }
-  for (const auto& key : keys) {
-    auto entry = auths->find(key);
-    if (entry == auths->end() || !entry->is_object()) {
-      continue;
-    }
-    DISTILL_TRY(std::string auth, detail::get_string(*entry, "auth", origin));
-    if (!auth.empty()) {
-      auto decoded = base64_decode(auth);
-      if (!decoded) {
-        return detail::corrupt(origin, "auths." + key + ".auth is not base64");
-      }
-      DISTILL_TRY(RegistryCredentials credentials, parse_credentials(*decoded));
-      return std::optional<RegistryCredentials>(credentials);
-    }
-    DISTILL_TRY(std::string user, detail::get_string(*entry, "username", origin));
-    DISTILL_TRY(std::string password, detail::get_string(*entry, "password", origin));
-    if (!user.empty()) {
-      return std::optional<RegistryCredentials>(RegistryCredentials{user, password});
-    }
-  }
-  return std::optional<RegistryCredentials>();
-}
 
 // The state for one registry repository: base URL, credentials and the
 // Authorization header that currently works.
@@ -232,20 +148,52 @@ struct RegistryClient::Session {
   std::string repository;
   std::string base;  // "https://host[:port]"
   std::optional<RegistryCredentials> credentials;
+  // Read and replaced under `mutex`: blobs are uploaded from several threads.
   std::string authorization;
+  std::mutex mutex;
+
+  [[nodiscard]] std::string current_authorization() {
+    std::lock_guard lock(mutex);
+    return authorization;
+  }
+  void set_authorization(std::string value) {
+    std::lock_guard lock(mutex);
+    authorization = std::move(value);
+  }
 
   [[nodiscard]] std::string repo_url(const std::string& path) const {
     return base + "/v2/" + repository + path;
+  }
+
+  // What a refused request says: who was refused, where the credentials came
+  // from, never the password.
+  [[nodiscard]] Error refused(const std::string& what) const {
+    if (!credentials) {
+      return make_error(ErrorKind::InvalidInput,
+                        what + ": registry " + registry +
+                            " needs credentials and none were found (--creds, --authfile, "
+                            "$REGISTRY_AUTH_FILE, containers auth.json, docker config.json)");
+    }
+    return make_error(ErrorKind::InvalidInput,
+                      what + ": registry " + registry + " rejected the credentials for " +
+                          credentials->username + " (from " + credentials->origin + ")");
+  }
+
+  [[nodiscard]] Error forbidden(const std::string& what) const {
+    return make_error(ErrorKind::InvalidInput,
+                      what + ": registry " + registry + " denied " +
+                          (credentials ? credentials->username : std::string("anonymous")) +
+                          " access to " + repository);
   }
 
   Status authenticate(const net::HttpResponse& response, const std::string& what) {
     Challenge challenge = parse_challenge(response.header("WWW-Authenticate"));
     if (challenge.scheme == "basic") {
       if (!credentials) {
-        return make_error(ErrorKind::InvalidInput,
-                          what + ": registry " + registry + " needs credentials");
+        return refused(what);
       }
-      authorization = "Basic " + base64_encode(credentials->username + ":" + credentials->password);
+      set_authorization("Basic " +
+                        base64_encode(credentials->username + ":" + credentials->password));
       return {};
     }
     if (challenge.scheme != "bearer") {
@@ -269,6 +217,12 @@ struct RegistryClient::Session {
           "Basic " + base64_encode(credentials->username + ":" + credentials->password));
     }
     DISTILL_TRY(net::HttpResponse token_response, http->send(request));
+    if (token_response.status == 401) {
+      return refused(what);
+    }
+    if (token_response.status == 403) {
+      return forbidden(what);
+    }
     if (token_response.status != 200) {
       return http_error("token from " + realm, token_response);
     }
@@ -280,20 +234,28 @@ struct RegistryClient::Session {
     if (token.empty()) {
       return make_error(ErrorKind::Network, realm + ": no token in the answer");
     }
-    authorization = "Bearer " + token;
+    set_authorization("Bearer " + token);
     return {};
   }
 
   // Sends with the current Authorization; on 401 authenticates once and resends.
+  // A second 401 is the registry refusing the credentials: an error saying so.
   Result<net::HttpResponse> send(net::HttpRequest request, const std::string& what) {
     for (int attempt = 0; attempt < 2; ++attempt) {
       net::HttpRequest actual = request;
-      if (!authorization.empty()) {
-        actual.headers.emplace_back("Authorization", authorization);
+      std::string current = current_authorization();
+      if (!current.empty()) {
+        actual.headers.emplace_back("Authorization", current);
       }
       DISTILL_TRY(net::HttpResponse response, http->send(actual));
-      if (response.status != 401 || attempt == 1) {
+      if (response.status == 403) {
+        return forbidden(what);
+      }
+      if (response.status != 401) {
         return response;
+      }
+      if (attempt == 1) {
+        return refused(what);
       }
       DISTILL_CHECK(authenticate(response, what));
     }
@@ -319,34 +281,14 @@ Result<RegistryClient::Session*> RegistryClient::session_for(const ImageRef& ref
   session->http = &m_http;
   session->registry = ref.registry;
   session->repository = ref.name;
-  session->credentials = m_options.credentials;
-  if (!session->credentials) {
-    std::vector<std::filesystem::path> files;
-    if (!m_options.auth_file.empty()) {
-      files.push_back(m_options.auth_file);
-    }
-    for (auto path :
-         {env_path("REGISTRY_AUTH_FILE"), env_path("XDG_RUNTIME_DIR", "containers/auth.json"),
-          env_path("DOCKER_CONFIG", "config.json"), env_path("HOME", ".docker/config.json")}) {
-      if (path) {
-        files.push_back(*path);
-      }
-    }
-    for (const auto& file : files) {
-      auto text = util::read_file(file);
-      if (!text.ok()) {
-        if (file == m_options.auth_file) {
-          return text.error();
-        }
-        continue;
-      }
-      DISTILL_TRY(auto credentials, credentials_from_auth_json(*text, ref.registry, file.string()));
-      if (credentials) {
-        session->credentials = credentials;
-        break;
-      }
-    }
+  CredentialOptions lookup = m_options.lookup;
+  if (m_options.credentials) {
+    lookup.explicit_credentials = m_options.credentials;
   }
+  if (!m_options.auth_file.empty()) {
+    lookup.auth_file = m_options.auth_file;
+  }
+  DISTILL_TRY(session->credentials, find_credentials(ref.registry, lookup));
 
   // Ping /v2/ to pick the scheme (and learn the auth challenge early).
   std::string host = api_host(ref.registry);
@@ -382,30 +324,54 @@ Result<RegistryClient::Session*> RegistryClient::session_for(const ImageRef& ref
   return last.context("registry " + ref.registry);
 }
 
-Status RegistryClient::push_blob(const ImageRef& ref, const Descriptor& descriptor,
-                                 const std::filesystem::path& file) {
-  DISTILL_TRY(Session * session, session_for(ref));
-  std::string what = ref.to_string() + ": blob " + descriptor.digest.str();
+// How one upload try ended: done, or failed, and then whether trying again
+// from the HEAD may help.
+struct RegistryClient::UploadTry {
+  bool done = false;
+  bool uploaded = false;  // done by sending the bytes (not found by HEAD)
+  bool transient = false;
+  std::chrono::milliseconds wait{0};  // the registry's Retry-After
+  Error error;
+};
+
+Result<RegistryClient::UploadTry> RegistryClient::upload_once(Session& session,
+                                                              const std::string& what,
+                                                              const Descriptor& descriptor,
+                                                              const std::filesystem::path& file) {
+  UploadTry outcome;
+  auto failed = [&](Error error, bool transient,
+                    const net::HttpResponse* response = nullptr) -> UploadTry {
+    outcome.error = std::move(error);
+    outcome.transient = transient;
+    if (response != nullptr) {
+      outcome.wait = retry_after(*response);
+    }
+    return outcome;
+  };
+  // Network errors of HEAD and POST come after the HTTP client's own retries:
+  // those end the push. Only the PUT is sent once and repeated from here.
   net::HttpRequest head;
   head.method = "HEAD";
-  head.url = session->repo_url("/blobs/" + descriptor.digest.str());
-  DISTILL_TRY(net::HttpResponse exists, session->send(head, what));
+  head.url = session.repo_url("/blobs/" + descriptor.digest.str());
+  DISTILL_TRY(net::HttpResponse exists, session.send(head, what));
   if (exists.status == 200) {
-    return {};
+    outcome.done = true;
+    return outcome;
   }
   net::HttpRequest start;
   start.method = "POST";
-  start.url = session->repo_url("/blobs/uploads/");
-  DISTILL_TRY(net::HttpResponse started, session->send(start, what));
+  start.url = session.repo_url("/blobs/uploads/");
+  DISTILL_TRY(net::HttpResponse started, session.send(start, what));
   if (started.status != 202) {
-    return http_error(what + ": starting upload", started);
+    return failed(http_error(what + ": starting upload", started),
+                  status_is_transient(started.status), &started);
   }
   std::string location = started.header("Location");
   if (location.empty()) {
-    return make_error(ErrorKind::Network, what + ": upload answer without Location");
+    return failed(make_error(ErrorKind::Network, what + ": upload answer without Location"), false);
   }
   if (location.starts_with("/")) {
-    location = session->base + location;
+    location = session.base + location;
   }
   net::HttpRequest put;
   put.method = "PUT";
@@ -413,9 +379,76 @@ Status RegistryClient::push_blob(const ImageRef& ref, const Descriptor& descript
             "digest=" + url_encode(descriptor.digest.str());
   put.headers.emplace_back("Content-Type", "application/octet-stream");
   put.body_file = file;
-  DISTILL_TRY(net::HttpResponse done, session->send(put, what));
-  if (done.status != 201) {
-    return http_error(what + ": upload", done);
+  put.retry_transient = false;
+  auto done = session.send(put, what);
+  if (!done.ok()) {
+    // A reset or a lost reply: the registry may or may not have the blob.
+    return failed(done.error().context(what + ": upload"), done.error().kind == ErrorKind::Network);
+  }
+  if (done->status != 201) {
+    return failed(http_error(what + ": upload", *done), status_is_transient(done->status), &*done);
+  }
+  outcome.done = true;
+  outcome.uploaded = true;
+  return outcome;
+}
+
+Status RegistryClient::push_blob(const ImageRef& ref, const Descriptor& descriptor,
+                                 const std::filesystem::path& file) {
+  DISTILL_TRY(Session * session, session_for(ref));
+  std::string what = ref.to_string() + ": blob " + descriptor.digest.str();
+  int attempts = std::max(1, m_options.upload_attempts);
+  std::chrono::milliseconds backoff = m_options.upload_backoff;
+  for (int attempt = 1;; ++attempt) {
+    DISTILL_TRY(UploadTry outcome, upload_once(*session, what, descriptor, file));
+    if (outcome.done) {
+      std::lock_guard lock(m_stats_mutex);
+      if (outcome.uploaded) {
+        ++m_stats.blobs_uploaded;
+        m_stats.blob_bytes_uploaded += descriptor.size;
+      } else {
+        ++m_stats.blobs_present;
+      }
+      return {};
+    }
+    if (!outcome.transient) {
+      return std::move(outcome.error);
+    }
+    if (attempt >= attempts) {
+      return make_error(outcome.error.kind, outcome.error.message + " (after " +
+                                                std::to_string(attempts) + " upload attempts)");
+    }
+    {
+      std::lock_guard lock(m_stats_mutex);
+      ++m_stats.upload_restarts;
+    }
+    std::this_thread::sleep_for(
+        std::min(std::max(backoff, outcome.wait), std::chrono::milliseconds(10000)));
+    backoff *= 2;
+  }
+}
+
+Status RegistryClient::push_blobs(
+    const ImageRef& ref, const std::vector<std::pair<Descriptor, std::filesystem::path>>& blobs) {
+  // Each digest once (platforms share layers).
+  std::vector<const std::pair<Descriptor, std::filesystem::path>*> unique;
+  std::set<crypto::Digest> seen;
+  for (const auto& blob : blobs) {
+    if (seen.insert(blob.first.digest).second) {
+      unique.push_back(&blob);
+    }
+  }
+  if (unique.empty()) {
+    return {};
+  }
+  // The first alone settles the session and its authentication.
+  DISTILL_CHECK(push_blob(ref, unique[0]->first, unique[0]->second));
+  std::vector<Status> results(unique.size());
+  util::parallel_for(unique.size() - 1, std::max(1U, m_options.upload_jobs), [&](size_t i) {
+    results[i + 1] = push_blob(ref, unique[i + 1]->first, unique[i + 1]->second);
+  });
+  for (auto& result : results) {
+    DISTILL_CHECK(std::move(result));
   }
   return {};
 }
@@ -555,10 +588,14 @@ Result<crypto::Digest> RegistryClient::push(const Image& image, const ImageRef& 
   if (image.index_json.empty()) {
     return make_error(ErrorKind::Internal, "push: image not finalized");
   }
+  std::vector<std::pair<Descriptor, std::filesystem::path>> layers;
   for (const auto& entry : image.manifests) {
     for (const auto& layer : entry.layers) {
-      DISTILL_CHECK(push_blob(ref, layer.descriptor, layer.file));
+      layers.emplace_back(layer.descriptor, layer.file);
     }
+  }
+  DISTILL_CHECK(push_blobs(ref, layers));
+  for (const auto& entry : image.manifests) {
     DISTILL_CHECK(push_blob_data(ref, entry.config_descriptor, entry.config_json));
     DISTILL_CHECK(push_manifest(ref, entry.manifest_descriptor.digest.str(),
                                 entry.manifest_descriptor.media_type, entry.manifest_json));
@@ -598,122 +635,258 @@ Result<crypto::Digest> RegistryClient::push(const LoadedImage& image, const Imag
   return only.descriptor.digest;
 }
 
-Result<LoadedImage> RegistryClient::pull(const ImageRef& ref) {
-  DISTILL_TRY(Session * session, session_for(ref));
+namespace {
+
+// The HTTP client the content cache downloads blobs with: adds the session's
+// Authorization to every request.
+class AuthorizedHttp final : public net::HttpClient {
+ public:
+  AuthorizedHttp(net::HttpClient& inner, std::string authorization)
+      : m_inner(inner), m_authorization(std::move(authorization)) {}
+  Result<net::HttpResponse> send(const net::HttpRequest& request) override {
+    return m_inner.send(with_auth(request));
+  }
+  Result<net::HttpResponse> download(const net::HttpRequest& request,
+                                     const std::function<Status(std::string_view)>& sink,
+                                     const std::function<void()>& sink_reset,
+                                     const net::ProgressFn& progress) override {
+    return m_inner.download(with_auth(request), sink, sink_reset, progress);
+  }
+
+ private:
+  [[nodiscard]] net::HttpRequest with_auth(const net::HttpRequest& request) const {
+    net::HttpRequest out = request;
+    if (!m_authorization.empty()) {
+      out.headers.emplace_back("Authorization", m_authorization);
+    }
+    return out;
+  }
+  net::HttpClient& m_inner;
+  std::string m_authorization;
+};
+
+bool platform_matches(const Platform& have, const Platform& want) {
+  return have.architecture == want.architecture &&
+         (have.os.empty() || want.os.empty() || have.os == want.os) &&
+         (have.variant.empty() || want.variant.empty() || have.variant == want.variant);
+}
+
+}  // namespace
+
+namespace {
+
+using ManifestLookup =
+    std::function<Result<std::optional<RegistryClient::FetchedManifest>>(const std::string&)>;
+
+// The manifests of an image and the blobs they need: the index (if any) and the
+// image manifests `platform` selects, looked up through `lookup`. nullopt when
+// `lookup` lacks one of them.
+struct PullPlan {
+  LoadedImage image;
+  std::vector<std::pair<crypto::Digest, std::string>> documents;  // digest, bytes
+};
+Result<std::optional<PullPlan>> plan_pull(const ImageRef& ref, const PullOptions& options,
+                                          const ManifestLookup& lookup) {
   std::string origin = ref.to_string();
-  DISTILL_TRY(util::TempDir dir, util::TempDir::create("distill-pull-"));
-  auto shared = std::make_shared<util::TempDir>(std::move(dir));
-  std::filesystem::path layout = shared->path();
-  DISTILL_TRY(BlobStore store, BlobStore::open(layout / "blobs"));
-
-  auto get_manifest = [&](const std::string& reference) -> Result<Descriptor> {
-    net::HttpRequest get;
-    get.url = session->repo_url("/manifests/" + reference);
-    get.headers.emplace_back("Accept", k_accept);
-    DISTILL_TRY(net::HttpResponse response, session->send(get, origin));
-    if (response.status != 200) {
-      return http_error(origin + ": manifest " + reference, response);
-    }
-    DISTILL_TRY(std::string media_type, sniff_media_type(response.body, origin));
-    std::string header_type = response.header("Content-Type");
-    if (media_type.empty()) {
-      media_type = header_type;
-    }
-    Descriptor descriptor = describe(response.body, media_type);
-    if (reference.starts_with("sha256:") && descriptor.digest.str() != reference) {
-      return make_error(ErrorKind::Corrupt, origin + ": manifest " + reference + " has digest " +
-                                                descriptor.digest.str());
-    }
-    DISTILL_CHECK(store.put(response.body, media_type));
-    return descriptor;
-  };
-  auto get_blob = [&](const Descriptor& descriptor) -> Status {
-    if (store.contains(descriptor.digest)) {
-      return {};
-    }
-    std::string what = origin + ": blob " + descriptor.digest.str();
-    net::HttpRequest get;
-    get.url = session->repo_url("/blobs/" + descriptor.digest.str());
-    // A HEAD first settles authentication, so the streamed GET needs no retry.
-    net::HttpRequest head = get;
-    head.method = "HEAD";
-    DISTILL_TRY(net::HttpResponse probe, session->send(head, what));
-    (void)probe;
-    if (!session->authorization.empty()) {
-      get.headers.emplace_back("Authorization", session->authorization);
-    }
-    DISTILL_TRY(util::AtomicFile out, util::AtomicFile::create(store.path_for(descriptor.digest)));
-    crypto::Sha256 hasher;
-    uint64_t size = 0;
-    auto result = m_http.download(
-        get,
-        [&](std::string_view chunk) -> Status {
-          hasher.update(chunk);
-          size += chunk.size();
-          return out.write(chunk);
-        },
-        [&]() {
-          hasher.reset();
-          size = 0;
-          (void)ftruncate(out.fd(), 0);
-          (void)lseek(out.fd(), 0, SEEK_SET);
-        },
-        nullptr);
-    if (!result.ok()) {
-      return result.error().context(what);
-    }
-    crypto::Digest actual = hasher.finish();
-    if (actual != descriptor.digest || size != descriptor.size) {
-      return make_error(ErrorKind::Corrupt, what + ": received " + std::to_string(size) +
-                                                " bytes with digest " + actual.str());
-    }
-    return out.commit();
-  };
-  auto get_image = [&](const Descriptor& descriptor) -> Status {
-    DISTILL_TRY(std::string json, util::read_file(store.path_for(descriptor.digest)));
-    DISTILL_TRY(Manifest manifest, Manifest::parse(json, origin));
-    DISTILL_CHECK(get_blob(manifest.config));
-    for (const auto& layer : manifest.layers) {
-      DISTILL_CHECK(get_blob(layer));
-    }
-    return {};
-  };
-
   std::string reference = ref.digest.empty() ? ref.tag : ref.digest;
-  DISTILL_TRY(Descriptor top, get_manifest(reference));
-  if (is_index_media_type(top.media_type)) {
-    DISTILL_TRY(std::string json, util::read_file(store.path_for(top.digest)));
-    DISTILL_TRY(Index index, Index::parse(json, origin));
+  DISTILL_TRY(auto top, lookup(reference));
+  if (!top) {
+    return std::optional<PullPlan>();
+  }
+  PullPlan plan;
+  Descriptor top_descriptor = describe(top->json, top->media_type);
+  plan.documents.emplace_back(top_descriptor.digest, top->json);
+  std::vector<std::pair<Descriptor, std::string>> chosen;
+  if (is_index_media_type(top->media_type)) {
+    DISTILL_TRY(Index index, Index::parse(top->json, origin));
+    std::string available;
     for (const auto& child : index.manifests) {
       if (!is_manifest_media_type(child.media_type) ||
           (child.platform && child.platform->os == "unknown")) {
+        continue;  // artifacts, buildkit attestations
+      }
+      Platform have = child.platform.value_or(Platform{});
+      available += (available.empty() ? "" : ", ") + have.str();
+      if (options.platform && child.platform && !platform_matches(have, *options.platform)) {
         continue;
       }
-      DISTILL_TRY(Descriptor fetched, get_manifest(child.digest.str()));
-      DISTILL_CHECK(get_image(fetched));
+      DISTILL_TRY(auto fetched, lookup(child.digest.str()));
+      if (!fetched) {
+        return std::optional<PullPlan>();
+      }
+      if (crypto::sha256(fetched->json) != child.digest) {
+        return make_error(ErrorKind::Corrupt,
+                          origin + ": manifest " + child.digest.str() + " has other bytes");
+      }
+      plan.documents.emplace_back(child.digest, fetched->json);
+      chosen.emplace_back(child, std::move(fetched->json));
     }
-  } else if (is_manifest_media_type(top.media_type)) {
-    DISTILL_CHECK(get_image(top));
+    if (chosen.empty()) {
+      return make_error(ErrorKind::NotFound,
+                        origin + ": no image manifest" +
+                            (options.platform ? " for " + options.platform->str() : "") +
+                            " (it has: " + (available.empty() ? "none" : available) + ")");
+    }
+    plan.image.index = std::move(index);
+    plan.image.index_descriptor = top_descriptor;
+    plan.image.index_json = top->json;
+  } else if (is_manifest_media_type(top->media_type)) {
+    chosen.emplace_back(top_descriptor, std::move(top->json));
   } else {
     return make_error(ErrorKind::Unsupported,
-                      origin + ": unsupported manifest type \"" + top.media_type + "\"");
+                      origin + ": unsupported manifest type \"" + top->media_type + "\"");
+  }
+  for (auto& [descriptor, json] : chosen) {
+    LoadedManifest loaded;
+    loaded.descriptor = descriptor;
+    loaded.descriptor.annotations.clear();
+    loaded.manifest_json = std::move(json);
+    DISTILL_TRY(loaded.manifest, Manifest::parse(loaded.manifest_json,
+                                                 origin + ": manifest " + descriptor.digest.str()));
+    plan.image.manifests.push_back(std::move(loaded));
+  }
+  return std::optional<PullPlan>(std::move(plan));
+}
+
+// Fills in configs and layer paths once every blob is in the cache.
+Status finish_pull(const ImageRef& ref, const net::ContentCache& cache, LoadedImage& image) {
+  std::string origin = ref.to_string();
+  for (auto& loaded : image.manifests) {
+    std::string where = origin + ": config " + loaded.manifest.config.digest.str();
+    DISTILL_TRY(loaded.config_json, util::read_file(cache.path_for(loaded.manifest.config.digest)));
+    DISTILL_TRY(loaded.config, ImageConfig::parse(loaded.config_json, where));
+    loaded.layer_files.clear();
+    for (const auto& layer : loaded.manifest.layers) {
+      loaded.layer_files.push_back(cache.path_for(layer.digest));
+    }
+    if (loaded.descriptor.platform) {
+      loaded.platform = *loaded.descriptor.platform;
+    } else {
+      loaded.platform =
+          Platform{loaded.config.os, loaded.config.architecture, loaded.config.variant};
+    }
+  }
+  return {};
+}
+
+std::vector<net::FetchItem> blob_items(const ImageRef& ref, const LoadedImage& image,
+                                       const std::function<std::string(const Descriptor&)>& url) {
+  std::vector<net::FetchItem> items;
+  for (const auto& loaded : image.manifests) {
+    std::vector<const Descriptor*> blobs = {&loaded.manifest.config};
+    for (const auto& layer : loaded.manifest.layers) {
+      blobs.push_back(&layer);
+    }
+    for (const Descriptor* blob : blobs) {
+      net::FetchItem item;
+      item.urls = {url(*blob)};
+      item.sha256 = blob->digest;
+      item.size = blob->size;
+      item.label = ref.to_string() + ": blob " + blob->digest.str();
+      items.push_back(std::move(item));
+    }
+  }
+  return items;
+}
+
+// Where the digest a tag last resolved to is kept: <cache>/refs/<sha256 of the
+// reference text>; its mtime says when.
+std::filesystem::path tag_record(const std::filesystem::path& cache_dir, const ImageRef& ref) {
+  return cache_dir / "refs" / crypto::sha256(ref.registry + "/" + ref.name + ":" + ref.tag).hex();
+}
+
+}  // namespace
+
+Result<LoadedImage> RegistryClient::pull(const ImageRef& ref, const PullOptions& options) {
+  std::filesystem::path cache_dir =
+      options.cache_dir.empty() ? net::default_cache_dir() : options.cache_dir;
+  DISTILL_TRY(net::ContentCache cache, net::ContentCache::open(cache_dir));
+
+  // From the cache alone: a digest reference, or a tag resolved less than
+  // tag_fresh_for ago, whose manifests and blobs are all there.
+  std::string top_digest = ref.digest;
+  if (top_digest.empty() && options.tag_fresh_for.count() > 0) {
+    std::error_code ec;
+    auto written = std::filesystem::last_write_time(tag_record(cache_dir, ref), ec);
+    if (!ec && std::filesystem::file_time_type::clock::now() - written < options.tag_fresh_for) {
+      auto text = util::read_file(tag_record(cache_dir, ref));
+      if (text.ok()) {
+        top_digest = *text;
+      }
+    }
+  }
+  if (!top_digest.empty()) {
+    ImageRef pinned = ref;
+    pinned.digest = top_digest;
+    ManifestLookup from_cache =
+        [&](const std::string& reference) -> Result<std::optional<FetchedManifest>> {
+      auto digest = crypto::Digest::parse(reference);
+      if (!digest.ok() || !cache.contains(*digest)) {
+        return std::optional<FetchedManifest>();
+      }
+      DISTILL_TRY(std::string json, util::read_file(cache.path_for(*digest)));
+      DISTILL_TRY(std::string media_type, sniff_media_type(json, ref.to_string()));
+      if (media_type.empty()) {
+        return std::optional<FetchedManifest>();
+      }
+      return std::optional<FetchedManifest>(FetchedManifest{media_type, std::move(json)});
+    };
+    auto cached = plan_pull(pinned, options, from_cache);
+    if (cached.ok() && *cached) {
+      auto items = blob_items(ref, (*cached)->image, [](const Descriptor&) { return ""; });
+      bool complete = std::all_of(items.begin(), items.end(), [&](const net::FetchItem& item) {
+        return cache.contains(item.sha256);
+      });
+      if (complete) {
+        LoadedImage image = std::move((*cached)->image);
+        DISTILL_CHECK(finish_pull(ref, cache, image));
+        return image;
+      }
+    }
   }
 
-  Index layout_index;
-  Descriptor tagged = top;
-  tagged.annotations[std::string(k_annotation_ref_name)] = "pulled";
-  layout_index.manifests.push_back(tagged);
-  DISTILL_CHECK(util::write_file_atomic(layout / "index.json", layout_index.to_json()));
-  ImageRef local;
-  local.transport = ImageRef::Transport::OciLayout;
-  local.path = layout;
-  local.tag = "pulled";
-  auto loaded = load_image(local);
-  if (!loaded.ok()) {
-    return loaded.error().context(origin);
+  DISTILL_TRY(Session * session, session_for(ref));
+  ManifestLookup from_registry =
+      [&](const std::string& reference) -> Result<std::optional<FetchedManifest>> {
+    DISTILL_TRY(auto fetched, get_manifest(ref, reference));
+    if (!fetched) {
+      return make_error(ErrorKind::NotFound, ref.to_string() + ": no manifest " + reference);
+    }
+    return fetched;
+  };
+  DISTILL_TRY(auto planned, plan_pull(ref, options, from_registry));
+  LoadedImage image = std::move(planned->image);
+
+  // Every blob of the chosen manifests, fetched at once.
+  auto items = blob_items(ref, image, [&](const Descriptor& blob) {
+    return session->repo_url("/blobs/" + blob.digest.str());
+  });
+  bool missing = std::any_of(items.begin(), items.end(), [&](const net::FetchItem& item) {
+    return !cache.contains(item.sha256);
+  });
+  if (missing) {
+    // A HEAD settles authentication (a token for this repository) first, so the
+    // parallel GETs carry a working Authorization.
+    net::HttpRequest head;
+    head.method = "HEAD";
+    head.url = items.front().urls.front();
+    DISTILL_TRY(net::HttpResponse probe, session->send(head, ref.to_string()));
+    (void)probe;
+    AuthorizedHttp http(m_http, session->current_authorization());
+    DISTILL_CHECK(cache.fetch_all(http, items, std::max(1U, options.jobs), {}));
   }
-  loaded->keepalive = shared;
-  return loaded;
+  DISTILL_CHECK(finish_pull(ref, cache, image));
+  // The manifests too, so a digest (or a fresh tag) needs no request next time.
+  for (const auto& [digest, json] : planned->documents) {
+    DISTILL_CHECK(cache.insert(digest, json));
+  }
+  if (ref.digest.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(cache_dir / "refs", ec);
+    DISTILL_CHECK(util::write_file_atomic(tag_record(cache_dir, ref),
+                                          planned->documents.front().first.str()));
+  }
+  return image;
 }
 
 }  // namespace distill::oci

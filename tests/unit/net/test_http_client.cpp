@@ -134,6 +134,20 @@ TEST_F(CurlClientTest, RetriesServerErrorsThenSucceeds) {
   EXPECT_NE(stats->body.find("\"/a/f.txt\": 3"), std::string::npos) << stats->body;
 }
 
+TEST_F(CurlClientTest, OneAttemptWhenTheCallerRetries) {
+  // retry_transient=false (registry upload PUTs): a 500 comes back at once.
+  start({"--fail500", "f\\.txt$:2"});
+  auto client = make_curl_client(m_options);
+  HttpRequest request{.url = m_server.url("/a/f.txt")};
+  request.retry_transient = false;
+  auto response = client->send(request);
+  ASSERT_TRUE(response.ok()) << response.error().message;
+  EXPECT_EQ(response->status, 500);
+  auto stats = client->send({.url = m_server.url("/__stats")});
+  ASSERT_TRUE(stats.ok());
+  EXPECT_NE(stats->body.find("\"/a/f.txt\": 1"), std::string::npos) << stats->body;
+}
+
 TEST_F(CurlClientTest, NotImplementedIsNotRetried) {
   start({"--status", "f\\.txt$:501:5"});
   auto client = make_curl_client(m_options);

@@ -386,7 +386,9 @@ TEST_F(OciWriterTest, DockerArchiveReadableBySkopeoAndReader) {
     EXPECT_EQ(manifest.platform, (Platform{"linux", "amd64", ""}));
     ASSERT_EQ(manifest.manifest.layers.size(), 1U);
     EXPECT_EQ(manifest.manifest.layers[0].digest, image.manifests[0].layers[0].descriptor.digest);
-    EXPECT_EQ(manifest.manifest.layers[0].media_type, k_media_docker_layer_gzip);
+    // The manifest made for a docker save archive is an OCI one.
+    EXPECT_EQ(manifest.manifest.media_type, k_media_oci_manifest);
+    EXPECT_EQ(manifest.manifest.layers[0].media_type, k_media_oci_layer_gzip);
   }
   auto wrong = load_image(*ImageRef::parse("docker-archive:" + file.string() + ":other:1.0"));
   ASSERT_FALSE(wrong.ok());

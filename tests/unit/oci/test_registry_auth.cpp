@@ -141,7 +141,11 @@ TEST(RegistryBearer, PushFetchesOneTokenWithBasicCredentials) {
 TEST(RegistryBearer, DockerHubUsesRegistryOneHost) {
   FakeRegistry fake;
   RegistryClient client(fake, RegistryOptions{});
-  auto pulled = client.pull(*ImageRef::parse("docker://alpine:3"));
+  auto dir = util::TempDir::create();
+  ASSERT_TRUE(dir.ok());
+  PullOptions pull;
+  pull.cache_dir = dir->path() / "cache";
+  auto pulled = client.pull(*ImageRef::parse("docker://alpine:3"), pull);
   ASSERT_FALSE(pulled.ok());
   ASSERT_FALSE(fake.requests.empty());
   EXPECT_EQ(fake.requests.front(), "GET https://registry-1.docker.io/v2/");
