@@ -2,6 +2,7 @@
 // builds one image per (spec, variant) in one process, writes every output
 // (placeholders in REF tell the images apart) and, with --sbom, attaches an
 // SBOM to each of them (check/sbom_attach.hpp).
+#include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -64,6 +65,28 @@ nlohmann::json build_json(const image::BuildResult& result,
   return out;
 }
 
+// One line per image once it is built: what, how big, how long.
+std::string summary(const image::BuildResult& result,
+                    std::chrono::steady_clock::time_point started) {
+  uint64_t compressed = 0;
+  size_t layers = 0;
+  for (const auto& m : result.image.manifests) {
+    layers += m.layers.size();
+    for (const auto& layer : m.layers) {
+      compressed += layer.descriptor.size;
+    }
+  }
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  char line[256];
+  std::snprintf(line, sizeof line, "%s:%s: %s, %zu arch%s, %zu layers, %.1f MiB, %.1f s",
+                result.name.c_str(), result.tag.c_str(),
+                result.image.index_descriptor.digest.str().c_str(), result.archs.size(),
+                result.archs.size() == 1 ? "" : "s", layers,
+                static_cast<double>(compressed) / (1024.0 * 1024.0), seconds);
+  return line;
+}
+
 }  // namespace
 
 CommandRunner register_build(CLI::App& app) {
@@ -103,6 +126,7 @@ CommandRunner register_build(CLI::App& app) {
     DISTILL_CHECK(image::check_outputs(request));
     DISTILL_TRY(auto session, BuildSession::open(*options));
     util::catch_interrupts();
+    const auto started = std::chrono::steady_clock::now();
     auto built = image::build_images(request, session->env());
     if (!built.ok() && util::interrupted()) {
       std::fprintf(stderr, "distill: interrupted\n");
@@ -127,6 +151,7 @@ CommandRunner register_build(CLI::App& app) {
           session->progress().step("wrote " + out + " (" +
                                    result.image.index_descriptor.digest.str() + ")");
         }
+        session->progress().step(summary(result, started));
       }
     }
     if (*json) {

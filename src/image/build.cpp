@@ -5,6 +5,7 @@
 #include "image/execute.hpp"
 #include "image/from_chain.hpp"
 #include "image/plan.hpp"
+#include "oci/image_ref.hpp"
 
 namespace distill::image {
 
@@ -45,6 +46,12 @@ Result<std::vector<std::vector<std::string>>> image_outputs(const BuildRequest& 
 Status check_outputs(const BuildRequest& request) {
   for (const auto& o : request.outputs) {
     DISTILL_CHECK(check_output_template(o));
+    // A reference that cannot be parsed is found now, not after the build.
+    auto parsed = oci::ImageRef::parse(expand_output(o, {"name", "latest", "latest", "debian12"}));
+    if (!parsed.ok()) {
+      return make_error(ErrorKind::InvalidInput,
+                        "usage: -o '" + o + "': " + parsed.error().message);
+    }
   }
   size_t images = request.specs.size() * request.variants.size();
   if (images > 1) {

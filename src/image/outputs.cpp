@@ -1,6 +1,5 @@
 #include "image/outputs.hpp"
 
-#include "net/http_client.hpp"
 #include "oci/archive_writer.hpp"
 #include "oci/image_ref.hpp"
 #include "oci/layout_writer.hpp"
@@ -46,24 +45,6 @@ oci::Image for_oci_layout(const oci::Image& image) {
 }
 
 }  // namespace
-
-Result<RegistryConnection> connect_registry(const RegistrySettings& settings) {
-  oci::RegistryOptions options;
-  if (!settings.credentials.empty()) {
-    DISTILL_TRY(auto creds, oci::parse_credentials(settings.credentials, "--dest-creds"));
-    options.credentials = creds;
-  }
-  options.auth_file = settings.auth_file;
-  options.tls_verify = settings.tls_verify;
-  net::TransferOptions transfer = oci::transfer_options(options, settings.cert_dir);
-  // A restarted blob upload waits and gives up as any other request does.
-  options.upload_attempts = transfer.retries + 1;
-  options.upload_backoff = transfer.initial_backoff;
-  RegistryConnection connection;
-  connection.http = net::make_curl_client(transfer);
-  connection.client = std::make_unique<oci::RegistryClient>(*connection.http, options);
-  return connection;
-}
 
 Result<std::vector<std::string>> write_outputs(const oci::Image& image,
                                                const std::vector<std::string>& outputs,

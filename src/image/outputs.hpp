@@ -13,24 +13,17 @@
 #include "oci/image.hpp"
 #include "oci/image_reader.hpp"
 #include "oci/registry_client.hpp"
+#include "oci/registry_connection.hpp"
 #include "util/progress.hpp"
 #include "util/result.hpp"
 
 namespace distill::image {
 
-struct RegistrySettings {
-  std::string credentials;          // USER:PASSWORD (--dest-creds)
-  std::filesystem::path auth_file;  // --authfile
-  bool tls_verify = true;           // --tls-verify=false
-  std::filesystem::path cert_dir;   // --cert-dir
-};
-
-// A registry client set up from the settings, with the HTTP client it uses.
-struct RegistryConnection {
-  std::unique_ptr<net::HttpClient> http;
-  std::unique_ptr<oci::RegistryClient> client;
-};
-Result<RegistryConnection> connect_registry(const RegistrySettings& settings);
+// Registry settings and connections live in src/oci (registry_connection.hpp):
+// the image layer makes no HTTP client of its own.
+using RegistrySettings = oci::RegistrySettings;
+using RegistryConnection = oci::RegistryConnection;
+using oci::connect_registry;
 
 struct OutputDefaults {
   std::string name;  // for docker-archive RepoTags and the default ref

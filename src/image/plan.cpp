@@ -26,6 +26,7 @@
 #include "image/spec.hpp"
 #include "oci/image_reader.hpp"
 #include "oci/image_ref.hpp"
+#include "oci/source.hpp"
 #include "util/file_io.hpp"
 #include "util/thread_pool.hpp"
 
@@ -236,12 +237,22 @@ class Planner {
     }
     const Spec& spec = chain.specs.front();
     DISTILL_TRY(auto ref, oci::ImageRef::parse(*chain.image_base));
-    if (ref.transport == oci::ImageRef::Transport::Registry) {
-      return make_error(
-          ErrorKind::Unsupported,
-          spec.where("from") + ": pulling a base image from a registry is not supported yet");
+    // A registry base is pulled into the content cache (only this arch's
+    // manifest; blobs verified, cached by digest); a tag resolved within the
+    // release freshness window needs no request.
+    oci::SourceOptions source;
+    source.registry.auth_file = m_request.registry.auth_file;
+    source.registry.tls_verify = m_request.registry.tls_verify;
+    source.cert_dir = m_request.registry.cert_dir;
+    source.pull.platform = oci::platform_for_debian_arch(arch);
+    source.pull.cache_dir = m_env.cache.dir();
+    source.pull.tag_fresh_for =
+        std::chrono::seconds(std::max<int64_t>(0, m_request.release_max_age));
+    auto opened = oci::open_image(ref, source);
+    if (!opened.ok()) {
+      return opened.error().context(spec.where("from"));
     }
-    DISTILL_TRY(auto loaded, oci::load_image(ref));
+    oci::LoadedImage loaded = std::move(opened).value();
     auto base = std::make_shared<oci::LoadedImage>(std::move(loaded));
     image.keepalive.push_back(base);
     oci::Platform want = oci::platform_for_debian_arch(arch);

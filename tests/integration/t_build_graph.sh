@@ -6,8 +6,9 @@
 # failing image that leaves every output unwritten. Exit 0 pass, 1 fail, 77 skipped.
 . "$(dirname "$0")/lib/common.sh"
 . "$SRC/tests/integration/lib/aptrepo.sh"
+. "$SRC/tests/integration/lib/registry.sh"
 aptrepo_require_tools
-need skopeo
+need skopeo docker-registry htpasswd
 aptrepo_init
 W=$APTREPO_WORK
 
@@ -50,6 +51,7 @@ usage "unknown placeholder \{nme\}" build static -o "oci:$W/{nme}" "${C[@]}"
 usage "amd64 given twice" build static --cache-dir "$W/cache" --arch amd64,amd64
 usage "unknown architecture 'amd65'" build static --cache-dir "$W/cache" --arch amd65
 usage "nosuchflavor: no such spec file or built-in flavor" build nosuchflavor "${C[@]}"
+usage "invalid image reference .nowhere:x." build static -o "nowhere:x" "${C[@]}"
 usage "two images would be written to" build static base -o "oci:$W/x:{variant}" "${C[@]}"
 [ "$(requests)" = "$before" ] || fail "a usage error made requests"
 echo "t_build_graph: usage errors ok"
@@ -81,6 +83,28 @@ mkdir -p "$W/cwd" && (cd "$W/cwd" && "$DISTILL" build static --variant nonroot "
 index_digest "$W/cwd/out/static" nonroot >/dev/null || fail "--variant nonroot did not write :nonroot"
 index_digest "$W/cwd/out/static" latest >/dev/null && fail "--variant nonroot wrote :latest"
 echo "t_build_graph: family ok"
+
+# --- from: docker://, a base pushed by skopeo to a registry with auth ----------
+registry_start "$W/registry" alice s3cret
+trap 'registry_stop; aptrepo_cleanup' EXIT
+skopeo copy -q --dest-creds alice:s3cret --dest-tls-verify=false "oci:$W/single:latest" \
+  "docker://$REGISTRY/base/static:1" || fail "skopeo push"
+printf '{"auths": {"%s": {"auth": "%s"}}}\n' "$REGISTRY" "$(printf alice:s3cret | base64)" >"$W/auth.json"
+printf 'name: onreg\nfrom: docker://%s/base/static:1\nfiles:\n  - {dst: /app/x, content: "x"}\n' \
+  "$REGISTRY" >"$W/onreg.yaml"
+"$DISTILL" build "$W/onreg.yaml" -o "oci:$W/onreg:1" --authfile "$W/auth.json" --tls-verify=false \
+  "${C[@]}" || fail "build from: docker://"
+base_layers=$(layer_digests "$W/single" latest)
+[ "$(layer_digests "$W/onreg" 1 | head -n "$(wc -l <<<"$base_layers")")" = "$base_layers" ] ||
+  fail "from: docker:// did not reuse the base's layers byte for byte"
+[ "$(layer_digests "$W/onreg" 1 | wc -l)" -eq $(($(wc -l <<<"$base_layers") + 1)) ] ||
+  fail "from: docker:// should add one layer"
+rc=0
+err=$("$DISTILL" build "$W/onreg.yaml" -o "oci:$W/onreg2:1" --tls-verify=false --refresh \
+  --cache-dir "$W/cache-noauth" --progress none --arch amd64 2>&1) || rc=$?
+[ "$rc" -ne 0 ] && grep -q "onreg.yaml:2" <<<"$err" || fail "a refused pull should name the spec line: $err"
+registry_stop
+echo "t_build_graph: from: docker:// ok"
 
 # --- same digest however and wherever the spec path is spelled --------------
 mkdir -p "$W/proj/dir"
@@ -126,17 +150,18 @@ grep -q "gone" <<<"$err" || fail "the error does not name the package: $err"
 [ -z "$(cache_leftovers "$W/cache")" ] || fail "temporary files left in the cache"
 echo "t_build_graph: failure ok"
 
-# --- Ctrl-C: the build stops, exits 128+2, and leaves no temporary file ------
+# --- SIGTERM (as Ctrl-C; a background job of a script ignores SIGINT): the build
+# stops, exits 128+15, and leaves no temporary file ---------------------------
 curl -fsS -X POST -d '[{"path": "hello_.*\\.deb$", "delay": 3, "times": 1}]' "$APTREPO_URL/__faults" >/dev/null
 rm -rf "$W/cache-int"
 "$DISTILL" build "$W/proj/dir/app.yaml" -o "oci:$W/interrupted:1" --cache-dir "$W/cache-int" \
   --progress none --arch amd64 2>"$W/int.err" &
 pid=$!
 sleep 1.5
-kill -INT "$pid"
+kill -TERM "$pid"
 rc=0
 wait "$pid" || rc=$?
-[ "$rc" -eq 130 ] || fail "expected exit 130 after SIGINT (got $rc): $(cat "$W/int.err")"
+[ "$rc" -eq 143 ] || fail "expected exit 143 after SIGTERM (got $rc): $(cat "$W/int.err")"
 [ ! -e "$W/interrupted" ] || fail "an interrupted build wrote its output"
 [ -z "$(cache_leftovers "$W/cache-int")" ] || fail "temporary files left: $(cache_leftovers "$W/cache-int")"
 echo "t_build_graph: interrupt ok"
