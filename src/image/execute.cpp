@@ -150,10 +150,16 @@ class Executor {
         std::max(1U, threads / std::max(1U, std::min(threads, static_cast<unsigned>(todo.size()))));
     util::TaskGroup group(m_env.pool);
     m_group = &group;
+    // The ready nodes are picked before any runs: once one runs, its
+    // dependents' counts change under m_mutex, and it submits those itself.
+    std::vector<size_t> ready;
     for (size_t i : todo) {
       if (m_waiting[i] == 0) {
-        submit(i);
+        ready.push_back(i);
       }
+    }
+    for (size_t i : ready) {
+      submit(i);
     }
     group.wait();
     m_group = nullptr;
