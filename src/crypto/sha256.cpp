@@ -89,29 +89,24 @@ Digest sha256(std::string_view data) {
   return h.finish();
 }
 
-struct Md5::Impl {
-  EvpCtx ctx{EVP_md5()};
+struct HexHash::Impl {
+  explicit Impl(const EVP_MD* md) : ctx(md) {}
+  EvpCtx ctx;
 };
 
-Md5::Md5() : m_impl(std::make_unique<Impl>()) {}
-Md5::~Md5() = default;
-void Md5::update(const void* data, size_t size) { EVP_DigestUpdate(m_impl->ctx.ctx, data, size); }
-std::string Md5::finish_hex() { return m_impl->ctx.finish(); }
+HexHash::HexHash(Algorithm algorithm)
+    : m_impl(std::make_unique<Impl>(algorithm == Algorithm::Md5 ? EVP_md5() : EVP_sha1())) {}
+HexHash::~HexHash() = default;
+void HexHash::update(const void* data, size_t size) {
+  EVP_DigestUpdate(m_impl->ctx.ctx, data, size);
+}
+std::string HexHash::finish_hex() { return m_impl->ctx.finish(); }
 
 std::string md5_hex(std::string_view data) {
   Md5 h;
   h.update(data);
   return h.finish_hex();
 }
-
-struct Sha1::Impl {
-  EvpCtx ctx{EVP_sha1()};
-};
-
-Sha1::Sha1() : m_impl(std::make_unique<Impl>()) {}
-Sha1::~Sha1() = default;
-void Sha1::update(const void* data, size_t size) { EVP_DigestUpdate(m_impl->ctx.ctx, data, size); }
-std::string Sha1::finish_hex() { return m_impl->ctx.finish(); }
 
 std::string sha1_hex(std::string_view data) {
   Sha1 h;

@@ -54,12 +54,16 @@ class Sha256 {
 
 Digest sha256(std::string_view data);
 
-class Md5 {
+// A hash wanted as hex text, not as a Digest: MD5 for dpkg's md5sums, SHA-1 for
+// formats that require it (SPDX 2.3 file checksums and package verification
+// codes); never for integrity.
+class HexHash {
  public:
-  Md5();
-  ~Md5();
-  Md5(const Md5&) = delete;
-  Md5& operator=(const Md5&) = delete;
+  enum class Algorithm { Md5, Sha1 };
+  explicit HexHash(Algorithm algorithm);
+  ~HexHash();
+  HexHash(const HexHash&) = delete;
+  HexHash& operator=(const HexHash&) = delete;
   void update(const void* data, size_t size);
   void update(std::string_view data) { update(data.data(), data.size()); }
   std::string finish_hex();
@@ -67,27 +71,19 @@ class Md5 {
  private:
   struct Impl;
   std::unique_ptr<Impl> m_impl;
+};
+
+class Md5 : public HexHash {
+ public:
+  Md5() : HexHash(Algorithm::Md5) {}
+};
+
+class Sha1 : public HexHash {
+ public:
+  Sha1() : HexHash(Algorithm::Sha1) {}
 };
 
 std::string md5_hex(std::string_view data);
-
-// SHA-1, for formats that require it (SPDX 2.3 file checksums and package
-// verification codes); never for integrity.
-class Sha1 {
- public:
-  Sha1();
-  ~Sha1();
-  Sha1(const Sha1&) = delete;
-  Sha1& operator=(const Sha1&) = delete;
-  void update(const void* data, size_t size);
-  void update(std::string_view data) { update(data.data(), data.size()); }
-  std::string finish_hex();
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> m_impl;
-};
-
 std::string sha1_hex(std::string_view data);
 
 std::string to_hex(const unsigned char* data, size_t size);
