@@ -9,6 +9,7 @@
 
 #include "elf/elf_reader.hpp"
 #include "elf/library_closure.hpp"
+#include "util/text.hpp"
 
 namespace distill::check {
 
@@ -48,14 +49,7 @@ bool is_numeric(const std::string& text) {
 // name -> id of a passwd/group file ("name:x:id:...").
 std::map<std::string, std::string> parse_id_file(const std::string& text) {
   std::map<std::string, std::string> out;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) {
-      end = text.size();
-    }
-    std::string line = text.substr(start, end - start);
-    start = end + 1;
+  for (std::string line : util::split_lines(text)) {
     if (line.empty() || line[0] == '#') {
       continue;
     }

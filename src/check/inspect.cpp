@@ -9,6 +9,7 @@
 #include "archive/decompress.hpp"
 #include "check/json_text.hpp"
 #include "check/package_files.hpp"
+#include "util/text.hpp"
 
 namespace distill::check {
 
@@ -21,13 +22,7 @@ std::string pad(std::string text, size_t width) {
   return text;
 }
 
-std::string join(const std::vector<std::string>& parts, const std::string& separator) {
-  std::string out;
-  for (size_t i = 0; i < parts.size(); ++i) {
-    out += (i == 0 ? "" : separator) + parts[i];
-  }
-  return out;
-}
+using util::join;
 
 std::string quoted_list(const std::vector<std::string>& parts) {
   nlohmann::json array = parts;

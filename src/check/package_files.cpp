@@ -3,6 +3,8 @@
 
 #include <set>
 
+#include "util/text.hpp"
+
 namespace distill::check {
 
 namespace {
@@ -25,14 +27,7 @@ std::vector<std::string> list_files(const PackageRecord& package) {
 std::vector<std::string> listed_paths(const std::string& file, const std::string& text) {
   bool md5sums = file.size() > 8 && file.compare(file.size() - 8, 8, ".md5sums") == 0;
   std::vector<std::string> out;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) {
-      end = text.size();
-    }
-    std::string line = text.substr(start, end - start);
-    start = end + 1;
+  for (std::string line : util::split_lines(text)) {
     if (md5sums) {
       size_t space = line.find(' ');
       if (space == std::string::npos) {

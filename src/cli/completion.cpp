@@ -7,18 +7,13 @@
 #include "cli/completion.hpp"
 
 #include "cli/option_values.hpp"
+#include "util/text.hpp"
 
 namespace distill::cli {
 
 namespace {
 
-std::string join(const std::vector<std::string>& words, const std::string& separator = " ") {
-  std::string out;
-  for (const auto& word : words) {
-    out += (out.empty() ? "" : separator) + word;
-  }
-  return out;
-}
+using util::join;
 
 // Inside single quotes in any of the three shells.
 std::string single_quoted(const std::string& text) {

@@ -19,11 +19,6 @@ namespace distill::image {
 
 namespace {
 
-bool has_package(const std::vector<InstalledPackage>& packages, std::string_view name) {
-  return std::any_of(packages.begin(), packages.end(),
-                     [&](const InstalledPackage& p) { return p.name == name; });
-}
-
 // What maintainer scripts would have generated from the packages of the
 // whole chain: /etc/ld.so.cache (ldconfig) and the Java trust store
 // (ca-certificates-java).

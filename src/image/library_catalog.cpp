@@ -11,6 +11,7 @@
 #include "elf/ld_so_cache.hpp"
 #include "util/file_io.hpp"
 #include "util/spill_file.hpp"
+#include "util/text.hpp"
 
 namespace distill::image {
 
@@ -66,14 +67,7 @@ std::optional<LibraryCatalog> from_json(const std::string& text) {
 
 std::vector<std::string> parse_conf(const std::string& text) {
   std::vector<std::string> dirs;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) {
-      end = text.size();
-    }
-    std::string line = text.substr(start, end - start);
-    start = end + 1;
+  for (std::string line : util::split_lines(text)) {
     if (size_t hash = line.find('#'); hash != std::string::npos) {
       line.resize(hash);
     }

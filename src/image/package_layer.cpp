@@ -135,4 +135,9 @@ Status write_package(LayerWriter& layer, const InstalledPackage& package, int64_
   return {};
 }
 
+bool has_package(const std::vector<InstalledPackage>& packages, std::string_view name) {
+  return std::any_of(packages.begin(), packages.end(),
+                     [&](const InstalledPackage& p) { return p.name == name; });
+}
+
 }  // namespace distill::image

@@ -31,6 +31,9 @@ struct InstalledPackage {
   std::filesystem::path deb_file;
 };
 
+// Whether a package of that name is among `packages`.
+bool has_package(const std::vector<InstalledPackage>& packages, std::string_view name);
+
 inline constexpr std::string_view k_status_dir = "var/lib/dpkg/status.d";
 inline constexpr std::string_view k_ca_bundle = "etc/ssl/certs/ca-certificates.crt";
 

@@ -28,6 +28,7 @@
 #include "oci/image_ref.hpp"
 #include "oci/source.hpp"
 #include "util/file_io.hpp"
+#include "util/text.hpp"
 #include "util/thread_pool.hpp"
 
 namespace distill::image {
@@ -36,22 +37,11 @@ namespace {
 
 constexpr std::string_view k_default_release = "bookworm";
 
-std::string join(const std::vector<std::string>& items, const std::string& sep) {
-  std::string out;
-  for (size_t i = 0; i < items.size(); ++i) {
-    out += (i == 0 ? "" : sep) + items[i];
-  }
-  return out;
-}
+using util::join;
 
 void sort_by_name(std::vector<InstalledPackage>& packages) {
   std::sort(packages.begin(), packages.end(),
             [](const InstalledPackage& a, const InstalledPackage& b) { return a.name < b.name; });
-}
-
-bool has_package(const std::vector<InstalledPackage>& packages, std::string_view name) {
-  return std::any_of(packages.begin(), packages.end(),
-                     [&](const InstalledPackage& p) { return p.name == name; });
 }
 
 std::vector<debian::AptSource> to_apt_sources(const Spec& spec) {
