@@ -1,11 +1,13 @@
 // FakeHttp: an HttpClient serving files from a map (anything else is a 404),
 // recording every URL asked for; for the tests that load a signed repository
-// generated in a temp dir (repository loading, Contents indexes).
+// generated in a temp dir (repository loading, Contents indexes, and the
+// build pipeline's in-memory repository).
 #pragma once
 
 #include <algorithm>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +26,9 @@ class FakeHttp : public net::HttpClient {
     response.status = it != m_files.end() ? 200 : 404;
     if (it != m_files.end()) {
       response.body = it->second;
+      if (m_corrupt.count(request.url) != 0 && !response.body.empty()) {
+        response.body.back() = static_cast<char>(response.body.back() ^ 1);
+      }
     }
     return response;
   }
@@ -55,6 +60,7 @@ class FakeHttp : public net::HttpClient {
   }
   std::map<std::string, std::string> m_files;
   std::vector<std::string> m_glitch;  // URLs with this in them break off once
+  std::set<std::string> m_corrupt;    // URLs served with their last byte flipped
   std::vector<std::string> m_requests;
   std::mutex m_mutex;
 };

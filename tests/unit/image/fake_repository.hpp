@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "../debian/fake_http.hpp"
 #include "archive/byte_sink.hpp"
 #include "archive/tar_writer.hpp"
 #include "crypto/sha256.hpp"
@@ -43,47 +44,8 @@ struct FakePackage {
   std::vector<FakeFile> files;
 };
 
-// HTTP from a map of URL -> body; anything else is a 404. `m_corrupt` URLs
-// are served with their last byte flipped.
-class MapHttp : public net::HttpClient {
- public:
-  Result<net::HttpResponse> send(const net::HttpRequest& request) override {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    m_requests.push_back(request.url);
-    net::HttpResponse response;
-    auto it = m_files.find(request.url);
-    response.status = it != m_files.end() ? 200 : 404;
-    if (it != m_files.end()) {
-      response.body = it->second;
-      if (m_corrupt.count(request.url) != 0 && !response.body.empty()) {
-        response.body.back() = static_cast<char>(response.body.back() ^ 1);
-      }
-    }
-    return response;
-  }
-  Result<net::HttpResponse> download(const net::HttpRequest& request,
-                                     const std::function<Status(std::string_view)>& sink,
-                                     const std::function<void()>& /*sink_reset*/,
-                                     const net::ProgressFn& /*progress*/) override {
-    DISTILL_TRY(auto response, send(request));
-    if (response.status != 200) {
-      return make_error(ErrorKind::NotFound, "GET " + request.url + ": HTTP 404");
-    }
-    DISTILL_CHECK(sink(response.body));
-    response.body.clear();
-    return response;
-  }
-  size_t count(std::string_view needle) {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    return static_cast<size_t>(
-        std::count_if(m_requests.begin(), m_requests.end(),
-                      [&](const std::string& u) { return u.find(needle) != std::string::npos; }));
-  }
-  std::map<std::string, std::string> m_files;
-  std::set<std::string> m_corrupt;
-  std::vector<std::string> m_requests;
-  std::mutex m_mutex;
-};
+// HTTP from a map of URL -> body (the debian layer tests' fake).
+using MapHttp = debian::fakes::FakeHttp;
 
 inline std::string ar_member(const std::string& name, const std::string& data) {
   char header[61];
