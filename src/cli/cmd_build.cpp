@@ -123,7 +123,6 @@ CommandRunner register_build(CLI::App& app) {
     request.outputs = *outputs;
     request.registry = *registry;
     request.registry.tls_verify = *tls_verify != "false";
-    DISTILL_CHECK(image::check_outputs(request));
     DISTILL_TRY(auto session, BuildSession::open(*options));
     util::catch_interrupts();
     const auto started = std::chrono::steady_clock::now();
