@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "net/http_client.hpp"
@@ -32,6 +33,7 @@ class FakeRegistry : public net::HttpClient {
   int manifest_puts = 0;
 
   Result<net::HttpResponse> send(const net::HttpRequest& request) override {
+    std::lock_guard lock(m_mutex);  // pushes upload blobs on several threads
     net::HttpResponse response;
     std::string path = request.url.substr(request.url.find('/', std::string("http://").size()));
     if (path == "/v2/") {
@@ -109,6 +111,9 @@ class FakeRegistry : public net::HttpClient {
                                      const net::ProgressFn&) override {
     return make_error(ErrorKind::Unsupported, "not used");
   }
+
+ private:
+  std::mutex m_mutex;
 };
 
 Descriptor subject_of(const std::string& json) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,7 @@ constexpr const char* k_challenge =
 class FakeRegistry final : public net::HttpClient {
  public:
   Result<net::HttpResponse> send(const net::HttpRequest& request) override {
+    std::lock_guard lock(m_mutex);  // pushes upload blobs on several threads
     requests.push_back(request.method + " " + request.url);
     net::HttpResponse response;
     std::string auth;
@@ -88,6 +90,8 @@ class FakeRegistry final : public net::HttpClient {
   std::string token_auth;
   std::map<std::string, std::string> blobs;                    // "sha256:..." -> content
   std::vector<std::pair<std::string, std::string>> manifests;  // reference, content type
+ private:
+  std::mutex m_mutex;
 };
 
 TEST(RegistryBearer, PushFetchesOneTokenWithBasicCredentials) {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <deque>
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,8 @@ std::string decode_digest(std::string text) {
 class FaultyRegistry final : public net::HttpClient {
  public:
   Result<net::HttpResponse> send(const net::HttpRequest& request) override {
+    // Pulls fetch blobs on several threads; the fake's state is shared.
+    std::lock_guard lock(m_mutex);
     std::string path = request.url.substr(std::string(k_base).size());
     requests.push_back(request.method + " " + path);
     net::HttpResponse response;
@@ -109,6 +112,7 @@ class FaultyRegistry final : public net::HttpClient {
                                      const std::function<Status(std::string_view)>& sink,
                                      const std::function<void()>& /*reset*/,
                                      const net::ProgressFn& /*progress*/) override {
+    std::lock_guard lock(m_mutex);
     std::string path = request.url.substr(std::string(k_base).size());
     requests.push_back("GET " + path);
     auto it = blobs.find(path.substr(path.rfind('/') + 1));
@@ -136,6 +140,9 @@ class FaultyRegistry final : public net::HttpClient {
   std::map<std::string, std::string> manifests;
   int sessions = 0;
   int uploads = 0;
+
+ private:
+  std::mutex m_mutex;
 };
 
 class RegistryFaults : public ::testing::Test {
