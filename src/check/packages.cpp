@@ -12,15 +12,6 @@ namespace {
 constexpr const char* k_status_dir = "/var/lib/dpkg/status.d";
 constexpr const char* k_status_file = "/var/lib/dpkg/status";
 
-std::string unquote(std::string_view value) {
-  value = debian::trim(value);
-  if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
-      value.back() == value.front()) {
-    value = value.substr(1, value.size() - 2);
-  }
-  return std::string(value);
-}
-
 PackageRecord record_from(const debian::Paragraph& paragraph, const std::string& file) {
   PackageRecord record;
   record.name = std::string(debian::trim(paragraph.get("Package")));
@@ -80,35 +71,6 @@ Result<std::vector<PackageRecord>> installed_packages(const ImageView& view) {
   std::sort(out.begin(), out.end(), [](const PackageRecord& a, const PackageRecord& b) {
     return a.name != b.name ? a.name < b.name : a.arch < b.arch;
   });
-  return out;
-}
-
-OsRelease parse_os_release(std::string_view text) {
-  OsRelease out;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string_view::npos) {
-      end = text.size();
-    }
-    std::string_view line = debian::trim(text.substr(start, end - start));
-    start = end + 1;
-    size_t eq = line.find('=');
-    if (line.empty() || line[0] == '#' || eq == std::string_view::npos) {
-      continue;
-    }
-    std::string_view key = line.substr(0, eq);
-    std::string value = unquote(line.substr(eq + 1));
-    if (key == "ID") {
-      out.id = value;
-    } else if (key == "VERSION_ID") {
-      out.version_id = value;
-    } else if (key == "VERSION_CODENAME") {
-      out.version_codename = value;
-    } else if (key == "PRETTY_NAME") {
-      out.pretty_name = value;
-    }
-  }
   return out;
 }
 

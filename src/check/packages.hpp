@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "check/image_view.hpp"
+#include "debian/releases.hpp"
 #include "util/result.hpp"
 
 namespace distill::check {
@@ -32,15 +33,10 @@ struct PackageRecord {
 // is an error naming the file.
 Result<std::vector<PackageRecord>> installed_packages(const ImageView& view);
 
-struct OsRelease {
-  std::string id;                // "debian"
-  std::string version_id;        // "12"
-  std::string version_codename;  // "bookworm"
-  std::string pretty_name;
-};
+using debian::OsRelease;
+using debian::parse_os_release;
 
 // /etc/os-release, else /usr/lib/os-release; empty fields if neither exists.
 OsRelease read_os_release(const ImageView& view);
-OsRelease parse_os_release(std::string_view text);
 
 }  // namespace distill::check

@@ -5,6 +5,7 @@
 
 #include "cli/command.hpp"
 #include "debian/architecture.hpp"
+#include "debian/releases.hpp"
 #include "oci/image_ref.hpp"
 #include "util/clock.hpp"
 
@@ -84,6 +85,9 @@ void BuildOptions::declare(CLI::App& cmd, bool for_build) {
     cmd.add_option("SPEC", specs, "spec file or built-in flavor")->required()->expected(1);
   }
   cmd.add_option("--arch", arch, "architectures, comma-separated (Debian names: amd64,arm64)");
+  cmd.add_option("--release", release,
+                 "Debian release of the images and their flavors (" +
+                     debian::buildable_releases_text() + "; default: the specs', else the host's)");
   cmd.add_option("--cache-dir", cache_dir, "download and layer cache (default ~/.cache/distill)");
   cmd.add_option("--progress", progress, "auto|plain|none")
       ->check(CLI::IsMember({"auto", "plain", "none"}));
@@ -129,6 +133,11 @@ Result<image::BuildRequest> BuildOptions::to_request() const {
       return usage("--tag '" + tag + "' names one image; with several, use -o placeholders");
     }
   }
+  if (!release.empty() && !debian::is_buildable_release(release)) {
+    return usage("--release '" + release + "': not a release distill builds (" +
+                 debian::buildable_releases_text() + ")");
+  }
+  request.release = release;
   request.lock_file = lock_file;
   request.frozen = frozen;
   if (frozen && lock_file.empty()) {
@@ -157,6 +166,7 @@ Result<image::BuildRequest> BuildOptions::to_request() const {
   if (const char* root = std::getenv("DISTILL_APT_ROOT"); root != nullptr && *root != '\0') {
     request.apt_root = root;
   }
+  request.default_release = debian::default_release(request.apt_root);
   return request;
 }
 

@@ -18,6 +18,7 @@ namespace distill::cli {
 struct BuildOptions {
   std::vector<std::string> specs;
   std::string arch;
+  std::string release;  // --release
   std::string variant = "latest";
   std::string tag;
   std::string lock_file;

@@ -1,4 +1,4 @@
-// distill flavors: lists the built-in flavors.
+// distill flavors: lists the built-in flavors and the releases each exists for.
 #include <cstdio>
 
 #include "cli/command.hpp"
@@ -7,10 +7,16 @@
 namespace distill::cli {
 
 CommandRunner register_flavors(CLI::App& app) {
-  app.add_subcommand("flavors", "list the built-in flavors");
+  app.add_subcommand("flavors", "list the built-in flavors and their Debian releases");
   return []() -> Result<int> {
-    for (const auto& flavor : image::builtin_flavors()) {
-      std::printf("%-12s %s\n", flavor.name.c_str(), flavor.description.c_str());
+    std::printf("%-12s %-17s %s\n", "FLAVOR", "RELEASES", "DESCRIPTION (newest release)");
+    for (const auto& name : image::flavor_names()) {
+      std::string releases;
+      for (const auto& release : image::flavor_releases(name)) {
+        releases += (releases.empty() ? "" : ",") + release;
+      }
+      const auto* newest = image::find_flavor(name, image::flavor_releases(name).back());
+      std::printf("%-12s %-17s %s\n", name.c_str(), releases.c_str(), newest->description.c_str());
     }
     return k_exit_ok;
   };

@@ -3,6 +3,7 @@
 
 #include <map>
 
+#include "debian/releases.hpp"
 #include "image/flavors.hpp"
 #include "image/image_settings.hpp"
 
@@ -42,13 +43,7 @@ std::vector<std::string> member_words(const CLI::Option& option) {
   return words;
 }
 
-std::vector<std::string> flavor_names() {
-  std::vector<std::string> names;
-  for (const auto& flavor : image::builtin_flavors()) {
-    names.push_back(flavor.name);
-  }
-  return names;
-}
+std::vector<std::string> flavor_names() { return image::flavor_names(); }
 
 std::vector<std::string> variant_names() {
   std::vector<std::string> names;
@@ -123,7 +118,7 @@ OptionValues option_values(const std::string& command, const CLI::Option& option
     return {ValueKind::Words, {"spdx-json", "cyclonedx-json"}};
   }
   if (name == "--release") {
-    return {ValueKind::Words, {"bookworm", "trixie"}};
+    return {ValueKind::Words, debian::buildable_releases()};
   }
   std::vector<std::string> members = member_words(option);
   if (!members.empty()) {

@@ -6,12 +6,48 @@
 #include <system_error>
 
 #include "debian/control.hpp"
+#include "debian/releases.hpp"
 #include "net/credentials.hpp"
 #include "util/file_io.hpp"
 
 namespace distill::debian {
 
 namespace {
+
+// `codename`'s sources from the host's sources of other Debian releases (see
+// read_host_sources); a suite that is no Debian codename (stable, sid) is left out.
+std::vector<AptSource> derive_release_sources(const std::vector<AptSource>& host,
+                                              std::string_view codename) {
+  std::vector<AptSource> derived;
+  for (const AptSource& source : host) {
+    AptSource copy = source;
+    copy.suites.clear();
+    for (const std::string& suite : source.suites) {
+      std::string release = suite.substr(0, suite.find('-'));
+      if (version_id(release).empty()) {
+        continue;
+      }
+      std::string renamed = std::string(codename) + suite.substr(release.size());
+      if (std::find(copy.suites.begin(), copy.suites.end(), renamed) == copy.suites.end()) {
+        copy.suites.push_back(std::move(renamed));
+      }
+    }
+    if (copy.suites.empty()) {
+      continue;
+    }
+    if (!is_inline_key(copy.keyring) && copy.keyring.find("debian-archive-") != std::string::npos) {
+      copy.keyring = k_default_keyring;
+    }
+    copy.origin += " (" + std::string(codename) + " derived from it)";
+    bool twin = std::any_of(derived.begin(), derived.end(), [&](const AptSource& d) {
+      return d.url == copy.url && d.suites == copy.suites && d.components == copy.components;
+    });
+    if (!twin) {
+      derived.push_back(std::move(copy));
+    }
+  }
+  return derived;
+}
 
 std::string strip_slash(std::string_view url) {
   while (url.size() > 1 && url.back() == '/') {
@@ -285,6 +321,9 @@ Result<std::vector<AptSource>> read_host_sources(const std::filesystem::path& ro
       source.suites = std::move(suites);
       kept.push_back(std::move(source));
     }
+  }
+  if (kept.empty() && !version_id(codename).empty()) {
+    kept = derive_release_sources(all, codename);
   }
   // The host's own apt may be told to accept expired Release files (snapshot
   // mirrors): its sources come with that setting.

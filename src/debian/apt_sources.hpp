@@ -38,6 +38,10 @@ Result<std::vector<AptSource>> parse_sources_list(std::string_view text, const s
 // Reads <root>/etc/apt/sources.list, <root>/etc/apt/sources.list.d/*.list and
 // *.sources (in name order), keeping suites equal to `codename` or starting with
 // `codename-`; sources left without suites are dropped. Missing files are fine.
+// A Debian release the host lists no suite of is derived from the sources of
+// the releases it does list: the same mirrors, the suites renamed
+// (bookworm-security -> trixie-security), verified with debian-archive-keyring
+// (a release-specific keyring of the host's would not hold the other's keys).
 Result<std::vector<AptSource>> read_host_sources(const std::filesystem::path& root,
                                                  std::string_view codename);
 

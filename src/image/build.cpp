@@ -21,7 +21,7 @@ Result<std::vector<std::vector<std::string>>> image_outputs(const BuildRequest& 
   std::vector<std::vector<std::string>> out;
   std::set<std::string> taken;
   for (const auto& spec : request.specs) {
-    DISTILL_TRY(auto chain, load_chain(spec));
+    DISTILL_TRY(auto chain, load_chain(spec, wanted_release(request)));
     for (Variant variant : request.variants) {
       ImageIdentity id = image_identity(request, spec, chain, variant);
       OutputFields fields{id.name, to_string(variant), id.tag, debian_tag(id.release)};

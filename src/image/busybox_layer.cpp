@@ -22,9 +22,11 @@ Status write_busybox_layer(LayerWriter& writer, const InstalledPackage& package,
   std::string binary;
   archive::TarEntry binary_entry;
   bool found = false;
+  // Debian 12 ships it as /bin/busybox, Debian 13 (merged /usr) as /usr/bin/busybox.
   DISTILL_CHECK(deb.for_each_data_entry(
       [&](const archive::TarEntry& entry, archive::ContentReader& content) -> Status {
-        if (entry.path == "bin/busybox" && entry.type == archive::EntryType::File) {
+        if ((entry.path == "bin/busybox" || entry.path == "usr/bin/busybox") &&
+            entry.type == archive::EntryType::File) {
           DISTILL_TRY(binary, content.read_all());
           binary_entry = entry;
           found = true;
@@ -32,9 +34,10 @@ Status write_busybox_layer(LayerWriter& writer, const InstalledPackage& package,
         return {};
       }));
   if (!found) {
-    return make_error(ErrorKind::Corrupt, package.name + ": no bin/busybox in the package");
+    return make_error(ErrorKind::Corrupt,
+                      package.name + ": no bin/busybox or usr/bin/busybox in the package");
   }
-  const std::string origin = package.name + " " + package.version + ": bin/busybox";
+  const std::string origin = package.name + " " + package.version + ": " + binary_entry.path;
   DISTILL_TRY(std::vector<std::string> applets, elf::busybox_applets(binary, origin));
   if (!std::binary_search(applets.begin(), applets.end(), "sh")) {
     return make_error(ErrorKind::Corrupt, origin + ": the binary has no sh applet");

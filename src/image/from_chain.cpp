@@ -12,7 +12,7 @@ namespace {
 // What a chain has passed through, to tell a cycle from a deep chain.
 std::string identity(const Spec& spec) {
   if (spec.file.empty()) {
-    return "flavor:" + spec.name;
+    return "flavor:" + spec.display_name;
   }
   std::error_code ec;
   auto canonical = std::filesystem::weakly_canonical(spec.file, ec);
@@ -24,8 +24,17 @@ bool is_spec_file(const std::filesystem::path& path) {
   return std::filesystem::is_regular_file(path, ec);
 }
 
-// The spec a `from:` value of `referrer` names (referrer null: the command line).
-Result<Spec> load_named(const std::string& value, const Spec* referrer) {
+// A loaded spec, and the release of images/RELEASE/ when it is a flavor.
+struct Named {
+  Spec spec;
+  std::string flavor_release;
+};
+
+// The spec a `from:` value of `referrer` names (referrer null: the command
+// line). Flavors are `release`'s: the build's release, or the referring
+// flavor's own.
+Result<Named> load_named(const std::string& value, const Spec* referrer,
+                         const std::string& release) {
   bool from_flavor = referrer != nullptr && referrer->file.empty();
   if (!from_flavor) {
     std::filesystem::path candidate = value;
@@ -33,11 +42,17 @@ Result<Spec> load_named(const std::string& value, const Spec* referrer) {
       candidate = referrer->file.parent_path() / candidate;
     }
     if (is_spec_file(candidate)) {
-      return load_spec(candidate);
+      DISTILL_TRY(Spec spec, load_spec(candidate));
+      return Named{std::move(spec), ""};
     }
   }
-  if (find_flavor(value) != nullptr) {
-    return load_flavor(value);
+  if (is_flavor_name(value)) {
+    auto flavor = load_flavor(value, release);
+    if (!flavor.ok()) {
+      return referrer == nullptr ? std::move(flavor).error()
+                                 : std::move(flavor).error().context(referrer->where("from"));
+    }
+    return Named{std::move(*flavor), find_flavor(value, release)->release};
   }
   if (referrer == nullptr) {
     return make_error(ErrorKind::InvalidInput, "usage: " + value +
@@ -60,11 +75,12 @@ bool is_image_reference(std::string_view value) {
   return false;
 }
 
-Result<SpecChain> load_chain(const std::string& spec_or_flavor) {
+Result<SpecChain> load_chain(const std::string& spec_or_flavor, const std::string& release) {
   SpecChain chain;
-  DISTILL_TRY(Spec top, load_named(spec_or_flavor, nullptr));
-  std::vector<std::string> seen{identity(top)};
-  chain.specs.push_back(std::move(top));
+  DISTILL_TRY(Named top, load_named(spec_or_flavor, nullptr, release));
+  std::string flavor_release = top.flavor_release;
+  std::vector<std::string> seen{identity(top.spec)};
+  chain.specs.push_back(std::move(top.spec));
   while (!chain.specs.back().from.empty()) {
     const Spec& current = chain.specs.back();
     if (is_image_reference(current.from)) {
@@ -76,7 +92,10 @@ Result<SpecChain> load_chain(const std::string& spec_or_flavor) {
                                                      ": `from:` chain deeper than " +
                                                      std::to_string(k_max_chain_depth) + " specs");
     }
-    DISTILL_TRY(Spec base, load_named(current.from, &current));
+    DISTILL_TRY(Named named, load_named(current.from, &current,
+                                        flavor_release.empty() ? release : flavor_release));
+    Spec& base = named.spec;
+    flavor_release = named.flavor_release;
     std::string id = identity(base);
     auto again = std::find(seen.begin(), seen.end(), id);
     if (again != seen.end()) {

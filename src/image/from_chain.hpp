@@ -7,7 +7,8 @@
 //  2. a spec file, when a regular file of that name exists, relative to the
 //     directory of the spec that names it (to the working directory on the
 //     command line); built-in flavors name only flavors;
-//  3. a built-in flavor (`distill flavors`);
+//  3. a built-in flavor (`distill flavors`) of the build's release; a
+//     flavor's own `from:` names a flavor of its release;
 //  4. else an error naming the spec, line and value.
 // A chain that comes back to a spec it already passed through is a cycle,
 // reported with every file in it; a chain deeper than k_max_chain_depth
@@ -33,7 +34,8 @@ struct SpecChain {
 
 bool is_image_reference(std::string_view value);
 
-// Loads `spec_or_flavor` (as given on the command line) and its bases.
-Result<SpecChain> load_chain(const std::string& spec_or_flavor);
+// Loads `spec_or_flavor` (as given on the command line) and its bases; flavor
+// names mean `release`'s flavors (see flavors.hpp).
+Result<SpecChain> load_chain(const std::string& spec_or_flavor, const std::string& release);
 
 }  // namespace distill::image

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "debian/releases.hpp"
+
 namespace distill::image {
 
 namespace {
@@ -70,20 +72,8 @@ std::string render_group(const Accounts& accounts) {
   return out;
 }
 
-std::string debian_version_id(const std::string& codename) {
-  static const std::pair<const char*, const char*> k_versions[] = {
-      {"buster", "10"}, {"bullseye", "11"}, {"bookworm", "12"}, {"trixie", "13"}, {"forky", "14"},
-  };
-  for (const auto& [name, id] : k_versions) {
-    if (codename == name) {
-      return id;
-    }
-  }
-  return "";
-}
-
 std::string render_os_release(const std::string& codename) {
-  std::string id = debian_version_id(codename);
+  std::string id = debian::version_id(codename);
   std::string version = id.empty() ? codename : id + " (" + codename + ")";
   std::string out;
   out += "PRETTY_NAME=\"Distill (Debian GNU/Linux " + version + ")\"\n";

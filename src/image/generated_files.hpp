@@ -54,8 +54,6 @@ Accounts merge_accounts(Accounts base, const std::vector<Account>& users,
 std::string render_passwd(const Accounts& accounts);
 std::string render_group(const Accounts& accounts);
 
-// Debian's version number for a codename ("bookworm" -> "12"); "" if unknown.
-std::string debian_version_id(const std::string& codename);
 std::string render_os_release(const std::string& codename);
 std::string render_nsswitch();
 

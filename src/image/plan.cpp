@@ -14,6 +14,7 @@
 #include "debian/contents_index.hpp"
 #include "debian/package_index.hpp"
 #include "debian/release_history.hpp"
+#include "debian/releases.hpp"
 #include "debian/repository.hpp"
 #include "debian/resolver.hpp"
 #include "elf/elf_reader.hpp"
@@ -34,8 +35,6 @@
 namespace distill::image {
 
 namespace {
-
-constexpr std::string_view k_default_release = "bookworm";
 
 using util::join;
 
@@ -106,9 +105,10 @@ net::FetchItem fetch_item(const InstalledPackage& p) {
 }
 
 // The name a spec goes by in a layer's history: its file name (never the
-// path as typed, which depends on the working directory) or flavor name.
+// path as typed, which depends on the working directory) or flavor name (the
+// image's os-release says the release).
 std::string history_name(const Spec& spec) {
-  return spec.file.empty() ? spec.display_name : spec.file.filename().string();
+  return spec.file.empty() ? spec.name + ".yaml (built-in)" : spec.file.filename().string();
 }
 
 // One spec of the `from:` chain, planned for one architecture.
@@ -134,7 +134,7 @@ class Planner {
   Result<BuildPlan> run() {
     DISTILL_CHECK(load_lock());
     for (const auto& spec_name : m_request.specs) {
-      DISTILL_TRY(SpecChain chain, load_chain(spec_name));
+      DISTILL_TRY(SpecChain chain, load_chain(spec_name, wanted_release(m_request)));
       for (Variant variant : m_request.variants) {
         DISTILL_CHECK(plan_image(spec_name, chain, variant));
       }
@@ -181,7 +181,7 @@ class Planner {
                 : variant == Variant::Latest ? std::string("latest")
                                              : to_string(variant);
     m_image_label = image.label();
-    DISTILL_CHECK(check_agreement(chain));
+    DISTILL_CHECK(check_agreement(chain, m_request));
     std::vector<std::string> archs = !m_request.archs.empty() ? m_request.archs : top.archs;
     if (archs.empty()) {
       archs = {debian::host_architecture()};
@@ -295,24 +295,38 @@ class Planner {
 
   // Release and sources: one per image. A stage inherits its base's; one
   // that names different ones would make a mixed image, so it is refused,
-  // naming both specs, before any request is made.
-  static Status check_agreement(const SpecChain& chain) {
+  // naming both specs, before any request is made. So is a spec whose release
+  // is not the one --release asks for.
+  static Status check_agreement(const SpecChain& chain, const BuildRequest& request) {
     std::string release;
     std::string release_where;
+    if (!request.release.empty()) {
+      for (const auto& spec : chain.specs) {
+        if (!spec.release.empty() && spec.release != request.release) {
+          return make_error(ErrorKind::InvalidInput, spec.where("release") + ": release '" +
+                                                         spec.release + "', but --release " +
+                                                         request.release + " was asked for");
+        }
+      }
+    }
     std::vector<debian::AptSource> sources;
     std::string sources_where;
     for (const auto& spec : chain.specs) {
       if (!spec.release.empty()) {
         if (!release.empty() && spec.release != release) {
+          std::string hint;
+          if (chain.specs.front().file.empty() && debian::is_buildable_release(spec.release)) {
+            hint = " (build with --release " + spec.release + " for its flavors)";
+          }
           return make_error(ErrorKind::InvalidInput,
                             spec.where("release") + ": release '" + spec.release +
                                 "' disagrees with its base's release '" + release + "' (" +
-                                release_where + "); one image has one release");
+                                release_where + "); one image has one release" + hint);
         }
         release = spec.release;
         release_where = spec.where("release");
       } else if (release.empty()) {
-        release = std::string(k_default_release);
+        release = wanted_release(request);
         release_where = spec.display_name + ", which has no `release:` and so is " + release;
       }
       if (!spec.sources.empty()) {
@@ -617,7 +631,7 @@ class Planner {
     if (!spec.release.empty()) {
       stage.release = spec.release;  // check_agreement saw it agree with the base's
     } else if (stage.release.empty()) {
-      stage.release = std::string(k_default_release);
+      stage.release = wanted_release(m_request);
     }
     const size_t base_layers = stage.layers.size();
     for (const auto& e : spec.exclude) {
@@ -998,7 +1012,7 @@ ImageIdentity image_identity(const BuildRequest& request, const std::string& spe
   id.tag = !request.tag.empty()         ? request.tag
            : variant == Variant::Latest ? std::string("latest")
                                         : to_string(variant);
-  id.release = std::string(k_default_release);
+  id.release = wanted_release(request);
   for (const auto& spec : chain.specs) {
     if (!spec.release.empty()) {
       id.release = spec.release;
@@ -1010,7 +1024,7 @@ ImageIdentity image_identity(const BuildRequest& request, const std::string& spe
 std::string ImagePlan::label() const { return name + ":" + tag; }
 
 std::string debian_tag(const std::string& release) {
-  std::string id = debian_version_id(release);
+  std::string id = debian::version_id(release);
   return "debian" + (id.empty() ? release : id);
 }
 

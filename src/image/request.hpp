@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "archive/compressor.hpp"
+#include "debian/releases.hpp"
 #include "image/image_settings.hpp"
 #include "image/outputs.hpp"
 
@@ -29,6 +30,13 @@ struct BuildRequest {
   archive::Compression compression = archive::Compression::Gzip;
   int64_t source_date_epoch = 0;
   std::filesystem::path apt_root = "/";  // where the host's apt sources are read
+  // --release: the Debian release of every image; flavor names mean its
+  // flavors and a spec naming another release is refused. "": each image's
+  // specs say, else default_release.
+  std::string release;
+  // The release when nothing names one: the host's own (the CLI reads it from
+  // os-release); "": the newest stable.
+  std::string default_release;
   bool allow_expired_release = false;
   // Accept a Release older than the newest one seen for its suite (a mirror
   // rolled back on purpose); refused by default as a replay.
@@ -39,5 +47,14 @@ struct BuildRequest {
   unsigned jobs = 0;          // threads per layer when compressing; 0: the pool's size
   RegistrySettings registry;  // for docker:// outputs
 };
+
+// The release flavor names and release-less specs mean: --release, else the default.
+inline std::string wanted_release(const BuildRequest& request) {
+  if (!request.release.empty()) {
+    return request.release;
+  }
+  return request.default_release.empty() ? debian::newest_stable_release()
+                                         : request.default_release;
+}
 
 }  // namespace distill::image

@@ -13,6 +13,7 @@
 #include <set>
 #include <system_error>
 
+#include "debian/releases.hpp"
 #include "net/credentials.hpp"
 #include "util/file_io.hpp"
 #include "util/nearest_word.hpp"
@@ -412,9 +413,9 @@ class SpecParser {
             }
           } else if (key == "release") {
             if (get_string(value, line, "release", m_spec.release) &&
-                (m_spec.release.empty() ||
-                 m_spec.release.find_first_of("/ \t") != std::string::npos)) {
-              problem(line, "release '" + m_spec.release + "' is not a Debian codename");
+                !debian::is_buildable_release(m_spec.release)) {
+              problem(line, "release '" + m_spec.release + "' is not one distill builds (" +
+                                debian::buildable_releases_text() + ")");
             }
           } else if (key == "sources") {
             parse_sources(value, line);

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# t_check_flavors: the check commands against the real built-in flavors. Builds all
-# seven (static, base-nossl, base, cc, python3, nodejs, java17) from the Debian
-# mirror of this machine's apt sources, then for each:
-# `distill test` with images/tests/FLAVOR.yaml (text, json and junit outputs),
+# t_check_flavors: the check commands against the real built-in flavors of one
+# Debian release ($DISTILL_RELEASE, default bookworm: static, base-nossl, base, cc,
+# python3, nodejs, java17; trixie: the same with java21). Builds them with every
+# variant in one run from the Debian mirror of this machine's apt sources, then for
+# each: `distill test` with images/tests/RELEASE/FLAVOR.yaml (text, json and junit outputs),
 # `distill audit` (no finding), `distill sbom` in both formats validated against
 # tests/data/schemas and by the reference validators (lib/sbom_validators.sh), with
 # package lists equal to `inspect --packages`, a license for every package and
@@ -12,7 +13,17 @@
 . "$(dirname "$0")/lib/common.sh"
 need curl python3
 
+RELEASE=${DISTILL_RELEASE:-bookworm}
+case $RELEASE in
+  bookworm) FLAVORS="static base-nossl base cc python3 nodejs java17" VERSION_ID=12 ;;
+  trixie) FLAVORS="static base-nossl base cc python3 nodejs java21" VERSION_ID=13 ;;
+  *) fail "unknown DISTILL_RELEASE $RELEASE" ;;
+esac
 need_debian_mirror
+if ! curl -fsS -m 20 -o /dev/null "$MIRROR/dists/$RELEASE/InRelease"; then
+  echo "SKIP: the Debian mirror of the apt sources does not carry $RELEASE" >&2
+  exit 77
+fi
 . "$SRC/tests/integration/lib/sbom_validators.sh"
 sbom_validators_setup || exit 77
 
@@ -21,15 +32,42 @@ trap 'rm -rf "$W"' EXIT
 cd "$W" # a file named like a flavor in the caller's directory would be taken as the spec
 CACHE=${DISTILL_TEST_CACHE:-$W/cache}
 
-build() { build_from_mirror "$@"; }
+build() { build_from_mirror "$@" --release "$RELEASE"; }
 
+# The whole family, every variant, in one process (layers shared between images).
+# shellcheck disable=SC2086
+build $FLAVORS "oci:$W/images/{name}:{variant}" --variant all
+for flavor in $FLAVORS; do
+  for variant in latest nonroot debug debug-nonroot; do
+    [ -f "$W/images/$flavor/index.json" ] && grep -q "\"$variant\"" "$W/images/$flavor/index.json" ||
+      fail "$flavor:$variant was not written"
+  done
+  python3 - "$W/images/$flavor" "$VERSION_ID" <<'PY' || fail "$flavor: os-release is not Debian $VERSION_ID"
+import json, sys, tarfile, gzip, io
+layout, version = sys.argv[1], sys.argv[2]
+blob = lambda d: open(f"{layout}/blobs/sha256/{d.split(':')[1]}", "rb").read()
+index = json.loads(open(f"{layout}/index.json").read())
+found = None
+for m in index["manifests"]:
+    if m["annotations"]["org.opencontainers.image.ref.name"] != "latest":
+        continue
+    doc = json.loads(blob(m["digest"]))
+    if "manifests" in doc:
+        doc = json.loads(blob(doc["manifests"][0]["digest"]))
+    for layer in doc["layers"]:
+        with tarfile.open(fileobj=io.BytesIO(gzip.decompress(blob(layer["digest"])))) as t:
+            for e in t.getmembers():
+                if e.name in ("usr/lib/os-release", "./usr/lib/os-release") and e.isfile():
+                    found = t.extractfile(e).read().decode()
+assert found and f'VERSION_ID="{version}"' in found, found
+PY
+done
 
-for flavor in static base-nossl base cc python3 nodejs java17; do
-  ref="oci:$W/images/$flavor:$flavor"
-  build "$flavor" "$ref"
+for flavor in $FLAVORS; do
+  ref="oci:$W/images/$flavor:latest"
 
   # Structure tests: the flavor's own config passes, in every output format.
-  config="$SRC/images/tests/$flavor.yaml"
+  config="$SRC/images/tests/$RELEASE/$flavor.yaml"
   "$DISTILL" test "$ref" --config "$config" >"$W/$flavor.txt" ||
     fail "distill test $flavor: $(grep -E '^Error' "$W/$flavor.txt")"
   grep -q '^PASS$' "$W/$flavor.txt" || fail "$flavor: no PASS line"
@@ -53,7 +91,7 @@ for flavor in static base-nossl base cc python3 nodejs java17; do
   validate_sbom spdx "$W/$flavor.spdx.json"
   validate_sbom cyclonedx "$W/$flavor.cdx.json"
   "$DISTILL" inspect "$ref" --packages --json >"$W/$flavor.packages.json" || fail "inspect $flavor"
-  python3 - "$W/$flavor.packages.json" "$W/$flavor.spdx.json" "$W/$flavor.cdx.json" <<'PY' ||
+  python3 - "$W/$flavor.packages.json" "$W/$flavor.spdx.json" "$W/$flavor.cdx.json" "$VERSION_ID" <<'PY' ||
 import json, sys
 inspect = sorted((p["name"], p["version"]) for p in json.load(open(sys.argv[1]))["packages"])
 spdx = json.load(open(sys.argv[2]))
@@ -63,7 +101,7 @@ cdx_pkgs = sorted((c["name"], c["version"]) for c in cdx["components"] if c["typ
 assert inspect and inspect == spdx_pkgs == cdx_pkgs, (inspect, spdx_pkgs, cdx_pkgs)
 for p in spdx["packages"][1:]:
     loc = p["externalRefs"][0]["referenceLocator"]
-    assert loc.startswith("pkg:deb/debian/") and "&distro=debian-12" in loc, loc
+    assert loc.startswith("pkg:deb/debian/") and "&distro=debian-" + sys.argv[4] in loc, loc
     # Every flavor package ships a copyright file: each has a license.
     assert p["licenseDeclared"] != "NOASSERTION", p
 # libc6 Depends on libgcc-s1 (static has neither: its packages depend on nothing installed).
@@ -77,7 +115,22 @@ PY
   inspect_json=$("$DISTILL" inspect "$ref" --json) || fail "inspect --json $flavor"
   python3 -c 'import json,sys; r=json.loads(sys.argv[1]); assert r["layers"] and all(l["created_by"] for l in r["layers"]), r["layers"]' \
     "$inspect_json" || fail "$flavor: inspect layers"
+
+  # The other variants: nonroot runs as 65532, the debug ones carry busybox, and
+  # audit finds nothing but the expected busybox.
+  for variant in nonroot debug debug-nonroot; do
+    out=$("$DISTILL" audit "oci:$W/images/$flavor:$variant") || fail "audit $flavor:$variant: $out"
+  done
+  "$DISTILL" inspect "oci:$W/images/$flavor:nonroot" --json |
+    python3 -c 'import json,sys; u=json.load(sys.stdin)["config"]["User"]; assert u in ("65532", "nonroot", "65532:65532"), u' ||
+    fail "$flavor:nonroot user"
 done
+
+if [ "$RELEASE" != bookworm ]; then
+  # The checks below are about the check commands, not the release: once is enough.
+  echo "PASS"
+  exit 0
+fi
 
 # A failing structure test says what it expected and what it found, and exits 1.
 cat >"$W/bad.yaml" <<'YAML'
@@ -89,7 +142,7 @@ metadataTest:
   entrypoint: ["/nothing"]
 YAML
 rc=0
-"$DISTILL" test "oci:$W/images/static:static" --config "$W/bad.yaml" >"$W/bad.txt" || rc=$?
+"$DISTILL" test "oci:$W/images/static:latest" --config "$W/bad.yaml" >"$W/bad.txt" || rc=$?
 [ "$rc" -eq 1 ] || fail "failing structure test exited $rc"
 grep -q 'expected /bin/sh to exist, found nothing' "$W/bad.txt" || fail "bad.txt: $(cat "$W/bad.txt")"
 grep -q 'expected permissions drwxr-xr-x, found dtrwxrwxrwx' "$W/bad.txt" || fail "bad.txt: /tmp"

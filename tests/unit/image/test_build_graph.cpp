@@ -71,6 +71,7 @@ class BuildGraph : public ::testing::Test {
     r.specs = std::move(specs);
     r.archs = {"amd64"};
     r.apt_root = m_repo.apt_root();
+    r.default_release = "bookworm";  // what a bookworm host's os-release gives
     r.source_date_epoch = 1700000000;
     r.outputs = {"oci:" + (m_work->path() / "out").string() + ":{name}-{variant}"};
     return r;
@@ -116,8 +117,10 @@ TEST_F(BuildGraph, GoldenDigest) {
 
 TEST_F(BuildGraph, PlanOfEveryFlavorAndVariantSharesNodes) {
   std::vector<std::string> flavors;
-  for (const auto& f : builtin_flavors()) {
-    flavors.push_back(f.name);
+  for (const auto& name : flavor_names()) {
+    if (find_flavor(name, "bookworm") != nullptr) {
+      flavors.push_back(name);
+    }
   }
   auto r = request(flavors);
   r.variants = {Variant::Latest, Variant::Nonroot, Variant::Debug, Variant::DebugNonroot};
@@ -281,9 +284,118 @@ TEST_F(BuildGraph, AReleaseThatDisagreesWithTheBaseNamesBoth) {
   ASSERT_FALSE(plan.ok());
   const auto& message = plan.error().message;
   EXPECT_NE(message.find("mixed.yaml:3"), std::string::npos) << message;
-  EXPECT_NE(message.find("static.yaml"), std::string::npos) << message;
+  EXPECT_NE(message.find("bookworm/static.yaml (built-in)"), std::string::npos) << message;
   EXPECT_NE(message.find("bookworm"), std::string::npos) << message;
+  EXPECT_NE(message.find("--release trixie"), std::string::npos) << message;
   EXPECT_EQ(m_http.count(""), 0u) << "refused before any request";
+}
+
+// Stand-ins for trixie's flavor packages (t64 names, GCC 14, python3.13).
+std::vector<FakePackage> trixie_packages() {
+  std::vector<FakePackage> out = {
+      {"base-files",
+       "13.8",
+       "amd64",
+       "",
+       {{"etc/debian_version", "13.2\n"}, {"bin", "", 0777, "usr/bin"}}},
+      {"netbase", "6.5", "all", "", {{"etc/protocols", "ip 0 IP\n"}}},
+      {"tzdata", "2025b", "all", "", {{"usr/share/zoneinfo/UTC", "TZif2"}}},
+      {"media-types", "13.0", "all", "", {{"etc/mime.types", "text/plain txt\n"}}},
+      {"ca-certificates",
+       "20250419",
+       "all",
+       "",
+       {{"usr/share/ca-certificates/mozilla/Test_Root.crt", k_pem}}},
+      {"libc6", "2.41-12", "amd64", "libgcc-s1", {{"usr/share/doc/libc6/copyright", "libc\n"}}},
+      {"libssl3t64", "3.5.1", "amd64", "libc6", {{"usr/share/doc/libssl3t64/copyright", "ssl\n"}}},
+  };
+  for (const char* name : {"libgomp1", "libstdc++6", "libgcc-s1", "gcc-14-base"}) {
+    out.push_back(
+        {name, "14.2", "amd64", "", {{"usr/share/doc/" + std::string(name) + "/x", name}}});
+  }
+  return out;
+}
+
+TEST_F(BuildGraph, ReleaseTrixieBuildsTrixieFlavorsFromSourcesDerivedFromTheHosts) {
+  m_repo.publish(m_http, trixie_packages(), "trixie", "trixie");
+  auto r = request({"cc"});
+  r.release = "trixie";
+  auto plan = plan_build(r, *m_env, false);
+  ASSERT_TRUE(plan.ok()) << plan.error().message;
+  const auto& image = plan->images.at(0);
+  EXPECT_EQ(image.release, "trixie");
+  EXPECT_EQ(debian_tag(image.release), "debian13");
+  const auto& packages = image.lock.packages.at("amd64");
+  for (const char* name : {"libssl3t64", "gcc-14-base", "libgcc-s1", "base-files"}) {
+    EXPECT_TRUE(std::any_of(packages.begin(), packages.end(), [&](const auto& p) {
+      return p.name == name;
+    })) << name;
+  }
+  EXPECT_FALSE(std::any_of(packages.begin(), packages.end(),
+                           [](const auto& p) { return p.name == "libssl3"; }));
+  // The host lists bookworm only: trixie came from the same mirror, suite renamed.
+  EXPECT_EQ(m_http.count(std::string(testing::k_repo_url) + "/dists/trixie/InRelease"), 1u);
+  EXPECT_EQ(m_http.count(std::string(testing::k_repo_url) + "/dists/bookworm/"), 0u);
+}
+
+TEST_F(BuildGraph, TheSameSpecGivesTheDefaultDigestWithReleaseBookworm) {
+  auto spec = write("same/app.yaml", "name: app\nfrom: base\n");
+  auto first = build(request({spec.string()}));
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  auto r = request({spec.string()});
+  r.release = "bookworm";
+  auto second = build(r);
+  ASSERT_TRUE(second.ok()) << second.error().message;
+  EXPECT_EQ(first->at(0).image.index_descriptor.digest,
+            second->at(0).image.index_descriptor.digest);
+}
+
+TEST_F(BuildGraph, ATrixieSpecOnATrixieBaseIsOneImage) {
+  m_repo.publish(m_http, trixie_packages(), "trixie", "trixie");
+  auto spec = write("t/app.yaml", "name: app\nfrom: cc-debian13\nrelease: trixie\n");
+  auto plan = plan_build(request({spec.string()}), *m_env, false);
+  ASSERT_TRUE(plan.ok()) << plan.error().message;
+  EXPECT_EQ(plan->images.at(0).release, "trixie");
+  auto asked = request({(m_work->path() / "t/app.yaml").string()});
+  write("t/app.yaml", "name: app\nfrom: cc\nrelease: trixie\n");
+  asked.release = "trixie";
+  auto with_flag = plan_build(asked, *m_env, false);
+  ASSERT_TRUE(with_flag.ok()) << with_flag.error().message;
+  EXPECT_EQ(with_flag->images.at(0).lock.packages, plan->images.at(0).lock.packages);
+}
+
+TEST_F(BuildGraph, ASpecOfAnotherReleaseThanAskedForIsRefusedBeforeAnyRequest) {
+  auto spec = write("other.yaml", "name: other\nfrom: static\nrelease: bookworm\n");
+  auto r = request({spec.string()});
+  r.release = "trixie";
+  auto plan = plan_build(r, *m_env);
+  ASSERT_FALSE(plan.ok());
+  EXPECT_NE(plan.error().message.find("other.yaml:3: release 'bookworm', but --release trixie"),
+            std::string::npos)
+      << plan.error().message;
+  EXPECT_EQ(m_http.count(""), 0u);
+}
+
+TEST_F(BuildGraph, AFlavorTheReleaseLacksSaysWhichReleasesHaveIt) {
+  auto r = request({"java17"});
+  r.release = "trixie";
+  auto plan = plan_build(r, *m_env);
+  ASSERT_FALSE(plan.ok());
+  EXPECT_NE(plan.error().message.find("'java17' has no trixie version (it exists for bookworm)"),
+            std::string::npos)
+      << plan.error().message;
+}
+
+TEST_F(BuildGraph, AReleaseTheMirrorDoesNotCarryNamesTheURLTried) {
+  auto r = request({"static"});
+  r.release = "trixie";
+  auto plan = plan_build(r, *m_env);
+  ASSERT_FALSE(plan.ok());
+  // InRelease first, then Release: the error names the last URL tried.
+  EXPECT_NE(plan.error().message.find(std::string(testing::k_repo_url) + "/dists/trixie/"),
+            std::string::npos)
+      << plan.error().message;
+  EXPECT_NE(plan.error().message.find("HTTP 404"), std::string::npos) << plan.error().message;
 }
 
 TEST_F(BuildGraph, ASpecFileWinsOverAFlavorOfTheSameName) {

@@ -138,6 +138,16 @@ TEST_F(BusyboxLayerTest, LinksEveryAppletOfTheBinaryAndDescribesTheImageFiles) {
   EXPECT_EQ(busybox_md5sums(binary), crypto::md5_hex(binary) + "  busybox/busybox\n");
 }
 
+TEST_F(BusyboxLayerTest, Debian13sMergedUsrBinaryIsFoundInUsrBin) {
+  const std::string binary =
+      fake_binary({"[", "[[", "ash", "busybox", "cat", "ls", "nc", "run-parts", "sh", "zcat"});
+  auto layer = write_layer(make_package({{"usr/bin/busybox", binary}}));
+  ASSERT_TRUE(layer.ok()) << layer.error().message;
+  EXPECT_EQ(layer->contents.at("busybox/busybox"), binary);
+  EXPECT_EQ(layer->entries.at("busybox/sh").link_target, "busybox");
+  EXPECT_EQ(layer->entries.count("usr/bin/busybox"), 0u);
+}
+
 TEST_F(BusyboxLayerTest, TheSameDebGivesTheSameLayer) {
   auto package =
       make_package({{"bin/busybox", fake_binary({"a", "b", "c", "d", "e", "f", "sh", "z"})}});
@@ -166,7 +176,8 @@ TEST_F(BusyboxLayerTest, ABinaryWithoutAnAppletTableOrShIsAnError) {
 
   auto no_binary = write_layer(make_package({{"usr/bin/other", "x"}}));
   ASSERT_FALSE(no_binary.ok());
-  EXPECT_NE(no_binary.error().message.find("busybox-static: no bin/busybox in the package"),
+  EXPECT_NE(no_binary.error().message.find(
+                "busybox-static: no bin/busybox or usr/bin/busybox in the package"),
             std::string::npos)
       << no_binary.error().message;
 }

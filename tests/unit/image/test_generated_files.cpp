@@ -154,14 +154,6 @@ TEST(GeneratedFiles, MergeAccountsWithNothingKeepsTheBase) {
   EXPECT_EQ(render_group(merged), render_group(default_accounts()));
 }
 
-TEST(GeneratedFiles, DebianVersionIds) {
-  EXPECT_EQ(debian_version_id("bullseye"), "11");
-  EXPECT_EQ(debian_version_id("bookworm"), "12");
-  EXPECT_EQ(debian_version_id("trixie"), "13");
-  EXPECT_EQ(debian_version_id("sid"), "");
-  EXPECT_EQ(debian_version_id(""), "");
-}
-
 TEST(GeneratedFiles, OsReleaseForBookworm) {
   EXPECT_EQ(render_os_release("bookworm"),
             "PRETTY_NAME=\"Distill (Debian GNU/Linux 12 (bookworm))\"\n"

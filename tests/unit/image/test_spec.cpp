@@ -413,41 +413,71 @@ TEST_F(SpecTest, LoadSpecReadsTheFile) {
   EXPECT_EQ(missing.error().kind, ErrorKind::NotFound);
 }
 
-TEST(Flavors, AllContractFlavorsAreBuiltIn) {
-  std::vector<std::string> names;
+TEST(Flavors, AllContractFlavorsAreBuiltInForBothReleases) {
   for (const auto& flavor : builtin_flavors()) {
-    names.push_back(flavor.name);
-    EXPECT_FALSE(flavor.description.empty()) << flavor.name;
+    EXPECT_FALSE(flavor.description.empty()) << flavor.release << "/" << flavor.name;
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"static", "base-nossl", "base", "cc", "python3",
-                                             "nodejs", "java17"}));
-  EXPECT_EQ(find_flavor("nope"), nullptr);
-  ASSERT_NE(find_flavor("cc"), nullptr);
-  EXPECT_EQ(load_flavor("nope").error().kind, ErrorKind::NotFound);
+  EXPECT_EQ(flavor_names(), (std::vector<std::string>{"static", "base-nossl", "base", "cc",
+                                                      "python3", "nodejs", "java17", "java21"}));
+  for (const char* name : {"static", "base-nossl", "base", "cc", "python3", "nodejs"}) {
+    EXPECT_EQ(flavor_releases(name), (std::vector<std::string>{"bookworm", "trixie"})) << name;
+  }
+  EXPECT_EQ(flavor_releases("java17"), (std::vector<std::string>{"bookworm"}));
+  EXPECT_EQ(flavor_releases("java21"), (std::vector<std::string>{"trixie"}));
+  EXPECT_EQ(find_flavor("nope", "bookworm"), nullptr);
+  ASSERT_NE(find_flavor("cc", "bookworm"), nullptr);
+  EXPECT_EQ(find_flavor("cc", "trixie")->release, "trixie");
+  EXPECT_EQ(load_flavor("nope", "bookworm").error().kind, ErrorKind::NotFound);
 }
 
-TEST(Flavors, EveryFlavorParsesAndChainsToAnotherFlavor) {
+TEST(Flavors, ADistrolessStyleNameCarriesItsRelease) {
+  ASSERT_NE(find_flavor("cc-debian13", "bookworm"), nullptr);
+  EXPECT_EQ(find_flavor("cc-debian13", "bookworm")->release, "trixie");
+  EXPECT_EQ(find_flavor("cc-debian12", "trixie")->release, "bookworm");
+  EXPECT_TRUE(is_flavor_name("python3-debian13"));
+  EXPECT_FALSE(is_flavor_name("java17-debian13"));
+  EXPECT_FALSE(is_flavor_name("cc-debian99"));
+}
+
+TEST(Flavors, AFlavorMissingFromAReleaseSaysWhereItExists) {
+  auto java = load_flavor("java17", "trixie");
+  ASSERT_FALSE(java.ok());
+  EXPECT_NE(java.error().message.find("'java17' has no trixie version (it exists for bookworm)"),
+            std::string::npos)
+      << java.error().message;
+}
+
+TEST(Flavors, EveryFlavorParsesAndChainsToAFlavorOfItsRelease) {
   for (const auto& flavor : builtin_flavors()) {
-    auto spec = load_flavor(flavor.name);
+    auto spec = load_flavor(flavor.name, flavor.release);
     ASSERT_TRUE(spec.ok()) << flavor.name << ": " << spec.error().message;
     EXPECT_EQ(spec->name, flavor.name);
     EXPECT_TRUE(spec->file.empty());
+    EXPECT_EQ(spec->display_name, flavor.release + "/" + flavor.name + ".yaml (built-in)");
     EXPECT_FALSE(spec->packages.empty()) << flavor.name;
-    if (flavor.name != "static") {
-      EXPECT_NE(find_flavor(spec->from), nullptr) << flavor.name << " from " << spec->from;
+    if (flavor.name == "static") {
+      EXPECT_EQ(spec->release, flavor.release);
+    } else {
+      EXPECT_TRUE(spec->release.empty()) << flavor.name << ": only static names the release";
+      EXPECT_NE(find_flavor(spec->from, flavor.release), nullptr)
+          << flavor.name << " from " << spec->from;
     }
   }
-  auto python = load_flavor("python3");
+  auto python = load_flavor("python3", "bookworm");
   ASSERT_TRUE(python.ok());
   EXPECT_EQ(python->entrypoint, (std::vector<std::string>{"/usr/bin/python3.11"}));
   EXPECT_EQ(python->env.at("LANG"), "C.UTF-8");
   ASSERT_EQ(python->files.size(), 2u);
   EXPECT_EQ(python->files[0].kind, SpecFile::Kind::Symlink);
-  auto java = load_flavor("java17");
+  EXPECT_EQ(load_flavor("python3", "trixie")->entrypoint,
+            (std::vector<std::string>{"/usr/bin/python3.13"}));
+  auto java = load_flavor("java17", "bookworm");
   ASSERT_TRUE(java.ok());
   EXPECT_EQ(java->entrypoint, (std::vector<std::string>{"/usr/bin/java", "-jar"}));
-  EXPECT_EQ(load_flavor("base")->from, "static");
-  EXPECT_EQ(load_flavor("java17")->from, "base-nossl");
+  EXPECT_EQ(load_flavor("base", "trixie")->from, "static");
+  EXPECT_EQ(load_flavor("java21", "trixie")->from, "base-nossl");
+  EXPECT_EQ(load_flavor("base", "trixie")->packages,
+            (std::vector<std::string>{"libc6", "libssl3t64"}));
 }
 
 }  // namespace

@@ -1,0 +1,41 @@
+// Debian releases: the codenames distill builds images of, their version
+// numbers, the host's own release (from os-release), and the parser of
+// os-release files that images and hosts carry.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace distill::debian {
+
+// The releases distill has flavors for, oldest first (bookworm, trixie).
+const std::vector<std::string>& buildable_releases();
+bool is_buildable_release(std::string_view codename);
+// "bookworm, trixie", for messages.
+std::string buildable_releases_text();
+// The newest stable release distill knows (the default when the host's is unknown).
+std::string newest_stable_release();
+
+// "12" for bookworm, "13" for trixie, ... ("" for a codename distill does not know).
+std::string version_id(std::string_view codename);
+
+struct OsRelease {
+  std::string id;                // "debian"
+  std::string version_id;        // "12"
+  std::string version_codename;  // "bookworm"
+  std::string pretty_name;
+};
+OsRelease parse_os_release(std::string_view text);
+
+// The codename of the Debian release installed under `root` (etc/os-release,
+// else usr/lib/os-release), if it is one distill can build; nullopt otherwise.
+std::optional<std::string> host_release(const std::filesystem::path& root);
+
+// The release a build uses when neither the command line nor a spec names one:
+// the host's own when distill builds it, else the newest stable.
+std::string default_release(const std::filesystem::path& root);
+
+}  // namespace distill::debian

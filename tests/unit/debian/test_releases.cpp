@@ -1,0 +1,81 @@
+// Debian releases: version numbers, the buildable set, the host's own release.
+#include <gtest/gtest.h>
+
+#include "debian/releases.hpp"
+#include "util/file_io.hpp"
+#include "util/temp_dir.hpp"
+
+namespace distill::debian {
+namespace {
+
+TEST(Releases, VersionIds) {
+  EXPECT_EQ(version_id("bullseye"), "11");
+  EXPECT_EQ(version_id("bookworm"), "12");
+  EXPECT_EQ(version_id("trixie"), "13");
+  EXPECT_EQ(version_id("sid"), "");
+  EXPECT_EQ(version_id(""), "");
+}
+
+TEST(Releases, BuildableAreBookwormAndTrixieNewestLast) {
+  EXPECT_TRUE(is_buildable_release("bookworm"));
+  EXPECT_TRUE(is_buildable_release("trixie"));
+  EXPECT_FALSE(is_buildable_release("bullseye"));
+  EXPECT_FALSE(is_buildable_release("sid"));
+  EXPECT_EQ(buildable_releases_text(), "bookworm, trixie");
+  EXPECT_EQ(newest_stable_release(), "trixie");
+}
+
+TEST(Releases, ParseOsReleaseUnquotesAndSkipsComments) {
+  OsRelease os = parse_os_release(
+      "ID=debian\nVERSION_ID=\"13\"\n# c\nVERSION_CODENAME=trixie\n"
+      "PRETTY_NAME='Debian GNU/Linux 13 (trixie)'\n");
+  EXPECT_EQ(os.id, "debian");
+  EXPECT_EQ(os.version_id, "13");
+  EXPECT_EQ(os.version_codename, "trixie");
+  EXPECT_EQ(os.pretty_name, "Debian GNU/Linux 13 (trixie)");
+}
+
+class HostRelease : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto dir = util::TempDir::create("distill-host-release-");
+    ASSERT_TRUE(dir.ok());
+    m_dir = std::make_unique<util::TempDir>(std::move(*dir));
+    std::filesystem::create_directories(root() / "etc");
+    std::filesystem::create_directories(root() / "usr/lib");
+  }
+  [[nodiscard]] std::filesystem::path root() const { return m_dir->path(); }
+  void write(const std::string& path, const std::string& text) const {
+    ASSERT_TRUE(util::write_file_atomic(root() / path, text).ok());
+  }
+
+ private:
+  std::unique_ptr<util::TempDir> m_dir;
+};
+
+TEST_F(HostRelease, ABookwormHostBuildsBookwormByDefault) {
+  write("etc/os-release", "ID=debian\nVERSION_CODENAME=bookworm\n");
+  EXPECT_EQ(host_release(root()), "bookworm");
+  EXPECT_EQ(default_release(root()), "bookworm");
+}
+
+TEST_F(HostRelease, UsrLibOsReleaseIsReadWhenEtcHasNone) {
+  write("usr/lib/os-release", "ID=debian\nVERSION_CODENAME=trixie\n");
+  EXPECT_EQ(host_release(root()), "trixie");
+}
+
+TEST_F(HostRelease, AnotherDistributionOrAnUnknownReleaseGivesTheNewestStable) {
+  write("etc/os-release", "ID=ubuntu\nVERSION_CODENAME=noble\n");
+  EXPECT_EQ(host_release(root()), std::nullopt);
+  EXPECT_EQ(default_release(root()), "trixie");
+  write("etc/os-release", "ID=debian\nVERSION_CODENAME=sid\n");
+  EXPECT_EQ(default_release(root()), "trixie");
+}
+
+TEST_F(HostRelease, NoOsReleaseGivesTheNewestStable) {
+  EXPECT_EQ(host_release(root()), std::nullopt);
+  EXPECT_EQ(default_release(root()), "trixie");
+}
+
+}  // namespace
+}  // namespace distill::debian
