@@ -97,7 +97,7 @@ for flag in $("$DISTILL" build --help | grep -oE -- '--[a-z][a-z-]+' | sort -u);
 done
 
 # --- --help examples, did you mean ------------------------------------------
-for command in build lock copy inspect run audit sbom test flavors completion; do
+for command in build lock copy inspect run audit sbom outdated test flavors completion; do
   help=$("$DISTILL" "$command" --help) || fail "$command --help"
   grep -q '^Examples:' <<<"$help" || fail "$command --help has no examples"
   [ "$(grep -c "^  distill $command\|^  source <(distill $command\|^  distill $command" <<<"$help")" -ge 1 ] ||
