@@ -13,6 +13,8 @@ namespace {
 
 constexpr std::string_view k_doc = "usr/share/doc/";
 constexpr std::string_view k_file = "/changelog.Debian.gz";
+// A native package (no Debian revision) ships its Debian changelog as this.
+constexpr std::string_view k_native_file = "/changelog.gz";
 
 // Appends to a string, failing past k_max_changelog (a decompression bomb).
 class BoundedText final : public archive::ByteSink {
@@ -55,8 +57,12 @@ std::filesystem::path cached_path(const net::ContentCache& cache, const crypto::
 
 }  // namespace
 
+bool is_native(std::string_view version) { return version.find('-') == std::string_view::npos; }
+
 Result<PackageChangelog> read_deb_changelog(const std::filesystem::path& deb,
-                                            const std::string& name, const std::string& label) {
+                                            const std::string& name, const std::string& version,
+                                            const std::string& label) {
+  const std::string_view wanted = is_native(version) ? k_native_file : k_file;
   DISTILL_TRY(auto reader, archive::DebReader::open(deb, label));
   std::map<std::string, std::string> gz;     // doc dir -> changelog.Debian.gz bytes
   std::map<std::string, std::string> links;  // doc dir -> symlink target dir
@@ -72,12 +78,16 @@ Result<PackageChangelog> read_deb_changelog(const std::filesystem::path& deb,
         }
         size_t slash = rest.find('/');
         if (entry.type == archive::EntryType::File && slash != std::string::npos &&
-            rest.substr(slash) == k_file) {
+            (rest.substr(slash) == k_file || rest.substr(slash) == wanted)) {
           if (entry.size > k_max_changelog) {
             return make_error(ErrorKind::Corrupt, label + ": " + entry.path + " is " +
                                                       std::to_string(entry.size) + " bytes");
           }
-          DISTILL_TRY(gz[rest.substr(0, slash)], content.read_all());
+          // changelog.Debian.gz wins over a native package's changelog.gz.
+          std::string& kept = gz[rest.substr(0, slash)];
+          if (kept.empty() || rest.substr(slash) == k_file) {
+            DISTILL_TRY(kept, content.read_all());
+          }
         }
         return {};
       }));
@@ -92,8 +102,9 @@ Result<PackageChangelog> read_deb_changelog(const std::filesystem::path& deb,
                            : "no changelog in the package";
     return out;
   }
-  BoundedText text(label + ": " + std::string(k_doc) + dir + std::string(k_file));
-  DISTILL_CHECK(archive::decompress_to(it->second, text, label + ": changelog.Debian.gz"));
+  BoundedText text(label + ": " + std::string(k_doc) + dir + "/changelog");
+  DISTILL_CHECK(archive::decompress_to(it->second, text,
+                                       label + ": " + std::string(k_doc) + dir + "/changelog"));
   out.found = true;
   out.text = text.take();
   return out;
@@ -126,7 +137,7 @@ Result<std::vector<PackageChangelog>> package_changelogs(
   for (size_t i : to_read) {
     const PackageRecord& r = *records[i];
     std::string label = r.name + "_" + r.version + "_" + r.arch;
-    DISTILL_TRY(out[i], read_deb_changelog(cache.path_for(r.sha256), r.name, label));
+    DISTILL_TRY(out[i], read_deb_changelog(cache.path_for(r.sha256), r.name, r.version, label));
     // Best effort: a changelog not kept is read from the .deb next time.
     (void)util::write_file_atomic(cached_path(cache, r.sha256, out[i].found), out[i].text);
   }

@@ -1,5 +1,6 @@
 // The Debian changelog a binary package ships: usr/share/doc/<package>/
-// changelog.Debian.gz in its data.tar, read from the .deb in the content
+// changelog.Debian.gz in its data.tar (a native package, whose version has no
+// Debian revision, may ship it as changelog.gz), read from the .deb in the content
 // cache (downloaded first when missing, verified by the SHA256 of the
 // Packages index). A doc directory that is a symlink within the same .deb
 // (libfoo1 -> libfoo-common) is followed.
@@ -34,8 +35,9 @@ Result<std::vector<PackageChangelog>> package_changelogs(
     net::HttpClient& client, net::ContentCache& cache,
     const std::vector<const PackageRecord*>& records, unsigned jobs = 4);
 
-// The changelog in a .deb file (no cache involved). `name` is the package.
+// The changelog in a .deb file (no cache involved), of package `name` at `version`.
 Result<PackageChangelog> read_deb_changelog(const std::filesystem::path& deb,
-                                            const std::string& name, const std::string& label);
+                                            const std::string& name, const std::string& version,
+                                            const std::string& label);
 
 }  // namespace distill::debian

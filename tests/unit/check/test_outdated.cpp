@@ -62,14 +62,22 @@ class Outdated : public ::testing::Test {
     m_repo.publish(m_http, {hello("1.0-1", k_old_changes),
                             {"same", "1.0", "all", "", {{"usr/share/same", "s"}}},
                             {"nodoc", "1.0", "amd64", "", {{"usr/bin/nodoc", "n"}}},
-                            {"libdoc", "1.0", "amd64", "", {}}});
+                            {"libdoc", "1.0", "amd64", "", {}},
+                            {"native", "1.0", "all", "", {}}});
+    // A native package (no Debian revision) ships its changelog as changelog.gz.
+    FakePackage native{"native", "1.1", "all", "", {}};
+    native.files = {{"usr/share/doc/native/changelog.gz",
+                     gzip("native (1.1) bookworm-security; urgency=emergency\n\n"
+                          "  * CVE-2026-33333\n\n -- M <m@test.invalid>  Sat, 01 Aug 2026 "
+                          "00:00:00 +0000\n")}};
     m_repo.publish(m_http,
                    {hello("1.0-3", entry("1.0-3", "bookworm-security", "low", "Cleanup.") +
                                        entry("1.0-2", "bookworm-security", "high",
                                              "Fix CVE-2026-12345 and CVE-2026-54321.") +
                                        k_old_changes),
                     {"nodoc", "1.1", "amd64", "", {{"usr/bin/nodoc", "n2"}}},
-                    libdoc},
+                    libdoc,
+                    native},
                    "bookworm-security", "bookworm-security");
     auto work = util::TempDir::create("distill-outdated-");
     ASSERT_TRUE(work.ok());
@@ -95,6 +103,7 @@ class Outdated : public ::testing::Test {
              {"same", "1.0", "all"},
              {"nodoc", "1.0", "amd64"},
              {"libdoc", "1.0", "amd64"},
+             {"native", "1.0", "all"},
              {"ghost", "0.1", "amd64"}}) {
       debian::LockedPackage p;
       p.name = name;
@@ -131,10 +140,10 @@ TEST_F(Outdated, ListsCandidatesWithTheirChangelog) {
   auto report = check::find_outdated(request(lock), *m_env);
   ASSERT_TRUE(report.ok()) << report.error().message;
   EXPECT_EQ(report->subject_kind, "lock");
-  EXPECT_EQ(report->checked, 5U);
+  EXPECT_EQ(report->checked, 6U);
   EXPECT_EQ(report->archs, std::vector<std::string>{"amd64"});
   EXPECT_EQ(report->not_in_sources, std::vector<std::string>{"ghost (amd64)"});
-  ASSERT_EQ(report->outdated.size(), 3U);
+  ASSERT_EQ(report->outdated.size(), 4U);
 
   const auto& h = report->outdated[0];
   EXPECT_EQ(h.name, "hello");
@@ -155,7 +164,12 @@ TEST_F(Outdated, ListsCandidatesWithTheirChangelog) {
   EXPECT_EQ(l.urgency, "low");
   EXPECT_EQ(l.cves, std::vector<std::string>{"CVE-2026-22222"});
 
-  const auto& n = report->outdated[2];
+  const auto& native = report->outdated[2];
+  EXPECT_EQ(native.name, "native");
+  EXPECT_EQ(native.urgency, "emergency");
+  EXPECT_EQ(native.cves, std::vector<std::string>{"CVE-2026-33333"});
+
+  const auto& n = report->outdated[3];
   EXPECT_EQ(n.name, "nodoc");
   EXPECT_EQ(n.candidate, "1.1");
   EXPECT_TRUE(n.changes.empty());
@@ -164,7 +178,7 @@ TEST_F(Outdated, ListsCandidatesWithTheirChangelog) {
   auto json = check::to_json(*report);
   EXPECT_EQ(json["outdated"][0]["kind"], "security");
   EXPECT_EQ(json["outdated"][0]["cves"][0], "CVE-2026-12345");
-  EXPECT_EQ(json["outdated"][2]["changelog_note"], "no changelog in the package");
+  EXPECT_EQ(json["outdated"][3]["changelog_note"], "no changelog in the package");
   EXPECT_EQ(json["sources_from"], "the lock file");
 }
 
@@ -183,7 +197,7 @@ TEST_F(Outdated, AWarmRunAsksNothing) {
   auto third = check::find_outdated(refreshed, *m_env);
   ASSERT_TRUE(third.ok()) << third.error().message;
   EXPECT_EQ(m_http.count("InRelease"), 4U);
-  EXPECT_EQ(m_http.count(".deb"), 3U);
+  EXPECT_EQ(m_http.count(".deb"), 4U);
 }
 
 TEST_F(Outdated, WithoutTheSecuritySuiteNothingIsNewer) {
