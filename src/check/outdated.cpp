@@ -15,6 +15,7 @@
 #include "debian/repository.hpp"
 #include "debian/version.hpp"
 #include "image/build.hpp"
+#include "image/flavors.hpp"
 #include "image/from_chain.hpp"
 #include "image/layer_cache.hpp"
 #include "image/release_snapshot.hpp"
@@ -146,6 +147,14 @@ Result<Subject> lock_subject(const OutdatedRequest& request) {
 }
 
 Result<Subject> spec_subject(const OutdatedRequest& request, image::BuildEnv& env) {
+  std::error_code ec;
+  if (!std::filesystem::exists(request.subject, ec) &&
+      image::find_flavor(request.subject) == nullptr) {
+    return make_error(ErrorKind::NotFound,
+                      request.subject +
+                          ": not an image reference (oci:, oci-archive:, docker-archive:, "
+                          "docker://), a file (lock or spec) or a built-in flavor");
+  }
   if (request.lock_file.empty()) {
     return usage(request.subject +
                  " is a spec, which pins nothing by itself (resolved now, it is up to date): "

@@ -232,4 +232,8 @@ TEST_F(Outdated, ASpecNeedsItsLock) {
   ASSERT_FALSE(report.ok());
   EXPECT_EQ(report.error().message.rfind("usage: ", 0), 0U) << report.error().message;
   EXPECT_NE(report.error().message.find("--lock"), std::string::npos);
+  auto missing = check::find_outdated(request(m_work->path() / "nothing.yaml"), *m_env);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("not an image reference"), std::string::npos)
+      << missing.error().message;
 }
