@@ -30,6 +30,7 @@ CommandTable make_command_table() {
   add(register_run);
   add(register_audit);
   add(register_sbom);
+  add(register_outdated);
   add(register_test);
   add(register_flavors);
   add(register_completion);

@@ -22,6 +22,10 @@ util::Progress::Mode parse_progress_mode(const std::string& text) {
   return util::Progress::Mode::Auto;
 }
 
+int failure_status(const std::string& command) {
+  return command == "outdated" ? k_exit_usage : k_exit_failure;
+}
+
 namespace {
 
 int print_error(const std::string& message, int status) {
@@ -59,7 +63,7 @@ int main(int argc, char** argv) {
                              status.error().kind == ErrorKind::InvalidInput &&
                                      status.error().message.rfind("usage:", 0) == 0
                                  ? k_exit_usage
-                                 : k_exit_failure);
+                                 : failure_status(sub->get_name()));
         }
         return *status;
       } catch (const std::exception& e) {

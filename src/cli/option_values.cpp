@@ -85,6 +85,16 @@ OptionValues option_values(const std::string& command, const CLI::Option& option
     }
     return {ValueKind::File, {}};
   }
+  if (name == "SUBJECT" && command == "outdated") {
+    std::vector<std::string> words = reference_transports();
+    for (const auto& flavor : flavor_names()) {
+      words.push_back(flavor);
+    }
+    return {ValueKind::Spec, words};
+  }
+  if (name == "--sources") {
+    return {ValueKind::File, {}};
+  }
   if (name == "--format" && command == "sbom") {
     return {ValueKind::Words, {"spdx-json", "cyclonedx-json"}};
   }

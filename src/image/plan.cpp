@@ -1,19 +1,15 @@
 #include "image/plan.hpp"
 
-#include <fcntl.h>
 #include <malloc.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <set>
 
 #include "crypto/sha256.hpp"
 #include "debian/architecture.hpp"
 #include "debian/contents_index.hpp"
 #include "debian/package_index.hpp"
-#include "debian/release_history.hpp"
 #include "debian/releases.hpp"
 #include "debian/repository.hpp"
 #include "debian/resolver.hpp"
@@ -24,13 +20,13 @@
 #include "image/layer_cache.hpp"
 #include "image/layer_plan.hpp"
 #include "image/library_catalog.hpp"
+#include "image/release_snapshot.hpp"
 #include "image/spec.hpp"
 #include "oci/image_reader.hpp"
 #include "oci/image_ref.hpp"
 #include "oci/source.hpp"
 #include "util/file_io.hpp"
 #include "util/text.hpp"
-#include "util/thread_pool.hpp"
 
 namespace distill::image {
 
@@ -129,7 +125,10 @@ struct Stage {
 class Planner {
  public:
   Planner(const BuildRequest& request, BuildEnv& env, bool assemble)
-      : m_request(request), m_env(env), m_assemble(assemble) {}
+      : m_request(request),
+        m_env(env),
+        m_assemble(assemble),
+        m_snapshot(env, request.release_max_age, request.allow_release_rollback) {}
 
   Result<BuildPlan> run() {
     DISTILL_CHECK(load_lock());
@@ -378,7 +377,7 @@ class Planner {
     options.allow_expired = m_request.allow_expired_release;
     options.allow_release_rollback = m_request.allow_release_rollback;
     options.now = static_cast<std::time_t>(m_env.clock.now());
-    options.fetched_inrelease = &m_fetched_inrelease;
+    options.fetched_inrelease = &m_snapshot.fetched();
     return options;
   }
 
@@ -402,101 +401,6 @@ class Planner {
     return std::move(host).value();
   }
 
-  // The signed Release files of the sources, fetched as they are now. They pin
-  // every Packages index by hash, so identical bytes mean identical indices: a
-  // resolution made against them is still valid (and was verified then).
-  Result<std::string> release_fingerprint(const std::vector<debian::AptSource>& sources) {
-    std::vector<std::string> urls;
-    for (const auto& source : sources) {
-      for (const auto& suite : source.suites) {
-        urls.push_back(net::url_join(source.url, "dists/" + suite + "/InRelease"));
-      }
-    }
-    // Once per process: every stage and image keys its resolutions on the
-    // same Release files, so they are fetched (or read) only once.
-    std::string memo_key = join(urls, " ");
-    if (auto known = m_fingerprints.find(memo_key); known != m_fingerprints.end()) {
-      return known->second;
-    }
-    // A copy fetched less than release_max_age ago stands for the mirror's
-    // current one: mirrors change a few times a day, and an immediate rebuild
-    // then needs no network round trip at all.
-    std::vector<std::optional<std::string>> bodies(urls.size());
-    std::vector<size_t> stale;
-    for (size_t i = 0; i < urls.size(); ++i) {
-      if (auto kept = fresh_release(urls[i])) {
-        bodies[i] = std::move(kept);
-      } else {
-        stale.push_back(i);
-      }
-    }
-    util::parallel_for(stale.size(), static_cast<unsigned>(stale.size()), [&](size_t k) {
-      size_t i = stale[k];
-      net::HttpRequest request;
-      request.url = urls[i];
-      auto response = m_env.http.send(request);
-      if (response.ok() && response->status == 200) {
-        bodies[i] = std::move(response->body);
-      }
-    });
-    for (size_t i : stale) {
-      if (bodies[i]) {
-        // A replayed older Release must not find a resolution cached for it.
-        const std::string suite_url = urls[i].substr(0, urls[i].size() - std::strlen("InRelease"));
-        DISTILL_CHECK(debian::check_release_replay(
-            m_env.cache.dir() / "release-dates", suite_url, *bodies[i],
-            static_cast<std::time_t>(m_env.clock.now()), m_request.allow_release_rollback));
-        keep_release(urls[i], *bodies[i]);
-        // The index loader verifies these instead of asking again.
-        m_fetched_inrelease[urls[i]] = *bodies[i];
-      }
-    }
-    LayerKey key("releases");
-    for (size_t i = 0; i < urls.size(); ++i) {
-      if (!bodies[i]) {
-        return make_error(ErrorKind::NotFound, urls[i] + ": not available");
-      }
-      key.add(urls[i], *bodies[i]);
-    }
-    std::string fingerprint = key.hex();
-    m_fingerprints[memo_key] = fingerprint;
-    return fingerprint;
-  }
-
-  // The InRelease copies release_fingerprint keeps, one file per URL; the
-  // file's mtime is the time (by the environment's clock) it was fetched.
-  std::filesystem::path release_copy(const std::string& url) const {
-    return m_env.cache.dir() / "releases" / (crypto::sha256(url).hex() + ".InRelease");
-  }
-
-  std::optional<std::string> fresh_release(const std::string& url) const {
-    if (m_request.release_max_age <= 0) {
-      return std::nullopt;
-    }
-    auto path = release_copy(url);
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) {
-      return std::nullopt;
-    }
-    int64_t age = m_env.clock.now() - static_cast<int64_t>(st.st_mtime);
-    if (age < 0 || age > m_request.release_max_age) {
-      return std::nullopt;
-    }
-    auto text = util::read_file(path);
-    return text.ok() ? std::optional<std::string>(std::move(*text)) : std::nullopt;
-  }
-
-  void keep_release(const std::string& url, const std::string& body) const {
-    std::error_code ec;
-    auto path = release_copy(url);
-    std::filesystem::create_directories(path.parent_path(), ec);
-    // Best effort, like the resolution cache: a copy not kept only costs time.
-    if (util::write_file_atomic(path, body).ok()) {
-      struct timespec times[2] = {{m_env.clock.now(), 0}, {m_env.clock.now(), 0}};
-      (void)::utimensat(AT_FDCWD, path.c_str(), times, 0);
-    }
-  }
-
   std::filesystem::path resolution_path(const std::string& key) const {
     return m_env.cache.dir() / "resolutions" / (key + ".json");
   }
@@ -515,7 +419,7 @@ class Planner {
     // a warm build then neither decompresses nor parses a Packages index.
     std::string cache_key;
     if (!m_lock) {
-      auto fingerprint = release_fingerprint(stage.sources);
+      auto fingerprint = m_snapshot.fingerprint(stage.sources);
       if (fingerprint.ok()) {
         LayerKey key("resolution");
         key.add("releases", *fingerprint).add("sources", sources_key(stage.sources, arch));
@@ -991,8 +895,7 @@ class Planner {
   // What each resolved package looks like in a lock (with its relationships).
   std::map<std::string, std::map<std::string, debian::LockedPackage>> m_locked;
   std::map<std::string, debian::SonameProviders> m_soname_providers;  // by arch
-  std::map<std::string, std::string> m_fingerprints;       // InRelease URLs -> release_fingerprint
-  std::map<std::string, std::string> m_fetched_inrelease;  // URL -> body, fetched by this build
+  ReleaseSnapshot m_snapshot;  // the sources' Release files, as the mirror has them now
   std::map<std::string, std::vector<InstalledPackage>> m_resolutions;  // resolution key -> result
   // Every stage's packages, bases first, to download in that order.
   std::vector<std::vector<InstalledPackage>> m_fetch_order;

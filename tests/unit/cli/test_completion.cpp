@@ -38,6 +38,15 @@ TEST(OptionValuesTest, KnowsWhatEachArgumentTakes) {
   const CLI::App* run = table.app->get_subcommand("run");
   EXPECT_EQ(values(run, "--network").words, (std::vector<std::string>{"none", "host"}));
   EXPECT_EQ(values(table.app->get_subcommand("inspect"), "REF").words, reference_transports());
+  // outdated takes an image, a lock file or a spec: transports, flavors and files.
+  const CLI::App* outdated = table.app->get_subcommand("outdated");
+  OptionValues subject = values(outdated, "SUBJECT");
+  EXPECT_EQ(subject.kind, ValueKind::Spec);
+  EXPECT_NE(std::find(subject.words.begin(), subject.words.end(), "oci:"), subject.words.end());
+  EXPECT_NE(std::find(subject.words.begin(), subject.words.end(), "cc"), subject.words.end());
+  EXPECT_EQ(values(outdated, "--sources").kind, ValueKind::File);
+  EXPECT_EQ(values(outdated, "--lock").kind, ValueKind::File);
+  EXPECT_EQ(values(outdated, "--exit-code").kind, ValueKind::None);
 }
 
 TEST(CompletionTest, BashScriptCoversCommandsFlagsAndValues) {
@@ -46,7 +55,7 @@ TEST(CompletionTest, BashScriptCoversCommandsFlagsAndValues) {
   ASSERT_TRUE(script.ok());
   for (const auto* part :
        {"complete -F _distill distill",
-        "_distill_words 'build lock copy inspect run audit sbom test flavors completion'",
+        "_distill_words 'build lock copy inspect run audit sbom outdated test flavors completion'",
         "--variant) _distill_words 'latest nonroot debug debug-nonroot' ;;", "--tls-verify",
         "static base-nossl base cc", "oci: oci-archive: docker-archive: docker://",
         "--sbom-format"}) {
