@@ -23,6 +23,7 @@
 #include "image/layer_cache.hpp"
 #include "image/layer_plan.hpp"
 #include "image/library_catalog.hpp"
+#include "image/provenance.hpp"
 #include "image/spec.hpp"
 #include "oci/image_reader.hpp"
 #include "oci/image_ref.hpp"
@@ -124,6 +125,7 @@ struct Stage {
   std::vector<size_t> package_nodes;       // their layers (a Top waits for them)
   Accounts accounts = default_accounts();
   std::vector<LocalCertificate> local_certificates;  // private CAs of the chain
+  std::vector<ProvenanceStage> recorded;             // each spec's provenance
 };
 
 class Planner {
@@ -164,6 +166,7 @@ class Planner {
     }
     DISTILL_TRY(auto text, util::read_file(m_request.lock_file));
     DISTILL_TRY(auto lock, debian::parse_lock(text, m_request.lock_file.string()));
+    m_release_dates = lock.release_dates;
     m_lock = std::move(lock);
     return {};
   }
@@ -194,6 +197,7 @@ class Planner {
                               top.display_name + " (--frozen); run `distill lock` again");
       }
     }
+    DISTILL_TRY(image.lock.spec_digest, spec_digest(chain, archs));
     for (const auto& arch : archs) {
       DISTILL_TRY(Stage stage, base_stage(chain, arch, image));
       for (const auto& spec : chain.specs) {
@@ -207,13 +211,15 @@ class Planner {
       image.release = stage.release;
       ArchPlan plan;
       plan.arch = arch;
+      if (m_assemble) {
+        plan.provenance = provenance(chain, stage, arch, variant, image.lock.spec_digest);
+      }
       plan.layers = std::move(stage.layers);
       plan.history = std::move(stage.history);
       plan.config = std::move(stage.config.config);
       plan.packages = std::move(stage.packages);
       image.archs.push_back(std::move(plan));
     }
-    DISTILL_TRY(image.lock.spec_digest, spec_digest(chain, archs));
     image.annotations = top.annotations;
     m_plan.images.push_back(std::move(image));
     return {};
@@ -443,6 +449,9 @@ class Planner {
         return make_error(ErrorKind::NotFound, urls[i] + ": not available");
       }
       key.add(urls[i], *bodies[i]);
+      // The Date a resolution was made against goes into the provenance.
+      m_release_dates[urls[i].substr(0, urls[i].size() - std::strlen("InRelease"))] =
+          release_date(*bodies[i]);
     }
     std::string fingerprint = key.hex();
     m_fingerprints[memo_key] = fingerprint;
@@ -693,7 +702,12 @@ class Planner {
     std::vector<InstalledPackage> chain = stage.packages;
     chain.insert(chain.end(), added.begin(), added.end());
     sort_by_name(chain);
+    const size_t below_top = stage.layers.size();
     DISTILL_CHECK(plan_top(spec, arch, stage, added, chain));
+    const LayerNode* top =
+        stage.layers.size() > below_top ? &m_plan.nodes[stage.layers.back()] : nullptr;
+    DISTILL_TRY(auto recorded, stage_provenance(spec, added, top, stage.layers.size() - 1));
+    stage.recorded.push_back(std::move(recorded));
     bool had_ca = has_package(stage.packages, "ca-certificates");
     stage.packages = std::move(chain);
     apply_spec(stage.config, spec);
@@ -727,6 +741,8 @@ class Planner {
     bool adds_certificates = false;
     if (!spec.files.empty()) {
       DISTILL_TRY(node.entries, expand_spec_files(spec, epoch));
+    }
+    if (!node.entries.empty()) {
       // Certificates added for update-ca-certificates (local_ca.hpp).
       DISTILL_TRY(auto certificates, local_certificates(node.entries));
       adds_certificates = !certificates.empty();
@@ -753,8 +769,8 @@ class Planner {
         .add("epoch", epoch)
         .add("arch", arch)
         .add("what", node.created_by);
-    DISTILL_TRY(auto fingerprint, entries_fingerprint(node.entries));
-    key.add("entries", fingerprint);
+    DISTILL_TRY(node.entries_fingerprint, entries_fingerprint(node.entries));
+    key.add("entries", node.entries_fingerprint);
     if (node.system_files || !node.certificates.empty()) {
       for (const auto& p : chain) {
         key.add("package", p.name).add("sha256", p.sha256.hex());
@@ -805,8 +821,29 @@ class Planner {
     return {};
   }
 
+  // The manifest's provenance record (provenance.hpp).
+  std::string provenance(const SpecChain& chain, const Stage& stage, const std::string& arch,
+                         Variant variant, const std::string& spec_digest) const {
+    Provenance p;
+    p.arch = arch;
+    p.variant = to_string(variant);
+    p.source_date_epoch = m_request.source_date_epoch;
+    p.compression = archive::to_string(m_request.compression);
+    p.image_base = chain.image_base.has_value();
+    p.spec_digest = spec_digest;
+    p.stages = stage.recorded;
+    record_resolution(p, stage.sources, m_release_dates, stage.packages);
+    return to_json(p);
+  }
+
   void record_lock(debian::LockFile& lock, const Stage& stage, const std::string& arch) {
     for (const auto& s : stage.sources) {
+      for (const auto& suite : s.suites) {
+        std::string url = net::url_join(s.url, "dists/" + suite + "/");
+        if (auto date = m_release_dates.find(url); date != m_release_dates.end()) {
+          lock.release_dates[url] = date->second;
+        }
+      }
       bool present = std::any_of(
           lock.sources.begin(), lock.sources.end(),
           [&](const debian::AptSource& a) { return a.url == s.url && a.suites == s.suites; });
@@ -979,6 +1016,7 @@ class Planner {
   std::map<std::string, debian::SonameProviders> m_soname_providers;  // by arch
   std::map<std::string, std::string> m_fingerprints;       // InRelease URLs -> release_fingerprint
   std::map<std::string, std::string> m_fetched_inrelease;  // URL -> body, fetched by this build
+  std::map<std::string, std::string> m_release_dates;      // dists/SUITE/ URL -> Release Date
   std::map<std::string, std::vector<InstalledPackage>> m_resolutions;  // resolution key -> result
   // Every stage's packages, bases first, to download in that order.
   std::vector<std::vector<InstalledPackage>> m_fetch_order;

@@ -47,6 +47,7 @@ struct LayerNode {
   std::vector<InstalledPackage> packages;
   // Entries: the files. Top: the spec's own files (they win over generated ones).
   std::vector<GeneratedEntry> entries;
+  std::string entries_fingerprint;  // Top: of `entries` (provenance.hpp)
   // Top only.
   std::string arch;
   bool system_files = false;                   // ld.so.cache and the Java trust store
@@ -63,6 +64,7 @@ struct ArchPlan {
   std::vector<oci::HistoryEntry> history;
   oci::ImageConfig config;
   std::vector<InstalledPackage> packages;  // everything installed, sorted by name
+  std::string provenance;                  // the manifest's record (provenance.hpp)
 };
 
 struct ImagePlan {

@@ -13,6 +13,7 @@
 #include "image/flavors.hpp"
 #include "image/output_template.hpp"
 #include "image/plan.hpp"
+#include "image/provenance.hpp"
 
 namespace distill::image {
 namespace {
@@ -99,7 +100,7 @@ class BuildGraph : public ::testing::Test {
 // project's reproducibility contract. It changes only when the bytes distill
 // writes change (tar, gzip, JSON, ordering), and then on purpose.
 constexpr const char* k_golden_index =
-    "sha256:461edaef002255a3969dfcc196934a981c705b483309b72f25e583dbfd624193";
+    "sha256:022426b84bcaa0b090d4bbc2f63c8a2b32efbb7e87ef96e880f86f7622799b57";
 
 TEST_F(BuildGraph, GoldenDigest) {
   auto spec = write("golden/app.yaml",
@@ -308,6 +309,101 @@ TEST_F(BuildGraph, LockIsThePlansPackageSet) {
   EXPECT_EQ(names, (std::vector<std::string>{"base-files", "ca-certificates", "libc6", "libssl3",
                                              "media-types", "netbase", "tzdata"}));
   EXPECT_EQ(m_http.count(".deb"), 0u);
+}
+
+// Every manifest says what each layer holds and what the build resolved.
+TEST_F(BuildGraph, ProvenanceNamesEveryLayerAndTheResolution) {
+  auto spec = write("prov/app.yaml",
+                    "name: app\nfrom: base\nfiles:\n"
+                    "  - {dst: /app/hello.txt, content: \"hello\\n\"}\n");
+  auto results = build(request({spec.string()}));
+  ASSERT_TRUE(results.ok()) << results.error().message;
+  const auto& manifest = results->at(0).image.manifests.at(0);
+  std::vector<std::string> kinds;
+  std::string packages;
+  for (const auto& layer : manifest.layers) {
+    kinds.push_back(layer.descriptor.annotations.at(std::string(k_layer_kind_annotation)));
+    auto it = layer.descriptor.annotations.find(std::string(k_layer_packages_annotation));
+    if (it != layer.descriptor.annotations.end()) {
+      packages += it->second + ";";
+    }
+  }
+  ASSERT_GE(kinds.size(), 4u);
+  EXPECT_EQ(kinds.front(), "packages");
+  EXPECT_EQ(kinds.back(), "files");
+  EXPECT_NE(std::find(kinds.begin(), kinds.end(), "generated"), kinds.end());
+  EXPECT_NE(packages.find("libc6=2.36-9/amd64"), std::string::npos) << packages;
+  EXPECT_NE(packages.find("tzdata=2024a/all"), std::string::npos) << packages;
+
+  auto json = manifest.manifest_json;
+  ASSERT_NE(json.find(std::string(k_provenance_annotation)), std::string::npos);
+  const auto& text = manifest.annotations.at(std::string(k_provenance_annotation));
+  auto record = parse_provenance(text, "test");
+  ASSERT_TRUE(record.ok()) << record.error().message;
+  EXPECT_EQ(to_json(*record), text);  // the round trip keeps every byte
+  EXPECT_EQ(record->arch, "amd64");
+  EXPECT_EQ(record->variant, "latest");
+  EXPECT_EQ(record->source_date_epoch, 1700000000);
+  ASSERT_EQ(record->stages.size(), 3u);  // static, base, app.yaml
+  EXPECT_EQ(record->stages[0].spec, "static.yaml (built-in)");  // as history names it
+  EXPECT_EQ(record->stages[1].packages, (std::vector<std::string>{"libc6", "libssl3"}));
+  EXPECT_EQ(record->stages[2].spec, "app.yaml");
+  EXPECT_EQ(record->stages[2].from, "base");
+  ASSERT_TRUE(record->stages[2].files.has_value());
+  EXPECT_EQ(record->stages[2].files->layer, manifest.layers.size() - 1);
+  EXPECT_FALSE(record->stages[2].files->fingerprint.empty());
+  ASSERT_FALSE(record->sources.empty());
+  EXPECT_FALSE(record->sources[0].date.empty()) << "the Release Date is recorded";
+  ASSERT_EQ(record->packages.size(), results->at(0).packages.at("amd64").size());
+  for (const auto& p : results->at(0).packages.at("amd64")) {
+    auto it = std::find_if(record->packages.begin(), record->packages.end(),
+                           [&](const ResolvedPackage& r) { return r.name == p.name; });
+    ASSERT_NE(it, record->packages.end()) << p.name;
+    EXPECT_EQ(it->sha256, p.sha256.hex());
+    EXPECT_EQ(it->version, p.version);
+  }
+  // No local path reaches the record.
+  EXPECT_EQ(text.find(m_work->path().string()), std::string::npos) << text;
+}
+
+// The same inputs from another directory, with another cache, give the same
+// record and the same digest; a locked build records the same provenance.
+TEST_F(BuildGraph, ProvenanceIsTheSameFromAnotherCacheAndDirectory) {
+  const char* text = "name: app\nfrom: static\nfiles:\n  - {src: hello.txt, dst: /hello.txt}\n";
+  write("one/hello.txt", "hi\n");
+  write("two/deeper/hello.txt", "hi\n");
+  auto first = build(request({write("one/app.yaml", text).string()}));
+  ASSERT_TRUE(first.ok()) << first.error().message;
+
+  auto cache = net::ContentCache::open(m_work->path() / "other-cache");
+  ASSERT_TRUE(cache.ok()) << cache.error().message;
+  BuildEnv other{m_http, *cache, m_clock, m_progress, m_pool};
+  auto second = build_images(request({write("two/deeper/app.yaml", text).string()}), other);
+  ASSERT_TRUE(second.ok()) << second.error().message;
+
+  const auto key = std::string(k_provenance_annotation);
+  EXPECT_EQ(first->at(0).image.manifests.at(0).annotations.at(key),
+            second->at(0).image.manifests.at(0).annotations.at(key));
+  EXPECT_EQ(first->at(0).image.index_descriptor.digest,
+            second->at(0).image.index_descriptor.digest);
+
+  auto lock = write("app.lock", debian::to_json(first->at(0).lock));
+  auto r = request({write("one/app.yaml", text).string()});
+  r.lock_file = lock;
+  auto locked = build(r);
+  ASSERT_TRUE(locked.ok()) << locked.error().message;
+  EXPECT_EQ(locked->at(0).image.index_descriptor.digest,
+            first->at(0).image.index_descriptor.digest);
+}
+
+TEST(Provenance, RefusesWhatIsNotARecord) {
+  for (const char* bad : {"", "[]", "{\"version\":2,\"stages\":[{}]}", "{\"version\":1}",
+                          "{\"version\":1,\"stages\":[{\"packages\":\"libc6\"}]}"}) {
+    auto parsed = parse_provenance(bad, "oci:x");
+    ASSERT_FALSE(parsed.ok()) << bad;
+    EXPECT_EQ(parsed.error().message.rfind("oci:x: provenance record:", 0), 0u)
+        << parsed.error().message;
+  }
 }
 
 TEST(OutputTemplate, ExpandsAndRefuses) {
