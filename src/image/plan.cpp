@@ -133,9 +133,16 @@ class Planner {
   Planner(const BuildRequest& request, BuildEnv& env, bool assemble)
       : m_request(request), m_env(env), m_assemble(assemble) {}
 
-  Result<BuildPlan> run() {
+  // `chain`: plan this loaded chain as `spec_name` instead of the request's specs.
+  Result<BuildPlan> run(const std::string* loaded_name = nullptr,
+                        const SpecChain* loaded = nullptr) {
     DISTILL_CHECK(load_lock());
-    for (const auto& spec_name : m_request.specs) {
+    if (loaded != nullptr) {
+      for (Variant variant : m_request.variants) {
+        DISTILL_CHECK(plan_image(*loaded_name, *loaded, variant));
+      }
+    }
+    for (const auto& spec_name : loaded != nullptr ? std::vector<std::string>{} : m_request.specs) {
       DISTILL_TRY(SpecChain chain, load_chain(spec_name));
       for (Variant variant : m_request.variants) {
         DISTILL_CHECK(plan_image(spec_name, chain, variant));
@@ -739,7 +746,9 @@ class Planner {
       }
     }
     bool adds_certificates = false;
-    if (!spec.files.empty()) {
+    if (spec.expanded_files) {
+      node.entries = *spec.expanded_files;
+    } else if (!spec.files.empty()) {
       DISTILL_TRY(node.entries, expand_spec_files(spec, epoch));
     }
     if (!node.entries.empty()) {
@@ -1058,6 +1067,12 @@ Result<BuildPlan> plan_build(const BuildRequest& request, BuildEnv& env, bool as
   }
   Planner planner(request, env, assemble);
   return planner.run();
+}
+
+Result<BuildPlan> plan_chain(const BuildRequest& request, const std::string& spec_name,
+                             const SpecChain& chain, BuildEnv& env) {
+  Planner planner(request, env, true);
+  return planner.run(&spec_name, &chain);
 }
 
 }  // namespace distill::image

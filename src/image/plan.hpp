@@ -104,6 +104,11 @@ ImageIdentity image_identity(const BuildRequest& request, const std::string& spe
 // `assemble` false: resolve only (what `distill lock` needs); no node is laid out.
 Result<BuildPlan> plan_build(const BuildRequest& request, BuildEnv& env, bool assemble = true);
 
+// The plan of one image whose chain is already loaded (`distill update`
+// rebuilds it from an image's provenance); `spec_name` names it in messages.
+Result<BuildPlan> plan_chain(const BuildRequest& request, const std::string& spec_name,
+                             const SpecChain& chain, BuildEnv& env);
+
 // "debian12" for bookworm, "debian13" for trixie: distroless's image suffix.
 std::string debian_tag(const std::string& release);
 

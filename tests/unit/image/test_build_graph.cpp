@@ -14,6 +14,8 @@
 #include "image/output_template.hpp"
 #include "image/plan.hpp"
 #include "image/provenance.hpp"
+#include "image/update.hpp"
+#include "util/file_io.hpp"
 
 namespace distill::image {
 namespace {
@@ -394,6 +396,86 @@ TEST_F(BuildGraph, ProvenanceIsTheSameFromAnotherCacheAndDirectory) {
   ASSERT_TRUE(locked.ok()) << locked.error().message;
   EXPECT_EQ(locked->at(0).image.index_descriptor.digest,
             first->at(0).image.index_descriptor.digest);
+}
+
+// A newer tzdata is published: update gives what `build --refresh` gives, the
+// application layer unchanged, the tzdata layer new.
+TEST_F(BuildGraph, UpdateGivesTheDigestOfARefreshedBuild) {
+  auto spec = write("upd/app.yaml",
+                    "name: app\nfrom: base\nfiles:\n"
+                    "  - {dst: /app/hello.txt, content: \"hello\\n\"}\n"
+                    "entrypoint: [\"/app/hello.txt\"]\nenv: {TZ: UTC}\n");
+  auto first = build(request({spec.string()}));
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  const std::string layout = "oci:" + (m_work->path() / "out").string();
+
+  auto packages = flavor_packages();
+  for (auto& p : packages) {
+    if (p.name == "tzdata") {
+      p.version = "2024b";
+      p.files = {{"usr/share/zoneinfo/UTC", "TZif2b"}};
+    }
+  }
+  m_repo.publish(m_http, packages);
+
+  UpdateRequest u;
+  u.image = layout + ":app-latest";
+  u.outputs = {layout + ":updated"};
+  u.apt_root = m_repo.apt_root();
+  u.lock_out = m_work->path() / "updated.lock";
+  auto updated = update_image(u, *m_env);
+  ASSERT_TRUE(updated.ok()) << updated.error().message;
+  ASSERT_EQ(updated->changes.size(), 1u);
+  EXPECT_EQ(updated->changes[0].name, "tzdata");
+  EXPECT_EQ(updated->changes[0].from_version, "2024a");
+  EXPECT_EQ(updated->changes[0].to_version, "2024b");
+
+  auto r = request({spec.string()});
+  r.release_max_age = 0;
+  r.outputs = {layout + ":refreshed"};
+  auto refreshed = build(r);
+  ASSERT_TRUE(refreshed.ok()) << refreshed.error().message;
+  const auto& a = updated->build.image;
+  const auto& b = refreshed->at(0).image;
+  EXPECT_EQ(a.index_descriptor.digest, b.index_descriptor.digest);
+  EXPECT_EQ(a.manifests.at(0).config_json, b.manifests.at(0).config_json);
+  EXPECT_EQ(a.manifests.at(0).manifest_json, b.manifests.at(0).manifest_json);
+  const auto& before = first->at(0).image.manifests.at(0).layers;
+  const auto& after = a.manifests.at(0).layers;
+  ASSERT_EQ(before.size(), after.size());
+  EXPECT_EQ(before.back().descriptor.digest, after.back().descriptor.digest)
+      << "the application layer is the same blob";
+  size_t changed = 0;
+  for (size_t i = 0; i < before.size(); ++i) {
+    if (before[i].descriptor.digest != after[i].descriptor.digest) {
+      ++changed;
+      EXPECT_NE(after[i]
+                    .descriptor.annotations.at(std::string(k_layer_packages_annotation))
+                    .find("tzdata=2024b/all"),
+                std::string::npos);
+    }
+  }
+  EXPECT_EQ(changed, 1u);
+  auto lock = util::read_file(u.lock_out);
+  ASSERT_TRUE(lock.ok());
+  EXPECT_EQ(*lock, debian::to_json(refreshed->at(0).lock));
+}
+
+TEST_F(BuildGraph, UpdateRefusesAnImageWithoutProvenance) {
+  auto spec = write("nop/app.yaml", "name: app\nfrom: static\n");
+  auto r = request({spec.string()});
+  auto archive = m_work->path() / "app.tar";
+  r.outputs = {"docker-archive:" + archive.string()};
+  ASSERT_TRUE(build(r).ok());
+  UpdateRequest u;
+  u.image = "docker-archive:" + archive.string();
+  u.outputs = {"oci:" + (m_work->path() / "never").string() + ":x"};
+  u.apt_root = m_repo.apt_root();
+  auto updated = update_image(u, *m_env);
+  ASSERT_FALSE(updated.ok());
+  EXPECT_NE(updated.error().message.find("has no distill provenance"), std::string::npos)
+      << updated.error().message;
+  EXPECT_FALSE(fs::exists(m_work->path() / "never"));
 }
 
 TEST(Provenance, RefusesWhatIsNotARecord) {
