@@ -13,6 +13,7 @@
 #include "oci/image_ref.hpp"
 #include "oci/source.hpp"
 #include "util/file_io.hpp"
+#include "util/temp_dir.hpp"
 
 namespace distill::image {
 
@@ -46,17 +47,26 @@ Result<std::vector<Provenance>> read_records(const oci::LoadedImage& image,
   return out;
 }
 
-// The keyring file given with --keyring whose bytes the record names.
+// The keyring given with --keyring whose bytes the record names, as a copy
+// under the name the record gives it in `dir` (the name is part of the
+// record, so the rebuilt image records the same one wherever the file is).
 Result<std::string> find_keyring(const ProvenanceSource& source,
                                  const std::vector<std::filesystem::path>& keyrings,
-                                 const std::string& ref) {
+                                 const std::filesystem::path& dir, const std::string& ref) {
+  const std::string& name = source.keyring_name;
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) {
+    return make_error(ErrorKind::InvalidInput,
+                      ref + ": provenance record: keyring name '" + name + "' is not a file name");
+  }
   for (const auto& path : keyrings) {
     auto bytes = util::read_file(path);
     if (!bytes.ok()) {
       return bytes.error().context("--keyring");
     }
     if (crypto::sha256(*bytes).hex() == source.keyring_sha256) {
-      return std::filesystem::absolute(path).lexically_normal().string();
+      std::filesystem::path copy = dir / name;
+      DISTILL_CHECK(util::write_file_atomic(copy, *bytes));
+      return copy.string();
     }
   }
   return make_error(ErrorKind::InvalidInput,
@@ -101,7 +111,7 @@ Result<std::vector<GeneratedEntry>> read_spec_files(const std::filesystem::path&
 
 // The `from:` chain the record describes, files read from `manifest`'s layers.
 Result<SpecChain> chain_from(const Provenance& record, const oci::LoadedManifest& manifest,
-                             const UpdateRequest& request) {
+                             const UpdateRequest& request, const std::filesystem::path& key_dir) {
   SpecChain chain;
   for (const auto& stage : record.stages) {
     Spec spec;
@@ -115,7 +125,7 @@ Result<SpecChain> chain_from(const Provenance& record, const oci::LoadedManifest
       source.suites = s.suites;
       source.components = s.components;
       if (!s.keyring_sha256.empty()) {
-        DISTILL_TRY(source.keyring, find_keyring(s, request.keyrings, request.image));
+        DISTILL_TRY(source.keyring, find_keyring(s, request.keyrings, key_dir, request.image));
       }
       spec.sources.push_back(std::move(source));
     }
@@ -192,7 +202,10 @@ Result<UpdateResult> update_image(const UpdateRequest& request, BuildEnv& env) {
   DISTILL_TRY(auto loaded, oci::open_image(request.image, source));
   DISTILL_TRY(auto records, read_records(loaded, request.image));
   const Provenance& first = records.front();
-  DISTILL_TRY(SpecChain chain, chain_from(first, loaded.manifests.front(), request));
+  // Keyrings named by the record live here while the update runs.
+  DISTILL_TRY(auto key_dir, util::TempDir::create("distill-update-"));
+  DISTILL_TRY(SpecChain chain,
+              chain_from(first, loaded.manifests.front(), request, key_dir.path()));
 
   BuildRequest build;
   build.specs = {first.stages.back().spec};

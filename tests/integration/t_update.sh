@@ -140,6 +140,38 @@ grep -q '"2024b"' "$W/v2.lock" || fail "--lock-out lacks the new tzdata"
 (cd "$W/app" && "$DISTILL" lock app.yaml "${C[@]}" -o "$W/fresh.lock") || fail "lock"
 cmp -s "$W/v2.lock" "$W/fresh.lock" || fail "--lock-out differs from distill lock: $(diff "$W/v2.lock" "$W/fresh.lock")"
 
+# --- a spec with its own sources and keyring ------------------------------------------
+# The record names the keyring by file name and sha256, never by path: update
+# asks for the file, and takes it from --keyring wherever it now lives.
+mkdir -p "$W/own"
+cat >"$W/own/own.yaml" <<YAML
+name: own
+sources:
+  - url: $APTREPO_URL
+    suites: [bookworm]
+    keyring: $W/repo/keyring.gpg
+packages: [tzdata]
+files:
+  - {dst: /etc/own.conf, content: "own\n"}
+YAML
+"$DISTILL" build "$W/own/own.yaml" "${C[@]}" -o "oci:$W/layout:own1" || fail "build own"
+python3 - "$(manifest_of "$W/layout" own1)" "$W" <<'PY' || fail "the keyring in the record"
+import json, sys
+r = json.loads(json.load(open(sys.argv[1]))["annotations"]["dev.distill.provenance"])
+k = r["stages"][0]["sources"][0]["keyring"]
+assert k["name"] == "keyring.gpg" and len(k["sha256"]) == 64, k
+assert sys.argv[2] not in json.dumps(r), "a local path in the record"
+PY
+expect_fail "keyring keyring.gpg .*give that file with --keyring" \
+  "$DISTILL" update "oci:$W/layout:own1" -o "oci:$W/x:y" "${C[@]:0:4}"
+expect_fail "keyring keyring.gpg" \
+  "$DISTILL" update "oci:$W/layout:own1" -o "oci:$W/x:y" "${C[@]:0:4}" --keyring "$W/app/hello.txt"
+cp "$W/repo/keyring.gpg" "$W/moved.gpg"
+"$DISTILL" update "oci:$W/layout:own1" -o "oci:$W/layout:own2" "${C[@]:0:4}" --keyring "$W/moved.gpg" \
+  >/dev/null 2>"$W/own.err" || fail "update with --keyring: $(cat "$W/own.err")"
+[ "$(index_digest "$W/layout" own2)" = "$(index_digest "$W/layout" own1)" ] ||
+  fail "update of an up-to-date image with its own sources changed the digest"
+
 # --- refusals -----------------------------------------------------------------------
 # An image without provenance: docker-archive drops manifest annotations.
 skopeo copy -q "oci:$W/layout:v1" "docker-archive:$W/v1.tar:app:v1" >/dev/null || fail "skopeo to docker-archive"

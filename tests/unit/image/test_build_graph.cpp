@@ -346,7 +346,7 @@ TEST_F(BuildGraph, ProvenanceNamesEveryLayerAndTheResolution) {
   EXPECT_EQ(record->arch, "amd64");
   EXPECT_EQ(record->variant, "latest");
   EXPECT_EQ(record->source_date_epoch, 1700000000);
-  ASSERT_EQ(record->stages.size(), 3u);  // static, base, app.yaml
+  ASSERT_EQ(record->stages.size(), 3u);                         // static, base, app.yaml
   EXPECT_EQ(record->stages[0].spec, "static.yaml (built-in)");  // as history names it
   EXPECT_EQ(record->stages[1].packages, (std::vector<std::string>{"libc6", "libssl3"}));
   EXPECT_EQ(record->stages[2].spec, "app.yaml");
@@ -459,6 +459,41 @@ TEST_F(BuildGraph, UpdateGivesTheDigestOfARefreshedBuild) {
   auto lock = util::read_file(u.lock_out);
   ASSERT_TRUE(lock.ok());
   EXPECT_EQ(*lock, debian::to_json(refreshed->at(0).lock));
+}
+
+// The variant, the epoch and the compression come back from the record: a
+// nonroot zstd image with a newer libssl3 is what a refreshed build of it gives.
+TEST_F(BuildGraph, UpdateKeepsVariantEpochAndCompression) {
+  auto spec = write("var/app.yaml", "name: app\nfrom: cc\n");
+  auto r = request({spec.string()});
+  r.variants = {Variant::Nonroot};
+  r.compression = archive::Compression::Zstd;
+  r.source_date_epoch = 1234567;
+  auto first = build(r);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  auto packages = flavor_packages();
+  for (auto& p : packages) {
+    if (p.name == "libssl3") {
+      p.version = "3.0.13";
+    }
+  }
+  m_repo.publish(m_http, packages);
+  const std::string layout = "oci:" + (m_work->path() / "out").string();
+  UpdateRequest u;
+  u.image = layout + ":app-nonroot";
+  u.outputs = {layout + ":updated"};
+  u.apt_root = m_repo.apt_root();
+  auto updated = update_image(u, *m_env);
+  ASSERT_TRUE(updated.ok()) << updated.error().message;
+  ASSERT_EQ(updated->changes.size(), 1u);
+  EXPECT_EQ(updated->changes[0].name, "libssl3");
+  r.release_max_age = 0;
+  auto refreshed = build(r);
+  ASSERT_TRUE(refreshed.ok()) << refreshed.error().message;
+  EXPECT_EQ(updated->build.image.index_descriptor.digest,
+            refreshed->at(0).image.index_descriptor.digest);
+  EXPECT_NE(updated->build.image.index_descriptor.digest,
+            first->at(0).image.index_descriptor.digest);
 }
 
 TEST_F(BuildGraph, UpdateRefusesAnImageWithoutProvenance) {
