@@ -274,8 +274,8 @@ class Executor {
       manifest.config.history = arch.history;
       for (size_t node : arch.layers) {
         oci::LayerBlob layer = m_blobs.at(node).value();
-        // What the layer holds (provenance.hpp); a base image's layer keeps
-        // the annotations it came with.
+        // What the layer holds (provenance.hpp); a base image's layer is
+        // kind "base" and keeps the other annotations it came with.
         for (auto& [key, value] : layer_annotations(m_plan.nodes[node])) {
           layer.descriptor.annotations[key] = std::move(value);
         }
