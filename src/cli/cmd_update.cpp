@@ -25,6 +25,9 @@ CommandRunner register_update(CLI::App& app) {
                   "output reference (oci:, oci-archive:, docker-archive:, docker://)")
       ->required();
   cmd->add_option("--lock-out", *lock_out, "write the lock of the updated image to FILE");
+  cmd->add_option("--only", request->only,
+                  "move only these packages (comma-separated); the others keep their versions")
+      ->delimiter(',');
   cmd->add_option("--keyring", *keyrings,
                   "keyring file a source of the image's spec named (matched by content)");
   cmd->add_option("--cache-dir", options->cache_dir,

@@ -28,8 +28,9 @@ const std::map<std::string, Examples, std::less<>>& all_examples() {
       {"update",
        {{"Bring an image to the newest packages of its release",
          "distill update oci:out/app:latest -o oci:out/app:latest"},
-        {"Update into a new tag and keep the new lock",
-         "distill update oci:out/app:1.0 -o oci:out/app:1.1 --lock-out app.lock"},
+        {"Move only tzdata and the CA certificates, into a new tag, and keep the lock",
+         "distill update oci:out/app:1.0 -o oci:out/app:1.1 --only tzdata,ca-certificates "
+         "--lock-out app.lock"},
         {"A spec whose source names its own keyring: give the file",
          "distill update oci:out/app -o oci:out/app --keyring repo.gpg"}}},
       {"copy",

@@ -152,6 +152,67 @@ Result<SpecChain> chain_from(const Provenance& record, const oci::LoadedManifest
   return chain;
 }
 
+// The newest resolution with every package outside `only` set back to the
+// version `records` name (from the cache, by sha256), as a lock file.
+Result<std::filesystem::path> pinned_lock(const std::vector<Provenance>& records,
+                                          const ImagePlan& fresh, const UpdateRequest& request,
+                                          BuildEnv& env, const std::filesystem::path& dir) {
+  std::set<std::string> known;
+  for (const auto& r : records) {
+    for (const auto& p : r.packages) {
+      known.insert(p.name);
+    }
+  }
+  for (const auto& [arch, list] : fresh.lock.packages) {
+    for (const auto& p : list) {
+      known.insert(p.name);
+    }
+  }
+  for (const auto& name : request.only) {
+    if (known.count(name) == 0) {
+      return make_error(ErrorKind::InvalidInput, "usage: --only " + name + ": " + request.image +
+                                                     " has no package " + name +
+                                                     " and its sources add none");
+    }
+  }
+  std::set<std::string> moving(request.only.begin(), request.only.end());
+  debian::LockFile lock = fresh.lock;
+  for (const auto& record : records) {
+    auto it = lock.packages.find(record.arch);
+    if (it == lock.packages.end()) {
+      continue;
+    }
+    for (auto& p : it->second) {
+      if (moving.count(p.name) != 0) {
+        continue;
+      }
+      auto old = std::find_if(record.packages.begin(), record.packages.end(),
+                              [&](const ResolvedPackage& r) { return r.name == p.name; });
+      if (old == record.packages.end() || old->sha256 == p.sha256.hex()) {
+        continue;
+      }
+      DISTILL_TRY(auto sha256, crypto::Digest::from_hex(old->sha256));
+      if (!env.cache.contains(sha256)) {
+        return make_error(ErrorKind::NotFound,
+                          request.image + ": " + p.name + " " + old->version +
+                              " (kept by --only) is not in the cache, and the sources now have " +
+                              p.version + "; add " + p.name + " to --only");
+      }
+      std::error_code ec;
+      auto size = std::filesystem::file_size(env.cache.path_for(sha256), ec);
+      if (ec) {
+        return util::errno_error(env.cache.path_for(sha256), ec.value());
+      }
+      p.version = old->version;
+      p.sha256 = sha256;
+      p.size = size;
+    }
+  }
+  std::filesystem::path path = dir / "pinned.lock";
+  DISTILL_CHECK(util::write_file_atomic(path, debian::to_json(lock)));
+  return path;
+}
+
 std::vector<PackageChange> changes(const std::vector<Provenance>& before, const ImagePlan& after) {
   std::vector<PackageChange> out;
   for (size_t i = 0; i < before.size() && i < after.archs.size(); ++i) {
@@ -224,6 +285,13 @@ Result<UpdateResult> update_image(const UpdateRequest& request, BuildEnv& env) {
   build.registry = request.registry;
 
   DISTILL_TRY(auto plan, plan_chain(build, build.specs.front(), chain, env));
+  if (!request.only.empty()) {
+    // The newest resolution, then the same chain from a lock that keeps the
+    // other packages where they are.
+    DISTILL_TRY(build.lock_file,
+                pinned_lock(records, plan.images.at(0), request, env, key_dir.path()));
+    DISTILL_TRY(plan, plan_chain(build, build.specs.front(), chain, env));
+  }
   ImagePlan& image = plan.images.at(0);
   // The runtime settings and annotations are the image's own: kept as they are.
   for (size_t i = 0; i < image.archs.size() && i < loaded.manifests.size(); ++i) {

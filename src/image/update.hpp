@@ -12,6 +12,13 @@
 // and the application layers come out byte for byte as they were. The image
 // config's runtime settings and the manifest annotations are kept.
 //
+// With `only`, the other packages are pinned at the image's versions: the
+// newest resolution is made, then every package outside `only` is set back
+// to the image's version and sha256 and the chain is built from that lock
+// (the image's .debs must be in the cache; their relationships are taken
+// as the newest versions state them). Such an image is not what a
+// `build --refresh` gives, by design.
+//
 // Refused, with a message that says why: an image without distill's
 // provenance, one built `from:` an image reference, a record of another
 // version. Repositories are verified as for a build (signatures, rollbacks).
@@ -31,6 +38,9 @@ struct UpdateRequest {
   std::string image;                 // the reference to update
   std::vector<std::string> outputs;  // where the result goes (one image: no placeholder)
   std::filesystem::path lock_out;    // write the new lock here when set
+  // Only these packages move; every other one stays at the version the image
+  // has (its .deb must still be in the cache). Empty: every package.
+  std::vector<std::string> only;
   // Keyring files for sources whose spec named one: matched to the record by
   // their sha256 (the record holds no path).
   std::vector<std::filesystem::path> keyrings;

@@ -140,6 +140,22 @@ grep -q '"2024b"' "$W/v2.lock" || fail "--lock-out lacks the new tzdata"
 (cd "$W/app" && "$DISTILL" lock app.yaml "${C[@]}" -o "$W/fresh.lock") || fail "lock"
 cmp -s "$W/v2.lock" "$W/fresh.lock" || fail "--lock-out differs from distill lock: $(diff "$W/v2.lock" "$W/fresh.lock")"
 
+# --only: tzdata is kept at 2024a (its .deb is in the cache), so every layer is v1's.
+"$DISTILL" update "oci:$W/layout:v1" -o "oci:$W/layout:only" "${C[@]:0:4}" --only libc6,libssl3 \
+  >"$W/only.out" 2>"$W/only.err" || fail "update --only: $(cat "$W/only.err")"
+grep -qx "no package changed" "$W/only.out" || fail "update --only moved a package: $(cat "$W/only.out")"
+[ "$(layer_digests "$W/layout" only)" = "$(layer_digests "$W/layout" v1)" ] ||
+  fail "update --only changed a layer"
+rc=0
+"$DISTILL" update "oci:$W/layout:v1" -o "oci:$W/x:y" "${C[@]:0:4}" --only nosuch 2>"$W/nosuch.err" || rc=$?
+[ "$rc" -eq 2 ] && grep -q "usage: --only nosuch: .* has no package nosuch" "$W/nosuch.err" ||
+  fail "update --only nosuch: exit $rc: $(cat "$W/nosuch.err")"
+
+# In place: the tag moves to the updated image, the same one v2 is.
+"$DISTILL" update "oci:$W/layout:only" -o "oci:$W/layout:only" "${C[@]:0:4}" >/dev/null 2>"$W/inplace.err" ||
+  fail "update in place: $(cat "$W/inplace.err")"
+[ "$(index_digest "$W/layout" only)" = "$(index_digest "$W/layout" v2)" ] || fail "update in place differs from v2"
+
 # --- a spec with its own sources and keyring ------------------------------------------
 # The record names the keyring by file name and sha256, never by path: update
 # asks for the file, and takes it from --keyring wherever it now lives.

@@ -496,6 +496,58 @@ TEST_F(BuildGraph, UpdateKeepsVariantEpochAndCompression) {
             first->at(0).image.index_descriptor.digest);
 }
 
+// --only moves the packages named; the others keep the image's versions and
+// so their layers.
+TEST_F(BuildGraph, UpdateOnlyMovesThePackagesNamed) {
+  auto spec = write("only/app.yaml", "name: app\nfrom: base\n");
+  auto first = build(request({spec.string()}));
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  auto packages = flavor_packages();
+  for (auto& p : packages) {
+    if (p.name == "tzdata") {
+      p.version = "2024b";
+      p.files = {{"usr/share/zoneinfo/UTC", "TZif2b"}};
+    }
+    if (p.name == "libssl3") {
+      p.version = "3.0.13";
+    }
+  }
+  m_repo.publish(m_http, packages);
+  const std::string layout = "oci:" + (m_work->path() / "out").string();
+  UpdateRequest u;
+  u.image = layout + ":app-latest";
+  u.outputs = {layout + ":only"};
+  u.apt_root = m_repo.apt_root();
+  u.only = {"nosuchpackage"};
+  auto refused = update_image(u, *m_env);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().message.rfind("usage: --only nosuchpackage:", 0), 0u)
+      << refused.error().message;
+
+  u.only = {"libssl3"};
+  auto updated = update_image(u, *m_env);
+  ASSERT_TRUE(updated.ok()) << updated.error().message;
+  ASSERT_EQ(updated->changes.size(), 1u);
+  EXPECT_EQ(updated->changes[0].name, "libssl3");
+  EXPECT_EQ(updated->changes[0].to_version, "3.0.13");
+  std::map<std::string, std::string> versions;
+  for (const auto& p : updated->build.packages.at("amd64")) {
+    versions[p.name] = p.version;
+  }
+  EXPECT_EQ(versions["tzdata"], "2024a");
+  EXPECT_EQ(versions["libssl3"], "3.0.13");
+  // Every layer but libssl3's and the top one (ld.so.cache) is the image's.
+  const auto& before = first->at(0).image.manifests.at(0).layers;
+  const auto& after = updated->build.image.manifests.at(0).layers;
+  ASSERT_EQ(before.size(), after.size());
+  size_t changed = 0;
+  for (size_t i = 0; i < before.size(); ++i) {
+    changed += before[i].descriptor.digest != after[i].descriptor.digest;
+  }
+  EXPECT_LE(changed, 2u);
+  EXPECT_GE(changed, 1u);
+}
+
 TEST_F(BuildGraph, UpdateRefusesAnImageWithoutProvenance) {
   auto spec = write("nop/app.yaml", "name: app\nfrom: static\n");
   auto r = request({spec.string()});
