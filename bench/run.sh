@@ -336,6 +336,49 @@ if [ -d "$d/cache/sha256" ]; then
   put app50.reused "$(python3 "$here/layers_reused.py" "$d/oci" "$app/oci")"
 fi
 
+# --- distill update: one package of the java17 application brought forward ----------
+# The application image is built from a lock in which one package (the smallest
+# that -updates or -security changed) is set back to the point release's version;
+# `update` then brings it forward, its new .deb already in the cache. Each run
+# starts from the layer cache as the old image left it, so the layers holding the
+# changed package and what depends on it (ld.so.cache, the trust store) are made.
+if [ -d "$d/cache/sha256" ] && [ -f "$app/app.yaml" ]; then
+  u="$work/update"
+  mkdir -p "$u"
+  main_url=${mirror_urls[0]%/}
+  ref_digest() {  # LAYOUT REF
+    python3 - "$1" "$2" <<'PY'
+import json, sys
+for m in json.load(open(sys.argv[1] + "/index.json"))["manifests"]:
+    if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == sys.argv[2]:
+        print(m["digest"])
+PY
+  }
+  if "$distill" lock "$app/app.yaml" --cache-dir "$d/cache" --progress none -o "$u/lock.json" &&
+    curl -fsS --max-time 120 "$main_url/dists/$release/main/binary-$arch/Packages.xz" |
+    xz -dc >"$u/Packages" &&
+    changed=$(python3 "$here/older_lock.py" "$u/lock.json" "$u/Packages" "$main_url" "$u/old.lock") &&
+    "$distill" build "$app/app.yaml" --lock "$u/old.lock" --cache-dir "$d/cache" \
+      -o "oci:$u/oci:old" --progress none >/dev/null 2>&1; then
+    # Every run starts from the layer cache as the old build left it.
+    rm -rf "$u/layers.old" && cp -a "$d/cache/layers" "$u/layers.old"
+    restore="sh -c 'rm -rf $d/cache/layers && cp -a $u/layers.old $d/cache/layers'"
+    update=("$distill" update "oci:$u/oci:old" -o "oci:$u/oci:new" --cache-dir "$d/cache" --progress none)
+    log "java17 application: update of ${changed%% *}, $runs runs"
+    put update1.package "$changed"
+    put update1.distill.s "$(hyperfine_median update1 "$restore" "${update[*]}")"
+    same=no
+    if "$distill" build "$app/app.yaml" --cache-dir "$d/cache" --refresh \
+      -o "oci:$u/oci:refreshed" --progress none >/dev/null 2>&1 &&
+      [ "$(ref_digest "$u/oci" new)" = "$(ref_digest "$u/oci" refreshed)" ]; then
+      same=yes
+    fi
+    put update1.same_as_refresh "$same"
+  else
+    log "update: no package of the java17 application has an older version in $release main; skipped"
+  fi
+fi
+
 # --- the matrix: every flavor and variant in one command ------------------------------
 # distill builds distroless's whole amd64 matrix (7 flavors x 4 variants = 28 images)
 # in one process, sharing resolutions, downloads and layers; the peer builds the 7

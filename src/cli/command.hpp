@@ -23,6 +23,7 @@ using CommandRunner = std::function<Result<int>()>;
 // Each command registers itself on `app` and returns what runs it.
 CommandRunner register_build(CLI::App& app);
 CommandRunner register_lock(CLI::App& app);
+CommandRunner register_update(CLI::App& app);
 CommandRunner register_flavors(CLI::App& app);
 CommandRunner register_run(CLI::App& app);
 CommandRunner register_inspect(CLI::App& app);

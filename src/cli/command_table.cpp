@@ -25,6 +25,7 @@ CommandTable make_command_table() {
   };
   add(register_build);
   add(register_lock);
+  add(register_update);
   add(register_copy);
   add(register_inspect);
   add(register_run);

@@ -77,7 +77,7 @@ OptionValues option_values(const std::string& command, const CLI::Option& option
       option.get_positional() ? option.get_name(true, false) : option_names(option).back();
   // Arguments whose meaning depends on the command.
   if (name == "--output" || name == "-o") {
-    if (command == "build" || command == "copy") {
+    if (command == "build" || command == "copy" || command == "update") {
       return {ValueKind::Reference, reference_transports()};
     }
     if (command == "test") {
@@ -103,6 +103,7 @@ OptionValues option_values(const std::string& command, const CLI::Option& option
       {"DST", ValueKind::Reference},         {"SPEC", ValueKind::Spec},
       {"--cache-dir", ValueKind::Directory}, {"--cert-dir", ValueKind::Directory},
       {"--lock", ValueKind::File},           {"--authfile", ValueKind::File},
+      {"--lock-out", ValueKind::File},       {"--keyring", ValueKind::File},
       {"--config", ValueKind::File},         {"SHELL", ValueKind::Words},
       {"DIR", ValueKind::Directory}};
   auto found = k_by_name.find(name);

@@ -95,6 +95,9 @@ std::string to_json(const LockFile& lock) {
     sources.push_back(std::move(s));
   }
   root["sources"] = std::move(sources);
+  if (!lock.release_dates.empty()) {
+    root["release_dates"] = lock.release_dates;
+  }
   json packages = json::object();
   for (const auto& [arch, list] : lock.packages) {
     std::vector<LockedPackage> sorted = list;
@@ -156,6 +159,13 @@ Result<LockFile> parse_lock(std::string_view text, const std::string& origin) {
       source.keyring = s.value("keyring", std::string(k_default_keyring));
       source.origin = origin;
       lock.sources.push_back(std::move(source));
+    }
+    const json dates = root.value("release_dates", json::object());
+    if (!dates.is_object()) {
+      return lock_error(origin, "'release_dates' must be an object of URLs");
+    }
+    for (const auto& [url, date] : dates.items()) {
+      lock.release_dates[url] = date.get<std::string>();
     }
     const json packages = root.value("packages", json::object());
     if (!packages.is_object()) {

@@ -33,6 +33,9 @@ struct LockFile {
   std::vector<AptSource> sources;  // url, suites, components (and keyring when a path)
   std::map<std::string /*arch*/, std::vector<LockedPackage>> packages;
   std::string spec_digest;  // sha256 of the inputs that determine resolution, for --frozen
+  // The Release Date of each suite the packages came from (by its dists/SUITE/
+  // URL), so a locked build records the same provenance as the build it locks.
+  std::map<std::string, std::string> release_dates;
 };
 
 LockedPackage lock_package(const PackageRecord& record);

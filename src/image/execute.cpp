@@ -13,6 +13,7 @@
 #include "image/layer_cache.hpp"
 #include "image/layer_writer.hpp"
 #include "image/library_catalog.hpp"
+#include "image/provenance.hpp"
 #include "util/thread_pool.hpp"
 
 namespace distill::image {
@@ -272,7 +273,16 @@ class Executor {
       manifest.config.created = oci::format_rfc3339(m_request.source_date_epoch);
       manifest.config.history = arch.history;
       for (size_t node : arch.layers) {
-        manifest.layers.push_back(m_blobs.at(node).value());
+        oci::LayerBlob layer = m_blobs.at(node).value();
+        // What the layer holds (provenance.hpp); a base image's layer is
+        // kind "base" and keeps the other annotations it came with.
+        for (auto& [key, value] : layer_annotations(m_plan.nodes[node])) {
+          layer.descriptor.annotations[key] = std::move(value);
+        }
+        manifest.layers.push_back(std::move(layer));
+      }
+      if (!arch.provenance.empty()) {
+        manifest.annotations[std::string(k_provenance_annotation)] = arch.provenance;
       }
       out.manifests.push_back(std::move(manifest));
     }

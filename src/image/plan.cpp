@@ -20,6 +20,7 @@
 #include "image/layer_cache.hpp"
 #include "image/layer_plan.hpp"
 #include "image/library_catalog.hpp"
+#include "image/provenance.hpp"
 #include "image/release_snapshot.hpp"
 #include "image/spec.hpp"
 #include "oci/image_reader.hpp"
@@ -120,6 +121,7 @@ struct Stage {
   std::vector<size_t> package_nodes;       // their layers (a Top waits for them)
   Accounts accounts = default_accounts();
   std::vector<LocalCertificate> local_certificates;  // private CAs of the chain
+  std::vector<ProvenanceStage> recorded;             // each spec's provenance
 };
 
 class Planner {
@@ -130,9 +132,16 @@ class Planner {
         m_assemble(assemble),
         m_snapshot(env, request.release_max_age, request.allow_release_rollback) {}
 
-  Result<BuildPlan> run() {
+  // `chain`: plan this loaded chain as `spec_name` instead of the request's specs.
+  Result<BuildPlan> run(const std::string* loaded_name = nullptr,
+                        const SpecChain* loaded = nullptr) {
     DISTILL_CHECK(load_lock());
-    for (const auto& spec_name : m_request.specs) {
+    if (loaded != nullptr) {
+      for (Variant variant : m_request.variants) {
+        DISTILL_CHECK(plan_image(*loaded_name, *loaded, variant));
+      }
+    }
+    for (const auto& spec_name : loaded != nullptr ? std::vector<std::string>{} : m_request.specs) {
       DISTILL_TRY(SpecChain chain, load_chain(spec_name, wanted_release(m_request)));
       for (Variant variant : m_request.variants) {
         DISTILL_CHECK(plan_image(spec_name, chain, variant));
@@ -163,6 +172,7 @@ class Planner {
     }
     DISTILL_TRY(auto text, util::read_file(m_request.lock_file));
     DISTILL_TRY(auto lock, debian::parse_lock(text, m_request.lock_file.string()));
+    m_release_dates = lock.release_dates;
     m_lock = std::move(lock);
     return {};
   }
@@ -193,6 +203,7 @@ class Planner {
                               top.display_name + " (--frozen); run `distill lock` again");
       }
     }
+    DISTILL_TRY(image.lock.spec_digest, spec_digest(chain, archs));
     for (const auto& arch : archs) {
       DISTILL_TRY(Stage stage, base_stage(chain, arch, image));
       for (const auto& spec : chain.specs) {
@@ -206,13 +217,15 @@ class Planner {
       image.release = stage.release;
       ArchPlan plan;
       plan.arch = arch;
+      if (m_assemble) {
+        plan.provenance = provenance(chain, stage, arch, variant, image.lock.spec_digest);
+      }
       plan.layers = std::move(stage.layers);
       plan.history = std::move(stage.history);
       plan.config = std::move(stage.config.config);
       plan.packages = std::move(stage.packages);
       image.archs.push_back(std::move(plan));
     }
-    DISTILL_TRY(image.lock.spec_digest, spec_digest(chain, archs));
     image.annotations = top.annotations;
     m_plan.images.push_back(std::move(image));
     return {};
@@ -421,6 +434,11 @@ class Planner {
     if (!m_lock) {
       auto fingerprint = m_snapshot.fingerprint(stage.sources);
       if (fingerprint.ok()) {
+        // The Date a resolution was made against goes into the provenance.
+        for (const auto& [url, body] : m_snapshot.fetched()) {
+          m_release_dates.emplace(url.substr(0, url.size() - std::strlen("InRelease")),
+                                  release_date(body));
+        }
         LayerKey key("resolution");
         key.add("releases", *fingerprint).add("sources", sources_key(stage.sources, arch));
         key.add("packages", join(request.packages, ",")).add("exclude", join(request.exclude, ","));
@@ -611,7 +629,12 @@ class Planner {
     std::vector<InstalledPackage> chain = stage.packages;
     chain.insert(chain.end(), added.begin(), added.end());
     sort_by_name(chain);
+    const size_t below_top = stage.layers.size();
     DISTILL_CHECK(plan_top(spec, arch, stage, added, chain));
+    const LayerNode* top =
+        stage.layers.size() > below_top ? &m_plan.nodes[stage.layers.back()] : nullptr;
+    DISTILL_TRY(auto recorded, stage_provenance(spec, added, top, stage.layers.size() - 1));
+    stage.recorded.push_back(std::move(recorded));
     bool had_ca = has_package(stage.packages, "ca-certificates");
     stage.packages = std::move(chain);
     apply_spec(stage.config, spec);
@@ -643,8 +666,12 @@ class Planner {
       }
     }
     bool adds_certificates = false;
-    if (!spec.files.empty()) {
+    if (spec.expanded_files) {
+      node.entries = *spec.expanded_files;
+    } else if (!spec.files.empty()) {
       DISTILL_TRY(node.entries, expand_spec_files(spec, epoch));
+    }
+    if (!node.entries.empty()) {
       // Certificates added for update-ca-certificates (local_ca.hpp).
       DISTILL_TRY(auto certificates, local_certificates(node.entries));
       adds_certificates = !certificates.empty();
@@ -671,8 +698,8 @@ class Planner {
         .add("epoch", epoch)
         .add("arch", arch)
         .add("what", node.created_by);
-    DISTILL_TRY(auto fingerprint, entries_fingerprint(node.entries));
-    key.add("entries", fingerprint);
+    DISTILL_TRY(node.entries_fingerprint, entries_fingerprint(node.entries));
+    key.add("entries", node.entries_fingerprint);
     if (node.system_files || !node.certificates.empty()) {
       for (const auto& p : chain) {
         key.add("package", p.name).add("sha256", p.sha256.hex());
@@ -723,8 +750,29 @@ class Planner {
     return {};
   }
 
+  // The manifest's provenance record (provenance.hpp).
+  std::string provenance(const SpecChain& chain, const Stage& stage, const std::string& arch,
+                         Variant variant, const std::string& spec_digest) const {
+    Provenance p;
+    p.arch = arch;
+    p.variant = to_string(variant);
+    p.source_date_epoch = m_request.source_date_epoch;
+    p.compression = archive::to_string(m_request.compression);
+    p.image_base = chain.image_base.has_value();
+    p.spec_digest = spec_digest;
+    p.stages = stage.recorded;
+    record_resolution(p, stage.sources, m_release_dates, stage.packages);
+    return to_json(p);
+  }
+
   void record_lock(debian::LockFile& lock, const Stage& stage, const std::string& arch) {
     for (const auto& s : stage.sources) {
+      for (const auto& suite : s.suites) {
+        std::string url = net::url_join(s.url, "dists/" + suite + "/");
+        if (auto date = m_release_dates.find(url); date != m_release_dates.end()) {
+          lock.release_dates[url] = date->second;
+        }
+      }
       bool present = std::any_of(
           lock.sources.begin(), lock.sources.end(),
           [&](const debian::AptSource& a) { return a.url == s.url && a.suites == s.suites; });
@@ -896,6 +944,7 @@ class Planner {
   std::map<std::string, std::map<std::string, debian::LockedPackage>> m_locked;
   std::map<std::string, debian::SonameProviders> m_soname_providers;  // by arch
   ReleaseSnapshot m_snapshot;  // the sources' Release files, as the mirror has them now
+  std::map<std::string, std::string> m_release_dates;  // dists/SUITE/ URL -> Release Date
   std::map<std::string, std::vector<InstalledPackage>> m_resolutions;  // resolution key -> result
   // Every stage's packages, bases first, to download in that order.
   std::vector<std::vector<InstalledPackage>> m_fetch_order;
@@ -937,6 +986,12 @@ Result<BuildPlan> plan_build(const BuildRequest& request, BuildEnv& env, bool as
   }
   Planner planner(request, env, assemble);
   return planner.run();
+}
+
+Result<BuildPlan> plan_chain(const BuildRequest& request, const std::string& spec_name,
+                             const SpecChain& chain, BuildEnv& env) {
+  Planner planner(request, env, true);
+  return planner.run(&spec_name, &chain);
 }
 
 }  // namespace distill::image

@@ -47,6 +47,7 @@ struct LayerNode {
   std::vector<InstalledPackage> packages;
   // Entries: the files. Top: the spec's own files (they win over generated ones).
   std::vector<GeneratedEntry> entries;
+  std::string entries_fingerprint;  // Top: of `entries` (provenance.hpp)
   // Top only.
   std::string arch;
   bool system_files = false;                   // ld.so.cache and the Java trust store
@@ -63,6 +64,7 @@ struct ArchPlan {
   std::vector<oci::HistoryEntry> history;
   oci::ImageConfig config;
   std::vector<InstalledPackage> packages;  // everything installed, sorted by name
+  std::string provenance;                  // the manifest's record (provenance.hpp)
 };
 
 struct ImagePlan {
@@ -101,6 +103,11 @@ ImageIdentity image_identity(const BuildRequest& request, const std::string& spe
 
 // `assemble` false: resolve only (what `distill lock` needs); no node is laid out.
 Result<BuildPlan> plan_build(const BuildRequest& request, BuildEnv& env, bool assemble = true);
+
+// The plan of one image whose chain is already loaded (`distill update`
+// rebuilds it from an image's provenance); `spec_name` names it in messages.
+Result<BuildPlan> plan_chain(const BuildRequest& request, const std::string& spec_name,
+                             const SpecChain& chain, BuildEnv& env);
 
 // "debian12" for bookworm, "debian13" for trixie: distroless's image suffix.
 std::string debian_tag(const std::string& release);

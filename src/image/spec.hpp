@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "image/generated_files.hpp"
 #include "util/result.hpp"
 
 namespace distill::image {
@@ -64,6 +65,9 @@ struct Spec {
   std::vector<std::string> exclude;
   std::vector<std::string> archs;
   std::vector<SpecFile> files;
+  // `files:` already expanded into layer entries, used instead of `files`
+  // (distill update reads them back from the image it updates).
+  std::optional<std::vector<GeneratedEntry>> expanded_files;
   std::vector<std::string> trace;
   std::optional<std::vector<SpecUser>> users;
   std::optional<std::vector<SpecGroup>> groups;

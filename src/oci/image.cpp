@@ -42,6 +42,9 @@ Status finalize(Image& image) {
     entry.config_descriptor = describe(entry.config_json, std::string(k_media_oci_config));
     manifest.config = entry.config_descriptor;
     manifest.annotations = image.manifest_annotations;
+    for (const auto& [key, value] : entry.annotations) {
+      manifest.annotations[key] = value;
+    }
     entry.manifest_json = manifest.to_json();
     entry.manifest_descriptor = describe(entry.manifest_json, std::string(k_media_oci_manifest));
     entry.manifest_descriptor.platform = entry.platform;

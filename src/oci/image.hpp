@@ -26,6 +26,8 @@ struct ImageManifest {
   Platform platform;
   ImageConfig config;
   std::vector<LayerBlob> layers;
+  // This manifest's own annotations, on top of Image::manifest_annotations.
+  std::map<std::string, std::string> annotations;
   // Computed by finalize():
   std::string config_json;
   Descriptor config_descriptor;

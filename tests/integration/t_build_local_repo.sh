@@ -147,7 +147,10 @@ stop_server
 expect_fail 'InRelease' "$DISTILL" build "$W/spec.yaml" --cache-dir "$W/cache1" --refresh --progress none -o "oci:$W/x:y"
 
 # --- transient server faults are retried ------------------------------------
-start_server "$W/repo" --fail500 'app_.*\.deb$:2' --truncate 'libfoo1_.*\.deb$:100:1'
+# On the same port: the source URL is part of the spec, and so of the image's
+# provenance (docs/formats/provenance.md).
+port=$APTREPO_PORT
+start_server "$W/repo" --port "$port" --fail500 'app_.*\.deb$:2' --truncate 'libfoo1_.*\.deb$:100:1'
 write_spec "$W/spec.yaml" "$APTREPO_URL"
 "$DISTILL" build "$W/spec.yaml" --cache-dir "$W/cache5" --progress none -o "oci:$W/layout:retry" ||
   fail "build with 500-then-200 and a truncated download"

@@ -57,7 +57,7 @@ expect_completion() {  # LINE EXPECTED (candidates joined by spaces)
   [ "$got" = "$2" ] || fail "completing '$1': expected '$2', got '$got'"
 }
 
-commands=$(printf '%s\n' audit build completion copy flavors inspect lock outdated run sbom test | sort | tr '\n' ' ' | sed 's/ $//')
+commands=$(printf '%s\n' audit build completion copy flavors inspect lock outdated run sbom test update | sort | tr '\n' ' ' | sed 's/ $//')
 expect_completion "distill " "$commands"
 expect_completion "distill bu" "build"
 expect_completion "distill build --var" "--variant"
@@ -97,7 +97,7 @@ for flag in $("$DISTILL" build --help | grep -oE -- '--[a-z][a-z-]+' | sort -u);
 done
 
 # --- --help examples, did you mean ------------------------------------------
-for command in build lock copy inspect run audit sbom outdated test flavors completion; do
+for command in build lock update copy inspect run audit sbom outdated test flavors completion; do
   help=$("$DISTILL" "$command" --help) || fail "$command --help"
   grep -q '^Examples:' <<<"$help" || fail "$command --help has no examples"
   [ "$(grep -c "^  distill $command\|^  source <(distill $command\|^  distill $command" <<<"$help")" -ge 1 ] ||

@@ -55,7 +55,7 @@ TEST(CompletionTest, BashScriptCoversCommandsFlagsAndValues) {
   ASSERT_TRUE(script.ok());
   for (const auto* part :
        {"complete -F _distill distill",
-        "_distill_words 'build lock copy inspect run audit sbom outdated test flavors completion'",
+        "_distill_words 'build lock update copy inspect run audit sbom outdated test flavors completion'",
         "--variant) _distill_words 'latest nonroot debug debug-nonroot' ;;", "--tls-verify",
         "static base-nossl base cc", "oci: oci-archive: docker-archive: docker://",
         "--sbom-format"}) {

@@ -13,6 +13,9 @@
 #include "image/flavors.hpp"
 #include "image/output_template.hpp"
 #include "image/plan.hpp"
+#include "image/provenance.hpp"
+#include "image/update.hpp"
+#include "util/file_io.hpp"
 
 namespace distill::image {
 namespace {
@@ -100,7 +103,7 @@ class BuildGraph : public ::testing::Test {
 // project's reproducibility contract. It changes only when the bytes distill
 // writes change (tar, gzip, JSON, ordering), and then on purpose.
 constexpr const char* k_golden_index =
-    "sha256:461edaef002255a3969dfcc196934a981c705b483309b72f25e583dbfd624193";
+    "sha256:022426b84bcaa0b090d4bbc2f63c8a2b32efbb7e87ef96e880f86f7622799b57";
 
 TEST_F(BuildGraph, GoldenDigest) {
   auto spec = write("golden/app.yaml",
@@ -420,6 +423,268 @@ TEST_F(BuildGraph, LockIsThePlansPackageSet) {
   EXPECT_EQ(names, (std::vector<std::string>{"base-files", "ca-certificates", "libc6", "libssl3",
                                              "media-types", "netbase", "tzdata"}));
   EXPECT_EQ(m_http.count(".deb"), 0u);
+}
+
+// Every manifest says what each layer holds and what the build resolved.
+TEST_F(BuildGraph, ProvenanceNamesEveryLayerAndTheResolution) {
+  auto spec = write("prov/app.yaml",
+                    "name: app\nfrom: base\nfiles:\n"
+                    "  - {dst: /app/hello.txt, content: \"hello\\n\"}\n");
+  auto results = build(request({spec.string()}));
+  ASSERT_TRUE(results.ok()) << results.error().message;
+  const auto& manifest = results->at(0).image.manifests.at(0);
+  std::vector<std::string> kinds;
+  std::string packages;
+  for (const auto& layer : manifest.layers) {
+    kinds.push_back(layer.descriptor.annotations.at(std::string(k_layer_kind_annotation)));
+    auto it = layer.descriptor.annotations.find(std::string(k_layer_packages_annotation));
+    if (it != layer.descriptor.annotations.end()) {
+      packages += it->second + ";";
+    }
+  }
+  ASSERT_GE(kinds.size(), 4u);
+  EXPECT_EQ(kinds.front(), "packages");
+  EXPECT_EQ(kinds.back(), "files");
+  EXPECT_NE(std::find(kinds.begin(), kinds.end(), "generated"), kinds.end());
+  EXPECT_NE(packages.find("libc6=2.36-9/amd64"), std::string::npos) << packages;
+  EXPECT_NE(packages.find("tzdata=2024a/all"), std::string::npos) << packages;
+
+  auto json = manifest.manifest_json;
+  ASSERT_NE(json.find(std::string(k_provenance_annotation)), std::string::npos);
+  const auto& text = manifest.annotations.at(std::string(k_provenance_annotation));
+  auto record = parse_provenance(text, "test");
+  ASSERT_TRUE(record.ok()) << record.error().message;
+  EXPECT_EQ(to_json(*record), text);  // the round trip keeps every byte
+  EXPECT_EQ(record->arch, "amd64");
+  EXPECT_EQ(record->variant, "latest");
+  EXPECT_EQ(record->source_date_epoch, 1700000000);
+  ASSERT_EQ(record->stages.size(), 3u);                         // static, base, app.yaml
+  EXPECT_EQ(record->stages[0].spec, "static.yaml (built-in)");  // as history names it
+  EXPECT_EQ(record->stages[1].packages, (std::vector<std::string>{"libc6", "libssl3"}));
+  EXPECT_EQ(record->stages[2].spec, "app.yaml");
+  EXPECT_EQ(record->stages[2].from, "base");
+  ASSERT_TRUE(record->stages[2].files.has_value());
+  EXPECT_EQ(record->stages[2].files->layer, manifest.layers.size() - 1);
+  EXPECT_FALSE(record->stages[2].files->fingerprint.empty());
+  ASSERT_FALSE(record->sources.empty());
+  EXPECT_FALSE(record->sources[0].date.empty()) << "the Release Date is recorded";
+  ASSERT_EQ(record->packages.size(), results->at(0).packages.at("amd64").size());
+  for (const auto& p : results->at(0).packages.at("amd64")) {
+    auto it = std::find_if(record->packages.begin(), record->packages.end(),
+                           [&](const ResolvedPackage& r) { return r.name == p.name; });
+    ASSERT_NE(it, record->packages.end()) << p.name;
+    EXPECT_EQ(it->sha256, p.sha256.hex());
+    EXPECT_EQ(it->version, p.version);
+  }
+  // No local path reaches the record.
+  EXPECT_EQ(text.find(m_work->path().string()), std::string::npos) << text;
+}
+
+// The same inputs from another directory, with another cache, give the same
+// record and the same digest; a locked build records the same provenance.
+TEST_F(BuildGraph, ProvenanceIsTheSameFromAnotherCacheAndDirectory) {
+  const char* text = "name: app\nfrom: static\nfiles:\n  - {src: hello.txt, dst: /hello.txt}\n";
+  write("one/hello.txt", "hi\n");
+  write("two/deeper/hello.txt", "hi\n");
+  auto first = build(request({write("one/app.yaml", text).string()}));
+  ASSERT_TRUE(first.ok()) << first.error().message;
+
+  auto cache = net::ContentCache::open(m_work->path() / "other-cache");
+  ASSERT_TRUE(cache.ok()) << cache.error().message;
+  BuildEnv other{m_http, *cache, m_clock, m_progress, m_pool};
+  auto second = build_images(request({write("two/deeper/app.yaml", text).string()}), other);
+  ASSERT_TRUE(second.ok()) << second.error().message;
+
+  const auto key = std::string(k_provenance_annotation);
+  EXPECT_EQ(first->at(0).image.manifests.at(0).annotations.at(key),
+            second->at(0).image.manifests.at(0).annotations.at(key));
+  EXPECT_EQ(first->at(0).image.index_descriptor.digest,
+            second->at(0).image.index_descriptor.digest);
+
+  auto lock = write("app.lock", debian::to_json(first->at(0).lock));
+  auto r = request({write("one/app.yaml", text).string()});
+  r.lock_file = lock;
+  auto locked = build(r);
+  ASSERT_TRUE(locked.ok()) << locked.error().message;
+  EXPECT_EQ(locked->at(0).image.index_descriptor.digest,
+            first->at(0).image.index_descriptor.digest);
+}
+
+// A newer tzdata is published: update gives what `build --refresh` gives, the
+// application layer unchanged, the tzdata layer new.
+TEST_F(BuildGraph, UpdateGivesTheDigestOfARefreshedBuild) {
+  auto spec = write("upd/app.yaml",
+                    "name: app\nfrom: base\nfiles:\n"
+                    "  - {dst: /app/hello.txt, content: \"hello\\n\"}\n"
+                    "entrypoint: [\"/app/hello.txt\"]\nenv: {TZ: UTC}\n");
+  auto first = build(request({spec.string()}));
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  const std::string layout = "oci:" + (m_work->path() / "out").string();
+
+  auto packages = flavor_packages();
+  for (auto& p : packages) {
+    if (p.name == "tzdata") {
+      p.version = "2024b";
+      p.files = {{"usr/share/zoneinfo/UTC", "TZif2b"}};
+    }
+  }
+  m_repo.publish(m_http, packages);
+
+  UpdateRequest u;
+  u.image = layout + ":app-latest";
+  u.outputs = {layout + ":updated"};
+  u.apt_root = m_repo.apt_root();
+  u.lock_out = m_work->path() / "updated.lock";
+  auto updated = update_image(u, *m_env);
+  ASSERT_TRUE(updated.ok()) << updated.error().message;
+  ASSERT_EQ(updated->changes.size(), 1u);
+  EXPECT_EQ(updated->changes[0].name, "tzdata");
+  EXPECT_EQ(updated->changes[0].from_version, "2024a");
+  EXPECT_EQ(updated->changes[0].to_version, "2024b");
+
+  auto r = request({spec.string()});
+  r.release_max_age = 0;
+  r.outputs = {layout + ":refreshed"};
+  auto refreshed = build(r);
+  ASSERT_TRUE(refreshed.ok()) << refreshed.error().message;
+  const auto& a = updated->build.image;
+  const auto& b = refreshed->at(0).image;
+  EXPECT_EQ(a.index_descriptor.digest, b.index_descriptor.digest);
+  EXPECT_EQ(a.manifests.at(0).config_json, b.manifests.at(0).config_json);
+  EXPECT_EQ(a.manifests.at(0).manifest_json, b.manifests.at(0).manifest_json);
+  const auto& before = first->at(0).image.manifests.at(0).layers;
+  const auto& after = a.manifests.at(0).layers;
+  ASSERT_EQ(before.size(), after.size());
+  EXPECT_EQ(before.back().descriptor.digest, after.back().descriptor.digest)
+      << "the application layer is the same blob";
+  size_t changed = 0;
+  for (size_t i = 0; i < before.size(); ++i) {
+    if (before[i].descriptor.digest != after[i].descriptor.digest) {
+      ++changed;
+      EXPECT_NE(after[i]
+                    .descriptor.annotations.at(std::string(k_layer_packages_annotation))
+                    .find("tzdata=2024b/all"),
+                std::string::npos);
+    }
+  }
+  EXPECT_EQ(changed, 1u);
+  auto lock = util::read_file(u.lock_out);
+  ASSERT_TRUE(lock.ok());
+  EXPECT_EQ(*lock, debian::to_json(refreshed->at(0).lock));
+}
+
+// The variant, the epoch and the compression come back from the record: a
+// nonroot zstd image with a newer libssl3 is what a refreshed build of it gives.
+TEST_F(BuildGraph, UpdateKeepsVariantEpochAndCompression) {
+  auto spec = write("var/app.yaml", "name: app\nfrom: cc\n");
+  auto r = request({spec.string()});
+  r.variants = {Variant::Nonroot};
+  r.compression = archive::Compression::Zstd;
+  r.source_date_epoch = 1234567;
+  auto first = build(r);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  auto packages = flavor_packages();
+  for (auto& p : packages) {
+    if (p.name == "libssl3") {
+      p.version = "3.0.13";
+    }
+  }
+  m_repo.publish(m_http, packages);
+  const std::string layout = "oci:" + (m_work->path() / "out").string();
+  UpdateRequest u;
+  u.image = layout + ":app-nonroot";
+  u.outputs = {layout + ":updated"};
+  u.apt_root = m_repo.apt_root();
+  auto updated = update_image(u, *m_env);
+  ASSERT_TRUE(updated.ok()) << updated.error().message;
+  ASSERT_EQ(updated->changes.size(), 1u);
+  EXPECT_EQ(updated->changes[0].name, "libssl3");
+  r.release_max_age = 0;
+  auto refreshed = build(r);
+  ASSERT_TRUE(refreshed.ok()) << refreshed.error().message;
+  EXPECT_EQ(updated->build.image.index_descriptor.digest,
+            refreshed->at(0).image.index_descriptor.digest);
+  EXPECT_NE(updated->build.image.index_descriptor.digest,
+            first->at(0).image.index_descriptor.digest);
+}
+
+// --only moves the packages named; the others keep the image's versions and
+// so their layers.
+TEST_F(BuildGraph, UpdateOnlyMovesThePackagesNamed) {
+  auto spec = write("only/app.yaml", "name: app\nfrom: base\n");
+  auto first = build(request({spec.string()}));
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  auto packages = flavor_packages();
+  for (auto& p : packages) {
+    if (p.name == "tzdata") {
+      p.version = "2024b";
+      p.files = {{"usr/share/zoneinfo/UTC", "TZif2b"}};
+    }
+    if (p.name == "libssl3") {
+      p.version = "3.0.13";
+    }
+  }
+  m_repo.publish(m_http, packages);
+  const std::string layout = "oci:" + (m_work->path() / "out").string();
+  UpdateRequest u;
+  u.image = layout + ":app-latest";
+  u.outputs = {layout + ":only"};
+  u.apt_root = m_repo.apt_root();
+  u.only = {"nosuchpackage"};
+  auto refused = update_image(u, *m_env);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().message.rfind("usage: --only nosuchpackage:", 0), 0u)
+      << refused.error().message;
+
+  u.only = {"libssl3"};
+  auto updated = update_image(u, *m_env);
+  ASSERT_TRUE(updated.ok()) << updated.error().message;
+  ASSERT_EQ(updated->changes.size(), 1u);
+  EXPECT_EQ(updated->changes[0].name, "libssl3");
+  EXPECT_EQ(updated->changes[0].to_version, "3.0.13");
+  std::map<std::string, std::string> versions;
+  for (const auto& p : updated->build.packages.at("amd64")) {
+    versions[p.name] = p.version;
+  }
+  EXPECT_EQ(versions["tzdata"], "2024a");
+  EXPECT_EQ(versions["libssl3"], "3.0.13");
+  // Every layer but libssl3's and the top one (ld.so.cache) is the image's.
+  const auto& before = first->at(0).image.manifests.at(0).layers;
+  const auto& after = updated->build.image.manifests.at(0).layers;
+  ASSERT_EQ(before.size(), after.size());
+  size_t changed = 0;
+  for (size_t i = 0; i < before.size(); ++i) {
+    changed += before[i].descriptor.digest != after[i].descriptor.digest;
+  }
+  EXPECT_LE(changed, 2u);
+  EXPECT_GE(changed, 1u);
+}
+
+TEST_F(BuildGraph, UpdateRefusesAnImageWithoutProvenance) {
+  auto spec = write("nop/app.yaml", "name: app\nfrom: static\n");
+  auto r = request({spec.string()});
+  auto archive = m_work->path() / "app.tar";
+  r.outputs = {"docker-archive:" + archive.string()};
+  ASSERT_TRUE(build(r).ok());
+  UpdateRequest u;
+  u.image = "docker-archive:" + archive.string();
+  u.outputs = {"oci:" + (m_work->path() / "never").string() + ":x"};
+  u.apt_root = m_repo.apt_root();
+  auto updated = update_image(u, *m_env);
+  ASSERT_FALSE(updated.ok());
+  EXPECT_NE(updated.error().message.find("has no distill provenance"), std::string::npos)
+      << updated.error().message;
+  EXPECT_FALSE(fs::exists(m_work->path() / "never"));
+}
+
+TEST(Provenance, RefusesWhatIsNotARecord) {
+  for (const char* bad : {"", "[]", "{\"version\":2,\"stages\":[{}]}", "{\"version\":1}",
+                          "{\"version\":1,\"stages\":[{\"packages\":\"libc6\"}]}"}) {
+    auto parsed = parse_provenance(bad, "oci:x");
+    ASSERT_FALSE(parsed.ok()) << bad;
+    EXPECT_EQ(parsed.error().message.rfind("oci:x: provenance record:", 0), 0u)
+        << parsed.error().message;
+  }
 }
 
 TEST(OutputTemplate, ExpandsAndRefuses) {
