@@ -1,12 +1,11 @@
 #include "image/update.hpp"
 
-#include "debian/releases.hpp"
-
 #include <algorithm>
 #include <set>
 
 #include "archive/tar_reader.hpp"
 #include "debian/lock_file.hpp"
+#include "debian/releases.hpp"
 #include "image/execute.hpp"
 #include "image/files_layer.hpp"
 #include "image/from_chain.hpp"
