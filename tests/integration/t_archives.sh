@@ -197,6 +197,14 @@ p = [p for p in spdx["packages"] if p["name"] == "tool"][0]
 assert p["downloadLocation"] == download and p["checksums"][0]["checksumValue"] == digest
 PY
 
+# The reference validators (CycloneDX schema, SPDX 2.3 schema, packageurl-js), when
+# npm can install them; the rest of the scenario does not need them.
+. "$SRC/tests/integration/lib/sbom_validators.sh"
+if sbom_validators_setup; then
+  validate_sbom cyclonedx "$W/sbom.cdx.json" >/dev/null
+  validate_sbom spdx "$W/sbom.spdx.json" >/dev/null
+fi
+
 # --- the same image from a cold cache -------------------------------------------------
 "$DISTILL" build "$W/spec.yaml" --cache-dir "$W/cache2" --progress none -o "oci:$W/layout:cold" ||
   fail "cold build"
