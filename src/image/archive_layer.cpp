@@ -174,7 +174,7 @@ Status for_each_archive_entry(
         kept.insert(*stripped);
         return fn(entry, content);
       },
-      label);
+      label, /*zip=*/true);
 }
 
 std::string archive_record(const ArchiveInput& input) {

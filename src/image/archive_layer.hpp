@@ -1,4 +1,4 @@
-// An upstream archive (a spec's `archives:` entry) as one layer: its tar
+// An upstream archive (a spec's `archives:` entry) as one layer: its tar (or zip)
 // entries, with `strip` leading components dropped, placed under `dst`,
 // filtered by the `include`/`exclude` globs, owned by uid:gid (root unless the
 // spec says otherwise), with the spec's modes, and mtimes clamped to the

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # t_archives: a spec's `archives:` (upstream tarballs) end to end, against
 # archives and a signed apt repository served on 127.0.0.1. Covers .tar.gz,
-# .tar.xz and .tar.zst; strip, dst, exclude, owner and mode; `trace:` on an
+# .tar.xz, .tar.zst and .zip; strip, dst, exclude, owner and mode; `trace:` on an
 # ELF program from an archive pulling the packages that ship its libraries
 # (through the repository's Contents index); the lock and --frozen; the SBOM
 # component; the same image from a cold cache. Then each bad input: a wrong
@@ -67,6 +67,16 @@ tarball() {  # tarball OUT [tar options]: tool-1.0/ owned by 1234:5678, stable o
 tarball "$D/tool-1.0.tar.gz" -z
 tarball "$D/tool-1.0.tar.xz" -J
 tarball "$D/tool-1.0.tar.zst" --zstd
+(cd "$W/tree" && python3 - "$D/tool-1.0.zip" <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], "w") as z:
+    for name, mode in (("tool-1.0/bin/prog", 0o755), ("tool-1.0/share/readme.txt", 0o644)):
+        info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+        info.external_attr = (0o100000 | mode) << 16
+        info.compress_type = zipfile.ZIP_DEFLATED
+        z.writestr(info, open(name, "rb").read())
+PY
+)
 # Hostile ones, written as a hostile packer would (Python's tarfile takes any name).
 python3 - "$D" <<'PY'
 import io, sys, tarfile
@@ -105,6 +115,10 @@ archives:
   - url: $U/dl/tool-1.0.tar.xz
     sha256: $(sha "$D/tool-1.0.tar.xz")
     dst: /opt/xz
+  - url: $U/dl/tool-1.0.zip
+    sha256: $(sha "$D/tool-1.0.zip")
+    dst: /opt/zip
+    strip: 1
   - name: zst
     dst: /opt/zst
     strip: 1
@@ -120,11 +134,13 @@ YAML
   2>"$W/build.err" || fail "build: $(cat "$W/build.err")"
 d1=$(index_digest "$W/layout" v1) || fail "no ref v1"
 
-# Every entry of the image's layers: "path type uid gid mode".
+# Every entry of the image's layers: "path type uid gid mode"; files' "path sha256"
+# go to the file named third.
 entries() {
-  python3 - "$1" "$2" <<'PY'
-import json, sys, tarfile
+  python3 - "$1" "$2" "$3" <<'PY'
+import hashlib, json, sys, tarfile
 root, ref = sys.argv[1], sys.argv[2]
+contents = open(sys.argv[3], "w")
 def blob(d): return f"{root}/blobs/sha256/{d[7:]}"
 index = json.load(open(root + "/index.json"))
 m = [m for m in index["manifests"]
@@ -137,9 +153,11 @@ for layer in doc["layers"]:
         for i in t:
             kind = "d" if i.isdir() else "l" if i.issym() else "f"
             print(i.name, kind, i.uid, i.gid, "%04o" % i.mode)
+            if i.isfile():
+                print(i.name, hashlib.sha256(t.extractfile(i).read()).hexdigest(), file=contents)
 PY
 }
-entries "$W/layout" v1 >"$W/entries.txt"
+entries "$W/layout" v1 "$W/contents.txt" >"$W/entries.txt"
 has() { grep -qx -- "$1" "$W/entries.txt" || fail "image lacks '$1'"; }
 hasnt() { ! grep -q -- "$1" "$W/entries.txt" || fail "image has '$1'"; }
 has "opt/tool/bin/prog f 65532 65533 0750"
@@ -150,6 +168,11 @@ hasnt "opt/tool/include"
 hasnt "opt/tool/tool-1.0"
 has "opt/xz/tool-1.0/bin/prog f 0 0 0755"
 has "opt/zst/bin/prog f 0 0 0755"
+has "opt/zip/bin/prog f 0 0 0755"
+has "opt/zip/share/readme.txt f 0 0 0644"
+for f in opt/tool/bin/prog opt/zip/bin/prog opt/zst/bin/prog; do
+  grep -qx "$f $(sha "$W/prog")" "$W/contents.txt" || fail "$f is not the program"
+done
 # trace: the program's library and its interpreter came from their packages.
 has "usr/lib/x86_64-linux-gnu/libtoy.so.1 f 0 0 0755"
 has "lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 f 0 0 0755"
@@ -164,7 +187,7 @@ import json, sys
 lock = json.load(open(sys.argv[1]))
 got = {(a["url"], a["sha256"]) for a in lock["archives"]["amd64"]}
 assert (sys.argv[2], sys.argv[3]) in got, got
-assert len(got) == 3, got
+assert len(got) == 4, got
 assert {p["name"] for p in lock["packages"]["amd64"]} >= {"libtoy1", "toyld"}
 PY
 "$DISTILL" build "$W/spec.yaml" --lock "$W/lock.json" --frozen --cache-dir "$W/cache1" --progress none \
