@@ -6,8 +6,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-#include <unordered_set>
-
+#include "archive/entry_containment.hpp"
 #include "archive/tar_reader.hpp"
 #include "util/fd.hpp"
 #include "util/file_io.hpp"
@@ -147,32 +146,14 @@ Result<DebReader::Control> DebReader::read_control() const {
 Status DebReader::for_each_data_entry(
     const std::function<Status(const TarEntry&, ContentReader&)>& fn) const {
   std::string_view bytes = m_bytes.substr(m_data.offset, m_data.size);
-  std::unordered_set<std::string> seen;
-  const std::string& label = m_label;
+  EntryContainment containment(m_label, "a package");
   return for_each_tar_entry(
       bytes,
       [&](const TarEntry& entry, ContentReader& content) -> Status {
-        switch (entry.type) {
-          case EntryType::CharDevice:
-          case EntryType::BlockDevice:
-          case EntryType::Fifo:
-            return make_error(ErrorKind::Corrupt, label + ": " + entry.path + ": " +
-                                                      to_string(entry.type) +
-                                                      " not allowed in a package");
-          case EntryType::Hardlink:
-            if (seen.find(entry.link_target) == seen.end()) {
-              return make_error(ErrorKind::Corrupt, label + ": " + entry.path + ": hard link to " +
-                                                        entry.link_target +
-                                                        ", which is not an earlier entry");
-            }
-            break;
-          default:
-            break;
-        }
-        seen.insert(entry.path);
+        DISTILL_CHECK(containment.check(entry));
         return fn(entry, content);
       },
-      label, m_mapping != nullptr);
+      m_label, m_mapping != nullptr);
 }
 
 }  // namespace distill::archive

@@ -3,7 +3,7 @@
 
 namespace distill::archive::detail {
 
-ArchiveReadPtr new_reader(bool tar) {
+ArchiveReadPtr new_reader(bool tar, bool zip) {
   ArchiveReadPtr a(archive_read_new());
   if (!a) {
     return a;
@@ -16,6 +16,9 @@ ArchiveReadPtr new_reader(bool tar) {
   if (tar) {
     archive_read_support_format_tar(a.get());
     archive_read_support_format_gnutar(a.get());
+    if (zip) {
+      archive_read_support_format_zip(a.get());
+    }
   } else {
     archive_read_support_format_raw(a.get());
     archive_read_support_format_empty(a.get());  // a stream that decompresses to nothing

@@ -15,8 +15,8 @@ struct ArchiveReadDeleter {
 using ArchiveReadPtr = std::unique_ptr<struct archive, ArchiveReadDeleter>;
 
 // A reader with the filters gzip, xz, lzma, bzip2, zstd (and none) enabled and
-// either the tar formats (tar = true) or the raw format.
-ArchiveReadPtr new_reader(bool tar);
+// either the tar formats (tar = true; with `zip`, zip too) or the raw format.
+ArchiveReadPtr new_reader(bool tar, bool zip = false);
 
 // libarchive's message for the last error on `a`, or "unknown error".
 std::string archive_error(struct archive* a);

@@ -286,12 +286,12 @@ Status for_each_tar_entry(std::string_view data, const TarEntryCallback& fn,
 }
 
 Status for_each_tar_entry(const std::filesystem::path& file, const TarEntryCallback& fn,
-                          const std::string& origin) {
+                          const std::string& origin, bool zip) {
   util::Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) {
     return util::errno_error(file, errno);
   }
-  detail::ArchiveReadPtr a = detail::new_reader(true);
+  detail::ArchiveReadPtr a = detail::new_reader(true, zip);
   if (!a) {
     return make_error(ErrorKind::Internal, origin + ": cannot create a libarchive reader");
   }

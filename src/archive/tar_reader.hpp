@@ -17,9 +17,10 @@ namespace distill::archive {
 
 using TarEntryCallback = std::function<Status(const TarEntry&, ContentReader&)>;
 
-// Reads a (possibly compressed) tar file. Errors name `origin` and the entry path.
+// Reads a (possibly compressed) tar file; with `zip`, a zip file too (an
+// upstream archive; never a .deb's members). Errors name `origin` and the entry path.
 Status for_each_tar_entry(const std::filesystem::path& file, const TarEntryCallback& fn,
-                          const std::string& origin);
+                          const std::string& origin, bool zip = false);
 
 // The same for a (possibly compressed) tar held in memory (not copied).
 // `mapped`: `data` lies in a read-only file mapping whose pages may be given

@@ -2,8 +2,10 @@
 #include "check/packages.hpp"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 #include "debian/control.hpp"
+#include "image/archive_layer.hpp"
 
 namespace distill::check {
 
@@ -70,6 +72,40 @@ Result<std::vector<PackageRecord>> installed_packages(const ImageView& view) {
   }
   std::sort(out.begin(), out.end(), [](const PackageRecord& a, const PackageRecord& b) {
     return a.name != b.name ? a.name < b.name : a.arch < b.arch;
+  });
+  return out;
+}
+
+Result<std::vector<ArchiveRecord>> installed_archives(const ImageView& view) {
+  const std::string dir = "/" + std::string(image::k_archive_records_dir);
+  std::vector<std::string> files;
+  for (const auto& name : view.list_dir(dir)) {
+    const std::string path = dir + "/" + name;
+    const FileInfo* info = view.stat(path);
+    if (info != nullptr && info->is_regular() && name.size() > 5 &&
+        name.compare(name.size() - 5, 5, ".json") == 0) {
+      files.push_back(path);
+    }
+  }
+  DISTILL_TRY(auto contents, view.read_files(files));
+  std::vector<ArchiveRecord> out;
+  for (const auto& [path, text] : contents) {
+    try {
+      auto json = nlohmann::json::parse(text);
+      ArchiveRecord record;
+      record.url = json.at("url").get<std::string>();
+      record.sha256 = json.at("sha256").get<std::string>();
+      record.dst = json.value("dst", std::string("/"));
+      record.name = json.value("name", std::string());
+      record.version = json.value("version", std::string());
+      record.record_file = path;
+      out.push_back(std::move(record));
+    } catch (const nlohmann::json::exception& e) {
+      return make_error(ErrorKind::Corrupt, path + ": not an archive record: " + e.what());
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const ArchiveRecord& a, const ArchiveRecord& b) {
+    return a.url != b.url ? a.url < b.url : a.sha256 < b.sha256;
   });
   return out;
 }

@@ -33,6 +33,21 @@ struct PackageRecord {
 // is an error naming the file.
 Result<std::vector<PackageRecord>> installed_packages(const ImageView& view);
 
+// An upstream archive a build unpacked (a spec's `archives:`), from its record
+// /var/lib/distill/archives/<sha256>.json (image/archive_layer.hpp).
+struct ArchiveRecord {
+  std::string name;     // "" when the spec gave none
+  std::string version;  // "" when the spec gave none
+  std::string url;
+  std::string sha256;  // hex
+  std::string dst;
+  std::string record_file;
+};
+
+// Every archive record of the image, sorted by url then sha256. A record that
+// does not parse is an error naming the file.
+Result<std::vector<ArchiveRecord>> installed_archives(const ImageView& view);
+
 using debian::OsRelease;
 using debian::parse_os_release;
 

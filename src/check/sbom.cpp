@@ -33,6 +33,12 @@ struct SbomFile {
   std::string sha1;
 };
 
+struct SbomArchive {
+  ArchiveRecord record;
+  std::string purl;   // "" without a name and version
+  std::string label;  // the name, else the URL's file name
+};
+
 struct SbomData {
   std::string name;
   std::string manifest_digest;
@@ -40,6 +46,7 @@ struct SbomData {
   OsRelease os;
   std::vector<SbomPackage> packages;
   std::vector<SbomFile> files;
+  std::vector<SbomArchive> archives;
   std::vector<ExtractedLicense> extracted;  // every LicenseRef used, once, by id
 };
 
@@ -258,6 +265,20 @@ Result<SbomData> collect(const ImageView& view, const oci::ImageConfig& config,
     data.packages.push_back(std::move(package));
   }
   DISTILL_CHECK(resolve_dependencies(data.packages));
+  DISTILL_TRY(auto archives, installed_archives(view));
+  for (auto& record : archives) {
+    SbomArchive archive;
+    archive.label = record.name;
+    if (archive.label.empty()) {
+      std::string_view url = record.url;
+      archive.label = std::string(url.substr(url.rfind('/') + 1));
+    }
+    if (!record.name.empty() && !record.version.empty()) {
+      archive.purl = generic_purl(record.name, record.version, record.url);
+    }
+    archive.record = std::move(record);
+    data.archives.push_back(std::move(archive));
+  }
   std::sort(data.extracted.begin(), data.extracted.end(),
             [](const ExtractedLicense& a, const ExtractedLicense& b) { return a.id < b.id; });
 
@@ -366,6 +387,36 @@ std::string spdx_json(const SbomData& data, const SbomOptions& options) {
                                {"relationshipType", "DEPENDS_ON"},
                                {"relatedSpdxElement", package_ids[dependency]}});
     }
+  }
+  for (size_t i = 0; i < data.archives.size(); ++i) {
+    const auto& archive = data.archives[i];
+    std::string id = "SPDXRef-Archive-" + spdx_id_part(archive.label) + "-" +
+                     archive.record.sha256.substr(0, 12);
+    for (int n = 2; !ids.insert(id).second; ++n) {
+      id += "-" + std::to_string(n);
+    }
+    json entry{{"SPDXID", id},
+               {"name", archive.label},
+               {"downloadLocation", archive.record.url},
+               {"filesAnalyzed", false},
+               {"licenseConcluded", "NOASSERTION"},
+               {"licenseDeclared", "NOASSERTION"},
+               {"copyrightText", "NOASSERTION"},
+               {"checksums",
+                json::array({{{"algorithm", "SHA256"}, {"checksumValue", archive.record.sha256}}})},
+               {"comment", "unpacked at " + archive.record.dst}};
+    if (!archive.record.version.empty()) {
+      entry["versionInfo"] = archive.record.version;
+    }
+    if (!archive.purl.empty()) {
+      entry["externalRefs"] = json::array({{{"referenceCategory", "PACKAGE-MANAGER"},
+                                            {"referenceType", "purl"},
+                                            {"referenceLocator", archive.purl}}});
+    }
+    packages.push_back(std::move(entry));
+    relationships.push_back({{"spdxElementId", "SPDXRef-Image"},
+                             {"relationshipType", "CONTAINS"},
+                             {"relatedSpdxElement", id}});
   }
   json files = json::array();
   json file_ids = json::array();
@@ -482,6 +533,30 @@ std::string cyclonedx_json(const SbomData& data, const SbomOptions& options) {
     components.push_back(std::move(entry));
     contained.push_back(package_refs[i]);
   }
+  std::vector<std::string> archive_refs;
+  for (const auto& archive : data.archives) {
+    std::string ref = "archive:" + archive.record.sha256;
+    for (int n = 2; !refs.insert(ref).second; ++n) {
+      ref = "archive:" + archive.record.sha256 + "#" + std::to_string(n);
+    }
+    json entry{{"bom-ref", ref},
+               {"type", "application"},
+               {"name", archive.label},
+               {"hashes", json::array({{{"alg", "SHA-256"}, {"content", archive.record.sha256}}})},
+               {"externalReferences",
+                json::array({{{"type", "distribution"}, {"url", archive.record.url}}})},
+               {"properties",
+                json::array({{{"name", "distill:archive:dst"}, {"value", archive.record.dst}}})}};
+    if (!archive.record.version.empty()) {
+      entry["version"] = archive.record.version;
+    }
+    if (!archive.purl.empty()) {
+      entry["purl"] = archive.purl;
+    }
+    components.push_back(std::move(entry));
+    contained.push_back(ref);
+    archive_refs.push_back(ref);
+  }
   for (const auto& file : data.files) {
     std::string ref = "file:" + file.path;
     components.push_back(
@@ -504,6 +579,9 @@ std::string cyclonedx_json(const SbomData& data, const SbomOptions& options) {
       needs.push_back(package_refs[dependency]);
     }
     dependencies.push_back({{"ref", package_refs[i]}, {"dependsOn", needs}});
+  }
+  for (const auto& ref : archive_refs) {
+    dependencies.push_back({{"ref", ref}, {"dependsOn", json::array()}});
   }
   for (const auto& file : data.files) {
     dependencies.push_back({{"ref", "file:" + file.path}, {"dependsOn", json::array()}});
@@ -546,6 +624,12 @@ Result<SbomFormat> parse_sbom_format(std::string_view name) {
 std::string sbom_media_type(SbomFormat format) {
   return format == SbomFormat::SpdxJson ? "application/spdx+json"
                                         : "application/vnd.cyclonedx+json";
+}
+
+std::string generic_purl(const std::string& name, const std::string& version,
+                         const std::string& download_url) {
+  return "pkg:generic/" + percent_encode(name) + "@" + percent_encode(version, "+") +
+         "?download_url=" + percent_encode(download_url);
 }
 
 std::string deb_purl(const std::string& name, const std::string& version, const std::string& arch,

@@ -12,8 +12,11 @@
 // alternative, else an installed package that Provides it) and the .deb's sha256
 // when the caller knows it (a build does; an image alone does not). The application
 // files of the layers a spec's `files:` created (history "distill: files ...") are
-// listed with their SHA-1 and SHA-256. The image itself is the described/root
-// element that contains everything; CycloneDX also gets an operating-system
+// listed with their SHA-1 and SHA-256. The upstream archives a spec's
+// `archives:` unpacked (their records in /var/lib/distill/archives) are packages
+// (CycloneDX: components) with their download URL and sha256, and the purl
+// pkg:generic/NAME@VERSION?download_url=URL when the spec named them. The image itself is the
+// described/root element that contains everything; CycloneDX also gets an operating-system
 // component (os-release ID and VERSION_ID). Output is deterministic: the creation
 // time is the image config's `created`, the document namespace and serial number
 // derive from the name and the manifest digest, and every list is sorted.
@@ -53,6 +56,11 @@ Result<std::string> make_sbom(const ImageView& view, const oci::ImageConfig& con
 // percent-encoded but for the version's ':' and '+'.
 std::string deb_purl(const std::string& name, const std::string& version, const std::string& arch,
                      const std::string& source, const std::string& distro);
+
+// pkg:generic/NAME@VERSION?download_url=URL (percent-encoded), for an
+// upstream archive of a spec's `archives:` with a name and a version.
+std::string generic_purl(const std::string& name, const std::string& version,
+                         const std::string& download_url);
 
 // The name of an SBOM of the image at `ref`: the image's name and tag without any
 // local path ("oci:/tmp/out/cc:latest" -> "cc:latest", "oci-archive:x/app.tar:v1"

@@ -128,6 +128,26 @@ std::string to_json(const LockFile& lock) {
     packages[arch] = std::move(entries);
   }
   root["packages"] = std::move(packages);
+  if (!lock.archives.empty()) {
+    json archives = json::object();
+    for (const auto& [arch, list] : lock.archives) {
+      json entries = json::array();
+      for (const LockedArchive& a : list) {
+        json e = json::object();
+        e["url"] = a.url;
+        e["sha256"] = a.sha256.hex();
+        if (!a.name.empty()) {
+          e["name"] = a.name;
+        }
+        if (!a.version.empty()) {
+          e["version"] = a.version;
+        }
+        entries.push_back(std::move(e));
+      }
+      archives[arch] = std::move(entries);
+    }
+    root["archives"] = std::move(archives);
+  }
   return root.dump(2) + "\n";
 }
 
@@ -191,6 +211,25 @@ Result<LockFile> parse_lock(std::string_view text, const std::string& origin) {
         }
         p.sha256 = *digest;
         list.push_back(std::move(p));
+      }
+    }
+    const json archives = root.value("archives", json::object());
+    if (!archives.is_object()) {
+      return lock_error(origin, "'archives' must be an object of architectures");
+    }
+    for (const auto& [arch, entries] : archives.items()) {
+      std::vector<LockedArchive>& list = lock.archives[arch];
+      for (const json& e : entries) {
+        LockedArchive a;
+        a.url = e.at("url").get<std::string>();
+        a.name = e.value("name", std::string());
+        a.version = e.value("version", std::string());
+        auto digest = crypto::Digest::from_hex(e.at("sha256").get<std::string>());
+        if (!digest.ok()) {
+          return lock_error(origin, "archive '" + a.url + "': invalid sha256");
+        }
+        a.sha256 = *digest;
+        list.push_back(std::move(a));
       }
     }
     return lock;

@@ -28,10 +28,20 @@ struct LockedPackage {
   friend bool operator==(const LockedPackage&, const LockedPackage&) = default;
 };
 
+// An upstream archive of a spec's `archives:`, as built for one architecture.
+struct LockedArchive {
+  std::string name, version, url;  // name and version may be ""
+  crypto::Digest sha256;
+  friend bool operator==(const LockedArchive&, const LockedArchive&) = default;
+};
+
 struct LockFile {
   int version = 1;
   std::vector<AptSource> sources;  // url, suites, components (and keyring when a path)
   std::map<std::string /*arch*/, std::vector<LockedPackage>> packages;
+  // The spec chain's archives per architecture ("archives" in the JSON, absent
+  // when there are none).
+  std::map<std::string /*arch*/, std::vector<LockedArchive>> archives;
   std::string spec_digest;  // sha256 of the inputs that determine resolution, for --frozen
   // The Release Date of each suite the packages came from (by its dists/SUITE/
   // URL), so a locked build records the same provenance as the build it locks.

@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 
+#include "image/archive_layer.hpp"
 #include "image/background_fetch.hpp"
 #include "image/busybox_layer.hpp"
 #include "image/java_truststore.hpp"
@@ -253,6 +254,12 @@ class Executor {
         }
         break;
       }
+      case LayerNode::Kind::Archive:
+        if (m_fetching) {
+          DISTILL_CHECK(m_fetching->wait(node.archive->sha256));
+        }
+        DISTILL_CHECK(write_archive_layer(*writer, *node.archive, epoch));
+        break;
       case LayerNode::Kind::Base:
         return make_error(ErrorKind::Internal, "a base image's layer is not made");
     }

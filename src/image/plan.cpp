@@ -122,6 +122,7 @@ struct Stage {
   Accounts accounts = default_accounts();
   std::vector<LocalCertificate> local_certificates;  // private CAs of the chain
   std::vector<ProvenanceStage> recorded;             // each spec's provenance
+  std::vector<ArchiveInput> archives;                // `archives:` of the chain, for the lock
 };
 
 class Planner {
@@ -162,6 +163,11 @@ class Planner {
         }
       }
     }
+    for (auto& item : m_archive_downloads) {
+      if (m_fetch_seen.insert(item.sha256).second && !m_env.cache.contains(item.sha256)) {
+        m_plan.downloads.push_back(std::move(item));
+      }
+    }
     return std::move(m_plan);
   }
 
@@ -196,6 +202,7 @@ class Planner {
       archs = {debian::host_architecture()};
     }
     if (m_lock && m_request.frozen) {
+      DISTILL_CHECK(check_locked_archives(chain, archs));
       DISTILL_TRY(auto digest, spec_digest(chain, archs));
       if (m_lock->spec_digest != digest) {
         return make_error(ErrorKind::InvalidInput,
@@ -561,6 +568,8 @@ class Planner {
         stage.exclude.push_back(e);
       }
     }
+    DISTILL_TRY(auto archives, archives_for(spec, arch));
+    stage.archives.insert(stage.archives.end(), archives.begin(), archives.end());
     std::vector<InstalledPackage> added;
     std::vector<size_t> package_nodes;
     if (!spec.packages.empty() || !spec.trace.empty()) {
@@ -577,7 +586,8 @@ class Planner {
         sort_by_name(stage.packages);
         return {};
       }
-      size_t reserved = 1 + (spec.from.empty() ? 1 : 0) + ((spec.users || spec.groups) ? 1 : 0);
+      size_t reserved =
+          1 + (spec.from.empty() ? 1 : 0) + ((spec.users || spec.groups) ? 1 : 0) + archives.size();
       size_t used = base_layers + reserved;
       size_t budget = used < k_max_layers ? k_max_layers - used : 1;
       std::vector<uint64_t> sizes;
@@ -623,6 +633,9 @@ class Planner {
       DISTILL_TRY(auto node, entries_node("accounts", "distill: accounts",
                                           account_files(stage.accounts, epoch)));
       push_layer(stage, node);
+    }
+    for (const auto& archive : archives) {
+      push_layer(stage, archive_node(archive));
     }
     stage.package_nodes.insert(stage.package_nodes.end(), package_nodes.begin(),
                                package_nodes.end());
@@ -784,6 +797,9 @@ class Planner {
     for (const auto& p : stage.packages) {
       packages.push_back(locked_from(p, arch));
     }
+    for (const auto& a : stage.archives) {
+      lock.archives[arch].push_back(locked_archive(a));
+    }
   }
 
   debian::LockedPackage locked_from(const InstalledPackage& p, const std::string& arch) {
@@ -810,8 +826,146 @@ class Planner {
         key.add("source", s.url + " " + join(s.suites, ",") + " " + join(s.components, ","));
       }
       key.add("from", spec->from);
+      for (const auto& archive : spec->archives) {  // none: the digest of older locks
+        for (const auto& d : archive.downloads) {
+          key.add("archive", d.arch + " " + d.url + " " + d.sha256);
+        }
+      }
     }
     return key.hex();
+  }
+
+  // The spec's `archives:` that apply to `arch`: downloads for that arch or
+  // for any. A group of downloads (an entry, or the entries sharing a name)
+  // with none for `arch` is an error naming the archive and the arch.
+  Result<std::vector<ArchiveInput>> archives_for(const Spec& spec, const std::string& arch) const {
+    std::vector<ArchiveInput> out;
+    std::map<std::string, std::pair<bool, std::string>> groups;  // covered?, where
+    for (size_t i = 0; i < spec.archives.size(); ++i) {
+      const SpecArchive& archive = spec.archives[i];
+      std::string group = archive.name.empty() ? "#" + std::to_string(i) : archive.name;
+      auto& [covered, where] = groups[group];
+      if (where.empty()) {
+        where =
+            spec.display_name + ":" + std::to_string(archive.line) + ": archive " + archive.label();
+      }
+      for (const auto& download : archive.downloads) {
+        if (download.arch.empty() || download.arch == arch) {
+          ArchiveInput input = archive_input(archive, download);
+          input.file = m_env.cache.path_for(input.sha256);
+          input.origin = spec.display_name + ":" + std::to_string(download.line);
+          out.push_back(std::move(input));
+          covered = true;
+        }
+      }
+    }
+    for (const auto& [group, state] : groups) {
+      if (!state.first) {
+        return make_error(ErrorKind::NotFound,
+                          state.second + " has no download for " + arch + " (`arch:`)");
+      }
+    }
+    return out;
+  }
+
+  static net::FetchItem archive_fetch_item(const ArchiveInput& archive) {
+    return {{archive.url}, archive.sha256, 0, archive.label()};
+  }
+
+  // An Archive node (one layer per archive), keyed by the archive's digest
+  // and everything that shapes its entries.
+  size_t archive_node(const ArchiveInput& input) {
+    LayerKey key("archive");
+    key.add("format", k_archive_layer_format)
+        .add("sha256", input.sha256.hex())
+        .add("url", input.url)
+        .add("name", input.name)
+        .add("version", input.version)
+        .add("strip", static_cast<int64_t>(input.strip))
+        .add("dst", input.dst)
+        .add("include", join(input.include, "\n"))
+        .add("exclude", join(input.exclude, "\n"))
+        .add("uid", static_cast<int64_t>(input.uid))
+        .add("gid", static_cast<int64_t>(input.gid))
+        .add("mode", input.mode ? static_cast<int64_t>(*input.mode) : -1)
+        .add("dir-mode", input.dir_mode ? static_cast<int64_t>(*input.dir_mode) : -1)
+        .add("epoch", m_request.source_date_epoch)
+        .add("compression", archive::to_string(m_request.compression));
+    m_archive_downloads.push_back(archive_fetch_item(input));
+    LayerNode node;
+    node.kind = LayerNode::Kind::Archive;
+    node.key = key.hex();
+    node.created_by = "distill: " + input.label() + " at " + input.dst;
+    node.archive = input;
+    return add_node(std::move(node));
+  }
+
+  static debian::LockedArchive locked_archive(const ArchiveInput& archive) {
+    return {archive.name, archive.version, archive.url, archive.sha256};
+  }
+
+  // --frozen: each architecture's archives are the lock's, no more, no less.
+  Status check_locked_archives(const SpecChain& chain, const std::vector<std::string>& archs) {
+    const std::string lock = m_request.lock_file.string();
+    for (const auto& arch : archs) {
+      std::vector<debian::LockedArchive> wanted;
+      std::vector<std::string> where;
+      for (const auto& spec : chain.specs) {
+        DISTILL_TRY(auto archives, archives_for(spec, arch));
+        for (const auto& a : archives) {
+          wanted.push_back(locked_archive(a));
+          where.push_back(a.origin);
+        }
+      }
+      auto found = m_lock->archives.find(arch);
+      const std::vector<debian::LockedArchive> none;
+      const auto& locked = found == m_lock->archives.end() ? none : found->second;
+      for (size_t i = 0; i < wanted.size(); ++i) {
+        bool same = std::any_of(locked.begin(), locked.end(), [&](const debian::LockedArchive& l) {
+          return l.url == wanted[i].url && l.sha256 == wanted[i].sha256;
+        });
+        if (!same) {
+          return make_error(ErrorKind::InvalidInput,
+                            lock + ": " + where[i] + ": archive " + wanted[i].url + " (sha256 " +
+                                wanted[i].sha256.hex() + ") is not in the lock for " + arch +
+                                " (--frozen); run `distill lock` again");
+        }
+      }
+      for (const auto& l : locked) {
+        bool same = std::any_of(wanted.begin(), wanted.end(), [&](const debian::LockedArchive& w) {
+          return l.url == w.url && l.sha256 == w.sha256;
+        });
+        if (!same) {
+          return make_error(ErrorKind::InvalidInput,
+                            lock + ": archive " + l.url + " is locked for " + arch +
+                                " but no longer in the spec (--frozen); run `distill lock` again");
+        }
+      }
+    }
+    return {};
+  }
+
+  // The ELF files (and symlinks) of `archives` as they will be in the image,
+  // for `trace:`; the archives are downloaded (verified) now.
+  Result<std::vector<ArchiveFile>> trace_archive_files(const std::vector<ArchiveInput>& archives) {
+    std::vector<net::FetchItem> items;
+    for (const auto& a : archives) {
+      if (!m_env.cache.contains(a.sha256)) {
+        items.push_back(archive_fetch_item(a));
+      }
+    }
+    if (!items.empty()) {
+      DISTILL_CHECK(m_env.cache.fetch_all(m_env.http, items, 4, [&](const net::FetchProgress& fp) {
+        m_env.progress.update("downloading", fp.items_done, fp.items_total, fp.bytes_done);
+      }));
+    }
+    std::vector<ArchiveFile> out;
+    for (const auto& a : archives) {
+      DISTILL_TRY(auto files, archive_elf_files(a, m_request.source_date_epoch));
+      out.insert(out.end(), std::make_move_iterator(files.begin()),
+                 std::make_move_iterator(files.end()));
+    }
+    return out;
   }
 
   // `trace:`: the shared libraries the listed ELF files need (recursively)
@@ -825,10 +979,12 @@ class Planner {
     std::vector<InstalledPackage> base = stage.packages;
     DISTILL_CHECK(download_now(base));
     DISTILL_CHECK(download_now(added));
+    DISTILL_TRY(auto archives, archives_for(spec, arch));
+    DISTILL_TRY(auto archive_files, trace_archive_files(archives));
     for (int round = 0; round < 8; ++round) {
       std::vector<InstalledPackage> all = base;
       all.insert(all.end(), added.begin(), added.end());
-      DISTILL_TRY(auto missing, missing_libraries(spec, all));
+      DISTILL_TRY(auto missing, missing_libraries(spec, all, archive_files));
       if (missing.empty()) {
         return added;
       }
@@ -868,7 +1024,8 @@ class Planner {
   // soname -> the file that needs it, for every library the trace roots need
   // (through the libraries' own DT_NEEDED) that no installed package ships.
   Result<std::map<std::string, std::string>> missing_libraries(
-      const Spec& spec, const std::vector<InstalledPackage>& packages) {
+      const Spec& spec, const std::vector<InstalledPackage>& packages,
+      const std::vector<ArchiveFile>& archive_files) {
     std::map<std::string, const LibraryFile*> by_name;  // file name and soname
     std::vector<LibraryCatalog> catalogs;
     catalogs.reserve(packages.size());
@@ -884,6 +1041,14 @@ class Planner {
         }
       }
     }
+    // An archive's own libraries (found through its RUNPATH or $ORIGIN) count.
+    for (const auto& archived : archive_files) {
+      const LibraryFile& file = archived.file;
+      by_name.emplace(file.path.substr(file.path.rfind('/') + 1), &file);
+      if (file.elf && !file.soname.empty()) {
+        by_name.emplace(file.soname, &file);
+      }
+    }
     std::map<std::string, std::string> missing;
     std::set<std::string> seen;
     std::vector<std::pair<std::string, std::string>> queue;  // soname, needed by
@@ -892,9 +1057,23 @@ class Planner {
         return f.dst == root && f.kind == SpecFile::Kind::File;
       });
       if (file == spec.files.end()) {
-        return make_error(ErrorKind::InvalidInput,
-                          spec.where("trace:" + root) + ": " + root +
-                              " is not a file added by this spec's `files:`");
+        auto archived =
+            std::find_if(archive_files.begin(), archive_files.end(),
+                         [&](const ArchiveFile& f) { return f.file.path == root && f.file.elf; });
+        if (archived == archive_files.end()) {
+          return make_error(ErrorKind::InvalidInput,
+                            spec.where("trace:" + root) + ": " + root +
+                                " is not a file added by this spec's `files:` or an ELF file "
+                                "of its `archives:`");
+        }
+        if (!archived->interpreter.empty()) {
+          queue.emplace_back(archived->interpreter.substr(archived->interpreter.rfind('/') + 1),
+                             root);
+        }
+        for (const auto& needed : archived->file.needed) {
+          queue.emplace_back(needed, root);
+        }
+        continue;
       }
       DISTILL_TRY(auto data, util::read_file(file->src));
       DISTILL_TRY(auto info, elf::parse_elf(data, file->src.string()));
@@ -948,6 +1127,7 @@ class Planner {
   std::map<std::string, std::vector<InstalledPackage>> m_resolutions;  // resolution key -> result
   // Every stage's packages, bases first, to download in that order.
   std::vector<std::vector<InstalledPackage>> m_fetch_order;
+  std::vector<net::FetchItem> m_archive_downloads;  // of the Archive nodes
   std::set<crypto::Digest> m_fetch_seen;
 };
 

@@ -18,6 +18,7 @@
 
 #include "debian/apt_sources.hpp"
 #include "debian/lock_file.hpp"
+#include "image/archive_layer.hpp"
 #include "image/env.hpp"
 #include "image/generated_files.hpp"
 #include "image/image_settings.hpp"
@@ -37,6 +38,7 @@ struct LayerNode {
     Top,       // a stage's top: ld.so.cache, trust stores, CA bundle, the spec's files
     Busybox,   // the debug variants' busybox
     Base,      // a layer of a base image, reused as it is
+    Archive,   // an upstream archive of a spec's `archives:` (archive_layer.hpp)
   };
   Kind kind = Kind::Entries;
   std::string key;  // digest of the inputs; the layer cache's key
@@ -54,7 +56,8 @@ struct LayerNode {
   std::vector<LocalCertificate> certificates;  // regenerate the CA files with these
   // Nodes that must be finished first (a Top reads its chain's catalogs).
   std::vector<size_t> after;
-  std::optional<oci::LayerBlob> blob;  // Base: the layer as it is
+  std::optional<oci::LayerBlob> blob;   // Base: the layer as it is
+  std::optional<ArchiveInput> archive;  // Archive: what to unpack, and how
 };
 
 // One image of the request, for one architecture.
@@ -85,7 +88,8 @@ struct ImagePlan {
 struct BuildPlan {
   std::vector<LayerNode> nodes;
   std::vector<ImagePlan> images;
-  // Every .deb an image needs, bases' first, largest first within a stage.
+  // Every .deb an image needs, bases' first, largest first within a stage,
+  // then the archives of `archives:`.
   std::vector<net::FetchItem> downloads;
 };
 

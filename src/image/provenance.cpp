@@ -104,6 +104,35 @@ json to_json_value(const ProvenanceStage& stage) {
                   {"fingerprint", stage.files->fingerprint},
                   {"generated", stage.files->generated}};
   }
+  if (!stage.archives.empty()) {
+    json archives = json::array();
+    for (const auto& a : stage.archives) {
+      json one = json::object();
+      put(one, "name", a.name);
+      put(one, "version", a.version);
+      json downloads = json::array();
+      for (const auto& d : a.downloads) {
+        json dl = {{"url", d.url}, {"sha256", d.sha256}};
+        put(dl, "arch", d.arch);
+        downloads.push_back(std::move(dl));
+      }
+      one["downloads"] = std::move(downloads);
+      one["strip"] = a.strip;
+      one["dst"] = a.dst;
+      put(one, "include", a.include);
+      put(one, "exclude", a.exclude);
+      one["uid"] = a.uid;
+      one["gid"] = a.gid;
+      if (a.mode) {
+        one["mode"] = *a.mode;
+      }
+      if (a.dir_mode) {
+        one["dir_mode"] = *a.dir_mode;
+      }
+      archives.push_back(std::move(one));
+    }
+    j["archives"] = std::move(archives);
+  }
   return j;
 }
 
@@ -234,6 +263,35 @@ class Reader {
       DISTILL_CHECK(strings(*f, "generated", files.generated));
       s.files = std::move(files);
     }
+    DISTILL_CHECK(objects(j, "archives", [&](const json& v) -> Status {
+      SpecArchive a;
+      DISTILL_CHECK(string(v, "name", a.name));
+      DISTILL_CHECK(string(v, "version", a.version));
+      DISTILL_CHECK(objects(v, "downloads", [&](const json& d) -> Status {
+        SpecArchiveDownload download;
+        DISTILL_CHECK(string(d, "arch", download.arch));
+        DISTILL_CHECK(string(d, "url", download.url));
+        DISTILL_CHECK(string(d, "sha256", download.sha256));
+        a.downloads.push_back(std::move(download));
+        return {};
+      }));
+      DISTILL_CHECK(number(v, "strip", a.strip));
+      DISTILL_CHECK(string(v, "dst", a.dst));
+      DISTILL_CHECK(strings(v, "include", a.include));
+      DISTILL_CHECK(strings(v, "exclude", a.exclude));
+      DISTILL_CHECK(number(v, "uid", a.uid));
+      DISTILL_CHECK(number(v, "gid", a.gid));
+      for (const auto& [key, field] :
+           {std::pair{"mode", &a.mode}, std::pair{"dir_mode", &a.dir_mode}}) {
+        if (v.contains(key)) {
+          uint32_t bits = 0;
+          DISTILL_CHECK(number(v, key, bits));
+          *field = bits;
+        }
+      }
+      s.archives.push_back(std::move(a));
+      return {};
+    }));
     return s;
   }
 
@@ -389,6 +447,13 @@ Result<ProvenanceStage> stage_provenance(const Spec& spec,
   }
   s.users = spec.users;
   s.groups = spec.groups;
+  s.archives = spec.archives;
+  for (auto& archive : s.archives) {
+    archive.line = 0;  // where it was written is no input of the image
+    for (auto& download : archive.downloads) {
+      download.line = 0;
+    }
+  }
   if (top != nullptr && !top->entries.empty()) {
     ProvenanceFiles files;
     files.layer = top_layer;
@@ -479,8 +544,17 @@ std::map<std::string, std::string> layer_annotations(const LayerNode& node) {
       }
       break;
     }
-    // An upstream archive layer (LayerNode::Kind::Archive, when the planner
-    // has one) is kind "archive" with the archive named here.
+    case LayerNode::Kind::Archive:
+      // The archive as the lock records it: where from and what it hashed to.
+      out[kind] = "archive";
+      if (node.archive) {
+        std::string named = node.archive->name.empty()
+                                ? std::string()
+                                : node.archive->name + "@" + node.archive->version + " ";
+        out[std::string(k_layer_archive_annotation)] =
+            named + node.archive->url + " sha256:" + node.archive->sha256.hex();
+      }
+      break;
     case LayerNode::Kind::Base:
       // A base image's layer keeps what its descriptor says; execute() sets
       // the kind to "base" on top of it.

@@ -31,6 +31,7 @@ inline constexpr std::string_view k_provenance_annotation = "dev.distill.provena
 inline constexpr std::string_view k_layer_kind_annotation = "dev.distill.layer.kind";
 inline constexpr std::string_view k_layer_packages_annotation = "dev.distill.layer.packages";
 inline constexpr std::string_view k_layer_generated_annotation = "dev.distill.layer.generated";
+inline constexpr std::string_view k_layer_archive_annotation = "dev.distill.layer.archive";
 inline constexpr int k_provenance_version = 1;
 
 // A source as the spec wrote it (`sources:`), without credentials or paths.
@@ -65,6 +66,7 @@ struct ProvenanceStage {
   std::optional<std::vector<SpecUser>> users;
   std::optional<std::vector<SpecGroup>> groups;
   std::optional<ProvenanceFiles> files;
+  std::vector<SpecArchive> archives;  // `archives:` as written (no line numbers)
 };
 
 struct ResolvedSource {

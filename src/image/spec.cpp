@@ -9,6 +9,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <set>
 #include <system_error>
@@ -394,9 +395,9 @@ class SpecParser {
       return;
     }
     static const std::set<std::string> k_keys = {
-        "name",    "from",  "release",  "sources",    "packages",    "exclude",    "archs",
-        "files",   "trace", "accounts", "entrypoint", "cmd",         "env",        "user",
-        "workdir", "ports", "volumes",  "labels",     "annotations", "stop-signal"};
+        "name",    "from",  "release",  "sources",    "packages",    "exclude",     "archs",
+        "files",   "trace", "accounts", "entrypoint", "cmd",         "env",         "user",
+        "workdir", "ports", "volumes",  "labels",     "annotations", "stop-signal", "archives"};
     for_each_key(
         root, k_keys, "", [&](const std::string& key, const YAML::Node& value, int key_line) {
           m_spec.lines[key] = key_line;
@@ -430,20 +431,15 @@ class SpecParser {
               m_spec.lines.emplace(key + ":" + list[i], lines[i]);
             }
           } else if (key == "archs") {
-            static const std::set<std::string> k_archs = {"amd64", "arm64",   "armhf",
-                                                          "armel", "i386",    "ppc64el",
-                                                          "s390x", "riscv64", "mips64el"};
             std::vector<int> lines;
             get_string_list(value, line, "archs", m_spec.archs, &lines);
             for (size_t i = 0; i < m_spec.archs.size(); ++i) {
-              if (k_archs.count(m_spec.archs[i]) == 0) {
-                problem(lines[i], "unknown architecture '" + m_spec.archs[i] +
-                                      "' (Debian names: amd64, arm64, armhf, armel, i386, ppc64el, "
-                                      "s390x, riscv64, mips64el)");
-              }
+              check_arch(m_spec.archs[i], lines[i]);
             }
           } else if (key == "files") {
             parse_files(value, line);
+          } else if (key == "archives") {
+            parse_archives(value, line);
           } else if (key == "trace") {
             std::vector<int> lines;
             get_string_list(value, line, "trace", m_spec.trace, &lines);
@@ -738,6 +734,223 @@ class SpecParser {
     }
   }
 
+  bool check_arch(const std::string& arch, int line) {
+    static const std::set<std::string> k_archs = {"amd64",   "arm64", "armhf",   "armel",   "i386",
+                                                  "ppc64el", "s390x", "riscv64", "mips64el"};
+    if (k_archs.count(arch) != 0) {
+      return true;
+    }
+    problem(line, "unknown architecture '" + arch +
+                      "' (Debian names: amd64, arm64, armhf, armel, i386, ppc64el, "
+                      "s390x, riscv64, mips64el)");
+    return false;
+  }
+
+  // An absolute path in the image, normalised; a problem (naming `what`) if not.
+  std::optional<std::string> image_path(const std::string& text, int line,
+                                        const std::string& what) {
+    auto norm = text.empty() || text[0] != '/' ? std::nullopt : normalise_absolute(text);
+    if (!norm) {
+      problem(line, what + " '" + text + "' must be absolute and must not contain '..'");
+    }
+    return norm;
+  }
+
+  // url, sha256 and arch of one download (an `archives:` entry or one of its
+  // `downloads:`); false when one was refused (already reported).
+  bool archive_download_key(const std::string& key, const YAML::Node& value, int vline,
+                            SpecArchiveDownload& download) {
+    std::string text;
+    if (!get_string(value, vline, key, text)) {
+      return false;
+    }
+    if (key == "url") {
+      download.url = net::strip_credentials(text);
+      if (download.url.rfind("http://", 0) != 0 && download.url.rfind("https://", 0) != 0 &&
+          download.url.rfind("file:/", 0) != 0) {
+        problem(vline,
+                "archive url '" + shown(download.url) + "' must be http://, https:// or file:");
+        return false;
+      }
+    } else if (key == "sha256") {
+      std::string hex = text;
+      std::transform(hex.begin(), hex.end(), hex.begin(),
+                     [](char c) { return c >= 'A' && c <= 'F' ? static_cast<char>(c + 32) : c; });
+      bool valid = hex.size() == 64 && std::all_of(hex.begin(), hex.end(), [](char c) {
+                     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+                   });
+      if (!valid) {
+        problem(vline, "sha256 '" + shown(text) + "' is not 64 hexadecimal digits");
+        return false;
+      }
+      text = hex;
+      download.sha256 = text;
+    } else if (key == "arch") {
+      if (!check_arch(text, vline)) {
+        return false;
+      }
+      download.arch = text;
+    }
+    return true;
+  }
+
+  // Checks that a download has both a url and a sha256.
+  bool complete_download(const SpecArchiveDownload& download, int line, bool refused,
+                         const std::string& where) {
+    if (refused) {
+      return false;
+    }
+    if (download.url.empty()) {
+      problem(line, where + " needs a url");
+      return false;
+    }
+    if (download.sha256.empty()) {
+      problem(line, where + " needs a sha256 (the archive is verified before it is used)");
+      return false;
+    }
+    return true;
+  }
+
+  void parse_archives(const YAML::Node& node, int line) {
+    if (node.IsNull()) {
+      return;
+    }
+    if (!node.IsSequence()) {
+      problem(line, "archives must be a list of mappings");
+      return;
+    }
+    static const std::set<std::string> k_keys = {
+        "name", "version", "url",     "sha256", "arch", "downloads", "strip",
+        "dst",  "include", "exclude", "uid",    "gid",  "mode",      "dir-mode"};
+    static const std::set<std::string> k_download_keys = {"url", "sha256", "arch"};
+    for (const auto& entry : node) {
+      int entry_line = line_of(entry, line);
+      if (!entry.IsMap()) {
+        problem(entry_line, "archives entries must be mappings (url, sha256, dst, ...)");
+        continue;
+      }
+      SpecArchive archive;
+      archive.line = entry_line;
+      SpecArchiveDownload single;
+      single.line = entry_line;
+      bool ok = true;
+      bool has_single = false;
+      bool single_refused = false;
+      std::optional<YAML::Node> downloads;  // a handle: the iteration's node goes away
+      int downloads_line = entry_line;
+      for_each_key(
+          entry, k_keys, " in archives entry",
+          [&](const std::string& key, const YAML::Node& value, int key_line) {
+            int vline = line_of(value, key_line);
+            std::string text;
+            if (key == "url" || key == "sha256" || key == "arch") {
+              has_single = true;
+              single_refused |= !archive_download_key(key, value, vline, single);
+            } else if (key == "downloads") {
+              downloads = value;
+              downloads_line = vline;
+            } else if (key == "uid" || key == "gid") {
+              ok &= get_u32(value, vline, key, key == "uid" ? archive.uid : archive.gid);
+            } else if (key == "strip") {
+              ok &= get_u32(value, vline, "strip", archive.strip);
+            } else if (key == "include" || key == "exclude") {
+              std::vector<int> lines;
+              auto& list = key == "include" ? archive.include : archive.exclude;
+              ok &= get_string_list(value, vline, key, list, &lines);
+              for (size_t i = 0; i < list.size(); ++i) {
+                if (list[i].empty()) {
+                  problem(lines[i], key + " pattern must not be empty");
+                  ok = false;
+                }
+              }
+            } else if (!get_string(value, vline, key, text)) {
+              ok = false;
+            } else if (key == "name" || key == "version") {
+              bool valid = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+                return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+                       std::string_view("._+-~").find(c) != std::string_view::npos;
+              });
+              if (!valid) {
+                problem(vline, key + " '" + shown(text) +
+                                   "' must be letters, digits and '.', '_', '+', '-', '~'");
+                ok = false;
+              }
+              (key == "name" ? archive.name : archive.version) = text;
+            } else if (key == "dst") {
+              auto norm = image_path(text, vline, "dst");
+              ok &= norm.has_value();
+              archive.dst = norm.value_or("/");
+            } else if (key == "mode" || key == "dir-mode") {
+              uint32_t mode = 0;
+              if (!parse_mode(text, mode)) {
+                problem(vline, key + " '" + text + "' is not an octal mode like \"0755\"");
+                ok = false;
+              } else {
+                (key == "mode" ? archive.mode : archive.dir_mode) = mode;
+              }
+            }
+          });
+      if (has_single && downloads) {
+        problem(entry_line, "archives entry has both url/sha256/arch and downloads; use one");
+        continue;
+      }
+      if (downloads) {
+        ok &= parse_archive_downloads(*downloads, downloads_line, k_download_keys, archive);
+      } else if (!has_single) {
+        problem(entry_line, "archives entry needs a url and a sha256 (or downloads)");
+        continue;
+      } else if (complete_download(single, entry_line, single_refused, "archives entry")) {
+        archive.downloads.push_back(single);
+      } else {
+        ok = false;
+      }
+      if (ok) {
+        m_spec.archives.push_back(std::move(archive));
+      }
+    }
+  }
+
+  bool parse_archive_downloads(const YAML::Node& node, int line, const std::set<std::string>& keys,
+                               SpecArchive& archive) {
+    if (!node.IsSequence() || node.size() == 0) {
+      problem(line, "downloads must be a non-empty list of mappings (arch, url, sha256)");
+      return false;
+    }
+    bool ok = true;
+    std::map<std::string, int> arch_lines;
+    for (const auto& item : node) {
+      int item_line = line_of(item, line);
+      if (!item.IsMap()) {
+        problem(item_line, "downloads entries must be mappings (arch, url, sha256)");
+        ok = false;
+        continue;
+      }
+      SpecArchiveDownload download;
+      download.line = item_line;
+      bool refused = false;
+      for_each_key(item, keys, " in downloads entry",
+                   [&](const std::string& key, const YAML::Node& value, int key_line) {
+                     refused |=
+                         !archive_download_key(key, value, line_of(value, key_line), download);
+                   });
+      if (!complete_download(download, item_line, refused, "downloads entry")) {
+        ok = false;
+        continue;
+      }
+      auto [it, inserted] = arch_lines.emplace(download.arch, item_line);
+      if (!inserted) {
+        problem(item_line, "downloads entry for " +
+                               (download.arch.empty() ? std::string("any architecture")
+                                                      : "'" + download.arch + "'") +
+                               " given twice (first at line " + std::to_string(it->second) + ")");
+        ok = false;
+        continue;
+      }
+      archive.downloads.push_back(std::move(download));
+    }
+    return ok;
+  }
+
   void parse_accounts(const YAML::Node& node, int line) {
     if (!node.IsMap()) {
       problem(line, "accounts must be a mapping with users and groups");
@@ -875,6 +1088,13 @@ class SpecParser {
 };
 
 }  // namespace
+
+std::string SpecArchive::label() const {
+  if (!name.empty()) {
+    return version.empty() ? name : name + " " + version;
+  }
+  return downloads.empty() ? std::string("archive") : downloads.front().url;
+}
 
 std::string Spec::where(const std::string& key) const {
   auto it = lines.find(key);

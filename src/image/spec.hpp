@@ -41,6 +41,36 @@ struct SpecFile {
   int line = 0;
 };
 
+// One download of an `archives:` entry: the archive for `arch` ("" = any).
+struct SpecArchiveDownload {
+  std::string arch;
+  std::string url;     // http://, https:// or file:, credentials stripped
+  std::string sha256;  // 64 lowercase hex digits
+  int line = 0;
+};
+
+// An upstream archive (tar, compressed or not) unpacked into its own layer.
+// Either `url`/`sha256`/`arch` in the entry (one download) or a `downloads:`
+// list (one per architecture); entries sharing a `name` form one group for the
+// architecture check (see docs/spec.md, `archives`).
+struct SpecArchive {
+  std::string name;     // "" = none (then no purl)
+  std::string version;  // "" = none
+  std::vector<SpecArchiveDownload> downloads;
+  uint32_t strip = 0;                // leading path components dropped
+  std::string dst = "/";             // absolute, normalised
+  std::vector<std::string> include;  // globs on the stripped path; empty = all
+  std::vector<std::string> exclude;  // globs on the stripped path
+  uint32_t uid = 0;                  // owner of every entry
+  uint32_t gid = 0;
+  std::optional<uint32_t> mode;      // regular files' permission bits
+  std::optional<uint32_t> dir_mode;  // directories' permission bits
+  int line = 0;
+
+  // "NAME VERSION", "NAME", or the first download's URL: the archive in messages.
+  [[nodiscard]] std::string label() const;
+};
+
 struct SpecUser {
   std::string name;
   uint32_t uid = 0;
@@ -65,6 +95,7 @@ struct Spec {
   std::vector<std::string> exclude;
   std::vector<std::string> archs;
   std::vector<SpecFile> files;
+  std::vector<SpecArchive> archives;
   // `files:` already expanded into layer entries, used instead of `files`
   // (distill update reads them back from the image it updates).
   std::optional<std::vector<GeneratedEntry>> expanded_files;

@@ -136,6 +136,7 @@ Result<SpecChain> chain_from(const Provenance& record, const oci::LoadedManifest
     spec.exclude = stage.exclude;
     spec.users = stage.users;
     spec.groups = stage.groups;
+    spec.archives = stage.archives;
     if (stage.files) {
       if (stage.files->layer >= manifest.layer_files.size()) {
         return make_error(ErrorKind::InvalidInput,

@@ -220,18 +220,20 @@ make_escape_deb() {
 }
 
 # build_repo DIR SUITE [--by-hash] [--archs "amd64 arm64"] [--debs DIR]
-#            [--codename C] [--origin O] [--no-sign]
+#            [--codename C] [--origin O] [--no-sign] [--contents]
 # Copies the .debs from --debs (default APTREPO_DEBS) into DIR/pool/main and
 # writes dists/SUITE for component main (Packages lists every .deb in
-# DIR/pool/main whose Architecture is ARCH or all), then signs it.
+# DIR/pool/main whose Architecture is ARCH or all), then signs it. --contents
+# also writes main/Contents-ARCH.gz (what `trace:` looks sonames up in).
 build_repo() {
   local dir=$1 suite=$2
   shift 2
   local by_hash=no archs="" debs=${APTREPO_DEBS:?call aptrepo_init first} codename=$suite
-  local origin="distill-test" sign=yes
+  local origin="distill-test" sign=yes contents=no
   while [ $# -gt 0 ]; do
     case "$1" in
       --by-hash) by_hash=yes; shift ;;
+      --contents) contents=yes; shift ;;
       --archs) archs=$2; shift 2 ;;
       --debs) debs=$2; shift 2 ;;
       --codename) codename=$2; shift 2 ;;
@@ -260,6 +262,10 @@ build_repo() {
     (cd "$dir" && apt-ftparchive --arch "$arch" packages pool/main 2>/dev/null) >"$bin/Packages"
     gzip -9nkf "$bin/Packages"
     xz -kf "$bin/Packages"
+    if [ "$contents" = yes ]; then  # main/Contents-ARCH.gz, for `trace:`
+      (cd "$dir" && apt-ftparchive --arch "$arch" contents pool/main 2>/dev/null) |
+        gzip -9n >"$dists/main/Contents-$arch.gz"
+    fi
     if [ "$by_hash" = yes ]; then
       mkdir -p "$bin/by-hash/SHA256"
       local f

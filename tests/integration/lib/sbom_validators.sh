@@ -20,8 +20,8 @@ sbom_validators_setup() {
     echo "SKIP: node/npm not installed" >&2
     return 1
   }
-  local stamp="$dir/.installed-${SBOM_VALIDATOR_PACKAGES[*]// /_}"
-  stamp=${stamp//[@\/]/_}
+  local stamp=".installed-${SBOM_VALIDATOR_PACKAGES[*]// /_}"
+  stamp="$dir/${stamp//[@\/]/_}"  # only the name is rewritten, not $dir
   if [ ! -e "$stamp" ]; then
     mkdir -p "$dir"
     [ -e "$dir/package.json" ] || echo '{"name":"distill-sbom-validators","private":true}' >"$dir/package.json"

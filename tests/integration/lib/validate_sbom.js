@@ -9,7 +9,9 @@
 //     filesAnalyzed true => a verification code matching the listed files, every
 //     LicenseRef used defined once with a text.
 //   Both: every purl parsed by packageurl-js (type deb, namespace debian, name,
-//     version with the epoch's ':' unencoded, arch/upstream/distro qualifiers), every
+//     version with the epoch's ':' unencoded, arch/upstream/distro qualifiers; or,
+//     for an upstream archive, type generic with a name, a version and a
+//     download_url qualifier), every
 //     license expression parsed by spdx-expression-parse (only SPDX list identifiers
 //     or LicenseRef-s).
 // Prints "ok: ..." and exits 0, or prints every problem and exits 1.
@@ -33,8 +35,20 @@ function checkPurl(purl, where) {
     problem(`${where}: purl ${purl}: ${e.message}`);
     return;
   }
+  if (parsed.type === 'generic') {
+    // An upstream archive: name, version and the URL it was downloaded from.
+    const url = (parsed.qualifiers || {}).download_url;
+    if (!parsed.name || !parsed.version) problem(`${where}: purl ${purl}: no name or version`);
+    if (!url || !/^(https?|file):/.test(url)) {
+      problem(`${where}: purl ${purl}: no download_url qualifier`);
+    }
+    if (PackageURL.fromString(parsed.toString()).toString() !== parsed.toString()) {
+      problem(`${where}: purl ${purl}: does not round-trip`);
+    }
+    return;
+  }
   if (parsed.type !== 'deb' || parsed.namespace !== 'debian') {
-    problem(`${where}: purl ${purl}: not pkg:deb/debian`);
+    problem(`${where}: purl ${purl}: not pkg:deb/debian or pkg:generic`);
   }
   const q = parsed.qualifiers || {};
   for (const key of ['arch', 'upstream', 'distro']) {

@@ -302,6 +302,61 @@ TEST_F(SbomTest, DependenciesFollowTheInstalledPackages) {
             nlohmann::json::array());
 }
 
+// An archive of a spec's `archives:` (its record in /var/lib/distill/archives):
+// a package with its download URL, sha256 and purl, valid in both formats.
+TEST_F(SbomTest, ArchiveRecordsBecomePackagesWithUrlDigestAndPurl) {
+  const std::string sha(64, 'd');
+  write_layer(m_dir->path() / "archive.tar.gz",
+              {dir("var"), dir("var/lib"), dir("var/lib/distill"), dir("var/lib/distill/archives"),
+               file("var/lib/distill/archives/" + sha + ".json",
+                    R"({"name": "node", "version": "22.11.0", "dst": "/nodejs", "sha256": ")" +
+                        sha + R"(", "url": "https://nodejs.example/node-v22.tar.xz"})"),
+               file("var/lib/distill/archives/" + std::string(64, 'e') + ".json",
+                    R"({"dst": "/opt", "sha256": ")" + std::string(64, 'e') +
+                        R"(", "url": "https://h.example/tool.tgz"})")});
+  auto view = ImageView::load(
+      std::vector<fs::path>{m_dir->path() / "base.tar.gz", m_dir->path() / "archive.tar.gz"});
+  ASSERT_TRUE(view.ok());
+  const std::string purl =
+      "pkg:generic/node@22.11.0?download_url=https%3A%2F%2Fnodejs.example%2Fnode-v22.tar.xz";
+  auto spdx = make_sbom(*view, m_config, k_digest, SbomFormat::SpdxJson, m_options);
+  ASSERT_TRUE(spdx.ok()) << spdx.error().message;
+  EXPECT_EQ(validate(schema_path("spdx-2.3.official.schema.json"), *spdx, m_dir->path()), "");
+  auto doc = nlohmann::json::parse(*spdx);
+  EXPECT_EQ(spdx_semantics(doc), "");
+  nlohmann::json node;
+  nlohmann::json tool;
+  for (const auto& p : doc["packages"]) {
+    if (p["name"] == "node") {
+      node = p;
+    } else if (p["name"] == "tool.tgz") {
+      tool = p;
+    }
+  }
+  ASSERT_FALSE(node.is_null());
+  EXPECT_EQ(node["downloadLocation"], "https://nodejs.example/node-v22.tar.xz");
+  EXPECT_EQ(node["versionInfo"], "22.11.0");
+  EXPECT_EQ(node["checksums"][0]["checksumValue"], sha);
+  EXPECT_EQ(node["externalRefs"][0]["referenceLocator"], purl);
+  ASSERT_FALSE(tool.is_null());
+  EXPECT_FALSE(tool.contains("externalRefs"));  // no name and version: no purl
+
+  auto cdx = make_sbom(*view, m_config, k_digest, SbomFormat::CycloneDxJson, m_options);
+  ASSERT_TRUE(cdx.ok()) << cdx.error().message;
+  EXPECT_EQ(validate(schema_path("cyclonedx-1.5.schema.json"), *cdx, m_dir->path()), "");
+  auto bom = nlohmann::json::parse(*cdx);
+  bool found = false;
+  for (const auto& c : bom["components"]) {
+    if (c["name"] == "node") {
+      found = true;
+      EXPECT_EQ(c["purl"], purl);
+      EXPECT_EQ(c["hashes"][0]["content"], sha);
+      EXPECT_EQ(c["externalReferences"][0]["url"], "https://nodejs.example/node-v22.tar.xz");
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
 TEST_F(SbomTest, MalformedDependsNamesTheStatusFile) {
   write_layer(m_dir->path() / "bad.tar.gz",
               {dir("var"), dir("var/lib"), dir("var/lib/dpkg"), dir("var/lib/dpkg/status.d"),
@@ -521,6 +576,15 @@ TEST(Purl, EpochColonUnencodedSourceAndDistroQualifiers) {
   EXPECT_EQ(deb_purl("zlib1g", "1:1.2.13.dfsg-1", "amd64", "zlib", "debian-12"),
             "pkg:deb/debian/zlib1g@1:1.2.13.dfsg-1?arch=amd64&upstream=zlib&distro=debian-12");
   EXPECT_EQ(deb_purl("x", "1.0~rc1+b1", "all", "", ""), "pkg:deb/debian/x@1.0~rc1+b1?arch=all");
+}
+
+TEST(Purl, GenericPurlEncodesTheDownloadUrl) {
+  EXPECT_EQ(generic_purl("node", "22.11.0",
+                         "https://nodejs.org/dist/v22.11.0/node-v22.11.0-linux-x64.tar.xz"),
+            "pkg:generic/node@22.11.0?download_url=https%3A%2F%2Fnodejs.org%2Fdist%2Fv22.11.0%2F"
+            "node-v22.11.0-linux-x64.tar.xz");
+  EXPECT_EQ(generic_purl("temurin-jre", "21.0.5+11", "https://h/a%2Bb.tgz"),
+            "pkg:generic/temurin-jre@21.0.5+11?download_url=https%3A%2F%2Fh%2Fa%252Bb.tgz");
 }
 
 TEST(OsReleaseParse, QuotedValues) {

@@ -45,6 +45,28 @@ TEST(LockFile, RoundTripIsStableAndSorted) {
   EXPECT_EQ(to_json(*parsed), json);
 }
 
+TEST(LockFile, ArchivesRoundTripAndAreAbsentWhenNone) {
+  LockFile lock = sample();
+  EXPECT_EQ(to_json(lock).find("\"archives\""), std::string::npos);  // older locks keep their bytes
+  auto digest = crypto::Digest::from_hex(std::string(64, 'c'));
+  ASSERT_TRUE(digest.ok());
+  lock.archives["amd64"] = {
+      LockedArchive{"node", "22.11.0", "https://x.invalid/node.tar.xz", *digest},
+      LockedArchive{"", "", "https://x.invalid/tool.tgz", *digest}};
+  std::string json = to_json(lock);
+  EXPECT_NE(json.find("\"url\": \"https://x.invalid/node.tar.xz\""), std::string::npos) << json;
+  auto parsed = parse_lock(json, "distill.lock");
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(parsed->archives, lock.archives);
+  EXPECT_EQ(to_json(*parsed), json);
+  auto bad = parse_lock(
+      "{\"version\": 1, \"archives\": {\"amd64\": [{\"url\": \"u\", "
+      "\"sha256\": \"zz\"}]}}",
+      "my.lock");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message, "my.lock: archive 'u': invalid sha256");
+}
+
 TEST(LockFile, LockPackageCopiesTheRecord) {
   PackageRecord r;
   r.name = "a";

@@ -3,6 +3,7 @@
 // throwaway cache. No network, no curl, no wall clock.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -685,6 +686,73 @@ TEST(Provenance, RefusesWhatIsNotARecord) {
     EXPECT_EQ(parsed.error().message.rfind("oci:x: provenance record:", 0), 0u)
         << parsed.error().message;
   }
+}
+
+// `archives:` through the whole pipeline: one layer per archive, fetched once
+// and verified, reused on a rebuild, recorded in the lock; a wrong digest and
+// a missing architecture are named, and nothing lands under a wrong digest.
+TEST_F(BuildGraph, ArchivesAreLayersOfTheirOwnFetchedOnceAndVerified) {
+  std::string tar;
+  {
+    archive::StringSink sink(tar);
+    archive::TarWriter writer(sink);
+    archive::TarEntry dir;
+    dir.path = "tool-1";
+    dir.type = archive::EntryType::Directory;
+    dir.mode = 0755;
+    archive::TarEntry file;
+    file.path = "tool-1/bin/tool";
+    file.mode = 0755;
+    file.uid = 1000;
+    ASSERT_TRUE(writer.add(dir, std::string_view()).ok());
+    ASSERT_TRUE(writer.add(file, std::string_view("#!tool\n")).ok());
+    ASSERT_TRUE(writer.finish().ok());
+  }
+  const std::string url = "http://dl.test/tool-1.tar";
+  m_http.m_files[url] = tar;
+  const std::string digest = crypto::sha256(tar).hex();
+  auto spec_with = [&](const std::string& name, const std::string& sha, const std::string& extra) {
+    return write(name + ".yaml", "name: " + name + "\nfrom: static\narchives:\n" +
+                                     "  - name: tool\n    version: \"1\"\n    url: " + url +
+                                     "\n    sha256: " + sha + "\n    strip: 1\n" +
+                                     "    dst: /opt/tool\n" + extra);
+  };
+  auto good = spec_with("good", digest, "");
+  auto results = build(request({good.string()}));
+  ASSERT_TRUE(results.ok()) << results.error().message;
+  const auto& history = results->at(0).image.manifests.at(0).config.history;
+  EXPECT_TRUE(std::any_of(history.begin(), history.end(), [&](const oci::HistoryEntry& h) {
+    return h.created_by == "distill: archive tool 1 (" + url + ") at /opt/tool";
+  }));
+  EXPECT_EQ(m_http.count("tool-1.tar"), 1U);
+  auto again = build(request({good.string()}));
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(again->at(0).image.index_descriptor.digest,
+            results->at(0).image.index_descriptor.digest);
+  EXPECT_EQ(m_http.count("tool-1.tar"), 1U) << "the archive is in the cache";
+  auto lock = lock_image(request({good.string()}), *m_env);
+  ASSERT_TRUE(lock.ok()) << lock.error().message;
+  ASSERT_EQ(lock->archives.at("amd64").size(), 1U);
+  EXPECT_EQ(lock->archives.at("amd64")[0].url, url);
+  EXPECT_EQ(lock->archives.at("amd64")[0].sha256.hex(), digest);
+
+  const std::string wrong(64, 'f');
+  auto bad = spec_with("bad", wrong, "");
+  auto failed = build(request({bad.string()}));
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.error().message.find("archive tool 1 (" + url + ")"), std::string::npos)
+      << failed.error().message;
+  EXPECT_NE(failed.error().message.find("sha256 mismatch"), std::string::npos)
+      << failed.error().message;
+  EXPECT_FALSE(fs::exists(m_cache->path_for(*crypto::Digest::from_hex(wrong))));
+
+  auto other_arch = spec_with("armonly", digest, "    arch: arm64\n");
+  auto refused = build(request({other_arch.string()}));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(
+      refused.error().message.find("armonly.yaml:4: archive tool 1 has no download for amd64"),
+      std::string::npos)
+      << refused.error().message;
 }
 
 TEST(OutputTemplate, ExpandsAndRefuses) {

@@ -1,6 +1,7 @@
 // Tests for the spec parser (CONTRACT.md "Spec format") and the built-in flavors.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -478,6 +479,116 @@ TEST(Flavors, EveryFlavorParsesAndChainsToAFlavorOfItsRelease) {
   EXPECT_EQ(load_flavor("java21", "trixie")->from, "base-nossl");
   EXPECT_EQ(load_flavor("base", "trixie")->packages,
             (std::vector<std::string>{"libc6", "libssl3t64"}));
+}
+
+const std::string k_sha_a(64, 'a');
+const std::string k_sha_b(64, 'b');
+
+TEST_F(SpecTest, ArchivesWithOneDownloadAndWithDownloadsPerArch) {
+  auto spec = parse(
+      "archives:\n"
+      "  - url: https://example.org/tool.tar.gz\n"
+      "    sha256: " +
+      std::string(64, 'A') +
+      "\n"
+      "  - name: node\n"
+      "    version: 22.11.0\n"
+      "    strip: 1\n"
+      "    dst: /nodejs//\n"
+      "    include: [bin, lib]\n"
+      "    exclude: ['*.md']\n"
+      "    uid: 65532\n"
+      "    gid: 65532\n"
+      "    mode: 0750\n"
+      "    dir-mode: '0755'\n"
+      "    downloads:\n"
+      "      - {arch: amd64, url: 'http://127.0.0.1/x64.tar.xz', sha256: " +
+      k_sha_a +
+      "}\n"
+      "      - {arch: arm64, url: 'http://u:p@archives.test/arm64.tar.xz', sha256: " +
+      k_sha_b + "}\n");
+  ASSERT_TRUE(spec.ok()) << spec.error().message;
+  ASSERT_EQ(spec->archives.size(), 2U);
+  const SpecArchive& tool = spec->archives[0];
+  EXPECT_EQ(tool.line, 2);
+  ASSERT_EQ(tool.downloads.size(), 1U);
+  EXPECT_EQ(tool.downloads[0].arch, "");
+  EXPECT_EQ(tool.downloads[0].sha256, k_sha_a);  // lower-cased
+  EXPECT_EQ(tool.dst, "/");
+  EXPECT_EQ(tool.strip, 0U);
+  EXPECT_EQ(tool.label(), "https://example.org/tool.tar.gz");
+  const SpecArchive& node = spec->archives[1];
+  EXPECT_EQ(node.label(), "node 22.11.0");
+  EXPECT_EQ(node.strip, 1U);
+  EXPECT_EQ(node.dst, "/nodejs");
+  EXPECT_EQ(node.include, (std::vector<std::string>{"bin", "lib"}));
+  EXPECT_EQ(node.exclude, (std::vector<std::string>{"*.md"}));
+  EXPECT_EQ(node.uid, 65532U);
+  EXPECT_EQ(node.mode, 0750U);
+  EXPECT_EQ(node.dir_mode, 0755U);
+  ASSERT_EQ(node.downloads.size(), 2U);
+  EXPECT_EQ(node.downloads[1].arch, "arm64");
+  EXPECT_EQ(node.downloads[1].url, "http://archives.test/arm64.tar.xz");  // no credentials
+  EXPECT_EQ(node.downloads[1].line, 16);
+}
+
+TEST_F(SpecTest, ArchiveErrorsNameTheirLine) {
+  EXPECT_EQ(error("archives: {url: x}\n"), "spec.yaml:1: archives must be a list of mappings");
+  EXPECT_EQ(error("archives:\n  - url: http://127.0.0.1/a.tar\n"),
+            "spec.yaml:2: archives entry needs a sha256 (the archive is verified before it is "
+            "used)");
+  EXPECT_EQ(error("archives:\n  - sha256: " + k_sha_a + "\n"),
+            "spec.yaml:2: archives entry needs a url");
+  EXPECT_EQ(error("archives:\n  - url: http://127.0.0.1/a.tar\n    sha256: abc\n"),
+            "spec.yaml:3: sha256 'abc' is not 64 hexadecimal digits");
+  EXPECT_EQ(error("archives:\n  - url: ftp://h/a.tar\n    sha256: " + k_sha_a + "\n"),
+            "spec.yaml:2: archive url 'ftp://h/a.tar' must be http://, https:// or file:");
+  EXPECT_EQ(
+      error("archives:\n  - url: http://h/a.tar\n    sha256: " + k_sha_a + "\n    arch: x86_64\n"),
+      "spec.yaml:4: unknown architecture 'x86_64' (Debian names: amd64, arm64, armhf, "
+      "armel, i386, ppc64el, s390x, riscv64, mips64el)");
+  EXPECT_EQ(
+      error("archives:\n  - url: http://h/a.tar\n    sha256: " + k_sha_a + "\n    dst: relative\n"),
+      "spec.yaml:4: dst 'relative' must be absolute and must not contain '..'");
+  EXPECT_EQ(
+      error("archives:\n  - url: http://h/a.tar\n    sha256: " + k_sha_a + "\n    strip: -1\n"),
+      "spec.yaml:4: strip must be a non-negative integer");
+  EXPECT_EQ(
+      error("archives:\n  - url: http://h/a.tar\n    sha256: " + k_sha_a + "\n    mode: 999\n"),
+      "spec.yaml:4: mode '999' is not an octal mode like \"0755\"");
+  EXPECT_EQ(
+      error("archives:\n  - url: http://h/a.tar\n    sha256: " + k_sha_a + "\n    owner: 0:0\n"),
+      "spec.yaml:4: unknown key 'owner' in archives entry");
+  EXPECT_EQ(
+      error("archives:\n  - url: http://h/a.tar\n    sha256: " + k_sha_a + "\n    downloads: []\n"),
+      "spec.yaml:2: archives entry has both url/sha256/arch and downloads; use one");
+  EXPECT_EQ(error("archives:\n  - name: n\n    downloads:\n"
+                  "      - {arch: amd64, url: 'http://h/a', sha256: " +
+                  k_sha_a +
+                  "}\n"
+                  "      - {arch: amd64, url: 'http://h/b', sha256: " +
+                  k_sha_b + "}\n"),
+            "spec.yaml:5: downloads entry for 'amd64' given twice (first at line 4)");
+  EXPECT_EQ(error("archives:\n  - name: a b\n    url: http://h/a\n    sha256: " + k_sha_a + "\n"),
+            "spec.yaml:2: name 'a b' must be letters, digits and '.', '_', '+', '-', '~'");
+}
+
+// The examples ship without the real digests of the upstream files (this
+// machine cannot fetch them): their placeholders must be the only problem.
+TEST_F(SpecTest, ArchiveExamplesParseButForTheirPlaceholders) {
+  for (const std::string example : {"nodejs22/nodejs22.yaml", "temurin-jre/temurin-jre.yaml"}) {
+    auto spec = load_spec(fs::path(DISTILL_SOURCE_DIR) / "examples" / example);
+    ASSERT_FALSE(spec.ok()) << example;
+    const std::string& message = spec.error().message;
+    size_t lines = 1 + static_cast<size_t>(std::count(message.begin(), message.end(), '\n'));
+    EXPECT_EQ(lines, 2U) << message;
+    size_t placeholders = 0;
+    for (size_t at = message.find("sha256 'PLACEHOLDER-"); at != std::string::npos;
+         at = message.find("sha256 'PLACEHOLDER-", at + 1)) {
+      ++placeholders;
+    }
+    EXPECT_EQ(placeholders, 2U) << message;
+  }
 }
 
 }  // namespace

@@ -1,0 +1,248 @@
+// See archive_layer.hpp.
+#include "image/archive_layer.hpp"
+
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "archive/entry_containment.hpp"
+#include "archive/tar_reader.hpp"
+#include "elf/elf_reader.hpp"
+#include "image/generated_files.hpp"
+#include "image/spec.hpp"
+
+namespace distill::image {
+
+namespace {
+
+// `path` without its first `strip` components; nullopt when nothing is left.
+std::optional<std::string> strip_components(const std::string& path, uint32_t strip) {
+  size_t pos = 0;
+  for (uint32_t i = 0; i < strip; ++i) {
+    size_t slash = path.find('/', pos);
+    if (slash == std::string::npos) {
+      return std::nullopt;
+    }
+    pos = slash + 1;
+  }
+  return path.substr(pos);
+}
+
+// Whether a glob matches `path` or one of its parent directories.
+bool matches(const std::vector<std::string>& globs, const std::string& path) {
+  for (const auto& glob : globs) {
+    std::string candidate = path;
+    for (;;) {
+      if (::fnmatch(glob.c_str(), candidate.c_str(), 0) == 0) {
+        return true;
+      }
+      size_t slash = candidate.rfind('/');
+      if (slash == std::string::npos) {
+        break;
+      }
+      candidate.resize(slash);
+    }
+  }
+  return false;
+}
+
+// Lexically resolves `target` of a symlink at `link` (both relative to the
+// image root, link without a leading '/'); nullopt when it climbs above "/".
+std::optional<std::vector<std::string>> resolve_link(const std::string& link,
+                                                     const std::string& target) {
+  std::vector<std::string> parts;
+  if (target.empty() || target[0] != '/') {
+    size_t start = 0;
+    for (size_t slash = link.find('/'); slash != std::string::npos; slash = link.find('/', start)) {
+      parts.push_back(link.substr(start, slash - start));
+      start = slash + 1;
+    }
+  }
+  size_t start = 0;
+  while (start <= target.size()) {
+    size_t end = target.find('/', start);
+    if (end == std::string::npos) {
+      end = target.size();
+    }
+    std::string part = target.substr(start, end - start);
+    if (part == "..") {
+      if (parts.empty()) {
+        return std::nullopt;
+      }
+      parts.pop_back();
+    } else if (!part.empty() && part != ".") {
+      parts.push_back(part);
+    }
+    start = end + 1;
+  }
+  return parts;
+}
+
+bool within(const std::vector<std::string>& parts, const std::string& dst) {
+  std::string path;
+  for (const auto& p : parts) {
+    path += "/" + p;
+  }
+  return dst == "/" || path == dst || path.rfind(dst + "/", 0) == 0;
+}
+
+}  // namespace
+
+std::string ArchiveInput::label() const {
+  std::string who = name.empty() ? "" : name + (version.empty() ? "" : " " + version) + " ";
+  return "archive " + (who.empty() ? url : who + "(" + url + ")");
+}
+
+ArchiveInput archive_input(const SpecArchive& archive, const SpecArchiveDownload& download) {
+  ArchiveInput in;
+  in.name = archive.name;
+  in.version = archive.version;
+  in.url = download.url;
+  auto digest = crypto::Digest::from_hex(download.sha256);
+  if (digest.ok()) {
+    in.sha256 = *digest;  // the spec parser checked it
+  }
+  in.strip = archive.strip;
+  in.dst = archive.dst;
+  in.include = archive.include;
+  in.exclude = archive.exclude;
+  in.uid = archive.uid;
+  in.gid = archive.gid;
+  in.mode = archive.mode;
+  in.dir_mode = archive.dir_mode;
+  return in;
+}
+
+Status for_each_archive_entry(
+    const ArchiveInput& input, int64_t epoch,
+    const std::function<Status(const archive::TarEntry&, archive::ContentReader&)>& fn) {
+  const std::string label = input.label();
+  const std::string prefix = input.dst == "/" ? "" : input.dst.substr(1) + "/";
+  archive::EntryContainment containment(label, "an archive");
+  std::set<std::string> kept;  // stripped paths written, for hard links
+  return archive::for_each_tar_entry(
+      input.file,
+      [&](const archive::TarEntry& source, archive::ContentReader& content) -> Status {
+        DISTILL_CHECK(containment.check(source));
+        auto stripped = strip_components(source.path, input.strip);
+        if (!stripped || stripped->empty()) {
+          return {};  // above the stripped level, like tar --strip-components
+        }
+        if ((!input.include.empty() && !matches(input.include, *stripped)) ||
+            matches(input.exclude, *stripped)) {
+          return {};
+        }
+        archive::TarEntry entry = source;
+        entry.path = prefix + *stripped;
+        entry.uid = input.uid;
+        entry.gid = input.gid;
+        entry.uname.clear();
+        entry.gname.clear();
+        entry.mtime = std::min(entry.mtime, epoch);
+        switch (entry.type) {
+          case archive::EntryType::File:
+            entry.mode = input.mode.value_or(entry.mode);
+            break;
+          case archive::EntryType::Directory:
+            entry.mode = input.dir_mode.value_or(entry.mode);
+            break;
+          case archive::EntryType::Hardlink: {
+            auto target = strip_components(source.link_target, input.strip);
+            if (!target || kept.count(*target) == 0) {
+              return make_error(ErrorKind::Corrupt, label + ": " + source.path + ": hard link to " +
+                                                        source.link_target +
+                                                        ", which is not unpacked");
+            }
+            entry.link_target = prefix + *target;
+            entry.mode = input.mode.value_or(entry.mode);
+            break;
+          }
+          case archive::EntryType::Symlink: {
+            auto resolved = resolve_link(entry.path, entry.link_target);
+            if (!resolved || !within(*resolved, input.dst)) {
+              return make_error(ErrorKind::Corrupt, label + ": " + source.path + ": symlink to " +
+                                                        entry.link_target + " points outside " +
+                                                        input.dst);
+            }
+            break;
+          }
+          default:
+            break;  // devices and FIFOs were refused above
+        }
+        kept.insert(*stripped);
+        return fn(entry, content);
+      },
+      label, /*zip=*/true);
+}
+
+std::string archive_record(const ArchiveInput& input) {
+  nlohmann::json record = {{"url", input.url}, {"sha256", input.sha256.hex()}, {"dst", input.dst}};
+  if (!input.name.empty()) {
+    record["name"] = input.name;
+  }
+  if (!input.version.empty()) {
+    record["version"] = input.version;
+  }
+  return record.dump(2) + "\n";
+}
+
+Status write_archive_layer(LayerWriter& layer, const ArchiveInput& input, int64_t epoch) {
+  if (input.dst != "/") {
+    DISTILL_CHECK(layer.add_parents(input.dst.substr(1) + "/x", epoch));
+  }
+  DISTILL_CHECK(for_each_archive_entry(
+      input, epoch, [&](const archive::TarEntry& entry, archive::ContentReader& content) -> Status {
+        DISTILL_CHECK(layer.add_parents(entry.path, epoch));
+        return layer.add(entry, entry.type == archive::EntryType::File ? &content : nullptr);
+      }));
+  std::string records(k_archive_records_dir);
+  DISTILL_CHECK(layer.add_parents(records + "/x", epoch));
+  return layer.add(
+      make_file(records + "/" + input.sha256.hex() + ".json", archive_record(input), 0644, epoch));
+}
+
+Result<std::vector<ArchiveFile>> archive_elf_files(const ArchiveInput& input, int64_t epoch) {
+  std::vector<ArchiveFile> out;
+  DISTILL_CHECK(for_each_archive_entry(
+      input, epoch, [&](const archive::TarEntry& entry, archive::ContentReader& content) -> Status {
+        ArchiveFile found;
+        found.file.path = "/" + entry.path;
+        if (entry.type == archive::EntryType::Symlink) {
+          found.file.symlink = true;
+          found.file.target = entry.link_target;
+          out.push_back(std::move(found));
+          return {};
+        }
+        if (entry.type != archive::EntryType::File || entry.size < 4) {
+          return {};
+        }
+        std::string head(4, '\0');
+        size_t got = 0;
+        while (got < head.size()) {
+          DISTILL_TRY(size_t n, content.read(head.data() + got, head.size() - got));
+          if (n == 0) {
+            break;
+          }
+          got += n;
+        }
+        if (got < head.size() || !elf::looks_like_elf(head)) {
+          return {};
+        }
+        DISTILL_TRY(auto rest, content.read_all());
+        auto info = elf::parse_elf(head + rest, input.label() + ": " + entry.path);
+        if (!info.ok()) {
+          return {};  // not a file a program loads; nothing to trace through it
+        }
+        found.file.elf = true;
+        found.file.soname = info->soname;
+        found.file.needed = info->needed;
+        found.interpreter = info->interpreter;
+        out.push_back(std::move(found));
+        return {};
+      }));
+  return out;
+}
+
+}  // namespace distill::image
