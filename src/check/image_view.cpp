@@ -189,6 +189,25 @@ Result<ImageView> ImageView::load(const std::vector<std::filesystem::path>& laye
   return view;
 }
 
+Result<ImageView> ImageView::load(const std::vector<std::filesystem::path>& layer_files,
+                                  const std::string& origin, const ImageView& prefix) {
+  if (prefix.m_layers.size() > layer_files.size()) {
+    return make_error(ErrorKind::Internal, origin + ": a prefix of " +
+                                               std::to_string(prefix.m_layers.size()) +
+                                               " layers is longer than the image");
+  }
+  ImageView view;
+  view.m_layers = layer_files;
+  view.m_origin = origin;
+  // Its own cache: the same path may hold other bytes here than in `prefix`'s image.
+  view.m_cache = std::make_shared<Cache>();
+  view.m_files = prefix.m_files;
+  for (size_t i = prefix.m_layers.size(); i < layer_files.size(); ++i) {
+    DISTILL_CHECK(view.apply_layer(i));
+  }
+  return view;
+}
+
 // Resolves the parent directories of `path` through the view's symlinks (missing
 // components are kept literally); the final component is not followed.
 std::string ImageView::resolve_parent(const std::string& path) const {

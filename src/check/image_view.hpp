@@ -75,6 +75,11 @@ class ImageView {
   static Result<ImageView> load(const std::vector<std::filesystem::path>& layer_files,
                                 const std::string& origin = "image");
   static Result<ImageView> load(const oci::LoadedManifest& manifest);
+  // The view of `layer_files` whose first prefix.layer_count() layers are the
+  // layers `prefix` was loaded from (the same diff_ids, e.g. those another image
+  // shares): their entries are taken from `prefix`, not read again.
+  static Result<ImageView> load(const std::vector<std::filesystem::path>& layer_files,
+                                const std::string& origin, const ImageView& prefix);
 
   // Every entry except the root, keyed by absolute path ("/etc/passwd"), sorted.
   [[nodiscard]] const std::map<std::string, FileInfo>& files() const { return m_files; }
