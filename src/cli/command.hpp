@@ -26,6 +26,7 @@ CommandRunner register_lock(CLI::App& app);
 CommandRunner register_flavors(CLI::App& app);
 CommandRunner register_run(CLI::App& app);
 CommandRunner register_inspect(CLI::App& app);
+CommandRunner register_diff(CLI::App& app);
 CommandRunner register_copy(CLI::App& app);
 CommandRunner register_audit(CLI::App& app);
 CommandRunner register_sbom(CLI::App& app);

@@ -5,6 +5,7 @@
 
 #include "image/flavors.hpp"
 #include "image/image_settings.hpp"
+#include "oci/descriptor.hpp"
 
 namespace distill::cli {
 
@@ -66,6 +67,15 @@ const std::vector<std::string>& debian_architectures() {
   return archs;
 }
 
+// The OCI platforms of those architectures, as --platform spells them.
+std::vector<std::string> oci_platforms() {
+  std::vector<std::string> platforms;
+  for (const auto& arch : debian_architectures()) {
+    platforms.push_back(oci::platform_for_debian_arch(arch).str());
+  }
+  return platforms;
+}
+
 }  // namespace
 
 const std::vector<std::string>& reference_transports() {
@@ -89,6 +99,12 @@ OptionValues option_values(const std::string& command, const CLI::Option& option
       return {ValueKind::Words, {"text", "json", "junit"}};
     }
     return {ValueKind::File, {}};
+  }
+  if (command == "diff" && (name == "A" || name == "B")) {
+    return {ValueKind::Reference, reference_transports()};
+  }
+  if (name == "--platform") {
+    return {ValueKind::Words, oci_platforms()};
   }
   if (name == "--format" && command == "sbom") {
     return {ValueKind::Words, {"spdx-json", "cyclonedx-json"}};

@@ -38,6 +38,13 @@ TEST(OptionValuesTest, KnowsWhatEachArgumentTakes) {
   const CLI::App* run = table.app->get_subcommand("run");
   EXPECT_EQ(values(run, "--network").words, (std::vector<std::string>{"none", "host"}));
   EXPECT_EQ(values(table.app->get_subcommand("inspect"), "REF").words, reference_transports());
+  const CLI::App* diff = table.app->get_subcommand("diff");
+  EXPECT_EQ(values(diff, "A").words, reference_transports());
+  EXPECT_EQ(values(diff, "B").words, reference_transports());
+  OptionValues platforms = values(diff, "--platform");
+  EXPECT_EQ(platforms.kind, ValueKind::Words);
+  EXPECT_NE(std::find(platforms.words.begin(), platforms.words.end(), "linux/arm64/v8"),
+            platforms.words.end());
 }
 
 TEST(CompletionTest, BashScriptCoversCommandsFlagsAndValues) {
@@ -46,7 +53,7 @@ TEST(CompletionTest, BashScriptCoversCommandsFlagsAndValues) {
   ASSERT_TRUE(script.ok());
   for (const auto* part :
        {"complete -F _distill distill",
-        "_distill_words 'build lock copy inspect run audit sbom test flavors completion'",
+        "_distill_words 'build lock copy inspect diff run audit sbom test flavors completion'",
         "--variant) _distill_words 'latest nonroot debug debug-nonroot' ;;", "--tls-verify",
         "static base-nossl base cc", "oci: oci-archive: docker-archive: docker://",
         "--sbom-format"}) {
