@@ -469,7 +469,10 @@ struct Section {
     }
     std::string out = title + ":\n";
     for (const auto& [m, name, detail] : lines) {
-      std::string line = "  " + m + " " + name;
+      std::string line = "  ";
+      line += m;
+      line += ' ';
+      line += name;
       if (!detail.empty()) {
         line.append(name.size() < width ? width - name.size() : 0, ' ');
         line += "  " + detail;
@@ -598,18 +601,43 @@ Result<ImageDiff> diff_manifests(const oci::LoadedManifest& a, const oci::Loaded
                                   a.layer_files.begin(),
                                   a.layer_files.begin() + static_cast<std::ptrdiff_t>(prefix)),
                               origin_a));
+  // Above it, a layer both images hold (elsewhere in the stack) is read once.
+  Side side_a{nullptr, layer_keys(a)};
+  Side side_b{nullptr, layer_keys(b)};
+  std::map<std::string, size_t> above_a;  // key -> index in A
+  for (size_t i = prefix; i < side_a.keys.size(); ++i) {
+    above_a.emplace(side_a.keys[i], i);
+  }
+  std::map<std::string, ImageView::LayerEntries> entries;
+  std::vector<const ImageView::LayerEntries*> known_a(side_a.keys.size(), nullptr);
+  std::vector<const ImageView::LayerEntries*> known_b(side_b.keys.size(), nullptr);
+  for (size_t j = prefix; j < side_b.keys.size(); ++j) {
+    auto in_a = above_a.find(side_b.keys[j]);
+    if (in_a == above_a.end()) {
+      continue;
+    }
+    auto [it, fresh] = entries.try_emplace(side_b.keys[j]);
+    if (fresh) {
+      DISTILL_TRY(it->second,
+                  ImageView::read_entries(a.layer_files[in_a->second],
+                                          origin_a + " layer " + std::to_string(in_a->second)));
+    }
+    known_a[in_a->second] = &it->second;
+    known_b[j] = &it->second;
+  }
   std::optional<ImageView> view_a;
   std::optional<ImageView> view_b;
   auto load = [&](const oci::LoadedManifest& manifest, const std::string& origin,
+                  const std::vector<const ImageView::LayerEntries*>& known,
                   std::optional<ImageView>& view) -> Status {
-    DISTILL_TRY(ImageView loaded, ImageView::load(manifest.layer_files, origin, shared));
+    DISTILL_TRY(ImageView loaded, ImageView::load(manifest.layer_files, origin, shared, known));
     view.emplace(std::move(loaded));
     return {};
   };
-  DISTILL_CHECK(
-      both([&] { return load(a, origin_a, view_a); }, [&] { return load(b, origin_b, view_b); }));
-  Side side_a{&*view_a, layer_keys(a)};
-  Side side_b{&*view_b, layer_keys(b)};
+  DISTILL_CHECK(both([&] { return load(a, origin_a, known_a, view_a); },
+                     [&] { return load(b, origin_b, known_b, view_b); }));
+  side_a.view = &*view_a;
+  side_b.view = &*view_b;
   DISTILL_TRY(FileDiff files, diff_files(side_a, side_b));
   diff.files = std::move(files.files);
   diff.packages = std::move(files.packages);

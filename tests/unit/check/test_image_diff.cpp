@@ -304,6 +304,27 @@ TEST_F(ImageDiffTest, LayersInAnotherOrder) {
   EXPECT_NE(to_text(d).find("Layers (2 shared, in another order):\n"), std::string::npos);
 }
 
+TEST_F(ImageDiffTest, SharedUpperLayerAboveADifferentLowerOne) {
+  // The same top layer (read once for both) over bottoms that differ: in A /lib
+  // is a symlink to usr/lib, in B a directory, so the top's lib/x lands elsewhere;
+  // its whiteout removes /etc/old in both.
+  std::vector<Entry> top{file("lib/x", "x"), file("etc/.wh.old", ""), file("etc/new", "n")};
+  std::string a = image(
+      {{dir("etc"), file("etc/old", "o"), symlink("lib", "usr/lib"), dir("usr"), dir("usr/lib")},
+       top});
+  std::string b = image({{dir("etc"), file("etc/old", "o"), dir("lib"), dir("usr"), dir("usr/lib")},
+                         {file("usr/lib/extra", "e")},
+                         top});
+  ImageDiff d = diff(a, b);
+  EXPECT_EQ(d.layers.common_prefix, 0U);
+  ASSERT_EQ(d.layers.shared.size(), 1U);
+  EXPECT_EQ(d.layers.shared[0].a_index, 1U);
+  EXPECT_EQ(d.layers.shared[0].b_index, 2U);
+  EXPECT_EQ(paths(d), (std::vector<std::string>{"changed /lib", "added /lib/x",
+                                                "added /usr/lib/extra", "removed /usr/lib/x"}));
+  EXPECT_EQ(find(d, "/lib")->what, std::vector<std::string>{"type"});
+}
+
 TEST_F(ImageDiffTest, JsonHasEveryField) {
   std::string a = image({base_layer(), {file("f", "1")}});
   std::string b = image({base_layer(), {file("f", "22", 0755)}});
@@ -378,6 +399,21 @@ TEST(ImageViewPrefix, SharedPrefixGivesTheSameView) {
   EXPECT_NE(extended->lstat("/usr/lib/b"), nullptr);
   EXPECT_EQ(*extended->read_file("/usr/lib/a"), "a");
   EXPECT_EQ(*extended->read_file("/lib/b"), "b");
+  // Entries read beforehand give the same view as the file.
+  auto top = ImageView::read_entries(layers[1], "top");
+  ASSERT_TRUE(top.ok());
+  EXPECT_EQ(top->size(), 3U);
+  auto empty = ImageView::load({}, "empty");
+  ASSERT_TRUE(empty.ok());
+  auto known = ImageView::load(layers, "known", *empty, {nullptr, &*top});
+  ASSERT_TRUE(known.ok());
+  ASSERT_EQ(known->files().size(), whole->files().size());
+  for (const auto& [path, info] : whole->files()) {
+    const FileInfo* other = known->lstat(path);
+    ASSERT_NE(other, nullptr) << path;
+    EXPECT_EQ(other->layer, info.layer) << path;
+  }
+  EXPECT_EQ(*known->read_file("/lib/b"), "b");
   // A prefix longer than the image is refused.
   auto longer = ImageView::load({layers[0]}, "short", *whole);
   EXPECT_FALSE(longer.ok());
