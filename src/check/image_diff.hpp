@@ -6,10 +6,11 @@
 //
 // Layers are compared by diff_id (their uncompressed content), so an image
 // recompressed is the same image. What both images take from identical layers is
-// not compared twice: the layers the two stacks start with in common are read
-// once, and a file both images take from a layer with the same diff_id under the
-// same name has the same content without being hashed. Only regular files that
-// both images hold from different layers are hashed.
+// not compared twice: a layer both hold is read once (the bottom layers the two
+// stacks start with are folded once for both), and a file both images take from
+// a layer with the same diff_id under the same name has the same content without
+// being hashed. Only regular files that both images hold from different layers
+// are hashed, and only the status files that differ are parsed.
 #pragma once
 
 #include <cstdint>
