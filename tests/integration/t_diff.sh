@@ -7,9 +7,9 @@
 # package's version change and the files of it that changed (with its status.d
 # entry), exits 1, and says nothing about config; both images are built for
 # amd64 and arm64, and --platform linux/arm64 compares the arm64 manifests; an
-# image against itself or
-# against its own copy in an archive prints nothing and exits 0; --json has the
-# documented fields; an unreadable reference exits 2 with one line naming it.
+# image against itself or against its own copy in an archive prints nothing and
+# exits 0; --json has the documented fields; an unreadable reference exits 2
+# with one line naming it.
 # Exit 0 pass, 1 fail, 77 skipped.
 . "$(dirname "$0")/lib/common.sh"
 . "$SRC/tests/integration/lib/aptrepo.sh"
