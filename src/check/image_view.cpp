@@ -189,6 +189,43 @@ Result<ImageView> ImageView::load(const std::vector<std::filesystem::path>& laye
   return view;
 }
 
+Result<ImageView> ImageView::load(const std::vector<std::filesystem::path>& layer_files,
+                                  const std::string& origin, const ImageView& prefix,
+                                  const std::vector<const LayerEntries*>& known) {
+  if (prefix.m_layers.size() > layer_files.size()) {
+    return make_error(ErrorKind::Internal, origin + ": a prefix of " +
+                                               std::to_string(prefix.m_layers.size()) +
+                                               " layers is longer than the image");
+  }
+  ImageView view;
+  view.m_layers = layer_files;
+  view.m_origin = origin;
+  // Its own cache: the same path may hold other bytes here than in `prefix`'s image.
+  view.m_cache = std::make_shared<Cache>();
+  view.m_files = prefix.m_files;
+  for (size_t i = prefix.m_layers.size(); i < layer_files.size(); ++i) {
+    if (i < known.size() && known[i] != nullptr) {
+      for (const auto& entry : *known[i]) {
+        view.apply_entry(i, entry);
+      }
+    } else {
+      DISTILL_CHECK(view.apply_layer(i));
+    }
+  }
+  return view;
+}
+
+Result<ImageView::LayerEntries> ImageView::read_entries(const std::filesystem::path& layer_file,
+                                                        const std::string& origin) {
+  LayerEntries entries;
+  auto on_entry = [&](const archive::TarEntry& entry, archive::ContentReader&) -> Status {
+    entries.push_back(entry);
+    return {};
+  };
+  DISTILL_CHECK(archive::for_each_tar_entry(layer_file, on_entry, origin));
+  return entries;
+}
+
 // Resolves the parent directories of `path` through the view's symlinks (missing
 // components are kept literally); the final component is not followed.
 std::string ImageView::resolve_parent(const std::string& path) const {
@@ -360,48 +397,52 @@ void ImageView::insert(const std::string& path, FileInfo info) {
   m_files[path] = std::move(info);
 }
 
+void ImageView::apply_entry(size_t index, const archive::TarEntry& entry) {
+  const std::string raw = "/" + entry.path;
+  const std::string base = base_of(raw);
+  if (base == ".wh..wh..opq") {
+    std::string dir = resolve_parent(parent_of(raw));
+    if (dir != "/" || parent_of(raw) == "/") {
+      erase_tree(dir, index, true);
+    }
+    return;
+  }
+  if (base.rfind(".wh.", 0) == 0) {
+    std::string target = parent_of(raw);
+    target = (target == "/" ? "" : target) + "/" + base.substr(4);
+    erase_tree(resolve_parent(target), index, false);
+    return;
+  }
+  FileInfo info;
+  info.type = entry.type;
+  info.mode = entry.mode;
+  info.uid = entry.uid;
+  info.gid = entry.gid;
+  info.size = entry.size;
+  info.layer = index;
+  info.tar_path = entry.path;
+  info.mtime = entry.mtime;
+  if (entry.type == archive::EntryType::Symlink) {
+    info.link_target = entry.link_target;
+  } else if (entry.type == archive::EntryType::Hardlink) {
+    info.link_target = "/" + entry.link_target;
+    if (const FileInfo* target = lstat(resolve_parent(info.link_target))) {
+      info.size = target->size;
+      info.mode = target->mode;
+      info.uid = target->uid;
+      info.gid = target->gid;
+    }
+  }
+  insert(resolve_parent(raw), std::move(info));
+}
+
 Status ImageView::apply_layer(size_t index) {
-  const std::string origin = m_origin + " layer " + std::to_string(index);
   auto on_entry = [&](const archive::TarEntry& entry, archive::ContentReader&) -> Status {
-    const std::string raw = "/" + entry.path;
-    const std::string base = base_of(raw);
-    if (base == ".wh..wh..opq") {
-      std::string dir = resolve_parent(parent_of(raw));
-      if (dir != "/" || parent_of(raw) == "/") {
-        erase_tree(dir, index, true);
-      }
-      return {};
-    }
-    if (base.rfind(".wh.", 0) == 0) {
-      std::string target = parent_of(raw);
-      target = (target == "/" ? "" : target) + "/" + base.substr(4);
-      erase_tree(resolve_parent(target), index, false);
-      return {};
-    }
-    FileInfo info;
-    info.type = entry.type;
-    info.mode = entry.mode;
-    info.uid = entry.uid;
-    info.gid = entry.gid;
-    info.size = entry.size;
-    info.layer = index;
-    info.tar_path = entry.path;
-    info.mtime = entry.mtime;
-    if (entry.type == archive::EntryType::Symlink) {
-      info.link_target = entry.link_target;
-    } else if (entry.type == archive::EntryType::Hardlink) {
-      info.link_target = "/" + entry.link_target;
-      if (const FileInfo* target = lstat(resolve_parent(info.link_target))) {
-        info.size = target->size;
-        info.mode = target->mode;
-        info.uid = target->uid;
-        info.gid = target->gid;
-      }
-    }
-    insert(resolve_parent(raw), std::move(info));
+    apply_entry(index, entry);
     return {};
   };
-  return archive::for_each_tar_entry(m_layers[index], on_entry, origin);
+  return archive::for_each_tar_entry(m_layers[index], on_entry,
+                                     m_origin + " layer " + std::to_string(index));
 }
 
 Status ImageView::for_each_content(const WantFn& want, const ContentFn& fn) const {

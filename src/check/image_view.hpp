@@ -75,6 +75,19 @@ class ImageView {
   static Result<ImageView> load(const std::vector<std::filesystem::path>& layer_files,
                                 const std::string& origin = "image");
   static Result<ImageView> load(const oci::LoadedManifest& manifest);
+  // The entries of one layer, in order, without their contents: what a view is
+  // folded from. `origin` names the layer in errors.
+  using LayerEntries = std::vector<archive::TarEntry>;
+  static Result<LayerEntries> read_entries(const std::filesystem::path& layer_file,
+                                           const std::string& origin);
+  // The view of `layer_files` whose first prefix.layer_count() layers are the
+  // layers `prefix` was loaded from (the same diff_ids, e.g. those another image
+  // shares): their entries are taken from `prefix`, not read again. Above it,
+  // layer i's entries are `known[i]` when that is given and not null (read once
+  // for two images holding the same layer), else read from its file.
+  static Result<ImageView> load(const std::vector<std::filesystem::path>& layer_files,
+                                const std::string& origin, const ImageView& prefix,
+                                const std::vector<const LayerEntries*>& known = {});
 
   // Every entry except the root, keyed by absolute path ("/etc/passwd"), sorted.
   [[nodiscard]] const std::map<std::string, FileInfo>& files() const { return m_files; }
@@ -109,6 +122,7 @@ class ImageView {
 
  private:
   Status apply_layer(size_t index);
+  void apply_entry(size_t index, const archive::TarEntry& entry);
   void insert(const std::string& path, FileInfo info);
   void erase_tree(const std::string& path, size_t below_layer, bool keep_self);
   [[nodiscard]] std::string resolve_parent(const std::string& path) const;

@@ -22,6 +22,7 @@ std::string pad(std::string text, size_t width) {
   return text;
 }
 
+using util::human_size;
 using util::join;
 
 std::string quoted_list(const std::vector<std::string>& parts) {
@@ -143,22 +144,6 @@ Status add_usage(const ImageView& view, const InspectOptions& options, InspectRe
   regular.resize(count);
   report.largest_files = std::move(regular);
   return {};
-}
-
-// "12.3 MiB", "4.0 KiB", "512 B".
-std::string human_size(uint64_t bytes) {
-  char text[32];
-  if (bytes < 1024) {
-    std::snprintf(text, sizeof text, "%llu B", static_cast<unsigned long long>(bytes));
-  } else if (bytes < 1024 * 1024) {
-    std::snprintf(text, sizeof text, "%.1f KiB", static_cast<double>(bytes) / 1024);
-  } else if (bytes < 1024ULL * 1024 * 1024) {
-    std::snprintf(text, sizeof text, "%.1f MiB", static_cast<double>(bytes) / (1024 * 1024));
-  } else {
-    std::snprintf(text, sizeof text, "%.2f GiB",
-                  static_cast<double>(bytes) / (1024.0 * 1024 * 1024));
-  }
-  return text;
 }
 
 std::string right(std::string text, size_t width) {

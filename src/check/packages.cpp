@@ -38,7 +38,7 @@ PackageRecord record_from(const debian::Paragraph& paragraph, const std::string&
 
 }  // namespace
 
-Result<std::vector<PackageRecord>> installed_packages(const ImageView& view) {
+std::vector<std::string> status_files(const ImageView& view) {
   std::vector<std::string> files;
   for (const auto& name : view.list_dir(k_status_dir)) {
     const std::string path = std::string(k_status_dir) + "/" + name;
@@ -54,7 +54,11 @@ Result<std::vector<PackageRecord>> installed_packages(const ImageView& view) {
   if (const FileInfo* info = view.stat(k_status_file); info != nullptr && info->is_regular()) {
     files.push_back(k_status_file);
   }
-  DISTILL_TRY(auto contents, view.read_files(files));
+  return files;
+}
+
+Result<std::vector<PackageRecord>> parse_status_files(
+    const std::map<std::string, std::string>& contents) {
   std::vector<PackageRecord> out;
   for (const auto& [path, text] : contents) {
     DISTILL_TRY(auto paragraphs, debian::parse_control(text, path));
@@ -74,6 +78,11 @@ Result<std::vector<PackageRecord>> installed_packages(const ImageView& view) {
     return a.name != b.name ? a.name < b.name : a.arch < b.arch;
   });
   return out;
+}
+
+Result<std::vector<PackageRecord>> installed_packages(const ImageView& view) {
+  DISTILL_TRY(auto contents, view.read_files(status_files(view)));
+  return parse_status_files(contents);
 }
 
 Result<std::vector<ArchiveRecord>> installed_archives(const ImageView& view) {

@@ -3,6 +3,7 @@
 // /var/lib/dpkg/status) and os-release. Licenses are in debian_licenses.hpp.
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,15 @@ struct PackageRecord {
 // /var/lib/dpkg/status, sorted by name then arch. A paragraph that does not parse
 // is an error naming the file.
 Result<std::vector<PackageRecord>> installed_packages(const ImageView& view);
+
+// The files installed_packages reads: the regular files (symlinks followed) in
+// /var/lib/dpkg/status.d but *.md5sums, then /var/lib/dpkg/status when present.
+std::vector<std::string> status_files(const ImageView& view);
+
+// The installed packages of some status files (path -> content), sorted as
+// installed_packages sorts them.
+Result<std::vector<PackageRecord>> parse_status_files(
+    const std::map<std::string, std::string>& contents);
 
 // An upstream archive a build unpacked (a spec's `archives:`), from its record
 // /var/lib/distill/archives/<sha256>.json (image/archive_layer.hpp).

@@ -1,7 +1,7 @@
 // distill outdated IMAGE|LOCK|SPEC [--json] [--exit-code]: the packages with a
 // newer version in their sources, with the changelog's urgency and CVEs in
 // between; see check/outdated.hpp. Exit 1 with --exit-code when any is
-// outdated; errors exit 2 (see failure_status in main.cpp).
+// outdated; errors exit 2 (its error status in command_table.cpp).
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>

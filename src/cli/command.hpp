@@ -27,6 +27,7 @@ CommandRunner register_update(CLI::App& app);
 CommandRunner register_flavors(CLI::App& app);
 CommandRunner register_run(CLI::App& app);
 CommandRunner register_inspect(CLI::App& app);
+CommandRunner register_diff(CLI::App& app);
 CommandRunner register_copy(CLI::App& app);
 CommandRunner register_audit(CLI::App& app);
 CommandRunner register_sbom(CLI::App& app);
@@ -34,10 +35,6 @@ CommandRunner register_outdated(CLI::App& app);
 CommandRunner register_test(CLI::App& app);
 CommandRunner register_completion(CLI::App& app);
 CommandRunner register_man(CLI::App& app);
-
-// The exit status of a command that failed: 1, or 2 for the commands whose
-// exit 1 is an answer (`outdated --exit-code`: something is outdated).
-int failure_status(const std::string& command);
 
 // --progress auto|plain|none
 util::Progress::Mode parse_progress_mode(const std::string& text);

@@ -13,7 +13,7 @@ CommandTable make_command_table() {
   app.require_subcommand(1);
   app.set_version_flag("--version", "distill 0.1.0");
   app.footer(examples_footer(""));
-  auto add = [&](CommandRunner (*registrar)(CLI::App&)) {
+  auto add = [&](CommandRunner (*registrar)(CLI::App&), int error_status = k_exit_failure) {
     size_t before = app.get_subcommands({}).size();
     CommandRunner runner = registrar(app);
     auto subs = app.get_subcommands({});
@@ -21,6 +21,9 @@ CommandTable make_command_table() {
       CLI::App* sub = subs.back();
       sub->footer(examples_footer(sub->get_name()));
       table.runners[sub] = std::move(runner);
+      if (error_status != k_exit_failure) {
+        table.error_status[sub] = error_status;
+      }
     }
   };
   add(register_build);
@@ -28,10 +31,11 @@ CommandTable make_command_table() {
   add(register_update);
   add(register_copy);
   add(register_inspect);
+  add(register_diff, k_exit_usage);
   add(register_run);
   add(register_audit);
   add(register_sbom);
-  add(register_outdated);
+  add(register_outdated, k_exit_usage);  // exit 1 is an answer: something is outdated
   add(register_test);
   add(register_flavors);
   add(register_completion);

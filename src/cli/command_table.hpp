@@ -14,6 +14,10 @@ namespace distill::cli {
 struct CommandTable {
   std::unique_ptr<CLI::App> app;  // a stable address: runners refer to it
   std::map<const CLI::App*, CommandRunner> runners;
+  // The exit status of a command's errors when it is not k_exit_failure: `diff`
+  // exits 1 for "the images differ" and `outdated --exit-code` for "something
+  // is outdated", so their errors exit 2, as diff(1)'s do.
+  std::map<const CLI::App*, int> error_status;
 };
 
 CommandTable make_command_table();

@@ -22,10 +22,6 @@ util::Progress::Mode parse_progress_mode(const std::string& text) {
   return util::Progress::Mode::Auto;
 }
 
-int failure_status(const std::string& command) {
-  return command == "outdated" ? k_exit_usage : k_exit_failure;
-}
-
 namespace {
 
 int print_error(const std::string& message, int status) {
@@ -56,6 +52,8 @@ int main(int argc, char** argv) {
   }
   for (auto& [sub, runner] : commands) {
     if (sub->parsed()) {
+      auto custom = table.error_status.find(sub);
+      const int failure = custom != table.error_status.end() ? custom->second : k_exit_failure;
       try {
         auto status = runner();
         if (!status.ok()) {
@@ -63,11 +61,11 @@ int main(int argc, char** argv) {
                              status.error().kind == ErrorKind::InvalidInput &&
                                      status.error().message.rfind("usage:", 0) == 0
                                  ? k_exit_usage
-                                 : failure_status(sub->get_name()));
+                                 : failure);
         }
         return *status;
       } catch (const std::exception& e) {
-        return print_error(std::string("internal error: ") + e.what(), k_exit_failure);
+        return print_error(std::string("internal error: ") + e.what(), failure);
       }
     }
   }

@@ -6,6 +6,7 @@
 #include "debian/releases.hpp"
 #include "image/flavors.hpp"
 #include "image/image_settings.hpp"
+#include "oci/descriptor.hpp"
 
 namespace distill::cli {
 
@@ -61,6 +62,15 @@ const std::vector<std::string>& debian_architectures() {
   return archs;
 }
 
+// The OCI platforms of those architectures, as --platform spells them.
+std::vector<std::string> oci_platforms() {
+  std::vector<std::string> platforms;
+  for (const auto& arch : debian_architectures()) {
+    platforms.push_back(oci::platform_for_debian_arch(arch).str());
+  }
+  return platforms;
+}
+
 }  // namespace
 
 const std::vector<std::string>& reference_transports() {
@@ -94,6 +104,11 @@ OptionValues option_values(const std::string& command, const CLI::Option& option
   }
   if (name == "--sources") {
     return {ValueKind::File, {}};
+  if (command == "diff" && (name == "A" || name == "B")) {
+    return {ValueKind::Reference, reference_transports()};
+  }
+  if (name == "--platform") {
+    return {ValueKind::Words, oci_platforms()};
   }
   if (name == "--format" && command == "sbom") {
     return {ValueKind::Words, {"spdx-json", "cyclonedx-json"}};

@@ -3,6 +3,7 @@
 #include "oci/descriptor.hpp"
 
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "oci/json_util.hpp"
 
@@ -38,6 +39,55 @@ Platform platform_for_debian_arch(std::string_view debian_arch) {
   } else {
     // amd64, s390x, riscv64 and anything else keep their name.
     platform.architecture = std::string(debian_arch);
+  }
+  return platform;
+}
+
+std::string debian_arch_for_platform(const Platform& platform) {
+  const std::string& arch = platform.architecture;
+  if (arch == "arm") {
+    return platform.variant == "v5" || platform.variant == "v6" ? "armel" : "armhf";
+  }
+  if (arch == "386") {
+    return "i386";
+  }
+  if (arch == "ppc64le") {
+    return "ppc64el";
+  }
+  if (arch == "mips64le") {
+    return "mips64el";
+  }
+  if (arch == "mipsle") {
+    return "mipsel";
+  }
+  return arch;
+}
+
+Result<Platform> parse_platform(std::string_view text) {
+  Platform platform;
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (true) {
+    size_t slash = text.find('/', start);
+    parts.emplace_back(text.substr(start, slash == std::string_view::npos ? slash : slash - start));
+    if (slash == std::string_view::npos) {
+      break;
+    }
+    start = slash + 1;
+  }
+  bool empty_part = false;
+  for (const auto& part : parts) {
+    empty_part = empty_part || part.empty();
+  }
+  if (parts.size() < 2 || parts.size() > 3 || empty_part) {
+    return make_error(ErrorKind::InvalidInput, "invalid platform '" + std::string(text) +
+                                                   "' (expected OS/ARCH or OS/ARCH/VARIANT, "
+                                                   "e.g. linux/arm64)");
+  }
+  platform.os = parts[0];
+  platform.architecture = parts[1];
+  if (parts.size() == 3) {
+    platform.variant = parts[2];
   }
   return platform;
 }

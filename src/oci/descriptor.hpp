@@ -28,6 +28,12 @@ struct Platform {
 // amd64, arm64 (v8), armhf (arm v7), armel (arm v5), i386 (386), ppc64el (ppc64le),
 // s390x, riscv64, mips64el. Unknown names are passed through as the architecture.
 Platform platform_for_debian_arch(std::string_view debian_arch);
+// The reverse: the Debian architecture of an OCI platform (arm without a variant,
+// or v7, is armhf; arm v5 and v6 are armel). Unknown architectures pass through.
+std::string debian_arch_for_platform(const Platform& platform);
+// "OS/ARCH[/VARIANT]" as `--platform` takes it ("linux/arm64", "linux/arm/v7");
+// InvalidInput naming `text` otherwise.
+Result<Platform> parse_platform(std::string_view text);
 
 struct Descriptor {
   std::string media_type;

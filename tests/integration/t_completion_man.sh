@@ -57,7 +57,7 @@ expect_completion() {  # LINE EXPECTED (candidates joined by spaces)
   [ "$got" = "$2" ] || fail "completing '$1': expected '$2', got '$got'"
 }
 
-commands=$(printf '%s\n' audit build completion copy flavors inspect lock outdated run sbom test update | sort | tr '\n' ' ' | sed 's/ $//')
+commands=$(printf '%s\n' audit build completion copy diff flavors inspect lock outdated run sbom test update | sort | tr '\n' ' ' | sed 's/ $//')
 expect_completion "distill " "$commands"
 expect_completion "distill bu" "build"
 expect_completion "distill build --var" "--variant"
@@ -73,6 +73,8 @@ expect_completion "distill build cc -o oci-archive:im" "image.tar"
 expect_completion "distill inspect --j" "--json"
 expect_completion "distill inspect --json " "docker-archive: docker:// oci-archive: oci:"
 expect_completion "distill build --refresh ja" "java17"
+expect_completion "distill diff oci:a " "docker-archive: docker:// oci-archive: oci:"
+expect_completion "distill diff oci:a oci:b --platform linux/arm" "linux/arm/v5 linux/arm/v7 linux/arm64/v8"
 expect_completion "distill test oci:x --output " "json junit text"
 expect_completion "distill run oci:x --network " "host none"
 expect_completion "distill completion " "bash fish zsh"
@@ -97,7 +99,7 @@ for flag in $("$DISTILL" build --help | grep -oE -- '--[a-z][a-z-]+' | sort -u);
 done
 
 # --- --help examples, did you mean ------------------------------------------
-for command in build lock update copy inspect run audit sbom outdated test flavors completion; do
+for command in build lock update copy inspect diff run audit sbom outdated test flavors completion; do
   help=$("$DISTILL" "$command" --help) || fail "$command --help"
   grep -q '^Examples:' <<<"$help" || fail "$command --help has no examples"
   [ "$(grep -c "^  distill $command\|^  source <(distill $command\|^  distill $command" <<<"$help")" -ge 1 ] ||
@@ -114,6 +116,7 @@ usage_error() {  # PATTERN CMD...: exit 2 with one error line matching PATTERN
 usage_error "unknown command 'biuld' (did you mean 'build'?)" "$DISTILL" biuld cc
 usage_error "build: unknown option '--varient' (did you mean '--variant'?)" "$DISTILL" build cc --varient nonroot
 usage_error "inspect: unknown option '--jsno' (did you mean '--json'?)" "$DISTILL" inspect oci:x --jsno
+usage_error "invalid platform 'arm64'" "$DISTILL" diff oci:a oci:b --platform arm64
 printf 'name: x\nentrypont: ["/x"]\n' >typo.yaml
 err=$("$DISTILL" build typo.yaml -o oci:out/typo 2>&1) && fail "a spec with a typo built"
 grep -Fq "typo.yaml:2: unknown key 'entrypont' (did you mean 'entrypoint'?)" <<<"$err" ||

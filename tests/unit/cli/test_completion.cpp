@@ -47,6 +47,13 @@ TEST(OptionValuesTest, KnowsWhatEachArgumentTakes) {
   EXPECT_EQ(values(outdated, "--sources").kind, ValueKind::File);
   EXPECT_EQ(values(outdated, "--lock").kind, ValueKind::File);
   EXPECT_EQ(values(outdated, "--exit-code").kind, ValueKind::None);
+  const CLI::App* diff = table.app->get_subcommand("diff");
+  EXPECT_EQ(values(diff, "A").words, reference_transports());
+  EXPECT_EQ(values(diff, "B").words, reference_transports());
+  OptionValues platforms = values(diff, "--platform");
+  EXPECT_EQ(platforms.kind, ValueKind::Words);
+  EXPECT_NE(std::find(platforms.words.begin(), platforms.words.end(), "linux/arm64/v8"),
+            platforms.words.end());
 }
 
 TEST(CompletionTest, BashScriptCoversCommandsFlagsAndValues) {
@@ -55,7 +62,7 @@ TEST(CompletionTest, BashScriptCoversCommandsFlagsAndValues) {
   ASSERT_TRUE(script.ok());
   for (const auto* part :
        {"complete -F _distill distill",
-        "_distill_words 'build lock update copy inspect run audit sbom outdated test flavors completion'",
+        "_distill_words 'build lock update copy inspect diff run audit sbom outdated test flavors completion'",
         "--variant) _distill_words 'latest nonroot debug debug-nonroot' ;;", "--tls-verify",
         "static base-nossl base cc", "oci: oci-archive: docker-archive: docker://",
         "--sbom-format"}) {

@@ -226,6 +226,30 @@ TEST(Platform, DebianArchitectures) {
   EXPECT_EQ(platform_for_debian_arch("arm64").str(), "linux/arm64/v8");
 }
 
+TEST(Platform, BackToDebianArchitectures) {
+  for (const char* arch : {"amd64", "arm64", "armhf", "armel", "i386", "ppc64el", "s390x",
+                           "riscv64", "mips64el", "mipsel"}) {
+    EXPECT_EQ(debian_arch_for_platform(platform_for_debian_arch(arch)), arch);
+  }
+  EXPECT_EQ(debian_arch_for_platform(Platform{"linux", "arm", ""}), "armhf");
+  EXPECT_EQ(debian_arch_for_platform(Platform{"linux", "arm", "v6"}), "armel");
+}
+
+TEST(Platform, ParsesFlagText) {
+  auto arm = parse_platform("linux/arm/v7");
+  ASSERT_TRUE(arm.ok());
+  EXPECT_EQ(*arm, (Platform{"linux", "arm", "v7"}));
+  auto amd = parse_platform("linux/amd64");
+  ASSERT_TRUE(amd.ok());
+  EXPECT_EQ(*amd, (Platform{"linux", "amd64", ""}));
+  for (const char* bad : {"amd64", "linux/", "/amd64", "linux/arm/v7/x", "linux//v7", ""}) {
+    auto parsed = parse_platform(bad);
+    ASSERT_FALSE(parsed.ok()) << bad;
+    EXPECT_NE(parsed.error().message.find("invalid platform '" + std::string(bad) + "'"),
+              std::string::npos);
+  }
+}
+
 TEST(Finalize, FillsDocumentsAndDescriptors) {
   Image image;
   ImageManifest entry;

@@ -7,6 +7,7 @@
 #include "util/file_io.hpp"
 #include "util/subprocess.hpp"
 #include "util/temp_dir.hpp"
+#include "util/text.hpp"
 #include "util/thread_pool.hpp"
 
 namespace distill::util {
@@ -53,6 +54,14 @@ TEST(Subprocess, MissingProgramIsNotFound) {
   auto result = run_command({.argv = {"distill-no-such-program"}});
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error().kind, ErrorKind::NotFound);
+}
+
+TEST(Text, HumanSizes) {
+  EXPECT_EQ(human_size(0), "0 B");
+  EXPECT_EQ(human_size(1023), "1023 B");
+  EXPECT_EQ(human_size(4096), "4.0 KiB");
+  EXPECT_EQ(human_size(12 * 1024 * 1024 + 300 * 1024), "12.3 MiB");
+  EXPECT_EQ(human_size(3ULL << 29), "1.50 GiB");
 }
 
 TEST(ThreadPool, RunsEveryTaskOnce) {
