@@ -60,12 +60,12 @@ TEST(CompletionTest, BashScriptCoversCommandsFlagsAndValues) {
   CommandTable table = make_command_table();
   auto script = completion_script(*table.app, "bash");
   ASSERT_TRUE(script.ok());
-  for (const auto* part :
-       {"complete -F _distill distill",
-        "_distill_words 'build lock update copy inspect diff run audit sbom outdated test flavors completion'",
-        "--variant) _distill_words 'latest nonroot debug debug-nonroot' ;;", "--tls-verify",
-        "static base-nossl base cc", "oci: oci-archive: docker-archive: docker://",
-        "--sbom-format"}) {
+  for (const auto* part : {"complete -F _distill distill",
+                           "_distill_words 'build lock update copy inspect diff run audit sbom "
+                           "outdated test flavors completion'",
+                           "--variant) _distill_words 'latest nonroot debug debug-nonroot' ;;",
+                           "--tls-verify", "static base-nossl base cc",
+                           "oci: oci-archive: docker-archive: docker://", "--sbom-format"}) {
     EXPECT_TRUE(contains(*script, part)) << part;
   }
   EXPECT_FALSE(contains(*script, "__man"));
