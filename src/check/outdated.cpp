@@ -12,6 +12,7 @@
 #include "debian/changelog.hpp"
 #include "debian/lock_file.hpp"
 #include "debian/package_changelog.hpp"
+#include "debian/releases.hpp"
 #include "debian/repository.hpp"
 #include "debian/version.hpp"
 #include "image/build.hpp"
@@ -148,8 +149,7 @@ Result<Subject> lock_subject(const OutdatedRequest& request) {
 
 Result<Subject> spec_subject(const OutdatedRequest& request, image::BuildEnv& env) {
   std::error_code ec;
-  if (!std::filesystem::exists(request.subject, ec) &&
-      image::find_flavor(request.subject) == nullptr) {
+  if (!std::filesystem::exists(request.subject, ec) && !image::is_flavor_name(request.subject)) {
     return make_error(ErrorKind::NotFound,
                       request.subject +
                           ": not an image reference (oci:, oci-archive:, docker-archive:, "
@@ -169,6 +169,7 @@ Result<Subject> spec_subject(const OutdatedRequest& request, image::BuildEnv& en
     build.archs = {request.arch};
   }
   build.apt_root = request.apt_root;
+  build.default_release = debian::default_release(request.apt_root);  // as build takes it
   build.release_max_age = request.release_max_age;
   build.allow_release_rollback = request.allow_release_rollback;
   build.allow_expired_release = request.allow_expired_release;

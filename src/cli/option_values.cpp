@@ -104,87 +104,88 @@ OptionValues option_values(const std::string& command, const CLI::Option& option
   }
   if (name == "--sources") {
     return {ValueKind::File, {}};
-    if (command == "diff" && (name == "A" || name == "B")) {
-      return {ValueKind::Reference, reference_transports()};
-    }
-    if (name == "--platform") {
-      return {ValueKind::Words, oci_platforms()};
-    }
-    if (name == "--format" && command == "sbom") {
-      return {ValueKind::Words, {"spdx-json", "cyclonedx-json"}};
-    }
-    static const std::map<std::string, ValueKind> k_by_name{
-        {"REF", ValueKind::Reference},         {"SRC", ValueKind::Reference},
-        {"DST", ValueKind::Reference},         {"SPEC", ValueKind::Spec},
-        {"--cache-dir", ValueKind::Directory}, {"--cert-dir", ValueKind::Directory},
-        {"--lock", ValueKind::File},           {"--authfile", ValueKind::File},
-        {"--lock-out", ValueKind::File},       {"--keyring", ValueKind::File},
-        {"--config", ValueKind::File},         {"SHELL", ValueKind::Words},
-        {"DIR", ValueKind::Directory}};
-    auto found = k_by_name.find(name);
-    if (found != k_by_name.end()) {
-      switch (found->second) {
-        case ValueKind::Reference:
-          return {ValueKind::Reference, reference_transports()};
-        case ValueKind::Spec:
-          return {ValueKind::Spec, flavor_names()};
-        case ValueKind::Words:
-          return {ValueKind::Words, member_words(option)};
-        default:
-          return {found->second, {}};
-      }
-    }
-    if (name == "--variant") {
-      return {ValueKind::Words, variant_names()};
-    }
-    if (name == "--arch") {
-      return {ValueKind::Words, debian_architectures()};
-    }
-    if (name == "--sbom-format") {
-      return {ValueKind::Words, {"spdx-json", "cyclonedx-json"}};
-    }
-    if (name == "--release") {
-      return {ValueKind::Words, debian::buildable_releases()};
-    }
-    std::vector<std::string> members = member_words(option);
-    if (!members.empty()) {
-      return {ValueKind::Words, members};
-    }
-    return {ValueKind::Text, {}};
   }
+  if (command == "diff" && (name == "A" || name == "B")) {
+    return {ValueKind::Reference, reference_transports()};
+  }
+  if (name == "--platform") {
+    return {ValueKind::Words, oci_platforms()};
+  }
+  if (name == "--format" && command == "sbom") {
+    return {ValueKind::Words, {"spdx-json", "cyclonedx-json"}};
+  }
+  static const std::map<std::string, ValueKind> k_by_name{
+      {"REF", ValueKind::Reference},         {"SRC", ValueKind::Reference},
+      {"DST", ValueKind::Reference},         {"SPEC", ValueKind::Spec},
+      {"--cache-dir", ValueKind::Directory}, {"--cert-dir", ValueKind::Directory},
+      {"--lock", ValueKind::File},           {"--authfile", ValueKind::File},
+      {"--lock-out", ValueKind::File},       {"--keyring", ValueKind::File},
+      {"--config", ValueKind::File},         {"SHELL", ValueKind::Words},
+      {"DIR", ValueKind::Directory}};
+  auto found = k_by_name.find(name);
+  if (found != k_by_name.end()) {
+    switch (found->second) {
+      case ValueKind::Reference:
+        return {ValueKind::Reference, reference_transports()};
+      case ValueKind::Spec:
+        return {ValueKind::Spec, flavor_names()};
+      case ValueKind::Words:
+        return {ValueKind::Words, member_words(option)};
+      default:
+        return {found->second, {}};
+    }
+  }
+  if (name == "--variant") {
+    return {ValueKind::Words, variant_names()};
+  }
+  if (name == "--arch") {
+    return {ValueKind::Words, debian_architectures()};
+  }
+  if (name == "--sbom-format") {
+    return {ValueKind::Words, {"spdx-json", "cyclonedx-json"}};
+  }
+  if (name == "--release") {
+    return {ValueKind::Words, debian::buildable_releases()};
+  }
+  std::vector<std::string> members = member_words(option);
+  if (!members.empty()) {
+    return {ValueKind::Words, members};
+  }
+  return {ValueKind::Text, {}};
+}
 
-  std::vector<const CLI::Option*> visible_options(const CLI::App& app) {
-    std::vector<const CLI::Option*> named;
-    std::vector<const CLI::Option*> positionals;
-    for (const CLI::Option* option : app.get_options()) {
-      if (option->get_group().empty()) {
-        continue;
-      }
-      (option->get_positional() ? positionals : named).push_back(option);
+std::vector<const CLI::Option*> visible_options(const CLI::App& app) {
+  std::vector<const CLI::Option*> named;
+  std::vector<const CLI::Option*> positionals;
+  for (const CLI::Option* option : app.get_options()) {
+    if (option->get_group().empty()) {
+      continue;
     }
-    named.insert(named.end(), positionals.begin(), positionals.end());
-    return named;
+    (option->get_positional() ? positionals : named).push_back(option);
   }
+  named.insert(named.end(), positionals.begin(), positionals.end());
+  return named;
+}
 
-  std::vector<const CLI::App*> visible_subcommands(const CLI::App& app) {
-    std::vector<const CLI::App*> out;
-    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
-      if (!sub->get_group().empty()) {
-        out.push_back(sub);
-      }
+std::vector<const CLI::App*> visible_subcommands(const CLI::App& app) {
+  std::vector<const CLI::App*> out;
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    if (!sub->get_group().empty()) {
+      out.push_back(sub);
     }
-    return out;
   }
+  return out;
+}
 
-  std::vector<std::string> option_names(const CLI::Option& option) {
-    std::vector<std::string> names;
-    for (const auto& name : option.get_snames()) {
-      names.push_back("-" + name);
-    }
-    for (const auto& name : option.get_lnames()) {
-      names.push_back("--" + name);
-    }
-    return names;
+std::vector<std::string> option_names(const CLI::Option& option) {
+  std::vector<std::string> names;
+  for (const auto& name : option.get_snames()) {
+    names.push_back("-" + name);
   }
+  for (const auto& name : option.get_lnames()) {
+    names.push_back("--" + name);
+  }
+  return names;
+}
 
 }  // namespace distill::cli

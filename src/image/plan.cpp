@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <set>
 
 #include "crypto/sha256.hpp"
@@ -102,10 +103,10 @@ net::FetchItem fetch_item(const InstalledPackage& p) {
 }
 
 // The name a spec goes by in a layer's history: its file name (never the
-// path as typed, which depends on the working directory) or flavor name (the
-// image's os-release says the release).
+// path as typed, which depends on the working directory) or flavor name
+// (RELEASE/NAME.yaml (built-in)), as the provenance records it.
 std::string history_name(const Spec& spec) {
-  return spec.file.empty() ? spec.name + ".yaml (built-in)" : spec.file.filename().string();
+  return spec.file.empty() ? spec.display_name : spec.file.filename().string();
 }
 
 // One spec of the `from:` chain, planned for one architecture.

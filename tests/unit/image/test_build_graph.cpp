@@ -104,7 +104,7 @@ class BuildGraph : public ::testing::Test {
 // project's reproducibility contract. It changes only when the bytes distill
 // writes change (tar, gzip, JSON, ordering), and then on purpose.
 constexpr const char* k_golden_index =
-    "sha256:022426b84bcaa0b090d4bbc2f63c8a2b32efbb7e87ef96e880f86f7622799b57";
+    "sha256:38d93d8f9628c9ff660c13628a060ed73fa14a490f8286b726abf66fb51902ce";
 
 TEST_F(BuildGraph, GoldenDigest) {
   auto spec = write("golden/app.yaml",
@@ -460,7 +460,7 @@ TEST_F(BuildGraph, ProvenanceNamesEveryLayerAndTheResolution) {
   EXPECT_EQ(record->variant, "latest");
   EXPECT_EQ(record->source_date_epoch, 1700000000);
   ASSERT_EQ(record->stages.size(), 3u);                         // static, base, app.yaml
-  EXPECT_EQ(record->stages[0].spec, "static.yaml (built-in)");  // as history names it
+  EXPECT_EQ(record->stages[0].spec, "bookworm/static.yaml (built-in)");  // as history names it
   EXPECT_EQ(record->stages[1].packages, (std::vector<std::string>{"libc6", "libssl3"}));
   EXPECT_EQ(record->stages[2].spec, "app.yaml");
   EXPECT_EQ(record->stages[2].from, "base");
