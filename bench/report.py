@@ -156,21 +156,23 @@ def main():
     for key, label, fmt, target in warm_rows:
         if key in r:
             rows.append((label, fmt(r[key]), "n/a (no cache)", "—", target))
-    if "matrix.cold.distill.s" in r:
-        d_s, p_s = r.get("matrix.cold.distill.s"), r.get("matrix.cold.peer.s")
-        rows.append(("matrix: 7 flavors × 4 variants (28 images), cold, one command; "
+    for key, release in (("matrix", "Debian 12"), ("matrix13", "Debian 13")):
+        if f"{key}.cold.distill.s" not in r:
+            continue
+        d_s, p_s = r.get(f"{key}.cold.distill.s"), r.get(f"{key}.cold.peer.s")
+        rows.append((f"{key} ({release}): 7 flavors × 4 variants (28 images), cold, one command; "
                      "peer: the 7 flavors one after another", fmt_s(d_s), fmt_s(p_s),
                      ratio(d_s, p_s), "≤ 0.25×"))
-        for key, label, fmt, target in [
-            ("matrix.warm.distill.s", "matrix: warm (.debs cached, layer cache emptied)", fmt_s,
-             "—"),
-            ("matrix.noop.distill.s", "matrix: rebuild, nothing changed", fmt_s, "0.3 s"),
-            ("matrix.cold.distill.kb", "matrix: peak RSS, cold", fmt_kb, "< 150 MB"),
-            ("matrix.warm.distill.kb", "matrix: peak RSS, warm", fmt_kb, "< 150 MB"),
-            ("matrix.noop.distill.kb", "matrix: peak RSS, rebuild", fmt_kb, "< 150 MB"),
+        for suffix, label, fmt, target in [
+            ("warm.distill.s", "warm (.debs cached, layer cache emptied)", fmt_s, "—"),
+            ("noop.distill.s", "rebuild, nothing changed", fmt_s, "0.3 s"),
+            ("cold.distill.kb", "peak RSS, cold", fmt_kb, "< 150 MB"),
+            ("warm.distill.kb", "peak RSS, warm", fmt_kb, "< 150 MB"),
+            ("noop.distill.kb", "peak RSS, rebuild", fmt_kb, "< 150 MB"),
         ]:
-            if key in r:
-                rows.append((label, fmt(r[key]), "n/a (no cache)", "—", target))
+            if f"{key}.{suffix}" in r:
+                rows.append((f"{key} ({release}): {label}", fmt(r[f"{key}.{suffix}"]),
+                             "n/a (no cache)", "—", target))
 
     m = machine()
     print(f"distill vs mmdebstrap+umoci — {m['date']}, nproc={m['nproc']} ({m['cpu']}), "

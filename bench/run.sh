@@ -383,42 +383,49 @@ fi
 # distill builds distroless's whole amd64 matrix (7 flavors x 4 variants = 28 images)
 # in one process, sharing resolutions, downloads and layers; the peer builds the 7
 # flavors one after another (it has no variants: a variant is a config change on top).
-all_flavors=(static base-nossl base cc python3 nodejs java17)
-if [ "${BENCH_MATRIX:-1}" = 1 ]; then
-  m="$work/matrix"
-  mkdir -p "$m"
-  matrix=("$distill" build "${all_flavors[@]}" --variant all --cache-dir "$m/cache"
-    -o "oci:$m/out/{name}-{debian}:{variant}" --progress none)
-  log "matrix: distill cold build of 28 images"
-  if timed "$m/cold" "${matrix[@]}"; then
-    put matrix.cold.distill.s "$TIMED_S"
-    put matrix.cold.distill.kb "$TIMED_KB"
-    empty_layers="rm -rf $m/cache/layers $m/cache/blobs $m/out"
-    log "matrix: distill warm builds (layer cache emptied), $runs runs"
-    put matrix.warm.distill.s "$(hyperfine_median matrix-warm "$empty_layers" "${matrix[*]}")"
-    $empty_layers
-    if timed "$m/warm_rss" "${matrix[@]}"; then put matrix.warm.distill.kb "$TIMED_KB"; fi
-    log "matrix: no-op rebuilds, $runs runs"
-    put matrix.noop.distill.s "$(hyperfine_median matrix-noop true "${matrix[*]}")"
-    if timed "$m/noop_rss" "${matrix[@]}"; then put matrix.noop.distill.kb "$TIMED_KB"; fi
-  else
-    log "matrix: distill failed: $(tail -n 2 "$m/cold.stderr")"
-    put matrix.cold.distill.s FAIL
+# bench_matrix KEY RELEASE SOURCES_DIR_OR_- FLAVOR...: results under KEY.*; the peer
+# takes the host's apt source files for bookworm, the trixie ones derived from them.
+bench_matrix() {
+  local key=$1 rel=$2 sources=$3
+  shift 3
+  local all=("$@") peer_sources=("${source_files[@]}")
+  if [ "$sources" != - ]; then
+    peer_sources=("$sources"/*)
   fi
-  log "matrix: peer cold builds of the 7 flavors, one after another"
-  peer_total=0
-  for flavor in "${all_flavors[@]}"; do
+  local m="$work/$key"
+  mkdir -p "$m"
+  local matrix=("$distill" build "${all[@]}" --release "$rel" --variant all --cache-dir "$m/cache"
+    -o "oci:$m/out/{name}-{debian}:{variant}" --progress none)
+  log "$key: distill cold build of ${#all[@]} flavors x 4 variants ($rel)"
+  if timed "$m/cold" "${matrix[@]}"; then
+    put "$key.cold.distill.s" "$TIMED_S"
+    put "$key.cold.distill.kb" "$TIMED_KB"
+    local empty_layers="rm -rf $m/cache/layers $m/cache/blobs $m/out"
+    log "$key: distill warm builds (layer cache emptied), $runs runs"
+    put "$key.warm.distill.s" "$(hyperfine_median "$key-warm" "$empty_layers" "${matrix[*]}")"
+    $empty_layers
+    if timed "$m/warm_rss" "${matrix[@]}"; then put "$key.warm.distill.kb" "$TIMED_KB"; fi
+    log "$key: no-op rebuilds, $runs runs"
+    put "$key.noop.distill.s" "$(hyperfine_median "$key-noop" true "${matrix[*]}")"
+    if timed "$m/noop_rss" "${matrix[@]}"; then put "$key.noop.distill.kb" "$TIMED_KB"; fi
+  else
+    log "$key: distill failed: $(tail -n 2 "$m/cold.stderr")"
+    put "$key.cold.distill.s" FAIL
+  fi
+  log "$key: peer cold builds of the ${#all[@]} flavors, one after another"
+  local peer_total=0 flavor p mm_s
+  for flavor in "${all[@]}"; do
     p="$m/peer-$flavor"
     mkdir -p "$p"
-    if ! "$distill" lock "$flavor" -o "$p/lock.json" --cache-dir "$m/cache" --progress none \
-      >/dev/null 2>&1; then
+    if ! "$distill" lock "$flavor" --release "$rel" -o "$p/lock.json" --cache-dir "$m/cache" \
+      --progress none >/dev/null 2>&1; then
       peer_total=FAIL
       break
     fi
     python3 "$here/lock_to_peer.py" "$p/lock.json" "$arch" "$p/include.txt" "$p/fake.status" >/dev/null
     if ! timed "$p/mmdebstrap" mmdebstrap --variant=extract --include="$(cat "$p/include.txt")" \
       --setup-hook="cat '$p/fake.status' >> \"\$1/var/lib/dpkg/status\"" \
-      "$release" "$p/rootfs" "${source_files[@]}"; then
+      "$rel" "$p/rootfs" "${peer_sources[@]}"; then
       peer_total=FAIL
       break
     fi
@@ -434,7 +441,23 @@ if [ "${BENCH_MATRIX:-1}" = 1 ]; then
     peer_total=$(python3 -c "print('%.2f' % ($peer_total + $mm_s + $TIMED_S))")
     rm -rf "$p/rootfs" "$p/oci"
   done
-  put matrix.cold.peer.s "$peer_total"
+  put "$key.cold.peer.s" "$peer_total"
+}
+
+if [ "${BENCH_MATRIX:-1}" = 1 ]; then
+  bench_matrix matrix bookworm - static base-nossl base cc python3 nodejs java17
+  # Debian 13, where the mirror carries it: the host's source files with the
+  # suites renamed, as distill derives them.
+  trixie_url=${mirror_urls[0]%/}/dists/trixie/InRelease
+  if curl -fsS -o /dev/null --max-time 20 "$trixie_url" 2>/dev/null; then
+    mkdir -p "$work/trixie-sources"
+    for f in "${source_files[@]}"; do
+      sed "s/\bbookworm/trixie/g" "$f" >"$work/trixie-sources/$(basename "$f")"
+    done
+    bench_matrix matrix13 trixie "$work/trixie-sources" static base-nossl base cc python3 nodejs java21
+  else
+    log "matrix13: skipped: the mirror does not carry trixie ($trixie_url)"
+  fi
 fi
 
 mkdir -p "$(dirname "$out_json")"

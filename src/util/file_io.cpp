@@ -1,6 +1,7 @@
 #include "util/file_io.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -56,6 +57,17 @@ Status write_all(int fd, const void* data, size_t size, const std::filesystem::p
 }
 
 Status write_file_atomic(const std::filesystem::path& path, std::string_view data, unsigned mode) {
+  // A device, FIFO or socket (-o /dev/null, /dev/stdout, a named pipe) is
+  // written to, not replaced: renaming over /dev/null as root would leave a
+  // regular file in its place for every other program.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+    Fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd.valid()) {
+      return errno_error(path, errno);
+    }
+    return write_all(fd.get(), data.data(), data.size(), path);
+  }
   DISTILL_TRY(auto file, AtomicFile::create(path, mode));
   DISTILL_CHECK(file.write(data));
   return file.commit();

@@ -14,7 +14,8 @@ Error errno_error(const std::filesystem::path& path, int err);
 
 Result<std::string> read_file(const std::filesystem::path& path);
 
-// Writes through AtomicFile: the file appears whole or not at all.
+// Writes through AtomicFile: the file appears whole or not at all. An existing
+// device, FIFO or socket (/dev/null, /dev/stdout) is written to in place.
 Status write_file_atomic(const std::filesystem::path& path, std::string_view data,
                          unsigned mode = 0644);
 

@@ -36,7 +36,10 @@ build() { build_from_mirror "$@" --release "$RELEASE"; }
 
 # The whole family, every variant, in one process (layers shared between images).
 # shellcheck disable=SC2086
-build $FLAVORS "oci:$W/images/{name}:{variant}" --variant all
+set -- $FLAVORS
+first=$1
+shift
+build "$first" "oci:$W/images/{name}:{variant}" "$@" --variant all
 for flavor in $FLAVORS; do
   for variant in latest nonroot debug debug-nonroot; do
     [ -f "$W/images/$flavor/index.json" ] && grep -q "\"$variant\"" "$W/images/$flavor/index.json" ||
@@ -122,7 +125,7 @@ PY
     out=$("$DISTILL" audit "oci:$W/images/$flavor:$variant") || fail "audit $flavor:$variant: $out"
   done
   "$DISTILL" inspect "oci:$W/images/$flavor:nonroot" --json |
-    python3 -c 'import json,sys; u=json.load(sys.stdin)["config"]["User"]; assert u in ("65532", "nonroot", "65532:65532"), u' ||
+    python3 -c 'import json,sys; u=json.load(sys.stdin)["config"]["user"]; assert u in ("65532", "nonroot", "65532:65532"), u' ||
     fail "$flavor:nonroot user"
 done
 

@@ -64,7 +64,7 @@ expect_completion "distill build --var" "--variant"
 expect_completion "distill build cc --variant " "debug debug-nonroot latest nonroot"
 expect_completion "distill build cc --variant=debug" "debug debug-nonroot"
 expect_completion "distill build cc --compression " "gzip zstd"
-expect_completion "distill build ja" "java17"
+expect_completion "distill build ja" "java17 java21"
 expect_completion "distill build sp" "specs/"
 expect_completion "distill build a" "app.yaml"
 expect_completion "distill build cc -o " "docker-archive: docker:// oci-archive: oci:"
@@ -72,7 +72,7 @@ expect_completion "distill build cc -o oci:o" "out/"
 expect_completion "distill build cc -o oci-archive:im" "image.tar"
 expect_completion "distill inspect --j" "--json"
 expect_completion "distill inspect --json " "docker-archive: docker:// oci-archive: oci:"
-expect_completion "distill build --refresh ja" "java17"
+expect_completion "distill build --refresh ja" "java17 java21"
 expect_completion "distill diff oci:a " "docker-archive: docker:// oci-archive: oci:"
 expect_completion "distill diff oci:a oci:b --platform linux/arm" "linux/arm/v5 linux/arm/v7 linux/arm64/v8"
 expect_completion "distill test oci:x --output " "json junit text"
@@ -128,7 +128,7 @@ need man col
 mkdir -p man
 "$DISTILL" __man "$W/man/man1" || fail "__man"
 pages=$(ls "$W/man/man1")
-[ "$(wc -l <<<"$pages")" -eq 12 ] || fail "expected distill.1 and 11 command pages, got: $pages"
+[ "$(wc -l <<<"$pages")" -eq 14 ] || fail "expected distill.1 and 13 command pages, got: $pages"
 for page in "$W"/man/man1/*.1; do
   text=$(MANWIDTH=100 MAN_KEEP_FORMATTING=0 man -l "$page" 2>"$W/man.err" | col -b) ||
     fail "man -l $page"

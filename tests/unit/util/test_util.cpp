@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <filesystem>
+#include <thread>
 
 #include "util/atomic_file.hpp"
 #include "util/file_io.hpp"
@@ -32,6 +34,27 @@ TEST(AtomicFile, NoCommitLeavesNothing) {
     ASSERT_TRUE(file->write("partial").ok());
   }
   EXPECT_TRUE(std::filesystem::is_empty(dir->path()));
+}
+
+// -o /dev/null as root must not leave a regular file where the device was: a
+// FIFO stands in for the device (mknod needs privileges a test may not have).
+TEST(AtomicFile, AFifoIsWrittenToNotReplaced) {
+  auto dir = TempDir::create("distill-fifo-");
+  ASSERT_TRUE(dir.ok());
+  auto fifo = dir->path() / "out";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::string got;
+  std::thread reader([&] {
+    auto text = read_file(fifo);
+    got = text.ok() ? *text : "";
+  });
+  ASSERT_TRUE(write_file_atomic(fifo, "through the pipe").ok());
+  reader.join();
+  EXPECT_EQ(got, "through the pipe");
+  EXPECT_TRUE(std::filesystem::is_fifo(fifo));
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir->path()),
+                          std::filesystem::directory_iterator()),
+            1);
 }
 
 TEST(ReadFile, MissingFileNamesPath) {
