@@ -25,4 +25,42 @@ Status EntryContainment::check(const TarEntry& entry) {
   return {};
 }
 
+std::optional<std::vector<std::string>> resolve_link_target(std::string_view link,
+                                                            std::string_view target) {
+  std::vector<std::string> parts;
+  auto walk = [&parts](std::string_view path, bool last_too) {
+    size_t start = 0;
+    while (start <= path.size()) {
+      size_t end = path.find('/', start);
+      if (end == std::string_view::npos) {
+        if (!last_too) {
+          break;  // the link's own name: its target is relative to its directory
+        }
+        end = path.size();
+      }
+      std::string_view part = path.substr(start, end - start);
+      start = end + 1;
+      if (part.empty() || part == ".") {
+        continue;
+      }
+      if (part == "..") {
+        if (parts.empty()) {
+          return false;
+        }
+        parts.pop_back();
+      } else {
+        parts.emplace_back(part);
+      }
+    }
+    return true;
+  };
+  if ((target.empty() || target[0] != '/') && !walk(link, false)) {
+    return std::nullopt;
+  }
+  if (!walk(target, true)) {
+    return std::nullopt;
+  }
+  return parts;
+}
+
 }  // namespace distill::archive

@@ -6,8 +6,11 @@
 // the same archive (so it cannot reach a file outside it).
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_set>
+#include <vector>
 
 #include "archive/tar_entry.hpp"
 #include "util/result.hpp"
@@ -30,5 +33,11 @@ class EntryContainment {
   std::string m_kind;
   std::unordered_set<std::string> m_seen;
 };
+
+// Lexically resolves `target`, the target of a symlink at `link` (a path in the
+// image, with or without a leading '/'), to the components of the path it names
+// from the root; nullopt when a ".." climbs above the root.
+std::optional<std::vector<std::string>> resolve_link_target(std::string_view link,
+                                                            std::string_view target);
 
 }  // namespace distill::archive

@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 
+#include "archive/entry_containment.hpp"
 #include "elf/elf_reader.hpp"
 #include "elf/library_closure.hpp"
 #include "util/text.hpp"
@@ -109,40 +110,7 @@ void check_user(const ImageView& view, const oci::ImageConfig& config,
 // Lexical walk of a symlink target from the link's directory: true if ".." climbs
 // above the root.
 bool climbs_above_root(const std::string& link_path, const std::string& target) {
-  std::vector<std::string> stack;
-  if (target.empty() || target[0] != '/') {
-    std::string dir = dir_name(link_path);
-    size_t start = 1;
-    while (start < dir.size()) {
-      size_t end = dir.find('/', start);
-      if (end == std::string::npos) {
-        end = dir.size();
-      }
-      stack.push_back(dir.substr(start, end - start));
-      start = end + 1;
-    }
-  }
-  size_t start = 0;
-  while (start <= target.size()) {
-    size_t end = target.find('/', start);
-    if (end == std::string::npos) {
-      end = target.size();
-    }
-    std::string part = target.substr(start, end - start);
-    start = end + 1;
-    if (part.empty() || part == ".") {
-      continue;
-    }
-    if (part == "..") {
-      if (stack.empty()) {
-        return true;
-      }
-      stack.pop_back();
-    } else {
-      stack.push_back(part);
-    }
-  }
-  return false;
+  return !archive::resolve_link_target(link_path, target).has_value();
 }
 
 std::string expand_origin(std::string dir, const std::string& origin) {

@@ -48,38 +48,6 @@ bool matches(const std::vector<std::string>& globs, const std::string& path) {
   return false;
 }
 
-// Lexically resolves `target` of a symlink at `link` (both relative to the
-// image root, link without a leading '/'); nullopt when it climbs above "/".
-std::optional<std::vector<std::string>> resolve_link(const std::string& link,
-                                                     const std::string& target) {
-  std::vector<std::string> parts;
-  if (target.empty() || target[0] != '/') {
-    size_t start = 0;
-    for (size_t slash = link.find('/'); slash != std::string::npos; slash = link.find('/', start)) {
-      parts.push_back(link.substr(start, slash - start));
-      start = slash + 1;
-    }
-  }
-  size_t start = 0;
-  while (start <= target.size()) {
-    size_t end = target.find('/', start);
-    if (end == std::string::npos) {
-      end = target.size();
-    }
-    std::string part = target.substr(start, end - start);
-    if (part == "..") {
-      if (parts.empty()) {
-        return std::nullopt;
-      }
-      parts.pop_back();
-    } else if (!part.empty() && part != ".") {
-      parts.push_back(part);
-    }
-    start = end + 1;
-  }
-  return parts;
-}
-
 bool within(const std::vector<std::string>& parts, const std::string& dst) {
   std::string path;
   for (const auto& p : parts) {
@@ -160,7 +128,7 @@ Status for_each_archive_entry(
             break;
           }
           case archive::EntryType::Symlink: {
-            auto resolved = resolve_link(entry.path, entry.link_target);
+            auto resolved = archive::resolve_link_target(entry.path, entry.link_target);
             if (!resolved || !within(*resolved, input.dst)) {
               return make_error(ErrorKind::Corrupt, label + ": " + source.path + ": symlink to " +
                                                         entry.link_target + " points outside " +

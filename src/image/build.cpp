@@ -67,6 +67,22 @@ Status check_outputs(const BuildRequest& request) {
   return {};
 }
 
+BuildResult build_result(ImagePlan& plan, oci::Image image) {
+  BuildResult result;
+  result.name = plan.name;
+  result.tag = plan.tag;
+  result.spec = plan.spec;
+  result.variant = plan.variant;
+  result.release = plan.release;
+  for (auto& arch : plan.archs) {
+    result.archs.push_back(arch.arch);
+    result.packages[arch.arch] = std::move(arch.packages);
+  }
+  result.image = std::move(image);
+  result.lock = std::move(plan.lock);
+  return result;
+}
+
 Result<std::vector<BuildResult>> build_images(const BuildRequest& request, BuildEnv& env) {
   DISTILL_CHECK(check_outputs(request));
   DISTILL_TRY(auto outputs, image_outputs(request));
@@ -74,20 +90,7 @@ Result<std::vector<BuildResult>> build_images(const BuildRequest& request, Build
   DISTILL_TRY(auto images, execute(plan, request, env));
   std::vector<BuildResult> results;
   for (size_t i = 0; i < plan.images.size(); ++i) {
-    auto& image = plan.images[i];
-    BuildResult result;
-    result.name = image.name;
-    result.tag = image.tag;
-    result.spec = image.spec;
-    result.variant = image.variant;
-    result.release = image.release;
-    for (auto& arch : image.archs) {
-      result.archs.push_back(arch.arch);
-      result.packages[arch.arch] = std::move(arch.packages);
-    }
-    result.image = std::move(images[i]);
-    result.lock = std::move(image.lock);
-    results.push_back(std::move(result));
+    results.push_back(build_result(plan.images[i], std::move(images[i])));
   }
   // Outputs last, image by image: a failure leaves the outputs of the images
   // after it untouched.

@@ -16,6 +16,7 @@
 #include "image/env.hpp"
 #include "image/output_template.hpp"
 #include "image/package_layer.hpp"
+#include "image/plan.hpp"
 #include "image/request.hpp"
 #include "oci/image.hpp"
 #include "util/result.hpp"
@@ -34,6 +35,10 @@ struct BuildResult {
   debian::LockFile lock;  // what was resolved, as `distill lock` writes it
   std::vector<std::string> outputs_written;
 };
+
+// The result of a planned and executed image (its packages and lock moved out
+// of `plan`); outputs not written yet.
+BuildResult build_result(ImagePlan& plan, oci::Image image);
 
 // Checks the request's outputs against its images before any work: every
 // image needs its own output (placeholders), else a usage error.

@@ -311,18 +311,9 @@ Result<UpdateResult> update_image(const UpdateRequest& request, BuildEnv& env) {
   UpdateResult result;
   result.changes = changes(records, image);
   DISTILL_TRY(auto images, execute(plan, build, env));
+  result.build = build_result(image, std::move(images.at(0)));
   BuildResult& out = result.build;
-  out.name = image.name;
-  out.tag = image.tag;
   out.spec = request.image;
-  out.variant = image.variant;
-  out.release = image.release;
-  for (auto& arch : image.archs) {
-    out.archs.push_back(arch.arch);
-    out.packages[arch.arch] = arch.packages;
-  }
-  out.image = std::move(images.at(0));
-  out.lock = image.lock;
   DISTILL_TRY(out.outputs_written, write_outputs(out.image, request.outputs, {out.name, out.tag},
                                                  request.registry, env.progress));
   if (!request.lock_out.empty()) {

@@ -30,8 +30,6 @@ build_repo "$W/repo" bookworm
 start_server "$W/repo"
 mkdir -p "$W/root/etc/apt/sources.list.d"
 make_sources "$W/root/etc/apt/sources.list.d/test.sources" bookworm
-# The host the flavors are built for is a bookworm one (its os-release says so).
-printf 'ID=debian\nVERSION_CODENAME=bookworm\n' >"$W/root/etc/os-release"
 export DISTILL_APT_ROOT=$W/root
 export SOURCE_DATE_EPOCH=1700000000
 C=(--cache-dir "$W/cache" --progress none --arch amd64)

@@ -90,7 +90,7 @@ text = m["annotations"]["dev.distill.provenance"]
 assert sys.argv[2] not in text, "a local path in the record"
 r = json.loads(text)
 assert r["version"] == 1 and r["arch"] == "amd64" and r["variant"] == "latest", r
-assert [s["spec"] for s in r["stages"]] == ["static.yaml (built-in)", "base.yaml (built-in)", "app.yaml"], r["stages"]
+assert [s["spec"] for s in r["stages"]] == ["bookworm/static.yaml (built-in)", "bookworm/base.yaml (built-in)", "app.yaml"], r["stages"]
 assert r["stages"][2]["files"]["layer"] == len(m["layers"]) - 1
 src = r["resolution"]["sources"][0]
 assert src["suite"] == "bookworm" and src["date"].endswith("UTC"), src

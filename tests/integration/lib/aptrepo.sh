@@ -343,7 +343,11 @@ server_stats() {
 
 # make_sources FILE SUITE [URL] [REPO_DIR]: a deb822 .sources file for the
 # served repository with Signed-By: REPO_DIR/keyring.gpg. URL defaults to
-# $APTREPO_URL, REPO_DIR to $APTREPO_WORK/repo.
+# $APTREPO_URL, REPO_DIR to $APTREPO_WORK/repo. When FILE lies in an apt root
+# (ROOT/etc/apt/sources.list.d/) that has no os-release yet, ROOT/etc/os-release
+# says the host runs the release of SUITE's first word (bookworm-security:
+# bookworm), as a real host listing that release would: distill's default
+# release is the host's own.
 make_sources() {
   local file=$1 suite=$2 url=${3:-$APTREPO_URL} repo=${4:-$APTREPO_WORK/repo}
   cat >"$file" <<EOF
@@ -353,4 +357,12 @@ Suites: $suite
 Components: main
 Signed-By: $repo/keyring.gpg
 EOF
+  local dir etc codename
+  dir=$(dirname "$file")
+  if [ "$(basename "$dir")" = sources.list.d ] && [ "$(basename "$(dirname "$dir")")" = apt ]; then
+    etc=$(dirname "$(dirname "$dir")")
+    codename=${suite%% *}
+    codename=${codename%%-*}
+    [ -e "$etc/os-release" ] || printf 'ID=debian\nVERSION_CODENAME=%s\n' "$codename" >"$etc/os-release"
+  fi
 }
