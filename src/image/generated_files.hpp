@@ -1,9 +1,8 @@
 // Files that come from no package: what a Debian installer, adduser and the
 // maintainer scripts would have left behind, generated deterministically.
 //
-// Facts follow ../shared/reference/distroless.md ("Files that come from no
-// package"): passwd/group with root, nobody and nonroot, homes, /tmp, nsswitch,
-// os-release. Every entry is owned by root unless stated, mtime = source date
+// What Google's distroless images carry that no package installs: passwd/group
+// with root, nobody and nonroot, homes, /tmp, nsswitch, os-release. Every entry is owned by root unless stated, mtime = source date
 // epoch.
 #pragma once
 

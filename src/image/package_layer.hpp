@@ -2,7 +2,7 @@
 // no maintainer script: the data.tar entries unmodified (owned by root), then
 // the package's control paragraph and md5sums as
 // /var/lib/dpkg/status.d/<name>{,.md5sums} so scanners (Trivy, Grype, Syft)
-// find it. See ../shared/reference/distroless.md.
+// find it, as Google's distroless images lay them out.
 //
 // ca-certificates is the one package whose script matters: its certificates are
 // concatenated into /etc/ssl/certs/ca-certificates.crt (what
