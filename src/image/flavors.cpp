@@ -121,10 +121,13 @@ Result<Spec> load_flavor(std::string_view name, std::string_view release) {
       for (const auto& r : releases) {
         list += (list.empty() ? "" : ", ") + r;
       }
+      // The way out: the release that has it, by flag or by name.
+      const std::string& other = releases.back();
       return make_error(ErrorKind::NotFound,
                         "the built-in flavor '" + bare + "' has no " +
                             (named_release.empty() ? std::string(release) : named_release) +
-                            " version (it exists for " + list + ")");
+                            " version (it exists for " + list + "; use --release " + other +
+                            " or " + bare + "-debian" + debian::version_id(other) + ")");
     }
     std::string known;
     for (const auto& n : flavor_names()) {

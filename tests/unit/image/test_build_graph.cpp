@@ -385,7 +385,8 @@ TEST_F(BuildGraph, AFlavorTheReleaseLacksSaysWhichReleasesHaveIt) {
   r.release = "trixie";
   auto plan = plan_build(r, *m_env);
   ASSERT_FALSE(plan.ok());
-  EXPECT_NE(plan.error().message.find("'java17' has no trixie version (it exists for bookworm)"),
+  EXPECT_NE(plan.error().message.find("'java17' has no trixie version (it exists for bookworm; use "
+                                      "--release bookworm or java17-debian12)"),
             std::string::npos)
       << plan.error().message;
 }
@@ -459,7 +460,7 @@ TEST_F(BuildGraph, ProvenanceNamesEveryLayerAndTheResolution) {
   EXPECT_EQ(record->arch, "amd64");
   EXPECT_EQ(record->variant, "latest");
   EXPECT_EQ(record->source_date_epoch, 1700000000);
-  ASSERT_EQ(record->stages.size(), 3u);                         // static, base, app.yaml
+  ASSERT_EQ(record->stages.size(), 3u);                                  // static, base, app.yaml
   EXPECT_EQ(record->stages[0].spec, "bookworm/static.yaml (built-in)");  // as history names it
   EXPECT_EQ(record->stages[1].packages, (std::vector<std::string>{"libc6", "libssl3"}));
   EXPECT_EQ(record->stages[2].spec, "app.yaml");

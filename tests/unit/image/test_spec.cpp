@@ -443,7 +443,8 @@ TEST(Flavors, ADistrolessStyleNameCarriesItsRelease) {
 TEST(Flavors, AFlavorMissingFromAReleaseSaysWhereItExists) {
   auto java = load_flavor("java17", "trixie");
   ASSERT_FALSE(java.ok());
-  EXPECT_NE(java.error().message.find("'java17' has no trixie version (it exists for bookworm)"),
+  EXPECT_NE(java.error().message.find("'java17' has no trixie version (it exists for bookworm; use "
+                                      "--release bookworm or java17-debian12)"),
             std::string::npos)
       << java.error().message;
 }
