@@ -2,8 +2,8 @@
 // maintainer scripts would have left behind, generated deterministically.
 //
 // What Google's distroless images carry that no package installs: passwd/group
-// with root, nobody and nonroot, homes, /tmp, nsswitch, os-release. Every entry is owned by root
-// unless stated, mtime = source date epoch.
+// with root, nobody and nonroot, homes, /tmp, nsswitch, os-release. Every entry
+// is owned by root unless stated, mtime = source date epoch.
 #pragma once
 
 #include <cstdint>
