@@ -84,16 +84,6 @@ LayerDiff diff_layers(const oci::LoadedManifest& a, const oci::LoadedManifest& b
 
 // --- config -----------------------------------------------------------------
 
-std::map<std::string, std::string> env_map(const std::vector<std::string>& env) {
-  std::map<std::string, std::string> out;
-  for (const auto& item : env) {
-    size_t eq = item.find('=');
-    // A later definition of a name wins, as it does in the container.
-    out[item.substr(0, eq)] = eq == std::string::npos ? "" : item.substr(eq + 1);
-  }
-  return out;
-}
-
 void diff_value(std::vector<ConfigChange>& out, const std::string& field, const std::string& key,
                 const nlohmann::json& a, const nlohmann::json& b) {
   if (a == b) {
@@ -149,7 +139,7 @@ std::vector<ConfigChange> diff_config(const oci::ImageConfig& a, const oci::Imag
   std::vector<ConfigChange> out;
   diff_value(out, "cmd", "", optional_list(a.cmd), optional_list(b.cmd));
   diff_value(out, "entrypoint", "", optional_list(a.entrypoint), optional_list(b.entrypoint));
-  diff_map(out, "env", env_map(a.env), env_map(b.env));
+  diff_map(out, "env", oci::env_map(a.env), oci::env_map(b.env));
   diff_map(out, "label", a.labels, b.labels);
   diff_set(out, "port", a.exposed_ports, b.exposed_ports);
   diff_value(out, "stop_signal", "", optional_text(a.stop_signal), optional_text(b.stop_signal));

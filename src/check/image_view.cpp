@@ -146,22 +146,18 @@ Result<const oci::LoadedManifest*> select_manifest(const oci::LoadedImage& image
                     "the image has no manifest for " + want.str() + " (it has: " + available + ")");
 }
 
-Result<oci::LoadedImage> load_reference(std::string_view ref, const oci::SourceOptions& source) {
-  return oci::open_image(ref, source);
-}
-
 Result<std::unique_ptr<OpenedImage>> open_image(std::string_view ref, std::string_view debian_arch,
                                                 const oci::SourceOptions& source) {
   oci::SourceOptions options = source;
   // Of a registry index, only the wanted platform's blobs are fetched.
   std::string arch = debian_arch.empty() ? debian::host_architecture() : std::string(debian_arch);
   options.pull.platform = oci::platform_for_debian_arch(arch);
-  auto loaded = load_reference(ref, options);
+  auto loaded = oci::open_image(ref, options);
   if (!loaded.ok() && debian_arch.empty() && loaded.error().kind == ErrorKind::NotFound &&
       loaded.error().message.find("no image manifest for") != std::string::npos) {
     // No manifest for the host: an index holding exactly one image still opens.
     options.pull.platform.reset();
-    loaded = load_reference(ref, options);
+    loaded = oci::open_image(ref, options);
   }
   if (!loaded.ok()) {
     return loaded.error();

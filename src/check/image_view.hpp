@@ -55,11 +55,6 @@ std::string go_file_mode(const FileInfo& info);
 Result<const oci::LoadedManifest*> select_manifest(const oci::LoadedImage& image,
                                                    std::string_view debian_arch);
 
-// Loads an image reference (oci:, oci-archive:, docker-archive:, or docker://)
-// through oci::open_image, every platform of it.
-Result<oci::LoadedImage> load_reference(std::string_view ref,
-                                        const oci::SourceOptions& source = {});
-
 // Loads an image reference and selects one platform: what every check command
 // does. Of a registry index only that platform's blobs are fetched.
 struct OpenedImage {

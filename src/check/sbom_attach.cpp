@@ -10,6 +10,7 @@
 #include "oci/image_ref.hpp"
 #include "oci/media_types.hpp"
 #include "oci/referrer.hpp"
+#include "oci/source.hpp"
 #include "util/file_io.hpp"
 
 namespace distill::check {
@@ -44,7 +45,7 @@ class LayerFiles {
     if (!m_loaded) {
       m_loaded = true;
       for (const auto& text : m_outputs) {
-        auto loaded = load_reference(text);
+        auto loaded = oci::open_image(text, {});
         if (!loaded.ok()) {
           continue;
         }

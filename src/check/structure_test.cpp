@@ -436,15 +436,6 @@ std::string parent_resolved(const ImageView& view, const std::string& path) {
   return (*resolved == "/" ? "" : *resolved) + "/" + name;
 }
 
-std::map<std::string, std::string> env_map(const std::vector<std::string>& env) {
-  std::map<std::string, std::string> out;
-  for (const auto& entry : env) {
-    size_t eq = entry.find('=');
-    out[entry.substr(0, eq)] = eq == std::string::npos ? "" : entry.substr(eq + 1);
-  }
-  return out;
-}
-
 // A test that CST would not run: "missing name; missing path".
 TestResult invalid_test(const std::string& name, const std::vector<std::string>& problems) {
   TestResult result;
@@ -557,7 +548,7 @@ TestResult metadata(const MetadataTest& test, const oci::ImageConfig& config) {
   TestResult result;
   result.name = "Metadata Test";
   auto& errors = result.errors;
-  auto env = env_map(config.env);
+  auto env = oci::env_map(config.env);
   for (const auto& kv : test.env_vars) {
     auto it = env.find(kv.key);
     if (it == env.end()) {
@@ -729,7 +720,7 @@ TestResult command(const CommandTest& test, const StructureTestConfig& config,
     result.passed = false;
     return result;
   }
-  CommandEnv env{env_map(image_config.env), {}};
+  CommandEnv env{oci::env_map(image_config.env), {}};
   const bool has_setup = !test.setup.empty();
   if (config.schema_version == 1) {
     // v1: globalEnvVars and envVars reach the image only through setup containers.
@@ -894,7 +885,7 @@ TestReport run_structure_tests(const StructureTestConfig& config, const ImageVie
   // v2 file existence paths see globalEnvVars (CST sets them on the image first).
   std::map<std::string, std::string> path_env;
   if (!v1) {
-    CommandEnv env{env_map(image_config.env), {}};
+    CommandEnv env{oci::env_map(image_config.env), {}};
     env.apply(config.global_env_vars);
     path_env = std::move(env.image);
   }

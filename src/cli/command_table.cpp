@@ -11,7 +11,7 @@ CommandTable make_command_table() {
       "distill: build distroless container images from Debian packages", "distill");
   CLI::App& app = *table.app;
   app.require_subcommand(1);
-  app.set_version_flag("--version", "distill 0.1.0");
+  app.set_version_flag("--version", k_version);
   app.footer(examples_footer(""));
   auto add = [&](CommandRunner (*registrar)(CLI::App&), int error_status = k_exit_failure) {
     size_t before = app.get_subcommands({}).size();

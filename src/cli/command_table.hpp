@@ -11,6 +11,9 @@
 
 namespace distill::cli {
 
+// What `distill --version` prints and the manual pages carry.
+inline constexpr const char* k_version = "distill 0.1.0";
+
 struct CommandTable {
   std::unique_ptr<CLI::App> app;  // a stable address: runners refer to it
   std::map<const CLI::App*, CommandRunner> runners;

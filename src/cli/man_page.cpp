@@ -4,6 +4,7 @@
 #include <cctype>
 #include <system_error>
 
+#include "cli/command_table.hpp"
 #include "cli/help_examples.hpp"
 #include "cli/option_values.hpp"
 #include "util/file_io.hpp"
@@ -11,8 +12,6 @@
 namespace distill::cli {
 
 namespace {
-
-constexpr const char* k_version = "distill 0.1.0";
 
 // Text for troff: backslashes doubled, '-' as the minus sign \- (so it can be
 // searched and copied), a leading '.' or '\'' protected by the zero-width \&.

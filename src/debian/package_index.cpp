@@ -124,7 +124,8 @@ class RecordBuilder : public ControlVisitor {
       return {};
     };
     PackageRecord& r = m_current;
-    switch (classify(name)) {
+    const Key key = classify(name);
+    switch (key) {
       case Key::Package:
         r.name = trim(raw);
         break;
@@ -192,9 +193,9 @@ class RecordBuilder : public ControlVisitor {
       case Key::Breaks: {
         std::vector<RelationGroup> groups;
         DISTILL_CHECK(relations(groups));
-        auto& out = classify(name) == Key::Provides    ? r.provides
-                    : classify(name) == Key::Conflicts ? r.conflicts
-                                                       : r.breaks;
+        auto& out = key == Key::Provides    ? r.provides
+                    : key == Key::Conflicts ? r.conflicts
+                                            : r.breaks;
         for (RelationGroup& group : groups) {
           if (group.alternatives.size() != 1) {
             return stanza_error(m_origin, line,

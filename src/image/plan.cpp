@@ -102,18 +102,10 @@ net::FetchItem fetch_item(const InstalledPackage& p) {
   return {{net::url_join(p.repo_url, p.filename)}, p.sha256, p.size, p.name};
 }
 
-// The name a spec goes by in a layer's history: its file name (never the
-// path as typed, which depends on the working directory) or flavor name
-// (RELEASE/NAME.yaml (built-in)), as the provenance records it.
-std::string history_name(const Spec& spec) {
-  return spec.file.empty() ? spec.display_name : spec.file.filename().string();
-}
-
 // One spec of the `from:` chain, planned for one architecture.
 struct Stage {
   std::string release;
   std::vector<debian::AptSource> sources;
-  bool sources_explicit = false;
   std::vector<std::string> exclude;  // accumulated along the chain
   std::vector<size_t> layers;        // node indices
   std::vector<oci::HistoryEntry> history;
@@ -189,29 +181,24 @@ class Planner {
     ImagePlan image;
     image.spec = spec_name;
     image.variant = variant;
-    image.name = !m_request.name.empty() ? m_request.name : top.name;
-    if (image.name.empty()) {
-      image.name = std::filesystem::path(spec_name).stem().string();
-    }
-    image.tag = !m_request.tag.empty()       ? m_request.tag
-                : variant == Variant::Latest ? std::string("latest")
-                                             : to_string(variant);
+    ImageIdentity id = image_identity(m_request, spec_name, chain, variant);
+    image.name = std::move(id.name);
+    image.tag = std::move(id.tag);
     m_image_label = image.label();
     DISTILL_CHECK(check_agreement(chain, m_request));
     std::vector<std::string> archs = !m_request.archs.empty() ? m_request.archs : top.archs;
     if (archs.empty()) {
       archs = {debian::host_architecture()};
     }
+    DISTILL_TRY(image.lock.spec_digest, spec_digest(chain, archs));
     if (m_lock && m_request.frozen) {
       DISTILL_CHECK(check_locked_archives(chain, archs));
-      DISTILL_TRY(auto digest, spec_digest(chain, archs));
-      if (m_lock->spec_digest != digest) {
+      if (m_lock->spec_digest != image.lock.spec_digest) {
         return make_error(ErrorKind::InvalidInput,
                           m_request.lock_file.string() + ": the lock no longer matches " +
                               top.display_name + " (--frozen); run `distill lock` again");
       }
     }
-    DISTILL_TRY(image.lock.spec_digest, spec_digest(chain, archs));
     for (const auto& arch : archs) {
       DISTILL_TRY(Stage stage, base_stage(chain, arch, image));
       for (const auto& spec : chain.specs) {
@@ -406,7 +393,7 @@ class Planner {
     if (!spec.sources.empty()) {
       return to_apt_sources(spec);
     }
-    if (base.sources_explicit || !base.sources.empty()) {
+    if (!base.sources.empty()) {
       return base.sources;
     }
     auto host = debian::read_host_sources(m_request.apt_root, base.release);
@@ -444,8 +431,10 @@ class Planner {
       if (fingerprint.ok()) {
         // The Date a resolution was made against goes into the provenance.
         for (const auto& [url, body] : m_snapshot.fetched()) {
-          m_release_dates.emplace(url.substr(0, url.size() - std::strlen("InRelease")),
-                                  release_date(body));
+          std::string suite_url = url.substr(0, url.size() - std::strlen("InRelease"));
+          if (m_release_dates.count(suite_url) == 0) {
+            m_release_dates.emplace(std::move(suite_url), release_date(body));
+          }
         }
         LayerKey key("resolution");
         key.add("releases", *fingerprint).add("sources", sources_key(stage.sources, arch));
@@ -575,7 +564,6 @@ class Planner {
     std::vector<size_t> package_nodes;
     if (!spec.packages.empty() || !spec.trace.empty()) {
       DISTILL_TRY(stage.sources, sources_for(spec, stage));
-      stage.sources_explicit = stage.sources_explicit || !spec.sources.empty();
       DISTILL_TRY(added, resolve(spec, stage, spec.packages, arch));
       locate(added);
       if (!spec.trace.empty()) {
@@ -604,7 +592,6 @@ class Planner {
       }
     } else if (!spec.sources.empty()) {
       stage.sources = to_apt_sources(spec);
-      stage.sources_explicit = true;
     }
     if (!m_assemble) {
       return {};  // resolving only: what follows lays out layers
@@ -691,7 +678,7 @@ class Planner {
       adds_certificates = !certificates.empty();
       stage.local_certificates =
           merge_local_certificates(std::move(stage.local_certificates), std::move(certificates));
-      what.push_back("files of " + history_name(spec));
+      what.push_back("files of " + spec.record_name());
     }
     // The chain's private CAs: a new CA bundle and Java trust store where this
     // stage adds some or its packages would bring back the packages' ones.

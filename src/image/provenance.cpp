@@ -429,7 +429,7 @@ Result<ProvenanceStage> stage_provenance(const Spec& spec,
                                          const std::vector<InstalledPackage>& added,
                                          const LayerNode* top, size_t top_layer) {
   ProvenanceStage s;
-  s.spec = spec.file.empty() ? spec.display_name : spec.file.filename().string();
+  s.spec = spec.record_name();
   s.name = spec.name;
   s.from = spec.from;
   s.release = spec.release;

@@ -1104,6 +1104,10 @@ std::string Spec::where(const std::string& key) const {
   return display_name + ":" + std::to_string(it->second);
 }
 
+std::string Spec::record_name() const {
+  return file.empty() ? display_name : file.filename().string();
+}
+
 Result<Spec> parse_spec_text(std::string_view yaml_text, const std::string& display_name,
                              const std::filesystem::path& base_dir) {
   SpecParser parser(display_name, base_dir);

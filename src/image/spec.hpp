@@ -121,6 +121,10 @@ struct Spec {
 
   // "FILE:LINE" for a key of `lines` ("FILE" alone when the key is unknown).
   [[nodiscard]] std::string where(const std::string& key) const;
+  // The name the spec goes by in layer history and the provenance: its file name
+  // (never the path as typed, which depends on the working directory), or
+  // RELEASE/NAME.yaml (built-in) for a flavor.
+  [[nodiscard]] std::string record_name() const;
 };
 
 // Parses spec text. `file` names the spec in messages and anchors relative `src`

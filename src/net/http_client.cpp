@@ -58,10 +58,6 @@ bool is_file_url(std::string_view url) {
   return url.size() >= 7 && iequals(url.substr(0, 7), "file://");
 }
 
-bool status_is_transient(long status) {
-  return status == 429 || (status >= 500 && status <= 599 && status != 501);
-}
-
 bool code_is_transient(CURLcode code) {
   switch (code) {
     case CURLE_COULDNT_RESOLVE_HOST:
@@ -334,13 +330,7 @@ class CurlClient final : public HttpClient {
       } else if (status_is_transient(result.response.status)) {
         transient = true;
         last_problem = "HTTP " + std::to_string(result.response.status);
-        std::string retry_after = result.response.header("Retry-After");
-        if (!retry_after.empty() &&
-            std::all_of(retry_after.begin(), retry_after.end(),
-                        [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) &&
-            retry_after.size() < 6) {
-          wait = std::max(wait, std::chrono::milliseconds(std::stol(retry_after) * 1000));
-        }
+        wait = std::max(wait, retry_after(result.response));
         if (attempt + 1 == attempts) {
           return std::move(result.response);  // a completed response, even if 5xx
         }
@@ -511,6 +501,20 @@ class CurlClient final : public HttpClient {
 };
 
 }  // namespace
+
+bool status_is_transient(long status) {
+  return status == 429 || (status >= 500 && status <= 599 && status != 501);
+}
+
+std::chrono::milliseconds retry_after(const HttpResponse& response) {
+  std::string value = response.header("Retry-After");
+  if (value.empty() || value.size() > 5 || !std::all_of(value.begin(), value.end(), [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c)) != 0;
+      })) {
+    return std::chrono::milliseconds(0);
+  }
+  return std::chrono::milliseconds(std::stol(value) * 1000);
+}
 
 std::string HttpResponse::header(std::string_view name) const {
   for (const auto& [key, value] : headers) {

@@ -45,6 +45,11 @@ struct HttpResponse {
   [[nodiscard]] std::string header(std::string_view name) const;
 };
 
+// Statuses worth asking again: 429 and 5xx but 501.
+bool status_is_transient(long status);
+// A short Retry-After (whole seconds, at most 5 digits) of an answer, else zero.
+std::chrono::milliseconds retry_after(const HttpResponse& response);
+
 using ProgressFn = std::function<void(uint64_t bytes_now, uint64_t bytes_total)>;
 
 struct TransferOptions {

@@ -171,4 +171,13 @@ Result<ImageConfig> ImageConfig::parse(std::string_view text, const std::string&
   return config;
 }
 
+std::map<std::string, std::string> env_map(const std::vector<std::string>& env) {
+  std::map<std::string, std::string> out;
+  for (const auto& item : env) {
+    size_t eq = item.find('=');
+    out[item.substr(0, eq)] = eq == std::string::npos ? "" : item.substr(eq + 1);
+  }
+  return out;
+}
+
 }  // namespace distill::oci

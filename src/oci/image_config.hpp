@@ -55,4 +55,8 @@ struct ImageConfig {
 // "1970-01-01T00:00:00Z" for 0.
 std::string format_rfc3339(int64_t epoch_seconds);
 
+// Config Env ("NAME=value" items) as a map; a later definition of a name wins,
+// as it does in the container.
+std::map<std::string, std::string> env_map(const std::vector<std::string>& env);
+
 }  // namespace distill::oci

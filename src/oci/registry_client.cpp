@@ -119,21 +119,6 @@ Error http_error(const std::string& what, const net::HttpResponse& response) {
       kind, what + ": HTTP " + std::to_string(response.status) + (body.empty() ? "" : " " + body));
 }
 
-bool status_is_transient(long status) {
-  return status == 429 || (status >= 500 && status <= 599 && status != 501);
-}
-
-// A short Retry-After (seconds) of a 429/503 answer, else zero.
-std::chrono::milliseconds retry_after(const net::HttpResponse& response) {
-  std::string value = response.header("Retry-After");
-  if (value.empty() || value.size() > 5 || !std::all_of(value.begin(), value.end(), [](char c) {
-        return std::isdigit(static_cast<unsigned char>(c)) != 0;
-      })) {
-    return std::chrono::milliseconds(0);
-  }
-  return std::chrono::milliseconds(std::stol(value) * 1000);
-}
-
 const std::string k_accept =
     std::string(k_media_oci_index) + ", " + std::string(k_media_oci_manifest) + ", " +
     std::string(k_media_docker_manifest_list) + ", " + std::string(k_media_docker_manifest);
@@ -344,7 +329,7 @@ Result<RegistryClient::UploadTry> RegistryClient::upload_once(Session& session,
     outcome.error = std::move(error);
     outcome.transient = transient;
     if (response != nullptr) {
-      outcome.wait = retry_after(*response);
+      outcome.wait = net::retry_after(*response);
     }
     return outcome;
   };
@@ -364,7 +349,7 @@ Result<RegistryClient::UploadTry> RegistryClient::upload_once(Session& session,
   DISTILL_TRY(net::HttpResponse started, session.send(start, what));
   if (started.status != 202) {
     return failed(http_error(what + ": starting upload", started),
-                  status_is_transient(started.status), &started);
+                  net::status_is_transient(started.status), &started);
   }
   std::string location = started.header("Location");
   if (location.empty()) {
@@ -386,7 +371,8 @@ Result<RegistryClient::UploadTry> RegistryClient::upload_once(Session& session,
     return failed(done.error().context(what + ": upload"), done.error().kind == ErrorKind::Network);
   }
   if (done->status != 201) {
-    return failed(http_error(what + ": upload", *done), status_is_transient(done->status), &*done);
+    return failed(http_error(what + ": upload", *done), net::status_is_transient(done->status),
+                  &*done);
   }
   outcome.done = true;
   outcome.uploaded = true;

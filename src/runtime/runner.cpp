@@ -367,11 +367,10 @@ Result<int> run_with_terminal(const RuntimeCall& call, const Stdio& stdio,
         master = std::move(*received);
       } else if (received.error().kind != ErrorKind::NotFound) {
         return received.error();
-      } else if (runtime_exit) {  // gone, and nothing came within a second
-        return *runtime_exit != 0 ? call.start_failure(*runtime_exit)
-                                  : Error{ErrorKind::Io, call.runtime.filename().string() +
-                                                             " sent no terminal for container " +
-                                                             call.container_id};
+      } else if (runtime_exit) {  // exited 0 (a failure returned below), nothing came in 1 s
+        return make_error(ErrorKind::Io, call.runtime.filename().string() +
+                                             " sent no terminal for container " +
+                                             call.container_id);
       }
     }
     if (!runtime_exit) {
