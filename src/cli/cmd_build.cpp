@@ -112,6 +112,13 @@ CommandRunner register_build(CLI::App& app) {
       ->check(CLI::IsMember({"true", "false"}));
   cmd->add_option("--cert-dir", registry->cert_dir,
                   "directory of CA certificates for the registry");
+  auto cache_from = std::make_shared<std::string>();
+  auto cache_to = std::make_shared<std::string>();
+  cmd->add_option("--cache-from", *cache_from,
+                  "take missing layers from a layer cache in a registry (docker://REG/REPO[:TAG])");
+  cmd->add_option("--cache-to", *cache_to,
+                  "push the layers this build used to a layer cache in a registry "
+                  "(docker://REG/REPO[:TAG])");
   return [=]() -> Result<int> {
     bool want_sbom = *sbom || !sbom_format->empty();
     auto format = check::parse_sbom_format(sbom_format->empty() ? "spdx-json" : *sbom_format);
@@ -123,6 +130,8 @@ CommandRunner register_build(CLI::App& app) {
     request.outputs = *outputs;
     request.registry = *registry;
     request.registry.tls_verify = *tls_verify != "false";
+    request.cache_from = *cache_from;
+    request.cache_to = *cache_to;
     DISTILL_TRY(auto session, BuildSession::open(*options));
     util::catch_interrupts();
     const auto started = std::chrono::steady_clock::now();

@@ -20,7 +20,10 @@ const std::map<std::string, Examples, std::less<>>& all_examples() {
         {"Build a spec as nonroot into an archive that docker/podman load",
          "distill build app.yaml --variant nonroot -o docker-archive:app.tar"},
         {"One index with two architectures, pushed with an SBOM",
-         "distill build base --arch amd64,arm64 --sbom -o docker://127.0.0.1:5000/base:12"}}},
+         "distill build base --arch amd64,arm64 --sbom -o docker://127.0.0.1:5000/base:12"},
+        {"CI runners sharing layers through a registry",
+         "distill build app.yaml --lock app.lock --cache-from docker://127.0.0.1:5000/cache "
+         "--cache-to docker://127.0.0.1:5000/cache -o oci:out/app"}}},
       {"lock",
        {{"Pin the packages a spec resolves to", "distill lock app.yaml -o app.lock"},
         {"Build exactly those packages later",

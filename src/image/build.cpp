@@ -4,7 +4,9 @@
 
 #include "image/execute.hpp"
 #include "image/from_chain.hpp"
+#include "image/layer_cache.hpp"
 #include "image/plan.hpp"
+#include "image/remote_layer_cache.hpp"
 #include "oci/image_ref.hpp"
 
 namespace distill::image {
@@ -86,7 +88,34 @@ BuildResult build_result(ImagePlan& plan, oci::Image image) {
 Result<std::vector<BuildResult>> build_images(const BuildRequest& request, BuildEnv& env) {
   DISTILL_CHECK(check_outputs(request));
   DISTILL_TRY(auto outputs, image_outputs(request));
+  // Usage errors in the cache references are found before any request.
+  std::optional<oci::ImageRef> cache_from;
+  std::optional<oci::ImageRef> cache_to;
+  if (!request.cache_from.empty()) {
+    DISTILL_TRY(cache_from, layer_cache_ref(request.cache_from, "--cache-from"));
+  }
+  if (!request.cache_to.empty()) {
+    DISTILL_TRY(cache_to, layer_cache_ref(request.cache_to, "--cache-to"));
+    if (!cache_to->digest.empty()) {
+      return make_error(ErrorKind::InvalidInput,
+                        "usage: --cache-to '" + request.cache_to + "': needs a tag, not a digest");
+    }
+  }
   DISTILL_TRY(auto plan, plan_build(request, env));
+  std::optional<RegistryConnection> registry;
+  if (cache_from || cache_to) {
+    DISTILL_TRY(registry, connect_registry(request.registry));
+  }
+  const LayerCache layers(env.cache.dir());
+  if (cache_from) {
+    std::vector<std::string> missing;
+    for (const auto& node : plan.nodes) {
+      if (node.kind != LayerNode::Kind::Base && !layers.lookup(node.key)) {
+        missing.push_back(node.key);
+      }
+    }
+    import_layer_cache(*registry->client, *cache_from, missing, layers, env.cache, env.progress);
+  }
   DISTILL_TRY(auto images, execute(plan, request, env));
   std::vector<BuildResult> results;
   for (size_t i = 0; i < plan.images.size(); ++i) {
@@ -102,6 +131,23 @@ Result<std::vector<BuildResult>> build_images(const BuildRequest& request, Build
       return written.error().context(result.name + ":" + result.tag);
     }
     result.outputs_written = std::move(written).value();
+  }
+  // The layer cache last: a registry that refuses it costs no output.
+  if (cache_to) {
+    // Every layer this build used, as the local cache now holds it.
+    std::vector<CacheEntry> entries;
+    for (const auto& node : plan.nodes) {
+      if (node.kind == LayerNode::Kind::Base) {
+        continue;
+      }
+      if (auto blob = layers.lookup(node.key)) {
+        entries.push_back({node.key, std::move(*blob)});
+      }
+    }
+    auto exported = export_layer_cache(*registry->client, *cache_to, entries, env.progress);
+    if (!exported.ok()) {
+      return exported.error().context("--cache-to " + cache_to->to_string());
+    }
   }
   return results;
 }

@@ -95,14 +95,9 @@ class Executor {
         m_errors(plan.nodes.size()) {}
 
   Result<std::vector<oci::Image>> run() {
-    if (!m_plan.downloads.empty()) {
-      m_fetching = std::make_unique<BackgroundFetch>(
-          m_env.cache, m_env.http, m_plan.downloads, std::max(4U, m_env.pool.size() * 2),
-          [this](const net::FetchProgress& fp) {
-            m_env.progress.update("downloading", fp.items_done, fp.items_total, fp.bytes_done);
-          });
-    }
-    DISTILL_CHECK(run_nodes());
+    std::vector<size_t> todo = cached_nodes();
+    start_downloads(todo);
+    DISTILL_CHECK(run_nodes(todo));
     std::vector<oci::Image> images;
     for (const auto& image : m_plan.images) {
       DISTILL_TRY(auto assembled, assemble(image));
@@ -112,10 +107,10 @@ class Executor {
   }
 
  private:
-  Status run_nodes() {
-    const size_t n = m_plan.nodes.size();
+  // Takes every node the layer cache holds; returns the others, to be made.
+  std::vector<size_t> cached_nodes() {
     std::vector<size_t> todo;
-    for (size_t i = 0; i < n; ++i) {
+    for (size_t i = 0; i < m_plan.nodes.size(); ++i) {
       const auto& node = m_plan.nodes[i];
       if (node.kind == LayerNode::Kind::Base) {
         m_blobs[i] = node.blob;
@@ -125,6 +120,40 @@ class Executor {
         todo.push_back(i);
       }
     }
+    return todo;
+  }
+
+  // Downloads what the nodes to be made read, in the plan's order: a layer
+  // the cache holds needs none of its .debs (nor a top layer's packages).
+  void start_downloads(const std::vector<size_t>& todo) {
+    std::set<crypto::Digest> needed;
+    for (size_t i : todo) {
+      const auto& node = m_plan.nodes[i];
+      for (const auto& p : node.packages) {
+        needed.insert(p.sha256);
+      }
+      if (node.archive) {
+        needed.insert(node.archive->sha256);
+      }
+    }
+    std::vector<net::FetchItem> items;
+    for (const auto& item : m_plan.downloads) {
+      if (needed.count(item.sha256) != 0) {
+        items.push_back(item);
+      }
+    }
+    if (items.empty()) {
+      return;
+    }
+    m_fetching = std::make_unique<BackgroundFetch>(
+        m_env.cache, m_env.http, std::move(items), std::max(4U, m_env.pool.size() * 2),
+        [this](const net::FetchProgress& fp) {
+          m_env.progress.update("downloading", fp.items_done, fp.items_total, fp.bytes_done);
+        });
+  }
+
+  Status run_nodes(const std::vector<size_t>& todo) {
+    const size_t n = m_plan.nodes.size();
     if (todo.empty()) {
       return {};
     }

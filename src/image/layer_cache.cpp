@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cassert>
+#include <cerrno>
 #include <nlohmann/json.hpp>
 
 #include "oci/blob_store.hpp"
@@ -104,6 +105,34 @@ Status LayerCache::store(const std::string& key, const oci::LayerBlob& blob) con
     json["stamp"] = stamp->str();
   }
   return util::write_file_atomic(m_dir / "layers" / (key + ".json"), json.dump());
+}
+
+Result<oci::LayerBlob> LayerCache::adopt(const std::string& key, const oci::LayerBlob& blob) const {
+  oci::LayerBlob held = blob;
+  held.file = m_dir / "blobs" / "sha256" / blob.descriptor.digest.hex();
+  std::error_code ec;
+  std::filesystem::create_directories(held.file.parent_path(), ec);
+  if (ec) {
+    return util::errno_error(held.file.parent_path(), ec.value());
+  }
+  if (::link(blob.file.c_str(), held.file.c_str()) != 0) {
+    if (errno == EEXIST) {
+      // A blob already there is kept only if it holds its digest.
+      auto hashed = oci::digest_file(held.file);
+      if (hashed.ok() && hashed->digest == blob.descriptor.digest) {
+        DISTILL_CHECK(store(key, held));
+        return held;
+      }
+      ::unlink(held.file.c_str());
+    }
+    if (::link(blob.file.c_str(), held.file.c_str()) != 0) {
+      // Another file system: a copy, published by rename like every blob.
+      DISTILL_TRY(auto bytes, util::read_file(blob.file));
+      DISTILL_CHECK(util::write_file_atomic(held.file, bytes));
+    }
+  }
+  DISTILL_CHECK(store(key, held));
+  return held;
 }
 
 }  // namespace distill::image

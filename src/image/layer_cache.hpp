@@ -45,6 +45,10 @@ class LayerCache {
   // The recorded layer for `key`, if its blob is present and verified.
   std::optional<oci::LayerBlob> lookup(const std::string& key) const;
   Status store(const std::string& key, const oci::LayerBlob& blob) const;
+  // Records a layer whose verified blob lies elsewhere (a registry pull in the
+  // content cache): hard-linked into the blob store (copied across file
+  // systems), then recorded. Returns the blob as the cache now holds it.
+  Result<oci::LayerBlob> adopt(const std::string& key, const oci::LayerBlob& blob) const;
 
  private:
   std::filesystem::path m_dir;

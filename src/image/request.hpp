@@ -45,7 +45,11 @@ struct BuildRequest {
   // resolution without asking the mirror again; 0 always asks (--refresh).
   int64_t release_max_age = 300;
   unsigned jobs = 0;          // threads per layer when compressing; 0: the pool's size
-  RegistrySettings registry;  // for docker:// outputs
+  RegistrySettings registry;  // for docker:// outputs and the layer caches below
+  // --cache-from / --cache-to: a layer cache in a registry (remote_layer_cache.hpp),
+  // docker://HOST/REPOSITORY[:TAG]; "" for none.
+  std::string cache_from;
+  std::string cache_to;
 };
 
 // The release flavor names and release-less specs mean: --release, else the default.

@@ -755,8 +755,7 @@ Status finish_pull(const ImageRef& ref, const net::ContentCache& cache, LoadedIm
   return {};
 }
 
-std::vector<net::FetchItem> blob_items(const ImageRef& ref, const LoadedImage& image,
-                                       const std::function<std::string(const Descriptor&)>& url) {
+std::vector<net::FetchItem> blob_items(const ImageRef& ref, const LoadedImage& image) {
   std::vector<net::FetchItem> items;
   for (const auto& loaded : image.manifests) {
     std::vector<const Descriptor*> blobs = {&loaded.manifest.config};
@@ -765,7 +764,6 @@ std::vector<net::FetchItem> blob_items(const ImageRef& ref, const LoadedImage& i
     }
     for (const Descriptor* blob : blobs) {
       net::FetchItem item;
-      item.urls = {url(*blob)};
       item.sha256 = blob->digest;
       item.size = blob->size;
       item.label = ref.to_string() + ": blob " + blob->digest.str();
@@ -819,7 +817,7 @@ Result<LoadedImage> RegistryClient::pull(const ImageRef& ref, const PullOptions&
     };
     auto cached = plan_pull(pinned, options, from_cache);
     if (cached.ok() && *cached) {
-      auto items = blob_items(ref, (*cached)->image, [](const Descriptor&) { return ""; });
+      auto items = blob_items(ref, (*cached)->image);
       bool complete = std::all_of(items.begin(), items.end(), [&](const net::FetchItem& item) {
         return cache.contains(item.sha256);
       });
@@ -831,7 +829,6 @@ Result<LoadedImage> RegistryClient::pull(const ImageRef& ref, const PullOptions&
     }
   }
 
-  DISTILL_TRY(Session * session, session_for(ref));
   ManifestLookup from_registry =
       [&](const std::string& reference) -> Result<std::optional<FetchedManifest>> {
     DISTILL_TRY(auto fetched, get_manifest(ref, reference));
@@ -844,23 +841,7 @@ Result<LoadedImage> RegistryClient::pull(const ImageRef& ref, const PullOptions&
   LoadedImage image = std::move(planned->image);
 
   // Every blob of the chosen manifests, fetched at once.
-  auto items = blob_items(ref, image, [&](const Descriptor& blob) {
-    return session->repo_url("/blobs/" + blob.digest.str());
-  });
-  bool missing = std::any_of(items.begin(), items.end(), [&](const net::FetchItem& item) {
-    return !cache.contains(item.sha256);
-  });
-  if (missing) {
-    // A HEAD settles authentication (a token for this repository) first, so the
-    // parallel GETs carry a working Authorization.
-    net::HttpRequest head;
-    head.method = "HEAD";
-    head.url = items.front().urls.front();
-    DISTILL_TRY(net::HttpResponse probe, session->send(head, ref.to_string()));
-    (void)probe;
-    AuthorizedHttp http(m_http, session->current_authorization());
-    DISTILL_CHECK(cache.fetch_all(http, items, std::max(1U, options.jobs), {}));
-  }
+  DISTILL_CHECK(fetch_blobs(ref, cache, blob_items(ref, image), options.jobs));
   DISTILL_CHECK(finish_pull(ref, cache, image));
   // The manifests too, so a digest (or a fresh tag) needs no request next time.
   for (const auto& [digest, json] : planned->documents) {
@@ -873,6 +854,30 @@ Result<LoadedImage> RegistryClient::pull(const ImageRef& ref, const PullOptions&
                                           planned->documents.front().first.str()));
   }
   return image;
+}
+
+Status RegistryClient::fetch_blobs(const ImageRef& ref, net::ContentCache& cache,
+                                   std::vector<net::FetchItem> items, unsigned jobs) {
+  std::erase_if(items, [&](const net::FetchItem& item) { return cache.contains(item.sha256); });
+  if (items.empty()) {
+    return {};
+  }
+  DISTILL_TRY(Session * session, session_for(ref));
+  for (auto& item : items) {
+    item.urls = {session->repo_url("/blobs/" + item.sha256.str())};
+    if (item.label.empty()) {
+      item.label = ref.to_string() + ": blob " + item.sha256.str();
+    }
+  }
+  // A HEAD settles authentication (a token for this repository) first, so the
+  // parallel GETs carry a working Authorization.
+  net::HttpRequest head;
+  head.method = "HEAD";
+  head.url = items.front().urls.front();
+  DISTILL_TRY(net::HttpResponse probe, session->send(head, ref.to_string()));
+  (void)probe;
+  AuthorizedHttp http(m_http, session->current_authorization());
+  return cache.fetch_all(http, items, std::max(1U, jobs), {});
 }
 
 }  // namespace distill::oci

@@ -30,6 +30,7 @@
 #include <string>
 
 #include "crypto/sha256.hpp"
+#include "net/content_cache.hpp"
 #include "net/http_client.hpp"
 #include "oci/credentials.hpp"
 #include "oci/image.hpp"
@@ -108,6 +109,12 @@ class RegistryClient {
   // LoadedImage::index_descriptor the index's, if any (the digest the tag
   // named is index_descriptor's, else the single manifest's).
   Result<LoadedImage> pull(const ImageRef& ref, const PullOptions& options = {});
+
+  // Fetches blobs of ref's repository into `cache`, up to `jobs` at once, each
+  // verified (size and sha256) while it streams; those already cached cost no
+  // request. An item's urls are filled in here (its label too, when empty).
+  Status fetch_blobs(const ImageRef& ref, net::ContentCache& cache,
+                     std::vector<net::FetchItem> items, unsigned jobs);
 
   [[nodiscard]] const PushStats& push_stats() const { return m_stats; }
 

@@ -29,6 +29,12 @@ void Progress::step(const std::string& message) {
   std::fprintf(stderr, "%s\n", message.c_str());
 }
 
+void Progress::warn(const std::string& message) {
+  std::lock_guard lock(m_mutex);
+  clear_line_locked();
+  std::fprintf(stderr, "distill: warning: %s\n", message.c_str());
+}
+
 void Progress::update(const std::string& label, uint64_t done, uint64_t total, uint64_t bytes) {
   if (m_mode == Mode::None) {
     return;

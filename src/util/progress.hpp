@@ -18,6 +18,9 @@ class Progress {
 
   // A one-line message ("resolving bookworm amd64").
   void step(const std::string& message);
+  // "distill: warning: MESSAGE", in every mode (--progress none too): something
+  // went wrong that the command works around.
+  void warn(const std::string& message);
   // Progress of a counted activity; on a terminal redraws one line with the
   // bytes so far and the rate since the label's first update, in plain mode
   // prints only when the activity completes (with bytes, time and rate).
