@@ -146,6 +146,16 @@ print("%.1f" % (total / 1e6))
 EOF
 }
 
+# ref_digest LAYOUT REF: the digest index.json names for REF.
+ref_digest() {
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+for m in json.load(open(sys.argv[1] + "/index.json"))["manifests"]:
+    if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == sys.argv[2]:
+        print(m["digest"])
+PY
+}
+
 log "distill: $distill; flavors: ${flavors[*]}; $runs runs per warm figure; scratch $work"
 
 for flavor in "${flavors[@]}"; do
@@ -346,14 +356,6 @@ if [ -d "$d/cache/sha256" ] && [ -f "$app/app.yaml" ]; then
   u="$work/update"
   mkdir -p "$u"
   main_url=${mirror_urls[0]%/}
-  ref_digest() {  # LAYOUT REF
-    python3 - "$1" "$2" <<'PY'
-import json, sys
-for m in json.load(open(sys.argv[1] + "/index.json"))["manifests"]:
-    if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == sys.argv[2]:
-        print(m["digest"])
-PY
-  }
   if "$distill" lock "$app/app.yaml" --cache-dir "$d/cache" --progress none -o "$u/lock.json" &&
     curl -fsS --max-time 120 "$main_url/dists/$release/main/binary-$arch/Packages.xz" |
     xz -dc >"$u/Packages" &&
@@ -377,6 +379,63 @@ PY
   else
     log "update: no package of the java17 application has an older version in $release main; skipped"
   fi
+fi
+
+# --- a registry: pushing java17, and a cold build from a shared layer cache -----------
+# A docker-registry on 127.0.0.1 (stopped by its PID). The push: distill copy and
+# skopeo copy of the same java17 layout into an emptied registry (its storage is
+# removed before each run), then a repeat push that must upload no blob bytes.
+# The layer cache: java17's layers exported with --cache-to, then cold builds on
+# an empty local cache with --cache-from, against java17's cold build above.
+d="$work/java17"
+if [ -f "$d/oci/index.json" ] && command -v docker-registry >/dev/null && command -v skopeo >/dev/null; then
+  reg="$work/registry"
+  mkdir -p "$reg"
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  printf 'version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
+    "$reg/storage" "$port" >"$reg/config.yml"
+  docker-registry serve "$reg/config.yml" >"$reg/log" 2>&1 &
+  registry_pid=$!
+  trap 'kill "$registry_pid" 2>/dev/null; rm -rf "$work"' EXIT
+  for _ in $(seq 100); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$port/v2/" 2>/dev/null && break
+    sleep 0.05
+  done
+  dest="docker://127.0.0.1:$port/bench/java17:1"
+  empty="rm -rf $reg/storage/docker"
+  log "java17: push to a local registry, distill copy and skopeo copy, $runs runs each"
+  put push.distill.s "$(hyperfine_median push_distill "$empty" "$distill copy oci:$d/oci:java17 $dest --progress none")"
+  put push.skopeo.s "$(hyperfine_median push_skopeo "$empty" "skopeo copy --quiet --dest-tls-verify=false oci:$d/oci:java17 $dest")"
+  put push.mb "$(layers_mb "$d/oci")"
+  if "$distill" copy "oci:$d/oci:java17" "$dest" >"$reg/repeat.out" 2>&1; then
+    put push.repeat.bytes "$(sed -n 's/.* \([0-9]*\) bytes uploaded.*/\1/p' "$reg/repeat.out" | tail -n 1)"
+  fi
+  cache_ref="docker://127.0.0.1:$port/bench/cache"
+  if "$distill" build java17 --cache-dir "$d/cache" -o "oci:$reg/export:java17" --progress none \
+    --cache-to "$cache_ref" 2>"$reg/export.err"; then
+    c="$reg/cold-cache"
+    log "java17: cold build (empty cache) with --cache-from, $cold_runs runs"
+    times=()
+    same=yes
+    for ((i = 0; i < cold_runs; i++)); do
+      rm -rf "$c" "$reg/from"
+      if timed "$reg/from" "$distill" build java17 --cache-dir "$c" -o "oci:$reg/from:java17" \
+        --progress none --cache-from "$cache_ref"; then
+        times+=("$TIMED_S")
+        [ "$(ref_digest "$reg/from" java17)" = "$(ref_digest "$reg/export" java17)" ] || same=no
+        grep -q warning "$reg/from.stderr" && same="no ($(head -n 1 "$reg/from.stderr"))"
+      fi
+    done
+    if [ ${#times[@]} -eq "$cold_runs" ]; then
+      put cachefrom.distill.s "$(median "${times[@]}")"
+      put cachefrom.distill.runs "$(IFS=,; echo "${times[*]}")"
+      put cachefrom.same_digest "$same"
+    fi
+  else
+    log "java17: --cache-to failed: $(tail -n 2 "$reg/export.err")"
+  fi
+  kill "$registry_pid" 2>/dev/null || true
+  wait "$registry_pid" 2>/dev/null || true
 fi
 
 # --- the matrix: every flavor and variant in one command ------------------------------

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <iomanip>
 
 #include "fake_repository.hpp"
 #include "image/build.hpp"
@@ -216,6 +217,28 @@ TEST_F(BuildGraph, FamilyInOneProcessDownloadsEachDebOnceAndRebuildsNothing) {
               results->at(i).image.index_descriptor.digest);
   }
   EXPECT_EQ(m_http.count(""), before) << "a rebuild within the freshness window asks nothing";
+}
+
+TEST_F(BuildGraph, LayersTheCacheHoldsNeedNoDebs) {
+  auto r = request({"base"});
+  auto first = build(r);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  // The .debs leave the content cache (as a sweep would take them); the layer
+  // cache still holds every layer, so a rebuild downloads nothing.
+  size_t removed = 0;
+  for (const auto& entry : fs::directory_iterator(m_cache->dir() / "sha256")) {
+    std::string head;
+    std::ifstream(entry.path()) >> std::setw(7) >> head;
+    if (head == "!<arch>") {
+      removed += fs::remove(entry.path()) ? 1 : 0;
+    }
+  }
+  EXPECT_EQ(removed, 7u) << "base's .debs";
+  size_t debs = m_http.count(".deb");
+  auto again = build(r);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(again->at(0).image.index_descriptor.digest, first->at(0).image.index_descriptor.digest);
+  EXPECT_EQ(m_http.count(".deb"), debs);
 }
 
 TEST_F(BuildGraph, AFailingLayerNamesItsImageAndWritesNoOutput) {
