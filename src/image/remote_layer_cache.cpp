@@ -2,13 +2,16 @@
 
 #include <charconv>
 #include <map>
+#include <optional>
 #include <set>
+#include <thread>
 
 #include "archive/byte_sink.hpp"
 #include "archive/decompress.hpp"
 #include "oci/manifest.hpp"
 #include "oci/media_types.hpp"
 #include "oci/referrer.hpp"
+#include "util/thread_pool.hpp"
 
 namespace distill::image {
 
@@ -185,19 +188,29 @@ size_t import_layer_cache(oci::RegistryClient& client, const oci::ImageRef& ref,
   if (!transfer.ok()) {
     warn(progress, ref, transfer.error().message);
   }
+  // Each blob that arrived is decompressed to check its diff_id, several at once.
+  // A blob that did not arrive was warned about above.
+  std::vector<std::optional<Status>> checks(taking.size());
+  util::parallel_for(taking.size(), std::max(1U, std::thread::hardware_concurrency()),
+                     [&](size_t i) {
+                       const auto& digest = taking[i]->blob.descriptor.digest;
+                       if (content.contains(digest)) {
+                         checks[i] = check_uncompressed(*taking[i], content.path_for(digest));
+                       }
+                     });
   size_t taken = 0;
-  for (const CacheEntry* entry : taking) {
-    const auto& digest = entry->blob.descriptor.digest;
-    if (!content.contains(digest)) {
-      continue;  // its transfer failed: warned above
-    }
-    oci::LayerBlob blob = entry->blob;
-    blob.file = content.path_for(digest);
-    if (auto checked = check_uncompressed(*entry, blob.file); !checked.ok()) {
-      warn(progress, ref,
-           "entry " + entry->key.substr(0, 12) + ": " + checked.error().message + "; ignored");
+  for (size_t i = 0; i < taking.size(); ++i) {
+    const CacheEntry* entry = taking[i];
+    if (!checks[i]) {
       continue;
     }
+    if (!checks[i]->ok()) {
+      warn(progress, ref,
+           "entry " + entry->key.substr(0, 12) + ": " + checks[i]->error().message + "; ignored");
+      continue;
+    }
+    oci::LayerBlob blob = entry->blob;
+    blob.file = content.path_for(entry->blob.descriptor.digest);
     if (auto adopted = local.adopt(entry->key, blob); !adopted.ok()) {
       warn(progress, ref, adopted.error().message);
       continue;
