@@ -98,6 +98,9 @@ std::string to_json(const LockFile& lock) {
   if (!lock.release_dates.empty()) {
     root["release_dates"] = lock.release_dates;
   }
+  if (!lock.base_image.empty()) {
+    root["base_image"] = {{"reference", lock.base_image}, {"digest", lock.base_image_digest}};
+  }
   json packages = json::object();
   for (const auto& [arch, list] : lock.packages) {
     std::vector<LockedPackage> sorted = list;
@@ -186,6 +189,13 @@ Result<LockFile> parse_lock(std::string_view text, const std::string& origin) {
     }
     for (const auto& [url, date] : dates.items()) {
       lock.release_dates[url] = date.get<std::string>();
+    }
+    if (auto base = root.find("base_image"); base != root.end()) {
+      lock.base_image = base->at("reference").get<std::string>();
+      lock.base_image_digest = base->at("digest").get<std::string>();
+      if (!crypto::Digest::parse(lock.base_image_digest).ok()) {
+        return lock_error(origin, "base_image: invalid digest '" + lock.base_image_digest + "'");
+      }
     }
     const json packages = root.value("packages", json::object());
     if (!packages.is_object()) {

@@ -46,6 +46,12 @@ struct LockFile {
   // The Release Date of each suite the packages came from (by its dists/SUITE/
   // URL), so a locked build records the same provenance as the build it locks.
   std::map<std::string, std::string> release_dates;
+  // A registry image the chain starts from (`from: docker://...`): the
+  // reference as the spec gives it and the digest it resolved to (the index's,
+  // else the manifest's). A locked build pulls that digest; --frozen refuses a
+  // tag that has moved. Empty for other bases ("base_image" absent in the JSON).
+  std::string base_image;
+  std::string base_image_digest;
 };
 
 LockedPackage lock_package(const PackageRecord& record);

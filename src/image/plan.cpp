@@ -234,6 +234,16 @@ class Planner {
     }
     const Spec& spec = chain.specs.front();
     DISTILL_TRY(auto ref, oci::ImageRef::parse(*chain.image_base));
+    // A registry base a lock records is pulled by the digest it recorded;
+    // with --frozen the tag is resolved and must still name it.
+    const bool from_registry = ref.transport == oci::ImageRef::Transport::Registry;
+    std::string locked;
+    if (m_lock && from_registry && m_lock->base_image == *chain.image_base) {
+      locked = m_lock->base_image_digest;
+    }
+    if (!locked.empty() && !m_request.frozen && ref.digest.empty()) {
+      ref.digest = locked;
+    }
     // A registry base is pulled into the content cache (only this arch's
     // manifest; blobs verified, cached by digest); a tag resolved within the
     // release freshness window needs no request.
@@ -250,6 +260,19 @@ class Planner {
       return opened.error().context(spec.where("from"));
     }
     oci::LoadedImage loaded = std::move(opened).value();
+    if (from_registry && !loaded.manifests.empty()) {
+      std::string digest = loaded.index_descriptor
+                               ? loaded.index_descriptor->digest.str()
+                               : loaded.manifests.front().descriptor.digest.str();
+      if (!locked.empty() && digest != locked) {
+        return make_error(ErrorKind::InvalidInput,
+                          spec.where("from") + ": " + spec.from + " now names " + digest +
+                              ", not " + locked + " as " + m_request.lock_file.string() +
+                              " records (--frozen); run `distill lock` again");
+      }
+      image.lock.base_image = *chain.image_base;
+      image.lock.base_image_digest = digest;
+    }
     auto base = std::make_shared<oci::LoadedImage>(std::move(loaded));
     image.keepalive.push_back(base);
     oci::Platform want = oci::platform_for_debian_arch(arch);

@@ -103,6 +103,26 @@ rc=0
 err=$("$DISTILL" build "$W/onreg.yaml" -o "oci:$W/onreg2:1" --tls-verify=false --refresh \
   --cache-dir "$W/cache-noauth" --progress none --arch amd64 2>&1) || rc=$?
 [ "$rc" -ne 0 ] && grep -q "onreg.yaml:2" <<<"$err" || fail "a refused pull should name the spec line: $err"
+# The lock records the digest the tag named: a locked build keeps that image
+# after the tag moves, and --frozen refuses the moved tag.
+REGISTRY_AUTH_FILE=$W/auth.json "$DISTILL" lock "$W/onreg.yaml" -o "$W/onreg.lock" "${C[@]}" ||
+  fail "lock from: docker://"
+base_digest=sha256:$(skopeo inspect --raw --creds alice:s3cret --tls-verify=false \
+  "docker://$REGISTRY/base/static:1" | sha256sum | cut -d' ' -f1)
+python3 - "$W/onreg.lock" "$base_digest" "docker://$REGISTRY/base/static:1" <<'PY' || fail "lock base_image: $(cat "$W/onreg.lock")"
+import json, sys
+base = json.load(open(sys.argv[1]))["base_image"]
+assert base == {"digest": sys.argv[2], "reference": sys.argv[3]}, base
+PY
+onreg=$(index_digest "$W/onreg" 1)
+skopeo copy -q --dest-creds alice:s3cret --dest-tls-verify=false "oci:$W/out/base-debian12:latest" \
+  "docker://$REGISTRY/base/static:1" || fail "skopeo moves the tag"
+"$DISTILL" build "$W/onreg.yaml" -o "oci:$W/onreg:locked" --lock "$W/onreg.lock" --refresh \
+  --authfile "$W/auth.json" "${C[@]}" || fail "locked build after the tag moved"
+[ "$(index_digest "$W/onreg" locked)" = "$onreg" ] || fail "a locked build followed the moved tag"
+expect_fail "onreg.yaml:2: .* now names sha256:.*, not $base_digest as .*onreg.lock records \(--frozen\)" \
+  "$DISTILL" build "$W/onreg.yaml" -o "oci:$W/onreg:frozen" --lock "$W/onreg.lock" --frozen \
+  --refresh --authfile "$W/auth.json" "${C[@]}"
 registry_stop
 echo "t_build_graph: from: docker:// ok"
 

@@ -67,6 +67,23 @@ TEST(LockFile, ArchivesRoundTripAndAreAbsentWhenNone) {
   EXPECT_EQ(bad.error().message, "my.lock: archive 'u': invalid sha256");
 }
 
+TEST(LockFile, ARegistryBaseRoundTripsAndIsAbsentWhenNone) {
+  LockFile lock = sample();
+  EXPECT_EQ(to_json(lock).find("\"base_image\""), std::string::npos);
+  lock.base_image = "docker://127.0.0.1:5000/base/static:1";
+  lock.base_image_digest = "sha256:" + std::string(64, 'd');
+  std::string json = to_json(lock);
+  auto parsed = parse_lock(json, "distill.lock");
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(parsed->base_image, lock.base_image);
+  EXPECT_EQ(parsed->base_image_digest, lock.base_image_digest);
+  EXPECT_EQ(to_json(*parsed), json);
+  auto bad = parse_lock(R"({"version": 1, "base_image": {"reference": "r", "digest": "latest"}})",
+                        "my.lock");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().message, "my.lock: base_image: invalid digest 'latest'");
+}
+
 TEST(LockFile, LockPackageCopiesTheRecord) {
   PackageRecord r;
   r.name = "a";
