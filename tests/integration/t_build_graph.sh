@@ -13,14 +13,7 @@ aptrepo_init
 W=$APTREPO_WORK
 
 # --- stand-ins for the packages of static, base-nossl and base ---------------
-cert() { printf -- '-----BEGIN CERTIFICATE-----\n%s\n-----END CERTIFICATE-----\n' "$1"; }
-make_deb base-files 12.4 amd64 --file /etc/debian_version=$'12.4\n' >/dev/null
-make_deb netbase 6.4 all --file /etc/protocols=$'ip 0 IP\n' >/dev/null
-make_deb tzdata 2024a all --file /usr/share/zoneinfo/UTC=TZif2 >/dev/null
-make_deb media-types 10.0 all --file /etc/mime.types=$'text/plain txt\n' >/dev/null
-make_deb ca-certificates 20230311 all --file "/usr/share/ca-certificates/mozilla/A.crt=$(cert AAAA)" >/dev/null
-make_deb libc6 2.36-9 amd64 --file /usr/share/doc/libc6/copyright=libc >/dev/null
-make_deb libssl3 3.0.11 amd64 --depends libc6 --file /usr/share/doc/libssl3/copyright=ssl >/dev/null
+make_base_stand_ins
 # The debug variants need a real busybox: its applet list is read from the binary.
 [ -x /bin/busybox ] || { echo "SKIP: no /bin/busybox (apt-get install busybox-static)" >&2; exit 77; }
 mkdir -p "$W/bb/bin" && cp /bin/busybox "$W/bb/bin/busybox" && chmod 0755 "$W/bb/bin/busybox"

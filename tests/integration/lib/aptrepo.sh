@@ -10,6 +10,8 @@
 #       --file /usr/bin/hello='#!/bin/true' --file-mode /usr/bin/hello=0755
 #   make_deb libfoo 1.2 amd64 --provides libfoo-abi --data-tar-from ./rootfs
 #   make_escape_deb evil 1.0 amd64        # data.tar holds ./../../escaped
+#   make_base_stand_ins                  # tiny stand-ins for static's and base's
+#                                        # packages (base-files ... libc6, libssl3)
 #   build_repo "$APTREPO_WORK/repo" bookworm [--by-hash] [--archs "amd64 arm64"]
 #   start_server "$APTREPO_WORK/repo" [--fail500 'Packages\.xz$:2' ...]
 #   curl "$APTREPO_URL/dists/bookworm/InRelease"
@@ -71,6 +73,20 @@ _aptrepo_pool_subdir() {
     lib?*) echo "main/${name:0:4}/$name" ;;
     *) echo "main/${name:0:1}/$name" ;;
   esac
+}
+
+# make_base_stand_ins: one tiny package for each of the static and base
+# flavors' packages, enough to build them (and specs on them) offline.
+make_base_stand_ins() {
+  local cert
+  cert=$(printf -- '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n')
+  make_deb base-files 12.4 amd64 --file /etc/debian_version=$'12.4\n' >/dev/null
+  make_deb netbase 6.4 all --file /etc/protocols=$'ip 0 IP\n' >/dev/null
+  make_deb tzdata 2024a all --file /usr/share/zoneinfo/UTC=TZif2 >/dev/null
+  make_deb media-types 10.0 all --file /etc/mime.types=$'text/plain txt\n' >/dev/null
+  make_deb ca-certificates 20230311 all --file "/usr/share/ca-certificates/mozilla/A.crt=$cert" >/dev/null
+  make_deb libc6 2.36-9 amd64 --file /usr/share/doc/libc6/copyright=libc >/dev/null
+  make_deb libssl3 3.0.11 amd64 --depends libc6 --file /usr/share/doc/libssl3/copyright=ssl >/dev/null
 }
 
 # make_deb NAME VERSION ARCH [options]; prints the .deb path on stdout.
