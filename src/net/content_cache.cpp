@@ -18,6 +18,7 @@
 #include <map>
 #include <mutex>
 
+#include "util/atomic_file.hpp"
 #include "util/fd.hpp"
 #include "util/file_io.hpp"
 #include "util/file_stamp.hpp"
@@ -29,76 +30,6 @@ namespace distill::net {
 namespace {
 
 constexpr uint64_t k_progress_step = 1U << 20;
-
-// A uniquely named file in the cache's tmp/ directory, removed unless published.
-class TempEntry {
- public:
-  static Result<TempEntry> create(const std::filesystem::path& tmp_dir) {
-    std::string pattern = (tmp_dir / "part.XXXXXX").string();
-    int fd = ::mkostemp(pattern.data(), O_CLOEXEC);
-    if (fd < 0) {
-      return util::errno_error(tmp_dir, errno);
-    }
-    if (::fchmod(fd, 0644) != 0) {
-      int err = errno;
-      ::close(fd);
-      ::unlink(pattern.c_str());
-      return util::errno_error(pattern, err);
-    }
-    // Locked while it lives (a sweep removes only what nobody holds) and
-    // removed by the interrupt handler on Ctrl-C.
-    util::lock_as_owner(fd);
-    util::CleanupRegistration cleanup(pattern, false);
-    return TempEntry(pattern, util::Fd(fd), std::move(cleanup));
-  }
-  TempEntry(TempEntry&& other) noexcept
-      : m_path(std::move(other.m_path)),
-        m_fd(std::move(other.m_fd)),
-        m_cleanup(std::move(other.m_cleanup)) {
-    other.m_path.clear();
-  }
-  TempEntry& operator=(TempEntry&&) = delete;
-  TempEntry(const TempEntry&) = delete;
-  TempEntry& operator=(const TempEntry&) = delete;
-  ~TempEntry() { discard(); }
-
-  Status write(std::string_view data) {
-    return util::write_all(m_fd.get(), data.data(), data.size(), m_path);
-  }
-  Status truncate() {
-    if (::ftruncate(m_fd.get(), 0) != 0 || ::lseek(m_fd.get(), 0, SEEK_SET) != 0) {
-      return util::errno_error(m_path, errno);
-    }
-    return {};
-  }
-  Status publish(const std::filesystem::path& destination) {
-    // Renamed while still open and locked: no sweep can take it in between.
-    if (::rename(m_path.c_str(), destination.c_str()) != 0) {
-      return util::errno_error(destination, errno);
-    }
-    m_path.clear();
-    m_cleanup.release();
-    if (::close(m_fd.release()) != 0) {
-      return util::errno_error(destination, errno);
-    }
-    return {};
-  }
-  void discard() {
-    if (!m_path.empty()) {
-      ::unlink(m_path.c_str());
-      m_path.clear();
-    }
-    m_fd.reset();
-    m_cleanup.release();
-  }
-
- private:
-  TempEntry(std::filesystem::path path, util::Fd fd, util::CleanupRegistration cleanup)
-      : m_path(std::move(path)), m_fd(std::move(fd)), m_cleanup(std::move(cleanup)) {}
-  std::filesystem::path m_path;
-  util::Fd m_fd;
-  util::CleanupRegistration m_cleanup;
-};
 
 Result<crypto::Digest> hash_file(const std::filesystem::path& path) {
   util::Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -139,9 +70,10 @@ void record_stamp(const std::filesystem::path& dir, const crypto::Digest& digest
 // temporaries (".<name>.tmp.XXXXXX") of the cache's other directories. Only
 // those no live process holds locked are removed.
 void sweep_abandoned_temps(const std::filesystem::path& dir) {
-  util::sweep_abandoned(dir / "tmp", "part.");
-  for (const char* sub : {"sha256", "verified", "blobs/sha256", "layers", "resolutions", "releases",
-                          "release-dates", "libraries", "contents"}) {
+  util::sweep_abandoned(dir / "tmp", "part.");  // downloads named the older way
+  for (const char* sub :
+       {"tmp", "sha256", "verified", "blobs/sha256", "layers", "resolutions", "releases",
+        "release-dates", "libraries", "contents", "changelogs", "refs", "outdated"}) {
     util::sweep_abandoned(dir / sub, ".", ".tmp.");
   }
 }
@@ -186,7 +118,9 @@ class ProgressTracker {
 Status fetch_one(HttpClient& client, const ContentCache& cache, const FetchItem& item,
                  const std::string& url, ProgressTracker& tracker) {
   const std::string& label = item.label.empty() ? item.sha256.str() : item.label;
-  DISTILL_TRY(TempEntry temp, TempEntry::create(cache.dir() / "tmp"));
+  // Locked while it lives (a sweep removes only what nobody holds) and removed
+  // by the interrupt handler on Ctrl-C.
+  DISTILL_TRY(util::AtomicFile temp, util::AtomicFile::create(cache.dir() / "tmp" / "part"));
   crypto::Sha256 hasher;
   uint64_t received = 0;
   if (item.tap != nullptr) {
@@ -214,8 +148,9 @@ Status fetch_one(HttpClient& client, const ContentCache& cache, const FetchItem&
     if (item.tap != nullptr) {
       item.tap->restart();
     }
-    if (reset_status.ok()) {
-      reset_status = temp.truncate();
+    if (reset_status.ok() &&
+        (::ftruncate(temp.fd(), 0) != 0 || ::lseek(temp.fd(), 0, SEEK_SET) != 0)) {
+      reset_status = util::errno_error(temp.temp_path(), errno);
     }
   };
   HttpRequest request;
@@ -246,7 +181,7 @@ Status fetch_one(HttpClient& client, const ContentCache& cache, const FetchItem&
     return make_error(ErrorKind::Corrupt, label + ": " + url + ": sha256 mismatch (expected " +
                                               item.sha256.hex() + ", got " + got.hex() + ")");
   }
-  DISTILL_CHECK(temp.publish(cache.path_for(item.sha256)));
+  DISTILL_CHECK(temp.commit_as(cache.path_for(item.sha256)));
   record_stamp(cache.dir(), item.sha256);
   return {};
 }
@@ -303,9 +238,9 @@ Status ContentCache::insert(const crypto::Digest& expected, std::string_view dat
   if (contains(expected)) {
     return {};
   }
-  DISTILL_TRY(TempEntry temp, TempEntry::create(m_dir / "tmp"));
+  DISTILL_TRY(util::AtomicFile temp, util::AtomicFile::create(m_dir / "tmp" / "part"));
   DISTILL_CHECK(temp.write(data));
-  DISTILL_CHECK(temp.publish(path_for(expected)));
+  DISTILL_CHECK(temp.commit_as(path_for(expected)));
   record_stamp(m_dir, expected);
   return {};
 }
