@@ -11,6 +11,7 @@
 #include "debian/architecture.hpp"
 #include "debian/contents_index.hpp"
 #include "debian/package_index.hpp"
+#include "debian/release_fetch.hpp"
 #include "debian/releases.hpp"
 #include "debian/repository.hpp"
 #include "debian/resolver.hpp"
@@ -792,7 +793,7 @@ class Planner {
   void record_lock(debian::LockFile& lock, const Stage& stage, const std::string& arch) {
     for (const auto& s : stage.sources) {
       for (const auto& suite : s.suites) {
-        std::string url = net::url_join(s.url, "dists/" + suite + "/");
+        std::string url = debian::suite_base_url(s, suite);
         if (auto date = m_release_dates.find(url); date != m_release_dates.end()) {
           lock.release_dates[url] = date->second;
         }

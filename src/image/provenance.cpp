@@ -7,6 +7,7 @@
 #include "crypto/sha256.hpp"
 #include "debian/apt_sources.hpp"
 #include "debian/release.hpp"
+#include "debian/release_fetch.hpp"
 #include "image/local_ca.hpp"
 #include "net/credentials.hpp"
 #include "net/http_client.hpp"
@@ -472,7 +473,7 @@ void record_resolution(Provenance& provenance, const std::vector<debian::AptSour
       ResolvedSource r;
       r.url = clean_url(source.url);
       r.suite = suite;
-      auto it = dates.find(net::url_join(source.url, "dists/" + suite + "/"));
+      auto it = dates.find(debian::suite_base_url(source, suite));
       if (it != dates.end()) {
         r.date = it->second;
       }

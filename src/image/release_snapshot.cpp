@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "crypto/sha256.hpp"
+#include "debian/release_fetch.hpp"
 #include "debian/release_history.hpp"
 #include "image/layer_cache.hpp"
 #include "net/http_client.hpp"
@@ -21,7 +22,7 @@ Result<std::string> ReleaseSnapshot::fingerprint(const std::vector<debian::AptSo
   std::vector<std::string> urls;
   for (const auto& source : sources) {
     for (const auto& suite : source.suites) {
-      urls.push_back(net::url_join(source.url, "dists/" + suite + "/InRelease"));
+      urls.push_back(debian::suite_base_url(source, suite) + "InRelease");
     }
   }
   // Once per process: every stage and image keys its resolutions on the
