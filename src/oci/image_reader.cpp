@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 #include <system_error>
+#include <thread>
 
 #include "archive/tar_reader.hpp"
 #include "oci/blob_store.hpp"
@@ -16,6 +17,7 @@
 #include "util/atomic_file.hpp"
 #include "util/file_io.hpp"
 #include "util/temp_dir.hpp"
+#include "util/thread_pool.hpp"
 
 namespace distill::oci {
 
@@ -97,10 +99,17 @@ Result<LoadedManifest> load_layout_manifest(const std::filesystem::path& layout,
   DISTILL_TRY(loaded.config,
               ImageConfig::parse(loaded.config_json,
                                  origin + ": config " + loaded.manifest.config.digest.str()));
-  for (const auto& layer : loaded.manifest.layers) {
-    std::filesystem::path path = blob_path(layout, layer.digest);
-    DISTILL_CHECK(verify_blob_file(path, layer, origin));
-    loaded.layer_files.push_back(path);
+  const auto& layers = loaded.manifest.layers;
+  for (const auto& layer : layers) {
+    loaded.layer_files.push_back(blob_path(layout, layer.digest));
+  }
+  // The layers are hashed on every core: a push or copy waits for this.
+  std::vector<Status> checks(layers.size());
+  util::parallel_for(
+      layers.size(), std::max(1U, std::thread::hardware_concurrency()),
+      [&](size_t i) { checks[i] = verify_blob_file(loaded.layer_files[i], layers[i], origin); });
+  for (auto& check : checks) {
+    DISTILL_CHECK(std::move(check));
   }
   if (descriptor.platform) {
     loaded.platform = *descriptor.platform;
