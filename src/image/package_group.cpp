@@ -230,7 +230,14 @@ Status PackageGroupWriter::write(LayerWriter& writer, const std::vector<Installe
                             [&](const std::string& d) { return writer.has_directory(d); });
     if (copy) {
       if (s->end > taken) {
-        DISTILL_CHECK(tar->copy(std::max(s->start, taken), s->end, s->start >= taken, writer));
+        Status copied = tar->copy(std::max(s->start, taken), s->end, s->start >= taken, writer);
+        if (!copied.ok()) {
+          // A record that does not match its layer is dropped: the next
+          // build makes this layer from its .debs.
+          std::error_code ec;
+          std::filesystem::remove(record_path(), ec);
+          return copied.error().context("copying " + p.name + " from its group's last layer");
+        }
       }
       writer.note_directories(s->directories);
       ++m_copied;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "fake_repository.hpp"
 #include "image/package_group.hpp"
@@ -160,6 +161,40 @@ TEST_F(PackageGroup, ARecordWhoseBlobIsGoneOrOtherIsNotUsed) {
   auto third = make("cache", {a, b1}, "old");
   EXPECT_EQ(third.copied, 0u);
   EXPECT_EQ(third.blob.descriptor.digest, fresh({a, b1}).descriptor.digest);
+}
+
+// A record whose offsets do not fall on the layer's entries fails the layer
+// and is dropped, so the next one is made from the .debs.
+TEST_F(PackageGroup, ARecordThatDoesNotMatchItsLayerIsDropped) {
+  auto a = deb(package("a", "1", {{"etc/a.conf", "a\n"}}));
+  auto b1 = deb(package("b", "1", {{"etc/b.conf", "b\n"}}));
+  auto b2 = deb(package("b", "2", {{"etc/b.conf", "b2\n"}}));
+  auto c = deb(package("c", "1", {{"etc/c.conf", "c\n"}}));
+  make("cache", {a, b1, c}, "old");
+  fs::path groups = m_work->path() / "cache" / "layers" / "groups";
+  fs::path record = fs::directory_iterator(groups)->path();
+  auto text = util::read_file(record);
+  ASSERT_TRUE(text.ok());
+  auto json = nlohmann::json::parse(*text);
+  json["packages"][1]["end"] = json["packages"][1]["end"].get<uint64_t>() + 100;
+  json["packages"][2]["start"] = json["packages"][1]["end"];
+  ASSERT_TRUE(util::write_file_atomic(record, json.dump()).ok());
+
+  fs::path dir = m_work->path() / "cache";
+  LayerCache layers(dir);
+  PackageGroupWriter group(layers, dir, 1700000000, archive::Compression::Gzip);
+  auto writer = LayerWriter::create(layers.blob_dir(), archive::Compression::Gzip, 1);
+  ASSERT_TRUE(writer.ok());
+  Status written =
+      group.write(**writer, {a, b2, c}, [](const InstalledPackage&) -> Status { return {}; });
+  ASSERT_FALSE(written.ok());
+  EXPECT_NE(written.error().message.find("copying c from its group's last layer"),
+            std::string::npos)
+      << written.error().message;
+  EXPECT_FALSE(fs::exists(record));
+  auto again = make("cache", {a, b2, c}, "new");
+  EXPECT_EQ(again.copied, 0u);
+  EXPECT_EQ(again.blob.descriptor.digest, fresh({a, b2, c}).descriptor.digest);
 }
 
 TEST_F(PackageGroup, OtherNamesOrASinglePackageLeaveNoRecordToUse) {
