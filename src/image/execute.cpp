@@ -247,11 +247,24 @@ class Executor {
     return {};
   }
 
+  // Compression threads for a layer starting now: the share of the layers
+  // that can run at once (m_threads_per_layer), or more when fewer run or
+  // wait to (a grouped layer made again alone while the top layer waits for it).
+  unsigned threads_now() {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    const size_t waiting = static_cast<size_t>(
+        std::count_if(m_waiting.begin(), m_waiting.end(), [](size_t w) { return w > 0; }));
+    const size_t active = std::max<size_t>(1, m_total - m_done - waiting);
+    const unsigned threads = m_request.jobs != 0 ? m_request.jobs : m_env.pool.size();
+    return std::max(m_threads_per_layer,
+                    threads / static_cast<unsigned>(std::min<size_t>(threads, active)));
+  }
+
   Result<oci::LayerBlob> make_layer(const LayerNode& node) {
     const int64_t epoch = m_request.source_date_epoch;
     const auto cache_dir = m_env.cache.dir();
-    DISTILL_TRY(auto writer, LayerWriter::create(m_layers.blob_dir(), m_request.compression,
-                                                 m_threads_per_layer));
+    DISTILL_TRY(auto writer,
+                LayerWriter::create(m_layers.blob_dir(), m_request.compression, threads_now()));
     // Packages: unchanged packages of a grouped layer copied from its last
     // version (package_group.hpp).
     std::optional<PackageGroupWriter> group;
