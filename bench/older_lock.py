@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""older_lock.py LOCK PACKAGES URL OUT: a copy of LOCK with one package set back.
+"""older_lock.py LOCK PACKAGES URL OUT [NAMES]: a copy of LOCK with one package set back.
 
 PACKAGES is the Packages file of the release's main suite (the point release)
-at the archive URL.
+at the archive URL; NAMES, when given, a file of the package names to choose
+from (one a line).
 Of the locked packages whose version there is older than the locked one (an
 update from -updates or -security), the smallest is set back to that older
 version (filename, sha256, size, relationships), so that `distill update`
@@ -28,6 +29,9 @@ def stanzas(text):
 
 def main():
     lock_path, packages_path, url, out_path = sys.argv[1:5]
+    eligible = None
+    if len(sys.argv) > 5:
+        eligible = set(open(sys.argv[5]).read().split())
     lock = json.load(open(lock_path))
     older = {}
     for s in stanzas(open(packages_path, encoding="utf-8", errors="replace").read()):
@@ -35,6 +39,8 @@ def main():
     candidates = []
     for arch, entries in lock["packages"].items():
         for p in entries:
+            if eligible is not None and p["name"] not in eligible:
+                continue
             for s in older.get(p["name"], []):
                 if s.get("Version") != p["version"] and s.get("Architecture") in (arch, "all"):
                     candidates.append((p["size"], p["name"], p, s))

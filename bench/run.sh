@@ -348,36 +348,52 @@ fi
 
 # --- distill update: one package of the java17 application brought forward ----------
 # The application image is built from a lock in which one package (the smallest
-# that -updates or -security changed) is set back to the point release's version;
-# `update` then brings it forward, its new .deb already in the cache. Each run
-# starts from the layer cache as the old image left it, so the layers holding the
-# changed package and what depends on it (ld.so.cache, the trust store) are made.
+# that -updates or -security changed, among those java17 gives a layer of their own
+# for update1, among those sharing a layer for update1g) is set back to the point
+# release's version; `update` then brings it forward, its new .deb already in the
+# cache. The old image is built on an empty layer cache (so the new version's layers
+# are not there already), and each run starts from the layer cache as that build left
+# it: the layer holding the changed package and what depends on it (ld.so.cache, the
+# trust store) are made each run.
 if [ -d "$d/cache/sha256" ] && [ -f "$app/app.yaml" ]; then
   u="$work/update"
   mkdir -p "$u"
   main_url=${mirror_urls[0]%/}
+  # bench_update KEY own|grouped
+  bench_update() {
+    local key=$1 kind=$2 changed same
+    local v="$u/$key"
+    rm -rf "$v" && mkdir -p "$v"
+    python3 "$here/layer_packages.py" "$d/oci" "$kind" >"$v/names" || :
+    if changed=$(python3 "$here/older_lock.py" "$u/lock.json" "$u/Packages" "$main_url" "$v/old.lock" "$v/names") &&
+      rm -rf "$d/cache/layers" &&
+      "$distill" build "$app/app.yaml" --lock "$v/old.lock" --cache-dir "$d/cache" \
+        -o "oci:$v/oci:old" --progress none >/dev/null 2>&1; then
+      # Every run starts from the layer cache as the old build left it.
+      rm -rf "$v/layers.old" && cp -a "$d/cache/layers" "$v/layers.old"
+      local restore="sh -c 'rm -rf $d/cache/layers && cp -a $v/layers.old $d/cache/layers'"
+      local update=("$distill" update "oci:$v/oci:old" -o "oci:$v/oci:new" --cache-dir "$d/cache" --progress none)
+      log "java17 application: update of ${changed%% *} ($kind layer), $runs runs"
+      put "$key.package" "$changed"
+      put "$key.distill.s" "$(hyperfine_median "$key" "$restore" "${update[*]}")"
+      same=no
+      if "$distill" build "$app/app.yaml" --cache-dir "$d/cache" --refresh \
+        -o "oci:$v/oci:refreshed" --progress none >/dev/null 2>&1 &&
+        [ "$(ref_digest "$v/oci" new)" = "$(ref_digest "$v/oci" refreshed)" ]; then
+        same=yes
+      fi
+      put "$key.same_as_refresh" "$same"
+    else
+      log "update: no package with a layer of its kind ($kind) of the java17 application has an older version in $release main; skipped"
+    fi
+  }
   if "$distill" lock "$app/app.yaml" --cache-dir "$d/cache" --progress none -o "$u/lock.json" &&
     curl -fsS --max-time 120 "$main_url/dists/$release/main/binary-$arch/Packages.xz" |
-    xz -dc >"$u/Packages" &&
-    changed=$(python3 "$here/older_lock.py" "$u/lock.json" "$u/Packages" "$main_url" "$u/old.lock") &&
-    "$distill" build "$app/app.yaml" --lock "$u/old.lock" --cache-dir "$d/cache" \
-      -o "oci:$u/oci:old" --progress none >/dev/null 2>&1; then
-    # Every run starts from the layer cache as the old build left it.
-    rm -rf "$u/layers.old" && cp -a "$d/cache/layers" "$u/layers.old"
-    restore="sh -c 'rm -rf $d/cache/layers && cp -a $u/layers.old $d/cache/layers'"
-    update=("$distill" update "oci:$u/oci:old" -o "oci:$u/oci:new" --cache-dir "$d/cache" --progress none)
-    log "java17 application: update of ${changed%% *}, $runs runs"
-    put update1.package "$changed"
-    put update1.distill.s "$(hyperfine_median update1 "$restore" "${update[*]}")"
-    same=no
-    if "$distill" build "$app/app.yaml" --cache-dir "$d/cache" --refresh \
-      -o "oci:$u/oci:refreshed" --progress none >/dev/null 2>&1 &&
-      [ "$(ref_digest "$u/oci" new)" = "$(ref_digest "$u/oci" refreshed)" ]; then
-      same=yes
-    fi
-    put update1.same_as_refresh "$same"
+    xz -dc >"$u/Packages"; then
+    bench_update update1 own
+    bench_update update1g grouped
   else
-    log "update: no package of the java17 application has an older version in $release main; skipped"
+    log "update: no lock or Packages file for the java17 application; skipped"
   fi
 fi
 

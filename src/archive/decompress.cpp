@@ -163,4 +163,46 @@ Status decompress_file(const std::filesystem::path& path, ByteSink& out) {
   return drain_raw(a.get(), out, origin);
 }
 
+struct GzipMemberReader::Inflater {
+  std::unique_ptr<libdeflate_decompressor, void (*)(libdeflate_decompressor*)> handle{
+      libdeflate_alloc_decompressor(), libdeflate_free_decompressor};
+};
+
+GzipMemberReader::GzipMemberReader(std::string_view data, size_t max_size, std::string origin)
+    : m_data(data),
+      m_origin(std::move(origin)),
+      m_inflater(std::make_unique<Inflater>()),
+      m_buffer(max_size, '\0') {}
+
+GzipMemberReader::~GzipMemberReader() = default;
+
+Result<bool> GzipMemberReader::next() {
+  m_offset += m_content.size();
+  m_member = {};
+  m_content = {};
+  if (m_position == m_data.size()) {
+    return false;
+  }
+  if (!m_inflater->handle) {
+    return make_error(ErrorKind::Internal, m_origin + ": cannot create a gzip decompressor");
+  }
+  size_t used_in = 0;
+  size_t used_out = 0;
+  libdeflate_result r = libdeflate_gzip_decompress_ex(
+      m_inflater->handle.get(), m_data.data() + m_position, m_data.size() - m_position,
+      m_buffer.data(), m_buffer.size(), &used_in, &used_out);
+  if (r != LIBDEFLATE_SUCCESS) {
+    return make_error(
+        ErrorKind::Corrupt,
+        m_origin + ": gzip member at byte " + std::to_string(m_position) +
+            (r == LIBDEFLATE_INSUFFICIENT_SPACE
+                 ? " inflates to more than " + std::to_string(m_buffer.size()) + " bytes"
+                 : " is damaged"));
+  }
+  m_member = m_data.substr(m_position, used_in);
+  m_content = std::string_view(m_buffer).substr(0, used_out);
+  m_position += used_in;
+  return true;
+}
+
 }  // namespace distill::archive

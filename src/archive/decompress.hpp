@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -23,5 +24,37 @@ Result<std::string> decompress(std::string_view data, const std::string& origin)
 // Streaming variants: decompressed bytes go to `out` (finish() is called).
 Status decompress_to(std::string_view data, ByteSink& out, const std::string& origin);
 Status decompress_file(const std::filesystem::path& path, ByteSink& out);
+
+// The members of a gzip stream held in memory, inflated one at a time: how a
+// layer the chunked gzip compressor wrote (compressor.hpp: one member per
+// chunk) is read back chunk by chunk, each member's bytes at hand to be
+// copied as they are. A member that inflates to more than `max_size` bytes,
+// a damaged one or trailing garbage is Corrupt, naming `origin`.
+class GzipMemberReader {
+ public:
+  GzipMemberReader(std::string_view data, size_t max_size, std::string origin);
+  ~GzipMemberReader();
+  GzipMemberReader(const GzipMemberReader&) = delete;
+  GzipMemberReader& operator=(const GzipMemberReader&) = delete;
+
+  // Moves to the next member: false at the end of the stream.
+  Result<bool> next();
+  // The current member, compressed as it is in the stream, and inflated.
+  [[nodiscard]] std::string_view member() const { return m_member; }
+  [[nodiscard]] std::string_view content() const { return m_content; }
+  // Where the current member's content starts in the inflated stream.
+  [[nodiscard]] uint64_t offset() const { return m_offset; }
+
+ private:
+  struct Inflater;
+  std::string_view m_data;
+  std::string m_origin;
+  std::unique_ptr<Inflater> m_inflater;
+  std::string m_buffer;
+  std::string_view m_member;
+  std::string_view m_content;
+  uint64_t m_offset = 0;
+  size_t m_position = 0;  // in m_data, after the current member
+};
 
 }  // namespace distill::archive

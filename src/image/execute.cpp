@@ -14,6 +14,7 @@
 #include "image/layer_cache.hpp"
 #include "image/layer_writer.hpp"
 #include "image/library_catalog.hpp"
+#include "image/package_group.hpp"
 #include "image/provenance.hpp"
 #include "util/thread_pool.hpp"
 
@@ -246,25 +247,32 @@ class Executor {
     return {};
   }
 
+  // Compression threads for a layer starting now: the share of the layers
+  // that can run at once (m_threads_per_layer), or more when fewer run or
+  // wait to (a grouped layer made again alone while the top layer waits for it).
+  unsigned threads_now() {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    const size_t waiting = static_cast<size_t>(
+        std::count_if(m_waiting.begin(), m_waiting.end(), [](size_t w) { return w > 0; }));
+    const size_t active = std::max<size_t>(1, m_total - m_done - waiting);
+    const unsigned threads = m_request.jobs != 0 ? m_request.jobs : m_env.pool.size();
+    return std::max(m_threads_per_layer,
+                    threads / static_cast<unsigned>(std::min<size_t>(threads, active)));
+  }
+
   Result<oci::LayerBlob> make_layer(const LayerNode& node) {
     const int64_t epoch = m_request.source_date_epoch;
     const auto cache_dir = m_env.cache.dir();
-    DISTILL_TRY(auto writer, LayerWriter::create(m_layers.blob_dir(), m_request.compression,
-                                                 m_threads_per_layer));
+    DISTILL_TRY(auto writer,
+                LayerWriter::create(m_layers.blob_dir(), m_request.compression, threads_now()));
+    // Packages: unchanged packages of a grouped layer copied from its last
+    // version (package_group.hpp).
+    std::optional<PackageGroupWriter> group;
     switch (node.kind) {
       case LayerNode::Kind::Packages:
-        for (const auto& p : node.packages) {
-          DISTILL_CHECK(await({p}));
-          // The pass that writes a package also catalogs its libraries when
-          // that catalog is not stored yet (for ld.so.cache and `trace:`).
-          if (has_package_libraries(p, cache_dir)) {
-            DISTILL_CHECK(write_package(*writer, p, epoch));
-            continue;
-          }
-          LibraryScanner libraries;
-          DISTILL_CHECK(write_package(*writer, p, epoch, &libraries));
-          store_package_libraries(p, cache_dir, libraries.take());
-        }
+        group.emplace(m_layers, cache_dir, epoch, m_request.compression);
+        DISTILL_CHECK(group->write(*writer, node.packages,
+                                   [this](const InstalledPackage& p) { return await({p}); }));
         break;
       case LayerNode::Kind::Busybox:
         DISTILL_CHECK(await(node.packages));
@@ -294,6 +302,9 @@ class Executor {
     }
     DISTILL_TRY(auto blob, writer->finish());
     DISTILL_CHECK(m_layers.store(node.key, blob));
+    if (group) {
+      group->record(node.key, blob);
+    }
     return blob;
   }
 

@@ -42,6 +42,8 @@ class LayerCache {
   explicit LayerCache(std::filesystem::path cache_dir);
 
   [[nodiscard]] std::filesystem::path blob_dir() const { return m_dir / "blobs"; }
+  // Where the layer records live (and records kept alongside them).
+  [[nodiscard]] std::filesystem::path record_dir() const { return m_dir / "layers"; }
   // The recorded layer for `key`, if its blob is present and verified.
   std::optional<oci::LayerBlob> lookup(const std::string& key) const;
   Status store(const std::string& key, const oci::LayerBlob& blob) const;

@@ -11,6 +11,30 @@
 
 namespace distill::image {
 
+namespace {
+
+// Between the tar's hash and the compressor: counts the tar bytes, and lets
+// a chunk that comes already compressed be hashed without being compressed.
+class Gate final : public archive::ByteSink {
+ public:
+  explicit Gate(archive::ByteSink& downstream) : m_down(downstream) {}
+  Status write(const void* data, size_t size) override {
+    m_size += size;
+    return m_closed ? Status{} : m_down.write(data, size);
+  }
+  using ByteSink::write;
+  Status finish() override { return m_down.finish(); }
+  void close(bool closed) { m_closed = closed; }
+  [[nodiscard]] uint64_t size() const { return m_size; }
+
+ private:
+  archive::ByteSink& m_down;
+  uint64_t m_size = 0;
+  bool m_closed = false;
+};
+
+}  // namespace
+
 struct LayerWriter::Pipeline {
   std::filesystem::path blob_dir;
   archive::Compression compression = archive::Compression::Gzip;
@@ -18,10 +42,21 @@ struct LayerWriter::Pipeline {
   std::unique_ptr<archive::FileSink> file_sink;
   std::unique_ptr<archive::HashingSink> compressed_hash;
   std::unique_ptr<archive::ByteSink> compressor;
+  std::unique_ptr<Gate> gate;
   std::unique_ptr<archive::HashingSink> tar_hash;
   std::unique_ptr<archive::TarWriter> tar;
   std::set<std::string> directories;
+  std::vector<std::string> directory_order;
+  uint64_t compressed_chunks = 0;  // bytes of tar taken by add_compressed_chunk
   bool finished = false;
+
+  bool note_directory(const std::string& path) {
+    if (!directories.insert(path).second) {
+      return false;
+    }
+    directory_order.push_back(path);
+    return true;
+  }
 };
 
 LayerWriter::~LayerWriter() = default;
@@ -43,7 +78,8 @@ Result<std::unique_ptr<LayerWriter>> LayerWriter::create(const std::filesystem::
   p->file_sink = std::make_unique<archive::FileSink>(*p->file);
   p->compressed_hash = std::make_unique<archive::HashingSink>(p->file_sink.get());
   p->compressor = archive::make_compressor(compression, *p->compressed_hash, threads);
-  p->tar_hash = std::make_unique<archive::HashingSink>(p->compressor.get());
+  p->gate = std::make_unique<Gate>(*p->compressor);
+  p->tar_hash = std::make_unique<archive::HashingSink>(p->gate.get());
   p->tar = std::make_unique<archive::TarWriter>(*p->tar_hash);
   writer->m_pipeline = std::move(p);
   return writer;
@@ -51,6 +87,40 @@ Result<std::unique_ptr<LayerWriter>> LayerWriter::create(const std::filesystem::
 
 bool LayerWriter::has_directory(const std::string& path) const {
   return m_pipeline->directories.count(path) != 0;
+}
+
+const std::vector<std::string>& LayerWriter::directories() const {
+  return m_pipeline->directory_order;
+}
+
+uint64_t LayerWriter::tar_offset() const { return m_pipeline->gate->size(); }
+
+Status LayerWriter::add_raw(std::string_view tar_bytes,
+                            const std::vector<std::string>& directories) {
+  note_directories(directories);
+  return m_pipeline->tar_hash->write(tar_bytes);
+}
+
+Status LayerWriter::add_compressed_chunk(std::string_view tar_bytes, std::string_view member) {
+  Pipeline& p = *m_pipeline;
+  if (p.compression != archive::Compression::Gzip ||
+      tar_bytes.size() != archive::k_gzip_chunk_size || p.gate->size() != p.compressed_chunks) {
+    return make_error(ErrorKind::Internal,
+                      "layer writer: a compressed chunk taken as it is must be a whole gzip "
+                      "chunk at the start of the layer");
+  }
+  p.gate->close(true);
+  Status hashed = p.tar_hash->write(tar_bytes);
+  p.gate->close(false);
+  DISTILL_CHECK(hashed);
+  p.compressed_chunks += tar_bytes.size();
+  return p.compressed_hash->write(member);
+}
+
+void LayerWriter::note_directories(const std::vector<std::string>& directories) {
+  for (const auto& d : directories) {
+    m_pipeline->note_directory(d);
+  }
 }
 
 Status LayerWriter::add_parents(const std::string& path, int64_t mtime) {
@@ -71,7 +141,7 @@ Status LayerWriter::add_parents(const std::string& path, int64_t mtime) {
 
 Status LayerWriter::add(const archive::TarEntry& entry, archive::ContentReader* content) {
   if (entry.type == archive::EntryType::Directory) {
-    if (!m_pipeline->directories.insert(entry.path).second) {
+    if (!m_pipeline->note_directory(entry.path)) {
       return {};  // already in this layer (shared parents of grouped packages)
     }
   }
@@ -80,7 +150,7 @@ Status LayerWriter::add(const archive::TarEntry& entry, archive::ContentReader* 
 
 Status LayerWriter::add(const archive::TarEntry& entry, std::string_view content) {
   if (entry.type == archive::EntryType::Directory) {
-    if (!m_pipeline->directories.insert(entry.path).second) {
+    if (!m_pipeline->note_directory(entry.path)) {
       return {};
     }
   }

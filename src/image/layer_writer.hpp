@@ -7,6 +7,9 @@
 
 #include <filesystem>
 #include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "archive/byte_sink.hpp"
 #include "archive/compressor.hpp"
@@ -37,6 +40,23 @@ class LayerWriter {
   // in this layer (entries from a .deb usually carry their own).
   Status add_parents(const std::string& path, int64_t mtime);
   [[nodiscard]] bool has_directory(const std::string& path) const;
+  // The directories written so far, in the order they were first written.
+  [[nodiscard]] const std::vector<std::string>& directories() const;
+
+  // Tar bytes written so far (the offset the next entry starts at).
+  [[nodiscard]] uint64_t tar_offset() const;
+  // Whole entries as this writer lays them out, taken from a layer it wrote
+  // before (package_group.hpp); `directories` are the directory entries
+  // among them, which later add()s then skip like any written here.
+  Status add_raw(std::string_view tar_bytes, const std::vector<std::string>& directories);
+  // A gzip layer's first chunks taken as they are: `tar_bytes` is one whole
+  // chunk (archive::k_gzip_chunk_size bytes) and `member` the gzip member the
+  // compressor makes of it. Only before anything else is written, so the
+  // compressor's chunks stay where a fresh layer has them. The caller passes
+  // directories with add_raw(..., dirs) or note_directories().
+  Status add_compressed_chunk(std::string_view tar_bytes, std::string_view member);
+  // Directory entries written by add_compressed_chunk().
+  void note_directories(const std::vector<std::string>& directories);
 
   // Ends the tar, flushes the compressor and publishes the blob.
   Result<oci::LayerBlob> finish();

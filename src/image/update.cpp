@@ -1,5 +1,7 @@
 #include "image/update.hpp"
 
+#include <fcntl.h>
+
 #include <algorithm>
 #include <set>
 
@@ -13,6 +15,7 @@
 #include "image/provenance.hpp"
 #include "oci/image_ref.hpp"
 #include "oci/source.hpp"
+#include "util/fd.hpp"
 #include "util/file_io.hpp"
 #include "util/temp_dir.hpp"
 
@@ -76,10 +79,33 @@ Result<std::string> find_keyring(const ProvenanceSource& source,
                         "); give that file with --keyring");
 }
 
+// Files of the spec bigger than this are read back into a file of the
+// update's own, not into memory: an application's jar is tens of MB, and
+// the plan copies the entries.
+constexpr uint64_t k_in_memory_limit = 1U << 20;
+
+// Writes what `content` holds to a new file `path`.
+Status save_content(archive::ContentReader& content, const std::filesystem::path& path) {
+  util::Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!fd.valid()) {
+    return util::errno_error(path, errno);
+  }
+  std::string buffer(1U << 16, '\0');
+  for (;;) {
+    DISTILL_TRY(size_t n, content.read(buffer.data(), buffer.size()));
+    if (n == 0) {
+      return {};
+    }
+    DISTILL_CHECK(util::write_all(fd.get(), buffer.data(), n, path));
+  }
+}
+
 // The spec's own entries of a top layer: the layer's entries less the
-// generated ones, with the content in memory.
+// generated ones, with the content in memory, or for big files in a file
+// under `dir` (GeneratedEntry::source), as a build from the spec has them.
 Result<std::vector<GeneratedEntry>> read_spec_files(const std::filesystem::path& layer,
                                                     const ProvenanceFiles& files,
+                                                    const std::filesystem::path& dir,
                                                     const std::string& where) {
   std::set<std::string> generated(files.generated.begin(), files.generated.end());
   std::vector<GeneratedEntry> out;
@@ -93,7 +119,10 @@ Result<std::vector<GeneratedEntry>> read_spec_files(const std::filesystem::path&
         g.entry = entry;
         g.entry.uname.clear();
         g.entry.gname.clear();
-        if (entry.type == archive::EntryType::File) {
+        if (entry.type == archive::EntryType::File && entry.size > k_in_memory_limit) {
+          g.source = dir / ("file-" + std::to_string(out.size()));
+          DISTILL_CHECK(save_content(content, g.source));
+        } else if (entry.type == archive::EntryType::File) {
           DISTILL_TRY(g.content, content.read_all());
         }
         out.push_back(std::move(g));
@@ -114,7 +143,9 @@ Result<std::vector<GeneratedEntry>> read_spec_files(const std::filesystem::path&
 Result<SpecChain> chain_from(const Provenance& record, const oci::LoadedManifest& manifest,
                              const UpdateRequest& request, const std::filesystem::path& key_dir) {
   SpecChain chain;
+  size_t index = 0;
   for (const auto& stage : record.stages) {
+    const std::filesystem::path files_dir = key_dir / "files" / std::to_string(index++);
     Spec spec;
     spec.display_name = stage.spec;
     spec.name = stage.name;
@@ -144,8 +175,13 @@ Result<SpecChain> chain_from(const Provenance& record, const oci::LoadedManifest
                               "'s files are in layer " + std::to_string(stage.files->layer) +
                               ", which the image does not have");
       }
+      std::error_code ec;
+      std::filesystem::create_directories(files_dir, ec);
+      if (ec) {
+        return util::errno_error(files_dir, ec.value());
+      }
       DISTILL_TRY(spec.expanded_files,
-                  read_spec_files(manifest.layer_files[stage.files->layer], *stage.files,
+                  read_spec_files(manifest.layer_files[stage.files->layer], *stage.files, files_dir,
                                   request.image + ": layer " + std::to_string(stage.files->layer) +
                                       " (files of " + stage.spec + ")"));
     }
@@ -265,7 +301,8 @@ Result<UpdateResult> update_image(const UpdateRequest& request, BuildEnv& env) {
   DISTILL_TRY(auto loaded, oci::open_image(request.image, source));
   DISTILL_TRY(auto records, read_records(loaded, request.image));
   const Provenance& first = records.front();
-  // Keyrings named by the record live here while the update runs.
+  // Keyrings named by the record, and the spec's big files read back from
+  // the image, live here while the update runs.
   DISTILL_TRY(auto key_dir, util::TempDir::create("distill-update-"));
   DISTILL_TRY(SpecChain chain,
               chain_from(first, loaded.manifests.front(), request, key_dir.path()));

@@ -145,6 +145,50 @@ TEST(GzipCompression, IncompressibleChunksAreStored) {
   EXPECT_TRUE(*back == input);
 }
 
+// The chunked gzip read back member by member: each member is one chunk, its
+// bytes as the compressor wrote them.
+TEST(GzipMemberReader, GivesEachChunkAndItsMember) {
+  std::string input = sample(2 * k_gzip_chunk_size + 12345, 7);
+  std::string gz = compress(Compression::Gzip, input, 2, 100000);
+  GzipMemberReader reader(gz, k_gzip_chunk_size, "test.gz");
+  std::string content;
+  std::string members;
+  size_t count = 0;
+  for (;;) {
+    auto more = reader.next();
+    ASSERT_TRUE(more.ok()) << more.error().message;
+    if (!*more) {
+      break;
+    }
+    EXPECT_EQ(reader.offset(), content.size());
+    EXPECT_EQ(compress(Compression::Gzip, reader.content(), 1, k_gzip_chunk_size),
+              std::string(reader.member()));
+    content += reader.content();
+    members += reader.member();
+    ++count;
+  }
+  EXPECT_EQ(count, 3u);
+  EXPECT_EQ(content, input);
+  EXPECT_EQ(members, gz);
+}
+
+TEST(GzipMemberReader, ABigMemberOrGarbageIsCorrupt) {
+  std::string gz = compress(Compression::Gzip, sample(5000), 1, 5000);
+  GzipMemberReader small(gz, 4096, "small.gz");
+  auto r = small.next();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().kind, ErrorKind::Corrupt);
+  EXPECT_NE(r.error().message.find("small.gz"), std::string::npos);
+
+  std::string trailing = gz + "garbage";
+  GzipMemberReader reader(trailing, k_gzip_chunk_size, "t.gz");
+  auto first = reader.next();
+  ASSERT_TRUE(first.ok() && *first);
+  auto second = reader.next();
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().kind, ErrorKind::Corrupt);
+}
+
 TEST(NoCompression, PassesBytesThrough) {
   EXPECT_EQ(compress(Compression::None, "hello world", 4, 3), "hello world");
 }

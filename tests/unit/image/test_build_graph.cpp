@@ -633,6 +633,48 @@ TEST_F(BuildGraph, UpdateKeepsVariantEpochAndCompression) {
             first->at(0).image.index_descriptor.digest);
 }
 
+// A spec file too big to read back into memory (an application's jar) is
+// read into a file of the update's: the image is still the refreshed build's.
+TEST_F(BuildGraph, UpdateWithABigSpecFileGivesTheRefreshedDigest) {
+  std::string big(3U << 20, '\0');
+  for (size_t i = 0; i < big.size(); ++i) {
+    big[i] = static_cast<char>((i * 2654435761U) >> 13);
+  }
+  write("bigfile/app.jar", big);
+  auto spec = write("bigfile/app.yaml",
+                    "name: app\nfrom: base\nfiles:\n"
+                    "  - {src: app.jar, dst: /app/app.jar}\n"
+                    "  - {dst: /app/small.txt, content: \"small\\n\"}\n");
+  auto first = build(request({spec.string()}));
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  auto packages = flavor_packages();
+  for (auto& p : packages) {
+    if (p.name == "tzdata") {
+      p.version = "2024b";
+      p.files = {{"usr/share/zoneinfo/UTC", "TZif2b"}};
+    }
+  }
+  m_repo.publish(m_http, packages);
+  const std::string layout = "oci:" + (m_work->path() / "out").string();
+  UpdateRequest u;
+  u.image = layout + ":app-latest";
+  u.outputs = {layout + ":updated"};
+  u.apt_root = m_repo.apt_root();
+  auto updated = update_image(u, *m_env);
+  ASSERT_TRUE(updated.ok()) << updated.error().message;
+  auto r = request({spec.string()});
+  r.release_max_age = 0;
+  r.outputs = {layout + ":refreshed"};
+  auto refreshed = build(r);
+  ASSERT_TRUE(refreshed.ok()) << refreshed.error().message;
+  EXPECT_EQ(updated->build.image.index_descriptor.digest,
+            refreshed->at(0).image.index_descriptor.digest);
+  const auto& before = first->at(0).image.manifests.at(0).layers;
+  const auto& after = updated->build.image.manifests.at(0).layers;
+  ASSERT_EQ(before.size(), after.size());
+  EXPECT_EQ(before.back().descriptor.digest, after.back().descriptor.digest);
+}
+
 // --only moves the packages named; the others keep the image's versions and
 // so their layers.
 TEST_F(BuildGraph, UpdateOnlyMovesThePackagesNamed) {
