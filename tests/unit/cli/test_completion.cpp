@@ -106,7 +106,7 @@ TEST(ManPageTest, CommandPageHasSynopsisOptionsAndExamples) {
   EXPECT_TRUE(contains(page, "\\fB\\-\\-variant\\fR \\fITEXT\\fR"));
   EXPECT_TRUE(contains(page, "\\fB\\-o\\fR, \\fB\\-\\-output\\fR"));
   EXPECT_TRUE(contains(page, ".SH EXAMPLES\n"));
-  EXPECT_TRUE(contains(page, "distill build cc \\-o oci:out/cc:latest"));
+  EXPECT_TRUE(contains(page, "distill build app.yaml \\-\\-variant nonroot"));
   EXPECT_TRUE(contains(page, "\\fBdistill\\-inspect\\fR(1)"));
   std::string top = man_page(*table.app);
   EXPECT_TRUE(contains(top, ".TH DISTILL 1"));
