@@ -138,7 +138,7 @@ for page in "$W"/man/man1/*.1; do
 done
 text=$(MANWIDTH=100 man -l "$W/man/man1/distill-build.1" 2>/dev/null | col -b)
 grep -q -- '--variant' <<<"$text" || fail "distill-build.1 lacks --variant"
-grep -q 'distill build cc -o oci:out/cc:latest' <<<"$text" || fail "distill-build.1 lacks its examples"
+grep -q 'distill build app.yaml --variant nonroot' <<<"$text" || fail "distill-build.1 lacks its examples"
 # The same sources give the same pages.
 "$DISTILL" __man "$W/man2" || fail "__man again"
 diff -r "$W/man/man1" "$W/man2" || fail "the manual pages differ between two runs"
