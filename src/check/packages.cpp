@@ -11,7 +11,7 @@ namespace distill::check {
 
 namespace {
 
-constexpr const char* k_status_dir = "/var/lib/dpkg/status.d";
+constexpr const char* k_status_d = "/var/lib/dpkg/status.d";
 constexpr const char* k_status_file = "/var/lib/dpkg/status";
 
 PackageRecord record_from(const debian::Paragraph& paragraph, const std::string& file) {
@@ -40,8 +40,8 @@ PackageRecord record_from(const debian::Paragraph& paragraph, const std::string&
 
 std::vector<std::string> status_files(const ImageView& view) {
   std::vector<std::string> files;
-  for (const auto& name : view.list_dir(k_status_dir)) {
-    const std::string path = std::string(k_status_dir) + "/" + name;
+  for (const auto& name : view.list_dir(k_status_d)) {
+    const std::string path = std::string(k_status_d) + "/" + name;
     const FileInfo* info = view.stat(path);
     if (info == nullptr || !info->is_regular()) {
       continue;

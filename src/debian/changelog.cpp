@@ -5,13 +5,12 @@
 #include <array>
 #include <cctype>
 
+#include "debian/control.hpp"
 #include "util/text.hpp"
 
 namespace distill::debian {
 
 namespace {
-
-bool is_blank(char c) { return c == ' ' || c == '\t'; }
 
 std::vector<std::string_view> split(std::string_view text, char separator) {
   std::vector<std::string_view> out;
@@ -24,16 +23,6 @@ std::vector<std::string_view> split(std::string_view text, char separator) {
     }
     start = end + 1;
   }
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (is_blank(s.front()) || s.front() == '\r')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (is_blank(s.back()) || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
 }
 
 std::string lower(std::string_view s) {

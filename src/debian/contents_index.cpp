@@ -11,6 +11,7 @@
 #include "archive/byte_sink.hpp"
 #include "archive/decompress.hpp"
 #include "crypto/sha256.hpp"
+#include "debian/control.hpp"
 #include "debian/release.hpp"
 #include "debian/release_fetch.hpp"
 #include "util/file_io.hpp"
@@ -25,8 +26,6 @@ constexpr std::string_view k_cache_header = "# distill soname providers v1\n";
 
 constexpr std::array<std::string_view, 8> k_plain_lib_dirs = {
     "lib", "usr/lib", "lib64", "usr/lib64", "lib32", "usr/lib32", "libx32", "usr/libx32"};
-
-bool is_space(char c) { return c == ' ' || c == '\t'; }
 
 // A multiarch triplet directory name: "x86_64-linux-gnu", "arm-linux-gnueabihf",
 // "i386-gnu" (hurd), "x86_64-kfreebsd-gnu".
@@ -169,15 +168,15 @@ Status ContentsScanner::line(std::string_view text) {
     return {};
   }
   size_t end = text.size();
-  while (end > 0 && is_space(text[end - 1])) {
+  while (end > 0 && is_blank(text[end - 1])) {
     --end;
   }
   size_t start = end;
-  while (start > 0 && !is_space(text[start - 1])) {
+  while (start > 0 && !is_blank(text[start - 1])) {
     --start;
   }
   size_t path_end = start;
-  while (path_end > 0 && is_space(text[path_end - 1])) {
+  while (path_end > 0 && is_blank(text[path_end - 1])) {
     --path_end;
   }
   if (start == 0 || path_end == 0) {

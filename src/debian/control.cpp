@@ -2,6 +2,7 @@
 #include "debian/control.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 
 namespace distill::debian {
@@ -9,10 +10,6 @@ namespace distill::debian {
 namespace {
 
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool is_blank(char c) { return c == ' ' || c == '\t'; }
-
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 Error line_error(const std::string& origin, int line, const std::string& why) {
   return make_error(ErrorKind::InvalidInput, origin + ":" + std::to_string(line) + ": " + why);
@@ -43,6 +40,16 @@ bool iequals(std::string_view a, std::string_view b) {
     }
   }
   return true;
+}
+
+bool is_blank(char c) { return c == ' ' || c == '\t'; }
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+bool parse_u64(std::string_view text, uint64_t& out) {
+  text = trim(text);
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return !text.empty() && ec == std::errc() && ptr == text.data() + text.size();
 }
 
 std::string_view trim(std::string_view text) {

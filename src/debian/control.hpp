@@ -10,6 +10,7 @@
 // " ." empty-line markers survive). Paragraph::text() reproduces the paragraph.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -88,6 +89,15 @@ std::vector<std::string_view> value_lines(std::string_view value);
 // Splits on blanks (spaces, tabs, newlines), dropping empty words.
 std::vector<std::string_view> split_words(std::string_view text);
 
+// Without leading and trailing blanks (spaces, tabs, newlines, CRs).
 std::string_view trim(std::string_view text);
+
+// A space or a tab (deb822's whitespace within a line).
+bool is_blank(char c);
+// A space, tab, newline or CR.
+bool is_space(char c);
+
+// A decimal unsigned number filling the field (surrounding blanks allowed).
+bool parse_u64(std::string_view text, uint64_t& out);
 
 }  // namespace distill::debian

@@ -15,12 +15,6 @@ Error stanza_error(const std::string& origin, int line, const std::string& why) 
   return make_error(ErrorKind::InvalidInput, origin + ":" + std::to_string(line) + ": " + why);
 }
 
-bool parse_u64(std::string_view text, uint64_t& out) {
-  text = trim(text);
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return !text.empty() && ec == std::errc() && ptr == text.data() + text.size();
-}
-
 // Field names a Packages stanza is looked up by, lower-cased, for one pass over
 // the fields.
 enum class Key {

@@ -208,14 +208,6 @@ int month_index(std::string_view name) {
   return -1;
 }
 
-bool parse_u64(std::string_view text, uint64_t& out) {
-  if (text.empty()) {
-    return false;
-  }
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc() && ptr == text.data() + text.size();
-}
-
 bool parse_int(std::string_view text, int& out) {
   if (text.empty()) {
     return false;
