@@ -1,8 +1,6 @@
 // deb822 parser tests (control.hpp).
 #include <gtest/gtest.h>
 
-#include <chrono>
-
 #include "debian/control.hpp"
 
 namespace distill::debian {
@@ -113,7 +111,7 @@ TEST(Control, ScanGivesRawValueViews) {
   EXPECT_EQ(normalize_value("  v \r"), "v");
 }
 
-TEST(Control, ParsesALargeIndexQuickly) {
+TEST(Control, ParsesALargeIndex) {
   std::string text;
   for (int i = 0; i < 20000; ++i) {
     text += "Package: pkg" + std::to_string(i) +
@@ -123,13 +121,14 @@ TEST(Control, ParsesALargeIndexQuickly) {
             "SHA256: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
             "Description: something\n a longer description line\n .\n another\n\n";
   }
-  auto start = std::chrono::steady_clock::now();
+  // ~10 MB. How fast is the bench's business (a cold build parses Packages
+  // indexes of this size), not a timed test's on a shared machine.
   auto parsed = parse_control(text, "big");
-  auto elapsed = std::chrono::steady_clock::now() - start;
   ASSERT_TRUE(parsed.ok());
-  EXPECT_EQ(parsed->size(), 20000u);
-  // ~10 MB; well under a second even in a debug build.
-  EXPECT_LT(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count(), 2000);
+  ASSERT_EQ(parsed->size(), 20000u);
+  EXPECT_EQ(parsed->at(19999).get("Package"), "pkg19999");
+  EXPECT_EQ(parsed->at(19999).get("Description"),
+            "something\n a longer description line\n .\n another");
 }
 
 }  // namespace
