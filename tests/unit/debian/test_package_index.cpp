@@ -1,7 +1,6 @@
 // Packages index parsing and PackageIndex lookup tests (package_index.hpp).
 #include <gtest/gtest.h>
 
-#include <chrono>
 
 #include "debian/package_index.hpp"
 
