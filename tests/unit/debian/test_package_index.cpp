@@ -1,7 +1,6 @@
 // Packages index parsing and PackageIndex lookup tests (package_index.hpp).
 #include <gtest/gtest.h>
 
-
 #include "debian/package_index.hpp"
 
 namespace distill::debian {
