@@ -427,7 +427,11 @@ Status RegistryClient::push_blobs(
   if (unique.empty()) {
     return {};
   }
-  // The first alone settles the session and its authentication.
+  // The smallest alone settles the session and its authentication; then the
+  // largest first: the longest upload bounds the push, so it must not wait.
+  std::stable_sort(unique.begin(), unique.end(),
+                   [](const auto* a, const auto* b) { return a->first.size > b->first.size; });
+  std::rotate(unique.begin(), unique.end() - 1, unique.end());
   DISTILL_CHECK(push_blob(ref, unique[0]->first, unique[0]->second));
   std::vector<Status> results(unique.size());
   util::parallel_for(unique.size() - 1, std::max(1U, m_options.upload_jobs), [&](size_t i) {
@@ -595,10 +599,14 @@ Result<crypto::Digest> RegistryClient::push(const LoadedImage& image, const Imag
   if (image.manifests.empty()) {
     return make_error(ErrorKind::InvalidInput, ref.to_string() + ": nothing to push");
   }
+  std::vector<std::pair<Descriptor, std::filesystem::path>> layers;
   for (const auto& entry : image.manifests) {
     for (size_t i = 0; i < entry.manifest.layers.size() && i < entry.layer_files.size(); ++i) {
-      DISTILL_CHECK(push_blob(ref, entry.manifest.layers[i], entry.layer_files[i]));
+      layers.emplace_back(entry.manifest.layers[i], entry.layer_files[i]);
     }
+  }
+  DISTILL_CHECK(push_blobs(ref, layers));
+  for (const auto& entry : image.manifests) {
     DISTILL_CHECK(push_blob_data(ref, entry.manifest.config, entry.config_json));
     DISTILL_CHECK(push_manifest(ref, entry.descriptor.digest.str(), entry.manifest.media_type,
                                 entry.manifest_json));
