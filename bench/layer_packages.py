@@ -5,27 +5,13 @@
 # Used by bench/run.sh to pick the package `update` brings forward.
 #
 # usage: layer_packages.py LAYOUT own|grouped
-import json
-import os
 import sys
 
-
-def manifest(root):
-    def blob(digest):
-        return os.path.join(root, "blobs", *digest.split(":"))
-
-    with open(os.path.join(root, "index.json")) as f:
-        desc = json.load(f)["manifests"][0]
-    with open(blob(desc["digest"])) as f:
-        doc = json.load(f)
-    while "manifests" in doc:
-        with open(blob(doc["manifests"][0]["digest"])) as f:
-            doc = json.load(f)
-    return doc
+from oci_layout import first_manifest
 
 
 root, mode = sys.argv[1], sys.argv[2]
-for layer in manifest(root)["layers"]:
+for layer in first_manifest(root)["layers"]:
     listed = layer.get("annotations", {}).get("dev.distill.layer.packages", "")
     names = [p.split("=", 1)[0] for p in listed.split(",") if p]
     if (mode == "own" and len(names) == 1) or (mode == "grouped" and len(names) > 1):

@@ -4,23 +4,13 @@
 # (same digests), else "NO". Used by bench/run.sh for the application-layer figure.
 #
 # usage: layers_reused.py BASE_LAYOUT APP_LAYOUT
-import json
-import os
 import sys
+
+from oci_layout import first_manifest
 
 
 def layers(root):
-    def blob(digest):
-        return os.path.join(root, "blobs", *digest.split(":"))
-
-    with open(os.path.join(root, "index.json")) as f:
-        desc = json.load(f)["manifests"][0]
-    with open(blob(desc["digest"])) as f:
-        doc = json.load(f)
-    while "manifests" in doc:
-        with open(blob(doc["manifests"][0]["digest"])) as f:
-            doc = json.load(f)
-    return [layer["digest"] for layer in doc["layers"]]
+    return [layer["digest"] for layer in first_manifest(root)["layers"]]
 
 
 base, app = layers(sys.argv[1]), layers(sys.argv[2])

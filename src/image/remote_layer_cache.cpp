@@ -31,10 +31,6 @@ std::optional<uint64_t> parse_size(const std::string& text) {
   return value;
 }
 
-oci::Descriptor empty_config() {
-  return oci::describe(oci::k_empty_json, std::string(oci::k_media_oci_empty));
-}
-
 // Checks what the manifest says of a fetched blob that its digest cannot:
 // the diff_id and size of the tar inside.
 Status check_uncompressed(const CacheEntry& entry, const std::filesystem::path& file) {
@@ -57,7 +53,7 @@ void warn(util::Progress& progress, const oci::ImageRef& ref, const std::string&
 std::string layer_cache_manifest(const std::vector<CacheEntry>& entries) {
   oci::Manifest manifest;
   manifest.artifact_type = std::string(k_layer_cache_artifact);
-  manifest.config = empty_config();
+  manifest.config = oci::empty_config_descriptor();
   for (const auto& entry : entries) {
     oci::Descriptor layer = entry.blob.descriptor;
     layer.annotations.clear();
@@ -123,12 +119,7 @@ Result<oci::ImageRef> layer_cache_ref(const std::string& value, std::string_view
   }
   // ImageRef::parse reads a reference without a tag as ":latest"; a cache
   // reference means the cache's own tag then.
-  std::string rest = value.substr(std::string_view("docker://").size());
-  size_t last_slash = rest.rfind('/');
-  bool tagged =
-      rest.find(':', last_slash == std::string::npos ? 0 : last_slash) != std::string::npos ||
-      rest.find('@') != std::string::npos;
-  if (!tagged) {
+  if (ref->digest.empty() && !value.ends_with(":" + ref->tag)) {
     ref->tag = std::string(k_default_cache_tag);
   }
   return ref;
@@ -260,7 +251,7 @@ Status export_layer_cache(oci::RegistryClient& client, const oci::ImageRef& ref,
   }
   // The blobs, then the manifest naming them: the tag never lists a missing blob.
   DISTILL_CHECK(client.push_blobs(ref, blobs));
-  DISTILL_CHECK(client.push_blob_data(ref, empty_config(), oci::k_empty_json));
+  DISTILL_CHECK(client.push_blob_data(ref, oci::empty_config_descriptor(), oci::k_empty_json));
   DISTILL_CHECK(client.push_manifest(ref, ref.tag, std::string(oci::k_media_oci_manifest), json));
   progress.step("layer cache " + ref.to_string() + ": " + std::to_string(merged.size()) +
                 " entries (" + std::to_string(entries.size()) + " from this build)");

@@ -18,12 +18,16 @@ constexpr std::string_view k_annotation_title = "org.opencontainers.image.title"
 
 }  // namespace
 
+Descriptor empty_config_descriptor() {
+  return describe(k_empty_json, std::string(k_media_oci_empty));
+}
+
 Referrer make_referrer(const Descriptor& subject, const Artifact& artifact) {
   Referrer referrer;
   referrer.subject.media_type = subject.media_type;
   referrer.subject.digest = subject.digest;
   referrer.subject.size = subject.size;
-  referrer.config = describe(k_empty_json, std::string(k_media_oci_empty));
+  referrer.config = empty_config_descriptor();
   referrer.layer = describe(artifact.data, artifact.artifact_type);
   if (!artifact.title.empty()) {
     referrer.layer.annotations[std::string(k_annotation_title)] = artifact.title;

@@ -23,6 +23,8 @@ namespace distill::oci {
 
 // The empty JSON blob `{}` that artifact manifests use as their config.
 inline constexpr std::string_view k_empty_json = "{}";
+// Its descriptor (application/vnd.oci.empty.v1+json).
+Descriptor empty_config_descriptor();
 
 struct Artifact {
   std::string artifact_type;  // also the media type of its one layer

@@ -91,6 +91,22 @@ class BuildGraph : public ::testing::Test {
 
   Result<std::vector<BuildResult>> build(const BuildRequest& r) { return build_images(r, *m_env); }
 
+  // tzdata 2024b, with another zone file: the package the update tests move.
+  static FakePackage newer_tzdata(FakePackage p) {
+    p.version = "2024b";
+    p.files = {{"usr/share/zoneinfo/UTC", "TZif2b"}};
+    return p;
+  }
+  void publish_newer_tzdata() {
+    auto packages = flavor_packages();
+    for (auto& p : packages) {
+      if (p.name == "tzdata") {
+        p = newer_tzdata(p);
+      }
+    }
+    m_repo.publish(m_http, packages);
+  }
+
   MapHttp m_http;
   FakeRepository m_repo;
   std::unique_ptr<util::TempDir> m_work;
@@ -546,14 +562,7 @@ TEST_F(BuildGraph, UpdateGivesTheDigestOfARefreshedBuild) {
   ASSERT_TRUE(first.ok()) << first.error().message;
   const std::string layout = "oci:" + (m_work->path() / "out").string();
 
-  auto packages = flavor_packages();
-  for (auto& p : packages) {
-    if (p.name == "tzdata") {
-      p.version = "2024b";
-      p.files = {{"usr/share/zoneinfo/UTC", "TZif2b"}};
-    }
-  }
-  m_repo.publish(m_http, packages);
+  publish_newer_tzdata();
 
   UpdateRequest u;
   u.image = layout + ":app-latest";
@@ -647,14 +656,7 @@ TEST_F(BuildGraph, UpdateWithABigSpecFileGivesTheRefreshedDigest) {
                     "  - {dst: /app/small.txt, content: \"small\\n\"}\n");
   auto first = build(request({spec.string()}));
   ASSERT_TRUE(first.ok()) << first.error().message;
-  auto packages = flavor_packages();
-  for (auto& p : packages) {
-    if (p.name == "tzdata") {
-      p.version = "2024b";
-      p.files = {{"usr/share/zoneinfo/UTC", "TZif2b"}};
-    }
-  }
-  m_repo.publish(m_http, packages);
+  publish_newer_tzdata();
   const std::string layout = "oci:" + (m_work->path() / "out").string();
   UpdateRequest u;
   u.image = layout + ":app-latest";
@@ -684,8 +686,7 @@ TEST_F(BuildGraph, UpdateOnlyMovesThePackagesNamed) {
   auto packages = flavor_packages();
   for (auto& p : packages) {
     if (p.name == "tzdata") {
-      p.version = "2024b";
-      p.files = {{"usr/share/zoneinfo/UTC", "TZif2b"}};
+      p = newer_tzdata(p);
     }
     if (p.name == "libssl3") {
       p.version = "3.0.13";
