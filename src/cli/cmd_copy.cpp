@@ -53,6 +53,12 @@ CommandRunner register_copy(CLI::App& app) {
     source.registry.auth_file = o->registry.auth_file;
     source.registry.tls_verify = o->registry.tls_verify;
     source.cert_dir = o->registry.cert_dir;
+    // Into a registry, each layer is hashed as it is uploaded (or not read at
+    // all when the registry has it), so opening the source only checks sizes.
+    DISTILL_TRY(oci::ImageRef destination, oci::ImageRef::parse(o->destination));
+    if (destination.transport == oci::ImageRef::Transport::Registry) {
+      source.layers = oci::LayerCheck::Size;
+    }
     progress.step("reading " + o->source);
     DISTILL_TRY(auto loaded, oci::open_image(o->source, source));
     DISTILL_TRY(auto image, image::image_from_loaded(loaded));

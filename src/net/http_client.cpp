@@ -147,6 +147,12 @@ struct TransferState {
   bool sink_failed = false;
   Error sink_error;
   std::FILE* upload = nullptr;
+  // The upload's expected digest (HttpRequest::body_digest), if any.
+  const crypto::Digest* upload_digest = nullptr;
+  const std::filesystem::path* upload_path = nullptr;
+  uint64_t upload_size = 0;
+  uint64_t upload_sent = 0;  // bytes handed to curl since the last rewind
+  std::optional<crypto::Sha256> upload_hash;
 };
 
 size_t header_callback(char* data, size_t size, size_t count, void* user) {
@@ -197,6 +203,22 @@ size_t read_callback(char* buffer, size_t size, size_t count, void* user) {
   if (n == 0 && std::ferror(state->upload) != 0) {
     return CURL_READFUNC_ABORT;
   }
+  if (state->upload_digest != nullptr) {
+    // The last bytes are held back until the whole file has its digest.
+    state->upload_hash->update(buffer, n);
+    state->upload_sent += n;
+    bool last = state->upload_sent >= state->upload_size || n == 0;
+    if (last) {
+      crypto::Digest actual = state->upload_hash->finish();
+      if (actual != *state->upload_digest) {
+        state->sink_failed = true;
+        state->sink_error = make_error(
+            ErrorKind::Corrupt, state->upload_path->string() + ": content has digest " +
+                                    actual.str() + ", expected " + state->upload_digest->str());
+        return CURL_READFUNC_ABORT;
+      }
+    }
+  }
   return n;
 }
 
@@ -206,8 +228,13 @@ size_t read_callback(char* buffer, size_t size, size_t count, void* user) {
 int seek_callback(void* user, curl_off_t offset, int origin) {
   auto* state = static_cast<TransferState*>(user);
   if (state->upload == nullptr || origin != SEEK_SET ||
+      (state->upload_digest != nullptr && offset != 0) ||
       ::fseeko(state->upload, static_cast<off_t>(offset), SEEK_SET) != 0) {
     return CURL_SEEKFUNC_CANTSEEK;
+  }
+  if (state->upload_digest != nullptr) {
+    state->upload_hash.emplace();  // a hashed upload restarts from byte 0 only
+    state->upload_sent = 0;
   }
   return CURL_SEEKFUNC_OK;
 }
@@ -424,6 +451,12 @@ class CurlClient final : public HttpClient {
         return make_error(ErrorKind::Io, request.body_file.string() + ": " + ec.message());
       }
       state.upload = upload.get();
+      if (request.body_digest) {
+        state.upload_digest = &*request.body_digest;
+        state.upload_path = &request.body_file;
+        state.upload_size = size;
+        state.upload_hash.emplace();
+      }
       curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
       curl_easy_setopt(h, CURLOPT_READFUNCTION, read_callback);
       curl_easy_setopt(h, CURLOPT_READDATA, &state);

@@ -13,11 +13,13 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "crypto/sha256.hpp"
 #include "util/result.hpp"
 
 namespace distill::net {
@@ -29,6 +31,11 @@ struct HttpRequest {
   std::string body;
   // Upload from a file when set (PUT of big blobs); `body` is then ignored.
   std::filesystem::path body_file;
+  // With body_file: the digest the file must have. It is hashed as it is
+  // sent, and a file that differs ends the upload before its last byte is
+  // sent (a Corrupt error naming the file), so a request never completes with
+  // bytes other than the ones named.
+  std::optional<crypto::Digest> body_digest;
   // false: one attempt only, whatever happens; the caller decides what to
   // repeat (a PUT into a registry upload session must not be sent twice: a
   // cut-short first try may have left part of the body in the session).

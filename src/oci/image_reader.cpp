@@ -70,7 +70,7 @@ Result<std::string> read_json_blob(const std::filesystem::path& layout,
 
 // Hashes a layer blob file and checks its size and digest.
 Status verify_blob_file(const std::filesystem::path& path, const Descriptor& descriptor,
-                        const std::string& origin) {
+                        const std::string& origin, bool hash) {
   auto size = blob_file_size(path);
   if (!size.ok()) {
     return blob_corrupt(origin, descriptor.digest, "missing (" + size.error().message + ")");
@@ -80,6 +80,9 @@ Status verify_blob_file(const std::filesystem::path& path, const Descriptor& des
         origin, descriptor.digest,
         "size " + std::to_string(*size) + ", descriptor says " + std::to_string(descriptor.size));
   }
+  if (!hash) {
+    return {};
+  }
   DISTILL_TRY(FileDigest actual, digest_file(path));
   if (actual.digest != descriptor.digest) {
     return blob_corrupt(origin, descriptor.digest, "content has digest " + actual.digest.str());
@@ -88,8 +91,8 @@ Status verify_blob_file(const std::filesystem::path& path, const Descriptor& des
 }
 
 Result<LoadedManifest> load_layout_manifest(const std::filesystem::path& layout,
-                                            const Descriptor& descriptor,
-                                            const std::string& origin) {
+                                            const Descriptor& descriptor, const std::string& origin,
+                                            LayerCheck check) {
   LoadedManifest loaded;
   loaded.descriptor = descriptor;
   DISTILL_TRY(loaded.manifest_json, read_json_blob(layout, descriptor, origin));
@@ -103,13 +106,15 @@ Result<LoadedManifest> load_layout_manifest(const std::filesystem::path& layout,
   for (const auto& layer : layers) {
     loaded.layer_files.push_back(blob_path(layout, layer.digest));
   }
-  // The layers are hashed on every core: a push or copy waits for this.
+  // The layers are hashed on every core: a consumer waits for this.
   std::vector<Status> checks(layers.size());
   util::parallel_for(
-      layers.size(), std::max(1U, std::thread::hardware_concurrency()),
-      [&](size_t i) { checks[i] = verify_blob_file(loaded.layer_files[i], layers[i], origin); });
-  for (auto& check : checks) {
-    DISTILL_CHECK(std::move(check));
+      layers.size(), std::max(1U, std::thread::hardware_concurrency()), [&](size_t i) {
+        checks[i] =
+            verify_blob_file(loaded.layer_files[i], layers[i], origin, check == LayerCheck::Digest);
+      });
+  for (auto& layer_check : checks) {
+    DISTILL_CHECK(std::move(layer_check));
   }
   if (descriptor.platform) {
     loaded.platform = *descriptor.platform;
@@ -120,9 +125,10 @@ Result<LoadedManifest> load_layout_manifest(const std::filesystem::path& layout,
 }
 
 Status load_layout_descriptor(const std::filesystem::path& layout, const Descriptor& descriptor,
-                              const std::string& origin, int depth, LoadedImage& image) {
+                              const std::string& origin, LayerCheck check, int depth,
+                              LoadedImage& image) {
   if (is_manifest_media_type(descriptor.media_type)) {
-    DISTILL_TRY(LoadedManifest manifest, load_layout_manifest(layout, descriptor, origin));
+    DISTILL_TRY(LoadedManifest manifest, load_layout_manifest(layout, descriptor, origin, check));
     image.manifests.push_back(std::move(manifest));
     return {};
   }
@@ -138,7 +144,7 @@ Status load_layout_descriptor(const std::filesystem::path& layout, const Descrip
     if (child.platform && child.platform->os == "unknown") {
       continue;  // buildkit attestation manifests
     }
-    DISTILL_CHECK(load_layout_descriptor(layout, child, origin, depth + 1, image));
+    DISTILL_CHECK(load_layout_descriptor(layout, child, origin, check, depth + 1, image));
   }
   if (!image.index) {
     image.index = std::move(index);
@@ -149,7 +155,7 @@ Status load_layout_descriptor(const std::filesystem::path& layout, const Descrip
 }
 
 Result<LoadedImage> load_layout(const std::filesystem::path& layout, const std::string& tag,
-                                const std::string& origin) {
+                                const std::string& origin, LayerCheck check) {
   std::filesystem::path index_path = layout / "index.json";
   auto text = util::read_file(index_path);
   if (!text.ok()) {
@@ -178,7 +184,7 @@ Result<LoadedImage> load_layout(const std::filesystem::path& layout, const std::
                                                "\" (has: " + (refs.empty() ? "none" : refs) + ")");
   }
   LoadedImage image;
-  DISTILL_CHECK(load_layout_descriptor(layout, *chosen, origin, 0, image));
+  DISTILL_CHECK(load_layout_descriptor(layout, *chosen, origin, check, 0, image));
   if (image.manifests.empty()) {
     return make_error(ErrorKind::NotFound, origin + ": \"" + tag + "\" has no image manifests");
   }
@@ -408,14 +414,14 @@ Result<LoadedImage> load_docker_archive(const ImageRef& ref, const std::string& 
 
 }  // namespace
 
-Result<LoadedImage> load_image(const ImageRef& ref) {
+Result<LoadedImage> load_image(const ImageRef& ref, LayerCheck check) {
   std::string origin = ref.to_string();
   switch (ref.transport) {
     case ImageRef::Transport::OciLayout:
-      return load_layout(ref.path, ref.tag, origin);
+      return load_layout(ref.path, ref.tag, origin, check);
     case ImageRef::Transport::OciArchive: {
       DISTILL_TRY(auto dir, extract_to_temp(ref.path, origin));
-      DISTILL_TRY(LoadedImage image, load_layout(dir->path(), ref.tag, origin));
+      DISTILL_TRY(LoadedImage image, load_layout(dir->path(), ref.tag, origin, check));
       image.keepalive = dir;
       return image;
     }

@@ -37,8 +37,14 @@ struct LoadedImage {
   std::shared_ptr<void> keepalive;  // keeps extracted temp dirs alive
 };
 
+// How the layer blobs of a layout are checked on opening: Digest hashes every
+// one; Size only compares sizes, for a consumer that hashes the bytes as it
+// reads them anyway (a push: the HTTP client checks each upload's digest as it
+// sends it, so the upload of the largest layer need not wait for its hashing).
+enum class LayerCheck { Digest, Size };
+
 // NotFound if the ref/tag is absent, Corrupt naming the blob on a digest or size
 // mismatch, Unsupported for registry refs (open_image in source.hpp reads all).
-Result<LoadedImage> load_image(const ImageRef& ref);
+Result<LoadedImage> load_image(const ImageRef& ref, LayerCheck check = LayerCheck::Digest);
 
 }  // namespace distill::oci

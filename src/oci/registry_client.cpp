@@ -364,6 +364,7 @@ Result<RegistryClient::UploadTry> RegistryClient::upload_once(Session& session,
             "digest=" + url_encode(descriptor.digest.str());
   put.headers.emplace_back("Content-Type", "application/octet-stream");
   put.body_file = file;
+  put.body_digest = descriptor.digest;  // hashed as sent: never a wrong blob
   put.retry_transient = false;
   auto done = session.send(put, what);
   if (!done.ok()) {

@@ -13,7 +13,7 @@ net::TransferOptions transfer_options(const RegistryOptions& registry,
 
 Result<LoadedImage> open_image(const ImageRef& ref, const SourceOptions& options) {
   if (ref.transport != ImageRef::Transport::Registry) {
-    return load_image(ref);
+    return load_image(ref, options.layers);
   }
   auto http = net::make_curl_client(transfer_options(options.registry, options.cert_dir));
   RegistryOptions registry = options.registry;

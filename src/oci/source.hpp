@@ -26,6 +26,9 @@ struct SourceOptions {
   RegistryOptions registry;        // credentials, --authfile, --tls-verify
   std::filesystem::path cert_dir;  // --cert-dir: CAs and client certificates
   PullOptions pull;                // platform filter, cache directory
+  // For a layout or archive: Size when every layer read goes through a check
+  // of its own (a push to a registry); see LayerCheck.
+  LayerCheck layers = LayerCheck::Digest;
 };
 
 // The HTTP transfer options a registry connection uses for these settings.

@@ -11,7 +11,8 @@
 # credHelpers entry served by a docker-credential-NAME program. Also: a wrong
 # password and no credentials give one clear line; no internal name leaks into
 # a written index; a docker-archive without NAME:TAG keeps the source's name;
-# inspect reads a registry image with --creds.
+# a layer altered in the source layout is refused as it is pushed, leaving no
+# tag; inspect reads a registry image with --creds.
 # Exit 0 pass, 1 fail, 77 skipped.
 . "$(dirname "$0")/lib/common.sh"
 . "$SRC/tests/integration/lib/registry.sh"
@@ -182,6 +183,19 @@ grep -q "registry $R needs credentials and none were found" <<<"$err" || fail "n
 rc=0
 "$DISTILL" copy "docker://$R/seed:v1" "oci:$W/out/z:v1" --src-creds nocolon >/dev/null 2>&1 || rc=$?
 [ "$rc" -eq 2 ] || fail "--src-creds without a colon: exit $rc, want 2"
+
+# --- a layer altered in the layout (same size) is never pushed, and no tag points at it ---
+# Into a registry, the layers are hashed as they are uploaded, not before.
+cp -r "$W/seed" "$W/altered"
+layer=$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1]+"/index.json"))["manifests"][0]["digest"].split(":")[1]
+print(json.load(open(sys.argv[1]+"/blobs/sha256/"+m))["layers"][0]["digest"].split(":")[1])' "$W/altered")
+printf 'X' | dd of="$W/altered/blobs/sha256/$layer" bs=1 seek=100 conv=notrunc status=none
+expect_fail "blobs/sha256/$layer: content has digest" \
+  "$DISTILL" copy "oci:$W/altered:v1" "docker://$R/altered:v1" --dest-creds "$CREDS" --progress none
+code=$(curl -s -o /dev/null -w '%{http_code}' -u "$CREDS" "http://$R/v2/altered/manifests/v1")
+[ "$code" = 404 ] || fail "a push of an altered layer left the tag (HTTP $code)"
+code=$(curl -s -o /dev/null -w '%{http_code}' -u "$CREDS" -I "http://$R/v2/altered/blobs/sha256:$layer")
+[ "$code" = 404 ] || fail "the registry holds the altered layer under its digest (HTTP $code)"
 
 # --- the other readers take the same flags and files --------------------------------
 "$DISTILL" inspect "docker://$R/seed:v1" --creds "$CREDS" --json >"$W/inspect.json" ||

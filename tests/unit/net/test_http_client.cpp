@@ -275,6 +275,39 @@ TEST_F(CurlClientTest, PostBodyAndUploadFromFile) {
   EXPECT_EQ(teapot->status, 418);
 }
 
+TEST_F(CurlClientTest, UploadIsHashedAsSentAndAWrongFileNeverCompletes) {
+  start();
+  auto client = make_curl_client(m_options);
+  std::filesystem::path rules = root() / "rules.json";
+  std::string good = R"([{"path": "f\\.txt$", "status": 418, "times": 1}])";
+  ASSERT_TRUE(util::write_file_atomic(rules, good).ok());
+  auto sent = client->send({.method = "POST",
+                            .url = m_server.url("/__faults"),
+                            .body_file = rules,
+                            .body_digest = crypto::sha256(good)});
+  ASSERT_TRUE(sent.ok()) << sent.error().message;
+  EXPECT_EQ(sent->status, 200);
+  auto teapot = client->send({.url = m_server.url("/a/f.txt")});
+  ASSERT_TRUE(teapot.ok());
+  EXPECT_EQ(teapot->status, 418);
+
+  // The file no longer has the digest it is sent under: the request stops
+  // before its last byte, so the server never acts on it.
+  std::string changed = R"([{"path": "f\\.txt$", "status": 419, "times": 1}])";
+  ASSERT_TRUE(util::write_file_atomic(rules, changed).ok());
+  auto refused = client->send({.method = "POST",
+                               .url = m_server.url("/__faults"),
+                               .body_file = rules,
+                               .body_digest = crypto::sha256(good)});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().kind, ErrorKind::Corrupt);
+  EXPECT_NE(refused.error().message.find(rules.string()), std::string::npos);
+  EXPECT_NE(refused.error().message.find(crypto::sha256(changed).str()), std::string::npos);
+  auto plain = client->send({.url = m_server.url("/a/f.txt")});
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->status, 200);
+}
+
 TEST_F(CurlClientTest, ConcurrentUseFromThreads) {
   start();
   auto client = make_curl_client(m_options);
