@@ -85,6 +85,28 @@ Result<std::vector<GeneratedEntry>> top_entries(const LayerNode& node, int64_t e
   return top;
 }
 
+// A layer's work, for ordering: the bytes it unpacks (.debs or archive),
+// as the index gives them. Generated files are small.
+uint64_t work_estimate(const LayerNode& node) {
+  switch (node.kind) {
+    case LayerNode::Kind::Packages:
+    case LayerNode::Kind::Busybox: {
+      uint64_t bytes = 0;
+      for (const auto& p : node.packages) {
+        bytes += p.size;
+      }
+      return bytes;
+    }
+    case LayerNode::Kind::Archive: {
+      std::error_code ec;  // not downloaded yet: unknown, last
+      uint64_t bytes = node.archive ? std::filesystem::file_size(node.archive->file, ec) : 0;
+      return ec ? 0 : bytes;
+    }
+    default:
+      return 0;
+  }
+}
+
 class Executor {
  public:
   Executor(const BuildPlan& plan, const BuildRequest& request, BuildEnv& env)
@@ -170,11 +192,6 @@ class Executor {
       }
     }
     m_total = todo.size();
-    // Compression threads per layer: the pool's threads shared by the layers
-    // that can run at once.
-    unsigned threads = m_request.jobs != 0 ? m_request.jobs : m_env.pool.size();
-    m_threads_per_layer =
-        std::max(1U, threads / std::max(1U, std::min(threads, static_cast<unsigned>(todo.size()))));
     util::TaskGroup group(m_env.pool);
     m_group = &group;
     // The ready nodes are picked before any runs: once one runs, its
@@ -185,6 +202,11 @@ class Executor {
         ready.push_back(i);
       }
     }
+    // The most work first: the largest layer (java17's JDK) bounds the build,
+    // so it must not wait behind the small ones.
+    std::stable_sort(ready.begin(), ready.end(), [this](size_t a, size_t b) {
+      return work_estimate(m_plan.nodes[a]) > work_estimate(m_plan.nodes[b]);
+    });
     for (size_t i : ready) {
       submit(i);
     }
@@ -247,24 +269,20 @@ class Executor {
     return {};
   }
 
-  // Compression threads for a layer starting now: the share of the layers
-  // that can run at once (m_threads_per_layer), or more when fewer run or
-  // wait to (a grouped layer made again alone while the top layer waits for it).
-  unsigned threads_now() {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    const size_t waiting = static_cast<size_t>(
-        std::count_if(m_waiting.begin(), m_waiting.end(), [](size_t w) { return w > 0; }));
-    const size_t active = std::max<size_t>(1, m_total - m_done - waiting);
-    const unsigned threads = m_request.jobs != 0 ? m_request.jobs : m_env.pool.size();
-    return std::max(m_threads_per_layer,
-                    threads / static_cast<unsigned>(std::min<size_t>(threads, active)));
+  // Compression threads of a layer: all of them. Layers start largest first,
+  // and the largest (java17's JDK: most of the build's work) must be able to
+  // use every core once the small ones are done; while they run, the system
+  // shares the cores among all threads. (Sharing the threads out among the
+  // layers instead left java17's warm build 0.3 s longer here.)
+  unsigned compression_threads() const {
+    return m_request.jobs != 0 ? m_request.jobs : m_env.pool.size();
   }
 
   Result<oci::LayerBlob> make_layer(const LayerNode& node) {
     const int64_t epoch = m_request.source_date_epoch;
     const auto cache_dir = m_env.cache.dir();
     DISTILL_TRY(auto writer,
-                LayerWriter::create(m_layers.blob_dir(), m_request.compression, threads_now()));
+                LayerWriter::create(m_layers.blob_dir(), m_request.compression, compression_threads()));
     // Packages: unchanged packages of a grouped layer copied from its last
     // version (package_group.hpp).
     std::optional<PackageGroupWriter> group;
@@ -352,7 +370,6 @@ class Executor {
   size_t m_done = 0;
   size_t m_total = 0;
   uint64_t m_written = 0;  // compressed bytes, for the progress line
-  unsigned m_threads_per_layer = 1;
   util::TaskGroup* m_group = nullptr;
   // Last, so it is joined first: its thread uses the cache and HTTP client.
   std::unique_ptr<BackgroundFetch> m_fetching;

@@ -147,14 +147,21 @@ class Planner {
     m_indices.clear();
     m_soname_providers.clear();
     ::malloc_trim(0);
-    for (auto& stage_packages : m_fetch_order) {
-      std::stable_sort(
-          stage_packages.begin(), stage_packages.end(),
-          [](const InstalledPackage& a, const InstalledPackage& b) { return a.size > b.size; });
+    // The largest .deb first, whatever its stage: the layers of every stage
+    // are made at once, and the largest (java17's JDK) bounds the build.
+    std::vector<const InstalledPackage*> to_fetch;
+    for (const auto& stage_packages : m_fetch_order) {
       for (const auto& p : stage_packages) {
-        if (m_fetch_seen.insert(p.sha256).second && !m_env.cache.contains(p.sha256)) {
-          m_plan.downloads.push_back(fetch_item(p));
-        }
+        to_fetch.push_back(&p);
+      }
+    }
+    std::stable_sort(to_fetch.begin(), to_fetch.end(),
+                     [](const InstalledPackage* a, const InstalledPackage* b) {
+                       return a->size > b->size;
+                     });
+    for (const InstalledPackage* p : to_fetch) {
+      if (m_fetch_seen.insert(p->sha256).second && !m_env.cache.contains(p->sha256)) {
+        m_plan.downloads.push_back(fetch_item(*p));
       }
     }
     for (auto& item : m_archive_downloads) {
