@@ -184,6 +184,7 @@ Result<oci::LayerBlob> LayerWriter::finish() {
   blob.uncompressed_size = p.tar_hash->size();
   blob.file = p.blob_dir / "sha256" / blob.descriptor.digest.hex();
   DISTILL_CHECK(p.file->commit_as(blob.file));
+  blob.hashed = true;
   p.finished = true;
   return blob;
 }

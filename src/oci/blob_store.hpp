@@ -28,8 +28,11 @@ class BlobStore {
   // never shares an inode with `source` (a cache entry damaged later cannot
   // reach an output, nor the reverse). The bytes are hashed on the way: when
   // `source` does not hold `digest`, nothing is placed and the error (Corrupt)
-  // names `source`. Skipped if the blob is already present.
-  Status put_file(const crypto::Digest& digest, const std::filesystem::path& source);
+  // names `source`. Skipped if the blob is already present. `hashed`: this
+  // process wrote `source` and hashed its bytes on the way (a layer it just
+  // made), so the copy is made in the kernel and not hashed again.
+  Status put_file(const crypto::Digest& digest, const std::filesystem::path& source,
+                  bool hashed = false);
 
  private:
   explicit BlobStore(std::filesystem::path dir) : m_dir(std::move(dir)) {}

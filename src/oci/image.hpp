@@ -20,6 +20,9 @@ struct LayerBlob {
   crypto::Digest diff_id;      // sha256 of the uncompressed tar
   std::filesystem::path file;  // where the compressed blob is
   uint64_t uncompressed_size = 0;
+  // This process wrote `file` and hashed its bytes on the way (a layer just
+  // made): copies of it need not hash it again.
+  bool hashed = false;
 };
 
 struct ImageManifest {

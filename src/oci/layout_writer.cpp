@@ -7,8 +7,12 @@
 #include <fcntl.h>
 #include <sys/file.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <set>
 #include <system_error>
+#include <thread>
+#include <vector>
 
 #include "oci/blob_store.hpp"
 #include "oci/manifest.hpp"
@@ -16,6 +20,7 @@
 #include "util/fd.hpp"
 #include "util/file_io.hpp"
 #include "util/interrupt_cleanup.hpp"
+#include "util/thread_pool.hpp"
 
 namespace distill::oci {
 
@@ -24,10 +29,29 @@ namespace {
 constexpr std::string_view k_oci_layout = R"({"imageLayoutVersion":"1.0.0"})";
 
 Status write_blobs(BlobStore& store, const Image& image) {
+  // The layers, each once, copied on every core (the largest first).
+  std::vector<const LayerBlob*> layers;
+  std::set<crypto::Digest> seen;
   for (const auto& entry : image.manifests) {
     for (const auto& layer : entry.layers) {
-      DISTILL_CHECK(store.put_file(layer.descriptor.digest, layer.file));
+      if (seen.insert(layer.descriptor.digest).second) {
+        layers.push_back(&layer);
+      }
     }
+  }
+  std::stable_sort(layers.begin(), layers.end(), [](const LayerBlob* a, const LayerBlob* b) {
+    return a->descriptor.size > b->descriptor.size;
+  });
+  std::vector<Status> copied(layers.size());
+  util::parallel_for(layers.size(), std::max(1U, std::thread::hardware_concurrency()),
+                     [&](size_t i) {
+                       copied[i] = store.put_file(layers[i]->descriptor.digest, layers[i]->file,
+                                                  layers[i]->hashed);
+                     });
+  for (auto& status : copied) {
+    DISTILL_CHECK(std::move(status));
+  }
+  for (const auto& entry : image.manifests) {
     DISTILL_CHECK(store.put(entry.config_json, entry.config_descriptor.media_type));
     DISTILL_CHECK(store.put(entry.manifest_json, entry.manifest_descriptor.media_type));
   }

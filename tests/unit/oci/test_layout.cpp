@@ -496,6 +496,33 @@ TEST_F(OciWriterTest, ConcurrentPutOfTheSameBlobSucceeds) {
   }
 }
 
+// A layer this process just made and hashed is copied without hashing it
+// again; any other file is hashed on the way and refused when it differs.
+TEST_F(OciWriterTest, PutFileHashesAllButLayersHashedHere) {
+  std::string content(3 << 20, 'q');
+  content[12345] = 'r';
+  crypto::Digest digest = crypto::sha256(content);
+  fs::path source = path() / "source";
+  ASSERT_TRUE(util::write_file_atomic(source, content).ok());
+  auto store = BlobStore::open(path() / "fresh");
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE(store->put_file(digest, source, /*hashed=*/true).ok());
+  EXPECT_EQ(*util::read_file(store->path_for(digest)), content);
+  struct stat a {};
+  struct stat b {};
+  ASSERT_EQ(::stat(source.c_str(), &a), 0);
+  ASSERT_EQ(::stat(store->path_for(digest).c_str(), &b), 0);
+  EXPECT_NE(a.st_ino, b.st_ino) << "a copy, not a link";
+
+  crypto::Digest other = crypto::sha256("something else");
+  auto checked = BlobStore::open(path() / "checked");
+  ASSERT_TRUE(checked.ok());
+  Status refused = checked->put_file(other, source);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().kind, ErrorKind::Corrupt);
+  EXPECT_FALSE(checked->contains(other));
+}
+
 TEST_F(OciWriterTest, RegistryRefsAreNotReadHere) {
   auto loaded = load_image(*ImageRef::parse("docker://127.0.0.1:1/x:y"));
   ASSERT_FALSE(loaded.ok());
