@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -76,9 +77,25 @@ struct DeflateDeleter {
 };
 using DeflatePtr = std::unique_ptr<libdeflate_compressor, DeflateDeleter>;
 
+// Bytes that are written before they are read: unlike a vector, growing
+// it does not zero-fill (the member is ~1 MiB, rewritten for every chunk).
+struct OutputBuffer {
+  std::unique_ptr<unsigned char[]> bytes;
+  size_t capacity = 0;
+  size_t size = 0;
+
+  unsigned char* prepare(size_t needed) {
+    if (capacity < needed) {
+      bytes = std::make_unique_for_overwrite<unsigned char[]>(needed);
+      capacity = needed;
+    }
+    return bytes.get();
+  }
+};
+
 struct Chunk {
-  std::vector<unsigned char> input;   // up to k_gzip_chunk_size bytes
-  std::vector<unsigned char> output;  // one complete gzip member
+  std::vector<unsigned char> input;  // up to k_gzip_chunk_size bytes
+  OutputBuffer output;               // one complete gzip member
   bool failed = false;
 };
 
@@ -125,18 +142,18 @@ void compress_chunk(Deflaters& deflaters, Chunk& chunk) {
                                           ? deflaters.store.get()
                                           : deflaters.main.get();
   size_t bound = libdeflate_deflate_compress_bound(compressor, chunk.input.size());
-  chunk.output.resize(sizeof k_header + bound + 8);
-  std::memcpy(chunk.output.data(), k_header, sizeof k_header);
+  unsigned char* out = chunk.output.prepare(sizeof k_header + bound + 8);
+  std::memcpy(out, k_header, sizeof k_header);
   size_t n = libdeflate_deflate_compress(compressor, chunk.input.data(), chunk.input.size(),
-                                         chunk.output.data() + sizeof k_header, bound);
+                                         out + sizeof k_header, bound);
   if (n == 0) {
     chunk.failed = true;
     return;
   }
-  unsigned char* trailer = chunk.output.data() + sizeof k_header + n;
+  unsigned char* trailer = out + sizeof k_header + n;
   put_le32(trailer, libdeflate_crc32(0, chunk.input.data(), chunk.input.size()));
   put_le32(trailer + 4, static_cast<uint32_t>(chunk.input.size()));
-  chunk.output.resize(sizeof k_header + n + 8);
+  chunk.output.size = sizeof k_header + n + 8;
 }
 
 // Two batches of `width` chunks: the producer fills one while a background
@@ -218,7 +235,7 @@ class GzipCompressor final : public ByteSink {
       if (batch[i].failed) {
         return make_error(ErrorKind::Internal, "gzip: libdeflate failed to compress a chunk");
       }
-      DISTILL_CHECK(m_down.write(batch[i].output.data(), batch[i].output.size()));
+      DISTILL_CHECK(m_down.write(batch[i].output.bytes.get(), batch[i].output.size));
       batch[i].input.clear();
     }
     m_busy_count = 0;

@@ -27,15 +27,20 @@ const char* to_string(EntryType type) {
 
 Result<std::string> ContentReader::read_all() {
   std::string out;
+  DISTILL_CHECK(read_all_into(out, 0));
+  return out;
+}
+
+Status ContentReader::read_all_into(std::string& out, uint64_t size_hint) {
+  out.reserve(out.size() + static_cast<size_t>(size_hint));
   char buffer[65536];
   for (;;) {
     DISTILL_TRY(size_t n, read(buffer, sizeof buffer));
     if (n == 0) {
-      break;
+      return {};
     }
     out.append(buffer, n);
   }
-  return out;
 }
 
 Result<size_t> MemoryContentReader::read(void* buffer, size_t size) {

@@ -37,6 +37,9 @@ class ContentReader {
   virtual Result<size_t> read(void* buffer, size_t size) = 0;
   // Reads everything that is left.
   Result<std::string> read_all();
+  // Appends the rest to `out`, making room for `size_hint` more bytes first
+  // (the entry's size: no regrowing, copying and faulting in on the way).
+  Status read_all_into(std::string& out, uint64_t size_hint);
 };
 
 // A ContentReader over bytes in memory (not owned).

@@ -190,23 +190,74 @@ la_ssize_t read_mapped(struct archive* /*a*/, void* context, const void** buffer
   return static_cast<la_ssize_t>(n);
 }
 
-// An .xz tar held in memory, decoded by liblzma's multithreaded decoder and
-// handed to libarchive as a plain tar. xz files made by dpkg-deb with threads
-// (bookworm's big packages: openjdk's data.tar.xz has 8 blocks) then decode
-// on several cores instead of one; a single-block file decodes as before, on
-// the decoder's own thread, overlapping with the tar reading and compression.
+// The blocks of an .xz file held in memory, read from its index (the stream
+// footer says where that starts); 0 when the file is not one plain stream
+// (several streams, padding, damage), for the multithreaded decoder to judge.
+uint64_t xz_block_count(std::string_view data) {
+  if (data.size() < 2 * LZMA_STREAM_HEADER_SIZE) {
+    return 0;
+  }
+  const auto* bytes = reinterpret_cast<const uint8_t*>(data.data());
+  lzma_stream_flags footer{};
+  if (lzma_stream_footer_decode(&footer, bytes + data.size() - LZMA_STREAM_HEADER_SIZE) !=
+          LZMA_OK ||
+      footer.backward_size > data.size() - 2 * LZMA_STREAM_HEADER_SIZE) {
+    return 0;
+  }
+  size_t start = data.size() - LZMA_STREAM_HEADER_SIZE - footer.backward_size;
+  lzma_index* index = nullptr;
+  uint64_t memlimit = uint64_t{1} << 24;
+  size_t position = 0;
+  if (lzma_index_buffer_decode(&index, &memlimit, nullptr, bytes + start, &position,
+                               footer.backward_size) != LZMA_OK) {
+    return 0;
+  }
+  uint64_t blocks =
+      lzma_index_stream_size(index) == data.size() ? lzma_index_block_count(index) : 0;
+  lzma_index_end(index, nullptr);
+  return blocks;
+}
+
+// A decoding thread's single-threaded xz decoder and output buffer, kept from
+// one .deb to the next: liblzma reuses the decoder's dictionary when it is
+// initialised again on the same stream, so its pages are not faulted in and
+// zeroed afresh for every package.
+struct ThreadXzDecoder {
+  lzma_stream stream = LZMA_STREAM_INIT;
+  std::vector<uint8_t> out;
+  bool busy = false;  // a source of this thread has it (one .deb read inside another's)
+
+  ThreadXzDecoder() = default;
+  ThreadXzDecoder(const ThreadXzDecoder&) = delete;
+  ThreadXzDecoder& operator=(const ThreadXzDecoder&) = delete;
+  ~ThreadXzDecoder() { lzma_end(&stream); }
+};
+
+// An .xz tar held in memory, handed to libarchive as a plain tar. A file of
+// one block (most packages) is decoded by this thread's reused decoder; one
+// of several blocks made by dpkg-deb with threads (bookworm's big packages:
+// openjdk's data.tar.xz has 8) by liblzma's multithreaded decoder, on several
+// cores at once.
 struct XzSource {
   std::string_view data;
   bool mapped = false;
   uintptr_t freed = 0;
-  lzma_stream stream = LZMA_STREAM_INIT;
-  std::vector<uint8_t> out = std::vector<uint8_t>(k_mapped_block);
+  lzma_stream owned = LZMA_STREAM_INIT;  // a decoder of this source's own
+  ThreadXzDecoder* borrowed = nullptr;   // or the thread's
+  lzma_stream* stream = &owned;
+  std::vector<uint8_t> own_out;
+  std::vector<uint8_t>* out = &own_out;
   bool done = false;
 
   XzSource() = default;
   XzSource(const XzSource&) = delete;
   XzSource& operator=(const XzSource&) = delete;
-  ~XzSource() { lzma_end(&stream); }
+  ~XzSource() {
+    lzma_end(&owned);
+    if (borrowed != nullptr) {
+      borrowed->busy = false;
+    }
+  }
 };
 
 // Decoder threads: the machine's cores, at most 4; the memory the threads may
@@ -217,16 +268,28 @@ struct XzSource {
 constexpr uint64_t k_xz_thread_memory = 48ULL << 20;
 
 bool start_xz(XzSource& source) {
-  lzma_mt options{};
-  options.threads = std::clamp(std::thread::hardware_concurrency(), 1U, 4U);
-  options.memlimit_threading = k_xz_thread_memory;
-  options.memlimit_stop = UINT64_MAX;
-  options.flags = 0;
-  if (lzma_stream_decoder_mt(&source.stream, &options) != LZMA_OK) {
-    return false;
+  thread_local ThreadXzDecoder decoder;
+  if (xz_block_count(source.data) == 1 && !decoder.busy) {
+    if (lzma_stream_decoder(&decoder.stream, UINT64_MAX, 0) != LZMA_OK) {
+      return false;
+    }
+    decoder.busy = true;
+    source.borrowed = &decoder;
+    source.stream = &decoder.stream;
+    source.out = &decoder.out;
+  } else {
+    lzma_mt options{};
+    options.threads = std::clamp(std::thread::hardware_concurrency(), 1U, 4U);
+    options.memlimit_threading = k_xz_thread_memory;
+    options.memlimit_stop = UINT64_MAX;
+    options.flags = 0;
+    if (lzma_stream_decoder_mt(&source.owned, &options) != LZMA_OK) {
+      return false;
+    }
   }
-  source.stream.next_in = reinterpret_cast<const uint8_t*>(source.data.data());
-  source.stream.avail_in = source.data.size();
+  source.out->resize(k_mapped_block);
+  source.stream->next_in = reinterpret_cast<const uint8_t*>(source.data.data());
+  source.stream->avail_in = source.data.size();
   return true;
 }
 
@@ -235,9 +298,10 @@ la_ssize_t read_xz(struct archive* a, void* context, const void** buffer) {
   if (source->done) {
     return 0;
   }
-  lzma_stream& stream = source->stream;
-  stream.next_out = source->out.data();
-  stream.avail_out = source->out.size();
+  lzma_stream& stream = *source->stream;
+  std::vector<uint8_t>& out = *source->out;
+  stream.next_out = out.data();
+  stream.avail_out = out.size();
   while (stream.avail_out > 0) {
     lzma_ret r = lzma_code(&stream, LZMA_FINISH);  // all the input is there already
     if (r == LZMA_STREAM_END) {
@@ -252,8 +316,8 @@ la_ssize_t read_xz(struct archive* a, void* context, const void** buffer) {
   if (source->mapped) {
     release_behind(source->data, stream.next_in, source->freed);
   }
-  *buffer = source->out.data();
-  return static_cast<la_ssize_t>(source->out.size() - stream.avail_out);
+  *buffer = out.data();
+  return static_cast<la_ssize_t>(out.size() - stream.avail_out);
 }
 
 }  // namespace

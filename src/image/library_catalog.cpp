@@ -174,7 +174,11 @@ Status LibraryScanner::add(const archive::TarEntry& entry, archive::ContentReade
     return {};
   }
   if (entry.size <= k_in_memory_limit) {
-    DISTILL_TRY(auto data, content.read_all());
+    // One buffer per thread, for every library of every package (at most
+    // k_in_memory_limit): its pages are faulted in once, not for each file.
+    thread_local std::string data;
+    data.clear();
+    DISTILL_CHECK(content.read_all_into(data, entry.size));
     archive::MemoryContentReader memory(data);
     DISTILL_CHECK(pass_on(memory));
     add(entry, data, package);
