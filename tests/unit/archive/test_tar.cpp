@@ -283,9 +283,11 @@ TEST(NormalizePath, Cases) {
 namespace distill::archive {
 namespace {
 
-// An .xz tar of several blocks (as dpkg-deb writes big packages) goes through
-// the multithreaded decoder: every entry and byte comes back, in order; a
-// damaged or cut stream is a Corrupt error naming the origin.
+// An .xz tar of several blocks (as dpkg-deb writes big packages): every entry
+// and byte comes back, in order; a damaged or cut stream is a Corrupt error
+// naming the origin. The thread's decoder, reused from one file to the next,
+// decodes correctly after a damaged file, and a file read while another is
+// being read (the thread's decoder busy) gets a decoder of its own.
 TEST(TarReader, MultiBlockXzReadsEveryEntryAndReportsDamage) {
   if (!testing::have("xz")) {
     GTEST_SKIP() << "xz missing";
@@ -337,6 +339,34 @@ TEST(TarReader, MultiBlockXzReadsEveryEntryAndReportsDamage) {
     EXPECT_NE(damaged.error().message.find("blocks.tar.xz"), std::string::npos)
         << damaged.error().message;
   }
+
+  std::string small_tar;
+  StringSink small_sink(small_tar);
+  TarWriter small_writer(small_sink);
+  ASSERT_TRUE(small_writer.add(file("inner"), "inner bytes").ok());
+  ASSERT_TRUE(small_writer.finish().ok());
+  std::string small_xz = testing::run_ok({"xz", "-c"}, small_tar);
+  std::map<std::string, std::string> again;
+  std::string inner;
+  status = for_each_tar_entry(
+      std::string_view(xz),
+      [&](const TarEntry& e, ContentReader& content) -> Status {
+        if (e.path == "f3") {  // another .xz read in the middle of this one
+          DISTILL_CHECK(for_each_tar_entry(
+              std::string_view(small_xz),
+              [&](const TarEntry&, ContentReader& c) -> Status {
+                DISTILL_TRY(inner, c.read_all());
+                return {};
+              },
+              "inner.tar.xz"));
+        }
+        DISTILL_TRY(again[e.path], content.read_all());
+        return {};
+      },
+      "blocks.tar.xz");
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  EXPECT_TRUE(again == files);
+  EXPECT_EQ(inner, "inner bytes");
 }
 
 }  // namespace
