@@ -185,7 +185,7 @@ class Executor {
     m_dependents.assign(n, {});
     for (size_t i : todo) {
       for (size_t dep : m_plan.nodes[i].after) {
-        if (!m_blobs[dep]) {
+        if (!m_blobs[dep] && !needless_wait(m_plan.nodes[i], m_plan.nodes[dep])) {
           ++m_waiting[i];
           m_dependents[dep].push_back(i);
         }
@@ -269,6 +269,20 @@ class Executor {
     return {};
   }
 
+  // A stage's top layer waits for its package layers only for the library
+  // catalogs they record on the way (ld.so.cache is made from them); where the
+  // cache holds the catalog of every package of `dep` already, it need not
+  // wait, and is made beside the other layers rather than after all of them.
+  bool needless_wait(const LayerNode& node, const LayerNode& dep) const {
+    if (node.kind != LayerNode::Kind::Top || dep.kind != LayerNode::Kind::Packages) {
+      return false;
+    }
+    const auto cache_dir = m_env.cache.dir();
+    return std::all_of(dep.packages.begin(), dep.packages.end(), [&](const InstalledPackage& p) {
+      return has_package_libraries(p, cache_dir);
+    });
+  }
+
   // Compression threads of a layer: all of them. Layers start largest first,
   // and the largest (java17's JDK: most of the build's work) must be able to
   // use every core once the small ones are done; while they run, the system
@@ -281,8 +295,8 @@ class Executor {
   Result<oci::LayerBlob> make_layer(const LayerNode& node) {
     const int64_t epoch = m_request.source_date_epoch;
     const auto cache_dir = m_env.cache.dir();
-    DISTILL_TRY(auto writer,
-                LayerWriter::create(m_layers.blob_dir(), m_request.compression, compression_threads()));
+    DISTILL_TRY(auto writer, LayerWriter::create(m_layers.blob_dir(), m_request.compression,
+                                                 compression_threads()));
     // Packages: unchanged packages of a grouped layer copied from its last
     // version (package_group.hpp).
     std::optional<PackageGroupWriter> group;

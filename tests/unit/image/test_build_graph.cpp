@@ -257,6 +257,28 @@ TEST_F(BuildGraph, LayersTheCacheHoldsNeedNoDebs) {
   EXPECT_EQ(m_http.count(".deb"), debs);
 }
 
+// With every package's library catalog in the cache, a stage's top layer
+// (ld.so.cache) no longer waits for the package layers being made again: the
+// image is the same.
+TEST_F(BuildGraph, ATopLayerMadeBesideItsPackageLayersGivesTheSameDigest) {
+  auto r = request({"static", "base"});
+  auto first = build(r);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  ASSERT_TRUE(fs::exists(m_cache->dir() / "libraries")) << "catalogs recorded";
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_GT(fs::remove_all(m_cache->dir() / "layers"), 1u) << "the layer cache is emptied";
+    ASSERT_GT(fs::remove_all(m_cache->dir() / "blobs"), 1u);
+    auto again = build(r);
+    ASSERT_TRUE(again.ok()) << again.error().message;
+    ASSERT_EQ(again->size(), first->size());
+    for (size_t i = 0; i < first->size(); ++i) {
+      EXPECT_EQ(again->at(i).image.index_descriptor.digest,
+                first->at(i).image.index_descriptor.digest)
+          << "round " << round << ", image " << i;
+    }
+  }
+}
+
 TEST_F(BuildGraph, AFailingLayerNamesItsImageAndWritesNoOutput) {
   m_http.m_corrupt.insert(std::string(testing::k_repo_url) + "/pool/main/tzdata_2024a_all.deb");
   auto r = request({"static", "base"});
