@@ -155,10 +155,9 @@ class Planner {
         to_fetch.push_back(&p);
       }
     }
-    std::stable_sort(to_fetch.begin(), to_fetch.end(),
-                     [](const InstalledPackage* a, const InstalledPackage* b) {
-                       return a->size > b->size;
-                     });
+    std::stable_sort(
+        to_fetch.begin(), to_fetch.end(),
+        [](const InstalledPackage* a, const InstalledPackage* b) { return a->size > b->size; });
     for (const InstalledPackage* p : to_fetch) {
       if (m_fetch_seen.insert(p->sha256).second && !m_env.cache.contains(p->sha256)) {
         m_plan.downloads.push_back(fetch_item(*p));

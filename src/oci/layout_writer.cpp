@@ -43,11 +43,11 @@ Status write_blobs(BlobStore& store, const Image& image) {
     return a->descriptor.size > b->descriptor.size;
   });
   std::vector<Status> copied(layers.size());
-  util::parallel_for(layers.size(), std::max(1U, std::thread::hardware_concurrency()),
-                     [&](size_t i) {
-                       copied[i] = store.put_file(layers[i]->descriptor.digest, layers[i]->file,
-                                                  layers[i]->hashed);
-                     });
+  util::parallel_for(
+      layers.size(), std::max(1U, std::thread::hardware_concurrency()), [&](size_t i) {
+        copied[i] =
+            store.put_file(layers[i]->descriptor.digest, layers[i]->file, layers[i]->hashed);
+      });
   for (auto& status : copied) {
     DISTILL_CHECK(std::move(status));
   }
