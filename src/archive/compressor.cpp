@@ -8,12 +8,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
-
-#include "util/thread_pool.hpp"
 
 namespace distill::archive {
 
@@ -156,23 +158,27 @@ void compress_chunk(Deflaters& deflaters, Chunk& chunk) {
   chunk.output.size = sizeof k_header + n + 8;
 }
 
-// Two batches of `width` chunks: the producer fills one while a background
-// thread compresses the other (with `width` parallel workers, at most 8); batches are
-// written downstream in order by the producer thread.
+// A ring of 2 * `width` chunks (`width` = the threads asked for, at most 8): the
+// producer fills one chunk after another and hands each full chunk to `width`
+// compressing threads at once; finished chunks are written downstream in order
+// by the producer thread, which waits only when every chunk of the ring is still
+// in flight. With no batch barrier, a slow chunk does not hold the other threads
+// idle. A stream of one chunk (the common small layer) is compressed on the
+// producer's thread, without starting any thread.
 class GzipCompressor final : public ByteSink {
  public:
   GzipCompressor(ByteSink& downstream, unsigned threads, int level)
-      : m_down(downstream), m_width(std::clamp(threads, 1U, 8U)) {
-    for (auto& batch : m_batches) {
-      batch.resize(m_width);
+      : m_down(downstream),
+        m_width(std::clamp(threads, 1U, 8U)),
+        m_level(level),
+        m_slots(m_width == 1 ? 1 : 2 * m_width) {}
+  ~GzipCompressor() override {
+    {
+      std::lock_guard lock(m_mutex);
+      m_queue.clear();  // abandoned: no use compressing the rest
     }
-    for (unsigned i = 0; i < m_width; ++i) {
-      m_compressors.push_back({DeflatePtr(libdeflate_alloc_compressor(level)),
-                               DeflatePtr(libdeflate_alloc_compressor(1)),
-                               DeflatePtr(libdeflate_alloc_compressor(0))});
-    }
+    stop();
   }
-  ~GzipCompressor() override { wait(); }
   GzipCompressor(const GzipCompressor&) = delete;
   GzipCompressor& operator=(const GzipCompressor&) = delete;
 
@@ -183,7 +189,10 @@ class GzipCompressor final : public ByteSink {
     const auto* bytes = static_cast<const unsigned char*>(data);
     m_total += size;
     while (size > 0) {
-      Chunk& chunk = m_batches[m_filling][m_fill_count];
+      if (!m_filling) {
+        DISTILL_CHECK(take_slot());
+      }
+      Chunk& chunk = m_slots[*m_filling].chunk;
       if (chunk.input.capacity() < k_gzip_chunk_size) {
         chunk.input.reserve(k_gzip_chunk_size);
       }
@@ -192,10 +201,7 @@ class GzipCompressor final : public ByteSink {
       bytes += n;
       size -= n;
       if (chunk.input.size() == k_gzip_chunk_size) {
-        ++m_fill_count;
-        if (m_fill_count == m_width) {
-          DISTILL_CHECK(dispatch());
-        }
+        DISTILL_CHECK(submit());
       }
     }
     return {};
@@ -207,73 +213,159 @@ class GzipCompressor final : public ByteSink {
       return {};
     }
     m_finished = true;
-    if (!m_batches[m_filling][m_fill_count].input.empty() || m_total == 0) {
-      ++m_fill_count;  // the partial last chunk (or one empty member)
+    if (m_filling || m_total == 0) {
+      if (!m_filling) {
+        DISTILL_CHECK(take_slot());  // an empty input is one empty member
+      }
+      if (m_written == m_next) {  // nothing in flight: compress here
+        Slot& slot = m_slots[*m_filling];
+        m_filling.reset();
+        DISTILL_CHECK(ready_deflaters(m_inline));
+        compress_chunk(m_inline, slot.chunk);
+        ++m_next;
+        slot.state = State::Done;
+      } else {
+        DISTILL_CHECK(submit());
+      }
     }
-    if (m_fill_count > 0) {
-      DISTILL_CHECK(dispatch());
+    while (m_written < m_next) {
+      DISTILL_CHECK(write_oldest(true));
     }
-    DISTILL_CHECK(drain());
+    stop();
     return m_down.finish();
   }
 
  private:
-  void wait() {
-    if (m_worker.joinable()) {
-      m_worker.join();
-    }
-  }
+  enum class State { Free, Queued, Done };
+  struct Slot {
+    Chunk chunk;
+    State state = State::Free;
+  };
 
-  // Writes the batch in flight (if any) downstream, in chunk order.
-  Status drain() {
-    wait();
-    if (m_busy_count == 0) {
-      return {};
+  Status ready_deflaters(Deflaters& d) const {
+    if (!d.main) {
+      d = {DeflatePtr(libdeflate_alloc_compressor(m_level)),
+           DeflatePtr(libdeflate_alloc_compressor(1)), DeflatePtr(libdeflate_alloc_compressor(0))};
     }
-    std::vector<Chunk>& batch = m_batches[1 - m_filling];
-    for (size_t i = 0; i < m_busy_count; ++i) {
-      if (batch[i].failed) {
-        return make_error(ErrorKind::Internal, "gzip: libdeflate failed to compress a chunk");
-      }
-      DISTILL_CHECK(m_down.write(batch[i].output.bytes.get(), batch[i].output.size));
-      batch[i].input.clear();
+    if (!d.main || !d.probe || !d.store) {
+      return make_error(ErrorKind::InvalidInput, "gzip: cannot create a compressor (bad level?)");
     }
-    m_busy_count = 0;
     return {};
   }
 
-  // Hands the filled batch to the compressor and starts filling the other one.
-  Status dispatch() {
-    for (const auto& deflaters : m_compressors) {
-      if (!deflaters.main || !deflaters.probe || !deflaters.store) {
-        return make_error(ErrorKind::InvalidInput, "gzip: cannot create a compressor (bad level?)");
-      }
+  // The slot that chunk number m_next will fill, once its last member is written.
+  Status take_slot() {
+    while (m_next - m_written == m_slots.size()) {
+      DISTILL_CHECK(write_oldest(true));
     }
-    DISTILL_CHECK(drain());
-    std::vector<Chunk>& batch = m_batches[m_filling];
-    size_t count = m_fill_count;
-    m_busy_count = count;
-    m_filling = 1 - m_filling;
-    m_fill_count = 0;
+    m_filling = m_next % m_slots.size();
+    return {};
+  }
+
+  // Queues the filled chunk for the compressing threads (or, with one thread,
+  // compresses it here), then writes whatever is already done.
+  Status submit() {
+    Slot& slot = m_slots[*m_filling];
+    m_filling.reset();
+    ++m_next;
     if (m_width == 1) {
-      compress_chunk(m_compressors[0], batch[0]);
-      return drain();
+      DISTILL_CHECK(ready_deflaters(m_inline));
+      compress_chunk(m_inline, slot.chunk);
+      slot.state = State::Done;
+      return write_oldest(true);
     }
-    m_worker = std::thread([this, &batch, count] {
-      util::parallel_for(count, m_width,
-                         [this, &batch](size_t i) { compress_chunk(m_compressors[i], batch[i]); });
-    });
+    if (m_workers.empty()) {
+      for (unsigned i = 0; i < m_width; ++i) {
+        m_deflaters.emplace_back();
+        DISTILL_CHECK(ready_deflaters(m_deflaters.back()));
+      }
+      for (unsigned i = 0; i < m_width; ++i) {
+        m_workers.emplace_back([this, i] { work(m_deflaters[i]); });
+      }
+    }
+    {
+      std::lock_guard lock(m_mutex);
+      slot.state = State::Queued;
+      m_queue.push_back(&slot);
+    }
+    m_wake.notify_one();
+    while (m_written < m_next && write_ready()) {
+      DISTILL_CHECK(write_oldest(false));
+    }
     return {};
+  }
+
+  bool write_ready() {
+    std::lock_guard lock(m_mutex);
+    return m_slots[m_written % m_slots.size()].state == State::Done;
+  }
+
+  // Writes the oldest chunk not yet written, waiting for it if `wait`.
+  Status write_oldest(bool wait) {
+    Slot& slot = m_slots[m_written % m_slots.size()];
+    if (wait) {
+      std::unique_lock lock(m_mutex);
+      m_done.wait(lock, [&] { return slot.state == State::Done; });
+    }
+    if (slot.chunk.failed) {
+      return make_error(ErrorKind::Internal, "gzip: libdeflate failed to compress a chunk");
+    }
+    DISTILL_CHECK(m_down.write(slot.chunk.output.bytes.get(), slot.chunk.output.size));
+    slot.chunk.input.clear();
+    slot.state = State::Free;
+    ++m_written;
+    return {};
+  }
+
+  void work(Deflaters& deflaters) {
+    for (;;) {
+      Slot* slot = nullptr;
+      {
+        std::unique_lock lock(m_mutex);
+        m_wake.wait(lock, [&] { return m_stopping || !m_queue.empty(); });
+        if (m_queue.empty()) {
+          return;
+        }
+        slot = m_queue.front();
+        m_queue.pop_front();
+      }
+      compress_chunk(deflaters, slot->chunk);
+      {
+        std::lock_guard lock(m_mutex);
+        slot->state = State::Done;
+      }
+      m_done.notify_one();
+    }
+  }
+
+  // Lets the threads finish what is queued, then joins them.
+  void stop() {
+    {
+      std::lock_guard lock(m_mutex);
+      m_stopping = true;
+    }
+    m_wake.notify_all();
+    for (auto& worker : m_workers) {
+      worker.join();
+    }
+    m_workers.clear();
   }
 
   ByteSink& m_down;
   unsigned m_width;
-  std::vector<Deflaters> m_compressors;
-  std::vector<Chunk> m_batches[2];
-  size_t m_filling = 0;     // index of the batch being filled
-  size_t m_fill_count = 0;  // complete chunks in the filling batch
-  size_t m_busy_count = 0;  // chunks in the other batch not yet written
-  std::thread m_worker;
+  int m_level;
+  std::vector<Slot> m_slots;
+  std::optional<size_t> m_filling;  // the slot being filled
+  uint64_t m_next = 0;              // chunks handed over (the filling one excluded)
+  uint64_t m_written = 0;           // chunks written downstream
+  Deflaters m_inline;               // for chunks compressed on the producer's thread
+  std::deque<Deflaters> m_deflaters;
+  std::vector<std::thread> m_workers;
+  std::mutex m_mutex;
+  std::condition_variable m_wake;  // a chunk was queued, or stop
+  std::condition_variable m_done;  // a chunk was compressed
+  std::deque<Slot*> m_queue;
+  bool m_stopping = false;
   uint64_t m_total = 0;
   bool m_finished = false;
 };

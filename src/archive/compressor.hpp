@@ -7,11 +7,11 @@
 //    gzip member (RFC 1952 section 2.2 allows concatenated members; Go's
 //    compress/gzip, GNU gzip and Python read them as one stream). Each member
 //    header is 1f 8b 08, FLG 0 (no name), MTIME 0, XFL 0, OS 255 ("unknown").
-//    With threads > 1, up to min(threads, 8) chunks are compressed in parallel (while the
-//    caller fills the next batch) and written in order; memory is bounded by
-//    ~4 MiB per thread. Default level 6. A chunk that looks incompressible
-//    (four 16 KiB slices gain under 2% at level 1) is stored, not compressed.
-//    An empty input gives one empty member.
+//    With threads > 1, min(threads, 8) threads compress chunks in parallel while the
+//    caller fills the next ones, and members are written in order; at most two
+//    chunks per thread are in flight (~4 MiB per thread). Default level 6. A chunk that looks
+//    incompressible (four 16 KiB slices gain under 2% at level 1) is stored, not compressed. An
+//    empty input gives one empty member.
 //  - Zstd: one single-threaded libzstd stream (zstd's multithreaded mode emits
 //    bytes that depend on the worker count), default level 3, with the content
 //    checksum flag set and no content size in the frame header.
