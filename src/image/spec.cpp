@@ -444,12 +444,8 @@ class SpecParser {
             std::vector<int> lines;
             get_string_list(value, line, "trace", m_spec.trace, &lines);
             for (size_t i = 0; i < m_spec.trace.size(); ++i) {
-              auto norm = m_spec.trace[i].empty() || m_spec.trace[i][0] != '/'
-                              ? std::nullopt
-                              : normalise_absolute(m_spec.trace[i]);
+              auto norm = image_path(m_spec.trace[i], lines[i], "trace path");
               if (!norm) {
-                problem(lines[i], "trace path '" + m_spec.trace[i] +
-                                      "' must be absolute and must not contain '..'");
                 continue;
               }
               m_spec.trace[i] = *norm;
@@ -491,10 +487,7 @@ class SpecParser {
           } else if (key == "workdir") {
             std::string dir;
             if (get_string(value, line, "workdir", dir)) {
-              auto norm = dir.empty() || dir[0] != '/' ? std::nullopt : normalise_absolute(dir);
-              if (!norm) {
-                problem(line, "workdir '" + dir + "' must be absolute and must not contain '..'");
-              } else {
+              if (auto norm = image_path(dir, line, "workdir")) {
                 m_spec.workdir = *norm;
               }
             }
@@ -516,13 +509,7 @@ class SpecParser {
             std::vector<std::string> volumes;
             get_string_list(value, line, "volumes", volumes, &lines);
             for (size_t i = 0; i < volumes.size(); ++i) {
-              auto norm = volumes[i].empty() || volumes[i][0] != '/'
-                              ? std::nullopt
-                              : normalise_absolute(volumes[i]);
-              if (!norm) {
-                problem(lines[i],
-                        "volume '" + volumes[i] + "' must be absolute and must not contain '..'");
-              } else {
+              if (auto norm = image_path(volumes[i], lines[i], "volume")) {
                 m_spec.volumes.push_back(*norm);
               }
             }
@@ -673,9 +660,8 @@ class SpecParser {
         continue;
       }
       bool dst_is_dir = !dst->empty() && dst->back() == '/';
-      auto norm = dst->empty() || (*dst)[0] != '/' ? std::nullopt : normalise_absolute(*dst);
+      auto norm = image_path(*dst, entry_line, "dst");
       if (!norm) {
-        problem(entry_line, "dst '" + *dst + "' must be absolute and must not contain '..'");
         continue;
       }
       if (*norm == "/" && !type) {
