@@ -88,13 +88,7 @@ void BuildOptions::declare(CLI::App& cmd, bool for_build) {
   cmd.add_option("--release", release,
                  "Debian release of the images and their flavors (" +
                      debian::buildable_releases_text() + "; default: the specs', else the host's)");
-  cmd.add_option("--cache-dir", cache_dir, "download and layer cache (default ~/.cache/distill)");
-  cmd.add_option("--progress", progress, "auto|plain|none")
-      ->check(CLI::IsMember({"auto", "plain", "none"}));
-  cmd.add_flag("--refresh", refresh,
-               "ask the mirror for its Release files even when a copy is under 5 minutes old");
-  cmd.add_flag("--allow-release-rollback", allow_release_rollback,
-               "accept a Release older than the newest one seen for its suite");
+  declare_session(cmd);
   if (for_build) {
     cmd.add_option("--variant", variant,
                    "latest|nonroot|debug|debug-nonroot, comma-separated, or all");
@@ -108,6 +102,18 @@ void BuildOptions::declare(CLI::App& cmd, bool for_build) {
         "--source-date-epoch", source_date_epoch,
         "image creation time and mtime of generated files (default $SOURCE_DATE_EPOCH or 0)");
   }
+}
+
+void BuildOptions::declare_session(CLI::App& cmd, bool with_refresh) {
+  cmd.add_option("--cache-dir", cache_dir, "download and layer cache (default ~/.cache/distill)");
+  cmd.add_option("--progress", progress, "auto|plain|none")
+      ->check(CLI::IsMember({"auto", "plain", "none"}));
+  if (with_refresh) {
+    cmd.add_flag("--refresh", refresh,
+                 "ask the mirror for its Release files even when a copy is under 5 minutes old");
+  }
+  cmd.add_flag("--allow-release-rollback", allow_release_rollback,
+               "accept a Release older than the newest one seen for its suite");
 }
 
 Result<image::BuildRequest> BuildOptions::to_request() const {

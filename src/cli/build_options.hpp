@@ -33,6 +33,10 @@ struct BuildOptions {
 
   // Declares the shared flags on `cmd` (`build` takes several specs).
   void declare(CLI::App& cmd, bool for_build);
+  // Declares the flags of the session every command that reads the cache and
+  // the mirror takes: --cache-dir, --progress, --allow-release-rollback and,
+  // with `refresh`, --refresh.
+  void declare_session(CLI::App& cmd, bool refresh = true);
   // Validates the flags (usage errors name the value) and fills a request.
   [[nodiscard]] Result<image::BuildRequest> to_request() const;
 };

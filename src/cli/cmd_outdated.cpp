@@ -96,14 +96,7 @@ CommandRunner register_outdated(CLI::App& app) {
                   "host ones");
   cmd->add_option("--arch", flags->arch,
                   "image: the platform; lock, spec: only this arch (Debian name)");
-  cmd->add_option("--cache-dir", flags->session.cache_dir,
-                  "download cache (default ~/.cache/distill)");
-  cmd->add_option("--progress", flags->session.progress, "auto|plain|none")
-      ->check(CLI::IsMember({"auto", "plain", "none"}));
-  cmd->add_flag("--refresh", flags->session.refresh,
-                "ask the mirror for its Release files even when a copy is under 5 minutes old");
-  cmd->add_flag("--allow-release-rollback", flags->session.allow_release_rollback,
-                "accept a Release older than the newest one seen for its suite");
+  flags->session.declare_session(*cmd);
   add_source_flags(cmd, *flags_source);
   return [flags, flags_source]() -> Result<int> {
     check::OutdatedRequest request;

@@ -30,12 +30,7 @@ CommandRunner register_update(CLI::App& app) {
       ->delimiter(',');
   cmd->add_option("--keyring", *keyrings,
                   "keyring file a source of the image's spec named (matched by content)");
-  cmd->add_option("--cache-dir", options->cache_dir,
-                  "download and layer cache (default ~/.cache/distill)");
-  cmd->add_option("--progress", options->progress, "auto|plain|none")
-      ->check(CLI::IsMember({"auto", "plain", "none"}));
-  cmd->add_flag("--allow-release-rollback", request->allow_release_rollback,
-                "accept a Release older than the newest one seen for its suite");
+  options->declare_session(*cmd, false);
   cmd->add_option("-j,--jobs", options->jobs, "parallel downloads and layers (default: CPUs)");
   cmd->add_option("--dest-creds", request->registry.credentials,
                   "USER:PASSWORD for docker:// outputs");
@@ -50,6 +45,7 @@ CommandRunner register_update(CLI::App& app) {
     r.keyrings.assign(keyrings->begin(), keyrings->end());
     r.registry.tls_verify = *tls_verify != "false";
     r.jobs = options->jobs;
+    r.allow_release_rollback = options->allow_release_rollback;
     if (const char* root = std::getenv("DISTILL_APT_ROOT"); root != nullptr && *root != '\0') {
       r.apt_root = root;
     }

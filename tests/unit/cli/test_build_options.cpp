@@ -1,0 +1,68 @@
+// BuildOptions: the session flags every command that reads the cache and the
+// mirror takes are declared in one place, with the same names and texts.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "cli/build_options.hpp"
+
+namespace distill::cli {
+namespace {
+
+// Parses `args` (without the program name) on a command that declares the
+// session flags; "" when they parse, else CLI11's message.
+std::string parse_session(BuildOptions& options, std::vector<std::string> args,
+                          bool refresh = true) {
+  CLI::App app{"test"};
+  options.declare_session(app, refresh);
+  std::reverse(args.begin(), args.end());  // CLI11 takes them last first
+  try {
+    app.parse(args);
+  } catch (const CLI::ParseError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(BuildOptionsTest, SessionFlagsFillTheOptions) {
+  BuildOptions options;
+  EXPECT_EQ(parse_session(options, {"--cache-dir", "/c", "--progress", "plain", "--refresh",
+                                    "--allow-release-rollback"}),
+            "");
+  EXPECT_EQ(options.cache_dir, "/c");
+  EXPECT_EQ(options.progress, "plain");
+  EXPECT_TRUE(options.refresh);
+  EXPECT_TRUE(options.allow_release_rollback);
+
+  BuildOptions defaults;
+  EXPECT_EQ(parse_session(defaults, {}), "");
+  EXPECT_EQ(defaults.progress, "auto");
+  EXPECT_FALSE(defaults.refresh);
+  EXPECT_FALSE(defaults.allow_release_rollback);
+}
+
+TEST(BuildOptionsTest, ABadProgressOrARefreshNotOfferedIsRefused) {
+  BuildOptions options;
+  EXPECT_NE(parse_session(options, {"--progress", "loud"}), "");
+  BuildOptions without_refresh;
+  EXPECT_NE(parse_session(without_refresh, {"--refresh"}, false), "");
+  EXPECT_EQ(parse_session(without_refresh, {"--allow-release-rollback"}, false), "");
+  EXPECT_TRUE(without_refresh.allow_release_rollback);
+}
+
+TEST(BuildOptionsTest, BuildAndLockTakeTheSessionFlags) {
+  for (bool for_build : {true, false}) {
+    BuildOptions options;
+    CLI::App app{"test"};
+    options.declare(app, for_build);
+    std::vector<std::string> args = {"base", "--cache-dir", "/c", "--refresh"};
+    std::reverse(args.begin(), args.end());
+    ASSERT_NO_THROW(app.parse(args));
+    EXPECT_EQ(options.cache_dir, "/c");
+    EXPECT_TRUE(options.refresh);
+    EXPECT_EQ(options.specs, std::vector<std::string>{"base"});
+  }
+}
+
+}  // namespace
+}  // namespace distill::cli
