@@ -111,7 +111,10 @@ largest() { printf '%s\n' "$@" | sort -g | tail -n 1; }
 hyperfine_median() {
   local name=$1 prepare=$2 cmd=$3
   local json="$work/$name.hyperfine.json"
-  if hyperfine -N --style none --runs "$runs" --prepare "$prepare" --export-json "$json" \
+  # Each run starts with the page cache written back (sync): what an earlier
+  # step left dirty (the peer's root filesystem, the last run's blobs) would
+  # otherwise be flushed during the timed run and stall its writes.
+  if hyperfine -N --style none --runs "$runs" --prepare "sh -c '$prepare && sync'" --export-json "$json" \
     "$cmd" >"$work/$name.hyperfine.log" 2>&1; then
     python3 -c 'import json,sys; print("%.3f" % json.load(open(sys.argv[1]))["results"][0]["median"])' "$json"
   else
