@@ -4,6 +4,8 @@
 #include "archive/compressor.hpp"
 
 #include <libdeflate.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <zstd.h>
 
 #include <algorithm>
@@ -218,6 +220,13 @@ void compress_chunk(Deflaters& deflaters, Chunk& chunk) {
   chunk.output.size = sizeof k_header + n + 8;
 }
 
+// Compressing threads run a little below the threads that decode and feed
+// them (nice +4 on this thread only): a layer's decoder is a serial chain
+// that the compressors behind it can always wait for, but not the other way
+// round. A warm base build otherwise ended with libc6's decoder alone, having
+// shared its core with the compressors: 0.313 s -> 0.305 s (medians of 30).
+void yield_to_producers() { ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 4); }
+
 // A ring of 2 * `width` chunks (`width` = the threads asked for, at most 8): the
 // producer fills one chunk after another and hands each full chunk to `width`
 // compressing threads at once; finished chunks are written downstream in order
@@ -355,7 +364,10 @@ class GzipCompressor final : public ByteSink {
         DISTILL_CHECK(ready_deflaters(m_deflaters.back()));
       }
       for (unsigned i = 0; i < m_width; ++i) {
-        m_workers.emplace_back([this, i] { work(m_deflaters[i]); });
+        m_workers.emplace_back([this, i] {
+          yield_to_producers();
+          work(m_deflaters[i]);
+        });
       }
     }
     {
