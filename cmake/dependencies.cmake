@@ -6,6 +6,10 @@ find_package(nlohmann_json REQUIRED)
 find_package(yaml-cpp REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
 pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
+# libcurl's headers only: the library itself is loaded on the first transfer
+# (src/net/curl_library.hpp), so commands that make no request never map it.
+add_library(curl_headers INTERFACE)
+target_include_directories(curl_headers INTERFACE ${CURL_INCLUDE_DIRS})
 pkg_check_modules(LIBARCHIVE REQUIRED IMPORTED_TARGET libarchive)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 pkg_check_modules(DEFLATE REQUIRED IMPORTED_TARGET libdeflate)

@@ -9,8 +9,6 @@
 // callers treat local and remote repositories alike.
 #include "net/http_client.hpp"
 
-#include <curl/curl.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -20,6 +18,7 @@
 #include <thread>
 
 #include "net/credentials.hpp"
+#include "net/curl_library.hpp"
 #include "util/file_io.hpp"
 
 namespace distill::net {
@@ -80,18 +79,13 @@ bool code_is_transient(CURLcode code) {
   }
 }
 
-void global_init() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
 struct SlistDeleter {
-  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+  void operator()(curl_slist* list) const { curl::library().slist_free_all(list); }
 };
 using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
 
 struct EasyDeleter {
-  void operator()(CURL* handle) const { curl_easy_cleanup(handle); }
+  void operator()(CURL* handle) const { curl::library().easy_cleanup(handle); }
 };
 using Easy = std::unique_ptr<CURL, EasyDeleter>;
 
@@ -104,11 +98,11 @@ class HandlePool {
       if (!m_free.empty()) {
         Easy handle = std::move(m_free.back());
         m_free.pop_back();
-        curl_easy_reset(handle.get());
+        curl::library().easy_reset(handle.get());
         return handle;
       }
     }
-    return Easy(curl_easy_init());
+    return Easy(curl::library().easy_init());
   }
   void give_back(Easy handle) {
     if (!handle) {
@@ -269,10 +263,7 @@ std::vector<std::filesystem::path> files_with_suffix(const std::filesystem::path
 
 class CurlClient final : public HttpClient {
  public:
-  explicit CurlClient(TransferOptions options) : m_options(std::move(options)) {
-    global_init();
-    load_cert_dir();
-  }
+  explicit CurlClient(TransferOptions options) : m_options(std::move(options)) { load_cert_dir(); }
 
   Result<HttpResponse> send(const HttpRequest& request) override {
     return run(request, nullptr, nullptr, nullptr);
@@ -300,7 +291,8 @@ class CurlClient final : public HttpClient {
     }
     std::vector<std::filesystem::path> cas = files_with_suffix(m_options.cert_dir, ".crt");
     if (!cas.empty()) {
-      curl_version_info_data* info = curl_version_info(CURLVERSION_NOW);
+      auto lib = curl::load();  // a failure is reported by the first transfer
+      curl_version_info_data* info = lib.ok() ? (*lib)->version_info(CURLVERSION_NOW) : nullptr;
       std::string bundle;
       // Extra CAs add to the system ones rather than replacing them.
       if (info != nullptr && info->cainfo != nullptr) {
@@ -331,6 +323,10 @@ class CurlClient final : public HttpClient {
   Result<HttpResponse> run(const HttpRequest& request,
                            const std::function<Status(std::string_view)>* sink,
                            const std::function<void()>* sink_reset, const ProgressFn* progress) {
+    if (auto lib = curl::load(); !lib.ok()) {
+      return make_error(lib.error().kind,
+                        request.method + " " + request.url + ": " + lib.error().message);
+    }
     int attempts = request.retry_transient ? std::max(0, m_options.retries) + 1 : 1;
     std::chrono::milliseconds backoff = m_options.initial_backoff;
     std::string last_problem;
@@ -390,47 +386,49 @@ class CurlClient final : public HttpClient {
     state.progress = progress;
 
     char error_buffer[CURL_ERROR_SIZE] = {0};
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
-    curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
+    curl::library().easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
+    curl::library().easy_setopt(h, CURLOPT_URL, request.url.c_str());
     // Source URLs carry no userinfo (strip_credentials): their credentials,
     // or apt's auth.conf ones, are looked up here. Pooled handles are reset.
     auto credentials = credentials_for(request.url);
-    curl_easy_setopt(h, CURLOPT_USERNAME, credentials ? credentials->login.c_str() : nullptr);
-    curl_easy_setopt(h, CURLOPT_PASSWORD, credentials ? credentials->password.c_str() : nullptr);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https,file");
-    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(h, CURLOPT_MAXREDIRS, static_cast<long>(k_max_redirects));
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, m_options.connect_timeout_seconds);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, m_options.low_speed_seconds);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, m_options.user_agent.c_str());
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, m_options.tls_verify ? 1L : 0L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, m_options.tls_verify ? 2L : 0L);
+    curl::library().easy_setopt(h, CURLOPT_USERNAME,
+                                credentials ? credentials->login.c_str() : nullptr);
+    curl::library().easy_setopt(h, CURLOPT_PASSWORD,
+                                credentials ? credentials->password.c_str() : nullptr);
+    curl::library().easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl::library().easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https,file");
+    curl::library().easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl::library().easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+    curl::library().easy_setopt(h, CURLOPT_MAXREDIRS, static_cast<long>(k_max_redirects));
+    curl::library().easy_setopt(h, CURLOPT_CONNECTTIMEOUT, m_options.connect_timeout_seconds);
+    curl::library().easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl::library().easy_setopt(h, CURLOPT_LOW_SPEED_TIME, m_options.low_speed_seconds);
+    curl::library().easy_setopt(h, CURLOPT_USERAGENT, m_options.user_agent.c_str());
+    curl::library().easy_setopt(h, CURLOPT_SSL_VERIFYPEER, m_options.tls_verify ? 1L : 0L);
+    curl::library().easy_setopt(h, CURLOPT_SSL_VERIFYHOST, m_options.tls_verify ? 2L : 0L);
     if (!m_ca_bundle.empty()) {
       curl_blob blob{m_ca_bundle.data(), m_ca_bundle.size(), CURL_BLOB_NOCOPY};
-      curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+      curl::library().easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
     }
     if (!m_client_cert.empty()) {
-      curl_easy_setopt(h, CURLOPT_SSLCERT, m_client_cert.c_str());
-      curl_easy_setopt(h, CURLOPT_SSLKEY, m_client_key.c_str());
+      curl::library().easy_setopt(h, CURLOPT_SSLCERT, m_client_cert.c_str());
+      curl::library().easy_setopt(h, CURLOPT_SSLKEY, m_client_key.c_str());
     }
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_callback);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &state);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_callback);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &state);
+    curl::library().easy_setopt(h, CURLOPT_HEADERFUNCTION, header_callback);
+    curl::library().easy_setopt(h, CURLOPT_HEADERDATA, &state);
+    curl::library().easy_setopt(h, CURLOPT_WRITEFUNCTION, write_callback);
+    curl::library().easy_setopt(h, CURLOPT_WRITEDATA, &state);
     if (progress != nullptr && *progress) {
-      curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-      curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, xferinfo_callback);
-      curl_easy_setopt(h, CURLOPT_XFERINFODATA, &state);
+      curl::library().easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+      curl::library().easy_setopt(h, CURLOPT_XFERINFOFUNCTION, xferinfo_callback);
+      curl::library().easy_setopt(h, CURLOPT_XFERINFODATA, &state);
     }
 
     Slist headers;
     bool has_content_type = false;
     for (const auto& [name, value] : request.headers) {
       std::string line = value.empty() ? name + ";" : name + ": " + value;
-      headers.reset(curl_slist_append(headers.release(), line.c_str()));
+      headers.reset(curl::library().slist_append(headers.release(), line.c_str()));
       has_content_type = has_content_type || iequals(name, "Content-Type");
     }
 
@@ -439,7 +437,7 @@ class CurlClient final : public HttpClient {
     bool has_body = !request.body.empty() || !request.body_file.empty() ||
                     (method != "GET" && method != "HEAD" && method != "DELETE");
     if (method == "HEAD") {
-      curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+      curl::library().easy_setopt(h, CURLOPT_NOBODY, 1L);
     } else if (!request.body_file.empty()) {
       upload.reset(std::fopen(request.body_file.c_str(), "rb"));
       if (!upload) {
@@ -457,44 +455,44 @@ class CurlClient final : public HttpClient {
         state.upload_size = size;
         state.upload_hash.emplace();
       }
-      curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-      curl_easy_setopt(h, CURLOPT_READFUNCTION, read_callback);
-      curl_easy_setopt(h, CURLOPT_READDATA, &state);
-      curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, seek_callback);
-      curl_easy_setopt(h, CURLOPT_SEEKDATA, &state);
-      curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
+      curl::library().easy_setopt(h, CURLOPT_UPLOAD, 1L);
+      curl::library().easy_setopt(h, CURLOPT_READFUNCTION, read_callback);
+      curl::library().easy_setopt(h, CURLOPT_READDATA, &state);
+      curl::library().easy_setopt(h, CURLOPT_SEEKFUNCTION, seek_callback);
+      curl::library().easy_setopt(h, CURLOPT_SEEKDATA, &state);
+      curl::library().easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
       if (method != "PUT") {
-        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
+        curl::library().easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
       }
     } else if (has_body) {
-      curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
-      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
-                       static_cast<curl_off_t>(request.body.size()));
+      curl::library().easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
+      curl::library().easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+                                  static_cast<curl_off_t>(request.body.size()));
       if (method != "POST") {
-        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
+        curl::library().easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
       }
     } else if (method != "GET") {
-      curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
+      curl::library().easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
     }
     if (has_body && method != "HEAD") {
       // No form-encoding default and no 100-continue round trip.
       if (!has_content_type) {
-        headers.reset(curl_slist_append(headers.release(), "Content-Type:"));
+        headers.reset(curl::library().slist_append(headers.release(), "Content-Type:"));
       }
-      headers.reset(curl_slist_append(headers.release(), "Expect:"));
+      headers.reset(curl::library().slist_append(headers.release(), "Expect:"));
     }
     if (headers) {
-      curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+      curl::library().easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
     }
 
-    attempt.code = curl_easy_perform(h);
+    attempt.code = curl::library().easy_perform(h);
     long status = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl::library().easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     char* effective = nullptr;
-    curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &effective);
+    curl::library().easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &effective);
     attempt.response.effective_url = effective != nullptr ? effective : request.url;
     curl_off_t expected_length = -1;
-    curl_easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &expected_length);
+    curl::library().easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &expected_length);
     // Nothing of the handle is used past this point but the status copy.
     m_pool.give_back(std::move(easy));
 
@@ -516,7 +514,7 @@ class CurlClient final : public HttpClient {
     if (attempt.code != CURLE_OK) {
       attempt.curl_message = error_buffer[0] != '\0'
                                  ? std::string(error_buffer)
-                                 : std::string(curl_easy_strerror(attempt.code));
+                                 : std::string(curl::library().easy_strerror(attempt.code));
       return attempt;
     }
     if (method != "HEAD" && expected_length >= 0 &&
