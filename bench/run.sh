@@ -111,9 +111,10 @@ largest() { printf '%s\n' "$@" | sort -g | tail -n 1; }
 hyperfine_median() {
   local name=$1 prepare=$2 cmd=$3
   local json="$work/$name.hyperfine.json"
-  # Each run starts with the page cache written back (sync): what an earlier
-  # step left dirty (the peer's root filesystem, the last run's blobs) would
-  # otherwise be flushed during the timed run and stall its writes.
+  # PREPARE is shell text (hyperfine -N runs it through sh -c here). Each run
+  # starts with the page cache written back (sync): what an earlier step left
+  # dirty (the peer's root filesystem, the last run's blobs) would otherwise be
+  # flushed during the timed run and stall its writes.
   if hyperfine -N --style none --runs "$runs" --prepare "sh -c '$prepare && sync'" --export-json "$json" \
     "$cmd" >"$work/$name.hyperfine.log" 2>&1; then
     python3 -c 'import json,sys; print("%.3f" % json.load(open(sys.argv[1]))["results"][0]["median"])' "$json"
@@ -351,8 +352,7 @@ if [ -d "$d/cache/sha256" ]; then
   app="$work/app50"
   mkdir -p "$app"
   printf 'name: app50\nfrom: java17\nfiles:\n  - {src: app.jar, dst: /app/app.jar}\ncmd: ["/app/app.jar"]\n' >"$app/app.yaml"
-  # hyperfine -N runs --prepare without a shell too: the redirection needs one.
-  newjar="sh -c 'head -c 50000000 /dev/urandom >$app/app.jar'"
+  newjar="head -c 50000000 /dev/urandom >$app/app.jar"
   head -c 50000000 /dev/urandom >"$app/app.jar"
   "$distill" build java17 --cache-dir "$d/cache" -o "oci:$d/oci:java17" --progress none >/dev/null 2>&1 || true
   app_build=("$distill" build "$app/app.yaml" --cache-dir "$d/cache" -o "oci:$app/oci:app" --progress none)
@@ -388,7 +388,7 @@ if [ -d "$d/cache/sha256" ] && [ -f "$app/app.yaml" ]; then
         -o "oci:$v/oci:old" --progress none >/dev/null 2>&1; then
       # Every run starts from the layer cache as the old build left it.
       rm -rf "$v/layers.old" && cp -a "$d/cache/layers" "$v/layers.old"
-      local restore="sh -c 'rm -rf $d/cache/layers && cp -a $v/layers.old $d/cache/layers'"
+      local restore="rm -rf $d/cache/layers && cp -a $v/layers.old $d/cache/layers"
       local update=("$distill" update "oci:$v/oci:old" -o "oci:$v/oci:new" --cache-dir "$d/cache" --progress none)
       log "java17 application: update of ${changed%% *} ($kind layer), $runs runs"
       put "$key.package" "$changed"
