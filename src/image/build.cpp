@@ -15,15 +15,15 @@ namespace {
 
 // Every image's output references, in request order, found from the specs
 // alone, so a clash is a usage error before any request.
-Result<std::vector<std::vector<std::string>>> image_outputs(const BuildRequest& request) {
+Result<std::vector<std::vector<std::string>>> image_outputs(const BuildRequest& request,
+                                                            const std::vector<NamedChain>& chains) {
   std::vector<std::string> templates = request.outputs;
   if (templates.empty()) {
     templates.emplace_back("oci:./out/{name}:{tag}");
   }
   std::vector<std::vector<std::string>> out;
   std::set<std::string> taken;
-  for (const auto& spec : request.specs) {
-    DISTILL_TRY(auto chain, load_chain(spec, wanted_release(request)));
+  for (const auto& [spec, chain] : chains) {
     for (Variant variant : request.variants) {
       ImageIdentity id = image_identity(request, spec, chain, variant);
       OutputFields fields{id.name, to_string(variant), id.tag, debian_tag(id.release)};
@@ -87,7 +87,8 @@ BuildResult build_result(ImagePlan& plan, oci::Image image) {
 
 Result<std::vector<BuildResult>> build_images(const BuildRequest& request, BuildEnv& env) {
   DISTILL_CHECK(check_outputs(request));
-  DISTILL_TRY(auto outputs, image_outputs(request));
+  DISTILL_TRY(auto chains, load_chains(request));  // once, for the outputs and the plan
+  DISTILL_TRY(auto outputs, image_outputs(request, chains));
   // Usage errors in the cache references are found before any request.
   std::optional<oci::ImageRef> cache_from;
   std::optional<oci::ImageRef> cache_to;
@@ -101,7 +102,7 @@ Result<std::vector<BuildResult>> build_images(const BuildRequest& request, Build
                         "usage: --cache-to '" + request.cache_to + "': needs a tag, not a digest");
     }
   }
-  DISTILL_TRY(auto plan, plan_build(request, env));
+  DISTILL_TRY(auto plan, plan_chains(request, chains, env));
   std::optional<RegistryConnection> registry;
   if (cache_from || cache_to) {
     DISTILL_TRY(registry, connect_registry(request.registry));

@@ -127,19 +127,11 @@ class Planner {
         m_assemble(assemble),
         m_snapshot(env, request.release_max_age, request.allow_release_rollback) {}
 
-  // `chain`: plan this loaded chain as `spec_name` instead of the request's specs.
-  Result<BuildPlan> run(const std::string* loaded_name = nullptr,
-                        const SpecChain* loaded = nullptr) {
+  Result<BuildPlan> run(const std::vector<NamedChain>& chains) {
     DISTILL_CHECK(load_lock());
-    if (loaded != nullptr) {
+    for (const auto& named : chains) {
       for (Variant variant : m_request.variants) {
-        DISTILL_CHECK(plan_image(*loaded_name, *loaded, variant));
-      }
-    }
-    for (const auto& spec_name : loaded != nullptr ? std::vector<std::string>{} : m_request.specs) {
-      DISTILL_TRY(SpecChain chain, load_chain(spec_name, wanted_release(m_request)));
-      for (Variant variant : m_request.variants) {
-        DISTILL_CHECK(plan_image(spec_name, chain, variant));
+        DISTILL_CHECK(plan_image(named.name, named.chain, variant));
       }
     }
     // The indexes (tens of MB) are not needed to assemble: give them back
@@ -1178,18 +1170,27 @@ std::string debian_tag(const std::string& release) {
   return "debian" + (id.empty() ? release : id);
 }
 
-Result<BuildPlan> plan_build(const BuildRequest& request, BuildEnv& env, bool assemble) {
+Result<std::vector<NamedChain>> load_chains(const BuildRequest& request) {
   if (request.specs.empty()) {
     return make_error(ErrorKind::InvalidInput, "usage: no spec or flavor to build");
   }
-  Planner planner(request, env, assemble);
-  return planner.run();
+  std::vector<NamedChain> chains;
+  for (const auto& spec_name : request.specs) {
+    DISTILL_TRY(SpecChain chain, load_chain(spec_name, wanted_release(request)));
+    chains.push_back({spec_name, std::move(chain)});
+  }
+  return chains;
 }
 
-Result<BuildPlan> plan_chain(const BuildRequest& request, const std::string& spec_name,
-                             const SpecChain& chain, BuildEnv& env) {
-  Planner planner(request, env, true);
-  return planner.run(&spec_name, &chain);
+Result<BuildPlan> plan_build(const BuildRequest& request, BuildEnv& env, bool assemble) {
+  DISTILL_TRY(auto chains, load_chains(request));
+  return plan_chains(request, chains, env, assemble);
+}
+
+Result<BuildPlan> plan_chains(const BuildRequest& request, const std::vector<NamedChain>& chains,
+                              BuildEnv& env, bool assemble) {
+  Planner planner(request, env, assemble);
+  return planner.run(chains);
 }
 
 }  // namespace distill::image

@@ -20,6 +20,7 @@
 #include "debian/lock_file.hpp"
 #include "image/archive_layer.hpp"
 #include "image/env.hpp"
+#include "image/from_chain.hpp"
 #include "image/generated_files.hpp"
 #include "image/image_settings.hpp"
 #include "image/local_ca.hpp"
@@ -93,8 +94,6 @@ struct BuildPlan {
   std::vector<net::FetchItem> downloads;
 };
 
-struct SpecChain;
-
 // Who an image is, from its request and spec chain alone (no request made):
 // name, tag and release as ImagePlan has them.
 struct ImageIdentity {
@@ -105,13 +104,23 @@ struct ImageIdentity {
 ImageIdentity image_identity(const BuildRequest& request, const std::string& spec_name,
                              const SpecChain& chain, Variant variant);
 
-// `assemble` false: resolve only (what `distill lock` needs); no node is laid out.
-Result<BuildPlan> plan_build(const BuildRequest& request, BuildEnv& env, bool assemble = true);
+// A spec as the request names it (in messages too), with its `from:` chain.
+struct NamedChain {
+  std::string name;
+  SpecChain chain;
+};
 
-// The plan of one image whose chain is already loaded (`distill update`
-// rebuilds it from an image's provenance); `spec_name` names it in messages.
-Result<BuildPlan> plan_chain(const BuildRequest& request, const std::string& spec_name,
-                             const SpecChain& chain, BuildEnv& env);
+// The chain of every spec of the request, in order; an error names the spec.
+Result<std::vector<NamedChain>> load_chains(const BuildRequest& request);
+
+// The plan of chains already loaded: `build` loads them once for its output
+// names and its plan; `distill update` rebuilds one from an image's provenance.
+// `assemble` false: resolve only (what `distill lock` needs); no node is laid out.
+Result<BuildPlan> plan_chains(const BuildRequest& request, const std::vector<NamedChain>& chains,
+                              BuildEnv& env, bool assemble = true);
+
+// load_chains, then plan_chains.
+Result<BuildPlan> plan_build(const BuildRequest& request, BuildEnv& env, bool assemble = true);
 
 // "debian12" for bookworm, "debian13" for trixie: distroless's image suffix.
 std::string debian_tag(const std::string& release);

@@ -306,9 +306,11 @@ Result<UpdateResult> update_image(const UpdateRequest& request, BuildEnv& env) {
   DISTILL_TRY(auto key_dir, util::TempDir::create("distill-update-"));
   DISTILL_TRY(SpecChain chain,
               chain_from(first, loaded.manifests.front(), request, key_dir.path()));
+  std::vector<NamedChain> chains;
+  chains.push_back({first.stages.back().spec, std::move(chain)});
 
   BuildRequest build;
-  build.specs = {first.stages.back().spec};
+  build.specs = {chains.front().name};
   DISTILL_TRY(auto variant, parse_variant(first.variant));
   build.variants = {variant};
   for (const auto& r : records) {
@@ -325,13 +327,13 @@ Result<UpdateResult> update_image(const UpdateRequest& request, BuildEnv& env) {
   build.jobs = request.jobs;
   build.registry = request.registry;
 
-  DISTILL_TRY(auto plan, plan_chain(build, build.specs.front(), chain, env));
+  DISTILL_TRY(auto plan, plan_chains(build, chains, env));
   if (!request.only.empty()) {
     // The newest resolution, then the same chain from a lock that keeps the
     // other packages where they are.
     DISTILL_TRY(build.lock_file,
                 pinned_lock(records, plan.images.at(0), request, env, key_dir.path()));
-    DISTILL_TRY(plan, plan_chain(build, build.specs.front(), chain, env));
+    DISTILL_TRY(plan, plan_chains(build, chains, env));
   }
   ImagePlan& image = plan.images.at(0);
   // The runtime settings and annotations are the image's own: kept as they are.
