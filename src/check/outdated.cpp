@@ -169,6 +169,7 @@ Result<Subject> spec_subject(const OutdatedRequest& request, image::BuildEnv& en
     build.archs = {request.arch};
   }
   build.apt_root = request.apt_root;
+  build.release = request.release;
   build.default_release = debian::default_release(request.apt_root);  // as build takes it
   build.release_max_age = request.release_max_age;
   build.allow_release_rollback = request.allow_release_rollback;
@@ -332,6 +333,11 @@ void add_changes(OutdatedPackage& package, const debian::PackageChangelog& chang
 
 Result<OutdatedReport> find_outdated(const OutdatedRequest& request, image::BuildEnv& env) {
   Subject subject;
+  bool spec = !image::is_image_reference(request.subject) && !looks_like_lock(request.subject);
+  if (!request.release.empty() && !spec) {
+    return usage("--release goes with a spec or flavor; " + request.subject +
+                 " names its own release");
+  }
   if (image::is_image_reference(request.subject)) {
     if (!request.lock_file.empty()) {
       return usage("--lock goes with a spec, not an image");

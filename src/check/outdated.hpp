@@ -42,6 +42,7 @@ struct OutdatedRequest {
   std::filesystem::path lock_file;     // with a spec: the packages it pins
   std::filesystem::path sources_file;  // .sources (deb822) or .list: used instead
   std::string arch;                    // image: the platform; lock, spec: only this arch ("" = all)
+  std::string release;  // spec or flavor: the release of its flavors, as build --release
   std::filesystem::path apt_root = "/";  // where the host's apt sources are read
   int64_t release_max_age = 300;         // 0: ask the mirror (--refresh)
   bool allow_release_rollback = false;

@@ -11,6 +11,7 @@
 #include "cli/build_options.hpp"
 #include "cli/command.hpp"
 #include "cli/source_flags.hpp"
+#include "debian/releases.hpp"
 #include "util/text.hpp"
 
 namespace distill::cli {
@@ -22,6 +23,7 @@ struct OutdatedFlags {
   std::string lock_file;
   std::string sources_file;
   std::string arch;
+  std::string release;
   bool json = false;
   bool exit_code = false;
   BuildOptions session;  // --cache-dir, --progress, --refresh, --allow-release-rollback
@@ -94,6 +96,9 @@ CommandRunner register_outdated(CLI::App& app) {
   cmd->add_option("--sources", flags->sources_file,
                   "apt sources (.sources or .list) to compare with instead of the recorded or "
                   "host ones");
+  cmd->add_option("--release", flags->release,
+                  "spec or flavor: the Debian release of its flavors, as build --release (" +
+                      debian::buildable_releases_text() + ")");
   cmd->add_option("--arch", flags->arch,
                   "image: the platform; lock, spec: only this arch (Debian name)");
   flags->session.declare_session(*cmd);
@@ -104,6 +109,12 @@ CommandRunner register_outdated(CLI::App& app) {
     request.lock_file = flags->lock_file;
     request.sources_file = flags->sources_file;
     request.arch = flags->arch;
+    if (!flags->release.empty() && !debian::is_buildable_release(flags->release)) {
+      return make_error(ErrorKind::InvalidInput, "usage: --release '" + flags->release +
+                                                     "': not a release distill builds (" +
+                                                     debian::buildable_releases_text() + ")");
+    }
+    request.release = flags->release;
     request.release_max_age = flags->session.refresh ? 0 : request.release_max_age;
     request.allow_release_rollback = flags->session.allow_release_rollback;
     if (const char* root = std::getenv("DISTILL_APT_ROOT"); root != nullptr && *root != '\0') {

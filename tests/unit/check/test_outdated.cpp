@@ -237,3 +237,26 @@ TEST_F(Outdated, ASpecNeedsItsLock) {
   EXPECT_NE(missing.error().message.find("not an image reference"), std::string::npos)
       << missing.error().message;
 }
+
+TEST_F(Outdated, AReleaseGoesWithASpecAndReachesItsPlan) {
+  auto lock = write_lock({"bookworm", "bookworm-security"});
+  auto r = request(lock);
+  r.release = "trixie";
+  auto refused = check::find_outdated(r, *m_env);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().message.rfind("usage: --release goes with a spec", 0), 0U)
+      << refused.error().message;
+
+  // A spec that names bookworm, checked as trixie: the plan refuses the mix,
+  // naming the spec, as build --release trixie does.
+  auto spec = m_work->path() / "app.yaml";
+  ASSERT_TRUE(
+      util::write_file_atomic(spec, "name: app\nrelease: bookworm\npackages: [hello]\n").ok());
+  auto s = request(spec);
+  s.lock_file = lock;
+  s.release = "trixie";
+  auto mixed = check::find_outdated(s, *m_env);
+  ASSERT_FALSE(mixed.ok());
+  EXPECT_NE(mixed.error().message.find("trixie"), std::string::npos) << mixed.error().message;
+  EXPECT_NE(mixed.error().message.find("app.yaml"), std::string::npos) << mixed.error().message;
+}
