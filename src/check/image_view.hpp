@@ -107,6 +107,11 @@ class ImageView {
   [[nodiscard]] Result<std::map<std::string, std::string>> read_files(
       const std::vector<std::string>& paths) const;
 
+  // Reads `paths` as read_files does and keeps the small ones (up to 1 MiB each,
+  // 16 MiB in all) for later read_file/read_files calls: a caller that will read
+  // many small files in several steps streams the layers holding them once.
+  Status prefetch(const std::vector<std::string>& paths) const;
+
   // Streams every layer once and calls `fn` with the content of each regular file
   // (not hard links) that the merged view still holds from that layer and that
   // `want(path, info)` selects.

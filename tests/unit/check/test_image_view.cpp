@@ -94,6 +94,24 @@ TEST_F(ImageViewTest, ContentComesFromTheTopmostLayer) {
   EXPECT_EQ(view.lstat("/etc/conf")->size, 5U);
 }
 
+TEST_F(ImageViewTest, PrefetchedFilesAreReadWithoutTheLayers) {
+  ImageView view = load({
+      {dir("etc"), file("etc/a", "lower a"), file("etc/b", "b")},
+      {file("etc/a", "upper a"), symlink("etc/c", "b")},
+  });
+  ASSERT_TRUE(view.prefetch({"/etc/a", "/etc/c", "/etc/missing"}).ok());
+  // The layers are gone: what was prefetched comes from the view's cache, as
+  // the final view holds it (the upper layer's a; c through its symlink).
+  for (const auto& entry : fs::directory_iterator(m_dir->path())) {
+    fs::remove(entry.path());
+  }
+  EXPECT_EQ(*view.read_file("/etc/a"), "upper a");
+  auto both = view.read_files({"/etc/a", "/etc/c"});
+  ASSERT_TRUE(both.ok()) << both.error().message;
+  EXPECT_EQ(both->at("/etc/c"), "b");
+  EXPECT_FALSE(view.read_file("/etc/missing").ok());
+}
+
 TEST_F(ImageViewTest, SymlinksAreFollowedInsideTheImage) {
   ImageView view = load({
       {dir("usr"), dir("usr/lib"), file("usr/lib/os-release", "ID=debian\n"), dir("etc"),
