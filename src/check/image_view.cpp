@@ -169,20 +169,42 @@ Result<std::unique_ptr<OpenedImage>> open_image(std::string_view ref, std::strin
   return opened;
 }
 
-Result<ImageView> ImageView::load(const oci::LoadedManifest& manifest) {
-  return load(manifest.layer_files, manifest.descriptor.digest.str());
+Result<ImageView> ImageView::load(const oci::LoadedManifest& manifest, const KeepFn& keep) {
+  return load(manifest.layer_files, manifest.descriptor.digest.str(), keep);
 }
 
 Result<ImageView> ImageView::load(const std::vector<std::filesystem::path>& layer_files,
-                                  const std::string& origin) {
+                                  const std::string& origin, const KeepFn& keep) {
   ImageView view;
   view.m_layers = layer_files;
   view.m_origin = origin;
   view.m_cache = std::make_shared<Cache>();
+  Kept kept;
   for (size_t i = 0; i < layer_files.size(); ++i) {
-    DISTILL_CHECK(view.apply_layer(i));
+    DISTILL_CHECK(view.apply_layer(i, keep, &kept));
   }
+  view.cache_kept(kept);
   return view;
+}
+
+// A kept file goes into the cache under its path in the final view, if that
+// path still takes it from the layer it was read in.
+void ImageView::cache_kept(Kept& kept) {
+  if (kept.empty()) {
+    return;
+  }
+  std::lock_guard<std::mutex> lock(m_cache->mutex);
+  for (const auto& [path, info] : m_files) {
+    if (info.type != archive::EntryType::File) {
+      continue;
+    }
+    auto it = kept.find({info.layer, info.tar_path});
+    if (it == kept.end() || m_cache->bytes + it->second.size() > k_cache_total_limit) {
+      continue;
+    }
+    m_cache->bytes += it->second.size();
+    m_cache->files.emplace(path, std::move(it->second));
+  }
 }
 
 Result<ImageView> ImageView::load(const std::vector<std::filesystem::path>& layer_files,
@@ -432,9 +454,14 @@ void ImageView::apply_entry(size_t index, const archive::TarEntry& entry) {
   insert(resolve_parent(raw), std::move(info));
 }
 
-Status ImageView::apply_layer(size_t index) {
-  auto on_entry = [&](const archive::TarEntry& entry, archive::ContentReader&) -> Status {
+Status ImageView::apply_layer(size_t index, const KeepFn& keep, Kept* kept) {
+  auto on_entry = [&](const archive::TarEntry& entry, archive::ContentReader& reader) -> Status {
     apply_entry(index, entry);
+    if (kept != nullptr && keep && entry.type == archive::EntryType::File &&
+        entry.size <= k_cache_file_limit && keep(entry.path)) {
+      DISTILL_TRY(std::string data, reader.read_all());
+      (*kept)[{index, entry.path}] = std::move(data);
+    }
     return {};
   };
   return archive::for_each_tar_entry(m_layers[index], on_entry,

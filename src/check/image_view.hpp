@@ -66,10 +66,15 @@ Result<std::unique_ptr<OpenedImage>> open_image(std::string_view ref, std::strin
 
 class ImageView {
  public:
+  // Which regular files to keep while the view is folded, by their name in
+  // the layer ("usr/share/doc/x/copyright"): those the final view takes from
+  // that layer, up to 1 MiB each (16 MiB in all), are read later without
+  // streaming the layer again.
+  using KeepFn = std::function<bool(std::string_view tar_path)>;
   // `origin` names the image in error messages.
   static Result<ImageView> load(const std::vector<std::filesystem::path>& layer_files,
-                                const std::string& origin = "image");
-  static Result<ImageView> load(const oci::LoadedManifest& manifest);
+                                const std::string& origin = "image", const KeepFn& keep = {});
+  static Result<ImageView> load(const oci::LoadedManifest& manifest, const KeepFn& keep = {});
   // The entries of one layer, in order, without their contents: what a view is
   // folded from. `origin` names the layer in errors.
   using LayerEntries = std::vector<archive::TarEntry>;
@@ -121,7 +126,10 @@ class ImageView {
   Status for_each_content(const WantFn& want, const ContentFn& fn) const;
 
  private:
-  Status apply_layer(size_t index);
+  // (layer, name in the layer) -> content of a file kept while folding.
+  using Kept = std::map<std::pair<size_t, std::string>, std::string>;
+  Status apply_layer(size_t index, const KeepFn& keep = {}, Kept* kept = nullptr);
+  void cache_kept(Kept& kept);
   void apply_entry(size_t index, const archive::TarEntry& entry);
   void insert(const std::string& path, FileInfo info);
   void erase_tree(const std::string& path, size_t below_layer, bool keep_self);

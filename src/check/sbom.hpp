@@ -48,6 +48,11 @@ struct SbomOptions {
 };
 
 // `manifest_digest` is "sha256:<hex>" of the image manifest the view was made from.
+// The files make_sbom reads, by their name in a layer: an ImageView loaded
+// with this keeps them (ImageView::KeepFn), and make_sbom then streams no
+// layer again but those of a spec's `files:`.
+bool sbom_reads(std::string_view tar_path);
+
 Result<std::string> make_sbom(const ImageView& view, const oci::ImageConfig& config,
                               const std::string& manifest_digest, SbomFormat format,
                               const SbomOptions& options);

@@ -107,7 +107,7 @@ Result<std::vector<AttachedSbom>> attach_build_sboms(const image::BuildResult& r
     if (!files.ok()) {
       return files.error().context(what);
     }
-    DISTILL_TRY(ImageView view, ImageView::load(*files, what));
+    DISTILL_TRY(ImageView view, ImageView::load(*files, what, sbom_reads));
     SbomOptions options;
     auto packages = result.packages.find(arch);
     if (packages != result.packages.end()) {

@@ -112,6 +112,31 @@ TEST_F(ImageViewTest, PrefetchedFilesAreReadWithoutTheLayers) {
   EXPECT_FALSE(view.read_file("/etc/missing").ok());
 }
 
+TEST_F(ImageViewTest, FilesKeptWhileFoldingAreTheFinalViewsOnly) {
+  auto keep = [](std::string_view tar_path) { return tar_path.rfind("etc/", 0) == 0; };
+  std::vector<fs::path> files;
+  std::vector<std::vector<Entry>> layers = {
+      {dir("etc"), file("etc/a", "lower a"), file("etc/b", "b"), file("etc/gone", "x"),
+       file("etc/replaced", "kept but replaced")},
+      {file("etc/a", "upper a"), file("etc/.wh.gone", ""), dir("etc/replaced")},
+  };
+  for (size_t i = 0; i < layers.size(); ++i) {
+    files.push_back(m_dir->path() / ("k" + std::to_string(i) + ".tar.gz"));
+    write_layer(files.back(), layers[i]);
+  }
+  auto view = ImageView::load(files, "test", keep);
+  ASSERT_TRUE(view.ok()) << view.error().message;
+  for (const auto& f : files) {
+    fs::remove(f);
+  }
+  // Kept and still the view's: read without the layers.
+  EXPECT_EQ(*view->read_file("/etc/a"), "upper a");
+  EXPECT_EQ(*view->read_file("/etc/b"), "b");
+  // A kept file the upper layer deleted or replaced is not the view's.
+  EXPECT_FALSE(view->read_file("/etc/gone").ok());
+  EXPECT_FALSE(view->read_file("/etc/replaced").ok());
+}
+
 TEST_F(ImageViewTest, SymlinksAreFollowedInsideTheImage) {
   ImageView view = load({
       {dir("usr"), dir("usr/lib"), file("usr/lib/os-release", "ID=debian\n"), dir("etc"),

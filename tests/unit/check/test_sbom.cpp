@@ -594,5 +594,20 @@ TEST(OsReleaseParse, QuotedValues) {
   EXPECT_EQ(os.pretty_name, "X Y");
 }
 
+TEST(SbomReads, TheFilesItReadsAndNoOthers) {
+  for (const char* yes : {"etc/os-release", "usr/lib/os-release", "var/lib/dpkg/status",
+                          "var/lib/dpkg/status.d/libc6", "var/lib/distill/archives/0a1b.json",
+                          "usr/share/doc/libc6/copyright"}) {
+    EXPECT_TRUE(sbom_reads(yes)) << yes;
+  }
+  for (const char* no :
+       {"etc/passwd", "var/lib/dpkg/status.d/libc6.md5sums", "var/lib/dpkg/status.d/x/y",
+        "var/lib/distill/archives/notes.txt", "usr/share/doc/libc6/changelog.gz",
+        "usr/share/doc/libc6/examples/copyright", "usr/share/doc/copyright",
+        "usr/share/doc//copyright"}) {
+    EXPECT_FALSE(sbom_reads(no)) << no;
+  }
+}
+
 }  // namespace
 }  // namespace distill::check
