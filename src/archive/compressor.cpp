@@ -120,8 +120,8 @@ struct Deflaters {
 
 // Compressors and chunk buffers outlive the stream that used them. Allocated
 // anew for every layer, each brought fresh pages to fault in and clear (a
-// level-6 compressor holds its hash tables, a chunk 1 MiB in and out): a
-// quarter of a warm base build's page faults. At most `k_keep` of each are kept.
+// level-6 compressor holds its hash tables, a chunk 1 MiB in and out); kept,
+// a warm base build has 8% fewer page faults. At most 16 of each are kept.
 class Recycler {
  public:
   static Recycler& instance() {
@@ -131,32 +131,18 @@ class Recycler {
 
   Deflaters take_deflaters(int level) {
     std::lock_guard lock(m_mutex);
-    auto& kept = m_deflaters[level];
-    if (kept.empty()) {
-      return {};
-    }
-    Deflaters d = std::move(kept.back());
-    kept.pop_back();
-    return d;
+    return m_deflaters[level].take();
   }
   void give_deflaters(int level, Deflaters d) {
     if (!d.main || !d.probe || !d.store) {
       return;
     }
     std::lock_guard lock(m_mutex);
-    auto& kept = m_deflaters[level];
-    if (kept.size() < k_keep) {
-      kept.push_back(std::move(d));
-    }
+    m_deflaters[level].give(std::move(d));
   }
   Chunk take_chunk() {
     std::lock_guard lock(m_mutex);
-    if (m_chunks.empty()) {
-      return {};
-    }
-    Chunk c = std::move(m_chunks.back());
-    m_chunks.pop_back();
-    return c;
+    return m_chunks.take();
   }
   void give_chunk(Chunk c) {
     if (c.input.capacity() == 0) {
@@ -165,16 +151,32 @@ class Recycler {
     c.input.clear();
     c.failed = false;
     std::lock_guard lock(m_mutex);
-    if (m_chunks.size() < k_keep) {
-      m_chunks.push_back(std::move(c));
-    }
+    m_chunks.give(std::move(c));
   }
 
  private:
-  static constexpr size_t k_keep = 16;
+  // At most 16 things of one kind, the last given taken first (empty: T{}).
+  template <class T>
+  struct Kept {
+    std::vector<T> items;
+    T take() {
+      if (items.empty()) {
+        return {};
+      }
+      T item = std::move(items.back());
+      items.pop_back();
+      return item;
+    }
+    void give(T item) {
+      if (items.size() < 16) {
+        items.push_back(std::move(item));
+      }
+    }
+  };
+
   std::mutex m_mutex;
-  std::map<int, std::vector<Deflaters>> m_deflaters;
-  std::vector<Chunk> m_chunks;
+  std::map<int, Kept<Deflaters>> m_deflaters;  // by level
+  Kept<Chunk> m_chunks;
 };
 
 // Whether a chunk will not shrink: four 16 KiB slices spread over it are

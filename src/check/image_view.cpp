@@ -193,17 +193,24 @@ void ImageView::cache_kept(Kept& kept) {
   if (kept.empty()) {
     return;
   }
-  std::lock_guard<std::mutex> lock(m_cache->mutex);
   for (const auto& [path, info] : m_files) {
     if (info.type != archive::EntryType::File) {
       continue;
     }
-    auto it = kept.find({info.layer, info.tar_path});
-    if (it == kept.end() || m_cache->bytes + it->second.size() > k_cache_total_limit) {
-      continue;
+    if (auto it = kept.find({info.layer, info.tar_path}); it != kept.end()) {
+      remember(path, std::move(it->second));
     }
-    m_cache->bytes += it->second.size();
-    m_cache->files.emplace(path, std::move(it->second));
+  }
+}
+
+void ImageView::remember(const std::string& path, std::string data) const {
+  std::lock_guard<std::mutex> lock(m_cache->mutex);
+  if (data.size() > k_cache_file_limit || m_cache->bytes + data.size() > k_cache_total_limit) {
+    return;
+  }
+  size_t size = data.size();
+  if (m_cache->files.emplace(path, std::move(data)).second) {
+    m_cache->bytes += size;
   }
 }
 
@@ -568,10 +575,21 @@ Result<std::map<std::string, std::string>> ImageView::read_files(
   return out;
 }
 
-Status ImageView::prefetch(const std::vector<std::string>& paths) const {
-  DISTILL_TRY(auto ignored, read_files(paths));
-  (void)ignored;
-  return {};
+Status ImageView::prefetch(const KeepFn& keep) const {
+  auto want = [&](const std::string& path, const FileInfo& info) {
+    if (info.size > k_cache_file_limit || !keep(info.tar_path)) {
+      return false;
+    }
+    std::lock_guard<std::mutex> lock(m_cache->mutex);
+    return m_cache->files.count(path) == 0;
+  };
+  auto on_content = [&](const std::string& path, const FileInfo&,
+                        archive::ContentReader& reader) -> Status {
+    DISTILL_TRY(std::string data, reader.read_all());
+    remember(path, std::move(data));
+    return {};
+  };
+  return for_each_content(want, on_content);
 }
 
 Result<std::string> ImageView::read_file(std::string_view path) const {

@@ -112,10 +112,10 @@ class ImageView {
   [[nodiscard]] Result<std::map<std::string, std::string>> read_files(
       const std::vector<std::string>& paths) const;
 
-  // Reads `paths` as read_files does and keeps the small ones (up to 1 MiB each,
-  // 16 MiB in all) for later read_file/read_files calls: a caller that will read
-  // many small files in several steps streams the layers holding them once.
-  Status prefetch(const std::vector<std::string>& paths) const;
+  // Keeps, as load() does, the files `keep` names that the view does not hold
+  // yet, streaming only the layers that provide them: a caller that will read
+  // many small files in several steps reads each layer once.
+  Status prefetch(const KeepFn& keep) const;
 
   // Streams every layer once and calls `fn` with the content of each regular file
   // (not hard links) that the merged view still holds from that layer and that
@@ -130,6 +130,8 @@ class ImageView {
   using Kept = std::map<std::pair<size_t, std::string>, std::string>;
   Status apply_layer(size_t index, const KeepFn& keep = {}, Kept* kept = nullptr);
   void cache_kept(Kept& kept);
+  // Into the cache, unless it is over 1 MiB or the cache has no room left.
+  void remember(const std::string& path, std::string data) const;
   void apply_entry(size_t index, const archive::TarEntry& entry);
   void insert(const std::string& path, FileInfo info);
   void erase_tree(const std::string& path, size_t below_layer, bool keep_self);

@@ -333,17 +333,18 @@ void add_changes(OutdatedPackage& package, const debian::PackageChangelog& chang
 
 Result<OutdatedReport> find_outdated(const OutdatedRequest& request, image::BuildEnv& env) {
   Subject subject;
-  bool spec = !image::is_image_reference(request.subject) && !looks_like_lock(request.subject);
-  if (!request.release.empty() && !spec) {
+  bool image = image::is_image_reference(request.subject);
+  bool lock = !image && looks_like_lock(request.subject);  // reads the file
+  if (!request.release.empty() && (image || lock)) {
     return usage("--release goes with a spec or flavor; " + request.subject +
                  " names its own release");
   }
-  if (image::is_image_reference(request.subject)) {
+  if (image) {
     if (!request.lock_file.empty()) {
       return usage("--lock goes with a spec, not an image");
     }
     DISTILL_TRY(subject, image_subject(request));
-  } else if (looks_like_lock(request.subject)) {
+  } else if (lock) {
     if (!request.lock_file.empty()) {
       return usage(request.subject + " is a lock file already; --lock goes with a spec");
     }

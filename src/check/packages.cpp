@@ -85,7 +85,7 @@ Result<std::vector<PackageRecord>> installed_packages(const ImageView& view) {
   return parse_status_files(contents);
 }
 
-std::vector<std::string> archive_record_files(const ImageView& view) {
+Result<std::vector<ArchiveRecord>> installed_archives(const ImageView& view) {
   const std::string dir = "/" + std::string(image::k_archive_records_dir);
   std::vector<std::string> files;
   for (const auto& name : view.list_dir(dir)) {
@@ -96,11 +96,7 @@ std::vector<std::string> archive_record_files(const ImageView& view) {
       files.push_back(path);
     }
   }
-  return files;
-}
-
-Result<std::vector<ArchiveRecord>> installed_archives(const ImageView& view) {
-  DISTILL_TRY(auto contents, view.read_files(archive_record_files(view)));
+  DISTILL_TRY(auto contents, view.read_files(files));
   std::vector<ArchiveRecord> out;
   for (const auto& [path, text] : contents) {
     try {
@@ -124,7 +120,7 @@ Result<std::vector<ArchiveRecord>> installed_archives(const ImageView& view) {
 }
 
 OsRelease read_os_release(const ImageView& view) {
-  for (const char* path : k_os_release_files) {
+  for (const char* path : {"/etc/os-release", "/usr/lib/os-release"}) {
     auto text = view.read_file(path);
     if (text.ok()) {
       return parse_os_release(*text);

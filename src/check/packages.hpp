@@ -58,16 +58,10 @@ struct ArchiveRecord {
 // does not parse is an error naming the file.
 Result<std::vector<ArchiveRecord>> installed_archives(const ImageView& view);
 
-// The files installed_archives reads: /var/lib/distill/archives/*.json.
-std::vector<std::string> archive_record_files(const ImageView& view);
-
 using debian::OsRelease;
 using debian::parse_os_release;
 
 // /etc/os-release, else /usr/lib/os-release; empty fields if neither exists.
 OsRelease read_os_release(const ImageView& view);
-
-// Where read_os_release looks, in order (os-release(5)).
-inline constexpr const char* k_os_release_files[] = {"/etc/os-release", "/usr/lib/os-release"};
 
 }  // namespace distill::check

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -267,20 +266,9 @@ Result<SbomData> collect(const ImageView& view, const oci::ImageConfig& config,
   data.name = options.name.empty() ? "image" : options.name;
   data.manifest_digest = manifest_digest;
   data.created = config.created.empty() ? "1970-01-01T00:00:00Z" : config.created;
-  // Every small file read below, in one pass over the layers that hold them
-  // (a package's copyright sits in its layer, after its other files): the
-  // os-release, the dpkg status, the archive records, the copyrights.
-  std::vector<std::string> inputs(std::begin(k_os_release_files), std::end(k_os_release_files));
-  for (auto& path : status_files(view)) {
-    inputs.push_back(std::move(path));
-  }
-  for (auto& path : archive_record_files(view)) {
-    inputs.push_back(std::move(path));
-  }
-  for (const auto& name : view.list_dir("/usr/share/doc")) {
-    inputs.push_back("/usr/share/doc/" + name + "/copyright");
-  }
-  DISTILL_CHECK(view.prefetch(inputs));
+  // Every small file read below, at most one more pass over the layers that
+  // hold them; none when the view kept them while it was folded.
+  DISTILL_CHECK(view.prefetch(sbom_reads));
   data.os = read_os_release(view);
   std::string distro =
       data.os.id.empty()

@@ -116,6 +116,14 @@ void BuildOptions::declare_session(CLI::App& cmd, bool with_refresh) {
                "accept a Release older than the newest one seen for its suite");
 }
 
+Status check_release_flag(const std::string& release) {
+  if (!release.empty() && !debian::is_buildable_release(release)) {
+    return usage("--release '" + release + "': not a release distill builds (" +
+                 debian::buildable_releases_text() + ")");
+  }
+  return {};
+}
+
 Result<image::BuildRequest> BuildOptions::to_request() const {
   image::BuildRequest request;
   request.specs = specs;
@@ -139,10 +147,7 @@ Result<image::BuildRequest> BuildOptions::to_request() const {
       return usage("--tag '" + tag + "' names one image; with several, use -o placeholders");
     }
   }
-  if (!release.empty() && !debian::is_buildable_release(release)) {
-    return usage("--release '" + release + "': not a release distill builds (" +
-                 debian::buildable_releases_text() + ")");
-  }
+  DISTILL_CHECK(check_release_flag(release));
   request.release = release;
   request.lock_file = lock_file;
   request.frozen = frozen;

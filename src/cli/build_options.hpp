@@ -41,6 +41,10 @@ struct BuildOptions {
   [[nodiscard]] Result<image::BuildRequest> to_request() const;
 };
 
+// A --release value: "" or a release distill builds; else a usage error
+// naming it and the releases there are.
+Status check_release_flag(const std::string& release);
+
 // The real environment: curl, the cache on disk, the system clock, progress
 // on stderr and the process's one worker pool.
 class BuildSession {

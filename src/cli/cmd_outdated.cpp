@@ -109,11 +109,7 @@ CommandRunner register_outdated(CLI::App& app) {
     request.lock_file = flags->lock_file;
     request.sources_file = flags->sources_file;
     request.arch = flags->arch;
-    if (!flags->release.empty() && !debian::is_buildable_release(flags->release)) {
-      return make_error(ErrorKind::InvalidInput, "usage: --release '" + flags->release +
-                                                     "': not a release distill builds (" +
-                                                     debian::buildable_releases_text() + ")");
-    }
+    DISTILL_CHECK(check_release_flag(flags->release));
     request.release = flags->release;
     request.release_max_age = flags->session.refresh ? 0 : request.release_max_age;
     request.allow_release_rollback = flags->session.allow_release_rollback;

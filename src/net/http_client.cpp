@@ -378,6 +378,7 @@ class CurlClient final : public HttpClient {
       return make_error(ErrorKind::Internal, request.url + ": curl_easy_init failed");
     }
     CURL* h = easy.get();
+    const curl::Library& lib = curl::library();
     Attempt attempt;
     TransferState state;
     state.response = &attempt.response;
@@ -386,49 +387,47 @@ class CurlClient final : public HttpClient {
     state.progress = progress;
 
     char error_buffer[CURL_ERROR_SIZE] = {0};
-    curl::library().easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
-    curl::library().easy_setopt(h, CURLOPT_URL, request.url.c_str());
+    lib.easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
+    lib.easy_setopt(h, CURLOPT_URL, request.url.c_str());
     // Source URLs carry no userinfo (strip_credentials): their credentials,
     // or apt's auth.conf ones, are looked up here. Pooled handles are reset.
     auto credentials = credentials_for(request.url);
-    curl::library().easy_setopt(h, CURLOPT_USERNAME,
-                                credentials ? credentials->login.c_str() : nullptr);
-    curl::library().easy_setopt(h, CURLOPT_PASSWORD,
-                                credentials ? credentials->password.c_str() : nullptr);
-    curl::library().easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl::library().easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https,file");
-    curl::library().easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl::library().easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-    curl::library().easy_setopt(h, CURLOPT_MAXREDIRS, static_cast<long>(k_max_redirects));
-    curl::library().easy_setopt(h, CURLOPT_CONNECTTIMEOUT, m_options.connect_timeout_seconds);
-    curl::library().easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl::library().easy_setopt(h, CURLOPT_LOW_SPEED_TIME, m_options.low_speed_seconds);
-    curl::library().easy_setopt(h, CURLOPT_USERAGENT, m_options.user_agent.c_str());
-    curl::library().easy_setopt(h, CURLOPT_SSL_VERIFYPEER, m_options.tls_verify ? 1L : 0L);
-    curl::library().easy_setopt(h, CURLOPT_SSL_VERIFYHOST, m_options.tls_verify ? 2L : 0L);
+    lib.easy_setopt(h, CURLOPT_USERNAME, credentials ? credentials->login.c_str() : nullptr);
+    lib.easy_setopt(h, CURLOPT_PASSWORD, credentials ? credentials->password.c_str() : nullptr);
+    lib.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    lib.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https,file");
+    lib.easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    lib.easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+    lib.easy_setopt(h, CURLOPT_MAXREDIRS, static_cast<long>(k_max_redirects));
+    lib.easy_setopt(h, CURLOPT_CONNECTTIMEOUT, m_options.connect_timeout_seconds);
+    lib.easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    lib.easy_setopt(h, CURLOPT_LOW_SPEED_TIME, m_options.low_speed_seconds);
+    lib.easy_setopt(h, CURLOPT_USERAGENT, m_options.user_agent.c_str());
+    lib.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, m_options.tls_verify ? 1L : 0L);
+    lib.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, m_options.tls_verify ? 2L : 0L);
     if (!m_ca_bundle.empty()) {
       curl_blob blob{m_ca_bundle.data(), m_ca_bundle.size(), CURL_BLOB_NOCOPY};
-      curl::library().easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+      lib.easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
     }
     if (!m_client_cert.empty()) {
-      curl::library().easy_setopt(h, CURLOPT_SSLCERT, m_client_cert.c_str());
-      curl::library().easy_setopt(h, CURLOPT_SSLKEY, m_client_key.c_str());
+      lib.easy_setopt(h, CURLOPT_SSLCERT, m_client_cert.c_str());
+      lib.easy_setopt(h, CURLOPT_SSLKEY, m_client_key.c_str());
     }
-    curl::library().easy_setopt(h, CURLOPT_HEADERFUNCTION, header_callback);
-    curl::library().easy_setopt(h, CURLOPT_HEADERDATA, &state);
-    curl::library().easy_setopt(h, CURLOPT_WRITEFUNCTION, write_callback);
-    curl::library().easy_setopt(h, CURLOPT_WRITEDATA, &state);
+    lib.easy_setopt(h, CURLOPT_HEADERFUNCTION, header_callback);
+    lib.easy_setopt(h, CURLOPT_HEADERDATA, &state);
+    lib.easy_setopt(h, CURLOPT_WRITEFUNCTION, write_callback);
+    lib.easy_setopt(h, CURLOPT_WRITEDATA, &state);
     if (progress != nullptr && *progress) {
-      curl::library().easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-      curl::library().easy_setopt(h, CURLOPT_XFERINFOFUNCTION, xferinfo_callback);
-      curl::library().easy_setopt(h, CURLOPT_XFERINFODATA, &state);
+      lib.easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+      lib.easy_setopt(h, CURLOPT_XFERINFOFUNCTION, xferinfo_callback);
+      lib.easy_setopt(h, CURLOPT_XFERINFODATA, &state);
     }
 
     Slist headers;
     bool has_content_type = false;
     for (const auto& [name, value] : request.headers) {
       std::string line = value.empty() ? name + ";" : name + ": " + value;
-      headers.reset(curl::library().slist_append(headers.release(), line.c_str()));
+      headers.reset(lib.slist_append(headers.release(), line.c_str()));
       has_content_type = has_content_type || iequals(name, "Content-Type");
     }
 
@@ -437,7 +436,7 @@ class CurlClient final : public HttpClient {
     bool has_body = !request.body.empty() || !request.body_file.empty() ||
                     (method != "GET" && method != "HEAD" && method != "DELETE");
     if (method == "HEAD") {
-      curl::library().easy_setopt(h, CURLOPT_NOBODY, 1L);
+      lib.easy_setopt(h, CURLOPT_NOBODY, 1L);
     } else if (!request.body_file.empty()) {
       upload.reset(std::fopen(request.body_file.c_str(), "rb"));
       if (!upload) {
@@ -455,44 +454,43 @@ class CurlClient final : public HttpClient {
         state.upload_size = size;
         state.upload_hash.emplace();
       }
-      curl::library().easy_setopt(h, CURLOPT_UPLOAD, 1L);
-      curl::library().easy_setopt(h, CURLOPT_READFUNCTION, read_callback);
-      curl::library().easy_setopt(h, CURLOPT_READDATA, &state);
-      curl::library().easy_setopt(h, CURLOPT_SEEKFUNCTION, seek_callback);
-      curl::library().easy_setopt(h, CURLOPT_SEEKDATA, &state);
-      curl::library().easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
+      lib.easy_setopt(h, CURLOPT_UPLOAD, 1L);
+      lib.easy_setopt(h, CURLOPT_READFUNCTION, read_callback);
+      lib.easy_setopt(h, CURLOPT_READDATA, &state);
+      lib.easy_setopt(h, CURLOPT_SEEKFUNCTION, seek_callback);
+      lib.easy_setopt(h, CURLOPT_SEEKDATA, &state);
+      lib.easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
       if (method != "PUT") {
-        curl::library().easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
+        lib.easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
       }
     } else if (has_body) {
-      curl::library().easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
-      curl::library().easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
-                                  static_cast<curl_off_t>(request.body.size()));
+      lib.easy_setopt(h, CURLOPT_POSTFIELDS, request.body.data());
+      lib.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
       if (method != "POST") {
-        curl::library().easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
+        lib.easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
       }
     } else if (method != "GET") {
-      curl::library().easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
+      lib.easy_setopt(h, CURLOPT_CUSTOMREQUEST, method.c_str());
     }
     if (has_body && method != "HEAD") {
       // No form-encoding default and no 100-continue round trip.
       if (!has_content_type) {
-        headers.reset(curl::library().slist_append(headers.release(), "Content-Type:"));
+        headers.reset(lib.slist_append(headers.release(), "Content-Type:"));
       }
-      headers.reset(curl::library().slist_append(headers.release(), "Expect:"));
+      headers.reset(lib.slist_append(headers.release(), "Expect:"));
     }
     if (headers) {
-      curl::library().easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
+      lib.easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
     }
 
-    attempt.code = curl::library().easy_perform(h);
+    attempt.code = lib.easy_perform(h);
     long status = 0;
-    curl::library().easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    lib.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     char* effective = nullptr;
-    curl::library().easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &effective);
+    lib.easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &effective);
     attempt.response.effective_url = effective != nullptr ? effective : request.url;
     curl_off_t expected_length = -1;
-    curl::library().easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &expected_length);
+    lib.easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &expected_length);
     // Nothing of the handle is used past this point but the status copy.
     m_pool.give_back(std::move(easy));
 
@@ -512,9 +510,8 @@ class CurlClient final : public HttpClient {
       attempt.response.status = status;
     }
     if (attempt.code != CURLE_OK) {
-      attempt.curl_message = error_buffer[0] != '\0'
-                                 ? std::string(error_buffer)
-                                 : std::string(curl::library().easy_strerror(attempt.code));
+      attempt.curl_message = error_buffer[0] != '\0' ? std::string(error_buffer)
+                                                     : std::string(lib.easy_strerror(attempt.code));
       return attempt;
     }
     if (method != "HEAD" && expected_length >= 0 &&
