@@ -53,6 +53,11 @@ def ratio(a, b):
     return "%.2f×" % (x / y)
 
 
+def median(values):
+    xs = sorted(v for v in (number(x) for x in values) if v is not None)
+    return xs[(len(xs) - 1) // 2] if xs else None
+
+
 def warm_floor(r, flavor):
     """(decode, deflate level 6, deflate level 1, sha256, cores) of a flavor's
     warm-build CPU floor, or None when the bench did not measure it."""
@@ -148,14 +153,22 @@ def main():
                          "%s (level 1: %s)" % (fmt_s((decode + d6 + sha) / cores),
                                                fmt_s((decode + d1 + sha) / cores)),
                          "n/a", "—", warm_targets.get(flavor, "—")))
-            for key, what in [(f"{flavor}.warm.distill.s", "warm build"),
-                              ("warm_lock.distill.s" if flavor == flavors[0] else None,
-                               "warm build with --lock")]:
-                if key in r:
-                    at = (decode + d6 + sha) / cores
-                    rows.append((f"{flavor}: {what} against its CPU floor (the floor in the "
-                                 "peer's column)", fmt_s(r[key]), fmt_s(at), ratio(r[key], at),
-                                 "≤ 1.1×"))
+            for kind, what in [("warm", "warm build"), ("lock", "warm build with --lock")]:
+                rounds = r.get(f"{flavor}.floor.{kind}.rounds")
+                floors = r.get(f"{flavor}.floor.rounds")
+                if rounds is None or floors is None:
+                    continue
+                times, ats = rounds.split(","), floors.split(",")
+                rows.append((f"{flavor}: {what} against its CPU floor, measured in turn in 3 "
+                             "rounds (medians; the floor in the peer's column; the ratio is the "
+                             "median of the rounds' ratios)",
+                             "%s (rounds: %s)" % (fmt_s(median(times)),
+                                                  ", ".join(fmt_s(t) for t in times)),
+                             "%s (rounds: %s)" % (fmt_s(median(ats)),
+                                                  ", ".join(fmt_s(t) for t in ats)),
+                             "%.2f×" % number(r.get(f"{flavor}.floor.{kind}.ratio"))
+                             if number(r.get(f"{flavor}.floor.{kind}.ratio")) is not None
+                             else "—", "≤ 1.1×"))
             extra = number(r.get(f"{flavor}.floor.cold_extra.cpu"))
             cold = r.get(f"{flavor}.cold.distill.s")
             if extra is not None and number(cold) is not None:

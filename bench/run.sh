@@ -297,28 +297,13 @@ nproc=$(nproc)
 for flavor in "${flavors[@]}"; do
   d="$work/$flavor"
   [ -x "$deflate_cpu" ] && [ -f "$d/oci/index.json" ] && [ -f "$d/lock.json" ] || continue
-  log "$flavor: CPU floor of a warm build (decode, deflate and SHA-256, one core each)"
+  log "$flavor: CPU floor of a warm build (decode, deflate and SHA-256, one core each), 3 rounds with warm builds"
   python3 - "$d/lock.json" "$arch" "$d/cache" >"$d/debs.txt" <<'EOF_PY'
 import json, os, sys
 lock = json.load(open(sys.argv[1]))
 for p in lock["packages"][sys.argv[2]]:
     print(os.path.join(sys.argv[3], "sha256", p["sha256"].split(":")[-1]))
 EOF_PY
-  # Each part is measured three times and the median taken: the machine's
-  # speed drifts by several percent over a bench run, and the floor is the
-  # denominator of the row's ratio.
-  decodes=()
-  for _ in 1 2 3; do
-    # shellcheck disable=SC2016 # the inner shell expands $f and $m
-    decodes+=("$( { /usr/bin/time -f '%U' bash -c 'while read -r f; do
-      m=$(ar t "$f" | grep -m 1 "^data\.tar")
-      case $m in
-        *.xz) ar p "$f" "$m" | xz -dc ;; *.zst) ar p "$f" "$m" | zstd -dc ;;
-        *.gz) ar p "$f" "$m" | gzip -dc ;; *) ar p "$f" "$m" ;;
-      esac >/dev/null
-    done' <"$d/debs.txt"; } 2>&1 >/dev/null | tail -n 1)")
-  done
-  decode=$(printf '%s\n' "${decodes[@]}" | sort -g | sed -n 2p)
   python3 - "$d/oci" <<'EOF_PY' >"$d/layers.txt"
 import json, os, sys
 root = sys.argv[1]
@@ -331,21 +316,55 @@ for layer in doc["layers"]:
     print(blob(layer["digest"]))
 EOF_PY
   while read -r f; do gzip -dc "$f"; done <"$d/layers.txt" >"$d/layers.tar"
-  for level in 6 1; do
-    cpus=()
-    shas=()
-    for _ in 1 2 3; do
-      read -r cpu _ _ sha < <("$deflate_cpu" $level <"$d/layers.tar")
-      cpus+=("$cpu")
-      shas+=("$sha")
-      [ "$level" = 6 ] || break  # level 1 is shown for comparison only
-    done
-    put "$flavor.floor.deflate$level.cpu" "$(printf '%s\n' "${cpus[@]}" | sort -g | sed -n "$(((${#cpus[@]} + 1) / 2))p")"
-    # SHA-256 of the tar (diff_id) and of the gzip (digest): the same at any level.
-    [ "$level" = 6 ] && put "$flavor.floor.sha256.cpu" "$(printf '%s\n' "${shas[@]}" | sort -g | sed -n 2p)"
+  # Three rounds, each measuring every part of the floor once and then the warm
+  # build (BENCH_RUNS runs, and as many with --lock for the first flavor): the
+  # machine's speed drifts by several percent over a bench run, so a warm build
+  # is compared with the floor measured next to it. The parts are the medians
+  # of the rounds; the ratio row is the median of the rounds' ratios.
+  build=("$distill" build "$flavor" --cache-dir "$d/cache" -o "oci:$d/oci:$flavor" --progress none)
+  empty_layers="rm -rf $d/cache/layers $d/cache/blobs $d/oci"
+  decodes=() cpus=() shas=() warms=() locks=()
+  for round in 1 2 3; do
+    # shellcheck disable=SC2016 # the inner shell expands $f and $m
+    decodes+=("$( { /usr/bin/time -f '%U' bash -c 'while read -r f; do
+      m=$(ar t "$f" | grep -m 1 "^data\.tar")
+      case $m in
+        *.xz) ar p "$f" "$m" | xz -dc ;; *.zst) ar p "$f" "$m" | zstd -dc ;;
+        *.gz) ar p "$f" "$m" | gzip -dc ;; *) ar p "$f" "$m" ;;
+      esac >/dev/null
+    done' <"$d/debs.txt"; } 2>&1 >/dev/null | tail -n 1)")
+    read -r cpu _ _ sha < <("$deflate_cpu" 6 <"$d/layers.tar")
+    cpus+=("$cpu")
+    shas+=("$sha")
+    warms+=("$(hyperfine_median "floor-warm-$flavor-$round" "$empty_layers" "${build[*]}")")
+    if [ "$flavor" = "${flavors[0]}" ]; then
+      locks+=("$(hyperfine_median "floor-lock-$flavor-$round" "$empty_layers" "${build[*]} --lock $d/lock.json")")
+    fi
   done
+  read -r cpu _ _ _ < <("$deflate_cpu" 1 <"$d/layers.tar") # for comparison only
+  put "$flavor.floor.deflate1.cpu" "$cpu"
   rm -f "$d/layers.tar"
+  decode=$(median "${decodes[@]}")
+  put "$flavor.floor.deflate6.cpu" "$(median "${cpus[@]}")"
+  # SHA-256 of the tar (diff_id) and of the gzip (digest): the same at any level.
+  put "$flavor.floor.sha256.cpu" "$(median "${shas[@]}")"
   put "$flavor.floor.decode.cpu" "$decode"
+  # Per round: the warm build's median over that round's floor.
+  for kind in warm lock; do
+    if [ "$kind" = warm ]; then times=("${warms[@]}"); else times=("${locks[@]}"); fi
+    [ ${#times[@]} -eq 3 ] || continue
+    put "$flavor.floor.$kind.rounds" "$(IFS=,; echo "${times[*]}")"
+    put "$flavor.floor.$kind.ratio" "$(python3 - "$nproc" "${decodes[*]}" "${cpus[*]}" "${shas[*]}" "${times[*]}" <<'EOF_PY'
+import statistics, sys
+n = float(sys.argv[1])
+parts = [list(map(float, a.split())) for a in sys.argv[2:5]]
+times = sys.argv[5].split()
+ratios = [float(t) / ((d + c + s) / n) for t, d, c, s in zip(times, *parts) if t != "FAIL"]
+print("%.3f" % statistics.median(ratios) if len(ratios) == 3 else "FAIL")
+EOF_PY
+)"
+  done
+  put "$flavor.floor.rounds" "$(python3 -c 'import sys; n=float(sys.argv[1]); print(",".join("%.3f" % ((float(d)+float(c)+float(s))/n) for d,c,s in zip(*(a.split() for a in sys.argv[2:]))))' "$nproc" "${decodes[*]}" "${cpus[*]}" "${shas[*]}")"
   # A cold build does that work and more: it checks the SHA-256 of every file it
   # downloads (.debs and Packages indices) and decompresses the indices
   # (libdeflate in one call for gzip, `deflate-cpu -d`; xz -dc user time for xz;
