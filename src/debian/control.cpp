@@ -147,7 +147,8 @@ std::string Paragraph::text() const {
   return out;
 }
 
-Status scan_control(std::string_view text, const std::string& origin, ControlVisitor& visitor) {
+Status scan_control(std::string_view text, const std::string& origin, ControlVisitor& visitor,
+                    int* lines) {
   const char* data = text.data();
   const size_t size = text.size();
   int line_no = 0;
@@ -223,6 +224,9 @@ Status scan_control(std::string_view text, const std::string& origin, ControlVis
   DISTILL_CHECK(flush_field());
   if (paragraph_line != 0) {
     DISTILL_CHECK(visitor.paragraph_end(paragraph_line));
+  }
+  if (lines != nullptr) {
+    *lines = line_no;
   }
   return {};
 }

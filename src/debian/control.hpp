@@ -69,7 +69,11 @@ class ControlVisitor {
   virtual Status field(std::string_view name, std::string_view raw_value, int line) = 0;
   virtual Status paragraph_end(int first_line) = 0;
 };
-Status scan_control(std::string_view text, const std::string& origin, ControlVisitor& visitor);
+// `lines`, when given, receives the number of lines scanned (the newlines in
+// `text`, plus one if it does not end with one), so a caller scanning a text in
+// pieces need not count them again.
+Status scan_control(std::string_view text, const std::string& origin, ControlVisitor& visitor,
+                    int* lines = nullptr);
 
 // The value model of Field::value from a raw value (see the top of this file).
 std::string normalize_value(std::string_view raw_value);

@@ -11,6 +11,9 @@ namespace distill::debian {
 
 namespace {
 
+// What PackageIndex and PackagesText key names by.
+uint64_t name_hash(std::string_view name) { return std::hash<std::string_view>{}(name); }
+
 Error stanza_error(const std::string& origin, int line, const std::string& why) {
   return make_error(ErrorKind::InvalidInput, origin + ":" + std::to_string(line) + ": " + why);
 }
@@ -251,8 +254,13 @@ class RecordBuilder : public ControlVisitor {
 class StanzaScanner : public ControlVisitor {
  public:
   StanzaScanner(const std::string& origin, int line_offset, std::string& compact,
-                std::vector<PackagesText::Stanza>& found)
-      : m_origin(origin), m_line_offset(line_offset), m_compact(compact), m_found(found) {}
+                std::vector<PackagesText::Stanza>& found,
+                std::vector<std::pair<uint64_t, uint32_t>>& provided)
+      : m_origin(origin),
+        m_line_offset(line_offset),
+        m_compact(compact),
+        m_found(found),
+        m_provided(provided) {}
 
   Status field(std::string_view name, std::string_view raw, int line) override {
     line += m_line_offset;
@@ -265,12 +273,17 @@ class StanzaScanner : public ControlVisitor {
       m_current.begin = m_compact.size();
     }
     // "Name: value" as written (continuation lines included), then a newline.
+    const size_t at = m_compact.size();
     m_compact.append(name.data(), static_cast<size_t>(raw.data() + raw.size() - name.data()));
     m_compact.push_back('\n');
     switch (key) {
-      case Key::Package:
-        m_current.name = trim(raw);
+      case Key::Package: {
+        std::string_view value = trim(raw);
+        m_current.name_begin = at + static_cast<size_t>(value.data() - name.data());
+        m_current.name_size = static_cast<uint32_t>(value.size());
+        m_has_name = !value.empty();
         break;
+      }
       case Key::Version:
         m_has_version = !trim(raw).empty();
         break;
@@ -289,7 +302,8 @@ class StanzaScanner : public ControlVisitor {
           if (group.alternatives.size() != 1) {
             return stanza_error(m_origin, line, "Provides: alternatives are not allowed");
           }
-          m_current.provides.push_back(group.alternatives.front().name);
+          m_provided.emplace_back(name_hash(group.alternatives.front().name),
+                                  static_cast<uint32_t>(m_found.size()));
         }
         break;
       }
@@ -301,25 +315,28 @@ class StanzaScanner : public ControlVisitor {
 
   Status paragraph_end(int first_line) override {
     first_line += m_line_offset;
-    const char* missing = m_current.name.empty() ? "Package"
-                          : !m_has_version       ? "Version"
-                          : !m_has_filename      ? "Filename"
-                          : !m_has_sha           ? "SHA256"
-                                                 : nullptr;
+    std::string_view name =
+        m_has_name ? std::string_view(m_compact).substr(m_current.name_begin, m_current.name_size)
+                   : std::string_view();
+    const char* missing = name.empty()      ? "Package"
+                          : !m_has_version  ? "Version"
+                          : !m_has_filename ? "Filename"
+                          : !m_has_sha      ? "SHA256"
+                                            : nullptr;
     if (missing != nullptr) {
       std::string what =
-          m_current.name.empty() ? std::string("stanza") : "package '" + m_current.name + "'";
+          name.empty() ? std::string("stanza") : "package '" + std::string(name) + "'";
       return stanza_error(m_origin, first_line, what + " lacks the " + missing + " field");
     }
-    if (!is_valid_package_name(m_current.name)) {
-      return stanza_error(m_origin, first_line, invalid_name(m_current.name));
+    if (!is_valid_package_name(name)) {
+      return stanza_error(m_origin, first_line, invalid_name(std::string(name)));
     }
     m_current.end = m_compact.size();
     m_current.line = static_cast<uint32_t>(first_line);
     m_compact.push_back('\n');
-    m_found.push_back(std::move(m_current));
+    m_found.push_back(m_current);
     m_current = PackagesText::Stanza();
-    m_open = m_has_version = m_has_filename = m_has_sha = false;
+    m_open = m_has_name = m_has_version = m_has_filename = m_has_sha = false;
     return {};
   }
 
@@ -328,8 +345,10 @@ class StanzaScanner : public ControlVisitor {
   int m_line_offset;
   std::string& m_compact;
   std::vector<PackagesText::Stanza>& m_found;
+  std::vector<std::pair<uint64_t, uint32_t>>& m_provided;
   PackagesText::Stanza m_current;
-  bool m_open = false, m_has_version = false, m_has_filename = false, m_has_sha = false;
+  bool m_open = false, m_has_name = false, m_has_version = false, m_has_filename = false,
+       m_has_sha = false;
 };
 
 }  // namespace
@@ -341,27 +360,20 @@ Result<std::vector<PackageRecord>> parse_packages(std::string_view text,
   return builder.take();
 }
 
-void PackageIndex::note(Map& map, std::string_view name, uint32_t stanza) {
-  auto it = map.find(name);
-  if (it == map.end()) {
-    it = map.emplace(std::string(name), Entry{}).first;
-  }
-  it->second.stanzas.push_back(stanza);
-}
-
 void PackageIndex::add(std::vector<PackageRecord> records) {
   std::lock_guard lock(*m_mutex);
-  m_by_name.reserve(m_by_name.size() + records.size());
+  m_names.reserve(m_names.size() + records.size());
   for (PackageRecord& record : records) {
     m_records.push_back(std::move(record));
     const PackageRecord* stored = &m_records.back();
     auto id = static_cast<uint32_t>(m_stanzas.size());
     m_stanzas.push_back(Stanza{stored});
-    note(m_by_name, stored->name, id);
+    m_names.push_back({name_hash(stored->name), id});
     for (const Relation& provide : stored->provides) {
-      note(m_providers, provide.name, id);
+      m_provided.push_back({name_hash(provide.name), id});
     }
   }
+  m_names_sorted = m_provided_sorted = false;
 }
 
 PackagesText::PackagesText(std::string origin, size_t expected_size, uint64_t max_size)
@@ -420,9 +432,11 @@ Status PackagesText::finish() {
 }
 
 Status PackagesText::scan(std::string_view complete) {
-  StanzaScanner scanner(m_origin, static_cast<int>(m_lines), m_compact, m_stanzas);
-  DISTILL_CHECK(scan_control(complete, m_origin, scanner));
-  m_lines += static_cast<uint32_t>(std::count(complete.begin(), complete.end(), '\n'));
+  StanzaScanner scanner(m_origin, static_cast<int>(m_lines), m_compact, m_stanzas, m_provided);
+  int lines = 0;
+  DISTILL_CHECK(scan_control(complete, m_origin, scanner, &lines));
+  // Each piece but the last ends with a newline: its lines are its newlines.
+  m_lines += static_cast<uint32_t>(lines);
   return {};
 }
 
@@ -437,17 +451,46 @@ Status PackageIndex::add_text(std::string text, IndexOrigin origin) {
 void PackageIndex::add(PackagesText text, IndexOrigin origin) {
   std::lock_guard lock(*m_mutex);
   auto text_id = static_cast<uint32_t>(m_texts.size());
-  m_by_name.reserve(m_by_name.size() + text.m_stanzas.size());
+  auto first = static_cast<uint32_t>(m_stanzas.size());
+  std::string_view compact = text.m_compact;
+  m_stanzas.reserve(m_stanzas.size() + text.m_stanzas.size());
+  m_names.reserve(m_names.size() + text.m_stanzas.size());
   for (const auto& f : text.m_stanzas) {
     auto id = static_cast<uint32_t>(m_stanzas.size());
-    m_stanzas.push_back(Stanza{nullptr, text_id, f.line, f.begin, f.end});
-    note(m_by_name, f.name, id);
-    for (const std::string& provide : f.provides) {
-      note(m_providers, provide, id);
-    }
+    m_stanzas.push_back(
+        Stanza{nullptr, text_id, f.line, f.begin, f.end, f.name_begin, f.name_size});
+    m_names.push_back({name_hash(compact.substr(f.name_begin, f.name_size)), id});
   }
+  for (auto [hash, index] : text.m_provided) {
+    m_provided.push_back({hash, first + index});
+  }
+  m_names_sorted = m_provided_sorted = false;
   m_texts.push_back(std::move(text.m_compact));
   m_origins.push_back(std::move(origin));
+}
+
+std::string_view PackageIndex::name_of(const Stanza& stanza) const {
+  if (stanza.record != nullptr) {
+    return stanza.record->name;
+  }
+  return std::string_view(m_texts[stanza.text]).substr(stanza.name_begin, stanza.name_size);
+}
+
+std::vector<uint32_t> PackageIndex::stanzas_for(std::vector<NameRef>& refs, bool& sorted,
+                                                std::string_view name) const {
+  if (!sorted) {
+    std::sort(refs.begin(), refs.end());
+    sorted = true;
+  }
+  const uint64_t h = name_hash(name);
+  auto it = std::lower_bound(refs.begin(), refs.end(), NameRef{h, 0});
+  std::vector<uint32_t> found;
+  for (; it != refs.end() && it->hash == h; ++it) {
+    if (found.empty() || found.back() != it->stanza) {  // "Provides: a, a" once
+      found.push_back(it->stanza);
+    }
+  }
+  return found;
 }
 
 const PackageRecord* PackageIndex::materialize(Stanza& stanza) const {
@@ -479,48 +522,43 @@ const PackageRecord* PackageIndex::materialize(Stanza& stanza) const {
 }
 
 const std::vector<const PackageRecord*>& PackageIndex::by_name(std::string_view name) const {
-  static const std::vector<const PackageRecord*> k_none;
   std::lock_guard lock(*m_mutex);
-  auto it = m_by_name.find(name);
-  if (it == m_by_name.end()) {
-    return k_none;
+  if (auto it = m_by_name.find(name); it != m_by_name.end()) {
+    return it->second.records;
   }
-  Entry& entry = it->second;
-  if (!entry.ready) {
-    for (uint32_t id : entry.stanzas) {
-      if (const PackageRecord* record = materialize(m_stanzas[id])) {
-        entry.records.push_back(record);
-      }
+  Entry entry;
+  for (uint32_t id : stanzas_for(m_names, m_names_sorted, name)) {
+    // The same hash is not always the same name.
+    if (name_of(m_stanzas[id]) != name) {
+      continue;
     }
-    entry.ready = true;
+    if (const PackageRecord* record = materialize(m_stanzas[id])) {
+      entry.records.push_back(record);
+    }
   }
-  return entry.records;
+  return m_by_name.emplace(std::string(name), std::move(entry)).first->second.records;
 }
 
 const std::vector<PackageIndex::Provider>& PackageIndex::providers(
     std::string_view virtual_name) const {
-  static const std::vector<Provider> k_none;
   std::lock_guard lock(*m_mutex);
-  auto it = m_providers.find(virtual_name);
-  if (it == m_providers.end()) {
-    return k_none;
+  if (auto it = m_providers.find(virtual_name); it != m_providers.end()) {
+    return it->second.providers;
   }
-  Entry& entry = it->second;
-  if (!entry.ready) {
-    for (uint32_t id : entry.stanzas) {
-      const PackageRecord* record = materialize(m_stanzas[id]);
-      if (record == nullptr) {
-        continue;
-      }
-      for (const Relation& provide : record->provides) {
-        if (provide.name == virtual_name) {
-          entry.providers.emplace_back(record, &provide);
-        }
+  Entry entry;
+  for (uint32_t id : stanzas_for(m_provided, m_provided_sorted, virtual_name)) {
+    const PackageRecord* record = materialize(m_stanzas[id]);
+    if (record == nullptr) {
+      continue;
+    }
+    // A stanza providing a name of the same hash provides none here.
+    for (const Relation& provide : record->provides) {
+      if (provide.name == virtual_name) {
+        entry.providers.emplace_back(record, &provide);
       }
     }
-    entry.ready = true;
   }
-  return entry.providers;
+  return m_providers.emplace(std::string(virtual_name), std::move(entry)).first->second.providers;
 }
 
 std::vector<std::string> PackageIndex::origins() const {

@@ -66,10 +66,10 @@ class PackagesText final : public archive::ByteSink {
   Status finish() override;
 
   struct Stanza {
-    std::string name;
     size_t begin = 0, end = 0;  // in the compact text
-    uint32_t line = 0;          // first line in the original file
-    std::vector<std::string> provides;
+    size_t name_begin = 0;      // the Package field's value, in the compact text
+    uint32_t name_size = 0;
+    uint32_t line = 0;  // first line in the original file
   };
 
  private:
@@ -83,6 +83,8 @@ class PackagesText final : public archive::ByteSink {
   uint32_t m_lines = 0;   // lines before m_pending
   std::string m_compact;
   std::vector<Stanza> m_stanzas;
+  // (hash of a name in a Provides field, index in m_stanzas) for each one
+  std::vector<std::pair<uint64_t, uint32_t>> m_provided;
   bool m_finished = false;
 };
 
@@ -115,36 +117,54 @@ class PackageIndex {
   [[nodiscard]] Status status() const;
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  // One package stanza: parsed already (record), or a range of a kept text.
+  // One package stanza: parsed already (record), or a range of a kept text
+  // (its name a range of it too).
   struct Stanza {
     const PackageRecord* record = nullptr;
     uint32_t text = 0;
     uint32_t line = 0;  // first line of the stanza in its text
     size_t begin = 0, end = 0;
+    size_t name_begin = 0;
+    uint32_t name_size = 0;
   };
-  // The stanzas of one name (or of the providers of one virtual name) and,
-  // once looked up, what they parsed to.
+  // A name's hash and a stanza called so (or providing it). Sorted by
+  // (hash, stanza) before a lookup, so a name's stanzas are one range in
+  // insertion order: ~65k of them cost one vector, not a node each, to build
+  // and to free (cold builds wait for both).
+  struct NameRef {
+    uint64_t hash = 0;
+    uint32_t stanza = 0;
+    bool operator<(const NameRef& o) const {
+      return hash != o.hash ? hash < o.hash : stanza < o.stanza;
+    }
+  };
+  // What a name looked up once resolved to: kept so that the references
+  // by_name() and providers() return stay valid.
   struct Entry {
-    std::vector<uint32_t> stanzas;
-    bool ready = false;
     std::vector<const PackageRecord*> records;
     std::vector<Provider> providers;
   };
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   using Map = std::unordered_map<std::string, Entry, Hash, std::equal_to<>>;
 
+  [[nodiscard]] std::string_view name_of(const Stanza& stanza) const;
+  // The stanzas `refs` holds for `name`'s hash, sorting `refs` first if needed.
+  std::vector<uint32_t> stanzas_for(std::vector<NameRef>& refs, bool& sorted,
+                                    std::string_view name) const;
   const PackageRecord* materialize(Stanza& stanza) const;
-  static void note(Map& map, std::string_view name, uint32_t stanza);
 
   std::deque<std::string> m_texts;
   std::vector<IndexOrigin> m_origins;  // parallel to m_texts
   mutable std::deque<PackageRecord> m_records;
   mutable std::vector<Stanza> m_stanzas;
-  mutable Map m_by_name;
-  mutable Map m_providers;
+  mutable std::vector<NameRef> m_names;     // Package: names
+  mutable std::vector<NameRef> m_provided;  // names in Provides: fields
+  mutable bool m_names_sorted = true, m_provided_sorted = true;
+  mutable Map m_by_name;    // names looked up
+  mutable Map m_providers;  // virtual names looked up
   mutable std::optional<Error> m_error;
   mutable std::unique_ptr<std::mutex> m_mutex = std::make_unique<std::mutex>();
 };

@@ -287,5 +287,41 @@ TEST(PackageIndex, InvalidPackageNameIsRefusedWithItsLine) {
       << parsed.error().message;
 }
 
+// A name's stanzas come back in the order they were added, across texts and
+// record lists; a stanza naming a virtual package twice provides it once; a
+// name nothing has is empty, and asking again gives the same answer.
+TEST(PackageIndex, LookupsKeepInsertionOrderAcrossTexts) {
+  auto stanza = [](const std::string& name, const std::string& version, const std::string& extra) {
+    return "Package: " + name + "\nVersion: " + version +
+           "\nFilename: f\nSHA256: " + std::string(64, 'a') + "\n" + extra + "\n";
+  };
+  PackageIndex index;
+  ASSERT_TRUE(
+      index
+          .add_text(stanza("tool", "1", "Provides: virt, virt\n") + stanza("other", "1", ""),
+                    {"A", "u", "s", "c"})
+          .ok());
+  PackageRecord record;
+  record.name = "tool";
+  record.version = "2";
+  index.add({record});
+  ASSERT_TRUE(
+      index.add_text(stanza("tool", "3", "Provides: virt (= 3)\n"), {"B", "u", "s", "c"}).ok());
+  const auto& tools = index.by_name("tool");
+  ASSERT_EQ(tools.size(), 3u);
+  EXPECT_EQ(tools[0]->version, "1");
+  EXPECT_EQ(tools[1]->version, "2");
+  EXPECT_EQ(tools[2]->version, "3");
+  EXPECT_EQ(&index.by_name("tool"), &tools);  // the same vector, not made again
+  const auto& virt = index.providers("virt");
+  ASSERT_EQ(virt.size(), 3u);  // "virt, virt" of version 1 (each entry), then version 3
+  EXPECT_EQ(virt[0].first->version, "1");
+  EXPECT_EQ(virt[1].first->version, "1");
+  EXPECT_EQ(virt[2].first->version, "3");
+  EXPECT_TRUE(index.by_name("nothing").empty());
+  EXPECT_TRUE(index.providers("tool").empty());
+  EXPECT_TRUE(index.status().ok());
+}
+
 }  // namespace
 }  // namespace distill::debian
