@@ -179,7 +179,8 @@ def main():
                              ratio(cold, at), "—"))
     first = flavors[0]
     warm_rows = [
-        ("warm_lock.distill.s", f"{first}: warm build, same, with --lock", fmt_s, "0.3 s"),
+        ("warm_lock.distill.s", f"{first}: warm build, same, with --lock", fmt_s,
+         "0.3 s" if first == "base" else "—"),
         ("noop.distill.s", f"{first}: rebuild, nothing changed (full cache)", fmt_s, "0.05 s"),
         ("noop_lock.distill.s", f"{first}: rebuild, nothing changed, with --lock", fmt_s, "0.05 s"),
         ("noop.distill.kb", f"{first}: peak RSS, rebuild", fmt_kb, "< 150 MB"),
