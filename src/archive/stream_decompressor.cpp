@@ -36,8 +36,9 @@ struct StreamDecompressor::Decoder {
   }
 };
 
-StreamDecompressor::StreamDecompressor(ByteSink& downstream, std::string origin)
-    : m_down(downstream), m_origin(std::move(origin)) {}
+StreamDecompressor::StreamDecompressor(ByteSink& downstream, std::string origin,
+                                       Checksums checksums)
+    : m_down(downstream), m_origin(std::move(origin)), m_checksums(checksums) {}
 
 StreamDecompressor::~StreamDecompressor() = default;
 
@@ -52,9 +53,17 @@ Status StreamDecompressor::start(Codec codec) {
         return make_error(ErrorKind::Internal, m_origin + ": cannot start a gzip decoder");
       }
       m_decoder->z_ready = true;
+      // zlib >= 1.2.9: neither compute nor compare the CRC-32 (nor ISIZE);
+      // kept across inflateReset, so it holds for every member.
+      if (m_checksums == Checksums::Skip && inflateValidate(&m_decoder->zs, 0) != Z_OK) {
+        return make_error(ErrorKind::Internal, m_origin + ": cannot start a gzip decoder");
+      }
       return {};
     case Codec::Xz:
-      if (lzma_stream_decoder(&m_decoder->xz, UINT64_MAX, LZMA_CONCATENATED) != LZMA_OK) {
+      if (lzma_stream_decoder(
+              &m_decoder->xz, UINT64_MAX,
+              LZMA_CONCATENATED | (m_checksums == Checksums::Skip ? LZMA_IGNORE_CHECK : 0)) !=
+          LZMA_OK) {
         return make_error(ErrorKind::Internal, m_origin + ": cannot start an xz decoder");
       }
       m_decoder->xz_ready = true;
