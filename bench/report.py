@@ -159,6 +159,7 @@ def main():
                 if rounds is None or floors is None:
                     continue
                 times, ats = rounds.split(","), floors.split(",")
+                x = number(r.get(f"{flavor}.floor.{kind}.ratio"))
                 rows.append((f"{flavor}: {what} against its CPU floor, measured in turn in 3 "
                              "rounds (medians; the floor in the peer's column; the ratio is the "
                              "median of the rounds' ratios)",
@@ -166,9 +167,7 @@ def main():
                                                   ", ".join(fmt_s(t) for t in times)),
                              "%s (rounds: %s)" % (fmt_s(median(ats)),
                                                   ", ".join(fmt_s(t) for t in ats)),
-                             "%.2f×" % number(r.get(f"{flavor}.floor.{kind}.ratio"))
-                             if number(r.get(f"{flavor}.floor.{kind}.ratio")) is not None
-                             else "—", "≤ 1.1×"))
+                             "%.2f×" % x if x is not None else "—", "≤ 1.1×"))
             extra = number(r.get(f"{flavor}.floor.cold_extra.cpu"))
             cold = r.get(f"{flavor}.cold.distill.s")
             if extra is not None and number(cold) is not None:

@@ -349,22 +349,19 @@ EOF_PY
   # SHA-256 of the tar (diff_id) and of the gzip (digest): the same at any level.
   put "$flavor.floor.sha256.cpu" "$(median "${shas[@]}")"
   put "$flavor.floor.decode.cpu" "$decode"
-  # Per round: the warm build's median over that round's floor.
+  # Per round: the floor, then each warm build's median over it.
+  floor_rounds=$(python3 -c 'import sys; n = float(sys.argv[1]); print(",".join("%.3f" % ((float(d) + float(c) + float(s)) / n) for d, c, s in zip(*(a.split() for a in sys.argv[2:]))))' \
+    "$nproc" "${decodes[*]}" "${cpus[*]}" "${shas[*]}")
+  put "$flavor.floor.rounds" "$floor_rounds"
   for kind in warm lock; do
     if [ "$kind" = warm ]; then times=("${warms[@]}"); else times=("${locks[@]}"); fi
     [ ${#times[@]} -eq 3 ] || continue
     put "$flavor.floor.$kind.rounds" "$(IFS=,; echo "${times[*]}")"
-    put "$flavor.floor.$kind.ratio" "$(python3 - "$nproc" "${decodes[*]}" "${cpus[*]}" "${shas[*]}" "${times[*]}" <<'EOF_PY'
-import statistics, sys
-n = float(sys.argv[1])
-parts = [list(map(float, a.split())) for a in sys.argv[2:5]]
-times = sys.argv[5].split()
-ratios = [float(t) / ((d + c + s) / n) for t, d, c, s in zip(times, *parts) if t != "FAIL"]
-print("%.3f" % statistics.median(ratios) if len(ratios) == 3 else "FAIL")
-EOF_PY
-)"
+    put "$flavor.floor.$kind.ratio" "$(python3 -c 'import statistics, sys
+floors, times = sys.argv[1].split(","), sys.argv[2].split()
+ratios = [float(t) / float(f) for t, f in zip(times, floors) if t != "FAIL"]
+print("%.3f" % statistics.median(ratios) if len(ratios) == 3 else "FAIL")' "$floor_rounds" "${times[*]}")"
   done
-  put "$flavor.floor.rounds" "$(python3 -c 'import sys; n=float(sys.argv[1]); print(",".join("%.3f" % ((float(d)+float(c)+float(s))/n) for d,c,s in zip(*(a.split() for a in sys.argv[2:]))))' "$nproc" "${decodes[*]}" "${cpus[*]}" "${shas[*]}")"
   # A cold build does that work and more: it checks the SHA-256 of every file it
   # downloads (.debs and Packages indices) and decompresses the indices
   # (libdeflate in one call for gzip, `deflate-cpu -d`; xz -dc user time for xz;
@@ -400,7 +397,7 @@ print("%.3f" % (sha + inflate))
 EOF_PY
 )")
   done
-  put "$flavor.floor.cold_extra.cpu" "$(printf '%s\n' "${colds[@]}" | sort -g | sed -n 2p)"
+  put "$flavor.floor.cold_extra.cpu" "$(median "${colds[@]}")"
   put "$flavor.floor.nproc" "$nproc"
 done
 

@@ -296,16 +296,8 @@ class GzipCompressor final : public ByteSink {
       if (!m_filling) {
         DISTILL_CHECK(take_slot());  // an empty input is one empty member
       }
-      if (m_written == m_next) {  // nothing in flight: compress here
-        Slot& slot = m_slots[*m_filling];
-        m_filling.reset();
-        DISTILL_CHECK(ready_deflaters(m_inline));
-        compress_chunk(m_inline, slot.chunk);
-        ++m_next;
-        slot.state = State::Done;
-      } else {
-        DISTILL_CHECK(submit());
-      }
+      // Nothing in flight: compressed here, without starting a thread.
+      DISTILL_CHECK(submit(m_written == m_next));
     }
     while (m_written < m_next) {
       DISTILL_CHECK(write_oldest(true));
@@ -348,16 +340,16 @@ class GzipCompressor final : public ByteSink {
     return {};
   }
 
-  // Queues the filled chunk for the compressing threads (or, with one thread,
-  // compresses it here), then writes whatever is already done.
-  Status submit() {
+  // Queues the filled chunk for the compressing threads (or, with one thread
+  // or `here`, compresses it on this one), then writes whatever is done.
+  Status submit(bool here = false) {
     Slot& slot = m_slots[*m_filling];
     m_filling.reset();
     ++m_next;
-    if (m_width == 1) {
+    if (m_width == 1 || here) {
       DISTILL_CHECK(ready_deflaters(m_inline));
       compress_chunk(m_inline, slot.chunk);
-      slot.state = State::Done;
+      slot.state = State::Done;  // no thread has it: no lock needed
       return write_oldest(true);
     }
     if (m_workers.empty()) {

@@ -203,10 +203,17 @@ void ImageView::cache_kept(Kept& kept) {
   }
 }
 
-void ImageView::remember(const std::string& path, std::string data) const {
-  std::lock_guard<std::mutex> lock(m_cache->mutex);
-  if (data.size() > k_cache_file_limit || m_cache->bytes + data.size() > k_cache_total_limit) {
+void ImageView::remember(const std::string& path, std::string data, WhenFull full) const {
+  if (data.size() > k_cache_file_limit) {
     return;
+  }
+  std::lock_guard<std::mutex> lock(m_cache->mutex);
+  if (m_cache->bytes + data.size() > k_cache_total_limit) {
+    if (full == WhenFull::Skip) {
+      return;
+    }
+    m_cache->files.clear();
+    m_cache->bytes = 0;
   }
   size_t size = data.size();
   if (m_cache->files.emplace(path, std::move(data)).second) {
@@ -556,16 +563,7 @@ Result<std::map<std::string, std::string>> ImageView::read_files(
   auto on_content = [&](const std::string& path, const FileInfo&,
                         archive::ContentReader& reader) -> Status {
     DISTILL_TRY(std::string data, reader.read_all());
-    if (data.size() <= k_cache_file_limit) {
-      std::lock_guard<std::mutex> lock(m_cache->mutex);
-      if (m_cache->bytes + data.size() > k_cache_total_limit) {
-        m_cache->files.clear();
-        m_cache->bytes = 0;
-      }
-      if (m_cache->files.emplace(path, data).second) {
-        m_cache->bytes += data.size();
-      }
-    }
+    remember(path, data, WhenFull::Evict);
     for (const auto& requested : by_canonical[path]) {
       out[requested] = data;
     }

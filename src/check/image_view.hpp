@@ -130,8 +130,11 @@ class ImageView {
   using Kept = std::map<std::pair<size_t, std::string>, std::string>;
   Status apply_layer(size_t index, const KeepFn& keep = {}, Kept* kept = nullptr);
   void cache_kept(Kept& kept);
-  // Into the cache, unless it is over 1 MiB or the cache has no room left.
-  void remember(const std::string& path, std::string data) const;
+  // Into the cache, unless it is over 1 MiB. A full cache (16 MiB) keeps what
+  // it holds (Skip: what was kept for later reads stays), or is emptied first
+  // (Evict: a file just read is the likeliest to be read again).
+  enum class WhenFull { Skip, Evict };
+  void remember(const std::string& path, std::string data, WhenFull full = WhenFull::Skip) const;
   void apply_entry(size_t index, const archive::TarEntry& entry);
   void insert(const std::string& path, FileInfo info);
   void erase_tree(const std::string& path, size_t below_layer, bool keep_self);

@@ -230,28 +230,26 @@ Status resolve_dependencies(std::vector<SbomPackage>& packages) {
 }  // namespace
 
 bool sbom_reads(std::string_view tar_path) {
+  // A file right in `dir`, not in a directory below it.
   auto in_dir = [&](std::string_view dir) {
-    return tar_path.size() > dir.size() + 1 && tar_path.substr(0, dir.size()) == dir &&
+    return tar_path.size() > dir.size() + 1 && tar_path.starts_with(dir) &&
            tar_path[dir.size()] == '/' &&
            tar_path.find('/', dir.size() + 1) == std::string_view::npos;
-  };
-  auto ends_with = [&](std::string_view tail) {
-    return tar_path.size() >= tail.size() && tar_path.substr(tar_path.size() - tail.size()) == tail;
   };
   if (tar_path == "etc/os-release" || tar_path == "usr/lib/os-release" ||
       tar_path == "var/lib/dpkg/status") {
     return true;
   }
   if (in_dir("var/lib/dpkg/status.d")) {
-    return !ends_with(".md5sums");
+    return !tar_path.ends_with(".md5sums");
   }
   if (in_dir(image::k_archive_records_dir)) {
-    return ends_with(".json");
+    return tar_path.ends_with(".json");
   }
   // usr/share/doc/PACKAGE/copyright
   constexpr std::string_view k_doc = "usr/share/doc/";
   constexpr std::string_view k_copyright = "/copyright";
-  if (tar_path.substr(0, k_doc.size()) != k_doc || !ends_with(k_copyright)) {
+  if (!tar_path.starts_with(k_doc) || !tar_path.ends_with(k_copyright)) {
     return false;
   }
   size_t slash = tar_path.find('/', k_doc.size());

@@ -281,7 +281,6 @@ class StanzaScanner : public ControlVisitor {
         std::string_view value = trim(raw);
         m_current.name_begin = at + static_cast<size_t>(value.data() - name.data());
         m_current.name_size = static_cast<uint32_t>(value.size());
-        m_has_name = !value.empty();
         break;
       }
       case Key::Version:
@@ -315,9 +314,9 @@ class StanzaScanner : public ControlVisitor {
 
   Status paragraph_end(int first_line) override {
     first_line += m_line_offset;
+    // Empty without a Package field (name_size 0).
     std::string_view name =
-        m_has_name ? std::string_view(m_compact).substr(m_current.name_begin, m_current.name_size)
-                   : std::string_view();
+        std::string_view(m_compact).substr(m_current.name_begin, m_current.name_size);
     const char* missing = name.empty()      ? "Package"
                           : !m_has_version  ? "Version"
                           : !m_has_filename ? "Filename"
@@ -336,7 +335,7 @@ class StanzaScanner : public ControlVisitor {
     m_compact.push_back('\n');
     m_found.push_back(m_current);
     m_current = PackagesText::Stanza();
-    m_open = m_has_name = m_has_version = m_has_filename = m_has_sha = false;
+    m_open = m_has_version = m_has_filename = m_has_sha = false;
     return {};
   }
 
@@ -347,8 +346,7 @@ class StanzaScanner : public ControlVisitor {
   std::vector<PackagesText::Stanza>& m_found;
   std::vector<std::pair<uint64_t, uint32_t>>& m_provided;
   PackagesText::Stanza m_current;
-  bool m_open = false, m_has_name = false, m_has_version = false, m_has_filename = false,
-       m_has_sha = false;
+  bool m_open = false, m_has_version = false, m_has_filename = false, m_has_sha = false;
 };
 
 }  // namespace
@@ -362,18 +360,17 @@ Result<std::vector<PackageRecord>> parse_packages(std::string_view text,
 
 void PackageIndex::add(std::vector<PackageRecord> records) {
   std::lock_guard lock(*m_mutex);
-  m_names.reserve(m_names.size() + records.size());
+  m_names.refs.reserve(m_names.refs.size() + records.size());
   for (PackageRecord& record : records) {
     m_records.push_back(std::move(record));
     const PackageRecord* stored = &m_records.back();
     auto id = static_cast<uint32_t>(m_stanzas.size());
     m_stanzas.push_back(Stanza{stored});
-    m_names.push_back({name_hash(stored->name), id});
+    m_names.add(name_hash(stored->name), id);
     for (const Relation& provide : stored->provides) {
-      m_provided.push_back({name_hash(provide.name), id});
+      m_provided.add(name_hash(provide.name), id);
     }
   }
-  m_names_sorted = m_provided_sorted = false;
 }
 
 PackagesText::PackagesText(std::string origin, size_t expected_size, uint64_t max_size)
@@ -454,17 +451,16 @@ void PackageIndex::add(PackagesText text, IndexOrigin origin) {
   auto first = static_cast<uint32_t>(m_stanzas.size());
   std::string_view compact = text.m_compact;
   m_stanzas.reserve(m_stanzas.size() + text.m_stanzas.size());
-  m_names.reserve(m_names.size() + text.m_stanzas.size());
+  m_names.refs.reserve(m_names.refs.size() + text.m_stanzas.size());
   for (const auto& f : text.m_stanzas) {
     auto id = static_cast<uint32_t>(m_stanzas.size());
     m_stanzas.push_back(
         Stanza{nullptr, text_id, f.line, f.begin, f.end, f.name_begin, f.name_size});
-    m_names.push_back({name_hash(compact.substr(f.name_begin, f.name_size)), id});
+    m_names.add(name_hash(compact.substr(f.name_begin, f.name_size)), id);
   }
   for (auto [hash, index] : text.m_provided) {
-    m_provided.push_back({hash, first + index});
+    m_provided.add(hash, first + index);
   }
-  m_names_sorted = m_provided_sorted = false;
   m_texts.push_back(std::move(text.m_compact));
   m_origins.push_back(std::move(origin));
 }
@@ -476,8 +472,12 @@ std::string_view PackageIndex::name_of(const Stanza& stanza) const {
   return std::string_view(m_texts[stanza.text]).substr(stanza.name_begin, stanza.name_size);
 }
 
-std::vector<uint32_t> PackageIndex::stanzas_for(std::vector<NameRef>& refs, bool& sorted,
-                                                std::string_view name) const {
+void PackageIndex::NameRefs::add(uint64_t hash, uint32_t stanza) {
+  refs.push_back({hash, stanza});
+  sorted = false;
+}
+
+std::vector<uint32_t> PackageIndex::NameRefs::stanzas(std::string_view name) {
   if (!sorted) {
     std::sort(refs.begin(), refs.end());
     sorted = true;
@@ -524,29 +524,29 @@ const PackageRecord* PackageIndex::materialize(Stanza& stanza) const {
 const std::vector<const PackageRecord*>& PackageIndex::by_name(std::string_view name) const {
   std::lock_guard lock(*m_mutex);
   if (auto it = m_by_name.find(name); it != m_by_name.end()) {
-    return it->second.records;
+    return it->second;
   }
-  Entry entry;
-  for (uint32_t id : stanzas_for(m_names, m_names_sorted, name)) {
+  std::vector<const PackageRecord*> records;
+  for (uint32_t id : m_names.stanzas(name)) {
     // The same hash is not always the same name.
     if (name_of(m_stanzas[id]) != name) {
       continue;
     }
     if (const PackageRecord* record = materialize(m_stanzas[id])) {
-      entry.records.push_back(record);
+      records.push_back(record);
     }
   }
-  return m_by_name.emplace(std::string(name), std::move(entry)).first->second.records;
+  return m_by_name.emplace(std::string(name), std::move(records)).first->second;
 }
 
 const std::vector<PackageIndex::Provider>& PackageIndex::providers(
     std::string_view virtual_name) const {
   std::lock_guard lock(*m_mutex);
   if (auto it = m_providers.find(virtual_name); it != m_providers.end()) {
-    return it->second.providers;
+    return it->second;
   }
-  Entry entry;
-  for (uint32_t id : stanzas_for(m_provided, m_provided_sorted, virtual_name)) {
+  std::vector<Provider> providers;
+  for (uint32_t id : m_provided.stanzas(virtual_name)) {
     const PackageRecord* record = materialize(m_stanzas[id]);
     if (record == nullptr) {
       continue;
@@ -554,11 +554,11 @@ const std::vector<PackageIndex::Provider>& PackageIndex::providers(
     // A stanza providing a name of the same hash provides none here.
     for (const Relation& provide : record->provides) {
       if (provide.name == virtual_name) {
-        entry.providers.emplace_back(record, &provide);
+        providers.emplace_back(record, &provide);
       }
     }
   }
-  return m_providers.emplace(std::string(virtual_name), std::move(entry)).first->second.providers;
+  return m_providers.emplace(std::string(virtual_name), std::move(providers)).first->second;
 }
 
 std::vector<std::string> PackageIndex::origins() const {

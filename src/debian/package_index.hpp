@@ -127,7 +127,7 @@ class PackageIndex {
     size_t name_begin = 0;
     uint32_t name_size = 0;
   };
-  // A name's hash and a stanza called so (or providing it). Sorted by
+  // A name's hash and a stanza called so (or providing it), sorted by
   // (hash, stanza) before a lookup, so a name's stanzas are one range in
   // insertion order: ~65k of them cost one vector, not a node each, to build
   // and to free (cold builds wait for both).
@@ -138,33 +138,33 @@ class PackageIndex {
       return hash != o.hash ? hash < o.hash : stanza < o.stanza;
     }
   };
-  // What a name looked up once resolved to: kept so that the references
-  // by_name() and providers() return stay valid.
-  struct Entry {
-    std::vector<const PackageRecord*> records;
-    std::vector<Provider> providers;
+  struct NameRefs {
+    std::vector<NameRef> refs;
+    bool sorted = true;
+    void add(uint64_t hash, uint32_t stanza);
+    // The stanzas of `name`'s hash (sorting first if needed), each once.
+    std::vector<uint32_t> stanzas(std::string_view name);
   };
   struct Hash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
-  using Map = std::unordered_map<std::string, Entry, Hash, std::equal_to<>>;
+  // What a name looked up once resolved to, kept so that the references
+  // by_name() and providers() return stay valid.
+  template <class T>
+  using Resolved = std::unordered_map<std::string, std::vector<T>, Hash, std::equal_to<>>;
 
   [[nodiscard]] std::string_view name_of(const Stanza& stanza) const;
-  // The stanzas `refs` holds for `name`'s hash, sorting `refs` first if needed.
-  std::vector<uint32_t> stanzas_for(std::vector<NameRef>& refs, bool& sorted,
-                                    std::string_view name) const;
   const PackageRecord* materialize(Stanza& stanza) const;
 
   std::deque<std::string> m_texts;
   std::vector<IndexOrigin> m_origins;  // parallel to m_texts
   mutable std::deque<PackageRecord> m_records;
   mutable std::vector<Stanza> m_stanzas;
-  mutable std::vector<NameRef> m_names;     // Package: names
-  mutable std::vector<NameRef> m_provided;  // names in Provides: fields
-  mutable bool m_names_sorted = true, m_provided_sorted = true;
-  mutable Map m_by_name;    // names looked up
-  mutable Map m_providers;  // virtual names looked up
+  mutable NameRefs m_names;     // Package: names
+  mutable NameRefs m_provided;  // names in Provides: fields
+  mutable Resolved<const PackageRecord*> m_by_name;
+  mutable Resolved<Provider> m_providers;
   mutable std::optional<Error> m_error;
   mutable std::unique_ptr<std::mutex> m_mutex = std::make_unique<std::mutex>();
 };

@@ -288,8 +288,9 @@ TEST(PackageIndex, InvalidPackageNameIsRefusedWithItsLine) {
 }
 
 // A name's stanzas come back in the order they were added, across texts and
-// record lists; a stanza naming a virtual package twice provides it once; a
-// name nothing has is empty, and asking again gives the same answer.
+// record lists; a stanza naming a virtual package twice is read once, and gives
+// each of its Provides entries; a name nothing has is empty, and asking again
+// gives the same answer.
 TEST(PackageIndex, LookupsKeepInsertionOrderAcrossTexts) {
   auto stanza = [](const std::string& name, const std::string& version, const std::string& extra) {
     return "Package: " + name + "\nVersion: " + version +
