@@ -286,8 +286,9 @@ if [ -d "$d/cache/sha256" ]; then
 fi
 
 # --- the CPU floor of a warm build ----------------------------------------------------
-# What a warm build cannot avoid: decoding every .deb's data.tar (xz/zstd/gzip -dc,
-# user time), deflating every layer again (libdeflate as distill uses it, bench/deflate_cpu.cpp,
+# What a warm build cannot avoid: decoding every .deb's data.tar (with liblzma,
+# libzstd or zlib, as xz/zstd/gzip -dc do, in one process: `deflate-cpu -x`),
+# deflating every layer again (libdeflate as distill uses it, bench/deflate_cpu.cpp,
 # on the image's own uncompressed layers) and the two SHA-256 digests OCI asks of
 # each layer (of the tar, the diff_id, and of the gzip, the blob's digest). Spread
 # perfectly over the CPUs, that is the shortest a warm build can take here; the
@@ -325,14 +326,8 @@ EOF_PY
   empty_layers="rm -rf $d/cache/layers $d/cache/blobs $d/oci"
   decodes=() cpus=() shas=() warms=() locks=()
   for round in 1 2 3; do
-    # shellcheck disable=SC2016 # the inner shell expands $f and $m
-    decodes+=("$( { /usr/bin/time -f '%U' bash -c 'while read -r f; do
-      m=$(ar t "$f" | grep -m 1 "^data\.tar")
-      case $m in
-        *.xz) ar p "$f" "$m" | xz -dc ;; *.zst) ar p "$f" "$m" | zstd -dc ;;
-        *.gz) ar p "$f" "$m" | gzip -dc ;; *) ar p "$f" "$m" ;;
-      esac >/dev/null
-    done' <"$d/debs.txt"; } 2>&1 >/dev/null | tail -n 1)")
+    read -r decode _ < <("$deflate_cpu" -x <"$d/debs.txt")
+    decodes+=("$decode")
     read -r cpu _ _ sha < <("$deflate_cpu" 6 <"$d/layers.tar")
     cpus+=("$cpu")
     shas+=("$sha")
@@ -362,42 +357,77 @@ floors, times = sys.argv[1].split(","), sys.argv[2].split()
 ratios = [float(t) / float(f) for t, f in zip(times, floors) if t != "FAIL"]
 print("%.3f" % statistics.median(ratios) if len(ratios) == 3 else "FAIL")' "$floor_rounds" "${times[*]}")"
   done
-  # A cold build does that work and more: it checks the SHA-256 of every file it
-  # downloads (.debs and Packages indices) and decompresses the indices
-  # (libdeflate in one call for gzip, `deflate-cpu -d`; xz -dc user time for xz;
-  # scanning them is not counted). Median of three as above.
-  colds=()
+  # A cold build does that work and more, and it cannot start decoding before it
+  # knows its package set: every Packages index must have arrived, been checked
+  # (SHA-256) and inflated first. Its floor is that index phase, at least the
+  # wall time of downloading the same InRelease and Packages files the same way
+  # (in parallel, from the sources in the lock, with Python's urllib) and at
+  # least the CPU of hashing and inflating them spread over the CPUs (libdeflate
+  # in one call for gzip, `deflate-cpu -d`; xz -dc user time for xz), followed by
+  # the warm floor's work plus the SHA-256 of every .deb. Scanning and resolving
+  # the indices and waiting for the .debs are not counted. Median of three.
+  dls=() idxs=() shas_debs=()
   for _ in 1 2 3; do
-    colds+=("$(python3 - "$d/cache/sha256" "$d/debs.txt" "$deflate_cpu" <<'EOF_PY'
-import hashlib, os, subprocess, sys, time
+    read -r sha_debs index download < <(python3 - "$d/cache/sha256" "$d/debs.txt" "$deflate_cpu" "$d/lock.json" "$arch" <<'EOF_PY'
+import hashlib, json, os, subprocess, sys, threading, time, urllib.request
 debs = set(open(sys.argv[2]).read().split())
 files = [os.path.join(sys.argv[1], f) for f in sorted(os.listdir(sys.argv[1]))]
-start = time.process_time()
-for path in files:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-sha = time.process_time() - start
-inflate = 0.0
-for path in files:
-    if path in debs:
-        continue
+def sha_cpu(paths):
+    start = time.process_time()
+    for path in paths:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            while chunk := f.read(1 << 20):
+                h.update(chunk)
+    return time.process_time() - start
+indices = [p for p in files if p not in debs]
+sha_debs, index = sha_cpu(sorted(debs)), sha_cpu(indices)
+for path in indices:
     magic = open(path, "rb").read(6)
     if magic[:2] == b"\x1f\x8b":
         with open(path, "rb") as f:
             out = subprocess.run([sys.argv[3], "-d"], stdin=f, capture_output=True, text=True)
-        inflate += float(out.stdout.split()[0]) if out.returncode == 0 else 0.0
+        index += float(out.stdout.split()[0]) if out.returncode == 0 else 0.0
     elif magic == b"\xfd7zXZ\x00":
         before = os.times()
         subprocess.run(["xz", "-dc", path], stdout=subprocess.DEVNULL, check=False)
         after = os.times()
-        inflate += after.children_user - before.children_user
-print("%.3f" % (sha + inflate))
+        index += after.children_user - before.children_user
+lock, arch = json.load(open(sys.argv[4])), sys.argv[5]
+failed = []
+def fetch(*urls):  # the first of these that the mirror has, as distill does
+    for url in urls:
+        try:
+            with urllib.request.urlopen(url, timeout=60) as r:
+                while r.read(1 << 20):
+                    pass
+            return
+        except OSError as e:
+            error = e
+    failed.append(error)
+def suite(base, name, components):
+    fetch(f"{base}/dists/{name}/InRelease")
+    threads = [threading.Thread(target=fetch, args=tuple(
+                   f"{base}/dists/{name}/{c}/binary-{arch}/Packages{x}" for x in (".gz", ".xz", "")))
+               for c in components]
+    for t in threads: t.start()
+    for t in threads: t.join()
+start = time.monotonic()
+threads = [threading.Thread(target=suite, args=(s["url"].rstrip("/"), name, s["components"]))
+           for s in lock["sources"] for name in s["suites"]]
+for t in threads: t.start()
+for t in threads: t.join()
+download = "FAIL" if failed else "%.3f" % (time.monotonic() - start)
+print("%.3f %.3f %s" % (sha_debs, index, download))
 EOF_PY
-)")
+)
+    shas_debs+=("$sha_debs") idxs+=("$index") dls+=("$download")
   done
-  put "$flavor.floor.cold_extra.cpu" "$(median "${colds[@]}")"
+  put "$flavor.floor.cold_debs_sha.cpu" "$(median "${shas_debs[@]}")"
+  put "$flavor.floor.cold_index.cpu" "$(median "${idxs[@]}")"
+  if [[ " ${dls[*]} " != *" FAIL "* ]]; then
+    put "$flavor.floor.cold_index_download.s" "$(median "${dls[@]}")"
+  fi
   put "$flavor.floor.nproc" "$nproc"
 done
 
