@@ -437,7 +437,7 @@ Status PackagesText::scan(std::string_view complete) {
   return {};
 }
 
-Status PackageIndex::add_text(std::string text, IndexOrigin origin) {
+Status PackageIndex::add_text(std::string_view text, IndexOrigin origin) {
   PackagesText packages(origin.url, text.size());
   DISTILL_CHECK(packages.write(text));
   DISTILL_CHECK(packages.finish());

@@ -103,7 +103,7 @@ class PackageIndex {
   // first lookup.
   void add(PackagesText text, IndexOrigin origin);
   // The same for a whole Packages file in memory.
-  Status add_text(std::string text, IndexOrigin origin);
+  Status add_text(std::string_view text, IndexOrigin origin);
 
   // Every record called `name` (all versions, suites and archs), in insertion order.
   [[nodiscard]] const std::vector<const PackageRecord*>& by_name(std::string_view name) const;
