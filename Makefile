@@ -54,9 +54,13 @@ test-asan: setup
 	@cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L unit
 
 # Unit tests under ThreadSanitizer: the parallel downloads, layer workers and
-# async sinks share state; a race fails the run (halt_on_error).
+# async sinks share state; a race fails the run (halt_on_error). Compiled as
+# unity files (TSAN_UNITY=OFF for file by file): the ASan build already compiles
+# every file alone, and this way the TSan build took 162 s here instead of 407 s.
+TSAN_UNITY ?= ON
 test-tsan: setup
-	@cmake -S . -B $(TSAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DDISTILL_TSAN=ON >/dev/null
+	@cmake -S . -B $(TSAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DDISTILL_TSAN=ON \
+		-DDISTILL_UNITY=$(TSAN_UNITY) >/dev/null
 	@ninja -C $(TSAN_BUILD) -j $(JOBS)
 	@cd $(TSAN_BUILD) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
 		ctest --output-on-failure -j $(JOBS) -L unit

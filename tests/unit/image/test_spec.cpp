@@ -57,7 +57,7 @@ class SpecTest : public ::testing::Test {
   }
   std::string error(const std::string& text) {
     auto lines = errors(text);
-    EXPECT_EQ(lines.size(), 1u) << testing::PrintToString(lines);
+    EXPECT_EQ(lines.size(), 1u) << ::testing::PrintToString(lines);
     return lines.empty() ? "" : lines[0];
   }
 
