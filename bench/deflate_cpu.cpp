@@ -160,7 +160,7 @@ long long decode_member(std::string_view name, std::string_view in, std::vector<
     inflateEnd(&z);
     return r == Z_STREAM_END ? produced : -1;
   }
-  return static_cast<long long>(in.size());  // an uncompressed data.tar
+  return name == "data.tar" ? static_cast<long long>(in.size()) : -1;  // .bz2, .lzma: not here
 }
 
 int decode_debs() {
