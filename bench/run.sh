@@ -326,7 +326,10 @@ EOF_PY
   empty_layers="rm -rf $d/cache/layers $d/cache/blobs $d/oci"
   decodes=() cpus=() shas=() warms=() locks=()
   for round in 1 2 3; do
-    read -r decode _ < <("$deflate_cpu" -x <"$d/debs.txt")
+    if ! read -r decode _ < <("$deflate_cpu" -x <"$d/debs.txt"); then
+      log "$flavor: deflate-cpu -x could not decode its .debs: no floor rows"
+      continue 2
+    fi
     decodes+=("$decode")
     read -r cpu _ _ sha < <("$deflate_cpu" 6 <"$d/layers.tar")
     cpus+=("$cpu")
@@ -368,7 +371,7 @@ print("%.3f" % statistics.median(ratios) if len(ratios) == 3 else "FAIL")' "$flo
   # the indices and waiting for the .debs are not counted. Median of three.
   dls=() idxs=() shas_debs=()
   for _ in 1 2 3; do
-    read -r sha_debs index download < <(python3 - "$d/cache/sha256" "$d/debs.txt" "$deflate_cpu" "$d/lock.json" "$arch" <<'EOF_PY'
+    read -r sha_debs index download < <(python3 - "$d/cache/sha256" "$d/debs.txt" "$deflate_cpu" "$d/lock.json" "$arch" <<'EOF_PY' || echo FAIL FAIL FAIL
 import hashlib, json, os, subprocess, sys, threading, time, urllib.request
 debs = set(open(sys.argv[2]).read().split())
 files = [os.path.join(sys.argv[1], f) for f in sorted(os.listdir(sys.argv[1]))]
@@ -423,10 +426,12 @@ EOF_PY
 )
     shas_debs+=("$sha_debs") idxs+=("$index") dls+=("$download")
   done
-  put "$flavor.floor.cold_debs_sha.cpu" "$(median "${shas_debs[@]}")"
-  put "$flavor.floor.cold_index.cpu" "$(median "${idxs[@]}")"
-  if [[ " ${dls[*]} " != *" FAIL "* ]]; then
+  if [[ " ${shas_debs[*]} ${dls[*]} " != *" FAIL "* ]]; then
+    put "$flavor.floor.cold_debs_sha.cpu" "$(median "${shas_debs[@]}")"
+    put "$flavor.floor.cold_index.cpu" "$(median "${idxs[@]}")"
     put "$flavor.floor.cold_index_download.s" "$(median "${dls[@]}")"
+  else
+    log "$flavor: the cold floor could not be measured (a download or a hash failed)"
   fi
   put "$flavor.floor.nproc" "$nproc"
 done
