@@ -114,8 +114,10 @@ const std::string* Paragraph::find(std::string_view name) const {
 }
 
 std::string Paragraph::get(std::string_view name, std::string fallback) const {
-  const std::string* value = find(name);
-  return value != nullptr ? *value : std::move(fallback);
+  if (const std::string* value = find(name); value != nullptr) {
+    return *value;
+  }
+  return fallback;  // moved: a conditional expression would have copied it
 }
 
 void Paragraph::set(std::string_view name, std::string value) {
