@@ -11,8 +11,8 @@
 // path a line) with the library xz, zstd and gzip themselves use (liblzma,
 // libzstd, zlib), checks included, the output thrown away; prints
 // "CPU_SECONDS OUTPUT_BYTES". In one process, so that the floor does not count
-// starting an `ar`, a `grep` and an `xz` for every package (a third of the
-// decode time measured for base's nine small packages).
+// starting an `ar`, a `grep` and an `xz` for every package (a quarter or more
+// of the decode time measured that way for base's nine small packages).
 // bench/run.sh uses it for the CPU floors of warm and cold builds
 // (docs/benchmarks.md).
 #include <libdeflate.h>
@@ -134,10 +134,12 @@ long long decode_member(std::string_view name, std::string_view in, std::vector<
   if (name.ends_with(".zst")) {
     std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> zstd(ZSTD_createDCtx(), ZSTD_freeDCtx);
     ZSTD_inBuffer input{in.data(), in.size(), 0};
-    while (input.pos < input.size) {
+    size_t left = 1;  // 0 once a frame is complete and all its output given
+    while (input.pos < input.size || left != 0) {
       ZSTD_outBuffer output{out.data(), out.size(), 0};
-      if (ZSTD_isError(ZSTD_decompressStream(zstd.get(), &output, &input)) != 0U) {
-        return -1;
+      left = ZSTD_decompressStream(zstd.get(), &output, &input);
+      if (ZSTD_isError(left) != 0U || (left != 0 && output.pos == 0 && input.pos == input.size)) {
+        return -1;  // damaged, or truncated mid-frame
       }
       produced += static_cast<long long>(output.pos);
     }

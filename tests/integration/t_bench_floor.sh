@@ -15,9 +15,13 @@ TOOL=${DISTILL_BUILD_DIR:-$SRC/build}/deflate-cpu
 
 expected=0
 : >"$W/debs.txt"
+# Several MiB each, so that every decoder fills its 1 MiB output buffer many times.
+mkdir -p "$W/tree/usr/share/pkg"
+seq 1 600000 >"$W/tree/usr/share/pkg/numbers"
+head -c 1000000 /dev/urandom >"$W/tree/usr/share/pkg/noise"
 for compression in xz gzip zstd none; do
   make_deb "pkg-$compression" 1.0 amd64 --compression "$compression" \
-    --file "/usr/share/pkg/$compression=$(seq 1 20000)" >/dev/null
+    --data-tar-from "$W/tree" >/dev/null
   deb=$(ls "$APTREPO_DEBS"/pkg-"$compression"_1.0_amd64.deb)
   member=$(ar t "$deb" | grep '^data\.tar')
   case $compression in
