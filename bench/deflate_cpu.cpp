@@ -5,33 +5,37 @@
 // config's diff_id) and of its compressed blob (the manifest's digest), so no
 // tool can write the image without that work either. Prints
 // "DEFLATE_CPU_SECONDS COMPRESSED_BYTES INPUT_BYTES SHA256_CPU_SECONDS".
-// deflate-cpu -d: inflates the gzip file on stdin (libdeflate, the fastest
-// inflater there is, in one call) and prints "CPU_SECONDS OUTPUT_BYTES".
+// deflate-cpu -d: decodes the index on stdin and prints "CPU_SECONDS
+// OUTPUT_BYTES": gzip with libdeflate in one call (the fastest inflater there
+// is), xz (or plain text) with distill's StreamDecompressor (liblzma, as
+// xz -dc).
 // deflate-cpu -x: decodes the data.tar member of every .deb named on stdin (one
-// path a line) with the library xz, zstd and gzip themselves use (liblzma,
-// libzstd, zlib), checks included, the output thrown away; prints
-// "CPU_SECONDS OUTPUT_BYTES". In one process, so that the floor does not count
-// starting an `ar`, a `grep` and an `xz` for every package (a quarter or more
-// of the decode time measured that way for base's nine small packages).
+// path a line), checks included, the output thrown away; prints
+// "CPU_SECONDS OUTPUT_BYTES". xz, gzip and plain members go through distill's
+// StreamDecompressor (liblzma, zlib: the libraries xz and gzip use), zstd ones
+// through libzstd. In one process, so that the floor does not count starting
+// an `ar`, a `grep` and an `xz` for every package (a quarter or more of the
+// decode time measured that way for base's nine small packages).
 // bench/run.sh uses it for the CPU floors of warm and cold builds
 // (docs/benchmarks.md).
 #include <libdeflate.h>
-#include <lzma.h>
 #include <openssl/evp.h>
-#include <zlib.h>
 #include <zstd.h>
 
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <ctime>
-#include <fstream>
 #include <iostream>
-#include <iterator>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "archive/ar_reader.hpp"
+#include "archive/byte_sink.hpp"
+#include "archive/decompress.hpp"
+#include "archive/stream_decompressor.hpp"
+#include "util/file_io.hpp"
 
 namespace {
 
@@ -52,11 +56,50 @@ Digest new_digest() {
   return ctx;
 }
 
+// Counts what it is given and keeps none of it.
+class CountingSink final : public distill::archive::ByteSink {
+ public:
+  distill::Status write(const void* /*data*/, size_t size) override {
+    bytes += size;
+    return {};
+  }
+  using ByteSink::write;
+  distill::Status finish() override { return {}; }
+  unsigned long long bytes = 0;
+};
+
+// Decodes `in` (xz, gzip or plain) with StreamDecompressor; the bytes it gave,
+// or -1 (an error on stderr).
+long long stream_decode(std::string_view in, const std::string& origin) {
+  CountingSink count;
+  distill::archive::StreamDecompressor decoder(count, origin);
+  distill::Status status = decoder.write(in.data(), in.size());
+  if (status.ok()) {
+    status = decoder.finish();
+  }
+  if (!status.ok()) {
+    std::fprintf(stderr, "deflate-cpu: %s\n", status.error().message.c_str());
+    return -1;
+  }
+  return static_cast<long long>(count.bytes);
+}
+
 int inflate_stdin() {
   std::vector<char> in;
   std::vector<char> buffer(size_t{1} << 20);
   while (size_t n = std::fread(buffer.data(), 1, buffer.size(), stdin)) {
     in.insert(in.end(), buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(n));
+  }
+  if (distill::archive::detect_codec(std::string_view(in.data(), in.size())) !=
+      distill::archive::Codec::Gzip) {
+    double start = cpu_seconds();
+    long long n = stream_decode(std::string_view(in.data(), in.size()), "stdin");
+    double cpu = cpu_seconds() - start;
+    if (n < 0) {
+      return 1;
+    }
+    std::printf("%.3f %lld\n", cpu, n);
+    return 0;
   }
   std::unique_ptr<libdeflate_decompressor, void (*)(libdeflate_decompressor*)> decompressor(
       libdeflate_alloc_decompressor(), libdeflate_free_decompressor);
@@ -80,115 +123,57 @@ int inflate_stdin() {
   return 0;
 }
 
-// The data.tar member of an ar archive (a .deb): its name and bytes.
-bool find_data_member(std::string_view deb, std::string_view& name, std::string_view& bytes) {
-  constexpr std::string_view k_magic = "!<arch>\n";
-  if (deb.substr(0, k_magic.size()) != k_magic) {
-    return false;
-  }
-  size_t at = k_magic.size();
-  while (at + 60 <= deb.size()) {
-    std::string_view header = deb.substr(at, 60);
-    std::string_view member = header.substr(0, 16);
-    member = member.substr(0, member.find_last_not_of(' ') + 1);
-    if (!member.empty() && member.back() == '/') {
-      member.remove_suffix(1);
-    }
-    size_t size = std::strtoull(std::string(header.substr(48, 10)).c_str(), nullptr, 10);
-    at += 60;
-    if (size > deb.size() - at) {
-      return false;
-    }
-    if (member.substr(0, 8) == "data.tar") {
-      name = member;
-      bytes = deb.substr(at, size);
-      return true;
-    }
-    at += size + (size & 1);
-  }
-  return false;
-}
-
-// Decodes one member into a 1 MiB buffer over and over; returns the bytes
-// produced, or -1.
-long long decode_member(std::string_view name, std::string_view in, std::vector<uint8_t>& out) {
-  const auto* next = reinterpret_cast<const uint8_t*>(in.data());
+// Decodes a .zst member with libzstd until its last frame is complete; the
+// bytes it gave, or -1.
+long long zstd_decode(std::string_view in) {
+  std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> zstd(ZSTD_createDCtx(), ZSTD_freeDCtx);
+  std::vector<char> out(ZSTD_DStreamOutSize());
+  ZSTD_inBuffer input{in.data(), in.size(), 0};
   long long produced = 0;
-  if (name.ends_with(".xz")) {
-    lzma_stream xz = LZMA_STREAM_INIT;
-    if (lzma_stream_decoder(&xz, UINT64_MAX, LZMA_CONCATENATED) != LZMA_OK) {
-      return -1;
+  size_t left = 1;  // 0 once a frame is complete and all its output given
+  while (input.pos < input.size || left != 0) {
+    ZSTD_outBuffer output{out.data(), out.size(), 0};
+    left = ZSTD_decompressStream(zstd.get(), &output, &input);
+    if (ZSTD_isError(left) != 0U || (left != 0 && output.pos == 0 && input.pos == input.size)) {
+      return -1;  // damaged, or truncated mid-frame
     }
-    xz.next_in = next;
-    xz.avail_in = in.size();
-    lzma_ret r = LZMA_OK;
-    while (r == LZMA_OK) {
-      xz.next_out = out.data();
-      xz.avail_out = out.size();
-      r = lzma_code(&xz, LZMA_FINISH);
-      produced += static_cast<long long>(out.size() - xz.avail_out);
-    }
-    lzma_end(&xz);
-    return r == LZMA_STREAM_END ? produced : -1;
+    produced += static_cast<long long>(output.pos);
   }
-  if (name.ends_with(".zst")) {
-    std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> zstd(ZSTD_createDCtx(), ZSTD_freeDCtx);
-    ZSTD_inBuffer input{in.data(), in.size(), 0};
-    size_t left = 1;  // 0 once a frame is complete and all its output given
-    while (input.pos < input.size || left != 0) {
-      ZSTD_outBuffer output{out.data(), out.size(), 0};
-      left = ZSTD_decompressStream(zstd.get(), &output, &input);
-      if (ZSTD_isError(left) != 0U || (left != 0 && output.pos == 0 && input.pos == input.size)) {
-        return -1;  // damaged, or truncated mid-frame
-      }
-      produced += static_cast<long long>(output.pos);
-    }
-    return produced;
-  }
-  if (name.ends_with(".gz")) {
-    z_stream z{};
-    if (inflateInit2(&z, 15 + 32) != Z_OK) {
-      return -1;
-    }
-    z.next_in = const_cast<Bytef*>(next);
-    z.avail_in = static_cast<uInt>(in.size());
-    int r = Z_OK;
-    while (r == Z_OK) {
-      z.next_out = out.data();
-      z.avail_out = static_cast<uInt>(out.size());
-      r = inflate(&z, Z_NO_FLUSH);
-      produced += static_cast<long long>(out.size() - z.avail_out);
-    }
-    inflateEnd(&z);
-    return r == Z_STREAM_END ? produced : -1;
-  }
-  return name == "data.tar" ? static_cast<long long>(in.size()) : -1;  // .bz2, .lzma: not here
+  return produced;
 }
 
 int decode_debs() {
-  std::vector<uint8_t> out(size_t{1} << 20);
   double cpu = 0;
   long long total = 0;
   std::string path;
   while (std::getline(std::cin, path)) {
-    std::ifstream file(path, std::ios::binary);
-    std::string deb((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-    std::string_view name;
-    std::string_view bytes;
-    if (!file.good() && !file.eof()) {
-      std::fprintf(stderr, "deflate-cpu: cannot read %s\n", path.c_str());
+    auto deb = distill::util::read_file(path);
+    if (!deb.ok()) {
+      std::fprintf(stderr, "deflate-cpu: %s\n", deb.error().message.c_str());
       return 1;
     }
-    if (!find_data_member(deb, name, bytes)) {
-      std::fprintf(stderr, "deflate-cpu: %s: no data.tar member\n", path.c_str());
+    auto members = distill::archive::parse_ar(*deb, path);
+    const distill::archive::ArMember* data = nullptr;
+    if (members.ok()) {
+      for (const auto& member : *members) {
+        if (member.name.starts_with("data.tar")) {
+          data = &member;
+          break;
+        }
+      }
+    }
+    if (data == nullptr) {
+      std::fprintf(stderr, "deflate-cpu: %s: no data.tar member%s\n", path.c_str(),
+                   members.ok() ? "" : (" (" + members.error().message + ")").c_str());
       return 1;
     }
+    std::string_view bytes = std::string_view(*deb).substr(data->offset, data->size);
+    std::string origin = path + ": " + data->name;
     double start = cpu_seconds();
-    long long n = decode_member(name, bytes, out);
+    long long n = data->name.ends_with(".zst") ? zstd_decode(bytes) : stream_decode(bytes, origin);
     cpu += cpu_seconds() - start;
     if (n < 0) {
-      std::fprintf(stderr, "deflate-cpu: %s: cannot decode %.*s\n", path.c_str(),
-                   static_cast<int>(name.size()), name.data());
+      std::fprintf(stderr, "deflate-cpu: %s: cannot decode %s\n", path.c_str(), data->name.c_str());
       return 1;
     }
     total += n;

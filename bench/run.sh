@@ -365,8 +365,8 @@ print("%.3f" % statistics.median(ratios) if len(ratios) == 3 else "FAIL")' "$flo
   # (SHA-256) and inflated first. Its floor is that index phase, at least the
   # wall time of downloading the same InRelease and Packages files the same way
   # (in parallel, from the sources in the lock, with Python's urllib) and at
-  # least the CPU of hashing and inflating them spread over the CPUs (libdeflate
-  # in one call for gzip, `deflate-cpu -d`; xz -dc user time for xz), followed by
+  # least the CPU of hashing and inflating them spread over the CPUs
+  # (`deflate-cpu -d`: libdeflate in one call for gzip, liblzma for xz), followed by
   # the warm floor's work plus the SHA-256 of every .deb. Scanning and resolving
   # the indices and waiting for the .debs are not counted. Median of three.
   dls=() idxs=() shas_debs=()
@@ -386,16 +386,9 @@ def sha_cpu(paths):
 indices = [p for p in files if p not in debs]
 sha_debs, index = sha_cpu(sorted(debs)), sha_cpu(indices)
 for path in indices:
-    magic = open(path, "rb").read(6)
-    if magic[:2] == b"\x1f\x8b":
-        with open(path, "rb") as f:
-            out = subprocess.run([sys.argv[3], "-d"], stdin=f, capture_output=True, text=True)
-        index += float(out.stdout.split()[0]) if out.returncode == 0 else 0.0
-    elif magic == b"\xfd7zXZ\x00":
-        before = os.times()
-        subprocess.run(["xz", "-dc", path], stdout=subprocess.DEVNULL, check=False)
-        after = os.times()
-        index += after.children_user - before.children_user
+    with open(path, "rb") as f:
+        out = subprocess.run([sys.argv[3], "-d"], stdin=f, capture_output=True, text=True, check=True)
+    index += float(out.stdout.split()[0])
 lock, arch = json.load(open(sys.argv[4])), sys.argv[5]
 failed = []
 def fetch(*urls):  # the first of these that the mirror has, as distill does

@@ -3,7 +3,7 @@
 # deflate-cpu) measures the work it says it measures. `-x` decodes the data.tar
 # of .debs in each compression dpkg-deb writes (xz, gzip, zstd, none) to the
 # bytes `dpkg-deb --fsys-tarfile` gives, and refuses a file that is not a .deb;
-# a level deflates and hashes its input; `-d` inflates a gzip file to its size.
+# a level deflates and hashes its input; `-d` decodes a gzip or xz index to its size.
 # Exit 0 pass, 1 fail, 77 skipped.
 . "$(dirname "$0")/lib/common.sh"
 . "$SRC/tests/integration/lib/aptrepo.sh"
@@ -64,4 +64,7 @@ python3 -c "import sys; assert float(sys.argv[1]) >= 0 and float(sys.argv[2]) >=
 gzip -c "$W/layer.tar" >"$W/layer.tar.gz"
 read -r cpu out < <("$TOOL" -d <"$W/layer.tar.gz")
 [ "$out" = "$input" ] || fail "deflate-cpu -d gave $out bytes, expected $input"
+xz -c "$W/layer.tar" >"$W/layer.tar.xz"
+read -r cpu out < <("$TOOL" -d <"$W/layer.tar.xz")
+[ "$out" = "$input" ] || fail "deflate-cpu -d gave $out bytes of an xz file, expected $input"
 echo "PASS t_bench_floor"
