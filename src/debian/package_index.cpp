@@ -454,8 +454,7 @@ void PackageIndex::add(PackagesText text, IndexOrigin origin) {
   m_names.refs.reserve(m_names.refs.size() + text.m_stanzas.size());
   for (const auto& f : text.m_stanzas) {
     auto id = static_cast<uint32_t>(m_stanzas.size());
-    m_stanzas.push_back(
-        Stanza{nullptr, text_id, f.line, f.begin, f.end, f.name_begin, f.name_size});
+    m_stanzas.push_back(Stanza{nullptr, text_id, f});
     m_names.add(name_hash(compact.substr(f.name_begin, f.name_size)), id);
   }
   for (auto [hash, index] : text.m_provided) {
@@ -469,7 +468,7 @@ std::string_view PackageIndex::name_of(const Stanza& stanza) const {
   if (stanza.record != nullptr) {
     return stanza.record->name;
   }
-  return std::string_view(m_texts[stanza.text]).substr(stanza.name_begin, stanza.name_size);
+  return std::string_view(m_texts[stanza.text]).substr(stanza.in.name_begin, stanza.in.name_size);
 }
 
 void PackageIndex::NameRefs::add(uint64_t hash, uint32_t stanza) {
@@ -498,16 +497,16 @@ const PackageRecord* PackageIndex::materialize(Stanza& stanza) const {
     return stanza.record;
   }
   const IndexOrigin& origin = m_origins[stanza.text];
-  std::string_view text =
-      std::string_view(m_texts[stanza.text]).substr(stanza.begin, stanza.end - stanza.begin);
-  RecordBuilder builder(text, origin.url, static_cast<int>(stanza.line));
+  std::string_view text = std::string_view(m_texts[stanza.text])
+                              .substr(stanza.in.begin, stanza.in.end - stanza.in.begin);
+  RecordBuilder builder(text, origin.url, static_cast<int>(stanza.in.line));
   Status parsed = scan_control(text, origin.url, builder);
   auto records = builder.take();
   if (!parsed.ok() || records.size() != 1) {
     if (!m_error) {
-      m_error = parsed.ok() ? make_error(ErrorKind::InvalidInput, origin.url + ":" +
-                                                                      std::to_string(stanza.line) +
-                                                                      ": not one package stanza")
+      m_error = parsed.ok() ? make_error(ErrorKind::InvalidInput,
+                                         origin.url + ":" + std::to_string(stanza.in.line) +
+                                             ": not one package stanza")
                             : parsed.error();
     }
     return nullptr;

@@ -117,15 +117,12 @@ class PackageIndex {
   [[nodiscard]] Status status() const;
 
  private:
-  // One package stanza: parsed already (record), or a range of a kept text
-  // (its name a range of it too).
+  // One package stanza: parsed already (record), or where it is in a kept
+  // text (`in`: its range, its name's and its first line).
   struct Stanza {
     const PackageRecord* record = nullptr;
     uint32_t text = 0;
-    uint32_t line = 0;  // first line of the stanza in its text
-    size_t begin = 0, end = 0;
-    size_t name_begin = 0;
-    uint32_t name_size = 0;
+    PackagesText::Stanza in;
   };
   // A name's hash and a stanza called so (or providing it), sorted by
   // (hash, stanza) before a lookup, so a name's stanzas are one range in
