@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <map>
@@ -19,6 +20,8 @@
 #include <optional>
 #include <thread>
 #include <vector>
+
+#include "util/prefault.hpp"
 
 namespace distill::archive {
 
@@ -93,6 +96,7 @@ struct OutputBuffer {
     if (capacity < needed) {
       bytes = std::make_unique_for_overwrite<unsigned char[]>(needed);
       capacity = needed;
+      util::prefault_write(bytes.get(), capacity);
     }
     return bytes.get();
   }
@@ -117,6 +121,12 @@ void put_le32(unsigned char* p, uint32_t v) {
 struct Deflaters {
   DeflatePtr main, probe, store;
 };
+
+// A compressor's tables (~0.3 MiB at level 6) are written whole, so they are
+// brought in at once (util/prefault.hpp). libdeflate has one allocator for
+// the process: set here, before main() starts any thread.
+[[maybe_unused]] const bool k_deflate_allocator_set =
+    (libdeflate_set_memory_allocator(util::prefaulted_malloc, std::free), true);
 
 // Compressors and chunk buffers outlive the stream that used them. Allocated
 // anew for every layer, each brought fresh pages to fault in and clear (a
@@ -274,6 +284,7 @@ class GzipCompressor final : public ByteSink {
       Chunk& chunk = m_slots[*m_filling].chunk;
       if (chunk.input.capacity() < k_gzip_chunk_size) {
         chunk.input.reserve(k_gzip_chunk_size);
+        util::prefault_write(chunk.input.data(), k_gzip_chunk_size);
       }
       size_t n = std::min(size, k_gzip_chunk_size - chunk.input.size());
       chunk.input.insert(chunk.input.end(), bytes, bytes + n);

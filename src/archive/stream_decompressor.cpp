@@ -8,7 +8,9 @@
 #include <array>
 #include <cstring>
 
+#include "archive/xz_allocator.hpp"
 #include "archive/xz_error.hpp"
+#include "util/prefault.hpp"
 
 namespace distill::archive {
 
@@ -24,7 +26,12 @@ struct StreamDecompressor::Decoder {
   bool z_member_ended = false;  // the last gzip member ended; more may follow
   lzma_stream xz = LZMA_STREAM_INIT;
   bool xz_ready = false;
-  std::array<unsigned char, k_out_size> out{};
+  std::array<unsigned char, k_out_size> out;  // written before read: not cleared
+
+  Decoder() {
+    xz.allocator = detail::prefaulting_xz_allocator();
+    util::prefault_write(out.data(), out.size());
+  }
 
   ~Decoder() {
     if (z_ready) {

@@ -16,9 +16,11 @@
 
 #include "archive/decompress.hpp"
 #include "archive/libarchive_handle.hpp"
+#include "archive/xz_allocator.hpp"
 #include "archive/xz_error.hpp"
 #include "util/fd.hpp"
 #include "util/file_io.hpp"
+#include "util/prefault.hpp"
 
 namespace distill::archive {
 
@@ -176,7 +178,22 @@ struct MappedSource {
   std::string_view data;
   size_t next = 0;      // offset of the next block
   uintptr_t freed = 0;  // address up to which pages were given back
+  size_t ahead = 0;     // offset up to which pages were brought in
 };
+
+// Makes sure the mapped pages of the next 1 MiB from `at` are in before they
+// are read, bringing in 2 MiB at a time: one system call instead of a page
+// fault for every 64 KiB (the kernel's fault-around).
+void read_ahead(std::string_view data, size_t at, size_t& ahead) {
+  constexpr size_t k_window = 1U << 20;
+  if (ahead >= std::min(data.size(), at + k_window)) {
+    return;
+  }
+  size_t from = std::max(at, ahead);
+  size_t to = std::min(data.size(), at + 2 * k_window);
+  util::prefault_read(data.data() + from, to - from);
+  ahead = to;
+}
 
 constexpr size_t k_mapped_block = 1U << 20;
 
@@ -184,6 +201,7 @@ la_ssize_t read_mapped(struct archive* /*a*/, void* context, const void** buffer
   auto* source = static_cast<MappedSource*>(context);
   release_behind(source->data, source->data.data() + source->next, source->freed);
   size_t n = std::min(k_mapped_block, source->data.size() - source->next);
+  read_ahead(source->data, source->next, source->ahead);
   *buffer = source->data.data() + source->next;
   source->next += n;
   return static_cast<la_ssize_t>(n);
@@ -192,13 +210,18 @@ la_ssize_t read_mapped(struct archive* /*a*/, void* context, const void** buffer
 // A decoding thread's xz decoder and output buffer, kept from one .deb to the
 // next: liblzma reuses the decoder's dictionary when it is initialised again
 // on the same stream, so its pages are not faulted in and zeroed afresh for
-// every package.
+// every package. Both are brought in at once when first made
+// (xz_allocator.hpp).
 struct ThreadXzDecoder {
   lzma_stream stream = LZMA_STREAM_INIT;
   std::vector<uint8_t> out;
   bool busy = false;  // a source of this thread has it (one .deb read inside another's)
 
-  ThreadXzDecoder() = default;
+  ThreadXzDecoder() {
+    stream.allocator = detail::prefaulting_xz_allocator();
+    out.reserve(k_mapped_block);
+    util::prefault_write(out.data(), k_mapped_block);
+  }
   ThreadXzDecoder(const ThreadXzDecoder&) = delete;
   ThreadXzDecoder& operator=(const ThreadXzDecoder&) = delete;
   ~ThreadXzDecoder() { lzma_end(&stream); }
@@ -216,6 +239,7 @@ struct XzSource {
   std::string_view data;
   bool mapped = false;
   uintptr_t freed = 0;
+  size_t ahead = 0;
   lzma_stream owned = LZMA_STREAM_INIT;  // a decoder of this source's own
   ThreadXzDecoder* borrowed = nullptr;   // or the thread's
   lzma_stream* stream = &owned;
@@ -261,6 +285,11 @@ la_ssize_t read_xz(struct archive* a, void* context, const void** buffer) {
   stream.next_out = out.data();
   stream.avail_out = out.size();
   while (stream.avail_out > 0) {
+    if (source->mapped) {
+      read_ahead(source->data,
+                 stream.next_in - reinterpret_cast<const uint8_t*>(source->data.data()),
+                 source->ahead);
+    }
     lzma_ret r = lzma_code(&stream, LZMA_FINISH);  // all the input is there already
     if (r == LZMA_STREAM_END) {
       source->done = true;

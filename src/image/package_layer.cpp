@@ -32,7 +32,12 @@ bool keep_ca_entry(const archive::TarEntry& entry) {
 
 // update-ca-certificates concatenates the certificates in sorted order.
 std::string join_bundle(const std::map<std::string, std::string>& certificates) {
+  size_t size = 0;
+  for (const auto& [path, pem] : certificates) {
+    size += pem.size() + 1;
+  }
   std::string bundle;
+  bundle.reserve(size);  // ~220 KB: grown by doubling, it was copied and faulted in eight times
   for (const auto& [path, pem] : certificates) {
     bundle += pem;
     if (!pem.empty() && pem.back() != '\n') {
