@@ -16,7 +16,8 @@ namespace {
 bool populate(uintptr_t first, size_t size, int advice, bool outward) {
   static const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
   const uintptr_t begin = outward ? first & ~(page - 1) : (first + page - 1) & ~(page - 1);
-  const uintptr_t end = outward ? (first + size + page - 1) & ~(page - 1) : (first + size) & ~(page - 1);
+  const uintptr_t end =
+      outward ? (first + size + page - 1) & ~(page - 1) : (first + size) & ~(page - 1);
   return size > 0 && end > begin &&
          ::madvise(reinterpret_cast<void*>(begin), end - begin, advice) == 0;
 }
