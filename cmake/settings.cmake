@@ -20,6 +20,12 @@ if(DISTILL_TSAN)
 endif()
 find_package(Threads REQUIRED)
 target_link_libraries(distill_settings INTERFACE Threads::Threads)
+# With the third-party archives (DISTILL_STATIC_DEPS, cmake/dependencies.cmake)
+# the C++ runtime is linked in too, leaving libc as the only shared library.
+# Not under a sanitizer, whose runtime replaces operator new and delete.
+if(DISTILL_STATIC_DEPS AND NOT DISTILL_SANITIZE AND NOT DISTILL_TSAN AND NOT DISTILL_FUZZ)
+  target_link_options(distill_settings INTERFACE -static-libstdc++ -static-libgcc)
+endif()
 
 # distill_layer(NAME DEPS...): a static library from every .cpp in the directory.
 function(distill_layer name)

@@ -12,6 +12,7 @@ set -euo pipefail
 run_packages=(
   cmake ninja-build g++ pkg-config ca-certificates
   libssl-dev zlib1g-dev libzstd-dev libdeflate-dev liblzma-dev libcurl4-openssl-dev libarchive-dev
+  nettle-dev libbz2-dev
   nlohmann-json3-dev libyaml-cpp-dev libre2-dev libcli11-dev
   # repository verification at run time
   gpgv debian-archive-keyring
