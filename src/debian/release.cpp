@@ -348,6 +348,35 @@ Status verify_detached(std::string_view release, std::string_view signature,
   return run_gpgv(keyring, {sig.string(), data.string()}, dir, origin);
 }
 
+std::string release_header_field(std::string_view text, std::string_view name) {
+  size_t pos = 0;
+  if (text.starts_with("-----BEGIN PGP SIGNED MESSAGE-----")) {
+    // The armor headers end at the first empty line; the paragraph follows.
+    size_t blank = text.find("\n\n");
+    if (blank == std::string_view::npos) {
+      return "";
+    }
+    pos = blank + 2;
+  }
+  while (pos < text.size()) {
+    size_t end = std::min(text.find('\n', pos), text.size());
+    std::string_view line = text.substr(pos, end - pos);
+    if (line.ends_with('\r')) {
+      line.remove_suffix(1);
+    }
+    if (line.empty() || line.starts_with("-----BEGIN PGP SIGNATURE-----")) {
+      break;  // the end of the paragraph
+    }
+    size_t colon = line.find(':');
+    if (line[0] != ' ' && line[0] != '\t' && colon != std::string_view::npos &&
+        iequals(line.substr(0, colon), name)) {
+      return std::string(trim(line.substr(colon + 1)));
+    }
+    pos = end + 1;
+  }
+  return "";
+}
+
 Result<std::time_t> parse_release_date(std::string_view text) {
   std::vector<std::string_view> words = split_words(text);
   auto bad = [&]() {

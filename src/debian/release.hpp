@@ -52,4 +52,10 @@ Result<std::time_t> parse_release_date(std::string_view text);
 // Removes the clear-sign armor and dash-escaping; the structure is checked strictly.
 Result<std::string> clearsigned_payload(std::string_view inrelease, const std::string& origin);
 
+// The value of one field of a Release or InRelease file's header, found by
+// reading its lines up to that field rather than parsing the whole file (whose
+// checksum lists are most of it): what a build reads of a cached, already
+// verified copy. Empty when the field is not there.
+std::string release_header_field(std::string_view text, std::string_view name);
+
 }  // namespace distill::debian

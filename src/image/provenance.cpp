@@ -490,16 +490,7 @@ void record_resolution(Provenance& provenance, const std::vector<debian::AptSour
 }
 
 std::string release_date(std::string_view inrelease) {
-  std::string text(inrelease);
-  if (inrelease.find("-----BEGIN PGP SIGNED MESSAGE-----") != std::string_view::npos) {
-    auto payload = debian::clearsigned_payload(inrelease, "InRelease");
-    if (!payload.ok()) {
-      return "";
-    }
-    text = std::move(*payload);
-  }
-  auto release = debian::parse_release(text, "Release");
-  return release.ok() ? release->date : std::string();
+  return debian::release_header_field(inrelease, "Date");
 }
 
 std::string package_list(const std::vector<InstalledPackage>& packages) {

@@ -94,6 +94,28 @@ TEST(Release, ClearsignedPayloadIsStrict) {
   EXPECT_FALSE(clearsigned_payload(unterminated, "IR").ok());
 }
 
+TEST(Release, HeaderFieldIsWhatTheFullParseFinds) {
+  const std::string plain =
+      "Origin: Debian\nDescription: x\n Date: not a field\nSuite: stable\n"
+      "date: Sat, 11 Jul 2026 10:16:37 UTC \nSHA256:\n " +
+      std::string(64, 'a') + " 10 main/Packages\n";
+  const std::string signed_text =
+      "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\n" + plain +
+      "-----BEGIN PGP SIGNATURE-----\n\nabc\n-----END PGP SIGNATURE-----\n";
+  auto full = parse_release(plain, "R");
+  ASSERT_TRUE(full.ok()) << full.error().message;
+  EXPECT_EQ(full->date, "Sat, 11 Jul 2026 10:16:37 UTC");
+  EXPECT_EQ(release_header_field(plain, "Date"), full->date);
+  EXPECT_EQ(release_header_field(signed_text, "Date"), full->date);
+  EXPECT_EQ(release_header_field(signed_text, "Suite"), "stable");
+  // The armor's own header is not the paragraph's; a field after the paragraph
+  // or only inside a continuation line is not found.
+  EXPECT_EQ(release_header_field(signed_text, "Hash"), "");
+  EXPECT_EQ(release_header_field("Suite: a\r\n\r\nDate: later\n", "Date"), "");
+  EXPECT_EQ(release_header_field("Suite: a\r\nDate: now\r\n", "Date"), "now");
+  EXPECT_EQ(release_header_field("-----BEGIN PGP SIGNED MESSAGE-----\nDate: x\n", "Date"), "");
+}
+
 // Two throwaway signing keys: `trusted` (exported into the keyrings) and `stranger`.
 class ReleaseSignature : public ::testing::Test {
  protected:
