@@ -51,13 +51,14 @@ install: build-distill
 # too (ASAN_UNITY=OFF for file by file): the instrumented Debug build of every
 # file alone was the longest step of CI (about 12 of its 31 minutes). `make
 # tidy` and `make fuzz` still compile each file alone, which is what finds an
-# include that a unity neighbour hides.
+# include that a unity neighbour hides. Both sanitizer runs start each unit_*
+# binary once (scripts/unit-tests.sh) rather than once per test as ctest does.
 ASAN_UNITY ?= ON
 test-asan: setup
 	@cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DDISTILL_SANITIZE=ON \
 		-DDISTILL_UNITY=$(ASAN_UNITY) >/dev/null
-	@ninja -C $(ASAN_BUILD) -j $(JOBS)
-	@cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L unit
+	@ninja -C $(ASAN_BUILD) -j $(JOBS) unit-tests
+	@bash scripts/unit-tests.sh $(ASAN_BUILD) $(JOBS)
 
 # Unit tests under ThreadSanitizer: the parallel downloads, layer workers and
 # async sinks share state; a race fails the run (halt_on_error). Compiled as
@@ -67,9 +68,8 @@ TSAN_UNITY ?= ON
 test-tsan: setup
 	@cmake -S . -B $(TSAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DDISTILL_TSAN=ON \
 		-DDISTILL_UNITY=$(TSAN_UNITY) >/dev/null
-	@ninja -C $(TSAN_BUILD) -j $(JOBS)
-	@cd $(TSAN_BUILD) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-		ctest --output-on-failure -j $(JOBS) -L unit
+	@ninja -C $(TSAN_BUILD) -j $(JOBS) unit-tests
+	@TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" bash scripts/unit-tests.sh $(TSAN_BUILD) $(JOBS)
 
 bench: build
 	@bash scripts/setup.sh bench
