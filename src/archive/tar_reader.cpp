@@ -161,7 +161,7 @@ Status read_entries(struct archive* a, const TarEntryCallback& fn, const std::st
 // Gives back to the kernel the pages of a file mapping below `upto` (and from
 // the first whole page of `data`): advice only, a failure leaves them resident.
 void release_behind(std::string_view data, const void* upto, uintptr_t& freed) {
-  static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t page = util::page_size();
   const auto base = reinterpret_cast<uintptr_t>(data.data());
   uintptr_t done = reinterpret_cast<uintptr_t>(upto) & ~(page - 1);
   uintptr_t from = std::max(freed, (base + page - 1) & ~(page - 1));

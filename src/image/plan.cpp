@@ -11,6 +11,7 @@
 #include "debian/architecture.hpp"
 #include "debian/contents_index.hpp"
 #include "debian/package_index.hpp"
+#include "debian/release.hpp"
 #include "debian/release_fetch.hpp"
 #include "debian/releases.hpp"
 #include "debian/repository.hpp"
@@ -455,7 +456,8 @@ class Planner {
         for (const auto& [url, body] : m_snapshot.fetched()) {
           std::string suite_url = url.substr(0, url.size() - std::strlen("InRelease"));
           if (m_release_dates.count(suite_url) == 0) {
-            m_release_dates.emplace(std::move(suite_url), release_date(body));
+            m_release_dates.emplace(std::move(suite_url),
+                                    debian::release_header_field(body, "Date"));
           }
         }
         LayerKey key("resolution");

@@ -489,10 +489,6 @@ void record_resolution(Provenance& provenance, const std::vector<debian::AptSour
             });
 }
 
-std::string release_date(std::string_view inrelease) {
-  return debian::release_header_field(inrelease, "Date");
-}
-
 std::string package_list(const std::vector<InstalledPackage>& packages) {
   std::vector<std::string> items;
   items.reserve(packages.size());

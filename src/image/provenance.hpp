@@ -119,10 +119,6 @@ void record_resolution(Provenance& provenance, const std::vector<debian::AptSour
                        const std::map<std::string, std::string>& dates,
                        const std::vector<InstalledPackage>& packages);
 
-// The Date field of an InRelease (or Release) file; "" when it has none or
-// cannot be read (the signature is checked elsewhere).
-std::string release_date(std::string_view inrelease);
-
 // The annotations of the layer `node` makes.
 std::map<std::string, std::string> layer_annotations(const LayerNode& node);
 

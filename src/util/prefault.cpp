@@ -8,13 +8,18 @@
 
 namespace distill::util {
 
+size_t page_size() {
+  static const auto page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  return page;
+}
+
 namespace {
 
 // Whole pages only (`outward` false) or every page the range touches.
 // (An address, not a pointer: GCC takes a const pointer to a fresh malloc()
 // block for a read of uninitialised memory.)
 bool populate(uintptr_t first, size_t size, int advice, bool outward) {
-  static const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t page = page_size();
   const uintptr_t begin = outward ? first & ~(page - 1) : (first + page - 1) & ~(page - 1);
   const uintptr_t end =
       outward ? (first + size + page - 1) & ~(page - 1) : (first + size) & ~(page - 1);

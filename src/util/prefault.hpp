@@ -14,6 +14,9 @@
 
 namespace distill::util {
 
+// The size of a memory page (sysconf, read once).
+size_t page_size();
+
 // Every whole page inside [data, data + size), mapped writable. False when
 // the kernel did not take the advice (or there is no whole page).
 bool prefault_write(void* data, size_t size);

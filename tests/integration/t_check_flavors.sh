@@ -48,7 +48,8 @@ for flavor in $FLAVORS; do
   python3 - "$W/images/$flavor" "$VERSION_ID" <<'PY' || fail "$flavor: os-release is not Debian $VERSION_ID"
 import json, sys, tarfile
 layout, version = sys.argv[1], sys.argv[2]
-blob = lambda d: open(f"{layout}/blobs/sha256/{d.split(':')[1]}", "rb").read()
+blob_path = lambda d: f"{layout}/blobs/sha256/{d.split(':')[1]}"
+blob = lambda d: open(blob_path(d), "rb").read()
 index = json.loads(open(f"{layout}/index.json").read())
 found = None
 for m in index["manifests"]:
@@ -60,8 +61,7 @@ for m in index["manifests"]:
     # base-files' layer, the first that has the file: each layer is read as a
     # stream up to it (reading every layer whole took 50 s for java17's).
     for layer in doc["layers"]:
-        path = f"{layout}/blobs/sha256/{layer['digest'].split(':')[1]}"
-        with tarfile.open(path, "r|gz") as t:
+        with tarfile.open(blob_path(layer["digest"]), "r|gz") as t:
             for e in t:
                 if e.name in ("usr/lib/os-release", "./usr/lib/os-release") and e.isfile():
                     found = t.extractfile(e).read().decode()
