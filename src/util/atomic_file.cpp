@@ -27,15 +27,10 @@ Result<AtomicFile> AtomicFile::create(const std::filesystem::path& destination, 
     Fd owned(fd);
     // Held until the file is published or removed: a sweep removes only the
     // temporaries nobody holds (their owner died).
-    lock_as_owner(fd);
     CleanupRegistration cleanup(pattern, false);
-    // A sweep may have taken the file between mkostemp and flock: then it is
-    // gone (or another file has its name), and we start again.
-    struct stat held {};
-    struct stat named {};
-    if (::fstat(fd, &held) != 0 || ::stat(pattern.c_str(), &named) != 0 ||
-        held.st_ino != named.st_ino || held.st_dev != named.st_dev) {
-      if (attempt < 3) {
+    if (!lock_as_owner(fd, pattern)) {
+      // A sweep took the file between mkostemp and flock: start again.
+      if (attempt < 8) {
         continue;
       }
       return make_error(ErrorKind::Io, pattern + ": removed while it was being created");

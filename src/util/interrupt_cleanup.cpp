@@ -157,7 +157,16 @@ void CleanupRegistration::release() {
   }
 }
 
-void lock_as_owner(int fd) { (void)::flock(fd, LOCK_EX | LOCK_NB); }
+bool lock_as_owner(int fd, const std::filesystem::path& path) {
+  // Blocking: only a sweep can hold a lock on a name this process just made,
+  // and it holds it only while it removes the entry.
+  while (::flock(fd, LOCK_EX) != 0 && errno == EINTR) {
+  }
+  struct stat held {};
+  struct stat named {};
+  return ::fstat(fd, &held) == 0 && held.st_nlink > 0 && ::lstat(path.c_str(), &named) == 0 &&
+         held.st_ino == named.st_ino && held.st_dev == named.st_dev;
+}
 
 size_t sweep_abandoned(const std::filesystem::path& dir, std::string_view prefix,
                        std::string_view marker) {

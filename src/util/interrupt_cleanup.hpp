@@ -52,7 +52,10 @@ void remove_tree_signal_safe(const char* path);
 size_t sweep_abandoned(const std::filesystem::path& dir, std::string_view prefix,
                        std::string_view marker = {});
 
-// Takes an exclusive flock on `fd` (non-blocking: the fd is new and private).
-void lock_as_owner(int fd);
+// Takes an exclusive flock on `fd`, just created at `path`. A sweep in another
+// process may have opened and locked it first (between the creation and this
+// call): the lock then waits for that sweep, and the answer is false when the
+// sweep removed it, so the caller creates another one.
+bool lock_as_owner(int fd, const std::filesystem::path& path);
 
 }  // namespace distill::util

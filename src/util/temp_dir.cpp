@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -16,16 +17,27 @@ Result<TempDir> TempDir::create(const std::string& prefix, const std::filesystem
     const char* tmp = std::getenv("TMPDIR");
     base = (tmp != nullptr && *tmp != '\0') ? tmp : "/tmp";
   }
-  std::string pattern = (base / (prefix + "XXXXXX")).string();
-  if (::mkdtemp(pattern.data()) == nullptr) {
-    return errno_error(pattern, errno);
+  for (int attempt = 0;; ++attempt) {
+    std::string pattern = (base / (prefix + "XXXXXX")).string();
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      return errno_error(pattern, errno);
+    }
+    CleanupRegistration cleanup(pattern, true);
+    Fd lock(::open(pattern.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!lock.valid() && errno != ENOENT) {
+      int err = errno;
+      ::rmdir(pattern.c_str());
+      return errno_error(pattern, err);
+    }
+    if (!lock.valid() || !lock_as_owner(lock.get(), pattern)) {
+      // A sweep took the directory between mkdtemp and flock: make another.
+      if (attempt < 8) {
+        continue;
+      }
+      return make_error(ErrorKind::Io, pattern + ": removed while it was being created");
+    }
+    return TempDir(pattern, std::move(lock), std::move(cleanup));
   }
-  CleanupRegistration cleanup(pattern, true);
-  Fd lock(::open(pattern.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (lock.valid()) {
-    lock_as_owner(lock.get());
-  }
-  return TempDir(pattern, std::move(lock), std::move(cleanup));
 }
 
 TempDir& TempDir::operator=(TempDir&& other) noexcept {

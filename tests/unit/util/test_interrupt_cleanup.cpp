@@ -1,15 +1,22 @@
 // Interrupt cleanup (issue 11, item 9): temporaries go with a process stopped
 // by SIGINT/SIGTERM, and what a SIGKILL leaves is swept as abandoned, while a
 // live owner's temporaries are kept.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <future>
+#include <thread>
 
 #include "util/atomic_file.hpp"
+#include "util/fd.hpp"
 #include "util/file_io.hpp"
 #include "util/interrupt_cleanup.hpp"
 #include "util/temp_dir.hpp"
@@ -133,6 +140,56 @@ TEST(InterruptCleanupSweep, RemoveTreeTakesReadOnlyDirectories) {
   remove_tree_signal_safe(root.c_str());
   EXPECT_FALSE(fs::exists(root));
   EXPECT_TRUE(fs::exists("/etc/passwd"));
+}
+
+// A sweep can open and lock a temporary between its creation and its owner's
+// flock: the owner then waits for that sweep and learns that it lost the entry.
+TEST(InterruptCleanupSweep, OwnerLosingTheRaceToASweepIsTold) {
+  Scratch scratch;
+  fs::path dir = scratch.path / "distill-run-race";
+  ASSERT_TRUE(fs::create_directory(dir));
+  Fd owner(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  Fd sweeper(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  ASSERT_EQ(::flock(sweeper.get(), LOCK_EX | LOCK_NB), 0);
+  auto locked = std::async(std::launch::async, [&] { return lock_as_owner(owner.get(), dir); });
+  EXPECT_EQ(locked.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
+  remove_tree_signal_safe(dir.c_str());
+  sweeper.reset();
+  EXPECT_FALSE(locked.get());
+
+  ASSERT_TRUE(fs::create_directory(dir));
+  Fd again(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  EXPECT_TRUE(lock_as_owner(again.get(), dir));
+  EXPECT_EQ(sweep_abandoned(scratch.path, "distill-run-"), 0U);  // held now
+}
+
+// Runs that start while another one sweeps never lose their bundle directory.
+TEST(InterruptCleanupSweep, TemporariesMadeDuringSweepsSurvive) {
+  Scratch scratch;
+  std::atomic<bool> done{false};
+  std::thread sweeping([&] {
+    while (!done.load()) {
+      sweep_abandoned(scratch.path, "distill-run-");
+      sweep_abandoned(scratch.path, ".", ".tmp.");
+    }
+  });
+  struct Join {
+    std::atomic<bool>& done;
+    std::thread& thread;
+    ~Join() {
+      done.store(true);
+      thread.join();
+    }
+  } join{done, sweeping};
+  for (int i = 0; i < 300; ++i) {
+    auto temp = TempDir::create("distill-run-", scratch.path);
+    ASSERT_TRUE(temp.ok()) << temp.error().message;
+    ASSERT_EQ(::chmod(temp->path().c_str(), 0711), 0) << temp->path();
+    auto file = AtomicFile::create(scratch.path / "out");
+    ASSERT_TRUE(file.ok()) << file.error().message;
+    ASSERT_TRUE(file->write("x").ok());
+    ASSERT_TRUE(file->commit().ok());
+  }
 }
 
 }  // namespace
