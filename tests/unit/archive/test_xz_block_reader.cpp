@@ -1,0 +1,138 @@
+// The xz block reader (archive/xz_block_reader.hpp): a stream of several blocks
+// comes back byte for byte in order, whichever thread decoded each block; a
+// damaged block is an error naming it; streams it does not take (one block,
+// padding, two streams, a damaged index) are left to the sequential decoder.
+#include <gtest/gtest.h>
+#include <lzma.h>
+
+#include <string>
+
+#include "archive/xz_block_reader.hpp"
+
+namespace distill::archive::detail {
+namespace {
+
+// `size` bytes that compress somewhat (as a tar does).
+std::string sample(size_t size, unsigned seed) {
+  std::string out(size, '\0');
+  uint32_t x = seed * 2654435761U + 1;
+  for (size_t i = 0; i < size; ++i) {
+    x = x * 1103515245U + 12345U;
+    out[i] = static_cast<char>(i % 7 == 0 ? (x >> 16) : 'a' + (i / 64) % 26);
+  }
+  return out;
+}
+
+// xz with blocks of `block_size` bytes, sizes in the headers, CRC64: what
+// dpkg-deb's multithreaded xz writes.
+std::string xz_blocks_of(const std::string& data, uint64_t block_size) {
+  lzma_mt mt{};
+  mt.threads = 1;
+  mt.block_size = block_size;
+  mt.preset = 1;
+  mt.check = LZMA_CHECK_CRC64;
+  lzma_stream strm = LZMA_STREAM_INIT;
+  EXPECT_EQ(lzma_stream_encoder_mt(&strm, &mt), LZMA_OK);
+  std::string out(data.size() + data.size() / 2 + 4096, '\0');
+  strm.next_in = reinterpret_cast<const uint8_t*>(data.data());
+  strm.avail_in = data.size();
+  strm.next_out = reinterpret_cast<uint8_t*>(out.data());
+  strm.avail_out = out.size();
+  lzma_ret r = LZMA_OK;
+  while (r == LZMA_OK) {
+    r = lzma_code(&strm, LZMA_FINISH);
+  }
+  EXPECT_EQ(r, LZMA_STREAM_END);
+  out.resize(strm.total_out);
+  lzma_end(&strm);
+  return out;
+}
+
+Result<std::string> read_all(std::string_view xz) {
+  auto layout = xz_blocks(xz);
+  if (!layout) {
+    return make_error(ErrorKind::InvalidInput, "not taken");
+  }
+  XzBlockReader reader(xz, std::move(*layout), false);
+  std::string out;
+  for (;;) {
+    DISTILL_TRY(std::string_view piece, reader.next());
+    if (piece.empty()) {
+      return out;
+    }
+    out.append(piece);
+  }
+}
+
+TEST(XzBlockReader, EveryBlockComesBackInOrder) {
+  const uint64_t block = 256 * 1024;
+  for (size_t blocks : {2, 3, 4, 7}) {
+    std::string data = sample(block * (blocks - 1) + 1000 * blocks, static_cast<unsigned>(blocks));
+    std::string xz = xz_blocks_of(data, block);
+    auto layout = xz_blocks(xz);
+    ASSERT_TRUE(layout) << blocks;
+    EXPECT_EQ(layout->blocks.size(), blocks);
+    auto back = read_all(xz);
+    ASSERT_TRUE(back.ok()) << back.error().message;
+    EXPECT_TRUE(*back == data) << blocks << " blocks: " << back->size() << " of " << data.size();
+  }
+}
+
+TEST(XzBlockReader, DamageNamesTheBlock) {
+  const uint64_t block = 256 * 1024;
+  std::string data = sample(block * 4, 5);
+  std::string xz = xz_blocks_of(data, block);
+  auto layout = xz_blocks(xz);
+  ASSERT_TRUE(layout);
+  ASSERT_EQ(layout->blocks.size(), 4U);
+  // A byte in the middle of the second block (decoded by the helper), then
+  // of the third (decoded by the reader itself).
+  for (size_t damaged : {1, 2}) {
+    const XzBlock& at = layout->blocks[damaged];
+    std::string bad = xz;
+    bad[at.offset + at.unpadded / 2] ^= 0x40;
+    auto back = read_all(bad);
+    ASSERT_FALSE(back.ok()) << damaged;
+    EXPECT_NE(back.error().message.find("xz block " + std::to_string(damaged + 1)),
+              std::string::npos)
+        << back.error().message;
+    EXPECT_EQ(back.error().kind, ErrorKind::Corrupt);
+  }
+}
+
+TEST(XzBlockReader, StreamsItDoesNotTakeAreLeftToTheSequentialDecoder) {
+  const uint64_t block = 128 * 1024;
+  std::string data = sample(block * 3, 7);
+  std::string xz = xz_blocks_of(data, block);
+  ASSERT_TRUE(xz_blocks(xz));
+  EXPECT_FALSE(xz_blocks(xz_blocks_of(sample(1000, 1), block)));  // one block
+  EXPECT_FALSE(xz_blocks(xz + std::string(4, '\0')));             // stream padding
+  EXPECT_FALSE(xz_blocks(xz + xz));  // two streams: the index covers only the last one
+  EXPECT_FALSE(xz_blocks(xz.substr(0, xz.size() - 1)));
+  EXPECT_FALSE(
+      xz_blocks(std::string_view("\xfd"
+                                 "7zXZ",
+                                 5)));
+  std::string bad_index = xz;
+  bad_index[bad_index.size() - 20] ^= 0x01;  // inside the index (its CRC32 then fails)
+  EXPECT_FALSE(xz_blocks(bad_index));
+}
+
+TEST(XzBlockReader, StoppingEarlyJoinsTheHelper) {
+  const uint64_t block = 256 * 1024;
+  std::string data = sample(block * 6, 9);
+  std::string xz = xz_blocks_of(data, block);
+  for (int pieces = 0; pieces < 4; ++pieces) {
+    auto layout = xz_blocks(xz);
+    ASSERT_TRUE(layout);
+    XzBlockReader reader(xz, std::move(*layout), false);
+    for (int i = 0; i < pieces; ++i) {
+      auto piece = reader.next();
+      ASSERT_TRUE(piece.ok());
+      ASSERT_FALSE(piece->empty());
+    }
+  }  // each reader destroyed with its helper waiting or decoding
+}
+
+}  // namespace
+}  // namespace distill::archive::detail
