@@ -11,7 +11,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
-#include <optional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -257,13 +257,21 @@ struct XzSource {
   }
 };
 
-bool start_xz(XzSource& source) {
+// The calling thread's decoder, unless a source of this thread has it.
+ThreadXzDecoder* borrow_thread_decoder() {
   thread_local ThreadXzDecoder decoder;
-  if (!decoder.busy) {
-    decoder.busy = true;
-    source.borrowed = &decoder;
-    source.stream = &decoder.stream;
-    source.out = &decoder.out;
+  if (decoder.busy) {
+    return nullptr;
+  }
+  decoder.busy = true;
+  return &decoder;
+}
+
+bool start_xz(XzSource& source) {
+  if (ThreadXzDecoder* decoder = borrow_thread_decoder()) {
+    source.borrowed = decoder;
+    source.stream = &decoder->stream;
+    source.out = &decoder->out;
   }
   if (lzma_stream_decoder(source.stream, UINT64_MAX, 0) != LZMA_OK) {
     return false;
@@ -309,10 +317,35 @@ la_ssize_t read_xz(struct archive* a, void* context, const void** buffer) {
 // An .xz tar of several blocks held in memory (a big package's), decoded on
 // two threads (xz_block_reader.hpp).
 struct XzBlockSource {
-  std::optional<detail::XzBlockReader> reader;
+  ThreadXzDecoder* borrowed = nullptr;  // its stream decodes the even blocks
+  std::unique_ptr<detail::XzBlockReader> reader;
   std::string_view data;
   bool mapped = false;
   uintptr_t freed = 0;
+
+  XzBlockSource() = default;
+  XzBlockSource(const XzBlockSource&) = delete;
+  XzBlockSource& operator=(const XzBlockSource&) = delete;
+  ~XzBlockSource() {
+    reader.reset();
+    if (borrowed != nullptr) {
+      borrowed->busy = false;
+    }
+  }
+
+  // Takes `data` when it is a stream the block reader takes.
+  bool start(std::string_view xz, bool is_mapped) {
+    borrowed = borrow_thread_decoder();
+    reader = detail::XzBlockReader::start(xz, is_mapped,
+                                          borrowed != nullptr ? &borrowed->stream : nullptr);
+    if (!reader && borrowed != nullptr) {
+      borrowed->busy = false;
+      borrowed = nullptr;
+    }
+    data = xz;
+    mapped = is_mapped;
+    return reader != nullptr;
+  }
 };
 
 la_ssize_t read_xz_blocks(struct archive* a, void* context, const void** buffer) {
@@ -341,11 +374,7 @@ Status for_each_tar_entry(std::string_view data, const TarEntryCallback& fn,
   XzSource xz;
   XzBlockSource blocks;
   int opened = ARCHIVE_FATAL;
-  std::optional<detail::XzBlocks> layout;
-  if (detect_codec(data) == Codec::Xz && (layout = detail::xz_blocks(data))) {
-    blocks.reader.emplace(data, std::move(*layout), mapped);
-    blocks.data = data;
-    blocks.mapped = mapped;
+  if (detect_codec(data) == Codec::Xz && blocks.start(data, mapped)) {
     opened = archive_read_open(a.get(), &blocks, nullptr, read_xz_blocks, nullptr);
   } else if (detect_codec(data) == Codec::Xz) {
     xz.data = data;

@@ -3,8 +3,11 @@
 // whose Backward Size locates the index.
 #include "archive/xz_block_reader.hpp"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <array>
+#include <atomic>
 
 #include "archive/xz_allocator.hpp"
 #include "archive/xz_error.hpp"
@@ -54,6 +57,19 @@ lzma_ret decode_header(std::string_view data, const XzBlock& at, lzma_check chec
 
 std::string block_error(size_t index, lzma_ret r) {
   return "xz block " + std::to_string(index + 1) + ": " + xz_message(r);
+}
+
+std::atomic<bool> g_reader_running{false};
+
+// Gives back the whole pages of a file mapping inside [data, data + size)
+// (advice only: a failure leaves them resident).
+void release_pages(const char* data, size_t size) {
+  const uintptr_t page = util::page_size();
+  const auto from = (reinterpret_cast<uintptr_t>(data) + page - 1) & ~(page - 1);
+  const auto to = (reinterpret_cast<uintptr_t>(data) + size) & ~(page - 1);
+  if (to > from) {
+    (void)::madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
+  }
 }
 
 // The buffer the helper decodes into: as big as the biggest odd block.
@@ -113,14 +129,33 @@ std::optional<XzBlocks> xz_blocks(std::string_view data) {
   return layout;
 }
 
-XzBlockReader::XzBlockReader(std::string_view data, XzBlocks blocks, bool mapped)
+std::unique_ptr<XzBlockReader> XzBlockReader::start(std::string_view data, bool mapped,
+                                                    lzma_stream* decoder) {
+  auto layout = xz_blocks(data);
+  if (!layout || layout->blocks.size() < k_min_blocks) {
+    return nullptr;
+  }
+  bool expected = false;
+  if (!g_reader_running.compare_exchange_strong(expected, true)) {
+    return nullptr;
+  }
+  auto reader = std::make_unique<XzBlockReader>(data, std::move(*layout), mapped, decoder);
+  reader->m_claimed = true;
+  return reader;
+}
+
+XzBlockReader::XzBlockReader(std::string_view data, XzBlocks blocks, bool mapped,
+                             lzma_stream* decoder)
     : m_data(data),
       m_layout(std::move(blocks)),
       m_mapped(mapped),
       m_filters(LZMA_FILTERS_MAX + 1),
       m_out(new uint8_t[k_piece]),
       m_buffer(new uint8_t[largest_odd_block(m_layout)]) {
-  m_stream.allocator = prefaulting_xz_allocator();
+  m_own.allocator = prefaulting_xz_allocator();
+  if (decoder != nullptr) {
+    m_stream = decoder;
+  }
   util::prefault_write(m_out.get(), k_piece);
   m_filters[0].id = LZMA_VLI_UNKNOWN;
   m_helper = std::thread([this] { help(); });
@@ -133,8 +168,11 @@ XzBlockReader::~XzBlockReader() {
   }
   m_changed.notify_all();
   m_helper.join();
-  lzma_end(&m_stream);
+  lzma_end(&m_own);
   lzma_filters_free(m_filters.data(), prefaulting_xz_allocator());
+  if (m_claimed) {
+    g_reader_running.store(false);
+  }
 }
 
 // The helper: every odd block, decoded whole into m_buffer once the reader has
@@ -168,6 +206,9 @@ void XzBlockReader::help() {
         r = LZMA_DATA_ERROR;
       }
     }
+    if (m_mapped) {
+      release_pages(m_data.data() + at.offset, at.unpadded);
+    }
     {
       std::lock_guard lock(m_mutex);
       if (r != LZMA_OK) {
@@ -191,13 +232,13 @@ Status XzBlockReader::start_block(size_t index) {
   }
   lzma_ret r = decode_header(m_data, at, m_layout.flags.check, m_header, m_filters.data());
   if (r == LZMA_OK) {
-    r = lzma_block_decoder(&m_stream, &m_header);
+    r = lzma_block_decoder(m_stream, &m_header);
   }
   if (r != LZMA_OK) {
     return make_error(ErrorKind::Corrupt, block_error(index, r));
   }
-  m_stream.next_in = bytes_of(m_data) + at.offset + m_header.header_size;
-  m_stream.avail_in = lzma_block_total_size(&m_header) - m_header.header_size;
+  m_stream->next_in = bytes_of(m_data) + at.offset + m_header.header_size;
+  m_stream->avail_in = lzma_block_total_size(&m_header) - m_header.header_size;
   m_streaming = true;
   return {};
 }
@@ -224,11 +265,11 @@ Result<std::string_view> XzBlockReader::next() {
     if (!m_streaming) {
       DISTILL_CHECK(start_block(m_block));
     }
-    m_stream.next_out = m_out.get();
-    m_stream.avail_out = k_piece;
+    m_stream->next_out = m_out.get();
+    m_stream->avail_out = k_piece;
     lzma_ret r = LZMA_OK;
-    while (m_stream.avail_out > 0 && r == LZMA_OK) {
-      r = lzma_code(&m_stream, LZMA_FINISH);  // the whole block is there
+    while (m_stream->avail_out > 0 && r == LZMA_OK) {
+      r = lzma_code(m_stream, LZMA_FINISH);  // the whole block is there
     }
     if (r == LZMA_STREAM_END) {
       m_streaming = false;
@@ -237,7 +278,7 @@ Result<std::string_view> XzBlockReader::next() {
     } else if (r != LZMA_OK) {
       return make_error(ErrorKind::Corrupt, block_error(m_block, r));
     }
-    size_t produced = k_piece - m_stream.avail_out;
+    size_t produced = k_piece - m_stream->avail_out;
     if (produced > 0) {
       return std::string_view(reinterpret_cast<const char*>(m_out.get()), produced);
     }
@@ -246,9 +287,11 @@ Result<std::string_view> XzBlockReader::next() {
 }
 
 const char* XzBlockReader::consumed() const {
+  if (m_streaming) {
+    return reinterpret_cast<const char*>(m_stream->next_in);
+  }
   size_t block = std::min(m_block, m_layout.blocks.size() - 1);
-  const XzBlock& at = m_layout.blocks[block];
-  return m_data.data() + at.offset;
+  return m_data.data() + m_layout.blocks[block].offset;
 }
 
 }  // namespace distill::archive::detail

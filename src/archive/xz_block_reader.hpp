@@ -55,9 +55,26 @@ std::optional<XzBlocks> xz_blocks(std::string_view data);
 
 class XzBlockReader {
  public:
-  // `data` outlives the reader; when `mapped`, the pages of blocks read are
-  // brought in before the decoder reads them (util/prefault.hpp).
-  XzBlockReader(std::string_view data, XzBlocks blocks, bool mapped);
+  // The fewest blocks for which start() takes a stream: a package that big
+  // (72 MiB and more: a JDK) is most of a build's decoding, while smaller
+  // ones (libnode's 2 blocks) are decoded beside other packages anyway.
+  static constexpr size_t k_min_blocks = 4;
+
+  // A reader for `data` when it has k_min_blocks or more and no other reader
+  // of the process is running (each holds a block's output, up to 24 MiB for
+  // dpkg-deb's, and a helper's 8 MiB dictionary: one at a time keeps a
+  // build's peak memory bounded); nullptr otherwise, to decode in sequence.
+  // `data` outlives the reader; when `mapped`, the pages of a block are
+  // brought in before it is decoded and given back once it is
+  // (util/prefault.hpp). `decoder`, when given, decodes the even blocks (the
+  // calling thread's own, whose dictionary is then not made twice) and
+  // outlives the reader; else the reader makes one.
+  static std::unique_ptr<XzBlockReader> start(std::string_view data, bool mapped,
+                                              lzma_stream* decoder = nullptr);
+
+  // A reader for blocks found by xz_blocks(), whatever their number.
+  XzBlockReader(std::string_view data, XzBlocks blocks, bool mapped,
+                lzma_stream* decoder = nullptr);
   ~XzBlockReader();
   XzBlockReader(const XzBlockReader&) = delete;
   XzBlockReader& operator=(const XzBlockReader&) = delete;
@@ -66,8 +83,8 @@ class XzBlockReader {
   // at the end. An error's message says what liblzma found and in which block.
   Result<std::string_view> next();
 
-  // The start of the block the reader is in: the input's pages before it
-  // are no longer needed.
+  // How far the reader has read its input: the pages before it are no
+  // longer needed.
   [[nodiscard]] const char* consumed() const;
 
  private:
@@ -80,7 +97,8 @@ class XzBlockReader {
   size_t m_block = 0;        // the block being read
   bool m_streaming = false;  // an even block's decoder is started
   bool m_handed = false;     // an odd block's buffer was given out
-  lzma_stream m_stream = LZMA_STREAM_INIT;
+  lzma_stream m_own = LZMA_STREAM_INIT;
+  lzma_stream* m_stream = &m_own;      // the even blocks' decoder
   lzma_block m_header{};               // of the even block being decoded
   std::vector<lzma_filter> m_filters;  // its filters
   std::unique_ptr<uint8_t[]> m_out;    // the even blocks' pieces
@@ -96,6 +114,7 @@ class XzBlockReader {
   std::optional<std::string> m_failure;
   bool m_stop = false;
   std::thread m_helper;
+  bool m_claimed = false;  // holds the process's one reader (start())
 };
 
 }  // namespace distill::archive::detail

@@ -134,5 +134,20 @@ TEST(XzBlockReader, StoppingEarlyJoinsTheHelper) {
   }  // each reader destroyed with its helper waiting or decoding
 }
 
+// start() takes streams of k_min_blocks or more, one at a time in a process.
+TEST(XzBlockReader, StartTakesBigStreamsOneAtATime) {
+  const uint64_t block = 64 * 1024;
+  std::string three = xz_blocks_of(sample(block * 3, 11), block);
+  std::string four = xz_blocks_of(sample(block * 4, 12), block);
+  ASSERT_EQ(xz_blocks(three)->blocks.size(), 3U);
+  ASSERT_EQ(xz_blocks(four)->blocks.size(), XzBlockReader::k_min_blocks);
+  EXPECT_EQ(XzBlockReader::start(three, false), nullptr);
+  auto first = XzBlockReader::start(four, false);
+  ASSERT_NE(first, nullptr);
+  EXPECT_EQ(XzBlockReader::start(four, false), nullptr);  // the first one runs
+  first.reset();
+  EXPECT_NE(XzBlockReader::start(four, false), nullptr);
+}
+
 }  // namespace
 }  // namespace distill::archive::detail
