@@ -515,7 +515,9 @@ if [ -f "$d/oci/index.json" ] && command -v docker-registry >/dev/null && comman
     "$reg/storage" "$port" >"$reg/config.yml"
   docker-registry serve "$reg/config.yml" >"$reg/log" 2>&1 &
   registry_pid=$!
-  trap 'kill "$registry_pid" 2>/dev/null; rm -rf "$work"' EXIT
+  # Under `set -e` a failing command ends a trap: `|| true`, or the scratch
+  # directory stays behind and the bench exits 1 (as it did until session 13).
+  trap 'kill "$registry_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
   for _ in $(seq 100); do
     curl -fsS -o /dev/null "http://127.0.0.1:$port/v2/" 2>/dev/null && break
     sleep 0.05
@@ -555,6 +557,7 @@ if [ -f "$d/oci/index.json" ] && command -v docker-registry >/dev/null && comman
   fi
   kill "$registry_pid" 2>/dev/null || true
   wait "$registry_pid" 2>/dev/null || true
+  trap 'rm -rf "$work"' EXIT
 fi
 
 # --- the matrix: every flavor and variant in one command ------------------------------
