@@ -5,7 +5,6 @@
 #include <archive_entry.h>
 #include <fcntl.h>
 #include <lzma.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -163,13 +162,10 @@ Status read_entries(struct archive* a, const TarEntryCallback& fn, const std::st
 // Gives back to the kernel the pages of a file mapping below `upto` (and from
 // the first whole page of `data`): advice only, a failure leaves them resident.
 void release_behind(std::string_view data, const void* upto, uintptr_t& freed) {
-  const uintptr_t page = util::page_size();
-  const auto base = reinterpret_cast<uintptr_t>(data.data());
-  uintptr_t done = reinterpret_cast<uintptr_t>(upto) & ~(page - 1);
-  uintptr_t from = std::max(freed, (base + page - 1) & ~(page - 1));
-  if (done > from) {
-    (void)::madvise(reinterpret_cast<void*>(from), done - from, MADV_DONTNEED);
-    freed = done;
+  const auto from = std::max(freed, reinterpret_cast<uintptr_t>(data.data()));
+  const auto done = reinterpret_cast<uintptr_t>(upto);
+  if (done > from && util::release_pages(reinterpret_cast<const void*>(from), done - from)) {
+    freed = done & ~(util::page_size() - 1);
   }
 }
 
@@ -374,9 +370,10 @@ Status for_each_tar_entry(std::string_view data, const TarEntryCallback& fn,
   XzSource xz;
   XzBlockSource blocks;
   int opened = ARCHIVE_FATAL;
-  if (detect_codec(data) == Codec::Xz && blocks.start(data, mapped)) {
+  const bool is_xz = detect_codec(data) == Codec::Xz;
+  if (is_xz && blocks.start(data, mapped)) {
     opened = archive_read_open(a.get(), &blocks, nullptr, read_xz_blocks, nullptr);
-  } else if (detect_codec(data) == Codec::Xz) {
+  } else if (is_xz) {
     xz.data = data;
     xz.mapped = mapped;
     if (!start_xz(xz)) {

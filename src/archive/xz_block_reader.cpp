@@ -3,8 +3,6 @@
 // whose Backward Size locates the index.
 #include "archive/xz_block_reader.hpp"
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -60,17 +58,6 @@ std::string block_error(size_t index, lzma_ret r) {
 }
 
 std::atomic<bool> g_reader_running{false};
-
-// Gives back the whole pages of a file mapping inside [data, data + size)
-// (advice only: a failure leaves them resident).
-void release_pages(const char* data, size_t size) {
-  const uintptr_t page = util::page_size();
-  const auto from = (reinterpret_cast<uintptr_t>(data) + page - 1) & ~(page - 1);
-  const auto to = (reinterpret_cast<uintptr_t>(data) + size) & ~(page - 1);
-  if (to > from) {
-    (void)::madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
-  }
-}
 
 // The buffer the helper decodes into: as big as the biggest odd block.
 uint64_t largest_odd_block(const XzBlocks& layout) {
@@ -151,7 +138,8 @@ XzBlockReader::XzBlockReader(std::string_view data, XzBlocks blocks, bool mapped
       m_mapped(mapped),
       m_filters(LZMA_FILTERS_MAX + 1),
       m_out(new uint8_t[k_piece]),
-      m_buffer(new uint8_t[largest_odd_block(m_layout)]) {
+      m_buffer_capacity(largest_odd_block(m_layout)),
+      m_buffer(new uint8_t[m_buffer_capacity]) {
   m_own.allocator = prefaulting_xz_allocator();
   if (decoder != nullptr) {
     m_stream = decoder;
@@ -178,7 +166,7 @@ XzBlockReader::~XzBlockReader() {
 // The helper: every odd block, decoded whole into m_buffer once the reader has
 // given the one before back (m_ready == 0).
 void XzBlockReader::help() {
-  util::prefault_write(m_buffer.get(), largest_odd_block(m_layout));
+  util::prefault_write(m_buffer.get(), m_buffer_capacity);
   std::array<lzma_filter, LZMA_FILTERS_MAX + 1> filters{};
   filters[0].id = LZMA_VLI_UNKNOWN;
   for (size_t i = 1; i < m_layout.blocks.size(); i += 2) {
@@ -207,7 +195,7 @@ void XzBlockReader::help() {
       }
     }
     if (m_mapped) {
-      release_pages(m_data.data() + at.offset, at.unpadded);
+      util::release_pages(m_data.data() + at.offset, at.unpadded);
     }
     {
       std::lock_guard lock(m_mutex);

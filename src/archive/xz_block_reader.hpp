@@ -104,6 +104,7 @@ class XzBlockReader {
   std::unique_ptr<uint8_t[]> m_out;    // the even blocks' pieces
   // The odd block the helper decoded: written by the helper while m_ready is
   // 0, read by the reader while m_ready is its block.
+  uint64_t m_buffer_capacity;  // the biggest odd block
   std::unique_ptr<uint8_t[]> m_buffer;
 
   // Shared with the helper thread, under m_mutex.

@@ -37,6 +37,10 @@ bool prefault_read(const void* data, size_t size) {
   return populate(reinterpret_cast<uintptr_t>(data), size, MADV_POPULATE_READ, true);
 }
 
+bool release_pages(const void* data, size_t size) {
+  return populate(reinterpret_cast<uintptr_t>(data), size, MADV_DONTNEED, false);
+}
+
 void* prefaulted_malloc(size_t size) {
   void* block = std::malloc(size);
   if (block != nullptr && size >= k_prefault_min) {

@@ -25,6 +25,11 @@ bool prefault_write(void* data, size_t size);
 // (a mapping's pages are all its own, so its first and last are too).
 bool prefault_read(const void* data, size_t size);
 
+// Gives back to the kernel the whole pages inside [data, data + size) of a
+// file mapping that will not be read again soon (MADV_DONTNEED: a later read
+// brings them back from the file). False when nothing was given back.
+bool release_pages(const void* data, size_t size);
+
 // malloc(), then prefault_write() when the block is `k_prefault_min` bytes or
 // more: an allocator hook for libraries (liblzma, libdeflate) whose big
 // allocations are written whole. free() releases it.
