@@ -63,7 +63,7 @@ test-asan: setup
 # Unit tests under ThreadSanitizer: the parallel downloads, layer workers and
 # async sinks share state; a race fails the run (halt_on_error). Compiled as
 # unity files (TSAN_UNITY=OFF for file by file): the TSan build took 162 s here
-# so instead of 407 s.
+# that way instead of 407 s.
 TSAN_UNITY ?= ON
 test-tsan: setup
 	@cmake -S . -B $(TSAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DDISTILL_TSAN=ON \
