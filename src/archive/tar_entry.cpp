@@ -31,15 +31,20 @@ Result<std::string> ContentReader::read_all() {
   return out;
 }
 
+Result<std::string_view> ContentReader::read_view(char* buffer, size_t size) {
+  DISTILL_TRY(size_t n, read(buffer, size));
+  return std::string_view(buffer, n);
+}
+
 Status ContentReader::read_all_into(std::string& out, uint64_t size_hint) {
   out.reserve(out.size() + static_cast<size_t>(size_hint));
   char buffer[65536];
   for (;;) {
-    DISTILL_TRY(size_t n, read(buffer, sizeof buffer));
-    if (n == 0) {
+    DISTILL_TRY(std::string_view got, read_view(buffer, sizeof buffer));
+    if (got.empty()) {
       return {};
     }
-    out.append(buffer, n);
+    out.append(got);
   }
 }
 
@@ -50,6 +55,12 @@ Result<size_t> MemoryContentReader::read(void* buffer, size_t size) {
     m_data.remove_prefix(n);
   }
   return n;
+}
+
+Result<std::string_view> MemoryContentReader::read_view(char* /*buffer*/, size_t size) {
+  std::string_view view = m_data.substr(0, size);
+  m_data.remove_prefix(view.size());
+  return view;
 }
 
 Result<std::string> normalize_path(std::string_view raw, const std::string& origin) {

@@ -35,6 +35,12 @@ class ContentReader {
   virtual ~ContentReader() = default;
   // Reads up to `size` bytes; 0 = end of content.
   virtual Result<size_t> read(void* buffer, size_t size) = 0;
+  // The same bytes read() would give (up to `size`, empty at the end), seen
+  // where the reader holds them already when it does (a block of the
+  // archive's, a buffer in memory), else read into `buffer` (room for
+  // `size`). The view is valid until the next call on the reader. What
+  // streams content on saves a copy of it this way.
+  virtual Result<std::string_view> read_view(char* buffer, size_t size);
   // Reads everything that is left.
   Result<std::string> read_all();
   // Appends the rest to `out`, making room for `size_hint` more bytes first
@@ -47,6 +53,7 @@ class MemoryContentReader final : public ContentReader {
  public:
   explicit MemoryContentReader(std::string_view data) : m_data(data) {}
   Result<size_t> read(void* buffer, size_t size) override;
+  Result<std::string_view> read_view(char* buffer, size_t size) override;
 
  private:
   std::string_view m_data;

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,19 +32,75 @@ class ArchiveContentReader final : public ContentReader {
  public:
   ArchiveContentReader(struct archive* a, const std::string& origin, const std::string& path)
       : m_archive(a), m_origin(origin), m_path(path) {}
+
   Result<size_t> read(void* buffer, size_t size) override {
-    la_ssize_t n = archive_read_data(m_archive, buffer, size);
-    if (n < 0) {
-      return make_error(ErrorKind::Corrupt,
-                        m_origin + ": " + m_path + ": " + detail::archive_error(m_archive));
+    DISTILL_TRY(std::string_view got, read_view(static_cast<char*>(buffer), size));
+    if (!got.empty() && got.data() != buffer) {
+      std::memcpy(buffer, got.data(), got.size());
     }
-    return static_cast<size_t>(n);
+    return got.size();
+  }
+
+  // libarchive's blocks as it holds them (archive_read_data_block: for a
+  // tar, the decoder's output itself); the holes of a sparse file, between
+  // its blocks and at its end, read as zeros.
+  Result<std::string_view> read_view(char* buffer, size_t size) override {
+    if (size == 0) {
+      return std::string_view();
+    }
+    for (;;) {
+      if (!m_have_block) {
+        if (m_ended) {
+          return std::string_view();
+        }
+        const void* data = nullptr;
+        size_t length = 0;
+        la_int64_t offset = 0;
+        int r = archive_read_data_block(m_archive, &data, &length, &offset);
+        if (r == ARCHIVE_EOF) {
+          // `offset` is then the file's size: a hole at its end is read too.
+          m_ended = true;
+          length = 0;
+          offset = std::max(offset, m_position);
+        } else if (r != ARCHIVE_OK) {
+          return make_error(ErrorKind::Corrupt,
+                            m_origin + ": " + m_path + ": " + detail::archive_error(m_archive));
+        }
+        if (offset < m_position) {
+          return make_error(ErrorKind::Corrupt,
+                            m_origin + ": " + m_path + ": sparse blocks out of order");
+        }
+        m_block = std::string_view(static_cast<const char*>(data), length);
+        m_block_offset = offset;
+        m_have_block = true;
+      }
+      if (m_block_offset > m_position) {
+        size_t n = static_cast<size_t>(
+            std::min<la_int64_t>(m_block_offset - m_position, static_cast<la_int64_t>(size)));
+        std::memset(buffer, 0, n);
+        m_position += static_cast<la_int64_t>(n);
+        return std::string_view(buffer, n);
+      }
+      if (!m_block.empty()) {
+        std::string_view view = m_block.substr(0, size);
+        m_block.remove_prefix(view.size());
+        m_block_offset += static_cast<la_int64_t>(view.size());
+        m_position = m_block_offset;
+        return view;
+      }
+      m_have_block = false;
+    }
   }
 
  private:
   struct archive* m_archive;
   const std::string& m_origin;
   const std::string& m_path;
+  std::string_view m_block;       // what is left of libarchive's current block
+  la_int64_t m_block_offset = 0;  // where it starts in the file
+  la_int64_t m_position = 0;      // bytes of the file given so far
+  bool m_have_block = false;
+  bool m_ended = false;
 };
 
 // True for "/", ".", "./", "//." and similar: the archive root.

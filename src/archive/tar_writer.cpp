@@ -263,14 +263,14 @@ Status TarWriter::add(const TarEntry& entry, ContentReader* content) {
   uint64_t left = size;
   while (left > 0) {
     size_t want = static_cast<size_t>(std::min<uint64_t>(left, m_buffer.size()));
-    DISTILL_TRY(size_t got, content->read(m_buffer.data(), want));
-    if (got == 0) {
+    DISTILL_TRY(std::string_view got, content->read_view(m_buffer.data(), want));
+    if (got.empty()) {
       return make_error(ErrorKind::Corrupt, "tar writer: " + entry.path + ": content ended after " +
                                                 std::to_string(size - left) + " of " +
                                                 std::to_string(size) + " bytes");
     }
-    DISTILL_CHECK(emit(m_buffer.data(), got));
-    left -= got;
+    DISTILL_CHECK(emit(got.data(), got.size()));
+    left -= got.size();
   }
   return pad(size);
 }

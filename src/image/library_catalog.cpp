@@ -115,6 +115,11 @@ class SpillingReader final : public archive::ContentReader {
     DISTILL_CHECK(m_spill.write(buffer, n));
     return n;
   }
+  Result<std::string_view> read_view(char* buffer, size_t size) override {
+    DISTILL_TRY(std::string_view got, m_source.read_view(buffer, size));
+    DISTILL_CHECK(m_spill.write(got.data(), got.size()));
+    return got;
+  }
 
  private:
   archive::ContentReader& m_source;
