@@ -1,6 +1,8 @@
 // libFuzzer target: the tar reader (libarchive, all supported compressions) on
 // arbitrary bytes in memory, then every entry it yields written again with the
 // deterministic TarWriter and read back: the paths must survive the round trip.
+// The content is read a second time through read_view() at sizes of 1 byte up,
+// which must give the bytes read() gave.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -15,12 +17,52 @@ using distill::Status;
 using distill::archive::ContentReader;
 using distill::archive::TarEntry;
 
+namespace {
+
+constexpr size_t k_cap = size_t{1} << 20;  // what a tiny input may claim to hold
+
+// A File's content, up to about k_cap: by read() in 4 KiB pieces, or by
+// read_view() at sizes that cycle through 1, 2, 3 ... 600 bytes.
+distill::Result<std::string> read_body(ContentReader& content, bool by_view) {
+  std::string body;
+  char buffer[4096];
+  for (size_t i = 0; body.size() <= k_cap; ++i) {
+    if (by_view) {
+      const size_t want = 1 + i % 600;
+      auto view = content.read_view(buffer, want);
+      if (!view.ok()) {
+        return view.error();
+      }
+      if (view->size() > want) {
+        std::abort();
+      }
+      if (view->empty()) {
+        break;
+      }
+      body.append(*view);
+    } else {
+      auto n = content.read(buffer, sizeof buffer);
+      if (!n.ok()) {
+        return n.error();
+      }
+      if (*n == 0) {
+        break;
+      }
+      body.append(buffer, *n);
+    }
+  }
+  return body;
+}
+
+}  // namespace
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view bytes(reinterpret_cast<const char*>(data), size);
   std::string rewritten;
   distill::archive::StringSink sink(rewritten);
   distill::archive::TarWriter writer(sink);
   std::vector<std::string> paths;
+  std::vector<std::string> bodies;
   Status status = distill::archive::for_each_tar_entry(
       bytes,
       [&](const TarEntry& entry, ContentReader& content) -> Status {
@@ -29,19 +71,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         }
         std::string body;
         if (entry.type == distill::archive::EntryType::File) {
-          // Cap what a tiny input may claim to hold.
-          char buffer[4096];
-          for (;;) {
-            auto n = content.read(buffer, sizeof buffer);
-            if (!n.ok()) {
-              return n.error();
-            }
-            if (*n == 0 || body.size() > (1U << 20)) {
-              break;
-            }
-            body.append(buffer, *n);
+          auto read = read_body(content, false);
+          if (!read.ok()) {
+            return read.error();
           }
+          body = std::move(*read);
         }
+        bodies.push_back(body);
         TarEntry copy = entry;
         copy.size = body.size();
         if ((copy.type == distill::archive::EntryType::Symlink ||
@@ -55,6 +91,29 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       "fuzz.tar");
   if (!status.ok() || !writer.finish().ok()) {
     return 0;
+  }
+  size_t viewed = 0;
+  Status by_view = distill::archive::for_each_tar_entry(
+      bytes,
+      [&](const TarEntry& entry, ContentReader& content) -> Status {
+        std::string body;
+        if (entry.type == distill::archive::EntryType::File) {
+          auto read = read_body(content, true);
+          if (!read.ok()) {
+            return read.error();
+          }
+          body = std::move(*read);
+        }
+        // Bodies past the cap stop at different points: compared up to it.
+        if (viewed >= bodies.size() || body.substr(0, k_cap) != bodies[viewed].substr(0, k_cap)) {
+          std::abort();
+        }
+        ++viewed;
+        return {};
+      },
+      "fuzz.tar");
+  if (!by_view.ok() || viewed != bodies.size()) {
+    std::abort();
   }
   size_t index = 0;
   Status again = distill::archive::for_each_tar_entry(

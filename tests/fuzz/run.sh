@@ -21,6 +21,9 @@ make_seeds() {
     fuzz_tar)
       tar -C "$src" -cf "$corpus/plain.tar" d 2>/dev/null || true
       tar -C "$src" --format=pax -czf "$corpus/pax.tar.gz" d 2>/dev/null || true
+      # A sparse file: holes between its data and at its end.
+      truncate -s 70000 "$src/d/sparse" && printf 'data' | dd of="$src/d/sparse" bs=1 seek=30000 conv=notrunc 2>/dev/null
+      tar -C "$src" --sparse --format=gnu -cf "$corpus/sparse.tar" d/sparse 2>/dev/null || true
       ;;
     fuzz_stream_decompress)
       printf 'Package: a\nVersion: 1\n\n' >"$src/Packages"
