@@ -49,32 +49,7 @@ class ArchiveContentReader final : public ContentReader {
       return std::string_view();
     }
     for (;;) {
-      if (!m_have_block) {
-        if (m_ended) {
-          return std::string_view();
-        }
-        const void* data = nullptr;
-        size_t length = 0;
-        la_int64_t offset = 0;
-        int r = archive_read_data_block(m_archive, &data, &length, &offset);
-        if (r == ARCHIVE_EOF) {
-          // `offset` is then the file's size: a hole at its end is read too.
-          m_ended = true;
-          length = 0;
-          offset = std::max(offset, m_position);
-        } else if (r != ARCHIVE_OK) {
-          return make_error(ErrorKind::Corrupt,
-                            m_origin + ": " + m_path + ": " + detail::archive_error(m_archive));
-        }
-        if (offset < m_position) {
-          return make_error(ErrorKind::Corrupt,
-                            m_origin + ": " + m_path + ": sparse blocks out of order");
-        }
-        m_block = std::string_view(static_cast<const char*>(data), length);
-        m_block_offset = offset;
-        m_have_block = true;
-      }
-      if (m_block_offset > m_position) {
+      if (m_block_offset > m_position) {  // a hole before the block
         size_t n = static_cast<size_t>(
             std::min<la_int64_t>(m_block_offset - m_position, static_cast<la_int64_t>(size)));
         std::memset(buffer, 0, n);
@@ -84,23 +59,48 @@ class ArchiveContentReader final : public ContentReader {
       if (!m_block.empty()) {
         std::string_view view = m_block.substr(0, size);
         m_block.remove_prefix(view.size());
-        m_block_offset += static_cast<la_int64_t>(view.size());
-        m_position = m_block_offset;
+        m_position += static_cast<la_int64_t>(view.size());
+        m_block_offset = m_position;
         return view;
       }
-      m_have_block = false;
+      if (m_ended) {
+        return std::string_view();
+      }
+      DISTILL_CHECK(next_block());
     }
   }
 
  private:
+  Status next_block() {
+    const void* data = nullptr;
+    size_t length = 0;
+    la_int64_t offset = 0;
+    int r = archive_read_data_block(m_archive, &data, &length, &offset);
+    if (r == ARCHIVE_EOF) {
+      // `offset` is then the file's size: a hole at its end is read too.
+      m_ended = true;
+      length = 0;
+      offset = std::max(offset, m_position);
+    } else if (r != ARCHIVE_OK) {
+      return make_error(ErrorKind::Corrupt,
+                        m_origin + ": " + m_path + ": " + detail::archive_error(m_archive));
+    }
+    if (offset < m_position) {
+      return make_error(ErrorKind::Corrupt,
+                        m_origin + ": " + m_path + ": sparse blocks out of order");
+    }
+    m_block = std::string_view(static_cast<const char*>(data), length);
+    m_block_offset = offset;
+    return {};
+  }
+
   struct archive* m_archive;
   const std::string& m_origin;
   const std::string& m_path;
   std::string_view m_block;       // what is left of libarchive's current block
-  la_int64_t m_block_offset = 0;  // where it starts in the file
+  la_int64_t m_block_offset = 0;  // where that starts in the file
   la_int64_t m_position = 0;      // bytes of the file given so far
-  bool m_have_block = false;
-  bool m_ended = false;
+  bool m_ended = false;           // libarchive said end of file
 };
 
 // True for "/", ".", "./", "//." and similar: the archive root.

@@ -54,6 +54,15 @@ distill::Result<std::string> read_body(ContentReader& content, bool by_view) {
   return body;
 }
 
+// The content of a File entry (read_body), nothing for the others.
+distill::Result<std::string> entry_body(const TarEntry& entry, ContentReader& content,
+                                        bool by_view) {
+  if (entry.type != distill::archive::EntryType::File) {
+    return std::string();
+  }
+  return read_body(content, by_view);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -69,14 +78,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (entry.path.empty() || entry.path.front() == '/' || entry.path.back() == '/') {
           std::abort();
         }
-        std::string body;
-        if (entry.type == distill::archive::EntryType::File) {
-          auto read = read_body(content, false);
-          if (!read.ok()) {
-            return read.error();
-          }
-          body = std::move(*read);
+        auto read = entry_body(entry, content, false);
+        if (!read.ok()) {
+          return read.error();
         }
+        std::string body = std::move(*read);
         bodies.push_back(body);
         TarEntry copy = entry;
         copy.size = body.size();
@@ -96,16 +102,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Status by_view = distill::archive::for_each_tar_entry(
       bytes,
       [&](const TarEntry& entry, ContentReader& content) -> Status {
-        std::string body;
-        if (entry.type == distill::archive::EntryType::File) {
-          auto read = read_body(content, true);
-          if (!read.ok()) {
-            return read.error();
-          }
-          body = std::move(*read);
+        auto body = entry_body(entry, content, true);
+        if (!body.ok()) {
+          return body.error();
         }
         // Bodies past the cap stop at different points: compared up to it.
-        if (viewed >= bodies.size() || body.substr(0, k_cap) != bodies[viewed].substr(0, k_cap)) {
+        if (viewed >= bodies.size() || body->substr(0, k_cap) != bodies[viewed].substr(0, k_cap)) {
           std::abort();
         }
         ++viewed;

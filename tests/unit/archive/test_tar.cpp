@@ -53,6 +53,16 @@ TarEntry link(std::string path, EntryType type, std::string target) {
   return e;
 }
 
+// 3 MiB and a little of a pattern no block repeats: more than one of
+// libarchive's blocks, and not a whole number of them.
+std::string patterned_bytes() {
+  std::string bytes(3 * 1024 * 1024 + 17, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    bytes[i] = static_cast<char>((i * 7919) % 251);
+  }
+  return bytes;
+}
+
 std::string golden_tar() {
   std::string out;
   StringSink sink(out);
@@ -202,10 +212,7 @@ TEST(TarRoundTrip, FileReaderHandlesCompressedTarAndStreamedContent) {
   }
   auto dir_ = scratch();
   auto path = dir_.path() / "t.tar";
-  std::string big(3 * 1024 * 1024 + 17, '\0');
-  for (size_t i = 0; i < big.size(); ++i) {
-    big[i] = static_cast<char>((i * 7919) % 251);
-  }
+  const std::string big = patterned_bytes();
   {
     std::string out;
     StringSink sink(out);
@@ -399,10 +406,7 @@ Result<std::string> read_mixed(ContentReader& content, size_t& views_in_place) {
 }
 
 TEST(TarReader, ViewsAndReadsGiveTheSameBytes) {
-  std::string big(3 * 1024 * 1024 + 17, '\0');
-  for (size_t i = 0; i < big.size(); ++i) {
-    big[i] = static_cast<char>((i * 7919) % 251);
-  }
+  const std::string big = patterned_bytes();
   std::string tar;
   StringSink sink(tar);
   TarWriter writer(sink);
