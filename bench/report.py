@@ -147,15 +147,26 @@ def main():
         floor = warm_floor(r, flavor)
         if floor is not None:
             decode, d6, d1, sha, cores = floor
-            rows.append((f"{flavor}: CPU floor of a warm build on {cores:.0f} cores: xz decode "
+            floors = r.get(f"{flavor}.floor.rounds")
+            alones = r.get(f"{flavor}.floor.alone.rounds")
+            at = median(floors.split(",")) if floors else (decode + d6 + sha) / cores
+            if alones is None:  # a results file from before session 15: parts measured alone
+                label = (f"{flavor}: CPU floor of a warm build on {cores:.0f} cores: xz decode "
                          f"{decode:.2f} + deflate {d6:.2f} + SHA-256 {sha:.2f} CPU-s "
-                         f"(at gzip level 1: deflate {d1:.2f})",
-                         "%s (level 1: %s)" % (fmt_s((decode + d6 + sha) / cores),
-                                               fmt_s((decode + d1 + sha) / cores)),
-                         "n/a", "—", warm_targets.get(flavor, "—")))
+                         f"(at gzip level 1: deflate {d1:.2f})")
+                cell = "%s (level 1: %s)" % (fmt_s(at), fmt_s((decode + d1 + sha) / cores))
+            else:
+                totals = r.get(f"{flavor}.floor.cpu_totals.rounds", "")
+                label = (f"{flavor}: CPU floor of a warm build, the work split over {cores:.0f} CPUs "
+                         f"busy at once: per CPU, xz decode {decode:.2f} + deflate {d6:.2f} + "
+                         f"SHA-256 {sha:.2f} CPU-s (each CPU's total per round: "
+                         f"{totals.replace(',', ' and ').replace(';', '; ')}); in brackets the "
+                         f"same parts measured with one CPU busy, over {cores:.0f}, and deflate at "
+                         f"level 1 ({d1:.2f} CPU-s alone)")
+                cell = "%s (one CPU busy: %s)" % (fmt_s(at), fmt_s(median(alones.split(","))))
+            rows.append((label, cell, "n/a", "—", warm_targets.get(flavor, "—")))
             for kind, what in [("warm", "warm build"), ("lock", "warm build with --lock")]:
                 rounds = r.get(f"{flavor}.floor.{kind}.rounds")
-                floors = r.get(f"{flavor}.floor.rounds")
                 if rounds is None or floors is None:
                     continue
                 times, ats = rounds.split(","), floors.split(",")
@@ -168,13 +179,21 @@ def main():
                              "%s (rounds: %s)" % (fmt_s(median(ats)),
                                                   ", ".join(fmt_s(t) for t in ats)),
                              "%.2f×" % x if x is not None else "—", "≤ 1.1×"))
+                y = number(r.get(f"{flavor}.floor.{kind}.alone_ratio"))
+                if alones is not None and y is not None:
+                    rows.append((f"{flavor}: {what} against the floor's parts measured with one "
+                                 "CPU busy, over the CPUs (the floor until session 15; for "
+                                 "comparison)", fmt_s(median(times)),
+                                 "%s (rounds: %s)" % (fmt_s(median(alones.split(","))),
+                                                      ", ".join(fmt_s(t) for t in alones.split(","))),
+                                 "%.2f×" % y, "—"))
             debs_sha = number(r.get(f"{flavor}.floor.cold_debs_sha.cpu"))
             index = number(r.get(f"{flavor}.floor.cold_index.cpu"))
             download = number(r.get(f"{flavor}.floor.cold_index_download.s"))
             cold = r.get(f"{flavor}.cold.distill.s")
             if None not in (debs_sha, index, download) and number(cold) is not None:
                 phase = max(download, index / cores)
-                at = phase + (decode + d6 + sha + debs_sha) / cores
+                at = phase + at + debs_sha / cores
                 rows.append((f"{flavor}: cold build against its floor: the index phase (downloading "
                              f"the indices {download:.2f} s; hashing and inflating them "
                              f"{index:.2f} CPU-s), then the warm floor's work + {debs_sha:.2f} "
