@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <string>
+
 #include "crypto/sha256.hpp"
 
 namespace distill::crypto {
@@ -19,6 +22,24 @@ TEST(Sha256, StreamingEqualsOneShot) {
   EXPECT_EQ(h.finish(), sha256("abc"));
   h.update("abc");  // reusable after finish
   EXPECT_EQ(h.finish(), sha256("abc"));
+}
+
+// FIPS 180-2's long message, fed in pieces of sizes that straddle the 64-byte
+// blocks; reset() drops what was fed before.
+TEST(Sha256, MillionAInUnevenPiecesAndReset) {
+  Sha256 h;
+  h.update("discarded");
+  h.reset();
+  const std::string piece(997, 'a');
+  size_t fed = 0;
+  while (fed < 1000000) {
+    size_t n = std::min(piece.size() - fed % 13, size_t{1000000} - fed);
+    h.update(piece.data(), n);
+    fed += n;
+  }
+  EXPECT_EQ(h.finish().hex(), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  EXPECT_EQ(sha256(std::string(1000000, 'a')).hex(),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
 TEST(Md5, KnownVector) { EXPECT_EQ(md5_hex("abc"), "900150983cd24fb0d6963f7d28e17f72"); }
