@@ -1,7 +1,7 @@
 // deflate-cpu LEVEL: reads a byte stream (an image's uncompressed layers) on
 // stdin and deflates it the way distill's gzip compressor does (libdeflate, 1 MiB
-// chunks, one thread). It also hashes both sides with SHA-256 (OpenSSL, as
-// distill does): an OCI layer needs the digest of its uncompressed tar (the
+// chunks, one thread). It also hashes both sides with SHA-256 (distill's own
+// crypto::Sha256): an OCI layer needs the digest of its uncompressed tar (the
 // config's diff_id) and of its compressed blob (the manifest's digest), so no
 // tool can write the image without that work either. Prints
 // "DEFLATE_CPU_SECONDS COMPRESSED_BYTES INPUT_BYTES SHA256_CPU_SECONDS".
@@ -19,7 +19,6 @@
 // bench/run.sh uses it for the CPU floors of warm and cold builds
 // (docs/benchmarks.md).
 #include <libdeflate.h>
-#include <openssl/evp.h>
 #include <zstd.h>
 
 #include <cstdio>
@@ -35,6 +34,7 @@
 #include "archive/byte_sink.hpp"
 #include "archive/decompress.hpp"
 #include "archive/stream_decompressor.hpp"
+#include "crypto/sha256.hpp"
 #include "util/file_io.hpp"
 
 namespace {
@@ -43,17 +43,6 @@ double cpu_seconds() {
   timespec ts{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
-using Digest = std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)>;
-
-Digest new_digest() {
-  Digest ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
-    std::fprintf(stderr, "deflate-cpu: cannot start SHA-256\n");
-    std::exit(1);
-  }
-  return ctx;
 }
 
 // Counts what it is given and keeps none of it.
@@ -202,8 +191,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "deflate-cpu: bad level %s\n", argv[1]);
     return 2;
   }
-  Digest uncompressed = new_digest();
-  Digest compressed_digest = new_digest();
+  distill::crypto::Sha256 uncompressed;
+  distill::crypto::Sha256 compressed_digest;
   constexpr size_t k_chunk = size_t{1} << 20;
   std::vector<char> in(k_chunk);
   std::vector<char> out(libdeflate_gzip_compress_bound(compressor.get(), k_chunk));
@@ -220,18 +209,16 @@ int main(int argc, char** argv) {
     size_t member =
         libdeflate_gzip_compress(compressor.get(), in.data(), n, out.data(), out.size());
     double deflated = cpu_seconds();
-    EVP_DigestUpdate(uncompressed.get(), in.data(), n);
-    EVP_DigestUpdate(compressed_digest.get(), out.data(), member);
+    uncompressed.update(in.data(), n);
+    compressed_digest.update(out.data(), member);
     sha_cpu += cpu_seconds() - deflated;
     cpu += deflated - start;
     compressed += member;
     total += n;
   }
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
   double start = cpu_seconds();
-  EVP_DigestFinal_ex(uncompressed.get(), md, &length);
-  EVP_DigestFinal_ex(compressed_digest.get(), md, &length);
+  (void)uncompressed.finish();
+  (void)compressed_digest.finish();
   sha_cpu += cpu_seconds() - start;
   std::printf("%.3f %llu %llu %.3f\n", cpu, compressed, total, sha_cpu);
   return 0;
