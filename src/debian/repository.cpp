@@ -151,7 +151,10 @@ Result<LoadedIndex> load_repositories(net::HttpClient& client, net::ContentCache
       components.emplace_back("main");
     }
     for (const std::string& component : components) {
-      std::vector<std::string> dirs = {component + "/binary-" + arch};
+      std::string arch_dir = component;
+      arch_dir += "/binary-";
+      arch_dir += arch;
+      std::vector<std::string> dirs = {arch_dir};
       // Like apt: a separate binary-all index only when the Release lists the
       // "all" architecture and does not say arch-all packages are already in
       // every binary-<arch> index.
@@ -189,9 +192,13 @@ Result<LoadedIndex> load_repositories(net::HttpClient& client, net::ContentCache
         indexes.push_back(std::move(index));
       }
       if (!found_arch) {
-        return make_error(ErrorKind::NotFound, job.base + "InRelease: no Packages index for " +
-                                                   component + "/binary-" + arch + " (" +
-                                                   job.source->origin + ")");
+        std::string message = job.base;
+        message += "InRelease: no Packages index for ";
+        message += arch_dir;
+        message += " (";
+        message += job.source->origin;
+        message += ")";
+        return make_error(ErrorKind::NotFound, message);
       }
     }
   }

@@ -108,13 +108,16 @@ using Status = Result<void>;
 #define DISTILL_CONCAT(a, b) DISTILL_CONCAT_INNER(a, b)
 
 // DISTILL_TRY(auto x, expr): evaluates expr (a Result<T>); on error returns the
-// error from the enclosing function, else binds the value to `x`.
+// error from the enclosing function, else binds the value to `x`. `decl` is a
+// declaration, which parentheses would break.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define DISTILL_TRY(decl, expr)                                       \
   auto DISTILL_CONCAT(distill_try_, __LINE__) = (expr);               \
   if (!DISTILL_CONCAT(distill_try_, __LINE__).ok()) {                 \
     return std::move(DISTILL_CONCAT(distill_try_, __LINE__)).error(); \
   }                                                                   \
   decl = std::move(DISTILL_CONCAT(distill_try_, __LINE__)).value()
+// NOLINTEND(bugprone-macro-parentheses)
 
 // DISTILL_CHECK(expr): evaluates a Status (or any Result) and returns its error.
 #define DISTILL_CHECK(expr)                                               \
