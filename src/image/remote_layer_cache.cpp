@@ -1,5 +1,6 @@
 #include "image/remote_layer_cache.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <map>
 #include <optional>
@@ -213,21 +214,28 @@ size_t import_layer_cache(oci::RegistryClient& client, const oci::ImageRef& ref,
   return taken;
 }
 
-Status export_layer_cache(oci::RegistryClient& client, const oci::ImageRef& ref,
-                          const std::vector<CacheEntry>& entries, util::Progress& progress) {
-  std::vector<CacheEntry> merged;
+namespace {
+
+// The tag's cache as it is now, merged with this build's entries (these
+// first: the newest), or an error when the tag holds something that is not
+// a distill layer cache.
+struct MergedCache {
+  std::string before;  // the tag's manifest as read, empty when there is none
+  std::string json;    // the merged one
+  size_t entries = 0;
+};
+
+Result<MergedCache> read_and_merge(oci::RegistryClient& client, const oci::ImageRef& ref,
+                                   const std::vector<CacheEntry>& ours) {
+  MergedCache result;
+  std::vector<CacheEntry> merged = ours;
   std::set<std::string> keys;
-  std::vector<std::pair<oci::Descriptor, std::filesystem::path>> blobs;
-  for (const auto& entry : entries) {
-    if (keys.insert(entry.key).second) {
-      merged.push_back(entry);
-      blobs.emplace_back(entry.blob.descriptor, entry.blob.file);
-    }
+  for (const auto& entry : ours) {
+    keys.insert(entry.key);
   }
-  std::string before;
   DISTILL_TRY(auto existing, client.get_manifest(ref, ref.tag));
   if (existing) {
-    before = existing->json;
+    result.before = existing->json;
     auto parsed = parse_layer_cache(existing->json, ref.to_string());
     if (!parsed.ok()) {
       // Never overwrite what is not ours.
@@ -243,17 +251,79 @@ Status export_layer_cache(oci::RegistryClient& client, const oci::ImageRef& ref,
   if (merged.size() > k_max_entries) {
     merged.resize(k_max_entries);  // the oldest entries go first
   }
-  std::string json = layer_cache_manifest(merged);
-  if (json == before) {
+  result.entries = merged.size();
+  result.json = layer_cache_manifest(merged);
+  return result;
+}
+
+// How many of `ours` the tag's `manifest` lacks (all, when it is not a cache).
+size_t missing_from(const std::string& manifest, const std::vector<CacheEntry>& ours,
+                    const oci::ImageRef& ref) {
+  auto parsed = parse_layer_cache(manifest, ref.to_string());
+  if (!parsed.ok()) {
+    return ours.size();
+  }
+  std::set<std::string> there;
+  for (const auto& entry : parsed->entries) {
+    there.insert(entry.key);
+  }
+  return static_cast<size_t>(std::count_if(
+      ours.begin(), ours.end(), [&](const CacheEntry& e) { return there.count(e.key) == 0; }));
+}
+
+// Rounds of read, merge, write and read back before export_layer_cache gives up.
+constexpr int k_export_rounds = 5;
+
+}  // namespace
+
+Status export_layer_cache(oci::RegistryClient& client, const oci::ImageRef& ref,
+                          const std::vector<CacheEntry>& entries, util::Progress& progress) {
+  std::vector<CacheEntry> ours;
+  std::set<std::string> keys;
+  std::vector<std::pair<oci::Descriptor, std::filesystem::path>> blobs;
+  for (const auto& entry : entries) {
+    if (keys.insert(entry.key).second) {
+      ours.push_back(entry);
+      blobs.emplace_back(entry.blob.descriptor, entry.blob.file);
+    }
+  }
+  DISTILL_TRY(auto merged, read_and_merge(client, ref, ours));
+  if (merged.json == merged.before) {
     progress.step("layer cache " + ref.to_string() + ": up to date (" +
-                  std::to_string(merged.size()) + " entries)");
+                  std::to_string(merged.entries) + " entries)");
     return {};
   }
   // The blobs, then the manifest naming them: the tag never lists a missing blob.
   DISTILL_CHECK(client.push_blobs(ref, blobs));
   DISTILL_CHECK(client.push_blob_data(ref, oci::empty_config_descriptor(), oci::k_empty_json));
-  DISTILL_CHECK(client.push_manifest(ref, ref.tag, std::string(oci::k_media_oci_manifest), json));
-  progress.step("layer cache " + ref.to_string() + ": " + std::to_string(merged.size()) +
+  // A registry has no compare-and-swap for a tag: another build exporting to
+  // it between this one's read and its write loses its new entries. So the
+  // tag is read again once the blobs are up (they take the time), just
+  // before the write, and read back after it: when the entries of this build
+  // are gone (a build that read before this write wrote after it), the two
+  // are merged again. Each writer checks its own entries, so two builds
+  // exporting at once both end up listed unless their write-and-check
+  // overlap to the millisecond.
+  for (int round = 1;; ++round) {
+    DISTILL_TRY(merged, read_and_merge(client, ref, ours));
+    if (merged.json != merged.before) {
+      DISTILL_CHECK(
+          client.push_manifest(ref, ref.tag, std::string(oci::k_media_oci_manifest), merged.json));
+    }
+    DISTILL_TRY(auto now, client.get_manifest(ref, ref.tag));
+    size_t missing = now ? missing_from(now->json, ours, ref) : ours.size();
+    if (missing == 0) {
+      break;
+    }
+    if (round == k_export_rounds) {
+      return make_error(ErrorKind::Io, ref.to_string() + ": " + std::to_string(missing) + " of " +
+                                           std::to_string(ours.size()) +
+                                           " entries of this build were replaced by other "
+                                           "writers of the tag " +
+                                           std::to_string(k_export_rounds) + " times in a row");
+    }
+  }
+  progress.step("layer cache " + ref.to_string() + ": " + std::to_string(merged.entries) +
                 " entries (" + std::to_string(entries.size()) + " from this build)");
   return {};
 }

@@ -1,13 +1,16 @@
 // The layer cache in a registry (remote_layer_cache.hpp): the cache manifest
 // written and read back, what is not a cache refused, malformed entries left
 // out, the references --cache-from/--cache-to take, and a fetched blob adopted
-// into the local layer cache. Pushes and pulls against a real registry are in
+// into the local layer cache, and --cache-to's merge with the tag against an
+// in-memory registry, another build writing the tag at the same moment
+// included. Pushes and pulls against a real registry are in
 // tests/integration/t_layer_cache_registry.sh.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "../support/fake_registry.hpp"
 #include "image/layer_cache.hpp"
 #include "image/remote_layer_cache.hpp"
 #include "oci/media_types.hpp"
@@ -127,6 +130,103 @@ TEST(RemoteLayerCache, AFetchedBlobIsAdoptedIntoTheLayerCache) {
   // Adopting again (another build took the same entry) changes nothing.
   ASSERT_TRUE(local.adopt("key", e.blob).ok());
   EXPECT_EQ(*util::read_file(target), content);
+}
+
+// --cache-to against an in-memory registry: this build's entries (blob files
+// written under a temporary directory), the tag, and what the tag lists.
+class CacheExport : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto dir = util::TempDir::create("distill-cache-export-");
+    ASSERT_TRUE(dir.ok());
+    m_dir = std::make_unique<util::TempDir>(std::move(*dir));
+    oci::RegistryOptions options;
+    options.plain_http = true;
+    m_client = std::make_unique<oci::RegistryClient>(m_registry, options);
+    m_ref = *layer_cache_ref("docker://fake.test/team/cache", "--cache-to");
+  }
+
+  CacheEntry ours(const std::string& key) {
+    CacheEntry e = entry(key, "layer " + key);
+    e.blob.file = m_dir->path() / key;
+    EXPECT_TRUE(util::write_file_atomic(e.blob.file, "layer " + key).ok());
+    return e;
+  }
+
+  std::string tag_key() const { return "team/cache@" + std::string(k_default_cache_tag); }
+
+  std::vector<std::string> listed() const {
+    std::vector<std::string> keys;
+    auto parsed = parse_layer_cache(m_registry.manifests.at(tag_key()), "tag");
+    EXPECT_TRUE(parsed.ok());
+    for (const auto& e : parsed->entries) {
+      keys.push_back(e.key);
+    }
+    return keys;
+  }
+
+  test::FakeRegistry m_registry;
+  std::unique_ptr<util::TempDir> m_dir;
+  std::unique_ptr<oci::RegistryClient> m_client;
+  oci::ImageRef m_ref;
+  util::Progress m_progress{util::Progress::Mode::None};
+};
+
+TEST_F(CacheExport, MergesWithTheTagThisBuildFirstAndWritesNothingWhenUpToDate) {
+  m_registry.manifests[tag_key()] = layer_cache_manifest({entry("old", "an older layer")});
+  std::vector<CacheEntry> mine = {ours("a"), ours("b")};
+  auto exported = export_layer_cache(*m_client, m_ref, mine, m_progress);
+  ASSERT_TRUE(exported.ok()) << exported.error().message;
+  EXPECT_EQ(listed(), (std::vector<std::string>{"a", "b", "old"}));
+  EXPECT_EQ(m_registry.blobs.at(mine[0].blob.descriptor.digest.str()), "layer a");
+  EXPECT_EQ(m_registry.manifest_puts, 1);
+  ASSERT_TRUE(export_layer_cache(*m_client, m_ref, mine, m_progress).ok());
+  EXPECT_EQ(m_registry.manifest_puts, 1) << "up to date: no write";
+}
+
+TEST_F(CacheExport, EntriesAnotherBuildOverwroteAreMergedAgain) {
+  m_registry.manifests[tag_key()] = layer_cache_manifest({entry("old", "an older layer")});
+  // Another build read the tag before this one wrote it, and writes it just
+  // after: its merge lacks this build's entries.
+  int overwrites = 0;
+  m_registry.after_manifest_put = [&](test::FakeRegistry& registry, const std::string& key) {
+    if (key == tag_key() && overwrites++ == 0) {
+      registry.manifests[key] =
+          layer_cache_manifest({entry("theirs", "their layer"), entry("old", "an older layer")});
+    }
+  };
+  auto exported = export_layer_cache(*m_client, m_ref, {ours("a")}, m_progress);
+  ASSERT_TRUE(exported.ok()) << exported.error().message;
+  EXPECT_EQ(listed(), (std::vector<std::string>{"a", "theirs", "old"}));
+  EXPECT_EQ(m_registry.manifest_puts, 2);
+}
+
+TEST_F(CacheExport, ATagOverwrittenAtEveryWriteIsAnErrorNamingIt) {
+  m_registry.after_manifest_put = [&](test::FakeRegistry& registry, const std::string& key) {
+    registry.manifests[key] = layer_cache_manifest({entry("theirs", "their layer")});
+  };
+  auto exported = export_layer_cache(*m_client, m_ref, {ours("a"), ours("b")}, m_progress);
+  ASSERT_FALSE(exported.ok());
+  EXPECT_NE(exported.error().message.find("fake.test/team/cache"), std::string::npos)
+      << exported.error().message;
+  EXPECT_NE(exported.error().message.find("2 of 2 entries of this build were replaced"),
+            std::string::npos)
+      << exported.error().message;
+  EXPECT_EQ(m_registry.manifest_puts, 5);
+}
+
+TEST_F(CacheExport, WhatIsNotACacheIsNeverReplaced) {
+  m_registry.manifests[tag_key()] =
+      R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",)"
+      R"("config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":)"
+      R"("sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},)"
+      R"("layers":[]})";
+  auto exported = export_layer_cache(*m_client, m_ref, {ours("a")}, m_progress);
+  ASSERT_FALSE(exported.ok());
+  EXPECT_NE(exported.error().message.find("--cache-to will not replace it"), std::string::npos)
+      << exported.error().message;
+  EXPECT_EQ(m_registry.manifest_puts, 0);
+  EXPECT_TRUE(m_registry.blobs.empty()) << "nothing pushed";
 }
 
 }  // namespace

@@ -4,11 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 
-#include "net/http_client.hpp"
+#include "../support/fake_registry.hpp"
 #include "oci/manifest.hpp"
 #include "oci/media_types.hpp"
 #include "oci/referrer.hpp"
@@ -20,101 +18,6 @@ namespace distill::oci {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A registry in memory, enough of distribution-spec v1.1 for pushes, manifest
-// GETs and (optionally) the referrers API.
-class FakeRegistry : public net::HttpClient {
- public:
-  bool referrers_api = false;
-  bool oci_subject_header = false;
-  std::map<std::string, std::string> blobs;      // digest -> bytes
-  std::map<std::string, std::string> manifests;  // "repo@ref" -> bytes
-  std::map<std::string, std::string> types;      // "repo@ref" -> media type
-  int manifest_puts = 0;
-
-  Result<net::HttpResponse> send(const net::HttpRequest& request) override {
-    std::lock_guard lock(m_mutex);  // pushes upload blobs on several threads
-    net::HttpResponse response;
-    std::string path = request.url.substr(request.url.find('/', std::string("http://").size()));
-    if (path == "/v2/") {
-      response.status = 200;
-      return response;
-    }
-    if (path.starts_with("/upload/")) {
-      std::string digest = path.substr(path.find("digest=") + 7);
-      digest.replace(digest.find("%3A"), 3, ":");
-      auto data = request.body_file.empty() ? Result<std::string>(request.body)
-                                            : util::read_file(request.body_file);
-      blobs[digest] = *data;
-      response.status = 201;
-      return response;
-    }
-    // /v2/<repo>/<kind>/<rest>
-    std::string rest = path.substr(4);
-    for (const char* kind : {"/blobs/uploads/", "/blobs/", "/manifests/", "/referrers/"}) {
-      size_t at = rest.find(kind);
-      if (at == std::string::npos) {
-        continue;
-      }
-      std::string repo = rest.substr(0, at);
-      std::string ref = rest.substr(at + std::string(kind).size());
-      std::string k = kind;
-      if (k == "/blobs/uploads/") {
-        response.status = 202;
-        response.headers.emplace_back("Location", "/upload/1");
-      } else if (k == "/blobs/") {
-        response.status = blobs.count(ref) != 0 ? 200 : 404;
-      } else if (k == "/manifests/" && request.method == "PUT") {
-        ++manifest_puts;
-        std::string digest = crypto::sha256(request.body).str();
-        for (const auto& key : {repo + "@" + ref, repo + "@" + digest}) {
-          manifests[key] = request.body;
-          types[key] = request.headers.front().second;
-        }
-        auto json = nlohmann::json::parse(request.body);
-        if (oci_subject_header && json.contains("subject")) {
-          response.headers.emplace_back("OCI-Subject", json["subject"]["digest"]);
-        }
-        response.status = 201;
-      } else if (k == "/manifests/") {
-        auto found = manifests.find(repo + "@" + ref);
-        response.status = found != manifests.end() ? 200 : 404;
-        if (found != manifests.end()) {
-          response.body = found->second;
-          response.headers.emplace_back("Content-Type", types[repo + "@" + ref]);
-        }
-      } else if (!referrers_api) {
-        response.status = 404;
-      } else {
-        Index index;
-        for (const auto& [key, body] : manifests) {
-          auto json = nlohmann::json::parse(body);
-          if (key.starts_with(repo + "@sha256:") && json.contains("subject") &&
-              json["subject"]["digest"] == ref) {
-            Descriptor entry = describe(body, std::string(k_media_oci_manifest));
-            entry.artifact_type = json.value("artifactType", "");
-            index.manifests.push_back(entry);
-          }
-        }
-        response.status = 200;
-        response.body = index.to_json();
-      }
-      return response;
-    }
-    response.status = 404;
-    return response;
-  }
-
-  Result<net::HttpResponse> download(const net::HttpRequest&,
-                                     const std::function<Status(std::string_view)>&,
-                                     const std::function<void()>&,
-                                     const net::ProgressFn&) override {
-    return make_error(ErrorKind::Unsupported, "not used");
-  }
-
- private:
-  std::mutex m_mutex;
-};
 
 Descriptor subject_of(const std::string& json) {
   return describe(json, std::string(k_media_oci_manifest));
@@ -184,7 +87,7 @@ class RegistryReferrers : public ::testing::Test {
         m_client->push_manifest(m_ref, "v1", std::string(k_media_oci_manifest), k_image_manifest)
             .ok());
   }
-  FakeRegistry m_fake;
+  test::FakeRegistry m_fake;
   ImageRef m_ref;
   std::unique_ptr<RegistryClient> m_client;
 };
