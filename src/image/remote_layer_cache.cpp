@@ -256,19 +256,21 @@ Result<MergedCache> read_and_merge(oci::RegistryClient& client, const oci::Image
   return result;
 }
 
-// How many of `ours` the tag's `manifest` lacks (all, when it is not a cache).
+// How many of `ours` the tag's `manifest` lacks (all, when it is not a
+// cache); of the first k_max_entries only, as a merge keeps no more.
 size_t missing_from(const std::string& manifest, const std::vector<CacheEntry>& ours,
                     const oci::ImageRef& ref) {
+  const auto end = ours.begin() + static_cast<std::ptrdiff_t>(std::min(ours.size(), k_max_entries));
   auto parsed = parse_layer_cache(manifest, ref.to_string());
   if (!parsed.ok()) {
-    return ours.size();
+    return static_cast<size_t>(end - ours.begin());
   }
   std::set<std::string> there;
   for (const auto& entry : parsed->entries) {
     there.insert(entry.key);
   }
   return static_cast<size_t>(std::count_if(
-      ours.begin(), ours.end(), [&](const CacheEntry& e) { return there.count(e.key) == 0; }));
+      ours.begin(), end, [&](const CacheEntry& e) { return there.count(e.key) == 0; }));
 }
 
 // Rounds of read, merge, write and read back before export_layer_cache gives up.

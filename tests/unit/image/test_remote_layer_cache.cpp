@@ -215,6 +215,20 @@ TEST_F(CacheExport, ATagOverwrittenAtEveryWriteIsAnErrorNamingIt) {
   EXPECT_EQ(m_registry.manifest_puts, 5);
 }
 
+TEST_F(CacheExport, MoreEntriesThanAManifestKeepsAreNotTakenForLostOnes) {
+  std::vector<CacheEntry> mine;
+  for (size_t i = 0; i <= k_max_entries; ++i) {
+    mine.push_back(ours("k" + std::to_string(i)));
+  }
+  auto exported = export_layer_cache(*m_client, m_ref, mine, m_progress);
+  ASSERT_TRUE(exported.ok()) << exported.error().message;
+  auto keys = listed();
+  ASSERT_EQ(keys.size(), k_max_entries);
+  EXPECT_EQ(keys.front(), "k0");
+  EXPECT_EQ(keys.back(), "k" + std::to_string(k_max_entries - 1));
+  EXPECT_EQ(m_registry.manifest_puts, 1);
+}
+
 TEST_F(CacheExport, WhatIsNotACacheIsNeverReplaced) {
   m_registry.manifests[tag_key()] =
       R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",)"
