@@ -302,8 +302,9 @@ fi
 # busy (the floor until session 15: their sum over the number of CPUs), shown
 # beside it for comparison.
 deflate_cpu="$(dirname "$distill")/deflate-cpu"
-nproc=$(nproc)
+# The CPUs this process may run on (what nproc counts), each to be pinned.
 read -r -a floor_cpus < <(python3 -c 'import os; print(" ".join(map(str, sorted(os.sched_getaffinity(0)))))')
+nproc=${#floor_cpus[@]}
 # floor_all_cpus DIR: runs the floor's parts on every CPU at once, one copy pinned to
 # each; prints "FLOOR DECODE DEFLATE SHA TOTALS" (the parts: means over the CPUs;
 # TOTALS: each CPU's decode + deflate + SHA-256, comma-separated), or fails.

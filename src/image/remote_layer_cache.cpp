@@ -216,33 +216,35 @@ size_t import_layer_cache(oci::RegistryClient& client, const oci::ImageRef& ref,
 
 namespace {
 
-// The tag's cache as it is now, merged with this build's entries (these
+// The tag's cache (`tag`, as read) merged with this build's entries (these
 // first: the newest), or an error when the tag holds something that is not
 // a distill layer cache.
 struct MergedCache {
-  std::string before;  // the tag's manifest as read, empty when there is none
+  std::string before;  // the tag's manifest, empty when there is none
   std::string json;    // the merged one
   size_t entries = 0;
+  size_t missing = 0;  // entries of this build the tag lacks (of those a merge keeps)
 };
 
-Result<MergedCache> read_and_merge(oci::RegistryClient& client, const oci::ImageRef& ref,
-                                   const std::vector<CacheEntry>& ours) {
+Result<MergedCache> merge_into(const std::optional<oci::RegistryClient::FetchedManifest>& tag,
+                               const std::vector<CacheEntry>& ours, const oci::ImageRef& ref) {
   MergedCache result;
   std::vector<CacheEntry> merged = ours;
   std::set<std::string> keys;
   for (const auto& entry : ours) {
     keys.insert(entry.key);
   }
-  DISTILL_TRY(auto existing, client.get_manifest(ref, ref.tag));
-  if (existing) {
-    result.before = existing->json;
-    auto parsed = parse_layer_cache(existing->json, ref.to_string());
+  std::set<std::string> listed;
+  if (tag) {
+    result.before = tag->json;
+    auto parsed = parse_layer_cache(tag->json, ref.to_string());
     if (!parsed.ok()) {
       // Never overwrite what is not ours.
       return make_error(ErrorKind::InvalidInput,
                         parsed.error().message + "; --cache-to will not replace it");
     }
     for (auto& entry : parsed->entries) {
+      listed.insert(entry.key);
       if (keys.insert(entry.key).second) {
         merged.push_back(std::move(entry));
       }
@@ -251,26 +253,13 @@ Result<MergedCache> read_and_merge(oci::RegistryClient& client, const oci::Image
   if (merged.size() > k_max_entries) {
     merged.resize(k_max_entries);  // the oldest entries go first
   }
+  const size_t kept_ours = std::min(ours.size(), k_max_entries);
+  result.missing = static_cast<size_t>(
+      std::count_if(ours.begin(), ours.begin() + static_cast<std::ptrdiff_t>(kept_ours),
+                    [&](const CacheEntry& e) { return listed.count(e.key) == 0; }));
   result.entries = merged.size();
   result.json = layer_cache_manifest(merged);
   return result;
-}
-
-// How many of `ours` the tag's `manifest` lacks (all, when it is not a
-// cache); of the first k_max_entries only, as a merge keeps no more.
-size_t missing_from(const std::string& manifest, const std::vector<CacheEntry>& ours,
-                    const oci::ImageRef& ref) {
-  const auto end = ours.begin() + static_cast<std::ptrdiff_t>(std::min(ours.size(), k_max_entries));
-  auto parsed = parse_layer_cache(manifest, ref.to_string());
-  if (!parsed.ok()) {
-    return static_cast<size_t>(end - ours.begin());
-  }
-  std::set<std::string> there;
-  for (const auto& entry : parsed->entries) {
-    there.insert(entry.key);
-  }
-  return static_cast<size_t>(std::count_if(
-      ours.begin(), end, [&](const CacheEntry& e) { return there.count(e.key) == 0; }));
 }
 
 // Rounds of read, merge, write and read back before export_layer_cache gives up.
@@ -289,7 +278,8 @@ Status export_layer_cache(oci::RegistryClient& client, const oci::ImageRef& ref,
       blobs.emplace_back(entry.blob.descriptor, entry.blob.file);
     }
   }
-  DISTILL_TRY(auto merged, read_and_merge(client, ref, ours));
+  DISTILL_TRY(auto tag, client.get_manifest(ref, ref.tag));
+  DISTILL_TRY(auto merged, merge_into(tag, ours, ref));
   if (merged.json == merged.before) {
     progress.step("layer cache " + ref.to_string() + ": up to date (" +
                   std::to_string(merged.entries) + " entries)");
@@ -302,24 +292,25 @@ Status export_layer_cache(oci::RegistryClient& client, const oci::ImageRef& ref,
   // it between this one's read and its write loses its new entries. So the
   // tag is read again once the blobs are up (they take the time), just
   // before the write, and read back after it: when the entries of this build
-  // are gone (a build that read before this write wrote after it), the two
-  // are merged again. Each writer checks its own entries, so two builds
-  // exporting at once both end up listed unless their write-and-check
-  // overlap to the millisecond.
+  // are gone (a build that read before this write wrote after it), what was
+  // read back is merged and written again. Each writer checks its own
+  // entries, so two builds exporting at once both end up listed unless their
+  // write-and-check overlap to the millisecond.
+  DISTILL_TRY(tag, client.get_manifest(ref, ref.tag));
+  DISTILL_TRY(merged, merge_into(tag, ours, ref));
   for (int round = 1;; ++round) {
-    DISTILL_TRY(merged, read_and_merge(client, ref, ours));
     if (merged.json != merged.before) {
       DISTILL_CHECK(
           client.push_manifest(ref, ref.tag, std::string(oci::k_media_oci_manifest), merged.json));
     }
-    DISTILL_TRY(auto now, client.get_manifest(ref, ref.tag));
-    size_t missing = now ? missing_from(now->json, ours, ref) : ours.size();
-    if (missing == 0) {
+    DISTILL_TRY(tag, client.get_manifest(ref, ref.tag));
+    DISTILL_TRY(merged, merge_into(tag, ours, ref));
+    if (merged.missing == 0) {
       break;
     }
     if (round == k_export_rounds) {
-      return make_error(ErrorKind::Io, ref.to_string() + ": " + std::to_string(missing) + " of " +
-                                           std::to_string(ours.size()) +
+      return make_error(ErrorKind::Io, ref.to_string() + ": " + std::to_string(merged.missing) +
+                                           " of " + std::to_string(ours.size()) +
                                            " entries of this build were replaced by other "
                                            "writers of the tag " +
                                            std::to_string(k_export_rounds) + " times in a row");
