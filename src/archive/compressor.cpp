@@ -18,10 +18,11 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <thread>
 #include <vector>
 
-#include "util/prefault.hpp"
+#include "util/page_arena.hpp"
 
 namespace distill::archive {
 
@@ -88,23 +89,23 @@ using DeflatePtr = std::unique_ptr<libdeflate_compressor, DeflateDeleter>;
 // Bytes that are written before they are read: unlike a vector, growing
 // it does not zero-fill (the member is ~1 MiB, rewritten for every chunk).
 struct OutputBuffer {
-  std::unique_ptr<unsigned char[]> bytes;
+  util::ArenaArray<unsigned char> bytes;
   size_t capacity = 0;
   size_t size = 0;
 
   unsigned char* prepare(size_t needed) {
     if (capacity < needed) {
-      bytes = std::make_unique_for_overwrite<unsigned char[]>(needed);
+      bytes = util::make_arena_array<unsigned char>(needed);
       capacity = needed;
-      util::prefault_write(bytes.get(), capacity);
     }
     return bytes.get();
   }
 };
 
 struct Chunk {
-  std::vector<unsigned char> input;  // up to k_gzip_chunk_size bytes
-  OutputBuffer output;               // one complete gzip member
+  std::vector<unsigned char, util::ArenaAllocator<unsigned char>>
+      input;            // up to k_gzip_chunk_size bytes
+  OutputBuffer output;  // one complete gzip member
   bool failed = false;
 };
 
@@ -122,11 +123,11 @@ struct Deflaters {
   DeflatePtr main, probe, store;
 };
 
-// A compressor's tables (~0.3 MiB at level 6) are written whole, so they are
-// brought in at once (util/prefault.hpp). libdeflate has one allocator for
+// A compressor's tables (~0.6 MiB at level 6) are written whole, so they come
+// from the page arena (util/page_arena.hpp). libdeflate has one allocator for
 // the process: set here, before main() starts any thread.
 [[maybe_unused]] const bool k_deflate_allocator_set =
-    (libdeflate_set_memory_allocator(util::prefaulted_malloc, std::free), true);
+    (libdeflate_set_memory_allocator(util::arena_allocate, util::arena_free), true);
 
 // Compressors and chunk buffers outlive the stream that used them. Allocated
 // anew for every layer, each brought fresh pages to fault in and clear (a
@@ -192,7 +193,7 @@ class Recycler {
 // Whether a chunk will not shrink: four 16 KiB slices spread over it are
 // compressed at level 1 and none gains more than 2%. A function of the bytes
 // alone, so the output stays deterministic.
-bool looks_incompressible(libdeflate_compressor* probe, const std::vector<unsigned char>& input) {
+bool looks_incompressible(libdeflate_compressor* probe, std::span<const unsigned char> input) {
   constexpr size_t k_slice = 16U << 10;
   if (input.size() < 8 * k_slice) {
     return false;
@@ -284,7 +285,6 @@ class GzipCompressor final : public ByteSink {
       Chunk& chunk = m_slots[*m_filling].chunk;
       if (chunk.input.capacity() < k_gzip_chunk_size) {
         chunk.input.reserve(k_gzip_chunk_size);
-        util::prefault_write(chunk.input.data(), k_gzip_chunk_size);
       }
       size_t n = std::min(size, k_gzip_chunk_size - chunk.input.size());
       chunk.input.insert(chunk.input.end(), bytes, bytes + n);
@@ -517,7 +517,7 @@ class ZstdCompressor final : public ByteSink {
   }
 
  private:
-  static constexpr size_t k_piece = 128 * 1024;
+  static constexpr size_t k_piece = size_t{128} * 1024;
 
   Status compress(ZSTD_EndDirective mode) {
     ZSTD_inBuffer in{m_in.data(), m_in.size(), 0};

@@ -2,17 +2,17 @@
 
 #include <cstdlib>
 
-#include "util/prefault.hpp"
+#include "util/page_arena.hpp"
 
 namespace distill::archive::detail {
 
 namespace {
 
 void* allocate(void* /*opaque*/, size_t count, size_t size) {
-  return util::prefaulted_malloc(count * size);
+  return util::arena_allocate(count * size);
 }
 
-void release(void* /*opaque*/, void* block) { std::free(block); }
+void release(void* /*opaque*/, void* block) { util::arena_free(block); }
 
 const lzma_allocator k_allocator{allocate, release, nullptr};
 

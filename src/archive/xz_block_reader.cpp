@@ -71,7 +71,7 @@ uint64_t largest_odd_block(const XzBlocks& layout) {
 }  // namespace
 
 std::optional<XzBlocks> xz_blocks(std::string_view data) {
-  if (data.size() < 2 * LZMA_STREAM_HEADER_SIZE) {
+  if (data.size() < size_t{2} * LZMA_STREAM_HEADER_SIZE) {
     return std::nullopt;
   }
   XzBlocks layout;
@@ -84,7 +84,7 @@ std::optional<XzBlocks> xz_blocks(std::string_view data) {
     return std::nullopt;  // padding after the stream, several streams, damage
   }
   const uint64_t index_size = layout.flags.backward_size;
-  if (index_size > data.size() - 2 * LZMA_STREAM_HEADER_SIZE) {
+  if (index_size > data.size() - size_t{2} * LZMA_STREAM_HEADER_SIZE) {
     return std::nullopt;
   }
   const size_t index_at = data.size() - LZMA_STREAM_HEADER_SIZE - index_size;
@@ -137,14 +137,13 @@ XzBlockReader::XzBlockReader(std::string_view data, XzBlocks blocks, bool mapped
       m_layout(std::move(blocks)),
       m_mapped(mapped),
       m_filters(LZMA_FILTERS_MAX + 1),
-      m_out(new uint8_t[k_piece]),
+      m_out(util::make_arena_array<uint8_t>(k_piece)),
       m_buffer_capacity(largest_odd_block(m_layout)),
-      m_buffer(new uint8_t[m_buffer_capacity]) {
+      m_buffer(util::make_arena_array<uint8_t>(m_buffer_capacity)) {
   m_own.allocator = prefaulting_xz_allocator();
   if (decoder != nullptr) {
     m_stream = decoder;
   }
-  util::prefault_write(m_out.get(), k_piece);
   m_filters[0].id = LZMA_VLI_UNKNOWN;
   m_helper = std::thread([this] { help(); });
 }
@@ -166,7 +165,6 @@ XzBlockReader::~XzBlockReader() {
 // The helper: every odd block, decoded whole into m_buffer once the reader has
 // given the one before back (m_ready == 0).
 void XzBlockReader::help() {
-  util::prefault_write(m_buffer.get(), m_buffer_capacity);
   std::array<lzma_filter, LZMA_FILTERS_MAX + 1> filters{};
   filters[0].id = LZMA_VLI_UNKNOWN;
   for (size_t i = 1; i < m_layout.blocks.size(); i += 2) {

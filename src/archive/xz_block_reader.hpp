@@ -31,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "util/page_arena.hpp"
 #include "util/result.hpp"
 
 namespace distill::archive::detail {
@@ -101,11 +102,11 @@ class XzBlockReader {
   lzma_stream* m_stream = &m_own;      // the even blocks' decoder
   lzma_block m_header{};               // of the even block being decoded
   std::vector<lzma_filter> m_filters;  // its filters
-  std::unique_ptr<uint8_t[]> m_out;    // the even blocks' pieces
+  util::ArenaArray<uint8_t> m_out;     // the even blocks' pieces
   // The odd block the helper decoded: written by the helper while m_ready is
   // 0, read by the reader while m_ready is its block.
   uint64_t m_buffer_capacity;  // the biggest odd block
-  std::unique_ptr<uint8_t[]> m_buffer;
+  util::ArenaArray<uint8_t> m_buffer;
 
   // Shared with the helper thread, under m_mutex.
   std::mutex m_mutex;

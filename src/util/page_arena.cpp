@@ -1,0 +1,169 @@
+#include "util/page_arena.hpp"
+
+#include <sys/mman.h>
+
+#include <bit>
+#include <cstdint>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <vector>
+
+#include "util/prefault.hpp"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define DISTILL_ARENA_OFF 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define DISTILL_ARENA_OFF 1
+#endif
+#endif
+
+namespace distill::util {
+
+namespace {
+
+constexpr size_t k_huge_page = size_t{2} << 20;
+// Address space only: PROT_NONE until used, no memory behind it. A build
+// keeps well under 200 MiB of buffers.
+constexpr size_t k_reserve = size_t{4} << 30;
+
+// Size classes, in units of k_arena_min: 1, 2, 3, 4, then four to each
+// doubling (5, 6, 7, 8, 10, 12, 14, 16, 20, ...).
+size_t class_of(size_t size) {
+  const size_t units = (size + k_arena_min - 1) / k_arena_min;
+  if (units <= 4) {
+    return units == 0 ? 0 : units - 1;
+  }
+  const auto top = static_cast<size_t>(std::bit_width(units) - 1);  // 2^top <= units
+  const size_t step = size_t{1} << (top - 2);
+  const size_t quarter = (units - (size_t{1} << top) + step - 1) / step;  // 0..4
+  return 3 + (top - 2) * 4 + quarter;
+}
+
+size_t class_size(size_t cls) {
+  if (cls < 4) {
+    return (cls + 1) * k_arena_min;
+  }
+  const size_t top = (cls - 3) / 4 + 2;
+  const size_t quarter = (cls - 3) % 4;
+  return ((size_t{1} << top) + quarter * (size_t{1} << (top - 2))) * k_arena_min;
+}
+
+class Arena {
+ public:
+  static Arena& instance() {
+    static auto* arena = new Arena;  // never destroyed: blocks may be freed after main()
+    return *arena;
+  }
+
+  bool active() const { return m_base != nullptr; }
+
+  void* allocate(size_t size) {
+    const size_t cls = class_of(size);
+    if (active()) {
+      std::lock_guard lock(m_mutex);
+      if (cls < m_free.size() && !m_free[cls].empty()) {
+        void* block = m_free[cls].back();
+        m_free[cls].pop_back();
+        m_in_use += class_size(cls);
+        return block;
+      }
+      if (void* block = carve(cls)) {
+        return block;
+      }
+    }
+    return prefaulted_malloc(size);
+  }
+
+  // False when `block` is not the region's.
+  bool release(void* block) {
+    const auto at = reinterpret_cast<uintptr_t>(block);
+    const auto base = reinterpret_cast<uintptr_t>(m_base);
+    if (!active() || at < base || at - base >= k_reserve) {
+      return false;
+    }
+    std::lock_guard lock(m_mutex);
+    const size_t cls = m_class.at(at - base);
+    if (m_free.size() <= cls) {
+      m_free.resize(cls + 1);
+    }
+    m_free[cls].push_back(block);
+    m_in_use -= class_size(cls);
+    return true;
+  }
+
+  size_t in_use() {
+    std::lock_guard lock(m_mutex);
+    return m_in_use;
+  }
+
+ private:
+  Arena() {
+#ifndef DISTILL_ARENA_OFF
+    void* region = ::mmap(nullptr, k_reserve + k_huge_page, PROT_NONE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (region != MAP_FAILED) {
+      const auto at = reinterpret_cast<uintptr_t>(region);
+      const uintptr_t skip = ((at + k_huge_page - 1) & ~(k_huge_page - 1)) - at;
+      m_base = static_cast<char*>(region) + skip;
+    }
+#endif
+  }
+
+  // A new block at the top of the region (under m_mutex); nullptr when the
+  // region is used up or the kernel refuses more.
+  void* carve(size_t cls) {
+    const size_t size = class_size(cls);
+    if (size > k_reserve - m_top) {
+      return nullptr;
+    }
+    const size_t end = m_top + size;
+    if (end > m_committed) {
+      const size_t grow = (end - m_committed + k_huge_page - 1) & ~(k_huge_page - 1);
+      char* first = m_base + m_committed;
+      if (::mprotect(first, grow, PROT_READ | PROT_WRITE) != 0) {
+        return nullptr;
+      }
+      ::madvise(first, grow, MADV_HUGEPAGE);  // advice: without THP, 4 KiB pages
+      prefault_write(first, grow);
+      m_committed += grow;
+    }
+    char* block = m_base + m_top;
+    m_class.emplace(m_top, cls);
+    m_top = end;
+    m_in_use += size;
+    return block;
+  }
+
+  std::mutex m_mutex;
+  char* m_base = nullptr;  // 2 MiB-aligned; null: no region
+  size_t m_top = 0;        // bytes carved into blocks
+  size_t m_committed = 0;  // bytes made writable and brought in
+  size_t m_in_use = 0;
+  std::map<size_t, size_t> m_class;        // block's offset -> its size class
+  std::vector<std::vector<void*>> m_free;  // size class -> blocks given back
+};
+
+}  // namespace
+
+void* arena_allocate(size_t size) {
+  if (size < k_arena_min) {
+    return std::malloc(size);
+  }
+  return Arena::instance().allocate(size);
+}
+
+void arena_free(void* block) {
+  if (block != nullptr && !Arena::instance().release(block)) {
+    std::free(block);
+  }
+}
+
+size_t arena_block_size(size_t size) { return class_size(class_of(size)); }
+
+bool arena_active() { return Arena::instance().active(); }
+
+size_t arena_bytes_in_use() { return Arena::instance().in_use(); }
+
+}  // namespace distill::util

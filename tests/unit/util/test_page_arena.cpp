@@ -1,0 +1,132 @@
+// page_arena tests (page_arena.hpp): size classes bound the waste, blocks are
+// whole, distinct and reused by size class, small requests and foreign blocks
+// go to malloc()/free(), and threads allocating at once get blocks that do not
+// overlap.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "util/page_arena.hpp"
+
+namespace distill::util {
+namespace {
+
+TEST(PageArena, SizeClassesCoverTheRequestWithLittleWaste) {
+  size_t previous = 0;
+  for (size_t size = k_arena_min; size <= (size_t{64} << 20); size += size / 7 + 4093) {
+    const size_t block = arena_block_size(size);
+    EXPECT_GE(block, size) << size;
+    EXPECT_EQ(block % k_arena_min, 0U) << size;
+    EXPECT_LT(block, size + size / 4 + k_arena_min) << size;
+    EXPECT_GE(block, previous) << size;  // a bigger request never gets a smaller block
+    previous = block;
+  }
+  // Exact sizes a build asks for keep their size.
+  EXPECT_EQ(arena_block_size(size_t{1} << 20), size_t{1} << 20);  // a gzip chunk
+  EXPECT_EQ(arena_block_size(size_t{8} << 20), size_t{8} << 20);  // xz -6's dictionary
+  EXPECT_EQ(arena_block_size(k_arena_min), k_arena_min);
+  EXPECT_EQ(arena_block_size(k_arena_min + 1), 2 * k_arena_min);
+}
+
+TEST(PageArena, BlocksAreWholeAndGivenBackForReuse) {
+  if (!arena_active()) {
+    GTEST_SKIP() << "no region (AddressSanitizer, or the reservation was refused)";
+  }
+  constexpr size_t k_size = (size_t{3} << 20) + 12345;
+  const size_t before = arena_bytes_in_use();
+  auto* a = static_cast<unsigned char*>(arena_allocate(k_size));
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(a) % k_arena_min, 0U);
+  EXPECT_EQ(arena_bytes_in_use(), before + arena_block_size(k_size));
+  std::memset(a, 0x5a, arena_block_size(k_size));  // the whole block is writable
+  auto* b = static_cast<unsigned char*>(arena_allocate(k_size));
+  ASSERT_NE(b, nullptr);
+  EXPECT_NE(a, b);
+  std::memset(b, 0xa5, k_size);
+  EXPECT_EQ(a[arena_block_size(k_size) - 1], 0x5a);  // b does not overlap a
+  arena_free(a);
+  EXPECT_EQ(arena_bytes_in_use(), before + arena_block_size(k_size));
+  // A request of the same class gets the block given back.
+  EXPECT_EQ(arena_allocate(k_size - 1000), a);
+  arena_free(a);
+  arena_free(b);
+  EXPECT_EQ(arena_bytes_in_use(), before);
+}
+
+TEST(PageArena, SmallAndForeignBlocksGoToMalloc) {
+  const size_t before = arena_bytes_in_use();
+  void* small = arena_allocate(k_arena_min - 1);
+  ASSERT_NE(small, nullptr);
+  std::memset(small, 1, k_arena_min - 1);
+  EXPECT_EQ(arena_bytes_in_use(), before);
+  arena_free(small);  // a malloc() block: freed (AddressSanitizer would report otherwise)
+  arena_free(std::malloc(k_arena_min * 2));
+  arena_free(nullptr);
+  EXPECT_EQ(arena_bytes_in_use(), before);
+}
+
+TEST(PageArena, ArraysAndVectorsUseIt) {
+  const size_t before = arena_bytes_in_use();
+  {
+    auto array = make_arena_array<unsigned char>(size_t{1} << 20);
+    array[(size_t{1} << 20) - 1] = 7;
+    std::vector<unsigned char, ArenaAllocator<unsigned char>> vector;
+    vector.reserve(size_t{2} << 20);
+    vector.assign(size_t{2} << 20, 3);
+    EXPECT_EQ(vector.back(), 3);
+    if (arena_active()) {
+      EXPECT_EQ(arena_bytes_in_use(), before + (size_t{3} << 20));
+    }
+  }
+  EXPECT_EQ(arena_bytes_in_use(), before);
+}
+
+TEST(PageArena, ThreadsGetBlocksThatDoNotOverlap) {
+  constexpr int k_threads = 4;
+  constexpr int k_rounds = 50;
+  std::vector<std::thread> threads;
+  std::vector<int> failures(k_threads, 0);
+  for (int t = 0; t < k_threads; ++t) {
+    threads.emplace_back([t, &failures] {
+      std::vector<std::pair<unsigned char*, size_t>> held;
+      for (int i = 0; i < k_rounds; ++i) {
+        const size_t size = k_arena_min * static_cast<size_t>(1 + ((i * 7 + t) % 40));
+        auto* block = static_cast<unsigned char*>(arena_allocate(size));
+        if (block == nullptr) {
+          ++failures[t];
+          continue;
+        }
+        std::memset(block, t + 1, size);
+        held.emplace_back(block, size);
+        if (i % 3 == 2) {  // give some back while others allocate
+          auto [old, old_size] = held.front();
+          held.erase(held.begin());
+          if (std::any_of(old, old + old_size, [t](unsigned char c) { return c != t + 1; })) {
+            ++failures[t];
+          }
+          arena_free(old);
+        }
+      }
+      for (auto [block, size] : held) {
+        if (std::any_of(block, block + size, [t](unsigned char c) { return c != t + 1; })) {
+          ++failures[t];
+        }
+        arena_free(block);
+      }
+    });
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  for (int t = 0; t < k_threads; ++t) {
+    EXPECT_EQ(failures[t], 0) << "thread " << t;
+  }
+}
+
+}  // namespace
+}  // namespace distill::util
