@@ -257,13 +257,13 @@ Status TarWriter::add(const TarEntry& entry, ContentReader* content) {
   if (content == nullptr) {
     return make_error(ErrorKind::Internal, "tar writer: " + entry.path + ": no content given");
   }
-  if (m_buffer.empty()) {
-    m_buffer.resize(k_copy_buffer);
+  if (!m_buffer) {
+    m_buffer = util::make_arena_array<char>(k_copy_buffer);
   }
   uint64_t left = size;
   while (left > 0) {
-    size_t want = static_cast<size_t>(std::min<uint64_t>(left, m_buffer.size()));
-    DISTILL_TRY(std::string_view got, content->read_view(m_buffer.data(), want));
+    size_t want = static_cast<size_t>(std::min<uint64_t>(left, k_copy_buffer));
+    DISTILL_TRY(std::string_view got, content->read_view(m_buffer.get(), want));
     if (got.empty()) {
       return make_error(ErrorKind::Corrupt, "tar writer: " + entry.path + ": content ended after " +
                                                 std::to_string(size - left) + " of " +

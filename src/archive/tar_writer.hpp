@@ -22,6 +22,7 @@
 
 #include "archive/byte_sink.hpp"
 #include "archive/tar_entry.hpp"
+#include "util/page_arena.hpp"
 #include "util/result.hpp"
 
 namespace distill::archive {
@@ -46,7 +47,7 @@ class TarWriter {
   Status emit(const void* data, size_t size);
   Status pad(uint64_t size);
   ByteSink& m_out;
-  std::vector<char> m_buffer;  // content copy buffer, allocated on first use
+  util::ArenaArray<char> m_buffer;  // content copy buffer, allocated on first use
   uint64_t m_written = 0;
   bool m_finished = false;
 };
