@@ -31,8 +31,8 @@ bool prefault_read(const void* data, size_t size);
 bool release_pages(const void* data, size_t size);
 
 // malloc(), then prefault_write() when the block is `k_prefault_min` bytes or
-// more: an allocator hook for libraries (liblzma, libdeflate) whose big
-// allocations are written whole. free() releases it.
+// more: for blocks written whole where the page arena cannot take them
+// (util/page_arena.hpp). free() releases it.
 inline constexpr size_t k_prefault_min = size_t{64} << 10;
 void* prefaulted_malloc(size_t size);
 
