@@ -138,8 +138,7 @@ XzBlockReader::XzBlockReader(std::string_view data, XzBlocks blocks, bool mapped
       m_mapped(mapped),
       m_filters(LZMA_FILTERS_MAX + 1),
       m_out(util::make_arena_array<uint8_t>(k_piece)),
-      m_buffer_capacity(largest_odd_block(m_layout)),
-      m_buffer(util::make_arena_array<uint8_t>(m_buffer_capacity)) {
+      m_buffer(util::make_arena_array<uint8_t>(largest_odd_block(m_layout))) {
   m_own.allocator = prefaulting_xz_allocator();
   if (decoder != nullptr) {
     m_stream = decoder;

@@ -105,8 +105,7 @@ class XzBlockReader {
   util::ArenaArray<uint8_t> m_out;     // the even blocks' pieces
   // The odd block the helper decoded: written by the helper while m_ready is
   // 0, read by the reader while m_ready is its block.
-  uint64_t m_buffer_capacity;  // the biggest odd block
-  util::ArenaArray<uint8_t> m_buffer;
+  util::ArenaArray<uint8_t> m_buffer;  // as big as the biggest odd block
 
   // Shared with the helper thread, under m_mutex.
   std::mutex m_mutex;

@@ -50,13 +50,20 @@ struct ArenaDeleter {
 template <class T>
 using ArenaArray = std::unique_ptr<T[], ArenaDeleter>;
 
+// Room for `count` T from arena_allocate(); throws std::bad_alloc when out of
+// memory, as operator new does.
 template <class T>
-ArenaArray<T> make_arena_array(size_t count) {
+T* arena_allocate_array(size_t count) {
   auto* block = static_cast<T*>(arena_allocate(count * sizeof(T)));
   if (block == nullptr) {
     throw std::bad_alloc();
   }
-  return ArenaArray<T>(block);
+  return block;
+}
+
+template <class T>
+ArenaArray<T> make_arena_array(size_t count) {
+  return ArenaArray<T>(arena_allocate_array<T>(count));
 }
 
 // For containers whose storage is filled whole (a vector reserved once).
@@ -66,13 +73,7 @@ struct ArenaAllocator {
   ArenaAllocator() = default;
   template <class U>
   explicit ArenaAllocator(const ArenaAllocator<U>& /*other*/) {}
-  T* allocate(size_t count) {
-    auto* block = static_cast<T*>(arena_allocate(count * sizeof(T)));
-    if (block == nullptr) {
-      throw std::bad_alloc();
-    }
-    return block;
-  }
+  T* allocate(size_t count) { return arena_allocate_array<T>(count); }
   void deallocate(T* block, size_t /*count*/) { arena_free(block); }
   friend bool operator==(const ArenaAllocator& /*a*/, const ArenaAllocator& /*b*/) { return true; }
 };
