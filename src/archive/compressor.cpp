@@ -79,6 +79,23 @@ class PassThrough final : public ByteSink {
   ByteSink& m_down;
 };
 
+// The input to `tap` as it comes, then to `inner` (the compressors that run
+// on the caller's thread anyway).
+class Tapped final : public ByteSink {
+ public:
+  Tapped(ByteSink& tap, std::unique_ptr<ByteSink> inner) : m_tap(tap), m_inner(std::move(inner)) {}
+  Status write(const void* data, size_t size) override {
+    DISTILL_CHECK(m_tap.write(data, size));
+    return m_inner->write(data, size);
+  }
+  using ByteSink::write;
+  Status finish() override { return m_inner->finish(); }
+
+ private:
+  ByteSink& m_tap;
+  std::unique_ptr<ByteSink> m_inner;
+};
+
 // ---- gzip -------------------------------------------------------------------
 
 struct DeflateDeleter {
@@ -242,22 +259,31 @@ void yield_to_producers() { ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gett
 
 // A ring of 2 * `width` chunks (`width` = the threads asked for, at most 8): the
 // producer fills one chunk after another and hands each full chunk to `width`
-// compressing threads at once; finished chunks are written downstream in order
-// by the producer thread, which waits only when every chunk of the ring is still
-// in flight. With no batch barrier, a slow chunk does not hold the other threads
-// idle. A stream of one chunk (the common small layer) is compressed on the
-// producer's thread, without starting any thread.
+// compressing threads at once, waiting only when every chunk of the ring is
+// still in flight. The chunks' tail work is done in order by whichever
+// compressing thread finds the oldest chunk finished: its input goes to the
+// tap (the layer's diff_id hash), its member downstream (the blob's hash and
+// file). So the producer, the serial chain of a layer (an .xz being decoded),
+// carries no hashing or writing of its own; in nodejs's and python3's builds
+// that chain is the last thing running. With no batch barrier, a slow chunk
+// does not hold the other threads idle. A stream of one chunk (the common
+// small layer) is compressed on the producer's thread, without starting any
+// thread.
 class GzipCompressor final : public ByteSink {
  public:
-  GzipCompressor(ByteSink& downstream, unsigned threads, int level)
+  GzipCompressor(ByteSink& downstream, ByteSink* tap, unsigned threads, int level)
       : m_down(downstream),
+        m_tap(tap),
         m_width(std::clamp(threads, 1U, 8U)),
         m_level(level),
         m_slots(m_width == 1 ? 1 : 2 * m_width) {}
   ~GzipCompressor() override {
     {
       std::lock_guard lock(m_mutex);
-      m_queue.clear();  // abandoned: no use compressing the rest
+      m_queue.clear();  // abandoned: no use compressing the rest,
+      if (!m_finished_ok) {
+        m_failed = true;  // nor writing what is in flight
+      }
     }
     stop();
     Recycler& recycler = Recycler::instance();
@@ -291,7 +317,7 @@ class GzipCompressor final : public ByteSink {
       bytes += n;
       size -= n;
       if (chunk.input.size() == k_gzip_chunk_size) {
-        DISTILL_CHECK(submit());
+        submit(false);
       }
     }
     return {};
@@ -308,12 +334,22 @@ class GzipCompressor final : public ByteSink {
         DISTILL_CHECK(take_slot());  // an empty input is one empty member
       }
       // Nothing in flight: compressed here, without starting a thread.
-      DISTILL_CHECK(submit(m_written == m_next));
+      bool idle = false;
+      {
+        std::lock_guard lock(m_mutex);
+        idle = m_written == m_next;
+      }
+      submit(idle);
     }
-    while (m_written < m_next) {
-      DISTILL_CHECK(write_oldest(true));
+    {
+      std::unique_lock lock(m_mutex);
+      m_space.wait(lock, [&] { return m_failed || m_written == m_next; });
     }
     stop();
+    if (m_failed) {
+      return m_error;
+    }
+    m_finished_ok = true;
     return m_down.finish();
   }
 
@@ -338,10 +374,14 @@ class GzipCompressor final : public ByteSink {
     return {};
   }
 
-  // The slot that chunk number m_next will fill, once its last member is written.
+  // The slot that chunk number m_next will fill, once its tail work is done.
   Status take_slot() {
-    while (m_next - m_written == m_slots.size()) {
-      DISTILL_CHECK(write_oldest(true));
+    {
+      std::unique_lock lock(m_mutex);
+      m_space.wait(lock, [&] { return m_failed || m_next - m_written < m_slots.size(); });
+      if (m_failed) {
+        return m_error;
+      }
     }
     m_filling = m_next % m_slots.size();
     Chunk& chunk = m_slots[*m_filling].chunk;
@@ -351,22 +391,30 @@ class GzipCompressor final : public ByteSink {
     return {};
   }
 
-  // Queues the filled chunk for the compressing threads (or, with one thread
-  // or `here`, compresses it on this one), then writes whatever is done.
-  Status submit(bool here = false) {
+  // Queues the filled chunk for the compressing threads, or (with one thread,
+  // or `here`) compresses it on this one and does the tail work.
+  void submit(bool here) {
     Slot& slot = m_slots[*m_filling];
     m_filling.reset();
-    ++m_next;
     if (m_width == 1 || here) {
-      DISTILL_CHECK(ready_deflaters(m_inline));
-      compress_chunk(m_inline, slot.chunk);
-      slot.state = State::Done;  // no thread has it: no lock needed
-      return write_oldest(true);
+      Status ready = ready_deflaters(m_inline);
+      if (ready.ok()) {
+        compress_chunk(m_inline, slot.chunk);
+      } else {
+        slot.chunk.failed = true;
+      }
+      std::unique_lock lock(m_mutex);
+      ++m_next;
+      slot.state = State::Done;
+      drain(lock);
+      return;
     }
     if (m_workers.empty()) {
       for (unsigned i = 0; i < m_width; ++i) {
         m_deflaters.emplace_back();
-        DISTILL_CHECK(ready_deflaters(m_deflaters.back()));
+        if (!ready_deflaters(m_deflaters.back()).ok()) {
+          m_deflaters.back() = {};  // its chunks fail, in order, as libdeflate's would
+        }
       }
       for (unsigned i = 0; i < m_width; ++i) {
         m_workers.emplace_back([this, i] {
@@ -377,36 +425,50 @@ class GzipCompressor final : public ByteSink {
     }
     {
       std::lock_guard lock(m_mutex);
+      ++m_next;
       slot.state = State::Queued;
       m_queue.push_back(&slot);
     }
     m_wake.notify_one();
-    while (m_written < m_next && write_ready()) {
-      DISTILL_CHECK(write_oldest(false));
-    }
-    return {};
   }
 
-  bool write_ready() {
-    std::lock_guard lock(m_mutex);
-    return m_slots[m_written % m_slots.size()].state == State::Done;
+  // The tail work of the finished chunks, oldest first, unless another thread
+  // is at it: input to the tap, member downstream, slot freed. `lock` holds
+  // m_mutex; it is let go while a chunk is written.
+  void drain(std::unique_lock<std::mutex>& lock) {
+    if (m_draining) {
+      return;  // that thread will see this chunk done before it stops
+    }
+    m_draining = true;
+    for (;;) {
+      Slot& slot = m_slots[m_written % m_slots.size()];
+      if (m_failed || slot.state != State::Done) {
+        break;
+      }
+      lock.unlock();
+      Status status = write_chunk(slot.chunk);
+      lock.lock();
+      if (!status.ok()) {
+        m_failed = true;
+        m_error = status;
+        m_queue.clear();
+      }
+      slot.chunk.input.clear();
+      slot.state = State::Free;
+      ++m_written;
+      m_space.notify_all();
+    }
+    m_draining = false;
   }
 
-  // Writes the oldest chunk not yet written, waiting for it if `wait`.
-  Status write_oldest(bool wait) {
-    Slot& slot = m_slots[m_written % m_slots.size()];
-    if (wait) {
-      std::unique_lock lock(m_mutex);
-      m_done.wait(lock, [&] { return slot.state == State::Done; });
-    }
-    if (slot.chunk.failed) {
+  Status write_chunk(const Chunk& chunk) {
+    if (chunk.failed) {
       return make_error(ErrorKind::Internal, "gzip: libdeflate failed to compress a chunk");
     }
-    DISTILL_CHECK(m_down.write(slot.chunk.output.bytes.get(), slot.chunk.output.size));
-    slot.chunk.input.clear();
-    slot.state = State::Free;
-    ++m_written;
-    return {};
+    if (m_tap != nullptr) {
+      DISTILL_CHECK(m_tap->write(chunk.input.data(), chunk.input.size()));
+    }
+    return m_down.write(chunk.output.bytes.get(), chunk.output.size);
   }
 
   void work(Deflaters& deflaters) {
@@ -421,12 +483,14 @@ class GzipCompressor final : public ByteSink {
         slot = m_queue.front();
         m_queue.pop_front();
       }
-      compress_chunk(deflaters, slot->chunk);
-      {
-        std::lock_guard lock(m_mutex);
-        slot->state = State::Done;
+      if (deflaters.main) {
+        compress_chunk(deflaters, slot->chunk);
+      } else {
+        slot->chunk.failed = true;
       }
-      m_done.notify_one();
+      std::unique_lock lock(m_mutex);
+      slot->state = State::Done;
+      drain(lock);
     }
   }
 
@@ -444,22 +508,28 @@ class GzipCompressor final : public ByteSink {
   }
 
   ByteSink& m_down;
+  ByteSink* m_tap;  // sees the input, in order; may be null
   unsigned m_width;
   int m_level;
   std::vector<Slot> m_slots;
-  std::optional<size_t> m_filling;  // the slot being filled
-  uint64_t m_next = 0;              // chunks handed over (the filling one excluded)
-  uint64_t m_written = 0;           // chunks written downstream
+  std::optional<size_t> m_filling;  // the slot being filled (producer only)
+  uint64_t m_total = 0;             // bytes written in (producer only)
+  bool m_finished = false;          // finish() called (producer only)
+  bool m_finished_ok = false;       // finish() wrote everything (producer only)
   Deflaters m_inline;               // for chunks compressed on the producer's thread
   std::deque<Deflaters> m_deflaters;
   std::vector<std::thread> m_workers;
+  // Under m_mutex:
   std::mutex m_mutex;
-  std::condition_variable m_wake;  // a chunk was queued, or stop
-  std::condition_variable m_done;  // a chunk was compressed
+  std::condition_variable m_wake;   // a chunk was queued, or stop
+  std::condition_variable m_space;  // a chunk's tail work was done, or the stream failed
   std::deque<Slot*> m_queue;
+  uint64_t m_next = 0;     // chunks handed over (the filling one excluded)
+  uint64_t m_written = 0;  // chunks whose tail work is done
+  bool m_draining = false;
+  bool m_failed = false;  // a chunk failed, or downstream did: m_error
+  Status m_error;
   bool m_stopping = false;
-  uint64_t m_total = 0;
-  bool m_finished = false;
 };
 
 // ---- zstd -------------------------------------------------------------------
@@ -551,16 +621,24 @@ class ZstdCompressor final : public ByteSink {
 }  // namespace
 
 std::unique_ptr<ByteSink> make_compressor(Compression compression, ByteSink& downstream,
-                                          unsigned threads, int level) {
+                                          unsigned threads, int level, ByteSink* tap) {
   switch (compression) {
     case Compression::Gzip:
-      return std::make_unique<GzipCompressor>(downstream, threads, level < 0 ? 6 : level);
+      return std::make_unique<GzipCompressor>(downstream, tap, threads, level < 0 ? 6 : level);
     case Compression::Zstd:
-      return std::make_unique<ZstdCompressor>(downstream, level < 0 ? 3 : level);
     case Compression::None:
       break;
   }
-  return std::make_unique<PassThrough>(downstream);
+  std::unique_ptr<ByteSink> inner;
+  if (compression == Compression::Zstd) {
+    inner = std::make_unique<ZstdCompressor>(downstream, level < 0 ? 3 : level);
+  } else {
+    inner = std::make_unique<PassThrough>(downstream);
+  }
+  if (tap != nullptr) {
+    return std::make_unique<Tapped>(*tap, std::move(inner));
+  }
+  return inner;
 }
 
 }  // namespace distill::archive

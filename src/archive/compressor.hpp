@@ -8,10 +8,10 @@
 //    compress/gzip, GNU gzip and Python read them as one stream). Each member
 //    header is 1f 8b 08, FLG 0 (no name), MTIME 0, XFL 0, OS 255 ("unknown").
 //    With threads > 1, min(threads, 8) threads compress chunks in parallel while the
-//    caller fills the next ones, and members are written in order; at most two
-//    chunks per thread are in flight (~4 MiB per thread). Default level 6. A chunk that looks
-//    incompressible (four 16 KiB slices gain under 2% at level 1) is stored, not compressed. An
-//    empty input gives one empty member.
+//    caller fills the next ones, and members are written in order (by those
+//    threads); at most two chunks per thread are in flight (~4 MiB per thread). Default level 6. A
+//    chunk that looks incompressible (four 16 KiB slices gain under 2% at level 1) is stored, not
+//    compressed. An empty input gives one empty member.
 //  - Zstd: one single-threaded libzstd stream (zstd's multithreaded mode emits
 //    bytes that depend on the worker count), default level 3, with the content
 //    checksum flag set and no content size in the frame header.
@@ -40,7 +40,12 @@ inline constexpr size_t k_gzip_chunk_size = 1U << 20;
 
 // The returned sink compresses what is written to it into `downstream`;
 // finish() ends the stream and finishes `downstream`. `level` -1 = default.
+// `tap`, when given, is written every input byte, in order, before finish()
+// returns (it is not finished): with gzip on more than one thread, from the
+// compressing threads, so the caller's thread does not spend its time there
+// (a layer's diff_id hash). A failing tap fails the stream.
 std::unique_ptr<ByteSink> make_compressor(Compression compression, ByteSink& downstream,
-                                          unsigned threads, int level = -1);
+                                          unsigned threads, int level = -1,
+                                          ByteSink* tap = nullptr);
 
 }  // namespace distill::archive

@@ -13,8 +13,9 @@ namespace distill::image {
 
 namespace {
 
-// Between the tar's hash and the compressor: counts the tar bytes, and lets
-// a chunk that comes already compressed be hashed without being compressed.
+// Between the tar writer and the compressor: counts the tar bytes, and lets
+// a chunk that comes already compressed pass by the compressor (its bytes are
+// hashed directly).
 class Gate final : public archive::ByteSink {
  public:
   explicit Gate(archive::ByteSink& downstream) : m_down(downstream) {}
@@ -41,9 +42,9 @@ struct LayerWriter::Pipeline {
   std::optional<util::AtomicFile> file;
   std::unique_ptr<archive::FileSink> file_sink;
   std::unique_ptr<archive::HashingSink> compressed_hash;
+  std::unique_ptr<archive::HashingSink> tar_hash;  // outlives the compressor, its tap
   std::unique_ptr<archive::ByteSink> compressor;
   std::unique_ptr<Gate> gate;
-  std::unique_ptr<archive::HashingSink> tar_hash;
   std::unique_ptr<archive::TarWriter> tar;
   std::set<std::string> directories;
   std::vector<std::string> directory_order;
@@ -77,10 +78,13 @@ Result<std::unique_ptr<LayerWriter>> LayerWriter::create(const std::filesystem::
   p->file.emplace(std::move(file));
   p->file_sink = std::make_unique<archive::FileSink>(*p->file);
   p->compressed_hash = std::make_unique<archive::HashingSink>(p->file_sink.get());
-  p->compressor = archive::make_compressor(compression, *p->compressed_hash, threads);
+  // The tar's hash (the diff_id) is the compressor's tap: taken off the
+  // thread that writes the tar (compressor.hpp).
+  p->tar_hash = std::make_unique<archive::HashingSink>();
+  p->compressor =
+      archive::make_compressor(compression, *p->compressed_hash, threads, -1, p->tar_hash.get());
   p->gate = std::make_unique<Gate>(*p->compressor);
-  p->tar_hash = std::make_unique<archive::HashingSink>(p->gate.get());
-  p->tar = std::make_unique<archive::TarWriter>(*p->tar_hash);
+  p->tar = std::make_unique<archive::TarWriter>(*p->gate);
   writer->m_pipeline = std::move(p);
   return writer;
 }
@@ -98,7 +102,7 @@ uint64_t LayerWriter::tar_offset() const { return m_pipeline->gate->size(); }
 Status LayerWriter::add_raw(std::string_view tar_bytes,
                             const std::vector<std::string>& directories) {
   note_directories(directories);
-  return m_pipeline->tar_hash->write(tar_bytes);
+  return m_pipeline->gate->write(tar_bytes);
 }
 
 Status LayerWriter::add_compressed_chunk(std::string_view tar_bytes, std::string_view member) {
@@ -109,10 +113,13 @@ Status LayerWriter::add_compressed_chunk(std::string_view tar_bytes, std::string
                       "layer writer: a compressed chunk taken as it is must be a whole gzip "
                       "chunk at the start of the layer");
   }
+  // Nothing has reached the compressor yet (checked above), so these bytes
+  // come before anything its tap will hash.
   p.gate->close(true);
-  Status hashed = p.tar_hash->write(tar_bytes);
+  Status counted = p.gate->write(tar_bytes);
   p.gate->close(false);
-  DISTILL_CHECK(hashed);
+  DISTILL_CHECK(counted);
+  DISTILL_CHECK(p.tar_hash->write(tar_bytes));
   p.compressed_chunks += tar_bytes.size();
   return p.compressed_hash->write(member);
 }
@@ -172,8 +179,8 @@ Status LayerWriter::add(const GeneratedEntry& generated) {
 Result<oci::LayerBlob> LayerWriter::finish() {
   Pipeline& p = *m_pipeline;
   DISTILL_CHECK(p.tar->finish());
+  DISTILL_CHECK(p.compressor->finish());  // the tap has had every byte
   DISTILL_CHECK(p.tar_hash->finish());
-  DISTILL_CHECK(p.compressor->finish());
   DISTILL_CHECK(p.compressed_hash->finish());
   DISTILL_CHECK(p.file_sink->finish());
   oci::LayerBlob blob;

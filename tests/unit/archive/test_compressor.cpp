@@ -115,6 +115,58 @@ TEST(GzipCompressor, ADownstreamErrorStopsTheStreamAndAnAbandonedOneEndsCleanly)
   EXPECT_EQ(out, full.substr(0, out.size()));
 }
 
+// The tap sees every input byte, in order, once finish() returns, whatever
+// the compressor and its thread count; the output is the same as without it.
+TEST(Compressor, TheTapSeesTheInputInOrder) {
+  const std::string input = sample(6 * k_gzip_chunk_size + 777, 3);
+  for (Compression c : {Compression::Gzip, Compression::Zstd, Compression::None}) {
+    for (unsigned threads : {1U, 2U, 4U}) {
+      std::string out;
+      std::string tapped;
+      StringSink sink(out);
+      StringSink tap(tapped);
+      auto compressor = make_compressor(c, sink, threads, -1, &tap);
+      for (size_t pos = 0; pos < input.size(); pos += 300000) {
+        ASSERT_TRUE(compressor->write(std::string_view(input).substr(pos, 300000)).ok());
+      }
+      ASSERT_TRUE(compressor->finish().ok());
+      EXPECT_TRUE(tapped == input) << to_string(c) << " on " << threads << " threads";
+      EXPECT_EQ(out, compress(c, input, 1, 1 << 20)) << to_string(c);
+    }
+  }
+  // An empty stream: nothing tapped, one empty member.
+  std::string out;
+  std::string tapped;
+  StringSink sink(out);
+  StringSink tap(tapped);
+  auto empty = make_compressor(Compression::Gzip, sink, 4, -1, &tap);
+  ASSERT_TRUE(empty->finish().ok());
+  EXPECT_TRUE(tapped.empty());
+  EXPECT_EQ(out, compress(Compression::Gzip, "", 1, 1));
+}
+
+TEST(Compressor, AFailingTapFailsTheStream) {
+  const std::string input = sample(8 * k_gzip_chunk_size, 4);
+  for (unsigned threads : {1U, 4U}) {
+    std::string out;
+    StringSink sink(out);
+    FailingSink tap(3);
+    auto compressor = make_compressor(Compression::Gzip, sink, threads, -1, &tap);
+    Status status;
+    for (size_t pos = 0; pos < input.size() && status.ok(); pos += k_gzip_chunk_size) {
+      status = compressor->write(std::string_view(input).substr(pos, k_gzip_chunk_size));
+    }
+    if (status.ok()) {
+      status = compressor->finish();
+    }
+    ASSERT_FALSE(status.ok()) << threads << " threads";
+    EXPECT_EQ(status.error().message, "disk full");
+    // The members written are those of the chunks tapped before the failure.
+    std::string full = compress(Compression::Gzip, input, 1, 1 << 20);
+    EXPECT_EQ(out, full.substr(0, out.size()));
+  }
+}
+
 TEST(GzipCompressor, GnuGzipAndPythonReadTheMultiMemberStream) {
   if (!have("gzip") || !have("python3")) {
     GTEST_SKIP() << "gzip or python3 missing";
