@@ -281,9 +281,7 @@ class GzipCompressor final : public ByteSink {
     {
       std::lock_guard lock(m_mutex);
       m_queue.clear();  // abandoned: no use compressing the rest,
-      if (!m_finished_ok) {
-        m_failed = true;  // nor writing what is in flight
-      }
+      m_failed = true;  // nor writing what is in flight (after finish(), nothing is)
     }
     stop();
     Recycler& recycler = Recycler::instance();
@@ -317,7 +315,7 @@ class GzipCompressor final : public ByteSink {
       bytes += n;
       size -= n;
       if (chunk.input.size() == k_gzip_chunk_size) {
-        submit(false);
+        DISTILL_CHECK(submit(false));
       }
     }
     return {};
@@ -339,7 +337,7 @@ class GzipCompressor final : public ByteSink {
         std::lock_guard lock(m_mutex);
         idle = m_written == m_next;
       }
-      submit(idle);
+      DISTILL_CHECK(submit(idle));
     }
     {
       std::unique_lock lock(m_mutex);
@@ -349,7 +347,6 @@ class GzipCompressor final : public ByteSink {
     if (m_failed) {
       return m_error;
     }
-    m_finished_ok = true;
     return m_down.finish();
   }
 
@@ -392,29 +389,24 @@ class GzipCompressor final : public ByteSink {
   }
 
   // Queues the filled chunk for the compressing threads, or (with one thread,
-  // or `here`) compresses it on this one and does the tail work.
-  void submit(bool here) {
+  // or `here`) compresses it on this one and does the tail work. Fails only
+  // when no compressor can be made.
+  Status submit(bool here) {
     Slot& slot = m_slots[*m_filling];
     m_filling.reset();
     if (m_width == 1 || here) {
-      Status ready = ready_deflaters(m_inline);
-      if (ready.ok()) {
-        compress_chunk(m_inline, slot.chunk);
-      } else {
-        slot.chunk.failed = true;
-      }
+      DISTILL_CHECK(ready_deflaters(m_inline));
+      compress_chunk(m_inline, slot.chunk);
       std::unique_lock lock(m_mutex);
       ++m_next;
       slot.state = State::Done;
       drain(lock);
-      return;
+      return {};
     }
     if (m_workers.empty()) {
       for (unsigned i = 0; i < m_width; ++i) {
         m_deflaters.emplace_back();
-        if (!ready_deflaters(m_deflaters.back()).ok()) {
-          m_deflaters.back() = {};  // its chunks fail, in order, as libdeflate's would
-        }
+        DISTILL_CHECK(ready_deflaters(m_deflaters.back()));
       }
       for (unsigned i = 0; i < m_width; ++i) {
         m_workers.emplace_back([this, i] {
@@ -430,6 +422,7 @@ class GzipCompressor final : public ByteSink {
       m_queue.push_back(&slot);
     }
     m_wake.notify_one();
+    return {};
   }
 
   // The tail work of the finished chunks, oldest first, unless another thread
@@ -483,11 +476,7 @@ class GzipCompressor final : public ByteSink {
         slot = m_queue.front();
         m_queue.pop_front();
       }
-      if (deflaters.main) {
-        compress_chunk(deflaters, slot->chunk);
-      } else {
-        slot->chunk.failed = true;
-      }
+      compress_chunk(deflaters, slot->chunk);
       std::unique_lock lock(m_mutex);
       slot->state = State::Done;
       drain(lock);
@@ -515,7 +504,6 @@ class GzipCompressor final : public ByteSink {
   std::optional<size_t> m_filling;  // the slot being filled (producer only)
   uint64_t m_total = 0;             // bytes written in (producer only)
   bool m_finished = false;          // finish() called (producer only)
-  bool m_finished_ok = false;       // finish() wrote everything (producer only)
   Deflaters m_inline;               // for chunks compressed on the producer's thread
   std::deque<Deflaters> m_deflaters;
   std::vector<std::thread> m_workers;
@@ -622,12 +610,8 @@ class ZstdCompressor final : public ByteSink {
 
 std::unique_ptr<ByteSink> make_compressor(Compression compression, ByteSink& downstream,
                                           unsigned threads, int level, ByteSink* tap) {
-  switch (compression) {
-    case Compression::Gzip:
-      return std::make_unique<GzipCompressor>(downstream, tap, threads, level < 0 ? 6 : level);
-    case Compression::Zstd:
-    case Compression::None:
-      break;
+  if (compression == Compression::Gzip) {
+    return std::make_unique<GzipCompressor>(downstream, tap, threads, level < 0 ? 6 : level);
   }
   std::unique_ptr<ByteSink> inner;
   if (compression == Compression::Zstd) {
@@ -635,10 +619,10 @@ std::unique_ptr<ByteSink> make_compressor(Compression compression, ByteSink& dow
   } else {
     inner = std::make_unique<PassThrough>(downstream);
   }
-  if (tap != nullptr) {
-    return std::make_unique<Tapped>(*tap, std::move(inner));
+  if (tap == nullptr) {
+    return inner;
   }
-  return inner;
+  return std::make_unique<Tapped>(*tap, std::move(inner));
 }
 
 }  // namespace distill::archive
