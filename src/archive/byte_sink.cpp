@@ -8,7 +8,7 @@
 namespace distill::archive {
 
 namespace {
-constexpr size_t k_file_buffer_size = 256 * 1024;
+constexpr size_t k_file_buffer_size = size_t{256} << 10;
 
 Error write_after_finish(const std::string& what) {
   return make_error(ErrorKind::Internal, what + ": write after finish()");
@@ -60,8 +60,7 @@ Status FileSink::write(const void* data, size_t size) {
   if (size >= k_file_buffer_size) {
     return util::write_all(m_fd, data, size, m_name);
   }
-  const char* bytes = static_cast<const char*>(data);
-  m_buffer.insert(m_buffer.end(), bytes, bytes + size);
+  m_buffer.append(data, size);
   return {};
 }
 

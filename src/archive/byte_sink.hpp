@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "crypto/sha256.hpp"
+#include "util/arena_bytes.hpp"
 #include "util/atomic_file.hpp"
-#include "util/page_arena.hpp"
 #include "util/result.hpp"
 
 namespace distill::archive {
@@ -64,7 +64,7 @@ class FileSink final : public ByteSink {
   Status flush();
   int m_fd;
   std::filesystem::path m_name;
-  std::vector<char, util::ArenaAllocator<char>> m_buffer;
+  util::ArenaBytes m_buffer;
   uint64_t m_size = 0;
   bool m_finished = false;
 };

@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "util/arena_bytes.hpp"
 #include "util/page_arena.hpp"
 
 namespace distill::archive {
@@ -103,26 +104,9 @@ struct DeflateDeleter {
 };
 using DeflatePtr = std::unique_ptr<libdeflate_compressor, DeflateDeleter>;
 
-// Bytes that are written before they are read: unlike a vector, growing
-// it does not zero-fill (the member is ~1 MiB, rewritten for every chunk).
-struct OutputBuffer {
-  util::ArenaArray<unsigned char> bytes;
-  size_t capacity = 0;
-  size_t size = 0;
-
-  unsigned char* prepare(size_t needed) {
-    if (capacity < needed) {
-      bytes = util::make_arena_array<unsigned char>(needed);
-      capacity = needed;
-    }
-    return bytes.get();
-  }
-};
-
 struct Chunk {
-  std::vector<unsigned char, util::ArenaAllocator<unsigned char>>
-      input;            // up to k_gzip_chunk_size bytes
-  OutputBuffer output;  // one complete gzip member
+  util::ArenaBytes input;   // up to k_gzip_chunk_size bytes
+  util::ArenaBytes output;  // one complete gzip member
   bool failed = false;
 };
 
@@ -232,9 +216,9 @@ bool looks_incompressible(libdeflate_compressor* probe, std::span<const unsigned
 // that looks incompressible), CRC32, ISIZE.
 void compress_chunk(Deflaters& deflaters, Chunk& chunk) {
   static const unsigned char k_header[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff};
-  libdeflate_compressor* compressor = looks_incompressible(deflaters.probe.get(), chunk.input)
-                                          ? deflaters.store.get()
-                                          : deflaters.main.get();
+  libdeflate_compressor* compressor =
+      looks_incompressible(deflaters.probe.get(), chunk.input.bytes()) ? deflaters.store.get()
+                                                                       : deflaters.main.get();
   size_t bound = libdeflate_deflate_compress_bound(compressor, chunk.input.size());
   unsigned char* out = chunk.output.prepare(sizeof k_header + bound + 8);
   std::memcpy(out, k_header, sizeof k_header);
@@ -247,7 +231,7 @@ void compress_chunk(Deflaters& deflaters, Chunk& chunk) {
   unsigned char* trailer = out + sizeof k_header + n;
   put_le32(trailer, libdeflate_crc32(0, chunk.input.data(), chunk.input.size()));
   put_le32(trailer + 4, static_cast<uint32_t>(chunk.input.size()));
-  chunk.output.size = sizeof k_header + n + 8;
+  chunk.output.set_size(sizeof k_header + n + 8);
 }
 
 // Compressing threads run a little below the threads that decode and feed
@@ -311,7 +295,7 @@ class GzipCompressor final : public ByteSink {
         chunk.input.reserve(k_gzip_chunk_size);
       }
       size_t n = std::min(size, k_gzip_chunk_size - chunk.input.size());
-      chunk.input.insert(chunk.input.end(), bytes, bytes + n);
+      chunk.input.append(bytes, n);
       bytes += n;
       size -= n;
       if (chunk.input.size() == k_gzip_chunk_size) {
@@ -461,7 +445,7 @@ class GzipCompressor final : public ByteSink {
     if (m_tap != nullptr) {
       DISTILL_CHECK(m_tap->write(chunk.input.data(), chunk.input.size()));
     }
-    return m_down.write(chunk.output.bytes.get(), chunk.output.size);
+    return m_down.write(chunk.output.data(), chunk.output.size());
   }
 
   void work(Deflaters& deflaters) {

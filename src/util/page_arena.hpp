@@ -66,16 +66,4 @@ ArenaArray<T> make_arena_array(size_t count) {
   return ArenaArray<T>(arena_allocate_array<T>(count));
 }
 
-// For containers whose storage is filled whole (a vector reserved once).
-template <class T>
-struct ArenaAllocator {
-  using value_type = T;
-  ArenaAllocator() = default;
-  template <class U>
-  explicit ArenaAllocator(const ArenaAllocator<U>& /*other*/) {}
-  T* allocate(size_t count) { return arena_allocate_array<T>(count); }
-  void deallocate(T* block, size_t /*count*/) { arena_free(block); }
-  friend bool operator==(const ArenaAllocator& /*a*/, const ArenaAllocator& /*b*/) { return true; }
-};
-
 }  // namespace distill::util

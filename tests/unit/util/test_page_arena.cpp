@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "util/arena_bytes.hpp"
 #include "util/page_arena.hpp"
 
 namespace distill::util {
@@ -70,15 +71,16 @@ TEST(PageArena, SmallAndForeignBlocksGoToMalloc) {
   EXPECT_EQ(arena_bytes_in_use(), before);
 }
 
-TEST(PageArena, ArraysAndVectorsUseIt) {
+TEST(PageArena, ArraysAndByteBuffersUseIt) {
   const size_t before = arena_bytes_in_use();
   {
     auto array = make_arena_array<unsigned char>(size_t{1} << 20);
     array[(size_t{1} << 20) - 1] = 7;
-    std::vector<unsigned char, ArenaAllocator<unsigned char>> vector;
-    vector.reserve(size_t{2} << 20);
-    vector.assign(size_t{2} << 20, 3);
-    EXPECT_EQ(vector.back(), 3);
+    ArenaBytes buffer;
+    buffer.reserve(size_t{2} << 20);
+    const std::vector<unsigned char> threes(size_t{2} << 20, 3);
+    buffer.append(threes.data(), threes.size());
+    EXPECT_EQ(buffer.data()[buffer.size() - 1], 3);
     if (arena_active()) {
       EXPECT_EQ(arena_bytes_in_use(), before + (size_t{3} << 20));
     }
