@@ -103,9 +103,11 @@ Result<DebReader::Control> DebReader::read_control() const {
   std::string origin = m_label + ": " + m_control.name;
   std::string_view bytes = m_bytes.substr(m_control.offset, m_control.size);
   uint64_t total = 0;
-  Status status = for_each_tar_entry(
+  bool have_control = false;
+  bool have_md5sums = false;
+  Status status = for_each_tar_entry_until(
       bytes,
-      [&](const TarEntry& entry, ContentReader& content) -> Status {
+      [&](const TarEntry& entry, ContentReader& content) -> Result<TarNext> {
         // A control.tar is a few KiB: bound what it may inflate to (a "control
         // bomb" of a small .deb would otherwise be read whole into memory).
         total += k_tar_header + entry.size;
@@ -115,25 +117,14 @@ Result<DebReader::Control> DebReader::read_control() const {
                                 std::to_string(k_max_control_member >> 20) + " MiB each, " +
                                 std::to_string(k_max_control_tar >> 20) + " MiB in all)");
         }
-        std::string* target = nullptr;
-        if (entry.type != EntryType::File) {
-          return {};
+        if (entry.type == EntryType::File && entry.path == "control") {
+          DISTILL_TRY(control.control, content.read_all());
+          have_control = true;
+        } else if (entry.type == EntryType::File && entry.path == "md5sums") {
+          DISTILL_TRY(control.md5sums, content.read_all());
+          have_md5sums = true;
         }
-        if (entry.path == "control") {
-          target = &control.control;
-        } else if (entry.path == "md5sums") {
-          target = &control.md5sums;
-        } else if (entry.path == "conffiles") {
-          target = &control.conffiles;
-        } else if (entry.path == "shlibs") {
-          target = &control.shlibs;
-        } else if (entry.path == "triggers") {
-          target = &control.triggers;
-        } else {
-          return {};
-        }
-        DISTILL_TRY(*target, content.read_all());
-        return {};
+        return have_control && have_md5sums ? TarNext::Stop : TarNext::Continue;
       },
       origin);
   DISTILL_CHECK(status);

@@ -36,16 +36,17 @@ class DebReader {
   DebReader& operator=(const DebReader&) = delete;
   ~DebReader();
 
-  // Files of control.tar; absent files are "".
+  // The two files of control.tar an image records (dpkg's status entry and
+  // its md5sums); an absent md5sums is "".
   struct Control {
     std::string control;
     std::string md5sums;
-    std::string conffiles;
-    std::string shlibs;
-    std::string triggers;
   };
-  // Members larger than k_max_control_member, or a control.tar inflating past
-  // k_max_control_tar, are refused (Corrupt, naming the package).
+  // Reading stops once both are read: what follows them (dpkg-deb sorts the
+  // members: the scripts, symbols and debconf templates, 300 KiB in libc6's)
+  // is not decoded. Members larger than k_max_control_member, or a
+  // control.tar inflating past k_max_control_tar before that, are refused
+  // (Corrupt, naming the package).
   [[nodiscard]] Result<Control> read_control() const;
   static constexpr uint64_t k_max_control_member = uint64_t{4} << 20;
   static constexpr uint64_t k_max_control_tar = uint64_t{16} << 20;

@@ -119,7 +119,7 @@ const char* entry_pathname(struct archive_entry* entry) {
   return name != nullptr ? name : archive_entry_pathname_utf8(entry);
 }
 
-Status read_entries(struct archive* a, const TarEntryCallback& fn, const std::string& origin) {
+Status read_entries(struct archive* a, const TarEntryUntilCallback& fn, const std::string& origin) {
   struct archive_entry* raw = nullptr;
   TarEntry entry;
   for (;;) {
@@ -212,8 +212,19 @@ Status read_entries(struct archive* a, const TarEntryCallback& fn, const std::st
     MemoryContentReader empty({});
     ContentReader& reader = entry.type == EntryType::File ? static_cast<ContentReader&>(content)
                                                           : static_cast<ContentReader&>(empty);
-    DISTILL_CHECK(fn(entry, reader));
+    DISTILL_TRY(TarNext next, fn(entry, reader));
+    if (next == TarNext::Stop) {
+      return {};
+    }
   }
+}
+
+// A callback that reads every entry, as one that never stops.
+TarEntryUntilCallback to_the_end(const TarEntryCallback& fn) {
+  return [&fn](const TarEntry& entry, ContentReader& content) -> Result<TarNext> {
+    DISTILL_CHECK(fn(entry, content));
+    return TarNext::Continue;
+  };
 }
 
 // Gives back to the kernel the pages of a file mapping below `upto` (and from
@@ -251,6 +262,9 @@ void read_ahead(std::string_view data, size_t at, size_t& ahead) {
 }
 
 constexpr size_t k_mapped_block = 1U << 20;
+// What for_each_tar_entry_until() decodes at a time: libc6's control.tar has
+// control and md5sums in its first 24 KiB of 300.
+constexpr size_t k_stop_piece = size_t{32} << 10;
 
 la_ssize_t read_mapped(struct archive* /*a*/, void* context, const void** buffer) {
   auto* source = static_cast<MappedSource*>(context);
@@ -297,6 +311,7 @@ struct XzSource {
   lzma_stream* stream = &owned;
   std::vector<uint8_t> own_out;
   std::vector<uint8_t>* out = &own_out;
+  size_t piece = k_mapped_block;  // decoded per read, at most out->size()
   bool done = false;
 
   XzSource() = default;
@@ -343,7 +358,7 @@ la_ssize_t read_xz(struct archive* a, void* context, const void** buffer) {
   lzma_stream& stream = *source->stream;
   std::vector<uint8_t>& out = *source->out;
   stream.next_out = out.data();
-  stream.avail_out = out.size();
+  stream.avail_out = std::min(out.size(), source->piece);
   while (stream.avail_out > 0) {
     if (source->mapped) {
       read_ahead(source->data,
@@ -364,7 +379,7 @@ la_ssize_t read_xz(struct archive* a, void* context, const void** buffer) {
     release_behind(source->data, stream.next_in, source->freed);
   }
   *buffer = out.data();
-  return static_cast<la_ssize_t>(out.size() - stream.avail_out);
+  return static_cast<la_ssize_t>(stream.next_out - out.data());
 }
 
 // An .xz tar of several blocks held in memory (a big package's), decoded on
@@ -415,10 +430,9 @@ la_ssize_t read_xz_blocks(struct archive* a, void* context, const void** buffer)
   return static_cast<la_ssize_t>(piece->size());
 }
 
-}  // namespace
-
-Status for_each_tar_entry(std::string_view data, const TarEntryCallback& fn,
-                          const std::string& origin, bool mapped) {
+// An xz tar is decoded `xz_piece` bytes at a time (at most k_mapped_block).
+Status read_memory(std::string_view data, const TarEntryUntilCallback& fn,
+                   const std::string& origin, bool mapped, size_t xz_piece) {
   detail::ArchiveReadPtr a = detail::new_reader(true);
   if (!a) {
     return make_error(ErrorKind::Internal, origin + ": cannot create a libarchive reader");
@@ -433,6 +447,7 @@ Status for_each_tar_entry(std::string_view data, const TarEntryCallback& fn,
   } else if (is_xz) {
     xz.data = data;
     xz.mapped = mapped;
+    xz.piece = xz_piece;
     if (!start_xz(xz)) {
       return make_error(ErrorKind::Internal, origin + ": cannot start the xz decoder");
     }
@@ -448,6 +463,19 @@ Status for_each_tar_entry(std::string_view data, const TarEntryCallback& fn,
   return read_entries(a.get(), fn, origin);
 }
 
+}  // namespace
+
+Status for_each_tar_entry(std::string_view data, const TarEntryCallback& fn,
+                          const std::string& origin, bool mapped) {
+  return read_memory(data, to_the_end(fn), origin, mapped, k_mapped_block);
+}
+
+Status for_each_tar_entry_until(std::string_view data, const TarEntryUntilCallback& fn,
+                                const std::string& origin) {
+  // Small pieces, so that a stop spares the decoding of what follows.
+  return read_memory(data, fn, origin, false, k_stop_piece);
+}
+
 Status for_each_tar_entry(const std::filesystem::path& file, const TarEntryCallback& fn,
                           const std::string& origin, bool zip) {
   util::Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
@@ -461,7 +489,7 @@ Status for_each_tar_entry(const std::filesystem::path& file, const TarEntryCallb
   if (archive_read_open_fd(a.get(), fd.get(), 256 * 1024) != ARCHIVE_OK) {
     return make_error(ErrorKind::Corrupt, origin + ": " + detail::archive_error(a.get()));
   }
-  return read_entries(a.get(), fn, origin);
+  return read_entries(a.get(), to_the_end(fn), origin);
 }
 
 }  // namespace distill::archive

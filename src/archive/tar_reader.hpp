@@ -29,4 +29,14 @@ Status for_each_tar_entry(const std::filesystem::path& file, const TarEntryCallb
 Status for_each_tar_entry(std::string_view data, const TarEntryCallback& fn,
                           const std::string& origin, bool mapped = false);
 
+// What the callback of for_each_tar_entry_until() says after an entry.
+enum class TarNext { Continue, Stop };
+using TarEntryUntilCallback = std::function<Result<TarNext>(const TarEntry&, ContentReader&)>;
+
+// for_each_tar_entry() on a tar in memory that ends, with success, as soon as
+// `fn` says Stop: the rest is neither decoded nor checked (a reader that
+// needs two members of a .deb's control.tar need not decode its scripts).
+Status for_each_tar_entry_until(std::string_view data, const TarEntryUntilCallback& fn,
+                                const std::string& origin);
+
 }  // namespace distill::archive

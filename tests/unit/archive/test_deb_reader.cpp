@@ -54,8 +54,6 @@ TEST(DebReader, ReadsControlAndDataBuiltByDpkgDeb) {
     ASSERT_TRUE(control.ok()) << control.error().message;
     EXPECT_NE(control->control.find("Package: hello\n"), std::string::npos);
     EXPECT_EQ(control->md5sums, "5d41402abc4b2a76b9719d911017c592  usr/share/hello/hi\n");
-    EXPECT_EQ(control->conffiles, "/etc/hello.conf\n");
-    EXPECT_EQ(control->shlibs, "");
 
     std::map<std::string, TarEntry> entries;
     std::vector<std::string> order;
@@ -113,7 +111,11 @@ fs::path hostile_deb(const fs::path& dir, const std::string& script) {
 // Issue 11, item 2: a small .deb whose control.tar inflates to 64 MiB (one
 // md5sums member of zeros, or many middling members) is refused, naming the
 // package and the member, without reading the member whole.
-fs::path control_bomb_deb(const fs::path& dir, const std::string& members) {
+// A .deb whose control.tar.gz holds ./control (`control_text`, Python bytes
+// syntax) and then what the Python lines `members` add: add(t, NAME, SIZE)
+// adds a member of SIZE zeros, text(t, NAME, BYTES) one of BYTES.
+fs::path control_bomb_deb(const fs::path& dir, const std::string& members,
+                          const std::string& control_text = "b''") {
   std::string py =
       "import io, tarfile\n"
       "class Zeros(io.RawIOBase):\n"
@@ -124,9 +126,12 @@ fs::path control_bomb_deb(const fs::path& dir, const std::string& members) {
       "def add(t, name, size):\n"
       "  i = tarfile.TarInfo(name); i.size = size\n"
       "  t.addfile(i, Zeros(size))\n"
+      "def text(t, name, data):\n"
+      "  i = tarfile.TarInfo(name); i.size = len(data)\n"
+      "  t.addfile(i, io.BytesIO(data))\n"
       "with tarfile.open('control.tar.gz', 'w:gz') as t:\n"
-      "  t.addfile(tarfile.TarInfo('./control'), io.BytesIO(b''))\n" +
-      members +
+      "  text(t, './control', " +
+      control_text + ")\n" + members +
       "with tarfile.open('data.tar.xz', 'w:xz') as t:\n"
       "  pass\n";
   run_ok({"python3", "-c", py}, std::nullopt, dir);
@@ -155,6 +160,41 @@ TEST(DebReader, ControlBombIsRefusedNamingThePackage) {
         << control.error().message;
     EXPECT_NE(control.error().message.find("larger than a control file may be"), std::string::npos)
         << control.error().message;
+  }
+}
+
+TEST(DebReader, ControlReadingStopsOnceItHasControlAndMd5sums) {
+  if (!have_tools()) {
+    GTEST_SKIP() << "dpkg-deb, ar or python3 missing";
+  }
+  // A member past the bound after control and md5sums is never read...
+  auto dir = scratch();
+  fs::path deb = control_bomb_deb(dir.path(),
+                                  "  text(t, './md5sums', b'0123  usr/x\\n')\n"
+                                  "  add(t, './templates', 64 << 20)\n",
+                                  "b'Package: x\\n'");
+  auto reader = DebReader::open(deb, "late_1_amd64");
+  ASSERT_TRUE(reader.ok()) << reader.error().message;
+  auto control = reader->read_control();
+  ASSERT_TRUE(control.ok()) << control.error().message;
+  EXPECT_EQ(control->control, "Package: x\n");
+  EXPECT_EQ(control->md5sums, "0123  usr/x\n");
+
+  // ...while the same member before md5sums is refused, and without md5sums
+  // the whole control.tar is read.
+  for (const std::string& members : {std::string("  add(t, './templates', 64 << 20)\n"
+                                                 "  text(t, './md5sums', b'0123  usr/x\\n')\n"),
+                                     std::string("  text(t, './postinst', b'#!/bin/sh\\n')\n"
+                                                 "  add(t, './templates', 64 << 20)\n")}) {
+    auto other = scratch();
+    fs::path early = control_bomb_deb(other.path(), members, "b'Package: x\\n'");
+    auto refused = DebReader::open(early, "early_1_amd64");
+    ASSERT_TRUE(refused.ok()) << refused.error().message;
+    auto read = refused->read_control();
+    ASSERT_FALSE(read.ok()) << members;
+    EXPECT_NE(read.error().message.find("early_1_amd64: control.tar.gz: templates: larger than"),
+              std::string::npos)
+        << read.error().message;
   }
 }
 

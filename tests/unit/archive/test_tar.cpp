@@ -265,6 +265,42 @@ TEST(TarReader, PathsAreNormalisedAndRootSkipped) {
   EXPECT_EQ(paths, expected);
 }
 
+TEST(TarReader, UntilStopsWhereTheCallbackSaysAndReadsNoFurther) {
+  std::string tar = golden_tar();
+  std::vector<std::string> paths;
+  auto stop_at_passwd = [&](const TarEntry& entry, ContentReader&) -> Result<TarNext> {
+    paths.push_back(entry.path);
+    return entry.path == "etc/passwd" ? TarNext::Stop : TarNext::Continue;
+  };
+  Status status = for_each_tar_entry_until(std::string_view(tar), stop_at_passwd, "golden.tar");
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  EXPECT_EQ(paths, (std::vector<std::string>{"etc", "etc/passwd"}));
+
+  // What follows the stop is not read: garbage there is not seen...
+  const size_t kept = size_t{3} * 512;  // etc, etc/passwd and its content
+  std::string damaged = tar.substr(0, kept) + std::string(tar.size() - kept, 'q');
+  paths.clear();
+  status = for_each_tar_entry_until(std::string_view(damaged), stop_at_passwd, "damaged.tar");
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  EXPECT_EQ(paths.size(), 2U);
+  // ...while reading to the end finds it and names the tar.
+  status = for_each_tar_entry(
+      std::string_view(damaged), [](const TarEntry&, ContentReader&) -> Status { return {}; },
+      "damaged.tar");
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message.find("damaged.tar"), std::string::npos);
+
+  // The callback's error ends the reading with that error.
+  status = for_each_tar_entry_until(
+      std::string_view(tar),
+      [](const TarEntry& entry, ContentReader&) -> Result<TarNext> {
+        return make_error(ErrorKind::InvalidInput, "no thanks: " + entry.path);
+      },
+      "golden.tar");
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().message, "no thanks: etc");
+}
+
 TEST(TarReader, GarbageIsCorruptAndNamesOrigin) {
   std::string garbage(2048, 'q');
   Status status = for_each_tar_entry(
