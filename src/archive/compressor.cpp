@@ -291,9 +291,6 @@ class GzipCompressor final : public ByteSink {
         DISTILL_CHECK(take_slot());
       }
       Chunk& chunk = m_slots[*m_filling].chunk;
-      if (chunk.input.capacity() < k_gzip_chunk_size) {
-        chunk.input.reserve(k_gzip_chunk_size);
-      }
       size_t n = std::min(size, k_gzip_chunk_size - chunk.input.size());
       chunk.input.append(bytes, n);
       bytes += n;
@@ -368,6 +365,7 @@ class GzipCompressor final : public ByteSink {
     Chunk& chunk = m_slots[*m_filling].chunk;
     if (chunk.input.capacity() == 0) {
       chunk = Recycler::instance().take_chunk();
+      chunk.input.reserve(k_gzip_chunk_size);  // a new chunk's room, made once
     }
     return {};
   }
