@@ -3,13 +3,18 @@
 
 #include <utility>
 
+#include "util/thread_pool.hpp"
+
 namespace distill::archive {
 
 AsyncSink::AsyncSink(ByteSink& downstream, size_t chunk_size, size_t depth)
     : m_down(downstream),
       m_chunk_size(chunk_size == 0 ? 1 : chunk_size),
       m_depth(depth == 0 ? 1 : depth),
-      m_thread([this] { consume(); }) {}
+      m_thread([this] {
+        util::name_this_thread("distill-sink");
+        consume();
+      }) {}
 
 AsyncSink::~AsyncSink() { stop(); }
 

@@ -24,6 +24,7 @@
 
 #include "util/arena_bytes.hpp"
 #include "util/page_arena.hpp"
+#include "util/thread_pool.hpp"
 
 namespace distill::archive {
 
@@ -392,6 +393,7 @@ class GzipCompressor final : public ByteSink {
       }
       for (unsigned i = 0; i < m_width; ++i) {
         m_workers.emplace_back([this, i] {
+          util::name_this_thread("distill-gzip");
           yield_to_producers();
           work(m_deflaters[i]);
         });

@@ -10,6 +10,7 @@
 #include "archive/xz_allocator.hpp"
 #include "archive/xz_error.hpp"
 #include "util/prefault.hpp"
+#include "util/thread_pool.hpp"
 
 namespace distill::archive::detail {
 
@@ -144,7 +145,10 @@ XzBlockReader::XzBlockReader(std::string_view data, XzBlocks blocks, bool mapped
     m_stream = decoder;
   }
   m_filters[0].id = LZMA_VLI_UNKNOWN;
-  m_helper = std::thread([this] { help(); });
+  m_helper = std::thread([this] {
+    util::name_this_thread("distill-xz");
+    help();
+  });
 }
 
 XzBlockReader::~XzBlockReader() {

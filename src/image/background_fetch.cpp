@@ -3,6 +3,8 @@
 
 #include <utility>
 
+#include "util/thread_pool.hpp"
+
 namespace distill::image {
 
 BackgroundFetch::BackgroundFetch(net::ContentCache& cache, net::HttpClient& http,
@@ -14,6 +16,7 @@ BackgroundFetch::BackgroundFetch(net::ContentCache& cache, net::HttpClient& http
   }
   m_thread =
       std::thread([this, &http, items = std::move(items), jobs, progress = std::move(progress)] {
+        util::name_this_thread("distill-fetch");
         Status result = m_cache.fetch_all(
             http, items, jobs, progress, [this](const net::FetchItem& item, const Status& outcome) {
               std::lock_guard<std::mutex> lock(m_mutex);

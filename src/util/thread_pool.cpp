@@ -1,13 +1,23 @@
 #include "util/thread_pool.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <atomic>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 namespace distill::util {
 
 unsigned default_jobs() { return std::max(1U, std::thread::hardware_concurrency()); }
+
+void name_this_thread(std::string_view name) {
+  // The kernel keeps 15 bytes and a NUL; longer names are refused (ERANGE).
+  char shown[16] = {};
+  name.copy(shown, sizeof shown - 1);
+  ::pthread_setname_np(::pthread_self(), shown);
+}
 
 void parallel_for(size_t count, unsigned jobs, const std::function<void(size_t)>& task) {
   if (count == 0) {
@@ -23,7 +33,10 @@ void parallel_for(size_t count, unsigned jobs, const std::function<void(size_t)>
   std::vector<std::thread> threads;
   threads.reserve(workers - 1);
   for (size_t i = 1; i < workers; ++i) {
-    threads.emplace_back(worker);
+    threads.emplace_back([&] {
+      name_this_thread("distill-par");
+      worker();
+    });
   }
   worker();
   for (auto& thread : threads) {

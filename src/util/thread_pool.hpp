@@ -3,11 +3,16 @@
 
 #include <cstddef>
 #include <functional>
+#include <string_view>
 
 namespace distill::util {
 
 // Number of workers to use when the user gives none: the online CPUs.
 unsigned default_jobs();
+
+// Names the calling thread (its first 15 bytes), so that `top -H`, `ps -L`
+// and scheduler traces (`perf sched`) tell the build's threads apart.
+void name_this_thread(std::string_view name);
 
 // Runs task(0..count-1) on up to `jobs` threads (the caller's thread is one of
 // them) and returns when all are done. Tasks must not throw.

@@ -8,7 +8,10 @@ WorkerPool::WorkerPool(unsigned threads) {
   unsigned count = threads == 0 ? default_jobs() : threads;
   m_threads.reserve(count);
   for (unsigned i = 0; i < count; ++i) {
-    m_threads.emplace_back([this] { work(); });
+    m_threads.emplace_back([this] {
+      name_this_thread("distill-pool");
+      work();
+    });
   }
 }
 

@@ -1,8 +1,13 @@
 #include <gtest/gtest.h>
+#include <pthread.h>
 #include <sys/stat.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <mutex>
+#include <set>
+#include <string>
 #include <thread>
 
 #include "util/atomic_file.hpp"
@@ -11,6 +16,7 @@
 #include "util/temp_dir.hpp"
 #include "util/text.hpp"
 #include "util/thread_pool.hpp"
+#include "util/worker_pool.hpp"
 
 namespace distill::util {
 namespace {
@@ -91,6 +97,38 @@ TEST(ThreadPool, RunsEveryTaskOnce) {
   std::atomic<int> sum{0};
   parallel_for(1000, 4, [&](size_t i) { sum += static_cast<int>(i); });
   EXPECT_EQ(sum.load(), 999 * 1000 / 2);
+}
+
+std::string this_thread_name() {
+  char name[16] = {};
+  pthread_getname_np(pthread_self(), name, sizeof name);
+  return name;
+}
+
+TEST(ThreadPool, NamesLongerThanTheKernelKeepsAreCut) {
+  std::string seen;
+  std::thread([&] {
+    name_this_thread("distill-a-name-far-too-long");
+    seen = this_thread_name();
+  }).join();
+  EXPECT_EQ(seen, "distill-a-name-");
+}
+
+TEST(ThreadPool, HelperThreadsAndWorkersAreNamed) {
+  std::mutex mutex;
+  std::set<std::string> names;
+  parallel_for(64, 4, [&](size_t) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    std::lock_guard lock(mutex);
+    names.insert(this_thread_name());
+  });
+  EXPECT_TRUE(names.count("distill-par") == 1) << "helpers are named";
+  WorkerPool pool(2);
+  TaskGroup group(pool);
+  std::string in_pool;
+  group.submit([&] { in_pool = this_thread_name(); });
+  group.wait();
+  EXPECT_EQ(in_pool, "distill-pool");
 }
 
 }  // namespace
