@@ -864,5 +864,26 @@ TEST(OutputTemplate, ExpandsAndRefuses) {
   EXPECT_TRUE(check_outputs(r).ok());
 }
 
+// base's layers to make, as the index gives their .debs' bytes: libc6, libssl3,
+// tzdata and the small ones; the generated files' work is not known (0).
+TEST(CompressingThreads, TheLargestLayerGetsEveryCoreTheOthersOne) {
+  const uint64_t libc6 = 2'800'000, libssl3 = 2'000'000, tzdata = 300'000, small = 60'000;
+  const uint64_t total = libc6 + libssl3 + tzdata + 4 * small;
+  EXPECT_EQ(compressing_threads(libc6, libc6, total, 2), 2U);
+  EXPECT_EQ(compressing_threads(libssl3, libc6, total, 2), 1U);
+  EXPECT_EQ(compressing_threads(tzdata, libc6, total, 2), 1U);
+  EXPECT_EQ(compressing_threads(0, libc6, total, 2), 2U) << "unknown work (an application's files)";
+  EXPECT_EQ(compressing_threads(libc6, libc6, total, 1), 1U);
+  EXPECT_EQ(compressing_threads(libc6, libc6, total, 0), 1U);
+}
+
+TEST(CompressingThreads, ALayerWithACoresShareOfTheWorkGetsEveryCore) {
+  // Two architectures' JDKs: neither is alone the largest, each is half the work.
+  EXPECT_EQ(compressing_threads(50, 50, 110, 2), 2U);
+  EXPECT_EQ(compressing_threads(50, 50, 110, 4), 4U);
+  EXPECT_EQ(compressing_threads(30, 50, 110, 4), 4U) << "30 * 4 >= 110";
+  EXPECT_EQ(compressing_threads(25, 50, 110, 4), 1U);
+}
+
 }  // namespace
 }  // namespace distill::image
