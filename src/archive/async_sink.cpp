@@ -11,10 +11,7 @@ AsyncSink::AsyncSink(ByteSink& downstream, size_t chunk_size, size_t depth)
     : m_down(downstream),
       m_chunk_size(chunk_size == 0 ? 1 : chunk_size),
       m_depth(depth == 0 ? 1 : depth),
-      m_thread([this] {
-        util::name_this_thread("distill-sink");
-        consume();
-      }) {}
+      m_thread(util::named_thread("distill-sink", [this] { consume(); })) {}
 
 AsyncSink::~AsyncSink() { stop(); }
 

@@ -392,11 +392,10 @@ class GzipCompressor final : public ByteSink {
         DISTILL_CHECK(ready_deflaters(m_deflaters.back()));
       }
       for (unsigned i = 0; i < m_width; ++i) {
-        m_workers.emplace_back([this, i] {
-          util::name_this_thread("distill-gzip");
+        m_workers.push_back(util::named_thread("distill-gzip", [this, i] {
           yield_to_producers();
           work(m_deflaters[i]);
-        });
+        }));
       }
     }
     {

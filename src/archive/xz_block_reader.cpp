@@ -145,10 +145,7 @@ XzBlockReader::XzBlockReader(std::string_view data, XzBlocks blocks, bool mapped
     m_stream = decoder;
   }
   m_filters[0].id = LZMA_VLI_UNKNOWN;
-  m_helper = std::thread([this] {
-    util::name_this_thread("distill-xz");
-    help();
-  });
+  m_helper = util::named_thread("distill-xz", [this] { help(); });
 }
 
 XzBlockReader::~XzBlockReader() {

@@ -14,22 +14,21 @@ BackgroundFetch::BackgroundFetch(net::ContentCache& cache, net::HttpClient& http
   for (const auto& item : items) {
     m_wanted.insert(item.sha256);
   }
-  m_thread =
-      std::thread([this, &http, items = std::move(items), jobs, progress = std::move(progress)] {
-        util::name_this_thread("distill-fetch");
-        Status result = m_cache.fetch_all(
-            http, items, jobs, progress, [this](const net::FetchItem& item, const Status& outcome) {
-              std::lock_guard<std::mutex> lock(m_mutex);
-              if (!outcome.ok()) {
-                m_failed.emplace(item.sha256, outcome.error());
-              }
-              m_changed.notify_all();
-            });
-        std::lock_guard<std::mutex> lock(m_mutex);
-        m_result = std::move(result);
-        m_done = true;
-        m_changed.notify_all();
-      });
+  m_thread = util::named_thread("distill-fetch", [this, &http, items = std::move(items), jobs,
+                                                  progress = std::move(progress)] {
+    Status result = m_cache.fetch_all(http, items, jobs, progress,
+                                      [this](const net::FetchItem& item, const Status& outcome) {
+                                        std::lock_guard<std::mutex> lock(m_mutex);
+                                        if (!outcome.ok()) {
+                                          m_failed.emplace(item.sha256, outcome.error());
+                                        }
+                                        m_changed.notify_all();
+                                      });
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_result = std::move(result);
+    m_done = true;
+    m_changed.notify_all();
+  });
 }
 
 BackgroundFetch::~BackgroundFetch() {

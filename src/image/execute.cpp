@@ -107,15 +107,6 @@ uint64_t work_estimate(const LayerNode& node) {
   }
 }
 
-}  // namespace
-
-unsigned compressing_threads(uint64_t work, uint64_t most, uint64_t total, unsigned cores) {
-  const bool bounds_the_build = work == 0 || work >= most || work * cores >= total;
-  return bounds_the_build ? std::max(1U, cores) : 1;
-}
-
-namespace {
-
 class Executor {
  public:
   Executor(const BuildPlan& plan, const BuildRequest& request, BuildEnv& env)
@@ -405,6 +396,11 @@ class Executor {
 };
 
 }  // namespace
+
+unsigned compressing_threads(uint64_t work, uint64_t most, uint64_t total, unsigned cores) {
+  const bool bounds_the_build = work == 0 || work >= most || work * cores >= total;
+  return bounds_the_build ? std::max(1U, cores) : 1;
+}
 
 Result<std::vector<oci::Image>> execute(const BuildPlan& plan, const BuildRequest& request,
                                         BuildEnv& env) {

@@ -33,10 +33,7 @@ void parallel_for(size_t count, unsigned jobs, const std::function<void(size_t)>
   std::vector<std::thread> threads;
   threads.reserve(workers - 1);
   for (size_t i = 1; i < workers; ++i) {
-    threads.emplace_back([&] {
-      name_this_thread("distill-par");
-      worker();
-    });
+    threads.push_back(named_thread("distill-par", worker));
   }
   worker();
   for (auto& thread : threads) {

@@ -4,6 +4,8 @@
 #include <cstddef>
 #include <functional>
 #include <string_view>
+#include <thread>
+#include <utility>
 
 namespace distill::util {
 
@@ -13,6 +15,16 @@ unsigned default_jobs();
 // Names the calling thread (its first 15 bytes), so that `top -H`, `ps -L`
 // and scheduler traces (`perf sched`) tell the build's threads apart.
 void name_this_thread(std::string_view name);
+
+// A thread named `name` (a string literal: it is read when the thread starts)
+// that runs `body`.
+template <class Body>
+std::thread named_thread(const char* name, Body body) {
+  return std::thread([name, body = std::move(body)]() mutable {
+    name_this_thread(name);
+    body();
+  });
+}
 
 // Runs task(0..count-1) on up to `jobs` threads (the caller's thread is one of
 // them) and returns when all are done. Tasks must not throw.

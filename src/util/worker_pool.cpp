@@ -8,10 +8,7 @@ WorkerPool::WorkerPool(unsigned threads) {
   unsigned count = threads == 0 ? default_jobs() : threads;
   m_threads.reserve(count);
   for (unsigned i = 0; i < count; ++i) {
-    m_threads.emplace_back([this] {
-      name_this_thread("distill-pool");
-      work();
-    });
+    m_threads.push_back(named_thread("distill-pool", [this] { work(); }));
   }
 }
 
