@@ -4,7 +4,6 @@
 #include "archive/compressor.hpp"
 
 #include <libdeflate.h>
-#include <sys/resource.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -14,7 +13,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -24,7 +22,7 @@
 
 #include "util/arena_bytes.hpp"
 #include "util/page_arena.hpp"
-#include "util/thread_pool.hpp"
+#include "util/worker_pool.hpp"
 
 namespace distill::archive {
 
@@ -106,9 +104,9 @@ struct DeflateDeleter {
 using DeflatePtr = std::unique_ptr<libdeflate_compressor, DeflateDeleter>;
 
 struct Chunk {
-  util::ArenaBytes input;   // up to k_gzip_chunk_size bytes
-  util::ArenaBytes output;  // one complete gzip member
-  bool failed = false;
+  util::ArenaBytes input;         // up to k_gzip_chunk_size bytes
+  util::ArenaBytes output;        // one complete gzip member
+  const char* failure = nullptr;  // why it has no member
 };
 
 void put_le32(unsigned char* p, uint32_t v) {
@@ -122,6 +120,7 @@ void put_le32(unsigned char* p, uint32_t v) {
 // compressors that spare incompressible chunks (jars, images, already
 // compressed files) the full effort.
 struct Deflaters {
+  int level = -1;
   DeflatePtr main, probe, store;
 };
 
@@ -131,65 +130,51 @@ struct Deflaters {
 [[maybe_unused]] const bool k_deflate_allocator_set =
     (libdeflate_set_memory_allocator(util::arena_allocate, util::arena_free), true);
 
-// Compressors and chunk buffers outlive the stream that used them. Allocated
-// anew for every layer, each brought fresh pages to fault in and clear (a
-// level-6 compressor holds its hash tables, a chunk 1 MiB in and out); kept,
-// a warm base build has 8% fewer page faults. At most 16 of each are kept.
-class Recycler {
- public:
-  static Recycler& instance() {
-    static auto* recycler = new Recycler;  // never destroyed: safe to use at exit
-    return *recycler;
+// Each thread that compresses keeps its compressors for the next chunk, of
+// any stream: made anew for every layer, they brought fresh pages to fault in
+// and clear (a level-6 compressor holds its hash tables). Null when `level`
+// is not one libdeflate has.
+Deflaters* thread_deflaters(int level) {
+  thread_local Deflaters kept;
+  if (kept.level != level || !kept.main || !kept.probe || !kept.store) {
+    kept = {level, DeflatePtr(libdeflate_alloc_compressor(level)),
+            DeflatePtr(libdeflate_alloc_compressor(1)), DeflatePtr(libdeflate_alloc_compressor(0))};
   }
+  return kept.main && kept.probe && kept.store ? &kept : nullptr;
+}
 
-  Deflaters take_deflaters(int level) {
-    std::lock_guard lock(m_mutex);
-    return m_deflaters[level].take();
+// Chunk buffers outlive the stream that used them: a chunk is 1 MiB in and
+// out, whose pages a new one faults in and clears. At most 16 are kept.
+class ChunkStore {
+ public:
+  static ChunkStore& instance() {
+    static auto* store = new ChunkStore;  // never destroyed: safe to use at exit
+    return *store;
   }
-  void give_deflaters(int level, Deflaters d) {
-    if (!d.main || !d.probe || !d.store) {
-      return;
+  Chunk take() {
+    std::lock_guard lock(m_mutex);
+    if (m_chunks.empty()) {
+      return {};
     }
-    std::lock_guard lock(m_mutex);
-    m_deflaters[level].give(std::move(d));
+    Chunk c = std::move(m_chunks.back());
+    m_chunks.pop_back();
+    return c;
   }
-  Chunk take_chunk() {
-    std::lock_guard lock(m_mutex);
-    return m_chunks.take();
-  }
-  void give_chunk(Chunk c) {
+  void give(Chunk c) {
     if (c.input.capacity() == 0) {
       return;
     }
     c.input.clear();
-    c.failed = false;
+    c.failure = nullptr;
     std::lock_guard lock(m_mutex);
-    m_chunks.give(std::move(c));
+    if (m_chunks.size() < 16) {
+      m_chunks.push_back(std::move(c));
+    }
   }
 
  private:
-  // At most 16 things of one kind, the last given taken first (empty: T{}).
-  template <class T>
-  struct Kept {
-    std::vector<T> items;
-    T take() {
-      if (items.empty()) {
-        return {};
-      }
-      T item = std::move(items.back());
-      items.pop_back();
-      return item;
-    }
-    void give(T item) {
-      if (items.size() < 16) {
-        items.push_back(std::move(item));
-      }
-    }
-  };
-
   std::mutex m_mutex;
-  std::map<int, Kept<Deflaters>> m_deflaters;  // by level
-  Kept<Chunk> m_chunks;
+  std::vector<Chunk> m_chunks;
 };
 
 // Whether a chunk will not shrink: four 16 KiB slices spread over it are
@@ -212,21 +197,26 @@ bool looks_incompressible(libdeflate_compressor* probe, std::span<const unsigned
   return true;
 }
 
-// Compresses chunk.input into one gzip member: fixed 10-byte header
-// (no FNAME, MTIME 0, XFL 0, OS 255), raw deflate (stored blocks for a chunk
-// that looks incompressible), CRC32, ISIZE.
-void compress_chunk(Deflaters& deflaters, Chunk& chunk) {
+// Compresses chunk.input into one gzip member, with this thread's compressors:
+// fixed 10-byte header (no FNAME, MTIME 0, XFL 0, OS 255), raw deflate
+// (stored blocks for a chunk that looks incompressible), CRC32, ISIZE.
+void compress_chunk(int level, Chunk& chunk) {
   static const unsigned char k_header[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff};
+  Deflaters* deflaters = thread_deflaters(level);
+  if (deflaters == nullptr) {
+    chunk.failure = "gzip: cannot create a compressor (bad level?)";
+    return;
+  }
   libdeflate_compressor* compressor =
-      looks_incompressible(deflaters.probe.get(), chunk.input.bytes()) ? deflaters.store.get()
-                                                                       : deflaters.main.get();
+      looks_incompressible(deflaters->probe.get(), chunk.input.bytes()) ? deflaters->store.get()
+                                                                        : deflaters->main.get();
   size_t bound = libdeflate_deflate_compress_bound(compressor, chunk.input.size());
   unsigned char* out = chunk.output.prepare(sizeof k_header + bound + 8);
   std::memcpy(out, k_header, sizeof k_header);
   size_t n = libdeflate_deflate_compress(compressor, chunk.input.data(), chunk.input.size(),
                                          out + sizeof k_header, bound);
   if (n == 0) {
-    chunk.failed = true;
+    chunk.failure = "gzip: libdeflate failed to compress a chunk";
     return;
   }
   unsigned char* trailer = out + sizeof k_header + n;
@@ -235,102 +225,136 @@ void compress_chunk(Deflaters& deflaters, Chunk& chunk) {
   chunk.output.set_size(sizeof k_header + n + 8);
 }
 
-// Compressing threads run a little below the threads that decode and feed
-// them (nice +4 on this thread only): a layer's decoder is a serial chain
-// that the compressors behind it can always wait for, but not the other way
-// round. A warm base build otherwise ended with libc6's decoder alone, having
-// shared its core with the compressors: 0.313 s -> 0.305 s (medians of 30).
-void yield_to_producers() { ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 4); }
-
-// A ring of 2 * `width` chunks (`width` = the threads asked for, at most 8): the
-// producer fills one chunk after another and hands each full chunk to `width`
-// compressing threads at once, waiting only when every chunk of the ring is
-// still in flight. The chunks' tail work is done in order by whichever
-// compressing thread finds the oldest chunk finished: its input goes to the
-// tap (the layer's diff_id hash), its member downstream (the blob's hash and
-// file). So the producer, the serial chain of a layer (an .xz being decoded),
-// carries no hashing or writing of its own; in nodejs's and python3's builds
-// that chain is the last thing running. With no batch barrier, a slow chunk
-// does not hold the other threads idle. A stream of one chunk (the common
-// small layer) is compressed on the producer's thread, without starting any
-// thread.
-class GzipCompressor final : public ByteSink {
+// What the producer of a gzip stream shares with the threads that compress
+// its chunks: a ring of chunks, the queue of those filled and not yet taken,
+// and the in-order tail work. A job offered to the pool compresses the oldest
+// queued chunk, if one is still there when it runs (the producer may have
+// taken it itself); the jobs hold the ring, so it outlives a stream that
+// ends before they run.
+class ChunkRing {
  public:
-  GzipCompressor(ByteSink& downstream, ByteSink* tap, unsigned threads, int level)
-      : m_down(downstream),
-        m_tap(tap),
-        m_width(std::clamp(threads, 1U, 8U)),
-        m_level(level),
-        m_slots(m_width == 1 ? 1 : 2 * m_width) {}
-  ~GzipCompressor() override {
+  ChunkRing(ByteSink& downstream, ByteSink* tap, int level, size_t slots)
+      : m_down(downstream), m_tap(tap), m_level(level), m_slots(slots) {}
+  ~ChunkRing() {
+    for (auto& slot : m_slots) {
+      ChunkStore::instance().give(std::move(slot.chunk));
+    }
+  }
+  ChunkRing(const ChunkRing&) = delete;
+  ChunkRing& operator=(const ChunkRing&) = delete;
+
+  [[nodiscard]] int level() const { return m_level; }
+
+  // The chunk that number `m_next` will fill, once the ring has room for it;
+  // null when the stream failed (error()). While the ring is full, the
+  // waiting thread compresses this stream's queued chunks, or else runs one
+  // of `helpers`' jobs, rather than sleep.
+  Chunk* next_chunk(util::WorkerPool* helpers) {
+    for (;;) {
+      {
+        std::unique_lock lock(m_mutex);
+        if (m_failed) {
+          return nullptr;
+        }
+        if (m_next - m_written < m_slots.size()) {
+          break;
+        }
+        if (m_queue.empty() && (helpers == nullptr || !helpers->has_jobs())) {
+          m_space.wait(lock);
+          continue;
+        }
+      }
+      if (!compress_queued() && helpers != nullptr) {
+        helpers->help();
+      }
+    }
+    Chunk& chunk = m_slots[m_next % m_slots.size()].chunk;
+    if (chunk.input.capacity() == 0) {
+      chunk = ChunkStore::instance().take();
+      chunk.input.reserve(k_gzip_chunk_size);  // a new chunk's room, made once
+    }
+    return &chunk;
+  }
+
+  // Hands over the chunk next_chunk() gave: queued for a job (true), or, with
+  // `here`, compressed on this thread and its tail work done (false).
+  bool hand_over(bool here) {
+    Slot& slot = m_slots[m_next % m_slots.size()];
+    if (here) {
+      compress_chunk(m_level, slot.chunk);
+    }
+    std::unique_lock lock(m_mutex);
+    ++m_next;
+    if (here) {
+      slot.state = State::Done;
+      drain(lock);
+      return false;
+    }
+    slot.state = State::Queued;
+    m_queue.push_back(&slot);
+    return true;
+  }
+
+  // Compresses the oldest queued chunk on this thread, then does whatever
+  // tail work is ready; false when none was queued.
+  bool compress_queued() {
+    Slot* slot = nullptr;
     {
       std::lock_guard lock(m_mutex);
-      m_queue.clear();  // abandoned: no use compressing the rest,
-      m_failed = true;  // nor writing what is in flight (after finish(), nothing is)
+      if (m_queue.empty()) {
+        return false;
+      }
+      slot = m_queue.front();
+      m_queue.pop_front();
+      ++m_compressing;
     }
-    stop();
-    Recycler& recycler = Recycler::instance();
-    for (auto& slot : m_slots) {
-      recycler.give_chunk(std::move(slot.chunk));
-    }
-    recycler.give_deflaters(m_level, std::move(m_inline));
-    for (auto& d : m_deflaters) {
-      recycler.give_deflaters(m_level, std::move(d));
-    }
+    compress_chunk(m_level, slot->chunk);
+    std::unique_lock lock(m_mutex);
+    --m_compressing;
+    slot->state = State::Done;
+    drain(lock);
+    m_space.notify_all();
+    return true;
   }
-  GzipCompressor(const GzipCompressor&) = delete;
-  GzipCompressor& operator=(const GzipCompressor&) = delete;
 
-  Status write(const void* data, size_t size) override {
-    if (m_finished) {
-      return after_finish();
-    }
-    const auto* bytes = static_cast<const unsigned char*>(data);
-    m_total += size;
-    while (size > 0) {
-      if (!m_filling) {
-        DISTILL_CHECK(take_slot());
-      }
-      Chunk& chunk = m_slots[*m_filling].chunk;
-      size_t n = std::min(size, k_gzip_chunk_size - chunk.input.size());
-      chunk.input.append(bytes, n);
-      bytes += n;
-      size -= n;
-      if (chunk.input.size() == k_gzip_chunk_size) {
-        DISTILL_CHECK(submit(false));
-      }
-    }
-    return {};
-  }
-  using ByteSink::write;
-
-  Status finish() override {
-    if (m_finished) {
-      return {};
-    }
-    m_finished = true;
-    if (m_filling || m_total == 0) {
-      if (!m_filling) {
-        DISTILL_CHECK(take_slot());  // an empty input is one empty member
-      }
-      // Nothing in flight: compressed here, without starting a thread.
-      bool idle = false;
+  // Waits until every chunk handed over is written (compressing queued ones,
+  // or running `helpers`' jobs, meanwhile); the stream's status.
+  Status wait_written(util::WorkerPool* helpers) {
+    for (;;) {
       {
-        std::lock_guard lock(m_mutex);
-        idle = m_written == m_next;
+        std::unique_lock lock(m_mutex);
+        if (m_failed || m_written == m_next) {
+          return m_failed ? m_error : Status{};
+        }
+        if (m_queue.empty() && (helpers == nullptr || !helpers->has_jobs())) {
+          m_space.wait(lock);
+          continue;
+        }
       }
-      DISTILL_CHECK(submit(idle));
+      if (!compress_queued() && helpers != nullptr) {
+        helpers->help();
+      }
     }
-    {
-      std::unique_lock lock(m_mutex);
-      m_space.wait(lock, [&] { return m_failed || m_written == m_next; });
-    }
-    stop();
-    if (m_failed) {
-      return m_error;
-    }
-    return m_down.finish();
   }
+
+  // Abandons the stream: queued chunks are dropped, nothing more is written,
+  // and this returns once no thread is compressing or writing for it.
+  void abandon() {
+    std::unique_lock lock(m_mutex);
+    m_queue.clear();
+    if (!m_failed) {
+      m_failed = true;
+      m_error = make_error(ErrorKind::Internal, "gzip: the stream was abandoned");
+    }
+    m_space.wait(lock, [&] { return m_compressing == 0 && !m_draining; });
+  }
+
+  Status error() {
+    std::lock_guard lock(m_mutex);
+    return m_error;
+  }
+
+  Status downstream_finish() { return m_down.finish(); }
 
  private:
   enum class State { Free, Queued, Done };
@@ -338,75 +362,6 @@ class GzipCompressor final : public ByteSink {
     Chunk chunk;
     State state = State::Free;
   };
-
-  Status ready_deflaters(Deflaters& d) const {
-    if (!d.main) {
-      d = Recycler::instance().take_deflaters(m_level);
-    }
-    if (!d.main) {
-      d = {DeflatePtr(libdeflate_alloc_compressor(m_level)),
-           DeflatePtr(libdeflate_alloc_compressor(1)), DeflatePtr(libdeflate_alloc_compressor(0))};
-    }
-    if (!d.main || !d.probe || !d.store) {
-      return make_error(ErrorKind::InvalidInput, "gzip: cannot create a compressor (bad level?)");
-    }
-    return {};
-  }
-
-  // The slot that chunk number m_next will fill, once its tail work is done.
-  Status take_slot() {
-    {
-      std::unique_lock lock(m_mutex);
-      m_space.wait(lock, [&] { return m_failed || m_next - m_written < m_slots.size(); });
-      if (m_failed) {
-        return m_error;
-      }
-    }
-    m_filling = m_next % m_slots.size();
-    Chunk& chunk = m_slots[*m_filling].chunk;
-    if (chunk.input.capacity() == 0) {
-      chunk = Recycler::instance().take_chunk();
-      chunk.input.reserve(k_gzip_chunk_size);  // a new chunk's room, made once
-    }
-    return {};
-  }
-
-  // Queues the filled chunk for the compressing threads, or (with one thread,
-  // or `here`) compresses it on this one and does the tail work. Fails only
-  // when no compressor can be made.
-  Status submit(bool here) {
-    Slot& slot = m_slots[*m_filling];
-    m_filling.reset();
-    if (m_width == 1 || here) {
-      DISTILL_CHECK(ready_deflaters(m_inline));
-      compress_chunk(m_inline, slot.chunk);
-      std::unique_lock lock(m_mutex);
-      ++m_next;
-      slot.state = State::Done;
-      drain(lock);
-      return {};
-    }
-    if (m_workers.empty()) {
-      for (unsigned i = 0; i < m_width; ++i) {
-        m_deflaters.emplace_back();
-        DISTILL_CHECK(ready_deflaters(m_deflaters.back()));
-      }
-      for (unsigned i = 0; i < m_width; ++i) {
-        m_workers.push_back(util::named_thread("distill-gzip", [this, i] {
-          yield_to_producers();
-          work(m_deflaters[i]);
-        }));
-      }
-    }
-    {
-      std::lock_guard lock(m_mutex);
-      ++m_next;
-      slot.state = State::Queued;
-      m_queue.push_back(&slot);
-    }
-    m_wake.notify_one();
-    return {};
-  }
 
   // The tail work of the finished chunks, oldest first, unless another thread
   // is at it: input to the tap, member downstream, slot freed. `lock` holds
@@ -430,16 +385,17 @@ class GzipCompressor final : public ByteSink {
         m_queue.clear();
       }
       slot.chunk.input.clear();
+      slot.chunk.failure = nullptr;
       slot.state = State::Free;
       ++m_written;
-      m_space.notify_all();
     }
     m_draining = false;
+    m_space.notify_all();
   }
 
   Status write_chunk(const Chunk& chunk) {
-    if (chunk.failed) {
-      return make_error(ErrorKind::Internal, "gzip: libdeflate failed to compress a chunk");
+    if (chunk.failure != nullptr) {
+      return make_error(ErrorKind::Internal, chunk.failure);
     }
     if (m_tap != nullptr) {
       DISTILL_CHECK(m_tap->write(chunk.input.data(), chunk.input.size()));
@@ -447,60 +403,114 @@ class GzipCompressor final : public ByteSink {
     return m_down.write(chunk.output.data(), chunk.output.size());
   }
 
-  void work(Deflaters& deflaters) {
-    for (;;) {
-      Slot* slot = nullptr;
-      {
-        std::unique_lock lock(m_mutex);
-        m_wake.wait(lock, [&] { return m_stopping || !m_queue.empty(); });
-        if (m_queue.empty()) {
-          return;
-        }
-        slot = m_queue.front();
-        m_queue.pop_front();
-      }
-      compress_chunk(deflaters, slot->chunk);
-      std::unique_lock lock(m_mutex);
-      slot->state = State::Done;
-      drain(lock);
-    }
-  }
-
-  // Lets the threads finish what is queued, then joins them.
-  void stop() {
-    {
-      std::lock_guard lock(m_mutex);
-      m_stopping = true;
-    }
-    m_wake.notify_all();
-    for (auto& worker : m_workers) {
-      worker.join();
-    }
-    m_workers.clear();
-  }
-
   ByteSink& m_down;
   ByteSink* m_tap;  // sees the input, in order; may be null
-  unsigned m_width;
   int m_level;
-  std::vector<Slot> m_slots;
-  std::optional<size_t> m_filling;  // the slot being filled (producer only)
-  uint64_t m_total = 0;             // bytes written in (producer only)
-  bool m_finished = false;          // finish() called (producer only)
-  Deflaters m_inline;               // for chunks compressed on the producer's thread
-  std::deque<Deflaters> m_deflaters;
-  std::vector<std::thread> m_workers;
+  std::vector<Slot> m_slots;  // the chunk being filled is m_slots[m_next % size]
   // Under m_mutex:
   std::mutex m_mutex;
-  std::condition_variable m_wake;   // a chunk was queued, or stop
-  std::condition_variable m_space;  // a chunk's tail work was done, or the stream failed
-  std::deque<Slot*> m_queue;
-  uint64_t m_next = 0;     // chunks handed over (the filling one excluded)
-  uint64_t m_written = 0;  // chunks whose tail work is done
+  std::condition_variable m_space;  // tail work was done, or a chunk's compression
+  std::deque<Slot*> m_queue;        // handed over, not yet taken
+  uint64_t m_next = 0;              // chunks handed over
+  uint64_t m_written = 0;           // chunks whose tail work is done
+  unsigned m_compressing = 0;       // chunks taken and not yet done
   bool m_draining = false;
-  bool m_failed = false;  // a chunk failed, or downstream did: m_error
+  bool m_failed = false;  // a chunk failed, or downstream did, or abandoned: m_error
   Status m_error;
-  bool m_stopping = false;
+};
+
+// A gzip stream: the producer (the caller, the serial chain of a layer: an
+// .xz being decoded) fills 1 MiB chunks of a ring of 2 * `threads` (at most
+// 16) and hands each full one to `helpers`, the pool whose threads are the
+// build's (util/worker_pool.hpp): a thread of the pool with nothing else to
+// run compresses it, and whichever thread finds the oldest chunk done does the
+// tail work in order (input to the tap, the layer's diff_id hash; member
+// downstream, the blob's hash and file). A producer whose ring is full does
+// not wait: it compresses its own queued chunks, or another stream's. So the
+// compressing runs on the build's threads, one per CPU, never on extra ones
+// that would take turns with them. Without `helpers`, a stream asked for more
+// than one thread makes a pool of its own; with one thread, every chunk is
+// compressed on the producer's. A stream of one chunk (the common small
+// layer) is compressed on the producer's thread.
+class GzipCompressor final : public ByteSink {
+ public:
+  GzipCompressor(ByteSink& downstream, ByteSink* tap, unsigned threads, int level,
+                 util::WorkerPool* helpers)
+      : m_helpers(helpers) {
+    const unsigned width = std::clamp(threads, 1U, 8U);
+    if (m_helpers == nullptr && width > 1) {
+      m_own_pool = std::make_unique<util::WorkerPool>(width);
+      m_helpers = m_own_pool.get();
+    }
+    m_ring = std::make_shared<ChunkRing>(downstream, tap, level, width == 1 ? 1 : 2 * width);
+    if (width == 1) {
+      m_helpers = nullptr;
+    }
+  }
+  ~GzipCompressor() override {
+    m_ring->abandon();  // after finish(), nothing is in flight
+    m_own_pool.reset();
+  }
+  GzipCompressor(const GzipCompressor&) = delete;
+  GzipCompressor& operator=(const GzipCompressor&) = delete;
+
+  Status write(const void* data, size_t size) override {
+    if (m_finished) {
+      return after_finish();
+    }
+    const auto* bytes = static_cast<const unsigned char*>(data);
+    m_total += size;
+    while (size > 0) {
+      if (m_filling == nullptr) {
+        m_filling = m_ring->next_chunk(m_helpers);
+        if (m_filling == nullptr) {
+          return m_ring->error();
+        }
+      }
+      size_t n = std::min(size, k_gzip_chunk_size - m_filling->input.size());
+      m_filling->input.append(bytes, n);
+      bytes += n;
+      size -= n;
+      if (m_filling->input.size() == k_gzip_chunk_size) {
+        hand_over(false);
+      }
+    }
+    return {};
+  }
+  using ByteSink::write;
+
+  Status finish() override {
+    if (m_finished) {
+      return {};
+    }
+    m_finished = true;
+    if (m_filling != nullptr || m_total == 0) {
+      if (m_filling == nullptr) {
+        m_filling = m_ring->next_chunk(m_helpers);  // an empty input is one empty member
+        if (m_filling == nullptr) {
+          return m_ring->error();
+        }
+      }
+      hand_over(true);  // the last chunk: no other to fill meanwhile
+    }
+    DISTILL_CHECK(m_ring->wait_written(m_helpers));
+    return m_ring->downstream_finish();
+  }
+
+ private:
+  void hand_over(bool last) {
+    m_filling = nullptr;
+    if (m_ring->hand_over(last || m_helpers == nullptr)) {
+      m_helpers->offer([ring = m_ring] { ring->compress_queued(); });
+    }
+  }
+
+  util::WorkerPool* m_helpers;  // null: every chunk on this thread
+  std::unique_ptr<util::WorkerPool> m_own_pool;
+  std::shared_ptr<ChunkRing> m_ring;
+  Chunk* m_filling = nullptr;  // the chunk being filled
+  uint64_t m_total = 0;        // bytes written in
+  bool m_finished = false;     // finish() called
 };
 
 // ---- zstd -------------------------------------------------------------------
@@ -592,9 +602,11 @@ class ZstdCompressor final : public ByteSink {
 }  // namespace
 
 std::unique_ptr<ByteSink> make_compressor(Compression compression, ByteSink& downstream,
-                                          unsigned threads, int level, ByteSink* tap) {
+                                          unsigned threads, int level, ByteSink* tap,
+                                          util::WorkerPool* helpers) {
   if (compression == Compression::Gzip) {
-    return std::make_unique<GzipCompressor>(downstream, tap, threads, level < 0 ? 6 : level);
+    return std::make_unique<GzipCompressor>(downstream, tap, threads, level < 0 ? 6 : level,
+                                            helpers);
   }
   std::unique_ptr<ByteSink> inner;
   if (compression == Compression::Zstd) {

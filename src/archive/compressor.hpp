@@ -7,11 +7,13 @@
 //    gzip member (RFC 1952 section 2.2 allows concatenated members; Go's
 //    compress/gzip, GNU gzip and Python read them as one stream). Each member
 //    header is 1f 8b 08, FLG 0 (no name), MTIME 0, XFL 0, OS 255 ("unknown").
-//    With threads > 1, min(threads, 8) threads compress chunks in parallel while the
-//    caller fills the next ones, and members are written in order (by those
-//    threads); at most two chunks per thread are in flight (~4 MiB per thread). Default level 6. A
-//    chunk that looks incompressible (four 16 KiB slices gain under 2% at level 1) is stored, not
-//    compressed. An empty input gives one empty member.
+//    With threads > 1, the chunks are compressed by the threads of a worker
+//    pool (the build's, or one of min(threads, 8) threads of the stream's own)
+//    while the caller fills the next ones, and members are written in order
+//    (by whichever thread finds the oldest done); at most 2 * min(threads, 8)
+//    chunks are in flight (~2 MiB each). Default level 6. A chunk that looks
+//    incompressible (four 16 KiB slices gain under 2% at level 1) is stored,
+//    not compressed. An empty input gives one empty member.
 //  - Zstd: one single-threaded libzstd stream (zstd's multithreaded mode emits
 //    bytes that depend on the worker count), default level 3, with the content
 //    checksum flag set and no content size in the frame header.
@@ -24,6 +26,10 @@
 
 #include "archive/byte_sink.hpp"
 #include "util/result.hpp"
+
+namespace distill::util {
+class WorkerPool;
+}
 
 namespace distill::archive {
 
@@ -44,8 +50,11 @@ inline constexpr size_t k_gzip_chunk_size = 1U << 20;
 // returns (it is not finished): with gzip on more than one thread, from the
 // compressing threads, so the caller's thread does not spend its time there
 // (a layer's diff_id hash). A failing tap fails the stream.
+// `helpers`, when given (with threads > 1), is the pool whose threads
+// compress the chunks (WorkerPool::offer()); the caller is meant to be one of
+// them, and compresses chunks too rather than wait for room.
 std::unique_ptr<ByteSink> make_compressor(Compression compression, ByteSink& downstream,
-                                          unsigned threads, int level = -1,
-                                          ByteSink* tap = nullptr);
+                                          unsigned threads, int level = -1, ByteSink* tap = nullptr,
+                                          util::WorkerPool* helpers = nullptr);
 
 }  // namespace distill::archive

@@ -22,11 +22,13 @@ BackgroundFetch::BackgroundFetch(net::ContentCache& cache, net::HttpClient& http
                                         if (!outcome.ok()) {
                                           m_failed.emplace(item.sha256, outcome.error());
                                         }
+                                        ++m_changes;
                                         m_changed.notify_all();
                                       });
     std::lock_guard<std::mutex> lock(m_mutex);
     m_result = std::move(result);
     m_done = true;
+    ++m_changes;
     m_changed.notify_all();
   });
 }
@@ -41,7 +43,7 @@ bool BackgroundFetch::covers(const crypto::Digest& digest) const {
   return m_wanted.count(digest) != 0;
 }
 
-Status BackgroundFetch::wait(const crypto::Digest& digest) {
+Status BackgroundFetch::wait(const crypto::Digest& digest, const std::function<bool()>& meanwhile) {
   if (!covers(digest)) {
     return {};
   }
@@ -61,7 +63,16 @@ Status BackgroundFetch::wait(const crypto::Digest& digest) {
       }
       return make_error(ErrorKind::Internal, digest.str() + ": not fetched");
     }
-    m_changed.wait(lock);
+    const uint64_t seen = m_changes;
+    bool helped = false;
+    if (meanwhile) {
+      lock.unlock();
+      helped = meanwhile();
+      lock.lock();
+    }
+    if (!helped) {
+      m_changed.wait(lock, [&] { return m_changes != seen; });
+    }
   }
 }
 

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -36,14 +37,18 @@ class BackgroundFetch {
   [[nodiscard]] bool covers(const crypto::Digest& digest) const;
   // Blocks until the item is in the cache (OK) or its transfer failed (that
   // error, naming the package and URL). OK at once for a digest it does not
-  // cover: that one is not this fetch's to bring.
-  Status wait(const crypto::Digest& digest);
+  // cover: that one is not this fetch's to bring. Before each sleep it calls
+  // `meanwhile` (the worker pool's help(): a layer waiting for its next .deb
+  // compresses other layers' chunks), and sleeps only when that found
+  // nothing to do.
+  Status wait(const crypto::Digest& digest, const std::function<bool()>& meanwhile = {});
 
  private:
   net::ContentCache& m_cache;
   std::set<crypto::Digest> m_wanted;
   std::mutex m_mutex;
   std::condition_variable m_changed;
+  uint64_t m_changes = 0;  // items done (and the end), counted under m_mutex
   std::map<crypto::Digest, Error> m_failed;
   bool m_done = false;
   Status m_result;

@@ -267,10 +267,12 @@ class Executor {
     });
   }
 
+  // Waits for the packages' downloads, compressing other layers' chunks
+  // meanwhile (util/worker_pool.hpp).
   Status await(const std::vector<InstalledPackage>& packages) {
     if (m_fetching) {
       for (const auto& p : packages) {
-        DISTILL_CHECK(m_fetching->wait(p.sha256));
+        DISTILL_CHECK(m_fetching->wait(p.sha256, [this] { return m_env.pool.help(); }));
       }
     }
     return {};
@@ -298,8 +300,8 @@ class Executor {
   Result<oci::LayerBlob> make_layer(const LayerNode& node, unsigned threads) {
     const int64_t epoch = m_request.source_date_epoch;
     const auto cache_dir = m_env.cache.dir();
-    DISTILL_TRY(auto writer,
-                LayerWriter::create(m_layers.blob_dir(), m_request.compression, threads));
+    DISTILL_TRY(auto writer, LayerWriter::create(m_layers.blob_dir(), m_request.compression,
+                                                 threads, &m_env.pool));
     // Packages: unchanged packages of a grouped layer copied from its last
     // version (package_group.hpp).
     std::optional<PackageGroupWriter> group;
@@ -328,7 +330,8 @@ class Executor {
       }
       case LayerNode::Kind::Archive:
         if (m_fetching) {
-          DISTILL_CHECK(m_fetching->wait(node.archive->sha256));
+          DISTILL_CHECK(
+              m_fetching->wait(node.archive->sha256, [this] { return m_env.pool.help(); }));
         }
         DISTILL_CHECK(write_archive_layer(*writer, *node.archive, epoch));
         break;

@@ -64,7 +64,8 @@ LayerWriter::~LayerWriter() = default;
 
 Result<std::unique_ptr<LayerWriter>> LayerWriter::create(const std::filesystem::path& blob_dir,
                                                          archive::Compression compression,
-                                                         unsigned threads) {
+                                                         unsigned threads,
+                                                         util::WorkerPool* helpers) {
   std::error_code ec;
   std::filesystem::create_directories(blob_dir / "sha256", ec);
   if (ec) {
@@ -81,8 +82,8 @@ Result<std::unique_ptr<LayerWriter>> LayerWriter::create(const std::filesystem::
   // The tar's hash (the diff_id) is the compressor's tap: taken off the
   // thread that writes the tar (compressor.hpp).
   p->tar_hash = std::make_unique<archive::HashingSink>();
-  p->compressor =
-      archive::make_compressor(compression, *p->compressed_hash, threads, -1, p->tar_hash.get());
+  p->compressor = archive::make_compressor(compression, *p->compressed_hash, threads, -1,
+                                           p->tar_hash.get(), helpers);
   p->gate = std::make_unique<Gate>(*p->compressor);
   p->tar = std::make_unique<archive::TarWriter>(*p->gate);
   writer->m_pipeline = std::move(p);

@@ -24,9 +24,11 @@ namespace distill::image {
 class LayerWriter {
  public:
   // `blob_dir` is a blob store root: the layer lands in blob_dir/sha256/<hex>.
+  // `threads` and `helpers` are the compressor's (archive/compressor.hpp).
   static Result<std::unique_ptr<LayerWriter>> create(const std::filesystem::path& blob_dir,
                                                      archive::Compression compression,
-                                                     unsigned threads);
+                                                     unsigned threads,
+                                                     util::WorkerPool* helpers = nullptr);
   ~LayerWriter();
   LayerWriter(const LayerWriter&) = delete;
   LayerWriter& operator=(const LayerWriter&) = delete;

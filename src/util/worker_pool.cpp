@@ -31,17 +31,45 @@ void WorkerPool::submit(std::function<void()> task) {
   m_ready.notify_one();
 }
 
+void WorkerPool::offer(std::function<void()> job) {
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_jobs.push_back(std::move(job));
+  }
+  m_ready.notify_one();
+}
+
+bool WorkerPool::help() {
+  std::function<void()> job;
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_jobs.empty()) {
+      return false;
+    }
+    job = std::move(m_jobs.front());
+    m_jobs.pop_front();
+  }
+  job();
+  return true;
+}
+
+bool WorkerPool::has_jobs() {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  return !m_jobs.empty();
+}
+
 void WorkerPool::work() {
   for (;;) {
     std::function<void()> task;
     {
       std::unique_lock<std::mutex> lock(m_mutex);
-      m_ready.wait(lock, [this] { return m_stopping || !m_queue.empty(); });
-      if (m_queue.empty()) {
+      m_ready.wait(lock, [this] { return m_stopping || !m_jobs.empty() || !m_queue.empty(); });
+      auto& from = !m_jobs.empty() ? m_jobs : m_queue;
+      if (from.empty()) {
         return;  // stopping, and nothing left to run
       }
-      task = std::move(m_queue.front());
-      m_queue.pop_front();
+      task = std::move(from.front());
+      from.pop_front();
     }
     task();
   }

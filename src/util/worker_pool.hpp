@@ -2,6 +2,12 @@
 // submitted tasks in submission order. The build executor schedules every
 // layer of every image on it, so `-j` bounds the whole process, not each call.
 //
+// A task may also offer short jobs (a layer's chunks to compress): a thread
+// of the pool runs a queued job before it takes a new task, and a task that
+// would otherwise wait runs one itself (help()). So the build's work, its
+// tasks and their jobs alike, runs on exactly the pool's threads, one per
+// CPU, and no thread of ours waits for a CPU another of ours holds.
+//
 // Cancellation is cooperative: a TaskGroup counts the tasks it submitted and
 // wait() returns once all of them ran; code that wants to stop early checks
 // its own flag (see util/interrupt.hpp) before doing work.
@@ -28,11 +34,21 @@ class WorkerPool {
   [[nodiscard]] unsigned size() const { return static_cast<unsigned>(m_threads.size()); }
   // Queues `task`; it runs on one of the pool's threads. Tasks must not throw.
   void submit(std::function<void()> task);
+  // Queues `job`, to run before any task not yet started, on a thread of the
+  // pool or in a help() call. Jobs must not throw, and must not wait for
+  // other jobs or tasks.
+  void offer(std::function<void()> job);
+  // Runs the oldest offered job on the calling thread; false when none is
+  // queued.
+  bool help();
+  // Whether an offered job is queued (it may be taken before help() runs).
+  [[nodiscard]] bool has_jobs();
 
  private:
   void work();
   std::vector<std::thread> m_threads;
   std::deque<std::function<void()>> m_queue;
+  std::deque<std::function<void()>> m_jobs;  // offered
   std::mutex m_mutex;
   std::condition_variable m_ready;
   bool m_stopping = false;

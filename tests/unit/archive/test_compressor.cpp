@@ -7,6 +7,7 @@
 #include "archive/compressor.hpp"
 #include "archive/decompress.hpp"
 #include "test_support.hpp"
+#include "util/worker_pool.hpp"
 
 namespace distill::archive {
 namespace {
@@ -165,6 +166,65 @@ TEST(Compressor, AFailingTapFailsTheStream) {
     std::string full = compress(Compression::Gzip, input, 1, 1 << 20);
     EXPECT_EQ(out, full.substr(0, out.size()));
   }
+}
+
+// Streams whose chunks a shared pool compresses, each produced on a thread of
+// that pool (as the build's layers are): the bytes of a stream on one thread,
+// whatever ran beside it; a failing one fails alone; none waits for a thread
+// of its own.
+TEST(GzipCompressor, StreamsSharingAPoolGiveTheirOwnBytes) {
+  util::WorkerPool pool(2);
+  constexpr size_t k_streams = 5;
+  std::vector<std::string> inputs;
+  std::vector<std::string> expected;
+  for (size_t i = 0; i < k_streams; ++i) {
+    inputs.push_back(sample((i + 1) * k_gzip_chunk_size + 1000 * i, static_cast<unsigned>(10 + i)));
+    expected.push_back(compress(Compression::Gzip, inputs.back(), 1, 1 << 20));
+  }
+  std::vector<std::string> outputs(k_streams);
+  std::vector<std::string> tapped(k_streams);
+  std::vector<Status> results(k_streams);
+  Status failed_result;
+  {
+    util::TaskGroup group(pool);
+    for (size_t i = 0; i < k_streams; ++i) {
+      group.submit([&, i] {
+        StringSink sink(outputs[i]);
+        StringSink tap(tapped[i]);
+        auto compressor = make_compressor(Compression::Gzip, sink, 2, -1, &tap, &pool);
+        for (size_t pos = 0; pos < inputs[i].size(); pos += 200000) {
+          if (Status s = compressor->write(std::string_view(inputs[i]).substr(pos, 200000));
+              !s.ok()) {
+            results[i] = s;
+            return;
+          }
+        }
+        results[i] = compressor->finish();
+      });
+    }
+    group.submit([&] {
+      FailingSink failing(1);
+      auto compressor = make_compressor(Compression::Gzip, failing, 2, -1, nullptr, &pool);
+      std::string input = sample(9 * k_gzip_chunk_size, 99);
+      Status status = compressor->write(input);
+      failed_result = status.ok() ? compressor->finish() : status;
+    });
+    group.submit([&] {
+      // Abandoned with chunks queued: the pool's jobs for it find nothing.
+      std::string out;
+      StringSink sink(out);
+      auto abandoned = make_compressor(Compression::Gzip, sink, 2, -1, nullptr, &pool);
+      EXPECT_TRUE(abandoned->write(sample(6 * k_gzip_chunk_size, 7)).ok());
+    });
+    group.wait();
+  }
+  for (size_t i = 0; i < k_streams; ++i) {
+    ASSERT_TRUE(results[i].ok()) << results[i].error().message;
+    EXPECT_EQ(outputs[i], expected[i]) << "stream " << i;
+    EXPECT_TRUE(tapped[i] == inputs[i]) << "stream " << i;
+  }
+  ASSERT_FALSE(failed_result.ok());
+  EXPECT_EQ(failed_result.error().message, "disk full");
 }
 
 TEST(GzipCompressor, GnuGzipAndPythonReadTheMultiMemberStream) {

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <mutex>
 #include <set>
@@ -129,6 +130,70 @@ TEST(ThreadPool, HelperThreadsAndWorkersAreNamed) {
   group.submit([&] { in_pool = this_thread_name(); });
   group.wait();
   EXPECT_EQ(in_pool, "distill-pool");
+}
+
+// A task that holds the pool's only thread until released.
+struct Hold {
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool started = false;
+  bool released = false;
+  void run() {
+    std::unique_lock lock(mutex);
+    started = true;
+    changed.notify_all();
+    changed.wait(lock, [&] { return released; });
+  }
+  void wait_started() {
+    std::unique_lock lock(mutex);
+    changed.wait(lock, [&] { return started; });
+  }
+  void release() {
+    std::lock_guard lock(mutex);
+    released = true;
+    changed.notify_all();
+  }
+};
+
+TEST(WorkerPool, OfferedJobsRunBeforeTasksNotYetStarted) {
+  WorkerPool pool(1);
+  TaskGroup group(pool);
+  Hold hold;
+  std::vector<std::string> order;  // written by the pool's one thread only
+  group.submit([&] { hold.run(); });
+  hold.wait_started();
+  group.submit([&] { order.push_back("task"); });
+  pool.offer([&] { order.push_back("job 1"); });
+  pool.offer([&] { order.push_back("job 2"); });
+  hold.release();
+  group.wait();
+  EXPECT_EQ(order, (std::vector<std::string>{"job 1", "job 2", "task"}));
+  EXPECT_FALSE(pool.has_jobs());
+}
+
+TEST(WorkerPool, HelpRunsTheOldestOfferedJobOnTheCaller) {
+  WorkerPool pool(1);
+  TaskGroup group(pool);
+  Hold hold;
+  group.submit([&] { hold.run(); });
+  hold.wait_started();
+  EXPECT_FALSE(pool.help()) << "nothing offered yet";
+  std::vector<std::string> ran;
+  std::thread::id where;
+  pool.offer([&] {
+    ran.push_back("first");
+    where = std::this_thread::get_id();
+  });
+  pool.offer([&] { ran.push_back("second"); });
+  EXPECT_TRUE(pool.has_jobs());
+  EXPECT_TRUE(pool.help());
+  EXPECT_EQ(ran, std::vector<std::string>{"first"});
+  EXPECT_EQ(where, std::this_thread::get_id());
+  EXPECT_TRUE(pool.help());
+  EXPECT_FALSE(pool.help());
+  EXPECT_EQ(ran, (std::vector<std::string>{"first", "second"}));
+  hold.release();
+  group.wait();
 }
 
 }  // namespace
