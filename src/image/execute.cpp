@@ -148,6 +148,7 @@ class Executor {
 
   // Downloads what the nodes to be made read, in the plan's order: a layer
   // the cache holds needs none of its .debs (nor a top layer's packages).
+  // Those present are read ahead (net/content_cache.hpp).
   void start_downloads(const std::vector<size_t>& todo) {
     std::set<crypto::Digest> needed;
     for (size_t i : todo) {
@@ -161,9 +162,14 @@ class Executor {
     }
     std::vector<net::FetchItem> items;
     for (const auto& item : m_plan.downloads) {
-      if (needed.count(item.sha256) != 0) {
+      if (needed.erase(item.sha256) != 0) {
         items.push_back(item);
       }
+    }
+    // The others are in the cache: read ahead, so that a layer's reads do not
+    // wait on the disk where they were evicted from memory.
+    for (const auto& digest : needed) {
+      m_env.cache.read_ahead(digest);
     }
     if (items.empty()) {
       return;

@@ -229,6 +229,13 @@ bool ContentCache::contains(const crypto::Digest& digest) const {
   return true;
 }
 
+void ContentCache::read_ahead(const crypto::Digest& digest) const {
+  util::Fd fd(::open(path_for(digest).c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.valid()) {
+    ::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_WILLNEED);
+  }
+}
+
 Status ContentCache::insert(const crypto::Digest& expected, std::string_view data) {
   crypto::Digest got = crypto::sha256(data);
   if (got != expected) {
