@@ -22,6 +22,7 @@
 #include "archive/xz_error.hpp"
 #include "util/fd.hpp"
 #include "util/file_io.hpp"
+#include "util/page_arena.hpp"
 #include "util/prefault.hpp"
 
 namespace distill::archive {
@@ -279,18 +280,16 @@ la_ssize_t read_mapped(struct archive* /*a*/, void* context, const void** buffer
 // A decoding thread's xz decoder and output buffer, kept from one .deb to the
 // next: liblzma reuses the decoder's dictionary when it is initialised again
 // on the same stream, so its pages are not faulted in and zeroed afresh for
-// every package. Both are brought in at once when first made
-// (xz_allocator.hpp).
+// every package. The dictionary is brought in at once when first made
+// (xz_allocator.hpp), the output buffer comes from the page arena
+// (util/page_arena.hpp): it was a vector, cleared when first sized, and each
+// decoding thread's first write to its fresh 4 KiB pages took 1-2 ms.
 struct ThreadXzDecoder {
   lzma_stream stream = LZMA_STREAM_INIT;
-  std::vector<uint8_t> out;
+  util::ArenaArray<uint8_t> out{util::arena_allocate_array<uint8_t>(k_mapped_block)};
   bool busy = false;  // a source of this thread has it (one .deb read inside another's)
 
-  ThreadXzDecoder() {
-    stream.allocator = detail::prefaulting_xz_allocator();
-    out.reserve(k_mapped_block);
-    util::prefault_write(out.data(), k_mapped_block);
-  }
+  ThreadXzDecoder() { stream.allocator = detail::prefaulting_xz_allocator(); }
   ThreadXzDecoder(const ThreadXzDecoder&) = delete;
   ThreadXzDecoder& operator=(const ThreadXzDecoder&) = delete;
   ~ThreadXzDecoder() { lzma_end(&stream); }
@@ -309,9 +308,9 @@ struct XzSource {
   lzma_stream owned = LZMA_STREAM_INIT;  // a decoder of this source's own
   ThreadXzDecoder* borrowed = nullptr;   // or the thread's
   lzma_stream* stream = &owned;
-  std::vector<uint8_t> own_out;
-  std::vector<uint8_t>* out = &own_out;
-  size_t piece = k_mapped_block;  // decoded per read, at most out->size()
+  util::ArenaArray<uint8_t> own_out;  // k_mapped_block bytes, when not borrowed
+  uint8_t* out = nullptr;             // k_mapped_block bytes
+  size_t piece = k_mapped_block;      // decoded per read, at most k_mapped_block
   bool done = false;
 
   XzSource() = default;
@@ -339,12 +338,14 @@ bool start_xz(XzSource& source) {
   if (ThreadXzDecoder* decoder = borrow_thread_decoder()) {
     source.borrowed = decoder;
     source.stream = &decoder->stream;
-    source.out = &decoder->out;
+    source.out = decoder->out.get();
+  } else {
+    source.own_out.reset(util::arena_allocate_array<uint8_t>(k_mapped_block));
+    source.out = source.own_out.get();
   }
   if (lzma_stream_decoder(source.stream, UINT64_MAX, 0) != LZMA_OK) {
     return false;
   }
-  source.out->resize(k_mapped_block);
   source.stream->next_in = reinterpret_cast<const uint8_t*>(source.data.data());
   source.stream->avail_in = source.data.size();
   return true;
@@ -356,9 +357,9 @@ la_ssize_t read_xz(struct archive* a, void* context, const void** buffer) {
     return 0;
   }
   lzma_stream& stream = *source->stream;
-  std::vector<uint8_t>& out = *source->out;
-  stream.next_out = out.data();
-  stream.avail_out = std::min(out.size(), source->piece);
+  uint8_t* out = source->out;
+  stream.next_out = out;
+  stream.avail_out = std::min(k_mapped_block, source->piece);
   while (stream.avail_out > 0) {
     if (source->mapped) {
       read_ahead(source->data,
@@ -378,8 +379,8 @@ la_ssize_t read_xz(struct archive* a, void* context, const void** buffer) {
   if (source->mapped) {
     release_behind(source->data, stream.next_in, source->freed);
   }
-  *buffer = out.data();
-  return static_cast<la_ssize_t>(stream.next_out - out.data());
+  *buffer = out;
+  return static_cast<la_ssize_t>(stream.next_out - out);
 }
 
 // An .xz tar of several blocks held in memory (a big package's), decoded on
