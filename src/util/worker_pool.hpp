@@ -5,8 +5,8 @@
 // A task may also offer short jobs (a layer's chunks to compress): a thread
 // of the pool runs a queued job before it takes a new task, and a task that
 // would otherwise wait runs one itself (help()). So the build's work, its
-// tasks and their jobs alike, runs on exactly the pool's threads, one per
-// CPU, and no thread of ours waits for a CPU another of ours holds.
+// tasks and their jobs alike, runs on the pool's threads, one per CPU,
+// rather than on more threads than CPUs taking turns.
 //
 // Cancellation is cooperative: a TaskGroup counts the tasks it submitted and
 // wait() returns once all of them ran; code that wants to stop early checks
