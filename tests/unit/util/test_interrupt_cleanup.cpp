@@ -55,6 +55,13 @@ pid_t start_child(const fs::path& dir, int ready) {
   if (pid != 0) {
     return pid;
   }
+  // The test stops the child with these: started with them ignored (under
+  // nohup, or as a script's background job, which ignores SIGINT), the child
+  // would keep them ignored, as the cleanup leaves an ignored signal be, and
+  // never stop.
+  for (int signo : {SIGINT, SIGTERM, SIGHUP}) {
+    ::signal(signo, SIG_DFL);
+  }
   install_interrupt_cleanup();
   auto file = AtomicFile::create(dir / "out.tar");
   auto temp = TempDir::create("distill-run-", dir);
