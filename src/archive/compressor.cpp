@@ -4,20 +4,16 @@
 #include "archive/compressor.hpp"
 
 #include <libdeflate.h>
-#include <unistd.h>
 #include <zstd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <span>
-#include <thread>
 #include <vector>
 
 #include "util/arena_bytes.hpp"
@@ -243,30 +239,11 @@ class ChunkRing {
   ChunkRing(const ChunkRing&) = delete;
   ChunkRing& operator=(const ChunkRing&) = delete;
 
-  [[nodiscard]] int level() const { return m_level; }
-
   // The chunk that number `m_next` will fill, once the ring has room for it;
-  // null when the stream failed (error()). While the ring is full, the
-  // waiting thread compresses this stream's queued chunks, or else runs one
-  // of `helpers`' jobs, rather than sleep.
+  // null when the stream failed (error()).
   Chunk* next_chunk(util::WorkerPool* helpers) {
-    for (;;) {
-      {
-        std::unique_lock lock(m_mutex);
-        if (m_failed) {
-          return nullptr;
-        }
-        if (m_next - m_written < m_slots.size()) {
-          break;
-        }
-        if (m_queue.empty() && (helpers == nullptr || !helpers->has_jobs())) {
-          m_space.wait(lock);
-          continue;
-        }
-      }
-      if (!compress_queued() && helpers != nullptr) {
-        helpers->help();
-      }
+    if (!work_until(helpers, [&] { return m_next - m_written < m_slots.size(); })) {
+      return nullptr;
     }
     Chunk& chunk = m_slots[m_next % m_slots.size()].chunk;
     if (chunk.input.capacity() == 0) {
@@ -317,24 +294,12 @@ class ChunkRing {
     return true;
   }
 
-  // Waits until every chunk handed over is written (compressing queued ones,
-  // or running `helpers`' jobs, meanwhile); the stream's status.
+  // Waits until every chunk handed over is written; the stream's status.
   Status wait_written(util::WorkerPool* helpers) {
-    for (;;) {
-      {
-        std::unique_lock lock(m_mutex);
-        if (m_failed || m_written == m_next) {
-          return m_failed ? m_error : Status{};
-        }
-        if (m_queue.empty() && (helpers == nullptr || !helpers->has_jobs())) {
-          m_space.wait(lock);
-          continue;
-        }
-      }
-      if (!compress_queued() && helpers != nullptr) {
-        helpers->help();
-      }
+    if (!work_until(helpers, [&] { return m_written == m_next; })) {
+      return error();
     }
+    return {};
   }
 
   // Abandons the stream: queued chunks are dropped, nothing more is written,
@@ -362,6 +327,31 @@ class ChunkRing {
     Chunk chunk;
     State state = State::Free;
   };
+
+  // Waits until `ready()` (checked under m_mutex) or the stream fails
+  // (false); meanwhile the thread compresses this stream's queued chunks, or
+  // else runs one of `helpers`' jobs, and sleeps only when there is neither.
+  template <class Ready>
+  bool work_until(util::WorkerPool* helpers, Ready ready) {
+    for (;;) {
+      {
+        std::unique_lock lock(m_mutex);
+        if (m_failed) {
+          return false;
+        }
+        if (ready()) {
+          return true;
+        }
+        if (m_queue.empty() && (helpers == nullptr || !helpers->has_jobs())) {
+          m_space.wait(lock);
+          continue;
+        }
+      }
+      if (!compress_queued() && helpers != nullptr) {
+        helpers->help();
+      }
+    }
+  }
 
   // The tail work of the finished chunks, oldest first, unless another thread
   // is at it: input to the tap, member downstream, slot freed. `lock` holds

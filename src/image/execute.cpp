@@ -273,13 +273,17 @@ class Executor {
     });
   }
 
-  // Waits for the packages' downloads, compressing other layers' chunks
-  // meanwhile (util/worker_pool.hpp).
+  // Waits for a download, compressing other layers' chunks meanwhile
+  // (util/worker_pool.hpp).
+  Status await(const crypto::Digest& digest) {
+    if (!m_fetching) {
+      return {};
+    }
+    return m_fetching->wait(digest, [this] { return m_env.pool.help(); });
+  }
   Status await(const std::vector<InstalledPackage>& packages) {
-    if (m_fetching) {
-      for (const auto& p : packages) {
-        DISTILL_CHECK(m_fetching->wait(p.sha256, [this] { return m_env.pool.help(); }));
-      }
+    for (const auto& p : packages) {
+      DISTILL_CHECK(await(p.sha256));
     }
     return {};
   }
@@ -315,7 +319,7 @@ class Executor {
       case LayerNode::Kind::Packages:
         group.emplace(m_layers, cache_dir, epoch, m_request.compression);
         DISTILL_CHECK(group->write(*writer, node.packages,
-                                   [this](const InstalledPackage& p) { return await({p}); }));
+                                   [this](const InstalledPackage& p) { return await(p.sha256); }));
         break;
       case LayerNode::Kind::Busybox:
         DISTILL_CHECK(await(node.packages));
@@ -335,10 +339,7 @@ class Executor {
         break;
       }
       case LayerNode::Kind::Archive:
-        if (m_fetching) {
-          DISTILL_CHECK(
-              m_fetching->wait(node.archive->sha256, [this] { return m_env.pool.help(); }));
-        }
+        DISTILL_CHECK(await(node.archive->sha256));
         DISTILL_CHECK(write_archive_layer(*writer, *node.archive, epoch));
         break;
       case LayerNode::Kind::Base:
