@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <thread>
 
 #include "util/file_io.hpp"
 #include "util/interrupt_cleanup.hpp"
@@ -30,7 +31,8 @@ Result<AtomicFile> AtomicFile::create(const std::filesystem::path& destination, 
     CleanupRegistration cleanup(pattern, false);
     if (!lock_as_owner(fd, pattern)) {
       // A sweep took the file between mkostemp and flock: start again.
-      if (attempt < 8) {
+      if (attempt + 1 < k_owner_attempts) {
+        std::this_thread::yield();  // let the sweep finish its pass
         continue;
       }
       return make_error(ErrorKind::Io, pattern + ": removed while it was being created");
