@@ -263,6 +263,11 @@ void read_ahead(std::string_view data, size_t at, size_t& ahead) {
 }
 
 constexpr size_t k_mapped_block = 1U << 20;
+// What an xz tar is decoded into, a piece at a time: small enough to stay in
+// the CPU's cache until libarchive has copied it out, and the fresh memory a
+// decoding thread brings in (util/page_arena.hpp) is a quarter of what 1 MiB
+// was.
+constexpr size_t k_xz_out = size_t{256} << 10;
 // What for_each_tar_entry_until() decodes at a time: libc6's control.tar has
 // control and md5sums in its first 24 KiB of 300.
 constexpr size_t k_stop_piece = size_t{32} << 10;
@@ -286,7 +291,7 @@ la_ssize_t read_mapped(struct archive* /*a*/, void* context, const void** buffer
 // decoding thread's first write to its fresh 4 KiB pages took 1-2 ms.
 struct ThreadXzDecoder {
   lzma_stream stream = LZMA_STREAM_INIT;
-  util::ArenaArray<uint8_t> out{util::arena_allocate_array<uint8_t>(k_mapped_block)};
+  util::ArenaArray<uint8_t> out{util::arena_allocate_array<uint8_t>(k_xz_out)};
   bool busy = false;  // a source of this thread has it (one .deb read inside another's)
 
   ThreadXzDecoder() { stream.allocator = detail::prefaulting_xz_allocator(); }
@@ -308,9 +313,9 @@ struct XzSource {
   lzma_stream owned = LZMA_STREAM_INIT;  // a decoder of this source's own
   ThreadXzDecoder* borrowed = nullptr;   // or the thread's
   lzma_stream* stream = &owned;
-  util::ArenaArray<uint8_t> own_out;  // k_mapped_block bytes, when not borrowed
-  uint8_t* out = nullptr;             // k_mapped_block bytes
-  size_t piece = k_mapped_block;      // decoded per read, at most k_mapped_block
+  util::ArenaArray<uint8_t> own_out;  // k_xz_out bytes, when not borrowed
+  uint8_t* out = nullptr;             // k_xz_out bytes
+  size_t piece = k_xz_out;            // decoded per read, at most k_xz_out
   bool done = false;
 
   XzSource() = default;
@@ -340,7 +345,7 @@ bool start_xz(XzSource& source) {
     source.stream = &decoder->stream;
     source.out = decoder->out.get();
   } else {
-    source.own_out.reset(util::arena_allocate_array<uint8_t>(k_mapped_block));
+    source.own_out.reset(util::arena_allocate_array<uint8_t>(k_xz_out));
     source.out = source.own_out.get();
   }
   if (lzma_stream_decoder(source.stream, UINT64_MAX, 0) != LZMA_OK) {
@@ -359,7 +364,7 @@ la_ssize_t read_xz(struct archive* a, void* context, const void** buffer) {
   lzma_stream& stream = *source->stream;
   uint8_t* out = source->out;
   stream.next_out = out;
-  stream.avail_out = std::min(k_mapped_block, source->piece);
+  stream.avail_out = std::min(k_xz_out, source->piece);
   while (stream.avail_out > 0) {
     if (source->mapped) {
       read_ahead(source->data,
@@ -431,7 +436,7 @@ la_ssize_t read_xz_blocks(struct archive* a, void* context, const void** buffer)
   return static_cast<la_ssize_t>(piece->size());
 }
 
-// An xz tar is decoded `xz_piece` bytes at a time (at most k_mapped_block).
+// An xz tar is decoded `xz_piece` bytes at a time (at most k_xz_out).
 Status read_memory(std::string_view data, const TarEntryUntilCallback& fn,
                    const std::string& origin, bool mapped, size_t xz_piece) {
   detail::ArchiveReadPtr a = detail::new_reader(true);
@@ -468,7 +473,7 @@ Status read_memory(std::string_view data, const TarEntryUntilCallback& fn,
 
 Status for_each_tar_entry(std::string_view data, const TarEntryCallback& fn,
                           const std::string& origin, bool mapped) {
-  return read_memory(data, to_the_end(fn), origin, mapped, k_mapped_block);
+  return read_memory(data, to_the_end(fn), origin, mapped, k_xz_out);
 }
 
 Status for_each_tar_entry_until(std::string_view data, const TarEntryUntilCallback& fn,
