@@ -172,7 +172,8 @@ def main():
                 times, ats = rounds.split(","), floors.split(",")
                 x = number(r.get(f"{flavor}.floor.{kind}.ratio"))
                 rows.append((f"{flavor}: {what} against its CPU floor, measured in turn in 3 "
-                             "rounds (medians; the floor in the peer's column; the ratio is the "
+                             "rounds (medians; a round's floor is the median of three "
+                             "measurements; the floor in the peer's column; the ratio is the "
                              "median of the rounds' ratios)",
                              "%s (rounds: %s)" % (fmt_s(median(times)),
                                                   ", ".join(fmt_s(t) for t in times)),
