@@ -1,8 +1,34 @@
 #include "util/worker_pool.hpp"
 
+#include <sched.h>
+
+#include <chrono>
+
 #include "util/thread_pool.hpp"
 
 namespace distill::util {
+
+namespace {
+
+// How long a new pool's first thread waits awake for work.
+constexpr std::chrono::milliseconds k_first_wait{10};
+
+// Whether this process may run on more than one CPU.
+bool spare_cpu() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  return ::sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 1;
+}
+
+void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+}  // namespace
 
 WorkerPool::WorkerPool(unsigned threads) {
   unsigned count = threads == 0 ? default_jobs() : threads;
@@ -27,6 +53,7 @@ void WorkerPool::submit(std::function<void()> task) {
   {
     std::lock_guard<std::mutex> lock(m_mutex);
     m_queue.push_back(std::move(task));
+    ++m_queued;
   }
   m_ready.notify_one();
 }
@@ -35,6 +62,7 @@ void WorkerPool::offer(std::function<void()> job) {
   {
     std::lock_guard<std::mutex> lock(m_mutex);
     m_jobs.push_back(std::move(job));
+    ++m_queued;
   }
   m_ready.notify_one();
 }
@@ -48,6 +76,7 @@ bool WorkerPool::help() {
     }
     job = std::move(m_jobs.front());
     m_jobs.pop_front();
+    --m_queued;
   }
   job();
   return true;
@@ -58,7 +87,31 @@ bool WorkerPool::has_jobs() {
   return !m_jobs.empty();
 }
 
+// On the virtual machines builds run on, a CPU with nothing to run halts at
+// once (no halt polling), and the pool thread woken there for a build's
+// second layer started it 3-9 ms after the first in 3 of 7 traced warm base
+// builds. So while the caller makes its plan, one thread of a new pool waits
+// awake for the first task or job, for at most k_first_wait, and only where
+// the caller has another CPU; then it sleeps like the others. Interleaved
+// warm base builds against the floor: 1.109x against 1.122x (medians of 30
+// rounds; 22 of them faster).
+void WorkerPool::await_first_work() {
+  if (m_one_awake.exchange(true) || !spare_cpu()) {
+    return;
+  }
+  const auto until = std::chrono::steady_clock::now() + k_first_wait;
+  while (m_queued.load(std::memory_order_relaxed) == 0 && !m_stopping.load()) {
+    for (int i = 0; i < 64; ++i) {
+      cpu_relax();
+    }
+    if (std::chrono::steady_clock::now() > until) {
+      break;
+    }
+  }
+}
+
 void WorkerPool::work() {
+  await_first_work();
   for (;;) {
     std::function<void()> task;
     {
@@ -70,6 +123,7 @@ void WorkerPool::work() {
       }
       task = std::move(from.front());
       from.pop_front();
+      --m_queued;
     }
     task();
   }

@@ -8,11 +8,16 @@
 // tasks and their jobs alike, runs on the pool's threads, one per CPU,
 // rather than on more threads than CPUs taking turns.
 //
+// A new pool's threads sleep until work comes, but for one, which waits
+// awake for the first task or job for at most 10 ms (a CPU that halts takes
+// milliseconds to wake on the virtual machines builds run on).
+//
 // Cancellation is cooperative: a TaskGroup counts the tasks it submitted and
 // wait() returns once all of them ran; code that wants to stop early checks
 // its own flag (see util/interrupt.hpp) before doing work.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -46,12 +51,15 @@ class WorkerPool {
 
  private:
   void work();
+  void await_first_work();
   std::vector<std::thread> m_threads;
   std::deque<std::function<void()>> m_queue;
   std::deque<std::function<void()>> m_jobs;  // offered
   std::mutex m_mutex;
   std::condition_variable m_ready;
-  bool m_stopping = false;
+  std::atomic<bool> m_stopping{false};   // set under m_mutex
+  std::atomic<size_t> m_queued{0};       // tasks and jobs queued (changed under m_mutex)
+  std::atomic<bool> m_one_awake{false};  // a thread has waited awake for the first work
 };
 
 // Tasks submitted through a group can be waited for together.

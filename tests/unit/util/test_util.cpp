@@ -196,5 +196,28 @@ TEST(WorkerPool, HelpRunsTheOldestOfferedJobOnTheCaller) {
   group.wait();
 }
 
+// One thread of a new pool waits awake for the first work, for a while
+// (worker_pool.cpp): work that comes later, and a pool destroyed during that
+// wait, are served like any other.
+TEST(WorkerPool, WorkAfterTheFirstAwakeWaitStillRuns) {
+  { WorkerPool gone(2); }  // destroyed while a thread may be waiting awake
+  WorkerPool pool(2);
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));  // past the wait
+  TaskGroup group(pool);
+  std::atomic<int> ran{0};
+  for (int i = 0; i < 4; ++i) {
+    group.submit([&] { ++ran; });
+  }
+  group.wait();
+  EXPECT_EQ(ran.load(), 4);
+  std::atomic<bool> job_ran{false};
+  pool.offer([&] { job_ran = true; });
+  while (!job_ran.load()) {
+    std::this_thread::yield();  // a pool thread takes it, or this one
+    pool.help();
+  }
+  EXPECT_FALSE(pool.has_jobs());
+}
+
 }  // namespace
 }  // namespace distill::util
