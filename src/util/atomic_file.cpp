@@ -6,7 +6,6 @@
 
 #include <cerrno>
 #include <cstdlib>
-#include <thread>
 
 #include "util/file_io.hpp"
 #include "util/interrupt_cleanup.hpp"
@@ -31,8 +30,7 @@ Result<AtomicFile> AtomicFile::create(const std::filesystem::path& destination, 
     CleanupRegistration cleanup(pattern, false);
     if (!lock_as_owner(fd, pattern)) {
       // A sweep took the file between mkostemp and flock: start again.
-      if (attempt + 1 < k_owner_attempts) {
-        std::this_thread::yield();  // let the sweep finish its pass
+      if (try_again_after_sweep(attempt)) {
         continue;
       }
       return make_error(ErrorKind::Io, pattern + ": removed while it was being created");

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <thread>
 
 #include "util/fd.hpp"
 
@@ -166,6 +167,15 @@ bool lock_as_owner(int fd, const std::filesystem::path& path) {
   struct stat named {};
   return ::fstat(fd, &held) == 0 && held.st_nlink > 0 && ::lstat(path.c_str(), &named) == 0 &&
          held.st_ino == named.st_ino && held.st_dev == named.st_dev;
+}
+
+bool try_again_after_sweep(int attempt) {
+  constexpr int k_attempts = 100;
+  if (attempt + 1 >= k_attempts) {
+    return false;
+  }
+  std::this_thread::yield();
+  return true;
 }
 
 size_t sweep_abandoned(const std::filesystem::path& dir, std::string_view prefix,

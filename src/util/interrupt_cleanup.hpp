@@ -58,11 +58,12 @@ size_t sweep_abandoned(const std::filesystem::path& dir, std::string_view prefix
 // sweep removed it, so the caller creates another one.
 bool lock_as_owner(int fd, const std::filesystem::path& path);
 
-// How many temporaries a creator makes before it gives up on sweeps taking
-// each one between its creation and lock_as_owner(). Losing is likely only
-// to a sweep that runs without pause while the creator's CPU is taken: a
-// test doing exactly that, with busy loops beside it, lost nine in a row
-// within a few thousand creations when nine was the limit.
-inline constexpr int k_owner_attempts = 100;
+// After lock_as_owner() failed on attempt number `attempt` (from 0): lets the
+// sweep finish its pass and says whether to create another temporary. Up to
+// a hundred are made: losing is likely only to a sweep that runs without
+// pause while the creator's CPU is taken, and a test doing exactly that, with
+// busy loops beside it, lost nine in a row within a few thousand creations
+// when nine was the limit.
+bool try_again_after_sweep(int attempt);
 
 }  // namespace distill::util

@@ -6,7 +6,6 @@
 
 #include <cerrno>
 #include <cstdlib>
-#include <thread>
 
 #include "util/file_io.hpp"
 
@@ -32,8 +31,7 @@ Result<TempDir> TempDir::create(const std::string& prefix, const std::filesystem
     }
     if (!lock.valid() || !lock_as_owner(lock.get(), pattern)) {
       // A sweep took the directory between mkdtemp and flock: make another.
-      if (attempt + 1 < k_owner_attempts) {
-        std::this_thread::yield();  // let the sweep finish its pass
+      if (try_again_after_sweep(attempt)) {
         continue;
       }
       return make_error(ErrorKind::Io, pattern + ": removed while it was being created");

@@ -53,8 +53,8 @@ void WorkerPool::submit(std::function<void()> task) {
   {
     std::lock_guard<std::mutex> lock(m_mutex);
     m_queue.push_back(std::move(task));
-    ++m_queued;
   }
+  note_work();
   m_ready.notify_one();
 }
 
@@ -62,8 +62,8 @@ void WorkerPool::offer(std::function<void()> job) {
   {
     std::lock_guard<std::mutex> lock(m_mutex);
     m_jobs.push_back(std::move(job));
-    ++m_queued;
   }
+  note_work();
   m_ready.notify_one();
 }
 
@@ -76,7 +76,6 @@ bool WorkerPool::help() {
     }
     job = std::move(m_jobs.front());
     m_jobs.pop_front();
-    --m_queued;
   }
   job();
   return true;
@@ -100,13 +99,21 @@ void WorkerPool::await_first_work() {
     return;
   }
   const auto until = std::chrono::steady_clock::now() + k_first_wait;
-  while (m_queued.load(std::memory_order_relaxed) == 0 && !m_stopping.load()) {
+  while (!m_work_came.load(std::memory_order_relaxed) && !m_stopping.load()) {
     for (int i = 0; i < 64; ++i) {
       cpu_relax();
     }
     if (std::chrono::steady_clock::now() > until) {
       break;
     }
+  }
+}
+
+// Written once: later calls only read the flag (no cache line bounced
+// between the threads that offer chunks).
+void WorkerPool::note_work() {
+  if (!m_work_came.load(std::memory_order_relaxed)) {
+    m_work_came.store(true, std::memory_order_relaxed);
   }
 }
 
@@ -123,7 +130,6 @@ void WorkerPool::work() {
       }
       task = std::move(from.front());
       from.pop_front();
-      --m_queued;
     }
     task();
   }

@@ -52,13 +52,14 @@ class WorkerPool {
  private:
   void work();
   void await_first_work();
+  void note_work();
   std::vector<std::thread> m_threads;
   std::deque<std::function<void()>> m_queue;
   std::deque<std::function<void()>> m_jobs;  // offered
   std::mutex m_mutex;
   std::condition_variable m_ready;
   std::atomic<bool> m_stopping{false};   // set under m_mutex
-  std::atomic<size_t> m_queued{0};       // tasks and jobs queued (changed under m_mutex)
+  std::atomic<bool> m_work_came{false};  // a task or job was ever queued
   std::atomic<bool> m_one_awake{false};  // a thread has waited awake for the first work
 };
 
