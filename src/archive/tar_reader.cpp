@@ -228,12 +228,21 @@ TarEntryUntilCallback to_the_end(const TarEntryCallback& fn) {
   };
 }
 
+// What release_behind() gives back at a time. Each MADV_DONTNEED flushes the
+// TLB of every CPU the process runs on (an interrupt to the others): given
+// back a read at a time, a warm base build made 90 such calls, and 4 MiB at a
+// time made it 0.7% faster (40 interleaved builds, 0.2637 s against 0.2657 s
+// median), for at most 4 MiB more of a mapping resident per decoding thread.
+constexpr uintptr_t k_release_batch = uintptr_t{4} << 20;
+
 // Gives back to the kernel the pages of a file mapping below `upto` (and from
-// the first whole page of `data`): advice only, a failure leaves them resident.
+// the first whole page of `data`) once they are k_release_batch or more: advice
+// only, a failure leaves them resident. The rest goes with the mapping.
 void release_behind(std::string_view data, const void* upto, uintptr_t& freed) {
   const auto from = std::max(freed, reinterpret_cast<uintptr_t>(data.data()));
   const auto done = reinterpret_cast<uintptr_t>(upto);
-  if (done > from && util::release_pages(reinterpret_cast<const void*>(from), done - from)) {
+  if (done >= from + k_release_batch &&
+      util::release_pages(reinterpret_cast<const void*>(from), done - from)) {
     freed = done & ~(util::page_size() - 1);
   }
 }
