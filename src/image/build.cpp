@@ -5,6 +5,7 @@
 #include "image/execute.hpp"
 #include "image/from_chain.hpp"
 #include "image/layer_cache.hpp"
+#include "image/output_staging.hpp"
 #include "image/plan.hpp"
 #include "image/remote_layer_cache.hpp"
 #include "oci/image_ref.hpp"
@@ -117,7 +118,13 @@ Result<std::vector<BuildResult>> build_images(const BuildRequest& request, Build
     }
     import_layer_cache(*registry->client, *cache_from, missing, layers, env.cache, env.progress);
   }
-  DISTILL_TRY(auto images, execute(plan, request, env));
+  // New layers are copied beside the oci: outputs as they are made, while
+  // other layers are still being made (image/output_staging.hpp).
+  OutputStaging staging(outputs);
+  DISTILL_TRY(auto images,
+              execute(plan, request, env, [&staging](size_t image, const oci::LayerBlob& blob) {
+                staging.stage(image, blob);
+              }));
   std::vector<BuildResult> results;
   for (size_t i = 0; i < plan.images.size(); ++i) {
     results.push_back(build_result(plan.images[i], std::move(images[i])));
@@ -127,7 +134,7 @@ Result<std::vector<BuildResult>> build_images(const BuildRequest& request, Build
   for (size_t i = 0; i < results.size(); ++i) {
     auto& result = results[i];
     auto written = write_outputs(result.image, outputs[i], {result.name, result.tag},
-                                 request.registry, env.progress);
+                                 request.registry, env.progress, &staging);
     if (!written.ok()) {
       return written.error().context(result.name + ":" + result.tag);
     }

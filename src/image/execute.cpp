@@ -109,13 +109,26 @@ uint64_t work_estimate(const LayerNode& node) {
 
 class Executor {
  public:
-  Executor(const BuildPlan& plan, const BuildRequest& request, BuildEnv& env)
+  Executor(const BuildPlan& plan, const BuildRequest& request, BuildEnv& env, const LayerMade& made)
       : m_plan(plan),
         m_request(request),
         m_env(env),
+        m_made(made),
         m_layers(env.cache.dir()),
         m_blobs(plan.nodes.size()),
-        m_errors(plan.nodes.size()) {}
+        m_errors(plan.nodes.size()),
+        m_users(plan.nodes.size()) {
+    for (size_t image = 0; image < plan.images.size(); ++image) {
+      for (const auto& arch : plan.images[image].archs) {
+        for (size_t node : arch.layers) {
+          auto& users = m_users.at(node);
+          if (users.empty() || users.back() != image) {
+            users.push_back(image);
+          }
+        }
+      }
+    }
+  }
 
   Result<std::vector<oci::Image>> run() {
     std::vector<size_t> todo = cached_nodes();
@@ -243,12 +256,14 @@ class Executor {
         m_stopped = true;
         m_cancelled = true;
       }
+      std::optional<oci::LayerBlob> made;
       if (!m_cancelled.load()) {
         auto blob = make_layer(m_plan.nodes[i], compression_threads(i));
         std::lock_guard<std::mutex> lock(m_mutex);
         if (blob.ok()) {
           m_written += blob->descriptor.size;
           m_blobs[i] = std::move(blob).value();
+          made = m_blobs[i];
         } else {
           m_errors[i] = blob.error();
           m_cancelled = true;
@@ -269,6 +284,11 @@ class Executor {
       }
       for (size_t d : ready) {
         submit(d);  // a cancelled build runs them as no-ops, so the group drains
+      }
+      if (made && m_made && !m_cancelled.load()) {
+        for (size_t image : m_users[i]) {
+          m_made(image, *made);
+        }
       }
     });
   }
@@ -386,9 +406,11 @@ class Executor {
   const BuildPlan& m_plan;
   const BuildRequest& m_request;
   BuildEnv& m_env;
+  const LayerMade& m_made;
   LayerCache m_layers;
   std::vector<std::optional<oci::LayerBlob>> m_blobs;  // by node
   std::vector<std::optional<Error>> m_errors;          // by node
+  std::vector<std::vector<size_t>> m_users;            // by node: the images using it
   std::vector<size_t> m_waiting;                       // unfinished nodes each waits for
   std::vector<std::vector<size_t>> m_dependents;
   std::mutex m_mutex;
@@ -413,8 +435,8 @@ unsigned compressing_threads(uint64_t work, uint64_t most, uint64_t total, unsig
 }
 
 Result<std::vector<oci::Image>> execute(const BuildPlan& plan, const BuildRequest& request,
-                                        BuildEnv& env) {
-  Executor executor(plan, request, env);
+                                        BuildEnv& env, const LayerMade& made) {
+  Executor executor(plan, request, env, made);
   return executor.run();
 }
 

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "image/env.hpp"
@@ -18,9 +19,16 @@
 
 namespace distill::image {
 
-// One image per plan.images entry, in the same order.
+// Told of each layer made (not one the cache held), for each image that
+// uses it (an index into plan.images), on the pool thread that made it.
+using LayerMade = std::function<void(size_t image, const oci::LayerBlob& blob)>;
+
+// One image per plan.images entry, in the same order. `made`, if set, is
+// called once a layer is made and its dependents are under way: what it does
+// (image/output_staging.hpp: copy the blob beside the outputs) is done before
+// execute() returns.
 Result<std::vector<oci::Image>> execute(const BuildPlan& plan, const BuildRequest& request,
-                                        BuildEnv& env);
+                                        BuildEnv& env, const LayerMade& made = {});
 
 // How wide a layer's compression is (archive/compressor.hpp): with more than
 // one, up to twice that many of its 1 MiB chunks wait for the worker pool's

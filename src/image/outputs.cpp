@@ -50,7 +50,8 @@ Result<std::vector<std::string>> write_outputs(const oci::Image& image,
                                                const std::vector<std::string>& outputs,
                                                const OutputDefaults& defaults,
                                                const RegistrySettings& registry,
-                                               util::Progress& progress) {
+                                               util::Progress& progress,
+                                               const OutputStaging* staging) {
   std::vector<std::string> written;
   for (const auto& text : outputs) {
     DISTILL_TRY(auto ref, oci::ImageRef::parse(text));
@@ -58,7 +59,9 @@ Result<std::vector<std::string>> write_outputs(const oci::Image& image,
     progress.step("writing " + text);
     switch (ref.transport) {
       case oci::ImageRef::Transport::OciLayout:
-        DISTILL_CHECK(oci::write_oci_layout(ref.path, for_oci_layout(image), tag));
+        DISTILL_CHECK(
+            oci::write_oci_layout(ref.path, for_oci_layout(image), tag,
+                                  staging != nullptr ? staging->find(ref.path) : nullptr));
         break;
       case oci::ImageRef::Transport::OciArchive:
         DISTILL_CHECK(oci::write_oci_archive(ref.path, for_oci_layout(image), tag));

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "image/output_staging.hpp"
 #include "oci/image.hpp"
 #include "oci/image_reader.hpp"
 #include "oci/registry_client.hpp"
@@ -32,12 +33,14 @@ struct OutputDefaults {
 
 // Writes `image` to each reference in order; returns the references written.
 // A failure stops at the failing output (earlier outputs stay written, each
-// complete: every writer publishes by rename).
+// complete: every writer publishes by rename). Blobs staged for an oci: output
+// (`staging`, may be null; image/output_staging.hpp) are moved in.
 Result<std::vector<std::string>> write_outputs(const oci::Image& image,
                                                const std::vector<std::string>& outputs,
                                                const OutputDefaults& defaults,
                                                const RegistrySettings& registry,
-                                               util::Progress& progress);
+                                               util::Progress& progress,
+                                               const OutputStaging* staging = nullptr);
 
 // A loaded image as an oci::Image for the writers, keeping every manifest's
 // bytes. An image without an index (one manifest) keeps that manifest as its

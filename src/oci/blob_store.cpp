@@ -46,34 +46,6 @@ Result<size_t> read_some(int fd, char* buffer, size_t size, const std::filesyste
 
 // Copies `source` to an AtomicFile at `destination` (a reflink when the
 // filesystem can), hashing it, and publishes it only if it holds `digest`.
-// Copies the whole of `in` into `out` within the kernel (copy_file_range),
-// falling back to read/write where the filesystems do not allow it.
-Status copy_in_kernel(int in, util::AtomicFile& out, const std::filesystem::path& source) {
-  for (;;) {
-    ssize_t n = ::copy_file_range(in, nullptr, out.fd(), nullptr, size_t{1} << 30, 0);
-    if (n == 0) {
-      return {};
-    }
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP) {
-        return util::errno_error(source, errno);
-      }
-      break;  // not between these files: copy through user space
-    }
-  }
-  std::vector<char> buffer(k_buffer_size);
-  for (;;) {
-    DISTILL_TRY(size_t n, read_some(in, buffer.data(), buffer.size(), source));
-    if (n == 0) {
-      return {};
-    }
-    DISTILL_CHECK(out.write(buffer.data(), n));
-  }
-}
-
 Status copy_verified(const std::filesystem::path& source, const crypto::Digest& digest,
                      const std::filesystem::path& destination, bool hashed) {
   // The open fd pins the inode: a concurrent rename() over `source` (another
@@ -83,7 +55,7 @@ Status copy_verified(const std::filesystem::path& source, const crypto::Digest& 
   bool cloned = ::ioctl(out.fd(), FICLONE, in.get()) == 0;
   if (hashed) {
     if (!cloned) {
-      DISTILL_CHECK(copy_in_kernel(in.get(), out, source));
+      DISTILL_CHECK(util::copy_rest(in.get(), out.fd(), source, out.temp_path()));
     }
     return out.commit();
   }

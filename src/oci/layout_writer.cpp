@@ -28,13 +28,16 @@ namespace {
 
 constexpr std::string_view k_oci_layout = R"({"imageLayoutVersion":"1.0.0"})";
 
-Status write_blobs(BlobStore& store, const Image& image) {
-  // The layers, each once, copied on every core (the largest first).
+Status write_blobs(BlobStore& store, const Image& image, BlobStaging* staging) {
+  // The layers, each once: moved in where staged, the others copied on every
+  // core (the largest first).
   std::vector<const LayerBlob*> layers;
   std::set<crypto::Digest> seen;
   for (const auto& entry : image.manifests) {
     for (const auto& layer : entry.layers) {
-      if (seen.insert(layer.descriptor.digest).second) {
+      const crypto::Digest& digest = layer.descriptor.digest;
+      if (seen.insert(digest).second && (staging == nullptr || store.contains(digest) ||
+                                         !staging->publish(digest, store.path_for(digest)))) {
         layers.push_back(&layer);
       }
     }
@@ -62,7 +65,7 @@ Status write_blobs(BlobStore& store, const Image& image) {
 }  // namespace
 
 Status write_oci_layout(const std::filesystem::path& dir, const Image& image,
-                        const std::string& ref_name) {
+                        const std::string& ref_name, BlobStaging* staging) {
   if (image.index_json.empty()) {
     return make_error(ErrorKind::Internal, "write_oci_layout: image not finalized");
   }
@@ -92,7 +95,7 @@ Status write_oci_layout(const std::filesystem::path& dir, const Image& image,
   // What an earlier writer of this layout left when it was killed.
   util::sweep_abandoned(dir, ".", ".tmp.");
   util::sweep_abandoned(dir / "blobs" / "sha256", ".", ".tmp.");
-  DISTILL_CHECK(write_blobs(store, image));
+  DISTILL_CHECK(write_blobs(store, image, staging));
 
   Descriptor tagged = image.index_descriptor;
   tagged.annotations[std::string(k_annotation_ref_name)] = ref_name;

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <string>
 
+#include "oci/blob_staging.hpp"
 #include "oci/image.hpp"
 #include "util/fd.hpp"
 #include "util/result.hpp"
@@ -14,9 +15,10 @@ namespace distill::oci {
 // present), then atomically rewrites index.json so that the descriptor annotated
 // org.opencontainers.image.ref.name=<ref_name> points at the image's index (other
 // refs kept). On failure the previous index.json is left intact. The image must
-// have been finalize()d.
+// have been finalize()d. Blobs staged for this layout (`staging`, may be null;
+// oci/blob_staging.hpp) are moved in rather than copied.
 Status write_oci_layout(const std::filesystem::path& dir, const Image& image,
-                        const std::string& ref_name);
+                        const std::string& ref_name, BlobStaging* staging = nullptr);
 
 // An exclusive flock on the layout directory, held while the returned Fd
 // lives: every read-modify-write of index.json (write_oci_layout, referrers)

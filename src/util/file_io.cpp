@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include "util/atomic_file.hpp"
 #include "util/fd.hpp"
@@ -54,6 +55,39 @@ Status write_all(int fd, const void* data, size_t size, const std::filesystem::p
     size -= static_cast<size_t>(n);
   }
   return {};
+}
+
+Status copy_rest(int in, int out, const std::filesystem::path& source,
+                 const std::filesystem::path& destination) {
+  for (;;) {
+    ssize_t n = ::copy_file_range(in, nullptr, out, nullptr, size_t{1} << 30, 0);
+    if (n == 0) {
+      return {};
+    }
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP) {
+        return errno_error(errno == ENOSPC || errno == EDQUOT ? destination : source, errno);
+      }
+      break;  // not between these files: copy through user space
+    }
+  }
+  std::vector<char> buffer(size_t{1} << 16);
+  for (;;) {
+    ssize_t n = ::read(in, buffer.data(), buffer.size());
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return errno_error(source, errno);
+    }
+    if (n == 0) {
+      return {};
+    }
+    DISTILL_CHECK(write_all(out, buffer.data(), static_cast<size_t>(n), destination));
+  }
 }
 
 Status write_file_atomic(const std::filesystem::path& path, std::string_view data, unsigned mode) {

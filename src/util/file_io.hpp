@@ -22,4 +22,10 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view dat
 // Writes `size` bytes at once, retrying on EINTR and short writes.
 Status write_all(int fd, const void* data, size_t size, const std::filesystem::path& path);
 
+// Copies the rest of `in` (the file `source`) to `out` (the file
+// `destination`): within the kernel (copy_file_range), or through a buffer
+// where the two filesystems do not allow it. Errors name the file at fault.
+Status copy_rest(int in, int out, const std::filesystem::path& source,
+                 const std::filesystem::path& destination);
+
 }  // namespace distill::util

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
+#include <mutex>
+#include <set>
 
 #include "fake_repository.hpp"
 #include "image/build.hpp"
@@ -288,8 +290,60 @@ TEST_F(BuildGraph, AFailingLayerNamesItsImageAndWritesNoOutput) {
   EXPECT_NE(results.error().message.find("static:latest"), std::string::npos)
       << results.error().message;
   EXPECT_FALSE(fs::exists(m_work->path() / "out"));
-  for (const auto& entry : fs::recursive_directory_iterator(m_work->path() / "cache")) {
+  for (const auto& entry : fs::recursive_directory_iterator(m_work->path())) {
     EXPECT_EQ(entry.path().filename().string().find(".tmp"), std::string::npos) << entry.path();
+  }
+}
+
+// Each layer made is reported once for every image that uses it, while the
+// build runs (what copies it beside the images' oci: outputs); a build's
+// layout gets every blob, and nothing staged is left beside it.
+TEST_F(BuildGraph, EveryNewLayerIsReportedForEachImageUsingIt) {
+  auto r = request({"static", "base"});
+  auto plan = plan_build(r, *m_env);
+  ASSERT_TRUE(plan.ok()) << plan.error().message;
+  std::mutex mutex;
+  std::vector<std::set<std::string>> reported(plan->images.size());
+  size_t calls = 0;
+  auto images = execute(*plan, r, *m_env, [&](size_t image, const oci::LayerBlob& blob) {
+    std::lock_guard lock(mutex);
+    ++calls;
+    EXPECT_TRUE(blob.hashed);
+    EXPECT_TRUE(fs::exists(blob.file));
+    reported.at(image).insert(blob.descriptor.digest.str());
+  });
+  ASSERT_TRUE(images.ok()) << images.error().message;
+  size_t layers = 0;
+  for (size_t i = 0; i < images->size(); ++i) {
+    std::set<std::string> used;
+    for (const auto& layer : (*images)[i].manifests.at(0).layers) {
+      used.insert(layer.descriptor.digest.str());
+    }
+    EXPECT_EQ(reported[i], used) << plan->images[i].label();
+    layers += used.size();
+  }
+  EXPECT_EQ(calls, layers);
+
+  // Built again through build_images: nothing new to report, every output whole.
+  auto results = build(r);
+  ASSERT_TRUE(results.ok()) << results.error().message;
+  for (const auto& entry : fs::directory_iterator(m_work->path())) {
+    EXPECT_FALSE(entry.path().filename().string().starts_with(".out.")) << entry.path();
+  }
+  fs::remove_all(m_work->path() / "out");
+  fs::remove_all(m_work->path() / "cache" / "layers");
+  auto fresh = build(r);
+  ASSERT_TRUE(fresh.ok()) << fresh.error().message;
+  for (const auto& entry : fs::directory_iterator(m_work->path())) {
+    EXPECT_FALSE(entry.path().filename().string().starts_with(".out.")) << entry.path();
+  }
+  for (const auto& result : *fresh) {
+    for (const auto& layer : result.image.manifests.at(0).layers) {
+      fs::path blob = m_work->path() / "out" / "blobs" / "sha256" / layer.descriptor.digest.hex();
+      ASSERT_TRUE(fs::exists(blob)) << blob;
+      EXPECT_EQ(fs::file_size(blob), layer.descriptor.size);
+      EXPECT_EQ(fs::hard_link_count(blob), 1U);
+    }
   }
 }
 

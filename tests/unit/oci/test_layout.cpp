@@ -16,6 +16,7 @@
 #include "archive/compressor.hpp"
 #include "archive/tar_writer.hpp"
 #include "oci/archive_writer.hpp"
+#include "oci/blob_staging.hpp"
 #include "oci/blob_store.hpp"
 #include "oci/image.hpp"
 #include "oci/image_reader.hpp"
@@ -521,6 +522,108 @@ TEST_F(OciWriterTest, PutFileHashesAllButLayersHashedHere) {
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().kind, ErrorKind::Corrupt);
   EXPECT_FALSE(checked->contains(other));
+}
+
+// The entries of `dir` whose names start with `prefix`.
+std::vector<std::string> entries_starting(const fs::path& dir, const std::string& prefix) {
+  std::vector<std::string> out;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().filename().string().starts_with(prefix)) {
+      out.push_back(entry.path().filename().string());
+    }
+  }
+  return out;
+}
+
+// A blob staged while the build runs sits in a hidden directory beside the
+// layout (which does not exist yet), is moved in when the layout is written,
+// and is a copy of its source, not a link; the staging directory goes with
+// its owner.
+TEST_F(OciWriterTest, StagedBlobsAreMovedInAsCopies) {
+  Image image = make_image(path(), {"amd64"}, "staged ");
+  const LayerBlob& layer = image.manifests[0].layers[0];
+  fs::path layout = path() / "layout";
+  auto staging = BlobStaging::open(layout);
+  ASSERT_NE(staging, nullptr);
+  EXPECT_EQ(staging->dir().parent_path(), path());
+  EXPECT_TRUE(staging->dir().filename().string().starts_with(".layout.blobs.tmp."));
+  staging->stage(layer.descriptor.digest, layer.file);
+  staging->stage(layer.descriptor.digest, layer.file);  // once is enough
+  EXPECT_FALSE(fs::exists(layout)) << "nothing in the layout before it is written";
+  fs::path staged = staging->dir() / layer.descriptor.digest.hex();
+  ASSERT_TRUE(fs::exists(staged));
+  struct stat staged_stat {};
+  ASSERT_EQ(::stat(staged.c_str(), &staged_stat), 0);
+
+  ASSERT_TRUE(write_oci_layout(layout, image, "latest", staging.get()).ok());
+  fs::path blob = layout / "blobs/sha256" / layer.descriptor.digest.hex();
+  struct stat source {};
+  struct stat placed {};
+  ASSERT_EQ(::stat(layer.file.c_str(), &source), 0);
+  ASSERT_EQ(::stat(blob.c_str(), &placed), 0);
+  EXPECT_EQ(placed.st_ino, staged_stat.st_ino) << "moved in, not copied again";
+  EXPECT_NE(placed.st_ino, source.st_ino);
+  EXPECT_EQ(placed.st_nlink, 1U);
+  EXPECT_EQ(*util::read_file(blob), *util::read_file(layer.file));
+  EXPECT_FALSE(fs::exists(staged));
+  auto loaded = load_image(*ImageRef::parse("oci:" + layout.string() + ":latest"));
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+
+  staging.reset();
+  EXPECT_TRUE(entries_starting(path(), ".layout.").empty());
+}
+
+// A build that fails (or never writes the layout) leaves nothing: no layout,
+// no staging directory.
+TEST_F(OciWriterTest, StagingThatIsNeverWrittenLeavesNothing) {
+  Image image = make_image(path(), {"amd64"}, "unused ");
+  const LayerBlob& layer = image.manifests[0].layers[0];
+  {
+    auto staging = BlobStaging::open(path() / "out");
+    ASSERT_NE(staging, nullptr);
+    staging->stage(layer.descriptor.digest, layer.file);
+  }
+  EXPECT_FALSE(fs::exists(path() / "out"));
+  EXPECT_TRUE(entries_starting(path(), ".out.").empty());
+}
+
+// Staging is only a head start: a blob the layout holds already is not staged,
+// one whose copy failed is left to the writer, and a layout whose parent is
+// missing gets no staging at all.
+TEST_F(OciWriterTest, StagingFallsBackToTheWriter) {
+  Image image = make_image(path(), {"amd64"}, "fallback ");
+  const LayerBlob& layer = image.manifests[0].layers[0];
+  const crypto::Digest& digest = layer.descriptor.digest;
+  fs::path layout = path() / "layout";
+
+  auto unreadable = BlobStaging::open(layout);
+  ASSERT_NE(unreadable, nullptr);
+  unreadable->stage(digest, path() / "no-such-file");
+  EXPECT_FALSE(fs::exists(unreadable->dir() / digest.hex()));
+  EXPECT_FALSE(unreadable->publish(digest, path() / "x"));
+  ASSERT_TRUE(write_oci_layout(layout, image, "latest", unreadable.get()).ok());
+  EXPECT_EQ(*util::read_file(layout / "blobs/sha256" / digest.hex()), *util::read_file(layer.file));
+
+  auto present = BlobStaging::open(layout);
+  ASSERT_NE(present, nullptr);
+  present->stage(digest, layer.file);
+  EXPECT_FALSE(fs::exists(present->dir() / digest.hex())) << "the layout holds it already";
+  ASSERT_TRUE(write_oci_layout(layout, image, "again", present.get()).ok());
+
+  EXPECT_EQ(BlobStaging::open(path() / "missing" / "layout"), nullptr);
+  EXPECT_NE(BlobStaging::open(path() / "trailing/"), nullptr);
+}
+
+// What a killed build left beside a layout (a staging directory nobody holds)
+// is removed by the next staging for that layout, and only that.
+TEST_F(OciWriterTest, AnAbandonedStagingIsSwept) {
+  fs::create_directories(path() / ".layout.blobs.tmp.abc123");
+  std::ofstream(path() / ".layout.blobs.tmp.abc123" / "blob") << "left";
+  fs::create_directories(path() / ".other.blobs.tmp.abc123");
+  auto staging = BlobStaging::open(path() / "layout");
+  ASSERT_NE(staging, nullptr);
+  EXPECT_FALSE(fs::exists(path() / ".layout.blobs.tmp.abc123"));
+  EXPECT_TRUE(fs::exists(path() / ".other.blobs.tmp.abc123"));
 }
 
 TEST_F(OciWriterTest, RegistryRefsAreNotReadHere) {
