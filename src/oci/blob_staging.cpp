@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <optional>
+#include <string>
 
 #include "util/atomic_file.hpp"
 #include "util/fd.hpp"
@@ -27,7 +29,16 @@ bool copy_whole(const std::filesystem::path& file, const std::filesystem::path& 
 
 }  // namespace
 
-std::unique_ptr<BlobStaging> BlobStaging::open(const std::filesystem::path& layout) {
+namespace {
+
+// Where a staging for `layout` lives: its parent directory and the name
+// prefix of the staging directory; nullopt for a layout that has no parent
+// directory (yet) or no name of its own (".", "/").
+struct Place {
+  std::filesystem::path parent;
+  std::string prefix;
+};
+std::optional<Place> place_of(const std::filesystem::path& layout) {
   std::filesystem::path normal = layout.lexically_normal();
   if (!normal.has_filename()) {
     normal = normal.parent_path();  // "out/" names the directory "out"
@@ -40,11 +51,26 @@ std::unique_ptr<BlobStaging> BlobStaging::open(const std::filesystem::path& layo
   struct stat st {};
   if (name.empty() || name == "." || name == ".." || ::stat(parent.c_str(), &st) != 0 ||
       !S_ISDIR(st.st_mode)) {
+    return std::nullopt;
+  }
+  return Place{parent, "." + name + ".blobs.tmp."};
+}
+
+}  // namespace
+
+void sweep_abandoned_staging(const std::filesystem::path& layout) {
+  if (auto place = place_of(layout)) {
+    util::sweep_abandoned(place->parent, place->prefix);
+  }
+}
+
+std::unique_ptr<BlobStaging> BlobStaging::open(const std::filesystem::path& layout) {
+  auto place = place_of(layout);
+  if (!place) {
     return nullptr;
   }
-  const std::string prefix = "." + name + ".blobs.tmp.";
-  util::sweep_abandoned(parent, prefix);  // what a killed build left
-  auto dir = util::TempDir::create(prefix, parent);
+  util::sweep_abandoned(place->parent, place->prefix);  // what a killed build left
+  auto dir = util::TempDir::create(place->prefix, place->parent);
   if (!dir.ok()) {
     return nullptr;
   }

@@ -21,6 +21,10 @@
 
 namespace distill::oci {
 
+// Removes what a killed build staged for `layout` (staging directories nobody
+// holds); the layout writer calls it, as BlobStaging::open() does.
+void sweep_abandoned_staging(const std::filesystem::path& layout);
+
 class BlobStaging {
  public:
   // Staging for the layout directory `layout` (which need not exist yet);

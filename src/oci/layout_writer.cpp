@@ -95,6 +95,7 @@ Status write_oci_layout(const std::filesystem::path& dir, const Image& image,
   // What an earlier writer of this layout left when it was killed.
   util::sweep_abandoned(dir, ".", ".tmp.");
   util::sweep_abandoned(dir / "blobs" / "sha256", ".", ".tmp.");
+  sweep_abandoned_staging(dir);
   DISTILL_CHECK(write_blobs(store, image, staging));
 
   Descriptor tagged = image.index_descriptor;

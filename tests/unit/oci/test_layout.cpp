@@ -624,6 +624,16 @@ TEST_F(OciWriterTest, AnAbandonedStagingIsSwept) {
   ASSERT_NE(staging, nullptr);
   EXPECT_FALSE(fs::exists(path() / ".layout.blobs.tmp.abc123"));
   EXPECT_TRUE(fs::exists(path() / ".other.blobs.tmp.abc123"));
+
+  // A write of the layout with nothing staged (a rebuild from the cache)
+  // sweeps too, but not a staging in use.
+  Image image = make_image(path(), {"amd64"}, "swept ");
+  ASSERT_TRUE(write_oci_layout(path() / "other", image, "latest").ok());
+  EXPECT_FALSE(fs::exists(path() / ".other.blobs.tmp.abc123"));
+  auto live = BlobStaging::open(path() / "other");
+  ASSERT_NE(live, nullptr);
+  ASSERT_TRUE(write_oci_layout(path() / "other", image, "again").ok());
+  EXPECT_TRUE(fs::exists(live->dir())) << "a staging in use is kept";
 }
 
 TEST_F(OciWriterTest, RegistryRefsAreNotReadHere) {
