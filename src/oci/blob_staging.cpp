@@ -27,10 +27,6 @@ bool copy_whole(const std::filesystem::path& file, const std::filesystem::path& 
          out->commit().ok();
 }
 
-}  // namespace
-
-namespace {
-
 // Where a staging for `layout` lives: its parent directory and the name
 // prefix of the staging directory; nullopt for a layout that has no parent
 // directory (yet) or no name of its own (".", "/").

@@ -6,7 +6,8 @@
 // The copies live in a temporary directory beside the layout, in its parent:
 // `.<layout name>.blobs.tmp.XXXXXX`. Nothing in the layout changes before it
 // is written, and a build that fails or is stopped leaves nothing behind
-// (util::TempDir; what a killed one left is swept by the next open()).
+// (util::TempDir; what a killed one left is swept by the next open() for
+// that layout, or the next write of it with nothing staged).
 // Staging is only ever a head start: a blob that could not be staged, or moved
 // in, is copied by the layout writer as before (oci/layout_writer.hpp).
 #pragma once
@@ -22,7 +23,8 @@
 namespace distill::oci {
 
 // Removes what a killed build staged for `layout` (staging directories nobody
-// holds); the layout writer calls it, as BlobStaging::open() does.
+// holds): BlobStaging::open() does, and the layout writer when nothing was
+// staged for the layout.
 void sweep_abandoned_staging(const std::filesystem::path& layout);
 
 class BlobStaging {

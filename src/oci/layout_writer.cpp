@@ -31,13 +31,15 @@ constexpr std::string_view k_oci_layout = R"({"imageLayoutVersion":"1.0.0"})";
 Status write_blobs(BlobStore& store, const Image& image, BlobStaging* staging) {
   // The layers, each once: moved in where staged, the others copied on every
   // core (the largest first).
+  auto moved_in = [&](const crypto::Digest& digest) {
+    return staging != nullptr && !store.contains(digest) &&
+           staging->publish(digest, store.path_for(digest));
+  };
   std::vector<const LayerBlob*> layers;
   std::set<crypto::Digest> seen;
   for (const auto& entry : image.manifests) {
     for (const auto& layer : entry.layers) {
-      const crypto::Digest& digest = layer.descriptor.digest;
-      if (seen.insert(digest).second && (staging == nullptr || store.contains(digest) ||
-                                         !staging->publish(digest, store.path_for(digest)))) {
+      if (seen.insert(layer.descriptor.digest).second && !moved_in(layer.descriptor.digest)) {
         layers.push_back(&layer);
       }
     }
@@ -95,7 +97,9 @@ Status write_oci_layout(const std::filesystem::path& dir, const Image& image,
   // What an earlier writer of this layout left when it was killed.
   util::sweep_abandoned(dir, ".", ".tmp.");
   util::sweep_abandoned(dir / "blobs" / "sha256", ".", ".tmp.");
-  sweep_abandoned_staging(dir);
+  if (staging == nullptr) {
+    sweep_abandoned_staging(dir);  // BlobStaging::open() swept beside it already
+  }
   DISTILL_CHECK(write_blobs(store, image, staging));
 
   Descriptor tagged = image.index_descriptor;
