@@ -23,7 +23,8 @@ namespace distill::util {
 
 namespace {
 
-constexpr size_t k_huge_page = size_t{2} << 20;
+// The region grows by this much at a time, brought in by one system call.
+constexpr size_t k_grow_step = size_t{2} << 20;
 // Address space only: PROT_NONE until used, no memory behind it. A build
 // keeps well under 200 MiB of buffers.
 constexpr size_t k_reserve = size_t{4} << 30;
@@ -109,11 +110,12 @@ class Arena {
  private:
   Arena() {
 #ifndef DISTILL_ARENA_OFF
-    void* region = ::mmap(nullptr, k_reserve + k_huge_page, PROT_NONE,
+    void* region = ::mmap(nullptr, k_reserve + k_arena_min, PROT_NONE,
                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (region != MAP_FAILED) {
+      ::madvise(region, k_reserve + k_arena_min, MADV_NOHUGEPAGE);  // advice (see the header)
       const auto at = reinterpret_cast<uintptr_t>(region);
-      const uintptr_t skip = ((at + k_huge_page - 1) & ~(k_huge_page - 1)) - at;
+      const uintptr_t skip = ((at + k_arena_min - 1) & ~(k_arena_min - 1)) - at;
       m_base = static_cast<char*>(region) + skip;
     }
 #endif
@@ -136,12 +138,11 @@ class Arena {
     }
     const size_t end = m_top + size;
     if (end > m_committed) {
-      const size_t grow = (end - m_committed + k_huge_page - 1) & ~(k_huge_page - 1);
+      const size_t grow = (end - m_committed + k_grow_step - 1) & ~(k_grow_step - 1);
       char* first = m_base + m_committed;
       if (::mprotect(first, grow, PROT_READ | PROT_WRITE) != 0) {
         return nullptr;
       }
-      ::madvise(first, grow, MADV_HUGEPAGE);  // advice: without THP, 4 KiB pages
       grown = {first, grow};
       m_committed += grow;
     }
@@ -153,7 +154,7 @@ class Arena {
   }
 
   std::mutex m_mutex;
-  char* m_base = nullptr;  // 2 MiB-aligned; null: no region
+  char* m_base = nullptr;  // k_arena_min-aligned; null: no region
   size_t m_top = 0;        // bytes carved into blocks
   size_t m_committed = 0;  // bytes made writable and brought in
   size_t m_in_use = 0;

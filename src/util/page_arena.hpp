@@ -1,16 +1,22 @@
-// Large buffers on 2 MiB pages. On the virtual machines builds run on, the
-// first write to a 4 KiB page of fresh memory costs 5-7 us even after
-// MADV_POPULATE_WRITE has brought it in (util/prefault.hpp): 8 MiB took 1.5 ms
-// to populate, then 10-11 ms for the first memset and 0.3 ms for the second.
-// On transparent huge pages the same 8 MiB take 0.2-0.6 ms in all, and a
-// dictionary read at random (xz's) misses the TLB less. The buffers a build
-// fills whole (xz dictionaries, gzip chunks, compressors' tables, decoded xz
-// blocks) come from one region of 2 MiB-aligned memory given MADV_HUGEPAGE,
-// so that they sit on huge pages whatever the system's default (`madvise`
-// on Debian's kernels).
+// Large buffers, brought in at once and reused. On the virtual machines
+// builds run on, a page fault costs several microseconds, so the buffers a
+// build fills whole (xz dictionaries, gzip chunks, compressors' tables,
+// decoded xz blocks) come from one region whose pages are brought in by one
+// MADV_POPULATE_WRITE per 2 MiB it grows (util/prefault.hpp), and are kept by
+// size class for the next buffer rather than given back to the kernel.
+//
+// The region is on 4 KiB pages (MADV_NOHUGEPAGE), whatever the system's
+// transparent huge page default. It used to ask for 2 MiB pages, which were
+// fast (32 MiB in 1-9 ms) only while the host still backed the memory a
+// process had just freed: the guest reports free 2 MiB blocks to the host
+// (free page reporting) about 2 s after they are freed, the host drops them,
+// and a huge page is always one such block. A build started a few seconds
+// after the last one then took 55-90 ms to bring its 32 MiB in; on 4 KiB
+// pages, taken from smaller free blocks the host still backs, it takes
+// 11-17 ms either way (Linux 6.18 under Firecracker).
 //
 // Blocks are kept by size class (four to a doubling, from 64 KiB) and reused;
-// the region only grows, by whole 2 MiB pages brought in at once. Where the
+// the region only grows, by whole 2 MiB steps brought in at once. Where the
 // region cannot be reserved or is used up, or under AddressSanitizer (whose
 // checks need malloc's blocks), blocks come from malloc() plus
 // prefault_write() instead.

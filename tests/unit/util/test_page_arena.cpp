@@ -8,6 +8,9 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -32,6 +35,44 @@ TEST(PageArena, SizeClassesCoverTheRequestWithLittleWaste) {
   EXPECT_EQ(arena_block_size(size_t{8} << 20), size_t{8} << 20);  // xz -6's dictionary
   EXPECT_EQ(arena_block_size(k_arena_min), k_arena_min);
   EXPECT_EQ(arena_block_size(k_arena_min + 1), 2 * k_arena_min);
+}
+
+// The VmFlags of the mapping of /proc/self/smaps that holds `address`;
+// empty when none does.
+std::string vm_flags_of(const void* address) {
+  const auto at = reinterpret_cast<uintptr_t>(address);
+  std::ifstream smaps("/proc/self/smaps");
+  std::string line;
+  bool inside = false;
+  while (std::getline(smaps, line)) {
+    uintptr_t begin = 0;
+    uintptr_t end = 0;
+    char dash = 0;
+    std::istringstream range(line);
+    if (range >> std::hex >> begin >> dash >> end && dash == '-' &&
+        line.find(':') > line.find(' ')) {
+      inside = begin <= at && at < end;
+    } else if (inside && line.rfind("VmFlags:", 0) == 0) {
+      return line;
+    }
+  }
+  return {};
+}
+
+// Blocks sit on 4 KiB pages whatever the system's THP default: a fresh huge
+// page costs 5-8 times as much to bring in once the host has taken back the
+// memory (page_arena.hpp).
+TEST(PageArena, RegionAsksForNoHugePages) {
+  if (!arena_active()) {
+    GTEST_SKIP() << "no region (AddressSanitizer, or the reservation was refused)";
+  }
+  void* block = arena_allocate(size_t{1} << 20);
+  ASSERT_NE(block, nullptr);
+  const std::string flags = vm_flags_of(block);
+  arena_free(block);
+  ASSERT_FALSE(flags.empty()) << "no mapping in /proc/self/smaps holds the block";
+  EXPECT_NE((flags + " ").find(" nh "), std::string::npos) << flags;
+  EXPECT_EQ((flags + " ").find(" hg "), std::string::npos) << flags;
 }
 
 TEST(PageArena, BlocksAreWholeAndGivenBackForReuse) {
