@@ -49,8 +49,9 @@ std::string vm_flags_of(const void* address) {
     uintptr_t end = 0;
     char dash = 0;
     std::istringstream range(line);
-    if (range >> std::hex >> begin >> dash >> end && dash == '-' &&
-        line.find(':') > line.find(' ')) {
+    // A mapping's first line is "BEGIN-END perms ..."; its keys ("Size:",
+    // "VmFlags:") never read as a hex number followed by '-'.
+    if (range >> std::hex >> begin >> dash >> end && dash == '-') {
       inside = begin <= at && at < end;
     } else if (inside && line.rfind("VmFlags:", 0) == 0) {
       return line;
