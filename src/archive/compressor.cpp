@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "util/arena_bytes.hpp"
+#include "util/kept_objects.hpp"
 #include "util/page_arena.hpp"
 #include "util/worker_pool.hpp"
 
@@ -126,52 +127,44 @@ struct Deflaters {
 [[maybe_unused]] const bool k_deflate_allocator_set =
     (libdeflate_set_memory_allocator(util::arena_allocate, util::arena_free), true);
 
-// Each thread that compresses keeps its compressors for the next chunk, of
-// any stream: made anew for every layer, they brought fresh pages to fault in
-// and clear (a level-6 compressor holds its hash tables). Null when `level`
-// is not one libdeflate has.
-Deflaters* thread_deflaters(int level) {
-  thread_local Deflaters kept;
-  if (kept.level != level || !kept.main || !kept.probe || !kept.store) {
-    kept = {level, DeflatePtr(libdeflate_alloc_compressor(level)),
-            DeflatePtr(libdeflate_alloc_compressor(1)), DeflatePtr(libdeflate_alloc_compressor(0))};
+// Compressors are kept for the next chunk, of any stream: made anew for every
+// layer, they brought fresh pages to fault in and clear (a level-6 compressor
+// holds its hash tables). One set per compressing thread.
+util::KeptObjects<std::unique_ptr<Deflaters>>& kept_deflaters() {
+  static auto* kept = new util::KeptObjects<std::unique_ptr<Deflaters>>(16);  // never destroyed
+  return *kept;
+}
+
+// Kept compressors for `level`, or new ones; null when `level` is not one
+// libdeflate has.
+std::unique_ptr<Deflaters> take_deflaters(int level) {
+  if (auto kept = kept_deflaters().take([level](const auto& d) { return d->level == level; })) {
+    return std::move(*kept);
   }
-  return kept.main && kept.probe && kept.store ? &kept : nullptr;
+  auto made = std::make_unique<Deflaters>(Deflaters{
+      level, DeflatePtr(libdeflate_alloc_compressor(level)),
+      DeflatePtr(libdeflate_alloc_compressor(1)), DeflatePtr(libdeflate_alloc_compressor(0))});
+  return made->main && made->probe && made->store ? std::move(made) : nullptr;
 }
 
 // Chunk buffers outlive the stream that used them: a chunk is 1 MiB in and
-// out, whose pages a new one faults in and clears. At most 16 are kept.
-class ChunkStore {
- public:
-  static ChunkStore& instance() {
-    static auto* store = new ChunkStore;  // never destroyed: safe to use at exit
-    return *store;
-  }
-  Chunk take() {
-    std::lock_guard lock(m_mutex);
-    if (m_chunks.empty()) {
-      return {};
-    }
-    Chunk c = std::move(m_chunks.back());
-    m_chunks.pop_back();
-    return c;
-  }
-  void give(Chunk c) {
-    if (c.input.capacity() == 0) {
-      return;
-    }
-    c.input.clear();
-    c.failure = nullptr;
-    std::lock_guard lock(m_mutex);
-    if (m_chunks.size() < 16) {
-      m_chunks.push_back(std::move(c));
-    }
-  }
+// out, whose pages a new one faults in and clears.
+util::KeptObjects<Chunk>& kept_chunks() {
+  static auto* kept = new util::KeptObjects<Chunk>(16);  // never destroyed: safe to use at exit
+  return *kept;
+}
 
- private:
-  std::mutex m_mutex;
-  std::vector<Chunk> m_chunks;
-};
+// A kept chunk, or one with no room yet.
+Chunk take_chunk() { return kept_chunks().take().value_or(Chunk{}); }
+
+void give_chunk(Chunk c) {
+  if (c.input.capacity() == 0) {
+    return;
+  }
+  c.input.clear();
+  c.failure = nullptr;
+  kept_chunks().give(std::move(c));
+}
 
 // Whether a chunk will not shrink: four 16 KiB slices spread over it are
 // compressed at level 1 and none gains more than 2%. A function of the bytes
@@ -193,16 +186,11 @@ bool looks_incompressible(libdeflate_compressor* probe, std::span<const unsigned
   return true;
 }
 
-// Compresses chunk.input into one gzip member, with this thread's compressors:
-// fixed 10-byte header (no FNAME, MTIME 0, XFL 0, OS 255), raw deflate
-// (stored blocks for a chunk that looks incompressible), CRC32, ISIZE.
-void compress_chunk(int level, Chunk& chunk) {
+// Compresses chunk.input into one gzip member with `deflaters`: fixed 10-byte
+// header (no FNAME, MTIME 0, XFL 0, OS 255), raw deflate (stored blocks for a
+// chunk that looks incompressible), CRC32, ISIZE.
+void compress_chunk_with(Deflaters* deflaters, Chunk& chunk) {
   static const unsigned char k_header[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff};
-  Deflaters* deflaters = thread_deflaters(level);
-  if (deflaters == nullptr) {
-    chunk.failure = "gzip: cannot create a compressor (bad level?)";
-    return;
-  }
   libdeflate_compressor* compressor =
       looks_incompressible(deflaters->probe.get(), chunk.input.bytes()) ? deflaters->store.get()
                                                                         : deflaters->main.get();
@@ -221,6 +209,17 @@ void compress_chunk(int level, Chunk& chunk) {
   chunk.output.set_size(sizeof k_header + n + 8);
 }
 
+// compress_chunk_with() kept compressors for `level`.
+void compress_chunk(int level, Chunk& chunk) {
+  std::unique_ptr<Deflaters> deflaters = take_deflaters(level);
+  if (!deflaters) {
+    chunk.failure = "gzip: cannot create a compressor (bad level?)";
+    return;
+  }
+  compress_chunk_with(deflaters.get(), chunk);
+  kept_deflaters().give(std::move(deflaters));
+}
+
 // What the producer of a gzip stream shares with the threads that compress
 // its chunks: a ring of chunks, the queue of those filled and not yet taken,
 // and the in-order tail work. A job offered to the pool compresses the oldest
@@ -233,7 +232,7 @@ class ChunkRing {
       : m_down(downstream), m_tap(tap), m_level(level), m_slots(slots) {}
   ~ChunkRing() {
     for (auto& slot : m_slots) {
-      ChunkStore::instance().give(std::move(slot.chunk));
+      give_chunk(std::move(slot.chunk));
     }
   }
   ChunkRing(const ChunkRing&) = delete;
@@ -247,7 +246,7 @@ class ChunkRing {
     }
     Chunk& chunk = m_slots[m_next % m_slots.size()].chunk;
     if (chunk.input.capacity() == 0) {
-      chunk = ChunkStore::instance().take();
+      chunk = take_chunk();
       chunk.input.reserve(k_gzip_chunk_size);  // a new chunk's room, made once
     }
     return &chunk;
@@ -608,6 +607,11 @@ std::unique_ptr<ByteSink> make_compressor(Compression compression, ByteSink& dow
     return inner;
   }
   return std::make_unique<Tapped>(*tap, std::move(inner));
+}
+
+void release_kept_compressors() {
+  kept_deflaters().release();
+  kept_chunks().release();
 }
 
 }  // namespace distill::archive

@@ -57,4 +57,9 @@ std::unique_ptr<ByteSink> make_compressor(Compression compression, ByteSink& dow
                                           unsigned threads, int level = -1, ByteSink* tap = nullptr,
                                           util::WorkerPool* helpers = nullptr);
 
+// The gzip compressors and chunk buffers kept for the next stream are freed
+// to the page arena; later streams make new ones. A build calls it once it
+// has made its last layer (image/execute.hpp).
+void release_kept_compressors();
+
 }  // namespace distill::archive

@@ -22,6 +22,7 @@
 #include "archive/xz_error.hpp"
 #include "util/fd.hpp"
 #include "util/file_io.hpp"
+#include "util/kept_objects.hpp"
 #include "util/page_arena.hpp"
 #include "util/prefault.hpp"
 
@@ -291,23 +292,39 @@ la_ssize_t read_mapped(struct archive* /*a*/, void* context, const void** buffer
   return static_cast<la_ssize_t>(n);
 }
 
-// A decoding thread's xz decoder and output buffer, kept from one .deb to the
-// next: liblzma reuses the decoder's dictionary when it is initialised again
-// on the same stream, so its pages are not faulted in and zeroed afresh for
-// every package. The dictionary is brought in at once when first made
+// An xz decoder and its output buffer, kept from one .deb to the next:
+// liblzma reuses the decoder's dictionary when it is initialised again on the
+// same stream, so its pages are not faulted in and zeroed afresh for every
+// package. The dictionary is brought in at once when first made
 // (xz_allocator.hpp), the output buffer comes from the page arena
 // (util/page_arena.hpp): it was a vector, cleared when first sized, and each
 // decoding thread's first write to its fresh 4 KiB pages took 1-2 ms.
-struct ThreadXzDecoder {
+struct KeptXzDecoder {
   lzma_stream stream = LZMA_STREAM_INIT;
   util::ArenaArray<uint8_t> out{util::arena_allocate_array<uint8_t>(k_xz_out)};
-  bool busy = false;  // a source of this thread has it (one .deb read inside another's)
 
-  ThreadXzDecoder() { stream.allocator = detail::prefaulting_xz_allocator(); }
-  ThreadXzDecoder(const ThreadXzDecoder&) = delete;
-  ThreadXzDecoder& operator=(const ThreadXzDecoder&) = delete;
-  ~ThreadXzDecoder() { lzma_end(&stream); }
+  KeptXzDecoder() { stream.allocator = detail::prefaulting_xz_allocator(); }
+  KeptXzDecoder(const KeptXzDecoder&) = delete;
+  KeptXzDecoder& operator=(const KeptXzDecoder&) = delete;
+  ~KeptXzDecoder() { lzma_end(&stream); }
 };
+
+// The decoders not in use: one per decoding thread.
+util::KeptObjects<std::unique_ptr<KeptXzDecoder>>& kept_decoders() {
+  static auto* kept = new util::KeptObjects<std::unique_ptr<KeptXzDecoder>>(16);  // never destroyed
+  return *kept;
+}
+
+std::unique_ptr<KeptXzDecoder> take_decoder() {
+  auto kept = kept_decoders().take();
+  return kept ? std::move(*kept) : std::make_unique<KeptXzDecoder>();
+}
+
+void give_decoder(std::unique_ptr<KeptXzDecoder> decoder) {
+  if (decoder) {
+    kept_decoders().give(std::move(decoder));
+  }
+}
 
 // An .xz tar held in memory, decoded on this thread and handed to libarchive
 // as a plain tar: a stream of one block (one of several goes to
@@ -319,44 +336,22 @@ struct XzSource {
   bool mapped = false;
   uintptr_t freed = 0;
   size_t ahead = 0;
-  lzma_stream owned = LZMA_STREAM_INIT;  // a decoder of this source's own
-  ThreadXzDecoder* borrowed = nullptr;   // or the thread's
-  lzma_stream* stream = &owned;
-  util::ArenaArray<uint8_t> own_out;  // k_xz_out bytes, when not borrowed
-  uint8_t* out = nullptr;             // k_xz_out bytes
-  size_t piece = k_xz_out;            // decoded per read, at most k_xz_out
+  std::unique_ptr<KeptXzDecoder> decoder;  // from take_decoder()
+  lzma_stream* stream = nullptr;
+  uint8_t* out = nullptr;   // k_xz_out bytes
+  size_t piece = k_xz_out;  // decoded per read, at most k_xz_out
   bool done = false;
 
   XzSource() = default;
   XzSource(const XzSource&) = delete;
   XzSource& operator=(const XzSource&) = delete;
-  ~XzSource() {
-    lzma_end(&owned);
-    if (borrowed != nullptr) {
-      borrowed->busy = false;
-    }
-  }
+  ~XzSource() { give_decoder(std::move(decoder)); }
 };
 
-// The calling thread's decoder, unless a source of this thread has it.
-ThreadXzDecoder* borrow_thread_decoder() {
-  thread_local ThreadXzDecoder decoder;
-  if (decoder.busy) {
-    return nullptr;
-  }
-  decoder.busy = true;
-  return &decoder;
-}
-
 bool start_xz(XzSource& source) {
-  if (ThreadXzDecoder* decoder = borrow_thread_decoder()) {
-    source.borrowed = decoder;
-    source.stream = &decoder->stream;
-    source.out = decoder->out.get();
-  } else {
-    source.own_out.reset(util::arena_allocate_array<uint8_t>(k_xz_out));
-    source.out = source.own_out.get();
-  }
+  source.decoder = take_decoder();
+  source.stream = &source.decoder->stream;
+  source.out = source.decoder->out.get();
   if (lzma_stream_decoder(source.stream, UINT64_MAX, 0) != LZMA_OK) {
     return false;
   }
@@ -400,7 +395,7 @@ la_ssize_t read_xz(struct archive* a, void* context, const void** buffer) {
 // An .xz tar of several blocks held in memory (a big package's), decoded on
 // two threads (xz_block_reader.hpp).
 struct XzBlockSource {
-  ThreadXzDecoder* borrowed = nullptr;  // its stream decodes the even blocks
+  std::unique_ptr<KeptXzDecoder> decoder;  // its stream decodes the even blocks
   std::unique_ptr<detail::XzBlockReader> reader;
   std::string_view data;
   bool mapped = false;
@@ -411,19 +406,15 @@ struct XzBlockSource {
   XzBlockSource& operator=(const XzBlockSource&) = delete;
   ~XzBlockSource() {
     reader.reset();
-    if (borrowed != nullptr) {
-      borrowed->busy = false;
-    }
+    give_decoder(std::move(decoder));
   }
 
   // Takes `data` when it is a stream the block reader takes.
   bool start(std::string_view xz, bool is_mapped) {
-    borrowed = borrow_thread_decoder();
-    reader = detail::XzBlockReader::start(xz, is_mapped,
-                                          borrowed != nullptr ? &borrowed->stream : nullptr);
-    if (!reader && borrowed != nullptr) {
-      borrowed->busy = false;
-      borrowed = nullptr;
+    decoder = take_decoder();
+    reader = detail::XzBlockReader::start(xz, is_mapped, &decoder->stream);
+    if (!reader) {
+      give_decoder(std::move(decoder));
     }
     data = xz;
     mapped = is_mapped;
@@ -506,5 +497,7 @@ Status for_each_tar_entry(const std::filesystem::path& file, const TarEntryCallb
   }
   return read_entries(a.get(), to_the_end(fn), origin);
 }
+
+void release_kept_decoders() { kept_decoders().release(); }
 
 }  // namespace distill::archive

@@ -39,4 +39,9 @@ using TarEntryUntilCallback = std::function<Result<TarNext>(const TarEntry&, Con
 Status for_each_tar_entry_until(std::string_view data, const TarEntryUntilCallback& fn,
                                 const std::string& origin);
 
+// The xz decoders kept for the next .xz tar (their dictionaries, 8 MiB each
+// for a .deb) are freed to the page arena; later reads make new ones. A
+// build calls it once it has made its last layer (image/execute.hpp).
+void release_kept_decoders();
+
 }  // namespace distill::archive

@@ -7,6 +7,8 @@
 #include <optional>
 #include <set>
 
+#include "archive/compressor.hpp"
+#include "archive/tar_reader.hpp"
 #include "image/archive_layer.hpp"
 #include "image/background_fetch.hpp"
 #include "image/busybox_layer.hpp"
@@ -16,6 +18,7 @@
 #include "image/library_catalog.hpp"
 #include "image/package_group.hpp"
 #include "image/provenance.hpp"
+#include "util/page_arena.hpp"
 #include "util/thread_pool.hpp"
 
 namespace distill::image {
@@ -238,6 +241,18 @@ class Executor {
     }
     group.wait();
     m_group = nullptr;
+    // The buffers kept for more layers, and their pages, go while the
+    // outputs are written rather than at the process's exit, on the critical
+    // path (util/page_arena.hpp); in two tasks, for two threads: the xz
+    // dictionaries are half the pages.
+    m_env.pool.submit([] {
+      archive::release_kept_decoders();
+      util::arena_release_free();
+    });
+    m_env.pool.submit([] {
+      archive::release_kept_compressors();
+      util::arena_release_free();
+    });
     for (size_t i : todo) {
       if (m_errors[i]) {
         const auto& node = m_plan.nodes[i];

@@ -70,6 +70,14 @@ class Arena {
         m_in_use += class_size(cls);
         return block;
       }
+      if (cls < m_released.size() && !m_released[cls].empty()) {
+        void* block = m_released[cls].back();
+        m_released[cls].pop_back();
+        m_in_use += class_size(cls);
+        lock.unlock();
+        prefault_write(block, class_size(cls));
+        return block;
+      }
       Grown grown;
       if (void* block = carve(cls, grown)) {
         // Brought in with the lock let go: on a virtual machine whose host
@@ -100,6 +108,31 @@ class Arena {
     m_free[cls].push_back(block);
     m_in_use -= class_size(cls);
     return true;
+  }
+
+  void release_free() {
+    if (!active()) {
+      return;
+    }
+    // Out of the lists while their pages go, so that no thread is handed one
+    // meanwhile (a block asked for then is carved anew).
+    std::vector<std::vector<void*>> taken;
+    {
+      std::lock_guard lock(m_mutex);
+      taken.swap(m_free);
+    }
+    for (size_t cls = 0; cls < taken.size(); ++cls) {
+      for (void* block : taken[cls]) {
+        release_pages(block, class_size(cls));
+      }
+    }
+    std::lock_guard lock(m_mutex);
+    if (m_released.size() < taken.size()) {
+      m_released.resize(taken.size());
+    }
+    for (size_t cls = 0; cls < taken.size(); ++cls) {
+      m_released[cls].insert(m_released[cls].end(), taken[cls].begin(), taken[cls].end());
+    }
   }
 
   size_t in_use() {
@@ -158,8 +191,9 @@ class Arena {
   size_t m_top = 0;        // bytes carved into blocks
   size_t m_committed = 0;  // bytes made writable and brought in
   size_t m_in_use = 0;
-  std::map<size_t, size_t> m_class;        // block's offset -> its size class
-  std::vector<std::vector<void*>> m_free;  // size class -> blocks given back
+  std::map<size_t, size_t> m_class;            // block's offset -> its size class
+  std::vector<std::vector<void*>> m_free;      // size class -> blocks given back
+  std::vector<std::vector<void*>> m_released;  // the same, their pages given back too
 };
 
 }  // namespace
@@ -176,6 +210,8 @@ void arena_free(void* block) {
     std::free(block);
   }
 }
+
+void arena_release_free() { Arena::instance().release_free(); }
 
 size_t arena_block_size(size_t size) { return class_size(class_of(size)); }
 

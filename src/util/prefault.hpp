@@ -25,9 +25,10 @@ bool prefault_write(void* data, size_t size);
 // (a mapping's pages are all its own, so its first and last are too).
 bool prefault_read(const void* data, size_t size);
 
-// Gives back to the kernel the whole pages inside [data, data + size) of a
-// file mapping that will not be read again soon (MADV_DONTNEED: a later read
-// brings them back from the file). False when nothing was given back.
+// Gives back to the kernel the whole pages inside [data, data + size) that
+// will not be used again soon (MADV_DONTNEED: a later read of a file mapping
+// brings them back from the file; a private anonymous page reads as zeros
+// again). False when nothing was given back.
 bool release_pages(const void* data, size_t size);
 
 // malloc(), then prefault_write() when the block is `k_prefault_min` bytes or

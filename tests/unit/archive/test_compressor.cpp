@@ -264,6 +264,15 @@ TEST(GzipCompressor, LevelChangesOutputButNotContent) {
   EXPECT_TRUE(*decompress(best, "b") == input);
 }
 
+TEST(GzipCompressor, SameBytesAfterTheKeptCompressorsAreReleased) {
+  std::string input = sample(3 << 20, 5);  // several chunks
+  std::string before = compress(Compression::Gzip, input, 2, 65536);
+  release_kept_compressors();
+  EXPECT_EQ(compress(Compression::Gzip, input, 2, 65536), before);
+  release_kept_compressors();
+  EXPECT_EQ(compress(Compression::Gzip, input, 1, 4096), before);
+}
+
 TEST(ZstdCompressor, DeterministicAcrossWritePatternsAndReadableByZstd) {
   std::string input = sample(2 * 1024 * 1024 + 5, 11);
   std::string a = compress(Compression::Zstd, input, 1, 1 << 20);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <functional>
 #include <map>
 
 #include "archive/byte_sink.hpp"
@@ -439,6 +440,40 @@ Result<std::string> read_mixed(ContentReader& content, size_t& views_in_place) {
     }
     out.append(got);
   }
+}
+
+// Decoders are kept from one .xz tar to the next: one read inside another's
+// callback gets its own, and after they are released new ones are made.
+TEST(TarReader, XzTarsReadNestedAndAfterTheKeptDecodersAreReleased) {
+  if (!testing::have("xz")) {
+    GTEST_SKIP() << "xz missing";
+  }
+  const std::string xz = testing::run_ok({"xz", "-c"}, golden_tar());
+  auto paths = [&](const std::function<void(const TarEntry&)>& inside) {
+    std::vector<std::string> out;
+    Status status = for_each_tar_entry(
+        std::string_view(xz),
+        [&](const TarEntry& entry, ContentReader& /*content*/) -> Status {
+          out.push_back(entry.path);
+          inside(entry);
+          return {};
+        },
+        "golden.tar.xz");
+    EXPECT_TRUE(status.ok()) << status.error().message;
+    return out;
+  };
+  const auto expected = paths([](const TarEntry&) {});
+  ASSERT_EQ(expected.size(), 10U);
+  std::vector<std::string> nested;
+  EXPECT_EQ(paths([&](const TarEntry& entry) {
+              if (entry.path == "etc/passwd") {
+                nested = paths([](const TarEntry&) {});
+              }
+            }),
+            expected);
+  EXPECT_EQ(nested, expected);
+  release_kept_decoders();
+  EXPECT_EQ(paths([](const TarEntry&) {}), expected);
 }
 
 TEST(TarReader, ViewsAndReadsGiveTheSameBytes) {

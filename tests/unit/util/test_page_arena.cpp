@@ -1,5 +1,6 @@
 // page_arena tests (page_arena.hpp): size classes bound the waste, blocks are
-// whole, distinct and reused by size class, small requests and foreign blocks
+// whole, distinct and reused by size class, releasing gives back the pages of
+// free blocks and no others, small requests and foreign blocks
 // go to malloc()/free(), and threads allocating at once get blocks that do not
 // overlap.
 #include <gtest/gtest.h>
@@ -99,6 +100,36 @@ TEST(PageArena, BlocksAreWholeAndGivenBackForReuse) {
   arena_free(a);
   arena_free(b);
   EXPECT_EQ(arena_bytes_in_use(), before);
+}
+
+TEST(PageArena, ReleasingGivesBackThePagesOfFreeBlocksOnly) {
+  if (!arena_active()) {
+    GTEST_SKIP() << "no region (AddressSanitizer, or the reservation was refused)";
+  }
+  constexpr size_t k_size = (size_t{5} << 20) + 777;
+  const size_t block = arena_block_size(k_size);
+  auto* in_use = static_cast<unsigned char*>(arena_allocate(k_size));
+  auto* freed = static_cast<unsigned char*>(arena_allocate(k_size));
+  ASSERT_NE(in_use, nullptr);
+  ASSERT_NE(freed, nullptr);
+  std::memset(in_use, 0x5a, block);
+  std::memset(freed, 0xa5, block);
+  arena_free(freed);
+  const size_t before = arena_bytes_in_use();
+  arena_release_free();
+  EXPECT_EQ(arena_bytes_in_use(), before);
+  // The block in use keeps what was written to it.
+  EXPECT_EQ(std::count(in_use, in_use + block, 0x5a), static_cast<std::ptrdiff_t>(block));
+  // The free one is still the region's, handed out again for its class, and
+  // its pages were given back: they read as zeros (brought in afresh), and
+  // take writes.
+  auto* again = static_cast<unsigned char*>(arena_allocate(k_size));
+  ASSERT_EQ(again, freed);
+  EXPECT_EQ(std::count(again, again + block, 0), static_cast<std::ptrdiff_t>(block));
+  std::memset(again, 0x3c, block);
+  EXPECT_EQ(again[block - 1], 0x3c);
+  arena_free(again);
+  arena_free(in_use);
 }
 
 TEST(PageArena, SmallAndForeignBlocksGoToMalloc) {
