@@ -1,6 +1,7 @@
 #include "util/thread_pool.hpp"
 
 #include <pthread.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <atomic>
@@ -17,6 +18,22 @@ void name_this_thread(std::string_view name) {
   char shown[16] = {};
   name.copy(shown, sizeof shown - 1);
   ::pthread_setname_np(::pthread_self(), shown);
+}
+
+bool move_off_cpu(int cpu) {
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  if (cpu < 0 || cpu >= CPU_SETSIZE || ::sched_getaffinity(0, sizeof allowed, &allowed) != 0 ||
+      !CPU_ISSET(cpu, &allowed) || CPU_COUNT(&allowed) < 2) {
+    return false;
+  }
+  cpu_set_t elsewhere = allowed;
+  CPU_CLR(cpu, &elsewhere);
+  if (::sched_setaffinity(0, sizeof elsewhere, &elsewhere) != 0) {
+    return false;
+  }
+  ::sched_setaffinity(0, sizeof allowed, &allowed);
+  return true;
 }
 
 void parallel_for(size_t count, unsigned jobs, const std::function<void(size_t)>& task) {

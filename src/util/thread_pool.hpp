@@ -26,6 +26,12 @@ std::thread named_thread(const char* name, Body body) {
   });
 }
 
+// Moves the calling thread off `cpu` (a thread starts on its creator's CPU),
+// then lets it run on any CPU it could before: it stays where it was moved
+// until the scheduler moves it again. False when it was not moved: `cpu` is
+// not one it may run on, it may run on no other, or the kernel refused.
+bool move_off_cpu(int cpu);
+
 // Runs task(0..count-1) on up to `jobs` threads (the caller's thread is one of
 // them) and returns when all are done. Tasks must not throw.
 void parallel_for(size_t count, unsigned jobs, const std::function<void(size_t)>& task);

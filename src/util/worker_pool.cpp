@@ -30,7 +30,7 @@ void cpu_relax() {
 
 }  // namespace
 
-WorkerPool::WorkerPool(unsigned threads) {
+WorkerPool::WorkerPool(unsigned threads) : m_creator_cpu(::sched_getcpu()) {
   unsigned count = threads == 0 ? default_jobs() : threads;
   m_threads.reserve(count);
   for (unsigned i = 0; i < count; ++i) {
@@ -98,6 +98,10 @@ void WorkerPool::await_first_work() {
   if (m_one_awake.exchange(true) || !spare_cpu()) {
     return;
   }
+  // A new thread may start on its creator's CPU, and a waiting thread that
+  // stayed there took turns with it: the plan was made 1.8-4.3 ms later in
+  // half of the warm base builds traced (0.1 ms when the wait moves away).
+  move_off_cpu(m_creator_cpu);
   const auto until = std::chrono::steady_clock::now() + k_first_wait;
   while (!m_work_came.load(std::memory_order_relaxed) && !m_stopping.load()) {
     for (int i = 0; i < 64; ++i) {

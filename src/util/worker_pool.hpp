@@ -61,6 +61,7 @@ class WorkerPool {
   std::atomic<bool> m_stopping{false};   // set under m_mutex
   std::atomic<bool> m_work_came{false};  // a task or job was ever queued
   std::atomic<bool> m_one_awake{false};  // a thread has waited awake for the first work
+  int m_creator_cpu = -1;                // the CPU the pool was made on, or -1
 };
 
 // Tasks submitted through a group can be waited for together.

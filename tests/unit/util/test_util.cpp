@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sys/stat.h>
 
 #include <atomic>
@@ -113,6 +114,41 @@ TEST(ThreadPool, NamesLongerThanTheKernelKeepsAreCut) {
     seen = this_thread_name();
   }).join();
   EXPECT_EQ(seen, "distill-a-name-");
+}
+
+TEST(ThreadPool, MoveOffCpuLeavesItAndKeepsWhereTheThreadMayRun) {
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  ASSERT_EQ(::sched_getaffinity(0, sizeof allowed, &allowed), 0);
+  if (CPU_COUNT(&allowed) < 2) {
+    GTEST_SKIP() << "one CPU only: nowhere to move to";
+  }
+  int from = -1;
+  int to = -1;
+  bool moved = false;
+  bool same_cpus_after = false;
+  bool moved_alone = true;
+  std::thread([&] {
+    from = ::sched_getcpu();
+    moved = move_off_cpu(from);
+    to = ::sched_getcpu();
+    cpu_set_t after;
+    CPU_ZERO(&after);
+    same_cpus_after =
+        ::sched_getaffinity(0, sizeof after, &after) == 0 && CPU_EQUAL(&after, &allowed) != 0;
+    // Allowed on one CPU only, a thread has nowhere to go.
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(to, &one);
+    if (::sched_setaffinity(0, sizeof one, &one) == 0) {
+      moved_alone = move_off_cpu(to);
+    }
+  }).join();
+  EXPECT_TRUE(moved);
+  EXPECT_NE(to, from);
+  EXPECT_TRUE(same_cpus_after);
+  EXPECT_FALSE(moved_alone);
+  EXPECT_FALSE(move_off_cpu(-1));
 }
 
 TEST(ThreadPool, HelperThreadsAndWorkersAreNamed) {
