@@ -144,7 +144,10 @@ std::unique_ptr<Deflaters> take_deflaters(int level) {
   auto made = std::make_unique<Deflaters>(Deflaters{
       level, DeflatePtr(libdeflate_alloc_compressor(level)),
       DeflatePtr(libdeflate_alloc_compressor(1)), DeflatePtr(libdeflate_alloc_compressor(0))});
-  return made->main && made->probe && made->store ? std::move(made) : nullptr;
+  if (!made->main || !made->probe || !made->store) {
+    return nullptr;
+  }
+  return made;
 }
 
 // Chunk buffers outlive the stream that used them: a chunk is 1 MiB in and

@@ -240,10 +240,11 @@ constexpr uintptr_t k_release_batch = uintptr_t{4} << 20;
 // the first whole page of `data`) once they are k_release_batch or more: advice
 // only, a failure leaves them resident. The rest goes with the mapping.
 void release_behind(std::string_view data, const void* upto, uintptr_t& freed) {
-  const auto from = std::max(freed, reinterpret_cast<uintptr_t>(data.data()));
+  const auto start = reinterpret_cast<uintptr_t>(data.data());
+  const auto from = std::max(freed, start);
   const auto done = reinterpret_cast<uintptr_t>(upto);
   if (done >= from + k_release_batch &&
-      util::release_pages(reinterpret_cast<const void*>(from), done - from)) {
+      util::release_pages(data.data() + (from - start), done - from)) {
     freed = done & ~(util::page_size() - 1);
   }
 }
@@ -492,7 +493,7 @@ Status for_each_tar_entry(const std::filesystem::path& file, const TarEntryCallb
   if (!a) {
     return make_error(ErrorKind::Internal, origin + ": cannot create a libarchive reader");
   }
-  if (archive_read_open_fd(a.get(), fd.get(), 256 * 1024) != ARCHIVE_OK) {
+  if (archive_read_open_fd(a.get(), fd.get(), size_t{256} << 10) != ARCHIVE_OK) {
     return make_error(ErrorKind::Corrupt, origin + ": " + detail::archive_error(a.get()));
   }
   return read_entries(a.get(), to_the_end(fn), origin);
