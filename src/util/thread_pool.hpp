@@ -26,9 +26,9 @@ std::thread named_thread(const char* name, Body body) {
   });
 }
 
-// Moves the calling thread off `cpu` (a thread starts on its creator's CPU),
-// then lets it run on any CPU it could before: it stays where it was moved
-// until the scheduler moves it again. False when it was not moved: `cpu` is
+// Moves the calling thread off `cpu` (a new thread may start on its
+// creator's CPU), then lets it run on any CPU it could before: it stays where
+// it was moved until the scheduler moves it again. False when it was not moved: `cpu` is
 // not one it may run on, it may run on no other, or the kernel refused.
 bool move_off_cpu(int cpu);
 

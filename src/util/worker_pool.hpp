@@ -10,7 +10,8 @@
 //
 // A new pool's threads sleep until work comes, but for one, which waits
 // awake for the first task or job for at most 10 ms (a CPU that halts takes
-// milliseconds to wake on the virtual machines builds run on).
+// milliseconds to wake on the virtual machines builds run on), on another
+// CPU than the thread that made the pool, which meanwhile makes the plan.
 //
 // Cancellation is cooperative: a TaskGroup counts the tasks it submitted and
 // wait() returns once all of them ran; code that wants to stop early checks
