@@ -65,18 +65,14 @@ class Arena {
     if (active()) {
       std::unique_lock lock(m_mutex);
       if (cls < m_free.size() && !m_free[cls].empty()) {
-        void* block = m_free[cls].back();
+        const FreeBlock free = m_free[cls].back();
         m_free[cls].pop_back();
         m_in_use += class_size(cls);
-        return block;
-      }
-      if (cls < m_released.size() && !m_released[cls].empty()) {
-        void* block = m_released[cls].back();
-        m_released[cls].pop_back();
-        m_in_use += class_size(cls);
-        lock.unlock();
-        prefault_write(block, class_size(cls));
-        return block;
+        if (free.released) {  // its pages were given back: brought in again
+          lock.unlock();
+          prefault_write(free.at, class_size(cls));
+        }
+        return free.at;
       }
       Grown grown;
       if (void* block = carve(cls, grown)) {
@@ -105,7 +101,7 @@ class Arena {
     if (m_free.size() <= cls) {
       m_free.resize(cls + 1);
     }
-    m_free[cls].push_back(block);
+    m_free[cls].push_back({block, false});
     m_in_use -= class_size(cls);
     return true;
   }
@@ -116,22 +112,26 @@ class Arena {
     }
     // Out of the lists while their pages go, so that no thread is handed one
     // meanwhile (a block asked for then is carved anew).
-    std::vector<std::vector<void*>> taken;
+    std::vector<std::vector<FreeBlock>> taken;
     {
       std::lock_guard lock(m_mutex);
       taken.swap(m_free);
     }
     for (size_t cls = 0; cls < taken.size(); ++cls) {
-      for (void* block : taken[cls]) {
-        release_pages(block, class_size(cls));
+      for (FreeBlock& free : taken[cls]) {
+        if (!free.released) {
+          release_pages(free.at, class_size(cls));
+          free.released = true;
+        }
       }
     }
+    // Back under the blocks freed meanwhile, whose pages are still in.
     std::lock_guard lock(m_mutex);
-    if (m_released.size() < taken.size()) {
-      m_released.resize(taken.size());
+    if (m_free.size() < taken.size()) {
+      m_free.resize(taken.size());
     }
     for (size_t cls = 0; cls < taken.size(); ++cls) {
-      m_released[cls].insert(m_released[cls].end(), taken[cls].begin(), taken[cls].end());
+      m_free[cls].insert(m_free[cls].begin(), taken[cls].begin(), taken[cls].end());
     }
   }
 
@@ -191,9 +191,13 @@ class Arena {
   size_t m_top = 0;        // bytes carved into blocks
   size_t m_committed = 0;  // bytes made writable and brought in
   size_t m_in_use = 0;
-  std::map<size_t, size_t> m_class;            // block's offset -> its size class
-  std::vector<std::vector<void*>> m_free;      // size class -> blocks given back
-  std::vector<std::vector<void*>> m_released;  // the same, their pages given back too
+  std::map<size_t, size_t> m_class;  // block's offset -> its size class
+  // A block given back, and whether its pages were given back too.
+  struct FreeBlock {
+    void* at;
+    bool released;
+  };
+  std::vector<std::vector<FreeBlock>> m_free;  // size class -> blocks given back
 };
 
 }  // namespace
