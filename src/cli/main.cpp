@@ -3,6 +3,7 @@
 #include <csignal>
 #include <cstdio>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cli/command.hpp"
@@ -35,7 +36,8 @@ int main(int argc, char** argv) {
   // Temporaries (blobs, archives, run bundles) go with the process on Ctrl-C.
   util::install_interrupt_cleanup();
   std::signal(SIGPIPE, SIG_IGN);
-  CommandTable table = make_command_table();
+  CommandTable table =
+      make_command_table(argc > 1 ? std::string_view(argv[1]) : std::string_view());
   CLI::App& app = *table.app;
   auto& commands = table.runners;
   try {

@@ -54,8 +54,8 @@ TEST(HelpExamplesTest, EveryExampleParses) {
         continue;  // "source <(distill completion bash)"
       }
       words.erase(words.begin());
-      std::vector<std::string> reversed(words.rbegin(), words.rend());  // CLI11's order
-      CommandTable table = make_command_table();
+      std::vector<std::string> reversed(words.rbegin(), words.rend());         // CLI11's order
+      CommandTable table = make_command_table(words.empty() ? "" : words[0]);  // as main() does
       EXPECT_NO_THROW(table.app->parse(reversed)) << example.command;
       ++parsed;
     }
