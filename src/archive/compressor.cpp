@@ -197,11 +197,25 @@ void compress_chunk_with(Deflaters* deflaters, Chunk& chunk) {
   libdeflate_compressor* compressor =
       looks_incompressible(deflaters->probe.get(), chunk.input.bytes()) ? deflaters->store.get()
                                                                         : deflaters->main.get();
-  size_t bound = libdeflate_deflate_compress_bound(compressor, chunk.input.size());
-  unsigned char* out = chunk.output.prepare(sizeof k_header + bound + 8);
-  std::memcpy(out, k_header, sizeof k_header);
-  size_t n = libdeflate_deflate_compress(compressor, chunk.input.data(), chunk.input.size(),
-                                         out + sizeof k_header, bound);
+  // Room for a member of at most k_gzip_chunk_size bytes first: libdeflate's
+  // bound for a 1 MiB chunk is just over 1 MiB, which took a block of the next
+  // size class (1.25 MiB, brought in whole) for output that is a third of that
+  // (util/page_arena.hpp). A chunk that passed the probe saves far more than
+  // its member's 18 bytes of header and trailer, so the second try, with the
+  // bound, is a guard; the bytes are the same either way.
+  constexpr size_t k_framing = sizeof k_header + 8;
+  const size_t bound = libdeflate_deflate_compress_bound(compressor, chunk.input.size());
+  unsigned char* out = nullptr;
+  size_t n = 0;
+  for (size_t room : {std::min(bound, k_gzip_chunk_size - k_framing), bound}) {
+    out = chunk.output.prepare(k_framing + room);
+    std::memcpy(out, k_header, sizeof k_header);
+    n = libdeflate_deflate_compress(compressor, chunk.input.data(), chunk.input.size(),
+                                    out + sizeof k_header, room);
+    if (n != 0 || room == bound) {
+      break;
+    }
+  }
   if (n == 0) {
     chunk.failure = "gzip: libdeflate failed to compress a chunk";
     return;
@@ -412,10 +426,11 @@ class ChunkRing {
 };
 
 // A gzip stream: the producer (the caller, the serial chain of a layer: an
-// .xz being decoded) fills 1 MiB chunks of a ring of 2 * `threads` (at most
-// 16) and hands each full one to `helpers`, the pool whose threads are the
-// build's (util/worker_pool.hpp): a thread of the pool with nothing else to
-// run compresses it, and whichever thread finds the oldest chunk done does the
+// .xz being decoded) fills 1 MiB chunks of a ring of `threads` + 1 (at most
+// 9: one filling while each thread compresses one; twice `threads` gave the
+// same times and held 2 MiB more of chunks in a warm base build) and hands each full one to
+// `helpers`, the pool whose threads are the build's (util/worker_pool.hpp): a thread of the pool
+// with nothing else to run compresses it, and whichever thread finds the oldest chunk done does the
 // tail work in order (input to the tap, the layer's diff_id hash; member
 // downstream, the blob's hash and file). A producer whose ring is full does
 // not wait: it compresses its own queued chunks, or another stream's. So the
@@ -434,7 +449,7 @@ class GzipCompressor final : public ByteSink {
       m_own_pool = std::make_unique<util::WorkerPool>(width);
       m_helpers = m_own_pool.get();
     }
-    m_ring = std::make_shared<ChunkRing>(downstream, tap, level, width == 1 ? 1 : 2 * width);
+    m_ring = std::make_shared<ChunkRing>(downstream, tap, level, width == 1 ? 1 : width + 1);
     if (width == 1) {
       m_helpers = nullptr;
     }
