@@ -302,6 +302,7 @@ la_ssize_t read_mapped(struct archive* /*a*/, void* context, const void** buffer
 // decoding thread's first write to its fresh 4 KiB pages took 1-2 ms.
 struct KeptXzDecoder {
   lzma_stream stream = LZMA_STREAM_INIT;
+  uint32_t dictionary = 0;  // its dictionary's size, when known (detail::XzOneBlock)
   util::ArenaArray<uint8_t> out{util::arena_allocate_array<uint8_t>(k_xz_out)};
 
   KeptXzDecoder() { stream.allocator = detail::prefaulting_xz_allocator(); }
@@ -316,8 +317,14 @@ util::KeptObjects<std::unique_ptr<KeptXzDecoder>>& kept_decoders() {
   return *kept;
 }
 
-std::unique_ptr<KeptXzDecoder> take_decoder() {
-  auto kept = kept_decoders().take();
+// The kept decoder whose dictionary fits `dictionary` bytes most closely
+// (else the biggest: liblzma makes it anew), or a new one. A build reads
+// control.tar members (4 KiB dictionaries) beside 13 MB data.tar ones.
+std::unique_ptr<KeptXzDecoder> take_decoder(uint32_t dictionary) {
+  auto kept = kept_decoders().take_cheapest([dictionary](const auto& d) {
+    return d->dictionary >= dictionary ? uint64_t{d->dictionary} - dictionary
+                                       : (uint64_t{1} << 32) + dictionary - d->dictionary;
+  });
   return kept ? std::move(*kept) : std::make_unique<KeptXzDecoder>();
 }
 
@@ -338,6 +345,7 @@ struct XzSource {
   uintptr_t freed = 0;
   size_t ahead = 0;
   std::unique_ptr<KeptXzDecoder> decoder;  // from take_decoder()
+  detail::XzOneBlock block;                // what the decoder points into; outlives it in use
   lzma_stream* stream = nullptr;
   uint8_t* out = nullptr;   // k_xz_out bytes
   size_t piece = k_xz_out;  // decoded per read, at most k_xz_out
@@ -350,9 +358,19 @@ struct XzSource {
 };
 
 bool start_xz(XzSource& source) {
-  source.decoder = take_decoder();
+  // A stream of one block (a package under dpkg-deb's 24 MiB blocks) with a
+  // dictionary of its size; any other in sequence, as xz would.
+  const uint32_t needed = source.block.open(source.data);
+  source.decoder = take_decoder(needed != 0 ? needed : UINT32_MAX);
   source.stream = &source.decoder->stream;
   source.out = source.decoder->out.get();
+  if (needed != 0) {
+    source.decoder->dictionary = source.block.start(source.stream, source.decoder->dictionary);
+    if (source.decoder->dictionary != 0) {
+      return true;
+    }
+  }
+  source.decoder->dictionary = 0;  // the stream's own, not known here
   if (lzma_stream_decoder(source.stream, UINT64_MAX, 0) != LZMA_OK) {
     return false;
   }
@@ -412,9 +430,11 @@ struct XzBlockSource {
 
   // Takes `data` when it is a stream the block reader takes.
   bool start(std::string_view xz, bool is_mapped) {
-    decoder = take_decoder();
+    decoder = take_decoder(UINT32_MAX);  // the biggest dictionary: the blocks' is 8 MiB
     reader = detail::XzBlockReader::start(xz, is_mapped, &decoder->stream);
-    if (!reader) {
+    if (reader) {
+      decoder->dictionary = 0;  // the blocks' own, not known here
+    } else {
       give_decoder(std::move(decoder));
     }
     data = xz;

@@ -71,7 +71,7 @@ uint64_t largest_odd_block(const XzBlocks& layout) {
 
 }  // namespace
 
-std::optional<XzBlocks> xz_blocks(std::string_view data) {
+std::optional<XzBlocks> xz_blocks(std::string_view data, size_t min_blocks) {
   if (data.size() < size_t{2} * LZMA_STREAM_HEADER_SIZE) {
     return std::nullopt;
   }
@@ -111,10 +111,60 @@ std::optional<XzBlocks> xz_blocks(std::string_view data) {
     layout.blocks.push_back(XzBlock{iter.block.compressed_file_offset, iter.block.unpadded_size,
                                     iter.block.uncompressed_size});
   }
-  if (layout.blocks.size() < 2) {
+  if (layout.blocks.size() < std::max<size_t>(min_blocks, 1)) {
     return std::nullopt;
   }
   return layout;
+}
+
+uint32_t block_dictionary(uint64_t decoded, uint32_t written, uint32_t kept) {
+  uint64_t size = k_min_dictionary;
+  while (size < decoded && size < written) {
+    size *= 2;
+  }
+  const auto needed = std::max<uint32_t>(LZMA_DICT_SIZE_MIN,
+                                         static_cast<uint32_t>(std::min<uint64_t>(size, written)));
+  return kept >= needed ? kept : needed;
+}
+
+XzOneBlock::~XzOneBlock() {
+  if (m_held) {
+    lzma_filters_free(m_filters.data(), prefaulting_xz_allocator());
+  }
+}
+
+uint32_t XzOneBlock::open(std::string_view data) {
+  auto layout = xz_blocks(data, 1);
+  if (!layout || layout->blocks.size() != 1) {
+    return 0;
+  }
+  m_data = data;
+  m_at = layout->blocks.front();
+  m_filters[0].id = LZMA_VLI_UNKNOWN;
+  if (decode_header(data, m_at, layout->flags.check, m_block, m_filters.data()) != LZMA_OK) {
+    return 0;  // decode_header() freed what it decoded
+  }
+  m_held = true;
+  for (lzma_filter* f = m_filters.data(); f->id != LZMA_VLI_UNKNOWN; ++f) {
+    if ((f->id == LZMA_FILTER_LZMA2 || f->id == LZMA_FILTER_LZMA1) && f->options != nullptr) {
+      m_lzma = static_cast<lzma_options_lzma*>(f->options);
+      m_written = m_lzma->dict_size;
+    }
+  }
+  return m_lzma != nullptr ? block_dictionary(m_at.uncompressed, m_written, 0) : 0;
+}
+
+uint32_t XzOneBlock::start(lzma_stream* decoder, uint32_t kept) {
+  if (m_lzma == nullptr) {
+    return 0;
+  }
+  m_lzma->dict_size = block_dictionary(m_at.uncompressed, m_written, kept);
+  if (lzma_block_decoder(decoder, &m_block) != LZMA_OK) {
+    return 0;
+  }
+  decoder->next_in = bytes_of(m_data) + m_at.offset + m_block.header_size;
+  decoder->avail_in = lzma_block_total_size(&m_block) - m_block.header_size;
+  return m_lzma->dict_size;
 }
 
 std::unique_ptr<XzBlockReader> XzBlockReader::start(std::string_view data, bool mapped,

@@ -1,5 +1,6 @@
 // Internal to the archive layer: an xz stream held whole in memory, decoded
-// block by block on two threads.
+// block by block on two threads; or, of one block, with a dictionary its size
+// needs (XzOneBlock, below).
 //
 // dpkg-deb compresses big packages with xz's multithreaded encoder, which cuts
 // the data into independent blocks of 24 MiB (three times the 8 MiB
@@ -51,8 +52,58 @@ struct XzBlocks {
 inline constexpr uint64_t k_max_block = uint64_t{64} << 20;
 
 // The blocks of `data`, when it is exactly one xz stream whose index lists
-// two or more blocks of at most k_max_block each; nullopt otherwise.
-std::optional<XzBlocks> xz_blocks(std::string_view data);
+// `min_blocks` or more blocks of at most k_max_block each; nullopt otherwise.
+std::optional<XzBlocks> xz_blocks(std::string_view data, size_t min_blocks = 2);
+
+// The dictionary to decode a block of `decoded` bytes with, written with a
+// dictionary of `written` bytes, by a decoder whose dictionary is `kept`
+// bytes (0: none yet, or not known). A match never reaches further back than
+// the block's own output, so the smallest power of two from
+// k_min_dictionary up that holds it does, capped at `written` (and at least
+// liblzma's 4 KiB). A kept dictionary that big already is reused as it is:
+// liblzma makes a new one whenever the size differs, and the old one's block
+// is left to the page arena. Powers of two keep a decoder's growth to a few
+// steps: sized exactly, the decoders of a warm python3 build grew through
+// 10 KB, 100 KB, 2.1 MB, 5.4 MB and 6.9 MB and brought in 36 MiB of arena
+// where 8 MiB ones took 32.
+inline constexpr uint32_t k_min_dictionary = uint32_t{256} << 10;
+uint32_t block_dictionary(uint64_t decoded, uint32_t written, uint32_t kept);
+
+// The one block of an xz stream, decoded with the dictionary its size needs
+// rather than the one it was written with. dpkg-deb writes every package with
+// xz -6's 8 MiB dictionary, which a decoder brings in whole (util/page_arena.hpp),
+// while most packages decode to less: base's nine to at most 13 MB, and seven
+// of them to under 0.5 MB. A warm build brought in 28 MiB of arena for base
+// and 28 for static, and now 28 and 16; python3 32 and now 30.
+class XzOneBlock {
+ public:
+  XzOneBlock() = default;
+  ~XzOneBlock();
+  XzOneBlock(const XzOneBlock&) = delete;
+  XzOneBlock& operator=(const XzOneBlock&) = delete;
+
+  // The dictionary `data`'s block needs (block_dictionary(.., 0)), its
+  // header decoded, when xz_blocks() finds exactly one block; 0 when `data`
+  // is not such a stream or the header does not decode: then the caller
+  // decodes the stream in sequence, where any damage is reported.
+  uint32_t open(std::string_view data);
+
+  // Starts `decoder` on the block open() found, next_in and avail_in
+  // included, with a dictionary of block_dictionary(.., `kept`) bytes; that
+  // size, or 0 when liblzma cannot start. The block's check and sizes are
+  // verified as it is decoded, to LZMA_STREAM_END. liblzma keeps pointers
+  // into this object until the decoder is started again.
+  uint32_t start(lzma_stream* decoder, uint32_t kept);
+
+ private:
+  std::string_view m_data;
+  XzBlock m_at;
+  lzma_block m_block{};
+  std::vector<lzma_filter> m_filters = std::vector<lzma_filter>(LZMA_FILTERS_MAX + 1);
+  lzma_options_lzma* m_lzma = nullptr;  // the LZMA filter's options, in m_filters
+  uint32_t m_written = 0;               // the dictionary the block was written with
+  bool m_held = false;                  // m_filters hold options to free
+};
 
 class XzBlockReader {
  public:

@@ -38,6 +38,25 @@ class KeptObjects {
     return take([](const T&) { return true; });
   }
 
+  // The kept object of the lowest `cost(object)` (of equals, the most
+  // recently given back); none when none is kept.
+  template <class Cost>
+  std::optional<T> take_cheapest(Cost cost) {
+    std::lock_guard lock(m_mutex);
+    if (m_kept.empty()) {
+      return std::nullopt;
+    }
+    size_t best = m_kept.size() - 1;
+    for (size_t i = best; i-- > 0;) {
+      if (cost(m_kept[i]) < cost(m_kept[best])) {
+        best = i;
+      }
+    }
+    T object = std::move(m_kept[best]);
+    m_kept.erase(m_kept.begin() + static_cast<std::ptrdiff_t>(best));
+    return object;
+  }
+
   // Kept for the next take(), unless `cap` are kept already (then dropped,
   // after the lock is let go).
   void give(T object) {

@@ -3,8 +3,9 @@
 // magic is taken as it is; any other input damages a valid stream of four
 // blocks made at start-up, three bytes per change (offset low, offset high,
 // the bits to flip), so that the fuzzer reaches the index and the block
-// headers. The reader must accept what the sequential decoder accepts, and
-// nothing else, and give the same bytes.
+// headers; inputs of an odd size damage a stream of one block instead, for
+// the one-block decoder (XzOneBlock). Each must accept what the sequential
+// decoder accepts, and nothing else, and give the same bytes.
 #include <lzma.h>
 
 #include <cstdint>
@@ -20,11 +21,54 @@ namespace {
 
 constexpr size_t k_limit = size_t{8} << 20;
 
-std::string four_blocks() {
+std::string lines() {
   std::string data;
   for (int i = 0; i < 16000; ++i) {
     data += "line " + std::to_string(i * 7919 % 1000) + "\n";
   }
+  return data;
+}
+
+std::string one_block() {
+  std::string data = lines();
+  std::string out(data.size() + 4096, '\0');
+  size_t n = 0;
+  if (lzma_easy_buffer_encode(6, LZMA_CHECK_CRC64, nullptr,
+                              reinterpret_cast<const uint8_t*>(data.data()), data.size(),
+                              reinterpret_cast<uint8_t*>(out.data()), &n, out.size()) != LZMA_OK) {
+    std::abort();
+  }
+  out.resize(n);
+  return out;
+}
+
+// The one-block decoder's bytes; false when it does not take `input` or
+// liblzma finds damage.
+bool one_block_decode(const std::string& input, std::string& out, bool& taken) {
+  distill::archive::detail::XzOneBlock block;
+  taken = block.open(input) != 0;
+  if (!taken) {
+    return false;
+  }
+  lzma_stream strm = LZMA_STREAM_INIT;
+  if (block.start(&strm, 0) == 0) {
+    lzma_end(&strm);
+    return false;
+  }
+  std::string piece(size_t{64} << 10, '\0');
+  lzma_ret r = LZMA_OK;
+  while (r == LZMA_OK && out.size() <= k_limit) {
+    strm.next_out = reinterpret_cast<uint8_t*>(piece.data());
+    strm.avail_out = piece.size();
+    r = lzma_code(&strm, LZMA_FINISH);
+    out.append(piece.data(), piece.size() - strm.avail_out);
+  }
+  lzma_end(&strm);
+  return r == LZMA_STREAM_END;
+}
+
+std::string four_blocks() {
+  std::string data = lines();
   lzma_mt mt{};
   mt.threads = 1;
   mt.block_size = data.size() / 4 + 1;
@@ -50,6 +94,7 @@ std::string four_blocks() {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const std::string base = four_blocks();
+  static const std::string single = one_block();
   std::string input;
   std::string_view raw(reinterpret_cast<const char*>(data), size);
   if (raw.substr(0, 6) == std::string_view("\xfd"
@@ -57,10 +102,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                            6)) {
     input.assign(raw);
   } else {
-    input = base;
+    input = size % 2 == 1 ? single : base;
     for (size_t i = 0; i + 2 < size; i += 3) {
       size_t at = (data[i] | (size_t{data[i + 1]} << 8)) % input.size();
       input[at] = static_cast<char>(input[at] ^ data[i + 2]);
+    }
+  }
+  {
+    std::string out;
+    bool taken = false;
+    bool ok = one_block_decode(input, out, taken);
+    if (taken && out.size() <= k_limit) {
+      auto whole = distill::archive::decompress(input, "fuzz");
+      if (ok != whole.ok() || (ok && *whole != out)) {
+        std::abort();
+      }
     }
   }
   auto layout = distill::archive::detail::xz_blocks(input);

@@ -6,6 +6,7 @@
 #include <lzma.h>
 
 #include <string>
+#include <utility>
 
 #include "archive/xz_block_reader.hpp"
 
@@ -147,6 +148,95 @@ TEST(XzBlockReader, StartTakesBigStreamsOneAtATime) {
   EXPECT_EQ(XzBlockReader::start(four, false), nullptr);  // the first one runs
   first.reset();
   EXPECT_NE(XzBlockReader::start(four, false), nullptr);
+}
+
+// xz -6 (an 8 MiB dictionary) in one block, as dpkg-deb writes a package
+// under 24 MiB.
+std::string one_block_of(const std::string& data) {
+  std::string out(data.size() + data.size() / 2 + 4096, '\0');
+  size_t n = 0;
+  EXPECT_EQ(lzma_easy_buffer_encode(6, LZMA_CHECK_CRC64, nullptr,
+                                    reinterpret_cast<const uint8_t*>(data.data()), data.size(),
+                                    reinterpret_cast<uint8_t*>(out.data()), &n, out.size()),
+            LZMA_OK);
+  out.resize(n);
+  return out;
+}
+
+// What `decoder` gives from where it was started, and liblzma's last word.
+std::pair<std::string, lzma_ret> drain(lzma_stream& decoder) {
+  std::string out;
+  std::string piece(size_t{64} << 10, '\0');
+  lzma_ret r = LZMA_OK;
+  while (r == LZMA_OK) {
+    decoder.next_out = reinterpret_cast<uint8_t*>(piece.data());
+    decoder.avail_out = piece.size();
+    r = lzma_code(&decoder, LZMA_FINISH);
+    out.append(piece.data(), piece.size() - decoder.avail_out);
+  }
+  return {out, r};
+}
+
+TEST(XzOneBlock, TheDictionaryIsThePowerOfTwoThatHoldsTheBlockCappedAtTheWrittenOne) {
+  constexpr uint32_t k8 = uint32_t{8} << 20;
+  EXPECT_EQ(block_dictionary(10 << 10, k8, 0), k_min_dictionary);
+  EXPECT_EQ(block_dictionary(k_min_dictionary, k8, 0), k_min_dictionary);
+  EXPECT_EQ(block_dictionary(k_min_dictionary + 1, k8, 0), 2 * k_min_dictionary);
+  EXPECT_EQ(block_dictionary(2344960, k8, 0), uint32_t{4} << 20);  // tzdata
+  EXPECT_EQ(block_dictionary(5939200, k8, 0), k8);                 // libssl3
+  EXPECT_EQ(block_dictionary(13035520, k8, 0), k8);                // libc6: never above
+  EXPECT_EQ(block_dictionary(13035520, 1 << 20, 0), 1U << 20);     // xz -0's 1 MiB
+  EXPECT_EQ(block_dictionary(100, 4096, 0), 4096U);
+  EXPECT_EQ(block_dictionary(100, 1000, 0), uint32_t{LZMA_DICT_SIZE_MIN});
+  // A kept dictionary that holds it is kept; a smaller one is replaced.
+  EXPECT_EQ(block_dictionary(10 << 10, k8, k8), k8);
+  EXPECT_EQ(block_dictionary(2344960, k8, 1 << 20), uint32_t{4} << 20);
+}
+
+TEST(XzOneBlock, DecodesByteForByteWithTheSmallerDictionary) {
+  std::string data = sample(300 * 1024, 3);
+  std::string xz = one_block_of(data);
+  for (uint32_t kept : {0U, uint32_t{8} << 20}) {
+    XzOneBlock block;
+    ASSERT_EQ(block.open(xz), 2 * k_min_dictionary);
+    lzma_stream decoder = LZMA_STREAM_INIT;
+    ASSERT_EQ(block.start(&decoder, kept), kept == 0 ? 2 * k_min_dictionary : kept);
+    auto [out, r] = drain(decoder);
+    lzma_end(&decoder);
+    EXPECT_EQ(r, LZMA_STREAM_END);
+    EXPECT_EQ(out, data);
+  }
+}
+
+TEST(XzOneBlock, ADamagedBlockIsAnErrorNotOtherBytes) {
+  std::string data = sample(200 * 1024, 5);
+  std::string xz = one_block_of(data);
+  size_t damaged = 0;
+  for (size_t at : {size_t{40}, xz.size() / 2, xz.size() - 40}) {  // early, middle, check
+    std::string bad = xz;
+    bad[at] = static_cast<char>(bad[at] ^ 0x10);
+    XzOneBlock block;
+    if (block.open(bad) == 0) {
+      continue;  // the index or footer: left to the sequential decoder
+    }
+    lzma_stream decoder = LZMA_STREAM_INIT;
+    ASSERT_NE(block.start(&decoder, 0), 0U);
+    auto [out, r] = drain(decoder);
+    lzma_end(&decoder);
+    EXPECT_NE(r, LZMA_STREAM_END) << "damage at " << at;
+    ++damaged;
+  }
+  EXPECT_GE(damaged, 2U);
+}
+
+TEST(XzOneBlock, StreamsOfSeveralBlocksPaddingOrTwoStreamsAreNotOpened) {
+  std::string one = one_block_of(sample(50 * 1024, 1));
+  EXPECT_NE(XzOneBlock().open(one), 0U);
+  EXPECT_EQ(XzOneBlock().open(xz_blocks_of(sample(3 * 64 * 1024, 2), 64 * 1024)), 0U);
+  EXPECT_EQ(XzOneBlock().open(one + std::string(4, '\0')), 0U);
+  EXPECT_EQ(XzOneBlock().open(one + one), 0U);
+  EXPECT_EQ(XzOneBlock().open(one.substr(0, one.size() - 1)), 0U);
+  EXPECT_EQ(XzOneBlock().open("not xz at all"), 0U);
 }
 
 }  // namespace

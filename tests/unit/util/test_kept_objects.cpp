@@ -1,10 +1,11 @@
 // KeptObjects tests (kept_objects.hpp): the newest fitting object comes out
-// first, at most `cap` are kept, release() drops them all, and threads taking
+// first, or the cheapest, at most `cap` are kept, release() drops them all, and threads taking
 // and giving at once never get the same object.
 #include <gtest/gtest.h>
 
 #include <memory>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "util/kept_objects.hpp"
@@ -23,6 +24,25 @@ TEST(KeptObjects, NewestFittingFirstAtMostCap) {
   EXPECT_EQ(kept.take(), 2);
   EXPECT_EQ(kept.take(), 1);
   EXPECT_FALSE(kept.take().has_value());
+}
+
+TEST(KeptObjects, TheCheapestComesOutTheNewestOfEquals) {
+  KeptObjects<std::pair<int, char>> kept(8);
+  EXPECT_FALSE(kept.take_cheapest([](const auto&) { return 0; }).has_value());
+  kept.give({8, 'a'});
+  kept.give({2, 'b'});
+  kept.give({5, 'c'});
+  kept.give({2, 'd'});
+  // Distance from 4 as a decoder's dictionary is chosen: 5, then the two 2s
+  // (the one given back last first), then 8.
+  auto from4 = [](const std::pair<int, char>& v) {
+    return v.first >= 4 ? v.first - 4 : 100 - v.first;
+  };
+  EXPECT_EQ(kept.take_cheapest(from4)->second, 'c');
+  EXPECT_EQ(kept.take_cheapest(from4)->second, 'a');
+  EXPECT_EQ(kept.take_cheapest(from4)->second, 'd');
+  EXPECT_EQ(kept.take_cheapest(from4)->second, 'b');
+  EXPECT_FALSE(kept.take_cheapest(from4).has_value());
 }
 
 TEST(KeptObjects, ReleaseDropsEveryKeptObject) {
