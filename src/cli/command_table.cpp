@@ -47,6 +47,7 @@ bool registered_alone(std::string_view name) {
 
 std::vector<std::string_view> command_names() {
   std::vector<std::string_view> names;
+  names.reserve(k_commands.size());
   for (const auto& entry : k_commands) {
     names.push_back(entry.name);
   }
