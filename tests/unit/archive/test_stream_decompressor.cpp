@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "../support/xz_data.hpp"
 #include "archive/byte_sink.hpp"
 #include "archive/stream_decompressor.hpp"
 
@@ -33,16 +34,7 @@ std::string gzip(const std::string& in) {
   return out;
 }
 
-std::string xz(const std::string& in) {
-  std::string out(lzma_stream_buffer_bound(in.size()), '\0');
-  size_t pos = 0;
-  EXPECT_EQ(lzma_easy_buffer_encode(6, LZMA_CHECK_CRC64, nullptr,
-                                    reinterpret_cast<const uint8_t*>(in.data()), in.size(),
-                                    reinterpret_cast<uint8_t*>(out.data()), &pos, out.size()),
-            LZMA_OK);
-  out.resize(pos);
-  return out;
-}
+std::string xz(const std::string& in) { return test::xz_of(in); }
 
 // Feeds `data` in pieces of `step` bytes; returns what came out, or the error.
 Result<std::string> stream(

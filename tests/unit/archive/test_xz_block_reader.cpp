@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "../support/xz_data.hpp"
 #include "archive/xz_block_reader.hpp"
 
 namespace distill::archive::detail {
@@ -152,16 +153,7 @@ TEST(XzBlockReader, StartTakesBigStreamsOneAtATime) {
 
 // xz -6 (an 8 MiB dictionary) in one block, as dpkg-deb writes a package
 // under 24 MiB.
-std::string one_block_of(const std::string& data) {
-  std::string out(data.size() + data.size() / 2 + 4096, '\0');
-  size_t n = 0;
-  EXPECT_EQ(lzma_easy_buffer_encode(6, LZMA_CHECK_CRC64, nullptr,
-                                    reinterpret_cast<const uint8_t*>(data.data()), data.size(),
-                                    reinterpret_cast<uint8_t*>(out.data()), &n, out.size()),
-            LZMA_OK);
-  out.resize(n);
-  return out;
-}
+std::string one_block_of(const std::string& data) { return test::xz_of(data, 6); }
 
 // What `decoder` gives from where it was started, and liblzma's last word.
 std::pair<std::string, lzma_ret> drain(lzma_stream& decoder) {
