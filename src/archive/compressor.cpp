@@ -428,9 +428,10 @@ class ChunkRing {
 // A gzip stream: the producer (the caller, the serial chain of a layer: an
 // .xz being decoded) fills 1 MiB chunks of a ring of `threads` + 1 (at most
 // 9: one filling while each thread compresses one; twice `threads` gave the
-// same times and held 2 MiB more of chunks in a warm base build) and hands each full one to
-// `helpers`, the pool whose threads are the build's (util/worker_pool.hpp): a thread of the pool
-// with nothing else to run compresses it, and whichever thread finds the oldest chunk done does the
+// same times and held 2 MiB more of chunks in a warm base build) and hands
+// each full one to `helpers`, the pool whose threads are the build's
+// (util/worker_pool.hpp): a thread of the pool with nothing else to run
+// compresses it, and whichever thread finds the oldest chunk done does the
 // tail work in order (input to the tap, the layer's diff_id hash; member
 // downstream, the blob's hash and file). A producer whose ring is full does
 // not wait: it compresses its own queued chunks, or another stream's. So the

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -357,10 +358,11 @@ struct XzSource {
   ~XzSource() { give_decoder(std::move(decoder)); }
 };
 
-bool start_xz(XzSource& source) {
+// `layout`: xz_blocks(source.data, 1).
+bool start_xz(XzSource& source, const std::optional<detail::XzBlocks>& layout) {
   // A stream of one block (a package under dpkg-deb's 24 MiB blocks) with a
   // dictionary of its size; any other in sequence, as xz would.
-  const uint32_t needed = source.block.open(source.data);
+  const uint32_t needed = source.block.open(source.data, layout);
   source.decoder = take_decoder(needed != 0 ? needed : UINT32_MAX);
   source.stream = &source.decoder->stream;
   source.out = source.decoder->out.get();
@@ -428,10 +430,13 @@ struct XzBlockSource {
     give_decoder(std::move(decoder));
   }
 
-  // Takes `data` when it is a stream the block reader takes.
-  bool start(std::string_view xz, bool is_mapped) {
+  // Takes `xz`, whose blocks are `layout`, when the block reader takes it.
+  bool start(std::string_view xz, const detail::XzBlocks& layout, bool is_mapped) {
+    if (layout.blocks.size() < detail::XzBlockReader::k_min_blocks) {
+      return false;
+    }
     decoder = take_decoder(UINT32_MAX);  // the biggest dictionary: the blocks' is 8 MiB
-    reader = detail::XzBlockReader::start(xz, is_mapped, &decoder->stream);
+    reader = detail::XzBlockReader::start(xz, layout, is_mapped, &decoder->stream);
     if (reader) {
       decoder->dictionary = 0;  // the blocks' own, not known here
     } else {
@@ -469,13 +474,15 @@ Status read_memory(std::string_view data, const TarEntryUntilCallback& fn,
   XzBlockSource blocks;
   int opened = ARCHIVE_FATAL;
   const bool is_xz = detect_codec(data) == Codec::Xz;
-  if (is_xz && blocks.start(data, mapped)) {
+  // An xz stream's blocks, read from its index once for either reader.
+  const std::optional<detail::XzBlocks> layout = is_xz ? detail::xz_blocks(data, 1) : std::nullopt;
+  if (layout && blocks.start(data, *layout, mapped)) {
     opened = archive_read_open(a.get(), &blocks, nullptr, read_xz_blocks, nullptr);
   } else if (is_xz) {
     xz.data = data;
     xz.mapped = mapped;
     xz.piece = xz_piece;
-    if (!start_xz(xz)) {
+    if (!start_xz(xz, layout)) {
       return make_error(ErrorKind::Internal, origin + ": cannot start the xz decoder");
     }
     opened = archive_read_open(a.get(), &xz, nullptr, read_xz, nullptr);

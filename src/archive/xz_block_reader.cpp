@@ -124,7 +124,7 @@ uint32_t block_dictionary(uint64_t decoded, uint32_t written, uint32_t kept) {
   }
   const auto needed = std::max<uint32_t>(LZMA_DICT_SIZE_MIN,
                                          static_cast<uint32_t>(std::min<uint64_t>(size, written)));
-  return kept >= needed ? kept : needed;
+  return std::max(kept, needed);
 }
 
 XzOneBlock::~XzOneBlock() {
@@ -133,8 +133,7 @@ XzOneBlock::~XzOneBlock() {
   }
 }
 
-uint32_t XzOneBlock::open(std::string_view data) {
-  auto layout = xz_blocks(data, 1);
+uint32_t XzOneBlock::open(std::string_view data, const std::optional<XzBlocks>& layout) {
   if (!layout || layout->blocks.size() != 1) {
     return 0;
   }
@@ -170,14 +169,19 @@ uint32_t XzOneBlock::start(lzma_stream* decoder, uint32_t kept) {
 std::unique_ptr<XzBlockReader> XzBlockReader::start(std::string_view data, bool mapped,
                                                     lzma_stream* decoder) {
   auto layout = xz_blocks(data);
-  if (!layout || layout->blocks.size() < k_min_blocks) {
+  return layout ? start(data, *layout, mapped, decoder) : nullptr;
+}
+
+std::unique_ptr<XzBlockReader> XzBlockReader::start(std::string_view data, const XzBlocks& layout,
+                                                    bool mapped, lzma_stream* decoder) {
+  if (layout.blocks.size() < k_min_blocks) {
     return nullptr;
   }
   bool expected = false;
   if (!g_reader_running.compare_exchange_strong(expected, true)) {
     return nullptr;
   }
-  auto reader = std::make_unique<XzBlockReader>(data, std::move(*layout), mapped, decoder);
+  auto reader = std::make_unique<XzBlockReader>(data, layout, mapped, decoder);
   reader->m_claimed = true;
   return reader;
 }

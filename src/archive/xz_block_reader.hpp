@@ -83,10 +83,10 @@ class XzOneBlock {
   XzOneBlock& operator=(const XzOneBlock&) = delete;
 
   // The dictionary `data`'s block needs (block_dictionary(.., 0)), its
-  // header decoded, when xz_blocks() finds exactly one block; 0 when `data`
-  // is not such a stream or the header does not decode: then the caller
+  // header decoded, when `layout` (xz_blocks(data, 1)) is of exactly one
+  // block; 0 when it is not, or the header does not decode: then the caller
   // decodes the stream in sequence, where any damage is reported.
-  uint32_t open(std::string_view data);
+  uint32_t open(std::string_view data, const std::optional<XzBlocks>& layout);
 
   // Starts `decoder` on the block open() found, next_in and avail_in
   // included, with a dictionary of block_dictionary(.., `kept`) bytes; that
@@ -123,6 +123,9 @@ class XzBlockReader {
   // outlives the reader; else the reader makes one.
   static std::unique_ptr<XzBlockReader> start(std::string_view data, bool mapped,
                                               lzma_stream* decoder = nullptr);
+  // The same, for `data` whose blocks xz_blocks() found already.
+  static std::unique_ptr<XzBlockReader> start(std::string_view data, const XzBlocks& layout,
+                                              bool mapped, lzma_stream* decoder = nullptr);
 
   // A reader for blocks found by xz_blocks(), whatever their number.
   XzBlockReader(std::string_view data, XzBlocks blocks, bool mapped,

@@ -47,9 +47,11 @@ class KeptObjects {
       return std::nullopt;
     }
     size_t best = m_kept.size() - 1;
+    auto best_cost = cost(m_kept[best]);
     for (size_t i = best; i-- > 0;) {
-      if (cost(m_kept[i]) < cost(m_kept[best])) {
+      if (auto c = cost(m_kept[i]); c < best_cost) {
         best = i;
+        best_cost = c;
       }
     }
     T object = std::move(m_kept[best]);

@@ -46,7 +46,7 @@ std::string one_block() {
 // liblzma finds damage.
 bool one_block_decode(const std::string& input, std::string& out, bool& taken) {
   distill::archive::detail::XzOneBlock block;
-  taken = block.open(input) != 0;
+  taken = block.open(input, distill::archive::detail::xz_blocks(input, 1)) != 0;
   if (!taken) {
     return false;
   }

@@ -155,6 +155,15 @@ TEST(XzBlockReader, StartTakesBigStreamsOneAtATime) {
 // under 24 MiB.
 std::string one_block_of(const std::string& data) { return test::xz_of(data, 6); }
 
+// What XzOneBlock::open() says of `xz`, its blocks found as the tar reader does.
+uint32_t open_one(XzOneBlock& block, std::string_view xz) {
+  return block.open(xz, xz_blocks(xz, 1));
+}
+uint32_t open_one(std::string_view xz) {
+  XzOneBlock block;
+  return open_one(block, xz);
+}
+
 // What `decoder` gives from where it was started, and liblzma's last word.
 std::pair<std::string, lzma_ret> drain(lzma_stream& decoder) {
   std::string out;
@@ -190,7 +199,7 @@ TEST(XzOneBlock, DecodesByteForByteWithTheSmallerDictionary) {
   std::string xz = one_block_of(data);
   for (uint32_t kept : {0U, uint32_t{8} << 20}) {
     XzOneBlock block;
-    ASSERT_EQ(block.open(xz), 2 * k_min_dictionary);
+    ASSERT_EQ(open_one(block, xz), 2 * k_min_dictionary);
     lzma_stream decoder = LZMA_STREAM_INIT;
     ASSERT_EQ(block.start(&decoder, kept), kept == 0 ? 2 * k_min_dictionary : kept);
     auto [out, r] = drain(decoder);
@@ -208,7 +217,7 @@ TEST(XzOneBlock, ADamagedBlockIsAnErrorNotOtherBytes) {
     std::string bad = xz;
     bad[at] = static_cast<char>(bad[at] ^ 0x10);
     XzOneBlock block;
-    if (block.open(bad) == 0) {
+    if (open_one(block, bad) == 0) {
       continue;  // the index or footer: left to the sequential decoder
     }
     lzma_stream decoder = LZMA_STREAM_INIT;
@@ -223,12 +232,12 @@ TEST(XzOneBlock, ADamagedBlockIsAnErrorNotOtherBytes) {
 
 TEST(XzOneBlock, StreamsOfSeveralBlocksPaddingOrTwoStreamsAreNotOpened) {
   std::string one = one_block_of(sample(50 * 1024, 1));
-  EXPECT_NE(XzOneBlock().open(one), 0U);
-  EXPECT_EQ(XzOneBlock().open(xz_blocks_of(sample(3 * 64 * 1024, 2), 64 * 1024)), 0U);
-  EXPECT_EQ(XzOneBlock().open(one + std::string(4, '\0')), 0U);
-  EXPECT_EQ(XzOneBlock().open(one + one), 0U);
-  EXPECT_EQ(XzOneBlock().open(one.substr(0, one.size() - 1)), 0U);
-  EXPECT_EQ(XzOneBlock().open("not xz at all"), 0U);
+  EXPECT_NE(open_one(one), 0U);
+  EXPECT_EQ(open_one(xz_blocks_of(sample(3 * 64 * 1024, 2), 64 * 1024)), 0U);
+  EXPECT_EQ(open_one(one + std::string(4, '\0')), 0U);
+  EXPECT_EQ(open_one(one + one), 0U);
+  EXPECT_EQ(open_one(one.substr(0, one.size() - 1)), 0U);
+  EXPECT_EQ(open_one("not xz at all"), 0U);
 }
 
 }  // namespace
