@@ -8,6 +8,7 @@ import datetime
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 
@@ -44,6 +45,16 @@ def fmt_kb(value):
 def fmt_mb(value):
     v = number(value)
     return "%.1f MB" % v if v is not None else (value or "—")
+
+
+def fmt_cpu(value):
+    v = number(value)
+    return "%.3f" % v if v is not None else (value or "—")
+
+
+def fmt_pct(value):
+    v = number(value)
+    return "%.1f%%" % (100 * v) if v is not None else (value or "—")
 
 
 def ratio(a, b):
@@ -180,6 +191,28 @@ def main():
                              "%s (rounds: %s)" % (fmt_s(median(ats)),
                                                   ", ".join(fmt_s(t) for t in ats)),
                              "%.2f×" % x if x is not None else "—", "≤ 1.1×"))
+                cpus = r.get(f"{flavor}.floor.{kind}.cpu.rounds", "")
+                busy = r.get(f"{flavor}.floor.{kind}.busy.rounds", "")
+                z = number(r.get(f"{flavor}.floor.{kind}.cpu_ratio"))
+                totals = r.get(f"{flavor}.floor.cpu_totals.rounds", "")
+                if z is not None and "FAIL" not in cpus + busy and totals:
+                    work = [statistics.mean(float(x) for x in t.split(","))
+                            for t in totals.split(";")]
+                    rows.append((f"{flavor}: where the {what}'s time goes beyond the floor: its "
+                                 "CPU (hyperfine's mean user + system per run) against the "
+                                 "floor's work (one CPU's decode + deflate + SHA-256, the mean "
+                                 "over the CPUs), and the share of the CPUs it kept busy (CPU over "
+                                 "CPUs × mean wall); the wall ratio is about the CPU ratio over "
+                                 "the busy share. For reading the ratio above, no target",
+                                 "%s CPU-s, CPUs %s busy (rounds: %s)" % (
+                                     fmt_cpu(median(cpus.split(","))),
+                                     fmt_pct(median(busy.split(","))),
+                                     ", ".join(f"{fmt_cpu(c)} / {fmt_pct(b)}" for c, b in
+                                               zip(cpus.split(","), busy.split(",")))),
+                                 "%s CPU-s of work (rounds: %s)" % (
+                                     fmt_cpu(median(work)),
+                                     ", ".join(fmt_cpu(w) for w in work)),
+                                 "%.2f×" % z, "—"))
                 y = number(r.get(f"{flavor}.floor.{kind}.alone_ratio"))
                 if alones is not None and y is not None:
                     rows.append((f"{flavor}: {what} against the floor's parts measured with one "

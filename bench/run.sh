@@ -104,6 +104,17 @@ timed() {
 
 # median N...: the middle value (the lower middle one for an even count).
 median() { printf '%s\n' "$@" | sort -g | sed -n "$((($# + 1) / 2))p"; }
+# hyperfine_cpu NAME: "CPU BUSY" of the runs hyperfine_median NAME measured:
+# the mean user + system CPU-s of a run, and the share of the CPUs it kept
+# busy (that CPU over nproc times the mean wall time); "FAIL FAIL" without them.
+hyperfine_cpu() {
+  python3 - "$work/$1.hyperfine.json" "$nproc" <<'EOF_PY' 2>/dev/null || echo FAIL FAIL
+import json, sys
+r = json.load(open(sys.argv[1]))["results"][0]
+cpu = r["user"] + r["system"]
+print("%.4f %.4f" % (cpu, cpu / (int(sys.argv[2]) * r["mean"])))
+EOF_PY
+}
 # largest N...: the largest value.
 largest() { printf '%s\n' "$@" | sort -g | tail -n 1; }
 
@@ -373,7 +384,7 @@ EOF_PY
   # row is the median of the rounds' ratios.
   build=("$distill" build "$flavor" --cache-dir "$d/cache" -o "oci:$d/oci:$flavor" --progress none)
   empty_layers="rm -rf $d/cache/layers $d/cache/blobs $d/oci"
-  decodes=() cpus=() shas=() warms=() locks=() floors=() alones=() totals=()
+  decodes=() cpus=() shas=() warms=() locks=() floors=() alones=() totals=() warm_cpus=() warm_busy=()
   for round in 1 2 3; do
     if ! read -r decode _ < <("$deflate_cpu" -x <"$d/debs.txt"); then
       log "$flavor: deflate-cpu -x could not decode its .debs: no floor rows"
@@ -387,6 +398,8 @@ EOF_PY
     fi
     floors+=("$floor") decodes+=("$decode") cpus+=("$cpu") shas+=("$sha") totals+=("$total")
     warms+=("$(hyperfine_median "floor-warm-$flavor-$round" "$empty_layers" "${build[*]}")")
+    read -r c b < <(hyperfine_cpu "floor-warm-$flavor-$round")
+    warm_cpus+=("$c") warm_busy+=("$b")
     if [ "$flavor" = "${flavors[0]}" ]; then
       locks+=("$(hyperfine_median "floor-lock-$flavor-$round" "$empty_layers" "${build[*]} --lock $d/lock.json")")
     fi
@@ -400,6 +413,18 @@ EOF_PY
   put "$flavor.floor.sha256.cpu" "$(median "${shas[@]}")"
   put "$flavor.floor.decode.cpu" "$(median "${decodes[@]}")"
   put "$flavor.floor.cpu_totals.rounds" "$(IFS=';'; echo "${totals[*]}")"
+  # Where a warm build's time goes beyond the floor: the CPU it spent, against
+  # the floor's work (one copy's decode + deflate + SHA-256, the mean over the
+  # CPUs), and how busy it kept the CPUs. Its wall time over the floor is
+  # about the first over the second.
+  put "$flavor.floor.warm.cpu.rounds" "$(IFS=,; echo "${warm_cpus[*]}")"
+  put "$flavor.floor.warm.busy.rounds" "$(IFS=,; echo "${warm_busy[*]}")"
+  put "$flavor.floor.warm.cpu_ratio" "$(python3 -c 'import statistics, sys
+cpus, totals = sys.argv[1].split(","), sys.argv[2].split(";")
+ratios = [float(c) / statistics.mean(map(float, t.split(","))) for c, t in zip(cpus, totals)
+          if c != "FAIL" and t]
+print("%.3f" % statistics.median(ratios) if len(ratios) == 3 else "FAIL")' \
+    "$(IFS=,; echo "${warm_cpus[*]}")" "$(IFS=';'; echo "${totals[*]}")")"
   floor_rounds=$(IFS=,; echo "${floors[*]}")
   alone_rounds=$(IFS=,; echo "${alones[*]}")
   put "$flavor.floor.rounds" "$floor_rounds"
