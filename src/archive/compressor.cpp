@@ -440,12 +440,23 @@ class ChunkRing {
 // than one thread makes a pool of its own; with one thread, every chunk is
 // compressed on the producer's. A stream of one chunk (the common small
 // layer) is compressed on the producer's thread.
+//
+// A stream of one thread given `helpers` (a layer that does not bound the
+// build) runs one of their jobs after each chunk it compresses. The layer
+// that bounds the build is a chain of decoding, and each of its chunks
+// compressed elsewhere shortens that chain. Left to compress its own while
+// the other threads made the small layers, java17's JDK and nodejs's grouped
+// layer were still being decoded after every other layer was made, with one
+// CPU idle between their chunks.
 class GzipCompressor final : public ByteSink {
  public:
   GzipCompressor(ByteSink& downstream, ByteSink* tap, unsigned threads, int level,
                  util::WorkerPool* helpers)
       : m_helpers(helpers) {
     const unsigned width = std::clamp(threads, 1U, 8U);
+    if (width == 1) {
+      m_helped = helpers;
+    }
     if (m_helpers == nullptr && width > 1) {
       m_own_pool = std::make_unique<util::WorkerPool>(width);
       m_helpers = m_own_pool.get();
@@ -511,9 +522,13 @@ class GzipCompressor final : public ByteSink {
     if (m_ring->hand_over(last || m_helpers == nullptr)) {
       m_helpers->offer([ring = m_ring] { ring->compress_queued(); });
     }
+    if (m_helped != nullptr) {
+      m_helped->help();  // a chunk of a stream that bounds the build, if one waits
+    }
   }
 
-  util::WorkerPool* m_helpers;  // null: every chunk on this thread
+  util::WorkerPool* m_helpers;           // null: every chunk on this thread
+  util::WorkerPool* m_helped = nullptr;  // one thread's stream: whose jobs it runs
   std::unique_ptr<util::WorkerPool> m_own_pool;
   std::shared_ptr<ChunkRing> m_ring;
   Chunk* m_filling = nullptr;  // the chunk being filled

@@ -52,7 +52,9 @@ inline constexpr size_t k_gzip_chunk_size = 1U << 20;
 // (a layer's diff_id hash). A failing tap fails the stream.
 // `helpers`, when given (with threads > 1), is the pool whose threads
 // compress the chunks (WorkerPool::offer()); the caller is meant to be one of
-// them, and compresses chunks too rather than wait for room.
+// them, and compresses chunks too rather than wait for room. With one thread
+// and `helpers`, the caller compresses its own chunks and, after each, runs
+// one job offered to `helpers` (another stream's chunk), if one is queued.
 std::unique_ptr<ByteSink> make_compressor(Compression compression, ByteSink& downstream,
                                           unsigned threads, int level = -1, ByteSink* tap = nullptr,
                                           util::WorkerPool* helpers = nullptr);

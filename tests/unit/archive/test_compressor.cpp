@@ -2,7 +2,11 @@
 // write patterns, interoperability with gzip/zstd/python) and decompress().
 #include <gtest/gtest.h>
 
+#include <future>
+#include <mutex>
 #include <random>
+#include <thread>
+#include <vector>
 
 #include "archive/compressor.hpp"
 #include "archive/decompress.hpp"
@@ -225,6 +229,51 @@ TEST(GzipCompressor, StreamsSharingAPoolGiveTheirOwnBytes) {
   }
   ASSERT_FALSE(failed_result.ok());
   EXPECT_EQ(failed_result.error().message, "disk full");
+}
+
+// A stream of one thread given the pool (a layer that does not bound the
+// build) runs one job offered to the pool after each chunk it compresses,
+// on its own thread, while the pool's threads are busy; its bytes are those
+// of a stream without the pool.
+TEST(GzipCompressor, AOneThreadStreamRunsAnOfferedJobAfterEachChunk) {
+  util::WorkerPool pool(1);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::promise<void> busy;
+  pool.submit([&busy, released] {
+    busy.set_value();
+    released.wait();  // the pool's one thread is busy until the end
+  });
+  busy.get_future().wait();
+  std::mutex mutex;
+  std::vector<std::thread::id> ran;
+  for (int i = 0; i < 3; ++i) {
+    pool.offer([&] {
+      std::lock_guard lock(mutex);
+      ran.push_back(std::this_thread::get_id());
+    });
+  }
+  const std::string input = sample(2 * k_gzip_chunk_size + 5000, 21);
+  std::string out;
+  StringSink sink(out);
+  auto compressor = make_compressor(Compression::Gzip, sink, 1, -1, nullptr, &pool);
+  ASSERT_TRUE(compressor->write(std::string_view(input).substr(0, k_gzip_chunk_size + 10)).ok());
+  {
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(ran.size(), 1U) << "one job after the first chunk";
+  }
+  ASSERT_TRUE(compressor->write(std::string_view(input).substr(k_gzip_chunk_size + 10)).ok());
+  ASSERT_TRUE(compressor->finish().ok());
+  {
+    std::lock_guard lock(mutex);
+    ASSERT_EQ(ran.size(), 3U) << "one after each of the three chunks";
+    for (const auto& id : ran) {
+      EXPECT_EQ(id, std::this_thread::get_id());
+    }
+  }
+  EXPECT_EQ(out, compress(Compression::Gzip, input, 1, 1 << 20));
+  EXPECT_FALSE(pool.help()) << "no job left";
+  release.set_value();
 }
 
 TEST(GzipCompressor, GnuGzipAndPythonReadTheMultiMemberStream) {
