@@ -193,11 +193,12 @@ def main():
                              "%.2f×" % x if x is not None else "—", "≤ 1.1×"))
                 cpus = r.get(f"{flavor}.floor.{kind}.cpu.rounds", "")
                 busy = r.get(f"{flavor}.floor.{kind}.busy.rounds", "")
-                z = number(r.get(f"{flavor}.floor.{kind}.cpu_ratio"))
                 totals = r.get(f"{flavor}.floor.cpu_totals.rounds", "")
-                if z is not None and "FAIL" not in cpus + busy and totals:
+                if cpus and busy and "FAIL" not in cpus + busy and totals:
                     work = [statistics.mean(float(x) for x in t.split(","))
                             for t in totals.split(";")]
+                    # The median of the rounds' ratios, each against its own floor.
+                    z = statistics.median(float(c) / w for c, w in zip(cpus.split(","), work))
                     rows.append((f"{flavor}: where the {what}'s time goes beyond the floor: its "
                                  "CPU (hyperfine's mean user + system per run) against the "
                                  "floor's work (one CPU's decode + deflate + SHA-256, the mean "

@@ -415,16 +415,10 @@ EOF_PY
   put "$flavor.floor.cpu_totals.rounds" "$(IFS=';'; echo "${totals[*]}")"
   # Where a warm build's time goes beyond the floor: the CPU it spent, against
   # the floor's work (one copy's decode + deflate + SHA-256, the mean over the
-  # CPUs), and how busy it kept the CPUs. Its wall time over the floor is
-  # about the first over the second.
+  # CPUs, cpu_totals above), and how busy it kept the CPUs. Its wall time
+  # over the floor is about the first over the second (bench/report.py).
   put "$flavor.floor.warm.cpu.rounds" "$(IFS=,; echo "${warm_cpus[*]}")"
   put "$flavor.floor.warm.busy.rounds" "$(IFS=,; echo "${warm_busy[*]}")"
-  put "$flavor.floor.warm.cpu_ratio" "$(python3 -c 'import statistics, sys
-cpus, totals = sys.argv[1].split(","), sys.argv[2].split(";")
-ratios = [float(c) / statistics.mean(map(float, t.split(","))) for c, t in zip(cpus, totals)
-          if c != "FAIL" and t]
-print("%.3f" % statistics.median(ratios) if len(ratios) == 3 else "FAIL")' \
-    "$(IFS=,; echo "${warm_cpus[*]}")" "$(IFS=';'; echo "${totals[*]}")")"
   floor_rounds=$(IFS=,; echo "${floors[*]}")
   alone_rounds=$(IFS=,; echo "${alones[*]}")
   put "$flavor.floor.rounds" "$floor_rounds"
