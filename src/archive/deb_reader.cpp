@@ -40,7 +40,8 @@ bool starts_with(std::string_view s, std::string_view prefix) {
 
 }  // namespace
 
-Result<DebReader> DebReader::open(const std::filesystem::path& deb, std::string label) {
+Result<DebReader> DebReader::open(const std::filesystem::path& deb, std::string label,
+                                  Checksums checksums) {
   util::Fd fd(::open(deb.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) {
     return util::errno_error(deb, errno).context(label);
@@ -60,12 +61,13 @@ Result<DebReader> DebReader::open(const std::filesystem::path& deb, std::string 
     ::madvise(address, mapping->size, MADV_SEQUENTIAL);
   }
   std::string_view bytes(static_cast<const char*>(mapping->address), mapping->size);
-  DISTILL_TRY(DebReader reader, from_memory(bytes, std::move(label)));
+  DISTILL_TRY(DebReader reader, from_memory(bytes, std::move(label), checksums));
   reader.m_mapping = std::move(mapping);
   return reader;
 }
 
-Result<DebReader> DebReader::from_memory(std::string_view data, std::string label) {
+Result<DebReader> DebReader::from_memory(std::string_view data, std::string label,
+                                         Checksums checksums) {
   DISTILL_TRY(std::vector<ArMember> members, parse_ar(data, label));
   if (members.empty() || members[0].name != "debian-binary") {
     return make_error(ErrorKind::Corrupt, label + ": not a Debian package (no debian-binary)");
@@ -78,6 +80,7 @@ Result<DebReader> DebReader::from_memory(std::string_view data, std::string labe
   DebReader reader;
   reader.m_bytes = data;
   reader.m_label = std::move(label);
+  reader.m_checksums = checksums;
   bool have_control = false;
   bool have_data = false;
   for (size_t i = 1; i < members.size(); ++i) {
@@ -126,7 +129,7 @@ Result<DebReader::Control> DebReader::read_control() const {
         }
         return have_control && have_md5sums ? TarNext::Stop : TarNext::Continue;
       },
-      origin);
+      origin, m_checksums);
   DISTILL_CHECK(status);
   if (control.control.empty()) {
     return make_error(ErrorKind::Corrupt, origin + ": no control file");
@@ -144,7 +147,7 @@ Status DebReader::for_each_data_entry(
         DISTILL_CHECK(containment.check(entry));
         return fn(entry, content);
       },
-      m_label, m_mapping != nullptr);
+      m_label, m_mapping != nullptr, m_checksums);
 }
 
 }  // namespace distill::archive

@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "archive/ar_reader.hpp"
+#include "archive/decompress.hpp"
 #include "archive/tar_entry.hpp"
 #include "util/result.hpp"
 
@@ -26,9 +27,13 @@ namespace distill::archive {
 class DebReader {
  public:
   // `label` names the package in error messages (e.g. "libc6_2.36-9_amd64").
-  static Result<DebReader> open(const std::filesystem::path& deb, std::string label);
+  // `checksums`: whether the xz checks of its members are computed (Skip for
+  // a .deb whose SHA-256 was verified against its index: content_cache.hpp).
+  static Result<DebReader> open(const std::filesystem::path& deb, std::string label,
+                                Checksums checksums = Checksums::Verify);
   // Reads a .deb held in memory; `data` must outlive the reader.
-  static Result<DebReader> from_memory(std::string_view data, std::string label);
+  static Result<DebReader> from_memory(std::string_view data, std::string label,
+                                       Checksums checksums = Checksums::Verify);
 
   DebReader(DebReader&&) noexcept;
   DebReader& operator=(DebReader&&) noexcept;
@@ -66,6 +71,7 @@ class DebReader {
   std::string m_label;
   ArMember m_control;
   ArMember m_data;
+  Checksums m_checksums = Checksums::Verify;
 };
 
 }  // namespace distill::archive

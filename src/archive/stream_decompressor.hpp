@@ -17,15 +17,6 @@ namespace distill::archive {
 
 class StreamDecompressor final : public ByteSink {
  public:
-  // What the decoder checks of the stream besides its structure.
-  enum class Checksums {
-    Verify,  // gzip's CRC-32 and xz's check of each block, as the formats define
-    // Not computed: for a stream whose bytes the caller verifies by other
-    // means before it uses what came out (a Packages file hashed against its
-    // signed Release). The CRC-32 cost a tenth of inflating bookworm main's
-    // Packages.gz, on the thread a cold build waits for.
-    Skip,
-  };
   StreamDecompressor(ByteSink& downstream, std::string origin,
                      Checksums checksums = Checksums::Verify);
   ~StreamDecompressor() override;

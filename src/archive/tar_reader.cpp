@@ -359,7 +359,8 @@ struct XzSource {
 };
 
 // `layout`: xz_blocks(source.data, 1).
-bool start_xz(XzSource& source, const std::optional<detail::XzBlocks>& layout) {
+bool start_xz(XzSource& source, const std::optional<detail::XzBlocks>& layout,
+              Checksums checksums) {
   // A stream of one block (a package under dpkg-deb's 24 MiB blocks) with a
   // dictionary of its size; any other in sequence, as xz would.
   const uint32_t needed = source.block.open(source.data, layout);
@@ -373,7 +374,8 @@ bool start_xz(XzSource& source, const std::optional<detail::XzBlocks>& layout) {
     }
   }
   source.decoder->dictionary = 0;  // the stream's own, not known here
-  if (lzma_stream_decoder(source.stream, UINT64_MAX, 0) != LZMA_OK) {
+  const uint32_t flags = checksums == Checksums::Skip ? uint32_t{LZMA_IGNORE_CHECK} : 0;
+  if (lzma_stream_decoder(source.stream, UINT64_MAX, flags) != LZMA_OK) {
     return false;
   }
   source.stream->next_in = reinterpret_cast<const uint8_t*>(source.data.data());
@@ -464,7 +466,7 @@ la_ssize_t read_xz_blocks(struct archive* a, void* context, const void** buffer)
 
 // An xz tar is decoded `xz_piece` bytes at a time (at most k_xz_out).
 Status read_memory(std::string_view data, const TarEntryUntilCallback& fn,
-                   const std::string& origin, bool mapped, size_t xz_piece) {
+                   const std::string& origin, bool mapped, size_t xz_piece, Checksums checksums) {
   detail::ArchiveReadPtr a = detail::new_reader(true);
   if (!a) {
     return make_error(ErrorKind::Internal, origin + ": cannot create a libarchive reader");
@@ -475,14 +477,17 @@ Status read_memory(std::string_view data, const TarEntryUntilCallback& fn,
   int opened = ARCHIVE_FATAL;
   const bool is_xz = detect_codec(data) == Codec::Xz;
   // An xz stream's blocks, read from its index once for either reader.
-  const std::optional<detail::XzBlocks> layout = is_xz ? detail::xz_blocks(data, 1) : std::nullopt;
+  std::optional<detail::XzBlocks> layout = is_xz ? detail::xz_blocks(data, 1) : std::nullopt;
+  if (layout) {
+    layout->checksums = checksums;
+  }
   if (layout && blocks.start(data, *layout, mapped)) {
     opened = archive_read_open(a.get(), &blocks, nullptr, read_xz_blocks, nullptr);
   } else if (is_xz) {
     xz.data = data;
     xz.mapped = mapped;
     xz.piece = xz_piece;
-    if (!start_xz(xz, layout)) {
+    if (!start_xz(xz, layout, checksums)) {
       return make_error(ErrorKind::Internal, origin + ": cannot start the xz decoder");
     }
     opened = archive_read_open(a.get(), &xz, nullptr, read_xz, nullptr);
@@ -500,14 +505,14 @@ Status read_memory(std::string_view data, const TarEntryUntilCallback& fn,
 }  // namespace
 
 Status for_each_tar_entry(std::string_view data, const TarEntryCallback& fn,
-                          const std::string& origin, bool mapped) {
-  return read_memory(data, to_the_end(fn), origin, mapped, k_xz_out);
+                          const std::string& origin, bool mapped, Checksums checksums) {
+  return read_memory(data, to_the_end(fn), origin, mapped, k_xz_out, checksums);
 }
 
 Status for_each_tar_entry_until(std::string_view data, const TarEntryUntilCallback& fn,
-                                const std::string& origin) {
+                                const std::string& origin, Checksums checksums) {
   // Small pieces, so that a stop spares the decoding of what follows.
-  return read_memory(data, fn, origin, false, k_stop_piece);
+  return read_memory(data, fn, origin, false, k_stop_piece, checksums);
 }
 
 Status for_each_tar_entry(const std::filesystem::path& file, const TarEntryCallback& fn,

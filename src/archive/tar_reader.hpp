@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "archive/decompress.hpp"
 #include "archive/tar_entry.hpp"
 #include "util/result.hpp"
 
@@ -26,8 +27,11 @@ Status for_each_tar_entry(const std::filesystem::path& file, const TarEntryCallb
 // `mapped`: `data` lies in a read-only file mapping whose pages may be given
 // back to the kernel once read (they are read again from the file if touched
 // later), so that reading a 40 MB .deb does not leave 40 MB resident.
+// `checksums`: whether an xz tar's block checks are computed (Skip: `data`
+// was verified by a digest already); other codecs check what they always do.
 Status for_each_tar_entry(std::string_view data, const TarEntryCallback& fn,
-                          const std::string& origin, bool mapped = false);
+                          const std::string& origin, bool mapped = false,
+                          Checksums checksums = Checksums::Verify);
 
 // What the callback of for_each_tar_entry_until() says after an entry.
 enum class TarNext { Continue, Stop };
@@ -37,7 +41,7 @@ using TarEntryUntilCallback = std::function<Result<TarNext>(const TarEntry&, Con
 // `fn` says Stop: the rest is neither decoded nor checked (a reader that
 // needs two members of a .deb's control.tar need not decode its scripts).
 Status for_each_tar_entry_until(std::string_view data, const TarEntryUntilCallback& fn,
-                                const std::string& origin);
+                                const std::string& origin, Checksums checksums = Checksums::Verify);
 
 // The xz decoders kept for the next .xz tar (their dictionaries, 8 MiB each
 // for a .deb) are freed to the page arena; later reads make new ones. A

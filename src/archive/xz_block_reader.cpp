@@ -24,11 +24,11 @@ const auto* bytes_of(std::string_view data) {
 
 // A block's header decoded into `block` (its filters into `filters`, freed by
 // the caller with lzma_filters_free), its sizes checked against the index's.
-lzma_ret decode_header(std::string_view data, const XzBlock& at, lzma_check check,
+lzma_ret decode_header(std::string_view data, const XzBlock& at, const XzBlocks& layout,
                        lzma_block& block, lzma_filter* filters) {
   block = lzma_block{};
   block.version = 1;
-  block.check = check;
+  block.check = layout.flags.check;
   block.filters = filters;
   const uint8_t* header = bytes_of(data) + at.offset;
   block.header_size = lzma_block_header_size_decode(header[0]);
@@ -39,6 +39,8 @@ lzma_ret decode_header(std::string_view data, const XzBlock& at, lzma_check chec
   if (r != LZMA_OK) {
     return r;
   }
+  // Read after the header decode, which clears it (version 1 and up).
+  block.ignore_check = layout.checksums == Checksums::Skip;
   // Sets the compressed size from the index's, or checks the header's against it.
   r = lzma_block_compressed_size(&block, at.unpadded);
   if (r != LZMA_OK) {
@@ -140,7 +142,7 @@ uint32_t XzOneBlock::open(std::string_view data, const std::optional<XzBlocks>& 
   m_data = data;
   m_at = layout->blocks.front();
   m_filters[0].id = LZMA_VLI_UNKNOWN;
-  if (decode_header(data, m_at, layout->flags.check, m_block, m_filters.data()) != LZMA_OK) {
+  if (decode_header(data, m_at, *layout, m_block, m_filters.data()) != LZMA_OK) {
     return 0;  // decode_header() freed what it decoded
   }
   m_held = true;
@@ -234,7 +236,7 @@ void XzBlockReader::help() {
       util::prefault_read(m_data.data() + at.offset, at.unpadded);
     }
     lzma_block block{};
-    lzma_ret r = decode_header(m_data, at, m_layout.flags.check, block, filters.data());
+    lzma_ret r = decode_header(m_data, at, m_layout, block, filters.data());
     size_t out_pos = 0;
     if (r == LZMA_OK) {
       size_t in_pos = at.offset + block.header_size;
@@ -270,7 +272,7 @@ Status XzBlockReader::start_block(size_t index) {
   if (m_mapped) {
     util::prefault_read(m_data.data() + at.offset, at.unpadded);
   }
-  lzma_ret r = decode_header(m_data, at, m_layout.flags.check, m_header, m_filters.data());
+  lzma_ret r = decode_header(m_data, at, m_layout, m_header, m_filters.data());
   if (r == LZMA_OK) {
     r = lzma_block_decoder(m_stream, &m_header);
   }

@@ -13,11 +13,12 @@
 // buffer for every block in flight). Output comes out in stream order, so a
 // tar read from it is the same tar.
 //
-// Every block's check (CRC64 for dpkg-deb) and its sizes are verified as they
-// are decoded; the index is checked to describe exactly the bytes given. A
-// stream that is not like that (several streams, padding, a block bigger than
-// k_max_block, sizes the index does not give) is not taken: xz_blocks() says
-// so and the caller decodes it in sequence, where any damage is reported.
+// Every block's check (CRC64 for dpkg-deb; unless the caller says Skip,
+// XzBlocks::checksums) and its sizes are verified as they are decoded; the
+// index is checked to describe exactly the bytes given. A stream that is not
+// like that (several streams, padding, a block bigger than k_max_block, sizes
+// the index does not give) is not taken: xz_blocks() says so and the caller
+// decodes it in sequence, where any damage is reported.
 #pragma once
 
 #include <lzma.h>
@@ -32,6 +33,7 @@
 #include <thread>
 #include <vector>
 
+#include "archive/decompress.hpp"
 #include "util/page_arena.hpp"
 #include "util/result.hpp"
 
@@ -46,6 +48,9 @@ struct XzBlock {
 struct XzBlocks {
   lzma_stream_flags flags{};
   std::vector<XzBlock> blocks;
+  // Whether the blocks' checks are computed (the caller's to say: Skip for
+  // bytes it verified by a digest already); their sizes always are.
+  Checksums checksums = Checksums::Verify;
 };
 
 // The biggest block taken (dpkg-deb writes 24 MiB ones).

@@ -85,7 +85,7 @@ class StreamedIndex final : public net::FetchTap {
       m_scanner.emplace(*m_text);
       // The download is hashed against the signed Release before anything
       // made here is used (take()): the gzip CRC would add nothing.
-      m_decoder.emplace(*m_scanner, m_url, archive::StreamDecompressor::Checksums::Skip);
+      m_decoder.emplace(*m_scanner, m_url, archive::Checksums::Skip);
     }
     m_broken = !m_decoder->write(data).ok();
   }

@@ -17,7 +17,7 @@ std::string busybox_md5sums(std::string_view binary) {
 }
 
 Status write_busybox_layer(LayerWriter& writer, const InstalledPackage& package, int64_t epoch) {
-  DISTILL_TRY(auto deb, archive::DebReader::open(package.deb_file, package.name));
+  DISTILL_TRY(auto deb, open_deb(package));
   DISTILL_TRY(auto control, deb.read_control());
   std::string binary;
   archive::TarEntry binary_entry;

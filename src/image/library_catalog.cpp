@@ -88,7 +88,7 @@ std::vector<std::string> parse_conf(const std::string& text) {
 }
 
 Result<LibraryCatalog> scan_deb(const InstalledPackage& package) {
-  DISTILL_TRY(auto deb, archive::DebReader::open(package.deb_file, package.name));
+  DISTILL_TRY(auto deb, open_deb(package));
   LibraryScanner scanner;
   DISTILL_CHECK(deb.for_each_data_entry(
       [&](const archive::TarEntry& entry, archive::ContentReader& content) -> Status {

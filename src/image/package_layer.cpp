@@ -55,7 +55,7 @@ bool is_certificate(const archive::TarEntry& entry) {
 }  // namespace
 
 Result<std::string> read_ca_bundle(const InstalledPackage& package) {
-  DISTILL_TRY(auto deb, archive::DebReader::open(package.deb_file, package.name));
+  DISTILL_TRY(auto deb, open_deb(package));
   std::map<std::string, std::string> certificates;
   DISTILL_CHECK(deb.for_each_data_entry(
       [&](const archive::TarEntry& entry, archive::ContentReader& content) -> Status {
@@ -91,7 +91,7 @@ Status check_control_matches(const InstalledPackage& package, const std::string&
 
 Status write_package(LayerWriter& layer, const InstalledPackage& package, int64_t epoch,
                      LibraryScanner* libraries) {
-  DISTILL_TRY(auto deb, archive::DebReader::open(package.deb_file, package.name));
+  DISTILL_TRY(auto deb, open_deb(package));
   DISTILL_TRY(auto control, deb.read_control());
   DISTILL_CHECK(check_control_matches(package, control.control));
   const bool is_ca = package.name == "ca-certificates";
@@ -138,6 +138,10 @@ Status write_package(LayerWriter& layer, const InstalledPackage& package, int64_
         make_file(status_dir + "/" + package.name + ".md5sums", control.md5sums, 0644, epoch)));
   }
   return {};
+}
+
+Result<archive::DebReader> open_deb(const InstalledPackage& package) {
+  return archive::DebReader::open(package.deb_file, package.name, archive::Checksums::Skip);
 }
 
 bool has_package(const std::vector<InstalledPackage>& packages, std::string_view name) {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "archive/deb_reader.hpp"
 #include "crypto/sha256.hpp"
 #include "image/layer_writer.hpp"
 #include "util/result.hpp"
@@ -30,6 +31,11 @@ struct InstalledPackage {
   std::string repo_url;
   std::filesystem::path deb_file;
 };
+
+// The package's .deb, opened. Its bytes are those its index's SHA-256 names:
+// the content cache verified them (net/content_cache.hpp), so the xz checks
+// of its members are not computed again (archive::Checksums::Skip).
+Result<archive::DebReader> open_deb(const InstalledPackage& package);
 
 // Whether a package of that name is among `packages`.
 bool has_package(const std::vector<InstalledPackage>& packages, std::string_view name);

@@ -4,7 +4,9 @@
 
 #include <map>
 
+#include "archive/ar_reader.hpp"
 #include "archive/deb_reader.hpp"
+#include "archive/xz_block_reader.hpp"
 #include "test_support.hpp"
 
 namespace distill::archive {
@@ -267,6 +269,69 @@ TEST(DebReader, AbsolutePathsAreNormalised) {
                   })
                   .ok());
   EXPECT_EQ(paths, std::vector<std::string>{"etc/x"});
+}
+
+// The last byte of the check of every block of the xz member `name`.
+void damage_xz_checks(std::string& deb, const std::string& name) {
+  auto members = parse_ar(deb, "deb");
+  ASSERT_TRUE(members.ok());
+  for (const ArMember& m : *members) {
+    if (m.name != name) {
+      continue;
+    }
+    auto layout = detail::xz_blocks(std::string_view(deb).substr(m.offset, m.size), 1);
+    ASSERT_TRUE(layout) << name;
+    for (const auto& block : layout->blocks) {
+      char& last = deb[m.offset + block.offset + block.unpadded - 1];
+      last = static_cast<char>(last ^ 0x01);
+    }
+    return;
+  }
+  FAIL() << name << " not found";
+}
+
+// A .deb's xz members are checked unless the reader is told their bytes were
+// verified already (Checksums::Skip: a .deb of the content cache): with each
+// member's CRC64 damaged, the default reader refuses both members, naming
+// the package, and the skipping one reads what dpkg-deb packed.
+TEST(DebReader, XzChecksAreSkippedOnlyWhenAsked) {
+  if (!have_tools()) {
+    GTEST_SKIP() << "dpkg-deb, ar or python3 missing";
+  }
+  auto dir = scratch();
+  auto bytes = util::read_file(build_deb(dir.path(), "xz"));
+  ASSERT_TRUE(bytes.ok());
+  std::string deb = *bytes;
+  damage_xz_checks(deb, "control.tar.xz");
+  damage_xz_checks(deb, "data.tar.xz");
+  auto read_hi = [](const DebReader& reader) -> Result<std::string> {
+    std::string hi;
+    DISTILL_CHECK(reader.for_each_data_entry([&](const TarEntry& e, ContentReader& c) -> Status {
+      if (e.path == "usr/share/hello/hi") {
+        DISTILL_TRY(hi, c.read_all());
+      }
+      return {};
+    }));
+    return hi;
+  };
+  auto checked = DebReader::from_memory(deb, "hello_1.0");
+  ASSERT_TRUE(checked.ok());
+  auto control = checked->read_control();
+  ASSERT_FALSE(control.ok());
+  EXPECT_NE(control.error().message.find("hello_1.0"), std::string::npos)
+      << control.error().message;
+  auto data = read_hi(*checked);
+  ASSERT_FALSE(data.ok());
+  EXPECT_NE(data.error().message.find("hello_1.0"), std::string::npos) << data.error().message;
+
+  auto trusted = DebReader::from_memory(deb, "hello_1.0", Checksums::Skip);
+  ASSERT_TRUE(trusted.ok());
+  auto trusted_control = trusted->read_control();
+  ASSERT_TRUE(trusted_control.ok()) << trusted_control.error().message;
+  EXPECT_NE(trusted_control->control.find("Package: hello\n"), std::string::npos);
+  auto hi = read_hi(*trusted);
+  ASSERT_TRUE(hi.ok()) << hi.error().message;
+  EXPECT_EQ(*hi, "hello");
 }
 
 TEST(DebReader, NotADebIsCorrupt) {

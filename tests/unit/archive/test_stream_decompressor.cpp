@@ -37,9 +37,8 @@ std::string gzip(const std::string& in) {
 std::string xz(const std::string& in) { return test::xz_of(in); }
 
 // Feeds `data` in pieces of `step` bytes; returns what came out, or the error.
-Result<std::string> stream(
-    const std::string& data, size_t step,
-    StreamDecompressor::Checksums checksums = StreamDecompressor::Checksums::Verify) {
+Result<std::string> stream(const std::string& data, size_t step,
+                           Checksums checksums = Checksums::Verify) {
   std::string out;
   StringSink sink(out);
   StreamDecompressor d(sink, "http://127.0.0.1/Packages.gz", checksums);
@@ -117,16 +116,15 @@ TEST(StreamDecompressor, SkippedChecksumsAreNotComputed) {
     (*member)[member->size() - 8] = static_cast<char>((*member)[member->size() - 8] ^ 0xff);
   }
   const std::string damaged = first + second;
-  auto skipped = stream(damaged, 4096, StreamDecompressor::Checksums::Skip);
+  auto skipped = stream(damaged, 4096, Checksums::Skip);
   ASSERT_TRUE(skipped.ok()) << skipped.error().message;
   EXPECT_EQ(*skipped, a + b);
   auto verified = stream(damaged, 4096);
   ASSERT_FALSE(verified.ok());
   EXPECT_EQ(verified.error().kind, ErrorKind::Corrupt);
   // A truncated stream is still an error, and xz decodes the same either way.
-  EXPECT_FALSE(
-      stream(first.substr(0, first.size() / 2), 4096, StreamDecompressor::Checksums::Skip).ok());
-  auto x = stream(xz(a), 1000, StreamDecompressor::Checksums::Skip);
+  EXPECT_FALSE(stream(first.substr(0, first.size() / 2), 4096, Checksums::Skip).ok());
+  auto x = stream(xz(a), 1000, Checksums::Skip);
   ASSERT_TRUE(x.ok()) << x.error().message;
   EXPECT_EQ(*x, a);
 }

@@ -6,10 +6,13 @@
 
 #include <functional>
 #include <map>
+#include <tuple>
 
+#include "../support/xz_data.hpp"
 #include "archive/byte_sink.hpp"
 #include "archive/tar_reader.hpp"
 #include "archive/tar_writer.hpp"
+#include "archive/xz_block_reader.hpp"
 #include "test_support.hpp"
 #include "util/file_io.hpp"
 
@@ -413,6 +416,65 @@ TEST(TarReader, MultiBlockXzReadsEveryEntryAndReportsDamage) {
   ASSERT_TRUE(status.ok()) << status.error().message;
   EXPECT_TRUE(again == files);
   EXPECT_EQ(inner, "inner bytes");
+}
+
+// An xz tar's block checks are computed unless the caller says it verified
+// the bytes already (Checksums::Skip: a .deb of the content cache). With the
+// CRC64 of every block damaged, Verify is an error naming the origin and Skip
+// reads every entry back, whichever decoder takes the stream: one block, as
+// many blocks as the block reader takes, or a stream with padding after it,
+// left to liblzma's stream decoder.
+TEST(TarReader, XzChecksAreComputedUnlessTheCallerSkipsThem) {
+  std::string tar;
+  StringSink sink(tar);
+  TarWriter writer(sink);
+  std::map<std::string, std::string> files;
+  for (int i = 0; i < 6; ++i) {
+    std::string name = "f" + std::to_string(i);
+    std::string content(100000 + i, static_cast<char>('a' + i));
+    for (size_t k = 0; k < content.size(); k += 61) {
+      content[k] = static_cast<char>(k * 17 + i);
+    }
+    ASSERT_TRUE(writer.add(file(name), content).ok());
+    files[name] = content;
+  }
+  ASSERT_TRUE(writer.finish().ok());
+  const std::string one = test::xz_of(tar, 6);
+  const std::string several = test::xz_blocks_of(tar, 64 << 10);
+  const std::string padding(4, '\0');
+  for (const auto& [label, xz, padded] :
+       {std::tuple<std::string, std::string, bool>{"one block", one, false},
+        {"several blocks", several, false},
+        {"padded", one + padding, true}}) {
+    auto layout = detail::xz_blocks(padded ? one : xz, 1);
+    ASSERT_TRUE(layout) << label;
+    if (label == "several blocks") {
+      ASSERT_GE(layout->blocks.size(), detail::XzBlockReader::k_min_blocks);
+    }
+    std::string bad = xz;
+    for (const auto& block : layout->blocks) {
+      char& last = bad[block.offset + block.unpadded - 1];  // of the block's CRC64
+      last = static_cast<char>(last ^ 0x01);
+    }
+    auto read = [&](Checksums checksums) -> Result<std::map<std::string, std::string>> {
+      std::map<std::string, std::string> out;
+      DISTILL_CHECK(for_each_tar_entry(
+          std::string_view(bad),
+          [&](const TarEntry& e, ContentReader& content) -> Status {
+            DISTILL_TRY(out[e.path], content.read_all());
+            return {};
+          },
+          "checked.tar.xz", false, checksums));
+      return out;
+    };
+    auto verified = read(Checksums::Verify);
+    ASSERT_FALSE(verified.ok()) << label;
+    EXPECT_NE(verified.error().message.find("checked.tar.xz"), std::string::npos)
+        << label << ": " << verified.error().message;
+    auto skipped = read(Checksums::Skip);
+    ASSERT_TRUE(skipped.ok()) << label << ": " << skipped.error().message;
+    EXPECT_TRUE(*skipped == files) << label;
+  }
 }
 
 // Reads everything through read_view and read in turn, at uneven sizes.

@@ -25,30 +25,7 @@ std::string sample(size_t size, unsigned seed) {
   return out;
 }
 
-// xz with blocks of `block_size` bytes, sizes in the headers, CRC64: what
-// dpkg-deb's multithreaded xz writes.
-std::string xz_blocks_of(const std::string& data, uint64_t block_size) {
-  lzma_mt mt{};
-  mt.threads = 1;
-  mt.block_size = block_size;
-  mt.preset = 1;
-  mt.check = LZMA_CHECK_CRC64;
-  lzma_stream strm = LZMA_STREAM_INIT;
-  EXPECT_EQ(lzma_stream_encoder_mt(&strm, &mt), LZMA_OK);
-  std::string out(data.size() + data.size() / 2 + 4096, '\0');
-  strm.next_in = reinterpret_cast<const uint8_t*>(data.data());
-  strm.avail_in = data.size();
-  strm.next_out = reinterpret_cast<uint8_t*>(out.data());
-  strm.avail_out = out.size();
-  lzma_ret r = LZMA_OK;
-  while (r == LZMA_OK) {
-    r = lzma_code(&strm, LZMA_FINISH);
-  }
-  EXPECT_EQ(r, LZMA_STREAM_END);
-  out.resize(strm.total_out);
-  lzma_end(&strm);
-  return out;
-}
+using test::xz_blocks_of;
 
 Result<std::string> read_all(std::string_view xz) {
   auto layout = xz_blocks(xz);
