@@ -332,6 +332,26 @@ TEST(NormalizePath, Cases) {
 namespace distill::archive {
 namespace {
 
+// A tar of `count` files f0, f1, ... of `size` + i bytes each, in a pattern
+// that does not repeat within a compressor's block; `files` gets what each
+// holds.
+std::string patterned_tar(int count, size_t size, std::map<std::string, std::string>& files) {
+  std::string tar;
+  StringSink sink(tar);
+  TarWriter writer(sink);
+  for (int i = 0; i < count; ++i) {
+    std::string name = "f" + std::to_string(i);
+    std::string content(size + i, static_cast<char>('a' + i % 26));
+    for (size_t k = 0; k < content.size(); k += 97) {
+      content[k] = static_cast<char>(k * 31 + i);
+    }
+    EXPECT_TRUE(writer.add(file(name), content).ok());
+    files[name] = content;
+  }
+  EXPECT_TRUE(writer.finish().ok());
+  return tar;
+}
+
 // An .xz tar of several blocks (as dpkg-deb writes big packages): every entry
 // and byte comes back, in order; a damaged or cut stream is a Corrupt error
 // naming the origin. The thread's decoder, reused from one file to the next,
@@ -341,20 +361,9 @@ TEST(TarReader, MultiBlockXzReadsEveryEntryAndReportsDamage) {
   if (!testing::have("xz")) {
     GTEST_SKIP() << "xz missing";
   }
-  std::string tar;
-  StringSink sink(tar);
-  TarWriter writer(sink);
   std::map<std::string, std::string> files;
-  for (int i = 0; i < 24; ++i) {
-    std::string name = "f" + std::to_string(i);
-    std::string content(200000 + i, static_cast<char>('a' + i % 26));
-    for (size_t k = 0; k < content.size(); k += 97) {
-      content[k] = static_cast<char>(k * 31 + i);
-    }
-    ASSERT_TRUE(writer.add(file(name), content).ok());
-    files[name] = content;
-  }
-  ASSERT_TRUE(writer.finish().ok());
+  const std::string tar = patterned_tar(24, 200000, files);
+  ASSERT_FALSE(HasFailure());
   std::string xz = testing::run_ok({"xz", "-c", "-T2", "--block-size=1MiB"}, tar);
   auto dir = testing::scratch();
   ASSERT_TRUE(util::write_file_atomic(dir.path() / "t.tar.xz", xz).ok());
@@ -425,20 +434,9 @@ TEST(TarReader, MultiBlockXzReadsEveryEntryAndReportsDamage) {
 // many blocks as the block reader takes, or a stream with padding after it,
 // left to liblzma's stream decoder.
 TEST(TarReader, XzChecksAreComputedUnlessTheCallerSkipsThem) {
-  std::string tar;
-  StringSink sink(tar);
-  TarWriter writer(sink);
   std::map<std::string, std::string> files;
-  for (int i = 0; i < 6; ++i) {
-    std::string name = "f" + std::to_string(i);
-    std::string content(100000 + i, static_cast<char>('a' + i));
-    for (size_t k = 0; k < content.size(); k += 61) {
-      content[k] = static_cast<char>(k * 17 + i);
-    }
-    ASSERT_TRUE(writer.add(file(name), content).ok());
-    files[name] = content;
-  }
-  ASSERT_TRUE(writer.finish().ok());
+  const std::string tar = patterned_tar(6, 100000, files);
+  ASSERT_FALSE(HasFailure());
   const std::string one = test::xz_of(tar, 6);
   const std::string several = test::xz_blocks_of(tar, 64 << 10);
   const std::string padding(4, '\0');
