@@ -117,6 +117,23 @@ inline std::string make_deb(const FakePackage& p) {
 // The repository: suite `suite`, component main, one architecture.
 class FakeRepository {
  public:
+  FakeRepository() = default;
+  FakeRepository(const FakeRepository&) = delete;
+  FakeRepository& operator=(const FakeRepository&) = delete;
+  // gpg made the key through a gpg-agent it started in the repository's own
+  // home. That agent is stopped before the directory goes: left running, it
+  // saw its home go and removed its sockets while remove_all was walking the
+  // directory, which then stopped half way (two to five directories were left
+  // in /tmp by each `ctest` run of these tests).
+  ~FakeRepository() {
+    if (m_dir) {
+      util::Command command;
+      command.argv = {"gpgconf", "--homedir", (m_dir->path() / "gnupg").string(), "--kill",
+                      "gpg-agent"};
+      (void)util::run_command(command);
+    }
+  }
+
   static bool available() {
     return !util::find_program("gpg").empty() && !util::find_program("gpgv").empty();
   }
