@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "../support/xz_data.hpp"
 #include "archive/ar_reader.hpp"
 #include "archive/deb_reader.hpp"
 #include "archive/xz_block_reader.hpp"
@@ -281,10 +282,7 @@ void damage_xz_checks(std::string& deb, const std::string& name) {
     }
     auto layout = detail::xz_blocks(std::string_view(deb).substr(m.offset, m.size), 1);
     ASSERT_TRUE(layout) << name;
-    for (const auto& block : layout->blocks) {
-      char& last = deb[m.offset + block.offset + block.unpadded - 1];
-      last = static_cast<char>(last ^ 0x01);
-    }
+    test::damage_block_checks(deb, m.offset, *layout);
     return;
   }
   FAIL() << name << " not found";

@@ -1,13 +1,17 @@
 // Test data in xz: what xz -PRESET writes, one stream of one block with a
 // CRC64 (as dpkg-deb writes a package under 24 MiB, and Debian its
-// Packages.xz); and a stream of several blocks, as dpkg-deb writes bigger ones.
+// Packages.xz); a stream of several blocks, as dpkg-deb writes bigger ones;
+// and damage to the blocks' checks.
 #pragma once
 
 #include <gtest/gtest.h>
 #include <lzma.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
+
+#include "archive/xz_block_reader.hpp"
 
 namespace distill::test {
 
@@ -45,6 +49,16 @@ inline std::string xz_blocks_of(const std::string& data, uint64_t block_size) {
   out.resize(strm.total_out);
   lzma_end(&strm);
   return out;
+}
+
+// Flips the last byte of the check (CRC64) of every block of `layout`, the
+// blocks of an xz stream that starts at `at` in `bytes`.
+inline void damage_block_checks(std::string& bytes, size_t at,
+                                const archive::detail::XzBlocks& layout) {
+  for (const auto& block : layout.blocks) {
+    char& last = bytes[at + block.offset + block.unpadded - 1];
+    last = static_cast<char>(last ^ 0x01);
+  }
 }
 
 }  // namespace distill::test
