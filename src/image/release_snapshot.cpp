@@ -65,7 +65,7 @@ Result<std::string> ReleaseSnapshot::fingerprint(const std::vector<debian::AptSo
       return make_error(ErrorKind::NotFound, urls[i] + ": not available");
     }
     key.add(urls[i], *bodies[i]);
-    m_fetched[urls[i]] = *bodies[i];
+    m_fetched[urls[i]] = std::move(*bodies[i]);
   }
   std::string fingerprint = key.hex();
   m_fingerprints[memo_key] = fingerprint;

@@ -18,15 +18,25 @@ Error errno_error(const std::filesystem::path& path, int err) {
                     path.string() + ": " + std::strerror(err));
 }
 
+// A regular file is read straight into a string of its size (one allocation,
+// no copies as it grows); what it holds beyond that size (a file still being
+// written) and what a pipe or a /proc file holds is appended as it comes.
 Result<std::string> read_file(const std::filesystem::path& path) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) {
     return errno_error(path, errno);
   }
   std::string data;
+  struct stat st {};
+  if (::fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    data.resize(static_cast<size_t>(st.st_size));
+  }
+  size_t filled = 0;
   char buffer[65536];
   for (;;) {
-    ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+    const bool sized = filled < data.size();  // else past the size fstat gave
+    ssize_t n = sized ? ::read(fd.get(), data.data() + filled, data.size() - filled)
+                      : ::read(fd.get(), buffer, sizeof buffer);
     if (n < 0) {
       if (errno == EINTR) {
         continue;
@@ -36,8 +46,12 @@ Result<std::string> read_file(const std::filesystem::path& path) {
     if (n == 0) {
       break;
     }
-    data.append(buffer, static_cast<size_t>(n));
+    if (!sized) {
+      data.append(buffer, static_cast<size_t>(n));
+    }
+    filled += static_cast<size_t>(n);
   }
+  data.resize(filled);  // a file that shrank since fstat
   return data;
 }
 
