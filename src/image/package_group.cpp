@@ -142,10 +142,10 @@ Status PackageGroupWriter::write_fresh(
   // The pass that writes a package also catalogs its libraries when that
   // catalog is not stored yet (for ld.so.cache and `trace:`).
   if (has_package_libraries(package, m_cache_dir)) {
-    return write_package(writer, package, m_epoch);
+    return write_package(writer, package, m_epoch, m_cache_dir);
   }
   LibraryScanner libraries;
-  DISTILL_CHECK(write_package(writer, package, m_epoch, &libraries));
+  DISTILL_CHECK(write_package(writer, package, m_epoch, m_cache_dir, &libraries));
   store_package_libraries(package, m_cache_dir, libraries.take());
   return {};
 }

@@ -8,6 +8,7 @@
 #include "debian/relation.hpp"
 #include "image/generated_files.hpp"
 #include "image/library_catalog.hpp"
+#include "image/package_control.hpp"
 
 namespace distill::image {
 
@@ -90,9 +91,9 @@ Status check_control_matches(const InstalledPackage& package, const std::string&
 }
 
 Status write_package(LayerWriter& layer, const InstalledPackage& package, int64_t epoch,
-                     LibraryScanner* libraries) {
+                     const std::filesystem::path& cache_dir, LibraryScanner* libraries) {
   DISTILL_TRY(auto deb, open_deb(package));
-  DISTILL_TRY(auto control, deb.read_control());
+  DISTILL_TRY(auto control, package_control(package, deb, cache_dir));
   DISTILL_CHECK(check_control_matches(package, control.control));
   const bool is_ca = package.name == "ca-certificates";
   std::map<std::string, std::string> certificates;

@@ -56,9 +56,10 @@ Status check_control_matches(const InstalledPackage& package, const std::string&
 // Writes one package (data entries, then status.d) into `layer`; refuses a
 // .deb that fails check_control_matches.
 class LibraryScanner;
-// With `libraries`, the package's library files are also fed to it in the
-// same pass over the .deb.
+// Its control file and md5sums come from the record kept in `cache_dir`
+// (package_control.hpp). With `libraries`, the package's library files are
+// also fed to it in the same pass over the .deb.
 Status write_package(LayerWriter& layer, const InstalledPackage& package, int64_t epoch,
-                     LibraryScanner* libraries = nullptr);
+                     const std::filesystem::path& cache_dir, LibraryScanner* libraries = nullptr);
 
 }  // namespace distill::image

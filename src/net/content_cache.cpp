@@ -73,7 +73,7 @@ void sweep_abandoned_temps(const std::filesystem::path& dir) {
   util::sweep_abandoned(dir / "tmp", "part.");  // downloads named the older way
   for (const char* sub :
        {"tmp", "sha256", "verified", "blobs/sha256", "layers", "resolutions", "releases",
-        "release-dates", "libraries", "contents", "changelogs", "refs", "outdated"}) {
+        "release-dates", "libraries", "controls", "contents", "changelogs", "refs", "outdated"}) {
     util::sweep_abandoned(dir / sub, ".", ".tmp.");
   }
 }

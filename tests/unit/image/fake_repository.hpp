@@ -20,6 +20,7 @@
 #include "archive/byte_sink.hpp"
 #include "archive/tar_writer.hpp"
 #include "crypto/sha256.hpp"
+#include "image/package_layer.hpp"
 #include "net/http_client.hpp"
 #include "util/file_io.hpp"
 #include "util/subprocess.hpp"
@@ -112,6 +113,21 @@ inline std::string make_deb(const FakePackage& p) {
   std::string data = make_tar(p.files);
   return "!<arch>\n" + ar_member("debian-binary", "2.0\n") + ar_member("control.tar", control) +
          ar_member("data.tar", data);
+}
+
+// `bytes` (a .deb of `p`) written to `file`: the package as a build installs it.
+inline InstalledPackage installed_deb(const FakePackage& p, const std::string& bytes,
+                                      const std::filesystem::path& file) {
+  std::filesystem::create_directories(file.parent_path());
+  EXPECT_TRUE(util::write_file_atomic(file, bytes).ok());
+  InstalledPackage out;
+  out.name = p.name;
+  out.version = p.version;
+  out.arch = p.arch;
+  out.sha256 = crypto::sha256(bytes);
+  out.size = bytes.size();
+  out.deb_file = file;
+  return out;
 }
 
 // The repository: suite `suite`, component main, one architecture.

@@ -35,18 +35,8 @@ class PackageGroup : public ::testing::Test {
   }
 
   InstalledPackage deb(const FakePackage& p) {
-    std::string bytes = testing::make_deb(p);
-    fs::path path = m_work->path() / "debs" / (p.name + "_" + p.version + ".deb");
-    fs::create_directories(path.parent_path());
-    EXPECT_TRUE(util::write_file_atomic(path, bytes).ok());
-    InstalledPackage out;
-    out.name = p.name;
-    out.version = p.version;
-    out.arch = p.arch;
-    out.sha256 = crypto::sha256(bytes);
-    out.size = bytes.size();
-    out.deb_file = path;
-    return out;
+    return testing::installed_deb(p, testing::make_deb(p),
+                                  m_work->path() / "debs" / (p.name + "_" + p.version + ".deb"));
   }
 
   struct Made {
