@@ -39,6 +39,9 @@ make_seeds() {
     fuzz_changelog)
       printf 'hello (1.0-2) bookworm-security; urgency=high\n\n  * Fix CVE-2026-12345.\n\n -- A <a@b.invalid>  Sat, 01 Aug 2026 00:00:00 +0000\n' >"$corpus/entry"
       ;;
+    fuzz_control_record)
+      printf 'distill control record 1\n12 6\nPackage: a\n\nab  c\n' >"$corpus/record"
+      ;;
     fuzz_busybox_applets)
       printf 'x\0[\0[[\0ash\0cat\0ls\0run-parts\0sh\0test\0true\0zcat\0\0' >"$corpus/table"
       ;;
