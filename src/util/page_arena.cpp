@@ -23,7 +23,8 @@ namespace distill::util {
 
 namespace {
 
-// The region grows by this much at a time, brought in by one system call.
+// The region grows by this much at a time, brought in by one system call:
+// one huge page, the region starting on a boundary of one.
 constexpr size_t k_grow_step = size_t{2} << 20;
 // Address space only: PROT_NONE until used, no memory behind it. A build
 // keeps well under 200 MiB of buffers.
@@ -143,12 +144,13 @@ class Arena {
  private:
   Arena() {
 #ifndef DISTILL_ARENA_OFF
-    void* region = ::mmap(nullptr, k_reserve + k_arena_min, PROT_NONE,
+    void* region = ::mmap(nullptr, k_reserve + k_grow_step, PROT_NONE,
                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (region != MAP_FAILED) {
-      ::madvise(region, k_reserve + k_arena_min, MADV_NOHUGEPAGE);  // advice (see the header)
+      ::madvise(region, k_reserve + k_grow_step, MADV_HUGEPAGE);  // advice (see the header)
+      // Each step it grows by is then one huge page.
       const auto at = reinterpret_cast<uintptr_t>(region);
-      const uintptr_t skip = ((at + k_arena_min - 1) & ~(k_arena_min - 1)) - at;
+      const uintptr_t skip = ((at + k_grow_step - 1) & ~(k_grow_step - 1)) - at;
       m_base = static_cast<char*>(region) + skip;
     }
 #endif

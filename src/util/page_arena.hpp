@@ -6,15 +6,18 @@
 // size class for the next buffer rather than given back to the kernel, until
 // arena_release_free() gives back the pages of those not in use.
 //
-// The region is on 4 KiB pages (MADV_NOHUGEPAGE), whatever the system's
-// transparent huge page default. It used to ask for 2 MiB pages, which were
-// fast (32 MiB in 1-9 ms) only while the host still backed the memory a
-// process had just freed: the guest reports free 2 MiB blocks to the host
-// (free page reporting) about 2 s after they are freed, the host drops them,
-// and a huge page is always one such block. A build started a few seconds
-// after the last one then took 55-90 ms to bring its 32 MiB in; on 4 KiB
-// pages, taken from smaller free blocks the host still backs, it takes
-// 11-17 ms either way (Linux 6.18 under Firecracker).
+// The region asks for transparent huge pages (MADV_HUGEPAGE), whatever the
+// system's default, and starts on a 2 MiB boundary, so each step it grows by
+// is one huge page. On the virtual machines builds run on (Linux 6.18 under
+// Firecracker with PVM, shadow page tables), the first touch of each 4 KiB
+// page costs the host 5-13 us even after MADV_POPULATE_WRITE has brought it
+// in: 45-50 ms for 32 MiB, against 2.3-2.6 ms on huge pages when the host
+// still backs the memory (a build started within a couple of seconds of the
+// last) and 55-75 ms when it has taken it back (free page reporting, about
+// 2 s after memory is freed). Warm base builds measured both ways: 44 ms of
+// CPU less back to back, 20 ms less with 6 s between builds (docs/benchmarks.md,
+// session 31). Until session 31 the region was on 4 KiB pages, chosen when
+// the first touch after MADV_POPULATE_WRITE cost the host nearly nothing.
 //
 // Blocks are kept by size class (four to a doubling, from 64 KiB) and reused;
 // the region only grows, by whole 2 MiB steps brought in at once. Where the

@@ -38,9 +38,9 @@ TEST(PageArena, SizeClassesCoverTheRequestWithLittleWaste) {
   EXPECT_EQ(arena_block_size(k_arena_min + 1), 2 * k_arena_min);
 }
 
-// The VmFlags of the mapping of /proc/self/smaps that holds `address`;
-// empty when none does.
-std::string vm_flags_of(const void* address) {
+// The VmFlags of the mapping of /proc/self/smaps that holds `address`
+// (and where that mapping begins, in `start`); empty when none does.
+std::string vm_flags_of(const void* address, uintptr_t* start = nullptr) {
   const auto at = reinterpret_cast<uintptr_t>(address);
   std::ifstream smaps("/proc/self/smaps");
   std::string line;
@@ -54,6 +54,9 @@ std::string vm_flags_of(const void* address) {
     // "VmFlags:") never read as a hex number followed by '-'.
     if (range >> std::hex >> begin >> dash >> end && dash == '-') {
       inside = begin <= at && at < end;
+      if (inside && start != nullptr) {
+        *start = begin;
+      }
     } else if (inside && line.rfind("VmFlags:", 0) == 0) {
       return line;
     }
@@ -61,20 +64,24 @@ std::string vm_flags_of(const void* address) {
   return {};
 }
 
-// Blocks sit on 4 KiB pages whatever the system's THP default: a fresh huge
-// page costs 5-8 times as much to bring in once the host has taken back the
-// memory (page_arena.hpp).
-TEST(PageArena, RegionAsksForNoHugePages) {
+// Blocks sit in a region that asks for huge pages whatever the system's THP
+// default, starting on a 2 MiB boundary so that each step the region grows
+// by can be one (page_arena.hpp).
+TEST(PageArena, RegionAsksForHugePages) {
   if (!arena_active()) {
     GTEST_SKIP() << "no region (AddressSanitizer, or the reservation was refused)";
   }
   void* block = arena_allocate(size_t{1} << 20);
   ASSERT_NE(block, nullptr);
-  const std::string flags = vm_flags_of(block);
+  uintptr_t start = 0;
+  const std::string flags = vm_flags_of(block, &start);
   arena_free(block);
   ASSERT_FALSE(flags.empty()) << "no mapping in /proc/self/smaps holds the block";
-  EXPECT_NE((flags + " ").find(" nh "), std::string::npos) << flags;
-  EXPECT_EQ((flags + " ").find(" hg "), std::string::npos) << flags;
+  EXPECT_NE((flags + " ").find(" hg "), std::string::npos) << flags;
+  EXPECT_EQ((flags + " ").find(" nh "), std::string::npos) << flags;
+  // The writable part of the region (the mapping holding its blocks) starts
+  // where the region does, on a 2 MiB boundary, and grows by 2 MiB steps.
+  EXPECT_EQ(start % (size_t{2} << 20), 0U) << std::hex << start;
 }
 
 TEST(PageArena, BlocksAreWholeAndGivenBackForReuse) {
