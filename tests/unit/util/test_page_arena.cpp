@@ -71,6 +71,9 @@ TEST(PageArena, RegionAsksForHugePages) {
   if (!arena_active()) {
     GTEST_SKIP() << "no region (AddressSanitizer, or the reservation was refused)";
   }
+  if (!std::ifstream("/sys/kernel/mm/transparent_hugepage/enabled")) {
+    GTEST_SKIP() << "a kernel without transparent huge pages refuses the advice";
+  }
   void* block = arena_allocate(size_t{1} << 20);
   ASSERT_NE(block, nullptr);
   uintptr_t start = 0;
