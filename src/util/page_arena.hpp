@@ -10,14 +10,15 @@
 // system's default, and starts on a 2 MiB boundary, so each step it grows by
 // is one huge page. On the virtual machines builds run on (Linux 6.18 under
 // Firecracker with PVM, shadow page tables), the first touch of each 4 KiB
-// page costs the host 5-13 us even after MADV_POPULATE_WRITE has brought it
-// in: 45-50 ms for 32 MiB, against 2.3-2.6 ms on huge pages when the host
+// page costs the host about 5 us even after MADV_POPULATE_WRITE has brought
+// it in: 45-57 ms for 32 MiB, against 2.1-2.7 ms on huge pages while the host
 // still backs the memory (a build started within a couple of seconds of the
-// last) and 55-75 ms when it has taken it back (free page reporting, about
-// 2 s after memory is freed). Warm base builds measured both ways: 44 ms of
-// CPU less back to back, 20 ms less with 6 s between builds (docs/benchmarks.md,
-// session 31). Until session 31 the region was on 4 KiB pages, chosen when
-// the first touch after MADV_POPULATE_WRITE cost the host nearly nothing.
+// last) and 55-76 ms once it has taken it back (free page reporting, about
+// 2 s after memory is freed). Warm base builds, 4 KiB pages against huge:
+// 44 ms of CPU and 19 ms of wall less back to back; with 6 s between builds,
+// 20 ms of CPU less and the same wall time (docs/benchmarks.md, session 31).
+// Until then the region was on 4 KiB pages, chosen when the first touch
+// after MADV_POPULATE_WRITE cost the host nearly nothing.
 //
 // Blocks are kept by size class (four to a doubling, from 64 KiB) and reused;
 // the region only grows, by whole 2 MiB steps brought in at once. Where the
