@@ -229,7 +229,7 @@ class Candidates {
     options.allow_expired = m_request.allow_expired_release;
     options.allow_release_rollback = m_request.allow_release_rollback;
     options.now = static_cast<std::time_t>(m_env.clock.now());
-    options.fetched_inrelease = &m_snapshot.fetched();
+    DISTILL_TRY(options.fetched_inrelease, m_snapshot.bodies());
     DISTILL_TRY(auto loaded,
                 debian::load_repositories(m_env.http, m_env.cache, sources, arch, options));
     std::map<std::string, debian::PackageRecord> out;

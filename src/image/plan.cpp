@@ -394,8 +394,9 @@ class Planner {
       loaded->index.add(std::move(records));
     } else {
       m_env.progress.step(m_image_label + ": fetching package indices for " + arch);
-      DISTILL_TRY(auto fetched, debian::load_repositories(m_env.http, m_env.cache, sources, arch,
-                                                          repository_options()));
+      DISTILL_TRY(auto options, repository_options());
+      DISTILL_TRY(auto fetched,
+                  debian::load_repositories(m_env.http, m_env.cache, sources, arch, options));
       *loaded = std::move(fetched);
     }
     auto* raw = loaded.get();
@@ -403,12 +404,19 @@ class Planner {
     return &raw->index;
   }
 
-  debian::RepositoryOptions repository_options() {
+  // Without the InRelease bodies already taken: load_repositories() then
+  // fetches its own.
+  debian::RepositoryOptions fetching_options() const {
     debian::RepositoryOptions options;
     options.allow_expired = m_request.allow_expired_release;
     options.allow_release_rollback = m_request.allow_release_rollback;
     options.now = static_cast<std::time_t>(m_env.clock.now());
-    options.fetched_inrelease = &m_snapshot.fetched();
+    return options;
+  }
+
+  Result<debian::RepositoryOptions> repository_options() {
+    debian::RepositoryOptions options = fetching_options();
+    DISTILL_TRY(options.fetched_inrelease, m_snapshot.bodies());
     return options;
   }
 
@@ -453,11 +461,10 @@ class Planner {
       auto fingerprint = m_snapshot.fingerprint(stage.sources);
       if (fingerprint.ok()) {
         // The Date a resolution was made against goes into the provenance.
-        for (const auto& [url, body] : m_snapshot.fetched()) {
+        for (const auto& [url, date] : m_snapshot.dates()) {
           std::string suite_url = url.substr(0, url.size() - std::strlen("InRelease"));
           if (m_release_dates.count(suite_url) == 0) {
-            m_release_dates.emplace(std::move(suite_url),
-                                    debian::release_header_field(body, "Date"));
+            m_release_dates.emplace(std::move(suite_url), date);
           }
         }
         LayerKey key("resolution");
@@ -1003,10 +1010,9 @@ class Planner {
       if (m_soname_providers.count(arch) == 0) {
         m_env.progress.step(m_image_label + ": looking up " + missing.begin()->first +
                             " in the Contents index");
-        debian::RepositoryOptions options = repository_options();
-        options.fetched_inrelease = nullptr;
-        DISTILL_TRY(auto providers, debian::load_soname_providers(m_env.http, m_env.cache,
-                                                                  stage.sources, arch, options));
+        DISTILL_TRY(auto providers,
+                    debian::load_soname_providers(m_env.http, m_env.cache, stage.sources, arch,
+                                                  fetching_options()));
         m_soname_providers[arch] = std::move(providers);
       }
       for (const auto& [soname, needed_by] : missing) {

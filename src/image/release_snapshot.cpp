@@ -18,6 +18,28 @@
 
 namespace distill::image {
 
+namespace {
+
+// What identifies one version of a copy: its size, inode and change time
+// (which no one can set, and which writing, renaming or touching it moves).
+std::string copy_stamp(const struct stat& st) {
+  return std::to_string(st.st_size) + " " + std::to_string(st.st_ino) + " " +
+         std::to_string(st.st_ctim.tv_sec) + "." + std::to_string(st.st_ctim.tv_nsec);
+}
+
+std::filesystem::path record_path(const std::filesystem::path& copy) {
+  return copy.string() + ".record";
+}
+
+// The record: the stamp, the digest and the Date, a line each. Best effort,
+// like the copy: a record not written only costs time.
+void write_record(const std::filesystem::path& copy, const std::string& stamp,
+                  const std::string& sha256, const std::string& date) {
+  (void)util::write_file_atomic(record_path(copy), stamp + "\n" + sha256 + "\n" + date + "\n");
+}
+
+}  // namespace
+
 Result<std::string> ReleaseSnapshot::fingerprint(const std::vector<debian::AptSource>& sources) {
   std::vector<std::string> urls;
   for (const auto& source : sources) {
@@ -31,45 +53,70 @@ Result<std::string> ReleaseSnapshot::fingerprint(const std::vector<debian::AptSo
   if (auto known = m_fingerprints.find(memo_key); known != m_fingerprints.end()) {
     return known->second;
   }
-  std::vector<std::optional<std::string>> bodies(urls.size());
+  std::vector<std::optional<Known>> known(urls.size());
   std::vector<size_t> stale;
   for (size_t i = 0; i < urls.size(); ++i) {
-    if (auto kept = fresh_copy(urls[i])) {
-      bodies[i] = std::move(kept);
+    if (auto kept = m_known.find(urls[i]); kept != m_known.end()) {
+      known[i] = kept->second;
+    } else if (auto fresh = fresh_copy(urls[i])) {
+      known[i] = std::move(fresh);
     } else {
       stale.push_back(i);
     }
   }
+  std::vector<std::optional<std::string>> fetched(urls.size());
   util::parallel_for(stale.size(), static_cast<unsigned>(stale.size()), [&](size_t k) {
     size_t i = stale[k];
     net::HttpRequest request;
     request.url = urls[i];
     auto response = m_env.http.send(request);
     if (response.ok() && response->status == 200) {
-      bodies[i] = std::move(response->body);
+      fetched[i] = std::move(response->body);
     }
   });
   for (size_t i : stale) {
-    if (bodies[i]) {
+    if (fetched[i]) {
       // A replayed older Release must not find what was cached for it.
       const std::string suite_url = urls[i].substr(0, urls[i].size() - std::strlen("InRelease"));
       DISTILL_CHECK(debian::check_release_replay(
-          m_env.cache.dir() / "release-dates", suite_url, *bodies[i],
+          m_env.cache.dir() / "release-dates", suite_url, *fetched[i],
           static_cast<std::time_t>(m_env.clock.now()), m_allow_rollback));
-      keep(urls[i], *bodies[i]);
+      known[i] = Known{crypto::sha256(*fetched[i]).hex(),
+                       debian::release_header_field(*fetched[i], "Date")};
+      keep(urls[i], *fetched[i], *known[i]);
+      m_bodies[urls[i]] = std::move(*fetched[i]);
     }
   }
   LayerKey key("releases");
   for (size_t i = 0; i < urls.size(); ++i) {
-    if (!bodies[i]) {
+    if (!known[i]) {
       return make_error(ErrorKind::NotFound, urls[i] + ": not available");
     }
-    key.add(urls[i], *bodies[i]);
-    m_fetched[urls[i]] = std::move(*bodies[i]);
+    key.add(urls[i], known[i]->sha256);
+    m_dates[urls[i]] = known[i]->date;
+    m_known[urls[i]] = std::move(*known[i]);
   }
   std::string fingerprint = key.hex();
   m_fingerprints[memo_key] = fingerprint;
   return fingerprint;
+}
+
+Result<const std::map<std::string, std::string>*> ReleaseSnapshot::bodies() {
+  for (const auto& [url, known] : m_known) {
+    if (m_bodies.count(url) != 0) {
+      continue;
+    }
+    auto path = copy_path(url);
+    DISTILL_TRY(auto text, util::read_file(path));
+    // What was cached under the fingerprint must be made from these bytes.
+    if (crypto::sha256(text).hex() != known.sha256) {
+      return make_error(ErrorKind::Corrupt, path.string() +
+                                                ": changed while this command ran (another distill "
+                                                "refreshed it?); run it again");
+    }
+    m_bodies[url] = std::move(text);
+  }
+  return &m_bodies;
 }
 
 // One file per URL; its mtime is the time (by the environment's clock) it
@@ -78,7 +125,7 @@ std::filesystem::path ReleaseSnapshot::copy_path(const std::string& url) const {
   return m_env.cache.dir() / "releases" / (crypto::sha256(url).hex() + ".InRelease");
 }
 
-std::optional<std::string> ReleaseSnapshot::fresh_copy(const std::string& url) const {
+std::optional<ReleaseSnapshot::Known> ReleaseSnapshot::fresh_copy(const std::string& url) {
   if (m_max_age <= 0) {
     return std::nullopt;
   }
@@ -91,18 +138,35 @@ std::optional<std::string> ReleaseSnapshot::fresh_copy(const std::string& url) c
   if (age < 0 || age > m_max_age) {
     return std::nullopt;
   }
+  const std::string stamp = copy_stamp(st);
+  if (auto text = util::read_file(record_path(path)); text.ok()) {
+    auto lines = util::split_lines(*text);
+    if (lines.size() >= 3 && lines[0] == stamp && lines[1].size() == 64) {
+      return Known{lines[1], lines[2]};
+    }
+  }
   auto text = util::read_file(path);
-  return text.ok() ? std::optional<std::string>(std::move(*text)) : std::nullopt;
+  if (!text.ok()) {
+    return std::nullopt;
+  }
+  Known known{crypto::sha256(*text).hex(), debian::release_header_field(*text, "Date")};
+  write_record(path, stamp, known.sha256, known.date);
+  m_bodies[url] = std::move(*text);
+  return known;
 }
 
-void ReleaseSnapshot::keep(const std::string& url, const std::string& body) const {
+void ReleaseSnapshot::keep(const std::string& url, const std::string& body,
+                           const Known& known) const {
   std::error_code ec;
   auto path = copy_path(url);
   std::filesystem::create_directories(path.parent_path(), ec);
   // Best effort, like the resolution cache: a copy not kept only costs time.
   if (util::write_file_atomic(path, body).ok()) {
     struct timespec times[2] = {{m_env.clock.now(), 0}, {m_env.clock.now(), 0}};
-    (void)::utimensat(AT_FDCWD, path.c_str(), times, 0);
+    struct stat st {};
+    if (::utimensat(AT_FDCWD, path.c_str(), times, 0) == 0 && ::stat(path.c_str(), &st) == 0) {
+      write_record(path, copy_stamp(st), known.sha256, known.date);
+    }
   }
 }
 

@@ -9,9 +9,15 @@
 // sets max_age 0). A body fetched now is checked against the newest Release
 // Date seen for its suite (a replayed older Release is refused) and kept.
 //
+// Beside each copy, a record of its SHA-256 and Date, and of the size and
+// mtime it had when they were taken: while those still match, a warm build
+// neither reads nor hashes the copy (three suites' InRelease are 240 KiB,
+// about 1 ms of a warm base build's serial start). A body is read only when
+// something needs it (bodies()), and must then still have the recorded digest.
+//
 // The bodies are not verified here: a cache keyed by them holds only what was
 // made from verified bodies, and load_repositories() verifies them (gpgv,
-// suite, Date, Valid-Until) when they are used: pass fetched() as
+// suite, Date, Valid-Until) when they are used: pass bodies() as
 // RepositoryOptions::fetched_inrelease so it reads no URL a second time.
 #pragma once
 
@@ -37,19 +43,34 @@ class ReleaseSnapshot {
   // naming the URL when one is not available. Memoized per process.
   Result<std::string> fingerprint(const std::vector<debian::AptSource>& sources);
 
-  // Every body fingerprint() read, by InRelease URL.
-  [[nodiscard]] const std::map<std::string, std::string>& fetched() const { return m_fetched; }
+  // Every body fingerprint() took, by InRelease URL: those it did not read
+  // are read now, and an error names a copy that changed since.
+  Result<const std::map<std::string, std::string>*> bodies();
+
+  // The Date field of every body fingerprint() took, by InRelease URL.
+  [[nodiscard]] const std::map<std::string, std::string>& dates() const { return m_dates; }
 
  private:
+  // What fingerprint() knows of one URL's body.
+  struct Known {
+    std::string sha256;  // hex
+    std::string date;    // its Date field
+  };
+
   [[nodiscard]] std::filesystem::path copy_path(const std::string& url) const;
-  [[nodiscard]] std::optional<std::string> fresh_copy(const std::string& url) const;
-  void keep(const std::string& url, const std::string& body) const;
+  // The fresh copy's digest and Date: from its record where that still
+  // matches the copy, else from the copy itself, which is then recorded and
+  // kept in m_bodies.
+  [[nodiscard]] std::optional<Known> fresh_copy(const std::string& url);
+  void keep(const std::string& url, const std::string& body, const Known& known) const;
 
   BuildEnv& m_env;
   int64_t m_max_age;
   bool m_allow_rollback;
   std::map<std::string, std::string> m_fingerprints;  // InRelease URLs -> fingerprint
-  std::map<std::string, std::string> m_fetched;       // URL -> body
+  std::map<std::string, Known> m_known;               // URL -> its body's digest, Date
+  std::map<std::string, std::string> m_dates;         // URL -> Date
+  std::map<std::string, std::string> m_bodies;        // URL -> body, once read
 };
 
 }  // namespace distill::image
