@@ -312,7 +312,8 @@ class ChunkRing {
 
   // Waits until every chunk handed over is written; the stream's status.
   Status wait_written(util::WorkerPool* helpers) {
-    if (!work_until(helpers, [&] { return m_written == m_next; })) {
+    if (!work_until(
+            helpers, [&] { return m_written == m_next; }, true)) {
       return error();
     }
     return {};
@@ -346,9 +347,12 @@ class ChunkRing {
 
   // Waits until `ready()` (checked under m_mutex) or the stream fails
   // (false); meanwhile the thread compresses this stream's queued chunks, or
-  // else runs one of `helpers`' jobs, and sleeps only when there is neither.
+  // else runs one of `helpers`' jobs, or else, with `tasks` (the stream is
+  // all handed over), one of their queued tasks: the next layer, rather than
+  // a CPU idle while another thread compresses this stream's last chunk (up
+  // to 13 ms for 1 MiB). It sleeps only when there is none of these.
   template <class Ready>
-  bool work_until(util::WorkerPool* helpers, Ready ready) {
+  bool work_until(util::WorkerPool* helpers, Ready ready, bool tasks = false) {
     for (;;) {
       {
         std::unique_lock lock(m_mutex);
@@ -358,13 +362,14 @@ class ChunkRing {
         if (ready()) {
           return true;
         }
-        if (m_queue.empty() && (helpers == nullptr || !helpers->has_jobs())) {
+        if (m_queue.empty() && (helpers == nullptr || !helpers->has_jobs()) &&
+            (!tasks || helpers == nullptr || !helpers->has_tasks())) {
           m_space.wait(lock);
           continue;
         }
       }
-      if (!compress_queued() && helpers != nullptr) {
-        helpers->help();
+      if (!compress_queued() && helpers != nullptr && !helpers->help() && tasks) {
+        helpers->run_task();
       }
     }
   }

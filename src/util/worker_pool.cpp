@@ -13,6 +13,9 @@ namespace {
 // How long a new pool's first thread waits awake for work.
 constexpr std::chrono::milliseconds k_first_wait{10};
 
+// Whether this thread is running a task through run_task().
+thread_local bool t_running_borrowed = false;
+
 // Whether this process may run on more than one CPU.
 bool spare_cpu() {
   cpu_set_t set;
@@ -84,6 +87,33 @@ bool WorkerPool::help() {
 bool WorkerPool::has_jobs() {
   std::lock_guard<std::mutex> lock(m_mutex);
   return !m_jobs.empty();
+}
+
+bool WorkerPool::run_task() {
+  if (t_running_borrowed) {
+    return false;
+  }
+  std::function<void()> task;
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_queue.empty()) {
+      return false;
+    }
+    task = std::move(m_queue.front());
+    m_queue.pop_front();
+  }
+  t_running_borrowed = true;
+  task();
+  t_running_borrowed = false;
+  return true;
+}
+
+bool WorkerPool::has_tasks() {
+  if (t_running_borrowed) {
+    return false;
+  }
+  std::lock_guard<std::mutex> lock(m_mutex);
+  return !m_queue.empty();
 }
 
 // On the virtual machines builds run on, a CPU with nothing to run halts at

@@ -4,9 +4,11 @@
 //
 // A task may also offer short jobs (a layer's chunks to compress): a thread
 // of the pool runs a queued job before it takes a new task, and a task that
-// would otherwise wait runs one itself (help()). So the build's work, its
-// tasks and their jobs alike, runs on the pool's threads, one per CPU,
-// rather than on more threads than CPUs taking turns.
+// would otherwise wait runs one itself (help()); a task whose own work is
+// done but for jobs running elsewhere runs the next queued task meanwhile
+// (run_task()). So the build's work, its tasks and their jobs alike, runs on
+// the pool's threads, one per CPU, rather than on more threads than CPUs
+// taking turns, and a CPU does not sit idle while a task waits.
 //
 // A new pool's threads sleep until work comes, but for one, which waits
 // awake for the first task or job for at most 10 ms (a CPU that halts takes
@@ -49,6 +51,13 @@ class WorkerPool {
   bool help();
   // Whether an offered job is queued (it may be taken before help() runs).
   [[nodiscard]] bool has_jobs();
+  // Runs the oldest queued task on the calling thread, a task of this pool
+  // with nothing left to do but wait for the jobs it offered to finish on
+  // other threads; false when none is queued, or when the calling thread is
+  // already running a task this way (one at a time, so waits do not nest).
+  bool run_task();
+  // Whether a task is queued that run_task() could run.
+  [[nodiscard]] bool has_tasks();
 
  private:
   void work();

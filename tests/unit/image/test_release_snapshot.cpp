@@ -1,7 +1,5 @@
 // ReleaseSnapshot: the fingerprint a resolution is cached under, from copies of
 // the InRelease files and the record of each copy's digest and Date.
-#include "image/release_snapshot.hpp"
-
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -10,6 +8,7 @@
 
 #include "../debian/fake_http.hpp"
 #include "crypto/sha256.hpp"
+#include "image/release_snapshot.hpp"
 #include "util/file_io.hpp"
 #include "util/temp_dir.hpp"
 

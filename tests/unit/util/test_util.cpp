@@ -232,6 +232,38 @@ TEST(WorkerPool, HelpRunsTheOldestOfferedJobOnTheCaller) {
   group.wait();
 }
 
+// A task waiting for its jobs runs the next queued task meanwhile, on its
+// own thread, one at a time: a task run that way gets no other.
+TEST(WorkerPool, RunTaskRunsTheNextTaskOnTheCallerOneAtATime) {
+  WorkerPool pool(1);
+  TaskGroup group(pool);
+  std::vector<std::string> ran;  // written by the pool's one thread only
+  std::thread::id waiter;
+  std::thread::id borrowed;
+  bool nested = true;
+  group.submit([&] {
+    waiter = std::this_thread::get_id();
+    ran.push_back("first");
+    EXPECT_FALSE(pool.has_tasks());
+    EXPECT_FALSE(pool.run_task()) << "nothing queued yet";
+    group.submit([&] {
+      borrowed = std::this_thread::get_id();
+      ran.push_back("second");
+      // Queued meanwhile, and not for this borrowed task to take.
+      group.submit([&] { ran.push_back("third"); });
+      EXPECT_FALSE(pool.has_tasks());
+      nested = pool.run_task();
+    });
+    EXPECT_TRUE(pool.has_tasks());
+    EXPECT_TRUE(pool.run_task());
+    ran.push_back("first, again");
+  });
+  group.wait();
+  EXPECT_EQ(ran, (std::vector<std::string>{"first", "second", "first, again", "third"}));
+  EXPECT_EQ(borrowed, waiter);
+  EXPECT_FALSE(nested);
+}
+
 // One thread of a new pool waits awake for the first work, for a while
 // (worker_pool.cpp): work that comes later, and a pool destroyed during that
 // wait, are served like any other.
