@@ -186,12 +186,14 @@ Result<std::unique_ptr<BuildSession>> BuildSession::open(const BuildOptions& opt
   session->m_progress = std::make_unique<util::Progress>(parse_progress_mode(options.progress));
   std::filesystem::path dir = options.cache_dir.empty() ? net::default_cache_dir()
                                                         : std::filesystem::path(options.cache_dir);
-  DISTILL_TRY(auto cache, net::ContentCache::open(dir));
+  DISTILL_TRY(auto cache, net::ContentCache::open(dir, net::ContentCache::Sweep::ByCaller));
   session->m_cache = std::make_unique<net::ContentCache>(std::move(cache));
   session->m_http = net::make_curl_client();
-  session->m_env = std::make_unique<image::BuildEnv>(
-      image::BuildEnv{*session->m_http, *session->m_cache, util::system_clock(),
-                      *session->m_progress, process_pool(options.jobs)});
+  util::WorkerPool& pool = process_pool(options.jobs);
+  // Off the command's path: 0.7 ms of a warm base build's start here.
+  pool.when_idle([dir] { net::ContentCache::sweep(dir); });
+  session->m_env = std::make_unique<image::BuildEnv>(image::BuildEnv{
+      *session->m_http, *session->m_cache, util::system_clock(), *session->m_progress, pool});
   return session;
 }
 

@@ -188,7 +188,9 @@ Status fetch_one(HttpClient& client, const ContentCache& cache, const FetchItem&
 
 }  // namespace
 
-Result<ContentCache> ContentCache::open(const std::filesystem::path& dir) {
+void ContentCache::sweep(const std::filesystem::path& dir) { sweep_abandoned_temps(dir); }
+
+Result<ContentCache> ContentCache::open(const std::filesystem::path& dir, Sweep sweep) {
   for (const char* sub : {"sha256", "tmp", "verified"}) {
     std::error_code ec;
     std::filesystem::create_directories(dir / sub, ec);
@@ -196,7 +198,9 @@ Result<ContentCache> ContentCache::open(const std::filesystem::path& dir) {
       return make_error(ErrorKind::Io, (dir / sub).string() + ": " + ec.message());
     }
   }
-  sweep_abandoned_temps(dir);
+  if (sweep == Sweep::Now) {
+    sweep_abandoned_temps(dir);
+  }
   return ContentCache(dir);
 }
 

@@ -54,8 +54,16 @@ struct FetchProgress {
 
 class ContentCache {
  public:
+  // When open() removes what killed processes left in the cache (their
+  // temporaries): at once, or where the caller runs sweep() (beside other
+  // work: a sweep is safe while temporaries are being made).
+  enum class Sweep { Now, ByCaller };
+
   // Creates dir/sha256/ and dir/tmp/ when missing.
-  static Result<ContentCache> open(const std::filesystem::path& dir);
+  static Result<ContentCache> open(const std::filesystem::path& dir, Sweep sweep = Sweep::Now);
+
+  // Removes the temporaries in `dir`'s cache that no live process holds.
+  static void sweep(const std::filesystem::path& dir);
 
   // dir/sha256/<hex>
   [[nodiscard]] std::filesystem::path path_for(const crypto::Digest& digest) const;

@@ -70,37 +70,47 @@ void WorkerPool::offer(std::function<void()> job) {
   m_ready.notify_one();
 }
 
-bool WorkerPool::help() {
-  std::function<void()> job;
-  {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    if (m_jobs.empty()) {
-      return false;
-    }
-    job = std::move(m_jobs.front());
-    m_jobs.pop_front();
+std::function<void()> WorkerPool::take(std::deque<std::function<void()>>& from) {
+  std::lock_guard<std::mutex> lock(m_mutex);
+  if (from.empty()) {
+    return {};
   }
-  job();
+  std::function<void()> oldest = std::move(from.front());
+  from.pop_front();
+  return oldest;
+}
+
+bool WorkerPool::run_oldest(std::deque<std::function<void()>>& from) {
+  std::function<void()> oldest = take(from);
+  if (!oldest) {
+    return false;
+  }
+  oldest();
   return true;
 }
+
+bool WorkerPool::help() { return run_oldest(m_jobs); }
 
 bool WorkerPool::has_jobs() {
   std::lock_guard<std::mutex> lock(m_mutex);
   return !m_jobs.empty();
 }
 
+void WorkerPool::when_idle(std::function<void()> job) {
+  {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_idle.push_back(std::move(job));
+  }
+  m_ready.notify_one();  // where no thread waits awake, a sleeping one runs it
+}
+
 bool WorkerPool::run_task() {
   if (t_running_borrowed) {
     return false;
   }
-  std::function<void()> task;
-  {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    if (m_queue.empty()) {
-      return false;
-    }
-    task = std::move(m_queue.front());
-    m_queue.pop_front();
+  std::function<void()> task = take(m_queue);
+  if (!task) {
+    return false;
   }
   t_running_borrowed = true;
   task();
@@ -134,6 +144,9 @@ void WorkerPool::await_first_work() {
   move_off_cpu(m_creator_cpu);
   const auto until = std::chrono::steady_clock::now() + k_first_wait;
   while (!m_work_came.load(std::memory_order_relaxed) && !m_stopping.load()) {
+    if (run_oldest(m_idle)) {
+      continue;
+    }
     for (int i = 0; i < 64; ++i) {
       cpu_relax();
     }
@@ -157,10 +170,12 @@ void WorkerPool::work() {
     std::function<void()> task;
     {
       std::unique_lock<std::mutex> lock(m_mutex);
-      m_ready.wait(lock, [this] { return m_stopping || !m_jobs.empty() || !m_queue.empty(); });
-      auto& from = !m_jobs.empty() ? m_jobs : m_queue;
-      if (from.empty()) {
-        return;  // stopping, and nothing left to run
+      m_ready.wait(lock, [this] {
+        return m_stopping || !m_jobs.empty() || !m_queue.empty() || !m_idle.empty();
+      });
+      auto& from = !m_jobs.empty() ? m_jobs : !m_queue.empty() ? m_queue : m_idle;
+      if (from.empty() || (m_stopping && &from == &m_idle)) {
+        return;  // stopping, and nothing left to run but what may be dropped
       }
       task = std::move(from.front());
       from.pop_front();

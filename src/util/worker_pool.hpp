@@ -51,6 +51,11 @@ class WorkerPool {
   bool help();
   // Whether an offered job is queued (it may be taken before help() runs).
   [[nodiscard]] bool has_jobs();
+  // Queues `job` to run on a thread of the pool that has nothing else to
+  // do: the one waiting awake for the first work, else the first to find no
+  // task or job queued. It is not work that wakes the pool for tasks, and a
+  // pool destroyed first drops it: for what may be done or not (a sweep).
+  void when_idle(std::function<void()> job);
   // Runs the oldest queued task on the calling thread, a task of this pool
   // with nothing left to do but wait for the jobs it offered to finish on
   // other threads; false when none is queued, or when the calling thread is
@@ -62,10 +67,16 @@ class WorkerPool {
  private:
   void work();
   void await_first_work();
+  // The oldest of `from` (a queue of this pool), taken under m_mutex; empty
+  // when there is none.
+  std::function<void()> take(std::deque<std::function<void()>>& from);
+  // Runs the oldest of `from` on the calling thread; false when none.
+  bool run_oldest(std::deque<std::function<void()>>& from);
   void note_work();
   std::vector<std::thread> m_threads;
   std::deque<std::function<void()>> m_queue;
   std::deque<std::function<void()>> m_jobs;  // offered
+  std::deque<std::function<void()>> m_idle;  // when_idle()
   std::mutex m_mutex;
   std::condition_variable m_ready;
   std::atomic<bool> m_stopping{false};   // set under m_mutex

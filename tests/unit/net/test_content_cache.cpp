@@ -1,7 +1,9 @@
 // Tests for ContentCache: insert/verify/reject, insert_file, and fetch_all
 // against a scripted fake HttpClient (mismatches, alternatives, the retry
 // path through sink_reset) and against real curl with a truncating server.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
 
 #include <cstdio>
 #include <map>
@@ -9,6 +11,7 @@
 
 #include "net/content_cache.hpp"
 #include "test_server.hpp"
+#include "util/fd.hpp"
 #include "util/file_io.hpp"
 #include "util/temp_dir.hpp"
 
@@ -119,6 +122,31 @@ TEST_F(ContentCacheTest, OpenFailsOnAFile) {
   auto cache = ContentCache::open(m_dir->path() / "plain");
   ASSERT_FALSE(cache.ok());
   EXPECT_EQ(cache.error().kind, ErrorKind::Io);
+}
+
+// What a killed process left (an unlocked temporary) goes at open(), or,
+// with Sweep::ByCaller, when the caller runs sweep(); a temporary someone
+// holds stays either way.
+TEST_F(ContentCacheTest, OpenSweepsAbandonedTemporariesUnlessTheCallerWill) {
+  const auto dir = m_dir->path() / "cache";
+  const auto left = dir / "sha256" / ".abc.tmp.XXXXXX";
+  const auto held = dir / "sha256" / ".def.tmp.YYYYYY";
+  ASSERT_TRUE(util::write_file_atomic(left, "half").ok());
+  ASSERT_TRUE(util::write_file_atomic(held, "half").ok());
+  util::Fd holder(::open(held.c_str(), O_RDONLY | O_CLOEXEC));
+  ASSERT_TRUE(holder.valid());
+  ASSERT_EQ(::flock(holder.get(), LOCK_EX), 0);
+
+  ASSERT_TRUE(ContentCache::open(dir, ContentCache::Sweep::ByCaller).ok());
+  EXPECT_TRUE(std::filesystem::exists(left));
+  ContentCache::sweep(dir);
+  EXPECT_FALSE(std::filesystem::exists(left));
+  EXPECT_TRUE(std::filesystem::exists(held));
+
+  ASSERT_TRUE(util::write_file_atomic(left, "half").ok());
+  ASSERT_TRUE(ContentCache::open(dir).ok());
+  EXPECT_FALSE(std::filesystem::exists(left));
+  EXPECT_TRUE(std::filesystem::exists(held));
 }
 
 TEST_F(ContentCacheTest, InsertVerifiesAndPublishes) {

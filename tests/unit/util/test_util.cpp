@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <future>
 #include <mutex>
 #include <set>
 #include <string>
@@ -262,6 +263,28 @@ TEST(WorkerPool, RunTaskRunsTheNextTaskOnTheCallerOneAtATime) {
   EXPECT_EQ(ran, (std::vector<std::string>{"first", "second", "first, again", "third"}));
   EXPECT_EQ(borrowed, waiter);
   EXPECT_FALSE(nested);
+}
+
+// A job for idle time runs on a thread of the pool, after the tasks and jobs
+// queued before it, and is not the caller's to run.
+TEST(WorkerPool, WhenIdleRunsOnThePoolAfterQueuedWork) {
+  WorkerPool pool(1);
+  TaskGroup group(pool);
+  Hold hold;
+  std::vector<std::string> order;  // written by the pool's one thread only
+  group.submit([&] { hold.run(); });
+  hold.wait_started();
+  std::promise<std::thread::id> where;
+  pool.when_idle([&] {
+    order.push_back("idle");
+    where.set_value(std::this_thread::get_id());
+  });
+  group.submit([&] { order.push_back("task"); });
+  pool.offer([&] { order.push_back("job"); });
+  hold.release();
+  group.wait();
+  EXPECT_NE(where.get_future().get(), std::this_thread::get_id());
+  EXPECT_EQ(order, (std::vector<std::string>{"job", "task", "idle"}));
 }
 
 // One thread of a new pool waits awake for the first work, for a while
