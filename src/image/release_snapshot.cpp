@@ -93,12 +93,19 @@ Result<std::string> ReleaseSnapshot::fingerprint(const std::vector<debian::AptSo
       return make_error(ErrorKind::NotFound, urls[i] + ": not available");
     }
     key.add(urls[i], known[i]->sha256);
-    m_dates[urls[i]] = known[i]->date;
     m_known[urls[i]] = std::move(*known[i]);
   }
   std::string fingerprint = key.hex();
   m_fingerprints[memo_key] = fingerprint;
   return fingerprint;
+}
+
+std::map<std::string, std::string> ReleaseSnapshot::dates() const {
+  std::map<std::string, std::string> out;
+  for (const auto& [url, known] : m_known) {
+    out.emplace(url, known.date);
+  }
+  return out;
 }
 
 Result<const std::map<std::string, std::string>*> ReleaseSnapshot::bodies() {

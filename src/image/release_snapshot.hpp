@@ -9,8 +9,8 @@
 // sets max_age 0). A body fetched now is checked against the newest Release
 // Date seen for its suite (a replayed older Release is refused) and kept.
 //
-// Beside each copy, a record of its SHA-256 and Date, and of the size and
-// mtime it had when they were taken: while those still match, a warm build
+// Beside each copy, a record of its SHA-256 and Date, and of the size, inode
+// and change time it had when they were taken: while those still match, a warm build
 // neither reads nor hashes the copy (three suites' InRelease are 240 KiB,
 // about 1 ms of a warm base build's serial start). A body is read only when
 // something needs it (bodies()), and must then still have the recorded digest.
@@ -48,7 +48,7 @@ class ReleaseSnapshot {
   Result<const std::map<std::string, std::string>*> bodies();
 
   // The Date field of every body fingerprint() took, by InRelease URL.
-  [[nodiscard]] const std::map<std::string, std::string>& dates() const { return m_dates; }
+  [[nodiscard]] std::map<std::string, std::string> dates() const;
 
  private:
   // What fingerprint() knows of one URL's body.
@@ -69,7 +69,6 @@ class ReleaseSnapshot {
   bool m_allow_rollback;
   std::map<std::string, std::string> m_fingerprints;  // InRelease URLs -> fingerprint
   std::map<std::string, Known> m_known;               // URL -> its body's digest, Date
-  std::map<std::string, std::string> m_dates;         // URL -> Date
   std::map<std::string, std::string> m_bodies;        // URL -> body, once read
 };
 
