@@ -10,9 +10,6 @@ namespace distill::util {
 
 namespace {
 
-// How long a new pool's first thread waits awake for work.
-constexpr std::chrono::milliseconds k_first_wait{10};
-
 // Whether this thread is running a task through run_task().
 thread_local bool t_running_borrowed = false;
 
@@ -33,7 +30,9 @@ void cpu_relax() {
 
 }  // namespace
 
-WorkerPool::WorkerPool(unsigned threads) : m_creator_cpu(::sched_getcpu()) {
+WorkerPool::WorkerPool(unsigned threads, std::chrono::milliseconds first_wait)
+    : m_first_wait(first_wait), m_creator_cpu(::sched_getcpu()) {
+  m_awake_wait_over.store(!spare_cpu());
   unsigned count = threads == 0 ? default_jobs() : threads;
   m_threads.reserve(count);
   for (unsigned i = 0; i < count; ++i) {
@@ -101,7 +100,12 @@ void WorkerPool::when_idle(std::function<void()> job) {
     std::lock_guard<std::mutex> lock(m_mutex);
     m_idle.push_back(std::move(job));
   }
-  m_ready.notify_one();  // where no thread waits awake, a sleeping one runs it
+  // Not to a sleeping thread while one waits awake: woken, it would sweep on
+  // the CPU the plan is made on (a warm base build's start, traced: the
+  // pool's second thread took the sweep there, the first spun idle).
+  if (m_awake_wait_over.load()) {
+    m_ready.notify_one();
+  }
 }
 
 bool WorkerPool::run_task() {
@@ -130,19 +134,19 @@ bool WorkerPool::has_tasks() {
 // once (no halt polling), and the pool thread woken there for a build's
 // second layer started it 3-9 ms after the first in 3 of 7 traced warm base
 // builds. So while the caller makes its plan, one thread of a new pool waits
-// awake for the first task or job, for at most k_first_wait, and only where
+// awake for the first task or job, for at most m_first_wait (10 ms), and only where
 // the caller has another CPU; then it sleeps like the others. Interleaved
 // warm base builds against the floor: 1.109x against 1.122x (medians of 30
 // rounds; 22 of them faster).
 void WorkerPool::await_first_work() {
-  if (m_one_awake.exchange(true) || !spare_cpu()) {
+  if (m_awake_wait_over.load() || m_one_awake.exchange(true)) {
     return;
   }
   // A new thread may start on its creator's CPU, and a waiting thread that
   // stayed there took turns with it: the plan was made 1.8-4.3 ms later in
   // half of the warm base builds traced (0.1 ms when the wait moves away).
   move_off_cpu(m_creator_cpu);
-  const auto until = std::chrono::steady_clock::now() + k_first_wait;
+  const auto until = std::chrono::steady_clock::now() + m_first_wait;
   while (!m_work_came.load(std::memory_order_relaxed) && !m_stopping.load()) {
     if (run_oldest(m_idle)) {
       continue;
@@ -154,6 +158,7 @@ void WorkerPool::await_first_work() {
       break;
     }
   }
+  m_awake_wait_over.store(true);  // before this thread's first look at m_idle in work()
 }
 
 // Written once: later calls only read the flag (no cache line bounced
@@ -170,11 +175,12 @@ void WorkerPool::work() {
     std::function<void()> task;
     {
       std::unique_lock<std::mutex> lock(m_mutex);
-      m_ready.wait(lock, [this] {
-        return m_stopping || !m_jobs.empty() || !m_queue.empty() || !m_idle.empty();
-      });
+      // Jobs for idle time are the awake waiter's while it waits.
+      auto idle = [this] { return !m_idle.empty() && m_awake_wait_over.load(); };
+      m_ready.wait(lock,
+                   [&] { return m_stopping || !m_jobs.empty() || !m_queue.empty() || idle(); });
       auto& from = !m_jobs.empty() ? m_jobs : !m_queue.empty() ? m_queue : m_idle;
-      if (from.empty() || (m_stopping && &from == &m_idle)) {
+      if ((&from == &m_idle && !idle()) || (m_stopping && &from == &m_idle)) {
         return;  // stopping, and nothing left to run but what may be dropped
       }
       task = std::move(from.front());

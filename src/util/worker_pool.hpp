@@ -13,7 +13,8 @@
 // A new pool's threads sleep until work comes, but for one, which waits
 // awake for the first task or job for at most 10 ms (a CPU that halts takes
 // milliseconds to wake on the virtual machines builds run on), on another
-// CPU than the thread that made the pool, which meanwhile makes the plan.
+// CPU than the thread that made the pool, which meanwhile makes the plan;
+// a job for idle time queued meanwhile runs on that waiting thread.
 //
 // Cancellation is cooperative: a TaskGroup counts the tasks it submitted and
 // wait() returns once all of them ran; code that wants to stop early checks
@@ -21,6 +22,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -33,8 +35,10 @@ namespace distill::util {
 
 class WorkerPool {
  public:
-  // `threads` == 0 means one per CPU (default_jobs()).
-  explicit WorkerPool(unsigned threads);
+  // `threads` == 0 means one per CPU (default_jobs()). `first_wait`: how long
+  // one thread waits awake for the first work (tests lengthen it).
+  explicit WorkerPool(unsigned threads,
+                      std::chrono::milliseconds first_wait = std::chrono::milliseconds(10));
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
@@ -52,9 +56,11 @@ class WorkerPool {
   // Whether an offered job is queued (it may be taken before help() runs).
   [[nodiscard]] bool has_jobs();
   // Queues `job` to run on a thread of the pool that has nothing else to
-  // do: the one waiting awake for the first work, else the first to find no
-  // task or job queued. It is not work that wakes the pool for tasks, and a
-  // pool destroyed first drops it: for what may be done or not (a sweep).
+  // do: the one waiting awake for the first work (while it waits, no other
+  // thread takes it: they would share a CPU with the pool's creator), else
+  // the first to find no task or job queued. It is not work that wakes the
+  // pool for tasks, and a pool destroyed first drops it: for what may be
+  // done or not (a sweep).
   void when_idle(std::function<void()> job);
   // Runs the oldest queued task on the calling thread, a task of this pool
   // with nothing left to do but wait for the jobs it offered to finish on
@@ -82,7 +88,11 @@ class WorkerPool {
   std::atomic<bool> m_stopping{false};   // set under m_mutex
   std::atomic<bool> m_work_came{false};  // a task or job was ever queued
   std::atomic<bool> m_one_awake{false};  // a thread has waited awake for the first work
-  int m_creator_cpu = -1;                // the CPU the pool was made on, or -1
+  // No thread waits awake for the first work, or no longer: set before the
+  // threads start where there is no spare CPU, else when the wait ends.
+  std::atomic<bool> m_awake_wait_over{false};
+  std::chrono::milliseconds m_first_wait;
+  int m_creator_cpu = -1;  // the CPU the pool was made on, or -1
 };
 
 // Tasks submitted through a group can be waited for together.

@@ -287,6 +287,51 @@ TEST(WorkerPool, WhenIdleRunsOnThePoolAfterQueuedWork) {
   EXPECT_EQ(order, (std::vector<std::string>{"job", "task", "idle"}));
 }
 
+// While a thread of a new pool waits awake for the first work, the jobs for
+// idle time are its own: the other threads, which may share the creator's
+// CPU, do not take them. Work that comes then ends the wait as usual.
+TEST(WorkerPool, WhenIdleDuringTheAwakeWaitRunsOnTheWaitingThread) {
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  if (::sched_getaffinity(0, sizeof cpus, &cpus) != 0 || CPU_COUNT(&cpus) < 2) {
+    GTEST_SKIP() << "one CPU: no thread of a pool waits awake";
+  }
+  WorkerPool pool(3, std::chrono::seconds(60));
+  std::mutex mutex;
+  std::set<std::thread::id> ran_on;
+  std::atomic<int> ran{0};
+  constexpr int k_jobs = 20;
+  for (int i = 0; i < k_jobs; ++i) {
+    pool.when_idle([&] {
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        ran_on.insert(std::this_thread::get_id());
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      ++ran;
+    });
+  }
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (ran.load() < k_jobs && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(ran.load(), k_jobs);
+  EXPECT_EQ(ran_on.size(), 1U);
+  EXPECT_EQ(ran_on.count(std::this_thread::get_id()), 0U);
+  TaskGroup group(pool);
+  std::atomic<int> tasks{0};
+  for (int i = 0; i < 4; ++i) {
+    group.submit([&] { ++tasks; });
+  }
+  group.wait();
+  EXPECT_EQ(tasks.load(), 4);
+  pool.when_idle([&] { ++ran; });  // after the wait: any thread with nothing to do
+  while (ran.load() < k_jobs + 1 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(ran.load(), k_jobs + 1);
+}
+
 // One thread of a new pool waits awake for the first work, for a while
 // (worker_pool.cpp): work that comes later, and a pool destroyed during that
 // wait, are served like any other.
