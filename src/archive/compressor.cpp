@@ -8,7 +8,7 @@
 
 #include <algorithm>
 #include <array>
-#include <cmath>
+#include <bit>
 #include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
@@ -172,6 +172,17 @@ void give_chunk(Chunk c) {
   kept_chunks().give(std::move(c));
 }
 
+// log2(c) for c >= 1, to a millionth, without libm (which distill does not
+// otherwise link): c = m * 2^e with m in [1, 2), ln m = 2 atanh((m-1)/(m+1)).
+double log2_of(uint32_t c) {
+  const int e = std::bit_width(c) - 1;
+  const double m = static_cast<double>(c) / static_cast<double>(uint32_t{1} << e);
+  const double z = (m - 1) / (m + 1);
+  const double z2 = z * z;
+  const double ln = 2 * z * (1 + z2 * (1.0 / 3 + z2 * (1.0 / 5 + z2 * (1.0 / 7 + z2 / 9))));
+  return e + ln * 1.4426950408889634;  // 1 / ln 2
+}
+
 // Whether the bytes' order-0 entropy is under 7 bits a byte: Huffman codes
 // alone, without a match, then save over an eighth of them, so deflate at
 // level 1 does (the probe below). Counting bytes costs a twentieth of that
@@ -195,10 +206,10 @@ bool skewed(std::span<const unsigned char> bytes) {
   for (size_t b = 0; b < 256; ++b) {
     const uint32_t c = counts[0][b] + counts[1][b] + counts[2][b] + counts[3][b];
     if (c != 0) {
-      sum += c * std::log2(static_cast<double>(c));
+      sum += c * log2_of(c);
     }
   }
-  return n * std::log2(n) - sum < 7.0 * n;
+  return n * log2_of(static_cast<uint32_t>(bytes.size())) - sum < 7.0 * n;
 }
 
 // Whether a chunk will not shrink: four 16 KiB slices spread over it are
