@@ -48,11 +48,13 @@ Status write_blobs(BlobStore& store, const Image& image, BlobStaging* staging) {
     return a->descriptor.size > b->descriptor.size;
   });
   std::vector<Status> copied(layers.size());
-  util::parallel_for(
-      layers.size(), std::max(1U, std::thread::hardware_concurrency()), [&](size_t i) {
-        copied[i] =
-            store.put_file(layers[i]->descriptor.digest, layers[i]->file, layers[i]->hashed);
-      });
+  if (!layers.empty()) {  // (hardware_concurrency() reads /sys)
+    util::parallel_for(
+        layers.size(), std::max(1U, std::thread::hardware_concurrency()), [&](size_t i) {
+          copied[i] =
+              store.put_file(layers[i]->descriptor.digest, layers[i]->file, layers[i]->hashed);
+        });
+  }
   for (auto& status : copied) {
     DISTILL_CHECK(std::move(status));
   }
@@ -72,7 +74,7 @@ Status write_oci_layout(const std::filesystem::path& dir, const Image& image,
     return make_error(ErrorKind::Internal, "write_oci_layout: image not finalized");
   }
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
+  const bool created = std::filesystem::create_directories(dir, ec);
   if (ec) {
     return make_error(ErrorKind::Io, dir.string() + ": " + ec.message());
   }
@@ -94,9 +96,13 @@ Status write_oci_layout(const std::filesystem::path& dir, const Image& image,
     DISTILL_CHECK(util::write_file_atomic(layout_path, k_oci_layout));
   }
   DISTILL_TRY(BlobStore store, BlobStore::open(dir / "blobs"));
-  // What an earlier writer of this layout left when it was killed.
-  util::sweep_abandoned(dir, ".", ".tmp.");
-  util::sweep_abandoned(dir / "blobs" / "sha256", ".", ".tmp.");
+  // What an earlier writer of this layout left when it was killed: nothing
+  // in a directory this call made (a writer that slipped in between the
+  // mkdir and the lock and was killed leaves its temporaries to the next).
+  if (!created) {
+    util::sweep_abandoned(dir, ".", ".tmp.");
+    util::sweep_abandoned(dir / "blobs" / "sha256", ".", ".tmp.");
+  }
   if (staging == nullptr) {
     sweep_abandoned_staging(dir);  // BlobStaging::open() swept beside it already
   }
