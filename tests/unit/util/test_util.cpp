@@ -312,10 +312,13 @@ TEST(WorkerPool, WhenIdleDuringTheAwakeWaitRunsOnTheWaitingThread) {
     });
   }
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (ran.load() < k_jobs && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ASSERT_EQ(ran.load(), k_jobs);
+  auto await_ran = [&](int count) {
+    while (ran.load() < count && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return ran.load();
+  };
+  ASSERT_EQ(await_ran(k_jobs), k_jobs);
   EXPECT_EQ(ran_on.size(), 1U);
   EXPECT_EQ(ran_on.count(std::this_thread::get_id()), 0U);
   TaskGroup group(pool);
@@ -326,10 +329,7 @@ TEST(WorkerPool, WhenIdleDuringTheAwakeWaitRunsOnTheWaitingThread) {
   group.wait();
   EXPECT_EQ(tasks.load(), 4);
   pool.when_idle([&] { ++ran; });  // after the wait: any thread with nothing to do
-  while (ran.load() < k_jobs + 1 && std::chrono::steady_clock::now() < until) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  EXPECT_EQ(ran.load(), k_jobs + 1);
+  EXPECT_EQ(await_ran(k_jobs + 1), k_jobs + 1);
 }
 
 // One thread of a new pool waits awake for the first work, for a while
