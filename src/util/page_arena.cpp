@@ -149,12 +149,14 @@ class Arena {
     // traced warm base builds for the other thread's MADV_POPULATE_WRITE or
     // mmap. Where the kernel counts every writable page against a limit
     // (vm.overcommit_memory=2), the region is PROT_NONE until used instead.
-    void* region = ::mmap(nullptr, k_reserve + k_grow_step, PROT_READ | PROT_WRITE,
-                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (region == MAP_FAILED) {
-      region = ::mmap(nullptr, k_reserve + k_grow_step, PROT_NONE,
+    void* region = MAP_FAILED;
+    for (int prot : {PROT_READ | PROT_WRITE, PROT_NONE}) {
+      region = ::mmap(nullptr, k_reserve + k_grow_step, prot,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-      m_protected = true;
+      if (region != MAP_FAILED) {
+        m_protected = prot == PROT_NONE;
+        break;
+      }
     }
     if (region != MAP_FAILED) {
       ::madvise(region, k_reserve + k_grow_step, MADV_HUGEPAGE);  // advice (see the header)

@@ -180,7 +180,7 @@ void WorkerPool::work() {
       m_ready.wait(lock,
                    [&] { return m_stopping || !m_jobs.empty() || !m_queue.empty() || idle(); });
       auto& from = !m_jobs.empty() ? m_jobs : !m_queue.empty() ? m_queue : m_idle;
-      if ((&from == &m_idle && !idle()) || (m_stopping && &from == &m_idle)) {
+      if (&from == &m_idle && (m_stopping || !idle())) {
         return;  // stopping, and nothing left to run but what may be dropped
       }
       task = std::move(from.front());

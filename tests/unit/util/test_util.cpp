@@ -192,28 +192,37 @@ struct Hold {
   }
 };
 
-TEST(WorkerPool, OfferedJobsRunBeforeTasksNotYetStarted) {
-  WorkerPool pool(1);
-  TaskGroup group(pool);
+// A one-thread pool whose thread a task holds until release(): what is
+// queued meanwhile waits, then runs in the pool's order.
+struct HeldPool {
+  WorkerPool pool{1};
+  TaskGroup group{pool};
   Hold hold;
+  HeldPool() {
+    group.submit([this] { hold.run(); });
+    hold.wait_started();
+  }
+  // Lets the held task end, and waits for every task of the group.
+  void release() {
+    hold.release();
+    group.wait();
+  }
+};
+
+TEST(WorkerPool, OfferedJobsRunBeforeTasksNotYetStarted) {
+  HeldPool held;
   std::vector<std::string> order;  // written by the pool's one thread only
-  group.submit([&] { hold.run(); });
-  hold.wait_started();
-  group.submit([&] { order.push_back("task"); });
-  pool.offer([&] { order.push_back("job 1"); });
-  pool.offer([&] { order.push_back("job 2"); });
-  hold.release();
-  group.wait();
+  held.group.submit([&] { order.push_back("task"); });
+  held.pool.offer([&] { order.push_back("job 1"); });
+  held.pool.offer([&] { order.push_back("job 2"); });
+  held.release();
   EXPECT_EQ(order, (std::vector<std::string>{"job 1", "job 2", "task"}));
-  EXPECT_FALSE(pool.has_jobs());
+  EXPECT_FALSE(held.pool.has_jobs());
 }
 
 TEST(WorkerPool, HelpRunsTheOldestOfferedJobOnTheCaller) {
-  WorkerPool pool(1);
-  TaskGroup group(pool);
-  Hold hold;
-  group.submit([&] { hold.run(); });
-  hold.wait_started();
+  HeldPool held;
+  WorkerPool& pool = held.pool;
   EXPECT_FALSE(pool.help()) << "nothing offered yet";
   std::vector<std::string> ran;
   std::thread::id where;
@@ -229,8 +238,7 @@ TEST(WorkerPool, HelpRunsTheOldestOfferedJobOnTheCaller) {
   EXPECT_TRUE(pool.help());
   EXPECT_FALSE(pool.help());
   EXPECT_EQ(ran, (std::vector<std::string>{"first", "second"}));
-  hold.release();
-  group.wait();
+  held.release();
 }
 
 // A task waiting for its jobs runs the next queued task meanwhile, on its
@@ -268,21 +276,16 @@ TEST(WorkerPool, RunTaskRunsTheNextTaskOnTheCallerOneAtATime) {
 // A job for idle time runs on a thread of the pool, after the tasks and jobs
 // queued before it, and is not the caller's to run.
 TEST(WorkerPool, WhenIdleRunsOnThePoolAfterQueuedWork) {
-  WorkerPool pool(1);
-  TaskGroup group(pool);
-  Hold hold;
+  HeldPool held;
   std::vector<std::string> order;  // written by the pool's one thread only
-  group.submit([&] { hold.run(); });
-  hold.wait_started();
   std::promise<std::thread::id> where;
-  pool.when_idle([&] {
+  held.pool.when_idle([&] {
     order.push_back("idle");
     where.set_value(std::this_thread::get_id());
   });
-  group.submit([&] { order.push_back("task"); });
-  pool.offer([&] { order.push_back("job"); });
-  hold.release();
-  group.wait();
+  held.group.submit([&] { order.push_back("task"); });
+  held.pool.offer([&] { order.push_back("job"); });
+  held.release();
   EXPECT_NE(where.get_future().get(), std::this_thread::get_id());
   EXPECT_EQ(order, (std::vector<std::string>{"job", "task", "idle"}));
 }
