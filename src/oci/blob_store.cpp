@@ -108,6 +108,12 @@ Result<BlobStore> BlobStore::open(const std::filesystem::path& dir) {
   return BlobStore(dir);
 }
 
+Result<BlobStore> BlobStore::open_private(const std::filesystem::path& dir) {
+  DISTILL_TRY(BlobStore store, open(dir));
+  store.m_private = true;
+  return store;
+}
+
 std::filesystem::path BlobStore::path_for(const crypto::Digest& digest) const {
   return m_dir / "sha256" / digest.hex();
 }
@@ -120,7 +126,8 @@ bool BlobStore::contains(const crypto::Digest& digest) const {
 Result<Descriptor> BlobStore::put(std::string_view data, std::string media_type) {
   Descriptor descriptor = describe(data, std::move(media_type));
   if (!contains(descriptor.digest)) {
-    DISTILL_CHECK(util::write_file_atomic(path_for(descriptor.digest), data));
+    DISTILL_CHECK(m_private ? util::write_new_file(path_for(descriptor.digest), data)
+                            : util::write_file_atomic(path_for(descriptor.digest), data));
   }
   return descriptor;
 }

@@ -16,6 +16,11 @@ class BlobStore {
  public:
   // Creates dir (and dir/sha256) if needed. For a layout, pass LAYOUT/blobs.
   static Result<BlobStore> open(const std::filesystem::path& dir);
+  // A store in a directory no other writer or reader sees until it is
+  // complete (a new layout assembled in its staging directory): put() writes
+  // each blob in place (util::write_new_file) rather than through a
+  // temporary file.
+  static Result<BlobStore> open_private(const std::filesystem::path& dir);
 
   [[nodiscard]] const std::filesystem::path& dir() const { return m_dir; }
   [[nodiscard]] std::filesystem::path path_for(const crypto::Digest& digest) const;
@@ -37,6 +42,7 @@ class BlobStore {
  private:
   explicit BlobStore(std::filesystem::path dir) : m_dir(std::move(dir)) {}
   std::filesystem::path m_dir;
+  bool m_private = false;
 };
 
 // Hashes a file: its sha256 digest and size.

@@ -31,15 +31,13 @@ constexpr std::string_view k_oci_layout = R"({"imageLayoutVersion":"1.0.0"})";
 Status write_blobs(BlobStore& store, const Image& image, BlobStaging* staging) {
   // The layers, each once: moved in where staged, the others copied on every
   // core (the largest first).
-  auto moved_in = [&](const crypto::Digest& digest) {
-    return staging != nullptr && !store.contains(digest) &&
-           staging->publish(digest, store.path_for(digest));
-  };
   std::vector<const LayerBlob*> layers;
   std::set<crypto::Digest> seen;
   for (const auto& entry : image.manifests) {
     for (const auto& layer : entry.layers) {
-      if (seen.insert(layer.descriptor.digest).second && !moved_in(layer.descriptor.digest)) {
+      const crypto::Digest& digest = layer.descriptor.digest;
+      if (seen.insert(digest).second && !store.contains(digest) &&
+          (staging == nullptr || !staging->publish(digest, store.path_for(digest)))) {
         layers.push_back(&layer);
       }
     }
@@ -66,12 +64,64 @@ Status write_blobs(BlobStore& store, const Image& image, BlobStaging* staging) {
   return {};
 }
 
+// Points the descriptor of `index` annotated with `ref_name` at the image
+// (added when there is none).
+void tag(Index& index, const Image& image, const std::string& ref_name) {
+  index.media_type = std::string(k_media_oci_index);
+  Descriptor tagged = image.index_descriptor;
+  tagged.annotations[std::string(k_annotation_ref_name)] = ref_name;
+  bool replaced = false;
+  for (auto& descriptor : index.manifests) {
+    auto it = descriptor.annotations.find(std::string(k_annotation_ref_name));
+    if (it != descriptor.annotations.end() && it->second == ref_name) {
+      descriptor = tagged;
+      replaced = true;
+    }
+  }
+  if (!replaced) {
+    index.manifests.push_back(tagged);
+  }
+}
+
+// Completes the new layout `root` that a staging assembles (its staged layers
+// are in it already). Nobody else writes in `root`, so no lock is taken.
+Status complete_new_layout(const std::filesystem::path& root, const Image& image,
+                           const std::string& ref_name) {
+  DISTILL_TRY(BlobStore store, BlobStore::open_private(root / "blobs"));
+  DISTILL_CHECK(write_blobs(store, image, nullptr));
+  DISTILL_CHECK(util::write_new_file(root / "oci-layout", k_oci_layout));
+  Index index;
+  tag(index, image, ref_name);
+  return util::write_new_file(root / "index.json", index.to_json());
+}
+
+// Writes the image as the new layout `staging` assembles and renames it into
+// place: true when it was, false when the layout is to be written in place
+// after all (BlobStaging::publish_layout). On an error (a damaged source
+// blob) nothing is placed: what the new layout held goes with the staging.
+Result<bool> write_new_layout(const std::filesystem::path& root, const Image& image,
+                              const std::string& ref_name, BlobStaging& staging) {
+  if (Status completed = complete_new_layout(root, image, ref_name); !completed.ok()) {
+    staging.abandon_new_layout();
+    return std::move(completed).error();
+  }
+  return staging.publish_layout();
+}
+
 }  // namespace
 
 Status write_oci_layout(const std::filesystem::path& dir, const Image& image,
                         const std::string& ref_name, BlobStaging* staging) {
   if (image.index_json.empty()) {
     return make_error(ErrorKind::Internal, "write_oci_layout: image not finalized");
+  }
+  if (staging != nullptr) {
+    if (auto root = staging->new_layout()) {
+      DISTILL_TRY(bool published, write_new_layout(*root, image, ref_name, *staging));
+      if (published) {
+        return {};
+      }
+    }
   }
   std::error_code ec;
   const bool created = std::filesystem::create_directories(dir, ec);
@@ -89,7 +139,6 @@ Status write_oci_layout(const std::filesystem::path& dir, const Image& image,
     DISTILL_TRY(std::string existing, util::read_file(index_path));
     DISTILL_TRY(index, Index::parse(existing, index_path.string()));
   }
-  index.media_type = std::string(k_media_oci_index);
 
   std::filesystem::path layout_path = dir / "oci-layout";
   if (!std::filesystem::exists(layout_path, ec)) {
@@ -107,20 +156,7 @@ Status write_oci_layout(const std::filesystem::path& dir, const Image& image,
     sweep_abandoned_staging(dir);  // BlobStaging::open() swept beside it already
   }
   DISTILL_CHECK(write_blobs(store, image, staging));
-
-  Descriptor tagged = image.index_descriptor;
-  tagged.annotations[std::string(k_annotation_ref_name)] = ref_name;
-  bool replaced = false;
-  for (auto& descriptor : index.manifests) {
-    auto it = descriptor.annotations.find(std::string(k_annotation_ref_name));
-    if (it != descriptor.annotations.end() && it->second == ref_name) {
-      descriptor = tagged;
-      replaced = true;
-    }
-  }
-  if (!replaced) {
-    index.manifests.push_back(tagged);
-  }
+  tag(index, image, ref_name);
   return util::write_file_atomic(index_path, index.to_json());
 }
 

@@ -16,7 +16,9 @@ namespace distill::oci {
 // org.opencontainers.image.ref.name=<ref_name> points at the image's index (other
 // refs kept). On failure the previous index.json is left intact. The image must
 // have been finalize()d. Blobs staged for this layout (`staging`, may be null;
-// oci/blob_staging.hpp) are moved in rather than copied.
+// oci/blob_staging.hpp) are moved in rather than copied; a layout that did not
+// exist when `staging` began is completed there and renamed into place whole
+// (a failure then leaves no layout at all).
 Status write_oci_layout(const std::filesystem::path& dir, const Image& image,
                         const std::string& ref_name, BlobStaging* staging = nullptr);
 

@@ -121,4 +121,21 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view dat
   return file.commit();
 }
 
+Status write_new_file(const std::filesystem::path& path, std::string_view data, unsigned mode) {
+  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, static_cast<mode_t>(mode)));
+  if (!fd.valid()) {
+    return errno_error(path, errno);
+  }
+  Status written = ::fchmod(fd.get(), static_cast<mode_t>(mode)) == 0  // whatever the umask
+                       ? write_all(fd.get(), data.data(), data.size(), path)
+                       : errno_error(path, errno);
+  if (written.ok() && ::close(fd.release()) != 0) {
+    written = errno_error(path, errno);
+  }
+  if (!written.ok()) {
+    ::unlink(path.c_str());
+  }
+  return written;
+}
+
 }  // namespace distill::util

@@ -19,6 +19,13 @@ Result<std::string> read_file(const std::filesystem::path& path);
 Status write_file_atomic(const std::filesystem::path& path, std::string_view data,
                          unsigned mode = 0644);
 
+// Creates `path`, which must not exist, with `mode` and `data`; removes it
+// again on failure. Not atomic: for a directory nobody else reads or writes
+// until it is complete (a layout assembled in a staging directory), where
+// write_file_atomic's temporary file, lock and rename guard nothing.
+Status write_new_file(const std::filesystem::path& path, std::string_view data,
+                      unsigned mode = 0644);
+
 // Writes `size` bytes at once, retrying on EINTR and short writes.
 Status write_all(int fd, const void* data, size_t size, const std::filesystem::path& path);
 

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
@@ -89,6 +90,23 @@ util::CommandResult run(std::vector<std::string> argv) {
   auto result = util::run_command(util::Command{std::move(argv)});
   EXPECT_TRUE(result.ok());
   return result.ok() ? *result : util::CommandResult{-1, "", ""};
+}
+
+// The entries of `dir` whose names start with `prefix`.
+std::vector<std::string> entries_starting(const fs::path& dir, const std::string& prefix) {
+  std::vector<std::string> out;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.path().filename().string().starts_with(prefix)) {
+      out.push_back(entry.path().filename().string());
+    }
+  }
+  return out;
+}
+
+// The inode number of `file` (0 when it cannot be read).
+ino_t inode_of(const fs::path& file) {
+  struct stat st {};
+  return ::stat(file.c_str(), &st) == 0 ? st.st_ino : 0;
 }
 
 class OciWriterTest : public ::testing::Test {
@@ -451,6 +469,20 @@ TEST_F(OciWriterTest, DamagedSourceBlobIsRefusedByEveryWriter) {
   EXPECT_FALSE(fs::exists(layout / "blobs/sha256" / layer.descriptor.digest.hex()));
   EXPECT_FALSE(fs::exists(layout / "index.json"));
 
+  // A new layout assembled in a staging directory is not placed at all, and
+  // the staging goes with its owner.
+  fs::path fresh = path() / "fresh";
+  auto staging = BlobStaging::open(fresh);
+  ASSERT_NE(staging, nullptr);
+  ASSERT_TRUE(staging->new_layout().has_value());
+  status = write_oci_layout(fresh, image, "latest", staging.get());
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().kind, ErrorKind::Corrupt);
+  EXPECT_NE(status.error().message.find(layer.file.string()), std::string::npos);
+  EXPECT_FALSE(fs::exists(fresh));
+  staging.reset();
+  EXPECT_TRUE(entries_starting(path(), ".fresh.").empty());
+
   for (bool docker : {false, true}) {
     fs::path archive = path() / (docker ? "d.tar" : "o.tar");
     status = docker ? write_docker_archive(archive, image, "x", "y")
@@ -524,51 +556,103 @@ TEST_F(OciWriterTest, PutFileHashesAllButLayersHashedHere) {
   EXPECT_FALSE(checked->contains(other));
 }
 
-// The entries of `dir` whose names start with `prefix`.
-std::vector<std::string> entries_starting(const fs::path& dir, const std::string& prefix) {
-  std::vector<std::string> out;
-  for (const auto& entry : fs::directory_iterator(dir)) {
-    if (entry.path().filename().string().starts_with(prefix)) {
-      out.push_back(entry.path().filename().string());
-    }
-  }
-  return out;
-}
-
 // A blob staged while the build runs sits in a hidden directory beside the
-// layout (which does not exist yet), is moved in when the layout is written,
-// and is a copy of its source, not a link; the staging directory goes with
-// its owner.
+// layout, is moved in when the layout is written, and is a copy of its
+// source, not a link; the staging directory goes with its owner. A layout
+// that does not exist yet is assembled whole in the staging directory and
+// renamed into place, with the same files, modes and directories a layout
+// written in place has; a second image for it is then added in place.
 TEST_F(OciWriterTest, StagedBlobsAreMovedInAsCopies) {
   Image image = make_image(path(), {"amd64"}, "staged ");
+  Image second = make_image(path(), {"amd64"}, "second ");
   const LayerBlob& layer = image.manifests[0].layers[0];
   fs::path layout = path() / "layout";
   auto staging = BlobStaging::open(layout);
   ASSERT_NE(staging, nullptr);
   EXPECT_EQ(staging->dir().parent_path(), path());
   EXPECT_TRUE(staging->dir().filename().string().starts_with(".layout.blobs.tmp."));
+  ASSERT_EQ(staging->new_layout(), staging->dir());
   staging->stage(layer.descriptor.digest, layer.file);
   staging->stage(layer.descriptor.digest, layer.file);  // once is enough
   EXPECT_FALSE(fs::exists(layout)) << "nothing in the layout before it is written";
-  fs::path staged = staging->dir() / layer.descriptor.digest.hex();
-  ASSERT_TRUE(fs::exists(staged));
-  struct stat staged_stat {};
-  ASSERT_EQ(::stat(staged.c_str(), &staged_stat), 0);
+  fs::path staged = *staging->new_layout() / "blobs/sha256" / layer.descriptor.digest.hex();
+  const ino_t staged_inode = inode_of(staged);
+  ASSERT_NE(staged_inode, 0U);
 
   ASSERT_TRUE(write_oci_layout(layout, image, "latest", staging.get()).ok());
+  EXPECT_EQ(staging->new_layout(), std::nullopt) << "published";
   fs::path blob = layout / "blobs/sha256" / layer.descriptor.digest.hex();
-  struct stat source {};
+  EXPECT_EQ(inode_of(blob), staged_inode) << "moved in, not copied again";
+  EXPECT_NE(inode_of(blob), inode_of(layer.file));
   struct stat placed {};
-  ASSERT_EQ(::stat(layer.file.c_str(), &source), 0);
   ASSERT_EQ(::stat(blob.c_str(), &placed), 0);
-  EXPECT_EQ(placed.st_ino, staged_stat.st_ino) << "moved in, not copied again";
-  EXPECT_NE(placed.st_ino, source.st_ino);
   EXPECT_EQ(placed.st_nlink, 1U);
   EXPECT_EQ(*util::read_file(blob), *util::read_file(layer.file));
   EXPECT_FALSE(fs::exists(staged));
   auto loaded = load_image(*ImageRef::parse("oci:" + layout.string() + ":latest"));
   ASSERT_TRUE(loaded.ok()) << loaded.error().message;
 
+  // The same tree as a layout written in place, down to the modes.
+  fs::path in_place = path() / "in-place";
+  ASSERT_TRUE(write_oci_layout(in_place, image, "latest").ok());
+  struct stat layout_dir {};
+  struct stat in_place_dir {};
+  ASSERT_EQ(::stat(layout.c_str(), &layout_dir), 0);
+  ASSERT_EQ(::stat(in_place.c_str(), &in_place_dir), 0);
+  EXPECT_EQ(layout_dir.st_mode, in_place_dir.st_mode);
+  auto tree = [](const fs::path& root) {
+    std::map<std::string, std::pair<mode_t, std::string>> files;
+    for (const auto& entry : fs::recursive_directory_iterator(root)) {
+      struct stat st {};
+      EXPECT_EQ(::lstat(entry.path().c_str(), &st), 0);
+      files[fs::relative(entry.path(), root).string()] = {
+          st.st_mode, entry.is_regular_file() ? *util::read_file(entry.path()) : ""};
+    }
+    return files;
+  };
+  EXPECT_EQ(tree(layout), tree(in_place));
+
+  ASSERT_TRUE(write_oci_layout(layout, second, "second", staging.get()).ok());
+  Index index = read_index(layout);
+  ASSERT_EQ(index.manifests.size(), 2U);
+  EXPECT_EQ(ref_of(index.manifests[0]), "latest");
+  EXPECT_EQ(ref_of(index.manifests[1]), "second");
+
+  staging.reset();
+  EXPECT_TRUE(entries_starting(path(), ".layout.").empty());
+}
+
+// A layout that another writer makes between the staging's start and the
+// write is written in place, and so is every later image for it: its refs
+// are kept and the staged blobs are still moved in.
+TEST_F(OciWriterTest, ALayoutMadeMeanwhileIsWrittenInPlace) {
+  Image image = make_image(path(), {"amd64"}, "late ");
+  Image other = make_image(path(), {"amd64"}, "other ");
+  const LayerBlob& layer = image.manifests[0].layers[0];
+  fs::path layout = path() / "layout";
+  auto staging = BlobStaging::open(layout);
+  ASSERT_NE(staging, nullptr);
+  ASSERT_TRUE(staging->new_layout().has_value());
+  staging->stage(layer.descriptor.digest, layer.file);
+  const ino_t staged_inode =
+      inode_of(*staging->new_layout() / "blobs/sha256" / layer.descriptor.digest.hex());
+  ASSERT_NE(staged_inode, 0U);
+
+  ASSERT_TRUE(write_oci_layout(layout, other, "other").ok());
+  ASSERT_TRUE(write_oci_layout(layout, image, "latest", staging.get()).ok());
+  Index index = read_index(layout);
+  ASSERT_EQ(index.manifests.size(), 2U);
+  EXPECT_EQ(ref_of(index.manifests[0]), "other");
+  EXPECT_EQ(ref_of(index.manifests[1]), "latest");
+  EXPECT_EQ(inode_of(layout / "blobs/sha256" / layer.descriptor.digest.hex()), staged_inode);
+  EXPECT_EQ(staging->new_layout(), std::nullopt) << "written in place from then on";
+  Image third = make_image(path(), {"amd64"}, "third ");
+  staging->stage(third.manifests[0].layers[0].descriptor.digest, third.manifests[0].layers[0].file);
+  ASSERT_TRUE(write_oci_layout(layout, third, "third", staging.get()).ok());
+  for (const char* ref : {"other", "latest", "third"}) {
+    auto loaded = load_image(*ImageRef::parse("oci:" + layout.string() + ":" + ref));
+    ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  }
   staging.reset();
   EXPECT_TRUE(entries_starting(path(), ".layout.").empty());
 }
@@ -599,13 +683,14 @@ TEST_F(OciWriterTest, StagingFallsBackToTheWriter) {
   auto unreadable = BlobStaging::open(layout);
   ASSERT_NE(unreadable, nullptr);
   unreadable->stage(digest, path() / "no-such-file");
-  EXPECT_FALSE(fs::exists(unreadable->dir() / digest.hex()));
+  EXPECT_FALSE(fs::exists(*unreadable->new_layout() / "blobs/sha256" / digest.hex()));
   EXPECT_FALSE(unreadable->publish(digest, path() / "x"));
   ASSERT_TRUE(write_oci_layout(layout, image, "latest", unreadable.get()).ok());
   EXPECT_EQ(*util::read_file(layout / "blobs/sha256" / digest.hex()), *util::read_file(layer.file));
 
   auto present = BlobStaging::open(layout);
   ASSERT_NE(present, nullptr);
+  EXPECT_EQ(present->new_layout(), std::nullopt) << "the layout exists";
   present->stage(digest, layer.file);
   EXPECT_FALSE(fs::exists(present->dir() / digest.hex())) << "the layout holds it already";
   ASSERT_TRUE(write_oci_layout(layout, image, "again", present.get()).ok());

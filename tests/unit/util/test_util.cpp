@@ -66,6 +66,30 @@ TEST(AtomicFile, AFifoIsWrittenToNotReplaced) {
             1);
 }
 
+// A new file gets the mode asked for whatever the umask, never replaces one
+// that exists (the error names it), and a failed write leaves nothing.
+TEST(WriteNewFile, MakesTheFileWithItsModeAndNeverReplacesOne) {
+  auto dir = TempDir::create();
+  ASSERT_TRUE(dir.ok());
+  auto path = dir->path() / "new";
+  const mode_t old_umask = ::umask(077);
+  Status written = write_new_file(path, "fresh");
+  ::umask(old_umask);
+  ASSERT_TRUE(written.ok()) << written.error().message;
+  EXPECT_EQ(*read_file(path), "fresh");
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0644U);
+
+  Status again = write_new_file(path, "other");
+  ASSERT_FALSE(again.ok());
+  EXPECT_NE(again.error().message.find(path.string()), std::string::npos);
+  EXPECT_EQ(*read_file(path), "fresh");
+
+  EXPECT_FALSE(write_new_file(dir->path() / "missing" / "file", "x").ok());
+  EXPECT_FALSE(std::filesystem::exists(dir->path() / "missing"));
+}
+
 TEST(ReadFile, MissingFileNamesPath) {
   auto data = read_file("/nonexistent/distill-test");
   ASSERT_FALSE(data.ok());
