@@ -3,7 +3,8 @@
 // omitted, ExposedPorts/Volumes as objects of empty objects, rootfs.type "layers".
 #include "oci/image_config.hpp"
 
-#include <ctime>
+#include <chrono>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "oci/json_util.hpp"
@@ -23,12 +24,20 @@ nlohmann::json key_set(const std::vector<std::string>& keys) {
 }  // namespace
 
 std::string format_rfc3339(int64_t epoch_seconds) {
-  std::time_t time = static_cast<std::time_t>(epoch_seconds);
-  std::tm tm{};
-  gmtime_r(&time, &tm);
+  // By the calendar alone: gmtime_r() reads /etc/localtime the first time it
+  // is called (glibc sets up the time zone for either), on a build's plan.
+  using namespace std::chrono;
+  const sys_seconds time{seconds{epoch_seconds}};
+  const sys_days day = floor<days>(time);
+  const year_month_day date{day};
+  const hh_mm_ss clock{time - day};
   char buffer[64];
-  size_t length = std::strftime(buffer, sizeof(buffer), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return std::string(buffer, length);
+  const int length = std::snprintf(
+      buffer, sizeof(buffer), "%04d-%02u-%02uT%02lld:%02lld:%02lldZ", static_cast<int>(date.year()),
+      static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+      static_cast<long long>(clock.hours().count()), static_cast<long long>(clock.minutes().count()),
+      static_cast<long long>(clock.seconds().count()));
+  return std::string(buffer, static_cast<size_t>(length));
 }
 
 std::string ImageConfig::to_json() const {

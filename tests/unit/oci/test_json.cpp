@@ -34,6 +34,9 @@ ImageConfig sample_config() {
 TEST(Rfc3339, FormatsUtc) {
   EXPECT_EQ(format_rfc3339(0), "1970-01-01T00:00:00Z");
   EXPECT_EQ(format_rfc3339(1700000000), "2023-11-14T22:13:20Z");
+  EXPECT_EQ(format_rfc3339(951782400), "2000-02-29T00:00:00Z");  // a leap day
+  EXPECT_EQ(format_rfc3339(4102444799), "2099-12-31T23:59:59Z");
+  EXPECT_EQ(format_rfc3339(-1), "1969-12-31T23:59:59Z");
 }
 
 TEST(ImageConfig, GoldenJson) {
