@@ -35,7 +35,8 @@ std::string format_rfc3339(int64_t epoch_seconds) {
   const int length = std::snprintf(
       buffer, sizeof(buffer), "%04d-%02u-%02uT%02lld:%02lld:%02lldZ", static_cast<int>(date.year()),
       static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
-      static_cast<long long>(clock.hours().count()), static_cast<long long>(clock.minutes().count()),
+      static_cast<long long>(clock.hours().count()),
+      static_cast<long long>(clock.minutes().count()),
       static_cast<long long>(clock.seconds().count()));
   return std::string(buffer, static_cast<size_t>(length));
 }

@@ -109,6 +109,21 @@ ino_t inode_of(const fs::path& file) {
   return ::stat(file.c_str(), &st) == 0 ? st.st_ino : 0;
 }
 
+// A staging for `layout`, which does not exist yet, with `layer` staged into
+// the new layout it assembles; the staged copy's inode number in `inode`.
+std::unique_ptr<BlobStaging> stage_new_layout(const fs::path& layout, const LayerBlob& layer,
+                                              ino_t& inode) {
+  auto staging = BlobStaging::open(layout);
+  if (staging == nullptr || !staging->new_layout().has_value()) {
+    ADD_FAILURE() << "no staging for a new layout at " << layout;
+    return nullptr;
+  }
+  staging->stage(layer.descriptor.digest, layer.file);
+  inode = inode_of(*staging->new_layout() / "blobs/sha256" / layer.descriptor.digest.hex());
+  EXPECT_NE(inode, 0U) << "staged";
+  return staging;
+}
+
 class OciWriterTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -567,17 +582,16 @@ TEST_F(OciWriterTest, StagedBlobsAreMovedInAsCopies) {
   Image second = make_image(path(), {"amd64"}, "second ");
   const LayerBlob& layer = image.manifests[0].layers[0];
   fs::path layout = path() / "layout";
-  auto staging = BlobStaging::open(layout);
+  ino_t staged_inode = 0;
+  auto staging = stage_new_layout(layout, layer, staged_inode);
   ASSERT_NE(staging, nullptr);
   EXPECT_EQ(staging->dir().parent_path(), path());
   EXPECT_TRUE(staging->dir().filename().string().starts_with(".layout.blobs.tmp."));
-  ASSERT_EQ(staging->new_layout(), staging->dir());
-  staging->stage(layer.descriptor.digest, layer.file);
+  EXPECT_EQ(staging->new_layout(), staging->dir());
+  fs::path staged = staging->dir() / "blobs/sha256" / layer.descriptor.digest.hex();
   staging->stage(layer.descriptor.digest, layer.file);  // once is enough
+  EXPECT_EQ(inode_of(staged), staged_inode);
   EXPECT_FALSE(fs::exists(layout)) << "nothing in the layout before it is written";
-  fs::path staged = *staging->new_layout() / "blobs/sha256" / layer.descriptor.digest.hex();
-  const ino_t staged_inode = inode_of(staged);
-  ASSERT_NE(staged_inode, 0U);
 
   ASSERT_TRUE(write_oci_layout(layout, image, "latest", staging.get()).ok());
   EXPECT_EQ(staging->new_layout(), std::nullopt) << "published";
@@ -630,13 +644,9 @@ TEST_F(OciWriterTest, ALayoutMadeMeanwhileIsWrittenInPlace) {
   Image other = make_image(path(), {"amd64"}, "other ");
   const LayerBlob& layer = image.manifests[0].layers[0];
   fs::path layout = path() / "layout";
-  auto staging = BlobStaging::open(layout);
+  ino_t staged_inode = 0;
+  auto staging = stage_new_layout(layout, layer, staged_inode);
   ASSERT_NE(staging, nullptr);
-  ASSERT_TRUE(staging->new_layout().has_value());
-  staging->stage(layer.descriptor.digest, layer.file);
-  const ino_t staged_inode =
-      inode_of(*staging->new_layout() / "blobs/sha256" / layer.descriptor.digest.hex());
-  ASSERT_NE(staged_inode, 0U);
 
   ASSERT_TRUE(write_oci_layout(layout, other, "other").ok());
   ASSERT_TRUE(write_oci_layout(layout, image, "latest", staging.get()).ok());
