@@ -124,7 +124,6 @@ bool BlobStaging::publish_layout() {
   // The directory is the layout now: kept, and its lock let go. Nothing is
   // staged any more.
   m_dir.release();
-  m_published = true;
   m_blobs.clear();
   return true;
 }
@@ -133,13 +132,15 @@ void BlobStaging::stage(const crypto::Digest& digest, const std::filesystem::pat
   Blob blob;
   {
     std::lock_guard lock(m_mutex);
-    if (m_published || m_blobs.count(digest) != 0) {
+    if (dir().empty() || m_blobs.count(digest) != 0) {  // published, or staged already
       return;
     }
     blob = m_blobs[digest] = Blob{State::Copying, m_new_layout};
   }
+  // A new layout holds nothing yet; an existing one may hold the blob.
   struct stat st {};
-  const bool present = ::stat((m_layout / "blobs" / "sha256" / digest.hex()).c_str(), &st) == 0;
+  const bool present = !blob.in_new_layout &&
+                       ::stat((m_layout / "blobs" / "sha256" / digest.hex()).c_str(), &st) == 0;
   const bool copied = !present && copy_whole(file, copy_of(digest, blob));
   std::lock_guard lock(m_mutex);
   m_blobs[digest].state = copied ? State::Staged : State::Failed;

@@ -95,7 +95,6 @@ class BlobStaging {
   util::TempDir m_dir;
   mutable std::mutex m_mutex;
   bool m_new_layout = false;  // dir() is a new layout, not yet published
-  bool m_published = false;   // dir() was published as the layout
   mode_t m_layout_mode = 0;   // what mkdir() gave dir()'s blobs/
   std::map<crypto::Digest, Blob> m_blobs;
 };
