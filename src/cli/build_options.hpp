@@ -52,6 +52,10 @@ class BuildSession {
   static Result<std::unique_ptr<BuildSession>> open(const BuildOptions& options);
   image::BuildEnv& env() { return *m_env; }
   util::Progress& progress() { return *m_progress; }
+  // For a command that makes layers: the buffers its first layers want,
+  // brought in while the plan is made, by a thread of the pool that would
+  // wait meanwhile (util/page_arena.hpp).
+  void bring_in_layer_buffers();
 
  private:
   BuildSession() = default;

@@ -133,6 +133,7 @@ CommandRunner register_build(CLI::App& app) {
     request.cache_from = *cache_from;
     request.cache_to = *cache_to;
     DISTILL_TRY(auto session, BuildSession::open(*options));
+    session->bring_in_layer_buffers();
     util::catch_interrupts();
     const auto started = std::chrono::steady_clock::now();
     auto built = image::build_images(request, session->env());

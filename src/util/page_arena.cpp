@@ -2,7 +2,9 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <bit>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
 #include <map>
@@ -23,9 +25,9 @@ namespace distill::util {
 
 namespace {
 
-// The region grows by this much at a time, brought in by one system call:
-// one huge page, the region starting on a boundary of one.
-constexpr size_t k_grow_step = size_t{2} << 20;
+// The region grows by this much at a time: one huge page, the region
+// starting on a boundary of one.
+constexpr size_t k_grow_step = k_arena_step;
 // Address space only: no memory behind it until used. A build keeps well
 // under 200 MiB of buffers.
 constexpr size_t k_reserve = size_t{4} << 30;
@@ -52,6 +54,20 @@ size_t class_size(size_t cls) {
   return ((size_t{1} << top) + quarter * (size_t{1} << (top - 2))) * k_arena_min;
 }
 
+// Brings in [first, first + size), a range no other thread uses meanwhile,
+// by writing to each page: an atomic OR of 0, which leaves the bytes as
+// they were. A page fault takes the lock of that mapping only, where
+// MADV_POPULATE_WRITE holds the process's address-space lock throughout, so
+// that another thread's mmap() or munmap() waited for it (3.5-4 ms for one
+// huge page when the host must back it anew; docs/benchmarks.md, session 35).
+void touch_pages(void* first, size_t size) {
+  const size_t page = page_size();
+  auto* bytes = static_cast<char*>(first);
+  for (size_t at = 0; at < size; at += page) {
+    __atomic_fetch_or(bytes + at, char{0}, __ATOMIC_RELAXED);
+  }
+}
+
 class Arena {
  public:
   static Arena& instance() {
@@ -71,19 +87,22 @@ class Arena {
         m_in_use += class_size(cls);
         if (free.released) {  // its pages were given back: brought in again
           lock.unlock();
-          prefault_write(free.at, class_size(cls));
+          touch_pages(free.at, class_size(cls));
         }
         return free.at;
       }
-      Grown grown;
-      if (void* block = carve(cls, grown)) {
+      if (void* block = carve(cls)) {
+        // Not while a step brought in ahead that it shares is being brought in.
+        const size_t from = static_cast<char*>(block) - m_base;
+        m_ahead_done.wait(
+            lock, [&] { return m_ahead_end <= from || m_ahead_first >= from + class_size(cls); });
         // Brought in with the lock let go: on a virtual machine whose host
         // has taken back the guest's free memory (free page reporting),
-        // 8 MiB took 25 ms here, and the other threads waited for it.
+        // 8 MiB took 25 ms here, and the other threads waited for it. The
+        // block's own pages only: the rest of what the region grew by may
+        // be another thread's block meanwhile.
         lock.unlock();
-        if (grown.size != 0) {
-          prefault_write(grown.first, grown.size);
-        }
+        touch_pages(block, class_size(cls));
         return block;
       }
     }
@@ -107,9 +126,37 @@ class Arena {
     return true;
   }
 
+  bool bring_in_ahead(size_t limit) {
+    if (!active()) {
+      return false;
+    }
+    char* first = nullptr;
+    {
+      std::lock_guard lock(m_mutex);
+      if (m_ahead_over || m_ahead_end != 0 ||
+          m_committed + k_grow_step > std::min(limit, k_reserve) || !commit(k_grow_step)) {
+        return false;
+      }
+      m_ahead_first = m_committed - k_grow_step;
+      m_ahead_end = m_committed;
+      first = m_base + m_ahead_first;
+    }
+    touch_pages(first, k_grow_step);
+    {
+      std::lock_guard lock(m_mutex);
+      m_ahead_first = m_ahead_end = 0;
+    }
+    m_ahead_done.notify_all();
+    return true;
+  }
+
   void release_free() {
     if (!active()) {
       return;
+    }
+    {
+      std::lock_guard lock(m_mutex);
+      m_ahead_over = true;
     }
     // Out of the lists while their pages go, so that no thread is handed one
     // meanwhile (a block asked for then is carved anew).
@@ -141,6 +188,11 @@ class Arena {
     return m_in_use;
   }
 
+  size_t size() {
+    std::lock_guard lock(m_mutex);
+    return m_committed;
+  }
+
  private:
   Arena() {
 #ifndef DISTILL_ARENA_OFF
@@ -168,30 +220,16 @@ class Arena {
 #endif
   }
 
-  // Memory made writable for a block, to be brought in.
-  struct Grown {
-    char* first = nullptr;
-    size_t size = 0;
-  };
-
-  // A new block at the top of the region (under m_mutex); nullptr when the
-  // region is used up or the kernel refuses more. Where the region had to
-  // grow, `grown` is the new part: writable, not yet brought in (a block
-  // carved from it meanwhile is simply faulted in by its first writes).
-  void* carve(size_t cls, Grown& grown) {
+  // A new block at the top of the region (under m_mutex), not yet brought
+  // in; nullptr when the region is used up or the kernel refuses more.
+  void* carve(size_t cls) {
     const size_t size = class_size(cls);
     if (size > k_reserve - m_top) {
       return nullptr;
     }
     const size_t end = m_top + size;
-    if (end > m_committed) {
-      const size_t grow = (end - m_committed + k_grow_step - 1) & ~(k_grow_step - 1);
-      char* first = m_base + m_committed;
-      if (m_protected && ::mprotect(first, grow, PROT_READ | PROT_WRITE) != 0) {
-        return nullptr;
-      }
-      grown = {first, grow};
-      m_committed += grow;
+    if (end > m_committed && !commit((end - m_committed + k_grow_step - 1) & ~(k_grow_step - 1))) {
+      return nullptr;
     }
     char* block = m_base + m_top;
     m_class.emplace(m_top, cls);
@@ -200,12 +238,27 @@ class Arena {
     return block;
   }
 
+  // Makes `grow` more bytes past m_committed writable (under m_mutex); false
+  // when the kernel refuses.
+  bool commit(size_t grow) {
+    if (m_protected && ::mprotect(m_base + m_committed, grow, PROT_READ | PROT_WRITE) != 0) {
+      return false;
+    }
+    m_committed += grow;
+    return true;
+  }
+
   std::mutex m_mutex;
-  char* m_base = nullptr;    // k_arena_min-aligned; null: no region
-  bool m_protected = false;  // PROT_NONE beyond m_committed
-  size_t m_top = 0;          // bytes carved into blocks
-  size_t m_committed = 0;    // bytes made writable and brought in
+  std::condition_variable m_ahead_done;  // a step brought in ahead is in
+  char* m_base = nullptr;                // k_arena_min-aligned; null: no region
+  bool m_protected = false;              // PROT_NONE beyond m_committed
+  size_t m_top = 0;                      // bytes carved into blocks
+  size_t m_committed = 0;                // bytes made writable
+  // The step being brought in ahead, [first, end) from m_base; empty: none.
+  size_t m_ahead_first = 0;
+  size_t m_ahead_end = 0;
   size_t m_in_use = 0;
+  bool m_ahead_over = false;         // release_free() was called: no growth ahead
   std::map<size_t, size_t> m_class;  // block's offset -> its size class
   // A block given back, and whether its pages were given back too.
   struct FreeBlock {
@@ -230,6 +283,8 @@ void arena_free(void* block) {
   }
 }
 
+bool arena_bring_in_ahead(size_t limit) { return Arena::instance().bring_in_ahead(limit); }
+
 void arena_release_free() { Arena::instance().release_free(); }
 
 size_t arena_block_size(size_t size) { return class_size(class_of(size)); }
@@ -237,5 +292,7 @@ size_t arena_block_size(size_t size) { return class_size(class_of(size)); }
 bool arena_active() { return Arena::instance().active(); }
 
 size_t arena_bytes_in_use() { return Arena::instance().in_use(); }
+
+size_t arena_size() { return Arena::instance().size(); }
 
 }  // namespace distill::util

@@ -69,6 +69,8 @@ class WorkerPool {
   bool run_task();
   // Whether a task is queued that run_task() could run.
   [[nodiscard]] bool has_tasks();
+  // Whether a task or job was ever submitted or offered.
+  [[nodiscard]] bool work_came() const { return m_work_came.load(std::memory_order_relaxed); }
 
  private:
   void work();

@@ -1,6 +1,8 @@
 // page_arena tests (page_arena.hpp): size classes bound the waste, blocks are
-// whole, distinct and reused by size class, releasing gives back the pages of
-// free blocks and no others, small requests and foreign blocks
+// whole, distinct and reused by size class, the region is brought in ahead
+// step by step up to a limit without changing the bytes of blocks handed out
+// meanwhile, releasing gives back the pages of free blocks and no others and
+// ends growth ahead, small requests and foreign blocks
 // go to malloc()/free(), and threads allocating at once get blocks that do not
 // overlap.
 #include <gtest/gtest.h>
@@ -38,9 +40,10 @@ TEST(PageArena, SizeClassesCoverTheRequestWithLittleWaste) {
   EXPECT_EQ(arena_block_size(k_arena_min + 1), 2 * k_arena_min);
 }
 
-// The VmFlags of the mapping of /proc/self/smaps that holds `address`
-// (and where that mapping begins, in `start`); empty when none does.
-std::string vm_flags_of(const void* address, uintptr_t* start = nullptr) {
+// The line starting with `key` ("VmFlags:", "Rss:") of the mapping of
+// /proc/self/smaps that holds `address` (and where that mapping begins, in
+// `start`); empty when none does.
+std::string smaps_line_of(const void* address, const std::string& key, uintptr_t* start = nullptr) {
   const auto at = reinterpret_cast<uintptr_t>(address);
   std::ifstream smaps("/proc/self/smaps");
   std::string line;
@@ -57,11 +60,21 @@ std::string vm_flags_of(const void* address, uintptr_t* start = nullptr) {
       if (inside && start != nullptr) {
         *start = begin;
       }
-    } else if (inside && line.rfind("VmFlags:", 0) == 0) {
+    } else if (inside && line.rfind(key, 0) == 0) {
       return line;
     }
   }
   return {};
+}
+
+std::string vm_flags_of(const void* address, uintptr_t* start = nullptr) {
+  return smaps_line_of(address, "VmFlags:", start);
+}
+
+// The resident KiB of the mapping that holds `address`; -1 when none does.
+long rss_kib_of(const void* address) {
+  const std::string line = smaps_line_of(address, "Rss:");
+  return line.empty() ? -1 : std::stol(line.substr(4));
 }
 
 // Blocks sit in a region that asks for huge pages whatever the system's THP
@@ -112,6 +125,82 @@ TEST(PageArena, BlocksAreWholeAndGivenBackForReuse) {
   EXPECT_EQ(arena_bytes_in_use(), before);
 }
 
+// A build brings in the region's first steps while its plan is made
+// (arena_bring_in_ahead()): one step a call, up to the limit, resident at
+// once. (Defined before the test that releases: after that, the region
+// grows ahead no more in this process.)
+TEST(PageArena, BringingInAheadGrowsTheRegionStepByStepUpToTheLimit) {
+  if (!arena_active()) {
+    GTEST_SKIP() << "no region (AddressSanitizer, or the reservation was refused)";
+  }
+  void* probe = arena_allocate(k_arena_min);  // the region's mapping exists
+  ASSERT_NE(probe, nullptr);
+  const size_t start = arena_size();
+  const long resident = rss_kib_of(probe);
+  ASSERT_GE(resident, 0) << "no mapping in /proc/self/smaps holds the block";
+  const size_t limit = start + 4 * k_arena_step + k_arena_step / 2;
+  int steps = 0;
+  while (arena_bring_in_ahead(limit)) {
+    ++steps;
+  }
+  EXPECT_EQ(steps, 4);
+  EXPECT_EQ(arena_size(), start + 4 * k_arena_step);
+  EXPECT_FALSE(arena_bring_in_ahead(limit));
+  EXPECT_FALSE(arena_bring_in_ahead(0));
+  // Brought in: 8 MiB more resident, before any block is handed out there.
+  EXPECT_GE(rss_kib_of(probe) - resident, 8 * 1024);
+  // A block carved from that part takes writes and keeps them.
+  const size_t size = size_t{3} << 20;
+  auto* block = static_cast<unsigned char*>(arena_allocate(size));
+  ASSERT_NE(block, nullptr);
+  std::memset(block, 0x69, size);
+  EXPECT_EQ(std::count(block, block + size, 0x69), static_cast<std::ptrdiff_t>(size));
+  EXPECT_EQ(arena_size(), start + 4 * k_arena_step);  // no growth: it was there
+  arena_free(block);
+  arena_free(probe);
+}
+
+// A step is brought in by writing to its pages while other threads may be
+// handed blocks there: none of their bytes changes (and under
+// ThreadSanitizer, no race).
+TEST(PageArena, BlocksHandedOutWhileStepsAreBroughtInKeepTheirBytes) {
+  constexpr int k_threads = 2;
+  constexpr int k_rounds = 40;
+  const size_t limit = arena_size() + 24 * k_arena_step;
+  std::vector<std::thread> threads;
+  threads.reserve(k_threads);
+  std::vector<int> failures(k_threads, 0);
+  for (int t = 0; t < k_threads; ++t) {
+    threads.emplace_back([t, &failures] {
+      std::vector<std::pair<unsigned char*, size_t>> held;
+      for (int i = 0; i < k_rounds; ++i) {
+        const size_t size = k_arena_min * static_cast<size_t>(1 + ((i * 11 + t) % 48));
+        auto* block = static_cast<unsigned char*>(arena_allocate(size));
+        if (block == nullptr) {
+          ++failures[t];
+          continue;
+        }
+        std::memset(block, 0x40 + t, size);
+        held.emplace_back(block, size);
+      }
+      for (auto [block, size] : held) {
+        if (std::any_of(block, block + size, [t](unsigned char c) { return c != 0x40 + t; })) {
+          ++failures[t];
+        }
+        arena_free(block);
+      }
+    });
+  }
+  while (arena_bring_in_ahead(limit)) {
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  for (int t = 0; t < k_threads; ++t) {
+    EXPECT_EQ(failures[t], 0) << "thread " << t;
+  }
+}
+
 TEST(PageArena, ReleasingGivesBackThePagesOfFreeBlocksOnly) {
   if (!arena_active()) {
     GTEST_SKIP() << "no region (AddressSanitizer, or the reservation was refused)";
@@ -140,6 +229,8 @@ TEST(PageArena, ReleasingGivesBackThePagesOfFreeBlocksOnly) {
   EXPECT_EQ(again[block - 1], 0x3c);
   arena_free(again);
   arena_free(in_use);
+  // Once a build has released its free blocks, the region grows ahead no more.
+  EXPECT_FALSE(arena_bring_in_ahead(arena_size() + 4 * k_arena_step));
 }
 
 TEST(PageArena, SmallAndForeignBlocksGoToMalloc) {
@@ -175,6 +266,7 @@ TEST(PageArena, ThreadsGetBlocksThatDoNotOverlap) {
   constexpr int k_threads = 4;
   constexpr int k_rounds = 50;
   std::vector<std::thread> threads;
+  threads.reserve(k_threads);
   std::vector<int> failures(k_threads, 0);
   for (int t = 0; t < k_threads; ++t) {
     threads.emplace_back([t, &failures] {
