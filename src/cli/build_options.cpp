@@ -182,24 +182,9 @@ Result<image::BuildRequest> BuildOptions::to_request() const {
   return request;
 }
 
-Result<std::unique_ptr<BuildSession>> BuildSession::open(const BuildOptions& options) {
-  std::unique_ptr<BuildSession> session(new BuildSession());
-  session->m_progress = std::make_unique<util::Progress>(parse_progress_mode(options.progress));
-  std::filesystem::path dir = options.cache_dir.empty() ? net::default_cache_dir()
-                                                        : std::filesystem::path(options.cache_dir);
-  DISTILL_TRY(auto cache, net::ContentCache::open(dir, net::ContentCache::Sweep::ByCaller));
-  session->m_cache = std::make_unique<net::ContentCache>(std::move(cache));
-  session->m_http = net::make_curl_client();
-  util::WorkerPool& pool = process_pool(options.jobs);
-  // Off the command's path: 0.7 ms of a warm base build's start here.
-  pool.when_idle([dir] { net::ContentCache::sweep(dir); });
-  session->m_env = std::make_unique<image::BuildEnv>(image::BuildEnv{
-      *session->m_http, *session->m_cache, util::system_clock(), *session->m_progress, pool});
-  return session;
-}
+namespace {
 
-void BuildSession::bring_in_layer_buffers() {
-  util::WorkerPool& pool = m_env->pool;
+void bring_in_layer_buffers(util::WorkerPool& pool) {
   if (pool.size() < 2) {
     return;  // no thread to spare while the plan is made
   }
@@ -215,6 +200,28 @@ void BuildSession::bring_in_layer_buffers() {
       }
     });
   }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<BuildSession>> BuildSession::open(const BuildOptions& options,
+                                                         bool makes_layers) {
+  std::unique_ptr<BuildSession> session(new BuildSession());
+  session->m_progress = std::make_unique<util::Progress>(parse_progress_mode(options.progress));
+  std::filesystem::path dir = options.cache_dir.empty() ? net::default_cache_dir()
+                                                        : std::filesystem::path(options.cache_dir);
+  DISTILL_TRY(auto cache, net::ContentCache::open(dir, net::ContentCache::Sweep::ByCaller));
+  session->m_cache = std::make_unique<net::ContentCache>(std::move(cache));
+  session->m_http = net::make_curl_client();
+  util::WorkerPool& pool = process_pool(options.jobs);
+  if (makes_layers) {
+    bring_in_layer_buffers(pool);
+  }
+  // Off the command's path: 0.7 ms of a warm base build's start here.
+  pool.when_idle([dir] { net::ContentCache::sweep(dir); });
+  session->m_env = std::make_unique<image::BuildEnv>(image::BuildEnv{
+      *session->m_http, *session->m_cache, util::system_clock(), *session->m_progress, pool});
+  return session;
 }
 
 }  // namespace distill::cli

@@ -49,13 +49,13 @@ Status check_release_flag(const std::string& release);
 // on stderr and the process's one worker pool.
 class BuildSession {
  public:
-  static Result<std::unique_ptr<BuildSession>> open(const BuildOptions& options);
+  // `makes_layers`: for a command that makes layers, the buffers its first
+  // layers want are brought in while the plan is made, by the thread of the
+  // pool that waits meanwhile (util/page_arena.hpp), before the cache's sweep.
+  static Result<std::unique_ptr<BuildSession>> open(const BuildOptions& options,
+                                                    bool makes_layers = false);
   image::BuildEnv& env() { return *m_env; }
   util::Progress& progress() { return *m_progress; }
-  // For a command that makes layers: the buffers its first layers want,
-  // brought in while the plan is made, by a thread of the pool that would
-  // wait meanwhile (util/page_arena.hpp).
-  void bring_in_layer_buffers();
 
  private:
   BuildSession() = default;

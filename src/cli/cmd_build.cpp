@@ -132,8 +132,7 @@ CommandRunner register_build(CLI::App& app) {
     request.registry.tls_verify = *tls_verify != "false";
     request.cache_from = *cache_from;
     request.cache_to = *cache_to;
-    DISTILL_TRY(auto session, BuildSession::open(*options));
-    session->bring_in_layer_buffers();
+    DISTILL_TRY(auto session, BuildSession::open(*options, /*makes_layers=*/true));
     util::catch_interrupts();
     const auto started = std::chrono::steady_clock::now();
     auto built = image::build_images(request, session->env());

@@ -96,6 +96,9 @@ class Arena {
         const size_t from = static_cast<char*>(block) - m_base;
         m_ahead_done.wait(
             lock, [&] { return m_ahead_end <= from || m_ahead_first >= from + class_size(cls); });
+        if (from + class_size(cls) <= m_ready) {
+          return block;  // brought in ahead
+        }
         // Brought in with the lock let go: on a virtual machine whose host
         // has taken back the guest's free memory (free page reporting),
         // 8 MiB took 25 ms here, and the other threads waited for it. The
@@ -144,6 +147,9 @@ class Arena {
     touch_pages(first, k_grow_step);
     {
       std::lock_guard lock(m_mutex);
+      if (m_ready == m_ahead_first) {
+        m_ready = m_ahead_end;
+      }
       m_ahead_first = m_ahead_end = 0;
     }
     m_ahead_done.notify_all();
@@ -254,6 +260,8 @@ class Arena {
   bool m_protected = false;              // PROT_NONE beyond m_committed
   size_t m_top = 0;                      // bytes carved into blocks
   size_t m_committed = 0;                // bytes made writable
+  // Bytes from m_base brought in ahead, step after step from the start.
+  size_t m_ready = 0;
   // The step being brought in ahead, [first, end) from m_base; empty: none.
   size_t m_ahead_first = 0;
   size_t m_ahead_end = 0;
