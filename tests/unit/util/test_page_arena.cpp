@@ -11,7 +11,9 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -125,6 +127,52 @@ TEST(PageArena, BlocksAreWholeAndGivenBackForReuse) {
   EXPECT_EQ(arena_bytes_in_use(), before);
 }
 
+// Runs `threads` threads that each get `rounds` blocks of sizes from 64 KiB
+// to 2.5 MiB, fill each with a byte of their own, give back the oldest every
+// `give_back_every` rounds (0: never) and check, before each block is given
+// back, that it kept its bytes; `meanwhile` runs on the calling thread. The
+// failures of each thread.
+std::vector<int> allocate_on_threads(int threads, int rounds, int give_back_every,
+                                     const std::function<void()>& meanwhile) {
+  std::vector<std::thread> running;
+  running.reserve(threads);
+  std::vector<int> failures(threads, 0);
+  for (int t = 0; t < threads; ++t) {
+    running.emplace_back([t, rounds, give_back_every, &failures] {
+      const auto fill = static_cast<unsigned char>(t + 1);
+      const auto kept = [fill](const std::pair<unsigned char*, size_t>& held) {
+        return std::all_of(held.first, held.first + held.second,
+                           [fill](unsigned char c) { return c == fill; });
+      };
+      std::deque<std::pair<unsigned char*, size_t>> held;
+      for (int i = 0; i < rounds; ++i) {
+        const size_t size = k_arena_min * static_cast<size_t>(1 + ((i * 7 + t) % 40));
+        auto* block = static_cast<unsigned char*>(arena_allocate(size));
+        if (block == nullptr) {
+          ++failures[t];
+          continue;
+        }
+        std::memset(block, fill, size);
+        held.emplace_back(block, size);
+        if (give_back_every != 0 && i % give_back_every == give_back_every - 1) {
+          failures[t] += kept(held.front()) ? 0 : 1;  // given back while others allocate
+          arena_free(held.front().first);
+          held.pop_front();
+        }
+      }
+      for (const auto& block : held) {
+        failures[t] += kept(block) ? 0 : 1;
+        arena_free(block.first);
+      }
+    });
+  }
+  meanwhile();
+  for (auto& thread : running) {
+    thread.join();
+  }
+  return failures;
+}
+
 // A build brings in the region's first steps while its plan is made
 // (arena_bring_in_ahead()): one step a call, up to the limit, resident at
 // once. (Defined before the test that releases: after that, the region
@@ -164,39 +212,12 @@ TEST(PageArena, BringingInAheadGrowsTheRegionStepByStepUpToTheLimit) {
 // handed blocks there: none of their bytes changes (and under
 // ThreadSanitizer, no race).
 TEST(PageArena, BlocksHandedOutWhileStepsAreBroughtInKeepTheirBytes) {
-  constexpr int k_threads = 2;
-  constexpr int k_rounds = 40;
   const size_t limit = arena_size() + 24 * k_arena_step;
-  std::vector<std::thread> threads;
-  threads.reserve(k_threads);
-  std::vector<int> failures(k_threads, 0);
-  for (int t = 0; t < k_threads; ++t) {
-    threads.emplace_back([t, &failures] {
-      std::vector<std::pair<unsigned char*, size_t>> held;
-      for (int i = 0; i < k_rounds; ++i) {
-        const size_t size = k_arena_min * static_cast<size_t>(1 + ((i * 11 + t) % 48));
-        auto* block = static_cast<unsigned char*>(arena_allocate(size));
-        if (block == nullptr) {
-          ++failures[t];
-          continue;
-        }
-        std::memset(block, 0x40 + t, size);
-        held.emplace_back(block, size);
-      }
-      for (auto [block, size] : held) {
-        if (std::any_of(block, block + size, [t](unsigned char c) { return c != 0x40 + t; })) {
-          ++failures[t];
-        }
-        arena_free(block);
-      }
-    });
-  }
-  while (arena_bring_in_ahead(limit)) {
-  }
-  for (auto& thread : threads) {
-    thread.join();
-  }
-  for (int t = 0; t < k_threads; ++t) {
+  const std::vector<int> failures = allocate_on_threads(2, 40, 0, [limit] {
+    while (arena_bring_in_ahead(limit)) {
+    }
+  });
+  for (size_t t = 0; t < failures.size(); ++t) {
     EXPECT_EQ(failures[t], 0) << "thread " << t;
   }
 }
@@ -263,44 +284,8 @@ TEST(PageArena, ArraysAndByteBuffersUseIt) {
 }
 
 TEST(PageArena, ThreadsGetBlocksThatDoNotOverlap) {
-  constexpr int k_threads = 4;
-  constexpr int k_rounds = 50;
-  std::vector<std::thread> threads;
-  threads.reserve(k_threads);
-  std::vector<int> failures(k_threads, 0);
-  for (int t = 0; t < k_threads; ++t) {
-    threads.emplace_back([t, &failures] {
-      std::vector<std::pair<unsigned char*, size_t>> held;
-      for (int i = 0; i < k_rounds; ++i) {
-        const size_t size = k_arena_min * static_cast<size_t>(1 + ((i * 7 + t) % 40));
-        auto* block = static_cast<unsigned char*>(arena_allocate(size));
-        if (block == nullptr) {
-          ++failures[t];
-          continue;
-        }
-        std::memset(block, t + 1, size);
-        held.emplace_back(block, size);
-        if (i % 3 == 2) {  // give some back while others allocate
-          auto [old, old_size] = held.front();
-          held.erase(held.begin());
-          if (std::any_of(old, old + old_size, [t](unsigned char c) { return c != t + 1; })) {
-            ++failures[t];
-          }
-          arena_free(old);
-        }
-      }
-      for (auto [block, size] : held) {
-        if (std::any_of(block, block + size, [t](unsigned char c) { return c != t + 1; })) {
-          ++failures[t];
-        }
-        arena_free(block);
-      }
-    });
-  }
-  for (auto& thread : threads) {
-    thread.join();
-  }
-  for (int t = 0; t < k_threads; ++t) {
+  const std::vector<int> failures = allocate_on_threads(4, 50, 3, [] {});
+  for (size_t t = 0; t < failures.size(); ++t) {
     EXPECT_EQ(failures[t], 0) << "thread " << t;
   }
 }
