@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "util/prefault.hpp"
@@ -60,6 +61,8 @@ size_t class_size(size_t cls) {
 // MADV_POPULATE_WRITE holds the process's address-space lock throughout, so
 // that another thread's mmap() or munmap() waited for it (3.5-4 ms for one
 // huge page when the host must back it anew; docs/benchmarks.md, session 35).
+// On the region's huge pages that is one fault a step; prefault_write() stays
+// for memory on 4 KiB pages, where it would be one a page.
 void touch_pages(void* first, size_t size) {
   const size_t page = page_size();
   auto* bytes = static_cast<char*>(first);
@@ -92,11 +95,13 @@ class Arena {
         return free.at;
       }
       if (void* block = carve(cls)) {
-        // Not while a step brought in ahead that it shares is being brought in.
+        const size_t bytes = class_size(cls);
         const size_t from = static_cast<char*>(block) - m_base;
-        m_ahead_done.wait(
-            lock, [&] { return m_ahead_end <= from || m_ahead_first >= from + class_size(cls); });
-        if (from + class_size(cls) <= m_ready) {
+        // Not while a step brought in ahead that it shares is being brought in.
+        m_ahead_done.wait(lock, [&] {
+          return !m_ahead || *m_ahead + k_grow_step <= from || *m_ahead >= from + bytes;
+        });
+        if (from + bytes <= m_ready) {
           return block;  // brought in ahead
         }
         // Brought in with the lock let go: on a virtual machine whose host
@@ -105,7 +110,7 @@ class Arena {
         // block's own pages only: the rest of what the region grew by may
         // be another thread's block meanwhile.
         lock.unlock();
-        touch_pages(block, class_size(cls));
+        touch_pages(block, bytes);
         return block;
       }
     }
@@ -133,24 +138,23 @@ class Arena {
     if (!active()) {
       return false;
     }
-    char* first = nullptr;
+    size_t step = 0;
     {
       std::lock_guard lock(m_mutex);
-      if (m_ahead_over || m_ahead_end != 0 ||
-          m_committed + k_grow_step > std::min(limit, k_reserve) || !commit(k_grow_step)) {
+      if (m_ahead_over || m_ahead || m_committed + k_grow_step > std::min(limit, k_reserve) ||
+          !commit(k_grow_step)) {
         return false;
       }
-      m_ahead_first = m_committed - k_grow_step;
-      m_ahead_end = m_committed;
-      first = m_base + m_ahead_first;
+      step = m_committed - k_grow_step;
+      m_ahead = step;
     }
-    touch_pages(first, k_grow_step);
+    touch_pages(m_base + step, k_grow_step);
     {
       std::lock_guard lock(m_mutex);
-      if (m_ready == m_ahead_first) {
-        m_ready = m_ahead_end;
+      if (m_ready == step) {
+        m_ready = step + k_grow_step;
       }
-      m_ahead_first = m_ahead_end = 0;
+      m_ahead.reset();
     }
     m_ahead_done.notify_all();
     return true;
@@ -160,15 +164,12 @@ class Arena {
     if (!active()) {
       return;
     }
-    {
-      std::lock_guard lock(m_mutex);
-      m_ahead_over = true;
-    }
     // Out of the lists while their pages go, so that no thread is handed one
     // meanwhile (a block asked for then is carved anew).
     std::vector<std::vector<FreeBlock>> taken;
     {
       std::lock_guard lock(m_mutex);
+      m_ahead_over = true;
       taken.swap(m_free);
     }
     for (size_t cls = 0; cls < taken.size(); ++cls) {
@@ -262,9 +263,8 @@ class Arena {
   size_t m_committed = 0;                // bytes made writable
   // Bytes from m_base brought in ahead, step after step from the start.
   size_t m_ready = 0;
-  // The step being brought in ahead, [first, end) from m_base; empty: none.
-  size_t m_ahead_first = 0;
-  size_t m_ahead_end = 0;
+  // Where the step being brought in ahead starts, from m_base; none: no step.
+  std::optional<size_t> m_ahead;
   size_t m_in_use = 0;
   bool m_ahead_over = false;         // release_free() was called: no growth ahead
   std::map<size_t, size_t> m_class;  // block's offset -> its size class

@@ -50,15 +50,14 @@ size_t arena_block_size(size_t size);
 
 // Grows the region by one step (k_arena_step), brought in, for blocks not
 // yet asked for, while it is under `limit` bytes; false once it is not (or
-// there is no region, or arena_release_free() was called, or another
-// thread is bringing in a step meanwhile). A build's first
-// layers want their buffers all at once (two xz dictionaries and their gzip
-// chunks, 20 MiB at two threads); brought in by a CPU that waits while the
-// plan is made, they are ready when the layers start. Bringing in one step
-// took 0.1-0.3 ms in warm base builds traced here, and 3.5-4.4 ms in about
-// one call in ten (the host backing the huge page anew), on the build's
-// path until then. A block that shares the step being brought in waits
-// for it.
+// there is no region, or arena_release_free() was called, or another thread
+// is bringing in a step meanwhile). A build's first layers want their
+// buffers all at once (two xz dictionaries and their gzip chunks, 20 MiB at
+// two threads); brought in by a CPU that waits while the plan is made, they
+// are ready when the layers start. Bringing in one step took 0.1-0.3 ms in
+// warm base builds traced here, and 3.5-4.4 ms in about one call in ten (the
+// host backing the huge page anew), on the build's path until then. A block
+// that shares the step being brought in waits for it.
 bool arena_bring_in_ahead(size_t limit);
 inline constexpr size_t k_arena_step = size_t{2} << 20;
 
