@@ -140,7 +140,9 @@ class FakeRepository {
   // home. That agent is stopped before the directory goes: left running, it
   // saw its home go and removed its sockets while remove_all was walking the
   // directory, which then stopped half way (two to five directories were left
-  // in /tmp by each `ctest` run of these tests).
+  // in /tmp by each `ctest` run of these tests). `gpgconf --kill` may return
+  // before the agent has taken its sockets, which still left one directory in
+  // a CI run; TempDir now walks the tree again when an entry vanishes under it.
   ~FakeRepository() {
     if (m_dir) {
       util::Command command;

@@ -45,6 +45,48 @@ TEST(AtomicFile, NoCommitLeavesNothing) {
   EXPECT_TRUE(std::filesystem::is_empty(dir->path()));
 }
 
+// Another process may remove its own files inside a TempDir while the
+// directory goes: a gpg-agent stopping takes its sockets. remove_all() stops
+// at the first entry that vanishes under it, which left whole directories
+// in /tmp. Here a thread removes a subdirectory's files, from the last one,
+// while the TempDir is destroyed; every round must leave nothing.
+TEST(TempDir, GoesWholeWhileAnotherThreadRemovesFilesInIt) {
+  constexpr int k_rounds = 20;
+  constexpr int k_files = 300;
+  int left = 0;
+  for (int round = 0; round < k_rounds; ++round) {
+    std::filesystem::path where;
+    std::atomic<bool> started{false};
+    std::thread remover;
+    {
+      auto dir = TempDir::create("distill-race-");
+      ASSERT_TRUE(dir.ok());
+      where = dir->path();
+      std::filesystem::create_directory(where / "agent");
+      for (int i = 0; i < k_files; ++i) {
+        ASSERT_TRUE(write_new_file(where / "agent" / ("s" + std::to_string(i)), "x").ok());
+      }
+      ASSERT_TRUE(write_new_file(where / "after", "x").ok());
+      remover = std::thread([&where, &started] {
+        started = true;
+        for (int i = k_files - 1; i >= 0; --i) {
+          std::error_code ec;
+          std::filesystem::remove(where / "agent" / ("s" + std::to_string(i)), ec);
+        }
+      });
+      while (!started) {
+        std::this_thread::yield();
+      }
+    }  // the TempDir goes here, while the thread removes
+    remover.join();
+    if (std::filesystem::exists(where)) {
+      ++left;
+      std::filesystem::remove_all(where);
+    }
+  }
+  EXPECT_EQ(left, 0) << "directories left behind, of " << k_rounds;
+}
+
 // -o /dev/null as root must not leave a regular file where the device was: a
 // FIFO stands in for the device (mknod needs privileges a test may not have).
 TEST(AtomicFile, AFifoIsWrittenToNotReplaced) {
