@@ -38,20 +38,11 @@ Status make_dir_like(const fs::path& dir, const fs::path& model) {
   return {};
 }
 
-Status remove_tree(const fs::path& path) {
-  std::error_code ec;
-  fs::remove_all(path, ec);
-  if (ec) {
-    return make_error(ErrorKind::Io, path.string() + ": " + ec.message());
-  }
-  return {};
-}
-
 // Removes everything inside `dir`, keeping `dir`.
 Status empty_dir(const fs::path& dir) {
   std::error_code ec;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    DISTILL_CHECK(remove_tree(it->path()));
+    DISTILL_CHECK(util::remove_tree(it->path()));
   }
   if (ec) {
     return make_error(ErrorKind::Io, dir.string() + ": " + ec.message());
@@ -72,7 +63,7 @@ Status mount_overlay(const fs::path& lower, const fs::path& scratch, const fs::p
   DISTILL_CHECK(make_dir_like(upper, lower));
   if (::mkdir(work.c_str(), 0700) != 0) {
     Error error = util::errno_error(work, errno);
-    (void)remove_tree(upper);
+    (void)util::remove_tree(upper);
     return error;
   }
   const std::string options =
@@ -87,8 +78,8 @@ Status mount_overlay(const fs::path& lower, const fs::path& scratch, const fs::p
   }
   if (mounted != 0) {
     const int err = errno;
-    (void)remove_tree(upper);
-    (void)remove_tree(work);
+    (void)util::remove_tree(upper);
+    (void)util::remove_tree(work);
     return make_error(ErrorKind::Unsupported,
                       "overlay mount on " + target.string() + ": " + std::strerror(err));
   }
@@ -152,8 +143,8 @@ Status CowRoot::release() {
       return util::errno_error(target, errno);
     }
     m_target.clear();
-    DISTILL_CHECK(remove_tree(m_scratch / "upper"));
-    return remove_tree(m_scratch / "work");
+    DISTILL_CHECK(util::remove_tree(m_scratch / "upper"));
+    return util::remove_tree(m_scratch / "work");
   }
   m_target.clear();
   return empty_dir(target);

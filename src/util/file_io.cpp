@@ -138,4 +138,23 @@ Status write_new_file(const std::filesystem::path& path, std::string_view data, 
   return written;
 }
 
+Status remove_tree(const std::filesystem::path& path) {
+  // Each pass stopped by ENOENT means someone else removed an entry, so the
+  // passes end; the bound only guards against a process that keeps making
+  // and removing files in the tree.
+  constexpr int k_max_passes = 1000;
+  std::error_code ec;
+  for (int pass = 0; pass < k_max_passes; ++pass) {
+    ec.clear();
+    std::filesystem::remove_all(path, ec);
+    if (ec != std::errc::no_such_file_or_directory) {
+      break;
+    }
+  }
+  if (ec) {
+    return make_error(ErrorKind::Io, path.string() + ": " + ec.message());
+  }
+  return {};
+}
+
 }  // namespace distill::util

@@ -35,4 +35,12 @@ Status write_all(int fd, const void* data, size_t size, const std::filesystem::p
 Status copy_rest(int in, int out, const std::filesystem::path& source,
                  const std::filesystem::path& destination);
 
+// Removes `path` and everything under it, if it exists. std::filesystem's
+// remove_all() stops at the first entry that vanishes under it (ENOENT) and
+// leaves whatever it had not reached: another process removing its own files
+// in the tree, such as a gpg-agent taking its sockets as it stops, left whole
+// directories in /tmp. So this walks the tree again while that is why it
+// stopped. Other errors name `path`.
+Status remove_tree(const std::filesystem::path& path);
+
 }  // namespace distill::util

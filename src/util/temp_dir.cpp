@@ -11,27 +11,6 @@
 
 namespace distill::util {
 
-namespace {
-
-// remove_all() stops at the first entry that vanishes under it (ENOENT), and
-// leaves whatever it had not reached: another process removing its own files
-// in the tree, such as a gpg-agent taking its sockets as it stops, left whole
-// directories in /tmp. So it runs again while that is why it stopped. Each such
-// stop means someone else removed an entry, so the passes end; the bound only
-// guards against a process that keeps making and removing files in the tree.
-void remove_tree(const std::filesystem::path& path) {
-  constexpr int k_max_passes = 1000;
-  for (int pass = 0; pass < k_max_passes; ++pass) {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-    if (ec != std::errc::no_such_file_or_directory) {
-      return;  // done, or an error a new pass would meet again
-    }
-  }
-}
-
-}  // namespace
-
 Result<TempDir> TempDir::create(const std::string& prefix, const std::filesystem::path& parent) {
   std::filesystem::path base = parent;
   if (base.empty()) {
@@ -64,7 +43,7 @@ Result<TempDir> TempDir::create(const std::string& prefix, const std::filesystem
 TempDir& TempDir::operator=(TempDir&& other) noexcept {
   if (this != &other) {
     if (!m_path.empty()) {
-      remove_tree(m_path);
+      (void)remove_tree(m_path);
     }
     m_path = std::move(other.m_path);
     other.m_path.clear();
@@ -76,7 +55,7 @@ TempDir& TempDir::operator=(TempDir&& other) noexcept {
 
 TempDir::~TempDir() {
   if (!m_path.empty()) {
-    remove_tree(m_path);
+    (void)remove_tree(m_path);
   }
 }
 
