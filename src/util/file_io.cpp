@@ -10,6 +10,7 @@
 
 #include "util/atomic_file.hpp"
 #include "util/fd.hpp"
+#include "util/interrupt_cleanup.hpp"
 
 namespace distill::util {
 
@@ -139,18 +140,14 @@ Status write_new_file(const std::filesystem::path& path, std::string_view data, 
 }
 
 Status remove_tree(const std::filesystem::path& path) {
-  // Each pass stopped by ENOENT means someone else removed an entry, so the
-  // passes end; the bound only guards against a process that keeps making
-  // and removing files in the tree.
-  constexpr int k_max_passes = 1000;
-  std::error_code ec;
-  for (int pass = 0; pass < k_max_passes; ++pass) {
-    ec.clear();
-    std::filesystem::remove_all(path, ec);
-    if (ec != std::errc::no_such_file_or_directory) {
-      break;
-    }
+  // The signal-safe walk takes entries that vanish under it (a gpg-agent
+  // removing its sockets) and read-only directories; remove_all stops at the
+  // first of those. What the walk leaves, remove_all tries, naming the error.
+  if (remove_tree_signal_safe(path.c_str())) {
+    return {};
   }
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
   if (ec) {
     return make_error(ErrorKind::Io, path.string() + ": " + ec.message());
   }

@@ -39,8 +39,9 @@ Status copy_rest(int in, int out, const std::filesystem::path& source,
 // remove_all() stops at the first entry that vanishes under it (ENOENT) and
 // leaves whatever it had not reached: another process removing its own files
 // in the tree, such as a gpg-agent taking its sockets as it stops, left whole
-// directories in /tmp. So this walks the tree again while that is why it
-// stopped. Other errors name `path`.
+// directories in /tmp. So this walks the tree with remove_tree_signal_safe()
+// first, which takes such entries as removed (and read-only directories too),
+// and hands what it leaves to remove_all(), whose error names `path`.
 Status remove_tree(const std::filesystem::path& path);
 
 }  // namespace distill::util

@@ -42,23 +42,27 @@ bool is_dot(const char* name) {
   return name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
 }
 
-// Removes `name` in directory `parent` (a file, or a tree). Signal-safe.
-void remove_at(int parent, const char* name, int depth) {
-  if (::unlinkat(parent, name, 0) == 0 || (errno != EISDIR && errno != EPERM)) {
-    return;
+// Removes `name` in directory `parent` (a file, or a tree) and says whether
+// it is gone: removed here, or by somebody else meanwhile. Signal-safe.
+bool remove_at(int parent, const char* name, int depth) {
+  if (::unlinkat(parent, name, 0) == 0 || errno == ENOENT) {
+    return true;
   }
-  if (depth >= k_max_depth) {
-    return;
+  if ((errno != EISDIR && errno != EPERM) || depth >= k_max_depth) {
+    return false;
   }
   int fd = ::openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
-    return;
+    return errno == ENOENT;
   }
   ::fchmod(fd, 0700);  // a read-only directory of an unpacked image
   alignas(8) char buffer[4096];
-  // Entries are removed while listing: start over until a pass finds none.
-  for (bool removed = true; removed;) {
-    removed = false;
+  // Entries are removed while listing, which may skip some: list again until
+  // a pass finds none, or removes none of those it finds (they stay: a mount
+  // point, an entry deeper than k_max_depth), so every pass makes progress.
+  for (bool again = true; again;) {
+    bool listed = false;
+    bool progress = false;
     ::lseek(fd, 0, SEEK_SET);
     for (;;) {
       long n = ::syscall(SYS_getdents64, fd, buffer, sizeof buffer);
@@ -70,26 +74,27 @@ void remove_at(int parent, const char* name, int depth) {
         auto* entry = reinterpret_cast<struct dirent64*>(buffer + offset);
         offset += entry->d_reclen;
         if (!is_dot(entry->d_name)) {
-          remove_at(fd, entry->d_name, depth + 1);
-          removed = true;
+          listed = true;
+          progress = remove_at(fd, entry->d_name, depth + 1) || progress;
         }
       }
     }
+    again = listed && progress;
   }
   ::close(fd);
-  ::unlinkat(parent, name, AT_REMOVEDIR);
+  return ::unlinkat(parent, name, AT_REMOVEDIR) == 0 || errno == ENOENT;
 }
 
 void on_interrupt(int signo) {
   remove_registered_signal_safe();
   // SA_RESETHAND restored the default action; the signal, blocked while this
   // handler runs, ends the process as soon as it returns.
-  ::raise(signo);
+  (void)::raise(signo);
 }
 
 }  // namespace
 
-void remove_tree_signal_safe(const char* path) { remove_at(AT_FDCWD, path, 0); }
+bool remove_tree_signal_safe(const char* path) { return remove_at(AT_FDCWD, path, 0); }
 
 void remove_registered_signal_safe() {
   int saved = errno;

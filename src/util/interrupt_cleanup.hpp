@@ -42,9 +42,11 @@ class CleanupRegistration {
 // the handler does; util/interrupt.hpp's handler calls it before exiting).
 void remove_registered_signal_safe();
 
-// Removes a directory tree using only async-signal-safe calls; what cannot be
-// removed is left. Exposed for tests.
-void remove_tree_signal_safe(const char* path);
+// Removes a directory tree (or a file) using only async-signal-safe calls and
+// says whether it is gone. Entries that vanish meanwhile are taken as removed;
+// what cannot be removed is left (an entry held by a mount, a tree deeper than
+// 48 levels), and the walk still ends.
+bool remove_tree_signal_safe(const char* path);
 
 // Removes the entries of `dir` whose name starts with `prefix` and contains
 // `marker` and that no process holds an flock on: temporaries whose owner died.

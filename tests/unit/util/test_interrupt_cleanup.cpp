@@ -144,9 +144,31 @@ TEST(InterruptCleanupSweep, RemoveTreeTakesReadOnlyDirectories) {
   ASSERT_TRUE(write_file_atomic(root / "a/b/c/f", "x").ok());
   fs::create_symlink("/etc/passwd", root / "a/link");
   ::chmod((root / "a/b").c_str(), 0555);
-  remove_tree_signal_safe(root.c_str());
+  EXPECT_TRUE(remove_tree_signal_safe(root.c_str()));
   EXPECT_FALSE(fs::exists(root));
   EXPECT_TRUE(fs::exists("/etc/passwd"));
+}
+
+// An entry the walk cannot remove (here: below its depth limit) is listed
+// again on every pass; the walk must end all the same, say that the tree
+// stayed, and leave remove_tree() to take the rest.
+TEST(InterruptCleanupSweep, RemoveTreeEndsAtWhatItCannotRemove) {
+  Scratch scratch;
+  fs::path root = scratch.path / "deep";
+  fs::path leaf = root;
+  for (int level = 0; level < 60; ++level) {
+    leaf /= "d";
+  }
+  fs::create_directories(leaf);
+  ASSERT_TRUE(write_file_atomic(leaf / "f", "x").ok());
+  ASSERT_TRUE(write_file_atomic(root / "beside", "x").ok());
+  EXPECT_FALSE(remove_tree_signal_safe(root.c_str()));
+  EXPECT_TRUE(fs::exists(leaf / "f"));
+  EXPECT_FALSE(fs::exists(root / "beside"));
+  ASSERT_TRUE(remove_tree(root).ok());
+  EXPECT_FALSE(fs::exists(root));
+  EXPECT_TRUE(remove_tree(root).ok());  // already gone
+  EXPECT_TRUE(remove_tree_signal_safe(root.c_str()));
 }
 
 // A sweep can open and lock a temporary between its creation and its owner's
