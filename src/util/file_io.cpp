@@ -140,9 +140,6 @@ Status write_new_file(const std::filesystem::path& path, std::string_view data, 
 }
 
 Status remove_tree(const std::filesystem::path& path) {
-  // The signal-safe walk takes entries that vanish under it (a gpg-agent
-  // removing its sockets) and read-only directories; remove_all stops at the
-  // first of those. What the walk leaves, remove_all tries, naming the error.
   if (remove_tree_signal_safe(path.c_str())) {
     return {};
   }

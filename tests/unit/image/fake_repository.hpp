@@ -142,7 +142,8 @@ class FakeRepository {
   // directory, which then stopped half way (two to five directories were left
   // in /tmp by each `ctest` run of these tests). `gpgconf --kill` may return
   // before the agent has taken its sockets, which still left one directory in
-  // a CI run; TempDir now walks the tree again when an entry vanishes under it.
+  // a CI run; TempDir's removal (util::remove_tree) now takes an entry that
+  // vanishes under it as removed.
   ~FakeRepository() {
     if (m_dir) {
       util::Command command;
