@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <initializer_list>
 #include <utility>
 
@@ -17,6 +16,7 @@
 #include "runtime/run_image.hpp"
 #include "runtime/runner.hpp"
 #include "util/file_io.hpp"
+#include "util/interrupt_cleanup.hpp"
 #include "util/subprocess.hpp"
 
 namespace distill::check {
@@ -41,8 +41,10 @@ Status BundleExecutor::reset() {
 
 Status BundleExecutor::prepare() {
   if (!m_work) {
-    const char* tmp = std::getenv("TMPDIR");
-    std::filesystem::path parent = (tmp != nullptr && *tmp != '\0') ? tmp : "/var/tmp";
+    const std::filesystem::path parent = runtime::bundle_parent();
+    // Those of killed runs (a TempDir is locked while its owner lives), their
+    // overlay detached if still mounted.
+    util::sweep_abandoned(parent, "distill-test-");
     DISTILL_TRY(util::TempDir work, util::TempDir::create("distill-test-", parent));
     // The bundle must be traversable by the container's user.
     const std::filesystem::path& dir = work.path();

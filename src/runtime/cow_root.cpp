@@ -105,18 +105,22 @@ Status copy_tree(const fs::path& lower, const fs::path& target) {
 
 Result<CowRoot> CowRoot::create(const fs::path& lower, const fs::path& scratch,
                                 const fs::path& target, Method method) {
-  if (method == Method::Overlay) {
-    DISTILL_CHECK(mount_overlay(lower, scratch, target));
-  } else {
+  if (method == Method::Copy) {
     DISTILL_CHECK(copy_tree(lower, target));
+    return CowRoot(scratch, target, method, {});
   }
-  return CowRoot(scratch, target, method);
+  // Registered before it exists: a signal between the mount and the
+  // registration would leave it mounted.
+  util::CleanupRegistration mounted(target, util::CleanupKind::Mount);
+  DISTILL_CHECK(mount_overlay(lower, scratch, target));
+  return CowRoot(scratch, target, method, std::move(mounted));
 }
 
 CowRoot::CowRoot(CowRoot&& other) noexcept
     : m_scratch(std::move(other.m_scratch)),
       m_target(std::move(other.m_target)),
-      m_method(other.m_method) {
+      m_method(other.m_method),
+      m_mounted(std::move(other.m_mounted)) {
   other.m_target.clear();
 }
 
@@ -126,6 +130,7 @@ CowRoot& CowRoot::operator=(CowRoot&& other) noexcept {
     m_scratch = std::move(other.m_scratch);
     m_target = std::move(other.m_target);
     m_method = other.m_method;
+    m_mounted = std::move(other.m_mounted);
     other.m_target.clear();
   }
   return *this;
@@ -142,6 +147,7 @@ Status CowRoot::release() {
     if (::umount2(target.c_str(), 0) != 0 && ::umount2(target.c_str(), MNT_DETACH) != 0) {
       return util::errno_error(target, errno);
     }
+    m_mounted.release();
     m_target.clear();
     DISTILL_CHECK(util::remove_tree(m_scratch / "upper"));
     return util::remove_tree(m_scratch / "work");

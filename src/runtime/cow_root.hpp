@@ -9,10 +9,15 @@
 // filesystem an upper directory cannot live on); the caller then falls back to
 // Copy: `cp -a --reflink=auto` of the original into `target` (a clone where the
 // filesystem can, else a full copy), removed again on release.
+//
+// While mounted, the overlay is registered with the interrupt cleanup
+// (util/interrupt_cleanup.hpp): Ctrl-C detaches it before the temporary
+// directory holding it is removed.
 #pragma once
 
 #include <filesystem>
 
+#include "util/interrupt_cleanup.hpp"
 #include "util/result.hpp"
 
 namespace distill::runtime {
@@ -43,12 +48,17 @@ class CowRoot {
   Status release();
 
  private:
-  CowRoot(std::filesystem::path scratch, std::filesystem::path target, Method method)
-      : m_scratch(std::move(scratch)), m_target(std::move(target)), m_method(method) {}
+  CowRoot(std::filesystem::path scratch, std::filesystem::path target, Method method,
+          util::CleanupRegistration mounted)
+      : m_scratch(std::move(scratch)),
+        m_target(std::move(target)),
+        m_method(method),
+        m_mounted(std::move(mounted)) {}
 
   std::filesystem::path m_scratch;
   std::filesystem::path m_target;  // empty once released
   Method m_method;
+  util::CleanupRegistration m_mounted;  // Overlay, while mounted
 };
 
 }  // namespace distill::runtime

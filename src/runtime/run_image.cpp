@@ -40,6 +40,11 @@ RunOptions run_options_for(const RunRequest& request) {
   return options;
 }
 
+std::filesystem::path bundle_parent() {
+  const char* tmp = std::getenv("TMPDIR");
+  return (tmp != nullptr && *tmp != '\0') ? tmp : "/var/tmp";
+}
+
 Result<int> run_image(const RunRequest& request) {
   RunOptions options = run_options_for(request);
   // The pty starts with the caller's window size (later changes follow SIGWINCH).
@@ -57,8 +62,7 @@ Result<int> run_image(const RunRequest& request) {
     return make_error(ErrorKind::InvalidInput,
                       "no command to run: the image has no entrypoint or cmd and none was given");
   }
-  const char* tmp = std::getenv("TMPDIR");
-  std::filesystem::path parent = (tmp != nullptr && *tmp != '\0') ? tmp : "/var/tmp";
+  const std::filesystem::path parent = bundle_parent();
   // Bundles of runs that were killed (a TempDir is locked while its run lives).
   util::sweep_abandoned(parent, "distill-run-");
   DISTILL_TRY(util::TempDir bundle, util::TempDir::create("distill-run-", parent));

@@ -39,6 +39,10 @@ std::vector<std::string> compute_args(
 // terminal).
 RunOptions run_options_for(const RunRequest& request);
 
+// Where bundles are unpacked: $TMPDIR, else /var/tmp (a disk, where /tmp may
+// be a tmpfs that would hold the whole image in memory).
+std::filesystem::path bundle_parent();
+
 // Runs the image and returns the container's exit status; errors are failures to
 // prepare or start the container (bad layer, unknown user, no runc, ...).
 Result<int> run_image(const RunRequest& request);

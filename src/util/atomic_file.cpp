@@ -27,7 +27,7 @@ Result<AtomicFile> AtomicFile::create(const std::filesystem::path& destination, 
     Fd owned(fd);
     // Held until the file is published or removed: a sweep removes only the
     // temporaries nobody holds (their owner died).
-    CleanupRegistration cleanup(pattern, false);
+    CleanupRegistration cleanup(pattern, CleanupKind::File);
     if (!lock_as_owner(fd, pattern)) {
       // A sweep took the file between mkostemp and flock: start again.
       if (try_again_after_sweep(attempt)) {

@@ -139,16 +139,50 @@ Status write_new_file(const std::filesystem::path& path, std::string_view data, 
   return written;
 }
 
+namespace {
+
+// What remove_tree_signal_safe() left of a tree on filesystem `device`,
+// walked again by name to any depth, still never into a mount point.
+Status remove_rest(const std::filesystem::path& path, dev_t device) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    return errno == ENOENT ? Status{} : errno_error(path, errno);
+  }
+  if (S_ISDIR(st.st_mode)) {
+    if (st.st_dev != device) {
+      return make_error(ErrorKind::Io, path.string() + ": a mount point, left in place");
+    }
+    ::chmod(path.c_str(), 0700);  // a read-only directory of an unpacked image
+    std::error_code ec;
+    for (std::filesystem::directory_iterator it(path, ec), end; !ec && it != end;
+         it.increment(ec)) {
+      DISTILL_CHECK(remove_rest(it->path(), device));
+    }
+    if (ec && ec != std::errc::no_such_file_or_directory) {
+      return make_error(ErrorKind::Io, path.string() + ": " + ec.message());
+    }
+    if (::rmdir(path.c_str()) != 0 && errno != ENOENT) {
+      return errno_error(path, errno);
+    }
+    return {};
+  }
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return errno_error(path, errno);
+  }
+  return {};
+}
+
+}  // namespace
+
 Status remove_tree(const std::filesystem::path& path) {
+  struct stat top {};
+  if (::lstat(path.c_str(), &top) != 0) {
+    return errno == ENOENT ? Status{} : errno_error(path, errno);
+  }
   if (remove_tree_signal_safe(path.c_str())) {
     return {};
   }
-  std::error_code ec;
-  std::filesystem::remove_all(path, ec);
-  if (ec) {
-    return make_error(ErrorKind::Io, path.string() + ": " + ec.message());
-  }
-  return {};
+  return remove_rest(path, top.st_dev);
 }
 
 }  // namespace distill::util

@@ -41,7 +41,9 @@ Status copy_rest(int in, int out, const std::filesystem::path& source,
 // in the tree, such as a gpg-agent taking its sockets as it stops, left whole
 // directories in /tmp. So this walks the tree with remove_tree_signal_safe()
 // first, which takes such entries as removed (and read-only directories too),
-// and hands what it leaves to remove_all(), whose error names `path`.
+// then walks what it leaves (a tree deeper than its limit) again by name. Like
+// `rm --one-file-system`, neither walk enters a mount point inside `path`:
+// one is an error naming it, and it stays, with what holds it.
 Status remove_tree(const std::filesystem::path& path);
 
 }  // namespace distill::util

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include <thread>
 
 #include "util/fd.hpp"
+#include "util/mount_table.hpp"
 
 namespace distill::util {
 
@@ -25,7 +27,7 @@ constexpr int k_signals[] = {SIGINT, SIGTERM, SIGHUP};
 constexpr size_t k_slots = 256;
 constexpr int k_max_depth = 48;
 
-enum SlotState : int { k_free = 0, k_filling = 1, k_file = 2, k_directory = 3 };
+enum SlotState : int { k_free = 0, k_filling = 1, k_file = 2, k_directory = 3, k_mount = 4 };
 
 // Initialised as constants (the path too), so the 1 MiB table costs nothing
 // at start-up: left uninitialised, `path` made it a dynamic initialisation
@@ -43,8 +45,10 @@ bool is_dot(const char* name) {
 }
 
 // Removes `name` in directory `parent` (a file, or a tree) and says whether
-// it is gone: removed here, or by somebody else meanwhile. Signal-safe.
-bool remove_at(int parent, const char* name, int depth) {
+// it is gone: removed here, or by somebody else meanwhile. A directory below
+// the top one whose filesystem is not `device` (the top's) is a mount point:
+// it is left as it is, never emptied through the mount. Signal-safe.
+bool remove_at(int parent, const char* name, int depth, dev_t device) {
   if (::unlinkat(parent, name, 0) == 0 || errno == ENOENT) {
     return true;
   }
@@ -54,6 +58,11 @@ bool remove_at(int parent, const char* name, int depth) {
   int fd = ::openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
     return errno == ENOENT;
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || (depth > 0 && st.st_dev != device)) {
+    ::close(fd);
+    return false;
   }
   ::fchmod(fd, 0700);  // a read-only directory of an unpacked image
   alignas(8) char buffer[4096];
@@ -75,7 +84,7 @@ bool remove_at(int parent, const char* name, int depth) {
         offset += entry->d_reclen;
         if (!is_dot(entry->d_name)) {
           listed = true;
-          progress = remove_at(fd, entry->d_name, depth + 1) || progress;
+          progress = remove_at(fd, entry->d_name, depth + 1, st.st_dev) || progress;
         }
       }
     }
@@ -94,10 +103,17 @@ void on_interrupt(int signo) {
 
 }  // namespace
 
-bool remove_tree_signal_safe(const char* path) { return remove_at(AT_FDCWD, path, 0); }
+bool remove_tree_signal_safe(const char* path) { return remove_at(AT_FDCWD, path, 0, 0); }
 
 void remove_registered_signal_safe() {
   int saved = errno;
+  // Mounts first: they may lie inside a registered directory, whose walk
+  // stops at them.
+  for (Slot& slot : g_slots) {
+    if (slot.state.load(std::memory_order_acquire) == k_mount) {
+      ::umount2(slot.path, MNT_DETACH | UMOUNT_NOFOLLOW);
+    }
+  }
   for (Slot& slot : g_slots) {
     int state = slot.state.load(std::memory_order_acquire);
     if (state == k_file) {
@@ -130,7 +146,7 @@ void install_interrupt_cleanup() {
   }
 }
 
-CleanupRegistration::CleanupRegistration(const std::filesystem::path& path, bool directory) {
+CleanupRegistration::CleanupRegistration(const std::filesystem::path& path, CleanupKind kind) {
   std::string absolute =
       path.is_absolute() ? path.string() : (std::filesystem::current_path() / path).string();
   if (absolute.size() >= PATH_MAX) {
@@ -140,7 +156,10 @@ CleanupRegistration::CleanupRegistration(const std::filesystem::path& path, bool
     int expected = k_free;
     if (g_slots[i].state.compare_exchange_strong(expected, k_filling, std::memory_order_acq_rel)) {
       std::memcpy(g_slots[i].path, absolute.c_str(), absolute.size() + 1);
-      g_slots[i].state.store(directory ? k_directory : k_file, std::memory_order_release);
+      const int state = kind == CleanupKind::File        ? k_file
+                        : kind == CleanupKind::Directory ? k_directory
+                                                         : k_mount;
+      g_slots[i].state.store(state, std::memory_order_release);
       m_slot = static_cast<int>(i);
       return;
     }
@@ -205,6 +224,7 @@ size_t sweep_abandoned(const std::filesystem::path& dir, std::string_view prefix
       continue;
     }
     if (S_ISDIR(st.st_mode)) {
+      detach_mounts_below(entry.path());
       remove_tree_signal_safe(entry.path().c_str());
     } else {
       ::unlink(entry.path().c_str());

@@ -5,7 +5,11 @@
 // signals that removes every registered path with async-signal-safe calls
 // only (unlink, openat, getdents64, unlinkat), then lets the signal end the
 // process as it would have (exit status 128+N). AtomicFile, TempDir and the
-// download cache's temp files register themselves while they exist.
+// download cache's temp files register themselves while they exist, and so
+// does a mount made inside a temporary directory (`distill test`'s overlay):
+// the handler detaches registered mounts before it removes any tree, and no
+// tree is ever walked into another filesystem, so what is mounted inside a
+// temporary is neither left mounted nor emptied through its mount point.
 //
 // What a SIGKILL or a crash leaves is found later by sweep_abandoned(): every
 // registered temporary is also held under an flock(2) by its owner for as long
@@ -19,12 +23,17 @@ namespace distill::util {
 
 void install_interrupt_cleanup();
 
+// What a registered path is, and so what the handler does with it: unlink a
+// file, remove a directory tree, or detach a mount point (umount2 with
+// MNT_DETACH), which it does first.
+enum class CleanupKind { File, Directory, Mount };
+
 // A registration, undone on destruction (or by release()). Registering fails
 // quietly when every slot is taken: the path is then left to the sweep.
 class CleanupRegistration {
  public:
   CleanupRegistration() = default;
-  CleanupRegistration(const std::filesystem::path& path, bool directory);
+  CleanupRegistration(const std::filesystem::path& path, CleanupKind kind);
   CleanupRegistration(CleanupRegistration&& other) noexcept : m_slot(other.m_slot) {
     other.m_slot = -1;
   }
@@ -44,13 +53,16 @@ void remove_registered_signal_safe();
 
 // Removes a directory tree (or a file) using only async-signal-safe calls and
 // says whether it is gone. Entries that vanish meanwhile are taken as removed;
-// what cannot be removed is left (an entry held by a mount, a tree deeper than
-// 48 levels), and the walk still ends.
+// what cannot be removed is left (a mount point, which is never walked into: a
+// directory on another filesystem than `path`'s; a tree deeper than 48
+// levels), and the walk still ends.
 bool remove_tree_signal_safe(const char* path);
 
 // Removes the entries of `dir` whose name starts with `prefix` and contains
 // `marker` and that no process holds an flock on: temporaries whose owner died.
-// Returns how many were removed.
+// A mount left inside one (its owner killed while `distill test` had its
+// overlay mounted) is detached first, where this process may. Returns how
+// many were removed.
 size_t sweep_abandoned(const std::filesystem::path& dir, std::string_view prefix,
                        std::string_view marker = {});
 

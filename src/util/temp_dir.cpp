@@ -22,7 +22,7 @@ Result<TempDir> TempDir::create(const std::string& prefix, const std::filesystem
     if (::mkdtemp(pattern.data()) == nullptr) {
       return errno_error(pattern, errno);
     }
-    CleanupRegistration cleanup(pattern, true);
+    CleanupRegistration cleanup(pattern, CleanupKind::Directory);
     Fd lock(::open(pattern.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!lock.valid() && errno != ENOENT) {
       int err = errno;

@@ -244,4 +244,42 @@ grep -q '^distill: error: .*bad.yaml:2: config: unknown key "metadataTest"$' "$W
 if grep -q "distill-test-" /proc/self/mounts; then
   fail "an overlay is still mounted"
 fi
+
+# Stopped while a command test runs (SIGTERM: a script's background job
+# ignores SIGINT, and both take the same path): the overlay is detached before
+# the test directory is removed, and the directory goes whole.
+cat >"$W/slow.yaml" <<'YAML'
+schemaVersion: "2.0.0"
+commandTests:
+  - name: slow
+    command: ["/bin/busybox", "sleep", "2"]
+YAML
+int_tmp=$(mktemp -d "$W/inttmp.XXXXXX")
+chmod 0711 "$int_tmp"
+TMPDIR=$int_tmp "$DISTILL" test "$IMG" --config "$W/slow.yaml" --progress none \
+  >/dev/null 2>"$W/int.err" &
+pid=$!
+for _ in $(seq 200); do  # the container starts once its bundle's config is written
+  compgen -G "$int_tmp/distill-test-*/bundle/config.json" >/dev/null && break
+  sleep 0.05
+done
+compgen -G "$int_tmp/distill-test-*/bundle/config.json" >/dev/null ||
+  fail "no command test started: $(cat "$W/int.err")"
+sleep 0.3
+kill -TERM "$pid"
+rc=0
+wait "$pid" || rc=$?
+[ "$rc" -eq 143 ] || fail "expected exit 143 after SIGTERM (got $rc): $(cat "$W/int.err")"
+if grep -qF " $int_tmp/" /proc/self/mountinfo; then
+  fail "an interrupted test left its overlay mounted: $(grep -F " $int_tmp/" /proc/self/mountinfo)"
+fi
+left=$(find "$int_tmp" -mindepth 1 -maxdepth 1 -name 'distill-test-*')
+[ -z "$left" ] || fail "an interrupted test left $left"
+# The runtime it started ends with its container (sleep 2): wait until no
+# process names its state directory ([d]: not this grep's own command line).
+for _ in $(seq 100); do
+  grep -ls "$int_tmp/[d]istill-runc-" /proc/[0-9]*/cmdline >/dev/null || break
+  sleep 0.1
+done
+echo "ok: an interrupted test leaves nothing mounted or behind"
 echo "ok: structure tests agree with container-structure-test"

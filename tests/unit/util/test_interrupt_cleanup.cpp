@@ -5,12 +5,15 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <future>
 #include <thread>
@@ -19,6 +22,7 @@
 #include "util/fd.hpp"
 #include "util/file_io.hpp"
 #include "util/interrupt_cleanup.hpp"
+#include "util/mount_table.hpp"
 #include "util/temp_dir.hpp"
 
 namespace distill::util {
@@ -48,6 +52,17 @@ size_t count_entries(const fs::path& dir) {
   return n;
 }
 
+// In a forked child: the cleanup handler on the signals the test stops it
+// with. Started with them ignored (under nohup, or as a script's background
+// job, which ignores SIGINT), the child would keep them ignored, as the
+// cleanup leaves an ignored signal be, and never stop.
+void install_cleanup_in_child() {
+  for (int signo : {SIGINT, SIGTERM, SIGHUP}) {
+    (void)::signal(signo, SIG_DFL);
+  }
+  install_interrupt_cleanup();
+}
+
 // A child that makes an AtomicFile and a TempDir (with a read-only subtree)
 // in `dir`, says so on `ready`, then waits to be stopped by `signo`.
 pid_t start_child(const fs::path& dir, int ready) {
@@ -55,14 +70,7 @@ pid_t start_child(const fs::path& dir, int ready) {
   if (pid != 0) {
     return pid;
   }
-  // The test stops the child with these: started with them ignored (under
-  // nohup, or as a script's background job, which ignores SIGINT), the child
-  // would keep them ignored, as the cleanup leaves an ignored signal be, and
-  // never stop.
-  for (int signo : {SIGINT, SIGTERM, SIGHUP}) {
-    ::signal(signo, SIG_DFL);
-  }
-  install_interrupt_cleanup();
+  install_cleanup_in_child();
   auto file = AtomicFile::create(dir / "out.tar");
   auto temp = TempDir::create("distill-run-", dir);
   if (!file.ok() || !temp.ok() || !file->write("partial").ok()) {
@@ -219,6 +227,128 @@ TEST(InterruptCleanupSweep, TemporariesMadeDuringSweepsSurvive) {
     ASSERT_TRUE(file->write("x").ok());
     ASSERT_TRUE(file->commit().ok());
   }
+}
+
+// Mounts inside temporaries: `distill test`'s overlay lives inside its
+// temporary directory. These need to mount a tmpfs (root), and skip otherwise.
+
+bool mount_tmpfs(const fs::path& point) {
+  return ::mount("tmpfs", point.c_str(), "tmpfs", 0, "size=1m") == 0;
+}
+
+bool mounted_below(const fs::path& dir) {
+  auto table = read_file("/proc/self/mountinfo");
+  return table.ok() && !mount_points_below(dir, *table).empty();
+}
+
+// Unmounts what a failed test left, before Scratch removes the directory.
+struct DetachBelow {
+  fs::path dir;
+  ~DetachBelow() { detach_mounts_below(dir); }
+};
+
+TEST(InterruptCleanupMounts, TreeWalksNeverEnterAMountPoint) {
+  Scratch scratch;
+  DetachBelow detach{scratch.path};
+  const fs::path root = scratch.path / "tree";
+  const fs::path point = root / "bundle" / "rootfs";
+  fs::create_directories(point);
+  ASSERT_TRUE(write_file_atomic(root / "beside", "x").ok());
+  if (!mount_tmpfs(point)) {
+    GTEST_SKIP() << "cannot mount a tmpfs here: " << std::strerror(errno);
+  }
+  ASSERT_TRUE(write_file_atomic(point / "kept", "x").ok());
+  EXPECT_FALSE(remove_tree_signal_safe(root.c_str()));
+  EXPECT_TRUE(fs::exists(point / "kept"));  // not emptied through the mount
+  EXPECT_FALSE(fs::exists(root / "beside"));
+  Status removed = remove_tree(root);
+  ASSERT_FALSE(removed.ok());
+  EXPECT_EQ(removed.error().message, point.string() + ": a mount point, left in place");
+  EXPECT_TRUE(fs::exists(point / "kept"));
+  ASSERT_EQ(::umount2(point.c_str(), 0), 0);
+  EXPECT_TRUE(remove_tree(root).ok());
+  EXPECT_FALSE(fs::exists(root));
+}
+
+// A child that makes a TempDir in `dir` with a tmpfs mounted inside it,
+// registered as a mount, writes 1 to `ready` (0 where it cannot mount) and
+// waits to be stopped.
+pid_t start_mounting_child(const fs::path& dir, int ready) {
+  pid_t pid = ::fork();
+  if (pid != 0) {
+    return pid;
+  }
+  install_cleanup_in_child();
+  auto temp = TempDir::create("distill-test-", dir);
+  if (!temp.ok()) {
+    ::_exit(3);
+  }
+  const fs::path point = temp->path() / "bundle" / "rootfs";
+  fs::create_directories(point);
+  CleanupRegistration mounted(point, CleanupKind::Mount);
+  char byte = mount_tmpfs(point) && write_file_atomic(point / "f", "x").ok() ? 1 : 0;
+  (void)::write(ready, &byte, 1);
+  for (;;) {
+    ::pause();
+  }
+}
+
+// Starts the child above; false (and the child gone) when it could not mount.
+bool mounting_child(const fs::path& dir, pid_t* pid) {
+  int fds[2];
+  if (::pipe(fds) != 0) {
+    return false;
+  }
+  *pid = start_mounting_child(dir, fds[1]);
+  char byte = 0;
+  const bool read = ::read(fds[0], &byte, 1) == 1;
+  ::close(fds[0]);
+  ::close(fds[1]);
+  if (!read || byte != 1) {
+    ::kill(*pid, SIGKILL);
+    ::waitpid(*pid, nullptr, 0);
+    return false;
+  }
+  return true;
+}
+
+// A child that holds a tmpfs mounted inside its TempDir, registered.
+class MountingChild : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!mounting_child(scratch.path, &pid)) {
+      GTEST_SKIP() << "cannot mount a tmpfs here";
+    }
+    ASSERT_TRUE(mounted_below(scratch.path));
+  }
+  // Stops the child with `signo`; its wait status.
+  int stop(int signo) const {
+    int status = 0;
+    EXPECT_EQ(::kill(pid, signo), 0);
+    EXPECT_EQ(::waitpid(pid, &status, 0), pid);
+    return status;
+  }
+
+  Scratch scratch;
+  DetachBelow detach{scratch.path};
+  pid_t pid = 0;
+};
+
+TEST_F(MountingChild, ASignalDetachesARegisteredMountThenRemovesTheTree) {
+  const int status = stop(SIGINT);
+  ASSERT_TRUE(WIFSIGNALED(status)) << status;
+  EXPECT_EQ(WTERMSIG(status), SIGINT);
+  EXPECT_FALSE(mounted_below(scratch.path));
+  EXPECT_EQ(count_entries(scratch.path), 0U);
+}
+
+TEST_F(MountingChild, SweepDetachesWhatAKilledOwnerLeftMounted) {
+  stop(SIGKILL);
+  EXPECT_TRUE(mounted_below(scratch.path));  // SIGKILL: nothing ran
+  EXPECT_EQ(count_entries(scratch.path), 1U);
+  EXPECT_EQ(sweep_abandoned(scratch.path, "distill-test-"), 1U);
+  EXPECT_FALSE(mounted_below(scratch.path));
+  EXPECT_EQ(count_entries(scratch.path), 0U);
 }
 
 }  // namespace
