@@ -1,11 +1,11 @@
 // mount_table: which mount points /proc/self/mountinfo puts inside a directory.
-#include "util/mount_table.hpp"
-
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <string>
 #include <vector>
+
+#include "util/mount_table.hpp"
 
 namespace distill::util {
 namespace {
