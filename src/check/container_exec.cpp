@@ -1,25 +1,44 @@
-// BundleExecutor: see container_exec.hpp. The runc invocation mirrors
-// runtime::run_bundle (private --root, --log, --pid-file) but captures the
-// container's output instead of passing it through. `runc run` removes its
-// container when it ends; `delete -f` runs only when its state is still there (a
-// runtime killed half-way), which spares a runtime start on every command.
+// BundleExecutor: see container_exec.hpp. The container runs through
+// runtime::run_bundle, its stdout and stderr going to two memfds.
 #include "check/container_exec.hpp"
 
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstring>
 #include <initializer_list>
+#include <string>
 #include <utility>
 
 #include "runtime/bundle.hpp"
 #include "runtime/rootfs_unpacker.hpp"
 #include "runtime/run_image.hpp"
 #include "runtime/runner.hpp"
+#include "util/fd.hpp"
 #include "util/file_io.hpp"
 #include "util/interrupt_cleanup.hpp"
-#include "util/subprocess.hpp"
 
 namespace distill::check {
+
+namespace {
+
+// An anonymous in-memory file for one of the container's streams.
+Result<util::Fd> captured_stream(const char* name) {
+  util::Fd fd(::memfd_create(name, MFD_CLOEXEC));
+  if (!fd.valid()) {
+    return make_error(ErrorKind::Io, std::string("memfd_create: ") + std::strerror(errno));
+  }
+  return fd;
+}
+
+// What the container wrote to a captured stream.
+Result<std::string> read_captured(const util::Fd& fd) {
+  return util::read_file("/proc/self/fd/" + std::to_string(fd.get()));
+}
+
+}  // namespace
 
 BundleExecutor::BundleExecutor(std::vector<std::filesystem::path> layer_files,
                                oci::ImageConfig config, util::Progress& progress, Method method)
@@ -89,8 +108,7 @@ Status BundleExecutor::prepare() {
 }
 
 Result<ExecResult> BundleExecutor::exec(const ExecRequest& request) {
-  std::filesystem::path runtime_path = runtime::find_oci_runtime();
-  if (runtime_path.empty()) {
+  if (runtime::find_oci_runtime().empty()) {
     return make_error(ErrorKind::NotFound,
                       "no OCI runtime: neither runc nor crun is installed (apt-get install runc)");
   }
@@ -112,39 +130,30 @@ Result<ExecResult> BundleExecutor::exec(const ExecRequest& request) {
         ErrorKind::InvalidInput,
         "no command to run: the image has no entrypoint or cmd and the test gives none");
   }
-  DISTILL_CHECK(runtime::write_bundle_config(options, (m_work->path() / "bundle")));
+  const std::filesystem::path bundle = m_work->path() / "bundle";
+  DISTILL_CHECK(runtime::write_bundle_config(options, bundle));
 
-  DISTILL_TRY(util::TempDir state, util::TempDir::create("distill-runc-"));
-  const std::string id = runtime::make_container_id();
-  const std::filesystem::path log_file = state.path() / "runtime.log";
-  const std::filesystem::path pid_file = state.path() / "container.pid";
-  util::Command command{{runtime_path.string(), "--root", state.path().string(), "--log",
-                         log_file.string(), "run", "--bundle", (m_work->path() / "bundle").string(),
-                         "--pid-file", pid_file.string(), id}};
-  auto result = util::run_command(command);
-  if (std::filesystem::exists(state.path() / id)) {
-    util::Command remove{
-        {runtime_path.string(), "--root", state.path().string(), "delete", "-f", id}};
-    (void)util::run_command(remove);
+  DISTILL_TRY(util::Fd out, captured_stream("stdout"));
+  DISTILL_TRY(util::Fd err, captured_stream("stderr"));
+  runtime::Stdio stdio;
+  stdio.output = out.get();
+  stdio.error = err.get();
+  int stop = 0;
+  auto status = runtime::run_bundle(bundle, runtime::make_container_id(), stdio, &stop);
+  if (stop != 0) {
+    // Ctrl-C or SIGTERM while the container ran: run_bundle stopped it. Then
+    // the run ends as the signal asks, with the view unmounted and the
+    // unpacked image removed first.
+    m_view.reset();
+    m_work.reset();
+    (void)::raise(stop);
   }
-  if (!result.ok()) {
-    return std::move(result).error();
+  if (!status.ok()) {
+    return std::move(status).error();
   }
-  if (!std::filesystem::exists(pid_file) && result->exit_code != 0) {
-    auto log = util::read_file(log_file);
-    std::string why = log.ok() ? *log : result->stderr_data;
-    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) {
-      why.pop_back();
-    }
-    size_t last = why.rfind('\n');
-    if (last != std::string::npos) {
-      why = why.substr(last + 1);
-    }
-    return make_error(ErrorKind::Io,
-                      runtime_path.filename().string() + " could not start the container: " + why);
-  }
-  return ExecResult{result->exit_code, std::move(result->stdout_data),
-                    std::move(result->stderr_data)};
+  DISTILL_TRY(std::string stdout_data, read_captured(out));
+  DISTILL_TRY(std::string stderr_data, read_captured(err));
+  return ExecResult{*status, std::move(stdout_data), std::move(stderr_data)};
 }
 
 }  // namespace distill::check

@@ -7,10 +7,14 @@
 // (runtime::CowRoot: an overlay mount, or a copy where the kernel refuses one,
 // said once on the progress output), so a command test costs one runc start, not
 // an unpack. config.json comes from runtime::write_bundle_config (docker
-// semantics from runtime::run_options_for); `runc --root <private state> run
-// --bundle <bundle> <id>` runs through util::run_command, which captures both
-// streams; the container is deleted afterwards. The view persists across exec()
-// calls until reset(), so a test's setup commands affect its command.
+// semantics from runtime::run_options_for); the container runs through
+// runtime::run_bundle with both streams captured. The view persists across
+// exec() calls until reset(), so a test's setup commands affect its command.
+//
+// A stop signal (SIGINT, SIGTERM, SIGHUP) while a container runs is forwarded to
+// it as `distill run` does (runtime/runner.hpp); once it has stopped, exec()
+// unmounts the view, removes the unpacked image and raises the signal again, so
+// the process ends by it as it would have at any other moment.
 #pragma once
 
 #include <filesystem>

@@ -91,6 +91,8 @@ class SignalForwarding {
   }
 
   [[nodiscard]] int read_fd() const { return m_read.get(); }
+  // The first stop signal drained so far, 0 if none.
+  [[nodiscard]] int first_stop() const { return m_first_stop; }
 
   struct Received {
     int stops = 0;         // SIGINT, SIGTERM, SIGHUP
@@ -107,6 +109,9 @@ class SignalForwarding {
           received.resized = true;
         } else {
           ++received.stops;
+          if (m_first_stop == 0) {
+            m_first_stop = buffer[i];
+          }
         }
       }
     }
@@ -121,17 +126,25 @@ class SignalForwarding {
   util::Fd m_write;
   struct sigaction m_old[std::size(k_forwarded_signals)]{};
   bool m_installed = false;
+  int m_first_stop = 0;
 };
 
-// Starts the runtime with stdin from `input` (< 0: /dev/null), stdout and stderr
-// inherited.
-Result<pid_t> spawn_runtime(const std::vector<std::string>& args, int input) {
+// Starts the runtime with stdin from `input` (< 0: /dev/null), stdout and
+// stderr on `output` and `error`.
+Result<pid_t> spawn_runtime(const std::vector<std::string>& args, int input, int output = 1,
+                            int error = 2) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   if (input < 0) {
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   } else if (input != 0) {
     posix_spawn_file_actions_adddup2(&actions, input, 0);
+  }
+  if (output != 1) {
+    posix_spawn_file_actions_adddup2(&actions, output, 1);
+  }
+  if (error != 2) {
+    posix_spawn_file_actions_adddup2(&actions, error, 2);
   }
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
@@ -146,6 +159,7 @@ Result<pid_t> spawn_runtime(const std::vector<std::string>& args, int input) {
   posix_spawnattr_setsigdefault(&attr, &defaults);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (const auto& arg : args) {
     argv.push_back(const_cast<char*>(arg.c_str()));
   }
@@ -287,7 +301,8 @@ Result<int> run_attached(const RuntimeCall& call, const Stdio& stdio,
                          SignalForwarding& forwarding) {
   std::vector<std::string> args = call.run_args();
   args.push_back(call.container_id);
-  DISTILL_TRY(pid_t pid, spawn_runtime(args, stdio.interactive ? stdio.input : -1));
+  DISTILL_TRY(pid_t pid,
+              spawn_runtime(args, stdio.interactive ? stdio.input : -1, stdio.output, stdio.error));
   StopForwarder stopper(call);
   int wait_status = 0;
   for (;;) {
@@ -457,7 +472,7 @@ std::string make_container_id() {
 }
 
 Result<int> run_bundle(const std::filesystem::path& bundle_dir, const std::string& container_id,
-                       const Stdio& stdio) {
+                       const Stdio& stdio, int* stop_signal) {
   std::filesystem::path runtime = find_oci_runtime();
   if (runtime.empty()) {
     return make_error(ErrorKind::NotFound,
@@ -470,8 +485,17 @@ Result<int> run_bundle(const std::filesystem::path& bundle_dir, const std::strin
   DISTILL_TRY(SignalForwarding forwarding, SignalForwarding::install());
   Result<int> status = stdio.terminal ? run_with_terminal(call, stdio, forwarding)
                                       : run_attached(call, stdio, forwarding);
-  util::Command remove{{runtime.string(), "--root", call.root(), "delete", "-f", container_id}};
-  (void)util::run_command(remove);
+  // `runc run` removes a container that ends; one whose state is still there
+  // (`run -d`, or a runtime killed half-way) is deleted, a runtime start
+  // spared otherwise.
+  if (std::filesystem::exists(call.state / container_id)) {
+    util::Command remove{{runtime.string(), "--root", call.root(), "delete", "-f", container_id}};
+    (void)util::run_command(remove);
+  }
+  if (stop_signal != nullptr) {
+    (void)forwarding.drain();  // one that came after the last look
+    *stop_signal = forwarding.first_stop();
+  }
   return status;
 }
 

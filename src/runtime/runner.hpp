@@ -13,10 +13,9 @@
 // terminal in raw mode (terminal.hpp), copies the window size on SIGWINCH, and
 // takes the exit status from waitpid. While it runs, SIGINT/SIGTERM/SIGHUP sent to distill are
 // forwarded to the container as `runc kill ID SIGTERM` (a second one, or 10 s without an exit,
-// sends SIGKILL: a PID 1 without handlers ignores SIGTERM), and the container is
-// always deleted
-// (`runc delete -f ID`) afterwards. See runc(8) and the OCI runtime spec's
-// lifecycle (https://github.com/opencontainers/runtime-spec/blob/main/runtime.md).
+// sends SIGKILL: a PID 1 without handlers ignores SIGTERM), and a container
+// whose state is left afterwards is deleted (`runc delete -f ID`). See runc(8) and the OCI runtime
+// spec's lifecycle (https://github.com/opencontainers/runtime-spec/blob/main/runtime.md).
 #pragma once
 
 #include <filesystem>
@@ -38,14 +37,17 @@ struct Stdio {
   bool terminal = false;     // -t: a pty; config.json must say process.terminal
   int input = 0;             // the caller's stdin
   int output = 1;            // the caller's stdout (the pty's output goes there)
+  int error = 2;             // where the container's stderr goes, without a terminal
 };
 
-// Runs the bundle and returns the container's exit status. Fails (rather than
+// Runs the bundle and returns the container's exit status. `stop_signal`, when
+// given, receives the first stop signal (SIGINT, SIGTERM, SIGHUP) forwarded to
+// the container during the call, 0 if none. Fails (rather than
 // returning a status) when the runtime is missing or could not start the
 // container; the error then carries the runtime's own message. Signal handlers for
 // SIGINT/SIGTERM/SIGHUP are replaced during the call and restored afterwards;
 // calls are serialised process-wide.
 Result<int> run_bundle(const std::filesystem::path& bundle_dir, const std::string& container_id,
-                       const Stdio& stdio = {});
+                       const Stdio& stdio = {}, int* stop_signal = nullptr);
 
 }  // namespace distill::runtime

@@ -246,13 +246,15 @@ if grep -q "distill-test-" /proc/self/mounts; then
 fi
 
 # Stopped while a command test runs (SIGTERM: a script's background job
-# ignores SIGINT, and both take the same path): the overlay is detached before
-# the test directory is removed, and the directory goes whole.
+# ignores SIGINT, and both take the same path): the signal goes to the
+# container as `distill run` forwards it (SIGTERM, which a PID 1 without a
+# handler ignores; the second one, SIGKILL), the overlay is detached, the test
+# directory removed, and distill ends by the signal with no runtime left.
 cat >"$W/slow.yaml" <<'YAML'
 schemaVersion: "2.0.0"
 commandTests:
   - name: slow
-    command: ["/bin/busybox", "sleep", "2"]
+    command: ["/bin/busybox", "sleep", "30"]
 YAML
 int_tmp=$(mktemp -d "$W/inttmp.XXXXXX")
 chmod 0711 "$int_tmp"
@@ -266,20 +268,22 @@ done
 compgen -G "$int_tmp/distill-test-*/bundle/config.json" >/dev/null ||
   fail "no command test started: $(cat "$W/int.err")"
 sleep 0.3
+started=$SECONDS
 kill -TERM "$pid"
+sleep 0.3
+kill -TERM "$pid" 2>/dev/null || true
 rc=0
 wait "$pid" || rc=$?
 [ "$rc" -eq 143 ] || fail "expected exit 143 after SIGTERM (got $rc): $(cat "$W/int.err")"
+[ $((SECONDS - started)) -lt 20 ] || fail "the interrupted test waited for its container's sleep"
 if grep -qF " $int_tmp/" /proc/self/mountinfo; then
   fail "an interrupted test left its overlay mounted: $(grep -F " $int_tmp/" /proc/self/mountinfo)"
 fi
-left=$(find "$int_tmp" -mindepth 1 -maxdepth 1 -name 'distill-test-*')
+left=$(find "$int_tmp" -mindepth 1 -maxdepth 1)
 [ -z "$left" ] || fail "an interrupted test left $left"
-# The runtime it started ends with its container (sleep 2): wait until no
-# process names its state directory ([d]: not this grep's own command line).
-for _ in $(seq 100); do
-  grep -ls "$int_tmp/[d]istill-runc-" /proc/[0-9]*/cmdline >/dev/null || break
-  sleep 0.1
-done
+# No runtime left running ([d]: not this grep's own command line).
+if grep -ls "$int_tmp/[d]istill-runc-" /proc/[0-9]*/cmdline >/dev/null; then
+  fail "an interrupted test left its runtime running"
+fi
 echo "ok: an interrupted test leaves nothing mounted or behind"
 echo "ok: structure tests agree with container-structure-test"

@@ -13,8 +13,10 @@
 #include <optional>
 
 #include "layer_builder.hpp"
+#include "runtime/rootfs_unpacker.hpp"
 #include "runtime/run_image.hpp"
 #include "runtime/runner.hpp"
+#include "util/fd.hpp"
 #include "util/file_io.hpp"
 #include "util/temp_dir.hpp"
 
@@ -335,6 +337,75 @@ TEST_F(RuncTest, SigtermIsForwardedWithATerminalToo) {
   ASSERT_TRUE(finished) << "the container did not stop on SIGTERM";
   ASSERT_TRUE(status.ok()) << status.error().message;
   EXPECT_EQ(*status, 7);
+}
+
+// run_bundle on its own, as `distill test` calls it: the container's streams
+// into files of the caller's, and the stop it forwarded reported.
+class RunBundleTest : public RuncTest {
+ protected:
+  // A bundle of the test image running `script` with sh -c.
+  fs::path bundle(const std::string& script) {
+    fs::path dir = m_dir->path() / "bundle";
+    fs::create_directories(dir / "rootfs");
+    EXPECT_TRUE(unpack_layers({m_layer}, dir / "rootfs").ok());
+    m_request.args = {script};
+    EXPECT_TRUE(write_bundle_config(run_options_for(m_request), dir).ok());
+    return dir;
+  }
+  util::Fd file(const char* name) {
+    return util::Fd(
+        ::open((m_dir->path() / name).c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  }
+};
+
+TEST_F(RunBundleTest, StreamsGoWhereTheCallerSays) {
+  const fs::path dir = bundle("echo to-stdout; echo to-stderr >&2; exit 4");
+  util::Fd out = file("out");
+  util::Fd err = file("err");
+  Stdio stdio;
+  stdio.output = out.get();
+  stdio.error = err.get();
+  int stop = -1;
+  auto status = run_bundle(dir, make_container_id(), stdio, &stop);
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  EXPECT_EQ(*status, 4);
+  EXPECT_EQ(stop, 0);
+  EXPECT_EQ(*util::read_file(m_dir->path() / "out"), "to-stdout\n");
+  EXPECT_EQ(*util::read_file(m_dir->path() / "err"), "to-stderr\n");
+}
+
+TEST_F(RunBundleTest, TheForwardedStopIsReported) {
+  const fs::path dir = bundle("trap 'exit 7' TERM; echo ready; sleep 30 & wait");
+  util::Fd out = file("out");
+  Stdio stdio;
+  stdio.output = out.get();
+  struct sigaction action {};
+  struct sigaction old {};
+  action.sa_handler = swallow;  // until run_bundle forwards it
+  sigemptyset(&action.sa_mask);
+  ::sigaction(SIGTERM, &action, &old);
+  int stop = 0;
+  auto future = std::async(std::launch::async,
+                           [&] { return run_bundle(dir, make_container_id(), stdio, &stop); });
+  const auto start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - start < std::chrono::seconds(20)) {
+    auto text = util::read_file(m_dir->path() / "out");
+    if (text.ok() && text->find("ready") != std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ::kill(::getpid(), SIGTERM);
+  const bool finished = future.wait_for(std::chrono::seconds(20)) == std::future_status::ready;
+  if (!finished) {
+    ::kill(::getpid(), SIGTERM);  // escalates to SIGKILL
+  }
+  auto status = future.get();
+  ::sigaction(SIGTERM, &old, nullptr);
+  ASSERT_TRUE(finished) << "the container did not stop on SIGTERM";
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  EXPECT_EQ(*status, 7);
+  EXPECT_EQ(stop, SIGTERM);
 }
 
 }  // namespace
