@@ -108,10 +108,7 @@ Status BundleExecutor::prepare() {
 }
 
 Result<ExecResult> BundleExecutor::exec(const ExecRequest& request) {
-  if (runtime::find_oci_runtime().empty()) {
-    return make_error(ErrorKind::NotFound,
-                      "no OCI runtime: neither runc nor crun is installed (apt-get install runc)");
-  }
+  DISTILL_CHECK(runtime::require_oci_runtime());  // before the image is unpacked
   DISTILL_CHECK(prepare());
   runtime::RunRequest run;
   run.config = m_config;

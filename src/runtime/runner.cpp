@@ -466,6 +466,15 @@ std::filesystem::path find_oci_runtime() {
   return {};
 }
 
+Result<std::filesystem::path> require_oci_runtime() {
+  std::filesystem::path runtime = find_oci_runtime();
+  if (runtime.empty()) {
+    return make_error(ErrorKind::NotFound,
+                      "no OCI runtime: neither runc nor crun is installed (apt-get install runc)");
+  }
+  return runtime;
+}
+
 std::string make_container_id() {
   static std::atomic<unsigned> counter{0};
   return "distill-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
@@ -473,11 +482,7 @@ std::string make_container_id() {
 
 Result<int> run_bundle(const std::filesystem::path& bundle_dir, const std::string& container_id,
                        const Stdio& stdio, int* stop_signal) {
-  std::filesystem::path runtime = find_oci_runtime();
-  if (runtime.empty()) {
-    return make_error(ErrorKind::NotFound,
-                      "no OCI runtime: neither runc nor crun is installed (apt-get install runc)");
-  }
+  DISTILL_TRY(std::filesystem::path runtime, require_oci_runtime());
   std::lock_guard<std::mutex> lock(g_run_mutex);
   DISTILL_TRY(util::TempDir state, util::TempDir::create("distill-runc-"));
   RuntimeCall call{runtime, state.path(), container_id,

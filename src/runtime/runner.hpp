@@ -28,6 +28,9 @@ namespace distill::runtime {
 // The OCI runtime to use: runc if found in PATH, else crun; empty if neither.
 std::filesystem::path find_oci_runtime();
 
+// find_oci_runtime(), or NotFound saying how to install one.
+Result<std::filesystem::path> require_oci_runtime();
+
 // A container id unique on this machine: distill-<pid>-<counter>.
 std::string make_container_id();
 

@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "util/file_io.hpp"
+#include "util/text.hpp"
 
 namespace distill::util {
 
@@ -58,10 +59,7 @@ std::vector<std::filesystem::path> mount_points_below(const std::filesystem::pat
   }
   prefix += '/';
   std::vector<std::filesystem::path> found;
-  while (!table.empty()) {
-    const size_t end = table.find('\n');
-    const std::string_view line = table.substr(0, end);
-    table.remove_prefix(end == std::string_view::npos ? table.size() : end + 1);
+  for (const std::string& line : split_lines(table)) {
     // mountinfo: ID PARENT-ID MAJOR:MINOR ROOT MOUNT-POINT OPTIONS ...
     const std::string point = unescape_mount_field(field_of(line, 4));
     if (point.size() > prefix.size() && point.compare(0, prefix.size(), prefix) == 0) {

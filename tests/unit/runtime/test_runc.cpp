@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <optional>
 
@@ -289,9 +290,14 @@ TEST_F(RuncTest, TerminalMissingProgramIsAnErrorNamingIt) {
 
 void swallow(int) {}
 
-// Runs a container that exits 7 on SIGTERM, signals this process once it is up
-// and returns what run_image returned; `finished` says whether it stopped.
-Result<int> run_and_sigterm(RunRequest& request, const fs::path& dir, bool& finished) {
+// The script of a container that exits 7 on SIGTERM, once it printed "ready".
+constexpr const char* k_stoppable = "trap 'exit 7' TERM; echo ready; sleep 30 & wait";
+
+// Runs `run` (a container running k_stoppable, its stdout going to `output`)
+// on a thread, signals this process with SIGTERM once "ready" is in `output`,
+// and returns what `run` returned; `finished` says whether it stopped.
+Result<int> stop_once_ready(const fs::path& output, const std::function<Result<int>()>& run,
+                            bool& finished) {
   // A handler of our own until run_bundle installs its forwarding, so an early
   // signal does not kill the test binary.
   struct sigaction action {};
@@ -299,13 +305,10 @@ Result<int> run_and_sigterm(RunRequest& request, const fs::path& dir, bool& fini
   action.sa_handler = swallow;
   sigemptyset(&action.sa_mask);
   ::sigaction(SIGTERM, &action, &old);
-  request.args = {"trap 'exit 7' TERM; echo ready; sleep 30 & wait"};
-  CapturedOutput capture(dir);
-  auto future = std::async(std::launch::async, [&] { return run_image(request); });
+  auto future = std::async(std::launch::async, run);
   auto start = std::chrono::steady_clock::now();
-  // Wait until the container printed "ready", then signal ourselves once.
   while (std::chrono::steady_clock::now() - start < std::chrono::seconds(20)) {
-    auto out = util::read_file(dir / "stdout");
+    auto out = util::read_file(output);
     if (out.ok() && out->find("ready") != std::string::npos) {
       break;
     }
@@ -317,8 +320,17 @@ Result<int> run_and_sigterm(RunRequest& request, const fs::path& dir, bool& fini
     ::kill(::getpid(), SIGTERM);  // escalates to SIGKILL
   }
   auto status = future.get();
-  capture.restore();
   ::sigaction(SIGTERM, &old, nullptr);
+  return status;
+}
+
+// run_image of k_stoppable, stopped once it is up.
+Result<int> run_and_sigterm(RunRequest& request, const fs::path& dir, bool& finished) {
+  request.args = {k_stoppable};
+  CapturedOutput capture(dir);
+  auto status = stop_once_ready(
+      dir / "stdout", [&] { return run_image(request); }, finished);
+  capture.restore();
   return status;
 }
 
@@ -375,33 +387,15 @@ TEST_F(RunBundleTest, StreamsGoWhereTheCallerSays) {
 }
 
 TEST_F(RunBundleTest, TheForwardedStopIsReported) {
-  const fs::path dir = bundle("trap 'exit 7' TERM; echo ready; sleep 30 & wait");
+  const fs::path dir = bundle(k_stoppable);
   util::Fd out = file("out");
   Stdio stdio;
   stdio.output = out.get();
-  struct sigaction action {};
-  struct sigaction old {};
-  action.sa_handler = swallow;  // until run_bundle forwards it
-  sigemptyset(&action.sa_mask);
-  ::sigaction(SIGTERM, &action, &old);
   int stop = 0;
-  auto future = std::async(std::launch::async,
-                           [&] { return run_bundle(dir, make_container_id(), stdio, &stop); });
-  const auto start = std::chrono::steady_clock::now();
-  while (std::chrono::steady_clock::now() - start < std::chrono::seconds(20)) {
-    auto text = util::read_file(m_dir->path() / "out");
-    if (text.ok() && text->find("ready") != std::string::npos) {
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ::kill(::getpid(), SIGTERM);
-  const bool finished = future.wait_for(std::chrono::seconds(20)) == std::future_status::ready;
-  if (!finished) {
-    ::kill(::getpid(), SIGTERM);  // escalates to SIGKILL
-  }
-  auto status = future.get();
-  ::sigaction(SIGTERM, &old, nullptr);
+  bool finished = false;
+  auto status = stop_once_ready(
+      m_dir->path() / "out", [&] { return run_bundle(dir, make_container_id(), stdio, &stop); },
+      finished);
   ASSERT_TRUE(finished) << "the container did not stop on SIGTERM";
   ASSERT_TRUE(status.ok()) << status.error().message;
   EXPECT_EQ(*status, 7);
