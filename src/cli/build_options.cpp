@@ -1,6 +1,7 @@
 #include "cli/build_options.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 
 #include "cli/command.hpp"
@@ -65,14 +66,16 @@ Result<std::vector<image::Variant>> parse_variants(const std::string& text) {
 Result<std::vector<std::string>> parse_archs(const std::string& text) {
   std::vector<std::string> out;
   for (const auto& arch : split(text, ',')) {
-    if (!debian::is_known_architecture(arch)) {
-      return usage("--arch '" + text + "': unknown architecture '" + arch +
-                   "' (Debian names: " + debian::known_architectures() + ")");
+    if (auto known = debian::check_architecture(arch); !known.ok()) {
+      return usage("--arch '" + text + "': " + known.error().message.substr(sizeof "usage: " - 1));
     }
     if (std::find(out.begin(), out.end(), arch) != out.end()) {
       return usage("--arch '" + text + "': " + arch + " given twice");
     }
     out.push_back(arch);
+  }
+  if (!text.empty() && out.empty()) {
+    return usage("--arch '" + text + "': no architecture");
   }
   return out;
 }
@@ -169,10 +172,15 @@ Result<image::BuildRequest> BuildOptions::to_request() const {
     const char* env = std::getenv("SOURCE_DATE_EPOCH");
     epoch = env != nullptr ? env : "0";
   }
+  // Up to 9999-12-31T23:59:59Z: a config's `created` is an RFC 3339 time,
+  // whose year has four digits.
+  constexpr long long k_last_epoch = 253402300799;
   char* end = nullptr;
+  errno = 0;
   long long value = std::strtoll(epoch.c_str(), &end, 10);
-  if (epoch.empty() || *end != '\0' || value < 0) {
-    return usage("--source-date-epoch '" + epoch + "': expected seconds since 1970");
+  if (epoch.empty() || *end != '\0' || value < 0 || errno == ERANGE || value > k_last_epoch) {
+    return usage("--source-date-epoch '" + epoch +
+                 "': expected seconds since 1970, up to 253402300799 (the end of year 9999)");
   }
   request.source_date_epoch = value;
   if (const char* root = std::getenv("DISTILL_APT_ROOT"); root != nullptr && *root != '\0') {

@@ -9,6 +9,7 @@
 #include "check/sbom_attach.hpp"
 #include "cli/build_options.hpp"
 #include "cli/command.hpp"
+#include "oci/registry_connection.hpp"
 #include "util/interrupt.hpp"
 
 namespace distill::cli {
@@ -130,6 +131,7 @@ CommandRunner register_build(CLI::App& app) {
     request.outputs = *outputs;
     request.registry = *registry;
     request.registry.tls_verify = *tls_verify != "false";
+    DISTILL_CHECK(oci::check_registry_settings(request.registry));
     request.cache_from = *cache_from;
     request.cache_to = *cache_to;
     DISTILL_TRY(auto session, BuildSession::open(*options, /*makes_layers=*/true));

@@ -7,6 +7,7 @@
 #include "cli/build_options.hpp"
 #include "cli/command.hpp"
 #include "image/update.hpp"
+#include "oci/registry_connection.hpp"
 #include "util/interrupt.hpp"
 
 namespace distill::cli {
@@ -52,6 +53,7 @@ CommandRunner register_update(CLI::App& app) {
     if (r.outputs.size() != 1) {
       return make_error(ErrorKind::InvalidInput, "usage: update writes one image: give one -o");
     }
+    DISTILL_CHECK(oci::check_registry_settings(r.registry));
     DISTILL_TRY(auto session, BuildSession::open(*options));
     util::catch_interrupts();
     auto updated = image::update_image(r, session->env());

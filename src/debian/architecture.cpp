@@ -46,4 +46,13 @@ const char* known_architectures() {
   return "amd64, arm64, armhf, armel, i386, ppc64el, s390x, riscv64, mips64el, mipsel";
 }
 
+Status check_architecture(std::string_view name) {
+  if (!is_known_architecture(name)) {
+    return make_error(ErrorKind::InvalidInput, "usage: unknown architecture '" + std::string(name) +
+                                                   "' (Debian names: " + known_architectures() +
+                                                   ")");
+  }
+  return {};
+}
+
 }  // namespace distill::debian

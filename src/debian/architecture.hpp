@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "util/result.hpp"
+
 namespace distill::debian {
 
 // From uname(2): x86_64 -> amd64, aarch64 -> arm64, armv7* -> armhf, ...
@@ -15,5 +17,9 @@ std::string host_architecture();
 bool is_known_architecture(std::string_view name);
 // Those names, comma-separated, for messages.
 const char* known_architectures();
+
+// InvalidInput "usage: unknown architecture 'NAME' (Debian names: ...)" when
+// `name` is not one of them (a command's --arch).
+Status check_architecture(std::string_view name);
 
 }  // namespace distill::debian

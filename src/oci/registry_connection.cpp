@@ -5,6 +5,14 @@
 
 namespace distill::oci {
 
+Status check_registry_settings(const RegistrySettings& settings) {
+  if (!settings.credentials.empty()) {
+    DISTILL_TRY(auto creds, parse_credentials(settings.credentials, "--dest-creds"));
+    (void)creds;
+  }
+  return {};
+}
+
 Result<RegistryConnection> connect_registry(const RegistrySettings& settings) {
   RegistryOptions options;
   if (!settings.credentials.empty()) {

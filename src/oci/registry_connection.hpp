@@ -27,4 +27,8 @@ struct RegistryConnection {
 };
 Result<RegistryConnection> connect_registry(const RegistrySettings& settings);
 
+// The settings' usage errors (a malformed --dest-creds), for a command to
+// report before it does any work.
+Status check_registry_settings(const RegistrySettings& settings);
+
 }  // namespace distill::oci

@@ -64,5 +64,36 @@ TEST(BuildOptionsTest, BuildAndLockTakeTheSessionFlags) {
   }
 }
 
+// The request of `distill build ARGS...`: its usage error when there is one.
+Result<image::BuildRequest> build_request(std::vector<std::string> args) {
+  BuildOptions options;
+  CLI::App app{"test"};
+  options.declare(app, true);
+  std::reverse(args.begin(), args.end());
+  app.parse(args);
+  return options.to_request();
+}
+
+TEST(BuildOptionsTest, AnEpochPastTheYear9999OrOutOfRangeIsAUsageError) {
+  auto last = build_request({"static", "--source-date-epoch", "253402300799"});
+  ASSERT_TRUE(last.ok()) << last.error().message;
+  EXPECT_EQ(last->source_date_epoch, 253402300799);
+  for (const char* bad : {"253402300800", "99999999999999999999", "-1", "1e9"}) {
+    auto refused = build_request({"static", "--source-date-epoch", bad});
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_EQ(refused.error().message.rfind("usage: --source-date-epoch", 0), 0U)
+        << refused.error().message;
+  }
+}
+
+TEST(BuildOptionsTest, AnArchListWithNoArchIsAUsageError) {
+  for (const char* bad : {",", ",,", "amd64,amd64", "x86_64"}) {
+    auto refused = build_request({"static", "--arch", bad});
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_EQ(refused.error().message.rfind("usage: --arch '" + std::string(bad) + "': ", 0), 0U)
+        << refused.error().message;
+  }
+}
+
 }  // namespace
 }  // namespace distill::cli
