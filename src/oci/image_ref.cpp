@@ -251,6 +251,14 @@ std::string ImageRef::to_string() const {
   return {};
 }
 
+Status check_destination(const ImageRef& ref) {
+  if (ref.transport == ImageRef::Transport::Registry && !ref.tag.empty() && !ref.digest.empty()) {
+    return make_error(ErrorKind::InvalidInput,
+                      ref.to_string() + ": a destination takes a tag or a digest, not both");
+  }
+  return {};
+}
+
 bool valid_repository_name(std::string_view name) {
   if (name.empty() || name.size() > 255) {
     return false;

@@ -30,6 +30,11 @@ struct ImageRef {
   [[nodiscard]] std::string to_string() const;
 };
 
+// Whether `ref` can be written to: a registry reference naming both a tag and a
+// digest cannot (which would the manifest go under?), as skopeo refuses it too.
+// InvalidInput naming the reference.
+Status check_destination(const ImageRef& ref);
+
 // The NAME of a NAME:TAG image reference (docker's reference grammar): an
 // optional registry host[:port] first, then path components of lowercase
 // letters and digits joined by '.', '_', '__' or '-'s, separated by '/'.

@@ -575,10 +575,30 @@ Result<RegistryClient::ReferrersListing> RegistryClient::attach(const ImageRef& 
   return ReferrersListing::FallbackTag;
 }
 
+namespace {
+
+// A destination by digest names what is pushed: the image whose top-level
+// document has that digest. Any other is refused before a blob is uploaded, as
+// skopeo refuses it, rather than pushed under its own digest while the one
+// asked for stays missing.
+Status check_pushed_digest(const ImageRef& ref, const crypto::Digest& top) {
+  DISTILL_CHECK(check_destination(ref));
+  if (!ref.digest.empty() && ref.digest != top.str()) {
+    return make_error(ErrorKind::InvalidInput, ref.to_string() + ": the image's digest is " +
+                                                   top.str() +
+                                                   ", not the one the reference names; nothing "
+                                                   "pushed");
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<crypto::Digest> RegistryClient::push(const Image& image, const ImageRef& ref) {
   if (image.index_json.empty()) {
     return make_error(ErrorKind::Internal, "push: image not finalized");
   }
+  DISTILL_CHECK(check_pushed_digest(ref, image.index_descriptor.digest));
   std::vector<std::pair<Descriptor, std::filesystem::path>> layers;
   for (const auto& entry : image.manifests) {
     for (const auto& layer : entry.layers) {
@@ -600,6 +620,14 @@ Result<crypto::Digest> RegistryClient::push(const LoadedImage& image, const Imag
   if (image.manifests.empty()) {
     return make_error(ErrorKind::InvalidInput, ref.to_string() + ": nothing to push");
   }
+  bool whole_index = image.index && !image.index_json.empty() && image.index_descriptor &&
+                     image.index->manifests.size() == image.manifests.size();
+  if (!whole_index && image.manifests.size() != 1) {
+    return make_error(ErrorKind::Unsupported,
+                      ref.to_string() + ": the source index has manifests that were not loaded");
+  }
+  DISTILL_CHECK(check_pushed_digest(ref, whole_index ? image.index_descriptor->digest
+                                                     : image.manifests.front().descriptor.digest));
   std::vector<std::pair<Descriptor, std::filesystem::path>> layers;
   for (const auto& entry : image.manifests) {
     for (size_t i = 0; i < entry.manifest.layers.size() && i < entry.layer_files.size(); ++i) {
@@ -612,16 +640,10 @@ Result<crypto::Digest> RegistryClient::push(const LoadedImage& image, const Imag
     DISTILL_CHECK(push_manifest(ref, entry.descriptor.digest.str(), entry.manifest.media_type,
                                 entry.manifest_json));
   }
-  bool whole_index = image.index && !image.index_json.empty() && image.index_descriptor &&
-                     image.index->manifests.size() == image.manifests.size();
   if (whole_index) {
     std::string reference = ref.tag.empty() ? image.index_descriptor->digest.str() : ref.tag;
     DISTILL_CHECK(push_manifest(ref, reference, image.index->media_type, image.index_json));
     return image.index_descriptor->digest;
-  }
-  if (image.manifests.size() != 1) {
-    return make_error(ErrorKind::Unsupported,
-                      ref.to_string() + ": the source index has manifests that were not loaded");
   }
   const LoadedManifest& only = image.manifests.front();
   if (!ref.tag.empty()) {

@@ -224,6 +224,45 @@ TEST_F(RegistryTest, PushInspectPullAndCopy) {
   EXPECT_EQ(missing.error().kind, ErrorKind::NotFound);
 }
 
+// A destination by digest takes the image with that digest, and nothing else:
+// another is refused before any blob goes up (as skopeo refuses it), and a
+// tag beside the digest is refused too.
+TEST_F(RegistryTest, PushToADigestTakesOnlyTheImageOfThatDigest) {
+  LocalRegistry registry;
+  ASSERT_TRUE(registry.start(path(), ""));
+  Image image = make_image(path());
+  RegistryClient client(*m_http, RegistryOptions{});
+  const std::string repo = "docker://" + registry.host() + "/pin/app";
+  const std::string other = "sha256:" + std::string(64, 'a');
+  for (const std::string& text : {repo + "@" + other, repo + ":v1@" + other,
+                                  repo + ":v1@" + image.index_descriptor.digest.str()}) {
+    auto refused = client.push(image, *ImageRef::parse(text));
+    ASSERT_FALSE(refused.ok()) << text;
+    EXPECT_EQ(refused.error().kind, ErrorKind::InvalidInput) << refused.error().message;
+    EXPECT_EQ(client.push_stats().blobs_uploaded, 0U) << text;
+  }
+  PullOptions pull;
+  pull.cache_dir = path() / "cache";
+  auto nothing =
+      client.pull(*ImageRef::parse(repo + "@" + image.index_descriptor.digest.str()), pull);
+  ASSERT_FALSE(nothing.ok());
+  EXPECT_EQ(nothing.error().kind, ErrorKind::NotFound);
+
+  auto by_digest = *ImageRef::parse(repo + "@" + image.index_descriptor.digest.str());
+  auto pushed = client.push(image, by_digest);
+  ASSERT_TRUE(pushed.ok()) << pushed.error().message;
+  EXPECT_EQ(*pushed, image.index_descriptor.digest);
+  auto pulled = client.pull(by_digest, pull);
+  ASSERT_TRUE(pulled.ok()) << pulled.error().message;
+  // A copy of what was pulled is held to the same rule.
+  auto copied =
+      client.push(*pulled, *ImageRef::parse("docker://" + registry.host() + "/pin/copy@" + other));
+  ASSERT_FALSE(copied.ok());
+  EXPECT_NE(copied.error().message.find("not the one the reference names; nothing pushed"),
+            std::string::npos)
+      << copied.error().message;
+}
+
 TEST_F(RegistryTest, BasicAuthWithCredentialsAndAuthFile) {
   if (util::find_program("htpasswd").empty()) {
     GTEST_SKIP() << "htpasswd not installed";
