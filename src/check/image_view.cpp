@@ -146,8 +146,25 @@ Result<const oci::LoadedManifest*> select_manifest(const oci::LoadedImage& image
                     "the image has no manifest for " + want.str() + " (it has: " + available + ")");
 }
 
+Status keep_one_platform(oci::LoadedImage& image, std::string_view debian_arch) {
+  DISTILL_TRY(const oci::LoadedManifest* chosen, select_manifest(image, debian_arch));
+  oci::LoadedManifest kept = *chosen;
+  image.manifests = {std::move(kept)};
+  image.index.reset();
+  image.index_descriptor.reset();
+  image.index_json.clear();
+  return {};
+}
+
 Result<std::unique_ptr<OpenedImage>> open_image(std::string_view ref, std::string_view debian_arch,
                                                 const oci::SourceOptions& source) {
+  // Usage errors, found before any request.
+  if (!debian_arch.empty()) {
+    DISTILL_CHECK(debian::check_architecture(debian_arch));
+  }
+  if (auto parsed = oci::ImageRef::parse(ref); !parsed.ok()) {
+    return make_error(ErrorKind::InvalidInput, "usage: " + parsed.error().message);
+  }
   oci::SourceOptions options = source;
   // Of a registry index, only the wanted platform's blobs are fetched.
   std::string arch = debian_arch.empty() ? debian::host_architecture() : std::string(debian_arch);

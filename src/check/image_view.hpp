@@ -55,6 +55,10 @@ std::string go_file_mode(const FileInfo& info);
 Result<const oci::LoadedManifest*> select_manifest(const oci::LoadedImage& image,
                                                    std::string_view debian_arch);
 
+// Keeps only the manifest select_manifest() picks, and drops the index: the
+// image as a copy of one platform writes it (a docker-archive holds one).
+Status keep_one_platform(oci::LoadedImage& image, std::string_view debian_arch);
+
 // Loads an image reference and selects one platform: what every check command
 // does. Of a registry index only that platform's blobs are fetched.
 struct OpenedImage {

@@ -1,8 +1,11 @@
 // distill copy SRC DST: copies an image between transports (oci:, oci-archive:,
 // docker-archive:, docker://), keeping its manifests byte for byte.
+#include "check/image_view.hpp"
 #include "cli/command.hpp"
+#include "debian/architecture.hpp"
 #include "image/outputs.hpp"
 #include "oci/credentials.hpp"
+#include "oci/registry_connection.hpp"
 #include "oci/source.hpp"
 
 namespace distill::cli {
@@ -31,6 +34,7 @@ CommandRunner register_copy(CLI::App& app) {
     image::RegistrySettings registry;
     std::string tls_verify = "true";
     std::string progress = "auto";
+    std::string arch;
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("SRC", o->source, "source image reference")->required();
@@ -43,6 +47,9 @@ CommandRunner register_copy(CLI::App& app) {
       ->check(CLI::IsMember({"true", "false"}));
   cmd->add_option("--cert-dir", o->registry.cert_dir, "CA certificates for the registry");
   cmd->add_option("--progress", o->progress, "auto|plain|none");
+  cmd->add_option("--arch", o->arch,
+                  "copy only this platform of a multi-platform image (Debian arch name; "
+                  "default: all of them, or the host's into a docker-archive)");
   return [o]() -> Result<int> {
     util::Progress progress(parse_progress_mode(o->progress));
     o->registry.tls_verify = o->tls_verify != "false";
@@ -53,14 +60,36 @@ CommandRunner register_copy(CLI::App& app) {
     source.registry.auth_file = o->registry.auth_file;
     source.registry.tls_verify = o->registry.tls_verify;
     source.cert_dir = o->registry.cert_dir;
+    // Usage errors first, before the source is read.
+    auto destination = oci::ImageRef::parse(o->destination);
+    if (!destination.ok()) {
+      return make_error(ErrorKind::InvalidInput, "usage: " + destination.error().message);
+    }
+    if (auto source_ref = oci::ImageRef::parse(o->source); !source_ref.ok()) {
+      return make_error(ErrorKind::InvalidInput, "usage: " + source_ref.error().message);
+    }
+    if (auto writable = oci::check_destination(*destination); !writable.ok()) {
+      return make_error(ErrorKind::InvalidInput, "usage: " + writable.error().message);
+    }
+    if (!o->arch.empty()) {
+      DISTILL_CHECK(debian::check_architecture(o->arch));
+      // Of a registry index, only that platform's blobs are fetched.
+      source.pull.platform = oci::platform_for_debian_arch(o->arch);
+    }
+    DISTILL_CHECK(oci::check_registry_settings(o->registry));
     // Into a registry, each layer is hashed as it is uploaded (or not read at
     // all when the registry has it), so opening the source only checks sizes.
-    DISTILL_TRY(oci::ImageRef destination, oci::ImageRef::parse(o->destination));
-    if (destination.transport == oci::ImageRef::Transport::Registry) {
+    if (destination->transport == oci::ImageRef::Transport::Registry) {
       source.layers = oci::LayerCheck::Size;
     }
     progress.step("reading " + o->source);
     DISTILL_TRY(auto loaded, oci::open_image(o->source, source));
+    // One platform, when asked for, or when the destination holds only one
+    // (a docker-archive: the host's, as skopeo picks it).
+    const bool one_platform = destination->transport == oci::ImageRef::Transport::DockerArchive;
+    if (!o->arch.empty() || (one_platform && loaded.manifests.size() > 1)) {
+      DISTILL_CHECK(check::keep_one_platform(loaded, o->arch));
+    }
     DISTILL_TRY(auto image, image::image_from_loaded(loaded));
     // A docker-archive destination without NAME:TAG keeps the source's name;
     // a source without one gives an archive without RepoTags (as skopeo does).

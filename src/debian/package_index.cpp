@@ -560,17 +560,28 @@ const std::vector<PackageIndex::Provider>& PackageIndex::providers(
   return m_providers.emplace(std::string(virtual_name), std::move(providers)).first->second;
 }
 
+void PackageIndex::describe_source(std::string what) {
+  std::lock_guard lock(*m_mutex);
+  m_source = std::move(what);
+}
+
 std::vector<std::string> PackageIndex::origins() const {
   std::lock_guard lock(*m_mutex);
+  if (!m_source.empty()) {
+    return {m_source};
+  }
+  auto repository = [](const std::string& url, const std::string& suite) {
+    return suite.empty() ? url : url + " " + suite;
+  };
   std::set<std::string> seen;
   for (const IndexOrigin& origin : m_origins) {
     if (!origin.repo_url.empty()) {
-      seen.insert(origin.repo_url + " " + origin.suite);
+      seen.insert(repository(origin.repo_url, origin.suite));
     }
   }
   for (const Stanza& stanza : m_stanzas) {
     if (stanza.record != nullptr && !stanza.record->repo_url.empty()) {
-      seen.insert(stanza.record->repo_url + " " + stanza.record->suite);
+      seen.insert(repository(stanza.record->repo_url, stanza.record->suite));
     }
   }
   return {seen.begin(), seen.end()};

@@ -110,8 +110,12 @@ class PackageIndex {
   // Every record whose Provides names `virtual_name`, with the Provides entry.
   [[nodiscard]] const std::vector<Provider>& providers(std::string_view virtual_name) const;
   [[nodiscard]] size_t size() const { return m_stanzas.size(); }
-  // "url suite" of every repository that contributed records, sorted and unique.
+  // "url suite" of every repository that contributed records, sorted and unique;
+  // or what describe_source() said, alone.
   [[nodiscard]] std::vector<std::string> origins() const;
+  // Names where all the records come from, for messages, when that is not a
+  // repository (a lock file).
+  void describe_source(std::string what);
   // The first error met while parsing a stanza on lookup (a malformed Depends,
   // say): that stanza is left out of the lookups, and the caller must fail.
   [[nodiscard]] Status status() const;
@@ -156,6 +160,7 @@ class PackageIndex {
 
   std::deque<std::string> m_texts;
   std::vector<IndexOrigin> m_origins;  // parallel to m_texts
+  std::string m_source;                // describe_source()
   mutable std::deque<PackageRecord> m_records;
   mutable std::vector<Stanza> m_stanzas;
   mutable NameRefs m_names;     // Package: names

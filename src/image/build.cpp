@@ -1,5 +1,8 @@
 #include "image/build.hpp"
 
+#include <algorithm>
+#include <filesystem>
+#include <map>
 #include <set>
 
 #include "image/execute.hpp"
@@ -9,10 +12,40 @@
 #include "image/plan.hpp"
 #include "image/remote_layer_cache.hpp"
 #include "oci/image_ref.hpp"
+#include "util/text.hpp"
 
 namespace distill::image {
 
 namespace {
+
+// Usage errors of the output `ref` (expanded from -o `t`) of image `id`: an
+// image of several platforms into a docker-archive, or a file or directory
+// that another output writes too (`paths`, updated).
+Status check_destination(
+    const std::string& t, const std::string& ref, const ImageIdentity& id,
+    std::map<std::filesystem::path, std::pair<oci::ImageRef::Transport, std::string>>& paths) {
+  auto parsed = oci::ImageRef::parse(ref);
+  if (!parsed.ok() || parsed->transport == oci::ImageRef::Transport::Registry) {
+    return {};
+  }
+  if (parsed->transport == oci::ImageRef::Transport::DockerArchive && id.archs.size() > 1) {
+    return make_error(ErrorKind::InvalidInput,
+                      "usage: -o '" + t + "': a docker-archive holds one platform, but " + id.name +
+                          ":" + id.tag + " is built for " + util::join(id.archs, ", ") +
+                          "; build one --arch for it, or write an oci-archive");
+  }
+  std::filesystem::path where = std::filesystem::absolute(parsed->path).lexically_normal();
+  auto [it, first] = paths.try_emplace(where, parsed->transport, t);
+  if (!first && (it->second.first != oci::ImageRef::Transport::OciLayout ||
+                 parsed->transport != oci::ImageRef::Transport::OciLayout)) {
+    return make_error(ErrorKind::InvalidInput,
+                      "usage: -o '" + t + "': " + parsed->path.string() + " is written by -o '" +
+                          it->second.second +
+                          "' too; an archive holds one image, and only OCI layouts can share "
+                          "a directory");
+  }
+  return {};
+}
 
 // Every image's output references, in request order, found from the specs
 // alone, so a clash is a usage error before any request.
@@ -24,6 +57,10 @@ Result<std::vector<std::vector<std::string>>> image_outputs(const BuildRequest& 
   }
   std::vector<std::vector<std::string>> out;
   std::set<std::string> taken;
+  // The file or directory each output writes, and the first -o that writes it:
+  // an archive holds one image, and a layout is a directory, so only layouts
+  // may share one (each image under its own tag).
+  std::map<std::filesystem::path, std::pair<oci::ImageRef::Transport, std::string>> paths;
   for (const auto& [spec, chain] : chains) {
     for (Variant variant : request.variants) {
       ImageIdentity id = image_identity(request, spec, chain, variant);
@@ -36,6 +73,7 @@ Result<std::vector<std::vector<std::string>>> image_outputs(const BuildRequest& 
                             "usage: -o '" + t + "': two images would be written to " + ref +
                                 "; add {name}, {variant} or {debian} to tell them apart");
         }
+        DISTILL_CHECK(check_destination(t, ref, id, paths));
         refs.push_back(std::move(ref));
       }
       out.push_back(std::move(refs));
@@ -47,13 +85,20 @@ Result<std::vector<std::vector<std::string>>> image_outputs(const BuildRequest& 
 }  // namespace
 
 Status check_outputs(const BuildRequest& request) {
+  for (size_t i = 0; i < request.specs.size(); ++i) {
+    if (std::find(request.specs.begin(), request.specs.begin() + static_cast<long>(i),
+                  request.specs[i]) != request.specs.begin() + static_cast<long>(i)) {
+      return make_error(ErrorKind::InvalidInput, "usage: " + request.specs[i] + " is named twice");
+    }
+  }
   for (const auto& o : request.outputs) {
     DISTILL_CHECK(check_output_template(o));
     // A reference that cannot be parsed is found now, not after the build.
     auto parsed = oci::ImageRef::parse(expand_output(o, {"name", "latest", "latest", "debian12"}));
-    if (!parsed.ok()) {
+    Status writable = parsed.ok() ? oci::check_destination(*parsed) : Status(parsed.error());
+    if (!writable.ok()) {
       return make_error(ErrorKind::InvalidInput,
-                        "usage: -o '" + o + "': " + parsed.error().message);
+                        "usage: -o '" + o + "': " + writable.error().message);
     }
   }
   size_t images = request.specs.size() * request.variants.size();

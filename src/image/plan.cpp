@@ -186,10 +186,7 @@ class Planner {
     image.tag = std::move(id.tag);
     m_image_label = image.label();
     DISTILL_CHECK(check_agreement(chain, m_request));
-    std::vector<std::string> archs = !m_request.archs.empty() ? m_request.archs : top.archs;
-    if (archs.empty()) {
-      archs = {debian::host_architecture()};
-    }
+    const std::vector<std::string> archs = std::move(id.archs);
     DISTILL_TRY(image.lock.spec_digest, spec_digest(chain, archs));
     if (m_lock && m_request.frozen) {
       DISTILL_CHECK(check_locked_archives(chain, archs));
@@ -392,6 +389,8 @@ class Planner {
       DISTILL_TRY(auto records,
                   debian::records_from_lock(locked->second, m_request.lock_file.string()));
       loaded->index.add(std::move(records));
+      loaded->index.describe_source(m_request.lock_file.string() +
+                                    " (the lock file; `distill lock` makes one for this spec)");
     } else {
       m_env.progress.step(m_image_label + ": fetching package indices for " + arch);
       DISTILL_TRY(auto options, repository_options());
@@ -1167,6 +1166,10 @@ ImageIdentity image_identity(const BuildRequest& request, const std::string& spe
     if (!spec.release.empty()) {
       id.release = spec.release;
     }
+  }
+  id.archs = !request.archs.empty() ? request.archs : top.archs;
+  if (id.archs.empty()) {
+    id.archs = {debian::host_architecture()};
   }
   return id;
 }

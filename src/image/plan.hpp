@@ -95,11 +95,13 @@ struct BuildPlan {
 };
 
 // Who an image is, from its request and spec chain alone (no request made):
-// name, tag and release as ImagePlan has them.
+// name, tag and release as ImagePlan has them, and the architectures it is
+// built for (--arch, else the spec's `archs:`, else the host's).
 struct ImageIdentity {
   std::string name;
   std::string tag;
   std::string release;
+  std::vector<std::string> archs;
 };
 ImageIdentity image_identity(const BuildRequest& request, const std::string& spec_name,
                              const SpecChain& chain, Variant variant);

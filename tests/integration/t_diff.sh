@@ -9,7 +9,9 @@
 # amd64 and arm64, and --platform linux/arm64 compares the arm64 manifests; an
 # image against itself or against its own copy in an archive prints nothing and
 # exits 0; --json has the documented fields; an unreadable reference exits 2
-# with one line naming it.
+# with one line naming it. Also, on these two-platform images: `copy` into a
+# docker-archive takes the host's platform, or --arch's, and a build of both
+# into one is a usage error.
 # Exit 0 pass, 1 fail, 77 skipped.
 . "$(dirname "$0")/lib/common.sh"
 . "$SRC/tests/integration/lib/aptrepo.sh"
@@ -113,6 +115,35 @@ assert d["packages"] == [{"change": "changed", "name": "hello", "arch": "arm64",
                           "a": "1.0-1", "b": "1.1-1"}], d["packages"]
 assert d["config"] == [], d["config"]
 PY
+
+# --- a copy of these two-platform images into a docker-archive (one platform) ---
+# takes the host's, or --arch's; into a registry or layout, --arch keeps one.
+archive_arch() {
+  python3 - "$1" <<'PY'
+import json, sys, tarfile
+with tarfile.open(sys.argv[1]) as t:
+    manifest = json.load(t.extractfile("manifest.json"))
+    assert len(manifest) == 1, manifest
+    print(json.load(t.extractfile(manifest[0]["Config"]))["architecture"])
+PY
+}
+host_arch=$(dpkg --print-architecture)
+"$DISTILL" copy "oci:$W/out:v1" "docker-archive:$W/host.tar:app:v1" --progress none ||
+  fail "copy of a two-platform image into a docker-archive"
+[ "$(archive_arch "$W/host.tar")" = "$host_arch" ] || fail "docker-archive: not the host's platform"
+"$DISTILL" copy "oci-archive:$W/v1.tar:v1" "docker-archive:$W/arm.tar:app:v1" --arch arm64 \
+  --progress none || fail "copy --arch arm64 into a docker-archive"
+[ "$(archive_arch "$W/arm.tar")" = arm64 ] || fail "docker-archive --arch arm64: $(archive_arch "$W/arm.tar")"
+"$DISTILL" copy "oci:$W/out:v1" "oci:$W/arm-only:v1" --arch arm64 --progress none ||
+  fail "copy --arch arm64 into a layout"
+"$DISTILL" inspect "oci:$W/arm-only:v1" --arch arm64 >/dev/null || fail "inspect the arm64 copy"
+"$DISTILL" inspect "oci:$W/arm-only:v1" --arch amd64 >/dev/null 2>&1 && fail "the arm64 copy has amd64"
+rc=0
+"$DISTILL" copy "oci:$W/out:v1" "docker-archive:$W/x.tar" --arch x86_64 2>/dev/null || rc=$?
+[ "$rc" -eq 2 ] && [ ! -e "$W/x.tar" ] || fail "copy --arch x86_64: exit $rc (want 2), or wrote"
+rc=0
+"$DISTILL" build "$W/app.yaml" -o "docker-archive:$W/two.tar" "${C[@]}" 2>/dev/null || rc=$?
+[ "$rc" -eq 2 ] && [ ! -e "$W/two.tar" ] || fail "two platforms into a docker-archive: exit $rc (want 2)"
 
 # --- identical images: no output, exit 0 (also across transports) --------------
 out=$("$DISTILL" diff "oci:$W/out:v1" "oci:$W/out:v1") || fail "diff of an image with itself: exit $?"

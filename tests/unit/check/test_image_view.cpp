@@ -3,6 +3,8 @@
 // selection.
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "check/image_view.hpp"
 #include "test_image.hpp"
 #include "util/temp_dir.hpp"
@@ -224,13 +226,20 @@ TEST(GoFileMode, MatchesGoFileModeString) {
   EXPECT_EQ(go_file_mode(info), "Dcrw-rw-rw-");
 }
 
-TEST(SelectManifest, ByDebianArchitecture) {
+// An image of two platforms, amd64 and arm64, their manifests otherwise empty.
+oci::LoadedImage two_platforms() {
   oci::LoadedImage image;
-  oci::LoadedManifest amd64;
-  amd64.platform = oci::platform_for_debian_arch("amd64");
-  oci::LoadedManifest arm64;
-  arm64.platform = oci::platform_for_debian_arch("arm64");
-  image.manifests = {amd64, arm64};
+  for (const char* arch : {"amd64", "arm64"}) {
+    oci::LoadedManifest manifest;
+    manifest.platform = oci::platform_for_debian_arch(arch);
+    image.manifests.push_back(std::move(manifest));
+  }
+  return image;
+}
+
+TEST(SelectManifest, ByDebianArchitecture) {
+  oci::LoadedImage image = two_platforms();
+  const oci::LoadedManifest arm64 = image.manifests[1];
   auto chosen = select_manifest(image, "arm64");
   ASSERT_TRUE(chosen.ok());
   EXPECT_EQ((*chosen)->platform.architecture, "arm64");
@@ -240,6 +249,35 @@ TEST(SelectManifest, ByDebianArchitecture) {
   // A single-platform image is used whatever the host is.
   image.manifests = {arm64};
   EXPECT_TRUE(select_manifest(image, "").ok());
+}
+
+TEST(SelectManifest, KeepOnePlatformDropsTheOthersAndTheIndex) {
+  oci::LoadedImage image = two_platforms();
+  image.index = oci::Index{};
+  image.index_json = "{}";
+  image.index_descriptor = oci::describe(image.index_json, std::string(oci::k_media_oci_index));
+  ASSERT_TRUE(keep_one_platform(image, "arm64").ok());
+  ASSERT_EQ(image.manifests.size(), 1U);
+  EXPECT_EQ(image.manifests[0].platform.architecture, "arm64");
+  EXPECT_FALSE(image.index);
+  EXPECT_FALSE(image.index_descriptor);
+  EXPECT_TRUE(image.index_json.empty());
+  // A platform the image lacks: an error, and the image as it was.
+  image = two_platforms();
+  EXPECT_FALSE(keep_one_platform(image, "s390x").ok());
+  EXPECT_EQ(image.manifests.size(), 2U);
+}
+
+TEST(OpenImage, ABadReferenceOrArchitectureIsAUsageError) {
+  for (auto [ref, arch, want] :
+       {std::tuple<const char*, const char*, const char*>{"nolayout", "",
+                                                          "invalid image reference"},
+        {"oci:/nonexistent/layout", "x86_64", "unknown architecture 'x86_64'"}}) {
+    auto opened = open_image(ref, arch);
+    ASSERT_FALSE(opened.ok()) << ref;
+    EXPECT_EQ(opened.error().message.rfind("usage: ", 0), 0U) << opened.error().message;
+    EXPECT_NE(opened.error().message.find(want), std::string::npos) << opened.error().message;
+  }
 }
 
 }  // namespace

@@ -89,6 +89,23 @@ TEST(PackageIndex, PointersStayValidAcrossAdds) {
   EXPECT_EQ(a->name, "a");
 }
 
+// Records without a suite (a lock's) name their repository alone, and an index
+// said to come from a lock file names that instead.
+TEST(PackageIndex, OriginsOfRecordsAndOfALockFile) {
+  PackageIndex index;
+  std::vector<PackageRecord> records(2);
+  records[0].name = "a";
+  records[0].repo_url = "http://m/debian";
+  records[1].name = "b";
+  records[1].repo_url = "http://m/debian";
+  records[1].suite = "bookworm";
+  index.add(std::move(records));
+  EXPECT_EQ(index.origins(),
+            (std::vector<std::string>{"http://m/debian", "http://m/debian bookworm"}));
+  index.describe_source("app.lock (the lock file)");
+  EXPECT_EQ(index.origins(), std::vector<std::string>{"app.lock (the lock file)"});
+}
+
 TEST(PackageIndex, MissingRequiredFieldsNameOriginAndLine) {
   std::string sha = "SHA256: " + std::string(64, 'a') + "\n";
   struct Case {

@@ -898,6 +898,52 @@ TEST_F(BuildGraph, ArchivesAreLayersOfTheirOwnFetchedOnceAndVerified) {
       << refused.error().message;
 }
 
+// Outputs that cannot all be written are usage errors found before any request
+// (and so before any output is written).
+TEST_F(BuildGraph, OutputsThatCannotAllBeWrittenAreRefusedBeforeAnyRequest) {
+  struct Case {
+    std::vector<std::string> specs;
+    std::vector<std::string> archs;
+    std::vector<std::string> outputs;
+    std::string want;
+  };
+  const std::string out = (m_work->path() / "out").string();
+  const std::string zeros = "sha256:" + std::string(64, '0');
+  for (const Case& c : std::vector<Case>{
+           {{"static"},
+            {"amd64", "arm64"},
+            {"docker-archive:" + out + "/d.tar"},
+            "a docker-archive holds one platform, but static:latest is built for amd64, arm64"},
+           {{"static"},
+            {},
+            {"oci-archive:" + out + "/a.tar", "oci:" + out + "/a.tar"},
+            out + "/a.tar is written by -o 'oci-archive:" + out + "/a.tar' too"},
+           {{"static"},
+            {},
+            {"oci-archive:" + out + "/a.tar:x", "oci-archive:" + out + "/a.tar:y"},
+            "an archive holds one image"},
+           {{"static", "static"}, {}, {"oci:" + out + "/{name}"}, "usage: static is named twice"},
+           {{"static"},
+            {},
+            {"docker://127.0.0.1:9/x:y@" + zeros},
+            "a destination takes a tag or a digest, not both"}}) {
+    auto r = request(c.specs);
+    r.archs = c.archs;
+    r.outputs = c.outputs;
+    auto refused = build(r);
+    ASSERT_FALSE(refused.ok()) << c.want;
+    EXPECT_EQ(refused.error().message.rfind("usage: ", 0), 0U) << refused.error().message;
+    EXPECT_NE(refused.error().message.find(c.want), std::string::npos) << refused.error().message;
+  }
+  EXPECT_EQ(m_http.count(""), 0U);
+  EXPECT_FALSE(fs::exists(out));
+  // Layouts share a directory, each image under its own tag.
+  auto r = request({"static"});
+  r.outputs = {"oci:" + out + "/l:a", "oci:" + out + "/l:b"};
+  auto built = build(r);
+  ASSERT_TRUE(built.ok()) << built.error().message;
+}
+
 TEST(OutputTemplate, ExpandsAndRefuses) {
   OutputFields f{"cc", "nonroot", "nonroot", "debian12"};
   EXPECT_EQ(expand_output("oci:out/{name}-{debian}:{variant}", f), "oci:out/cc-debian12:nonroot");
