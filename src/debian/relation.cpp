@@ -138,6 +138,32 @@ bool is_valid_package_name(std::string_view name) {
                      [&](char c) { return lower_or_digit(c) || c == '+' || c == '.' || c == '-'; });
 }
 
+Result<Relation> parse_package_request(std::string_view text) {
+  Relation rel;
+  std::string_view name = text.substr(0, text.find('='));
+  if (name.size() < text.size()) {
+    rel.op = VersionOp::Equal;
+    rel.version = std::string(text.substr(name.size() + 1));
+  }
+  bool arch_ok = true;
+  if (size_t colon = name.find(':'); colon != std::string_view::npos) {
+    rel.arch_qualifier = std::string(name.substr(colon + 1));
+    name = name.substr(0, colon);
+    arch_ok = !rel.arch_qualifier.empty() &&
+              std::all_of(rel.arch_qualifier.begin(), rel.arch_qualifier.end(), [](char c) {
+                return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+              });
+  }
+  rel.name = std::string(name);
+  if (!is_valid_package_name(rel.name) || !arch_ok ||
+      (rel.op == VersionOp::Equal && !is_valid_version(rel.version))) {
+    return make_error(ErrorKind::InvalidInput, "'" + std::string(text) +
+                                                   "' is not a package name (NAME, "
+                                                   "NAME=VERSION or NAME:ARCH)");
+  }
+  return rel;
+}
+
 const char* to_string(VersionOp op) {
   switch (op) {
     case VersionOp::Any:

@@ -44,6 +44,12 @@ struct RelationGroup {
 // "..", "a/b", "".
 bool is_valid_package_name(std::string_view name);
 
+// A package as a spec names it: NAME, NAME=VERSION (exactly that version) or
+// NAME:ARCH, both as NAME:ARCH=VERSION. InvalidInput ("'libc6>=9' is not a
+// package name (NAME, NAME=VERSION or NAME:ARCH)") when NAME is not a package
+// name, VERSION not a Debian version, or ARCH empty.
+Result<Relation> parse_package_request(std::string_view text);
+
 // Parses a whole relationship field. Empty clauses (", ,", a trailing comma) are
 // skipped; a malformed relation (or an invalid package name) is InvalidInput
 // naming the offending text.

@@ -285,20 +285,7 @@ class Resolver {
   }
 
   Status request_package(const std::string& spec) {
-    Relation rel;
-    size_t eq = spec.find('=');
-    rel.name = spec.substr(0, eq);
-    if (eq != std::string::npos) {
-      rel.op = VersionOp::Equal;
-      rel.version = spec.substr(eq + 1);
-    }
-    if (size_t colon = rel.name.find(':'); colon != std::string::npos) {
-      rel.arch_qualifier = rel.name.substr(colon + 1);  // "name:arch"
-      rel.name.resize(colon);
-    }
-    if (rel.name.empty()) {
-      return make_error(ErrorKind::InvalidInput, "empty package name in '" + spec + "'");
-    }
+    DISTILL_TRY(Relation rel, parse_package_request(spec));
     if (m_excluded.count(rel.name) != 0) {
       return make_error(ErrorKind::InvalidInput,
                         "package '" + rel.name + "' is both requested and excluded");

@@ -14,6 +14,8 @@
 #include <set>
 #include <system_error>
 
+#include "debian/architecture.hpp"
+#include "debian/relation.hpp"
 #include "debian/releases.hpp"
 #include "net/credentials.hpp"
 #include "util/file_io.hpp"
@@ -21,6 +23,17 @@
 
 namespace distill::image {
 namespace {
+
+// A url distill can fetch: http:// or https:// with a host, or file: with an
+// absolute path.
+bool fetchable_url(const std::string& url) {
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (url.rfind(scheme, 0) == 0) {
+      return url.size() > scheme.size() && url[scheme.size()] != '/';
+    }
+  }
+  return url.rfind("file:/", 0) == 0;
+}
 
 namespace fs = std::filesystem;
 
@@ -425,8 +438,13 @@ class SpecParser {
             std::vector<int> lines;
             get_string_list(value, line, key, list, &lines);
             for (size_t i = 0; i < list.size(); ++i) {
-              if (list[i].empty() || list[i].find_first_of(" \t,") != std::string::npos) {
-                problem(lines[i], key + " entry '" + list[i] + "' is not a package name");
+              // `exclude` takes names only; `packages` a version or architecture too.
+              bool valid = key == "packages" ? debian::parse_package_request(list[i]).ok()
+                                             : debian::is_valid_package_name(list[i]);
+              if (!valid) {
+                problem(lines[i],
+                        key + " entry '" + list[i] + "' is not a package name" +
+                            (key == "packages" ? " (NAME, NAME=VERSION or NAME:ARCH)" : ""));
               }
               m_spec.lines.emplace(key + ":" + list[i], lines[i]);
             }
@@ -434,7 +452,11 @@ class SpecParser {
             std::vector<int> lines;
             get_string_list(value, line, "archs", m_spec.archs, &lines);
             for (size_t i = 0; i < m_spec.archs.size(); ++i) {
-              check_arch(m_spec.archs[i], lines[i]);
+              if (check_arch(m_spec.archs[i], lines[i]) &&
+                  std::find(m_spec.archs.begin(), m_spec.archs.begin() + static_cast<long>(i),
+                            m_spec.archs[i]) != m_spec.archs.begin() + static_cast<long>(i)) {
+                problem(lines[i], "archs: " + m_spec.archs[i] + " given twice");
+              }
             }
           } else if (key == "files") {
             parse_files(value, line);
@@ -564,9 +586,9 @@ class SpecParser {
       source.url = net::strip_credentials(source.url);
       if (source.url.empty()) {
         problem(entry_line, "sources entry needs a url");
-      } else if (source.url.rfind("http://", 0) != 0 && source.url.rfind("https://", 0) != 0 &&
-                 source.url.rfind("file:/", 0) != 0) {
-        problem(entry_line, "sources url '" + source.url + "' must be http://, https:// or file:");
+      } else if (!fetchable_url(source.url)) {
+        problem(entry_line, "sources url '" + source.url +
+                                "' must be http://HOST/..., https://HOST/... or file:/PATH");
       }
       if (source.suites.empty()) {
         problem(entry_line, "sources entry needs at least one suite");
@@ -578,6 +600,10 @@ class SpecParser {
       }
       if (!source.keyring.empty() && source.keyring[0] != '/') {
         source.keyring = (m_base_dir / source.keyring).lexically_normal().string();
+      }
+      if (std::error_code ec;
+          !source.keyring.empty() && !std::filesystem::is_regular_file(source.keyring, ec)) {
+        problem(entry_line, "keyring '" + source.keyring + "' is not a file");
       }
       m_spec.sources.push_back(std::move(source));
     }
@@ -721,14 +747,11 @@ class SpecParser {
   }
 
   bool check_arch(const std::string& arch, int line) {
-    static const std::set<std::string> k_archs = {"amd64",   "arm64", "armhf",   "armel",   "i386",
-                                                  "ppc64el", "s390x", "riscv64", "mips64el"};
-    if (k_archs.count(arch) != 0) {
+    if (debian::is_known_architecture(arch)) {
       return true;
     }
     problem(line, "unknown architecture '" + arch +
-                      "' (Debian names: amd64, arm64, armhf, armel, i386, ppc64el, "
-                      "s390x, riscv64, mips64el)");
+                      "' (Debian names: " + debian::known_architectures() + ")");
     return false;
   }
 
@@ -752,10 +775,9 @@ class SpecParser {
     }
     if (key == "url") {
       download.url = net::strip_credentials(text);
-      if (download.url.rfind("http://", 0) != 0 && download.url.rfind("https://", 0) != 0 &&
-          download.url.rfind("file:/", 0) != 0) {
-        problem(vline,
-                "archive url '" + shown(download.url) + "' must be http://, https:// or file:");
+      if (!fetchable_url(download.url)) {
+        problem(vline, "archive url '" + shown(download.url) +
+                           "' must be http://HOST/..., https://HOST/... or file:/PATH");
         return false;
       }
     } else if (key == "sha256") {

@@ -88,5 +88,29 @@ TEST(Relation, PackageNamesFollowPolicy) {
       << parsed.error().message;
 }
 
+TEST(Relation, PackageRequestsAsSpecsWriteThem) {
+  auto plain = parse_package_request("libc6");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->name, "libc6");
+  EXPECT_EQ(plain->op, VersionOp::Any);
+  auto pinned = parse_package_request("libssl3=3.0.15-1~deb12u1");
+  ASSERT_TRUE(pinned.ok());
+  EXPECT_EQ(pinned->name, "libssl3");
+  EXPECT_EQ(pinned->op, VersionOp::Equal);
+  EXPECT_EQ(pinned->version, "3.0.15-1~deb12u1");
+  auto both = parse_package_request("libc6:arm64=1:2.36-9");
+  ASSERT_TRUE(both.ok());
+  EXPECT_EQ(both->name, "libc6");
+  EXPECT_EQ(both->arch_qualifier, "arm64");
+  EXPECT_EQ(both->version, "1:2.36-9");
+  for (const char* bad : {"", "libc6>=9", "=1.0", "libc6:", "LIBC6", "-libc6", "a|b",
+                          "libc6=", "libc6 (>= 2)", "libc6:Arm64", "x=1.0 ", "../x"}) {
+    auto refused = parse_package_request(bad);
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_EQ(refused.error().message,
+              "'" + std::string(bad) + "' is not a package name (NAME, NAME=VERSION or NAME:ARCH)");
+  }
+}
+
 }  // namespace
 }  // namespace distill::debian

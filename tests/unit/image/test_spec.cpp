@@ -294,7 +294,29 @@ TEST_F(SpecTest, Ports) {
 TEST_F(SpecTest, ArchsUseDebianNames) {
   EXPECT_EQ(error("archs: [amd64, x86_64]\n"),
             "spec.yaml:1: unknown architecture 'x86_64' (Debian names: amd64, arm64, armhf, "
-            "armel, i386, ppc64el, s390x, riscv64, mips64el)");
+            "armel, i386, ppc64el, s390x, riscv64, mips64el, mipsel)");
+}
+
+TEST_F(SpecTest, AnArchGivenTwiceIsRefused) {
+  EXPECT_EQ(error("archs:\n  - amd64\n  - arm64\n  - amd64\n"),
+            "spec.yaml:4: archs: amd64 given twice");
+}
+
+TEST_F(SpecTest, PackageEntriesAreCheckedWhenTheSpecIsRead) {
+  auto lines = errors("packages:\n  - libc6>=9\n  - LIBC6\n  - \"libc6:\"\nexclude: [x=1]\n");
+  ASSERT_EQ(lines.size(), 4U);
+  EXPECT_EQ(lines[0],
+            "spec.yaml:2: packages entry 'libc6>=9' is not a package name (NAME, "
+            "NAME=VERSION or NAME:ARCH)");
+  EXPECT_EQ(lines[1],
+            "spec.yaml:3: packages entry 'LIBC6' is not a package name (NAME, "
+            "NAME=VERSION or NAME:ARCH)");
+  EXPECT_EQ(lines[2],
+            "spec.yaml:4: packages entry 'libc6:' is not a package name (NAME, "
+            "NAME=VERSION or NAME:ARCH)");
+  EXPECT_EQ(lines[3], "spec.yaml:5: exclude entry 'x=1' is not a package name");
+  auto good = parse("packages: [libc6, \"libssl3=3.0.15-1~deb12u1\", \"libc6:arm64\"]\n");
+  ASSERT_TRUE(good.ok()) << good.error().message;
 }
 
 TEST_F(SpecTest, StopSignal) {
@@ -393,6 +415,24 @@ TEST_F(SpecTest, SourcesNeedUrlAndSuites) {
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0], "spec.yaml:2: sources entry needs a url");
   EXPECT_EQ(lines[1], "spec.yaml:2: sources entry needs at least one suite");
+}
+
+TEST_F(SpecTest, SourcesNeedAHostAndAKeyringThatIsAFile) {
+  EXPECT_EQ(error("sources:\n  - {url: \"http://\", suites: [bookworm]}\n"),
+            "spec.yaml:2: sources url 'http://' must be http://HOST/..., https://HOST/... or "
+            "file:/PATH");
+  EXPECT_EQ(error("sources:\n  - {url: \"https:///debian\", suites: [bookworm]}\n"),
+            "spec.yaml:2: sources url 'https:///debian' must be http://HOST/..., "
+            "https://HOST/... or file:/PATH");
+  EXPECT_EQ(error("sources:\n  - {url: \"http://h/debian\", suites: [bookworm], keyring: "
+                  "keys/none.gpg}\n"),
+            "spec.yaml:2: keyring '" + (path() / "keys/none.gpg").string() + "' is not a file");
+  fs::create_directories(path() / "keys");
+  std::ofstream(path() / "keys/archive.gpg") << "key";
+  auto good = parse(
+      "sources:\n  - {url: \"http://h/debian\", suites: [bookworm], keyring: "
+      "keys/archive.gpg}\n");
+  ASSERT_TRUE(good.ok()) << good.error().message;
 }
 
 TEST_F(SpecTest, TraceAndVolumesMustBeAbsolute) {
@@ -543,11 +583,12 @@ TEST_F(SpecTest, ArchiveErrorsNameTheirLine) {
   EXPECT_EQ(error("archives:\n  - url: http://127.0.0.1/a.tar\n    sha256: abc\n"),
             "spec.yaml:3: sha256 'abc' is not 64 hexadecimal digits");
   EXPECT_EQ(error("archives:\n  - url: ftp://h/a.tar\n    sha256: " + k_sha_a + "\n"),
-            "spec.yaml:2: archive url 'ftp://h/a.tar' must be http://, https:// or file:");
+            "spec.yaml:2: archive url 'ftp://h/a.tar' must be http://HOST/..., https://HOST/... or "
+            "file:/PATH");
   EXPECT_EQ(
       error("archives:\n  - url: http://h/a.tar\n    sha256: " + k_sha_a + "\n    arch: x86_64\n"),
       "spec.yaml:4: unknown architecture 'x86_64' (Debian names: amd64, arm64, armhf, "
-      "armel, i386, ppc64el, s390x, riscv64, mips64el)");
+      "armel, i386, ppc64el, s390x, riscv64, mips64el, mipsel)");
   EXPECT_EQ(
       error("archives:\n  - url: http://h/a.tar\n    sha256: " + k_sha_a + "\n    dst: relative\n"),
       "spec.yaml:4: dst 'relative' must be absolute and must not contain '..'");
