@@ -17,6 +17,7 @@
 #include "debian/repository.hpp"
 #include "debian/resolver.hpp"
 #include "elf/elf_reader.hpp"
+#include "image/base_layers.hpp"
 #include "image/busybox_layer.hpp"
 #include "image/files_layer.hpp"
 #include "image/from_chain.hpp"
@@ -286,6 +287,8 @@ class Planner {
       return make_error(ErrorKind::NotFound,
                         spec.where("from") + ": " + spec.from + " has no " + arch + " image");
     }
+    DISTILL_CHECK(check_base_layers(*chosen, m_env.cache.dir() / "base-layers",
+                                    spec.where("from") + ": " + spec.from));
     stage.config.config = chosen->config;
     stage.history = chosen->config.history;
     for (size_t i = 0; i < chosen->manifest.layers.size(); ++i) {
