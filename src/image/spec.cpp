@@ -346,6 +346,11 @@ class SpecParser {
         continue;
       }
       const std::string& key = kv.first.Scalar();
+      if (key.empty()) {
+        problem(key_line, what + " keys must not be empty");
+        ok = false;
+        continue;
+      }
       if (!kv.second.IsScalar()) {
         problem(line_of(kv.second, key_line), what + " value of '" + key + "' must be a string");
         ok = false;
@@ -417,7 +422,7 @@ class SpecParser {
           int line = line_of(value, key_line);
           if (key == "name") {
             if (get_string(value, line, "name", m_spec.name) && !valid_image_name(m_spec.name)) {
-              problem(line, "name '" + m_spec.name +
+              problem(line, "name '" + shown(m_spec.name) +
                                 "' is not a valid image name (lowercase letters, digits, '.', "
                                 "'_', '-', '/')");
             }

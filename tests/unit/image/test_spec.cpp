@@ -297,6 +297,16 @@ TEST_F(SpecTest, ArchsUseDebianNames) {
             "armel, i386, ppc64el, s390x, riscv64, mips64el, mipsel)");
 }
 
+TEST_F(SpecTest, EmptyMappingKeysAndHugeNamesAreRefusedBriefly) {
+  EXPECT_EQ(error("labels: {\"\": x}\n"), "spec.yaml:1: labels keys must not be empty");
+  EXPECT_EQ(error("env: {\"\": x}\n"), "spec.yaml:1: env keys must not be empty");
+  EXPECT_EQ(error("annotations:\n  \"\": x\n"), "spec.yaml:2: annotations keys must not be empty");
+  // A name of a megabyte is shown by its first 80 characters.
+  std::string message = error("name: " + std::string(1 << 20, 'X') + "\n");
+  EXPECT_LT(message.size(), 300U) << message.substr(0, 300);
+  EXPECT_EQ(message.rfind("spec.yaml:1: name 'XXXX", 0), 0U) << message.substr(0, 100);
+}
+
 TEST_F(SpecTest, AnArchGivenTwiceIsRefused) {
   EXPECT_EQ(error("archs:\n  - amd64\n  - arm64\n  - amd64\n"),
             "spec.yaml:4: archs: amd64 given twice");
