@@ -49,8 +49,8 @@ Status check_layer(const oci::Descriptor& layer, const std::filesystem::path& fi
 
 }  // namespace
 
-Status check_base_layers(const oci::LoadedManifest& manifest,
-                         const std::filesystem::path& records, const std::string& what) {
+Status check_base_layers(const oci::LoadedManifest& manifest, const std::filesystem::path& records,
+                         const std::string& what) {
   const auto& layers = manifest.manifest.layers;
   const auto& diff_ids = manifest.config.diff_ids;
   if (layers.size() != diff_ids.size() || layers.size() != manifest.layer_files.size()) {
@@ -60,11 +60,10 @@ Status check_base_layers(const oci::LoadedManifest& manifest,
                                               std::to_string(diff_ids.size()) + " diff_ids");
   }
   std::vector<Status> checks(layers.size());
-  util::parallel_for(layers.size(), std::max(1U, std::thread::hardware_concurrency()),
-                     [&](size_t i) {
-                       checks[i] = check_layer(layers[i], manifest.layer_files[i], diff_ids[i],
-                                               records, what);
-                     });
+  util::parallel_for(
+      layers.size(), std::max(1U, std::thread::hardware_concurrency()), [&](size_t i) {
+        checks[i] = check_layer(layers[i], manifest.layer_files[i], diff_ids[i], records, what);
+      });
   for (const Status& check : checks) {
     DISTILL_CHECK(check);
   }

@@ -19,7 +19,7 @@ namespace distill::image {
 // layer checked once is recorded in `records` by its blob digest (a blob is
 // only ever read after its digest is verified), so a base is decompressed once
 // per cache, on as many threads as there are CPUs.
-Status check_base_layers(const oci::LoadedManifest& manifest,
-                         const std::filesystem::path& records, const std::string& what);
+Status check_base_layers(const oci::LoadedManifest& manifest, const std::filesystem::path& records,
+                         const std::string& what);
 
 }  // namespace distill::image
