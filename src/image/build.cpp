@@ -21,7 +21,7 @@ namespace {
 // Usage errors of the output `ref` (expanded from -o `t`) of image `id`: an
 // image of several platforms into a docker-archive, or a file or directory
 // that another output writes too (`paths`, updated).
-Status check_destination(
+Status check_writable(
     const std::string& t, const std::string& ref, const ImageIdentity& id,
     std::map<std::filesystem::path, std::pair<oci::ImageRef::Transport, std::string>>& paths) {
   auto parsed = oci::ImageRef::parse(ref);
@@ -34,7 +34,9 @@ Status check_destination(
                           ":" + id.tag + " is built for " + util::join(id.archs, ", ") +
                           "; build one --arch for it, or write an oci-archive");
   }
-  std::filesystem::path where = std::filesystem::absolute(parsed->path).lexically_normal();
+  std::error_code ec;
+  std::filesystem::path where = std::filesystem::absolute(parsed->path, ec);
+  where = (ec ? parsed->path : where).lexically_normal();
   auto [it, first] = paths.try_emplace(where, parsed->transport, t);
   if (!first && (it->second.first != oci::ImageRef::Transport::OciLayout ||
                  parsed->transport != oci::ImageRef::Transport::OciLayout)) {
@@ -73,7 +75,7 @@ Result<std::vector<std::vector<std::string>>> image_outputs(const BuildRequest& 
                             "usage: -o '" + t + "': two images would be written to " + ref +
                                 "; add {name}, {variant} or {debian} to tell them apart");
         }
-        DISTILL_CHECK(check_destination(t, ref, id, paths));
+        DISTILL_CHECK(check_writable(t, ref, id, paths));
         refs.push_back(std::move(ref));
       }
       out.push_back(std::move(refs));

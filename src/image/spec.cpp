@@ -448,7 +448,7 @@ class SpecParser {
                                              : debian::is_valid_package_name(list[i]);
               if (!valid) {
                 problem(lines[i],
-                        key + " entry '" + list[i] + "' is not a package name" +
+                        key + " entry '" + shown(list[i]) + "' is not a package name" +
                             (key == "packages" ? " (NAME, NAME=VERSION or NAME:ARCH)" : ""));
               }
               m_spec.lines.emplace(key + ":" + list[i], lines[i]);
