@@ -159,8 +159,8 @@ Status keep_one_platform(oci::LoadedImage& image, std::string_view debian_arch) 
 Result<std::unique_ptr<OpenedImage>> open_image(std::string_view ref, std::string_view debian_arch,
                                                 const oci::SourceOptions& source) {
   // Usage errors, found before any request.
-  if (!debian_arch.empty()) {
-    DISTILL_CHECK(debian::check_architecture(debian_arch));
+  if (auto known = debian::check_architecture(debian_arch); !debian_arch.empty() && !known.ok()) {
+    return make_error(ErrorKind::InvalidInput, "usage: " + known.error().message);
   }
   if (auto parsed = oci::ImageRef::parse(ref); !parsed.ok()) {
     return make_error(ErrorKind::InvalidInput, "usage: " + parsed.error().message);

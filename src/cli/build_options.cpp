@@ -67,7 +67,7 @@ Result<std::vector<std::string>> parse_archs(const std::string& text) {
   std::vector<std::string> out;
   for (const auto& arch : split(text, ',')) {
     if (auto known = debian::check_architecture(arch); !known.ok()) {
-      return usage("--arch '" + text + "': " + known.error().message.substr(sizeof "usage: " - 1));
+      return usage("--arch '" + text + "': " + known.error().message);
     }
     if (std::find(out.begin(), out.end(), arch) != out.end()) {
       return usage("--arch '" + text + "': " + arch + " given twice");
@@ -179,8 +179,8 @@ Result<image::BuildRequest> BuildOptions::to_request() const {
   errno = 0;
   long long value = std::strtoll(epoch.c_str(), &end, 10);
   if (epoch.empty() || *end != '\0' || value < 0 || errno == ERANGE || value > k_last_epoch) {
-    return usage("--source-date-epoch '" + epoch +
-                 "': expected seconds since 1970, up to 253402300799 (the end of year 9999)");
+    return usage("--source-date-epoch '" + epoch + "': expected seconds since 1970, up to " +
+                 std::to_string(k_last_epoch) + " (the end of year 9999)");
   }
   request.source_date_epoch = value;
   if (const char* root = std::getenv("DISTILL_APT_ROOT"); root != nullptr && *root != '\0') {

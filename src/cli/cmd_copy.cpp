@@ -72,7 +72,9 @@ CommandRunner register_copy(CLI::App& app) {
       return make_error(ErrorKind::InvalidInput, "usage: " + writable.error().message);
     }
     if (!o->arch.empty()) {
-      DISTILL_CHECK(debian::check_architecture(o->arch));
+      if (auto known = debian::check_architecture(o->arch); !known.ok()) {
+        return make_error(ErrorKind::InvalidInput, "usage: " + known.error().message);
+      }
       // Of a registry index, only that platform's blobs are fetched.
       source.pull.platform = oci::platform_for_debian_arch(o->arch);
     }

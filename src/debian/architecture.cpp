@@ -48,7 +48,7 @@ const char* known_architectures() {
 
 Status check_architecture(std::string_view name) {
   if (!is_known_architecture(name)) {
-    return make_error(ErrorKind::InvalidInput, "usage: unknown architecture '" + std::string(name) +
+    return make_error(ErrorKind::InvalidInput, "unknown architecture '" + std::string(name) +
                                                    "' (Debian names: " + known_architectures() +
                                                    ")");
   }

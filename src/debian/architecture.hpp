@@ -18,8 +18,8 @@ bool is_known_architecture(std::string_view name);
 // Those names, comma-separated, for messages.
 const char* known_architectures();
 
-// InvalidInput "usage: unknown architecture 'NAME' (Debian names: ...)" when
-// `name` is not one of them (a command's --arch).
+// InvalidInput "unknown architecture 'NAME' (Debian names: ...)" when `name`
+// is not one of them: the one message of a spec's `archs:` and every --arch.
 Status check_architecture(std::string_view name);
 
 }  // namespace distill::debian

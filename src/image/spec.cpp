@@ -752,12 +752,11 @@ class SpecParser {
   }
 
   bool check_arch(const std::string& arch, int line) {
-    if (debian::is_known_architecture(arch)) {
-      return true;
+    auto known = debian::check_architecture(arch);
+    if (!known.ok()) {
+      problem(line, known.error().message);
     }
-    problem(line, "unknown architecture '" + arch +
-                      "' (Debian names: " + debian::known_architectures() + ")");
-    return false;
+    return known.ok();
   }
 
   // An absolute path in the image, normalised; a problem (naming `what`) if not.
