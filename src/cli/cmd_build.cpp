@@ -137,12 +137,7 @@ CommandRunner register_build(CLI::App& app) {
     DISTILL_TRY(auto session, BuildSession::open(*options, /*makes_layers=*/true));
     util::catch_interrupts();
     const auto started = std::chrono::steady_clock::now();
-    auto built = image::build_images(request, session->env());
-    if (!built.ok() && util::interrupted()) {
-      std::fprintf(stderr, "distill: interrupted\n");
-      return 128 + util::interrupt_signal();
-    }
-    DISTILL_TRY(auto results, std::move(built));
+    DISTILL_TRY(auto results, image::build_images(request, session->env()));
     nlohmann::json entries = nlohmann::json::array();
     for (const auto& result : results) {
       std::vector<check::AttachedSbom> sboms;

@@ -56,15 +56,7 @@ CommandRunner register_update(CLI::App& app) {
     DISTILL_CHECK(oci::check_registry_settings(r.registry));
     DISTILL_TRY(auto session, BuildSession::open(*options));
     util::catch_interrupts();
-    auto updated = image::update_image(r, session->env());
-    if (!updated.ok()) {
-      if (util::interrupted()) {
-        std::fprintf(stderr, "distill: interrupted\n");
-        return 128 + util::interrupt_signal();
-      }
-      return updated.error();
-    }
-    const image::UpdateResult& result = *updated;
+    DISTILL_TRY(const image::UpdateResult result, image::update_image(r, session->env()));
     for (const auto& c : result.changes) {
       std::string what = c.from_version.empty() ? "added " + c.to_version
                          : c.to_version.empty() ? "removed " + c.from_version

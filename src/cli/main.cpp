@@ -9,6 +9,7 @@
 #include "cli/command.hpp"
 #include "cli/command_table.hpp"
 #include "cli/did_you_mean.hpp"
+#include "util/interrupt.hpp"
 #include "util/interrupt_cleanup.hpp"
 
 namespace distill::cli {
@@ -58,6 +59,12 @@ int main(int argc, char** argv) {
       const int failure = custom != table.error_status.end() ? custom->second : k_exit_failure;
       try {
         auto status = runner();
+        if (!status.ok() && util::interrupted()) {
+          // What failed is the stop the user asked for (a command that
+          // called util::catch_interrupts), not worth an error of its own.
+          std::fprintf(stderr, "distill: interrupted\n");
+          return 128 + util::interrupt_signal();
+        }
         if (!status.ok()) {
           return print_error(status.error().message,
                              status.error().kind == ErrorKind::InvalidInput &&

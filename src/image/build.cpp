@@ -117,6 +117,22 @@ Status check_outputs(const BuildRequest& request) {
   return {};
 }
 
+namespace {
+
+// Removes the layer cache's blobs of `image` that no longer hold their
+// digest; true when there was one.
+bool drop_damaged_layers(const LayerCache& layers, const oci::Image& image) {
+  bool dropped = false;
+  for (const auto& manifest : image.manifests) {
+    for (const auto& layer : manifest.layers) {
+      dropped = layers.drop_if_damaged(layer) || dropped;
+    }
+  }
+  return dropped;
+}
+
+}  // namespace
+
 BuildResult build_result(ImagePlan& plan, oci::Image image) {
   BuildResult result;
   result.name = plan.name;
@@ -168,27 +184,45 @@ Result<std::vector<BuildResult>> build_images(const BuildRequest& request, Build
   // New layers are copied beside the oci: outputs as they are made, while
   // other layers are still being made (image/output_staging.hpp).
   OutputStaging staging(outputs);
-  DISTILL_TRY(auto images,
-              execute(plan, request, env, [&staging](size_t image, const oci::LayerBlob& blob) {
-                staging.stage(image, blob);
-              }));
+  auto run = [&] {
+    return execute(plan, request, env, [&staging](size_t image, const oci::LayerBlob& blob) {
+      staging.stage(image, blob);
+    });
+  };
+  DISTILL_TRY(auto images, run());
+  // Outputs last, image by image: a failure leaves the outputs of the images
+  // after it untouched.
+  std::vector<std::vector<std::string>> written(images.size());
+  bool made_again = false;
+  for (size_t i = 0; i < images.size();) {
+    const ImagePlan& image = plan.images[i];
+    const std::string what = image.name + ":" + image.tag;
+    DISTILL_CHECK(env.check_not_stopped());
+    auto wrote = write_outputs(images[i], outputs[i], {image.name, image.tag}, request.registry,
+                               env.progress, &staging);
+    if (!wrote.ok() && wrote.error().kind == ErrorKind::Corrupt && !made_again &&
+        drop_damaged_layers(layers, images[i])) {
+      // A cached layer damaged in place, which its unchanged size and mtime
+      // hid from the lookup: made again, once, and this image written again.
+      env.progress.warn(what + ": " + wrote.error().message + "; making the layer again");
+      made_again = true;
+      DISTILL_TRY(images, run());
+      continue;
+    }
+    if (!wrote.ok()) {
+      return wrote.error().context(what);
+    }
+    written[i] = std::move(wrote).value();
+    ++i;
+  }
   std::vector<BuildResult> results;
   for (size_t i = 0; i < plan.images.size(); ++i) {
     results.push_back(build_result(plan.images[i], std::move(images[i])));
-  }
-  // Outputs last, image by image: a failure leaves the outputs of the images
-  // after it untouched.
-  for (size_t i = 0; i < results.size(); ++i) {
-    auto& result = results[i];
-    auto written = write_outputs(result.image, outputs[i], {result.name, result.tag},
-                                 request.registry, env.progress, &staging);
-    if (!written.ok()) {
-      return written.error().context(result.name + ":" + result.tag);
-    }
-    result.outputs_written = std::move(written).value();
+    results.back().outputs_written = std::move(written[i]);
   }
   // The layer cache last: a registry that refuses it costs no output.
   if (cache_to) {
+    DISTILL_CHECK(env.check_not_stopped());
     // Every layer this build used, as the local cache now holds it.
     std::vector<CacheEntry> entries;
     for (const auto& node : plan.nodes) {

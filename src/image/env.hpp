@@ -21,8 +21,17 @@ struct BuildEnv {
   const util::Clock& clock;
   util::Progress& progress;
   util::WorkerPool& pool;  // every layer of every image runs here
-  // Asked before each layer starts: true stops the build (Ctrl-C by default).
+  // Asked before each layer starts and before the outputs are written: true
+  // stops the build (Ctrl-C by default).
   std::function<bool()> stop_requested = util::interrupted;
+
+  // An error once a stop was asked for: nothing more may be written.
+  [[nodiscard]] Status check_not_stopped() const {
+    if (stop_requested && stop_requested()) {
+      return make_error(ErrorKind::Io, "interrupted");
+    }
+    return {};
+  }
 };
 
 }  // namespace distill::image

@@ -86,6 +86,18 @@ std::optional<oci::LayerBlob> LayerCache::lookup(const std::string& key) const {
   }
 }
 
+bool LayerCache::drop_if_damaged(const oci::LayerBlob& blob) const {
+  if (blob.file != m_dir / "blobs" / "sha256" / blob.descriptor.digest.hex()) {
+    return false;
+  }
+  auto hashed = oci::digest_file(blob.file);
+  if (hashed.ok() && hashed->digest == blob.descriptor.digest &&
+      hashed->size == blob.descriptor.size) {
+    return false;
+  }
+  return ::unlink(blob.file.c_str()) == 0;
+}
+
 Status LayerCache::store(const std::string& key, const oci::LayerBlob& blob) const {
   std::error_code ec;
   std::filesystem::create_directories(m_dir / "layers", ec);

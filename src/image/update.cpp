@@ -353,6 +353,7 @@ Result<UpdateResult> update_image(const UpdateRequest& request, BuildEnv& env) {
   result.build = build_result(image, std::move(images.at(0)));
   BuildResult& out = result.build;
   out.spec = request.image;
+  DISTILL_CHECK(env.check_not_stopped());
   DISTILL_TRY(out.outputs_written, write_outputs(out.image, request.outputs, {out.name, out.tag},
                                                  request.registry, env.progress));
   if (!request.lock_out.empty()) {

@@ -137,6 +137,7 @@ struct TransferState {
   // Where body bytes go: a sink (download) or response->body (send).
   const std::function<Status(std::string_view)>* sink = nullptr;
   const ProgressFn* progress = nullptr;
+  const std::function<bool()>* stop_requested = nullptr;
   uint64_t body_bytes = 0;  // bytes of the final response's body seen
   bool sink_failed = false;
   Error sink_error;
@@ -236,6 +237,9 @@ int seek_callback(void* user, curl_off_t offset, int origin) {
 int xferinfo_callback(void* user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t /*ultotal*/,
                       curl_off_t /*ulnow*/) {
   auto* state = static_cast<TransferState*>(user);
+  if (state->stop_requested != nullptr && (*state->stop_requested)()) {
+    return 1;  // curl stops with CURLE_ABORTED_BY_CALLBACK
+  }
   if (state->progress != nullptr && *state->progress) {
     (*state->progress)(static_cast<uint64_t>(dlnow), static_cast<uint64_t>(dltotal));
   }
@@ -334,9 +338,15 @@ class CurlClient final : public HttpClient {
       if (attempt > 0 && sink_reset != nullptr && *sink_reset) {
         (*sink_reset)();
       }
+      if (m_options.stop_requested && m_options.stop_requested()) {
+        return make_error(ErrorKind::Io, request.method + " " + request.url + ": interrupted");
+      }
       DISTILL_TRY(Attempt result, perform(request, sink, progress));
       if (result.sink_failed) {
         return std::move(result.sink_error);
+      }
+      if (result.code == CURLE_ABORTED_BY_CALLBACK) {
+        return make_error(ErrorKind::Io, request.method + " " + request.url + ": interrupted");
       }
       bool transient = false;
       std::chrono::milliseconds wait = backoff;
@@ -417,7 +427,10 @@ class CurlClient final : public HttpClient {
     lib.easy_setopt(h, CURLOPT_HEADERDATA, &state);
     lib.easy_setopt(h, CURLOPT_WRITEFUNCTION, write_callback);
     lib.easy_setopt(h, CURLOPT_WRITEDATA, &state);
-    if (progress != nullptr && *progress) {
+    if (m_options.stop_requested) {
+      state.stop_requested = &m_options.stop_requested;
+    }
+    if ((progress != nullptr && *progress) || state.stop_requested != nullptr) {
       lib.easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
       lib.easy_setopt(h, CURLOPT_XFERINFOFUNCTION, xferinfo_callback);
       lib.easy_setopt(h, CURLOPT_XFERINFODATA, &state);

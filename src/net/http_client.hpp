@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "crypto/sha256.hpp"
+#include "util/interrupt.hpp"
 #include "util/result.hpp"
 
 namespace distill::net {
@@ -67,6 +68,10 @@ struct TransferOptions {
   bool tls_verify = true;
   std::filesystem::path cert_dir;
   std::string user_agent = "distill/0.1";
+  // Asked while a transfer runs and before each attempt: true ends it with an
+  // "interrupted" error, never retried (Ctrl-C under util::catch_interrupts,
+  // so an interrupted push sends no manifest). Empty: never.
+  std::function<bool()> stop_requested = util::interrupted;
 };
 
 class HttpClient {

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <memory>
 #include <set>
 #include <system_error>
 #include <thread>
@@ -115,6 +116,21 @@ Status write_oci_layout(const std::filesystem::path& dir, const Image& image,
   if (image.index_json.empty()) {
     return make_error(ErrorKind::Internal, "write_oci_layout: image not finalized");
   }
+  std::error_code ec;
+  // A layout that does not exist yet is assembled beside it and renamed into
+  // place, even when nothing was staged for it (every layer was cached): a
+  // failure part-way leaves no layout without its index.json.
+  std::unique_ptr<BlobStaging> own_staging;
+  if ((staging == nullptr || !staging->new_layout()) &&
+      !std::filesystem::exists(std::filesystem::symlink_status(dir, ec))) {
+    if (!dir.parent_path().empty()) {
+      std::filesystem::create_directories(dir.parent_path(), ec);
+    }
+    own_staging = BlobStaging::open(dir);
+    if (own_staging != nullptr && own_staging->new_layout()) {
+      staging = own_staging.get();
+    }
+  }
   if (staging != nullptr) {
     if (auto root = staging->new_layout()) {
       DISTILL_TRY(bool published, write_new_layout(*root, image, ref_name, *staging));
@@ -123,7 +139,6 @@ Status write_oci_layout(const std::filesystem::path& dir, const Image& image,
       }
     }
   }
-  std::error_code ec;
   const bool created = std::filesystem::create_directories(dir, ec);
   if (ec) {
     return make_error(ErrorKind::Io, dir.string() + ": " + ec.message());

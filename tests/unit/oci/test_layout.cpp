@@ -481,8 +481,10 @@ TEST_F(OciWriterTest, DamagedSourceBlobIsRefusedByEveryWriter) {
   EXPECT_EQ(status.error().kind, ErrorKind::Corrupt);
   EXPECT_NE(status.error().message.find(layer.file.string()), std::string::npos)
       << status.error().message;
-  EXPECT_FALSE(fs::exists(layout / "blobs/sha256" / layer.descriptor.digest.hex()));
-  EXPECT_FALSE(fs::exists(layout / "index.json"));
+  // A layout that did not exist is not left half-written: not there at all,
+  // and nothing of its assembly beside it.
+  EXPECT_FALSE(fs::exists(layout));
+  EXPECT_TRUE(entries_starting(path(), ".layout.").empty());
 
   // A new layout assembled in a staging directory is not placed at all, and
   // the staging goes with its owner.
