@@ -232,6 +232,29 @@ TEST_F(CurlClientTest, ProgressReportsTotal) {
   EXPECT_EQ(last_now, m_big.size());
 }
 
+TEST_F(CurlClientTest, AStopRequestEndsATransferAtOnceAndIsNotRetried) {
+  start({"--delay", "slow:30:10"});
+  std::atomic<bool> stop{false};
+  m_options.stop_requested = [&] { return stop.load(); };
+  auto client = make_curl_client(m_options);
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    stop = true;
+  });
+  const auto started = std::chrono::steady_clock::now();
+  auto response = client->send({.url = m_server.url("/a/slow")});
+  stopper.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+  ASSERT_FALSE(response.ok());
+  EXPECT_NE(response.error().message.find("interrupted"), std::string::npos)
+      << response.error().message;
+  EXPECT_NE(response.error().message.find("/a/slow"), std::string::npos);
+  // Once stopped, no new request is sent.
+  auto next = client->send({.url = m_server.url("/a/f.txt")});
+  ASSERT_FALSE(next.ok());
+  EXPECT_NE(next.error().message.find("interrupted"), std::string::npos);
+}
+
 TEST_F(CurlClientTest, HeadAndRange) {
   start();
   auto client = make_curl_client(m_options);
