@@ -550,7 +550,14 @@ class Planner {
         .add("compression", archive::to_string(m_request.compression));
     std::vector<std::string> names;
     for (const auto& p : group) {
-      key.add("package", p.name).add("sha256", p.sha256.hex());
+      // The version and architecture the index (or lock) claims are checked
+      // against the .deb's control file only when the layer is made: in the
+      // key, a claim the cached layer was not made with is a miss, checked
+      // then, never an image whose annotations disagree with its files.
+      key.add("package", p.name)
+          .add("sha256", p.sha256.hex())
+          .add("version", p.version)
+          .add("arch", p.arch);
       names.push_back(p.name + " " + p.version);
     }
     LayerNode node;

@@ -414,6 +414,25 @@ TEST_F(BuildGraph, ACachedLayerDamagedInPlaceIsMadeAgain) {
   EXPECT_TRUE(fs::exists(m_work->path() / "out" / "index.json"));
 }
 
+TEST_F(BuildGraph, ALockClaimingAnotherVersionFailsWhetherOrNotTheLayerIsCached) {
+  auto first = build(request({"static"}));
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  debian::LockFile lock = first->at(0).lock;
+  for (auto& p : lock.packages.at("amd64")) {
+    if (p.name == "tzdata") {
+      p.version = "9999";
+    }
+  }
+  auto r = request({"static"});
+  r.lock_file = write("edited.lock", debian::to_json(lock));
+  r.outputs = {"oci:" + (m_work->path() / "edited").string() + ":x"};
+  // The layer of the .deb is cached, made with the version it declares.
+  auto locked = build(r);
+  ASSERT_FALSE(locked.ok());
+  EXPECT_NE(locked.error().message.find("'9999'"), std::string::npos) << locked.error().message;
+  EXPECT_FALSE(fs::exists(m_work->path() / "edited"));
+}
+
 TEST_F(BuildGraph, AMissingPackageIsNamed) {
   auto spec = write("missing.yaml", "name: m\nfrom: static\npackages: [no-such-package]\n");
   auto results = build(request({spec.string()}));
