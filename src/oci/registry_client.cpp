@@ -14,6 +14,8 @@
 #include <thread>
 
 #include "net/content_cache.hpp"
+#include "net/url_reference.hpp"
+#include "oci/answer_summary.hpp"
 #include "oci/base64.hpp"
 #include "oci/blob_store.hpp"
 #include "oci/json_util.hpp"
@@ -108,10 +110,7 @@ std::string api_host(const std::string& registry) {
 }
 
 Error http_error(const std::string& what, const net::HttpResponse& response) {
-  std::string body = response.body.substr(0, 300);
-  while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) {
-    body.pop_back();
-  }
+  std::string body = answer_summary(response.body);
   ErrorKind kind = response.status == 404                             ? ErrorKind::NotFound
                    : response.status == 401 || response.status == 403 ? ErrorKind::InvalidInput
                                                                       : ErrorKind::Network;
@@ -289,14 +288,18 @@ Result<RegistryClient::Session*> RegistryClient::session_for(const ImageRef& ref
   } else {
     schemes = {"https"};
   }
-  Error last = make_error(ErrorKind::Network, ref.registry + ": unreachable");
+  // Each scheme's failure, all of them named when none answers.
+  std::vector<Error> failures;
   for (const auto& scheme : schemes) {
     session->base = scheme + "://" + host;
     net::HttpRequest ping;
     ping.url = session->base + "/v2/";
+    // A scheme the server does not speak fails the same way every time: one
+    // try, then the next scheme; the last one is asked as every request is.
+    ping.retry_transient = &scheme == &schemes.back();
     auto response = m_http.send(ping);
     if (!response.ok()) {
-      last = response.error();
+      failures.push_back(response.error());
       continue;
     }
     if (response->status == 400 && scheme == "http" && &scheme != &schemes.back()) {
@@ -306,7 +309,14 @@ Result<RegistryClient::Session*> RegistryClient::session_for(const ImageRef& ref
     m_sessions.emplace(key, std::move(session));
     return raw;
   }
-  return last.context("registry " + ref.registry);
+  Error failed = failures.back();
+  for (size_t i = failures.size() - 1; i-- > 0;) {
+    failed.message = failures[i].message + "; " + failed.message;
+  }
+  if (failed.message.find("wrong version number") != std::string::npos) {
+    failed.message += " (a plain-http registry? give --tls-verify=false)";
+  }
+  return failed.context("registry " + ref.registry);
 }
 
 // How one upload try ended: done, or failed, and then whether trying again
@@ -348,16 +358,16 @@ Result<RegistryClient::UploadTry> RegistryClient::upload_once(Session& session,
   start.url = session.repo_url("/blobs/uploads/");
   DISTILL_TRY(net::HttpResponse started, session.send(start, what));
   if (started.status != 202) {
-    return failed(http_error(what + ": starting upload", started),
-                  net::status_is_transient(started.status), &started);
+    // The HTTP client has asked again already, as for the HEAD.
+    return failed(http_error(what + ": starting upload", started), false);
   }
   std::string location = started.header("Location");
   if (location.empty()) {
     return failed(make_error(ErrorKind::Network, what + ": upload answer without Location"), false);
   }
-  if (location.starts_with("/")) {
-    location = session.base + location;
-  }
+  // Relative to the POST's URL (RFC 3986): "/v2/...", or "<uuid>?_state=...".
+  location =
+      net::resolve_url(started.effective_url.empty() ? start.url : started.effective_url, location);
   net::HttpRequest put;
   put.method = "PUT";
   put.url = location + (location.find('?') == std::string::npos ? "?" : "&") +
@@ -372,8 +382,12 @@ Result<RegistryClient::UploadTry> RegistryClient::upload_once(Session& session,
     return failed(done.error().context(what + ": upload"), done.error().kind == ErrorKind::Network);
   }
   if (done->status != 201) {
-    return failed(http_error(what + ": upload", *done), net::status_is_transient(done->status),
-                  &*done);
+    // 404: the upload session is gone. curl sends a request again on a fresh
+    // connection when the reused one turns out closed, so a PUT whose answer
+    // was lost may have completed the session already: asked again from the
+    // HEAD, which then finds the blob.
+    return failed(http_error(what + ": upload", *done),
+                  net::status_is_transient(done->status) || done->status == 404, &*done);
   }
   outcome.done = true;
   outcome.uploaded = true;
@@ -434,12 +448,25 @@ Status RegistryClient::push_blobs(
                    [](const auto* a, const auto* b) { return a->first.size > b->first.size; });
   std::rotate(unique.begin(), unique.end() - 1, unique.end());
   DISTILL_CHECK(push_blob(ref, unique[0]->first, unique[0]->second));
-  std::vector<Status> results(unique.size());
+  // The first failure ends the push: no blob starts after it (a registry out
+  // of space refuses every one of them, each after its own retries).
+  std::mutex mutex;
+  std::optional<Error> first_error;
   util::parallel_for(unique.size() - 1, std::max(1U, m_options.upload_jobs), [&](size_t i) {
-    results[i + 1] = push_blob(ref, unique[i + 1]->first, unique[i + 1]->second);
+    {
+      std::lock_guard lock(mutex);
+      if (first_error) {
+        return;
+      }
+    }
+    Status pushed = push_blob(ref, unique[i + 1]->first, unique[i + 1]->second);
+    std::lock_guard lock(mutex);
+    if (!pushed.ok() && !first_error) {
+      first_error = std::move(pushed).error();
+    }
   });
-  for (auto& result : results) {
-    DISTILL_CHECK(std::move(result));
+  if (first_error) {
+    return std::move(*first_error);
   }
   return {};
 }

@@ -26,7 +26,10 @@ namespace fs = std::filesystem;
 
 constexpr const char* k_base = "http://127.0.0.1:5999";
 
-enum class Fault { None, Reset, LostReply, Status500, Status429 };
+// SessionGone: the blob is stored, and the answer is the 404 a PUT sent again
+// (by curl, on a fresh connection, after the first one's answer was lost)
+// gets from the upload session the first one closed.
+enum class Fault { None, Reset, LostReply, SessionGone, Status500, Status429 };
 
 std::string decode_digest(std::string text) {
   size_t encoded = text.find("%3A");
@@ -63,9 +66,15 @@ class FaultyRegistry final : public net::HttpClient {
     } else if (request.method == "HEAD" && path.find("/blobs/sha256:") != std::string::npos) {
       response.status = blobs.count(path.substr(path.rfind('/') + 1)) != 0 ? 200 : 404;
     } else if (request.method == "POST" && path == "/v2/team/app/blobs/uploads/") {
+      if (posts_accepted >= 0 && count("POST ") > static_cast<size_t>(posts_accepted)) {
+        response.status = 500;  // out of space, say
+        response.body = R"({"errors":[{"code":"UNKNOWN","message":"no space left"}]})";
+        return response;
+      }
       response.status = 202;
-      response.headers.emplace_back("Location",
-                                    "/v2/team/app/blobs/uploads/s" + std::to_string(++sessions));
+      std::string session = "s" + std::to_string(++sessions);
+      response.headers.emplace_back(
+          "Location", relative_location ? session : "/v2/team/app/blobs/uploads/" + session);
     } else if (request.method == "PUT" && path.starts_with("/v2/team/app/blobs/uploads/")) {
       EXPECT_FALSE(request.retry_transient) << "an upload PUT must be sent once";
       Fault fault = Fault::None;
@@ -90,6 +99,11 @@ class FaultyRegistry final : public net::HttpClient {
       ++uploads;
       if (fault == Fault::LostReply) {
         return make_error(ErrorKind::Network, "PUT " + request.url + ": Empty reply from server");
+      }
+      if (fault == Fault::SessionGone) {
+        response.status = 404;
+        response.body = R"({"errors":[{"code":"BLOB_UPLOAD_UNKNOWN"}]})";
+        return response;
       }
       response.status = 201;
     } else if (request.method == "PUT" && path.starts_with("/v2/team/app/manifests/")) {
@@ -134,7 +148,9 @@ class FaultyRegistry final : public net::HttpClient {
   }
 
   std::deque<Fault> put_faults;
-  std::string basic_user;  // base64 USER:PASSWORD the registry accepts; empty: anonymous
+  bool relative_location = false;  // "s1", relative to the POST's URL
+  int posts_accepted = -1;         // POSTs answered 202, the rest 500; -1: all
+  std::string basic_user;          // base64 USER:PASSWORD the registry accepts; empty: anonymous
   std::vector<std::string> requests;
   std::map<std::string, std::string> blobs;
   std::map<std::string, std::string> manifests;
@@ -182,7 +198,7 @@ class RegistryFaults : public ::testing::Test {
 };
 
 TEST_F(RegistryFaults, EachTransientUploadFaultRestartsTheUpload) {
-  for (Fault fault : {Fault::Reset, Fault::LostReply, Fault::Status500}) {
+  for (Fault fault : {Fault::Reset, Fault::LostReply, Fault::SessionGone, Fault::Status500}) {
     FaultyRegistry registry;
     registry.put_faults = {fault};
     Image image = make_image({"amd64"});
@@ -199,7 +215,7 @@ TEST_F(RegistryFaults, EachTransientUploadFaultRestartsTheUpload) {
     // The restart asked again with HEAD and opened a new upload session; after
     // a lost reply the HEAD found the blob and nothing was sent twice.
     EXPECT_EQ(registry.count("HEAD "), 3U);
-    if (fault == Fault::LostReply) {
+    if (fault == Fault::LostReply || fault == Fault::SessionGone) {
       EXPECT_EQ(registry.count("POST "), 2U);
       EXPECT_EQ(registry.uploads, 2);
       EXPECT_EQ(client.push_stats().blobs_present, 1U);
@@ -238,8 +254,35 @@ TEST_F(RegistryFaults, AFailedPushLeavesNoTag) {
   EXPECT_EQ(fake.count("PUT /v2/team/app/manifests/"), 0U);
 }
 
+TEST_F(RegistryFaults, ARelativeUploadLocationIsResolvedAgainstThePost) {
+  fake.relative_location = true;
+  Image image = make_image({"amd64"});
+  RegistryClient client(fake, options);
+  auto pushed = client.push(image, ref());
+  ASSERT_TRUE(pushed.ok()) << pushed.error().message;
+  EXPECT_EQ(fake.count("PUT /v2/team/app/blobs/uploads/s"), 2U);
+  EXPECT_EQ(fake.manifests["v1"], image.index_json);
+}
+
+TEST_F(RegistryFaults, ARegistryRefusingUploadsEndsThePushAtItsFirstRefusal) {
+  fake.posts_accepted = 1;  // the first blob goes in, then every POST is a 500
+  options.upload_jobs = 1;
+  Image image = make_image({"amd64", "arm64", "armhf", "i386"});
+  RegistryClient client(fake, options);
+  auto pushed = client.push(image, ref());
+  ASSERT_FALSE(pushed.ok());
+  // The HTTP client retries a 500 itself: the upload is not started again on
+  // top of that, and no other blob is tried after it.
+  EXPECT_EQ(fake.count("POST "), 2U);
+  EXPECT_EQ(fake.count("HEAD "), 2U);
+  EXPECT_NE(pushed.error().message.find("HTTP 500 UNKNOWN: no space left"), std::string::npos)
+      << pushed.error().message;
+  EXPECT_TRUE(fake.manifests.empty());
+}
+
 TEST_F(RegistryFaults, APermanentUploadErrorIsNotRetried) {
-  // A 400-class answer to the PUT (here: the session vanished) ends the push.
+  // A 400-class answer to the PUT (here: a digest the registry refuses) ends
+  // the push.
   class Gone final : public net::HttpClient {
    public:
     explicit Gone(FaultyRegistry& inner) : m_inner(inner) {}
@@ -247,8 +290,8 @@ TEST_F(RegistryFaults, APermanentUploadErrorIsNotRetried) {
       if (request.method == "PUT" && request.url.find("/blobs/uploads/") != std::string::npos) {
         ++puts;
         net::HttpResponse response;
-        response.status = 404;
-        response.body = R"({"errors":[{"code":"BLOB_UPLOAD_UNKNOWN"}]})";
+        response.status = 400;
+        response.body = R"({"errors":[{"code":"DIGEST_INVALID"}]})";
         return response;
       }
       return m_inner.send(request);
