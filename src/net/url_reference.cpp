@@ -102,7 +102,7 @@ std::string resolve_url(std::string_view base, std::string_view reference) {
   } else {
     size_t slash = base_path.rfind('/');
     merged = (slash == std::string_view::npos ? std::string("/")
-                                               : std::string(base_path.substr(0, slash + 1))) +
+                                              : std::string(base_path.substr(0, slash + 1))) +
              std::string(ref_path);
   }
   return origin + remove_dot_segments(merged) + std::string(ref_query);

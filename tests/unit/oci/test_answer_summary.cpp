@@ -7,8 +7,10 @@ namespace distill::oci {
 namespace {
 
 TEST(AnswerSummary, DistributionErrorsAreCodeAndMessage) {
-  EXPECT_EQ(answer_summary(R"({"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]})"),
-            "DENIED: requested access to the resource is denied");
+  EXPECT_EQ(
+      answer_summary(
+          R"({"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]})"),
+      "DENIED: requested access to the resource is denied");
   EXPECT_EQ(answer_summary(R"({"errors":[{"code":"A"},{"code":"B","message":"two\nlines"}]})"),
             "A; B: two lines");
 }
