@@ -38,6 +38,18 @@ void write_record(const std::filesystem::path& copy, const std::string& stamp,
   (void)util::write_file_atomic(record_path(copy), stamp + "\n" + sha256 + "\n" + date + "\n");
 }
 
+// Begins as a clear-signed message and ends with its signature (what a
+// truncated or emptied copy does not).
+bool whole_clear_signed(std::string_view text) {
+  constexpr std::string_view k_begin = "-----BEGIN PGP SIGNED MESSAGE-----";
+  constexpr std::string_view k_end = "-----END PGP SIGNATURE-----";
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) {
+    text.remove_suffix(1);
+  }
+  return text.starts_with(k_begin) && text.ends_with(k_end) &&
+         text.find("-----BEGIN PGP SIGNATURE-----") != std::string_view::npos;
+}
+
 }  // namespace
 
 Result<std::string> ReleaseSnapshot::fingerprint(const std::vector<debian::AptSource>& sources) {
@@ -152,8 +164,11 @@ std::optional<ReleaseSnapshot::Known> ReleaseSnapshot::fresh_copy(const std::str
       return Known{lines[1], lines[2]};
     }
   }
+  // Written since its record: another process's newer copy, taken as it is,
+  // unless it is not even a whole clear-signed file (cut short, emptied):
+  // fetched again then, rather than failing every build for its age.
   auto text = util::read_file(path);
-  if (!text.ok()) {
+  if (!text.ok() || !whole_clear_signed(*text)) {
     return std::nullopt;
   }
   Known known{crypto::sha256(*text).hex(), debian::release_header_field(*text, "Date")};
