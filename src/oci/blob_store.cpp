@@ -118,14 +118,15 @@ std::filesystem::path BlobStore::path_for(const crypto::Digest& digest) const {
   return m_dir / "sha256" / digest.hex();
 }
 
-bool BlobStore::contains(const crypto::Digest& digest) const {
+bool BlobStore::contains(const crypto::Digest& digest, std::optional<uint64_t> size) const {
   struct stat st {};
-  return ::stat(path_for(digest).c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  return ::stat(path_for(digest).c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+         (!size || static_cast<uint64_t>(st.st_size) == *size);
 }
 
 Result<Descriptor> BlobStore::put(std::string_view data, std::string media_type) {
   Descriptor descriptor = describe(data, std::move(media_type));
-  if (!contains(descriptor.digest)) {
+  if (!contains(descriptor.digest, data.size())) {
     DISTILL_CHECK(m_private ? util::write_new_file(path_for(descriptor.digest), data)
                             : util::write_file_atomic(path_for(descriptor.digest), data));
   }
@@ -137,7 +138,9 @@ Status BlobStore::put_file(const crypto::Digest& digest, const std::filesystem::
   if (digest.empty()) {
     return make_error(ErrorKind::Internal, source.string() + ": blob without a digest");
   }
-  if (contains(digest)) {
+  struct stat source_stat {};
+  if (::stat(source.c_str(), &source_stat) == 0 &&
+      contains(digest, static_cast<uint64_t>(source_stat.st_size))) {
     return {};
   }
   // A writer of the same blob that finishes first is harmless: the rename of

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -24,7 +25,10 @@ class BlobStore {
 
   [[nodiscard]] const std::filesystem::path& dir() const { return m_dir; }
   [[nodiscard]] std::filesystem::path path_for(const crypto::Digest& digest) const;
-  [[nodiscard]] bool contains(const crypto::Digest& digest) const;
+  // The blob is there (of `size` bytes, when given: a blob cut short, by a
+  // full disk or by hand, is not taken as present, and is written again).
+  [[nodiscard]] bool contains(const crypto::Digest& digest,
+                              std::optional<uint64_t> size = std::nullopt) const;
 
   // Stores `data` atomically (skipped if present) and describes it.
   Result<Descriptor> put(std::string_view data, std::string media_type);
@@ -33,7 +37,8 @@ class BlobStore {
   // never shares an inode with `source` (a cache entry damaged later cannot
   // reach an output, nor the reverse). The bytes are hashed on the way: when
   // `source` does not hold `digest`, nothing is placed and the error (Corrupt)
-  // names `source`. Skipped if the blob is already present. `hashed`: this
+  // names `source`. Skipped if the blob is already present, with the size of
+  // `source`. `hashed`: this
   // process wrote `source` and hashed its bytes on the way (a layer it just
   // made), so the copy is made in the kernel and not hashed again.
   Status put_file(const crypto::Digest& digest, const std::filesystem::path& source,

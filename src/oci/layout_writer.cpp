@@ -37,7 +37,7 @@ Status write_blobs(BlobStore& store, const Image& image, BlobStaging* staging) {
   for (const auto& entry : image.manifests) {
     for (const auto& layer : entry.layers) {
       const crypto::Digest& digest = layer.descriptor.digest;
-      if (seen.insert(digest).second && !store.contains(digest) &&
+      if (seen.insert(digest).second && !store.contains(digest, layer.descriptor.size) &&
           (staging == nullptr || !staging->publish(digest, store.path_for(digest)))) {
         layers.push_back(&layer);
       }

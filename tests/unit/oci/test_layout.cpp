@@ -467,6 +467,25 @@ TEST_F(OciWriterTest, LayoutBlobsAreCopiesNotLinks) {
 
 // A source whose bytes do not match the layer's digest is refused, naming the
 // file, and nothing is placed under the digest.
+TEST_F(OciWriterTest, ABlobCutShortInTheLayoutIsWrittenAgain) {
+  Image image = make_image(path(), {"amd64"}, "cut ");
+  fs::path layout = path() / "layout";
+  ASSERT_TRUE(write_oci_layout(layout, image, "one").ok());
+  const LayerBlob& layer = image.manifests[0].layers[0];
+  const fs::path blob = layout / "blobs/sha256" / layer.descriptor.digest.hex();
+  const fs::path config =
+      layout / "blobs/sha256" / image.manifests[0].config_descriptor.digest.hex();
+  fs::resize_file(blob, layer.descriptor.size / 2);
+  fs::resize_file(config, 0);
+  // Written again under another tag: the blobs are whole again.
+  ASSERT_TRUE(write_oci_layout(layout, image, "two").ok());
+  EXPECT_EQ(fs::file_size(blob), layer.descriptor.size);
+  EXPECT_EQ(fs::file_size(config), image.manifests[0].config_descriptor.size);
+  auto hashed = digest_file(blob);
+  ASSERT_TRUE(hashed.ok());
+  EXPECT_EQ(hashed->digest, layer.descriptor.digest);
+}
+
 TEST_F(OciWriterTest, DamagedSourceBlobIsRefusedByEveryWriter) {
   Image image = make_image(path(), {"amd64"}, "damaged ");
   const LayerBlob& layer = image.manifests[0].layers[0];
