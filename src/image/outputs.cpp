@@ -59,12 +59,18 @@ Result<std::vector<std::string>> write_outputs(const oci::Image& image,
     progress.step("writing " + text);
     switch (ref.transport) {
       case oci::ImageRef::Transport::OciLayout:
-        DISTILL_CHECK(
-            oci::write_oci_layout(ref.path, for_oci_layout(image), tag,
-                                  staging != nullptr ? staging->find(ref.path) : nullptr));
+        if (Status wrote =
+                oci::write_oci_layout(ref.path, for_oci_layout(image), tag,
+                                      staging != nullptr ? staging->find(ref.path) : nullptr);
+            !wrote.ok()) {
+          return wrote.error().context(text);  // the output, not only its temporary
+        }
         break;
       case oci::ImageRef::Transport::OciArchive:
-        DISTILL_CHECK(oci::write_oci_archive(ref.path, for_oci_layout(image), tag));
+        if (Status wrote = oci::write_oci_archive(ref.path, for_oci_layout(image), tag);
+            !wrote.ok()) {
+          return wrote.error().context(text);
+        }
         break;
       case oci::ImageRef::Transport::DockerArchive: {
         if (image.manifests.size() != 1) {
@@ -73,8 +79,11 @@ Result<std::vector<std::string>> write_outputs(const oci::Image& image,
               text + ": a docker-archive holds one platform; build one --arch for it");
         }
         std::string name = ref.name.empty() ? defaults.name : ref.name;
-        DISTILL_CHECK(
-            oci::write_docker_archive(ref.path, image, name, tag, image.manifests[0].platform));
+        if (Status wrote =
+                oci::write_docker_archive(ref.path, image, name, tag, image.manifests[0].platform);
+            !wrote.ok()) {
+          return wrote.error().context(text);
+        }
         break;
       }
       case oci::ImageRef::Transport::Registry: {
