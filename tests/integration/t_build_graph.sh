@@ -178,4 +178,31 @@ wait "$pid" || rc=$?
 [ ! -e "$W/interrupted" ] || fail "an interrupted build wrote its output"
 [ -z "$(cache_leftovers "$W/cache-int")" ] || fail "temporary files left: $(cache_leftovers "$W/cache-int")"
 echo "t_build_graph: interrupt ok"
+
+# --- SIGTERM while pushing, every layer cached: the transfer ends at once, no
+# manifest is sent, exit 128+15 (it used to push on and exit 0) ---------------
+mkdir -p "$W/stall"
+python3 "$SRC/tests/integration/lib/http_server.py" --root "$W/stall" --delay '^/v2/:60:1000' \
+  --port-file "$W/stall.port" --pid-file "$W/stall.pid" --log "$W/stall.log" &
+stall_pid=$!
+for _ in $(seq 100); do
+  [ -s "$W/stall.port" ] && break
+  sleep 0.05
+done
+"$DISTILL" build "$W/proj/dir/app.yaml" -o "docker://127.0.0.1:$(cat "$W/stall.port")/app:1" \
+  "${C[@]}" 2>"$W/push-int.err" &
+pid=$!
+sleep 1.5
+kill -TERM "$pid"
+stopped=$SECONDS
+rc=0
+wait "$pid" || rc=$?
+kill "$stall_pid" 2>/dev/null || true
+wait "$stall_pid" 2>/dev/null || true
+[ "$rc" -eq 143 ] || fail "a push stopped by SIGTERM: exit $rc, want 143: $(cat "$W/push-int.err")"
+[ $((SECONDS - stopped)) -le 5 ] || fail "a push stopped by SIGTERM took $((SECONDS - stopped)) s to end"
+grep -qx "distill: interrupted" "$W/push-int.err" || fail "no 'interrupted': $(cat "$W/push-int.err")"
+[ ! -f "$W/stall.log" ] || ! grep -q "PUT" "$W/stall.log" ||
+  fail "an interrupted push sent: $(grep PUT "$W/stall.log")"
+echo "t_build_graph: interrupted push ok"
 echo "t_build_graph: ok"
