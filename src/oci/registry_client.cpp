@@ -273,7 +273,7 @@ Result<RegistryClient::Session*> RegistryClient::session_for(const ImageRef& ref
   if (!m_options.auth_file.empty()) {
     lookup.auth_file = m_options.auth_file;
   }
-  DISTILL_TRY(session->credentials, find_credentials(ref.registry, lookup));
+  DISTILL_TRY(session->credentials, find_credentials(ref.registry, ref.name, lookup));
 
   // Ping /v2/ to pick the scheme (and learn the auth challenge early).
   std::string host = api_host(ref.registry);
