@@ -116,7 +116,8 @@ std::string man_page(const CLI::App& app) {
       ".SH ENVIRONMENT\n.TP\n.B SOURCE_DATE_EPOCH\n"
       "The image creation time and the mtime of generated files when "
       "\\fB\\-\\-source\\-date\\-epoch\\fR is not given (default 0).\n"
-      ".TP\n.B REGISTRY_AUTH_FILE\nRegistry credentials, after \\fB\\-\\-authfile\\fR.\n";
+      ".TP\n.B REGISTRY_AUTH_FILE\nRegistry credentials, when \\fB\\-\\-authfile\\fR is not "
+      "given.\n";
   out +=
       ".SH FILES\n.TP\n.I ~/.cache/distill\n"
       "Downloaded packages, resolutions and layers, keyed by their inputs "

@@ -279,6 +279,9 @@ class CurlClient final : public HttpClient {
                                 const ProgressFn& progress) override {
     DISTILL_TRY(HttpResponse response, run(request, &sink, &sink_reset, &progress));
     if (response.status < 200 || response.status > 299) {
+      if (request.error_status_as_response) {
+        return response;
+      }
       return make_error(
           response.status == 404 ? ErrorKind::NotFound : ErrorKind::Network,
           request.method + " " + request.url + ": HTTP " + std::to_string(response.status));

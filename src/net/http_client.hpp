@@ -41,6 +41,10 @@ struct HttpRequest {
   // repeat (a PUT into a registry upload session must not be sent twice: a
   // cut-short first try may have left part of the body in the session).
   bool retry_transient = true;
+  // download(): a final status outside 2xx is returned as the response (its
+  // headers and the start of its body) rather than as an error, for a caller
+  // that acts on it (a registry's 401 asking for a new token).
+  bool error_status_as_response = false;
 };
 
 struct HttpResponse {
@@ -86,9 +90,10 @@ class HttpClient {
 
   // GET streaming the body to `sink`; retries as send() does, calling
   // sink_reset() before each retry. A non-2xx final status is
-  // Error(Network, or NotFound for 404) "GET <url>: HTTP <status>"; a body
-  // shorter than Content-Length is a transient failure. The returned response
-  // has an empty body (it went to the sink).
+  // Error(Network, or NotFound for 404) "GET <url>: HTTP <status>" (unless
+  // request.error_status_as_response); a body shorter than Content-Length is
+  // a transient failure. The returned response has an empty body (it went to
+  // the sink) when its status is 2xx.
   virtual Result<HttpResponse> download(const HttpRequest& request,
                                         const std::function<Status(std::string_view)>& sink,
                                         const std::function<void()>& sink_reset,

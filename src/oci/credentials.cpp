@@ -26,6 +26,23 @@ std::vector<std::string> registry_keys(const std::string& registry) {
   return keys;
 }
 
+// The "auths" keys for a repository, most specific first (containers-auth.json(5)):
+// host/ns/app, host/ns, then the registry's own keys.
+std::vector<std::string> repository_keys(const std::string& registry,
+                                         const std::string& repository) {
+  std::vector<std::string> keys;
+  std::string path = repository;
+  while (!path.empty()) {
+    keys.push_back(registry + "/" + path);
+    size_t slash = path.rfind('/');
+    path = slash == std::string::npos ? std::string() : path.substr(0, slash);
+  }
+  for (auto& key : registry_keys(registry)) {
+    keys.push_back(std::move(key));
+  }
+  return keys;
+}
+
 // The server name a credential helper is asked about (what `docker login` stored).
 std::string helper_server(const std::string& registry) {
   return registry == "docker.io" ? "https://index.docker.io/v1/" : registry;
@@ -66,14 +83,19 @@ Result<RegistryCredentials> parse_credentials(std::string_view text, const std::
 }
 
 Result<std::optional<RegistryCredentials>> credentials_from_auth_json(
-    std::string_view json, const std::string& registry, const std::string& origin,
-    const CredentialHelper& run_helper) {
+    std::string_view json, const std::string& registry, const std::string& repository,
+    const std::string& origin, const CredentialHelper& run_helper, AuthFileFormat format) {
   DISTILL_TRY(nlohmann::json document, detail::parse_object(json, origin));
-  std::vector<std::string> keys = registry_keys(registry);
+  if (format == AuthFileFormat::Dockercfg) {
+    document = nlohmann::json{{"auths", std::move(document)}};
+  }
+  std::vector<std::string> keys = format == AuthFileFormat::Dockercfg
+                                      ? registry_keys(registry)
+                                      : repository_keys(registry, repository);
 
   auto helpers = document.find("credHelpers");
   if (helpers != document.end() && helpers->is_object()) {
-    for (const auto& key : keys) {
+    for (const auto& key : registry_keys(registry)) {
       auto entry = helpers->find(key);
       if (entry != helpers->end() && entry->is_string()) {
         return from_helper(run_helper, entry->get<std::string>(), registry,
@@ -148,43 +170,54 @@ Result<std::optional<RegistryCredentials>> run_credential_helper(const std::stri
   return std::optional<RegistryCredentials>(RegistryCredentials{user, secret, program});
 }
 
-std::vector<std::filesystem::path> auth_file_candidates(const CredentialOptions& options) {
+std::vector<AuthFile> auth_file_candidates(const CredentialOptions& options) {
   auto env = [&](const char* name) {
     return options.getenv ? options.getenv(name) : process_env(name);
   };
-  std::vector<std::filesystem::path> files;
+  std::vector<AuthFile> files;
+  std::optional<std::string> home = env("HOME");
+  // One of --authfile, $REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR's: the file
+  // `podman login` writes to.
   if (!options.auth_file.empty()) {
-    files.push_back(options.auth_file);
+    files.push_back({options.auth_file});
+  } else if (auto named = env("REGISTRY_AUTH_FILE")) {
+    files.push_back({*named});
+  } else if (auto runtime = env("XDG_RUNTIME_DIR")) {
+    files.push_back({std::filesystem::path(*runtime) / "containers" / "auth.json"});
   }
-  if (auto value = env("REGISTRY_AUTH_FILE")) {
-    files.emplace_back(*value);
-  }
-  if (auto value = env("XDG_RUNTIME_DIR")) {
-    files.push_back(std::filesystem::path(*value) / "containers" / "auth.json");
+  if (auto config = env("XDG_CONFIG_HOME")) {
+    files.push_back({std::filesystem::path(*config) / "containers" / "auth.json"});
+  } else if (home) {
+    files.push_back({std::filesystem::path(*home) / ".config" / "containers" / "auth.json"});
   }
   if (auto value = env("DOCKER_CONFIG")) {
-    files.push_back(std::filesystem::path(*value) / "config.json");
-  } else if (auto home = env("HOME")) {
-    files.push_back(std::filesystem::path(*home) / ".docker" / "config.json");
+    files.push_back({std::filesystem::path(*value) / "config.json"});
+  } else if (home) {
+    files.push_back({std::filesystem::path(*home) / ".docker" / "config.json"});
+  }
+  if (home) {
+    files.push_back({std::filesystem::path(*home) / ".dockercfg", AuthFileFormat::Dockercfg});
   }
   return files;
 }
 
 Result<std::optional<RegistryCredentials>> find_credentials(const std::string& registry,
+                                                            const std::string& repository,
                                                             const CredentialOptions& options) {
   if (options.explicit_credentials) {
     return options.explicit_credentials;
   }
   for (const auto& file : auth_file_candidates(options)) {
-    auto text = util::read_file(file);
+    auto text = util::read_file(file.path);
     if (!text.ok()) {
-      if (file == options.auth_file) {
+      if (file.path == options.auth_file) {
         return text.error().context("--authfile");
       }
       continue;
     }
     DISTILL_TRY(auto credentials,
-                credentials_from_auth_json(*text, registry, file.string(), options.run_helper));
+                credentials_from_auth_json(*text, registry, repository, file.path.string(),
+                                           options.run_helper, file.format));
     if (credentials) {
       return credentials;
     }

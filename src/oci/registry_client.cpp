@@ -122,6 +122,34 @@ const std::string k_accept =
     std::string(k_media_oci_index) + ", " + std::string(k_media_oci_manifest) + ", " +
     std::string(k_media_docker_manifest_list) + ", " + std::string(k_media_docker_manifest);
 
+// The action a request asks of a repository, in the registry's scope terms.
+std::string action_of(const std::string& method) {
+  return method == "GET" || method == "HEAD" ? "pull" : "push";
+}
+
+// The code of a registry's error body ({"errors":[{"code":"DENIED",...}]}),
+// never its free text; "" when there is none.
+std::string error_code(const std::string& body) {
+  auto json = nlohmann::json::parse(body, nullptr, false);
+  if (!json.is_object() || !json.contains("errors") || !json["errors"].is_array() ||
+      json["errors"].empty() || !json["errors"][0].is_object()) {
+    return {};
+  }
+  const auto& code = json["errors"][0]["code"];
+  if (!code.is_string()) {
+    return {};
+  }
+  std::string text = code.get<std::string>().substr(0, 40);
+  bool plain = std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
+  });
+  return plain ? text : std::string();
+}
+
+std::string prefixed(const std::string& what, const std::string& text) {
+  return what.empty() ? text : what + ": " + text;
+}
+
 }  // namespace
 
 // The state for one registry repository: base URL, credentials and the
@@ -134,15 +162,26 @@ struct RegistryClient::Session {
   std::optional<RegistryCredentials> credentials;
   // Read and replaced under `mutex`: blobs are uploaded from several threads.
   std::string authorization;
+  // Whether `authorization` is a token the token endpoint gave for the
+  // credentials (or for anonymous): a 401 to it is about access, not them.
+  bool token_granted = false;
   std::mutex mutex;
+  // Held while a new Authorization is obtained: one token request per expiry,
+  // however many transfers were refused meanwhile.
+  std::mutex renew_mutex;
 
   [[nodiscard]] std::string current_authorization() {
     std::lock_guard lock(mutex);
     return authorization;
   }
-  void set_authorization(std::string value) {
+  void set_authorization(std::string value, bool granted) {
     std::lock_guard lock(mutex);
     authorization = std::move(value);
+    token_granted = granted;
+  }
+  [[nodiscard]] bool has_token() {
+    std::lock_guard lock(mutex);
+    return token_granted;
   }
 
   [[nodiscard]] std::string repo_url(const std::string& path) const {
@@ -154,30 +193,60 @@ struct RegistryClient::Session {
   [[nodiscard]] Error refused(const std::string& what) const {
     if (!credentials) {
       return make_error(ErrorKind::InvalidInput,
-                        what + ": registry " + registry +
-                            " needs credentials and none were found (--creds, --authfile, "
-                            "$REGISTRY_AUTH_FILE, containers auth.json, docker config.json)");
+                        prefixed(what, "registry " + registry +
+                                           " needs credentials and none were found (--creds, "
+                                           "--authfile, $REGISTRY_AUTH_FILE, containers "
+                                           "auth.json, docker config.json)"));
     }
-    return make_error(ErrorKind::InvalidInput,
-                      what + ": registry " + registry + " rejected the credentials for " +
-                          credentials->username + " (from " + credentials->origin + ")");
+    return make_error(
+        ErrorKind::InvalidInput,
+        prefixed(what, "registry " + registry + " rejected the credentials for " +
+                           credentials->username + " (from " + credentials->origin + ")"));
   }
 
-  [[nodiscard]] Error forbidden(const std::string& what) const {
-    return make_error(ErrorKind::InvalidInput,
-                      what + ": registry " + registry + " denied " +
-                          (credentials ? credentials->username : std::string("anonymous")) +
-                          " access to " + repository);
+  // The registry knows who asks and will not let them do `action` here: a
+  // 403, or a token without that scope.
+  [[nodiscard]] Error denied(const std::string& what, const std::string& action,
+                             const std::string& reason) const {
+    std::string who = credentials ? credentials->username + " (from " + credentials->origin + ")"
+                                  : std::string("anonymous (no credentials found)");
+    return make_error(
+        ErrorKind::InvalidInput,
+        prefixed(what, "registry " + registry + ": access to " + repository + " denied (" + action +
+                           ") for " + who + (reason.empty() ? "" : ": " + reason)));
   }
 
-  Status authenticate(const net::HttpResponse& response, const std::string& what) {
+  // A 401 that a new Authorization did not cure. With a token the token
+  // endpoint gave (it accepted the credentials), or a challenge saying
+  // insufficient_scope, the repository is out of the token's scope; else the
+  // credentials themselves are refused.
+  [[nodiscard]] Error unauthorized(const net::HttpResponse& response, const std::string& what,
+                                   const std::string& method) {
+    Challenge challenge = parse_challenge(response.header("WWW-Authenticate"));
+    std::string error = challenge.params["error"];
+    if (challenge.scheme == "bearer" &&
+        (error == "insufficient_scope" || (error.empty() && has_token()))) {
+      return denied(what, action_of(method),
+                    error.empty() ? "the token grants no " + action_of(method) : error);
+    }
+    return refused(what);
+  }
+
+  [[nodiscard]] Error forbidden(const net::HttpResponse& response, const std::string& what,
+                                const std::string& method) const {
+    std::string code = error_code(response.body);
+    return denied(what, action_of(method), code.empty() ? "HTTP 403" : code);
+  }
+
+  Status authenticate(const net::HttpResponse& response, const std::string& what,
+                      const std::string& method) {
     Challenge challenge = parse_challenge(response.header("WWW-Authenticate"));
     if (challenge.scheme == "basic") {
       if (!credentials) {
         return refused(what);
       }
-      set_authorization("Basic " +
-                        base64_encode(credentials->username + ":" + credentials->password));
+      set_authorization(
+          "Basic " + base64_encode(credentials->username + ":" + credentials->password), false);
       return {};
     }
     if (challenge.scheme != "bearer") {
@@ -185,7 +254,7 @@ struct RegistryClient::Session {
     }
     std::string realm = challenge.params["realm"];
     if (realm.empty()) {
-      return make_error(ErrorKind::Network, what + ": Bearer challenge without a realm");
+      return make_error(ErrorKind::Network, prefixed(what, "Bearer challenge without a realm"));
     }
     std::string scope = challenge.params.count("scope") != 0
                             ? challenge.params["scope"]
@@ -205,7 +274,7 @@ struct RegistryClient::Session {
       return refused(what);
     }
     if (token_response.status == 403) {
-      return forbidden(what);
+      return forbidden(token_response, what, method);
     }
     if (token_response.status != 200) {
       return http_error("token from " + realm, token_response);
@@ -218,33 +287,105 @@ struct RegistryClient::Session {
     if (token.empty()) {
       return make_error(ErrorKind::Network, realm + ": no token in the answer");
     }
-    set_authorization("Bearer " + token);
+    set_authorization("Bearer " + token, true);
     return {};
   }
 
-  // Sends with the current Authorization; on 401 authenticates once and resends.
-  // A second 401 is the registry refusing the credentials: an error saying so.
-  Result<net::HttpResponse> send(net::HttpRequest request, const std::string& what) {
-    for (int attempt = 0; attempt < 2; ++attempt) {
+  // After a 401 to a request that carried `sent`: a new Authorization, unless
+  // another thread replaced `sent` meanwhile (then that one is tried first).
+  // true when this call authenticated.
+  Result<bool> renew(const net::HttpResponse& response, const std::string& sent,
+                     const std::string& what, const std::string& method) {
+    std::lock_guard lock(renew_mutex);
+    if (current_authorization() != sent) {
+      return false;
+    }
+    DISTILL_CHECK(authenticate(response, what, method));
+    return true;
+  }
+
+  // Runs `transfer` with the current Authorization; on a 401 authenticates
+  // (or takes what another thread got) and sends again. A 401 after this
+  // request's own authentication, and any 403, end in one line naming the
+  // registry, the repository and the user (unauthorized, forbidden).
+  using Transfer = std::function<Result<net::HttpResponse>(const net::HttpRequest&)>;
+  Result<net::HttpResponse> authorized(const net::HttpRequest& request, const std::string& what,
+                                       const Transfer& transfer) {
+    // Three sends at most: another thread's new token may lack this request's
+    // scope, and then this one authenticates for itself.
+    constexpr int k_attempts = 3;
+    bool authenticated = false;
+    for (int attempt = 1;; ++attempt) {
       net::HttpRequest actual = request;
-      std::string current = current_authorization();
-      if (!current.empty()) {
-        actual.headers.emplace_back("Authorization", current);
+      std::string sent = current_authorization();
+      if (!sent.empty()) {
+        actual.headers.emplace_back("Authorization", sent);
       }
-      DISTILL_TRY(net::HttpResponse response, http->send(actual));
+      DISTILL_TRY(net::HttpResponse response, transfer(actual));
       if (response.status == 403) {
-        return forbidden(what);
+        return forbidden(response, what, request.method);
       }
       if (response.status != 401) {
         return response;
       }
-      if (attempt == 1) {
-        return refused(what);
+      if (authenticated || attempt == k_attempts) {
+        return unauthorized(response, what, request.method);
       }
-      DISTILL_CHECK(authenticate(response, what));
+      DISTILL_TRY(authenticated, renew(response, sent, what, request.method));
     }
-    return make_error(ErrorKind::Internal, what + ": unreachable");
   }
+
+  // Sends with the current Authorization; on 401 authenticates once and resends.
+  Result<net::HttpResponse> send(const net::HttpRequest& request, const std::string& what) {
+    return authorized(request, what,
+                      [this](const net::HttpRequest& actual) { return http->send(actual); });
+  }
+
+  // GET streaming into `sink` as net::HttpClient::download does, with send()'s
+  // authentication: a token that expired during a long pull is renewed (once
+  // for every transfer it failed) and the GET sent again.
+  Result<net::HttpResponse> download(const net::HttpRequest& request,
+                                     const std::function<Status(std::string_view)>& sink,
+                                     const std::function<void()>& sink_reset,
+                                     const net::ProgressFn& progress) {
+    net::HttpRequest get = request;
+    get.error_status_as_response = true;
+    bool first = true;
+    DISTILL_TRY(net::HttpResponse response,
+                authorized(get, "", [&](const net::HttpRequest& actual) {
+                  if (!first && sink_reset) {
+                    sink_reset();
+                  }
+                  first = false;
+                  return http->download(actual, sink, sink_reset, progress);
+                }));
+    if (response.status < 200 || response.status > 299) {
+      return make_error(
+          response.status == 404 ? ErrorKind::NotFound : ErrorKind::Network,
+          request.method + " " + request.url + ": HTTP " + std::to_string(response.status));
+    }
+    response.body.clear();
+    return response;
+  }
+
+  // The HTTP client the content cache downloads blobs with: every request
+  // authorized as above (errors named by the cache's label for the blob).
+  class Downloads final : public net::HttpClient {
+   public:
+    explicit Downloads(Session& session) : m_session(session) {}
+    Result<net::HttpResponse> send(const net::HttpRequest& request) override {
+      return m_session.send(request, "");
+    }
+    Result<net::HttpResponse> download(const net::HttpRequest& request,
+                                       const std::function<Status(std::string_view)>& sink,
+                                       const std::function<void()>& sink_reset,
+                                       const net::ProgressFn& progress) override {
+      return m_session.download(request, sink, sink_reset, progress);
+    }
+
+   private:
+    Session& m_session;
+  };
 };
 
 RegistryClient::RegistryClient(net::HttpClient& http, RegistryOptions options)
@@ -272,7 +413,7 @@ Result<RegistryClient::Session*> RegistryClient::session_for(const ImageRef& ref
   if (!m_options.auth_file.empty()) {
     lookup.auth_file = m_options.auth_file;
   }
-  DISTILL_TRY(session->credentials, find_credentials(ref.registry, lookup));
+  DISTILL_TRY(session->credentials, find_credentials(ref.registry, ref.name, lookup));
 
   // Ping /v2/ to pick the scheme (and learn the auth challenge early).
   std::string host = api_host(ref.registry);
@@ -681,34 +822,6 @@ Result<crypto::Digest> RegistryClient::push(const LoadedImage& image, const Imag
 
 namespace {
 
-// The HTTP client the content cache downloads blobs with: adds the session's
-// Authorization to every request.
-class AuthorizedHttp final : public net::HttpClient {
- public:
-  AuthorizedHttp(net::HttpClient& inner, std::string authorization)
-      : m_inner(inner), m_authorization(std::move(authorization)) {}
-  Result<net::HttpResponse> send(const net::HttpRequest& request) override {
-    return m_inner.send(with_auth(request));
-  }
-  Result<net::HttpResponse> download(const net::HttpRequest& request,
-                                     const std::function<Status(std::string_view)>& sink,
-                                     const std::function<void()>& sink_reset,
-                                     const net::ProgressFn& progress) override {
-    return m_inner.download(with_auth(request), sink, sink_reset, progress);
-  }
-
- private:
-  [[nodiscard]] net::HttpRequest with_auth(const net::HttpRequest& request) const {
-    net::HttpRequest out = request;
-    if (!m_authorization.empty()) {
-      out.headers.emplace_back("Authorization", m_authorization);
-    }
-    return out;
-  }
-  net::HttpClient& m_inner;
-  std::string m_authorization;
-};
-
 bool platform_matches(const Platform& have, const Platform& want) {
   return have.architecture == want.architecture &&
          (have.os.empty() || want.os.empty() || have.os == want.os) &&
@@ -928,13 +1041,14 @@ Status RegistryClient::fetch_blobs(const ImageRef& ref, net::ContentCache& cache
     }
   }
   // A HEAD settles authentication (a token for this repository) first, so the
-  // parallel GETs carry a working Authorization.
+  // parallel GETs carry a working Authorization; one that expires meanwhile is
+  // renewed once for all of them.
   net::HttpRequest head;
   head.method = "HEAD";
   head.url = items.front().urls.front();
   DISTILL_TRY(net::HttpResponse probe, session->send(head, ref.to_string()));
   (void)probe;
-  AuthorizedHttp http(m_http, session->current_authorization());
+  Session::Downloads http(*session);
   return cache.fetch_all(http, items, std::max(1U, jobs), {});
 }
 

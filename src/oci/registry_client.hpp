@@ -14,7 +14,10 @@
 // while they stream; blobs already there are not fetched again.
 // Credentials: found by find_credentials (credentials.hpp). A credential the
 // registry refuses is reported naming the user and the registry, never the
-// password.
+// password; one it accepts without the access asked for (a token without the
+// scope, a 403) as access denied, naming the repository and the action too.
+// A token that expires during a pull's blob downloads is renewed once for all
+// of them.
 // Referrers (distribution-spec v1.1): attach() pushes an artifact manifest with a
 // subject and, when the registry has no referrers API (GET /v2/<name>/referrers/
 // <digest> answers 404 and the manifest PUT carried no OCI-Subject header),

@@ -22,7 +22,7 @@ W=$(mktemp -d)
 trap 'registry_stop; rm -rf "$W"' EXIT
 # Nothing of the user's: no credentials, no cache.
 export HOME=$W/home XDG_CACHE_HOME=$W/cache
-unset REGISTRY_AUTH_FILE XDG_RUNTIME_DIR DOCKER_CONFIG
+unset REGISTRY_AUTH_FILE XDG_RUNTIME_DIR XDG_CONFIG_HOME DOCKER_CONFIG
 mkdir -p "$HOME"
 
 registry_start "$W/registry" alice s3cret
@@ -202,5 +202,20 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -u "$CREDS" -I "http://$R/v2/alter
   fail "inspect docker:// --creds"
 REGISTRY_AUTH_FILE=$W/auth.json "$DISTILL" inspect "docker://$R/seed:v1" >/dev/null ||
   fail "inspect docker:// with REGISTRY_AUTH_FILE"
+
+# --- containers-auth.json(5): the most specific key; $XDG_CONFIG_HOME, ~/.config ----
+# What `podman login $R/seed` writes, beside a wrong password for the whole host.
+mkdir -p "$W/xdgconfig/containers" "$HOME/.config/containers"
+printf '{"auths":{"%s":{"auth":"%s"},"%s/seed":{"auth":"%s"}}}' "$R" "$(printf alice:bad | base64)" \
+  "$R" "$AUTH" >"$W/xdgconfig/containers/auth.json"
+XDG_CONFIG_HOME=$W/xdgconfig "$DISTILL" inspect "docker://$R/seed:v1" >/dev/null ||
+  fail "inspect with the repository's key in \$XDG_CONFIG_HOME/containers/auth.json"
+err=$(XDG_CONFIG_HOME=$W/xdgconfig "$DISTILL" inspect "docker://$R/altered:v1" 2>&1 >/dev/null) &&
+  fail "another repository took the repository's key"
+grep -q "rejected the credentials for alice (from $W/xdgconfig/containers/auth.json)" <<<"$err" ||
+  fail "host key after a repository key: $err"
+cp "$W/auth.json" "$HOME/.config/containers/auth.json"
+"$DISTILL" inspect "docker://$R/seed:v1" >/dev/null || fail "inspect with ~/.config/containers/auth.json"
+rm "$HOME/.config/containers/auth.json"
 
 echo "PASS: t_registry_copy"

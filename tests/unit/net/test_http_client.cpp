@@ -175,6 +175,25 @@ TEST_F(CurlClientTest, ExhaustedRetriesReturnLastResponseOrError) {
   EXPECT_EQ(resets, 2);
 }
 
+TEST_F(CurlClientTest, DownloadCanReturnAnErrorStatusAsTheResponse) {
+  // For a caller that acts on the status (a registry's 401): the response, its
+  // body kept apart from the sink.
+  start({"--status", "f\\.txt$:401:1"});
+  auto client = make_curl_client(m_options);
+  int sunk = 0;
+  auto response = client->download(
+      {.url = m_server.url("/a/f.txt"), .error_status_as_response = true},
+      [&](std::string_view) -> Status {
+        ++sunk;
+        return {};
+      },
+      [] {}, {});
+  ASSERT_TRUE(response.ok()) << response.error().message;
+  EXPECT_EQ(response->status, 401);
+  EXPECT_EQ(response->body, "injected fault\n");
+  EXPECT_EQ(sunk, 0);
+}
+
 TEST_F(CurlClientTest, TruncatedBodyIsRetriedWithSinkReset) {
   start({"--truncate", "big\\.bin$:1000:2"});
   auto client = make_curl_client(m_options);

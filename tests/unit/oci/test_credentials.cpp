@@ -50,8 +50,9 @@ class CredentialsTest : public ::testing::Test {
   static std::string auths(const std::string& registry, const std::string& auth) {
     return R"({"auths":{")" + registry + R"(":{"auth":")" + auth + R"("}}})";
   }
-  std::string found_user(const std::string& registry = "reg.test:5000") {
-    auto found = find_credentials(registry, options);
+  std::string found_user(const std::string& registry = "reg.test:5000",
+                         const std::string& repository = "team/app") {
+    auto found = find_credentials(registry, repository, options);
     EXPECT_TRUE(found.ok()) << found.error().message;
     return found.ok() && found->has_value() ? (*found)->username : std::string("<none>");
   }
@@ -76,8 +77,13 @@ TEST_F(CredentialsTest, ParseKeepsColonsInThePasswordAndNeverEchoesIt) {
 }
 
 TEST_F(CredentialsTest, DiscoveryOrder) {
-  // Only the lowest source: ~/.docker/config.json.
+  // Only the lowest source: ~/.dockercfg, docker's legacy file (the auths map alone).
   env["HOME"] = (m_dir->path() / "home").string();
+  write("home/.dockercfg",
+        R"({"reg.test:5000":{"auth":")" + std::string(k_alice) + R"(","email":"a@example.org"}})");
+  EXPECT_EQ(found_user(), "alice");
+
+  // ~/.docker/config.json before it.
   write("home/.docker/config.json", auths("reg.test:5000", k_bob));
   EXPECT_EQ(found_user(), "bob");
 
@@ -86,19 +92,31 @@ TEST_F(CredentialsTest, DiscoveryOrder) {
   write("dockercfg/config.json", auths("reg.test:5000", k_alice));
   EXPECT_EQ(found_user(), "alice");
 
-  // $XDG_RUNTIME_DIR/containers/auth.json comes before docker's file.
+  // ~/.config/containers/auth.json before docker's files; $XDG_CONFIG_HOME moves it.
+  write("home/.config/containers/auth.json",
+        R"({"auths":{"reg.test:5000":{"username":"gina","password":"pw"}}})");
+  EXPECT_EQ(found_user(), "gina");
+  env["XDG_CONFIG_HOME"] = (m_dir->path() / "config").string();
+  EXPECT_EQ(found_user(), "alice");
+  write("config/containers/auth.json",
+        R"({"auths":{"reg.test:5000":{"username":"hank","password":"pw"}}})");
+  EXPECT_EQ(found_user(), "hank");
+
+  // $XDG_RUNTIME_DIR/containers/auth.json before that.
   env["XDG_RUNTIME_DIR"] = (m_dir->path() / "run").string();
   write("run/containers/auth.json",
         R"({"auths":{"reg.test:5000":{"username":"dave","password":"pw"}}})");
   EXPECT_EQ(found_user(), "dave");
 
-  // $REGISTRY_AUTH_FILE before that.
-  env["REGISTRY_AUTH_FILE"] = write("registry-auth.json", auths("reg.test:5000", k_bob)).string();
-  EXPECT_EQ(found_user(), "bob");
+  // $REGISTRY_AUTH_FILE instead of $XDG_RUNTIME_DIR's file.
+  env["REGISTRY_AUTH_FILE"] = write("registry-auth.json", auths("other.test", k_bob)).string();
+  EXPECT_EQ(found_user(), "hank");
+  EXPECT_EQ(found_user("other.test"), "bob");
 
-  // --authfile before that.
+  // --authfile instead of both.
   options.auth_file = write("authfile.json", auths("reg.test:5000", k_alice));
   EXPECT_EQ(found_user(), "alice");
+  EXPECT_EQ(found_user("other.test"), "<none>");
 
   // The command's flag wins over everything.
   options.explicit_credentials = RegistryCredentials{"erin", "x", "--creds"};
@@ -106,21 +124,51 @@ TEST_F(CredentialsTest, DiscoveryOrder) {
 
   // A file without an entry for the registry passes the search on.
   options.explicit_credentials.reset();
-  EXPECT_EQ(found_user("other.test"), "<none>");
-  write("run/containers/auth.json", auths("other.test", k_bob));
-  EXPECT_EQ(found_user("other.test"), "bob");
+  EXPECT_EQ(found_user("third.test"), "<none>");
+  write("dockercfg/config.json", auths("third.test", k_bob));
+  EXPECT_EQ(found_user("third.test"), "bob");
 
   auto candidates = auth_file_candidates(options);
   ASSERT_EQ(candidates.size(), 4U);
-  EXPECT_EQ(candidates[0], options.auth_file);
-  EXPECT_EQ(candidates[3], m_dir->path() / "dockercfg" / "config.json");
+  EXPECT_EQ(candidates[0].path, options.auth_file);
+  EXPECT_EQ(candidates[1].path, m_dir->path() / "config" / "containers" / "auth.json");
+  EXPECT_EQ(candidates[2].path, m_dir->path() / "dockercfg" / "config.json");
+  EXPECT_EQ(candidates[3].path, m_dir->path() / "home" / ".dockercfg");
+  EXPECT_EQ(candidates[3].format, AuthFileFormat::Dockercfg);
+}
+
+TEST_F(CredentialsTest, TheMostSpecificRepositoryKeyWins) {
+  // What `podman login reg.test:5000/team/app` and `podman login reg.test:5000/team` write.
+  env["XDG_RUNTIME_DIR"] = (m_dir->path() / "run").string();
+  write("run/containers/auth.json",
+        R"({"auths":{"reg.test:5000/team/app":{"auth":")" + std::string(k_alice) +
+            R"("},"reg.test:5000/team":{"auth":")" + std::string(k_bob) + R"("}}})");
+  EXPECT_EQ(found_user("reg.test:5000", "team/app"), "alice");
+  EXPECT_EQ(found_user("reg.test:5000", "team/other"), "bob");
+  EXPECT_EQ(found_user("reg.test:5000", "team/app/sub"), "alice");
+  // Only whole path components match, and a repository key is no host key.
+  EXPECT_EQ(found_user("reg.test:5000", "teamwork"), "<none>");
+  EXPECT_EQ(found_user("reg.test:5000", "other/app"), "<none>");
+
+  // The host's key serves the rest, after the repository keys.
+  write("run/containers/auth.json",
+        R"({"auths":{"reg.test:5000":{"auth":")" + std::string(k_bob) +
+            R"("},"reg.test:5000/a":{"username":"dave","password":"pw"}}})");
+  EXPECT_EQ(found_user("reg.test:5000", "a/s"), "dave");
+  EXPECT_EQ(found_user("reg.test:5000", "b/s"), "bob");
+
+  // ~/.dockercfg is keyed by host only.
+  env.erase("XDG_RUNTIME_DIR");
+  env["HOME"] = (m_dir->path() / "home").string();
+  write("home/.dockercfg", R"({"reg.test:5000/a":{"auth":")" + std::string(k_alice) + R"("}})");
+  EXPECT_EQ(found_user("reg.test:5000", "a/s"), "<none>");
 }
 
 TEST_F(CredentialsTest, MissingAuthFileFlagIsAnErrorOthersAreSkipped) {
   env["REGISTRY_AUTH_FILE"] = (m_dir->path() / "absent.json").string();
   EXPECT_EQ(found_user(), "<none>");
   options.auth_file = m_dir->path() / "absent-too.json";
-  auto found = find_credentials("reg.test:5000", options);
+  auto found = find_credentials("reg.test:5000", "team/app", options);
   ASSERT_FALSE(found.ok());
   EXPECT_NE(found.error().message.find("absent-too.json"), std::string::npos);
 }
@@ -152,7 +200,7 @@ TEST_F(CredentialsTest, HelpersAndStores) {
   EXPECT_EQ(found_user("docker.io"), "alice");
 
   write("d/config.json", R"({"auths":{"reg.test:5000":{"auth":"!!"}}})");
-  auto bad = find_credentials("reg.test:5000", options);
+  auto bad = find_credentials("reg.test:5000", "team/app", options);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("config.json"), std::string::npos);
 }
