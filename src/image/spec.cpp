@@ -6,6 +6,7 @@
 // the whole parse is wrapped in one catch for yaml-cpp's syntax errors.
 #include "image/spec.hpp"
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -224,6 +225,10 @@ class SpecParser {
     YAML::Node root;
     try {
       root = YAML::Load(std::string(text));
+    } catch (const YAML::DeepRecursion& e) {  // its message is yaml-cpp's "bad file"
+      int line = e.mark.is_null() ? 1 : e.mark.line + 1;
+      return make_error(ErrorKind::InvalidInput, m_display + ":" + std::to_string(line) +
+                                                     ": invalid YAML: nested too deeply");
     } catch (const YAML::Exception& e) {
       int line = e.mark.is_null() ? 1 : e.mark.line + 1;
       return make_error(ErrorKind::InvalidInput,
@@ -636,10 +641,14 @@ class SpecParser {
       std::optional<std::string> src, content, symlink, type, dst;
       bool ok = true;
       bool dst_seen = false;
+      int kinds = 0;
       for_each_key(entry, k_keys, " in files entry",
                    [&](const std::string& key, const YAML::Node& value, int key_line) {
                      int vline = line_of(value, key_line);
                      dst_seen = dst_seen || key == "dst";
+                     if (key == "src" || key == "content" || key == "symlink" || key == "type") {
+                       ++kinds;  // a kind given but refused has its own message
+                     }
                      std::string text;
                      if (key == "uid" || key == "gid") {
                        ok &= get_u32(value, vline, key, key == "uid" ? file.uid : file.gid);
@@ -675,7 +684,6 @@ class SpecParser {
                        }
                      }
                    });
-      int kinds = (src ? 1 : 0) + (content ? 1 : 0) + (symlink ? 1 : 0) + (type ? 1 : 0);
       if (kinds != 1) {
         problem(entry_line, kinds == 0
                                 ? "files entry needs one of src, content, symlink or "

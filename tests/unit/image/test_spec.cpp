@@ -407,6 +407,17 @@ TEST_F(SpecTest, YamlSyntaxErrorNamesLine) {
   EXPECT_NE(line.find("invalid YAML"), std::string::npos) << line;
 }
 
+TEST_F(SpecTest, YamlNestedTooDeeplyIsSaidSo) {
+  auto line = error("name: a\nlabels: " + std::string(600, '[') + std::string(600, ']') + "\n");
+  EXPECT_EQ(line, "spec.yaml:2: invalid YAML: nested too deeply");
+}
+
+TEST_F(SpecTest, AFilesEntryWithARefusedContentGetsOneLineForIt) {
+  // Not also "needs one of src, content...": the content was given.
+  EXPECT_EQ(error("name: a\nfiles:\n  - {content: [x], dst: /a}\n"),
+            "spec.yaml:3: content must be a string");
+}
+
 TEST_F(SpecTest, EmptySpecIsAnError) { EXPECT_EQ(error(""), "spec.yaml:1: the spec is empty"); }
 
 TEST_F(SpecTest, AccountsDefaults) {
