@@ -410,19 +410,23 @@ std::vector<std::string> ImageView::list_dir(std::string_view path) const {
 }
 
 void ImageView::erase_tree(const std::string& path, size_t below_layer, bool keep_self) {
-  if (!keep_self) {
-    auto it = m_files.find(path);
-    if (it != m_files.end() && it->second.layer < below_layer) {
-      m_files.erase(it);
-    }
-  }
   std::string prefix = path == "/" ? "/" : path + "/";
+  bool kept_inside = false;  // what the whiting-out layer itself put there
   auto it = m_files.lower_bound(prefix);
   while (it != m_files.end() && it->first.compare(0, prefix.size(), prefix) == 0) {
     if (it->second.layer < below_layer) {
       it = m_files.erase(it);
     } else {
+      kept_inside = true;
       ++it;
+    }
+  }
+  // A whiteout hides the lower layers only: a directory its own layer filled
+  // (a/b/g before a/.wh.b, in one layer) stays, with the files it holds.
+  if (!keep_self && !kept_inside) {
+    auto self = m_files.find(path);
+    if (self != m_files.end() && self->second.layer < below_layer) {
+      m_files.erase(self);
     }
   }
 }

@@ -75,6 +75,19 @@ TEST_F(ImageViewTest, WhiteoutThenRecreateInSameLayerKeepsNewEntry) {
   EXPECT_EQ(*view.read_file("/f"), "new");
 }
 
+TEST_F(ImageViewTest, AWhiteoutAfterItsOwnLayerFilledTheDirectoryKeepsWhatThatLayerPut) {
+  // The whiteout hides the lower layers only (umoci unpack: /a, /a/b, /a/b/g).
+  ImageView view = load({
+      {dir("a"), dir("a/b"), file("a/b/f", "lower")},
+      {file("a/b/g", "same layer"), file("a/.wh.b", "")},
+  });
+  EXPECT_EQ(view.lstat("/a/b/f"), nullptr);
+  ASSERT_NE(view.lstat("/a/b"), nullptr);
+  EXPECT_TRUE(view.lstat("/a/b")->is_dir());
+  EXPECT_EQ(*view.read_file("/a/b/g"), "same layer");
+  EXPECT_EQ(view.list_dir("/a/b"), std::vector<std::string>{"g"});
+}
+
 TEST_F(ImageViewTest, FileReplacingDirectoryDropsChildren) {
   ImageView view = load({
       {dir("x"), file("x/child", "c")},
