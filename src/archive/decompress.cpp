@@ -205,4 +205,10 @@ Result<bool> GzipMemberReader::next() {
   return true;
 }
 
+Result<UncompressedDigest> uncompressed_digest(const std::filesystem::path& path) {
+  HashingSink tar;
+  DISTILL_CHECK(decompress_file(path, tar));
+  return UncompressedDigest{tar.digest(), tar.size()};
+}
+
 }  // namespace distill::archive

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "archive/byte_sink.hpp"
+#include "crypto/sha256.hpp"
 #include "util/result.hpp"
 
 namespace distill::archive {
@@ -36,6 +37,13 @@ Result<std::string> decompress(std::string_view data, const std::string& origin)
 // Streaming variants: decompressed bytes go to `out` (finish() is called).
 Status decompress_to(std::string_view data, ByteSink& out, const std::string& origin);
 Status decompress_file(const std::filesystem::path& path, ByteSink& out);
+
+// The SHA-256 and size of a layer blob's uncompressed bytes (its diff_id).
+struct UncompressedDigest {
+  crypto::Digest digest;
+  uint64_t size = 0;
+};
+Result<UncompressedDigest> uncompressed_digest(const std::filesystem::path& path);
 
 // The members of a gzip stream held in memory, inflated one at a time: how a
 // layer the chunked gzip compressor wrote (compressor.hpp: one member per

@@ -5,8 +5,10 @@
 #include <cstdio>
 #include <map>
 #include <set>
+#include <thread>
 #include <utility>
 
+#include "archive/decompress.hpp"
 #include "check/image_view.hpp"
 #include "check/json_text.hpp"
 #include "check/packages.hpp"
@@ -573,7 +575,55 @@ const char* to_string(Change change) {
   return "unknown";
 }
 
+namespace {
+
+// A layer the two images claim to share (the same diff_id in their configs)
+// stands for the same files only if the claim holds: where the blobs differ
+// (another compression, or a lie), each must decompress to that diff_id.
+Status check_shared_claims(const oci::LoadedManifest& a, const oci::LoadedManifest& b) {
+  std::map<std::string, std::map<crypto::Digest, std::filesystem::path>> blobs;  // key -> blobs
+  const auto keys_a = layer_keys(a);
+  const auto keys_b = layer_keys(b);
+  const std::set<std::string> in_a(keys_a.begin(), keys_a.end());
+  for (const auto* side : {&a, &b}) {
+    const auto& keys = side == &a ? keys_a : keys_b;
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (side == &a || in_a.count(keys[i]) != 0) {
+        blobs[keys[i]].emplace(side->manifest.layers[i].digest, side->layer_files[i]);
+      }
+    }
+  }
+  std::vector<std::pair<std::string, std::filesystem::path>> to_check;
+  for (const auto& [key, files] : blobs) {
+    if (files.size() > 1) {
+      for (const auto& [digest, file] : files) {
+        to_check.emplace_back(key, file);
+      }
+    }
+  }
+  std::vector<Status> checks(to_check.size());
+  util::parallel_for(
+      to_check.size(), std::max(1U, std::thread::hardware_concurrency()), [&](size_t i) {
+        auto tar = archive::uncompressed_digest(to_check[i].second);
+        if (!tar.ok()) {
+          checks[i] = tar.error();
+        } else if (tar->digest.str() != to_check[i].first) {
+          checks[i] =
+              make_error(ErrorKind::Corrupt, to_check[i].second.string() + " decompresses to " +
+                                                 tar->digest.str() + ", not the diff_id " +
+                                                 to_check[i].first + " its config gives");
+        }
+      });
+  for (auto& check : checks) {
+    DISTILL_CHECK(std::move(check));
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<ImageDiff> diff_manifests(const oci::LoadedManifest& a, const oci::LoadedManifest& b) {
+  DISTILL_CHECK(check_shared_claims(a, b));
   ImageDiff diff;
   diff.a = side_of(a);
   diff.b = side_of(b);

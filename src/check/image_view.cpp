@@ -119,13 +119,27 @@ std::string go_file_mode(const FileInfo& info) {
 
 Result<const oci::LoadedManifest*> select_manifest(const oci::LoadedImage& image,
                                                    std::string_view debian_arch) {
-  if (image.manifests.empty()) {
-    return make_error(ErrorKind::NotFound, "the image has no manifests");
+  // Artifacts (an SBOM, a signature beside the images) are not candidates.
+  std::vector<const oci::LoadedManifest*> images;
+  std::string artifacts;
+  for (const auto& manifest : image.manifests) {
+    if (!manifest.artifact) {
+      images.push_back(&manifest);
+    } else if (artifacts.empty()) {
+      artifacts = " (" + manifest.descriptor.digest.str() + " is an artifact, " +
+                  (manifest.manifest.artifact_type.empty() ? manifest.manifest.config.media_type
+                                                           : manifest.manifest.artifact_type) +
+                  ")";
+    }
+  }
+  if (images.empty()) {
+    return make_error(ErrorKind::NotFound, "the image has no image manifests" + artifacts);
   }
   const bool explicit_arch = !debian_arch.empty();
   std::string arch = explicit_arch ? std::string(debian_arch) : debian::host_architecture();
   oci::Platform want = oci::platform_for_debian_arch(arch);
-  for (const auto& manifest : image.manifests) {
+  for (const auto* candidate : images) {
+    const oci::LoadedManifest& manifest = *candidate;
     const oci::Platform& have = manifest.platform;
     std::string have_arch =
         have.architecture.empty() ? manifest.config.architecture : have.architecture;
@@ -135,12 +149,12 @@ Result<const oci::LoadedManifest*> select_manifest(const oci::LoadedImage& image
       return &manifest;
     }
   }
-  if (!explicit_arch && image.manifests.size() == 1) {
-    return &image.manifests.front();
+  if (!explicit_arch && images.size() == 1) {
+    return images.front();
   }
   std::string available;
-  for (const auto& manifest : image.manifests) {
-    available += (available.empty() ? "" : ", ") + manifest.platform.str();
+  for (const auto* manifest : images) {
+    available += (available.empty() ? "" : ", ") + manifest->platform.str();
   }
   return make_error(ErrorKind::NotFound,
                     "the image has no manifest for " + want.str() + " (it has: " + available + ")");
@@ -181,8 +195,11 @@ Result<std::unique_ptr<OpenedImage>> open_image(std::string_view ref, std::strin
   }
   auto opened = std::make_unique<OpenedImage>();
   opened->image = std::move(*loaded);
-  DISTILL_TRY(const oci::LoadedManifest* manifest, select_manifest(opened->image, debian_arch));
-  opened->manifest = manifest;
+  auto manifest = select_manifest(opened->image, debian_arch);
+  if (!manifest.ok()) {
+    return manifest.error().context(std::string(ref));
+  }
+  opened->manifest = *manifest;
   return opened;
 }
 

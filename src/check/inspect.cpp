@@ -178,7 +178,9 @@ Result<InspectReport> inspect_image(const OpenedImage& image, const ImageView& v
                                     const InspectOptions& options) {
   InspectReport report;
   for (const auto& manifest : image.image.manifests) {
-    report.platforms.push_back({manifest.platform.str(), manifest.descriptor.digest.str()});
+    if (!manifest.artifact) {  // an SBOM beside the images is no platform
+      report.platforms.push_back({manifest.platform.str(), manifest.descriptor.digest.str()});
+    }
   }
   if (image.image.index_descriptor) {
     report.index_digest = image.image.index_descriptor->digest.str();

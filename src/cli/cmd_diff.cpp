@@ -34,7 +34,16 @@ Result<std::string> debian_arch(const std::string& platform) {
     return make_error(ErrorKind::InvalidInput,
                       "usage: --platform: only linux images are read (got '" + platform + "')");
   }
-  return oci::debian_arch_for_platform(*parsed);
+  std::string arch = oci::debian_arch_for_platform(*parsed);
+  // Images are read by Debian architecture: a platform none stands for
+  // (linux/arm/v6) would be taken for another one's (arm/v5).
+  const oci::Platform back = oci::platform_for_debian_arch(arch);
+  if (arch.empty() || back.architecture != parsed->architecture ||
+      (!parsed->variant.empty() && back.variant != parsed->variant)) {
+    return make_error(ErrorKind::InvalidInput,
+                      "usage: --platform '" + platform + "': no Debian architecture builds for it");
+  }
+  return arch;
 }
 
 }  // namespace

@@ -29,14 +29,14 @@ Status check_layer(const oci::Descriptor& layer, const std::filesystem::path& fi
   if (recorded(record) == diff_id.str()) {
     return {};
   }
-  archive::HashingSink tar;
-  if (auto read = archive::decompress_file(file, tar); !read.ok()) {
+  auto tar = archive::uncompressed_digest(file);
+  if (!tar.ok()) {
     return make_error(ErrorKind::Corrupt, what + ": layer " + layer.digest.str() +
-                                              " does not decompress: " + read.error().message);
+                                              " does not decompress: " + tar.error().message);
   }
-  if (tar.digest() != diff_id) {
+  if (tar->digest != diff_id) {
     return make_error(ErrorKind::Corrupt, what + ": layer " + layer.digest.str() +
-                                              " decompresses to " + tar.digest().str() +
+                                              " decompresses to " + tar->digest.str() +
                                               ", not the diff_id " + diff_id.str() +
                                               " its config gives");
   }

@@ -35,12 +35,11 @@ std::optional<uint64_t> parse_size(const std::string& text) {
 // Checks what the manifest says of a fetched blob that its digest cannot:
 // the diff_id and size of the tar inside.
 Status check_uncompressed(const CacheEntry& entry, const std::filesystem::path& file) {
-  archive::HashingSink tar;
-  DISTILL_CHECK(archive::decompress_file(file, tar));
-  if (tar.digest() != entry.blob.diff_id || tar.size() != entry.blob.uncompressed_size) {
+  DISTILL_TRY(auto tar, archive::uncompressed_digest(file));
+  if (tar.digest != entry.blob.diff_id || tar.size != entry.blob.uncompressed_size) {
     return make_error(ErrorKind::Corrupt, "blob " + entry.blob.descriptor.digest.str() +
                                               " does not hold the layer its entry names (diff_id " +
-                                              tar.digest().str() + ")");
+                                              tar.digest.str() + ")");
   }
   return {};
 }

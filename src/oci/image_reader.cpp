@@ -90,6 +90,37 @@ Status verify_blob_file(const std::filesystem::path& path, const Descriptor& des
   return {};
 }
 
+}  // namespace
+
+Status read_config(LoadedManifest& loaded, const std::string& origin) {
+  const auto& layers = loaded.manifest.layers;
+  loaded.artifact = !is_image_config_media_type(loaded.manifest.config.media_type);
+  if (loaded.artifact) {
+    return {};
+  }
+  const std::string what = origin + ": manifest " + loaded.descriptor.digest.str();
+  DISTILL_TRY(loaded.config,
+              ImageConfig::parse(loaded.config_json,
+                                 origin + ": config " + loaded.manifest.config.digest.str()));
+  // What umoci refuses too: layers the config does not account for, and
+  // layers of a kind no runtime unpacks.
+  if (layers.size() != loaded.config.diff_ids.size()) {
+    return make_error(ErrorKind::Corrupt,
+                      what + " has " + std::to_string(layers.size()) + " layers, its config " +
+                          std::to_string(loaded.config.diff_ids.size()) + " diff_ids");
+  }
+  for (size_t i = 0; i < layers.size(); ++i) {
+    if (!is_layer_media_type(layers[i].media_type)) {
+      return make_error(ErrorKind::Unsupported, what + ": layer " + std::to_string(i) + " (" +
+                                                    layers[i].digest.str() + ") has media type '" +
+                                                    layers[i].media_type + "', not a layer's");
+    }
+  }
+  return {};
+}
+
+namespace {
+
 Result<LoadedManifest> load_layout_manifest(const std::filesystem::path& layout,
                                             const Descriptor& descriptor, const std::string& origin,
                                             LayerCheck check) {
@@ -99,10 +130,8 @@ Result<LoadedManifest> load_layout_manifest(const std::filesystem::path& layout,
   DISTILL_TRY(loaded.manifest, Manifest::parse(loaded.manifest_json,
                                                origin + ": manifest " + descriptor.digest.str()));
   DISTILL_TRY(loaded.config_json, read_json_blob(layout, loaded.manifest.config, origin));
-  DISTILL_TRY(loaded.config,
-              ImageConfig::parse(loaded.config_json,
-                                 origin + ": config " + loaded.manifest.config.digest.str()));
   const auto& layers = loaded.manifest.layers;
+  DISTILL_CHECK(read_config(loaded, origin));
   for (const auto& layer : layers) {
     loaded.layer_files.push_back(blob_path(layout, layer.digest));
   }

@@ -24,6 +24,9 @@ struct LoadedManifest {
   ImageConfig config;
   std::string config_json;
   std::vector<std::filesystem::path> layer_files;  // compressed blobs, in order
+  // Not an image (an SBOM, a signature: its config is not an image config):
+  // copied with the rest, never run, inspected or tested.
+  bool artifact = false;
 };
 
 struct LoadedImage {
@@ -42,6 +45,11 @@ struct LoadedImage {
 // reads them anyway (a push: the HTTP client checks each upload's digest as it
 // sends it, so the upload of the largest layer need not wait for its hashing).
 enum class LayerCheck { Digest, Size };
+
+// Parses `loaded.config_json`, the config its manifest names, or marks the
+// manifest an artifact (its config is not an image's). An image's layers
+// must match its config's diff_ids in number and be of a layer media type.
+Status read_config(LoadedManifest& loaded, const std::string& origin);
 
 // NotFound if the ref/tag is absent, Corrupt naming the blob on a digest or size
 // mismatch, Unsupported for registry refs (open_image in source.hpp reads all).

@@ -11,6 +11,25 @@ bool is_manifest_media_type(std::string_view media_type) {
   return media_type == k_media_oci_manifest || media_type == k_media_docker_manifest;
 }
 
+bool is_layer_media_type(std::string_view media_type) {
+  for (std::string_view known :
+       {k_media_oci_layer_tar, k_media_oci_layer_gzip, k_media_oci_layer_zstd,
+        std::string_view("application/vnd.oci.image.layer.nondistributable.v1.tar"),
+        std::string_view("application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"),
+        std::string_view("application/vnd.oci.image.layer.nondistributable.v1.tar+zstd"),
+        k_media_docker_layer_gzip, std::string_view("application/vnd.docker.image.rootfs.diff.tar"),
+        std::string_view("application/vnd.docker.image.rootfs.foreign.diff.tar.gzip")}) {
+    if (media_type == known) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool is_image_config_media_type(std::string_view media_type) {
+  return media_type == k_media_oci_config || media_type == k_media_docker_config;
+}
+
 std::string_view to_oci_media_type(std::string_view media_type) {
   if (media_type == k_media_docker_layer_gzip) {
     return k_media_oci_layer_gzip;

@@ -39,6 +39,14 @@ bool is_index_media_type(std::string_view media_type);
 // True for an OCI image manifest or a Docker v2 schema 2 manifest.
 bool is_manifest_media_type(std::string_view media_type);
 
+// True for the layer types distill reads: OCI tar, tar+gzip and tar+zstd (and
+// their deprecated non-distributable forms), Docker's gzip, plain and foreign
+// layers.
+bool is_layer_media_type(std::string_view media_type);
+// True for an image's config (OCI or Docker): a manifest with another config
+// (the empty one, an SBOM's) is an artifact, not an image.
+bool is_image_config_media_type(std::string_view media_type);
+
 // The OCI equivalent of a Docker media type (layer gzip -> tar+gzip, uncompressed
 // layer -> tar, container config -> OCI config, manifest, manifest list); other
 // types are returned unchanged. For reusing a Docker image's blobs in an OCI image.

@@ -911,7 +911,7 @@ Status finish_pull(const ImageRef& ref, const net::ContentCache& cache, LoadedIm
   for (auto& loaded : image.manifests) {
     std::string where = origin + ": config " + loaded.manifest.config.digest.str();
     DISTILL_TRY(loaded.config_json, util::read_file(cache.path_for(loaded.manifest.config.digest)));
-    DISTILL_TRY(loaded.config, ImageConfig::parse(loaded.config_json, where));
+    DISTILL_CHECK(read_config(loaded, origin));
     loaded.layer_files.clear();
     for (const auto& layer : loaded.manifest.layers) {
       loaded.layer_files.push_back(cache.path_for(layer.digest));

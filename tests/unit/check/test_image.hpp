@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -81,6 +82,8 @@ struct ImageSpec {
   std::vector<std::string> created_by;  // one per layer ("" = "test layer N")
   oci::ImageConfig config;
   std::string arch = "amd64";
+  // Changes the manifest before it is finalized (a config that lies, say).
+  std::function<void(oci::ImageManifest&)> tamper;
 };
 
 // Writes the image into the OCI layout `dir` under ref `latest`; returns
@@ -101,6 +104,9 @@ inline std::string write_image(const std::filesystem::path& dir, ImageSpec spec)
                                  ? spec.created_by[i]
                                  : "test layer " + std::to_string(i);
     manifest.config.history.push_back({manifest.config.created, created_by, "", false});
+  }
+  if (spec.tamper) {
+    spec.tamper(manifest);
   }
   image.manifests.push_back(std::move(manifest));
   EXPECT_TRUE(oci::finalize(image).ok());

@@ -351,6 +351,27 @@ TEST_F(ImageDiffTest, JsonHasEveryField) {
   EXPECT_TRUE(json["config"].is_array());
 }
 
+TEST_F(ImageDiffTest, ALayerClaimingAnotherLayersDiffIdIsRefused) {
+  std::string a = image({base_layer(), app_layer("1")});
+  // B's second layer holds other files but its config claims A's diff_id:
+  // taken at its word, the two would be "identical" (umoci refuses B).
+  const auto claimed = write_layer(m_dir->path() / "claimed.tar.gz", app_layer("1")).diff_id;
+  ImageSpec spec;
+  spec.layers = {base_layer(), app_layer("2")};
+  spec.config = base_config();
+  spec.tamper = [&](oci::ImageManifest& manifest) { manifest.layers[1].diff_id = claimed; };
+  std::string b = write_image(m_dir->path() / "liar", spec);
+  DiffRequest request;
+  request.a = a;
+  request.b = b;
+  request.debian_arch = "amd64";
+  auto result = diff_images(request);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().kind, ErrorKind::Corrupt);
+  EXPECT_NE(result.error().message.find("not the diff_id " + claimed.str()), std::string::npos)
+      << result.error().message;
+}
+
 TEST_F(ImageDiffTest, UnreadableReferenceIsNamed) {
   std::string a = image({base_layer()});
   DiffRequest request;

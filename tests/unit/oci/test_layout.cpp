@@ -6,8 +6,10 @@
 
 #include <atomic>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -484,6 +486,68 @@ TEST_F(OciWriterTest, ABlobCutShortInTheLayoutIsWrittenAgain) {
   auto hashed = digest_file(blob);
   ASSERT_TRUE(hashed.ok());
   EXPECT_EQ(hashed->digest, layer.descriptor.digest);
+}
+
+// Rewrites the (first) image manifest that `layout`'s "latest" names with
+// `edit`, as a new blob, and the index above it to point at it (a layout
+// another tool wrote oddly).
+void edit_manifest(const fs::path& layout, const std::function<void(nlohmann::json&)>& edit) {
+  auto store = BlobStore::open(layout / "blobs");
+  ASSERT_TRUE(store.ok());
+  auto blob_json = [&](const nlohmann::json& descriptor) {
+    const std::string digest = descriptor["digest"];
+    return nlohmann::json::parse(
+        *util::read_file(layout / "blobs/sha256" / digest.substr(strlen("sha256:"))));
+  };
+  auto repoint = [&](nlohmann::json& descriptor, const nlohmann::json& json) {
+    auto put = store->put(json.dump(), descriptor["mediaType"]);
+    ASSERT_TRUE(put.ok());
+    descriptor["digest"] = put->digest.str();
+    descriptor["size"] = put->size;
+  };
+  auto top = nlohmann::json::parse(*util::read_file(layout / "index.json"));
+  auto index = blob_json(top["manifests"][0]);
+  auto manifest = blob_json(index["manifests"][0]);
+  edit(manifest);
+  repoint(index["manifests"][0], manifest);
+  repoint(top["manifests"][0], index);
+  ASSERT_TRUE(util::write_file_atomic(layout / "index.json", top.dump()).ok());
+}
+
+TEST_F(OciWriterTest, AManifestThatDisagreesWithItsConfigOrHasNoLayerTypeIsRefused) {
+  Image image = make_image(path(), {"amd64"}, "odd ");
+  for (int round = 0; round < 2; ++round) {
+    fs::path layout = path() / ("odd" + std::to_string(round));
+    ASSERT_TRUE(write_oci_layout(layout, image, "latest").ok());
+    edit_manifest(layout, [&](nlohmann::json& manifest) {
+      if (round == 0) {
+        manifest["layers"].push_back(manifest["layers"][0]);  // two layers, one diff_id
+      } else {
+        manifest["layers"][0]["mediaType"] = "application/vnd.example.weird";
+      }
+    });
+    auto loaded = load_image(*ImageRef::parse("oci:" + layout.string()));
+    ASSERT_FALSE(loaded.ok()) << round;
+    EXPECT_NE(loaded.error().message.find(round == 0 ? "has 2 layers, its config 1 diff_ids"
+                                                     : "'application/vnd.example.weird'"),
+              std::string::npos)
+        << loaded.error().message;
+  }
+}
+
+TEST_F(OciWriterTest, AnArtifactManifestIsMarkedNotAnImage) {
+  Image image = make_image(path(), {"amd64"}, "artifact ");
+  fs::path layout = path() / "artifact";
+  ASSERT_TRUE(write_oci_layout(layout, image, "latest").ok());
+  edit_manifest(layout, [&](nlohmann::json& manifest) {
+    manifest["artifactType"] = "application/spdx+json";
+    manifest["config"]["mediaType"] = std::string(k_media_oci_empty);
+    manifest["layers"][0]["mediaType"] = "application/spdx+json";
+  });
+  auto loaded = load_image(*ImageRef::parse("oci:" + layout.string()));
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;  // copied as it is
+  ASSERT_EQ(loaded->manifests.size(), 1U);
+  EXPECT_TRUE(loaded->manifests[0].artifact);
 }
 
 TEST_F(OciWriterTest, DamagedSourceBlobIsRefusedByEveryWriter) {
