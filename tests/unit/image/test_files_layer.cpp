@@ -45,8 +45,8 @@ TEST_F(FilesLayerTest, WhiteoutNamesInACopiedDirectoryAreRefused) {
   ASSERT_FALSE(entries.ok());
   EXPECT_EQ(entries.error().kind, ErrorKind::InvalidInput);
   const std::string& message = entries.error().message;
-  EXPECT_EQ(message.rfind((path() / "spec.yaml").string() + ":2: " +
-                              (path() / "web" / "css" / ".wh..wh..opq").string() +
+  EXPECT_EQ(message.rfind((path() / "spec.yaml").string() +
+                              ":2: " + (path() / "web" / "css" / ".wh..wh..opq").string() +
                               ": '.wh..wh..opq' is a whiteout name",
                           0),
             0U)
@@ -56,10 +56,11 @@ TEST_F(FilesLayerTest, WhiteoutNamesInACopiedDirectoryAreRefused) {
 
 TEST_F(FilesLayerTest, AnEntryInsideACopiedFileOrSymlinkIsRefused) {
   const std::string spec = (path() / "spec.yaml").string();
-  auto entries = expand("files:\n  - {src: web, dst: /w}\n  - {dst: /w/index.html/x, content: b}\n");
+  auto entries =
+      expand("files:\n  - {src: web, dst: /w}\n  - {dst: /w/index.html/x, content: b}\n");
   ASSERT_FALSE(entries.ok());
-  EXPECT_EQ(entries.error().message,
-            spec + ":3: /w/index.html/x is inside /w/index.html, which " + spec + ":2 makes a file");
+  EXPECT_EQ(entries.error().message, spec + ":3: /w/index.html/x is inside /w/index.html, which " +
+                                         spec + ":2 makes a file");
 
   fs::create_symlink("/etc", path() / "web" / "lnk");
   entries = expand("files:\n  - {dst: /w/lnk/passwd, content: b}\n  - {src: web, dst: /w}\n");
