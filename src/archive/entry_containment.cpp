@@ -1,6 +1,8 @@
 // See entry_containment.hpp.
 #include "archive/entry_containment.hpp"
 
+#include <deque>
+
 namespace distill::archive {
 
 Status EntryContainment::check(const TarEntry& entry) {
@@ -61,6 +63,102 @@ std::optional<std::vector<std::string>> resolve_link_target(std::string_view lin
     return std::nullopt;
   }
   return parts;
+}
+
+namespace {
+
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) {
+      end = path.size();
+    }
+    if (end > start) {
+      parts.emplace_back(path.substr(start, end - start));
+    }
+    start = end + 1;
+  }
+  return parts;
+}
+
+std::string join_path(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts) {
+    out += (out.empty() ? "" : "/") + p;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string layer_path_problem(std::string_view path) {
+  constexpr size_t k_name_max = 255;
+  for (const auto& part : split_path(path)) {
+    if (part.rfind(".wh.", 0) == 0) {
+      return "'" + part +
+             "' is a whiteout name (names starting with .wh. are reserved by the OCI image "
+             "layer format: they delete files of the layers below)";
+    }
+    if (part.size() > k_name_max) {
+      return "a name of " + std::to_string(part.size()) + " bytes ('" + part.substr(0, 40) +
+             "...'), longer than the 255 a Linux file system takes";
+    }
+  }
+  return {};
+}
+
+bool link_stays_inside(const std::map<std::string, std::string>& links, std::string_view link,
+                       std::string_view target, std::string_view dst) {
+  constexpr int k_max_links = 40;
+  const std::vector<std::string> inside = split_path(dst);
+  // Inside dst, or one of its parents (the root included).
+  auto allowed = [&inside](const std::vector<std::string>& at) {
+    size_t n = std::min(at.size(), inside.size());
+    return std::equal(at.begin(), at.begin() + static_cast<std::ptrdiff_t>(n), inside.begin());
+  };
+  std::vector<std::string> at;
+  if (target.empty() || target[0] != '/') {
+    at = split_path(link);
+    if (!at.empty()) {
+      at.pop_back();  // relative to the link's directory
+    }
+  }
+  auto target_parts = split_path(target);
+  std::deque<std::string> pending(target_parts.begin(), target_parts.end());
+  int followed = 0;
+  while (!pending.empty()) {
+    std::string part = std::move(pending.front());
+    pending.pop_front();
+    if (part == ".") {
+      continue;
+    }
+    if (part == "..") {
+      if (at.empty()) {
+        return false;
+      }
+      at.pop_back();
+    } else {
+      at.push_back(std::move(part));
+      auto found = links.find(join_path(at));
+      if (found != links.end()) {
+        if (++followed > k_max_links) {
+          return true;  // ELOOP: the link leads nowhere
+        }
+        at.pop_back();
+        if (!found->second.empty() && found->second[0] == '/') {
+          at.clear();
+        }
+        auto more = split_path(found->second);
+        pending.insert(pending.begin(), more.begin(), more.end());
+      }
+    }
+    if (!allowed(at)) {
+      return false;
+    }
+  }
+  return at.size() >= inside.size() && allowed(at);
 }
 
 }  // namespace distill::archive

@@ -4,6 +4,7 @@
 #include <fnmatch.h>
 
 #include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -48,14 +49,6 @@ bool matches(const std::vector<std::string>& globs, const std::string& path) {
   return false;
 }
 
-bool within(const std::vector<std::string>& parts, const std::string& dst) {
-  std::string path;
-  for (const auto& p : parts) {
-    path += "/" + p;
-  }
-  return dst == "/" || path == dst || path.rfind(dst + "/", 0) == 0;
-}
-
 }  // namespace
 
 std::string ArchiveInput::label() const {
@@ -89,8 +82,21 @@ Status for_each_archive_entry(
   const std::string label = input.label();
   const std::string prefix = input.dst == "/" ? "" : input.dst.substr(1) + "/";
   archive::EntryContainment containment(label, "an archive");
-  std::set<std::string> kept;  // stripped paths written, for hard links
-  return archive::for_each_tar_entry(
+  // Stripped paths written: their type, for hard links, for entries given
+  // twice and for entries below a file or symlink of the archive.
+  std::map<std::string, archive::EntryType> kept;
+  std::set<std::string> parents;  // directories that kept entries are inside
+  // Symlinks written (image path -> target) and their archive paths, judged
+  // once the archive is read: a link may pass through one that comes later.
+  std::map<std::string, std::string> links;
+  std::vector<std::pair<std::string, std::string>> link_sources;
+  auto refuse = [&label](const std::string& path, const std::string& what) {
+    return make_error(ErrorKind::Corrupt, label + ": " + path + ": " + what);
+  };
+  auto name = [](archive::EntryType type) {
+    return type == archive::EntryType::Symlink ? "a symlink" : "a file";
+  };
+  DISTILL_CHECK(archive::for_each_tar_entry(
       input.file,
       [&](const archive::TarEntry& source, archive::ContentReader& content) -> Status {
         DISTILL_CHECK(containment.check(source));
@@ -101,6 +107,28 @@ Status for_each_archive_entry(
         if ((!input.include.empty() && !matches(input.include, *stripped)) ||
             matches(input.exclude, *stripped)) {
           return {};
+        }
+        if (auto problem = archive::layer_path_problem(*stripped); !problem.empty()) {
+          return refuse(source.path, problem);
+        }
+        // One path, one entry: what tar -x makes of a path given twice, or of
+        // an entry below a symlink it has just made, depends on the order and
+        // on what the disk already holds; a layer must not leave that open.
+        if (auto twice = kept.find(*stripped); twice != kept.end()) {
+          return refuse(source.path, "given twice in the archive");
+        }
+        if (source.type != archive::EntryType::Directory && parents.count(*stripped) != 0) {
+          return refuse(source.path, "not a directory, but earlier entries are inside it");
+        }
+        for (size_t slash = stripped->find('/'); slash != std::string::npos;
+             slash = stripped->find('/', slash + 1)) {
+          std::string parent = stripped->substr(0, slash);
+          auto above = kept.find(parent);
+          if (above != kept.end() && above->second != archive::EntryType::Directory) {
+            return refuse(source.path,
+                          "inside " + parent + ", " + name(above->second) + " of the archive");
+          }
+          parents.insert(std::move(parent));
         }
         archive::TarEntry entry = source;
         entry.path = prefix + *stripped;
@@ -119,30 +147,31 @@ Status for_each_archive_entry(
           case archive::EntryType::Hardlink: {
             auto target = strip_components(source.link_target, input.strip);
             if (!target || kept.count(*target) == 0) {
-              return make_error(ErrorKind::Corrupt, label + ": " + source.path + ": hard link to " +
-                                                        source.link_target +
-                                                        ", which is not unpacked");
+              return refuse(source.path,
+                            "hard link to " + source.link_target + ", which is not unpacked");
             }
             entry.link_target = prefix + *target;
             entry.mode = input.mode.value_or(entry.mode);
             break;
           }
-          case archive::EntryType::Symlink: {
-            auto resolved = archive::resolve_link_target(entry.path, entry.link_target);
-            if (!resolved || !within(*resolved, input.dst)) {
-              return make_error(ErrorKind::Corrupt, label + ": " + source.path + ": symlink to " +
-                                                        entry.link_target + " points outside " +
-                                                        input.dst);
-            }
+          case archive::EntryType::Symlink:
+            links[entry.path] = entry.link_target;
+            link_sources.emplace_back(entry.path, source.path);
             break;
-          }
           default:
             break;  // devices and FIFOs were refused above
         }
-        kept.insert(*stripped);
+        kept.emplace(*stripped, entry.type);
         return fn(entry, content);
       },
-      label, /*zip=*/true);
+      label, /*zip=*/true));
+  for (const auto& [path, source_path] : link_sources) {
+    const std::string& target = links.at(path);
+    if (!archive::link_stays_inside(links, path, target, input.dst)) {
+      return refuse(source_path, "symlink to " + target + " points outside " + input.dst);
+    }
+  }
+  return {};
 }
 
 std::string archive_record(const ArchiveInput& input) {

@@ -6,9 +6,13 @@
 // was verified against its sha256 before anything sees it.
 //
 // Containment is the one .debs follow (archive::EntryContainment: no "..", no
-// devices or FIFOs, hard links only to earlier entries) plus a rule of its
-// own: a symbolic link must point inside `dst` (an absolute target too), so an
-// archive cannot plant a link that reaches the rest of the image.
+// devices or FIFOs, hard links only to earlier entries) plus rules of its
+// own: a symbolic link must point inside `dst` (an absolute target too) where
+// it really leads, the archive's own symlinks followed (judged once every
+// entry is known: a link may pass through one that comes later), so an
+// archive cannot plant a link that reaches the rest of the image; one entry
+// per path, none inside a file or symlink of the archive; no whiteout names
+// (.wh.*) and no name over 255 bytes (archive::layer_path_problem).
 //
 // The layer also holds a record of where it came from,
 // /var/lib/distill/archives/<sha256>.json (name, version, url, sha256, dst):

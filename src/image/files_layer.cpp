@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <map>
 
+#include "archive/entry_containment.hpp"
 #include "crypto/sha256.hpp"
 #include "util/fd.hpp"
 #include "util/file_io.hpp"
@@ -20,10 +21,12 @@ std::string strip_root(const std::string& dst) {
   return start == std::string::npos ? std::string() : dst.substr(start);
 }
 
-// Adds one host path (file, symlink or directory, recursively) at `dst`.
+// Adds one host path (file, symlink or directory, recursively) at `dst`;
+// `origin` gets `where` for every path it adds.
 Status add_host_path(const std::filesystem::path& src, const std::string& dst,
                      const SpecFile& spec_file, bool top, int64_t epoch,
-                     std::map<std::string, GeneratedEntry>& out, const std::string& where) {
+                     std::map<std::string, GeneratedEntry>& out,
+                     std::map<std::string, std::string>& origin, const std::string& where) {
   struct stat st {};
   if (::lstat(src.c_str(), &st) != 0) {
     return util::errno_error(src, errno).context(where);
@@ -44,6 +47,7 @@ Status add_host_path(const std::filesystem::path& src, const std::string& dst,
     if (!dst.empty()) {
       g = make_directory(dst, mode_for(st.st_mode & 07777), epoch, spec_file.uid, spec_file.gid);
       out[dst] = g;
+      origin[dst] = where;
     }
     std::vector<std::filesystem::path> children;
     std::error_code ec;
@@ -55,9 +59,12 @@ Status add_host_path(const std::filesystem::path& src, const std::string& dst,
     }
     std::sort(children.begin(), children.end());
     for (const auto& child : children) {
+      if (auto bad = archive::layer_path_problem(child.filename().string()); !bad.empty()) {
+        return make_error(ErrorKind::InvalidInput, where + ": " + child.string() + ": " + bad);
+      }
       std::string child_dst =
           dst.empty() ? child.filename().string() : dst + "/" + child.filename().string();
-      DISTILL_CHECK(add_host_path(child, child_dst, spec_file, false, epoch, out, where));
+      DISTILL_CHECK(add_host_path(child, child_dst, spec_file, false, epoch, out, origin, where));
     }
     return {};
   } else if (S_ISREG(st.st_mode)) {
@@ -71,6 +78,31 @@ Status add_host_path(const std::filesystem::path& src, const std::string& dst,
   g.entry.uid = spec_file.uid;
   g.entry.gid = spec_file.gid;
   out[dst] = std::move(g);
+  origin[dst] = where;
+  return {};
+}
+
+// An entry inside a file or symlink of the same layer: no unpacker can make
+// the first (mkdir over a file), the second writes through its own link.
+Status check_parents_are_directories(const std::map<std::string, GeneratedEntry>& entries,
+                                     const std::map<std::string, std::string>& origin) {
+  for (const auto& [path, g] : entries) {
+    for (size_t slash = path.rfind('/'); slash != std::string::npos && slash > 0;
+         slash = path.rfind('/', slash - 1)) {
+      auto parent = entries.find(path.substr(0, slash));
+      if (parent == entries.end()) {
+        continue;
+      }
+      if (parent->second.entry.type != archive::EntryType::Directory) {
+        const char* what =
+            parent->second.entry.type == archive::EntryType::Symlink ? "a symlink" : "a file";
+        return make_error(ErrorKind::InvalidInput, origin.at(path) + ": /" + path + " is inside /" +
+                                                       parent->first + ", which " +
+                                                       origin.at(parent->first) + " makes " + what);
+      }
+      break;  // that directory's own parents are checked as its path
+    }
+  }
   return {};
 }
 
@@ -78,26 +110,31 @@ Status add_host_path(const std::filesystem::path& src, const std::string& dst,
 
 Result<std::vector<GeneratedEntry>> expand_spec_files(const Spec& spec, int64_t epoch) {
   std::map<std::string, GeneratedEntry> entries;
+  std::map<std::string, std::string> origin;  // path -> "SPEC:LINE" of the entry that wrote it
   for (const auto& file : spec.files) {
     std::string where = spec.display_name + ":" + std::to_string(file.line);
     std::string dst = strip_root(file.dst);
     switch (file.kind) {
       case SpecFile::Kind::File:
       case SpecFile::Kind::Directory:
-        DISTILL_CHECK(add_host_path(file.src, dst, file, true, epoch, entries, where));
+        DISTILL_CHECK(add_host_path(file.src, dst, file, true, epoch, entries, origin, where));
         break;
       case SpecFile::Kind::Content:
         entries[dst] =
             make_file(dst, file.content, file.mode.value_or(0644), epoch, file.uid, file.gid);
+        origin[dst] = where;
         break;
       case SpecFile::Kind::EmptyDirectory:
         entries[dst] = make_directory(dst, file.mode.value_or(0755), epoch, file.uid, file.gid);
+        origin[dst] = where;
         break;
       case SpecFile::Kind::Symlink:
         entries[dst] = make_symlink(dst, file.symlink_target, epoch);
+        origin[dst] = where;
         break;
     }
   }
+  DISTILL_CHECK(check_parents_are_directories(entries, origin));
   std::vector<GeneratedEntry> out;
   out.reserve(entries.size());
   for (auto& [path, entry] : entries) {

@@ -51,6 +51,50 @@ Accounts merge_accounts(Accounts base, const std::vector<Account>& users,
   return base;
 }
 
+bool valid_account_name(std::string_view name) {
+  if (name.empty() || name.size() > 32) {
+    return false;
+  }
+  for (size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    bool ok = (c >= 'a' && c <= 'z') || c == '_' ||
+              (i > 0 && ((c >= '0' && c <= '9') || c == '-' || c == '.')) ||
+              (i > 0 && c == '$' && i + 1 == name.size());
+    if (!ok) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool valid_account_field(std::string_view text) {
+  return std::none_of(text.begin(), text.end(), [](char c) {
+    return c == ':' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+  });
+}
+
+std::string accounts_problem(const std::vector<Account>& users, const std::vector<Group>& groups) {
+  for (const auto& u : users) {
+    if (!valid_account_name(u.name)) {
+      return "user name '" + u.name + "' is not valid";
+    }
+    if (!valid_account_field(u.home) || !valid_account_field(u.shell)) {
+      return "user '" + u.name + "': home and shell must not contain ':' or control characters";
+    }
+  }
+  for (const auto& g : groups) {
+    if (!valid_account_name(g.name)) {
+      return "group name '" + g.name + "' is not valid";
+    }
+    for (const auto& m : g.members) {
+      if (!valid_account_name(m)) {
+        return "member '" + m + "' of group '" + g.name + "' is not a valid user name";
+      }
+    }
+  }
+  return {};
+}
+
 std::string render_passwd(const Accounts& accounts) {
   std::string out;
   for (const auto& u : accounts.users) {

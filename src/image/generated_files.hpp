@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "archive/tar_entry.hpp"
@@ -49,6 +50,20 @@ Accounts default_accounts();
 // Adds (or replaces, by name) users and groups on top of `base`.
 Accounts merge_accounts(Accounts base, const std::vector<Account>& users,
                         const std::vector<Group>& groups);
+
+// A user or group name as useradd/groupadd take it: [a-z_][a-z0-9_.-]*[$]?,
+// at most 32 characters ('$' only last, as for Samba machine accounts).
+bool valid_account_name(std::string_view name);
+
+// A field of an /etc/passwd line (home, shell): no ':' (the field separator)
+// and no control character (a newline would start another line).
+bool valid_account_field(std::string_view text);
+
+// What render_passwd/render_group would write wrongly for these accounts (a
+// name that is not valid, a field with ':' or a newline, a member that is not
+// valid), naming the account; "" when none. Specs are checked as they are
+// read; this is for accounts from anywhere else (an image's provenance).
+std::string accounts_problem(const std::vector<Account>& users, const std::vector<Group>& groups);
 
 std::string render_passwd(const Accounts& accounts);
 std::string render_group(const Accounts& accounts);

@@ -646,7 +646,11 @@ class Planner {
       for (const auto& g : spec.groups.value_or(std::vector<SpecGroup>{})) {
         groups.push_back({g.name, g.gid, g.members});
       }
+      if (auto bad = accounts_problem(users, groups); !bad.empty()) {
+        return make_error(ErrorKind::InvalidInput, spec.where("accounts") + ": " + bad);
+      }
       stage.accounts = merge_accounts(stage.accounts, users, groups);
+      DISTILL_CHECK(check_members(spec, stage.accounts));
     }
     // Layer order: the packages, then generated files, then the top.
     for (size_t node : package_nodes) {
@@ -681,6 +685,26 @@ class Planner {
     apply_spec(stage.config, spec);
     if (has_package(added, "ca-certificates") && !had_ca) {
       set_env(stage.config.config.env, "SSL_CERT_FILE", "/" + std::string(k_ca_bundle));
+    }
+    return {};
+  }
+
+  // A group's members must be users of the image (the chain's and this spec's;
+  // on an image reference base the defaults', whose files replace the image's),
+  // as groupadd and gpasswd refuse a member that does not exist.
+  static Status check_members(const Spec& spec, const Accounts& accounts) {
+    for (const auto& group : spec.groups.value_or(std::vector<SpecGroup>{})) {
+      for (const auto& member : group.members) {
+        bool known = std::any_of(accounts.users.begin(), accounts.users.end(),
+                                 [&](const Account& a) { return a.name == member; });
+        if (!known) {
+          std::string where = spec.display_name +
+                              (group.line > 0 ? ":" + std::to_string(group.line) : std::string());
+          return make_error(ErrorKind::InvalidInput, where + ": member '" + member +
+                                                         "' of group '" + group.name +
+                                                         "' is not a user of the image");
+        }
+      }
     }
     return {};
   }

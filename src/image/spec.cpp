@@ -15,6 +15,7 @@
 #include <set>
 #include <system_error>
 
+#include "archive/entry_containment.hpp"
 #include "debian/architecture.hpp"
 #include "debian/relation.hpp"
 #include "debian/releases.hpp"
@@ -199,21 +200,6 @@ bool valid_user(const std::string& user) {
     return true;
   }
   return colon > 0 && colon + 1 < user.size() && user.find(':', colon + 1) == std::string::npos;
-}
-
-bool valid_account_name(const std::string& name) {
-  if (name.empty() || name.size() > 32) {
-    return false;
-  }
-  for (size_t i = 0; i < name.size(); ++i) {
-    char c = name[i];
-    bool ok = (c >= 'a' && c <= 'z') || c == '_' ||
-              (i > 0 && ((c >= '0' && c <= '9') || c == '-' || c == '.' || c == '$'));
-    if (!ok) {
-      return false;
-    }
-  }
-  return true;
 }
 
 class SpecParser {
@@ -747,6 +733,10 @@ class SpecParser {
       } else {
         file.kind = SpecFile::Kind::EmptyDirectory;
       }
+      if (auto bad = archive::layer_path_problem(file.dst); !bad.empty()) {
+        problem(entry_line, "dst '" + shown(file.dst) + "': " + bad);
+        ok = false;
+      }
       auto [it, inserted] = dst_lines.emplace(file.dst, entry_line);
       if (!inserted) {
         problem(entry_line, "duplicate dst '" + file.dst + "' (first at line " +
@@ -755,6 +745,52 @@ class SpecParser {
       }
       if (ok) {
         m_spec.files.push_back(std::move(file));
+      }
+    }
+    check_files_below_non_directories();
+  }
+
+  // What an entry puts at its dst when that is not a directory ("a file", "a
+  // symlink"); "" for a directory. A `src` that is itself a symlink gives one.
+  static std::string non_directory(const SpecFile& file) {
+    switch (file.kind) {
+      case SpecFile::Kind::Content:
+        return "a file";
+      case SpecFile::Kind::Symlink:
+        return "a symlink";
+      case SpecFile::Kind::EmptyDirectory:
+        return "";
+      case SpecFile::Kind::File:
+      case SpecFile::Kind::Directory: {
+        std::error_code ec;
+        if (fs::is_symlink(fs::symlink_status(file.src, ec))) {
+          return "a symlink";
+        }
+        return file.kind == SpecFile::Kind::File ? "a file" : "";
+      }
+    }
+    return "";
+  }
+
+  // An entry inside another entry's file or symlink gives a layer no unpacker
+  // can apply (mkdir over a file) or one that writes through its own symlink.
+  void check_files_below_non_directories() {
+    std::map<std::string, std::pair<int, std::string>> leaves;  // dst -> (line, what)
+    for (const auto& file : m_spec.files) {
+      if (auto what = non_directory(file); !what.empty()) {
+        leaves.emplace(file.dst, std::make_pair(file.line, what));
+      }
+    }
+    for (const auto& file : m_spec.files) {
+      for (size_t slash = file.dst.rfind('/'); slash != std::string::npos && slash > 0;
+           slash = file.dst.rfind('/', slash - 1)) {
+        auto leaf = leaves.find(file.dst.substr(0, slash));
+        if (leaf != leaves.end()) {
+          problem(file.line, "dst '" + file.dst + "' is inside '" + leaf->first + "', which line " +
+                                 std::to_string(leaf->second.first) + " makes " +
+                                 leaf->second.second);
+          break;
+        }
       }
     }
   }
@@ -900,6 +936,10 @@ class SpecParser {
               auto norm = image_path(text, vline, "dst");
               ok &= norm.has_value();
               archive.dst = norm.value_or("/");
+              if (auto bad = archive::layer_path_problem(archive.dst); !bad.empty()) {
+                problem(vline, "dst '" + shown(archive.dst) + "': " + bad);
+                ok = false;
+              }
             } else if (key == "mode" || key == "dir-mode") {
               uint32_t mode = 0;
               if (!parse_mode(text, mode)) {
@@ -1025,7 +1065,7 @@ class SpecParser {
                      }
                    });
       if (!valid_account_name(user.name)) {
-        problem(entry_line, "user name '" + user.name + "' is not valid");
+        problem(entry_line, "user name '" + shown(user.name) + "' is not valid");
         continue;
       }
       if (!names.insert(user.name).second) {
@@ -1044,7 +1084,20 @@ class SpecParser {
       if (!has_home) {
         user.home = user.uid == 0 ? "/root" : "/home/" + user.name;
       } else if (user.home.empty() || user.home[0] != '/') {
-        problem(entry_line, "home '" + user.home + "' must be absolute");
+        problem(entry_line, "home '" + shown(user.home) + "' must be absolute");
+        continue;
+      }
+      if (!valid_account_field(user.home)) {
+        problem(entry_line, "home '" + shown(user.home) +
+                                "' must not contain ':' or control characters (/etc/passwd "
+                                "separates fields with ':' and entries with newlines)");
+        continue;
+      }
+      if (!valid_account_field(user.shell)) {
+        problem(entry_line, "shell '" + shown(user.shell) +
+                                "' must not contain ':' or control characters (/etc/passwd "
+                                "separates fields with ':' and entries with newlines)");
+        continue;
       }
       users.push_back(std::move(user));
     }
@@ -1083,8 +1136,16 @@ class SpecParser {
                      }
                    });
       if (!valid_account_name(group.name)) {
-        problem(entry_line, "group name '" + group.name + "' is not valid");
+        problem(entry_line, "group name '" + shown(group.name) + "' is not valid");
         continue;
+      }
+      group.line = entry_line;
+      for (const auto& member : group.members) {
+        if (!valid_account_name(member)) {
+          problem(entry_line, "member '" + shown(member) + "' of group '" + group.name +
+                                  "' is not a valid user name");
+          bad = true;
+        }
       }
       if (!names.insert(group.name).second) {
         problem(entry_line, "duplicate group '" + group.name + "'");

@@ -83,6 +83,7 @@ struct SpecGroup {
   std::string name;
   uint32_t gid = 0;
   std::vector<std::string> members;
+  int line = 0;  // 0 when not from a spec file (read back from an image)
 };
 
 struct Spec {

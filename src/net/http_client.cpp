@@ -53,8 +53,19 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+// file:///PATH, and file:/PATH (RFC 8089's form without an authority, which
+// specs and apt's sources take too).
 bool is_file_url(std::string_view url) {
-  return url.size() >= 7 && iequals(url.substr(0, 7), "file://");
+  return url.size() >= 6 && iequals(url.substr(0, 6), "file:/");
+}
+
+// The URL given to libcurl: file:/PATH spelt file:///PATH, the form every
+// libcurl reads the same way; every other URL unchanged.
+std::string curl_url(const std::string& url) {
+  if (is_file_url(url) && (url.size() < 7 || url[6] != '/')) {
+    return "file://" + url.substr(5);
+  }
+  return url;
 }
 
 bool code_is_transient(CURLcode code) {
@@ -396,12 +407,13 @@ class CurlClient final : public HttpClient {
     TransferState state;
     state.response = &attempt.response;
     state.file_scheme = is_file_url(request.url);
+    const std::string url = curl_url(request.url);
     state.sink = sink;
     state.progress = progress;
 
     char error_buffer[CURL_ERROR_SIZE] = {0};
     lib.easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
-    lib.easy_setopt(h, CURLOPT_URL, request.url.c_str());
+    lib.easy_setopt(h, CURLOPT_URL, url.c_str());
     // Source URLs carry no userinfo (strip_credentials): their credentials,
     // or apt's auth.conf ones, are looked up here. Pooled handles are reset.
     auto credentials = credentials_for(request.url);

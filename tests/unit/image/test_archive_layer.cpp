@@ -166,6 +166,112 @@ TEST_F(ArchiveLayerTest, SymlinkLeavingDstIsRefused) {
   }
 }
 
+// A link passing through another symlink of the archive is judged where it
+// really leads: d/up -> .. makes d/esc -> up/../../etc reach /etc.
+TEST_F(ArchiveLayerTest, SymlinkChainsLeavingDstAreRefused) {
+  struct Case {
+    std::vector<Member> members;
+    std::string refused;  // "" = accepted
+  };
+  auto dir = [](const std::string& p) -> Member {
+    return {entry(p, EntryType::Directory, 0755), ""};
+  };
+  auto link = [](const std::string& p, const std::string& t) -> Member {
+    return {entry(p, EntryType::Symlink, 0777, t), ""};
+  };
+  std::vector<Case> cases = {
+      {{dir("d"), link("d/up", ".."), link("d/esc", "up/../../etc")}, "d/esc"},
+      // The link passed through comes later in the archive.
+      {{dir("d"), link("d/esc", "up/../../etc"), link("d/up", "..")}, "d/esc"},
+      // Through an absolute link, and a chain of two.
+      {{link("top", "/opt/t"), link("esc", "top/../../etc")}, "esc"},
+      {{dir("a"), link("a/b", "../c"), link("c", "."), link("x", "a/b/../../etc")}, "x"},
+      // Leaving dst on the way, even to come back.
+      {{dir("d"), link("d/x", "../../../usr/../opt/t/d")}, "d/x"},
+      // Kept: chains that stay inside; a loop reaches nothing (ELOOP).
+      {{dir("d"), link("d/up", ".."), link("d/ok", "up/d/up/d"), link("lib", "d"),
+        link("l2", "lib/up/lib/../d")},
+       ""},
+      {{link("a", "b"), link("b", "a")}, ""},
+  };
+  for (const auto& c : cases) {
+    ArchiveInput in = input(make_tar(c.members));
+    in.dst = "/opt/t";
+    auto entries = unpack(in);
+    if (c.refused.empty()) {
+      EXPECT_TRUE(entries.ok()) << entries.error().message;
+      continue;
+    }
+    ASSERT_FALSE(entries.ok()) << c.refused;
+    EXPECT_EQ(entries.error().kind, ErrorKind::Corrupt);
+    EXPECT_NE(entries.error().message.find(": " + c.refused + ": symlink to "), std::string::npos)
+        << entries.error().message;
+    EXPECT_NE(entries.error().message.find("points outside /opt/t"), std::string::npos)
+        << entries.error().message;
+  }
+}
+
+// One path, one entry of one type: tar -x would resolve these by the order
+// and by what the disk holds, which a layer cannot reproduce.
+TEST_F(ArchiveLayerTest, EntriesBelowALinkOrFileAndDuplicatesAreRefused) {
+  auto refused = [&](std::vector<Member> members, const std::string& what) {
+    auto entries = unpack(input(make_tar(members)));
+    ASSERT_FALSE(entries.ok()) << what;
+    EXPECT_EQ(entries.error().kind, ErrorKind::Corrupt);
+    EXPECT_NE(entries.error().message.find(what), std::string::npos) << entries.error().message;
+  };
+  refused({{entry("lnk", EntryType::Symlink, 0777, "."), ""},
+           {entry("lnk/file", EntryType::File), "x"}},
+          "archive node 1.0 (http://127.0.0.1/node-v1.tar): lnk/file: inside lnk, a symlink of "
+          "the archive");
+  refused({{entry("f", EntryType::File), "x"}, {entry("f/g", EntryType::File), "y"}},
+          "f/g: inside f, a file of the archive");
+  refused({{entry("b", EntryType::Directory, 0755), ""}, {entry("b", EntryType::File), "x"}},
+          ": b: given twice in the archive");
+  refused({{entry("b", EntryType::File), "x"}, {entry("b", EntryType::File), "y"}},
+          ": b: given twice in the archive");
+  refused({{entry("b/c", EntryType::File), "x"}, {entry("b", EntryType::Symlink, 0777, "d"), ""}},
+          ": b: not a directory, but earlier entries are inside it");
+  // Two paths that strip to one.
+  auto two = make_tar({{entry("x/a", EntryType::File), "1"}, {entry("y/a", EntryType::File), "2"}});
+  ArchiveInput in = input(two);
+  in.strip = 1;
+  auto entries = unpack(in);
+  ASSERT_FALSE(entries.ok());
+  EXPECT_NE(entries.error().message.find(": y/a: given twice in the archive"), std::string::npos)
+      << entries.error().message;
+  // A directory after what it holds (as some archivers write them) is fine.
+  auto late = unpack(input(
+      make_tar({{entry("b/c", EntryType::File), "x"}, {entry("b", EntryType::Directory, 0755), ""}},
+               "late.tar")));
+  EXPECT_TRUE(late.ok()) << late.error().message;
+}
+
+TEST_F(ArchiveLayerTest, WhiteoutAndOverlongNamesAreRefused) {
+  for (const std::string name : {".wh.etc", "etc/.wh.passwd", ".wh..wh..opq", "d/.wh..wh..opq"}) {
+    auto entries = unpack(input(make_tar({{entry(name, EntryType::File), ""}})));
+    ASSERT_FALSE(entries.ok()) << name;
+    EXPECT_EQ(entries.error().kind, ErrorKind::Corrupt);
+    EXPECT_NE(entries.error().message.find(": " + name + ": '"), std::string::npos)
+        << entries.error().message;
+    EXPECT_NE(entries.error().message.find("is a whiteout name"), std::string::npos)
+        << entries.error().message;
+  }
+  std::string long_name = "d/" + std::string(256, 'x');
+  auto entries = unpack(input(make_tar({{entry(long_name, EntryType::File), ""}})));
+  ASSERT_FALSE(entries.ok());
+  EXPECT_NE(entries.error().message.find("a name of 256 bytes"), std::string::npos)
+      << entries.error().message;
+  // Stripped away or left out by the filters: never in the layer, not refused.
+  ArchiveInput in = input(make_tar({{entry(".wh.top/a", EntryType::File), "x"},
+                                    {entry(".wh.top/.wh.b", EntryType::File), "y"}}));
+  in.strip = 1;
+  in.exclude = {".wh.b"};
+  auto kept = unpack(in);
+  ASSERT_TRUE(kept.ok()) << kept.error().message;
+  EXPECT_EQ(kept->size(), 1U);
+}
+
 TEST_F(ArchiveLayerTest, AbsoluteSymlinkInsideDstIsKept) {
   auto members = node_like();
   members.push_back({entry("node-v1/bin/abs", EntryType::Symlink, 0777, "/nodejs/bin/node"), ""});

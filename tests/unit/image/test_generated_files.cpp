@@ -392,5 +392,22 @@ TEST(GeneratedFiles, CompleteAndSortOnSortedCompleteInputChangesNothing) {
   EXPECT_TRUE(empty.empty());
 }
 
+// Accounts read from anywhere but a spec (an image's provenance, for
+// `distill update`) are checked before they become /etc/passwd lines.
+TEST(GeneratedFiles, AccountsThatWouldCorruptPasswdAreNamed) {
+  EXPECT_EQ(accounts_problem(default_accounts().users, default_accounts().groups), "");
+  EXPECT_EQ(accounts_problem({{"a", 1, 1, "/h", "/bin/sh\nevil::0:0::/:/bin/sh"}}, {}),
+            "user 'a': home and shell must not contain ':' or control characters");
+  EXPECT_EQ(accounts_problem({{"a", 1, 1, "/h:x", "/bin/sh"}}, {}),
+            "user 'a': home and shell must not contain ':' or control characters");
+  EXPECT_EQ(accounts_problem({{"a:0", 1, 1, "/h", "/bin/sh"}}, {}), "user name 'a:0' is not valid");
+  EXPECT_EQ(accounts_problem({}, {{"g", 1, {"a,b"}}}),
+            "member 'a,b' of group 'g' is not a valid user name");
+  EXPECT_TRUE(valid_account_name("host$"));
+  EXPECT_FALSE(valid_account_name("a$b"));
+  EXPECT_FALSE(valid_account_name("1a"));
+  EXPECT_FALSE(valid_account_name(std::string(33, 'a')));
+}
+
 }  // namespace
 }  // namespace distill::image

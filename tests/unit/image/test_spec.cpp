@@ -431,6 +431,97 @@ TEST_F(SpecTest, AccountsDefaults) {
   EXPECT_EQ(error("accounts:\n  groups: [{name: g}]\n"), "spec.yaml:2: group 'g' needs a gid");
 }
 
+// /etc/passwd and /etc/group are rendered from these fields: a ':' or a
+// newline in one would add fields or whole accounts (a second uid 0).
+TEST_F(SpecTest, AccountFieldsThatWouldCorruptPasswdAreRefused) {
+  EXPECT_EQ(error("accounts:\n  users:\n    - name: a\n      uid: 1\n"
+                  "      shell: \"/sbin/nologin\\nevil::0:0::/root:/bin/sh\"\n"),
+            "spec.yaml:3: shell '/sbin/nologin\\x0aevil::0:0::/root:/bin/sh' must not contain "
+            "':' or control characters (/etc/passwd separates fields with ':' and entries with "
+            "newlines)");
+  EXPECT_EQ(error("accounts:\n  users: [{name: a, uid: 1, shell: \"/bin/sh:evil\"}]\n"),
+            "spec.yaml:2: shell '/bin/sh:evil' must not contain ':' or control characters "
+            "(/etc/passwd separates fields with ':' and entries with newlines)");
+  EXPECT_EQ(error("accounts:\n  users: [{name: a, uid: 1, home: \"/home/h:x\"}]\n"),
+            "spec.yaml:2: home '/home/h:x' must not contain ':' or control characters "
+            "(/etc/passwd separates fields with ':' and entries with newlines)");
+  EXPECT_EQ(error("accounts:\n  groups: [{name: g, gid: 1, members: [\"a,b\"]}]\n"),
+            "spec.yaml:2: member 'a,b' of group 'g' is not a valid user name");
+  EXPECT_EQ(error("accounts:\n  groups: [{name: g, gid: 1, members: [\"a\\nb\"]}]\n"),
+            "spec.yaml:2: member 'a\\x0ab' of group 'g' is not a valid user name");
+  EXPECT_EQ(error("accounts:\n  users: [{name: \"a$b\", uid: 1}]\n"),
+            "spec.yaml:2: user name 'a$b' is not valid");
+  EXPECT_EQ(error("accounts:\n  users: [{name: \"a\\nb\", uid: 1}]\n"),
+            "spec.yaml:2: user name 'a\\x0ab' is not valid");
+  EXPECT_EQ(error("accounts:\n  users: [{name: " + std::string(33, 'a') + ", uid: 1}]\n"),
+            "spec.yaml:2: user name '" + std::string(33, 'a') + "' is not valid");
+  EXPECT_EQ(error("accounts:\n  groups: [{name: \"g:x\", gid: 1}]\n"),
+            "spec.yaml:2: group name 'g:x' is not valid");
+  // What useradd takes is still taken.
+  auto ok = parse(
+      "accounts:\n  users: [{name: \"host$\", uid: 1}, {name: a.b-c_d, uid: 2, shell: "
+      "\"\"}]\n  groups: [{name: g, gid: 1, members: [a.b-c_d, \"host$\"]}]\n");
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ((*ok->groups)[0].line, 3);
+}
+
+// Names the OCI layer format reserves (whiteouts delete base content when
+// unpacked) and names no Linux file system takes are not a dst.
+TEST_F(SpecTest, WhiteoutNamesAndOverlongNamesAreNotADst) {
+  EXPECT_EQ(error("files:\n  - {dst: /etc/.wh.passwd, content: \"\"}\n"),
+            "spec.yaml:2: dst '/etc/.wh.passwd': '.wh.passwd' is a whiteout name (names starting "
+            "with .wh. are reserved by the OCI image layer format: they delete files of the "
+            "layers below)");
+  EXPECT_NE(error("files:\n  - {dst: /app/.wh..wh..opq/x, type: directory}\n")
+                .find("'.wh..wh..opq' is a whiteout name"),
+            std::string::npos);
+  EXPECT_NE(error("files:\n  - {src: build/server, dst: /.wh.app/}\n").find("whiteout"),
+            std::string::npos);
+  EXPECT_NE(error("archives:\n  - url: https://x.org/a.tgz\n    sha256: " + std::string(64, 'a') +
+                  "\n    dst: /opt/.wh.t\n")
+                .find("spec.yaml:4: dst '/opt/.wh.t': '.wh.t' is a whiteout name"),
+            std::string::npos);
+  std::string long_name(256, 'n');
+  EXPECT_EQ(error("files:\n  - {dst: /app/" + long_name + ", content: x}\n"),
+            "spec.yaml:2: dst '/app/" + long_name.substr(0, 80 - 5) + "': a name of 256 bytes ('" +
+                long_name.substr(0, 40) + "...'), longer than the 255 a Linux file system takes");
+  EXPECT_TRUE(parse("files:\n  - {dst: /app/" + std::string(255, 'n') +
+                    ", content: x}\n"
+                    "  - {dst: /app/a.wh.b, content: x}\n")
+                  .ok());
+}
+
+// A layer cannot hold a file with entries inside it (unpacking fails with
+// "not a directory"), nor entries written through its own symlink.
+TEST_F(SpecTest, AnEntryInsideAFileOrSymlinkOfTheSpecIsRefused) {
+  EXPECT_EQ(error("files:\n  - {dst: /app/x, content: a}\n  - {dst: /app/x/y, content: b}\n"),
+            "spec.yaml:3: dst '/app/x/y' is inside '/app/x', which line 2 makes a file");
+  EXPECT_EQ(error("files:\n  - {dst: /app/lnk/passwd, content: x}\n"
+                  "  - {dst: /app/lnk, symlink: /etc}\n"),
+            "spec.yaml:2: dst '/app/lnk/passwd' is inside '/app/lnk', which line 3 makes a "
+            "symlink");
+  EXPECT_EQ(error("files:\n  - {src: build/server, dst: /srv}\n  - {dst: /srv/a/b, type: "
+                  "directory}\n"),
+            "spec.yaml:3: dst '/srv/a/b' is inside '/srv', which line 2 makes a file");
+  fs::create_directory_symlink("web", path() / "weblink");
+  EXPECT_EQ(error("files:\n  - {src: weblink, dst: /w}\n  - {dst: /w/x, content: b}\n"),
+            "spec.yaml:3: dst '/w/x' is inside '/w', which line 2 makes a symlink");
+  // Inside a directory (copied or empty) is fine.
+  EXPECT_TRUE(parse("files:\n  - {src: web, dst: /w}\n  - {dst: /w/x, content: b}\n"
+                    "  - {dst: /d, type: directory}\n  - {dst: /d/e, symlink: x}\n")
+                  .ok());
+}
+
+TEST_F(SpecTest, FileUrlsWithOneSlashAreTaken) {
+  auto result = parse(
+      "sources:\n  - {url: \"file:/srv/repo\", suites: [bookworm]}\n"
+      "archives:\n  - url: file:/tmp/a.tgz\n    sha256: " +
+      std::string(64, 'a') + "\n");
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ(result->sources[0].url, "file:/srv/repo");
+  EXPECT_EQ(result->archives[0].downloads[0].url, "file:/tmp/a.tgz");
+}
+
 TEST_F(SpecTest, SourcesNeedUrlAndSuites) {
   auto lines = errors("sources:\n  - {components: [main]}\n");
   ASSERT_EQ(lines.size(), 2u);

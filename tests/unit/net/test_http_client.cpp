@@ -387,6 +387,24 @@ TEST_F(CurlClientTest, FileUrls) {
   EXPECT_EQ(download.error().kind, ErrorKind::NotFound);
 }
 
+// RFC 8089's file:/PATH (no authority), as specs and apt sources may write it,
+// reads like file:///PATH: 200 with the bytes, 404 when missing.
+TEST_F(CurlClientTest, FileUrlsWithoutAuthority) {
+  auto client = make_curl_client(m_options);
+  auto response = client->send({.url = "file:" + (root() / "a" / "f.txt").string()});
+  ASSERT_TRUE(response.ok()) << response.error().message;
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, "hello world\n");
+  std::string out;
+  int resets = 0;
+  auto download = fetch(*client, "file:" + (root() / "a" / "f.txt").string(), out, resets);
+  ASSERT_TRUE(download.ok()) << download.error().message;
+  EXPECT_EQ(out, "hello world\n");
+  auto missing = fetch(*client, "file:" + (root() / "none").string(), out, resets);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().kind, ErrorKind::NotFound);
+}
+
 TEST_F(CurlClientTest, ConnectionRefusedIsNetworkErrorNamingUrl) {
   // Find a port nobody listens on: bind, read the port, close.
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
