@@ -1024,6 +1024,11 @@ class Planner {
                                                   fetching_options()));
         m_soname_providers[arch] = std::move(providers);
       }
+      // A package added in an earlier round has been resolved and read since:
+      // a library it was added for and still lacks is not in it. One package
+      // may be added for several libraries in the same round (libc6 for both
+      // ld-linux-x86-64.so.2 and libc.so.6).
+      const auto earlier = static_cast<std::ptrdiff_t>(extra.size());
       for (const auto& [soname, needed_by] : missing) {
         auto candidates = debian::packages_for_soname(m_soname_providers[arch], soname, triplet);
         if (candidates.empty()) {
@@ -1031,12 +1036,15 @@ class Planner {
                                                      " needs " + soname +
                                                      ", which no package in the sources provides");
         }
-        if (std::find(extra.begin(), extra.end(), candidates.front()) != extra.end()) {
+        if (std::find(extra.begin(), extra.begin() + earlier, candidates.front()) !=
+            extra.begin() + earlier) {
           return make_error(ErrorKind::NotFound, spec.where("trace") + ": " + needed_by +
                                                      " needs " + soname + ", and package " +
                                                      candidates.front() + " did not provide it");
         }
-        extra.push_back(candidates.front());
+        if (std::find(extra.begin() + earlier, extra.end(), candidates.front()) == extra.end()) {
+          extra.push_back(candidates.front());
+        }
       }
       std::vector<std::string> widened = spec.packages;
       widened.insert(widened.end(), extra.begin(), extra.end());
