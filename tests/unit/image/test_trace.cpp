@@ -154,5 +154,35 @@ TEST_F(Trace, PackageThatDidNotProvideTheLibrary) {
                 ":4: /app/gapp needs libgone.so.3, and package libgone3 did not provide it");
 }
 
+// A library the spec ships beside its program (a directory of `files:`) is
+// present: its package is not added, but what the library itself needs is.
+TEST_F(Trace, LibrariesOfFilesCountAsPresent) {
+  write("app/bin/mapp", program({"libfoo.so.1", "libc.so.6"}, "$ORIGIN/../lib"));
+  write("app/lib/libfoo.so.1.0", library("libfoo.so.1", {"libbar.so.2"}));
+  fs::create_symlink("libfoo.so.1.0", m_work->path() / "app/lib/libfoo.so.1");
+  auto spec = write("ms.yaml",
+                    "name: ms\nfrom: base\nfiles:\n"
+                    "  - {src: app/bin/mapp, dst: /app/bin/mapp, mode: \"0755\"}\n"
+                    "  - {src: app/lib, dst: /app/lib}\n"
+                    "trace: [/app/bin/mapp]\n");
+  auto names = build(spec);
+  ASSERT_TRUE(names.ok()) << names.error().message;
+  EXPECT_FALSE(has(*names, "libfoo1"));
+  EXPECT_TRUE(has(*names, "libbar2"));
+}
+
+// Without the library in `files:`, the package that ships it is added.
+TEST_F(Trace, LibraryNotShippedComesFromItsPackage) {
+  write("app/bin/mapp", program({"libfoo.so.1", "libc.so.6"}, "$ORIGIN/../lib"));
+  auto spec = write("mp.yaml",
+                    "name: mp\nfrom: base\nfiles:\n"
+                    "  - {src: app/bin/mapp, dst: /app/bin/mapp, mode: \"0755\"}\n"
+                    "trace: [/app/bin/mapp]\n");
+  auto names = build(spec);
+  ASSERT_TRUE(names.ok()) << names.error().message;
+  EXPECT_TRUE(has(*names, "libfoo1"));
+  EXPECT_FALSE(has(*names, "libbar2"));
+}
+
 }  // namespace
 }  // namespace distill::image
