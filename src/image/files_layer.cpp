@@ -9,6 +9,7 @@
 
 #include "archive/entry_containment.hpp"
 #include "crypto/sha256.hpp"
+#include "elf/elf_reader.hpp"
 #include "util/fd.hpp"
 #include "util/file_io.hpp"
 
@@ -143,6 +144,62 @@ Result<std::vector<GeneratedEntry>> expand_spec_files(const Spec& spec, int64_t 
     }
   }
   complete_and_sort(out, epoch);
+  return out;
+}
+
+Result<std::vector<ArchiveFile>> spec_elf_files(const Spec& spec, int64_t epoch) {
+  DISTILL_TRY(auto entries, expand_spec_files(spec, epoch));
+  std::vector<ArchiveFile> out;
+  for (const auto& g : entries) {
+    ArchiveFile found;
+    found.file.path = "/" + g.entry.path;
+    if (g.entry.type == archive::EntryType::Symlink) {
+      found.file.symlink = true;
+      found.file.target = g.entry.link_target;
+      out.push_back(std::move(found));
+      continue;
+    }
+    if (g.entry.type != archive::EntryType::File) {
+      continue;
+    }
+    std::string data;
+    std::string name = found.file.path;
+    if (g.source.empty()) {
+      data = g.content;
+    } else {
+      // Only the first bytes of a file that is not ELF are read.
+      util::Fd fd(::open(g.source.c_str(), O_RDONLY | O_CLOEXEC));
+      if (!fd.valid()) {
+        return util::errno_error(g.source, errno);
+      }
+      char head[4];
+      ssize_t n = 0;
+      do {
+        n = ::read(fd.get(), head, sizeof head);
+      } while (n < 0 && errno == EINTR);
+      if (n < 0) {
+        return util::errno_error(g.source, errno);
+      }
+      if (n < static_cast<ssize_t>(sizeof head) ||
+          !elf::looks_like_elf(std::string_view(head, sizeof head))) {
+        continue;
+      }
+      DISTILL_TRY(data, util::read_file(g.source));
+      name = g.source.string();
+    }
+    if (!elf::looks_like_elf(data)) {
+      continue;
+    }
+    auto info = elf::parse_elf(data, name);
+    if (!info.ok()) {
+      continue;  // not a file a program loads; nothing to trace through it
+    }
+    found.file.elf = true;
+    found.file.soname = info->soname;
+    found.file.needed = info->needed;
+    found.interpreter = info->interpreter;
+    out.push_back(std::move(found));
+  }
   return out;
 }
 

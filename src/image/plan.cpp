@@ -1033,10 +1033,13 @@ class Planner {
     DISTILL_CHECK(download_now(added));
     DISTILL_TRY(auto archives, archives_for(spec, arch));
     DISTILL_TRY(auto archive_files, trace_archive_files(archives));
+    // The spec's own files (a library shipped beside the program) count as
+    // present, as an archive's do.
+    DISTILL_TRY(auto shipped, spec_elf_files(spec, m_request.source_date_epoch));
     for (int round = 0; round < 8; ++round) {
       std::vector<InstalledPackage> all = base;
       all.insert(all.end(), added.begin(), added.end());
-      DISTILL_TRY(auto missing, missing_libraries(spec, all, archive_files));
+      DISTILL_TRY(auto missing, missing_libraries(spec, all, archive_files, shipped));
       if (missing.empty()) {
         return added;
       }
@@ -1048,6 +1051,11 @@ class Planner {
                                                   fetching_options()));
         m_soname_providers[arch] = std::move(providers);
       }
+      // A package added in an earlier round has been resolved and read since:
+      // a library it was added for and still lacks is not in it. One package
+      // may be added for several libraries in the same round (libc6 for both
+      // ld-linux-x86-64.so.2 and libc.so.6).
+      const auto earlier = static_cast<std::ptrdiff_t>(extra.size());
       for (const auto& [soname, needed_by] : missing) {
         auto candidates = debian::packages_for_soname(m_soname_providers[arch], soname, triplet);
         if (candidates.empty()) {
@@ -1055,12 +1063,15 @@ class Planner {
                                                      " needs " + soname +
                                                      ", which no package in the sources provides");
         }
-        if (std::find(extra.begin(), extra.end(), candidates.front()) != extra.end()) {
+        if (std::find(extra.begin(), extra.begin() + earlier, candidates.front()) !=
+            extra.begin() + earlier) {
           return make_error(ErrorKind::NotFound, spec.where("trace") + ": " + needed_by +
                                                      " needs " + soname + ", and package " +
                                                      candidates.front() + " did not provide it");
         }
-        extra.push_back(candidates.front());
+        if (std::find(extra.begin() + earlier, extra.end(), candidates.front()) == extra.end()) {
+          extra.push_back(candidates.front());
+        }
       }
       std::vector<std::string> widened = spec.packages;
       widened.insert(widened.end(), extra.begin(), extra.end());
@@ -1073,10 +1084,11 @@ class Planner {
   }
 
   // soname -> the file that needs it, for every library the trace roots need
-  // (through the libraries' own DT_NEEDED) that no installed package ships.
+  // (through the libraries' own DT_NEEDED) that neither an installed package,
+  // nor an archive, nor the spec's `files:` (`shipped`) puts in the image.
   Result<std::map<std::string, std::string>> missing_libraries(
       const Spec& spec, const std::vector<InstalledPackage>& packages,
-      const std::vector<ArchiveFile>& archive_files) {
+      const std::vector<ArchiveFile>& archive_files, const std::vector<ArchiveFile>& shipped) {
     std::map<std::string, const LibraryFile*> by_name;  // file name and soname
     std::vector<LibraryCatalog> catalogs;
     catalogs.reserve(packages.size());
@@ -1092,12 +1104,15 @@ class Planner {
         }
       }
     }
-    // An archive's own libraries (found through its RUNPATH or $ORIGIN) count.
-    for (const auto& archived : archive_files) {
-      const LibraryFile& file = archived.file;
-      by_name.emplace(file.path.substr(file.path.rfind('/') + 1), &file);
-      if (file.elf && !file.soname.empty()) {
-        by_name.emplace(file.soname, &file);
+    // An archive's own libraries, and those of `files:`, count (by file name
+    // or soname, wherever they are: found through a RUNPATH or $ORIGIN).
+    for (const auto* files : {&archive_files, &shipped}) {
+      for (const auto& archived : *files) {
+        const LibraryFile& file = archived.file;
+        by_name.emplace(file.path.substr(file.path.rfind('/') + 1), &file);
+        if (file.elf && !file.soname.empty()) {
+          by_name.emplace(file.soname, &file);
+        }
       }
     }
     std::map<std::string, std::string> missing;

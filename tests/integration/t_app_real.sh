@@ -4,6 +4,8 @@
 #  - a C++ program linking OpenSSL and zlib on base-nossl with `trace:`: the
 #    build adds libssl3 and zlib1g by itself and the program runs under runc;
 #  - a soname no package provides fails the build naming it and the file;
+#  - on static, a C program with its own library in `files:` (RUNPATH
+#    $ORIGIN/../lib): trace adds libc6 alone and the program runs;
 #  - `--variant nonroot` runs as 65532, `--variant debug` has /busybox/sh and
 #    still no /bin/sh.
 # Exit 0 pass, 1 fail, 77 skipped.
@@ -53,6 +55,31 @@ gcc -o mapp m.c -L. -l:libnotreal.so.9
 sed 's/zapp/mapp/g' traced.yaml >missing.yaml
 expect_fail 'missing.yaml:5: /app/mapp needs libnotreal.so.9' \
   "$DISTILL" build missing.yaml --cache-dir "$CACHE" --progress none -o oci:img:missing
+
+# On `from: static`, libc6 is added once for both ld-linux and libc.so.6; a
+# library shipped in `files:` (found through $ORIGIN) is present, no package.
+echo 'int foo(void){return 7;}' >foo.c
+mkdir -p lib bin
+gcc -shared -fPIC -Wl,-soname,libfoo.so.1 -o lib/libfoo.so.1 foo.c
+cat >f.c <<'C'
+#include <stdio.h>
+int foo(void);
+int main(void) { printf("foo=%d\n", foo()); return 0; }
+C
+# shellcheck disable=SC2016 # $ORIGIN is for the linker, not the shell
+gcc -o bin/fapp f.c -Llib -l:libfoo.so.1 -Wl,-rpath,'$ORIGIN/../lib'
+cat >shipped.yaml <<'YAML'
+name: shipped
+from: static
+files:
+  - {src: bin/fapp, dst: /app/bin/fapp, mode: "0755"}
+  - {src: lib, dst: /app/lib}
+trace: [/app/bin/fapp]
+entrypoint: ["/app/bin/fapp"]
+YAML
+"$DISTILL" build shipped.yaml --cache-dir "$CACHE" --progress none -o oci:img:shipped ||
+  fail "build on static with a library in files:"
+[ "$("$DISTILL" run oci:img:shipped)" = "foo=7" ] || fail "the program with its own library"
 
 cat >hello.cpp <<'CPP'
 #include <unistd.h>

@@ -170,7 +170,15 @@ class FakeRepository {
       ASSERT_TRUE(gpg({"--export", "--output", keyring().string(), "repo@test.invalid"}));
     }
     std::map<std::string, std::string> packages_by_arch;
+    std::map<std::string, std::string> contents_by_arch;
     for (const auto& p : packages) {
+      for (const char* arch : {"amd64", "arm64"}) {
+        if (with_contents && (p.arch == arch || p.arch == "all")) {
+          for (const auto& f : p.files) {
+            contents_by_arch[arch] += f.path + "    misc/" + p.name + "\n";
+          }
+        }
+      }
       std::string deb = make_deb(p);
       std::string filename = "pool/main/" + p.name + "_" + p.version + "_" + p.arch + ".deb";
       http.m_files[std::string(k_repo_url) + "/" + filename] = deb;
@@ -195,6 +203,13 @@ class FakeRepository {
       release +=
           " " + crypto::sha256(text).hex() + " " + std::to_string(text.size()) + " " + path + "\n";
     }
+    for (auto& [arch, text] : contents_by_arch) {
+      text += extra_contents;
+      std::string path = "main/Contents-" + arch;
+      http.m_files[dists + path] = text;
+      release +=
+          " " + crypto::sha256(text).hex() + " " + std::to_string(text.size()) + " " + path + "\n";
+    }
     auto release_file = m_dir->path() / "Release";
     ASSERT_TRUE(util::write_file_atomic(release_file, release).ok());
     auto signed_file = m_dir->path() / "InRelease";
@@ -205,6 +220,12 @@ class FakeRepository {
     ASSERT_TRUE(inrelease.ok());
     http.m_files[dists + "InRelease"] = *inrelease;
   }
+
+  // Whether publish() writes a Contents-ARCH index of the packages' files (for
+  // `trace:`), with `extra_contents` (lines "PATH  SECTION/PACKAGE") added;
+  // off by default, so that the Release files other tests pin do not change.
+  bool with_contents = false;
+  std::string extra_contents;
 
   // An apt root whose sources name this repository for `suite`.
   std::filesystem::path apt_root(const std::string& suite = "bookworm") {
