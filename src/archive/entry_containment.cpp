@@ -3,6 +3,8 @@
 
 #include <deque>
 
+#include "util/text.hpp"
+
 namespace distill::archive {
 
 Status EntryContainment::check(const TarEntry& entry) {
@@ -65,37 +67,9 @@ std::optional<std::vector<std::string>> resolve_link_target(std::string_view lin
   return parts;
 }
 
-namespace {
-
-std::vector<std::string> split_path(std::string_view path) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find('/', start);
-    if (end == std::string_view::npos) {
-      end = path.size();
-    }
-    if (end > start) {
-      parts.emplace_back(path.substr(start, end - start));
-    }
-    start = end + 1;
-  }
-  return parts;
-}
-
-std::string join_path(const std::vector<std::string>& parts) {
-  std::string out;
-  for (const auto& p : parts) {
-    out += (out.empty() ? "" : "/") + p;
-  }
-  return out;
-}
-
-}  // namespace
-
 std::string layer_path_problem(std::string_view path) {
   constexpr size_t k_name_max = 255;
-  for (const auto& part : split_path(path)) {
+  for (const auto& part : util::split_nonempty(path, '/')) {
     if (part.rfind(".wh.", 0) == 0) {
       return "'" + part +
              "' is a whiteout name (names starting with .wh. are reserved by the OCI image "
@@ -112,7 +86,7 @@ std::string layer_path_problem(std::string_view path) {
 bool link_stays_inside(const std::map<std::string, std::string>& links, std::string_view link,
                        std::string_view target, std::string_view dst) {
   constexpr int k_max_links = 40;
-  const std::vector<std::string> inside = split_path(dst);
+  const std::vector<std::string> inside = util::split_nonempty(dst, '/');
   // Inside dst, or one of its parents (the root included).
   auto allowed = [&inside](const std::vector<std::string>& at) {
     size_t n = std::min(at.size(), inside.size());
@@ -120,12 +94,12 @@ bool link_stays_inside(const std::map<std::string, std::string>& links, std::str
   };
   std::vector<std::string> at;
   if (target.empty() || target[0] != '/') {
-    at = split_path(link);
+    at = util::split_nonempty(link, '/');
     if (!at.empty()) {
       at.pop_back();  // relative to the link's directory
     }
   }
-  auto target_parts = split_path(target);
+  auto target_parts = util::split_nonempty(target, '/');
   std::deque<std::string> pending(target_parts.begin(), target_parts.end());
   int followed = 0;
   while (!pending.empty()) {
@@ -141,7 +115,7 @@ bool link_stays_inside(const std::map<std::string, std::string>& links, std::str
       at.pop_back();
     } else {
       at.push_back(std::move(part));
-      auto found = links.find(join_path(at));
+      auto found = links.find(util::join(at, "/"));
       if (found != links.end()) {
         if (++followed > k_max_links) {
           return true;  // ELOOP: the link leads nowhere
@@ -150,7 +124,7 @@ bool link_stays_inside(const std::map<std::string, std::string>& links, std::str
         if (!found->second.empty() && found->second[0] == '/') {
           at.clear();
         }
-        auto more = split_path(found->second);
+        auto more = util::split_nonempty(found->second, '/');
         pending.insert(pending.begin(), more.begin(), more.end());
       }
     }

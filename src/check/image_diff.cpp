@@ -583,14 +583,13 @@ namespace {
 Status check_shared_claims(const oci::LoadedManifest& a, const oci::LoadedManifest& b) {
   std::map<std::string, std::map<crypto::Digest, std::filesystem::path>> blobs;  // key -> blobs
   const auto keys_a = layer_keys(a);
+  for (size_t i = 0; i < keys_a.size(); ++i) {
+    blobs[keys_a[i]].emplace(a.manifest.layers[i].digest, a.layer_files[i]);
+  }
   const auto keys_b = layer_keys(b);
-  const std::set<std::string> in_a(keys_a.begin(), keys_a.end());
-  for (const auto* side : {&a, &b}) {
-    const auto& keys = side == &a ? keys_a : keys_b;
-    for (size_t i = 0; i < keys.size(); ++i) {
-      if (side == &a || in_a.count(keys[i]) != 0) {
-        blobs[keys[i]].emplace(side->manifest.layers[i].digest, side->layer_files[i]);
-      }
+  for (size_t j = 0; j < keys_b.size(); ++j) {
+    if (auto shared = blobs.find(keys_b[j]); shared != blobs.end()) {
+      shared->second.emplace(b.manifest.layers[j].digest, b.layer_files[j]);
     }
   }
   std::vector<std::pair<std::string, std::filesystem::path>> to_check;

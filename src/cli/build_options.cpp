@@ -10,26 +10,11 @@
 #include "oci/image_ref.hpp"
 #include "util/clock.hpp"
 #include "util/page_arena.hpp"
+#include "util/text.hpp"
 
 namespace distill::cli {
 
 namespace {
-
-std::vector<std::string> split(const std::string& text, char sep) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find(sep, start);
-    if (end == std::string::npos) {
-      end = text.size();
-    }
-    if (end > start) {
-      out.push_back(text.substr(start, end - start));
-    }
-    start = end + 1;
-  }
-  return out;
-}
 
 Error usage(const std::string& message) {
   return make_error(ErrorKind::InvalidInput, "usage: " + message);
@@ -47,7 +32,7 @@ Result<std::vector<image::Variant>> parse_variants(const std::string& text) {
                                        image::Variant::Debug, image::Variant::DebugNonroot};
   }
   std::vector<image::Variant> out;
-  for (const auto& name : split(text, ',')) {
+  for (const auto& name : util::split_nonempty(text, ',')) {
     auto variant = image::parse_variant(name);
     if (!variant.ok()) {
       return usage(variant.error().message + " or all");
@@ -65,7 +50,7 @@ Result<std::vector<image::Variant>> parse_variants(const std::string& text) {
 
 Result<std::vector<std::string>> parse_archs(const std::string& text) {
   std::vector<std::string> out;
-  for (const auto& arch : split(text, ',')) {
+  for (const auto& arch : util::split_nonempty(text, ',')) {
     if (auto known = debian::check_architecture(arch); !known.ok()) {
       return usage("--arch '" + text + "': " + known.error().message);
     }

@@ -72,11 +72,9 @@ std::optional<oci::LayerBlob> LayerCache::lookup(const std::string& key) const {
     if (recorded && *recorded == *stamp) {
       return blob;  // unchanged since it was verified
     }
-    // Written since (another build's identical blob, or damage): hash it.
-    auto hashed = oci::digest_file(blob.file);
-    if (!hashed.ok() || hashed->digest != blob.descriptor.digest ||
-        hashed->size != blob.descriptor.size) {
-      ::unlink(blob.file.c_str());  // a damaged entry: dropped, the layer is rebuilt
+    // Written since (another build's identical blob, or damage): hash it; a
+    // damaged entry is dropped, and the layer rebuilt.
+    if (drop_if_damaged(blob)) {
       return std::nullopt;
     }
     (void)store(key, blob);  // records the new stamp; a failure only costs a hash next time
@@ -95,7 +93,8 @@ bool LayerCache::drop_if_damaged(const oci::LayerBlob& blob) const {
       hashed->size == blob.descriptor.size) {
     return false;
   }
-  return ::unlink(blob.file.c_str()) == 0;
+  ::unlink(blob.file.c_str());  // gone or not, it is no entry to take
+  return true;
 }
 
 Status LayerCache::store(const std::string& key, const oci::LayerBlob& blob) const {

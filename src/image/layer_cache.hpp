@@ -49,7 +49,7 @@ class LayerCache {
   Status store(const std::string& key, const oci::LayerBlob& blob) const;
   // When `blob` is one of this cache's blobs and no longer holds its digest
   // (damaged in place, its size and mtime unchanged: lookup() trusted it),
-  // removes it, so that the layer is rebuilt; true when it did.
+  // removes it, so that the layer is rebuilt; true when it was damaged.
   bool drop_if_damaged(const oci::LayerBlob& blob) const;
   // Records a layer whose verified blob lies elsewhere (a registry pull in the
   // content cache): hard-linked into the blob store (copied across file

@@ -15,6 +15,9 @@ std::string join(const std::vector<std::string>& items, std::string_view separat
 // (it does not start an empty one). Empty lines in between are kept.
 std::vector<std::string> split_lines(std::string_view text);
 
+// The non-empty pieces of `text` between `separator`s: "/a//b/" -> {"a", "b"}.
+std::vector<std::string> split_nonempty(std::string_view text, char separator);
+
 // A size for people: "512 B", "4.0 KiB", "12.3 MiB", "1.50 GiB".
 std::string human_size(uint64_t bytes);
 
