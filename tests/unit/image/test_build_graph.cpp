@@ -22,6 +22,7 @@
 #include "image/provenance.hpp"
 #include "image/update.hpp"
 #include "oci/blob_store.hpp"
+#include "pipeline_test.hpp"
 #include "util/file_io.hpp"
 
 namespace distill::image {
@@ -60,39 +61,9 @@ std::vector<FakePackage> flavor_packages() {
   return out;
 }
 
-class BuildGraph : public ::testing::Test {
+class BuildGraph : public testing::PipelineTest {
  protected:
-  void SetUp() override {
-    if (!FakeRepository::available()) {
-      GTEST_SKIP() << "gpg and gpgv are needed to sign the test repository";
-    }
-    m_repo.publish(m_http, flavor_packages());
-    auto work = util::TempDir::create("distill-graph-");
-    ASSERT_TRUE(work.ok());
-    m_work = std::make_unique<util::TempDir>(std::move(*work));
-    auto cache = net::ContentCache::open(m_work->path() / "cache");
-    ASSERT_TRUE(cache.ok()) << cache.error().message;
-    m_cache = std::make_unique<net::ContentCache>(std::move(*cache));
-    m_env = std::make_unique<BuildEnv>(BuildEnv{m_http, *m_cache, m_clock, m_progress, m_pool});
-  }
-
-  BuildRequest request(std::vector<std::string> specs) {
-    BuildRequest r;
-    r.specs = std::move(specs);
-    r.archs = {"amd64"};
-    r.apt_root = m_repo.apt_root();
-    r.default_release = "bookworm";  // what a bookworm host's os-release gives
-    r.source_date_epoch = 1700000000;
-    r.outputs = {"oci:" + (m_work->path() / "out").string() + ":{name}-{variant}"};
-    return r;
-  }
-
-  fs::path write(const std::string& name, const std::string& text) {
-    fs::path path = m_work->path() / name;
-    fs::create_directories(path.parent_path());
-    std::ofstream(path) << text;
-    return path;
-  }
+  void SetUp() override { open(flavor_packages(), "distill-graph-"); }
 
   Result<std::vector<BuildResult>> build(const BuildRequest& r) { return build_images(r, *m_env); }
 
@@ -111,15 +82,6 @@ class BuildGraph : public ::testing::Test {
     }
     m_repo.publish(m_http, packages);
   }
-
-  MapHttp m_http;
-  FakeRepository m_repo;
-  std::unique_ptr<util::TempDir> m_work;
-  std::unique_ptr<net::ContentCache> m_cache;
-  util::FixedClock m_clock{1790000000};
-  util::Progress m_progress{util::Progress::Mode::None};
-  util::WorkerPool m_pool{2};
-  std::unique_ptr<BuildEnv> m_env;
 };
 
 // Keep in step with ../../../docs/reproducibility.md: this digest is the

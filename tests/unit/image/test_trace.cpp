@@ -10,6 +10,7 @@
 #include "../elf/elf_builder.hpp"
 #include "fake_repository.hpp"
 #include "image/build.hpp"
+#include "pipeline_test.hpp"
 
 namespace distill::image {
 namespace {
@@ -66,41 +67,15 @@ std::vector<FakePackage> packages() {
   };
 }
 
-class Trace : public ::testing::Test {
+class Trace : public testing::PipelineTest {
  protected:
   void SetUp() override {
-    if (!FakeRepository::available()) {
-      GTEST_SKIP() << "gpg and gpgv are needed to sign the test repository";
-    }
     m_repo.with_contents = true;
     m_repo.extra_contents = std::string(k_libdir) + "libgone.so.3    libs/libgone3\n";
-    m_repo.publish(m_http, packages());
-    auto work = util::TempDir::create("distill-trace-");
-    ASSERT_TRUE(work.ok());
-    m_work = std::make_unique<util::TempDir>(std::move(*work));
-    auto cache = net::ContentCache::open(m_work->path() / "cache");
-    ASSERT_TRUE(cache.ok()) << cache.error().message;
-    m_cache = std::make_unique<net::ContentCache>(std::move(*cache));
-    m_env = std::make_unique<BuildEnv>(BuildEnv{m_http, *m_cache, m_clock, m_progress, m_pool});
+    open(packages(), "distill-trace-");
   }
 
-  BuildRequest request(const fs::path& spec) {
-    BuildRequest r;
-    r.specs = {spec.string()};
-    r.archs = {"amd64"};
-    r.apt_root = m_repo.apt_root();
-    r.default_release = "bookworm";
-    r.source_date_epoch = 1700000000;
-    r.outputs = {"oci:" + (m_work->path() / "out").string() + ":{name}-{variant}"};
-    return r;
-  }
-
-  fs::path write(const std::string& name, const std::string& bytes) {
-    fs::path path = m_work->path() / name;
-    fs::create_directories(path.parent_path());
-    std::ofstream(path, std::ios::binary) << bytes;
-    return path;
-  }
+  BuildRequest request(const fs::path& spec) { return PipelineTest::request({spec.string()}); }
 
   // The names of the packages of the one image `spec` builds, or the error.
   Result<std::vector<std::string>> build(const fs::path& spec) {
@@ -115,15 +90,6 @@ class Trace : public ::testing::Test {
   static bool has(const std::vector<std::string>& names, const std::string& name) {
     return std::find(names.begin(), names.end(), name) != names.end();
   }
-
-  MapHttp m_http;
-  FakeRepository m_repo;
-  std::unique_ptr<util::TempDir> m_work;
-  std::unique_ptr<net::ContentCache> m_cache;
-  util::FixedClock m_clock{1790000000};
-  util::Progress m_progress{util::Progress::Mode::None};
-  util::WorkerPool m_pool{2};
-  std::unique_ptr<BuildEnv> m_env;
 };
 
 // On `from: static` nothing provides the interpreter or libc.so.6: both come
