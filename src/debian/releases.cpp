@@ -59,6 +59,20 @@ std::string version_id(std::string_view codename) {
   return "";
 }
 
+std::vector<std::pair<std::string, std::string>> merged_usr_links(std::string_view codename,
+                                                                  std::string_view arch) {
+  const std::string version = version_id(codename);
+  if (version.empty() || std::stoi(version) < 13) {
+    return {};
+  }
+  std::vector<std::pair<std::string, std::string>> links = {
+      {"bin", "usr/bin"}, {"lib", "usr/lib"}, {"sbin", "usr/sbin"}};
+  if (arch == "amd64") {
+    links.emplace_back("lib64", "usr/lib64");
+  }
+  return links;
+}
+
 OsRelease parse_os_release(std::string_view text) {
   OsRelease out;
   size_t start = 0;

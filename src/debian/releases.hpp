@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace distill::debian {
@@ -21,6 +22,14 @@ std::string newest_stable_release();
 
 // "12" for bookworm, "13" for trixie, ... ("" for a codename distill does not know).
 std::string version_id(std::string_view codename);
+
+// The links of merged /usr that the release's base-files puts at the root for
+// `arch`, as {name, target}: since Debian 13 (DEP-17) base-files ships
+// bin, lib and sbin as links into usr/, and lib64 on amd64 (measured from its
+// .debs for amd64, arm64, armhf and riscv64). None for Debian 12, whose
+// packages ship real directories there.
+std::vector<std::pair<std::string, std::string>> merged_usr_links(std::string_view codename,
+                                                                  std::string_view arch);
 
 struct OsRelease {
   std::string id;                // "debian"

@@ -186,11 +186,29 @@ std::string archive_record(const ArchiveInput& input) {
 }
 
 Status write_archive_layer(LayerWriter& layer, const ArchiveInput& input, int64_t epoch) {
-  if (input.dst != "/") {
-    DISTILL_CHECK(layer.add_parents(input.dst.substr(1) + "/x", epoch));
+  // Entries come out under dst as written; they go where dst is placed.
+  const std::string& dst = input.placed_dst.empty() ? input.dst : input.placed_dst;
+  const std::string written = input.dst == "/" ? "" : input.dst.substr(1) + "/";
+  const std::string placed = dst == "/" ? "" : dst.substr(1) + "/";
+  auto place = [&](std::string& path) {
+    if (placed != written && path.compare(0, written.size(), written) == 0) {
+      path = placed + path.substr(written.size());
+    }
+  };
+  for (const auto& dir : input.dst_directories) {
+    DISTILL_CHECK(layer.add(dir, std::string_view()));
+  }
+  if (!placed.empty()) {
+    DISTILL_CHECK(layer.add_parents(placed + "x", epoch));
   }
   DISTILL_CHECK(for_each_archive_entry(
-      input, epoch, [&](const archive::TarEntry& entry, archive::ContentReader& content) -> Status {
+      input, epoch,
+      [&](const archive::TarEntry& source, archive::ContentReader& content) -> Status {
+        archive::TarEntry entry = source;
+        place(entry.path);
+        if (entry.type == archive::EntryType::Hardlink) {
+          place(entry.link_target);
+        }
         DISTILL_CHECK(layer.add_parents(entry.path, epoch));
         return layer.add(entry, entry.type == archive::EntryType::File ? &content : nullptr);
       }));

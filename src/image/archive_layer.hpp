@@ -57,6 +57,12 @@ struct ArchiveInput {
   std::optional<uint32_t> mode;
   std::optional<uint32_t> dir_mode;
   std::string origin;  // "SPEC:LINE" of the entry, for messages (not a layer input)
+  // Set by the plan (lower_tree.hpp): where dst is once the links of the
+  // layers below are followed ("" = dst as written), and the directory
+  // entries of that place and its parents, with the owner and mode the layers
+  // below give them.
+  std::string placed_dst;
+  std::vector<archive::TarEntry> dst_directories;
 
   // "archive NAME VERSION (URL)" or "archive URL": names the archive in errors.
   [[nodiscard]] std::string label() const;
@@ -74,7 +80,8 @@ Status for_each_archive_entry(
 // The JSON record written at k_archive_records_dir/<sha256>.json.
 std::string archive_record(const ArchiveInput& input);
 
-// Writes the archive's layer: dst's parents, the entries, the record.
+// Writes the archive's layer: dst and its parents (`dst_directories`, else
+// 0755 root), the entries (under `placed_dst` when set), the record.
 Status write_archive_layer(LayerWriter& layer, const ArchiveInput& input, int64_t epoch);
 
 // A file of an archive as `trace:` sees it: an ELF file (its soname, needed

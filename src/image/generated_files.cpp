@@ -200,6 +200,7 @@ void complete_and_sort(std::vector<GeneratedEntry>& entries, int64_t epoch) {
       std::string parent = path.substr(0, slash);
       if (present.insert(parent).second) {
         parents.push_back(make_directory(parent, 0755, epoch));
+        parents.back().implied = true;
       }
     }
   }

@@ -23,6 +23,10 @@ struct GeneratedEntry {
   archive::TarEntry entry;
   std::string content;
   std::filesystem::path source;
+  // A parent directory complete_and_sort() added, not asked for: placed over
+  // the layers below, it takes their directory's owner and mode
+  // (lower_tree.hpp).
+  bool implied = false;
 };
 
 struct Account {
@@ -86,7 +90,8 @@ GeneratedEntry make_file(std::string path, std::string content, uint32_t mode, i
                          uint32_t uid = 0, uint32_t gid = 0);
 GeneratedEntry make_symlink(std::string path, std::string target, int64_t epoch);
 
-// Adds directory entries (0755 root) for every missing parent and sorts by path.
+// Adds directory entries (0755 root, `implied`) for every missing parent and
+// sorts by path.
 void complete_and_sort(std::vector<GeneratedEntry>& entries, int64_t epoch);
 
 }  // namespace distill::image

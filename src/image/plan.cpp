@@ -24,6 +24,7 @@
 #include "image/layer_cache.hpp"
 #include "image/layer_plan.hpp"
 #include "image/library_catalog.hpp"
+#include "image/lower_tree.hpp"
 #include "image/provenance.hpp"
 #include "image/release_snapshot.hpp"
 #include "image/spec.hpp"
@@ -666,7 +667,13 @@ class Planner {
                                           account_files(stage.accounts, epoch)));
       push_layer(stage, node);
     }
-    for (const auto& archive : archives) {
+    // Archives and files are placed over the layers below (lower_tree.hpp).
+    std::optional<LowerTree> lower;
+    if (!archives.empty() || !spec.files.empty() || spec.expanded_files) {
+      DISTILL_TRY(lower, lower_tree_of(stage.layers, stage.release, arch));
+    }
+    for (auto& archive : archives) {
+      place_archive(archive, *lower, epoch);
       push_layer(stage, archive_node(archive));
     }
     stage.package_nodes.insert(stage.package_nodes.end(), package_nodes.begin(),
@@ -675,7 +682,7 @@ class Planner {
     chain.insert(chain.end(), added.begin(), added.end());
     sort_by_name(chain);
     const size_t below_top = stage.layers.size();
-    DISTILL_CHECK(plan_top(spec, arch, stage, added, chain));
+    DISTILL_CHECK(plan_top(spec, arch, stage, added, chain, lower ? &*lower : nullptr));
     const LayerNode* top =
         stage.layers.size() > below_top ? &m_plan.nodes[stage.layers.back()] : nullptr;
     DISTILL_TRY(auto recorded, stage_provenance(spec, added, top, stage.layers.size() - 1));
@@ -687,6 +694,56 @@ class Planner {
       set_env(stage.config.config.env, "SSL_CERT_FILE", "/" + std::string(k_ca_bundle));
     }
     return {};
+  }
+
+  // What the layers `below` hold, as far as placing files goes (no .deb
+  // opened): merged /usr's links where base-files is installed, generated
+  // files, the files and archive destinations of the stages below, an image
+  // base's layers.
+  Result<LowerTree> lower_tree_of(const std::vector<size_t>& below, const std::string& release,
+                                  const std::string& arch) {
+    LowerTree tree;
+    for (size_t i : below) {
+      const LayerNode& node = m_plan.nodes[i];
+      switch (node.kind) {
+        case LayerNode::Kind::Packages:
+          if (has_package(node.packages, "base-files")) {
+            LayerListing links;
+            for (const auto& [name, target] : debian::merged_usr_links(release, arch)) {
+              links.paths.push_back({LayerListing::Kind::Symlink, name, target, 0, 0, 0});
+            }
+            tree.add_layer(links);
+          }
+          break;
+        case LayerNode::Kind::Entries:
+        case LayerNode::Kind::Top:
+          tree.add_layer(listing_of(node.entries));
+          break;
+        case LayerNode::Kind::Archive:
+          tree.add_layer(listing_of(node.archive->dst_directories));
+          break;
+        case LayerNode::Kind::Base: {
+          DISTILL_TRY(auto listing, layer_listing(*node.blob, m_env.cache.dir()));
+          tree.add_layer(listing);
+          break;
+        }
+        case LayerNode::Kind::Busybox:
+          break;  // /busybox and its links
+      }
+    }
+    return tree;
+  }
+
+  // An archive's dst placed over `lower`, which then holds it too.
+  static void place_archive(ArchiveInput& archive, LowerTree& lower, int64_t epoch) {
+    std::string placed = lower.resolve(archive.dst.substr(1), /*whole=*/true);
+    if ("/" + placed != archive.dst) {
+      archive.placed_dst = "/" + placed;
+    }
+    for (auto& dir : directories_over(placed, lower, epoch)) {
+      archive.dst_directories.push_back(std::move(dir.entry));
+    }
+    lower.add_layer(listing_of(archive.dst_directories));
   }
 
   // A group's members must be users of the image (the chain's and this spec's;
@@ -714,7 +771,7 @@ class Planner {
   // Its contents need the .debs; its key and history line do not.
   Status plan_top(const Spec& spec, const std::string& arch, Stage& stage,
                   const std::vector<InstalledPackage>& added,
-                  const std::vector<InstalledPackage>& chain) {
+                  const std::vector<InstalledPackage>& chain, const LowerTree* lower) {
     const int64_t epoch = m_request.source_date_epoch;
     LayerNode node;
     node.kind = LayerNode::Kind::Top;
@@ -735,6 +792,9 @@ class Planner {
       node.entries = *spec.expanded_files;
     } else if (!spec.files.empty()) {
       DISTILL_TRY(node.entries, expand_spec_files(spec, epoch));
+    }
+    if (lower != nullptr && !node.entries.empty()) {
+      place_over(node.entries, *lower, epoch);
     }
     if (!node.entries.empty()) {
       // Certificates added for update-ca-certificates (local_ca.hpp).
@@ -941,8 +1001,15 @@ class Planner {
         .add("gid", static_cast<int64_t>(input.gid))
         .add("mode", input.mode ? static_cast<int64_t>(*input.mode) : -1)
         .add("dir-mode", input.dir_mode ? static_cast<int64_t>(*input.dir_mode) : -1)
+        .add("placed-dst", input.placed_dst)
         .add("epoch", m_request.source_date_epoch)
         .add("compression", archive::to_string(m_request.compression));
+    for (const auto& dir : input.dst_directories) {
+      key.add("dst-directory", dir.path)
+          .add("mode", static_cast<int64_t>(dir.mode))
+          .add("uid", static_cast<int64_t>(dir.uid))
+          .add("gid", static_cast<int64_t>(dir.gid));
+    }
     m_archive_downloads.push_back(archive_fetch_item(input));
     LayerNode node;
     node.kind = LayerNode::Kind::Archive;

@@ -25,6 +25,21 @@ TEST(Releases, BuildableAreBookwormAndTrixieNewestLast) {
   EXPECT_EQ(newest_stable_release(), "trixie");
 }
 
+// Debian 13's base-files makes bin, lib and sbin links into usr/ (and lib64
+// on amd64); Debian 12's packages ship those as directories.
+TEST(Releases, MergedUsrLinksFromDebian13) {
+  using Links = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_TRUE(merged_usr_links("bookworm", "amd64").empty());
+  EXPECT_TRUE(merged_usr_links("sid-unknown", "amd64").empty());
+  EXPECT_EQ(merged_usr_links("trixie", "arm64"),
+            (Links{{"bin", "usr/bin"}, {"lib", "usr/lib"}, {"sbin", "usr/sbin"}}));
+  EXPECT_EQ(
+      merged_usr_links("trixie", "amd64"),
+      (Links{
+          {"bin", "usr/bin"}, {"lib", "usr/lib"}, {"sbin", "usr/sbin"}, {"lib64", "usr/lib64"}}));
+  EXPECT_EQ(merged_usr_links("forky", "riscv64").size(), 3u);
+}
+
 TEST(Releases, ParseOsReleaseUnquotesAndSkipsComments) {
   OsRelease os = parse_os_release(
       "ID=debian\nVERSION_ID=\"13\"\n# c\nVERSION_CODENAME=trixie\n"

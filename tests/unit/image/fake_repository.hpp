@@ -31,7 +31,7 @@ namespace distill::image::testing {
 inline constexpr const char* k_repo_url = "http://repo.test/debian";
 
 struct FakeFile {
-  std::string path;  // in the package, no leading '/'
+  std::string path;  // in the package, no leading '/'; a directory when it ends in '/'
   std::string content;
   uint32_t mode = 0644;
   std::string link;  // a symlink to this when set
@@ -85,7 +85,13 @@ inline std::string make_tar(const std::vector<FakeFile>& files) {
     archive::TarEntry e;
     e.path = f.path;
     e.mode = f.mode;
-    if (!f.link.empty()) {
+    if (!path.empty() && path.back() == '/') {
+      e.path.pop_back();
+      e.type = archive::EntryType::Directory;
+      if (dirs.insert(e.path).second) {
+        EXPECT_TRUE(tar.add(e, std::string_view()).ok());
+      }
+    } else if (!f.link.empty()) {
       e.type = archive::EntryType::Symlink;
       e.link_target = f.link;
       EXPECT_TRUE(tar.add(e, std::string_view()).ok());

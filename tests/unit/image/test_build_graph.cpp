@@ -10,9 +10,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
+#include <map>
 #include <mutex>
 #include <set>
 
+#include "archive/tar_reader.hpp"
 #include "fake_repository.hpp"
 #include "image/build.hpp"
 #include "image/execute.hpp"
@@ -926,6 +928,90 @@ TEST_F(BuildGraph, ArchivesAreLayersOfTheirOwnFetchedOnceAndVerified) {
       refused.error().message.find("armonly.yaml:4: archive tool 1 has no download for amd64"),
       std::string::npos)
       << refused.error().message;
+}
+
+// Files and archives are placed over the layers below as Docker's COPY and ADD
+// place theirs: a parent the base has keeps its owner and mode (/tmp 1777,
+// /root 0700, the nonroot user's home), a parent that is a link there is
+// followed (Debian 13's merged /usr: lib -> usr/lib), a missing one is 0755
+// root. No .deb is read for it while planning.
+TEST_F(BuildGraph, FilesAndArchivesArePlacedOverTheLayersBelow) {
+  m_repo.publish(m_http, trixie_packages(), "trixie", "trixie");
+  std::string tar;
+  {
+    archive::StringSink sink(tar);
+    archive::TarWriter writer(sink);
+    archive::TarEntry file;
+    file.path = "libtool.so";
+    file.mode = 0644;
+    ASSERT_TRUE(writer.add(file, std::string_view("ELF?")).ok());
+    ASSERT_TRUE(writer.finish().ok());
+  }
+  const std::string url = "http://dl.test/libtool.tar";
+  m_http.m_files[url] = tar;
+  auto spec =
+      write("placed.yaml",
+            "name: placed\nfrom: static\nfiles:\n"
+            "  - {dst: /lib/x86_64-linux-gnu/libapp.so, content: x}\n"
+            "  - {dst: /tmp/seed, content: s}\n"
+            "  - {dst: /root/.profile, content: p}\n"
+            "  - {dst: /home/nonroot/app.conf, content: c, uid: 65532}\n"
+            "  - {dst: /opt/app/run, content: r, mode: 0755}\n"
+            "archives:\n  - url: " +
+                url + "\n    sha256: " + crypto::sha256(tar).hex() + "\n    dst: /lib/tool\n");
+  auto r = request({spec.string()});
+  r.release = "trixie";
+  auto plan = plan_build(r, *m_env);
+  ASSERT_TRUE(plan.ok()) << plan.error().message;
+  EXPECT_EQ(m_http.count(".deb"), 0u);
+  auto results = build(r);
+  ASSERT_TRUE(results.ok()) << results.error().message;
+  const auto& layers = results->at(0).image.manifests.at(0).layers;
+  ASSERT_GE(layers.size(), 2u);
+  auto entries_of = [](const oci::LayerBlob& layer) {
+    std::map<std::string, archive::TarEntry> out;
+    EXPECT_TRUE(archive::for_each_tar_entry(
+                    layer.file,
+                    [&](const archive::TarEntry& e, archive::ContentReader&) -> Status {
+                      out[e.path] = e;
+                      return {};
+                    },
+                    "layer")
+                    .ok());
+    return out;
+  };
+  auto top = entries_of(layers.back());
+  auto dir = [&](const std::string& path, uint32_t mode, uint32_t uid) {
+    auto it = top.find(path);
+    ASSERT_NE(it, top.end()) << path;
+    EXPECT_EQ(it->second.type, archive::EntryType::Directory) << path;
+    EXPECT_EQ(it->second.mode, mode) << path;
+    EXPECT_EQ(it->second.uid, uid) << path;
+  };
+  dir("tmp", 01777, 0);
+  dir("root", 0700, 0);
+  dir("home/nonroot", 0700, 65532);
+  dir("home", 0755, 0);
+  dir("opt", 0755, 0);
+  dir("usr/lib", 0755, 0);
+  dir("usr/lib/x86_64-linux-gnu", 0755, 0);
+  EXPECT_EQ(top.count("usr/lib/x86_64-linux-gnu/libapp.so"), 1u);
+  EXPECT_EQ(top.count("lib"), 0u) << "the link to usr/lib stays";
+  EXPECT_EQ(top.count("lib/x86_64-linux-gnu/libapp.so"), 0u);
+  // The archive's layer, below the files: its dst followed through the link.
+  auto archive_layer = entries_of(layers.at(layers.size() - 2));
+  EXPECT_EQ(archive_layer.count("usr/lib/tool/libtool.so"), 1u);
+  EXPECT_EQ(archive_layer.count("lib"), 0u);
+  ASSERT_EQ(archive_layer.count("usr/lib/tool"), 1u);
+  EXPECT_EQ(archive_layer.at("usr/lib/tool").mode, 0755u);
+
+  // Debian 12's packages ship lib as a directory: the file stays at lib/.
+  m_repo.publish(m_http, flavor_packages());
+  auto bookworm = build(request({spec.string()}));
+  ASSERT_TRUE(bookworm.ok()) << bookworm.error().message;
+  auto top12 = entries_of(bookworm->at(0).image.manifests.at(0).layers.back());
+  EXPECT_EQ(top12.count("lib/x86_64-linux-gnu/libapp.so"), 1u);
+  EXPECT_EQ(top12.at("tmp").mode, 01777u);
 }
 
 // Outputs that cannot all be written are usage errors found before any request
