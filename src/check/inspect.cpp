@@ -34,12 +34,21 @@ bool starts_with(const std::string& text, std::string_view prefix) {
   return text.rfind(prefix, 0) == 0;
 }
 
+constexpr std::string_view k_distill_prefix = "distill: ";
+
+// Whether distill made the layer: its history entry says so. Another tool's
+// created_by ("umoci repack", "/bin/sh -c apt-get install ...") says nothing
+// about what the layer holds, even when it names packages.
+bool made_by_distill(const std::string& created_by) {
+  return starts_with(created_by, k_distill_prefix);
+}
+
 // What a layer holds, from its created_by when it has no status entries:
 // distill writes "distill: <part>, <part>..." with parts such as "accounts",
 // "ld.so.cache", "files of NAME" or "archive URL".
 std::vector<std::string> kinds_from_history(const std::string& created_by) {
-  constexpr std::string_view k_prefix = "distill: ";
-  if (!starts_with(created_by, k_prefix)) {
+  constexpr std::string_view k_prefix = k_distill_prefix;
+  if (!made_by_distill(created_by)) {
     return {"files"};
   }
   std::string rest = created_by.substr(k_prefix.size());
@@ -73,7 +82,13 @@ std::vector<std::string> kinds_from_history(const std::string& created_by) {
 
 // Layers, largest files and size per package from the merged view.
 Status add_usage(const ImageView& view, const InspectOptions& options, InspectReport& report) {
-  DISTILL_TRY(auto owners, package_file_owners(view, report.packages));
+  // distill's package layers hold their packages' files and nothing else.
+  std::vector<bool> package_layers;
+  for (const auto& layer : report.layers) {
+    package_layers.push_back(kinds_from_history(layer.created_by) ==
+                             std::vector<std::string>{"packages"});
+  }
+  DISTILL_TRY(auto owners, package_file_owners(view, report.packages, package_layers));
   std::map<size_t, std::vector<std::string>> layer_packages;
   for (const auto& package : report.packages) {
     const FileInfo* info = view.lstat(package.status_file);
@@ -86,7 +101,11 @@ Status add_usage(const ImageView& view, const InspectOptions& options, InspectRe
     auto found = layer_packages.find(i);
     if (found != layer_packages.end()) {
       layer.packages = found->second;
-      layer.holds = {"packages"};
+      // Another tool's layer may hold any files beside the status entries
+      // (a whole root file system): those come first, as what no package owns.
+      layer.holds = made_by_distill(layer.created_by)
+                        ? std::vector<std::string>{"packages"}
+                        : std::vector<std::string>{"files", "packages"};
     } else {
       layer.holds = kinds_from_history(layer.created_by);
     }
@@ -162,8 +181,15 @@ std::string holds_text(const LayerSummary& layer) {
       names.push_back(package.substr(0, package.find(' ')));
     }
     out += ": " + join(names, ", ");
-  } else if (starts_with(layer.created_by, "distill: ")) {
-    out += ": " + layer.created_by.substr(9);
+  } else if (made_by_distill(layer.created_by)) {
+    std::string what = layer.created_by.substr(k_distill_prefix.size());
+    // "distill: packages NAME VERSION, ..." without its status entries (a
+    // later layer removed them): the kind says "packages" already.
+    constexpr std::string_view k_packages = "packages ";
+    if (layer.holds == std::vector<std::string>{"packages"} && starts_with(what, k_packages)) {
+      what.erase(0, k_packages.size());
+    }
+    out += ": " + what;
   }
   constexpr size_t k_width = 72;
   if (out.size() > k_width) {
@@ -393,7 +419,10 @@ std::string to_text(const InspectReport& report) {
              pad(share.version, 24) + " " + right(std::to_string(share.files), 6) + " files\n";
     }
     for (const auto& share : report.unpackaged) {
+      // "files" is the kind of the layers distill did not make: their files
+      // are no other kind's ("(files files, no package)" said nothing).
       std::string label = share.name == "packages" ? "(in package layers, in no file list)"
+                          : share.name == "files"  ? "(other files, no package)"
                                                    : "(" + share.name + " files, no package)";
       out += "  " + right(human_size(share.size), 10) + "  " + pad(label, 53) +
              right(std::to_string(share.files), 6) + " files\n";

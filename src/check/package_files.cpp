@@ -48,7 +48,8 @@ std::vector<std::string> listed_paths(const std::string& file, const std::string
 }  // namespace
 
 Result<std::map<std::string, size_t>> package_file_owners(
-    const ImageView& view, const std::vector<PackageRecord>& packages) {
+    const ImageView& view, const std::vector<PackageRecord>& packages,
+    const std::vector<bool>& package_layers) {
   std::vector<std::string> wanted;
   for (const auto& package : packages) {
     for (auto& file : list_files(package)) {
@@ -64,7 +65,7 @@ Result<std::map<std::string, size_t>> package_file_owners(
       owners.emplace(path, index);  // the first claim wins (shared paths are rare)
     }
   };
-  // Layers holding exactly one package's status entry, and which package.
+  // The package layers' status entries: which packages each one carries.
   std::map<size_t, std::set<size_t>> packages_of_layer;
   for (size_t i = 0; i < packages.size(); ++i) {
     const PackageRecord& package = packages[i];
@@ -81,7 +82,8 @@ Result<std::map<std::string, size_t>> package_file_owners(
     }
     if (package.status_file.rfind(k_status_dir, 0) == 0) {
       own(package.status_file, i);
-      if (const FileInfo* info = view.lstat(package.status_file); info != nullptr) {
+      if (const FileInfo* info = view.lstat(package.status_file);
+          info != nullptr && info->layer < package_layers.size() && package_layers[info->layer]) {
         packages_of_layer[info->layer].insert(i);
       }
     }

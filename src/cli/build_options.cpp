@@ -10,7 +10,6 @@
 #include "oci/image_ref.hpp"
 #include "util/clock.hpp"
 #include "util/page_arena.hpp"
-#include "util/text.hpp"
 
 namespace distill::cli {
 
@@ -31,8 +30,12 @@ Result<std::vector<image::Variant>> parse_variants(const std::string& text) {
     return std::vector<image::Variant>{image::Variant::Latest, image::Variant::Nonroot,
                                        image::Variant::Debug, image::Variant::DebugNonroot};
   }
+  if (text.empty()) {
+    return usage("--variant '': no variant");
+  }
   std::vector<image::Variant> out;
-  for (const auto& name : util::split_nonempty(text, ',')) {
+  DISTILL_TRY(auto names, comma_list("--variant", text));
+  for (const auto& name : names) {
     auto variant = image::parse_variant(name);
     if (!variant.ok()) {
       return usage(variant.error().message + " or all");
@@ -42,15 +45,16 @@ Result<std::vector<image::Variant>> parse_variants(const std::string& text) {
     }
     out.push_back(*variant);
   }
-  if (out.empty()) {
-    return usage("--variant '" + text + "': no variant");
-  }
   return out;
 }
 
 Result<std::vector<std::string>> parse_archs(const std::string& text) {
   std::vector<std::string> out;
-  for (const auto& arch : util::split_nonempty(text, ',')) {
+  if (text.empty()) {
+    return out;  // not given: the default
+  }
+  DISTILL_TRY(auto archs, comma_list("--arch", text));
+  for (const auto& arch : archs) {
     if (auto known = debian::check_architecture(arch); !known.ok()) {
       return usage("--arch '" + text + "': " + known.error().message);
     }
@@ -59,13 +63,30 @@ Result<std::vector<std::string>> parse_archs(const std::string& text) {
     }
     out.push_back(arch);
   }
-  if (!text.empty() && out.empty()) {
-    return usage("--arch '" + text + "': no architecture");
-  }
   return out;
 }
 
 }  // namespace
+
+Result<std::vector<std::string>> comma_list(std::string_view flag, const std::string& text) {
+  std::vector<std::string> items;
+  size_t start = 0;
+  for (;;) {
+    size_t end = text.find(',', start);
+    std::string item = text.substr(start, end == std::string::npos ? end : end - start);
+    if (item.empty()) {
+      // "amd64," is a slip of the keyboard, not "amd64": said so, as a
+      // repeated item is, before anything is done with the list.
+      return usage(std::string(flag) + " '" + text +
+                   "': " + (text.empty() ? "empty" : "an empty item (a comma too many)"));
+    }
+    items.push_back(std::move(item));
+    if (end == std::string::npos) {
+      return items;
+    }
+    start = end + 1;
+  }
+}
 
 void BuildOptions::declare(CLI::App& cmd, bool for_build) {
   if (for_build) {

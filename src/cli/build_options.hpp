@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "image/build.hpp"
@@ -40,6 +41,10 @@ struct BuildOptions {
   // Validates the flags (usage errors name the value) and fills a request.
   [[nodiscard]] Result<image::BuildRequest> to_request() const;
 };
+
+// The items of a comma-separated flag value ("amd64,arm64"); an empty one
+// ("amd64,", ",amd64", "a,,b", "") is a usage error naming `flag` and `text`.
+Result<std::vector<std::string>> comma_list(std::string_view flag, const std::string& text);
 
 // A --release value: "" or a release distill builds; else a usage error
 // naming it and the releases there are.

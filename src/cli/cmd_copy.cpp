@@ -1,5 +1,6 @@
 // distill copy SRC DST: copies an image between transports (oci:, oci-archive:,
-// docker-archive:, docker://), keeping its manifests byte for byte.
+// docker-archive:, docker://), keeping its manifests byte for byte. Ctrl-C
+// stops it where it is, as it stops a build.
 #include "check/image_view.hpp"
 #include "cli/command.hpp"
 #include "debian/architecture.hpp"
@@ -7,6 +8,7 @@
 #include "oci/credentials.hpp"
 #include "oci/registry_connection.hpp"
 #include "oci/source.hpp"
+#include "util/interrupt.hpp"
 
 namespace distill::cli {
 
@@ -79,6 +81,10 @@ CommandRunner register_copy(CLI::App& app) {
       source.pull.platform = oci::platform_for_debian_arch(o->arch);
     }
     DISTILL_CHECK(oci::check_registry_settings(o->registry));
+    // Ctrl-C (SIGINT, SIGTERM, SIGHUP) as in build: the transfer or the copy
+    // under way stops, its temporaries go with their owners, and main says
+    // "interrupted" and exits 128 + the signal (it used to die by the signal).
+    util::catch_interrupts();
     // Into a registry, each layer is hashed as it is uploaded (or not read at
     // all when the registry has it), so opening the source only checks sizes.
     if (destination->transport == oci::ImageRef::Transport::Registry) {
@@ -92,6 +98,7 @@ CommandRunner register_copy(CLI::App& app) {
     if (!o->arch.empty() || (one_platform && loaded.manifests.size() > 1)) {
       DISTILL_CHECK(check::keep_one_platform(loaded, o->arch));
     }
+    DISTILL_CHECK(util::check_interrupted());  // nothing is written after a stop
     DISTILL_TRY(auto image, image::image_from_loaded(loaded));
     // A docker-archive destination without NAME:TAG keeps the source's name;
     // a source without one gives an archive without RepoTags (as skopeo does).

@@ -11,6 +11,7 @@
 #include "cli/build_options.hpp"
 #include "cli/command.hpp"
 #include "cli/source_flags.hpp"
+#include "debian/architecture.hpp"
 #include "debian/releases.hpp"
 #include "util/text.hpp"
 
@@ -109,6 +110,11 @@ CommandRunner register_outdated(CLI::App& app) {
     request.lock_file = flags->lock_file;
     request.sources_file = flags->sources_file;
     request.arch = flags->arch;
+    if (!flags->arch.empty()) {  // before a lock or spec is looked up for "amd64,"
+      if (auto known = debian::check_architecture(flags->arch); !known.ok()) {
+        return make_error(ErrorKind::InvalidInput, "usage: " + known.error().message);
+      }
+    }
     DISTILL_CHECK(check_release_flag(flags->release));
     request.release = flags->release;
     request.release_max_age = flags->session.refresh ? 0 : request.release_max_age;

@@ -26,9 +26,9 @@ CommandRunner register_update(CLI::App& app) {
                   "output reference (oci:, oci-archive:, docker-archive:, docker://)")
       ->required();
   cmd->add_option("--lock-out", *lock_out, "write the lock of the updated image to FILE");
-  cmd->add_option("--only", request->only,
-                  "move only these packages (comma-separated); the others keep their versions")
-      ->delimiter(',');
+  auto only = std::make_shared<std::vector<std::string>>();
+  cmd->add_option("--only", *only,
+                  "move only these packages (comma-separated); the others keep their versions");
   cmd->add_option("--keyring", *keyrings,
                   "keyring file a source of the image's spec named (matched by content)");
   options->declare_session(*cmd, false);
@@ -42,6 +42,10 @@ CommandRunner register_update(CLI::App& app) {
                   "directory of CA certificates for the registry");
   return [=]() -> Result<int> {
     image::UpdateRequest r = *request;
+    for (const auto& list : *only) {  // each --only given, split here to name an empty item
+      DISTILL_TRY(auto names, comma_list("--only", list));
+      r.only.insert(r.only.end(), names.begin(), names.end());
+    }
     r.lock_out = *lock_out;
     r.keyrings.assign(keyrings->begin(), keyrings->end());
     r.registry.tls_verify = *tls_verify != "false";

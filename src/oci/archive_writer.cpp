@@ -21,6 +21,7 @@
 #include "util/atomic_file.hpp"
 #include "util/fd.hpp"
 #include "util/file_io.hpp"
+#include "util/interrupt.hpp"
 #include "util/interrupt_cleanup.hpp"
 
 namespace distill::oci {
@@ -43,6 +44,7 @@ class VerifyingReader final : public archive::ContentReader {
   VerifyingReader(util::Fd fd, std::filesystem::path path, crypto::Digest digest)
       : m_reader(std::move(fd), path), m_path(std::move(path)), m_digest(digest) {}
   Result<size_t> read(void* buffer, size_t size) override {
+    DISTILL_CHECK(util::check_interrupted());  // the archive's temporary goes on the way out
     DISTILL_TRY(size_t n, m_reader.read(buffer, size));
     m_hasher.update(buffer, n);
     return n;

@@ -16,6 +16,7 @@
 #include "util/atomic_file.hpp"
 #include "util/fd.hpp"
 #include "util/file_io.hpp"
+#include "util/interrupt.hpp"
 
 namespace distill::oci {
 
@@ -50,6 +51,7 @@ Status copy_verified(const std::filesystem::path& source, const crypto::Digest& 
                      const std::filesystem::path& destination, bool hashed) {
   // The open fd pins the inode: a concurrent rename() over `source` (another
   // build publishing the same blob) cannot make the copy fail half-way.
+  DISTILL_CHECK(util::check_interrupted());
   DISTILL_TRY(util::Fd in, open_for_reading(source));
   DISTILL_TRY(util::AtomicFile out, util::AtomicFile::create(destination, 0644));
   bool cloned = ::ioctl(out.fd(), FICLONE, in.get()) == 0;
@@ -62,6 +64,7 @@ Status copy_verified(const std::filesystem::path& source, const crypto::Digest& 
   crypto::Sha256 hasher;
   std::vector<char> buffer(k_buffer_size);
   for (;;) {
+    DISTILL_CHECK(util::check_interrupted());  // the AtomicFile goes on the way out
     DISTILL_TRY(size_t n, read_some(in.get(), buffer.data(), buffer.size(), source));
     if (n == 0) {
       break;

@@ -16,6 +16,7 @@
 #include "oci/media_types.hpp"
 #include "util/atomic_file.hpp"
 #include "util/file_io.hpp"
+#include "util/interrupt.hpp"
 #include "util/temp_dir.hpp"
 #include "util/thread_pool.hpp"
 
@@ -83,6 +84,8 @@ Status verify_blob_file(const std::filesystem::path& path, const Descriptor& des
   if (!hash) {
     return {};
   }
+  // (digest_file itself does not stop: the layer cache takes its errors for damage.)
+  DISTILL_CHECK(util::check_interrupted());
   DISTILL_TRY(FileDigest actual, digest_file(path));
   if (actual.digest != descriptor.digest) {
     return blob_corrupt(origin, descriptor.digest, "content has digest " + actual.digest.str());
@@ -246,6 +249,7 @@ Status extract_tar(const std::filesystem::path& file, const std::filesystem::pat
         DISTILL_TRY(util::AtomicFile out, util::AtomicFile::create(target, 0644));
         std::string buffer(1 << 16, '\0');
         for (;;) {
+          DISTILL_CHECK(util::check_interrupted());
           DISTILL_TRY(size_t n, content.read(buffer.data(), buffer.size()));
           if (n == 0) {
             break;
@@ -405,6 +409,7 @@ Result<LoadedImage> load_docker_archive(const ImageRef& ref, const std::string& 
   }
   for (size_t i = 0; i < layers->size(); ++i) {
     DISTILL_TRY(std::filesystem::path path, member_path(root, (*layers)[i], origin));
+    DISTILL_CHECK(util::check_interrupted());
     DISTILL_TRY(FileDigest actual, digest_file(path));
     crypto::Digest named = digest_in_name(std::filesystem::relative(path, root));
     if (!named.empty() && named != actual.digest) {

@@ -10,6 +10,7 @@
 
 #include "util/atomic_file.hpp"
 #include "util/fd.hpp"
+#include "util/interrupt.hpp"
 #include "util/interrupt_cleanup.hpp"
 
 namespace distill::util {
@@ -75,7 +76,9 @@ Status write_all(int fd, const void* data, size_t size, const std::filesystem::p
 Status copy_rest(int in, int out, const std::filesystem::path& source,
                  const std::filesystem::path& destination) {
   for (;;) {
-    ssize_t n = ::copy_file_range(in, nullptr, out, nullptr, size_t{1} << 30, 0);
+    DISTILL_CHECK(check_interrupted());
+    // 64 MiB at a time: a stop request waits for no more than that.
+    ssize_t n = ::copy_file_range(in, nullptr, out, nullptr, size_t{1} << 26, 0);
     if (n == 0) {
       return {};
     }
@@ -91,6 +94,7 @@ Status copy_rest(int in, int out, const std::filesystem::path& source,
   }
   std::vector<char> buffer(size_t{1} << 16);
   for (;;) {
+    DISTILL_CHECK(check_interrupted());
     ssize_t n = ::read(in, buffer.data(), buffer.size());
     if (n < 0) {
       if (errno == EINTR) {

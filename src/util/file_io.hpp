@@ -31,7 +31,8 @@ Status write_all(int fd, const void* data, size_t size, const std::filesystem::p
 
 // Copies the rest of `in` (the file `source`) to `out` (the file
 // `destination`): within the kernel (copy_file_range), or through a buffer
-// where the two filesystems do not allow it. Errors name the file at fault.
+// where the two filesystems do not allow it. Errors name the file at fault;
+// after an interrupt (util/interrupt.hpp) it stops between two pieces.
 Status copy_rest(int in, int out, const std::filesystem::path& source,
                  const std::filesystem::path& destination);
 

@@ -40,4 +40,11 @@ bool interrupted() { return g_signal.load() != 0; }
 
 int interrupt_signal() { return g_signal.load(); }
 
+Status check_interrupted() {
+  if (interrupted()) {
+    return make_error(ErrorKind::Io, "interrupted");
+  }
+  return {};
+}
+
 }  // namespace distill::util

@@ -8,11 +8,18 @@
 // first signal.
 #pragma once
 
+#include "util/result.hpp"
+
 namespace distill::util {
 
 void catch_interrupts();
 [[nodiscard]] bool interrupted();
 // The signal that interrupted (SIGINT, SIGTERM), 0 if none.
 [[nodiscard]] int interrupt_signal();
+// An error ("interrupted") once interrupted(): what a long copy or hash asks
+// between two pieces, so that a command writing files (`copy`, a build's
+// outputs) stops where it is and its temporaries go with their owners. Never
+// an error without catch_interrupts(), whose handler alone records a signal.
+[[nodiscard]] Status check_interrupted();
 
 }  // namespace distill::util

@@ -43,6 +43,15 @@ usage "nonroot given twice" build static --variant nonroot,nonroot "${C[@]}"
 usage "unknown placeholder \{nme\}" build static -o "oci:$W/{nme}" "${C[@]}"
 usage "amd64 given twice" build static --cache-dir "$W/cache" --arch amd64,amd64
 usage "unknown architecture 'amd65'" build static --cache-dir "$W/cache" --arch amd65
+# An empty item is a slip, not the list without it (it used to build amd64).
+usage "usage: --arch 'amd64,': an empty item" build static --cache-dir "$W/cache" --arch amd64,
+usage "usage: --arch ',amd64': an empty item" build static --cache-dir "$W/cache" --arch ,amd64
+usage "usage: --variant 'latest,': an empty item" build static --variant latest, "${C[@]}"
+usage "usage: --arch 'amd64,': an empty item" lock static --cache-dir "$W/cache" --arch amd64,
+usage "usage: --only 'tzdata,': an empty item" update "oci:$W/none:x" -o "oci:$W/x:1" --only tzdata,
+usage "unknown architecture 'amd64,'" outdated "$W/none.lock" --arch amd64, --cache-dir "$W/cache"
+usage "unknown architecture 'amd64,'" inspect "oci:$W/none:x" --arch amd64,
+usage "unknown architecture 'amd64,'" copy "oci:$W/none:x" "oci:$W/x:1" --arch amd64,
 usage "nosuchflavor: no such spec file or built-in flavor" build nosuchflavor "${C[@]}"
 usage "invalid image reference .nowhere:x." build static -o "nowhere:x" "${C[@]}"
 usage "two images would be written to" build static base -o "oci:$W/x:{variant}" "${C[@]}"

@@ -12,14 +12,16 @@
 # password and no credentials give one clear line; no internal name leaks into
 # a written index; a docker-archive without NAME:TAG keeps the source's name;
 # a layer altered in the source layout is refused as it is pushed, leaving no
-# tag; inspect reads a registry image with --creds.
+# tag; inspect reads a registry image with --creds; SIGTERM stops a copy to or
+# from a registry that stalls, as it stops a build.
 # Exit 0 pass, 1 fail, 77 skipped.
 . "$(dirname "$0")/lib/common.sh"
 . "$SRC/tests/integration/lib/registry.sh"
 need docker-registry skopeo htpasswd curl python3 sha256sum
 
 W=$(mktemp -d)
-trap 'registry_stop; rm -rf "$W"' EXIT
+stall_pid=
+trap 'registry_stop; [ -z "$stall_pid" ] || kill "$stall_pid" 2>/dev/null; rm -rf "$W"' EXIT
 # Nothing of the user's: no credentials, no cache.
 export HOME=$W/home XDG_CACHE_HOME=$W/cache
 unset REGISTRY_AUTH_FILE XDG_RUNTIME_DIR XDG_CONFIG_HOME DOCKER_CONFIG
@@ -196,6 +198,46 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -u "$CREDS" "http://$R/v2/altered/
 [ "$code" = 404 ] || fail "a push of an altered layer left the tag (HTTP $code)"
 code=$(curl -s -o /dev/null -w '%{http_code}' -u "$CREDS" -I "http://$R/v2/altered/blobs/sha256:$layer")
 [ "$code" = 404 ] || fail "the registry holds the altered layer under its digest (HTTP $code)"
+
+# --- SIGTERM during a copy (as Ctrl-C; a script's background job ignores SIGINT):
+# the transfer under way ends at once, nothing is written, `distill: interrupted`
+# and exit 128+15, as a build (copy used to die by the signal without a word) ---
+mkdir -p "$W/stall"
+python3 "$SRC/tests/integration/lib/http_server.py" --root "$W/stall" --delay '^/v2/:60:1000' \
+  --port-file "$W/stall.port" --pid-file "$W/stall.pid" --log "$W/stall.log" &
+stall_pid=$!
+for _ in $(seq 100); do
+  [ -s "$W/stall.port" ] && break
+  sleep 0.05
+done
+[ -s "$W/stall.port" ] || fail "the stalling server did not start"
+STALL=127.0.0.1:$(cat "$W/stall.port")
+# interrupted_copy SRC DST: SIGTERM 1.5 s into `distill copy SRC DST`.
+interrupted_copy() {
+  local pid rc=0 stopped
+  "$DISTILL" copy "$1" "$2" --progress none 2>"$W/copy-int.err" &
+  pid=$!
+  sleep 1.5
+  kill -TERM "$pid"
+  stopped=$SECONDS
+  wait "$pid" || rc=$?
+  [ "$rc" -eq 143 ] || fail "copy $1 $2 stopped by SIGTERM: exit $rc, want 143: $(cat "$W/copy-int.err")"
+  [ $((SECONDS - stopped)) -le 5 ] || fail "copy $1 $2 took $((SECONDS - stopped)) s to stop"
+  grep -qx "distill: interrupted" "$W/copy-int.err" ||
+    fail "copy $1 $2: no 'interrupted': $(cat "$W/copy-int.err")"
+}
+mkdir -p "$W/int"
+interrupted_copy "oci:$W/seed:v1" "docker://$STALL/app:1"
+interrupted_copy "docker://$STALL/app:1" "oci:$W/int/pulled:1"
+interrupted_copy "docker://$STALL/app:1" "oci-archive:$W/int/pulled.tar:1"
+kill "$stall_pid" 2>/dev/null || true
+wait "$stall_pid" 2>/dev/null || true
+stall_pid=
+[ -z "$(ls -A "$W/int")" ] || fail "an interrupted copy left: $(ls -A "$W/int")"
+[ -z "$(cache_leftovers "$XDG_CACHE_HOME/distill")" ] ||
+  fail "an interrupted copy left in the cache: $(cache_leftovers "$XDG_CACHE_HOME/distill")"
+! grep -q "PUT\|POST\|PATCH" "$W/stall.log" 2>/dev/null ||
+  fail "an interrupted push sent: $(grep "PUT\|POST\|PATCH" "$W/stall.log")"
 
 # --- the other readers take the same flags and files --------------------------------
 "$DISTILL" inspect "docker://$R/seed:v1" --creds "$CREDS" --json >"$W/inspect.json" ||

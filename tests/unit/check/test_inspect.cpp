@@ -270,6 +270,100 @@ TEST(InspectUsageTest, ClassicDpkgDatabaseListsOwnFiles) {
   EXPECT_EQ(report->package_sizes[0].files, 3U);  // /bin/sh, /etc/shells and the .list
   EXPECT_EQ(report->package_sizes[0].size,
             700U + 8 + std::string("/.\n/bin\n/bin/sh\n/etc/shells\n").size());
+  // The status file is no package's: the files of a layer distill did not make.
+  ASSERT_EQ(report->unpackaged.size(), 1U);
+  EXPECT_EQ(report->unpackaged[0].name, "files");
+  std::string text = to_text(*report);
+  EXPECT_NE(text.find("(other files, no package)"), std::string::npos) << text;
+  EXPECT_EQ(text.find("(files files, no package)"), std::string::npos) << text;
+}
+
+// A one-layer image another tool made from a root file system that holds a
+// distroless status entry: the layer is not distill's, so what no file list
+// names is no package's (it used to be all libssl3's) and the labels say so.
+ImageSpec foreign_rootfs_image(const std::string& created_by) {
+  ImageSpec spec;
+  spec.layers = {{dir("usr"), dir("usr/lib"), file("usr/lib/libssl.so.3", std::string(3000, 'l')),
+                  symlink("usr/lib/libssl.so", "libssl.so.3"), dir("etc"),
+                  file("etc/passwd", "root:x:0:0::/root:/sbin/nologin\n"), dir("app"),
+                  file("app/server", std::string(20000, 's'), 0755), dir("var"), dir("var/lib"),
+                  dir("var/lib/dpkg"), dir("var/lib/dpkg/status.d"),
+                  file("var/lib/dpkg/status.d/libssl3",
+                       "Package: libssl3\nVersion: 3.0.11\nArchitecture: amd64\n"),
+                  file("var/lib/dpkg/status.d/libssl3.md5sums",
+                       "0123456789abcdef0123456789abcdef  usr/lib/libssl.so.3\n")}};
+  spec.created_by = {created_by};
+  spec.config = base_config();
+  return spec;
+}
+
+TEST(InspectUsageTest, AForeignLayerCreditsOnlyListedFilesToItsPackage) {
+  for (const char* created_by : {"umoci repack", "/bin/sh -c apt-get install packages libssl3"}) {
+    auto scratch = util::TempDir::create();
+    ASSERT_TRUE(scratch.ok());
+    std::string ref = write_image(scratch->path(), foreign_rootfs_image(created_by));
+    auto opened = open_image(ref, "amd64");
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    auto view = ImageView::load(*(*opened)->manifest);
+    ASSERT_TRUE(view.ok());
+    auto report = inspect_image(**opened, *view, InspectOptions{});
+    ASSERT_TRUE(report.ok()) << report.error().message;
+
+    ASSERT_EQ(report->layers.size(), 1U);
+    EXPECT_EQ(report->layers[0].holds, (std::vector<std::string>{"files", "packages"}));
+    EXPECT_EQ(report->layers[0].packages, std::vector<std::string>{"libssl3 3.0.11"});
+    // libssl3: its library and its two status files, nothing else.
+    ASSERT_EQ(report->package_sizes.size(), 1U);
+    EXPECT_EQ(report->package_sizes[0].name, "libssl3");
+    EXPECT_EQ(report->package_sizes[0].files, 3U);
+    ASSERT_EQ(report->largest_files.size(), 5U);
+    EXPECT_EQ(report->largest_files[0].path, "/app/server");
+    EXPECT_EQ(report->largest_files[0].package, "");
+    EXPECT_EQ(report->largest_files[1].path, "/usr/lib/libssl.so.3");
+    EXPECT_EQ(report->largest_files[1].package, "libssl3");
+    // The server, /etc/passwd and the symlink md5sums do not name.
+    ASSERT_EQ(report->unpackaged.size(), 1U);
+    EXPECT_EQ(report->unpackaged[0].name, "files");
+    EXPECT_EQ(report->unpackaged[0].files, 3U);
+    EXPECT_EQ(report->unpackaged[0].size, 20000U + 32);
+
+    std::string text = to_text(*report);
+    EXPECT_NE(text.find("  files + packages: libssl3\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("/app/server  (layer 0)\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("(other files, no package)"), std::string::npos) << text;
+    EXPECT_EQ(text.find("files files"), std::string::npos) << text;
+    EXPECT_EQ(text.find("packages packages"), std::string::npos) << text;
+  }
+}
+
+// A package layer of distill's whose status entries a later layer removed:
+// its kind comes from its created_by, which says "packages" too.
+TEST(InspectUsageTest, APackageLayerWithoutItsStatusEntriesSaysPackagesOnce) {
+  auto scratch = util::TempDir::create();
+  ASSERT_TRUE(scratch.ok());
+  ImageSpec spec;
+  spec.layers = {
+      {dir("usr"), dir("usr/lib"), file("usr/lib/libssl.so.3", std::string(3000, 'l')), dir("var"),
+       dir("var/lib"), dir("var/lib/dpkg"), dir("var/lib/dpkg/status.d"),
+       file("var/lib/dpkg/status.d/libssl3",
+            "Package: libssl3\nVersion: 3.0.11\nArchitecture: amd64\n")},
+      {dir("var"), dir("var/lib"), dir("var/lib/dpkg"), file("var/lib/dpkg/.wh.status.d", "")}};
+  spec.created_by = {"distill: packages libssl3 3.0.11", "/bin/sh -c rm -r /var/lib/dpkg/status.d"};
+  spec.config = base_config();
+  std::string ref = write_image(scratch->path(), spec);
+  auto opened = open_image(ref, "amd64");
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  auto view = ImageView::load(*(*opened)->manifest);
+  ASSERT_TRUE(view.ok());
+  auto report = inspect_image(**opened, *view, InspectOptions{});
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  ASSERT_EQ(report->layers.size(), 2U);
+  EXPECT_EQ(report->layers[0].holds, std::vector<std::string>{"packages"});
+  EXPECT_TRUE(report->layers[0].packages.empty());
+  std::string text = to_text(*report);
+  EXPECT_NE(text.find("  packages: libssl3 3.0.11\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("packages packages"), std::string::npos) << text;
+  EXPECT_EQ(text.find("packages: packages"), std::string::npos) << text;
 }
 
 }  // namespace

@@ -95,5 +95,53 @@ TEST(BuildOptionsTest, AnArchListWithNoArchIsAUsageError) {
   }
 }
 
+// A list with an empty item is a slip ("amd64," for "amd64,arm64"), refused
+// with the value as given, as a repeated item is; it used to build amd64.
+TEST(BuildOptionsTest, AnEmptyItemInAListIsAUsageErrorNamingTheValue) {
+  for (const char* bad : {"amd64,", ",amd64", "amd64,,arm64", "amd64,arm64,"}) {
+    auto refused = build_request({"static", "--arch", bad});
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_EQ(refused.error().message,
+              "usage: --arch '" + std::string(bad) + "': an empty item (a comma too many)");
+  }
+  for (const char* bad : {"latest,", ",nonroot", "latest,,debug"}) {
+    auto refused = build_request({"static", "--variant", bad});
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_EQ(refused.error().message,
+              "usage: --variant '" + std::string(bad) + "': an empty item (a comma too many)");
+  }
+  auto both = build_request({"static", "--arch", "amd64,arm64", "--variant", "latest,debug"});
+  ASSERT_TRUE(both.ok()) << both.error().message;
+  EXPECT_EQ(both->archs, (std::vector<std::string>{"amd64", "arm64"}));
+  EXPECT_EQ(both->variants.size(), 2U);
+
+  // `lock` takes --arch the same way.
+  BuildOptions lock;
+  CLI::App app{"test"};
+  lock.declare(app, false);
+  std::vector<std::string> args = {"static", "--arch", "arm64,"};
+  std::reverse(args.begin(), args.end());
+  app.parse(args);
+  auto refused = lock.to_request();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().message, "usage: --arch 'arm64,': an empty item (a comma too many)");
+}
+
+TEST(BuildOptionsTest, CommaListSplitsAndRefusesEmptyItems) {
+  auto one = comma_list("--only", "libc6");
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(*one, std::vector<std::string>{"libc6"});
+  auto two = comma_list("--only", "libc6,libssl3");
+  ASSERT_TRUE(two.ok());
+  EXPECT_EQ(*two, (std::vector<std::string>{"libc6", "libssl3"}));
+  for (const char* bad : {"", ",", "libc6,", ",libc6", "a,,b"}) {
+    auto refused = comma_list("--only", bad);
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_EQ(refused.error().kind, ErrorKind::InvalidInput);
+    EXPECT_EQ(refused.error().message.rfind("usage: --only '" + std::string(bad) + "': ", 0), 0U)
+        << refused.error().message;
+  }
+}
+
 }  // namespace
 }  // namespace distill::cli

@@ -561,6 +561,43 @@ TEST_F(BuildGraph, ASpecFileWinsOverAFlavorOfTheSameName) {
                           [](const auto& p) { return p.name == "libssl3"; }));
 }
 
+// A group's members must be users of the image when it is planned: the
+// defaults, the chain's below and this spec's own, never a later spec's.
+TEST_F(BuildGraph, AGroupMemberMustBeAUserOfTheImage) {
+  auto unknown = write("members/unknown.yaml",
+                       "name: unknown\nfrom: static\naccounts:\n  groups:\n"
+                       "    - {name: g, gid: 1000, members: [nonroot, bob]}\n");
+  auto refused = plan_build(request({unknown.string()}), *m_env);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().kind, ErrorKind::InvalidInput);
+  EXPECT_EQ(refused.error().message,
+            unknown.string() + ":5: member 'bob' of group 'g' is not a user of the image");
+
+  // Defaults, this spec's users and the users of the spec below are members.
+  write("members/below.yaml",
+        "name: below\nfrom: static\naccounts:\n  users:\n    - {name: worker, uid: 1001}\n");
+  auto known = write("members/known.yaml",
+                     "name: known\nfrom: below.yaml\naccounts:\n"
+                     "  users:\n    - {name: app, uid: 1000}\n"
+                     "  groups:\n    - {name: crew, gid: 1000, members: [app, worker, nonroot]}\n");
+  auto planned = plan_build(request({known.string()}), *m_env);
+  EXPECT_TRUE(planned.ok()) << planned.error().message;
+
+  // A user that only a spec above adds is not yet one below it.
+  auto early = write("members/early.yaml",
+                     "name: early\nfrom: static\naccounts:\n"
+                     "  groups:\n    - {name: crew, gid: 1000, members: [late]}\n");
+  auto late = write("members/late.yaml",
+                    "name: late\nfrom: early.yaml\naccounts:\n"
+                    "  users:\n    - {name: late, uid: 1002}\n");
+  auto too_early = plan_build(request({late.string()}), *m_env);
+  ASSERT_FALSE(too_early.ok());
+  EXPECT_NE(too_early.error().message.find(
+                early.string() + ":5: member 'late' of group 'crew' is not a user of the image"),
+            std::string::npos)
+      << too_early.error().message;
+}
+
 TEST_F(BuildGraph, LockIsThePlansPackageSet) {
   auto r = request({"base"});
   auto lock = lock_image(r, *m_env);

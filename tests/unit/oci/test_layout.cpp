@@ -3,8 +3,11 @@
 // back with load_image; corrupted blobs and index.json ref preservation.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -28,6 +31,7 @@
 #include "oci/media_types.hpp"
 #include "util/atomic_file.hpp"
 #include "util/file_io.hpp"
+#include "util/interrupt.hpp"
 #include "util/subprocess.hpp"
 #include "util/temp_dir.hpp"
 
@@ -591,6 +595,66 @@ TEST_F(OciWriterTest, DamagedSourceBlobIsRefusedByEveryWriter) {
     EXPECT_EQ(status.error().kind, ErrorKind::Corrupt);
     EXPECT_NE(status.error().message.find(layer.file.string()), std::string::npos);
     EXPECT_FALSE(fs::exists(archive));
+  }
+}
+
+// After Ctrl-C (util::catch_interrupts and a signal), no writer goes on: each
+// stops with "interrupted" and leaves neither its output nor a temporary, and
+// an existing layout keeps its index. Run in a child, whose signal flag is its
+// own. `distill copy` relies on it: it used to write on (or die by the signal).
+TEST_F(OciWriterTest, EveryWriterStopsOnceInterrupted) {
+  Image image = make_image(path(), {"amd64", "arm64"}, "stopped ");
+  Image single = make_image(path(), {"amd64"}, "single ");
+  fs::path existing = path() / "existing";
+  ASSERT_TRUE(write_oci_layout(existing, make_image(path(), {"amd64"}, "first "), "v1").ok());
+  const std::string index_before = *util::read_file(existing / "index.json");
+  ASSERT_TRUE(write_oci_archive(path() / "source.tar", image, "v1").ok());
+
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    (void)::signal(SIGTERM, SIG_DFL);  // a script's background job may have it ignored
+    util::catch_interrupts();
+    (void)::raise(SIGTERM);
+    auto stopped = [](const Status& status, const char* what) {
+      if (!status.ok() && status.error().message == "interrupted") {
+        return true;
+      }
+      std::fprintf(stderr, "%s: %s\n", what,
+                   status.ok() ? "written" : status.error().message.c_str());
+      return false;
+    };
+    if (!stopped(write_oci_layout(path() / "new", image, "latest"), "a new layout")) {
+      ::_exit(10);
+    }
+    if (!stopped(write_oci_layout(existing, image, "v2"), "an existing layout")) {
+      ::_exit(11);
+    }
+    if (!stopped(write_oci_archive(path() / "o.tar", image, "latest"), "an oci archive")) {
+      ::_exit(12);
+    }
+    if (!stopped(write_docker_archive(path() / "d.tar", single, "x", "y"), "a docker archive")) {
+      ::_exit(13);
+    }
+    auto source = ImageRef::parse("oci-archive:" + (path() / "source.tar").string());
+    auto loaded = load_image(*source, LayerCheck::Digest);
+    ::_exit(stopped(loaded.ok() ? Status() : Status(loaded.error()), "reading an archive") ? 0
+                                                                                           : 14);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_FALSE(fs::exists(path() / "new"));
+  EXPECT_TRUE(entries_starting(path(), ".new.").empty());
+  EXPECT_FALSE(fs::exists(path() / "o.tar"));
+  EXPECT_FALSE(fs::exists(path() / "d.tar"));
+  EXPECT_TRUE(entries_starting(path(), ".o.tar.").empty());
+  EXPECT_TRUE(entries_starting(path(), ".d.tar.").empty());
+  EXPECT_EQ(*util::read_file(existing / "index.json"), index_before);
+  EXPECT_TRUE(entries_starting(existing / "blobs/sha256", ".").empty());
+  for (const auto& layer : image.manifests[0].layers) {
+    EXPECT_FALSE(fs::exists(existing / "blobs/sha256" / layer.descriptor.digest.hex()));
   }
 }
 
