@@ -183,11 +183,11 @@ std::string holds_text(const LayerSummary& layer) {
     out += ": " + join(names, ", ");
   } else if (made_by_distill(layer.created_by)) {
     std::string what = layer.created_by.substr(k_distill_prefix.size());
-    // "distill: packages NAME VERSION, ..." without its status entries (a
-    // later layer removed them): the kind says "packages" already.
-    constexpr std::string_view k_packages = "packages ";
-    if (layer.holds == std::vector<std::string>{"packages"} && starts_with(what, k_packages)) {
-      what.erase(0, k_packages.size());
+    // The kind said once: "distill: packages NAME VERSION" (its status
+    // entries removed by a later layer) and "distill: archive NAME VERSION
+    // (URL) at DST" start with their kind already.
+    if (layer.holds.size() == 1 && starts_with(what, layer.holds[0] + " ")) {
+      what.erase(0, layer.holds[0].size() + 1);
     }
     out += ": " + what;
   }

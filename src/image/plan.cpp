@@ -601,6 +601,22 @@ class Planner {
     }
     DISTILL_TRY(auto archives, archives_for(spec, arch));
     stage.archives.insert(stage.archives.end(), archives.begin(), archives.end());
+    // Accounts first: `distill lock` refuses what `build` refuses.
+    if (spec.users || spec.groups) {
+      std::vector<Account> users;
+      for (const auto& u : spec.users.value_or(std::vector<SpecUser>{})) {
+        users.push_back({u.name, u.uid, u.gid, u.home, u.shell});
+      }
+      std::vector<Group> groups;
+      for (const auto& g : spec.groups.value_or(std::vector<SpecGroup>{})) {
+        groups.push_back({g.name, g.gid, g.members});
+      }
+      if (auto bad = accounts_problem(users, groups); !bad.empty()) {
+        return make_error(ErrorKind::InvalidInput, spec.where("accounts") + ": " + bad);
+      }
+      stage.accounts = merge_accounts(stage.accounts, users, groups);
+      DISTILL_CHECK(check_members(spec, stage.accounts));
+    }
     std::vector<InstalledPackage> added;
     std::vector<size_t> package_nodes;
     if (!spec.packages.empty() || !spec.trace.empty()) {
@@ -638,21 +654,6 @@ class Planner {
       return {};  // resolving only: what follows lays out layers
     }
     const int64_t epoch = m_request.source_date_epoch;
-    if (spec.users || spec.groups) {
-      std::vector<Account> users;
-      for (const auto& u : spec.users.value_or(std::vector<SpecUser>{})) {
-        users.push_back({u.name, u.uid, u.gid, u.home, u.shell});
-      }
-      std::vector<Group> groups;
-      for (const auto& g : spec.groups.value_or(std::vector<SpecGroup>{})) {
-        groups.push_back({g.name, g.gid, g.members});
-      }
-      if (auto bad = accounts_problem(users, groups); !bad.empty()) {
-        return make_error(ErrorKind::InvalidInput, spec.where("accounts") + ": " + bad);
-      }
-      stage.accounts = merge_accounts(stage.accounts, users, groups);
-      DISTILL_CHECK(check_members(spec, stage.accounts));
-    }
     // Layer order: the packages, then generated files, then the top.
     for (size_t node : package_nodes) {
       push_layer(stage, node);

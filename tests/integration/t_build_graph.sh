@@ -88,7 +88,8 @@ echo "t_build_graph: family ok"
 
 # --- from: docker://, a base pushed by skopeo to a registry with auth ----------
 registry_start "$W/registry" alice s3cret
-trap 'registry_stop; aptrepo_cleanup' EXIT
+stall_pid=
+trap '{ [ -z "$stall_pid" ] || kill "$stall_pid" 2>/dev/null; } || true; registry_stop; aptrepo_cleanup' EXIT
 skopeo copy -q --dest-creds alice:s3cret --dest-tls-verify=false "oci:$W/single:latest" \
   "docker://$REGISTRY/base/static:1" || fail "skopeo push"
 printf '{"auths": {"%s": {"auth": "%s"}}}\n' "$REGISTRY" "$(printf alice:s3cret | base64)" >"$W/auth.json"

@@ -366,5 +366,30 @@ TEST(InspectUsageTest, APackageLayerWithoutItsStatusEntriesSaysPackagesOnce) {
   EXPECT_EQ(text.find("packages: packages"), std::string::npos) << text;
 }
 
+// An archive layer of distill's: "distill: archive NAME VERSION (URL) at DST"
+// says its kind once too.
+TEST(InspectUsageTest, AnArchiveLayerSaysArchiveOnce) {
+  auto scratch = util::TempDir::create();
+  ASSERT_TRUE(scratch.ok());
+  ImageSpec spec;
+  spec.layers = {{dir("opt"), dir("opt/node"), file("opt/node/node", std::string(3000, 'n'))}};
+  spec.created_by = {"distill: archive node 22.11.0 (https://nodejs.org/n.tgz) at /opt/node"};
+  spec.config = base_config();
+  std::string ref = write_image(scratch->path(), spec);
+  auto opened = open_image(ref, "amd64");
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  auto view = ImageView::load(*(*opened)->manifest);
+  ASSERT_TRUE(view.ok());
+  auto report = inspect_image(**opened, *view, InspectOptions{});
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  ASSERT_EQ(report->layers.size(), 1U);
+  EXPECT_EQ(report->layers[0].holds, std::vector<std::string>{"archive"});
+  std::string text = to_text(*report);
+  EXPECT_NE(text.find("  archive: node 22.11.0 (https://nodejs.org/n.tgz) at /opt/node"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("archive: archive"), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace distill::check

@@ -572,6 +572,10 @@ TEST_F(BuildGraph, AGroupMemberMustBeAUserOfTheImage) {
   EXPECT_EQ(refused.error().kind, ErrorKind::InvalidInput);
   EXPECT_EQ(refused.error().message,
             unknown.string() + ":5: member 'bob' of group 'g' is not a user of the image");
+  // `distill lock` (a plan that only resolves) refuses it the same way.
+  auto lock = lock_image(request({unknown.string()}), *m_env);
+  ASSERT_FALSE(lock.ok());
+  EXPECT_EQ(lock.error().message, refused.error().message);
 
   // Defaults, this spec's users and the users of the spec below are members.
   write("members/below.yaml",
