@@ -11,75 +11,34 @@
 #include <system_error>
 
 #include "util/file_io.hpp"
+#include "util/path_in_root.hpp"
 
 namespace distill::elf {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<std::string> split_components(const std::string& path) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find('/', start);
-    if (end == std::string::npos) {
-      end = path.size();
-    }
-    if (end > start) {
-      parts.push_back(path.substr(start, end - start));
-    }
-    start = end + 1;
-  }
-  return parts;
-}
-
 // Resolves `path` inside `root` like a chroot would; the result is a host path
 // under root (the final component may not exist), or nullopt on a symlink loop.
 std::optional<fs::path> resolve_in_root(const fs::path& root, const std::string& path) {
-  std::vector<std::string> pending = split_components(path);
-  std::reverse(pending.begin(), pending.end());
-  std::vector<std::string> done;
-  int hops = 0;
-  while (!pending.empty()) {
-    std::string part = pending.back();
-    pending.pop_back();
-    if (part == ".") {
-      continue;
-    }
-    if (part == "..") {
-      if (!done.empty()) {
-        done.pop_back();
-      }
-      continue;
-    }
-    fs::path host = root;
-    for (const auto& d : done) {
-      host /= d;
-    }
-    host /= part;
+  auto resolved = util::resolve_in_root(path, [&root](const std::string& prefix) {
+    const fs::path host = root / prefix;
     struct stat st {};
-    if (::lstat(host.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) {
-      done.push_back(part);
-      continue;
+    std::optional<std::string> target;
+    if (::lstat(host.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+      std::error_code ec;
+      fs::path read = fs::read_symlink(host, ec);
+      if (!ec) {
+        target = read.string();
+      }
     }
-    if (++hops > 40) {
-      return std::nullopt;
-    }
-    std::error_code ec;
-    fs::path target = fs::read_symlink(host, ec);
-    if (ec) {
-      return std::nullopt;
-    }
-    std::vector<std::string> parts = split_components(target.string());
-    for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
-      pending.push_back(*it);
-    }
-    if (target.is_absolute()) {
-      done.clear();
-    }
+    return target;
+  });
+  if (!resolved) {
+    return std::nullopt;
   }
   fs::path out = root;
-  for (const auto& d : done) {
+  for (const auto& d : *resolved) {
     out /= d;
   }
   return out;

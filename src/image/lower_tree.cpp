@@ -2,12 +2,12 @@
 #include "image/lower_tree.hpp"
 
 #include <algorithm>
-#include <deque>
 #include <functional>
 #include <optional>
 
 #include "archive/tar_reader.hpp"
 #include "util/file_io.hpp"
+#include "util/path_in_root.hpp"
 #include "util/text.hpp"
 
 namespace distill::image {
@@ -17,7 +17,6 @@ namespace {
 constexpr std::string_view k_listing_header = "distill-listing 2\n";
 constexpr std::string_view k_whiteout = ".wh.";
 constexpr std::string_view k_opaque = ".wh..wh..opq";
-constexpr int k_max_links = 40;  // the kernel's MAXSYMLINKS
 
 void add_entry(LayerListing& out, const archive::TarEntry& e) {
   size_t slash = e.path.rfind('/');
@@ -195,42 +194,17 @@ std::string LowerTree::resolve(const std::string& path, bool whole) const {
   if (m_paths.empty()) {
     return path;
   }
-  std::deque<std::string> remaining;
-  for (auto& part : util::split_nonempty(path, '/')) {
-    remaining.push_back(std::move(part));
-  }
-  std::vector<std::string> done;
-  int links = 0;
-  while (!remaining.empty()) {
-    std::string part = std::move(remaining.front());
-    remaining.pop_front();
-    if (part == ".") {
-      continue;
-    }
-    if (part == "..") {
-      if (!done.empty()) {
-        done.pop_back();
-      }
-      continue;
-    }
-    done.push_back(std::move(part));
-    if (remaining.empty() && !whole) {
-      break;
-    }
-    auto it = m_paths.find(util::join(done, "/"));
-    if (it == m_paths.end() || it->second.kind != LayerListing::Kind::Symlink ||
-        ++links > k_max_links) {
-      continue;
-    }
-    done.pop_back();
-    const std::string& target = it->second.target;
-    if (!target.empty() && target[0] == '/') {
-      done.clear();
-    }
-    auto parts = util::split_nonempty(target, '/');
-    remaining.insert(remaining.begin(), parts.begin(), parts.end());
-  }
-  return util::join(done, "/");
+  auto resolved = util::resolve_in_root(
+      path,
+      [this](const std::string& prefix) -> std::optional<std::string> {
+        auto it = m_paths.find(prefix);
+        if (it == m_paths.end() || it->second.kind != LayerListing::Kind::Symlink) {
+          return std::nullopt;
+        }
+        return it->second.target;
+      },
+      whole);
+  return resolved ? util::join(*resolved, "/") : path;  // a loop of links: left as it is
 }
 
 namespace {

@@ -62,8 +62,8 @@ class LowerTree {
 
   // `path` (relative to the root, normalised) with each leading component
   // that is a symbolic link here followed, as the kernel would inside the
-  // image's root (an absolute target from the root, ".." stopping there); the
-  // last component too when `whole`. A loop of links is left where it stands.
+  // image's root (util/path_in_root.hpp); the last component too when
+  // `whole`. A path through a loop of links is returned as it is.
   [[nodiscard]] std::string resolve(const std::string& path, bool whole) const;
 
  private:
