@@ -2,7 +2,6 @@
 #include "image/lower_tree.hpp"
 
 #include <algorithm>
-#include <functional>
 #include <optional>
 
 #include "archive/tar_reader.hpp"
@@ -97,23 +96,6 @@ std::optional<LayerListing> parse(std::string_view bytes) {
   return out;
 }
 
-// A listing kept at `kept`, or made by `read` and kept there (best effort:
-// without it the listing is only read again next time).
-Result<LayerListing> kept_listing(const std::filesystem::path& kept,
-                                  const std::function<Status(LayerListing&)>& read) {
-  if (auto bytes = util::read_file(kept); bytes.ok()) {
-    if (auto listing = parse(*bytes)) {
-      return std::move(*listing);
-    }
-  }
-  LayerListing out;
-  DISTILL_CHECK(read(out));
-  std::error_code ec;
-  std::filesystem::create_directories(kept.parent_path(), ec);
-  (void)util::write_file_atomic(kept, serialize(out));
-  return out;
-}
-
 std::string parent_of(const std::string& path) {
   size_t slash = path.rfind('/');
   return slash == std::string::npos ? std::string() : path.substr(0, slash);
@@ -139,16 +121,25 @@ LayerListing listing_of(const std::vector<archive::TarEntry>& entries) {
 
 Result<LayerListing> layer_listing(const oci::LayerBlob& blob,
                                    const std::filesystem::path& cache_dir) {
-  return kept_listing(cache_dir / "listings" / blob.descriptor.digest.hex(),
-                      [&](LayerListing& out) {
-                        return archive::for_each_tar_entry(
-                            blob.file,
-                            [&](const archive::TarEntry& e, archive::ContentReader&) -> Status {
-                              add_entry(out, e);
-                              return {};
-                            },
-                            "layer " + blob.descriptor.digest.str());
-                      });
+  const std::filesystem::path kept = cache_dir / "listings" / blob.descriptor.digest.hex();
+  if (auto bytes = util::read_file(kept); bytes.ok()) {
+    if (auto listing = parse(*bytes)) {
+      return std::move(*listing);
+    }
+  }
+  LayerListing out;
+  DISTILL_CHECK(archive::for_each_tar_entry(
+      blob.file,
+      [&](const archive::TarEntry& e, archive::ContentReader&) -> Status {
+        add_entry(out, e);
+        return {};
+      },
+      "layer " + blob.descriptor.digest.str()));
+  // Best effort: without it the listing is only read again next time.
+  std::error_code ec;
+  std::filesystem::create_directories(kept.parent_path(), ec);
+  (void)util::write_file_atomic(kept, serialize(out));
+  return out;
 }
 
 void LowerTree::add_layer(const LayerListing& listing) {
