@@ -18,6 +18,7 @@
 
 #include "archive/decompress.hpp"
 #include "archive/libarchive_handle.hpp"
+#include "archive/mapped_window.hpp"
 #include "archive/xz_allocator.hpp"
 #include "archive/xz_block_reader.hpp"
 #include "archive/xz_error.hpp"
@@ -25,11 +26,13 @@
 #include "util/file_io.hpp"
 #include "util/kept_objects.hpp"
 #include "util/page_arena.hpp"
-#include "util/prefault.hpp"
 
 namespace distill::archive {
 
 namespace {
+
+using detail::read_ahead;
+using detail::release_behind;
 
 class ArchiveContentReader final : public ContentReader {
  public:
@@ -230,26 +233,6 @@ TarEntryUntilCallback to_the_end(const TarEntryCallback& fn) {
   };
 }
 
-// What release_behind() gives back at a time. Each MADV_DONTNEED flushes the
-// TLB of every CPU the process runs on (an interrupt to the others): given
-// back a read at a time, a warm base build made 90 such calls, and 4 MiB at a
-// time made it 0.7% faster (40 interleaved builds, 0.2637 s against 0.2657 s
-// median), for at most 4 MiB more of a mapping resident per decoding thread.
-constexpr uintptr_t k_release_batch = uintptr_t{4} << 20;
-
-// Gives back to the kernel the pages of a file mapping below `upto` (and from
-// the first whole page of `data`) once they are k_release_batch or more: advice
-// only, a failure leaves them resident. The rest goes with the mapping.
-void release_behind(std::string_view data, const void* upto, uintptr_t& freed) {
-  const auto start = reinterpret_cast<uintptr_t>(data.data());
-  const auto from = std::max(freed, start);
-  const auto done = reinterpret_cast<uintptr_t>(upto);
-  if (done >= from + k_release_batch &&
-      util::release_pages(data.data() + (from - start), done - from)) {
-    freed = done & ~(util::page_size() - 1);
-  }
-}
-
 // Bytes of a file mapping handed to libarchive a block at a time; the pages
 // of blocks libarchive is done with (it holds a block only until it asks for
 // the next) are given back with MADV_DONTNEED.
@@ -259,20 +242,6 @@ struct MappedSource {
   uintptr_t freed = 0;  // address up to which pages were given back
   size_t ahead = 0;     // offset up to which pages were brought in
 };
-
-// Makes sure the mapped pages of the next 1 MiB from `at` are in before they
-// are read, bringing in 2 MiB at a time: one system call instead of a page
-// fault for every 64 KiB (the kernel's fault-around).
-void read_ahead(std::string_view data, size_t at, size_t& ahead) {
-  constexpr size_t k_window = 1U << 20;
-  if (ahead >= std::min(data.size(), at + k_window)) {
-    return;
-  }
-  size_t from = std::max(at, ahead);
-  size_t to = std::min(data.size(), at + 2 * k_window);
-  util::prefault_read(data.data() + from, to - from);
-  ahead = to;
-}
 
 constexpr size_t k_mapped_block = 1U << 20;
 // What an xz tar is decoded into, a piece at a time. libarchive copies each
