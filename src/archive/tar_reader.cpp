@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "archive/decompress.hpp"
+#include "archive/layer_decoder.hpp"
 #include "archive/libarchive_handle.hpp"
 #include "archive/mapped_window.hpp"
 #include "archive/xz_allocator.hpp"
@@ -471,7 +472,62 @@ Status read_memory(std::string_view data, const TarEntryUntilCallback& fn,
   return read_entries(a.get(), fn, origin);
 }
 
+// A layer's decoded stream handed to libarchive a piece at a time; the
+// decoder's own error is kept to be returned as it is.
+struct LayerSource {
+  LayerDecoder* decoder = nullptr;
+  std::optional<Error> error;
+};
+
+la_ssize_t read_layer(struct archive* a, void* context, const void** buffer) {
+  auto* source = static_cast<LayerSource*>(context);
+  auto piece = source->decoder->next();
+  if (!piece.ok()) {
+    archive_set_error(a, EIO, "%s", piece.error().message.c_str());
+    source->error = piece.error();
+    return -1;
+  }
+  *buffer = piece->data();
+  return static_cast<la_ssize_t>(piece->size());
+}
+
 }  // namespace
+
+Result<uint64_t> for_each_tar_entry_verified(const std::filesystem::path& file,
+                                             const crypto::Digest& diff_id,
+                                             const TarEntryUntilCallback& fn,
+                                             const std::string& origin) {
+  DISTILL_TRY(std::unique_ptr<LayerDecoder> decoder, LayerDecoder::open(file, origin));
+  detail::ArchiveReadPtr a = detail::new_plain_tar_reader();
+  if (!a) {
+    return make_error(ErrorKind::Internal, origin + ": cannot create a libarchive reader");
+  }
+  LayerSource source{decoder.get()};
+  if (archive_read_open(a.get(), &source, nullptr, read_layer, nullptr) != ARCHIVE_OK) {
+    return source.error
+               ? *source.error
+               : make_error(ErrorKind::Corrupt, origin + ": " + detail::archive_error(a.get()));
+  }
+  Status read = read_entries(a.get(), fn, origin);
+  if (!read.ok()) {
+    return source.error ? *source.error : read.error();
+  }
+  // What libarchive did not ask for: the tar's padding, or what a Stop left.
+  DISTILL_CHECK(decoder->drain());
+  if (decoder->digest() != diff_id) {
+    return make_error(ErrorKind::Corrupt, origin + ": uncompressed content has " +
+                                              decoder->digest().str() + ", the config says " +
+                                              diff_id.str());
+  }
+  return decoder->size();
+}
+
+Result<uint64_t> for_each_tar_entry_verified(const std::filesystem::path& file,
+                                             const crypto::Digest& diff_id,
+                                             const TarEntryCallback& fn,
+                                             const std::string& origin) {
+  return for_each_tar_entry_verified(file, diff_id, to_the_end(fn), origin);
+}
 
 Status for_each_tar_entry(std::string_view data, const TarEntryCallback& fn,
                           const std::string& origin, bool mapped, Checksums checksums) {

@@ -1,0 +1,294 @@
+// See layer_decoder.hpp.
+#include "archive/layer_decoder.hpp"
+
+#include <fcntl.h>
+#include <libdeflate.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+
+#include "archive/compressor.hpp"
+#include "archive/decompress.hpp"
+#include "archive/libarchive_handle.hpp"
+#include "archive/mapped_window.hpp"
+#include "util/fd.hpp"
+#include "util/file_io.hpp"
+#include "util/page_arena.hpp"
+
+namespace distill::archive {
+
+namespace {
+
+// What next() hands out at most: a whole member of distill's gzip layers
+// (compressor.hpp), so that each is inflated by one libdeflate call into it.
+constexpr size_t k_piece = k_gzip_chunk_size;
+// What zlib is given at a time (its avail_in is 32 bits).
+constexpr size_t k_zlib_input = size_t{1} << 30;
+
+// A member starts here: ID1, ID2 and CM 8 (deflate), as libarchive's gzip
+// filter asks before it reads one more.
+bool at_gzip_member(std::string_view rest) {
+  return rest.size() >= 3 && static_cast<unsigned char>(rest[0]) == 0x1f &&
+         static_cast<unsigned char>(rest[1]) == 0x8b && rest[2] == 8;
+}
+
+}  // namespace
+
+struct LayerDecoder::State {
+  struct Unmap {
+    size_t size = 0;
+    void operator()(void* address) const {
+      if (address != nullptr) {
+        ::munmap(address, size);
+      }
+    }
+  };
+  struct FreeInflater {
+    void operator()(libdeflate_decompressor* d) const { libdeflate_free_decompressor(d); }
+  };
+  struct FreeZstd {
+    void operator()(ZSTD_DCtx* d) const { ZSTD_freeDCtx(d); }
+  };
+
+  std::unique_ptr<void, Unmap> mapping{nullptr, Unmap{}};
+  std::string_view data;  // the blob, mapped
+  size_t position = 0;    // of the next compressed byte to read
+  uintptr_t freed = 0;    // for release_behind()
+  size_t ahead = 0;       // for read_ahead()
+  Codec codec = Codec::Plain;
+  util::ArenaArray<unsigned char> out;  // k_piece bytes; Plain hands out the mapping
+
+  // gzip: libdeflate while members fit a piece, then zlib to the end.
+  std::unique_ptr<libdeflate_decompressor, FreeInflater> inflater;
+  bool zlib = false;
+  z_stream zs{};
+  bool zs_ready = false;
+  bool in_member = false;  // zlib is inside a member
+
+  std::unique_ptr<ZSTD_DCtx, FreeZstd> zstd;
+  size_t zstd_hint = 1;  // ZSTD_decompressStream's last return: 0 at a frame's end
+
+  detail::ArchiveReadPtr raw;  // any other codec, through libarchive's raw format
+
+  State() = default;
+  State(const State&) = delete;
+  State& operator=(const State&) = delete;
+  ~State() {
+    if (zs_ready) {
+      inflateEnd(&zs);
+    }
+  }
+
+  [[nodiscard]] std::string_view rest() const { return data.substr(position); }
+
+  void consumed(size_t n) {
+    position += n;
+    detail::release_behind(data, data.data() + position, freed);
+  }
+};
+
+LayerDecoder::LayerDecoder(std::unique_ptr<State> state, std::string origin)
+    : m_state(std::move(state)), m_origin(std::move(origin)) {}
+
+LayerDecoder::~LayerDecoder() = default;
+
+Result<std::unique_ptr<LayerDecoder>> LayerDecoder::open(const std::filesystem::path& file,
+                                                         std::string origin) {
+  util::Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) {
+    return util::errno_error(file, errno).context(origin);
+  }
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) {
+    return util::errno_error(file, errno).context(origin);
+  }
+  auto state = std::make_unique<State>();
+  if (st.st_size > 0) {
+    const auto size = static_cast<size_t>(st.st_size);
+    void* address = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
+    if (address == MAP_FAILED) {
+      return util::errno_error(file, errno).context(origin);
+    }
+    state->mapping = std::unique_ptr<void, State::Unmap>(address, State::Unmap{size});
+    ::madvise(address, size, MADV_SEQUENTIAL);
+    state->data = std::string_view(static_cast<const char*>(address), size);
+  }
+  State& s = *state;
+  s.codec = detect_codec(s.data.substr(0, 8));
+  if (s.codec != Codec::Plain) {
+    s.out = util::make_arena_array<unsigned char>(k_piece);
+  }
+  switch (s.codec) {
+    case Codec::Plain:
+      break;
+    case Codec::Gzip:
+      s.inflater.reset(libdeflate_alloc_decompressor());
+      if (!s.inflater) {
+        return make_error(ErrorKind::Internal, origin + ": cannot start a gzip decoder");
+      }
+      break;
+    case Codec::Zstd:
+      s.zstd.reset(ZSTD_createDCtx());
+      if (!s.zstd) {
+        return make_error(ErrorKind::Internal, origin + ": cannot start a zstd decoder");
+      }
+      break;
+    default: {
+      s.raw = detail::new_reader(false);
+      if (!s.raw) {
+        return make_error(ErrorKind::Internal, origin + ": cannot create a libarchive reader");
+      }
+      struct archive_entry* entry = nullptr;
+      if (archive_read_open_memory(s.raw.get(), s.data.data(), s.data.size()) != ARCHIVE_OK) {
+        return make_error(ErrorKind::Corrupt, origin + ": " + detail::archive_error(s.raw.get()));
+      }
+      int r = archive_read_next_header(s.raw.get(), &entry);
+      if (r == ARCHIVE_EOF) {
+        s.raw.reset();  // a stream that decompresses to nothing
+      } else if (r < ARCHIVE_WARN) {
+        return make_error(ErrorKind::Corrupt, origin + ": " + detail::archive_error(s.raw.get()));
+      }
+      break;
+    }
+  }
+  return std::unique_ptr<LayerDecoder>(new LayerDecoder(std::move(state), std::move(origin)));
+}
+
+Result<std::string_view> LayerDecoder::next() {
+  if (m_ended) {
+    return std::string_view();
+  }
+  DISTILL_TRY(std::string_view piece, decode());
+  if (piece.empty()) {
+    m_ended = true;
+    m_digest = m_sha.finish();
+    return piece;
+  }
+  m_sha.update(piece);
+  m_size += piece.size();
+  return piece;
+}
+
+Status LayerDecoder::drain() {
+  for (;;) {
+    DISTILL_TRY(std::string_view piece, next());
+    if (piece.empty()) {
+      return {};
+    }
+  }
+}
+
+// The next piece, not hashed yet; empty at the end.
+Result<std::string_view> LayerDecoder::decode() {
+  State& s = *m_state;
+  auto out = [&](size_t n) {
+    return std::string_view(reinterpret_cast<const char*>(s.out.get()), n);
+  };
+  switch (s.codec) {
+    case Codec::Plain: {
+      // The pages of the last piece, which the reader is done with, go back.
+      detail::release_behind(s.data, s.data.data() + s.position, s.freed);
+      detail::read_ahead(s.data, s.position, s.ahead);
+      std::string_view piece = s.rest().substr(0, k_piece);
+      s.position += piece.size();
+      return piece;
+    }
+    case Codec::Gzip:
+      while (!s.zlib) {
+        if (!at_gzip_member(s.rest())) {
+          return std::string_view();  // the end, or bytes that are no member
+        }
+        detail::read_ahead(s.data, s.position, s.ahead);
+        size_t used_in = 0;
+        size_t used_out = 0;
+        libdeflate_result r = libdeflate_gzip_decompress_ex(
+            s.inflater.get(), s.data.data() + s.position, s.data.size() - s.position, s.out.get(),
+            k_piece, &used_in, &used_out);
+        if (r != LIBDEFLATE_SUCCESS) {
+          // Bigger than a piece, or damaged: zlib says which, from here on.
+          s.zlib = true;
+          break;
+        }
+        s.consumed(used_in);
+        if (used_out > 0) {
+          return out(used_out);
+        }
+      }
+      for (;;) {
+        if (!s.in_member) {
+          if (!at_gzip_member(s.rest())) {
+            return std::string_view();
+          }
+          int started = s.zs_ready ? inflateReset(&s.zs) : inflateInit2(&s.zs, 16 + MAX_WBITS);
+          if (started != Z_OK) {
+            return make_error(ErrorKind::Internal, m_origin + ": cannot start a gzip decoder");
+          }
+          s.zs_ready = true;
+          s.in_member = true;
+        }
+        detail::read_ahead(s.data, s.position, s.ahead);
+        const size_t offered = std::min(s.data.size() - s.position, k_zlib_input);
+        // zlib's API is not const; it only reads the input.
+        s.zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(s.data.data() + s.position));
+        s.zs.avail_in = static_cast<uInt>(offered);
+        s.zs.next_out = s.out.get();
+        s.zs.avail_out = static_cast<uInt>(k_piece);
+        int r = inflate(&s.zs, Z_NO_FLUSH);
+        s.consumed(offered - s.zs.avail_in);
+        const size_t produced = k_piece - s.zs.avail_out;
+        if (r == Z_STREAM_END) {
+          s.in_member = false;
+        } else if (r == Z_BUF_ERROR || (r == Z_OK && produced == 0 && s.zs.avail_in == 0)) {
+          if (s.position == s.data.size()) {
+            return make_error(ErrorKind::Corrupt, m_origin + ": gzip: the data ends early");
+          }
+        } else if (r != Z_OK) {
+          return make_error(ErrorKind::Corrupt,
+                            m_origin + ": gzip: " + (s.zs.msg != nullptr ? s.zs.msg : "bad data"));
+        }
+        if (produced > 0) {
+          return out(produced);
+        }
+      }
+    case Codec::Zstd: {
+      ZSTD_outBuffer output{s.out.get(), k_piece, 0};
+      while (output.pos < output.size) {
+        if (s.position == s.data.size() && s.zstd_hint == 0) {
+          break;  // the last frame is out (asked again, zstd would wait for another)
+        }
+        detail::read_ahead(s.data, s.position, s.ahead);
+        ZSTD_inBuffer input{s.data.data(), s.data.size(), s.position};
+        const size_t hint = ZSTD_decompressStream(s.zstd.get(), &output, &input);
+        if (ZSTD_isError(hint) != 0U) {
+          return make_error(ErrorKind::Corrupt, m_origin + ": zstd: " + ZSTD_getErrorName(hint));
+        }
+        s.consumed(input.pos - s.position);
+        s.zstd_hint = hint;
+        if (input.pos == input.size && output.pos < output.size) {
+          break;  // all the input is in and what it gives is out
+        }
+      }
+      if (output.pos == 0 && s.zstd_hint != 0) {
+        return make_error(ErrorKind::Corrupt, m_origin + ": zstd: the data ends early");
+      }
+      return out(output.pos);
+    }
+    default: {
+      if (!s.raw) {
+        return std::string_view();
+      }
+      la_ssize_t n = archive_read_data(s.raw.get(), s.out.get(), k_piece);
+      if (n < 0) {
+        return make_error(ErrorKind::Corrupt, m_origin + ": " + detail::archive_error(s.raw.get()));
+      }
+      return out(static_cast<size_t>(n));
+    }
+  }
+}
+
+}  // namespace distill::archive

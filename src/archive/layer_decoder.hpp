@@ -1,0 +1,62 @@
+// LayerDecoder: the uncompressed bytes of an image layer's blob, pulled a
+// block at a time and hashed as they are handed out, so that whoever reads
+// them (the tar reader, for_each_tar_entry_verified) learns at the end whether
+// they are the diff_id the image's config gives, without decompressing the
+// blob a second time.
+//
+// The blob is mapped and its codec detected from its first bytes: gzip
+// (members inflated whole by libdeflate while they fit a block, as the 1 MiB
+// chunks distill's compressor writes do; a bigger member, and everything after
+// it, through zlib's streaming inflate), zstd (libzstd's streaming decoder,
+// frames one after another), a plain tar (handed out from the mapping, not
+// copied), or any other codec libarchive reads (xz, bzip2, lzma). As libarchive
+// reads gzip, bytes after a member that do not start another member end the
+// stream; a member or a zstd frame cut short is Corrupt.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "crypto/sha256.hpp"
+#include "util/result.hpp"
+
+namespace distill::archive {
+
+class LayerDecoder {
+ public:
+  // Errors (here and from next()) name `origin`.
+  static Result<std::unique_ptr<LayerDecoder>> open(const std::filesystem::path& file,
+                                                    std::string origin);
+  ~LayerDecoder();
+  LayerDecoder(const LayerDecoder&) = delete;
+  LayerDecoder& operator=(const LayerDecoder&) = delete;
+
+  // The next piece of the uncompressed stream, valid until the next call;
+  // empty at its end (and on every call after).
+  Result<std::string_view> next();
+  // Reads what is left of the stream, hashing it.
+  Status drain();
+
+  // Once next() gave an empty piece: the SHA-256 of the whole stream.
+  [[nodiscard]] const crypto::Digest& digest() const { return m_digest; }
+  // The bytes handed out so far (at the end: the stream's size).
+  [[nodiscard]] uint64_t size() const { return m_size; }
+  [[nodiscard]] const std::string& origin() const { return m_origin; }
+
+ private:
+  struct State;
+  LayerDecoder(std::unique_ptr<State> state, std::string origin);
+  Result<std::string_view> decode();
+
+  std::unique_ptr<State> m_state;
+  std::string m_origin;
+  crypto::Sha256 m_sha;
+  crypto::Digest m_digest;
+  uint64_t m_size = 0;
+  bool m_ended = false;
+};
+
+}  // namespace distill::archive
