@@ -2,7 +2,10 @@
 // block at a time and hashed as they are handed out, so that whoever reads
 // them (the tar reader, for_each_tar_entry_verified) learns at the end whether
 // they are the diff_id the image's config gives, without decompressing the
-// blob a second time.
+// blob a second time. A blob of 1 MiB or more is hashed on a thread of its
+// own, a few pieces behind the reader: SHA-256 costs about what zstd's
+// decoding does, and the reader (a tar parser, an unpacker) need not wait for
+// it where a core is free.
 //
 // The blob is mapped and its codec detected from its first bytes: gzip
 // (members inflated whole by libdeflate while they fit a block, as the 1 MiB
@@ -48,14 +51,16 @@ class LayerDecoder {
 
  private:
   struct State;
+  class Hasher;
   LayerDecoder(std::unique_ptr<State> state, std::string origin);
-  Result<std::string_view> decode();
+  Result<std::string_view> decode(unsigned char* out);
 
   std::unique_ptr<State> m_state;
   std::string m_origin;
-  crypto::Sha256 m_sha;
+  crypto::Sha256 m_sha;  // when the pieces are hashed here
   crypto::Digest m_digest;
   uint64_t m_size = 0;
+  uint64_t m_pieces = 0;  // handed out
   bool m_ended = false;
 };
 
