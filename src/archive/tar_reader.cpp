@@ -491,12 +491,11 @@ la_ssize_t read_layer(struct archive* a, void* context, const void** buffer) {
   return static_cast<la_ssize_t>(piece->size());
 }
 
-}  // namespace
-
-Result<uint64_t> for_each_tar_entry_verified(const std::filesystem::path& file,
-                                             const crypto::Digest& diff_id,
-                                             const TarEntryUntilCallback& fn,
-                                             const std::string& origin) {
+// A layer blob read through a LayerDecoder; checked against `diff_id` when
+// one is given (the rest read and hashed after the tar), else left where the
+// reading ended. Returns the bytes of the stream read.
+Result<uint64_t> read_layer_blob(const std::filesystem::path& file, const crypto::Digest* diff_id,
+                                 const TarEntryUntilCallback& fn, const std::string& origin) {
   DISTILL_TRY(std::unique_ptr<LayerDecoder> decoder, LayerDecoder::open(file, origin));
   detail::ArchiveReadPtr a = detail::new_plain_tar_reader();
   if (!a) {
@@ -512,14 +511,37 @@ Result<uint64_t> for_each_tar_entry_verified(const std::filesystem::path& file,
   if (!read.ok()) {
     return source.error ? *source.error : read.error();
   }
+  if (diff_id == nullptr) {
+    return decoder->size();
+  }
   // What libarchive did not ask for: the tar's padding, or what a Stop left.
   DISTILL_CHECK(decoder->drain());
-  if (decoder->digest() != diff_id) {
+  if (decoder->digest() != *diff_id) {
     return make_error(ErrorKind::Corrupt, origin + ": uncompressed content has " +
                                               decoder->digest().str() + ", the config says " +
-                                              diff_id.str());
+                                              diff_id->str());
   }
   return decoder->size();
+}
+
+}  // namespace
+
+Result<uint64_t> for_each_tar_entry_verified(const std::filesystem::path& file,
+                                             const crypto::Digest& diff_id,
+                                             const TarEntryUntilCallback& fn,
+                                             const std::string& origin) {
+  return read_layer_blob(file, &diff_id, fn, origin);
+}
+
+Status for_each_layer_entry(const std::filesystem::path& file, const TarEntryUntilCallback& fn,
+                            const std::string& origin) {
+  DISTILL_CHECK(read_layer_blob(file, nullptr, fn, origin));
+  return {};
+}
+
+Status for_each_layer_entry(const std::filesystem::path& file, const TarEntryCallback& fn,
+                            const std::string& origin) {
+  return for_each_layer_entry(file, to_the_end(fn), origin);
 }
 
 Result<uint64_t> for_each_tar_entry_verified(const std::filesystem::path& file,

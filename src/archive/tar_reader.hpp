@@ -60,6 +60,14 @@ Result<uint64_t> for_each_tar_entry_verified(const std::filesystem::path& file,
                                              const crypto::Digest& diff_id,
                                              const TarEntryCallback& fn, const std::string& origin);
 
+// The same read of a layer's blob without the check (a layer checked when
+// first read, or whose diff_id is not known): it ends, with success, as soon
+// as `fn` says Stop.
+Status for_each_layer_entry(const std::filesystem::path& file, const TarEntryUntilCallback& fn,
+                            const std::string& origin);
+Status for_each_layer_entry(const std::filesystem::path& file, const TarEntryCallback& fn,
+                            const std::string& origin);
+
 // The xz decoders kept for the next .xz tar (their dictionaries, 8 MiB each
 // for a .deb) are freed to the page arena; later reads make new ones. A
 // build calls it once it has made its last layer (image/execute.hpp).
