@@ -303,6 +303,13 @@ Status LayerDecoder::drain() {
 Result<std::string_view> LayerDecoder::decode(unsigned char* out) {
   State& s = *m_state;
   auto piece = [&](size_t n) { return std::string_view(reinterpret_cast<const char*>(out), n); };
+  // Where no member starts: the end of the stream, but for its first bytes.
+  auto end_of_gzip = [&]() -> Result<std::string_view> {
+    if (s.position == 0) {
+      return make_error(ErrorKind::Corrupt, m_origin + ": gzip: not a deflate stream");
+    }
+    return std::string_view();
+  };
   switch (s.codec) {
     case Codec::Plain: {
       // The pages the reader and the hashing are done with go back.
@@ -316,7 +323,7 @@ Result<std::string_view> LayerDecoder::decode(unsigned char* out) {
     case Codec::Gzip:
       while (!s.zlib) {
         if (!at_gzip_member(s.rest())) {
-          return std::string_view();  // the end, or bytes that are no member
+          return end_of_gzip();  // the end, or bytes that are no member
         }
         detail::read_ahead(s.data, s.position, s.ahead);
         size_t used_in = 0;
@@ -337,7 +344,7 @@ Result<std::string_view> LayerDecoder::decode(unsigned char* out) {
       for (;;) {
         if (!s.in_member) {
           if (!at_gzip_member(s.rest())) {
-            return std::string_view();
+            return end_of_gzip();
           }
           int started = s.zs_ready ? inflateReset(&s.zs) : inflateInit2(&s.zs, 16 + MAX_WBITS);
           if (started != Z_OK) {

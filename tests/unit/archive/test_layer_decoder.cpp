@@ -140,6 +140,10 @@ TEST_F(LayerDecoderTest, EveryCodecGivesTheTarAndItsDigest) {
     auto decoded = decode_all(file);
     ASSERT_TRUE(decoded.ok()) << decoded.error().message;
     EXPECT_TRUE(*decoded == m_tar);
+    auto digest = uncompressed_digest(file);  // the same decoder: the same bytes
+    ASSERT_TRUE(digest.ok()) << digest.error().message;
+    EXPECT_EQ(digest->digest, m_diff_id);
+    EXPECT_EQ(digest->size, m_tar.size());
 
     Read read = read_verified(file, m_diff_id);
     ASSERT_TRUE(read.size.ok()) << read.size.error().message;
@@ -232,6 +236,7 @@ TEST_F(LayerDecoderTest, ATruncatedStreamIsCorrupt) {
       SCOPED_TRACE(name + " cut to " + std::to_string(keep));
       auto file = write("blob", blob.substr(0, keep));
       EXPECT_FALSE(decode_all(file).ok());
+      EXPECT_FALSE(uncompressed_digest(file).ok());
       Read read = read_verified(file, m_diff_id);
       ASSERT_FALSE(read.size.ok());
       EXPECT_EQ(read.size.error().kind, ErrorKind::Corrupt) << read.size.error().message;
@@ -265,6 +270,16 @@ TEST_F(LayerDecoderTest, BytesAfterTheLastGzipMemberEndTheStreamAsLibarchiveRead
   auto libarchive = decompress(*util::read_file(file), "t");
   ASSERT_TRUE(libarchive.ok());
   EXPECT_TRUE(*libarchive == m_tar);
+}
+
+TEST_F(LayerDecoderTest, AGzipHeaderOfAnotherMethodIsCorrupt) {
+  std::string blob = compressed(m_tar, Compression::Gzip);
+  blob[2] = 7;  // CM: not deflate
+  auto file = write("blob", blob);
+  auto decoded = decode_all(file);
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_EQ(decoded.error().kind, ErrorKind::Corrupt);
+  EXPECT_EQ(decoded.error().message, "t: gzip: not a deflate stream");
 }
 
 TEST_F(LayerDecoderTest, AnEmptyGzipMemberAmongOthersGivesNothing) {
