@@ -164,6 +164,7 @@ struct LayerDecoder::State {
 
   detail::ArchiveReadPtr raw;  // any other codec, through libarchive's raw format
 
+  bool threaded = false;  // big enough for the hash to have a thread of its own
   // Declared last, so destroyed first: it may be reading a piece until then.
   std::unique_ptr<Hasher> hasher;
 
@@ -251,10 +252,14 @@ Result<std::unique_ptr<LayerDecoder>> LayerDecoder::open(const std::filesystem::
       break;
     }
   }
-  if (threaded) {
-    s.hasher = std::make_unique<Hasher>();
-  }
-  return std::unique_ptr<LayerDecoder>(new LayerDecoder(std::move(state), std::move(origin)));
+  s.threaded = threaded;
+  auto decoder =
+      std::unique_ptr<LayerDecoder>(new LayerDecoder(std::move(state), std::move(origin)));
+  decoder->m_stamp = BlobStamp{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino),
+                               static_cast<uint64_t>(st.st_size),
+                               st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,
+                               st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec};
+  return decoder;
 }
 
 Result<std::string_view> LayerDecoder::next() {
@@ -262,6 +267,9 @@ Result<std::string_view> LayerDecoder::next() {
     return std::string_view();
   }
   State& s = *m_state;
+  if (m_pieces == 0 && m_hash && s.threaded && !s.hasher) {
+    s.hasher = std::make_unique<Hasher>();  // once it is known to be wanted
+  }
   unsigned char* out = nullptr;
   if (!s.out.empty()) {
     // The buffer held the piece k_ring before this one: hashed by now.
@@ -276,12 +284,14 @@ Result<std::string_view> LayerDecoder::next() {
   DISTILL_TRY(std::string_view piece, decode(out));
   if (piece.empty()) {
     m_ended = true;
-    m_digest = s.hasher ? s.hasher->finish(m_pieces) : m_sha.finish();
+    if (m_hash) {
+      m_digest = s.hasher ? s.hasher->finish(m_pieces) : m_sha.finish();
+    }
     return piece;
   }
   if (s.hasher) {
     s.hasher->add(piece);
-  } else {
+  } else if (m_hash) {
     m_sha.update(piece);
   }
   ++m_pieces;

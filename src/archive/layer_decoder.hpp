@@ -28,6 +28,17 @@
 
 namespace distill::archive {
 
+// What a blob's file was when it was opened (fstat): a file that still has all
+// of these holds the same bytes, short of someone who set them back on purpose.
+struct BlobStamp {
+  uint64_t device = 0;
+  uint64_t inode = 0;
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  int64_t ctime_ns = 0;  // which no one sets back: any change moves it
+  auto operator<=>(const BlobStamp&) const = default;
+};
+
 class LayerDecoder {
  public:
   // Errors (here and from next()) name `origin`.
@@ -42,6 +53,10 @@ class LayerDecoder {
   Result<std::string_view> next();
   // Reads what is left of the stream, hashing it.
   Status drain();
+  // Before the first next(): the pieces are not hashed (digest() stays empty).
+  void skip_hash() { m_hash = false; }
+  // The blob's file as it was opened.
+  [[nodiscard]] const BlobStamp& stamp() const { return m_stamp; }
 
   // Once next() gave an empty piece: the SHA-256 of the whole stream.
   [[nodiscard]] const crypto::Digest& digest() const { return m_digest; }
@@ -59,6 +74,8 @@ class LayerDecoder {
   std::string m_origin;
   crypto::Sha256 m_sha;  // when the pieces are hashed here
   crypto::Digest m_digest;
+  BlobStamp m_stamp;
+  bool m_hash = true;
   uint64_t m_size = 0;
   uint64_t m_pieces = 0;  // handed out
   bool m_ended = false;

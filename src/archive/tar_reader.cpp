@@ -11,7 +11,9 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -491,12 +493,44 @@ la_ssize_t read_layer(struct archive* a, void* context, const void** buffer) {
   return static_cast<la_ssize_t>(piece->size());
 }
 
+// The blobs this process found to be their diff_id, with their tar's size:
+// `distill test` folds its view, then unpacks the same files for its command
+// tests, and need not hash them twice.
+class CheckedBlobs {
+ public:
+  std::optional<uint64_t> size_of(const BlobStamp& blob, const crypto::Digest& diff_id) {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    auto it = m_checked.find({blob, diff_id});
+    return it == m_checked.end() ? std::nullopt : std::optional<uint64_t>(it->second);
+  }
+  void add(const BlobStamp& blob, const crypto::Digest& diff_id, uint64_t size) {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_checked.emplace(std::make_pair(blob, diff_id), size);
+  }
+
+ private:
+  std::mutex m_mutex;
+  std::map<std::pair<BlobStamp, crypto::Digest>, uint64_t> m_checked;
+};
+
+CheckedBlobs& checked_blobs() {
+  static auto* checked = new CheckedBlobs;  // never destroyed
+  return *checked;
+}
+
 // A layer blob read through a LayerDecoder; checked against `diff_id` when
 // one is given (the rest read and hashed after the tar), else left where the
 // reading ended. Returns the bytes of the stream read.
 Result<uint64_t> read_layer_blob(const std::filesystem::path& file, const crypto::Digest* diff_id,
                                  const TarEntryUntilCallback& fn, const std::string& origin) {
   DISTILL_TRY(std::unique_ptr<LayerDecoder> decoder, LayerDecoder::open(file, origin));
+  // Checked before, in this process, and the file not changed since.
+  std::optional<uint64_t> checked;
+  if (diff_id == nullptr) {
+    decoder->skip_hash();
+  } else if ((checked = checked_blobs().size_of(decoder->stamp(), *diff_id))) {
+    decoder->skip_hash();
+  }
   detail::ArchiveReadPtr a = detail::new_plain_tar_reader();
   if (!a) {
     return make_error(ErrorKind::Internal, origin + ": cannot create a libarchive reader");
@@ -514,6 +548,9 @@ Result<uint64_t> read_layer_blob(const std::filesystem::path& file, const crypto
   if (diff_id == nullptr) {
     return decoder->size();
   }
+  if (checked) {
+    return *checked;
+  }
   // What libarchive did not ask for: the tar's padding, or what a Stop left.
   DISTILL_CHECK(decoder->drain());
   if (decoder->digest() != *diff_id) {
@@ -521,6 +558,7 @@ Result<uint64_t> read_layer_blob(const std::filesystem::path& file, const crypto
                                               decoder->digest().str() + ", the config says " +
                                               diff_id->str());
   }
+  checked_blobs().add(decoder->stamp(), *diff_id, decoder->size());
   return decoder->size();
 }
 

@@ -51,7 +51,10 @@ Status for_each_tar_entry_until(std::string_view data, const TarEntryUntilCallba
 // Stop) the rest of it is read and hashed too, padding after the tar's end
 // included. A difference is Corrupt: "ORIGIN: uncompressed content has
 // sha256:..., the config says sha256:...". An error of `fn` is returned as
-// it is, the rest unread and unchecked. Returns the uncompressed size.
+// it is, the rest unread and unchecked. Returns the uncompressed size. A blob
+// found to be `diff_id` once in this process and whose file is unchanged
+// since (BlobStamp: device, inode, size, mtime, ctime) is read without being
+// hashed again: `distill test` folds its view, then unpacks the same layers.
 Result<uint64_t> for_each_tar_entry_verified(const std::filesystem::path& file,
                                              const crypto::Digest& diff_id,
                                              const TarEntryUntilCallback& fn,

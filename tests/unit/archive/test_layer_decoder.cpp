@@ -212,6 +212,25 @@ TEST_F(LayerDecoderTest, AReaderThatStopsEarlyStillChecksTheWholeStream) {
   }
 }
 
+TEST_F(LayerDecoderTest, AFileCheckedOnceIsTakenAtItsWordOnlyWhileItIsUnchanged) {
+  auto file = write("blob", compressed(m_tar, Compression::Gzip));
+  ASSERT_TRUE(read_verified(file, m_diff_id).size.ok());
+  Read again = read_verified(file, m_diff_id);  // not hashed: the same file, checked
+  ASSERT_TRUE(again.size.ok()) << again.size.error().message;
+  EXPECT_EQ(*again.size, m_tar.size());
+  EXPECT_EQ(again.files.size(), 3U);
+  // Another claim about the same file is checked anew.
+  EXPECT_FALSE(read_verified(file, crypto::sha256("x")).size.ok());
+  // Other bytes under the same name are another file.
+  const std::string other = layer_tar(1000);
+  write("blob", compressed(other, Compression::Gzip));
+  Read changed = read_verified(file, m_diff_id);
+  ASSERT_FALSE(changed.size.ok());
+  EXPECT_NE(
+      changed.size.error().message.find("uncompressed content has " + crypto::sha256(other).str()),
+      std::string::npos);
+}
+
 TEST_F(LayerDecoderTest, TheCallbacksErrorComesBackAsItIs) {
   auto file = write("blob", compressed(m_tar, Compression::Gzip));
   auto size = for_each_tar_entry_verified(
