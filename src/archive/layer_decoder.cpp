@@ -165,6 +165,7 @@ struct LayerDecoder::State {
   detail::ArchiveReadPtr raw;  // any other codec, through libarchive's raw format
 
   bool threaded = false;  // big enough for the hash to have a thread of its own
+  bool started = false;   // next() was called: the buffers and the hasher are made
   // Declared last, so destroyed first: it may be reading a piece until then.
   std::unique_ptr<Hasher> hasher;
 
@@ -213,12 +214,6 @@ Result<std::unique_ptr<LayerDecoder>> LayerDecoder::open(const std::filesystem::
   }
   State& s = *state;
   s.codec = detect_codec(s.data.substr(0, 8));
-  const bool threaded = s.data.size() >= k_threaded_blob;
-  if (s.codec != Codec::Plain) {
-    for (size_t i = 0; i < (threaded ? k_ring : 1); ++i) {
-      s.out.push_back(util::make_arena_array<unsigned char>(k_piece));
-    }
-  }
   switch (s.codec) {
     case Codec::Plain:
       break;
@@ -252,7 +247,7 @@ Result<std::unique_ptr<LayerDecoder>> LayerDecoder::open(const std::filesystem::
       break;
     }
   }
-  s.threaded = threaded;
+  s.threaded = s.data.size() >= k_threaded_blob;
   auto decoder =
       std::unique_ptr<LayerDecoder>(new LayerDecoder(std::move(state), std::move(origin)));
   decoder->m_stamp = BlobStamp{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino),
@@ -267,8 +262,16 @@ Result<std::string_view> LayerDecoder::next() {
     return std::string_view();
   }
   State& s = *m_state;
-  if (m_pieces == 0 && m_hash && s.threaded && !s.hasher) {
-    s.hasher = std::make_unique<Hasher>();  // once it is known to be wanted
+  if (!s.started) {  // once it is known whether the pieces are hashed
+    s.started = true;
+    if (m_hash && s.threaded) {
+      s.hasher = std::make_unique<Hasher>();
+    }
+    if (s.codec != Codec::Plain) {
+      for (size_t i = 0; i < (s.hasher ? k_ring : 1); ++i) {
+        s.out.push_back(util::make_arena_array<unsigned char>(k_piece));
+      }
+    }
   }
   unsigned char* out = nullptr;
   if (!s.out.empty()) {
