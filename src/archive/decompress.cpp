@@ -7,6 +7,7 @@
 
 #include <memory>
 
+#include "archive/layer_decoder.hpp"
 #include "archive/libarchive_handle.hpp"
 #include "util/fd.hpp"
 #include "util/file_io.hpp"
@@ -206,9 +207,10 @@ Result<bool> GzipMemberReader::next() {
 }
 
 Result<UncompressedDigest> uncompressed_digest(const std::filesystem::path& path) {
-  HashingSink tar;
-  DISTILL_CHECK(decompress_file(path, tar));
-  return UncompressedDigest{tar.digest(), tar.size()};
+  // The decoder the readers of images check diff_ids with: the same bytes.
+  DISTILL_TRY(std::unique_ptr<LayerDecoder> decoder, LayerDecoder::open(path, path.string()));
+  DISTILL_CHECK(decoder->drain());
+  return UncompressedDigest{decoder->digest(), decoder->size()};
 }
 
 }  // namespace distill::archive

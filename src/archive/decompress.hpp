@@ -38,7 +38,8 @@ Result<std::string> decompress(std::string_view data, const std::string& origin)
 Status decompress_to(std::string_view data, ByteSink& out, const std::string& origin);
 Status decompress_file(const std::filesystem::path& path, ByteSink& out);
 
-// The SHA-256 and size of a layer blob's uncompressed bytes (its diff_id).
+// The SHA-256 and size of a layer blob's uncompressed bytes (its diff_id), as
+// the readers of images decode it (layer_decoder.hpp).
 struct UncompressedDigest {
   crypto::Digest digest;
   uint64_t size = 0;

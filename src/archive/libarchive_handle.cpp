@@ -26,6 +26,15 @@ ArchiveReadPtr new_reader(bool tar, bool zip) {
   return a;
 }
 
+ArchiveReadPtr new_plain_tar_reader() {
+  ArchiveReadPtr a(archive_read_new());
+  if (a) {
+    archive_read_support_format_tar(a.get());
+    archive_read_support_format_gnutar(a.get());
+  }
+  return a;
+}
+
 std::string archive_error(struct archive* a) {
   const char* message = archive_error_string(a);
   return message != nullptr ? message : "unknown error";

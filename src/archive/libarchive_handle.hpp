@@ -18,6 +18,10 @@ using ArchiveReadPtr = std::unique_ptr<struct archive, ArchiveReadDeleter>;
 // either the tar formats (tar = true; with `zip`, zip too) or the raw format.
 ArchiveReadPtr new_reader(bool tar, bool zip = false);
 
+// A reader of the tar formats with no filter: for bytes decompressed already
+// (layer_decoder.hpp), parsed as they are.
+ArchiveReadPtr new_plain_tar_reader();
+
 // libarchive's message for the last error on `a`, or "unknown error".
 std::string archive_error(struct archive* a);
 

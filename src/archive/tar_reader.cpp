@@ -11,13 +11,17 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "archive/decompress.hpp"
+#include "archive/layer_decoder.hpp"
 #include "archive/libarchive_handle.hpp"
+#include "archive/mapped_window.hpp"
 #include "archive/xz_allocator.hpp"
 #include "archive/xz_block_reader.hpp"
 #include "archive/xz_error.hpp"
@@ -25,11 +29,13 @@
 #include "util/file_io.hpp"
 #include "util/kept_objects.hpp"
 #include "util/page_arena.hpp"
-#include "util/prefault.hpp"
 
 namespace distill::archive {
 
 namespace {
+
+using detail::read_ahead;
+using detail::release_behind;
 
 class ArchiveContentReader final : public ContentReader {
  public:
@@ -230,26 +236,6 @@ TarEntryUntilCallback to_the_end(const TarEntryCallback& fn) {
   };
 }
 
-// What release_behind() gives back at a time. Each MADV_DONTNEED flushes the
-// TLB of every CPU the process runs on (an interrupt to the others): given
-// back a read at a time, a warm base build made 90 such calls, and 4 MiB at a
-// time made it 0.7% faster (40 interleaved builds, 0.2637 s against 0.2657 s
-// median), for at most 4 MiB more of a mapping resident per decoding thread.
-constexpr uintptr_t k_release_batch = uintptr_t{4} << 20;
-
-// Gives back to the kernel the pages of a file mapping below `upto` (and from
-// the first whole page of `data`) once they are k_release_batch or more: advice
-// only, a failure leaves them resident. The rest goes with the mapping.
-void release_behind(std::string_view data, const void* upto, uintptr_t& freed) {
-  const auto start = reinterpret_cast<uintptr_t>(data.data());
-  const auto from = std::max(freed, start);
-  const auto done = reinterpret_cast<uintptr_t>(upto);
-  if (done >= from + k_release_batch &&
-      util::release_pages(data.data() + (from - start), done - from)) {
-    freed = done & ~(util::page_size() - 1);
-  }
-}
-
 // Bytes of a file mapping handed to libarchive a block at a time; the pages
 // of blocks libarchive is done with (it holds a block only until it asks for
 // the next) are given back with MADV_DONTNEED.
@@ -259,20 +245,6 @@ struct MappedSource {
   uintptr_t freed = 0;  // address up to which pages were given back
   size_t ahead = 0;     // offset up to which pages were brought in
 };
-
-// Makes sure the mapped pages of the next 1 MiB from `at` are in before they
-// are read, bringing in 2 MiB at a time: one system call instead of a page
-// fault for every 64 KiB (the kernel's fault-around).
-void read_ahead(std::string_view data, size_t at, size_t& ahead) {
-  constexpr size_t k_window = 1U << 20;
-  if (ahead >= std::min(data.size(), at + k_window)) {
-    return;
-  }
-  size_t from = std::max(at, ahead);
-  size_t to = std::min(data.size(), at + 2 * k_window);
-  util::prefault_read(data.data() + from, to - from);
-  ahead = to;
-}
 
 constexpr size_t k_mapped_block = 1U << 20;
 // What an xz tar is decoded into, a piece at a time. libarchive copies each
@@ -502,7 +474,120 @@ Status read_memory(std::string_view data, const TarEntryUntilCallback& fn,
   return read_entries(a.get(), fn, origin);
 }
 
+// A layer's decoded stream handed to libarchive a piece at a time; the
+// decoder's own error is kept to be returned as it is.
+struct LayerSource {
+  LayerDecoder* decoder = nullptr;
+  std::optional<Error> error;
+};
+
+la_ssize_t read_layer(struct archive* a, void* context, const void** buffer) {
+  auto* source = static_cast<LayerSource*>(context);
+  auto piece = source->decoder->next();
+  if (!piece.ok()) {
+    archive_set_error(a, EIO, "%s", piece.error().message.c_str());
+    source->error = piece.error();
+    return -1;
+  }
+  *buffer = piece->data();
+  return static_cast<la_ssize_t>(piece->size());
+}
+
+// The blobs this process found to be their diff_id, with their tar's size:
+// `distill test` folds its view, then unpacks the same files for its command
+// tests, and need not hash them twice.
+class CheckedBlobs {
+ public:
+  std::optional<uint64_t> size_of(const BlobStamp& blob, const crypto::Digest& diff_id) {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    auto it = m_checked.find({blob, diff_id});
+    return it == m_checked.end() ? std::nullopt : std::optional<uint64_t>(it->second);
+  }
+  void add(const BlobStamp& blob, const crypto::Digest& diff_id, uint64_t size) {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_checked.emplace(std::make_pair(blob, diff_id), size);
+  }
+
+ private:
+  std::mutex m_mutex;
+  std::map<std::pair<BlobStamp, crypto::Digest>, uint64_t> m_checked;
+};
+
+CheckedBlobs& checked_blobs() {
+  static auto* checked = new CheckedBlobs;  // never destroyed
+  return *checked;
+}
+
+// A layer blob read through a LayerDecoder; checked against `diff_id` when
+// one is given (the rest read and hashed after the tar), else left where the
+// reading ended. Returns the bytes of the stream read.
+Result<uint64_t> read_layer_blob(const std::filesystem::path& file, const crypto::Digest* diff_id,
+                                 const TarEntryUntilCallback& fn, const std::string& origin) {
+  DISTILL_TRY(std::unique_ptr<LayerDecoder> decoder, LayerDecoder::open(file, origin));
+  // Checked before, in this process, and the file not changed since.
+  std::optional<uint64_t> checked;
+  if (diff_id == nullptr) {
+    decoder->skip_hash();
+  } else if ((checked = checked_blobs().size_of(decoder->stamp(), *diff_id))) {
+    decoder->skip_hash();
+  }
+  detail::ArchiveReadPtr a = detail::new_plain_tar_reader();
+  if (!a) {
+    return make_error(ErrorKind::Internal, origin + ": cannot create a libarchive reader");
+  }
+  LayerSource source{decoder.get()};
+  if (archive_read_open(a.get(), &source, nullptr, read_layer, nullptr) != ARCHIVE_OK) {
+    return source.error
+               ? *source.error
+               : make_error(ErrorKind::Corrupt, origin + ": " + detail::archive_error(a.get()));
+  }
+  Status read = read_entries(a.get(), fn, origin);
+  if (!read.ok()) {
+    return source.error ? *source.error : read.error();
+  }
+  if (diff_id == nullptr) {
+    return decoder->size();
+  }
+  if (checked) {
+    return *checked;
+  }
+  // What libarchive did not ask for: the tar's padding, or what a Stop left.
+  DISTILL_CHECK(decoder->drain());
+  if (decoder->digest() != *diff_id) {
+    return make_error(ErrorKind::Corrupt, origin + ": uncompressed content has " +
+                                              decoder->digest().str() + ", the config says " +
+                                              diff_id->str());
+  }
+  checked_blobs().add(decoder->stamp(), *diff_id, decoder->size());
+  return decoder->size();
+}
+
 }  // namespace
+
+Result<uint64_t> for_each_tar_entry_verified(const std::filesystem::path& file,
+                                             const crypto::Digest& diff_id,
+                                             const TarEntryUntilCallback& fn,
+                                             const std::string& origin) {
+  return read_layer_blob(file, &diff_id, fn, origin);
+}
+
+Status for_each_layer_entry(const std::filesystem::path& file, const TarEntryUntilCallback& fn,
+                            const std::string& origin) {
+  DISTILL_CHECK(read_layer_blob(file, nullptr, fn, origin));
+  return {};
+}
+
+Status for_each_layer_entry(const std::filesystem::path& file, const TarEntryCallback& fn,
+                            const std::string& origin) {
+  return for_each_layer_entry(file, to_the_end(fn), origin);
+}
+
+Result<uint64_t> for_each_tar_entry_verified(const std::filesystem::path& file,
+                                             const crypto::Digest& diff_id,
+                                             const TarEntryCallback& fn,
+                                             const std::string& origin) {
+  return for_each_tar_entry_verified(file, diff_id, to_the_end(fn), origin);
+}
 
 Status for_each_tar_entry(std::string_view data, const TarEntryCallback& fn,
                           const std::string& origin, bool mapped, Checksums checksums) {

@@ -41,9 +41,11 @@ Result<std::string> read_captured(const util::Fd& fd) {
 }  // namespace
 
 BundleExecutor::BundleExecutor(std::vector<std::filesystem::path> layer_files,
-                               oci::ImageConfig config, util::Progress& progress, Method method)
+                               oci::ImageConfig config, util::Progress& progress, Method method,
+                               std::string image)
     : m_layers(std::move(layer_files)),
       m_config(std::move(config)),
+      m_image(std::move(image)),
       m_progress(&progress),
       m_method(method) {}
 
@@ -80,7 +82,10 @@ Status BundleExecutor::prepare() {
         return util::errno_error(path, errno);
       }
     }
-    DISTILL_CHECK(runtime::unpack_layers(m_layers, dir / "base"));
+    runtime::UnpackOptions unpack;
+    unpack.diff_ids = m_config.diff_ids;
+    unpack.image = m_image;
+    DISTILL_CHECK(runtime::unpack_layers(m_layers, dir / "base", unpack));
     m_work = std::move(work);
   }
   if (m_view) {

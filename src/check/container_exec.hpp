@@ -56,10 +56,12 @@ class BundleExecutor final : public CommandExecutor {
  public:
   using Method = runtime::CowRoot::Method;
   // `method` is the first way tried for each fresh view (Overlay falls back to
-  // Copy for good at the first refusal); `progress` gets that one line.
+  // Copy for good at the first refusal); `progress` gets that one line. The
+  // layers are checked against the config's diff_ids as they are unpacked;
+  // `image` names the image in errors.
   BundleExecutor(std::vector<std::filesystem::path> layer_files, oci::ImageConfig config,
-                 util::Progress& progress = util::quiet_progress(),
-                 Method method = Method::Overlay);
+                 util::Progress& progress = util::quiet_progress(), Method method = Method::Overlay,
+                 std::string image = {});
   BundleExecutor(const BundleExecutor&) = delete;
   BundleExecutor& operator=(const BundleExecutor&) = delete;
   ~BundleExecutor() override;
@@ -73,6 +75,7 @@ class BundleExecutor final : public CommandExecutor {
 
   std::vector<std::filesystem::path> m_layers;
   oci::ImageConfig m_config;
+  std::string m_image;
   util::Progress* m_progress;
   Method m_method;
   bool m_announced = false;  // the progress line about views is said once

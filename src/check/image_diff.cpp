@@ -635,11 +635,13 @@ Result<ImageDiff> diff_manifests(const oci::LoadedManifest& a, const oci::Loaded
   const size_t prefix = diff.layers.common_prefix;
   const std::string origin_a = a.descriptor.digest.str();
   const std::string origin_b = b.descriptor.digest.str();
-  DISTILL_TRY(ImageView shared,
-              ImageView::load(std::vector<std::filesystem::path>(
-                                  a.layer_files.begin(),
-                                  a.layer_files.begin() + static_cast<std::ptrdiff_t>(prefix)),
-                              origin_a));
+  // Each layer read is checked against its diff_id on the way.
+  auto first = [](const auto& all, size_t n) {
+    return std::vector(all.begin(),
+                       all.begin() + static_cast<std::ptrdiff_t>(std::min(n, all.size())));
+  };
+  DISTILL_TRY(ImageView shared, ImageView::load(first(a.layer_files, prefix), origin_a, {},
+                                                first(a.config.diff_ids, prefix)));
   // Above it, a layer both images hold (elsewhere in the stack) is read once.
   Side side_a{nullptr, layer_keys(a)};
   Side side_b{nullptr, layer_keys(b)};
@@ -658,8 +660,11 @@ Result<ImageDiff> diff_manifests(const oci::LoadedManifest& a, const oci::Loaded
     auto [it, fresh] = entries.try_emplace(side_b.keys[j]);
     if (fresh) {
       DISTILL_TRY(it->second,
-                  ImageView::read_entries(a.layer_files[in_a->second],
-                                          origin_a + " layer " + std::to_string(in_a->second)));
+                  ImageView::read_entries(
+                      a.layer_files[in_a->second],
+                      "layer " + std::to_string(in_a->second) + " of " + origin_a,
+                      in_a->second < a.config.diff_ids.size() ? a.config.diff_ids[in_a->second]
+                                                              : crypto::Digest()));
     }
     known_a[in_a->second] = &it->second;
     known_b[j] = &it->second;
@@ -669,7 +674,8 @@ Result<ImageDiff> diff_manifests(const oci::LoadedManifest& a, const oci::Loaded
   auto load = [&](const oci::LoadedManifest& manifest, const std::string& origin,
                   const std::vector<const ImageView::LayerEntries*>& known,
                   std::optional<ImageView>& view) -> Status {
-    DISTILL_TRY(ImageView loaded, ImageView::load(manifest.layer_files, origin, shared, known));
+    DISTILL_TRY(ImageView loaded, ImageView::load(manifest.layer_files, origin, shared, known,
+                                                  manifest.config.diff_ids));
     view.emplace(std::move(loaded));
     return {};
   };

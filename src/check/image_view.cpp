@@ -21,15 +21,6 @@ namespace {
 constexpr int k_max_symlink_hops = 40;
 constexpr size_t k_cache_file_limit = 1U << 20;
 constexpr size_t k_cache_total_limit = 16U << 20;
-// Returned by a tar callback to stop streaming early; never leaves this file.
-constexpr const char* k_stop = "\x01stop";
-
-bool is_stop(const Error& error) {
-  return error.kind == ErrorKind::Internal && error.message == k_stop;
-}
-
-Error stop_error() { return make_error(ErrorKind::Internal, k_stop); }
-
 std::vector<std::string> split_components(std::string_view path) {
   std::vector<std::string> out;
   size_t start = 0;
@@ -200,17 +191,48 @@ Result<std::unique_ptr<OpenedImage>> open_image(std::string_view ref, std::strin
     return manifest.error().context(std::string(ref));
   }
   opened->manifest = *manifest;
+  opened->ref = std::string(ref);
   return opened;
 }
 
+namespace {
+
+Status check_diff_id_count(const std::vector<std::filesystem::path>& layer_files,
+                           const std::vector<crypto::Digest>& diff_ids, const std::string& origin) {
+  if (!diff_ids.empty() && diff_ids.size() != layer_files.size()) {
+    return make_error(ErrorKind::Corrupt, origin + " has " + std::to_string(layer_files.size()) +
+                                              " layers, but its config gives " +
+                                              std::to_string(diff_ids.size()) + " diff_ids");
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<ImageView> ImageView::load(const oci::LoadedManifest& manifest, const KeepFn& keep) {
-  return load(manifest.layer_files, manifest.descriptor.digest.str(), keep);
+  return load(manifest.layer_files, manifest.descriptor.digest.str(), keep,
+              manifest.config.diff_ids);
+}
+
+Result<ImageView> ImageView::load(const OpenedImage& image, const KeepFn& keep) {
+  const oci::LoadedManifest& manifest = *image.manifest;
+  return load(manifest.layer_files,
+              image.ref.empty() ? manifest.descriptor.digest.str() : image.ref, keep,
+              manifest.config.diff_ids);
+}
+
+std::string ImageView::layer_origin(size_t index) const {
+  return "layer " + std::to_string(index) + " of " + m_origin;
 }
 
 Result<ImageView> ImageView::load(const std::vector<std::filesystem::path>& layer_files,
-                                  const std::string& origin, const KeepFn& keep) {
+                                  const std::string& origin, const KeepFn& keep,
+                                  const std::vector<crypto::Digest>& diff_ids) {
+  DISTILL_CHECK(check_diff_id_count(layer_files, diff_ids, origin));
   ImageView view;
   view.m_layers = layer_files;
+  view.m_diff_ids = diff_ids;
+  view.m_uncompressed.resize(layer_files.size());
   view.m_origin = origin;
   view.m_cache = std::make_shared<Cache>();
   Kept kept;
@@ -257,7 +279,9 @@ void ImageView::remember(const std::string& path, std::string data, WhenFull ful
 
 Result<ImageView> ImageView::load(const std::vector<std::filesystem::path>& layer_files,
                                   const std::string& origin, const ImageView& prefix,
-                                  const std::vector<const LayerEntries*>& known) {
+                                  const std::vector<const LayerEntries*>& known,
+                                  const std::vector<crypto::Digest>& diff_ids) {
+  DISTILL_CHECK(check_diff_id_count(layer_files, diff_ids, origin));
   if (prefix.m_layers.size() > layer_files.size()) {
     return make_error(ErrorKind::Internal, origin + ": a prefix of " +
                                                std::to_string(prefix.m_layers.size()) +
@@ -265,6 +289,8 @@ Result<ImageView> ImageView::load(const std::vector<std::filesystem::path>& laye
   }
   ImageView view;
   view.m_layers = layer_files;
+  view.m_diff_ids = diff_ids;
+  view.m_uncompressed.resize(layer_files.size());
   view.m_origin = origin;
   // Its own cache: the same path may hold other bytes here than in `prefix`'s image.
   view.m_cache = std::make_shared<Cache>();
@@ -282,13 +308,18 @@ Result<ImageView> ImageView::load(const std::vector<std::filesystem::path>& laye
 }
 
 Result<ImageView::LayerEntries> ImageView::read_entries(const std::filesystem::path& layer_file,
-                                                        const std::string& origin) {
+                                                        const std::string& origin,
+                                                        const crypto::Digest& diff_id) {
   LayerEntries entries;
   auto on_entry = [&](const archive::TarEntry& entry, archive::ContentReader&) -> Status {
     entries.push_back(entry);
     return {};
   };
-  DISTILL_CHECK(archive::for_each_tar_entry(layer_file, on_entry, origin));
+  if (!diff_id.empty()) {
+    DISTILL_CHECK(archive::for_each_tar_entry_verified(layer_file, diff_id, on_entry, origin));
+  } else {
+    DISTILL_CHECK(archive::for_each_layer_entry(layer_file, on_entry, origin));
+  }
   return entries;
 }
 
@@ -516,8 +547,13 @@ Status ImageView::apply_layer(size_t index, const KeepFn& keep, Kept* kept) {
     }
     return {};
   };
-  return archive::for_each_tar_entry(m_layers[index], on_entry,
-                                     m_origin + " layer " + std::to_string(index));
+  if (index < m_diff_ids.size()) {
+    DISTILL_TRY(m_uncompressed[index],
+                archive::for_each_tar_entry_verified(m_layers[index], m_diff_ids[index], on_entry,
+                                                     layer_origin(index)));
+    return {};
+  }
+  return archive::for_each_layer_entry(m_layers[index], on_entry, layer_origin(index));
 }
 
 Status ImageView::for_each_content(const WantFn& want, const ContentFn& fn) const {
@@ -534,27 +570,23 @@ Status ImageView::for_each_content(const WantFn& want, const ContentFn& fn) cons
       continue;
     }
     size_t remaining = wanted[i].size();
-    auto on_entry = [&](const archive::TarEntry& entry, archive::ContentReader& reader) -> Status {
+    auto on_entry = [&](const archive::TarEntry& entry,
+                        archive::ContentReader& reader) -> Result<archive::TarNext> {
       if (entry.type != archive::EntryType::File) {
-        return {};
+        return archive::TarNext::Continue;
       }
       auto it = wanted[i].find(entry.path);
       if (it == wanted[i].end()) {
-        return {};
+        return archive::TarNext::Continue;
       }
       const std::string path = it->second;
       wanted[i].erase(it);
       DISTILL_CHECK(fn(path, m_files.at(path), reader));
-      if (--remaining == 0) {
-        return stop_error();
-      }
-      return {};
+      return --remaining == 0 ? archive::TarNext::Stop : archive::TarNext::Continue;
     };
-    Status status = archive::for_each_tar_entry(m_layers[i], on_entry,
-                                                m_origin + " layer " + std::to_string(i));
-    if (!status.ok() && !is_stop(status.error())) {
-      return status;
-    }
+    // Read again, not checked again (with diff_ids, it was as the view was
+    // folded), and only as far as the last file wanted.
+    DISTILL_CHECK(archive::for_each_layer_entry(m_layers[i], on_entry, layer_origin(i)));
   }
   return {};
 }

@@ -16,11 +16,13 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "archive/tar_entry.hpp"
+#include "crypto/sha256.hpp"
 #include "oci/image_reader.hpp"
 #include "oci/source.hpp"
 #include "util/result.hpp"
@@ -64,6 +66,7 @@ Status keep_one_platform(oci::LoadedImage& image, std::string_view debian_arch);
 struct OpenedImage {
   oci::LoadedImage image;
   const oci::LoadedManifest* manifest = nullptr;  // points into `image`
+  std::string ref;                                // as given: names the image in errors
 };
 Result<std::unique_ptr<OpenedImage>> open_image(std::string_view ref, std::string_view debian_arch,
                                                 const oci::SourceOptions& source = {});
@@ -75,27 +78,44 @@ class ImageView {
   // that layer, up to 1 MiB each (16 MiB in all), are read later without
   // streaming the layer again.
   using KeepFn = std::function<bool(std::string_view tar_path)>;
-  // `origin` names the image in error messages.
+  // `origin` names the image in error messages ("layer 2 of ORIGIN: ...").
+  // `diff_ids`, when given (one per layer), are what each layer's
+  // uncompressed tar must hash to: checked in the pass that reads it
+  // (archive::for_each_tar_entry_verified), a difference is Corrupt.
   static Result<ImageView> load(const std::vector<std::filesystem::path>& layer_files,
-                                const std::string& origin = "image", const KeepFn& keep = {});
+                                const std::string& origin = "image", const KeepFn& keep = {},
+                                const std::vector<crypto::Digest>& diff_ids = {});
+  // An image's manifest: its layers checked against its config's diff_ids,
+  // the image named by its manifest's digest, or by the reference it was
+  // opened by.
   static Result<ImageView> load(const oci::LoadedManifest& manifest, const KeepFn& keep = {});
+  static Result<ImageView> load(const OpenedImage& image, const KeepFn& keep = {});
   // The entries of one layer, in order, without their contents: what a view is
-  // folded from. `origin` names the layer in errors.
+  // folded from. `origin` names the layer in errors. With a `diff_id`, the
+  // layer's uncompressed tar is checked against it as it is read.
   using LayerEntries = std::vector<archive::TarEntry>;
   static Result<LayerEntries> read_entries(const std::filesystem::path& layer_file,
-                                           const std::string& origin);
+                                           const std::string& origin,
+                                           const crypto::Digest& diff_id = {});
   // The view of `layer_files` whose first prefix.layer_count() layers are the
   // layers `prefix` was loaded from (the same diff_ids, e.g. those another image
   // shares): their entries are taken from `prefix`, not read again. Above it,
   // layer i's entries are `known[i]` when that is given and not null (read once
-  // for two images holding the same layer), else read from its file.
+  // for two images holding the same layer), else read from its file (and
+  // checked against `diff_ids[i]` when those are given).
   static Result<ImageView> load(const std::vector<std::filesystem::path>& layer_files,
                                 const std::string& origin, const ImageView& prefix,
-                                const std::vector<const LayerEntries*>& known = {});
+                                const std::vector<const LayerEntries*>& known = {},
+                                const std::vector<crypto::Digest>& diff_ids = {});
 
   // Every entry except the root, keyed by absolute path ("/etc/passwd"), sorted.
   [[nodiscard]] const std::map<std::string, FileInfo>& files() const { return m_files; }
   [[nodiscard]] size_t layer_count() const { return m_layers.size(); }
+  // The size of layer `index`'s uncompressed tar, when the view read and
+  // checked it against its diff_id (nullopt otherwise).
+  [[nodiscard]] std::optional<uint64_t> uncompressed_size(size_t index) const {
+    return index < m_uncompressed.size() ? m_uncompressed[index] : std::nullopt;
+  }
 
   // The entry itself (a symlink is not followed); nullptr if absent.
   [[nodiscard]] const FileInfo* lstat(std::string_view path) const;
@@ -143,8 +163,12 @@ class ImageView {
   void insert(const std::string& path, FileInfo info);
   void erase_tree(const std::string& path, size_t below_layer, bool keep_self);
   [[nodiscard]] std::string resolve_parent(const std::string& path) const;
+  // "layer INDEX of ORIGIN": how errors name a layer.
+  [[nodiscard]] std::string layer_origin(size_t index) const;
 
   std::vector<std::filesystem::path> m_layers;
+  std::vector<crypto::Digest> m_diff_ids;  // empty: the layers are not checked
+  std::vector<std::optional<uint64_t>> m_uncompressed;
   std::string m_origin;
   std::map<std::string, FileInfo> m_files;
   // Recently read small files; mutable because reading is logically const.

@@ -234,7 +234,10 @@ Result<InspectReport> inspect_image(const OpenedImage& image, const ImageView& v
     if (i < created_by.size()) {
       layer.created_by = created_by[i];
     }
-    if (options.layer_sizes && i < manifest.layer_files.size()) {
+    if (options.layer_sizes && i < manifest.layer_files.size() && i < view.layer_count() &&
+        view.uncompressed_size(i)) {
+      layer.uncompressed_size = *view.uncompressed_size(i);  // read as the view was folded
+    } else if (options.layer_sizes && i < manifest.layer_files.size()) {
       archive::NullSink null;
       archive::HashingSink counter(&null);
       DISTILL_CHECK(archive::decompress_file(manifest.layer_files[i], counter));

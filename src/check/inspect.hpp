@@ -85,7 +85,7 @@ struct InspectReport {
 
 struct InspectOptions {
   bool files = false;
-  bool layer_sizes = true;  // decompress every layer to measure it
+  bool layer_sizes = true;  // each layer's uncompressed size (the view's, else decompressed)
   bool usage = true;        // what layers hold, largest files, size per package
   size_t largest = 10;      // how many of the largest files to list
 };

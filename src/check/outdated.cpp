@@ -60,7 +60,7 @@ Result<Subject> image_subject(const OutdatedRequest& request) {
   Subject subject;
   subject.kind = "image";
   DISTILL_TRY(auto opened, open_image(request.subject, request.arch, request.image_source));
-  DISTILL_TRY(auto view, ImageView::load(*opened->manifest));
+  DISTILL_TRY(auto view, ImageView::load(*opened));
   DISTILL_TRY(auto records, installed_packages(view));
   if (records.empty()) {
     return make_error(ErrorKind::NotFound,

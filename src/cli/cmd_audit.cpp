@@ -43,7 +43,7 @@ CommandRunner register_audit(CLI::App& app) {
   return [flags, flags_source]() -> Result<int> {
     DISTILL_TRY(oci::SourceOptions source, source_options(*flags_source));
     DISTILL_TRY(auto opened, check::open_image(flags->ref, flags->arch, source));
-    DISTILL_TRY(auto view, check::ImageView::load(*opened->manifest));
+    DISTILL_TRY(auto view, check::ImageView::load(*opened));
     DISTILL_TRY(auto report, check::audit_image(view, opened->manifest->config));
     if (flags->json) {
       nlohmann::json out{{"image", flags->ref},

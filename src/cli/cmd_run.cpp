@@ -48,6 +48,7 @@ CommandRunner register_run(CLI::App& app) {
     runtime::RunRequest request;
     request.layer_files = manifest->layer_files;
     request.config = manifest->config;
+    request.image = o->reference;
     if (entrypoint->count() > 0) {
       request.entrypoint = o->entrypoint.empty() ? std::vector<std::string>{}
                                                  : std::vector<std::string>{o->entrypoint};

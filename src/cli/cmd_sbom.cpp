@@ -38,7 +38,7 @@ CommandRunner register_sbom(CLI::App& app) {
     }
     DISTILL_TRY(oci::SourceOptions source, source_options(*flags_source));
     DISTILL_TRY(auto opened, check::open_image(flags->ref, flags->arch, source));
-    DISTILL_TRY(auto view, check::ImageView::load(*opened->manifest, check::sbom_reads));
+    DISTILL_TRY(auto view, check::ImageView::load(*opened, check::sbom_reads));
     DISTILL_TRY(auto ref, oci::ImageRef::parse(flags->ref));
     check::SbomOptions options;
     options.name = check::sbom_document_name(ref);

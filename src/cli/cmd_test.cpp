@@ -48,10 +48,10 @@ CommandRunner register_test(CLI::App& app) {
     }
     DISTILL_TRY(oci::SourceOptions source, source_options(*flags_source));
     DISTILL_TRY(auto opened, check::open_image(flags->ref, flags->arch, source));
-    DISTILL_TRY(auto view, check::ImageView::load(*opened->manifest));
+    DISTILL_TRY(auto view, check::ImageView::load(*opened));
     util::Progress progress(parse_progress_mode(flags->progress));
     check::BundleExecutor executor(opened->manifest->layer_files, opened->manifest->config,
-                                   progress);
+                                   progress, check::BundleExecutor::Method::Overlay, flags->ref);
     check::TestReport report;
     for (const auto& config : configs) {
       check::TestReport part =

@@ -101,20 +101,23 @@ class LayerApplier {
  public:
   LayerApplier(RootDir root, bool is_root) : m_root(std::move(root)), m_is_root(is_root) {}
 
-  Status apply_layer(const std::filesystem::path& layer) {
+  // `diff_id`, when given, is what the layer's uncompressed tar must hash to.
+  Status apply_layer(const std::filesystem::path& layer, const std::string& origin,
+                     const crypto::Digest* diff_id) {
     m_layer_inodes.clear();
     m_dir_meta.clear();
-    const std::string origin = layer.string();
-    DISTILL_CHECK(archive::for_each_tar_entry(
-        layer,
-        [&](const archive::TarEntry& entry, archive::ContentReader& content) -> Status {
-          Status status = apply_entry(entry, content);
-          if (!status.ok()) {
-            return status.error().context(origin + ": " + entry.path);
-          }
-          return {};
-        },
-        origin));
+    auto on_entry = [&](const archive::TarEntry& entry, archive::ContentReader& content) -> Status {
+      Status status = apply_entry(entry, content);
+      if (!status.ok()) {
+        return status.error().context(origin + ": " + entry.path);
+      }
+      return {};
+    };
+    if (diff_id != nullptr) {
+      DISTILL_CHECK(archive::for_each_tar_entry_verified(layer, *diff_id, on_entry, origin));
+    } else {
+      DISTILL_CHECK(archive::for_each_layer_entry(layer, on_entry, origin));
+    }
     return finish_directories(origin);
   }
 
@@ -389,10 +392,21 @@ class LayerApplier {
 
 Status unpack_layers(const std::vector<std::filesystem::path>& layer_blobs,
                      const std::filesystem::path& rootfs, const UnpackOptions& options) {
+  const std::vector<crypto::Digest>& diff_ids = options.diff_ids;
+  if (!diff_ids.empty() && diff_ids.size() != layer_blobs.size()) {
+    return make_error(ErrorKind::Corrupt,
+                      (options.image.empty() ? std::string("the image") : options.image) + " has " +
+                          std::to_string(layer_blobs.size()) + " layers, but its config gives " +
+                          std::to_string(diff_ids.size()) + " diff_ids");
+  }
   DISTILL_TRY(RootDir root, RootDir::open(rootfs, options.allow_openat2));
   LayerApplier applier(std::move(root), ::geteuid() == 0);
-  for (const auto& layer : layer_blobs) {
-    DISTILL_CHECK(applier.apply_layer(layer));
+  for (size_t i = 0; i < layer_blobs.size(); ++i) {
+    const std::string origin = options.image.empty()
+                                   ? layer_blobs[i].string()
+                                   : "layer " + std::to_string(i) + " of " + options.image;
+    DISTILL_CHECK(
+        applier.apply_layer(layer_blobs[i], origin, diff_ids.empty() ? nullptr : &diff_ids[i]));
   }
   return {};
 }

@@ -12,18 +12,26 @@
 #pragma once
 
 #include <filesystem>
+#include <string>
 #include <vector>
 
+#include "crypto/sha256.hpp"
 #include "util/result.hpp"
 
 namespace distill::runtime {
 
 struct UnpackOptions {
   bool allow_openat2 = true;  // false: always use the portable walk (tests)
+  // The image config's diff_ids, one per layer: each layer's uncompressed tar
+  // is checked against its own as it is unpacked (in the same pass), and a
+  // difference is Corrupt once the layer is read. Empty: not checked.
+  std::vector<crypto::Digest> diff_ids;
+  // Names the image in errors ("layer 2 of IMAGE: ..."); empty: the layer's file.
+  std::string image;
 };
 
 // Applies `layer_blobs` (gzip, zstd, xz or plain tars), in order, onto `rootfs`
-// (an existing, normally empty, directory). Errors name the layer file and entry.
+// (an existing, normally empty, directory). Errors name the layer and entry.
 Status unpack_layers(const std::vector<std::filesystem::path>& layer_blobs,
                      const std::filesystem::path& rootfs, const UnpackOptions& options = {});
 

@@ -74,7 +74,10 @@ Result<int> run_image(const RunRequest& request) {
   if (::mkdir(rootfs.c_str(), 0755) != 0) {
     return util::errno_error(rootfs, errno);
   }
-  DISTILL_CHECK(unpack_layers(request.layer_files, rootfs));
+  UnpackOptions unpack;
+  unpack.diff_ids = request.config.diff_ids;
+  unpack.image = request.image;
+  DISTILL_CHECK(unpack_layers(request.layer_files, rootfs, unpack));
   DISTILL_CHECK(write_bundle_config(options, bundle.path()));
   Stdio stdio;
   stdio.interactive = request.interactive;

@@ -17,7 +17,8 @@ namespace distill::runtime {
 
 struct RunRequest {
   std::vector<std::filesystem::path> layer_files;  // bottom first; gzip/zstd/plain tars
-  oci::ImageConfig config;
+  oci::ImageConfig config;  // its diff_ids, when it has them, are checked as layers unpack
+  std::string image;        // the reference, naming the image in errors
   std::optional<std::vector<std::string>> entrypoint;  // --entrypoint ({} clears it)
   std::vector<std::string> args;                       // after `--`: replace cmd
   std::vector<std::string> env_overrides;              // -e K=V (or -e K)
