@@ -39,6 +39,13 @@ make_seeds() {
     fuzz_changelog)
       printf 'hello (1.0-2) bookworm-security; urgency=high\n\n  * Fix CVE-2026-12345.\n\n -- A <a@b.invalid>  Sat, 01 Aug 2026 00:00:00 +0000\n' >"$corpus/entry"
       ;;
+    fuzz_layer_decoder)
+      # A layer as distill writes it (gzip members), as zstd and as a plain tar.
+      tar -C "$src" --format=pax -cf "$corpus/plain.tar" d 2>/dev/null || true
+      gzip -nc "$corpus/plain.tar" >"$corpus/layer.gz" 2>/dev/null || true
+      cat "$corpus/layer.gz" "$corpus/layer.gz" >"$corpus/members.gz" 2>/dev/null || true
+      zstd -qc "$corpus/plain.tar" >"$corpus/layer.zst" 2>/dev/null || true
+      ;;
     fuzz_control_record)
       printf 'distill control record 1\n12 6\nPackage: a\n\nab  c\n' >"$corpus/record"
       ;;
