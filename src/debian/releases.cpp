@@ -73,6 +73,19 @@ std::vector<std::pair<std::string, std::string>> merged_usr_links(std::string_vi
   return links;
 }
 
+std::vector<ShippedDirectory> base_files_directories(std::string_view codename) {
+  const std::string version = version_id(codename);
+  if (version.empty()) {
+    return {};
+  }
+  std::vector<ShippedDirectory> dirs = {
+      {"root", 0700}, {"tmp", 01777}, {"var/lock", 01777}, {"var/tmp", 01777}};
+  if (std::stoi(version) <= 12) {
+    dirs.push_back({"var/local", 02775, 0, 50});
+  }
+  return dirs;
+}
+
 OsRelease parse_os_release(std::string_view text) {
   OsRelease out;
   size_t start = 0;

@@ -3,6 +3,7 @@
 // os-release files that images and hosts carry.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -30,6 +31,17 @@ std::string version_id(std::string_view codename);
 // packages ship real directories there.
 std::vector<std::pair<std::string, std::string>> merged_usr_links(std::string_view codename,
                                                                   std::string_view arch);
+
+// The directories the release's base-files ships with an owner or mode other
+// than 0755 root (measured from its .debs: 12.4+deb12u15, 13.8+deb13u8), so
+// that files placed under them keep them: /root 0700, /tmp, /var/tmp and
+// /var/lock 1777 and, on Debian 12, /var/local 2775 root:staff (gid 50).
+struct ShippedDirectory {
+  std::string_view path;  // relative to the root
+  uint32_t mode = 0755;
+  uint32_t uid = 0, gid = 0;
+};
+std::vector<ShippedDirectory> base_files_directories(std::string_view codename);
 
 struct OsRelease {
   std::string id;                // "debian"

@@ -13,10 +13,11 @@
 // bytes and the provenance record (fingerprint of the placed files) agree,
 // and a build whose layers all come from a cache needs no package. It is
 // folded from: the generated files (accounts' homes, /root, /tmp), merged
-// /usr's links where the stage has base-files (debian/releases.hpp), the
-// files and archive destinations of the stages below, and an image base's
-// layers (each blob's listing read once and kept by its digest). Directories
-// packages ship are taken as 0755 root.
+// /usr's links and the directories base-files ships other than 0755 root
+// where the stage has base-files (debian/releases.hpp), the files and archive
+// destinations of the stages below, and an image base's layers (each blob's
+// listing read once and kept by its digest). Other directories packages ship
+// are taken as 0755 root.
 #pragma once
 
 #include <cstdint>

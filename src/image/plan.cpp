@@ -698,7 +698,8 @@ class Planner {
   }
 
   // What the layers `below` hold, as far as placing files goes (no .deb
-  // opened): merged /usr's links where base-files is installed, generated
+  // opened): merged /usr's links and the directories base-files ships other
+  // than 0755 root, where base-files is installed; generated
   // files, the files and archive destinations of the stages below, an image
   // base's layers.
   Result<LowerTree> lower_tree_of(const std::vector<size_t>& below, const std::string& release,
@@ -709,11 +710,15 @@ class Planner {
       switch (node.kind) {
         case LayerNode::Kind::Packages:
           if (has_package(node.packages, "base-files")) {
-            LayerListing links;
-            for (const auto& [name, target] : debian::merged_usr_links(release, arch)) {
-              links.paths.push_back({LayerListing::Kind::Symlink, name, target, 0, 0, 0});
+            LayerListing shipped;
+            for (const auto& dir : debian::base_files_directories(release)) {
+              shipped.paths.push_back({LayerListing::Kind::Directory, std::string(dir.path), "",
+                                       dir.mode, dir.uid, dir.gid});
             }
-            tree.add_layer(links);
+            for (const auto& [name, target] : debian::merged_usr_links(release, arch)) {
+              shipped.paths.push_back({LayerListing::Kind::Symlink, name, target, 0, 0, 0});
+            }
+            tree.add_layer(shipped);
           }
           break;
         case LayerNode::Kind::Entries:

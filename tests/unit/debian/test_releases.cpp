@@ -40,6 +40,29 @@ TEST(Releases, MergedUsrLinksFromDebian13) {
   EXPECT_EQ(merged_usr_links("forky", "riscv64").size(), 3u);
 }
 
+// What base-files ships other than 0755 root, as its .debs hold it.
+TEST(Releases, BaseFilesDirectoriesOtherThan0755Root) {
+  auto find = [](std::string_view codename, std::string_view path) -> ShippedDirectory {
+    for (const auto& dir : base_files_directories(codename)) {
+      if (dir.path == path) {
+        return dir;
+      }
+    }
+    return {"", 0, 99, 99};
+  };
+  for (std::string_view codename : {"bookworm", "trixie"}) {
+    EXPECT_EQ(find(codename, "var/tmp").mode, 01777u) << codename;
+    EXPECT_EQ(find(codename, "var/lock").mode, 01777u) << codename;
+    EXPECT_EQ(find(codename, "tmp").mode, 01777u) << codename;
+    EXPECT_EQ(find(codename, "root").mode, 0700u) << codename;
+  }
+  ShippedDirectory local = find("bookworm", "var/local");
+  EXPECT_EQ(local.mode, 02775u);
+  EXPECT_EQ(local.gid, 50u);
+  EXPECT_TRUE(find("trixie", "var/local").path.empty());
+  EXPECT_TRUE(base_files_directories("sid-unknown").empty());
+}
+
 TEST(Releases, ParseOsReleaseUnquotesAndSkipsComments) {
   OsRelease os = parse_os_release(
       "ID=debian\nVERSION_ID=\"13\"\n# c\nVERSION_CODENAME=trixie\n"

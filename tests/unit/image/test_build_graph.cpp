@@ -998,6 +998,8 @@ TEST_F(BuildGraph, FilesAndArchivesArePlacedOverTheLayersBelow) {
             "  - {dst: /root/.profile, content: p}\n"
             "  - {dst: /home/nonroot/app.conf, content: c, uid: 65532}\n"
             "  - {dst: /opt/app/run, content: r, mode: 0755}\n"
+            "  - {dst: /var/tmp/app/cache, content: v}\n"
+            "  - {dst: /var/local/app.conf, content: l}\n"
             "archives:\n  - url: " +
                 url + "\n    sha256: " + crypto::sha256(tar).hex() + "\n    dst: /lib/tool\n");
   auto r = request({spec.string()});
@@ -1036,6 +1038,10 @@ TEST_F(BuildGraph, FilesAndArchivesArePlacedOverTheLayersBelow) {
   dir("opt", 0755, 0);
   dir("usr/lib", 0755, 0);
   dir("usr/lib/x86_64-linux-gnu", 0755, 0);
+  // Directories base-files ships other than 0755 root keep their mode.
+  dir("var/tmp", 01777, 0);
+  dir("var/tmp/app", 0755, 0);
+  dir("var/local", 0755, 0);
   EXPECT_EQ(top.count("usr/lib/x86_64-linux-gnu/libapp.so"), 1u);
   EXPECT_EQ(top.count("lib"), 0u) << "the link to usr/lib stays";
   EXPECT_EQ(top.count("lib/x86_64-linux-gnu/libapp.so"), 0u);
@@ -1053,6 +1059,10 @@ TEST_F(BuildGraph, FilesAndArchivesArePlacedOverTheLayersBelow) {
   auto top12 = entries_of(bookworm->at(0).image.manifests.at(0).layers.back());
   EXPECT_EQ(top12.count("lib/x86_64-linux-gnu/libapp.so"), 1u);
   EXPECT_EQ(top12.at("tmp").mode, 01777u);
+  EXPECT_EQ(top12.at("var/tmp").mode, 01777u);
+  EXPECT_EQ(top12.at("var/local").mode, 02775u);
+  EXPECT_EQ(top12.at("var/local").uid, 0u);
+  EXPECT_EQ(top12.at("var/local").gid, 50u);
 }
 
 // Outputs that cannot all be written are usage errors found before any request
