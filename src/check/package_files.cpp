@@ -80,20 +80,36 @@ Result<std::map<std::string, size_t>> package_file_owners(
       own(file, i);
       break;
     }
+    for (const auto& conffile : package.conffiles) {
+      own(conffile, i);
+    }
     if (package.status_file.rfind(k_status_dir, 0) == 0) {
       own(package.status_file, i);
-      if (const FileInfo* info = view.lstat(package.status_file);
-          info != nullptr && info->layer < package_layers.size() && package_layers[info->layer]) {
+      if (const FileInfo* info = view.lstat(package.status_file); info != nullptr) {
         packages_of_layer[info->layer].insert(i);
       }
     }
   }
+  // Another tool's layer holds only its package's files when every regular
+  // file in it is a package's (a layer per package, as Bazel builds
+  // distroless); one with a file no list names may hold a whole root.
+  std::set<size_t> layers_with_others;
+  for (const auto& [path, info] : view.files()) {
+    if (info.is_regular() && owners.count(path) == 0) {
+      layers_with_others.insert(info.layer);
+    }
+  }
+  auto holds_only_packages = [&](size_t layer) {
+    return (layer < package_layers.size() && package_layers[layer]) ||
+           layers_with_others.count(layer) == 0;
+  };
   for (const auto& [path, info] : view.files()) {
     if (info.is_dir() || owners.count(path) != 0) {
       continue;
     }
     auto layer = packages_of_layer.find(info.layer);
-    if (layer != packages_of_layer.end() && layer->second.size() == 1) {
+    if (layer != packages_of_layer.end() && layer->second.size() == 1 &&
+        holds_only_packages(info.layer)) {
       owners.emplace(path, *layer->second.begin());
     }
   }

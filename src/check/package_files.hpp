@@ -2,13 +2,14 @@
 // alone: the file list dpkg leaves next to each status entry — distroless's
 // /var/lib/dpkg/status.d/<pkg>.md5sums, or a classic dpkg database's
 // /var/lib/dpkg/info/<pkg>[:<arch>].list (every path) or .md5sums — plus the
-// status entry files themselves. md5sums name regular files only and leave
-// conffiles out (dpkg's conffiles are listed in the control area instead), so a
-// file no list names is attributed by its layer when that layer is one known
-// to hold nothing but its packages' files (distill's package layers) and
-// carries exactly one package's status entry. Another tool's layer may hold
-// a whole root file system beside its one status entry: what no list names
-// there is no package's.
+// status entry files themselves, and the conffiles each status entry names
+// (md5sums leave them out). A symbolic link no list names is attributed by its
+// layer when that layer carries exactly one package's status entry and holds
+// nothing but packages' files: distill's package layers, and another tool's
+// layer whose regular files all belong to packages (a layer per package, as
+// Bazel builds distroless). Another tool's layer may hold a whole root file
+// system beside its one status entry: what no list names there is no
+// package's.
 #pragma once
 
 #include <map>

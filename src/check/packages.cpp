@@ -6,6 +6,7 @@
 
 #include "debian/control.hpp"
 #include "image/archive_layer.hpp"
+#include "util/text.hpp"
 
 namespace distill::check {
 
@@ -24,6 +25,14 @@ PackageRecord record_from(const debian::Paragraph& paragraph, const std::string&
   record.depends = paragraph.get("Depends");
   record.provides = paragraph.get("Provides");
   record.status_file = file;
+  // " /etc/x.conf <md5>[ obsolete]" a line.
+  for (const std::string& line : util::split_lines(paragraph.get("Conffiles"))) {
+    std::string_view path = debian::trim(line);
+    path = path.substr(0, path.find(' '));
+    if (!path.empty() && path.front() == '/') {
+      record.conffiles.emplace_back(path);
+    }
+  }
   std::string source(debian::trim(paragraph.get("Source")));
   size_t paren = source.find('(');
   if (paren != std::string::npos) {

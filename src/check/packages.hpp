@@ -27,6 +27,8 @@ struct PackageRecord {
   std::string depends;
   std::string provides;
   std::string status_file;  // where the paragraph was read
+  // The conffiles its record names (Conffiles:), absolute: md5sums leave them out.
+  std::vector<std::string> conffiles;
 };
 
 // Every package paragraph in /var/lib/dpkg/status.d/* (not *.md5sums) and

@@ -336,6 +336,64 @@ TEST(InspectUsageTest, AForeignLayerCreditsOnlyListedFilesToItsPackage) {
   }
 }
 
+// A layer per package, as Bazel builds distroless: each layer holds one
+// package's files and status entry. Its conffiles are the package's (its
+// status entry names them) and so are its symbolic links, since every regular
+// file of the layer is a package's; the application's layer stays no one's.
+TEST(InspectUsageTest, ALayerPerPackageFromAnotherToolCreditsLinksAndConffiles) {
+  auto scratch = util::TempDir::create();
+  ASSERT_TRUE(scratch.ok());
+  auto status_dir = [] {
+    return std::vector<Entry>{dir("var"), dir("var/lib"), dir("var/lib/dpkg"),
+                              dir("var/lib/dpkg/status.d")};
+  };
+  std::vector<Entry> netbase = status_dir();
+  for (auto e : {dir("etc"), file("etc/protocols", std::string(400, 'p')),
+                 file("etc/services", std::string(900, 's')),
+                 file("var/lib/dpkg/status.d/netbase",
+                      "Package: netbase\nVersion: 6.4\nArchitecture: all\n"
+                      "Conffiles:\n /etc/protocols 0123456789abcdef0123456789abcdef\n"
+                      " /etc/services 0123456789abcdef0123456789abcdef\n"),
+                 file("var/lib/dpkg/status.d/netbase.md5sums", "")}) {
+    netbase.push_back(e);
+  }
+  std::vector<Entry> libssl = status_dir();
+  for (auto e : {dir("usr"), dir("usr/lib"), file("usr/lib/libssl.so.3", std::string(3000, 'l')),
+                 symlink("usr/lib/libssl.so", "libssl.so.3"),
+                 file("var/lib/dpkg/status.d/libssl3",
+                      "Package: libssl3\nVersion: 3.0.11\nArchitecture: amd64\n"),
+                 file("var/lib/dpkg/status.d/libssl3.md5sums",
+                      "0123456789abcdef0123456789abcdef  usr/lib/libssl.so.3\n")}) {
+    libssl.push_back(e);
+  }
+  ImageSpec spec;
+  spec.layers = {netbase,
+                 libssl,
+                 {dir("app"), file("app/server", std::string(20000, 's'), 0755),
+                  symlink("app/run", "server")}};
+  spec.created_by = {"", "", "bazel build //app:image"};
+  spec.config = base_config();
+  std::string ref = write_image(scratch->path(), spec);
+  auto opened = open_image(ref, "amd64");
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  auto view = ImageView::load(*(*opened)->manifest);
+  ASSERT_TRUE(view.ok());
+  auto report = inspect_image(**opened, *view, InspectOptions{});
+  ASSERT_TRUE(report.ok()) << report.error().message;
+
+  std::map<std::string, SizeShare> sizes;
+  for (const auto& p : report->package_sizes) {
+    sizes[p.name] = p;
+  }
+  ASSERT_EQ(sizes.size(), 2U);
+  // The two conffiles and the status entry with its md5sums.
+  EXPECT_EQ(sizes["netbase"].files, 4U);
+  // The library, its link and the status entry with its md5sums.
+  EXPECT_EQ(sizes["libssl3"].files, 4U);
+  ASSERT_EQ(report->unpackaged.size(), 1U);
+  EXPECT_EQ(report->unpackaged[0].files, 2U);  // /app/server and /app/run
+}
+
 // A package layer of distill's whose status entries a later layer removed:
 // its kind comes from its created_by, which says "packages" too.
 TEST(InspectUsageTest, APackageLayerWithoutItsStatusEntriesSaysPackagesOnce) {
