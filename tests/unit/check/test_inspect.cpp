@@ -12,23 +12,24 @@ namespace {
 
 using namespace testing;  // NOLINT
 
+// Writes `spec` as an OCI layout in a scratch directory and inspects it.
+Result<InspectReport> inspect_spec(const ImageSpec& spec, const InspectOptions& options = {}) {
+  DISTILL_TRY(auto scratch, util::TempDir::create());
+  std::string ref = write_image(scratch.path(), spec);
+  DISTILL_TRY(auto opened, open_image(ref, "amd64"));
+  DISTILL_TRY(auto view, ImageView::load(*opened->manifest));
+  return inspect_image(*opened, view, options);
+}
+
 TEST(InspectTest, JsonReportsLayersConfigPackagesAndFiles) {
-  auto scratch = util::TempDir::create();
-  ASSERT_TRUE(scratch.ok());
   ImageSpec spec;
   spec.layers = {base_layer(), {dir("app"), file("app/run", "#!x", 0755)}};
   spec.created_by = {"distill: packages libfoo1", "distill: files of app"};
   spec.config = base_config();
   spec.config.entrypoint = std::vector<std::string>{"/app/run"};
-  std::string ref = write_image(scratch->path(), spec);
-
-  auto opened = open_image(ref, "amd64");
-  ASSERT_TRUE(opened.ok()) << opened.error().message;
-  auto view = ImageView::load(*(*opened)->manifest);
-  ASSERT_TRUE(view.ok());
   InspectOptions options;
   options.files = true;
-  auto report = inspect_image(**opened, *view, options);
+  auto report = inspect_spec(spec, options);
   ASSERT_TRUE(report.ok()) << report.error().message;
   nlohmann::json json = to_json(*report);
 
@@ -69,7 +70,9 @@ TEST(InspectTest, JsonReportsLayersConfigPackagesAndFiles) {
   EXPECT_NE(text.find("dtrwxrwxrwx"), std::string::npos);
 
   // The wrong architecture is an error naming what the image has.
-  auto wrong = open_image(ref, "arm64");
+  auto scratch = util::TempDir::create();
+  ASSERT_TRUE(scratch.ok());
+  auto wrong = open_image(write_image(scratch->path(), spec), "arm64");
   ASSERT_FALSE(wrong.ok());
   EXPECT_NE(wrong.error().message.find("linux/amd64"), std::string::npos);
 }
@@ -77,22 +80,15 @@ TEST(InspectTest, JsonReportsLayersConfigPackagesAndFiles) {
 // Issue 11, item 10: a file name that is not UTF-8 used to make the JSON
 // library throw; its bad bytes are written as \xNN instead.
 TEST(InspectTest, NonUtf8FileNamesAreEscapedInJson) {
-  auto scratch = util::TempDir::create();
-  ASSERT_TRUE(scratch.ok());
   ImageSpec spec;
   spec.layers = {
       base_layer(),
       {dir("app"), file("app/caf\xe9", "x", 0644), file("app/\xc3\xa9t\xc3\xa9", "y", 0644)}};
   spec.created_by = {"distill: packages libfoo1", "distill: files of app"};
   spec.config = base_config();
-  std::string ref = write_image(scratch->path(), spec);
-  auto opened = open_image(ref, "amd64");
-  ASSERT_TRUE(opened.ok()) << opened.error().message;
-  auto view = ImageView::load(*(*opened)->manifest);
-  ASSERT_TRUE(view.ok());
   InspectOptions options;
   options.files = true;
-  auto report = inspect_image(**opened, *view, options);
+  auto report = inspect_spec(spec, options);
   ASSERT_TRUE(report.ok()) << report.error().message;
   std::string text = to_json(*report).dump(2);  // throws on invalid UTF-8
   auto parsed = nlohmann::json::parse(text);
@@ -245,8 +241,6 @@ TEST(InspectUsageTest, LayersSayWhatTheyHoldAndSizesGoToTheirPackages) {
 }
 
 TEST(InspectUsageTest, ClassicDpkgDatabaseListsOwnFiles) {
-  auto scratch = util::TempDir::create();
-  ASSERT_TRUE(scratch.ok());
   ImageSpec spec;
   spec.layers = {{dir("bin"), file("bin/sh", std::string(700, 'x'), 0755), dir("etc"),
                   file("etc/shells", "/bin/sh\n"), dir("var"), dir("var/lib"), dir("var/lib/dpkg"),
@@ -257,12 +251,7 @@ TEST(InspectUsageTest, ClassicDpkgDatabaseListsOwnFiles) {
                   file("var/lib/dpkg/info/dash.list", "/.\n/bin\n/bin/sh\n/etc/shells\n")}};
   spec.created_by = {"ADD rootfs.tar /"};
   spec.config = base_config();
-  std::string ref = write_image(scratch->path(), spec);
-  auto opened = open_image(ref, "amd64");
-  ASSERT_TRUE(opened.ok());
-  auto view = ImageView::load(*(*opened)->manifest);
-  ASSERT_TRUE(view.ok());
-  auto report = inspect_image(**opened, *view, InspectOptions{});
+  auto report = inspect_spec(spec);
   ASSERT_TRUE(report.ok()) << report.error().message;
   EXPECT_EQ(report->layers[0].holds, std::vector<std::string>{"files"});
   ASSERT_EQ(report->package_sizes.size(), 1U);
@@ -299,14 +288,7 @@ ImageSpec foreign_rootfs_image(const std::string& created_by) {
 
 TEST(InspectUsageTest, AForeignLayerCreditsOnlyListedFilesToItsPackage) {
   for (const char* created_by : {"umoci repack", "/bin/sh -c apt-get install packages libssl3"}) {
-    auto scratch = util::TempDir::create();
-    ASSERT_TRUE(scratch.ok());
-    std::string ref = write_image(scratch->path(), foreign_rootfs_image(created_by));
-    auto opened = open_image(ref, "amd64");
-    ASSERT_TRUE(opened.ok()) << opened.error().message;
-    auto view = ImageView::load(*(*opened)->manifest);
-    ASSERT_TRUE(view.ok());
-    auto report = inspect_image(**opened, *view, InspectOptions{});
+    auto report = inspect_spec(foreign_rootfs_image(created_by));
     ASSERT_TRUE(report.ok()) << report.error().message;
 
     ASSERT_EQ(report->layers.size(), 1U);
@@ -341,8 +323,6 @@ TEST(InspectUsageTest, AForeignLayerCreditsOnlyListedFilesToItsPackage) {
 // status entry names them) and so are its symbolic links, since every regular
 // file of the layer is a package's; the application's layer stays no one's.
 TEST(InspectUsageTest, ALayerPerPackageFromAnotherToolCreditsLinksAndConffiles) {
-  auto scratch = util::TempDir::create();
-  ASSERT_TRUE(scratch.ok());
   auto status_dir = [] {
     return std::vector<Entry>{dir("var"), dir("var/lib"), dir("var/lib/dpkg"),
                               dir("var/lib/dpkg/status.d")};
@@ -373,12 +353,7 @@ TEST(InspectUsageTest, ALayerPerPackageFromAnotherToolCreditsLinksAndConffiles) 
                   symlink("app/run", "server")}};
   spec.created_by = {"", "", "bazel build //app:image"};
   spec.config = base_config();
-  std::string ref = write_image(scratch->path(), spec);
-  auto opened = open_image(ref, "amd64");
-  ASSERT_TRUE(opened.ok()) << opened.error().message;
-  auto view = ImageView::load(*(*opened)->manifest);
-  ASSERT_TRUE(view.ok());
-  auto report = inspect_image(**opened, *view, InspectOptions{});
+  auto report = inspect_spec(spec);
   ASSERT_TRUE(report.ok()) << report.error().message;
 
   std::map<std::string, SizeShare> sizes;
@@ -397,8 +372,6 @@ TEST(InspectUsageTest, ALayerPerPackageFromAnotherToolCreditsLinksAndConffiles) 
 // A package layer of distill's whose status entries a later layer removed:
 // its kind comes from its created_by, which says "packages" too.
 TEST(InspectUsageTest, APackageLayerWithoutItsStatusEntriesSaysPackagesOnce) {
-  auto scratch = util::TempDir::create();
-  ASSERT_TRUE(scratch.ok());
   ImageSpec spec;
   spec.layers = {
       {dir("usr"), dir("usr/lib"), file("usr/lib/libssl.so.3", std::string(3000, 'l')), dir("var"),
@@ -408,12 +381,7 @@ TEST(InspectUsageTest, APackageLayerWithoutItsStatusEntriesSaysPackagesOnce) {
       {dir("var"), dir("var/lib"), dir("var/lib/dpkg"), file("var/lib/dpkg/.wh.status.d", "")}};
   spec.created_by = {"distill: packages libssl3 3.0.11", "/bin/sh -c rm -r /var/lib/dpkg/status.d"};
   spec.config = base_config();
-  std::string ref = write_image(scratch->path(), spec);
-  auto opened = open_image(ref, "amd64");
-  ASSERT_TRUE(opened.ok()) << opened.error().message;
-  auto view = ImageView::load(*(*opened)->manifest);
-  ASSERT_TRUE(view.ok());
-  auto report = inspect_image(**opened, *view, InspectOptions{});
+  auto report = inspect_spec(spec);
   ASSERT_TRUE(report.ok()) << report.error().message;
   ASSERT_EQ(report->layers.size(), 2U);
   EXPECT_EQ(report->layers[0].holds, std::vector<std::string>{"packages"});
@@ -427,18 +395,11 @@ TEST(InspectUsageTest, APackageLayerWithoutItsStatusEntriesSaysPackagesOnce) {
 // An archive layer of distill's: "distill: archive NAME VERSION (URL) at DST"
 // says its kind once too.
 TEST(InspectUsageTest, AnArchiveLayerSaysArchiveOnce) {
-  auto scratch = util::TempDir::create();
-  ASSERT_TRUE(scratch.ok());
   ImageSpec spec;
   spec.layers = {{dir("opt"), dir("opt/node"), file("opt/node/node", std::string(3000, 'n'))}};
   spec.created_by = {"distill: archive node 22.11.0 (https://nodejs.org/n.tgz) at /opt/node"};
   spec.config = base_config();
-  std::string ref = write_image(scratch->path(), spec);
-  auto opened = open_image(ref, "amd64");
-  ASSERT_TRUE(opened.ok()) << opened.error().message;
-  auto view = ImageView::load(*(*opened)->manifest);
-  ASSERT_TRUE(view.ok());
-  auto report = inspect_image(**opened, *view, InspectOptions{});
+  auto report = inspect_spec(spec);
   ASSERT_TRUE(report.ok()) << report.error().message;
   ASSERT_EQ(report->layers.size(), 1U);
   EXPECT_EQ(report->layers[0].holds, std::vector<std::string>{"archive"});
