@@ -3,12 +3,12 @@
 // checked against the diff_id in the pass that reads it (padding after the
 // tar's end and what a Stop leaves included), and damage is Corrupt.
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <map>
 #include <string>
 #include <vector>
 
+#include "../support/gzip_data.hpp"
 #include "../support/xz_data.hpp"
 #include "archive/byte_sink.hpp"
 #include "archive/compressor.hpp"
@@ -63,20 +63,7 @@ std::string compressed(const std::string& tar, Compression compression) {
   return out;
 }
 
-// One gzip member, as gzip(1) or Go's compress/gzip write a layer.
-std::string one_gzip_member(const std::string& data) {
-  z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&zs, data.size()), '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
+std::string one_gzip_member(const std::string& data) { return test::gzip_of(data); }
 
 // What for_each_tar_entry_verified() read: path -> content.
 struct Read {

@@ -1,9 +1,9 @@
 #include <gtest/gtest.h>
 #include <lzma.h>
-#include <zlib.h>
 
 #include <string>
 
+#include "../support/gzip_data.hpp"
 #include "../support/xz_data.hpp"
 #include "archive/byte_sink.hpp"
 #include "archive/stream_decompressor.hpp"
@@ -20,19 +20,7 @@ std::string text(size_t n) {
   return s;
 }
 
-std::string gzip(const std::string& in) {
-  z_stream zs{};
-  EXPECT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&zs, in.size()) + 64, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&zs, Z_FINISH), Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
+std::string gzip(const std::string& data) { return test::gzip_of(data); }
 
 std::string xz(const std::string& in) { return test::xz_of(in); }
 
