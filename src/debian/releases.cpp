@@ -67,7 +67,9 @@ std::vector<std::pair<std::string, std::string>> merged_usr_links(std::string_vi
   }
   std::vector<std::pair<std::string, std::string>> links = {
       {"bin", "usr/bin"}, {"lib", "usr/lib"}, {"sbin", "usr/sbin"}};
-  if (arch == "amd64") {
+  // Where the ELF ABI puts the loader in /lib64: amd64 (measured) and
+  // ppc64el (/lib64/ld64.so.2; its .deb was not at hand to measure).
+  if (arch == "amd64" || arch == "ppc64el") {
     links.emplace_back("lib64", "usr/lib64");
   }
   return links;

@@ -26,9 +26,10 @@ std::string version_id(std::string_view codename);
 
 // The links of merged /usr that the release's base-files puts at the root for
 // `arch`, as {name, target}: since Debian 13 (DEP-17) base-files ships
-// bin, lib and sbin as links into usr/, and lib64 on amd64 (measured from its
-// .debs for amd64, arm64, armhf and riscv64). None for Debian 12, whose
-// packages ship real directories there.
+// bin, lib and sbin as links into usr/, and lib64 on amd64 and ppc64el, whose
+// loaders are in /lib64 (measured from its .debs for amd64, arm64, armhf,
+// i386 and riscv64; ppc64el's from the loader's path). None for Debian 12,
+// whose packages ship real directories there.
 std::vector<std::pair<std::string, std::string>> merged_usr_links(std::string_view codename,
                                                                   std::string_view arch);
 

@@ -38,6 +38,9 @@ TEST(Releases, MergedUsrLinksFromDebian13) {
       (Links{
           {"bin", "usr/bin"}, {"lib", "usr/lib"}, {"sbin", "usr/sbin"}, {"lib64", "usr/lib64"}}));
   EXPECT_EQ(merged_usr_links("forky", "riscv64").size(), 3u);
+  EXPECT_EQ(merged_usr_links("trixie", "i386").size(), 3u);
+  EXPECT_EQ(merged_usr_links("trixie", "ppc64el").back(),
+            (std::pair<std::string, std::string>{"lib64", "usr/lib64"}));
 }
 
 // What base-files ships other than 0755 root, as its .debs hold it.
