@@ -525,10 +525,9 @@ Result<uint64_t> read_layer_blob(const std::filesystem::path& file, const crypto
                                  const TarEntryUntilCallback& fn, const std::string& origin) {
   DISTILL_TRY(std::unique_ptr<LayerDecoder> decoder, LayerDecoder::open(file, origin));
   // Checked before, in this process, and the file not changed since.
-  std::optional<uint64_t> checked;
-  if (diff_id == nullptr) {
-    decoder->skip_hash();
-  } else if ((checked = checked_blobs().size_of(decoder->stamp(), *diff_id))) {
+  const std::optional<uint64_t> checked =
+      diff_id != nullptr ? checked_blobs().size_of(decoder->stamp(), *diff_id) : std::nullopt;
+  if (diff_id == nullptr || checked) {
     decoder->skip_hash();
   }
   detail::ArchiveReadPtr a = detail::new_plain_tar_reader();

@@ -59,10 +59,19 @@ std::string version_id(std::string_view codename) {
   return "";
 }
 
+namespace {
+
+// 12 for bookworm, 13 for trixie, ...; 0 for a codename distill does not know.
+int release_number(std::string_view codename) {
+  const std::string id = version_id(codename);
+  return id.empty() ? 0 : std::stoi(id);
+}
+
+}  // namespace
+
 std::vector<std::pair<std::string, std::string>> merged_usr_links(std::string_view codename,
                                                                   std::string_view arch) {
-  const std::string version = version_id(codename);
-  if (version.empty() || std::stoi(version) < 13) {
+  if (release_number(codename) < 13) {
     return {};
   }
   std::vector<std::pair<std::string, std::string>> links = {
@@ -76,13 +85,13 @@ std::vector<std::pair<std::string, std::string>> merged_usr_links(std::string_vi
 }
 
 std::vector<ShippedDirectory> base_files_directories(std::string_view codename) {
-  const std::string version = version_id(codename);
-  if (version.empty()) {
+  const int number = release_number(codename);
+  if (number == 0) {
     return {};
   }
   std::vector<ShippedDirectory> dirs = {
       {"root", 0700}, {"tmp", 01777}, {"var/lock", 01777}, {"var/tmp", 01777}};
-  if (std::stoi(version) <= 12) {
+  if (number <= 12) {
     dirs.push_back({"var/local", 02775, 0, 50});
   }
   return dirs;
