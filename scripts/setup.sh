@@ -6,6 +6,9 @@
 #                           integration scenarios validate against (`make test`)
 #   scripts/setup.sh bench  the above, plus the peer pipeline of `make bench`
 #   scripts/setup.sh dev    the above, plus clang tools (format, tidy, fuzz)
+#   scripts/setup.sh ci     `test` plus clang-format: what .ci/run uses, so CI
+#                           does not spend its budget installing clang and the
+#                           bench's peers
 # Idempotent: when everything is present it returns at once.
 set -euo pipefail
 
@@ -39,9 +42,10 @@ case "${1:-run}" in
   run) ;;
   test) packages+=("${test_packages[@]}") ;;
   bench) packages+=("${test_packages[@]}" "${bench_packages[@]}") ;;
+  ci) packages+=("${test_packages[@]}" clang-format) ;;
   dev|all) packages+=("${test_packages[@]}" "${bench_packages[@]}" "${dev_packages[@]}") ;;
   *)
-    echo "usage: scripts/setup.sh run|test|bench|dev" >&2
+    echo "usage: scripts/setup.sh run|test|bench|ci|dev" >&2
     exit 2
     ;;
 esac
