@@ -224,8 +224,7 @@ PY
 # npm can install them; the rest of the scenario does not need them.
 . "$SRC/tests/integration/lib/sbom_validators.sh"
 if sbom_validators_setup; then
-  validate_sbom cyclonedx "$W/sbom.cdx.json" >/dev/null
-  validate_sbom spdx "$W/sbom.spdx.json" >/dev/null
+  validate_sbom cyclonedx "$W/sbom.cdx.json" spdx "$W/sbom.spdx.json" >/dev/null
 fi
 
 # --- the same image from a cold cache -------------------------------------------------

@@ -72,24 +72,28 @@ assert found and f'VERSION_ID="{version}"' in found, found
 PY
 done
 
+sboms=()  # FORMAT FILE pairs, given to the reference validators at once
 for flavor in $FLAVORS; do
   ref="oci:$W/images/$flavor:latest"
 
-  # Structure tests: the flavor's own config passes, in every output format.
+  # Structure tests: the flavor's own config passes. The report's formats do
+  # not depend on the image: text and JUnit are checked on the first flavor.
   config="$SRC/images/tests/$RELEASE/$flavor.yaml"
-  "$DISTILL" test "$ref" --config "$config" >"$W/$flavor.txt" ||
-    fail "distill test $flavor: $(grep -E '^Error' "$W/$flavor.txt")"
-  grep -q '^PASS$' "$W/$flavor.txt" || fail "$flavor: no PASS line"
   "$DISTILL" test "$ref" --config "$config" --output json >"$W/$flavor.json" || fail "json $flavor"
   python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["Fail"]==0 and r["Pass"]==r["Total"]>20, r' \
     "$W/$flavor.json" || fail "$flavor: json report"
-  "$DISTILL" test "$ref" --config "$config" --output junit >"$W/$flavor.xml" || fail "junit $flavor"
-  python3 -c 'import sys, xml.dom.minidom as m; d=m.parse(sys.argv[1]); assert d.documentElement.getAttribute("failures")=="0"' \
-    "$W/$flavor.xml" || fail "$flavor: junit report"
+  if [ "$flavor" = "$first" ]; then
+    "$DISTILL" test "$ref" --config "$config" >"$W/$flavor.txt" ||
+      fail "distill test $flavor: $(grep -E '^Error' "$W/$flavor.txt")"
+    grep -q '^PASS$' "$W/$flavor.txt" || fail "$flavor: no PASS line"
+    "$DISTILL" test "$ref" --config "$config" --output junit >"$W/$flavor.xml" || fail "junit $flavor"
+    python3 -c 'import sys, xml.dom.minidom as m; d=m.parse(sys.argv[1]); assert d.documentElement.getAttribute("failures")=="0"' \
+      "$W/$flavor.xml" || fail "$flavor: junit report"
+  fi
 
-  # Audit: the built-in flavors have no finding.
-  out=$("$DISTILL" audit "$ref") || fail "distill audit $flavor: $out"
-  "$DISTILL" audit "$ref" --json | python3 -c 'import json,sys; r=json.load(sys.stdin); assert r["passed"] and not r["findings"], r' ||
+  # Audit: the built-in flavors have no finding (exit 0, and nothing in --json).
+  "$DISTILL" audit "$ref" --json >"$W/$flavor.audit.json" || fail "distill audit $flavor: $(cat "$W/$flavor.audit.json")"
+  python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["passed"] and not r["findings"], r' "$W/$flavor.audit.json" ||
     fail "$flavor: audit --json"
 
   # SBOMs: valid, and listing exactly the packages inspect reports.
@@ -97,8 +101,7 @@ for flavor in $FLAVORS; do
   "$DISTILL" sbom "$ref" --format cyclonedx-json >"$W/$flavor.cdx.json" || fail "sbom cdx $flavor"
   validate_schema "$SRC/tests/data/schemas/spdx-2.3.schema.json" "$W/$flavor.spdx.json"
   validate_schema "$SRC/tests/data/schemas/cyclonedx-1.5.schema.json" "$W/$flavor.cdx.json"
-  validate_sbom spdx "$W/$flavor.spdx.json"
-  validate_sbom cyclonedx "$W/$flavor.cdx.json"
+  sboms+=(spdx "$W/$flavor.spdx.json" cyclonedx "$W/$flavor.cdx.json")  # validated after the loop
   "$DISTILL" inspect "$ref" --packages --json >"$W/$flavor.packages.json" || fail "inspect $flavor"
   python3 - "$W/$flavor.packages.json" "$W/$flavor.spdx.json" "$W/$flavor.cdx.json" "$VERSION_ID" <<'PY' ||
 import json, sys
@@ -134,6 +137,7 @@ PY
     python3 -c 'import json,sys; u=json.load(sys.stdin)["config"]["user"]; assert u in ("65532", "nonroot", "65532:65532"), u' ||
     fail "$flavor:nonroot user"
 done
+validate_sbom "${sboms[@]}"
 
 if [ "$RELEASE" != bookworm ]; then
   # The checks below are about the check commands, not the release: once is enough.
@@ -175,9 +179,8 @@ expected=$'setuid /usr/bin/su: setuid file (mode 4755)\nshell /bin/sh: a shell i
 [ "$out" = "$expected" ] || fail "audit findings differ: $out"
 "$DISTILL" sbom "oci:$W/images/app:app" -o "$W/app.spdx.json" || fail "sbom app"
 validate_schema "$SRC/tests/data/schemas/spdx-2.3.schema.json" "$W/app.spdx.json"
-validate_sbom spdx "$W/app.spdx.json"
 "$DISTILL" sbom "oci:$W/images/app:app" --format cyclonedx-json -o "$W/app.cdx.json" || fail "sbom app cdx"
-validate_sbom cyclonedx "$W/app.cdx.json"
+validate_sbom spdx "$W/app.spdx.json" cyclonedx "$W/app.cdx.json"
 python3 -c 'import json,sys; f=sorted(x["fileName"] for x in json.load(open(sys.argv[1]))["files"]); assert f==["./bin/sh","./etc/app.conf","./usr/bin/su"], f' \
   "$W/app.spdx.json" || fail "app SBOM files"
 

@@ -5,16 +5,9 @@
 # Release.gpg verify against the exported keyring, that Packages lists the
 # packages with matching SHA256s, and that fault injection (500s, truncation)
 # behaves as documented. Exit 0 pass, 1 fail, 77 skipped (tool missing).
-set -euo pipefail
-
-SRC=${DISTILL_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$(dirname "$0")/lib/common.sh"
 . "$SRC/tests/integration/lib/aptrepo.sh"
 aptrepo_require_tools sha256sum
-
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
 
 # has PATTERN COMMAND...: COMMAND's output has a line matching PATTERN (no
 # pipe, so `grep -q` closing early cannot kill COMMAND under pipefail).

@@ -2,8 +2,9 @@
 #   sbom_validators_setup   installs them once into $DISTILL_BUILD_DIR/sbom-validators
 #                           (or uses that copy); returns 1 when node/npm or the
 #                           registry is not there, so the caller can skip (exit 77)
-#   validate_sbom spdx|cyclonedx FILE
-#                           fails the test unless FILE passes validate_sbom.js
+#   validate_sbom spdx|cyclonedx FILE [spdx|cyclonedx FILE]...
+#                           fails the test unless every FILE passes validate_sbom.js
+#                           (one node process for them all)
 #
 # The packages: @cyclonedx/cyclonedx-library (the official CycloneDX JSON schemas
 # and its strict validator, on ajv), packageurl-js (the reference purl library for
@@ -38,7 +39,7 @@ sbom_validators_setup() {
 validate_sbom() {
   local out
   out=$(NODE_PATH="$SBOM_VALIDATORS/node_modules" node "$SRC/tests/integration/lib/validate_sbom.js" \
-    "$1" "$2" "$SRC/tests/data/schemas/spdx-2.3.official.schema.json" 2>&1) ||
-    fail "$2 is not a valid $1 SBOM: $out"
+    "$SRC/tests/data/schemas/spdx-2.3.official.schema.json" "$@" 2>&1) ||
+    fail "not a valid SBOM: $out"
   echo "$out"
 }

@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "../support/python.hpp"
 #include "archive/compressor.hpp"
 #include "archive/decompress.hpp"
 #include "test_support.hpp"
@@ -286,7 +287,7 @@ TEST(GzipCompressor, GnuGzipAndPythonReadTheMultiMemberStream) {
   ASSERT_TRUE(util::write_file_atomic(path, compress(Compression::Gzip, input, 4, 65536)).ok());
   run_ok({"gzip", "-t", path.string()});
   EXPECT_TRUE(run_ok({"gzip", "-dc", path.string()}) == input);
-  std::string py = run_ok({"python3", "-c",
+  std::string py = run_ok({test::system_python().string(), "-c",
                            "import gzip, hashlib, sys\n"
                            "print(hashlib.sha256(gzip.open(sys.argv[1]).read()).hexdigest())",
                            path.string()});

@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "../support/python.hpp"
 #include "../support/xz_data.hpp"
 #include "archive/ar_reader.hpp"
 #include "archive/deb_reader.hpp"
@@ -104,7 +105,7 @@ fs::path hostile_deb(const fs::path& dir, const std::string& script) {
       "  add(t, './control', b'Package: evil\\nVersion: 1\\n')\n"
       "with tarfile.open('data.tar.xz', 'w:xz') as t:\n" +
       script;
-  run_ok({"python3", "-c", py}, std::nullopt, dir);
+  run_ok({test::system_python().string(), "-c", py}, std::nullopt, dir);
   write(dir / "debian-binary", "2.0\n");
   run_ok({"ar", "rc", "evil.deb", "debian-binary", "control.tar.gz", "data.tar.xz"}, std::nullopt,
          dir);
@@ -137,7 +138,7 @@ fs::path control_bomb_deb(const fs::path& dir, const std::string& members,
       control_text + ")\n" + members +
       "with tarfile.open('data.tar.xz', 'w:xz') as t:\n"
       "  pass\n";
-  run_ok({"python3", "-c", py}, std::nullopt, dir);
+  run_ok({test::system_python().string(), "-c", py}, std::nullopt, dir);
   write(dir / "debian-binary", "2.0\n");
   run_ok({"ar", "rc", "bomb.deb", "debian-binary", "control.tar.gz", "data.tar.xz"}, std::nullopt,
          dir);

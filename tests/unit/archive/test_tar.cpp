@@ -8,6 +8,7 @@
 #include <map>
 #include <tuple>
 
+#include "../support/python.hpp"
 #include "../support/xz_data.hpp"
 #include "archive/byte_sink.hpp"
 #include "archive/tar_reader.hpp"
@@ -117,7 +118,7 @@ TEST(TarWriter, PythonTarfileReadsEverything) {
   auto path = dir_.path() / "golden.tar";
   ASSERT_TRUE(util::write_file_atomic(path, golden_tar()).ok());
   std::string listing = run_ok(
-      {"python3", "-c",
+      {test::system_python().string(), "-c",
        "import sys, tarfile\n"
        "for m in tarfile.open(sys.argv[1]):\n"
        "  print(m.name, m.type.decode(), oct(m.mode), m.uid, m.gid, m.uname, m.gname, int(m.mtime),"
@@ -248,7 +249,7 @@ TEST(TarReader, PathsAreNormalisedAndRootSkipped) {
     GTEST_SKIP() << "python3 missing";
   }
   std::string tar =
-      run_ok({"python3", "-c",
+      run_ok({test::system_python().string(), "-c",
               "import io, sys, tarfile\n"
               "b = io.BytesIO()\n"
               "t = tarfile.open(fileobj=b, mode='w', format=tarfile.GNU_FORMAT)\n"

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "../support/python.hpp"
 #include "check/debian_licenses.hpp"
 #include "check/packages.hpp"
 #include "check/sbom.hpp"
@@ -46,7 +47,8 @@ std::string validate(const std::string& schema, const std::string& document,
                      const fs::path& scratch) {
   fs::path file = scratch / "document.json";
   EXPECT_TRUE(util::write_file_atomic(file, document).ok());
-  auto result = util::run_command({{"python3", "-c", k_validate, schema, file.string()}});
+  auto result = util::run_command(
+      {{test::system_python().string(), "-c", k_validate, schema, file.string()}});
   if (!result.ok()) {
     return result.error().message;
   }

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../support/python.hpp"
 #include "check/structure_test.hpp"
 #include "runtime/runner.hpp"
 #include "test_image.hpp"
@@ -539,7 +540,7 @@ fileExistenceTests:
   EXPECT_NE(junit.find("<failure message=\"expected /nope to exist, found nothing\">"),
             std::string::npos);
   auto parsed = util::run_command(
-      {{"python3", "-c",
+      {{test::system_python().string(), "-c",
         "import sys, xml.dom.minidom; xml.dom.minidom.parseString(sys.stdin.read())"},
        junit});
   ASSERT_TRUE(parsed.ok());

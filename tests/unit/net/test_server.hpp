@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "../support/python.hpp"
 #include "util/file_io.hpp"
 #include "util/subprocess.hpp"
 #include "util/temp_dir.hpp"
@@ -22,7 +23,7 @@ class TestServer {
  public:
   // Serves `root`; `extra` are more http_server.py flags (fault rules).
   bool start(const std::filesystem::path& root, const std::vector<std::string>& extra = {}) {
-    std::filesystem::path python = util::find_program("python3");
+    std::filesystem::path python = test::system_python();
     if (python.empty()) {
       return false;
     }

@@ -2,14 +2,13 @@
 // writer), so the unpacker is tested against archives it did not produce.
 #pragma once
 
-#include <unistd.h>
-
 #include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "../support/python.hpp"
 #include "util/subprocess.hpp"
 
 namespace distill::runtime::testing {
@@ -66,9 +65,7 @@ inline std::string write_layer(const std::filesystem::path& out,
                                {"major", e.major},
                                {"minor", e.minor}});
   }
-  // The system interpreter starts fastest (no version-manager shim in between).
-  std::string python = ::access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
-  util::Command command{{python, "-c", k_tar_script}, spec.dump()};
+  util::Command command{{test::system_python().string(), "-c", k_tar_script}, spec.dump()};
   auto result = util::run_command(command);
   if (!result.ok()) {
     return result.error().message;
