@@ -12,9 +12,12 @@ DISTILL=${DISTILL:-$SRC/build/distill}
 # Python is Debian's /usr/bin/python3 (scripts/setup.sh installs it, with
 # python3-jsonschema), not a python3 earlier on PATH: a version manager's shim
 # (pyenv's runs a shell script and pyenv itself) took 0.4 s to start, against
-# 0.05 s, and the scenarios start Python over a hundred times.
+# 0.05 s, and the scenarios start Python over a hundred times. Set in the
+# shell's command table, not as a function: `python3 server.py &` must give
+# $! the server's PID (a function runs in a subshell whose death leaves the
+# server running). Assigning PATH would reset the table.
 if [ -x /usr/bin/python3 ]; then
-  python3() { /usr/bin/python3 "$@"; }
+  hash -p /usr/bin/python3 python3
 fi
 
 fail() {
