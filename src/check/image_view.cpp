@@ -13,6 +13,7 @@
 #include "net/http_client.hpp"
 #include "oci/image_ref.hpp"
 #include "oci/registry_client.hpp"
+#include "util/thread_pool.hpp"
 
 namespace distill::check {
 
@@ -236,9 +237,7 @@ Result<ImageView> ImageView::load(const std::vector<std::filesystem::path>& laye
   view.m_origin = origin;
   view.m_cache = std::make_shared<Cache>();
   Kept kept;
-  for (size_t i = 0; i < layer_files.size(); ++i) {
-    DISTILL_CHECK(view.apply_layer(i, keep, &kept));
-  }
+  DISTILL_CHECK(view.read_and_apply(0, {}, keep, &kept));
   view.cache_kept(kept);
   return view;
 }
@@ -295,34 +294,16 @@ Result<ImageView> ImageView::load(const std::vector<std::filesystem::path>& laye
   // Its own cache: the same path may hold other bytes here than in `prefix`'s image.
   view.m_cache = std::make_shared<Cache>();
   view.m_files = prefix.m_files;
-  for (size_t i = prefix.m_layers.size(); i < layer_files.size(); ++i) {
-    if (i < known.size() && known[i] != nullptr) {
-      for (const auto& entry : *known[i]) {
-        view.apply_entry(i, entry);
-      }
-    } else {
-      DISTILL_CHECK(view.apply_layer(i));
-    }
-  }
+  DISTILL_CHECK(view.read_and_apply(prefix.m_layers.size(), known));
   return view;
 }
 
 Result<ImageView::LayerEntries> ImageView::read_entries(const std::filesystem::path& layer_file,
                                                         const std::string& origin,
                                                         const crypto::Digest& diff_id) {
-  LayerEntries entries;
-  auto on_entry = [&](const archive::TarEntry& entry, archive::ContentReader&) -> Status {
-    entries.push_back(entry);
-    return {};
-  };
-  if (!diff_id.empty()) {
-    DISTILL_CHECK(archive::for_each_tar_entry_verified(layer_file, diff_id, on_entry, origin));
-  } else {
-    DISTILL_CHECK(archive::for_each_layer_entry(layer_file, on_entry, origin));
-  }
-  return entries;
+  DISTILL_TRY(LayerRead read, read_layer_file(layer_file, origin, diff_id, 0, {}));
+  return std::move(read.entries);
 }
-
 // Resolves the parent directories of `path` through the view's symlinks (missing
 // components are kept literally); the final component is not followed.
 std::string ImageView::resolve_parent(const std::string& path) const {
@@ -537,23 +518,62 @@ void ImageView::apply_entry(size_t index, const archive::TarEntry& entry) {
   insert(resolve_parent(raw), std::move(info));
 }
 
-Status ImageView::apply_layer(size_t index, const KeepFn& keep, Kept* kept) {
+Result<ImageView::LayerRead> ImageView::read_layer_file(const std::filesystem::path& layer_file,
+                                                        const std::string& origin,
+                                                        const crypto::Digest& diff_id, size_t index,
+                                                        const KeepFn& keep) {
+  LayerRead read;
   auto on_entry = [&](const archive::TarEntry& entry, archive::ContentReader& reader) -> Status {
-    apply_entry(index, entry);
-    if (kept != nullptr && keep && entry.type == archive::EntryType::File &&
-        entry.size <= k_cache_file_limit && keep(entry.path)) {
+    read.entries.push_back(entry);
+    if (keep && entry.type == archive::EntryType::File && entry.size <= k_cache_file_limit &&
+        keep(entry.path)) {
       DISTILL_TRY(std::string data, reader.read_all());
-      (*kept)[{index, entry.path}] = std::move(data);
+      read.kept[{index, entry.path}] = std::move(data);
     }
     return {};
   };
-  if (index < m_diff_ids.size()) {
-    DISTILL_TRY(m_uncompressed[index],
-                archive::for_each_tar_entry_verified(m_layers[index], m_diff_ids[index], on_entry,
-                                                     layer_origin(index)));
-    return {};
+  if (!diff_id.empty()) {
+    DISTILL_TRY(read.uncompressed,
+                archive::for_each_tar_entry_verified(layer_file, diff_id, on_entry, origin));
+  } else {
+    DISTILL_CHECK(archive::for_each_layer_entry(layer_file, on_entry, origin));
   }
-  return archive::for_each_layer_entry(m_layers[index], on_entry, layer_origin(index));
+  return read;
+}
+Status ImageView::read_and_apply(size_t from, const std::vector<const LayerEntries*>& known,
+                                 const KeepFn& keep, Kept* kept) {
+  std::vector<size_t> unknown;
+  for (size_t i = from; i < m_layers.size(); ++i) {
+    if (i >= known.size() || known[i] == nullptr) {
+      unknown.push_back(i);
+    }
+  }
+  std::vector<std::optional<Result<LayerRead>>> reads(m_layers.size());
+  util::parallel_for(unknown.size(), util::default_jobs(), [&](size_t n) {
+    const size_t i = unknown[n];
+    reads[i] = read_layer_file(m_layers[i], layer_origin(i),
+                               i < m_diff_ids.size() ? m_diff_ids[i] : crypto::Digest{}, i,
+                               kept != nullptr ? keep : KeepFn{});
+  });
+  for (size_t i = from; i < m_layers.size(); ++i) {
+    const LayerEntries* entries = i < known.size() ? known[i] : nullptr;
+    if (reads[i]) {
+      if (!reads[i]->ok()) {
+        return std::move(*reads[i]).error();
+      }
+      LayerRead& read = **reads[i];
+      m_uncompressed[i] = read.uncompressed;
+      if (kept != nullptr) {
+        kept->merge(read.kept);
+      }
+      entries = &read.entries;
+    }
+    for (const auto& entry : *entries) {
+      apply_entry(i, entry);
+    }
+    reads[i].reset();  // its entries, no longer needed
+  }
+  return {};
 }
 
 Status ImageView::for_each_content(const WantFn& want, const ContentFn& fn) const {

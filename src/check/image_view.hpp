@@ -152,7 +152,24 @@ class ImageView {
  private:
   // (layer, name in the layer) -> content of a file kept while folding.
   using Kept = std::map<std::pair<size_t, std::string>, std::string>;
-  Status apply_layer(size_t index, const KeepFn& keep = {}, Kept* kept = nullptr);
+  // One layer as read on its own: its entries in order, the files `keep`
+  // named (as layer `index`'s), and its uncompressed size when it was checked
+  // against a `diff_id`.
+  struct LayerRead {
+    LayerEntries entries;
+    Kept kept;
+    std::optional<uint64_t> uncompressed;
+  };
+  static Result<LayerRead> read_layer_file(const std::filesystem::path& layer_file,
+                                           const std::string& origin, const crypto::Digest& diff_id,
+                                           size_t index, const KeepFn& keep);
+  // Folds layers `from`.. into the view in order: layer i from `known[i]`
+  // when that is given and not null, else read from its file, those layers
+  // all at once on every CPU first (decompressing and hashing layers is most
+  // of a check command's time). The first layer, in order, that failed gives
+  // the error. With `kept`, the files `keep` names go there.
+  Status read_and_apply(size_t from, const std::vector<const LayerEntries*>& known,
+                        const KeepFn& keep = {}, Kept* kept = nullptr);
   void cache_kept(Kept& kept);
   // Into the cache, unless it is over 1 MiB. A full cache (16 MiB) keeps what
   // it holds (Skip: what was kept for later reads stays), or is emptied first
