@@ -304,6 +304,7 @@ Result<ImageView::LayerEntries> ImageView::read_entries(const std::filesystem::p
   DISTILL_TRY(LayerRead read, read_layer_file(layer_file, origin, diff_id, 0, {}));
   return std::move(read.entries);
 }
+
 // Resolves the parent directories of `path` through the view's symlinks (missing
 // components are kept literally); the final component is not followed.
 std::string ImageView::resolve_parent(const std::string& path) const {
@@ -540,6 +541,7 @@ Result<ImageView::LayerRead> ImageView::read_layer_file(const std::filesystem::p
   }
   return read;
 }
+
 Status ImageView::read_and_apply(size_t from, const std::vector<const LayerEntries*>& known,
                                  const KeepFn& keep, Kept* kept) {
   std::vector<size_t> unknown;
