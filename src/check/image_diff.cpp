@@ -168,9 +168,10 @@ struct Side {
 // Whether both entries are the same member of layers with the same content:
 // then they are identical in every respect, content included.
 bool same_source(const FileInfo& a, const Side& side_a, const FileInfo& b, const Side& side_b) {
-  return !a.tar_path.empty() && a.tar_path == b.tar_path && a.layer < side_a.keys.size() &&
-         b.layer < side_b.keys.size() && side_a.keys[a.layer] == side_b.keys[b.layer] &&
-         a.type == b.type && a.type != EntryType::Hardlink;
+  return !a.tar_path.empty() && a.tar_path == b.tar_path && a.entry == b.entry &&
+         a.layer < side_a.keys.size() && b.layer < side_b.keys.size() &&
+         side_a.keys[a.layer] == side_b.keys[b.layer] && a.type == b.type &&
+         a.type != EntryType::Hardlink;
 }
 
 // Differences other than content (which needs the bytes).

@@ -215,11 +215,12 @@ Result<ImageView> ImageView::load(const oci::LoadedManifest& manifest, const Kee
               manifest.config.diff_ids);
 }
 
-Result<ImageView> ImageView::load(const OpenedImage& image, const KeepFn& keep) {
+Result<ImageView> ImageView::load(const OpenedImage& image, const KeepFn& keep,
+                                  const ScanFn& scan) {
   const oci::LoadedManifest& manifest = *image.manifest;
   return load(manifest.layer_files,
               image.ref.empty() ? manifest.descriptor.digest.str() : image.ref, keep,
-              manifest.config.diff_ids);
+              manifest.config.diff_ids, scan);
 }
 
 std::string ImageView::layer_origin(size_t index) const {
@@ -228,7 +229,7 @@ std::string ImageView::layer_origin(size_t index) const {
 
 Result<ImageView> ImageView::load(const std::vector<std::filesystem::path>& layer_files,
                                   const std::string& origin, const KeepFn& keep,
-                                  const std::vector<crypto::Digest>& diff_ids) {
+                                  const std::vector<crypto::Digest>& diff_ids, const ScanFn& scan) {
   DISTILL_CHECK(check_diff_id_count(layer_files, diff_ids, origin));
   ImageView view;
   view.m_layers = layer_files;
@@ -237,7 +238,7 @@ Result<ImageView> ImageView::load(const std::vector<std::filesystem::path>& laye
   view.m_origin = origin;
   view.m_cache = std::make_shared<Cache>();
   Kept kept;
-  DISTILL_CHECK(view.read_and_apply(0, {}, keep, &kept));
+  DISTILL_CHECK(view.read_and_apply(0, {}, keep, &kept, scan));
   view.cache_kept(kept);
   return view;
 }
@@ -252,7 +253,7 @@ void ImageView::cache_kept(Kept& kept) {
     if (info.type != archive::EntryType::File) {
       continue;
     }
-    if (auto it = kept.find({info.layer, info.tar_path}); it != kept.end()) {
+    if (auto it = kept.find({info.layer, info.entry}); it != kept.end()) {
       remember(path, std::move(it->second));
     }
   }
@@ -301,7 +302,7 @@ Result<ImageView> ImageView::load(const std::vector<std::filesystem::path>& laye
 Result<ImageView::LayerEntries> ImageView::read_entries(const std::filesystem::path& layer_file,
                                                         const std::string& origin,
                                                         const crypto::Digest& diff_id) {
-  DISTILL_TRY(LayerRead read, read_layer_file(layer_file, origin, diff_id, 0, {}));
+  DISTILL_TRY(LayerRead read, read_layer_file(layer_file, origin, diff_id, 0, {}, {}));
   return std::move(read.entries);
 }
 
@@ -480,7 +481,7 @@ void ImageView::insert(const std::string& path, FileInfo info) {
   m_files[path] = std::move(info);
 }
 
-void ImageView::apply_entry(size_t index, const archive::TarEntry& entry) {
+void ImageView::apply_entry(size_t index, size_t position, const archive::TarEntry& entry) {
   const std::string raw = "/" + entry.path;
   const std::string base = base_of(raw);
   if (base == ".wh..wh..opq") {
@@ -504,6 +505,7 @@ void ImageView::apply_entry(size_t index, const archive::TarEntry& entry) {
   info.size = entry.size;
   info.layer = index;
   info.tar_path = entry.path;
+  info.entry = position;
   info.mtime = entry.mtime;
   if (entry.type == archive::EntryType::Symlink) {
     info.link_target = entry.link_target;
@@ -522,14 +524,23 @@ void ImageView::apply_entry(size_t index, const archive::TarEntry& entry) {
 Result<ImageView::LayerRead> ImageView::read_layer_file(const std::filesystem::path& layer_file,
                                                         const std::string& origin,
                                                         const crypto::Digest& diff_id, size_t index,
-                                                        const KeepFn& keep) {
+                                                        const KeepFn& keep, const ScanFn& scan) {
   LayerRead read;
   auto on_entry = [&](const archive::TarEntry& entry, archive::ContentReader& reader) -> Status {
+    const size_t position = read.entries.size();
     read.entries.push_back(entry);
-    if (keep && entry.type == archive::EntryType::File && entry.size <= k_cache_file_limit &&
-        keep(entry.path)) {
+    if (entry.type != archive::EntryType::File) {
+      return {};
+    }
+    if (keep && entry.size <= k_cache_file_limit && keep(entry.path)) {
       DISTILL_TRY(std::string data, reader.read_all());
-      read.kept[{index, entry.path}] = std::move(data);
+      std::string& held = read.kept[{index, position}] = std::move(data);
+      if (scan) {
+        archive::MemoryContentReader again(held);
+        DISTILL_CHECK(scan(index, position, entry, again));
+      }
+    } else if (scan) {
+      DISTILL_CHECK(scan(index, position, entry, reader));
     }
     return {};
   };
@@ -543,7 +554,7 @@ Result<ImageView::LayerRead> ImageView::read_layer_file(const std::filesystem::p
 }
 
 Status ImageView::read_and_apply(size_t from, const std::vector<const LayerEntries*>& known,
-                                 const KeepFn& keep, Kept* kept) {
+                                 const KeepFn& keep, Kept* kept, const ScanFn& scan) {
   std::vector<size_t> unknown;
   for (size_t i = from; i < m_layers.size(); ++i) {
     if (i >= known.size() || known[i] == nullptr) {
@@ -555,7 +566,7 @@ Status ImageView::read_and_apply(size_t from, const std::vector<const LayerEntri
     const size_t i = unknown[n];
     reads[i] = read_layer_file(m_layers[i], layer_origin(i),
                                i < m_diff_ids.size() ? m_diff_ids[i] : crypto::Digest{}, i,
-                               kept != nullptr ? keep : KeepFn{});
+                               kept != nullptr ? keep : KeepFn{}, scan);
   });
   for (size_t i = from; i < m_layers.size(); ++i) {
     const LayerEntries* entries = i < known.size() ? known[i] : nullptr;
@@ -570,8 +581,8 @@ Status ImageView::read_and_apply(size_t from, const std::vector<const LayerEntri
       }
       entries = &read.entries;
     }
-    for (const auto& entry : *entries) {
-      apply_entry(i, entry);
+    for (size_t position = 0; position < entries->size(); ++position) {
+      apply_entry(i, position, (*entries)[position]);
     }
     reads[i].reset();  // its entries, no longer needed
   }
@@ -579,32 +590,35 @@ Status ImageView::read_and_apply(size_t from, const std::vector<const LayerEntri
 }
 
 Status ImageView::for_each_content(const WantFn& want, const ContentFn& fn) const {
-  // Per layer: the tar names of the regular files the view still takes from it.
-  std::vector<std::map<std::string, std::string>> wanted(m_layers.size());
+  // Per layer: the positions of the regular files the view still takes from it.
+  std::vector<std::map<size_t, std::string>> wanted(m_layers.size());
   for (const auto& [path, info] : m_files) {
     if (info.type == archive::EntryType::File && info.layer < m_layers.size() &&
         !info.tar_path.empty() && want(path, info)) {
-      wanted[info.layer].emplace(info.tar_path, path);
+      wanted[info.layer].emplace(info.entry, path);
     }
   }
   for (size_t i = 0; i < m_layers.size(); ++i) {
     if (wanted[i].empty()) {
       continue;
     }
-    size_t remaining = wanted[i].size();
+    auto next = wanted[i].begin();
+    size_t position = 0;
     auto on_entry = [&](const archive::TarEntry& entry,
                         archive::ContentReader& reader) -> Result<archive::TarNext> {
-      if (entry.type != archive::EntryType::File) {
+      if (position++ != next->first) {
         return archive::TarNext::Continue;
       }
-      auto it = wanted[i].find(entry.path);
-      if (it == wanted[i].end()) {
-        return archive::TarNext::Continue;
+      const std::string& path = next->second;
+      const FileInfo& info = m_files.at(path);
+      if (entry.type != archive::EntryType::File || entry.path != info.tar_path) {
+        return make_error(ErrorKind::Corrupt, layer_origin(i) + ": entry " +
+                                                  std::to_string(next->first) + " is " +
+                                                  entry.path + ", not " + info.tar_path +
+                                                  " as when the image was read first");
       }
-      const std::string path = it->second;
-      wanted[i].erase(it);
-      DISTILL_CHECK(fn(path, m_files.at(path), reader));
-      return --remaining == 0 ? archive::TarNext::Stop : archive::TarNext::Continue;
+      DISTILL_CHECK(fn(path, info, reader));
+      return ++next == wanted[i].end() ? archive::TarNext::Stop : archive::TarNext::Continue;
     };
     // Read again, not checked again (with diff_ids, it was as the view was
     // folded), and only as far as the last file wanted.

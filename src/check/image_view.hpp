@@ -38,6 +38,9 @@ struct FileInfo {
   std::string link_target;  // symlink: as written; hard link: absolute target path
   size_t layer = 0;         // index of the layer that provides this entry
   std::string tar_path;     // the entry's name in that layer (normalised)
+  // Its position among that layer's entries: a layer may hold a name twice
+  // (tar appends), and the view's entry is the later one.
+  size_t entry = 0;
   int64_t mtime = 0;
 
   [[nodiscard]] bool is_dir() const { return type == archive::EntryType::Directory; }
@@ -78,18 +81,29 @@ class ImageView {
   // that layer, up to 1 MiB each (16 MiB in all), are read later without
   // streaming the layer again.
   using KeepFn = std::function<bool(std::string_view tar_path)>;
+  // Sees the content of every regular file (not hard links) of every layer
+  // while the view is folded, so a check that reads contents reads each layer
+  // once. Layers are read at once, so it is called from several threads (for
+  // different layers) at the same time. It sees files a later entry
+  // replaces or deletes too: what the final view holds is what files() gives
+  // as (layer, entry). Its error is the layer's. A file `keep` takes comes to
+  // it from memory.
+  using ScanFn = std::function<Status(size_t layer, size_t position, const archive::TarEntry& entry,
+                                      archive::ContentReader& reader)>;
   // `origin` names the image in error messages ("layer 2 of ORIGIN: ...").
   // `diff_ids`, when given (one per layer), are what each layer's
   // uncompressed tar must hash to: checked in the pass that reads it
   // (archive::for_each_tar_entry_verified), a difference is Corrupt.
   static Result<ImageView> load(const std::vector<std::filesystem::path>& layer_files,
                                 const std::string& origin = "image", const KeepFn& keep = {},
-                                const std::vector<crypto::Digest>& diff_ids = {});
+                                const std::vector<crypto::Digest>& diff_ids = {},
+                                const ScanFn& scan = {});
   // An image's manifest: its layers checked against its config's diff_ids,
   // the image named by its manifest's digest, or by the reference it was
   // opened by.
   static Result<ImageView> load(const oci::LoadedManifest& manifest, const KeepFn& keep = {});
-  static Result<ImageView> load(const OpenedImage& image, const KeepFn& keep = {});
+  static Result<ImageView> load(const OpenedImage& image, const KeepFn& keep = {},
+                                const ScanFn& scan = {});
   // The entries of one layer, in order, without their contents: what a view is
   // folded from. `origin` names the layer in errors. With a `diff_id`, the
   // layer's uncompressed tar is checked against it as it is read.
@@ -150,8 +164,8 @@ class ImageView {
   Status for_each_content(const WantFn& want, const ContentFn& fn) const;
 
  private:
-  // (layer, name in the layer) -> content of a file kept while folding.
-  using Kept = std::map<std::pair<size_t, std::string>, std::string>;
+  // (layer, position in the layer) -> content of a file kept while folding.
+  using Kept = std::map<std::pair<size_t, size_t>, std::string>;
   // One layer as read on its own: its entries in order, the files `keep`
   // named (as layer `index`'s), and its uncompressed size when it was checked
   // against a `diff_id`.
@@ -162,21 +176,22 @@ class ImageView {
   };
   static Result<LayerRead> read_layer_file(const std::filesystem::path& layer_file,
                                            const std::string& origin, const crypto::Digest& diff_id,
-                                           size_t index, const KeepFn& keep);
+                                           size_t index, const KeepFn& keep, const ScanFn& scan);
   // Folds layers `from`.. into the view in order: layer i from `known[i]`
   // when that is given and not null, else read from its file, those layers
   // all at once on every CPU first (decompressing and hashing layers is most
   // of a check command's time). The first layer, in order, that failed gives
-  // the error. With `kept`, the files `keep` names go there.
+  // the error. With `kept`, the files `keep` names go there; `scan` sees the
+  // layers read.
   Status read_and_apply(size_t from, const std::vector<const LayerEntries*>& known,
-                        const KeepFn& keep = {}, Kept* kept = nullptr);
+                        const KeepFn& keep = {}, Kept* kept = nullptr, const ScanFn& scan = {});
   void cache_kept(Kept& kept);
   // Into the cache, unless it is over 1 MiB. A full cache (16 MiB) keeps what
   // it holds (Skip: what was kept for later reads stays), or is emptied first
   // (Evict: a file just read is the likeliest to be read again).
   enum class WhenFull { Skip, Evict };
   void remember(const std::string& path, std::string data, WhenFull full = WhenFull::Skip) const;
-  void apply_entry(size_t index, const archive::TarEntry& entry);
+  void apply_entry(size_t index, size_t position, const archive::TarEntry& entry);
   void insert(const std::string& path, FileInfo info);
   void erase_tree(const std::string& path, size_t below_layer, bool keep_self);
   [[nodiscard]] std::string resolve_parent(const std::string& path) const;

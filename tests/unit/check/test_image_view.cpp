@@ -109,6 +109,24 @@ TEST_F(ImageViewTest, ContentComesFromTheTopmostLayer) {
   EXPECT_EQ(view.lstat("/etc/conf")->size, 5U);
 }
 
+// A layer may hold a name twice (tar appends, it does not replace): the view
+// is the later entry's, its content too, read or kept while folding.
+TEST_F(ImageViewTest, ANameTwiceInOneLayerReadsTheLaterEntry) {
+  const std::vector<Entry> layer = {dir("etc"), file("etc/conf", "first, longer"),
+                                    file("etc/conf", "second", 0600)};
+  ImageView view = load({layer});
+  EXPECT_EQ(view.lstat("/etc/conf")->size, 6U);
+  EXPECT_EQ(*view.read_file("/etc/conf"), "second");
+
+  fs::path file = m_dir->path() / "twice.tar.gz";
+  write_layer(file, layer);
+  auto keep = [](std::string_view tar_path) { return tar_path == "etc/conf"; };
+  auto kept = ImageView::load({file}, "test", keep);
+  ASSERT_TRUE(kept.ok()) << kept.error().message;
+  fs::remove(file);
+  EXPECT_EQ(*kept->read_file("/etc/conf"), "second");
+}
+
 TEST_F(ImageViewTest, PrefetchedFilesAreReadWithoutTheLayers) {
   ImageView view = load({
       {dir("etc"), file("etc/a", "lower a"), file("etc/b", "b")},
