@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 
@@ -125,16 +126,37 @@ std::string expand_origin(std::string dir, const std::string& origin) {
   return dir;
 }
 
-Status check_elf(const ImageView& view, std::vector<Finding>& findings,
-                 std::vector<Finding>& warnings) {
-  std::map<std::string, elf::ElfInfo> elves;
-  auto want = [](const std::string&, const FileInfo& info) { return info.size >= 52; };
-  // One buffer for every ELF file, sized once for each: reading a 90 MB
-  // program into a string that grew as it came, then copied behind its magic,
-  // was half of auditing nodejs (copies, and page faults on new memory).
-  std::string data;
-  auto on_content = [&](const std::string& path, const FileInfo& file,
-                        archive::ContentReader& reader) -> Status {
+// The ELF executables and shared objects of every layer, by their place in
+// it, parsed as the view is folded.
+class ElfScan {
+ public:
+  ImageView::ScanFn fn() {
+    return [this](size_t layer, size_t position, const archive::TarEntry& entry,
+                  archive::ContentReader& reader) -> Status {
+      return scan({layer, position}, entry, reader);
+    };
+  }
+
+  // Those the view holds, by absolute path.
+  [[nodiscard]] std::map<std::string, elf::ElfInfo> held_by(const ImageView& view) {
+    std::map<std::string, elf::ElfInfo> out;
+    for (const auto& [path, info] : view.files()) {
+      if (info.type == archive::EntryType::File) {
+        if (auto it = m_found.find({info.layer, info.entry}); it != m_found.end()) {
+          out.emplace(path, std::move(it->second));
+        }
+      }
+    }
+    return out;
+  }
+
+ private:
+  using Key = std::pair<size_t, size_t>;  // (layer, position in the layer)
+
+  Status scan(Key key, const archive::TarEntry& entry, archive::ContentReader& reader) {
+    if (entry.size < 52) {  // smaller than an ELF header
+      return {};
+    }
     char magic[4];
     size_t got = 0;
     while (got < sizeof(magic)) {
@@ -147,16 +169,44 @@ Status check_elf(const ImageView& view, std::vector<Finding>& findings,
     if (!elf::looks_like_elf(std::string_view(magic, got))) {
       return {};
     }
+    // A buffer kept for the next ELF file: reading a 90 MB program into a
+    // string that grew as it came, then copied behind its magic, was half of
+    // auditing nodejs (copies, and page faults on new memory).
+    std::string data = take_buffer();
     data.assign(magic, got);
-    DISTILL_CHECK(reader.read_all_into(data, file.size > got ? file.size - got : 0));
-    auto info = elf::parse_elf(data, path);
-    if (info.ok() && (info->type == elf::k_et_exec || info->type == elf::k_et_dyn)) {
-      elves.emplace(path, std::move(*info));
+    Status read = reader.read_all_into(data, entry.size > got ? entry.size - got : 0);
+    std::optional<elf::ElfInfo> object;
+    if (read.ok()) {
+      auto info = elf::parse_elf(data, "/" + entry.path);
+      if (info.ok() && (info->type == elf::k_et_exec || info->type == elf::k_et_dyn)) {
+        object = std::move(*info);
+      }
     }
-    return {};
-  };
-  DISTILL_CHECK(view.for_each_content(want, on_content));
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_buffers.push_back(std::move(data));
+    if (object) {
+      m_found.emplace(key, std::move(*object));
+    }
+    return read;
+  }
 
+  std::string take_buffer() {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    if (m_buffers.empty()) {
+      return {};
+    }
+    std::string buffer = std::move(m_buffers.back());
+    m_buffers.pop_back();
+    return buffer;
+  }
+
+  std::mutex m_mutex;
+  std::map<Key, elf::ElfInfo> m_found;
+  std::vector<std::string> m_buffers;  // one per layer read at once
+};
+
+Status check_elf(const ImageView& view, const std::map<std::string, elf::ElfInfo>& elves,
+                 std::vector<Finding>& findings, std::vector<Finding>& warnings) {
   // Sonames present anywhere (for dlopen-by-path libraries), per machine -> path.
   std::map<std::pair<uint16_t, std::string>, std::string> anywhere;
   for (const auto& [path, info] : elves) {
@@ -295,9 +345,8 @@ Status check_elf(const ImageView& view, std::vector<Finding>& findings,
   return {};
 }
 
-}  // namespace
-
-Result<AuditReport> audit_image(const ImageView& view, const oci::ImageConfig& config) {
+Result<AuditReport> audit_view(const ImageView& view, const oci::ImageConfig& config,
+                               const std::map<std::string, elf::ElfInfo>& elves) {
   AuditReport report;
   auto& findings = report.findings;
 
@@ -353,13 +402,36 @@ Result<AuditReport> audit_image(const ImageView& view, const oci::ImageConfig& c
     }
   }
   check_user(view, config, findings);
-  DISTILL_CHECK(check_elf(view, findings, report.warnings));
+  DISTILL_CHECK(check_elf(view, elves, findings, report.warnings));
 
   std::sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) {
     return a.check != b.check ? a.check < b.check
                               : (a.path != b.path ? a.path < b.path : a.message < b.message);
   });
   return report;
+}
+
+// The small files the checks read (users, groups, the linker's search
+// path), kept while the view is folded rather than read from their layers
+// again.
+bool read_by_checks(std::string_view tar_path) {
+  return tar_path == "etc/passwd" || tar_path == "etc/group" || tar_path == "etc/ld.so.conf" ||
+         tar_path.rfind("etc/ld.so.conf.d/", 0) == 0;
+}
+
+}  // namespace
+
+Result<AuditReport> audit_image(const OpenedImage& image) {
+  ElfScan scan;
+  DISTILL_TRY(auto view, ImageView::load(image, read_by_checks, scan.fn()));
+  return audit_view(view, image.manifest->config, scan.held_by(view));
+}
+
+Result<AuditReport> audit_layers(const std::vector<std::filesystem::path>& layer_files,
+                                 const oci::ImageConfig& config, const std::string& origin) {
+  ElfScan scan;
+  DISTILL_TRY(auto view, ImageView::load(layer_files, origin, read_by_checks, {}, scan.fn()));
+  return audit_view(view, config, scan.held_by(view));
 }
 
 std::string format_finding(const Finding& finding) {

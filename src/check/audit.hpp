@@ -26,8 +26,13 @@
 //    libjsound.so without libasound2) gives a warning.
 // Debug variants (a /busybox/busybox, or /busybox in the config's PATH) get their
 // busybox reported as `expected`, not as findings.
+//
+// The view is folded and the ELF objects found in one pass over the layers
+// (ImageView::ScanFn): a second pass for the ELF contents was a third of
+// auditing java17.
 #pragma once
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -51,7 +56,13 @@ struct AuditReport {
   [[nodiscard]] bool passed() const { return findings.empty(); }
 };
 
-Result<AuditReport> audit_image(const ImageView& view, const oci::ImageConfig& config);
+// The image's platform manifest, its layers checked against its diff_ids.
+Result<AuditReport> audit_image(const OpenedImage& image);
+// Layer files (bottom first, not checked) with `config`; `origin` names them
+// in errors.
+Result<AuditReport> audit_layers(const std::vector<std::filesystem::path>& layer_files,
+                                 const oci::ImageConfig& config,
+                                 const std::string& origin = "image");
 
 // "check path: message" (one line) for the CLI.
 std::string format_finding(const Finding& finding);

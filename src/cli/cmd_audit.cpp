@@ -4,7 +4,6 @@
 #include <nlohmann/json.hpp>
 
 #include "check/audit.hpp"
-#include "check/image_view.hpp"
 #include "check/json_text.hpp"
 #include "cli/command.hpp"
 #include "cli/source_flags.hpp"
@@ -43,8 +42,7 @@ CommandRunner register_audit(CLI::App& app) {
   return [flags, flags_source]() -> Result<int> {
     DISTILL_TRY(oci::SourceOptions source, source_options(*flags_source));
     DISTILL_TRY(auto opened, check::open_image(flags->ref, flags->arch, source));
-    DISTILL_TRY(auto view, check::ImageView::load(*opened));
-    DISTILL_TRY(auto report, check::audit_image(view, opened->manifest->config));
+    DISTILL_TRY(auto report, check::audit_image(*opened));
     if (flags->json) {
       nlohmann::json out{{"image", flags->ref},
                          {"platform", opened->manifest->platform.str()},

@@ -4,6 +4,8 @@
 // variant's busybox is expected, not a finding.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "check/audit.hpp"
 #include "elf/elf_reader.hpp"
 #include "test_image.hpp"
@@ -21,19 +23,26 @@ class AuditTest : public ::testing::Test {
   void SetUp() override { m_dir = std::make_unique<util::TempDir>(*util::TempDir::create()); }
 
   AuditReport audit(std::vector<Entry> extra, oci::ImageConfig config = base_config()) {
+    return audit_stack(extra.empty() ? std::vector<std::vector<Entry>>{}
+                                     : std::vector<std::vector<Entry>>{std::move(extra)},
+                       std::move(config));
+  }
+
+  // base_layer() and then `layers`, bottom first.
+  AuditReport audit_stack(const std::vector<std::vector<Entry>>& layers,
+                          oci::ImageConfig config = base_config()) {
     std::vector<fs::path> files;
     fs::path base = m_dir->path() / ("base" + std::to_string(m_count) + ".tar.gz");
     write_layer(base, base_layer());
     files.push_back(base);
-    if (!extra.empty()) {
-      fs::path top = m_dir->path() / ("top" + std::to_string(m_count) + ".tar.gz");
-      write_layer(top, extra);
+    for (size_t i = 0; i < layers.size(); ++i) {
+      fs::path top =
+          m_dir->path() / ("top" + std::to_string(m_count) + "-" + std::to_string(i) + ".tar.gz");
+      write_layer(top, layers[i]);
       files.push_back(top);
     }
     ++m_count;
-    auto view = ImageView::load(files, "test");
-    EXPECT_TRUE(view.ok());
-    auto report = audit_image(*view, config);
+    auto report = audit_layers(files, config, "test");
     EXPECT_TRUE(report.ok()) << (report.ok() ? "" : report.error().message);
     return *report;
   }
@@ -186,6 +195,47 @@ TEST_F(AuditTest, ElfNeededLibrariesMustBePresent) {
 
 // A library no program needs (loaded by dlopen) with a missing dependency: a
 // warning, not a finding.
+// The ELF objects are found as the layers are read, each layer's on its own:
+// only those the merged view still holds are checked, wherever they came from.
+TEST_F(AuditTest, OnlyTheElfObjectsTheMergedViewHoldsAreChecked) {
+  auto program = util::read_file("/usr/bin/true");
+  if (!program.ok()) {
+    GTEST_SKIP() << "no /usr/bin/true";
+  }
+  auto info = elf::parse_elf(*program, "/usr/bin/true");
+  ASSERT_TRUE(info.ok());
+  if (info->interpreter.empty()) {
+    GTEST_SKIP() << "/usr/bin/true is static";
+  }
+  const Entry elf_true = file("usr/bin/true", *program, 0755);
+  const Entry text_true = file("usr/bin/true", "#!/bin/false\n" + std::string(64, '#'), 0755);
+  auto elf_paths = [](const AuditReport& report) {
+    std::set<std::string> paths;
+    for (const auto& finding : report.findings) {
+      if (finding.check == "elf") {
+        paths.insert(finding.path);
+      }
+    }
+    return paths;
+  };
+  const std::set<std::string> k_true = {"/usr/bin/true"};
+  // Replaced by a script, deleted by a whiteout, hidden by an opaque directory.
+  EXPECT_TRUE(elf_paths(audit_stack({{dir("usr/bin"), elf_true}, {text_true}})).empty());
+  EXPECT_TRUE(
+      elf_paths(audit_stack({{dir("usr/bin"), elf_true}, {file("usr/bin/.wh.true", "")}})).empty());
+  EXPECT_TRUE(
+      elf_paths(audit_stack({{dir("usr/bin"), elf_true}, {file("usr/bin/.wh..wh..opq", "")}}))
+          .empty());
+  // A script replaced by the program; the program kept under another name as
+  // its first layer's copy is replaced.
+  EXPECT_EQ(elf_paths(audit_stack({{dir("usr/bin"), text_true}, {elf_true}})), k_true);
+  EXPECT_EQ(elf_paths(audit_stack(
+                {{dir("usr/bin"), elf_true, file("usr/bin/false", *program, 0755)}, {text_true}})),
+            std::set<std::string>{"/usr/bin/false"});
+  // In one layer, the same program twice (the later entry is the one kept).
+  EXPECT_TRUE(elf_paths(audit_stack({{dir("usr/bin"), elf_true, text_true}})).empty());
+}
+
 TEST_F(AuditTest, DlopenOnlyLibrariesGiveWarnings) {
   auto program = util::read_file("/usr/bin/true");
   if (!program.ok()) {
