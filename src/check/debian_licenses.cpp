@@ -535,4 +535,14 @@ CopyrightLicenses copyright_licenses(std::string_view copyright_text, const std:
   return out;
 }
 
+bool is_copyright_file(std::string_view tar_path) {
+  constexpr std::string_view k_doc = "usr/share/doc/";
+  constexpr std::string_view k_copyright = "/copyright";
+  if (!tar_path.starts_with(k_doc) || !tar_path.ends_with(k_copyright)) {
+    return false;
+  }
+  size_t slash = tar_path.find('/', k_doc.size());
+  return slash > k_doc.size() && slash == tar_path.size() - k_copyright.size();
+}
+
 }  // namespace distill::check

@@ -35,6 +35,10 @@ struct CopyrightLicenses {
   bool machine_readable = false;
 };
 
+// Whether a layer's file, by its name there, is a package's copyright file
+// ("usr/share/doc/PACKAGE/copyright").
+bool is_copyright_file(std::string_view tar_path);
+
 // The SPDX identifier for one Debian short name (no "or"/"and"/"with"), "" if SPDX
 // has none. Case-insensitive; "+" means "or later".
 std::string spdx_license_id(std::string_view debian_name);

@@ -258,6 +258,8 @@ Result<InspectReport> inspect_image(const OpenedImage& image, const ImageView& v
   return report;
 }
 
+bool inspect_reads(std::string_view tar_path) { return is_package_record(tar_path, true); }
+
 nlohmann::json to_json(const PackageRecord& package) {
   nlohmann::json out{{"name", package.name},
                      {"version", package.version},

@@ -90,6 +90,10 @@ struct InspectOptions {
   size_t largest = 10;      // how many of the largest files to list
 };
 
+// The files inspect_image reads, by their name in a layer (the packages'
+// records and file lists): an ImageView loaded with this keeps them.
+bool inspect_reads(std::string_view tar_path);
+
 Result<InspectReport> inspect_image(const OpenedImage& image, const ImageView& view,
                                     const InspectOptions& options);
 

@@ -60,7 +60,9 @@ Result<Subject> image_subject(const OutdatedRequest& request) {
   Subject subject;
   subject.kind = "image";
   DISTILL_TRY(auto opened, open_image(request.subject, request.arch, request.image_source));
-  DISTILL_TRY(auto view, ImageView::load(*opened));
+  DISTILL_TRY(auto view, ImageView::load(*opened, [](std::string_view tar_path) {
+                return is_package_record(tar_path, false);
+              }));
   DISTILL_TRY(auto records, installed_packages(view));
   if (records.empty()) {
     return make_error(ErrorKind::NotFound,

@@ -40,6 +40,13 @@ Result<std::vector<PackageRecord>> installed_packages(const ImageView& view);
 // /var/lib/dpkg/status.d but *.md5sums, then /var/lib/dpkg/status when present.
 std::vector<std::string> status_files(const ImageView& view);
 
+// Whether a layer's file, by its name there ("var/lib/dpkg/status.d/libc6"),
+// is one installed_packages reads or, with `file_lists`, one of the file
+// lists package_file_owners reads (status.d/*.md5sums, dpkg/info/*.list and
+// *.md5sums): for an ImageView::KeepFn, so that they are kept as the view is
+// folded rather than read from their layers again.
+bool is_package_record(std::string_view tar_path, bool file_lists);
+
 // The installed packages of some status files (path -> content), sorted as
 // installed_packages sorts them.
 Result<std::vector<PackageRecord>> parse_status_files(

@@ -237,23 +237,13 @@ bool sbom_reads(std::string_view tar_path) {
            tar_path.find('/', dir.size() + 1) == std::string_view::npos;
   };
   if (tar_path == "etc/os-release" || tar_path == "usr/lib/os-release" ||
-      tar_path == "var/lib/dpkg/status") {
+      is_package_record(tar_path, false)) {
     return true;
-  }
-  if (in_dir("var/lib/dpkg/status.d")) {
-    return !tar_path.ends_with(".md5sums");
   }
   if (in_dir(image::k_archive_records_dir)) {
     return tar_path.ends_with(".json");
   }
-  // usr/share/doc/PACKAGE/copyright
-  constexpr std::string_view k_doc = "usr/share/doc/";
-  constexpr std::string_view k_copyright = "/copyright";
-  if (!tar_path.starts_with(k_doc) || !tar_path.ends_with(k_copyright)) {
-    return false;
-  }
-  size_t slash = tar_path.find('/', k_doc.size());
-  return slash > k_doc.size() && slash == tar_path.size() - k_copyright.size();
+  return is_copyright_file(tar_path);
 }
 
 namespace {

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "check/debian_licenses.hpp"
 #include "check/go_expand.hpp"
 #include "check/go_regexp.hpp"
 #include "util/file_io.hpp"
@@ -855,6 +856,30 @@ Result<StructureTestConfig> load_structure_test(const std::string& path) {
 size_t TestReport::failures() const {
   return static_cast<size_t>(
       std::count_if(results.begin(), results.end(), [](const TestResult& r) { return !r.passed; }));
+}
+
+ImageView::KeepFn structure_test_reads(const std::vector<StructureTestConfig>& configs) {
+  auto names = std::make_shared<std::set<std::string, std::less<>>>();
+  bool copyrights = false;
+  auto add = [&](const std::string& path) {
+    names->insert(path.substr(path.find_first_not_of('/') == std::string::npos
+                                  ? path.size()
+                                  : path.find_first_not_of('/')));
+  };
+  for (const auto& config : configs) {
+    for (const auto& test : config.file_content_tests) {
+      add(test.path);
+    }
+    for (const auto& test : config.license_tests) {
+      copyrights |= test.debian;
+      for (const auto& file : test.files) {
+        add(file);
+      }
+    }
+  }
+  return [names, copyrights](std::string_view tar_path) {
+    return names->count(tar_path) != 0 || (copyrights && is_copyright_file(tar_path));
+  };
 }
 
 TestReport run_structure_tests(const StructureTestConfig& config, const ImageView& view,

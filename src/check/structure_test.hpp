@@ -153,6 +153,11 @@ struct TestReport {
 // Runs every test of `config`, in CST's order: command, file content, file
 // existence, license, metadata. `executor` may be null when the config has no
 // command tests (each one then fails saying no executor is available).
+// The files the configs' file content and license tests read, by their name
+// in a layer: an ImageView loaded with this keeps them (those up to 1 MiB),
+// and the tests read no layer again for them.
+ImageView::KeepFn structure_test_reads(const std::vector<StructureTestConfig>& configs);
+
 TestReport run_structure_tests(const StructureTestConfig& config, const ImageView& view,
                                const oci::ImageConfig& image_config, CommandExecutor* executor);
 

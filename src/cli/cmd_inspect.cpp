@@ -42,7 +42,7 @@ CommandRunner register_inspect(CLI::App& app) {
   return [flags, flags_source]() -> Result<int> {
     DISTILL_TRY(oci::SourceOptions source, source_options(*flags_source));
     DISTILL_TRY(auto opened, check::open_image(flags->ref, flags->arch, source));
-    DISTILL_TRY(auto view, check::ImageView::load(*opened));
+    DISTILL_TRY(auto view, check::ImageView::load(*opened, check::inspect_reads));
     check::InspectOptions options;
     options.files = flags->files;
     options.layer_sizes = !flags->packages;

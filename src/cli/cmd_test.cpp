@@ -48,7 +48,7 @@ CommandRunner register_test(CLI::App& app) {
     }
     DISTILL_TRY(oci::SourceOptions source, source_options(*flags_source));
     DISTILL_TRY(auto opened, check::open_image(flags->ref, flags->arch, source));
-    DISTILL_TRY(auto view, check::ImageView::load(*opened));
+    DISTILL_TRY(auto view, check::ImageView::load(*opened, check::structure_test_reads(configs)));
     util::Progress progress(parse_progress_mode(flags->progress));
     check::BundleExecutor executor(opened->manifest->layer_files, opened->manifest->config,
                                    progress, check::BundleExecutor::Method::Overlay, flags->ref);

@@ -77,6 +77,47 @@ TEST(InspectTest, JsonReportsLayersConfigPackagesAndFiles) {
   EXPECT_NE(wrong.error().message.find("linux/amd64"), std::string::npos);
 }
 
+TEST(InspectReads, PackageRecordsAndTheirFileListsOnly) {
+  for (const char* yes :
+       {"var/lib/dpkg/status", "var/lib/dpkg/status.d/libc6", "var/lib/dpkg/status.d/libc6.md5sums",
+        "var/lib/dpkg/info/libc6:amd64.list", "var/lib/dpkg/info/libc6.md5sums"}) {
+    EXPECT_TRUE(inspect_reads(yes)) << yes;
+  }
+  for (const char* no : {"etc/passwd", "etc/os-release", "var/lib/dpkg/status.d/x/y",
+                         "var/lib/dpkg/info/libc6.postinst", "var/lib/dpkg/info/sub/libc6.list",
+                         "var/lib/dpkg/statusx"}) {
+    EXPECT_FALSE(inspect_reads(no)) << no;
+  }
+  // What installed_packages alone reads: no file lists.
+  EXPECT_TRUE(is_package_record("var/lib/dpkg/status.d/libc6", false));
+  EXPECT_FALSE(is_package_record("var/lib/dpkg/status.d/libc6.md5sums", false));
+  EXPECT_FALSE(is_package_record("var/lib/dpkg/info/libc6:amd64.list", false));
+}
+
+// A view loaded with inspect_reads holds every file inspect_image reads: the
+// report comes out whole with the layer files gone.
+TEST(InspectReads, InspectReadsNoLayerAgain) {
+  ImageSpec spec;
+  spec.layers = {base_layer(), {dir("app"), file("app/run", "#!x", 0755)}};
+  spec.config = base_config();
+  auto scratch = util::TempDir::create();
+  ASSERT_TRUE(scratch.ok());
+  auto opened = open_image(write_image(scratch->path(), spec), "amd64");
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  auto full = ImageView::load(**opened);
+  auto kept = ImageView::load(**opened, inspect_reads);
+  ASSERT_TRUE(full.ok() && kept.ok());
+  auto expected = inspect_image(**opened, *full, {});
+  ASSERT_TRUE(expected.ok()) << expected.error().message;
+  ASSERT_EQ(expected->packages.size(), 2U);
+  for (const auto& layer : (*opened)->manifest->layer_files) {
+    std::filesystem::remove(layer);
+  }
+  auto report = inspect_image(**opened, *kept, {});
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_EQ(to_json(*report), to_json(*expected));
+}
+
 // Issue 11, item 10: a file name that is not UTF-8 used to make the JSON
 // library throw; its bad bytes are written as \xNN instead.
 TEST(InspectTest, NonUtf8FileNamesAreEscapedInJson) {

@@ -122,6 +122,33 @@ TEST(StructureTestParse, ErrorsNameFileLineAndKey) {
   EXPECT_EQ(syntax.error().message.rfind("broken.yaml:", 0), 0U);
 }
 
+// What the file content and license tests read is kept as the view is folded.
+TEST(StructureTestReads, ContentAndLicenseFilesOnly) {
+  auto with_licenses = parse_structure_test(
+      "schemaVersion: 2.0.0\nfileContentTests:\n  - name: passwd\n    path: /etc/passwd\n"
+      "    expectedContents: ['root']\nlicenseTests:\n  - debian: true\n"
+      "    files: ['/opt/app/LICENSE']\n",
+      "a.yaml");
+  auto without = parse_structure_test(
+      "schemaVersion: 2.0.0\nfileContentTests:\n  - name: group\n    path: /etc/group\n"
+      "    expectedContents: ['root']\n",
+      "b.yaml");
+  ASSERT_TRUE(with_licenses.ok()) << with_licenses.error().message;
+  ASSERT_TRUE(without.ok()) << without.error().message;
+  auto both = structure_test_reads({*with_licenses, *without});
+  for (const char* yes :
+       {"etc/passwd", "etc/group", "opt/app/LICENSE", "usr/share/doc/libc6/copyright"}) {
+    EXPECT_TRUE(both(yes)) << yes;
+  }
+  for (const char* no : {"etc/shadow", "usr/share/doc/libc6/changelog.gz", "opt/app"}) {
+    EXPECT_FALSE(both(no)) << no;
+  }
+  auto no_licenses = structure_test_reads({*without});
+  EXPECT_TRUE(no_licenses("etc/group"));
+  EXPECT_FALSE(no_licenses("usr/share/doc/libc6/copyright"));
+  EXPECT_FALSE(structure_test_reads({})("etc/passwd"));
+}
+
 // distroless's own v1 configs (base/testdata/base.yaml, python3.yaml): list-form
 // commands, no uid/gid/metadataTest.
 TEST(StructureTestParse, SchemaV1WithListCommands) {
