@@ -18,6 +18,21 @@ namespace {
 namespace fs = std::filesystem;
 using namespace testing;  // NOLINT
 
+// The host's /usr/bin/true, when it is a dynamically linked program (an
+// interpreter and libraries); why not otherwise.
+struct HostProgram {
+  std::string bytes;
+  elf::ElfInfo info;
+};
+Result<HostProgram> host_true() {
+  DISTILL_TRY(std::string bytes, util::read_file("/usr/bin/true"));
+  DISTILL_TRY(elf::ElfInfo info, elf::parse_elf(bytes, "/usr/bin/true"));
+  if (info.interpreter.empty() || info.needed.empty()) {
+    return make_error(ErrorKind::NotFound, "/usr/bin/true is static");
+  }
+  return HostProgram{std::move(bytes), std::move(info)};
+}
+
 class AuditTest : public ::testing::Test {
  protected:
   void SetUp() override { m_dir = std::make_unique<util::TempDir>(*util::TempDir::create()); }
@@ -139,15 +154,12 @@ TEST_F(AuditTest, ConfiguredUserMustExist) {
 
 // A dynamically linked host program without its libraries, then with them.
 TEST_F(AuditTest, ElfNeededLibrariesMustBePresent) {
-  auto program = util::read_file("/usr/bin/true");
-  if (!program.ok()) {
-    GTEST_SKIP() << "no /usr/bin/true";
+  auto dynamic = host_true();
+  if (!dynamic.ok()) {
+    GTEST_SKIP() << dynamic.error().message;
   }
-  auto info = elf::parse_elf(*program, "/usr/bin/true");
-  ASSERT_TRUE(info.ok());
-  if (info->interpreter.empty() || info->needed.empty()) {
-    GTEST_SKIP() << "/usr/bin/true is static";
-  }
+  const std::string* program = &dynamic->bytes;
+  const elf::ElfInfo* info = &dynamic->info;
   AuditReport missing = audit({dir("usr/bin"), file("usr/bin/true", *program, 0755)});
   ASSERT_FALSE(missing.passed());
   bool libc_reported = false;
@@ -193,20 +205,14 @@ TEST_F(AuditTest, ElfNeededLibrariesMustBePresent) {
   EXPECT_TRUE(complete.passed()) << format_finding(complete.findings.front());
 }
 
-// A library no program needs (loaded by dlopen) with a missing dependency: a
-// warning, not a finding.
 // The ELF objects are found as the layers are read, each layer's on its own:
 // only those the merged view still holds are checked, wherever they came from.
 TEST_F(AuditTest, OnlyTheElfObjectsTheMergedViewHoldsAreChecked) {
-  auto program = util::read_file("/usr/bin/true");
-  if (!program.ok()) {
-    GTEST_SKIP() << "no /usr/bin/true";
+  auto dynamic = host_true();
+  if (!dynamic.ok()) {
+    GTEST_SKIP() << dynamic.error().message;
   }
-  auto info = elf::parse_elf(*program, "/usr/bin/true");
-  ASSERT_TRUE(info.ok());
-  if (info->interpreter.empty()) {
-    GTEST_SKIP() << "/usr/bin/true is static";
-  }
+  const std::string* program = &dynamic->bytes;
   const Entry elf_true = file("usr/bin/true", *program, 0755);
   const Entry text_true = file("usr/bin/true", "#!/bin/false\n" + std::string(64, '#'), 0755);
   auto elf_paths = [](const AuditReport& report) {
@@ -236,16 +242,14 @@ TEST_F(AuditTest, OnlyTheElfObjectsTheMergedViewHoldsAreChecked) {
   EXPECT_TRUE(elf_paths(audit_stack({{dir("usr/bin"), elf_true, text_true}})).empty());
 }
 
+// A library no program needs (loaded by dlopen) with a missing dependency: a
+// warning, not a finding.
 TEST_F(AuditTest, DlopenOnlyLibrariesGiveWarnings) {
-  auto program = util::read_file("/usr/bin/true");
-  if (!program.ok()) {
-    GTEST_SKIP() << "no /usr/bin/true";
+  auto dynamic = host_true();
+  if (!dynamic.ok()) {
+    GTEST_SKIP() << dynamic.error().message;
   }
-  auto info = elf::parse_elf(*program, "/usr/bin/true");
-  ASSERT_TRUE(info.ok());
-  if (info->needed.empty()) {
-    GTEST_SKIP() << "/usr/bin/true is static";
-  }
+  const elf::ElfInfo* info = &dynamic->info;
   // A host library that is not itself a program (glibc's libc.so.6 has a PT_INTERP).
   std::string triplet = elf::multiarch_triplet(*info);
   std::string library;
