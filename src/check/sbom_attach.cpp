@@ -87,7 +87,8 @@ std::string sbom_file_extension(SbomFormat format) {
 Result<std::vector<AttachedSbom>> attach_build_sboms(const image::BuildResult& result,
                                                      SbomFormat format,
                                                      const image::RegistrySettings& registry,
-                                                     util::Progress& progress) {
+                                                     util::Progress& progress,
+                                                     const SbomCache* cache) {
   std::vector<oci::ImageRef> refs;
   for (const auto& text : result.outputs_written) {
     DISTILL_TRY(auto ref, oci::ImageRef::parse(text));
@@ -103,11 +104,6 @@ Result<std::vector<AttachedSbom>> attach_build_sboms(const image::BuildResult& r
     const oci::ImageManifest& manifest = result.image.manifests[i];
     std::string arch = i < result.archs.size() ? result.archs[i] : manifest.platform.architecture;
     std::string what = "SBOM of " + result.name + ":" + result.tag + " (" + arch + ")";
-    auto files = layers.for_manifest(manifest);
-    if (!files.ok()) {
-      return files.error().context(what);
-    }
-    DISTILL_TRY(ImageView view, ImageView::load(*files, what, sbom_reads));
     SbomOptions options;
     auto packages = result.packages.find(arch);
     if (packages != result.packages.end()) {
@@ -115,12 +111,29 @@ Result<std::vector<AttachedSbom>> attach_build_sboms(const image::BuildResult& r
         options.deb_sha256[package.name + ":" + package.arch] = package.sha256.hex();
       }
     }
+    std::optional<ImageView> view;  // read only for a document the cache lacks
     for (size_t r = 0; r < refs.size(); ++r) {
       options.name = sbom_document_name(refs[r]);
-      auto document = make_sbom(view, manifest.config, manifest.manifest_descriptor.digest.str(),
-                                format, options);
-      if (!document.ok()) {
-        return document.error().context(what);
+      const std::string key =
+          cache != nullptr ? cache->key(manifest.manifest_descriptor.digest, format, options) : "";
+      std::optional<std::string> document = cache != nullptr ? cache->lookup(key) : std::nullopt;
+      if (!document) {
+        if (!view) {
+          auto files = layers.for_manifest(manifest);
+          if (!files.ok()) {
+            return files.error().context(what);
+          }
+          DISTILL_TRY(view, ImageView::load(*files, what, sbom_reads));
+        }
+        auto made = make_sbom(*view, manifest.config, manifest.manifest_descriptor.digest.str(),
+                              format, options);
+        if (!made.ok()) {
+          return made.error().context(what);
+        }
+        document = std::move(*made);
+        if (cache != nullptr) {
+          DISTILL_CHECK(cache->store(key, *document));
+        }
       }
       oci::Artifact artifact;
       artifact.artifact_type = media_type;

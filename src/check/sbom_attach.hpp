@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "check/sbom.hpp"
+#include "check/sbom_cache.hpp"
 #include "image/build.hpp"
 #include "oci/descriptor.hpp"
 #include "util/progress.hpp"
@@ -39,11 +40,14 @@ struct AttachedSbom {
 // Makes the SBOM of each manifest of `result.image` for every output in
 // `result.outputs_written` and attaches it there; the result lists one entry per
 // output and manifest, in that order. Stops at the first failure with an error
-// naming the output; what was already written stays complete.
+// naming the output; what was already written stays complete. Documents
+// found in `cache` (when given) are not made again, and a manifest whose
+// documents are all there has no layer read; those made are kept there.
 Result<std::vector<AttachedSbom>> attach_build_sboms(const image::BuildResult& result,
                                                      SbomFormat format,
                                                      const image::RegistrySettings& registry,
-                                                     util::Progress& progress);
+                                                     util::Progress& progress,
+                                                     const SbomCache* cache = nullptr);
 
 // The file name suffix of a format: ".spdx.json" or ".cdx.json".
 std::string sbom_file_extension(SbomFormat format);

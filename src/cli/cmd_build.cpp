@@ -142,8 +142,9 @@ CommandRunner register_build(CLI::App& app) {
     for (const auto& result : results) {
       std::vector<check::AttachedSbom> sboms;
       if (want_sbom) {
-        auto attached =
-            check::attach_build_sboms(result, *format, request.registry, session->progress());
+        const check::SbomCache sbom_cache(session->env().cache.dir());
+        auto attached = check::attach_build_sboms(result, *format, request.registry,
+                                                  session->progress(), &sbom_cache);
         if (!attached.ok()) {
           return attached.error().context(result.name + ":" + result.tag);
         }

@@ -160,6 +160,29 @@ PY
 check_layout "$W/layout" v1 "$W/build3.json" application/spdx+json >/dev/null ||
   fail "rebuilding into the layout duplicated the referrer"
 
+# --- the SBOM cache ------------------------------------------------------------------
+# The second and third builds took their documents from the cache; one made
+# in a fresh cache, and one made again after the entry was damaged, are the
+# same bytes.
+entries=("$W"/cache/sboms/*.json)
+[ "${#entries[@]}" -ge 1 ] && [ -f "${entries[0]}" ] || fail "no SBOM kept in the cache"
+"$DISTILL" build "$W/spec.yaml" --cache-dir "$W/fresh-cache" --progress none --sbom --json \
+  -o "oci:$W/fresh/layout:v1" >"$W/build4.json" || fail "build --sbom with a fresh cache"
+for entry in "${entries[@]}"; do printf 'x' >>"$entry"; done
+build --sbom --json -o "oci:$W/damaged/layout:v1" >"$W/build5.json" || fail "build --sbom over a damaged cache entry"
+python3 - "$W/build1.json" "$W/build4.json" "$W/build5.json" <<'PY' || fail "a cached SBOM differs from a made one"
+import json, sys
+a, b, c = ([s["digest"] for s in json.load(open(p))["sboms"] if s["written"][0].startswith("oci:")] for p in sys.argv[1:4])
+assert a == b == c, (a, b, c)
+PY
+# Its own entry was made again, whole; the other outputs' stay as they were.
+damaged=0
+for entry in "${entries[@]}"; do
+  [ -f "$entry" ] && [ "$(tail -c 1 "$entry")" = x ] && damaged=$((damaged + 1))
+done
+[ "$damaged" -eq $((${#entries[@]} - 1)) ] ||
+  fail "expected the one damaged SBOM cache entry the build used to be replaced ($damaged of ${#entries[@]} still damaged)"
+
 # --- CycloneDX ---------------------------------------------------------------------
 build --sbom-format cyclonedx-json --json -o "oci:$W/cdx:v1" >"$W/cdx.json" || fail "build --sbom-format cyclonedx-json"
 cdx=$(check_layout "$W/cdx" v1 "$W/cdx.json" application/vnd.cyclonedx+json) || fail "cyclonedx referrer"
