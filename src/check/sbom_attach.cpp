@@ -131,8 +131,8 @@ Result<std::vector<AttachedSbom>> attach_build_sboms(const image::BuildResult& r
           return made.error().context(what);
         }
         document = std::move(*made);
-        if (cache != nullptr) {
-          DISTILL_CHECK(cache->store(key, *document));
+        if (auto kept = cache != nullptr ? cache->store(key, *document) : Status{}; !kept.ok()) {
+          return kept.error().context(what);
         }
       }
       oci::Artifact artifact;
