@@ -66,21 +66,31 @@ std::vector<std::string> status_files(const ImageView& view) {
   return files;
 }
 
+namespace {
+
+// Whether a layer's file is right in `dir`, not in a directory below it.
+bool directly_in(std::string_view tar_path, std::string_view dir) {
+  return tar_path.size() > dir.size() + 1 && tar_path.starts_with(dir) &&
+         tar_path[dir.size()] == '/' &&
+         tar_path.find('/', dir.size() + 1) == std::string_view::npos;
+}
+
+}  // namespace
+
 bool is_package_record(std::string_view tar_path, bool file_lists) {
-  // A file right in `dir`, not in a directory below it.
-  auto in_dir = [&](std::string_view dir) {
-    return tar_path.size() > dir.size() + 1 && tar_path.starts_with(dir) &&
-           tar_path[dir.size()] == '/' &&
-           tar_path.find('/', dir.size() + 1) == std::string_view::npos;
-  };
   if (tar_path == "var/lib/dpkg/status") {
     return true;
   }
   const bool file_list = tar_path.ends_with(".md5sums");
-  if (in_dir("var/lib/dpkg/status.d")) {
+  if (directly_in(tar_path, "var/lib/dpkg/status.d")) {
     return file_lists || !file_list;
   }
-  return file_lists && in_dir("var/lib/dpkg/info") && (file_list || tar_path.ends_with(".list"));
+  return file_lists && directly_in(tar_path, "var/lib/dpkg/info") &&
+         (file_list || tar_path.ends_with(".list"));
+}
+
+bool is_archive_record(std::string_view tar_path) {
+  return directly_in(tar_path, image::k_archive_records_dir) && tar_path.ends_with(".json");
 }
 
 Result<std::vector<PackageRecord>> parse_status_files(

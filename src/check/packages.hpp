@@ -63,6 +63,10 @@ struct ArchiveRecord {
   std::string record_file;
 };
 
+// Whether a layer's file, by its name there, is an archive record
+// installed_archives reads (var/lib/distill/archives/<sha256>.json).
+bool is_archive_record(std::string_view tar_path);
+
 // Every archive record of the image, sorted by url then sha256. A record that
 // does not parse is an error naming the file.
 Result<std::vector<ArchiveRecord>> installed_archives(const ImageView& view);

@@ -13,7 +13,6 @@
 #include "check/packages.hpp"
 #include "crypto/sha256.hpp"
 #include "debian/relation.hpp"
-#include "image/archive_layer.hpp"
 
 namespace distill::check {
 
@@ -230,20 +229,9 @@ Status resolve_dependencies(std::vector<SbomPackage>& packages) {
 }  // namespace
 
 bool sbom_reads(std::string_view tar_path) {
-  // A file right in `dir`, not in a directory below it.
-  auto in_dir = [&](std::string_view dir) {
-    return tar_path.size() > dir.size() + 1 && tar_path.starts_with(dir) &&
-           tar_path[dir.size()] == '/' &&
-           tar_path.find('/', dir.size() + 1) == std::string_view::npos;
-  };
-  if (tar_path == "etc/os-release" || tar_path == "usr/lib/os-release" ||
-      is_package_record(tar_path, false)) {
-    return true;
-  }
-  if (in_dir(image::k_archive_records_dir)) {
-    return tar_path.ends_with(".json");
-  }
-  return is_copyright_file(tar_path);
+  return tar_path == "etc/os-release" || tar_path == "usr/lib/os-release" ||
+         is_package_record(tar_path, false) || is_archive_record(tar_path) ||
+         is_copyright_file(tar_path);
 }
 
 namespace {

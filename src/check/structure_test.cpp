@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "archive/tar_entry.hpp"
 #include "check/debian_licenses.hpp"
 #include "check/go_expand.hpp"
 #include "check/go_regexp.hpp"
@@ -861,10 +862,12 @@ size_t TestReport::failures() const {
 ImageView::KeepFn structure_test_reads(const std::vector<StructureTestConfig>& configs) {
   auto names = std::make_shared<std::set<std::string, std::less<>>>();
   bool copyrights = false;
+  // As a layer names it ("/etc/passwd" -> "etc/passwd"); a path no layer
+  // could hold is read as before.
   auto add = [&](const std::string& path) {
-    names->insert(path.substr(path.find_first_not_of('/') == std::string::npos
-                                  ? path.size()
-                                  : path.find_first_not_of('/')));
+    if (auto name = archive::normalize_path(path, "test"); name.ok()) {
+      names->insert(std::move(*name));
+    }
   };
   for (const auto& config : configs) {
     for (const auto& test : config.file_content_tests) {
