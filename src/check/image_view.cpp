@@ -229,7 +229,8 @@ std::string ImageView::layer_origin(size_t index) const {
 
 Result<ImageView> ImageView::load(const std::vector<std::filesystem::path>& layer_files,
                                   const std::string& origin, const KeepFn& keep,
-                                  const std::vector<crypto::Digest>& diff_ids, const ScanFn& scan) {
+                                  const std::vector<crypto::Digest>& diff_ids, const ScanFn& scan,
+                                  const Recall& recall) {
   DISTILL_CHECK(check_diff_id_count(layer_files, diff_ids, origin));
   ImageView view;
   view.m_layers = layer_files;
@@ -238,7 +239,7 @@ Result<ImageView> ImageView::load(const std::vector<std::filesystem::path>& laye
   view.m_origin = origin;
   view.m_cache = std::make_shared<Cache>();
   Kept kept;
-  DISTILL_CHECK(view.read_and_apply(0, {}, keep, &kept, scan));
+  DISTILL_CHECK(view.read_and_apply(0, {}, keep, &kept, scan, recall));
   view.cache_kept(kept);
   return view;
 }
@@ -534,7 +535,7 @@ Result<ImageView::LayerRead> ImageView::read_layer_file(const std::filesystem::p
     }
     if (keep && entry.size <= k_cache_file_limit && keep(entry.path)) {
       DISTILL_TRY(std::string data, reader.read_all());
-      std::string& held = read.kept[{index, position}] = std::move(data);
+      std::string& held = read.kept[position] = std::move(data);
       if (scan) {
         archive::MemoryContentReader again(held);
         DISTILL_CHECK(scan(index, position, entry, again));
@@ -554,7 +555,8 @@ Result<ImageView::LayerRead> ImageView::read_layer_file(const std::filesystem::p
 }
 
 Status ImageView::read_and_apply(size_t from, const std::vector<const LayerEntries*>& known,
-                                 const KeepFn& keep, Kept* kept, const ScanFn& scan) {
+                                 const KeepFn& keep, Kept* kept, const ScanFn& scan,
+                                 const Recall& recall) {
   std::vector<size_t> unknown;
   for (size_t i = from; i < m_layers.size(); ++i) {
     if (i >= known.size() || known[i] == nullptr) {
@@ -564,9 +566,20 @@ Status ImageView::read_and_apply(size_t from, const std::vector<const LayerEntri
   std::vector<std::optional<Result<LayerRead>>> reads(m_layers.size());
   util::parallel_for(unknown.size(), util::default_jobs(), [&](size_t n) {
     const size_t i = unknown[n];
+    if (recall.find) {
+      if (std::optional<LayerRead> before = recall.find(i)) {
+        reads[i] = std::move(*before);
+        return;
+      }
+    }
     reads[i] = read_layer_file(m_layers[i], layer_origin(i),
                                i < m_diff_ids.size() ? m_diff_ids[i] : crypto::Digest{}, i,
                                kept != nullptr ? keep : KeepFn{}, scan);
+    if (recall.keep && reads[i]->ok()) {
+      if (Status kept_now = recall.keep(i, **reads[i]); !kept_now.ok()) {
+        reads[i] = std::move(kept_now).error();
+      }
+    }
   });
   for (size_t i = from; i < m_layers.size(); ++i) {
     const LayerEntries* entries = i < known.size() ? known[i] : nullptr;
@@ -577,7 +590,9 @@ Status ImageView::read_and_apply(size_t from, const std::vector<const LayerEntri
       LayerRead& read = **reads[i];
       m_uncompressed[i] = read.uncompressed;
       if (kept != nullptr) {
-        kept->merge(read.kept);
+        for (auto& [position, data] : read.kept) {
+          kept->emplace(std::pair{i, position}, std::move(data));
+        }
       }
       entries = &read.entries;
     }

@@ -90,6 +90,26 @@ class ImageView {
   // it from memory.
   using ScanFn = std::function<Status(size_t layer, size_t position, const archive::TarEntry& entry,
                                       archive::ContentReader& reader)>;
+  // The entries of one layer, in order, without their contents: what a view is
+  // folded from.
+  using LayerEntries = std::vector<archive::TarEntry>;
+  // What reading one layer gave: its entries, the files `keep` took (by their
+  // position among the entries) and, when it was checked against a diff_id,
+  // the size of its uncompressed tar.
+  struct LayerRead {
+    LayerEntries entries;
+    std::map<size_t, std::string> kept;
+    std::optional<uint64_t> uncompressed;
+  };
+  // Layers read before (view_cache.hpp keeps them between runs). A layer
+  // `find` gives is taken as it was read then: its file is not read, nor
+  // checked against its diff_id, nor shown to `scan`. A layer it does not give
+  // is read and handed to `keep` (from several threads at once, for different
+  // layers); keep's error is the layer's.
+  struct Recall {
+    std::function<std::optional<LayerRead>(size_t layer)> find;
+    std::function<Status(size_t layer, const LayerRead& read)> keep;
+  };
   // `origin` names the image in error messages ("layer 2 of ORIGIN: ...").
   // `diff_ids`, when given (one per layer), are what each layer's
   // uncompressed tar must hash to: checked in the pass that reads it
@@ -97,17 +117,15 @@ class ImageView {
   static Result<ImageView> load(const std::vector<std::filesystem::path>& layer_files,
                                 const std::string& origin = "image", const KeepFn& keep = {},
                                 const std::vector<crypto::Digest>& diff_ids = {},
-                                const ScanFn& scan = {});
+                                const ScanFn& scan = {}, const Recall& recall = {});
   // An image's manifest: its layers checked against its config's diff_ids,
   // the image named by its manifest's digest, or by the reference it was
   // opened by.
   static Result<ImageView> load(const oci::LoadedManifest& manifest, const KeepFn& keep = {});
   static Result<ImageView> load(const OpenedImage& image, const KeepFn& keep = {},
                                 const ScanFn& scan = {});
-  // The entries of one layer, in order, without their contents: what a view is
-  // folded from. `origin` names the layer in errors. With a `diff_id`, the
-  // layer's uncompressed tar is checked against it as it is read.
-  using LayerEntries = std::vector<archive::TarEntry>;
+  // The entries of one layer file. `origin` names the layer in errors. With a
+  // `diff_id`, the layer's uncompressed tar is checked against it as it is read.
   static Result<LayerEntries> read_entries(const std::filesystem::path& layer_file,
                                            const std::string& origin,
                                            const crypto::Digest& diff_id = {});
@@ -166,14 +184,6 @@ class ImageView {
  private:
   // (layer, position in the layer) -> content of a file kept while folding.
   using Kept = std::map<std::pair<size_t, size_t>, std::string>;
-  // One layer as read on its own: its entries in order, the files `keep`
-  // named (as layer `index`'s), and its uncompressed size when it was checked
-  // against a `diff_id`.
-  struct LayerRead {
-    LayerEntries entries;
-    Kept kept;
-    std::optional<uint64_t> uncompressed;
-  };
   static Result<LayerRead> read_layer_file(const std::filesystem::path& layer_file,
                                            const std::string& origin, const crypto::Digest& diff_id,
                                            size_t index, const KeepFn& keep, const ScanFn& scan);
@@ -182,9 +192,10 @@ class ImageView {
   // all at once on every CPU first (decompressing and hashing layers is most
   // of a check command's time). The first layer, in order, that failed gives
   // the error. With `kept`, the files `keep` names go there; `scan` sees the
-  // layers read.
+  // layers read; `recall` gives layers read before and takes those read now.
   Status read_and_apply(size_t from, const std::vector<const LayerEntries*>& known,
-                        const KeepFn& keep = {}, Kept* kept = nullptr, const ScanFn& scan = {});
+                        const KeepFn& keep = {}, Kept* kept = nullptr, const ScanFn& scan = {},
+                        const Recall& recall = {});
   void cache_kept(Kept& kept);
   // Into the cache, unless it is over 1 MiB. A full cache (16 MiB) keeps what
   // it holds (Skip: what was kept for later reads stays), or is emptied first

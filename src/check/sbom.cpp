@@ -236,8 +236,40 @@ bool sbom_reads(std::string_view tar_path) {
 
 namespace {
 
+// The layers a spec's `files:` created, by index.
+std::set<size_t> files_layers(const oci::ImageConfig& config) {
+  std::set<size_t> layers;
+  size_t layer = 0;
+  for (const auto& entry : config.history) {
+    if (entry.empty_layer) {
+      continue;
+    }
+    if (entry.created_by.rfind("distill: files", 0) == 0) {
+      layers.insert(layer);
+    }
+    ++layer;
+  }
+  return layers;
+}
+
+Result<SbomFileScan::Hashes> hash_content(archive::ContentReader& reader) {
+  crypto::Sha256 sha256;
+  crypto::Sha1 sha1;
+  char buffer[65536];
+  while (true) {
+    DISTILL_TRY(std::string_view piece, reader.read_view(buffer, sizeof(buffer)));
+    if (piece.empty()) {
+      break;
+    }
+    sha256.update(piece);
+    sha1.update(piece);
+  }
+  return SbomFileScan::Hashes{sha256.finish().hex(), sha1.finish_hex()};
+}
+
 Result<SbomData> collect(const ImageView& view, const oci::ImageConfig& config,
-                         const std::string& manifest_digest, const SbomOptions& options) {
+                         const std::string& manifest_digest, const SbomOptions& options,
+                         const SbomFileScan* scanned) {
   SbomData data;
   data.name = options.name.empty() ? "image" : options.name;
   data.manifest_digest = manifest_digest;
@@ -295,36 +327,25 @@ Result<SbomData> collect(const ImageView& view, const oci::ImageConfig& config,
   std::sort(data.extracted.begin(), data.extracted.end(),
             [](const ExtractedLicense& a, const ExtractedLicense& b) { return a.id < b.id; });
 
-  // Layers created by a spec's `files:`.
-  std::set<size_t> file_layers;
-  size_t layer = 0;
-  for (const auto& entry : config.history) {
-    if (entry.empty_layer) {
-      continue;
-    }
-    if (entry.created_by.rfind("distill: files", 0) == 0) {
-      file_layers.insert(layer);
-    }
-    ++layer;
-  }
+  // The files of the layers a spec's `files:` created: those the scan saw
+  // from it, the rest read now.
+  const std::set<size_t> file_layers = files_layers(config);
   if (!file_layers.empty()) {
-    auto want = [&](const std::string&, const FileInfo& info) {
-      return file_layers.count(info.layer) != 0;
+    auto want = [&](const std::string& path, const FileInfo& info) {
+      if (file_layers.count(info.layer) == 0) {
+        return false;
+      }
+      const SbomFileScan::Hashes* found =
+          scanned != nullptr ? scanned->find(info.layer, info.entry) : nullptr;
+      if (found != nullptr) {
+        data.files.push_back({path, found->sha256, found->sha1});
+      }
+      return found == nullptr;
     };
     auto on_content = [&](const std::string& path, const FileInfo&,
                           archive::ContentReader& reader) -> Status {
-      crypto::Sha256 sha256;
-      crypto::Sha1 sha1;
-      char buffer[65536];
-      while (true) {
-        DISTILL_TRY(size_t n, reader.read(buffer, sizeof(buffer)));
-        if (n == 0) {
-          break;
-        }
-        sha256.update(buffer, n);
-        sha1.update(buffer, n);
-      }
-      data.files.push_back({path, sha256.finish().hex(), sha1.finish_hex()});
+      DISTILL_TRY(SbomFileScan::Hashes hashes, hash_content(reader));
+      data.files.push_back({path, std::move(hashes.sha256), std::move(hashes.sha1)});
       return {};
     };
     DISTILL_CHECK(view.for_each_content(want, on_content));
@@ -694,10 +715,40 @@ std::string sbom_document_name(const oci::ImageRef& ref) {
   return "image";
 }
 
+SbomFileScan::SbomFileScan(const oci::ImageConfig& config) : m_layers(files_layers(config)) {}
+
+std::vector<bool> SbomFileScan::layers(size_t count) const {
+  std::vector<bool> wanted(count);
+  for (size_t layer : m_layers) {
+    if (layer < count) {
+      wanted[layer] = true;
+    }
+  }
+  return wanted;
+}
+
+ImageView::ScanFn SbomFileScan::scan() {
+  return [this](size_t layer, size_t position, const archive::TarEntry&,
+                archive::ContentReader& reader) -> Status {
+    if (m_layers.count(layer) == 0) {
+      return {};
+    }
+    DISTILL_TRY(Hashes hashes, hash_content(reader));
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_found.insert_or_assign({layer, position}, std::move(hashes));
+    return {};
+  };
+}
+
+const SbomFileScan::Hashes* SbomFileScan::find(size_t layer, size_t position) const {
+  auto found = m_found.find({layer, position});
+  return found == m_found.end() ? nullptr : &found->second;
+}
+
 Result<std::string> make_sbom(const ImageView& view, const oci::ImageConfig& config,
                               const std::string& manifest_digest, SbomFormat format,
-                              const SbomOptions& options) {
-  DISTILL_TRY(SbomData data, collect(view, config, manifest_digest, options));
+                              const SbomOptions& options, const SbomFileScan* scanned) {
+  DISTILL_TRY(SbomData data, collect(view, config, manifest_digest, options, scanned));
   return format == SbomFormat::SpdxJson ? spdx_json(data, options) : cyclonedx_json(data, options);
 }
 

@@ -23,8 +23,12 @@
 #pragma once
 
 #include <map>
+#include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "check/image_view.hpp"
 #include "oci/image_config.hpp"
@@ -53,9 +57,37 @@ struct SbomOptions {
 // layer again but those of a spec's `files:`.
 bool sbom_reads(std::string_view tar_path);
 
+// The SHA-256 and SHA-1 (hex) of each file of a spec's `files:` layers (those
+// whose history says "distill: files ..."), taken as an ImageView is loaded
+// (its ScanFn), so that make_sbom reads no layer a second time.
+class SbomFileScan {
+ public:
+  struct Hashes {
+    std::string sha256;
+    std::string sha1;
+  };
+  explicit SbomFileScan(const oci::ImageConfig& config);
+  SbomFileScan(const SbomFileScan&) = delete;
+  SbomFileScan& operator=(const SbomFileScan&) = delete;
+
+  // Of the image's `count` layers, those it must see (a ViewCache's always_read).
+  [[nodiscard]] std::vector<bool> layers(size_t count) const;
+  // For ImageView::load; it refers to this object, which must outlive the load.
+  [[nodiscard]] ImageView::ScanFn scan();
+  // What the scan found at (layer, position in that layer), if it saw it.
+  [[nodiscard]] const Hashes* find(size_t layer, size_t position) const;
+
+ private:
+  std::set<size_t> m_layers;
+  std::mutex m_mutex;
+  std::map<std::pair<size_t, size_t>, Hashes> m_found;
+};
+
+// `scanned`, when given, is the file scan the view was loaded with: the files
+// it saw are not read again.
 Result<std::string> make_sbom(const ImageView& view, const oci::ImageConfig& config,
                               const std::string& manifest_digest, SbomFormat format,
-                              const SbomOptions& options);
+                              const SbomOptions& options, const SbomFileScan* scanned = nullptr);
 
 // pkg:deb/debian/NAME@VERSION?arch=ARCH[&upstream=SOURCE][&distro=DISTRO],
 // percent-encoded but for the version's ':' and '+'.

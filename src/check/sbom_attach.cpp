@@ -112,6 +112,7 @@ Result<std::vector<AttachedSbom>> attach_build_sboms(const image::BuildResult& r
       }
     }
     std::optional<ImageView> view;  // read only for a document the cache lacks
+    std::optional<SbomFileScan> scanned;
     for (size_t r = 0; r < refs.size(); ++r) {
       options.name = sbom_document_name(refs[r]);
       const std::string key =
@@ -123,10 +124,19 @@ Result<std::vector<AttachedSbom>> attach_build_sboms(const image::BuildResult& r
           if (!files.ok()) {
             return files.error().context(what);
           }
-          DISTILL_TRY(view, ImageView::load(*files, what, sbom_reads));
+          scanned.emplace(manifest.config);
+          ImageView::Recall recall;
+          if (cache != nullptr) {
+            std::vector<crypto::Digest> blobs;
+            for (const auto& layer : manifest.layers) {
+              blobs.push_back(layer.descriptor.digest);
+            }
+            recall = cache->views().recall(std::move(blobs), {}, scanned->layers(files->size()));
+          }
+          DISTILL_TRY(view, ImageView::load(*files, what, sbom_reads, {}, scanned->scan(), recall));
         }
         auto made = make_sbom(*view, manifest.config, manifest.manifest_descriptor.digest.str(),
-                              format, options);
+                              format, options, &*scanned);
         if (!made.ok()) {
           return made.error().context(what);
         }

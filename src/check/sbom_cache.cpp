@@ -1,13 +1,14 @@
 // SbomCache: see sbom_cache.hpp.
 #include "check/sbom_cache.hpp"
 
+#include "crypto/sealed_file.hpp"
 #include "image/layer_cache.hpp"
 #include "util/build_id.hpp"
-#include "util/file_io.hpp"
 
 namespace distill::check {
 
-SbomCache::SbomCache(const std::filesystem::path& cache_dir) : m_dir(cache_dir / "sboms") {}
+SbomCache::SbomCache(const std::filesystem::path& cache_dir)
+    : m_dir(cache_dir / "sboms"), m_views(cache_dir, "sbom") {}
 
 std::string SbomCache::key(const crypto::Digest& manifest, SbomFormat format,
                            const SbomOptions& options) const {
@@ -35,38 +36,14 @@ std::optional<std::string> SbomCache::lookup(const std::string& key) const {
   if (key.empty()) {
     return std::nullopt;
   }
-  auto text = util::read_file(path_for(key));
-  if (!text.ok()) {
-    return std::nullopt;
-  }
-  const size_t newline = text->find('\n');
-  const std::string_view whole = *text;
-  auto recorded = crypto::Digest::parse(whole.substr(0, newline));
-  std::string_view document = newline == std::string::npos ? "" : whole.substr(newline + 1);
-  crypto::Sha256 hash;
-  hash.update(document);
-  if (newline == std::string::npos || !recorded.ok() || hash.finish() != *recorded) {
-    std::error_code ec;
-    std::filesystem::remove(path_for(key), ec);
-    return std::nullopt;
-  }
-  return std::string(document);
+  return crypto::read_sealed(path_for(key));
 }
 
 Status SbomCache::store(const std::string& key, std::string_view document) const {
   if (key.empty()) {
     return {};
   }
-  std::error_code ec;
-  std::filesystem::create_directories(m_dir, ec);
-  if (ec) {
-    return util::errno_error(m_dir, ec.value());
-  }
-  crypto::Sha256 hash;
-  hash.update(document);
-  std::string text = hash.finish().str() + "\n";
-  text += document;
-  return util::write_file_atomic(path_for(key), text);
+  return crypto::write_sealed(path_for(key), document);
 }
 
 }  // namespace distill::check

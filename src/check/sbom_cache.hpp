@@ -8,9 +8,8 @@
 // made it, by its build ID (util/build_id.hpp), so a rebuilt distill never
 // reads what another made. A program without a build ID keeps nothing.
 //
-// On disk: <cache>/sboms/<key>.json holds "sha256:<hex>\n" and then the
-// document, written atomically; an entry whose document does not hash to its
-// first line is removed and counts as a miss.
+// On disk: <cache>/sboms/<key>.json, a sealed file (crypto/sealed_file.hpp):
+// the document's SHA-256 on its first line, checked on every read.
 #pragma once
 
 #include <filesystem>
@@ -19,6 +18,7 @@
 #include <string_view>
 
 #include "check/sbom.hpp"
+#include "check/view_cache.hpp"
 #include "crypto/sha256.hpp"
 #include "util/result.hpp"
 
@@ -35,10 +35,14 @@ class SbomCache {
   [[nodiscard]] std::optional<std::string> lookup(const std::string& key) const;
   // Keeps `document` under `key` (nothing for an empty key).
   Status store(const std::string& key, std::string_view document) const;
+  // What the SBOMs' views read of each layer (purpose "sbom"): an SBOM made
+  // anew reads only the layers it has not read before.
+  [[nodiscard]] const ViewCache& views() const { return m_views; }
 
  private:
   [[nodiscard]] std::filesystem::path path_for(const std::string& key) const;
   std::filesystem::path m_dir;  // <cache>/sboms
+  ViewCache m_views;
 };
 
 }  // namespace distill::check

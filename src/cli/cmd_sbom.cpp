@@ -38,13 +38,14 @@ CommandRunner register_sbom(CLI::App& app) {
     }
     DISTILL_TRY(oci::SourceOptions source, source_options(*flags_source));
     DISTILL_TRY(auto opened, check::open_image(flags->ref, flags->arch, source));
-    DISTILL_TRY(auto view, check::ImageView::load(*opened, check::sbom_reads));
+    check::SbomFileScan scanned(opened->manifest->config);
+    DISTILL_TRY(auto view, check::ImageView::load(*opened, check::sbom_reads, scanned.scan()));
     DISTILL_TRY(auto ref, oci::ImageRef::parse(flags->ref));
     check::SbomOptions options;
     options.name = check::sbom_document_name(ref);
-    DISTILL_TRY(std::string document,
-                check::make_sbom(view, opened->manifest->config,
-                                 opened->manifest->descriptor.digest.str(), *format, options));
+    DISTILL_TRY(std::string document, check::make_sbom(view, opened->manifest->config,
+                                                       opened->manifest->descriptor.digest.str(),
+                                                       *format, options, &scanned));
     if (flags->output.empty() || flags->output == "-") {
       std::fputs(document.c_str(), stdout);
     } else {

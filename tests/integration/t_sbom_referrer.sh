@@ -183,6 +183,42 @@ done
 [ "$damaged" -eq $((${#entries[@]} - 1)) ] ||
   fail "expected the one damaged SBOM cache entry the build used to be replaced ($damaged of ${#entries[@]} still damaged)"
 
+# --- what the SBOMs' views read of each layer --------------------------------------
+# The application changed: the SBOM is made anew, its package layers taken
+# from what the first build's view read of them (the files layer is read
+# always). It is the SBOM a fresh cache makes, with the new file's hash; a
+# damaged record is read again, not trusted.
+views=("$W"/cache/views/*.bin)
+[ "${#views[@]}" -ge 1 ] && [ -f "${views[0]}" ] || fail "no layer's view kept in the cache"
+sbom_of() { # BUILD_JSON LAYOUT: the SHA-256 the oci: output's SBOM gives its one file, and the SBOM's digest
+  python3 - "$@" <<'PY'
+import json, sys
+s = [s for s in json.load(open(sys.argv[1]))["sboms"] if s["written"][0].startswith("oci:")][0]
+doc = json.load(open(f"{sys.argv[2]}/blobs/sha256/{s['digest'].split(':')[1]}"))
+(only,) = doc["files"]
+(sha256,) = [c["checksumValue"] for c in only["checksums"] if c["algorithm"] == "SHA256"]
+print(sha256, s["digest"])
+PY
+}
+for content in 'application data, second' 'application data, third'; do
+  printf '%s\n' "$content" >"$W/app.txt"
+  want=$(sha256sum "$W/app.txt" | cut -d' ' -f1)
+  build --sbom --json -o "oci:$W/changed/layout:v1" >"$W/changed.json" || fail "build --sbom after the application changed"
+  rm -rf "$W/fresh2-cache"
+  "$DISTILL" build "$W/spec.yaml" --cache-dir "$W/fresh2-cache" --progress none --sbom --json \
+    -o "oci:$W/changed-fresh/layout:v1" >"$W/changed-fresh.json" || fail "build --sbom of the changed application, fresh cache"
+  read -r got kept_digest < <(sbom_of "$W/changed.json" "$W/changed/layout") || fail "reading the changed SBOM"
+  read -r _ fresh_digest < <(sbom_of "$W/changed-fresh.json" "$W/changed-fresh/layout") || fail "reading the fresh SBOM"
+  [ "$got" = "$want" ] || fail "the SBOM lists /app/data.txt as $got, not $want"
+  [ "$kept_digest" = "$fresh_digest" ] || fail "an SBOM made from kept layer views differs from a fresh one ($kept_digest, $fresh_digest)"
+  # The second time round, every record had been damaged: each was read again and replaced.
+  for view in "$W"/cache/views/*.bin; do
+    [ "$(tail -c 1 "$view")" != x ] || fail "a damaged layer view was kept: $view"
+    printf 'x' >>"$view"
+  done
+done
+printf '%s\n' 'application data' >"$W/app.txt"
+
 # --- CycloneDX ---------------------------------------------------------------------
 build --sbom-format cyclonedx-json --json -o "oci:$W/cdx:v1" >"$W/cdx.json" || fail "build --sbom-format cyclonedx-json"
 cdx=$(check_layout "$W/cdx" v1 "$W/cdx.json" application/vnd.cyclonedx+json) || fail "cyclonedx referrer"

@@ -433,6 +433,32 @@ TEST_F(SbomTest, DeterministicAndNamespacedByDigest) {
   EXPECT_NE(first["documentNamespace"], nlohmann::json::parse(*other)["documentNamespace"]);
 }
 
+// The files of a `files:` layer hashed as the view is loaded: the same
+// documents, and no layer read again (both layer files are gone by then).
+TEST_F(SbomTest, FilesScannedAsTheViewLoadsAreNotReadAgain) {
+  const std::string spdx = make(SbomFormat::SpdxJson);
+  const std::string cyclonedx = make(SbomFormat::CycloneDxJson);
+  SbomFileScan scanned(m_config);
+  EXPECT_EQ(scanned.layers(2), (std::vector<bool>{false, true}));
+  EXPECT_EQ(scanned.layers(1), (std::vector<bool>{false}));
+  auto view = ImageView::load(
+      std::vector<fs::path>{m_dir->path() / "base.tar.gz", m_dir->path() / "files.tar.gz"}, "image",
+      sbom_reads, {}, scanned.scan());
+  ASSERT_TRUE(view.ok()) << view.error().message;
+  fs::remove(m_dir->path() / "base.tar.gz");
+  fs::remove(m_dir->path() / "files.tar.gz");
+  auto scanned_spdx =
+      make_sbom(*view, m_config, k_digest, SbomFormat::SpdxJson, m_options, &scanned);
+  ASSERT_TRUE(scanned_spdx.ok()) << scanned_spdx.error().message;
+  EXPECT_EQ(*scanned_spdx, spdx);
+  auto scanned_cyclonedx =
+      make_sbom(*view, m_config, k_digest, SbomFormat::CycloneDxJson, m_options, &scanned);
+  ASSERT_TRUE(scanned_cyclonedx.ok()) << scanned_cyclonedx.error().message;
+  EXPECT_EQ(*scanned_cyclonedx, cyclonedx);
+  // Without what the scan saw, the files layer is read: gone, so an error.
+  EXPECT_FALSE(make_sbom(*view, m_config, k_digest, SbomFormat::SpdxJson, m_options).ok());
+}
+
 TEST(SbomFormat, Parse) {
   EXPECT_EQ(*parse_sbom_format("spdx-json"), SbomFormat::SpdxJson);
   EXPECT_EQ(*parse_sbom_format("cyclonedx-json"), SbomFormat::CycloneDxJson);

@@ -6,7 +6,7 @@
 #include <set>
 
 #include "check/sbom_cache.hpp"
-#include "util/build_id.hpp"
+#include "program_cache_test.hpp"
 #include "util/file_io.hpp"
 #include "util/temp_dir.hpp"
 
@@ -19,16 +19,7 @@ crypto::Digest digest_of(std::string_view text) {
   return hash.finish();
 }
 
-class SbomCacheTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (util::program_build_id().empty()) {
-      GTEST_SKIP() << "this test program has no build ID: nothing is kept";
-    }
-    m_dir = std::make_unique<util::TempDir>(*util::TempDir::create());
-  }
-  std::unique_ptr<util::TempDir> m_dir;
-};
+using SbomCacheTest = testing::ProgramCacheTest;
 
 TEST_F(SbomCacheTest, EveryInputChangesTheKey) {
   SbomCache cache(m_dir->path());
