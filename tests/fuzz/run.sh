@@ -49,6 +49,19 @@ make_seeds() {
     fuzz_control_record)
       printf 'distill control record 1\n12 6\nPackage: a\n\nab  c\n' >"$corpus/record"
       ;;
+    fuzz_layer_read)
+      # One directory and one kept file, as check/view_cache.cpp encodes them.
+      python3 - "$corpus/record" <<'PY' || true
+import struct, sys
+def n(v): return struct.pack("<Q", v)
+def t(s): return n(len(s)) + s
+def entry(path, kind, mode, size):
+    return t(path) + n(kind) + n(mode) + n(0) + n(0) + t(b"root") + t(b"root") + n(0) + n(size) + t(b"") + n(0) + n(0)
+body = n(2) + entry(b"etc", 1, 0o755, 0) + entry(b"etc/os-release", 0, 0o644, 10)
+body += n(1) + n(1) + t(b"ID=debian\n") + n(1) + n(3072)
+open(sys.argv[1], "wb").write(b"distill view 1\n" + body)
+PY
+      ;;
     fuzz_busybox_applets)
       printf 'x\0[\0[[\0ash\0cat\0ls\0run-parts\0sh\0test\0true\0zcat\0\0' >"$corpus/table"
       ;;
