@@ -1,5 +1,6 @@
 // distill run REF [-- ARGS...]: unpacks the image into an OCI runtime bundle and
-// runs it with runc (no daemon); exits with the container's status. -i passes
+// runs it with runc (no daemon); exits with the container's status (127/126 when
+// its program does not exist / cannot be run: runtime/runner.hpp). -i passes
 // stdin through, -t gives the container a pseudo-terminal (`-it` for a shell).
 #include "check/image_view.hpp"
 #include "cli/command.hpp"

@@ -66,11 +66,12 @@ int main(int argc, char** argv) {
           return 128 + util::interrupt_signal();
         }
         if (!status.ok()) {
-          return print_error(status.error().message,
-                             status.error().kind == ErrorKind::InvalidInput &&
-                                     status.error().message.rfind("usage:", 0) == 0
-                                 ? k_exit_usage
-                                 : failure);
+          const Error& error = status.error();
+          const bool usage =
+              error.kind == ErrorKind::InvalidInput && error.message.rfind("usage:", 0) == 0;
+          return print_error(error.message, usage                    ? k_exit_usage
+                                            : error.exit_status != 0 ? error.exit_status
+                                                                     : failure);
         }
         return *status;
       } catch (const std::exception& e) {

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -246,7 +247,8 @@ struct RuntimeCall {
     std::string why = last_log_line(log_file());
     return Error{ErrorKind::Io,
                  runtime.filename().string() + " could not start container " + container_id +
-                     (why.empty() ? " (exit " + std::to_string(exit_code) + ")" : ": " + why)};
+                     (why.empty() ? " (exit " + std::to_string(exit_code) + ")" : ": " + why),
+                 start_failure_status(why)};
   }
 };
 
@@ -502,6 +504,21 @@ Result<int> run_bundle(const std::filesystem::path& bundle_dir, const std::strin
     *stop_signal = forwarding.first_stop();
   }
   return status;
+}
+
+int start_failure_status(std::string_view reason) {
+  // runc says "no such file or directory", crun "No such file or directory".
+  std::string lower(reason);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (lower.find("no such file or directory") != std::string::npos ||
+      lower.find("executable file not found") != std::string::npos) {
+    return 127;
+  }
+  if (lower.find("permission denied") != std::string::npos) {
+    return 126;
+  }
+  return 0;
 }
 
 }  // namespace distill::runtime

@@ -20,6 +20,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 #include "util/result.hpp"
 
@@ -47,10 +48,17 @@ struct Stdio {
 // given, receives the first stop signal (SIGINT, SIGTERM, SIGHUP) forwarded to
 // the container during the call, 0 if none. Fails (rather than
 // returning a status) when the runtime is missing or could not start the
-// container; the error then carries the runtime's own message. Signal handlers for
+// container; the error then carries the runtime's own message and, for a
+// program that is missing or cannot be run, start_failure_status's. Signal handlers for
 // SIGINT/SIGTERM/SIGHUP are replaced during the call and restored afterwards;
 // calls are serialised process-wide.
 Result<int> run_bundle(const std::filesystem::path& bundle_dir, const std::string& container_id,
                        const Stdio& stdio = {}, int* stop_signal = nullptr);
+
+// The exit status of a container the runtime could not start, by the reason
+// it gave, as docker and podman give it: 127 when the program does not exist
+// ("no such file or directory", "executable file not found"), 126 when it
+// cannot be run ("permission denied"), else 0 (distill's own failure).
+int start_failure_status(std::string_view reason);
 
 }  // namespace distill::runtime

@@ -27,10 +27,14 @@ const char* to_string(ErrorKind kind);
 struct Error {
   ErrorKind kind = ErrorKind::Internal;
   std::string message;
+  // The exit status this failure asks of the process, when it has one of its
+  // own (a container whose program could not be found: 127, as a shell
+  // gives); 0: its command's usual failure status.
+  int exit_status = 0;
 
   // Prefixes context: Error{Io, "x"}.context("reading y") -> "reading y: x".
   [[nodiscard]] Error context(const std::string& what) const {
-    return Error{kind, what + ": " + message};
+    return Error{kind, what + ": " + message, exit_status};
   }
 };
 

@@ -94,6 +94,17 @@ out=$(printf 'unread\n' | "$DISTILL" run "$IMG" --entrypoint /busybox/sh -- -c '
   fail "run without -i"
 [ "$out" = end ] || fail "without -i the container read stdin: $out"
 
+# --- a program that cannot start: 127 and 126, as a shell, docker and podman give ---
+"$DISTILL" run "$IMG" --entrypoint /no/such/program 2>"$W/missing.err" && rc=0 || rc=$?
+[ "$rc" = 127 ] || fail "run of a missing program exited $rc: $(cat "$W/missing.err")"
+grep -q '^distill: error: .*could not start container.*/no/such/program' "$W/missing.err" ||
+  fail "run of a missing program: $(cat "$W/missing.err")"
+"$DISTILL" run "$IMG" --entrypoint /etc/passwd 2>"$W/denied.err" && rc=0 || rc=$?
+[ "$rc" = 126 ] || fail "run of a file that is not executable exited $rc: $(cat "$W/denied.err")"
+# The container's own 127 is its status, not an error.
+"$DISTILL" run "$IMG" --entrypoint /busybox/sh -- -c 'exit 127' 2>"$W/own.err" && rc=0 || rc=$?
+[ "$rc" = 127 ] && [ ! -s "$W/own.err" ] || fail "exit 127 of the container: $rc, $(cat "$W/own.err")"
+
 # --- -it under a pseudo-terminal -----------------------------------------------------
 session() {  # session NAME: runs steps from $W/NAME.steps, output in $W/NAME.out, sets rc
   rc=0

@@ -108,6 +108,12 @@ TEST(ManPageTest, CommandPageHasSynopsisOptionsAndExamples) {
   EXPECT_TRUE(contains(page, ".SH EXAMPLES\n"));
   EXPECT_TRUE(contains(page, "distill build app.yaml \\-\\-variant nonroot"));
   EXPECT_TRUE(contains(page, "\\fBdistill\\-inspect\\fR(1)"));
+  EXPECT_TRUE(contains(page, ".SH EXIT STATUS\n0 on success, 1 on failure, 2 on a usage error.\n"));
+  // run's status is the container's, with docker's and podman's for a program
+  // that does not exist or cannot be run.
+  std::string run = man_page(*table.app, *table.app->get_subcommand("run"));
+  EXPECT_TRUE(contains(run, ".SH EXIT STATUS\nThe container's own exit status; 127 when"));
+  EXPECT_TRUE(contains(run, "126 when it cannot be run"));
   std::string top = man_page(*table.app);
   EXPECT_TRUE(contains(top, ".TH DISTILL 1"));
   EXPECT_TRUE(contains(top, "\\fBdistill sbom\\fR"));

@@ -219,6 +219,38 @@ TEST_F(RuncTest, MissingProgramIsAnErrorNamingIt) {
       << status.error().message;
   EXPECT_NE(status.error().message.find("/no/such/program"), std::string::npos)
       << status.error().message;
+  EXPECT_EQ(status.error().exit_status, 127) << status.error().message;
+}
+
+TEST_F(RuncTest, ProgramThatIsNotExecutableFailsWith126) {
+  m_request.config.entrypoint = std::vector<std::string>{"/etc/passwd"};
+  m_request.args = {};
+  CapturedOutput capture(m_dir->path());
+  auto status = run_image(m_request);
+  capture.restore();
+  ASSERT_FALSE(status.ok()) << "exit status " << *status;
+  EXPECT_EQ(status.error().exit_status, 126) << status.error().message;
+}
+
+// The reasons runc 1.1 and crun 1.8 give, and the statuses docker and podman
+// give for them.
+TEST(StartFailureStatus, AsDockerAndPodmanGiveIt) {
+  EXPECT_EQ(start_failure_status("unable to start container process: exec: \"/no/such\": stat "
+                                 "/no/such: no such file or directory"),
+            127);
+  EXPECT_EQ(start_failure_status("unable to start container process: exec: \"app\": executable "
+                                 "file not found in $PATH"),
+            127);
+  EXPECT_EQ(start_failure_status("executable file `app` not found in $PATH: No such file or "
+                                 "directory"),
+            127);
+  EXPECT_EQ(start_failure_status("unable to start container process: exec: \"/etc/passwd\": "
+                                 "permission denied"),
+            126);
+  EXPECT_EQ(start_failure_status("open executable: Permission denied"), 126);
+  EXPECT_EQ(start_failure_status("unable to apply cgroup configuration: device or resource busy"),
+            0);
+  EXPECT_EQ(start_failure_status(""), 0);
 }
 
 TEST_F(RuncTest, UnknownUserFailsBeforeRunning) {
@@ -286,6 +318,7 @@ TEST_F(RuncTest, TerminalMissingProgramIsAnErrorNamingIt) {
   ASSERT_FALSE(status.ok());
   EXPECT_NE(status.error().message.find("/no/such/program"), std::string::npos)
       << status.error().message;
+  EXPECT_EQ(status.error().exit_status, 127) << status.error().message;
 }
 
 void swallow(int) {}
