@@ -9,6 +9,7 @@
 #include "check/sbom_attach.hpp"
 #include "cli/build_options.hpp"
 #include "cli/command.hpp"
+#include "cli/sbom_flags.hpp"
 #include "oci/registry_connection.hpp"
 #include "util/interrupt.hpp"
 
@@ -95,18 +96,14 @@ CommandRunner register_build(CLI::App& app) {
   auto options = std::make_shared<BuildOptions>();
   auto outputs = std::make_shared<std::vector<std::string>>();
   auto json = std::make_shared<bool>(false);
-  auto sbom = std::make_shared<bool>(false);
-  auto sbom_format = std::make_shared<std::string>();
+  auto sbom = std::make_shared<SbomFlags>();
   auto registry = std::make_shared<image::RegistrySettings>();
   auto tls_verify = std::make_shared<std::string>("true");
   options->declare(*cmd, true);
   cmd->add_option("-o,--output", *outputs,
                   "output reference (oci:, oci-archive:, docker-archive:, docker://)");
   cmd->add_flag("--json", *json, "print the result as JSON on stdout");
-  cmd->add_flag("--sbom", *sbom,
-                "attach an SBOM of each architecture to every output (OCI referrer)");
-  cmd->add_option("--sbom-format", *sbom_format,
-                  "spdx-json (default) or cyclonedx-json; implies --sbom");
+  sbom->declare(*cmd);
   cmd->add_option("--dest-creds", registry->credentials, "USER:PASSWORD for docker:// outputs");
   cmd->add_option("--authfile", registry->auth_file, "registry credentials file");
   cmd->add_option("--tls-verify", *tls_verify, "verify registry TLS certificates (true|false)")
@@ -121,11 +118,7 @@ CommandRunner register_build(CLI::App& app) {
                   "push the layers this build used to a layer cache in a registry "
                   "(docker://REG/REPO[:TAG])");
   return [=]() -> Result<int> {
-    bool want_sbom = *sbom || !sbom_format->empty();
-    auto format = check::parse_sbom_format(sbom_format->empty() ? "spdx-json" : *sbom_format);
-    if (!format.ok()) {
-      return make_error(ErrorKind::InvalidInput, "usage: --sbom-format: " + format.error().message);
-    }
+    DISTILL_TRY(const std::optional<check::SbomFormat> sbom_format, sbom->wanted());
     // Every usage error is found before any request is made.
     DISTILL_TRY(auto request, options->to_request());
     request.outputs = *outputs;
@@ -141,17 +134,11 @@ CommandRunner register_build(CLI::App& app) {
     nlohmann::json entries = nlohmann::json::array();
     for (const auto& result : results) {
       std::vector<check::AttachedSbom> sboms;
-      if (want_sbom) {
-        const check::SbomCache sbom_cache(session->env().cache.dir());
-        auto attached = check::attach_build_sboms(result, *format, request.registry,
-                                                  session->progress(), &sbom_cache);
-        if (!attached.ok()) {
-          return attached.error().context(result.name + ":" + result.tag);
-        }
-        sboms = std::move(attached).value();
+      if (sbom_format) {
+        DISTILL_TRY(sboms, attach_sboms(result, *sbom_format, request.registry, *session));
       }
       if (*json) {
-        entries.push_back(build_json(result, sboms, want_sbom));
+        entries.push_back(build_json(result, sboms, sbom_format.has_value()));
       } else {
         for (const auto& out : result.outputs_written) {
           session->progress().step("wrote " + out + " (" +

@@ -13,7 +13,7 @@ namespace distill::cli {
 
 namespace {
 
-struct SbomFlags {
+struct SbomCommandFlags {
   std::string ref;
   std::string arch;
   std::string format = "spdx-json";
@@ -24,7 +24,7 @@ struct SbomFlags {
 
 CommandRunner register_sbom(CLI::App& app) {
   auto* cmd = app.add_subcommand("sbom", "write an SPDX or CycloneDX SBOM of an image");
-  auto flags = std::make_shared<SbomFlags>();
+  auto flags = std::make_shared<SbomCommandFlags>();
   auto flags_source = std::make_shared<SourceFlags>();
   add_source_flags(cmd, *flags_source);
   cmd->add_option("REF", flags->ref, "image reference")->required();

@@ -1,11 +1,13 @@
-// distill update REF -o OUT [--lock-out FILE] [--keyring FILE]...: the image
-// with its packages brought to the newest ones of its sources, from its own
-// provenance (image/update.hpp).
+// distill update REF -o OUT [--lock-out FILE] [--keyring FILE]... [--sbom]: the
+// image with its packages brought to the newest ones of its sources, from its
+// own provenance (image/update.hpp), with an SBOM attached as `build --sbom`
+// attaches it.
 #include <cstdio>
 #include <cstdlib>
 
 #include "cli/build_options.hpp"
 #include "cli/command.hpp"
+#include "cli/sbom_flags.hpp"
 #include "image/update.hpp"
 #include "oci/registry_connection.hpp"
 #include "util/interrupt.hpp"
@@ -32,6 +34,8 @@ CommandRunner register_update(CLI::App& app) {
   cmd->add_option("--keyring", *keyrings,
                   "keyring file a source of the image's spec named (matched by content)");
   options->declare_session(*cmd, false);
+  auto sbom = std::make_shared<SbomFlags>();
+  sbom->declare(*cmd);
   cmd->add_option("-j,--jobs", options->jobs, "parallel downloads and layers (default: CPUs)");
   cmd->add_option("--dest-creds", request->registry.credentials,
                   "USER:PASSWORD for docker:// outputs");
@@ -58,6 +62,7 @@ CommandRunner register_update(CLI::App& app) {
       return make_error(ErrorKind::InvalidInput, "usage: update writes one image: give one -o");
     }
     DISTILL_CHECK(oci::check_registry_settings(r.registry));
+    DISTILL_TRY(const std::optional<check::SbomFormat> sbom_format, sbom->wanted());
     DISTILL_TRY(auto session, BuildSession::open(*options));
     util::catch_interrupts();
     DISTILL_TRY(const image::UpdateResult result, image::update_image(r, session->env()));
@@ -77,6 +82,9 @@ CommandRunner register_update(CLI::App& app) {
     }
     if (!r.lock_out.empty()) {
       session->progress().step("wrote " + r.lock_out.string());
+    }
+    if (sbom_format) {
+      DISTILL_CHECK(attach_sboms(result.build, *sbom_format, r.registry, *session));
     }
     return k_exit_ok;
   };

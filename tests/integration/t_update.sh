@@ -129,6 +129,32 @@ old_tz=$(layer_with "$W/layout" v1 packages tzdata) || fail "no tzdata layer in 
 [ "$(layer_with "$W/layout" v2 packages libc6)" = "$(layer_with "$W/layout" v1 packages libc6)" ] ||
   fail "the libc6 layer changed"
 grep -q '"2024b"' "$W/v2.lock" || fail "--lock-out lacks the new tzdata"
+# --sbom: the updated image carries the SBOM `build --refresh --sbom` attaches
+# (same output name, other directories), listing the new tzdata and its .deb.
+mkdir -p "$W/sbom-update" "$W/sbom-build"
+"$DISTILL" update "oci:$W/layout:v1" -o "oci:$W/sbom-update/layout:v2" "${C[@]:0:4}" --sbom \
+  >/dev/null 2>"$W/sbom-update.err" || fail "update --sbom: $(cat "$W/sbom-update.err")"
+(cd "$W/app" && "$DISTILL" build app.yaml "${C[@]}" --refresh --sbom -o "oci:$W/sbom-build/layout:v2") ||
+  fail "build --refresh --sbom"
+python3 - "$W/sbom-update/layout" "$W/sbom-build/layout" "$APTREPO_DEBS/tzdata_2024b_all.deb" <<'PY' || fail "update --sbom"
+import hashlib, json, sys
+def sbom(root):
+    index = json.load(open(f"{root}/index.json"))
+    (ref,) = [m for m in index["manifests"] if m.get("artifactType") == "application/spdx+json"]
+    artifact = json.load(open(f"{root}/blobs/sha256/{ref['digest'].split(':')[1]}"))
+    return ref["digest"], json.load(open(f"{root}/blobs/sha256/{artifact['layers'][0]['digest'].split(':')[1]}"))
+(updated, doc), (built, _) = sbom(sys.argv[1]), sbom(sys.argv[2])
+assert updated == built, (updated, built)
+(tz,) = [p for p in doc["packages"] if p["name"] == "tzdata"]
+assert tz["versionInfo"] == "2024b", tz
+deb = hashlib.sha256(open(sys.argv[3], "rb").read()).hexdigest()
+assert tz["checksums"] == [{"algorithm": "SHA256", "checksumValue": deb}], tz
+PY
+rc=0
+"$DISTILL" update "oci:$W/layout:v1" -o "oci:$W/x:y" "${C[@]:0:4}" --sbom-format spdx-yaml 2>"$W/format.err" || rc=$?
+[ "$rc" = 2 ] && grep -q '^distill: error: usage: --sbom-format: .*spdx-yaml' "$W/format.err" ||
+  fail "update --sbom-format spdx-yaml: exit $rc, $(cat "$W/format.err")"
+[ ! -e "$W/x" ] || fail "update with a bad --sbom-format wrote an output"
 # The lock written by update is the one `distill lock` writes now.
 (cd "$W/app" && "$DISTILL" lock app.yaml "${C[@]}" -o "$W/fresh.lock") || fail "lock"
 cmp -s "$W/v2.lock" "$W/fresh.lock" || fail "--lock-out differs from distill lock: $(diff "$W/v2.lock" "$W/fresh.lock")"
