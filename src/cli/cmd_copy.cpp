@@ -1,11 +1,13 @@
-// distill copy SRC DST: copies an image between transports (oci:, oci-archive:,
-// docker-archive:, docker://), keeping its manifests byte for byte. Ctrl-C
-// stops it where it is, as it stops a build.
+// distill copy SRC DST [--referrers]: copies an image between transports (oci:,
+// oci-archive:, docker-archive:, docker://), keeping its manifests byte for
+// byte, and with --referrers the artifacts referring to it, e.g. its SBOMs
+// (oci/referrer_copy.hpp). Ctrl-C stops it where it is, as it stops a build.
 #include "check/image_view.hpp"
 #include "cli/command.hpp"
 #include "debian/architecture.hpp"
 #include "image/outputs.hpp"
 #include "oci/credentials.hpp"
+#include "oci/referrer_copy.hpp"
 #include "oci/registry_connection.hpp"
 #include "oci/source.hpp"
 #include "util/interrupt.hpp"
@@ -25,6 +27,36 @@ std::pair<std::string, std::string> split_repo_tag(const std::string& repo_tag) 
   return {repo_tag.substr(0, colon), repo_tag.substr(colon + 1)};
 }
 
+// --referrers: the artifacts referring to the copied manifests, read from the
+// source and attached at the destination (oci/referrer_copy.hpp).
+Status copy_referrers(const oci::LoadedImage& loaded, const std::string& source_text,
+                      const oci::SourceOptions& source, const oci::ImageRef& destination,
+                      const image::RegistrySettings& registry, util::Progress& progress) {
+  std::vector<oci::Descriptor> subjects;
+  for (const auto& manifest : loaded.manifests) {
+    subjects.push_back(manifest.descriptor);
+  }
+  DISTILL_TRY(oci::ImageRef from, oci::ImageRef::parse(source_text));
+  DISTILL_TRY(oci::FoundReferrers found, oci::find_referrers(from, subjects, source));
+  for (const auto& skipped : found.skipped) {
+    progress.warn("referrer not copied: " + skipped);
+  }
+  if (found.referrers.empty()) {
+    return {};
+  }
+  if (destination.transport == oci::ImageRef::Transport::OciLayout) {
+    DISTILL_CHECK(oci::add_referrers_to_layout(destination.path, found.referrers));
+  } else {
+    DISTILL_TRY(auto connection, image::connect_registry(registry));
+    for (const auto& referrer : found.referrers) {
+      DISTILL_CHECK(connection.client->attach(destination, referrer));
+    }
+  }
+  progress.step("copied " + std::to_string(found.referrers.size()) + " referrer" +
+                (found.referrers.size() == 1 ? "" : "s"));
+  return {};
+}
+
 }  // namespace
 
 CommandRunner register_copy(CLI::App& app) {
@@ -37,6 +69,7 @@ CommandRunner register_copy(CLI::App& app) {
     std::string tls_verify = "true";
     std::string progress = "auto";
     std::string arch;
+    bool referrers = false;
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("SRC", o->source, "source image reference")->required();
@@ -52,6 +85,9 @@ CommandRunner register_copy(CLI::App& app) {
   cmd->add_option("--arch", o->arch,
                   "copy only this platform of a multi-platform image (Debian arch name; "
                   "default: all of them, or the host's into a docker-archive)");
+  cmd->add_flag("--referrers", o->referrers,
+                "also copy the artifacts that refer to the image, e.g. its SBOMs (into oci: "
+                "layouts and registries)");
   return [o]() -> Result<int> {
     util::Progress progress(parse_progress_mode(o->progress));
     o->registry.tls_verify = o->tls_verify != "false";
@@ -72,6 +108,11 @@ CommandRunner register_copy(CLI::App& app) {
     }
     if (auto writable = oci::check_destination(*destination); !writable.ok()) {
       return make_error(ErrorKind::InvalidInput, "usage: " + writable.error().message);
+    }
+    if (o->referrers) {
+      if (auto holds = oci::check_referrers_destination(*destination); !holds.ok()) {
+        return make_error(ErrorKind::InvalidInput, "usage: " + holds.error().message);
+      }
     }
     if (!o->arch.empty()) {
       if (auto known = debian::check_architecture(o->arch); !known.ok()) {
@@ -109,6 +150,9 @@ CommandRunner register_copy(CLI::App& app) {
     DISTILL_TRY(auto written,
                 image::write_outputs(image, {o->destination}, {name, tag}, o->registry, progress));
     (void)written;
+    if (o->referrers) {
+      DISTILL_CHECK(copy_referrers(loaded, o->source, source, *destination, o->registry, progress));
+    }
     return k_exit_ok;
   };
 }

@@ -324,4 +324,44 @@ skopeo inspect --tls-verify=false --raw "docker://$R/x:sha256-$hex" >"$W/skopeo-
 cmp -s "$W/skopeo-raw.json" "$W/fallback.json" || fail "skopeo saw another fallback index"
 skopeo inspect --tls-verify=false "docker://$R/x:tag" >/dev/null || fail "skopeo inspect the image"
 
+# --- copy --referrers: the SBOM travels with the image ----------------------------------
+# oci: -> docker:// (the registry's fallback tag lists it), docker:// -> oci:
+# (index.json lists it), each artifact manifest and SBOM byte for byte; without
+# the flag nothing but the image is copied, as skopeo copies.
+"$DISTILL" copy "oci:$W/layout:v1" "docker://$R/copied:v1" --referrers --tls-verify=false --progress none ||
+  fail "copy --referrers oci: -> docker://"
+"$DISTILL" copy "docker://$R/x:tag" "oci:$W/back:v1" --referrers --tls-verify=false --progress none ||
+  fail "copy --referrers docker:// -> oci:"
+"$DISTILL" copy "oci:$W/layout:v1" "oci:$W/plain:v1" --progress none || fail "copy without --referrers"
+python3 - "$W" "$R" <<'PY' || fail "copy --referrers"
+import json, sys, urllib.request
+w, r = sys.argv[1:3]
+def layout_blob(root, d): return open(f"{root}/blobs/sha256/{d.split(':')[1]}", "rb").read()
+def registry(path, accept="application/vnd.oci.image.index.v1+json"):
+    return urllib.request.urlopen(urllib.request.Request(f"http://{r}/v2/{path}", headers={"Accept": accept})).read()
+def artifacts(root):
+    return [m for m in json.load(open(f"{root}/index.json"))["manifests"] if m.get("artifactType")]
+# oci: -> docker://
+(source,) = [s for s in json.load(open(f"{w}/build1.json"))["sboms"] if s["written"][0].startswith(f"oci:{w}/layout:")]
+fallback = json.loads(registry(f"copied/manifests/sha256-{source['subject'].split(':')[1]}"))
+assert [m["digest"] for m in fallback["manifests"]] == [source["manifest_digest"]], fallback
+pushed = registry(f"copied/manifests/{source['manifest_digest']}", "application/vnd.oci.image.manifest.v1+json")
+assert pushed == layout_blob(f"{w}/layout", source["manifest_digest"])
+assert registry(f"copied/blobs/{source['digest']}") == layout_blob(f"{w}/layout", source["digest"])
+# docker:// -> oci:
+(pushed_sbom,) = json.load(open(f"{w}/push2.json"))["sboms"]
+(back,) = artifacts(f"{w}/back")
+assert back["digest"] == pushed_sbom["manifest_digest"] and back["artifactType"] == "application/spdx+json", back
+assert layout_blob(f"{w}/back", pushed_sbom["digest"]) == registry(f"x/blobs/{pushed_sbom['digest']}")
+# without the flag
+assert artifacts(f"{w}/plain") == [], artifacts(f"{w}/plain")
+PY
+oci-image-tool validate --type imageLayout "$W/back" >/dev/null 2>&1 ||
+  oci-image-tool validate --type image --ref name=v1 "$W/back" >/dev/null || fail "oci-image-tool validate of the copied layout"
+rc=0
+err=$("$DISTILL" copy "oci:$W/layout:v1" "oci-archive:$W/copied.tar" --referrers 2>&1 >/dev/null) || rc=$?
+[ "$rc" = 2 ] && grep -q '^distill: error: usage: .*archive holds no referrers' <<<"$err" ||
+  fail "copy --referrers into an archive: exit $rc, $err"
+[ ! -e "$W/copied.tar" ] || fail "a refused copy wrote its output"
+
 echo "PASS: t_sbom_referrer"

@@ -1,0 +1,52 @@
+// The referrers that travel with a copied image (`distill copy --referrers`, as
+// `oras cp -r` and `regctl image copy --referrers` carry them): the artifact
+// manifests whose subject is one of the image's manifests, e.g. the SBOMs
+// `build --sbom` attached, read where the image is and written where it goes
+// byte for byte, so their digests stay.
+//
+// Carried are the artifacts of the form distill, `oras attach` and syft write
+// (referrer.hpp): the empty config and one layer. Any other referrer (several
+// layers, a config of its own) is named in `skipped`, not copied. Archives
+// (oci-archive:, docker-archive:) hold no referrers: as a source they give
+// none, as a destination they are refused (Unsupported).
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "oci/descriptor.hpp"
+#include "oci/image_ref.hpp"
+#include "oci/referrer.hpp"
+#include "oci/source.hpp"
+#include "util/result.hpp"
+
+namespace distill::oci {
+
+struct FoundReferrers {
+  std::vector<Referrer> referrers;
+  std::vector<std::string> skipped;  // "sha256:<hex> (<artifactType>): <why>"
+};
+
+// The referrers of `subjects` (image manifests) at `source`: listed in an oci:
+// layout's index.json, or by a registry's referrers API (else its fallback
+// tag). Each artifact's blobs are checked against their digests.
+Result<FoundReferrers> find_referrers(const ImageRef& source,
+                                      const std::vector<Descriptor>& subjects,
+                                      const SourceOptions& options);
+
+// A referrer from the artifact manifest `listed` describes (its bytes `json`,
+// referring to `subject`), its layer read by `read_blob` (which checks the
+// digest); nullopt, with `why`, when it is not of the carried form.
+using BlobReader = std::function<Result<std::string>(const Descriptor& blob)>;
+Result<std::optional<Referrer>> referrer_from_manifest(const Descriptor& listed,
+                                                       const std::string& json,
+                                                       const Descriptor& subject,
+                                                       const BlobReader& read_blob,
+                                                       std::string& why);
+
+// Whether the destination `ref` can hold referrers (oci: or docker://).
+Status check_referrers_destination(const ImageRef& ref);
+
+}  // namespace distill::oci

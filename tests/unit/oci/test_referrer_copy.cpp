@@ -1,0 +1,144 @@
+// Referrers carried by a copy: an artifact of the carried form (the empty
+// config, one layer) comes back as the Referrer that made it, its manifest's
+// bytes and digest kept; any other referrer is named with a reason; a manifest
+// whose bytes are not the listed digest is Corrupt; archives take none.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "oci/manifest.hpp"
+#include "oci/media_types.hpp"
+#include "oci/referrer_copy.hpp"
+
+namespace distill::oci {
+namespace {
+
+const Descriptor k_subject =
+    describe(R"({"schemaVersion":2,"layers":[]})", std::string(k_media_oci_manifest));
+
+Referrer sbom_referrer() {
+  Artifact artifact;
+  artifact.artifact_type = "application/spdx+json";
+  artifact.data = R"({"spdxVersion":"SPDX-2.3"})";
+  artifact.title = "sbom.spdx.json";
+  return make_referrer(k_subject, artifact);
+}
+
+// A reader of the blobs `referrer` holds, counting its calls.
+BlobReader reader_of(const Referrer& referrer, int& calls) {
+  return [&referrer, &calls](const Descriptor& blob) -> Result<std::string> {
+    ++calls;
+    if (blob.digest == referrer.layer.digest) {
+      return referrer.data;
+    }
+    return make_error(ErrorKind::NotFound, "no blob " + blob.digest.str());
+  };
+}
+
+TEST(ReferrerCopy, TheCarriedFormComesBackByteForByte) {
+  const Referrer made = sbom_referrer();
+  int calls = 0;
+  std::string why;
+  auto copied = referrer_from_manifest(made.manifest, made.manifest_json, k_subject,
+                                       reader_of(made, calls), why);
+  ASSERT_TRUE(copied.ok()) << copied.error().message;
+  ASSERT_TRUE(copied->has_value()) << why;
+  const Referrer& back = **copied;
+  EXPECT_EQ(back.manifest_json, made.manifest_json);
+  EXPECT_EQ(back.manifest, made.manifest);
+  EXPECT_EQ(back.subject.digest, k_subject.digest);
+  EXPECT_EQ(back.config, made.config);
+  EXPECT_EQ(back.layer, made.layer);
+  EXPECT_EQ(back.data, made.data);
+  EXPECT_EQ(calls, 1);
+}
+
+// `edit` applied to the artifact manifest's JSON, described anew.
+std::pair<Descriptor, std::string> edited(const Referrer& made,
+                                          const std::function<void(nlohmann::json&)>& edit) {
+  auto json = nlohmann::json::parse(made.manifest_json);
+  edit(json);
+  std::string text = json.dump();
+  Descriptor listed = describe(text, std::string(k_media_oci_manifest));
+  listed.artifact_type = made.manifest.artifact_type;
+  return {listed, text};
+}
+
+TEST(ReferrerCopy, OtherReferrersAreNamedNotCopied) {
+  const Referrer made = sbom_referrer();
+  int calls = 0;
+  const std::vector<std::pair<std::function<void(nlohmann::json&)>, std::string>> cases{
+      {[](nlohmann::json& m) { m["layers"].push_back(m["layers"][0]); }, "2 layers, not one"},
+      {[](nlohmann::json& m) { m["layers"] = nlohmann::json::array(); }, "0 layers, not one"},
+      {[](nlohmann::json& m) {
+         m["config"] = {{"mediaType", "application/vnd.example.config+json"},
+                        {"digest", crypto::sha256("{\"a\":1}").str()},
+                        {"size", 7}};
+       },
+       "a config of its own"},
+      {[](nlohmann::json& m) { m["subject"]["digest"] = crypto::sha256("other").str(); },
+       "its subject is not " + k_subject.digest.str()},
+      {[](nlohmann::json& m) { m.erase("subject"); },
+       "its subject is not " + k_subject.digest.str()},
+  };
+  for (const auto& [edit, reason] : cases) {
+    auto [listed, text] = edited(made, edit);
+    std::string why;
+    auto copied = referrer_from_manifest(listed, text, k_subject, reader_of(made, calls), why);
+    ASSERT_TRUE(copied.ok()) << reason << ": " << copied.error().message;
+    EXPECT_FALSE(copied->has_value()) << reason;
+    EXPECT_EQ(why, reason);
+  }
+  Descriptor index = made.manifest;
+  index.media_type = std::string(k_media_oci_index);
+  std::string why;
+  auto copied =
+      referrer_from_manifest(index, made.manifest_json, k_subject, reader_of(made, calls), why);
+  ASSERT_TRUE(copied.ok());
+  EXPECT_FALSE(copied->has_value());
+  EXPECT_EQ(why, "a " + std::string(k_media_oci_index) + ", not an OCI image manifest");
+  EXPECT_EQ(calls, 0);  // nothing skipped was read
+}
+
+TEST(ReferrerCopy, BytesThatAreNotTheListedDigestAreCorrupt) {
+  const Referrer made = sbom_referrer();
+  int calls = 0;
+  std::string why;
+  std::string other = made.manifest_json + " ";
+  auto copied =
+      referrer_from_manifest(made.manifest, other, k_subject, reader_of(made, calls), why);
+  ASSERT_FALSE(copied.ok());
+  EXPECT_EQ(copied.error().kind, ErrorKind::Corrupt);
+  EXPECT_EQ(calls, 0);  // found before any blob is read
+  // A blob that cannot be read is the copy's error.
+  int none = 0;
+  BlobReader fails = [&none](const Descriptor& blob) -> Result<std::string> {
+    ++none;
+    return make_error(ErrorKind::NotFound, "no blob " + blob.digest.str());
+  };
+  auto unread = referrer_from_manifest(made.manifest, made.manifest_json, k_subject, fails, why);
+  ASSERT_FALSE(unread.ok());
+  EXPECT_EQ(unread.error().kind, ErrorKind::NotFound);
+}
+
+TEST(ReferrerCopy, OnlyLayoutsAndRegistriesHoldThem) {
+  for (const char* ok : {"oci:out/app:1", "docker://127.0.0.1:5000/app:1"}) {
+    auto ref = ImageRef::parse(ok);
+    ASSERT_TRUE(ref.ok());
+    EXPECT_TRUE(check_referrers_destination(*ref).ok()) << ok;
+  }
+  for (const char* archive : {"oci-archive:app.tar", "docker-archive:app.tar"}) {
+    auto ref = ImageRef::parse(archive);
+    ASSERT_TRUE(ref.ok());
+    auto refused = check_referrers_destination(*ref);
+    ASSERT_FALSE(refused.ok()) << archive;
+    EXPECT_EQ(refused.error().kind, ErrorKind::Unsupported);
+    // As a source an archive gives none, without reading it.
+    auto found = find_referrers(*ref, {k_subject}, {});
+    ASSERT_TRUE(found.ok());
+    EXPECT_TRUE(found->referrers.empty() && found->skipped.empty());
+  }
+}
+
+}  // namespace
+}  // namespace distill::oci
