@@ -32,7 +32,11 @@ std::pair<std::string, std::string> split_repo_tag(const std::string& repo_tag) 
 Status copy_referrers(const oci::LoadedImage& loaded, const std::string& source_text,
                       const oci::SourceOptions& source, const oci::ImageRef& destination,
                       const image::RegistrySettings& registry, util::Progress& progress) {
+  // The index too, when it is copied (one platform alone drops it).
   std::vector<oci::Descriptor> subjects;
+  if (loaded.index_descriptor) {
+    subjects.push_back(*loaded.index_descriptor);
+  }
   for (const auto& manifest : loaded.manifests) {
     subjects.push_back(manifest.descriptor);
   }

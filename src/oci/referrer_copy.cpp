@@ -1,6 +1,9 @@
 // Referrers carried by a copy: see referrer_copy.hpp.
 #include "oci/referrer_copy.hpp"
 
+#include <deque>
+#include <set>
+
 #include "crypto/sha256.hpp"
 #include "net/content_cache.hpp"
 #include "net/http_client.hpp"
@@ -28,6 +31,47 @@ std::string skip_line(const Descriptor& listed, const std::string& why) {
          (listed.artifact_type.empty() ? "" : " (" + listed.artifact_type + ")") + ": " + why;
 }
 
+// An artifact manifest a source lists for a subject, with its bytes ("" when
+// the source lists it but does not have it).
+struct Listed {
+  Descriptor entry;
+  std::string json;
+};
+using Lister = std::function<Result<std::vector<Listed>>(const Descriptor& subject)>;
+
+// The referrers of `subjects`, and of those (a signature of an SBOM), in the
+// order they can be attached: each after its subject.
+Result<FoundReferrers> walk(const std::vector<Descriptor>& subjects, const Lister& list,
+                            const BlobReader& read_blob) {
+  FoundReferrers found;
+  std::deque<Descriptor> pending(subjects.begin(), subjects.end());
+  std::set<crypto::Digest> seen;
+  while (!pending.empty()) {
+    const Descriptor subject = pending.front();
+    pending.pop_front();
+    if (!seen.insert(subject.digest).second) {
+      continue;
+    }
+    DISTILL_TRY(std::vector<Listed> listed, list(subject));
+    for (const Listed& item : listed) {
+      if (item.json.empty()) {
+        found.skipped.push_back(skip_line(item.entry, "listed, but not there"));
+        continue;
+      }
+      std::string why;
+      DISTILL_TRY(auto referrer,
+                  referrer_from_manifest(item.entry, item.json, subject, read_blob, why));
+      if (!referrer) {
+        found.skipped.push_back(skip_line(item.entry, why));
+        continue;
+      }
+      pending.push_back(referrer->manifest);
+      found.referrers.push_back(std::move(*referrer));
+    }
+  }
+  return found;
+}
+
 Result<FoundReferrers> layout_referrers_of(const ImageRef& source,
                                            const std::vector<Descriptor>& subjects) {
   const std::string origin = source.to_string();
@@ -36,21 +80,16 @@ Result<FoundReferrers> layout_referrers_of(const ImageRef& source,
     DISTILL_TRY(std::string data, util::read_file(store.path_for(blob.digest)));
     return checked(std::move(data), blob, origin);
   };
-  FoundReferrers found;
-  for (const Descriptor& subject : subjects) {
-    DISTILL_TRY(auto listed, layout_referrers(source.path, subject.digest));
-    for (const Descriptor& entry : listed) {
+  Lister list = [&](const Descriptor& subject) -> Result<std::vector<Listed>> {
+    DISTILL_TRY(auto entries, layout_referrers(source.path, subject.digest));
+    std::vector<Listed> listed;
+    for (Descriptor& entry : entries) {
       DISTILL_TRY(std::string json, read_blob(entry));
-      std::string why;
-      DISTILL_TRY(auto referrer, referrer_from_manifest(entry, json, subject, read_blob, why));
-      if (referrer) {
-        found.referrers.push_back(std::move(*referrer));
-      } else {
-        found.skipped.push_back(skip_line(entry, why));
-      }
+      listed.push_back({std::move(entry), std::move(json)});
     }
-  }
-  return found;
+    return listed;
+  };
+  return walk(subjects, list, read_blob);
 }
 
 Result<FoundReferrers> registry_referrers_of(const ImageRef& source,
@@ -72,26 +111,17 @@ Result<FoundReferrers> registry_referrers_of(const ImageRef& source,
     DISTILL_TRY(std::string data, util::read_file(cache.path_for(blob.digest)));
     return checked(std::move(data), blob, origin);
   };
-  FoundReferrers found;
-  for (const Descriptor& subject : subjects) {
-    DISTILL_TRY(Index listed, client.list_referrers(source, subject.digest));
-    for (const Descriptor& entry : listed.manifests) {
+  Lister list = [&](const Descriptor& subject) -> Result<std::vector<Listed>> {
+    DISTILL_TRY(Index index, client.list_referrers(source, subject.digest));
+    std::vector<Listed> listed;
+    for (Descriptor& entry : index.manifests) {
       DISTILL_TRY(auto fetched, client.get_manifest(source, entry.digest.str()));
-      if (!fetched) {
-        found.skipped.push_back(skip_line(entry, "listed, but the registry does not have it"));
-        continue;
-      }
-      std::string why;
-      DISTILL_TRY(auto referrer,
-                  referrer_from_manifest(entry, fetched->json, subject, read_blob, why));
-      if (referrer) {
-        found.referrers.push_back(std::move(*referrer));
-      } else {
-        found.skipped.push_back(skip_line(entry, why));
-      }
+      // One the registry lists but does not have has no bytes to copy.
+      listed.push_back({std::move(entry), fetched ? std::move(fetched->json) : std::string()});
     }
-  }
-  return found;
+    return listed;
+  };
+  return walk(subjects, list, read_blob);
 }
 
 }  // namespace

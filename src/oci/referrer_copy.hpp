@@ -29,9 +29,11 @@ struct FoundReferrers {
   std::vector<std::string> skipped;  // "sha256:<hex> (<artifactType>): <why>"
 };
 
-// The referrers of `subjects` (image manifests) at `source`: listed in an oci:
-// layout's index.json, or by a registry's referrers API (else its fallback
-// tag). Each artifact's blobs are checked against their digests.
+// The referrers of `subjects` (an image's manifests, and its index) at
+// `source`: listed in an oci: layout's index.json, or by a registry's referrers
+// API (else its fallback tag); then the referrers of those (a signature of an
+// SBOM), each after its subject. Each artifact's bytes are checked against
+// their digests.
 Result<FoundReferrers> find_referrers(const ImageRef& source,
                                       const std::vector<Descriptor>& subjects,
                                       const SourceOptions& options);

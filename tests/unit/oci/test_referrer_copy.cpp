@@ -4,11 +4,14 @@
 // whose bytes are not the listed digest is Corrupt; archives take none.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "oci/manifest.hpp"
 #include "oci/media_types.hpp"
 #include "oci/referrer_copy.hpp"
+#include "util/file_io.hpp"
+#include "util/temp_dir.hpp"
 
 namespace distill::oci {
 namespace {
@@ -119,6 +122,63 @@ TEST(ReferrerCopy, BytesThatAreNotTheListedDigestAreCorrupt) {
   auto unread = referrer_from_manifest(made.manifest, made.manifest_json, k_subject, fails, why);
   ASSERT_FALSE(unread.ok());
   EXPECT_EQ(unread.error().kind, ErrorKind::NotFound);
+}
+
+// A layout holding `manifest_json` as its one tagged manifest.
+void make_layout(const std::filesystem::path& layout, const std::string& manifest_json) {
+  const Descriptor subject = describe(manifest_json, std::string(k_media_oci_manifest));
+  std::filesystem::create_directories(layout / "blobs" / "sha256");
+  ASSERT_TRUE(
+      util::write_file_atomic(layout / "blobs" / "sha256" / subject.digest.hex(), manifest_json)
+          .ok());
+  Index index;
+  index.manifests.push_back(subject);
+  ASSERT_TRUE(util::write_file_atomic(layout / "index.json", index.to_json()).ok());
+}
+
+Artifact artifact_of(const std::string& type, const std::string& data) {
+  Artifact artifact;
+  artifact.artifact_type = type;
+  artifact.data = data;
+  return artifact;
+}
+
+// An SBOM of the image, a signature of that SBOM, and an unrelated artifact:
+// the first two are found, each after its subject, and attach to another
+// layout holding the image in that order; the third is not theirs.
+TEST(ReferrerCopy, ReferrersOfReferrersComeAfterTheirSubject) {
+  auto dir = util::TempDir::create("distill-referrer-copy-");
+  ASSERT_TRUE(dir.ok());
+  const std::string image = R"({"schemaVersion":2,"layers":[]})";
+  const std::filesystem::path from = dir->path() / "from";
+  const std::filesystem::path to = dir->path() / "to";
+  make_layout(from, image);
+  make_layout(to, image);
+  const Referrer sbom = make_referrer(k_subject, artifact_of("application/spdx+json", "sbom"));
+  const Referrer signature =
+      make_referrer(sbom.manifest, artifact_of("application/vnd.example.signature", "signed sbom"));
+  const Referrer other = make_referrer(describe("another", std::string(k_media_oci_manifest)),
+                                       artifact_of("application/spdx+json", "other"));
+  // "another" is a manifest of the layout too, untagged, with a referrer of its own.
+  ASSERT_TRUE(
+      util::write_file_atomic(from / "blobs" / "sha256" / other.subject.digest.hex(), "another")
+          .ok());
+  ASSERT_TRUE(add_referrers_to_layout(from, {sbom, signature, other}).ok());
+
+  auto ref = ImageRef::parse("oci:" + from.string());
+  ASSERT_TRUE(ref.ok());
+  auto found = find_referrers(*ref, {k_subject}, {});
+  ASSERT_TRUE(found.ok()) << found.error().message;
+  ASSERT_EQ(found->referrers.size(), 2U);
+  EXPECT_TRUE(found->skipped.empty());
+  EXPECT_EQ(found->referrers[0].manifest_json, sbom.manifest_json);
+  EXPECT_EQ(found->referrers[1].manifest_json, signature.manifest_json);
+  EXPECT_EQ(found->referrers[1].data, "signed sbom");
+  ASSERT_TRUE(add_referrers_to_layout(to, found->referrers).ok());
+  auto copied = layout_referrers(to, sbom.manifest.digest);
+  ASSERT_TRUE(copied.ok()) << copied.error().message;
+  ASSERT_EQ(copied->size(), 1U);
+  EXPECT_EQ((*copied)[0].digest, signature.manifest.digest);
 }
 
 TEST(ReferrerCopy, OnlyLayoutsAndRegistriesHoldThem) {
