@@ -27,40 +27,6 @@ std::pair<std::string, std::string> split_repo_tag(const std::string& repo_tag) 
   return {repo_tag.substr(0, colon), repo_tag.substr(colon + 1)};
 }
 
-// --referrers: the artifacts referring to the copied manifests, read from the
-// source and attached at the destination (oci/referrer_copy.hpp).
-Status copy_referrers(const oci::LoadedImage& loaded, const std::string& source_text,
-                      const oci::SourceOptions& source, const oci::ImageRef& destination,
-                      const image::RegistrySettings& registry, util::Progress& progress) {
-  // The index too, when it is copied (one platform alone drops it).
-  std::vector<oci::Descriptor> subjects;
-  if (loaded.index_descriptor) {
-    subjects.push_back(*loaded.index_descriptor);
-  }
-  for (const auto& manifest : loaded.manifests) {
-    subjects.push_back(manifest.descriptor);
-  }
-  DISTILL_TRY(oci::ImageRef from, oci::ImageRef::parse(source_text));
-  DISTILL_TRY(oci::FoundReferrers found, oci::find_referrers(from, subjects, source));
-  for (const auto& skipped : found.skipped) {
-    progress.warn("referrer not copied: " + skipped);
-  }
-  if (found.referrers.empty()) {
-    return {};
-  }
-  if (destination.transport == oci::ImageRef::Transport::OciLayout) {
-    DISTILL_CHECK(oci::add_referrers_to_layout(destination.path, found.referrers));
-  } else {
-    DISTILL_TRY(auto connection, image::connect_registry(registry));
-    for (const auto& referrer : found.referrers) {
-      DISTILL_CHECK(connection.client->attach(destination, referrer));
-    }
-  }
-  progress.step("copied " + std::to_string(found.referrers.size()) + " referrer" +
-                (found.referrers.size() == 1 ? "" : "s"));
-  return {};
-}
-
 }  // namespace
 
 CommandRunner register_copy(CLI::App& app) {
@@ -155,7 +121,14 @@ CommandRunner register_copy(CLI::App& app) {
                 image::write_outputs(image, {o->destination}, {name, tag}, o->registry, progress));
     (void)written;
     if (o->referrers) {
-      DISTILL_CHECK(copy_referrers(loaded, o->source, source, *destination, o->registry, progress));
+      DISTILL_TRY(oci::ImageRef from, oci::ImageRef::parse(o->source));
+      DISTILL_TRY(auto found, oci::find_referrers(from, oci::referrer_subjects(loaded), source));
+      for (const auto& skipped : found.skipped) {
+        progress.warn("referrer not copied: " + skipped);
+      }
+      DISTILL_CHECK(oci::put_referrers(*destination, found.referrers, o->registry));
+      progress.step("copied " + std::to_string(found.referrers.size()) + " referrer" +
+                    (found.referrers.size() == 1 ? "" : "s"));
     }
     return k_exit_ok;
   };

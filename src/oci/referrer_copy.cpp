@@ -188,4 +188,31 @@ Status check_referrers_destination(const ImageRef& ref) {
                                                 "copies them into oci: layouts and registries");
 }
 
+std::vector<Descriptor> referrer_subjects(const LoadedImage& image) {
+  std::vector<Descriptor> subjects;
+  if (image.index_descriptor) {
+    subjects.push_back(*image.index_descriptor);
+  }
+  for (const auto& manifest : image.manifests) {
+    subjects.push_back(manifest.descriptor);
+  }
+  return subjects;
+}
+
+Status put_referrers(const ImageRef& destination, const std::vector<Referrer>& referrers,
+                     const RegistrySettings& registry) {
+  DISTILL_CHECK(check_referrers_destination(destination));
+  if (referrers.empty()) {
+    return {};
+  }
+  if (destination.transport == ImageRef::Transport::OciLayout) {
+    return add_referrers_to_layout(destination.path, referrers);
+  }
+  DISTILL_TRY(RegistryConnection connection, connect_registry(registry));
+  for (const auto& referrer : referrers) {
+    DISTILL_CHECK(connection.client->attach(destination, referrer));
+  }
+  return {};
+}
+
 }  // namespace distill::oci

@@ -17,8 +17,10 @@
 #include <vector>
 
 #include "oci/descriptor.hpp"
+#include "oci/image_reader.hpp"
 #include "oci/image_ref.hpp"
 #include "oci/referrer.hpp"
+#include "oci/registry_connection.hpp"
 #include "oci/source.hpp"
 #include "util/result.hpp"
 
@@ -50,5 +52,15 @@ Result<std::optional<Referrer>> referrer_from_manifest(const Descriptor& listed,
 
 // Whether the destination `ref` can hold referrers (oci: or docker://).
 Status check_referrers_destination(const ImageRef& ref);
+
+// What of `image` referrers may refer to once it is copied: its index, when it
+// has one (copying one platform drops it), and its manifests.
+std::vector<Descriptor> referrer_subjects(const LoadedImage& image);
+
+// Attaches `referrers`, in order, at `destination` (an oci: layout's
+// index.json, or a registry reached with `registry`), where their subjects
+// already are.
+Status put_referrers(const ImageRef& destination, const std::vector<Referrer>& referrers,
+                     const RegistrySettings& registry);
 
 }  // namespace distill::oci

@@ -174,11 +174,29 @@ TEST(ReferrerCopy, ReferrersOfReferrersComeAfterTheirSubject) {
   EXPECT_EQ(found->referrers[0].manifest_json, sbom.manifest_json);
   EXPECT_EQ(found->referrers[1].manifest_json, signature.manifest_json);
   EXPECT_EQ(found->referrers[1].data, "signed sbom");
-  ASSERT_TRUE(add_referrers_to_layout(to, found->referrers).ok());
+  auto to_ref = ImageRef::parse("oci:" + to.string());
+  ASSERT_TRUE(to_ref.ok());
+  Status put = put_referrers(*to_ref, found->referrers, {});
+  ASSERT_TRUE(put.ok()) << put.error().message;
   auto copied = layout_referrers(to, sbom.manifest.digest);
   ASSERT_TRUE(copied.ok()) << copied.error().message;
   ASSERT_EQ(copied->size(), 1U);
   EXPECT_EQ((*copied)[0].digest, signature.manifest.digest);
+}
+
+// The index is a subject while it is copied; one platform alone drops it.
+TEST(ReferrerCopy, TheSubjectsAreTheIndexAndTheManifests) {
+  LoadedImage image;
+  image.manifests.resize(2);
+  image.manifests[0].descriptor = k_subject;
+  image.manifests[1].descriptor = describe("arm64", std::string(k_media_oci_manifest));
+  const Descriptor index = describe("index", std::string(k_media_oci_index));
+  image.index_descriptor = index;
+  EXPECT_EQ(referrer_subjects(image),
+            (std::vector<Descriptor>{index, k_subject, image.manifests[1].descriptor}));
+  image.index_descriptor.reset();
+  image.manifests.pop_back();
+  EXPECT_EQ(referrer_subjects(image), std::vector<Descriptor>{k_subject});
 }
 
 TEST(ReferrerCopy, OnlyLayoutsAndRegistriesHoldThem) {
@@ -193,6 +211,7 @@ TEST(ReferrerCopy, OnlyLayoutsAndRegistriesHoldThem) {
     auto refused = check_referrers_destination(*ref);
     ASSERT_FALSE(refused.ok()) << archive;
     EXPECT_EQ(refused.error().kind, ErrorKind::Unsupported);
+    EXPECT_FALSE(put_referrers(*ref, {sbom_referrer()}, {}).ok()) << archive;
     // As a source an archive gives none, without reading it.
     auto found = find_referrers(*ref, {k_subject}, {});
     ASSERT_TRUE(found.ok());
