@@ -1,14 +1,13 @@
 // SbomCache: see sbom_cache.hpp.
 #include "check/sbom_cache.hpp"
 
-#include "crypto/sealed_file.hpp"
 #include "image/layer_cache.hpp"
 #include "util/build_id.hpp"
 
 namespace distill::check {
 
 SbomCache::SbomCache(const std::filesystem::path& cache_dir)
-    : m_dir(cache_dir / "sboms"), m_views(cache_dir, "sbom") {}
+    : m_documents(cache_dir / "sboms", ".json"), m_views(cache_dir, "sbom") {}
 
 std::string SbomCache::key(const crypto::Digest& manifest, SbomFormat format,
                            const SbomOptions& options) const {
@@ -28,22 +27,12 @@ std::string SbomCache::key(const crypto::Digest& manifest, SbomFormat format,
   return key.hex();
 }
 
-std::filesystem::path SbomCache::path_for(const std::string& key) const {
-  return m_dir / (key + ".json");
-}
-
 std::optional<std::string> SbomCache::lookup(const std::string& key) const {
-  if (key.empty()) {
-    return std::nullopt;
-  }
-  return crypto::read_sealed(path_for(key));
+  return m_documents.lookup(key);
 }
 
 Status SbomCache::store(const std::string& key, std::string_view document) const {
-  if (key.empty()) {
-    return {};
-  }
-  return crypto::write_sealed(path_for(key), document);
+  return m_documents.store(key, document);
 }
 
 }  // namespace distill::check

@@ -19,6 +19,7 @@
 
 #include "check/sbom.hpp"
 #include "check/view_cache.hpp"
+#include "crypto/sealed_file.hpp"
 #include "crypto/sha256.hpp"
 #include "util/result.hpp"
 
@@ -40,8 +41,7 @@ class SbomCache {
   [[nodiscard]] const ViewCache& views() const { return m_views; }
 
  private:
-  [[nodiscard]] std::filesystem::path path_for(const std::string& key) const;
-  std::filesystem::path m_dir;  // <cache>/sboms
+  crypto::SealedStore m_documents;  // <cache>/sboms/<key>.json
   ViewCache m_views;
 };
 

@@ -4,7 +4,6 @@
 #include <cstring>
 #include <utility>
 
-#include "crypto/sealed_file.hpp"
 #include "image/layer_cache.hpp"
 #include "util/build_id.hpp"
 
@@ -161,7 +160,7 @@ std::optional<ImageView::LayerRead> decode_layer_read(std::string_view bytes) {
 }
 
 ViewCache::ViewCache(const std::filesystem::path& cache_dir, std::string purpose)
-    : m_dir(cache_dir / "views"), m_purpose(std::move(purpose)) {}
+    : m_records(cache_dir / "views", ".bin"), m_purpose(std::move(purpose)) {}
 
 std::string ViewCache::key(const crypto::Digest& blob, const crypto::Digest& diff_id) const {
   const std::string& program = util::program_build_id();
@@ -176,31 +175,23 @@ std::string ViewCache::key(const crypto::Digest& blob, const crypto::Digest& dif
   return key.hex();
 }
 
-std::filesystem::path ViewCache::path_for(const std::string& key) const {
-  return m_dir / (key + ".bin");
-}
-
 std::optional<ImageView::LayerRead> ViewCache::lookup(const std::string& key) const {
-  if (key.empty()) {
-    return std::nullopt;
-  }
-  std::optional<std::string> bytes = crypto::read_sealed(path_for(key));
+  std::optional<std::string> bytes = m_records.lookup(key);
   if (!bytes) {
     return std::nullopt;
   }
   std::optional<ImageView::LayerRead> read = decode_layer_read(*bytes);
   if (!read) {
-    std::error_code ec;
-    std::filesystem::remove(path_for(key), ec);
+    m_records.remove(key);
   }
   return read;
 }
 
 Status ViewCache::store(const std::string& key, const ImageView::LayerRead& read) const {
   if (key.empty()) {
-    return {};
+    return {};  // keeps nothing: not worth encoding
   }
-  return crypto::write_sealed(path_for(key), encode_layer_read(read));
+  return m_records.store(key, encode_layer_read(read));
 }
 
 ImageView::Recall ViewCache::recall(std::vector<crypto::Digest> blobs,

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "check/image_view.hpp"
+#include "crypto/sealed_file.hpp"
 #include "crypto/sha256.hpp"
 #include "util/result.hpp"
 
@@ -50,8 +51,7 @@ class ViewCache {
                                          std::vector<bool> always_read = {}) const;
 
  private:
-  [[nodiscard]] std::filesystem::path path_for(const std::string& key) const;
-  std::filesystem::path m_dir;  // <cache>/views
+  crypto::SealedStore m_records;  // <cache>/views/<key>.bin
   std::string m_purpose;
 };
 

@@ -35,4 +35,23 @@ Status write_sealed(const std::filesystem::path& path, std::string_view content)
   return util::write_file_atomic(path, text);
 }
 
+std::filesystem::path SealedStore::path_for(const std::string& key) const {
+  return m_dir / (key + m_extension);
+}
+
+std::optional<std::string> SealedStore::lookup(const std::string& key) const {
+  return key.empty() ? std::nullopt : read_sealed(path_for(key));
+}
+
+Status SealedStore::store(const std::string& key, std::string_view content) const {
+  return key.empty() ? Status{} : write_sealed(path_for(key), content);
+}
+
+void SealedStore::remove(const std::string& key) const {
+  if (!key.empty()) {
+    std::error_code ec;
+    std::filesystem::remove(path_for(key), ec);
+  }
+}
+
 }  // namespace distill::crypto
