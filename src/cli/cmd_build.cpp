@@ -127,10 +127,12 @@ CommandRunner register_build(CLI::App& app) {
     DISTILL_CHECK(oci::check_registry_settings(request.registry));
     request.cache_from = *cache_from;
     request.cache_to = *cache_to;
+    // The specs and outputs too, before the cache directory is made.
+    DISTILL_TRY(auto prepared, image::prepare_build(request));
     DISTILL_TRY(auto session, BuildSession::open(*options, /*makes_layers=*/true));
     util::catch_interrupts();
     const auto started = std::chrono::steady_clock::now();
-    DISTILL_TRY(auto results, image::build_images(request, session->env()));
+    DISTILL_TRY(auto results, image::build_images(request, prepared, session->env()));
     nlohmann::json entries = nlohmann::json::array();
     for (const auto& result : results) {
       std::vector<check::AttachedSbom> sboms;

@@ -16,8 +16,10 @@ CommandRunner register_lock(CLI::App& app) {
   cmd->add_option("-o,--output", *output, "lock file to write (default: stdout)");
   return [=]() -> Result<int> {
     DISTILL_TRY(auto request, options->to_request());
+    // The spec first: an error in it leaves the cache directory unmade.
+    DISTILL_TRY(auto chains, image::lock_chains(request));
     DISTILL_TRY(auto session, BuildSession::open(*options));
-    DISTILL_TRY(auto lock, image::lock_image(request, session->env()));
+    DISTILL_TRY(auto lock, image::lock_image(request, chains, session->env()));
     std::string text = debian::to_json(lock);
     if (output->empty()) {
       std::fputs(text.c_str(), stdout);

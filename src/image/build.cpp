@@ -149,24 +149,36 @@ BuildResult build_result(ImagePlan& plan, oci::Image image) {
   return result;
 }
 
-Result<std::vector<BuildResult>> build_images(const BuildRequest& request, BuildEnv& env) {
+Result<PreparedBuild> prepare_build(const BuildRequest& request) {
   DISTILL_CHECK(check_outputs(request));
-  DISTILL_TRY(auto chains, load_chains(request));  // once, for the outputs and the plan
-  DISTILL_TRY(auto outputs, image_outputs(request, chains));
-  // Usage errors in the cache references are found before any request.
-  std::optional<oci::ImageRef> cache_from;
-  std::optional<oci::ImageRef> cache_to;
+  PreparedBuild prepared;
+  // Once, for the outputs and the plan.
+  DISTILL_TRY(prepared.chains, load_chains(request));
+  DISTILL_TRY(prepared.outputs, image_outputs(request, prepared.chains));
   if (!request.cache_from.empty()) {
-    DISTILL_TRY(cache_from, layer_cache_ref(request.cache_from, "--cache-from"));
+    DISTILL_TRY(prepared.cache_from, layer_cache_ref(request.cache_from, "--cache-from"));
   }
   if (!request.cache_to.empty()) {
-    DISTILL_TRY(cache_to, layer_cache_ref(request.cache_to, "--cache-to"));
-    if (!cache_to->digest.empty()) {
+    DISTILL_TRY(prepared.cache_to, layer_cache_ref(request.cache_to, "--cache-to"));
+    if (!prepared.cache_to->digest.empty()) {
       return make_error(ErrorKind::InvalidInput,
                         "usage: --cache-to '" + request.cache_to + "': needs a tag, not a digest");
     }
   }
-  DISTILL_TRY(auto plan, plan_chains(request, chains, env));
+  return prepared;
+}
+
+Result<std::vector<BuildResult>> build_images(const BuildRequest& request, BuildEnv& env) {
+  DISTILL_TRY(auto prepared, prepare_build(request));
+  return build_images(request, prepared, env);
+}
+
+Result<std::vector<BuildResult>> build_images(const BuildRequest& request,
+                                              const PreparedBuild& prepared, BuildEnv& env) {
+  const std::vector<std::vector<std::string>>& outputs = prepared.outputs;
+  const std::optional<oci::ImageRef>& cache_from = prepared.cache_from;
+  const std::optional<oci::ImageRef>& cache_to = prepared.cache_to;
+  DISTILL_TRY(auto plan, plan_chains(request, prepared.chains, env));
   std::optional<RegistryConnection> registry;
   if (cache_from || cache_to) {
     DISTILL_TRY(registry, connect_registry(request.registry));
@@ -241,12 +253,22 @@ Result<std::vector<BuildResult>> build_images(const BuildRequest& request, Build
   return results;
 }
 
-Result<debian::LockFile> lock_image(const BuildRequest& request, BuildEnv& env) {
+Result<std::vector<NamedChain>> lock_chains(const BuildRequest& request) {
   if (request.specs.size() != 1 || request.variants.size() != 1) {
     return make_error(ErrorKind::InvalidInput, "usage: `distill lock` takes one spec");
   }
-  DISTILL_TRY(auto plan, plan_build(request, env, false));
+  return load_chains(request);
+}
+
+Result<debian::LockFile> lock_image(const BuildRequest& request,
+                                    const std::vector<NamedChain>& chains, BuildEnv& env) {
+  DISTILL_TRY(auto plan, plan_chains(request, chains, env, false));
   return std::move(plan.images.at(0).lock);
+}
+
+Result<debian::LockFile> lock_image(const BuildRequest& request, BuildEnv& env) {
+  DISTILL_TRY(auto chains, lock_chains(request));
+  return lock_image(request, chains, env);
 }
 
 }  // namespace distill::image

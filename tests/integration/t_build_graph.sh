@@ -55,7 +55,11 @@ usage "unknown architecture 'amd64,'" copy "oci:$W/none:x" "oci:$W/x:1" --arch a
 usage "nosuchflavor: no such spec file or built-in flavor" build nosuchflavor "${C[@]}"
 usage "invalid image reference .nowhere:x." build static -o "nowhere:x" "${C[@]}"
 usage "two images would be written to" build static base -o "oci:$W/x:{variant}" "${C[@]}"
+usage "nosuchflavor: no such spec file or built-in flavor" lock nosuchflavor "${C[@]}"
 [ "$(requests)" = "$before" ] || fail "a usage error made requests"
+# Nor did any of them make the cache directory: the specs and outputs are
+# checked before the cache is opened.
+[ ! -e "$W/cache" ] || fail "a usage error made the cache directory: $(ls "$W/cache")"
 echo "t_build_graph: usage errors ok"
 
 # --- the family in one command ----------------------------------------------

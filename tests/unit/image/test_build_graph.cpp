@@ -1131,6 +1131,36 @@ TEST(OutputTemplate, ExpandsAndRefuses) {
   EXPECT_TRUE(check_outputs(r).ok());
 }
 
+// What a build takes from its request alone, with no environment: each
+// image's chain and outputs, and the errors of its specs and outputs.
+TEST(PrepareBuild, FindsSpecsAndOutputsWithoutTheEnvironment) {
+  BuildRequest r;
+  r.specs = {"static", "base"};
+  r.release = "bookworm";
+  r.variants = {Variant::Latest, Variant::Nonroot};
+  r.outputs = {"oci:out/{name}-{debian}:{variant}"};
+  r.cache_to = "docker://127.0.0.1:5000/cache";
+  auto prepared = prepare_build(r);
+  ASSERT_TRUE(prepared.ok()) << prepared.error().message;
+  ASSERT_EQ(prepared->chains.size(), 2U);
+  EXPECT_EQ(prepared->chains[1].name, "base");
+  ASSERT_EQ(prepared->outputs.size(), 4U);  // spec by spec, variant by variant
+  EXPECT_EQ(prepared->outputs[3], std::vector<std::string>{"oci:out/base-debian12:nonroot"});
+  ASSERT_TRUE(prepared->cache_to.has_value());
+  EXPECT_FALSE(prepared->cache_from.has_value());
+
+  r.specs = {"static", "no-such-flavor"};
+  prepared = prepare_build(r);
+  ASSERT_FALSE(prepared.ok());
+  EXPECT_NE(prepared.error().message.find("no-such-flavor"), std::string::npos)
+      << prepared.error().message;
+  r.specs = {"static"};
+  r.cache_to = "docker://127.0.0.1:5000/cache@sha256:" + std::string(64, 'a');
+  prepared = prepare_build(r);
+  ASSERT_FALSE(prepared.ok());
+  EXPECT_NE(prepared.error().message.find("needs a tag"), std::string::npos);
+}
+
 // base's layers to make, as the index gives their .debs' bytes: libc6, libssl3,
 // tzdata and the small ones; the generated files' work is not known (0).
 TEST(CompressingThreads, TheLargestLayerGetsEveryCoreTheOthersOne) {
