@@ -122,6 +122,59 @@ struct Stage {
   std::vector<ArchiveInput> archives;                // `archives:` of the chain, for the lock
 };
 
+// Release and sources: one per image. A stage inherits its base's; one that
+// names different ones would make a mixed image, so it is refused, naming
+// both specs, as the chain is loaded (load_chains): before the cache is
+// opened or any request made. So is a spec whose release is not the one
+// --release asks for.
+Status check_agreement(const SpecChain& chain, const BuildRequest& request) {
+  std::string release;
+  std::string release_where;
+  if (!request.release.empty()) {
+    for (const auto& spec : chain.specs) {
+      if (!spec.release.empty() && spec.release != request.release) {
+        return make_error(ErrorKind::InvalidInput, spec.where("release") + ": release '" +
+                                                       spec.release + "', but --release " +
+                                                       request.release + " was asked for");
+      }
+    }
+  }
+  std::vector<debian::AptSource> sources;
+  std::string sources_where;
+  for (const auto& spec : chain.specs) {
+    if (!spec.release.empty()) {
+      if (!release.empty() && spec.release != release) {
+        std::string hint;
+        if (chain.specs.front().file.empty() && debian::is_buildable_release(spec.release)) {
+          hint = " (build with --release " + spec.release + " for its flavors)";
+        }
+        return make_error(ErrorKind::InvalidInput,
+                          spec.where("release") + ": release '" + spec.release +
+                              "' disagrees with its base's release '" + release + "' (" +
+                              release_where + "); one image has one release" + hint);
+      }
+      release = spec.release;
+      release_where = spec.where("release");
+    } else if (release.empty()) {
+      release = wanted_release(request);
+      release_where = spec.display_name + ", which has no `release:` and so is " + release;
+    }
+    if (!spec.sources.empty()) {
+      auto mine = to_apt_sources(spec);
+      if (sources_where.empty()) {
+        sources = std::move(mine);
+        sources_where = spec.where("sources");
+      } else if (!same_sources(mine, sources)) {
+        return make_error(ErrorKind::InvalidInput,
+                          spec.where("sources") +
+                              ": `sources:` disagree with its base's sources (" + sources_where +
+                              "); one image has one set of sources");
+      }
+    }
+  }
+  return {};
+}
+
 class Planner {
  public:
   Planner(const BuildRequest& request, BuildEnv& env, bool assemble)
@@ -322,58 +375,6 @@ class Planner {
       m_plan.nodes.push_back(std::move(node));
     }
     return it->second;
-  }
-
-  // Release and sources: one per image. A stage inherits its base's; one
-  // that names different ones would make a mixed image, so it is refused,
-  // naming both specs, before any request is made. So is a spec whose release
-  // is not the one --release asks for.
-  static Status check_agreement(const SpecChain& chain, const BuildRequest& request) {
-    std::string release;
-    std::string release_where;
-    if (!request.release.empty()) {
-      for (const auto& spec : chain.specs) {
-        if (!spec.release.empty() && spec.release != request.release) {
-          return make_error(ErrorKind::InvalidInput, spec.where("release") + ": release '" +
-                                                         spec.release + "', but --release " +
-                                                         request.release + " was asked for");
-        }
-      }
-    }
-    std::vector<debian::AptSource> sources;
-    std::string sources_where;
-    for (const auto& spec : chain.specs) {
-      if (!spec.release.empty()) {
-        if (!release.empty() && spec.release != release) {
-          std::string hint;
-          if (chain.specs.front().file.empty() && debian::is_buildable_release(spec.release)) {
-            hint = " (build with --release " + spec.release + " for its flavors)";
-          }
-          return make_error(ErrorKind::InvalidInput,
-                            spec.where("release") + ": release '" + spec.release +
-                                "' disagrees with its base's release '" + release + "' (" +
-                                release_where + "); one image has one release" + hint);
-        }
-        release = spec.release;
-        release_where = spec.where("release");
-      } else if (release.empty()) {
-        release = wanted_release(request);
-        release_where = spec.display_name + ", which has no `release:` and so is " + release;
-      }
-      if (!spec.sources.empty()) {
-        auto mine = to_apt_sources(spec);
-        if (sources_where.empty()) {
-          sources = std::move(mine);
-          sources_where = spec.where("sources");
-        } else if (!same_sources(mine, sources)) {
-          return make_error(ErrorKind::InvalidInput,
-                            spec.where("sources") +
-                                ": `sources:` disagree with its base's sources (" + sources_where +
-                                "); one image has one set of sources");
-        }
-      }
-    }
-    return {};
   }
 
   Result<const debian::PackageIndex*> index_for(const std::vector<debian::AptSource>& sources,
@@ -1310,6 +1311,7 @@ Result<std::vector<NamedChain>> load_chains(const BuildRequest& request) {
   std::vector<NamedChain> chains;
   for (const auto& spec_name : request.specs) {
     DISTILL_TRY(SpecChain chain, load_chain(spec_name, wanted_release(request)));
+    DISTILL_CHECK(check_agreement(chain, request));
     chains.push_back({spec_name, std::move(chain)});
   }
   return chains;

@@ -439,6 +439,10 @@ TEST_F(BuildGraph, AReleaseThatDisagreesWithTheBaseNamesBoth) {
   EXPECT_NE(message.find("bookworm"), std::string::npos) << message;
   EXPECT_NE(message.find("--release trixie"), std::string::npos) << message;
   EXPECT_EQ(m_http.count(""), 0u) << "refused before any request";
+  // And by the step before the environment: the cache is not opened for it.
+  auto prepared = prepare_build(request({spec.string()}));
+  ASSERT_FALSE(prepared.ok());
+  EXPECT_EQ(prepared.error().message, message);
 }
 
 // Stand-ins for trixie's flavor packages (t64 names, GCC 14, python3.13).
