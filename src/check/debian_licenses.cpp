@@ -6,16 +6,11 @@
 #include <map>
 #include <set>
 
+#include "util/text.hpp"
+
 namespace distill::check {
 
 namespace {
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 std::string_view trim(std::string_view text) {
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())) != 0) {
@@ -200,7 +195,7 @@ std::string family_id(const std::string& name) {
 // Splits `text` at every occurrence of `word` (lower-case comparison).
 std::vector<std::string> split_word(const std::string& text, const std::string& word) {
   std::vector<std::string> out;
-  std::string lowered = lower(text);
+  std::string lowered = util::ascii_lower(text);
   size_t start = 0;
   while (true) {
     size_t at = lowered.find(word, start);
@@ -216,7 +211,7 @@ std::vector<std::string> split_word(const std::string& text, const std::string& 
 // One name, possibly "X with Y exception".
 std::string single_license(std::string_view name, std::vector<std::string>* unknown) {
   std::string text(trim(name));
-  std::string lowered = lower(text);
+  std::string lowered = util::ascii_lower(text);
   size_t with = lowered.find(" with ");
   if (with != std::string::npos) {
     std::string base = spdx_license_id(text.substr(0, with));
@@ -284,8 +279,9 @@ std::vector<CopyrightParagraph> read_paragraphs(std::string_view text) {
     bool field_start = line[0] != ' ' && line[0] != '\t' && colon != std::string_view::npos &&
                        colon > 0 && line.substr(0, colon).find(' ') == std::string_view::npos;
     if (field_start) {
-      current.push_back(
-          {lower(line.substr(0, colon)), std::string(trim(line.substr(colon + 1))), {}});
+      current.push_back({util::ascii_lower(line.substr(0, colon)),
+                         std::string(trim(line.substr(colon + 1))),
+                         {}});
     } else if (!current.empty()) {
       current.back().body.emplace_back(line);
     }
@@ -317,7 +313,7 @@ bool is_machine_readable(const std::vector<CopyrightParagraph>& paragraphs) {
   if (format == nullptr) {
     return false;
   }
-  std::string value = lower(format->first);
+  std::string value = util::ascii_lower(format->first);
   return value.find("copyright-format/1.0") != std::string::npos ||
          value.find("dep5") != std::string::npos || value.find("dep-5") != std::string::npos;
 }
@@ -346,11 +342,11 @@ std::string body_text(const std::vector<std::string>& body) {
 // paragraph's, else that of a Files paragraph with this license.
 std::string license_text(const std::vector<CopyrightParagraph>& paragraphs,
                          const std::string& name) {
-  std::string wanted = lower(name);
+  std::string wanted = util::ascii_lower(name);
   std::string from_files;
   for (size_t i = 0; i < paragraphs.size(); ++i) {
     const CopyrightField* license = find_field(paragraphs[i], "license");
-    if (license == nullptr || lower(license->first) != wanted) {
+    if (license == nullptr || util::ascii_lower(license->first) != wanted) {
       continue;
     }
     std::string text = body_text(license->body);
@@ -370,7 +366,7 @@ std::string license_text(const std::vector<CopyrightParagraph>& paragraphs,
 }  // namespace
 
 std::string spdx_license_id(std::string_view debian_name) {
-  std::string key = lower(trim(debian_name));
+  std::string key = util::ascii_lower(trim(debian_name));
   if (key.empty()) {
     return {};
   }
@@ -420,9 +416,9 @@ std::string spdx_expression(std::string_view debian_license, std::vector<std::st
   for (const auto& raw_segment : split_word(text, ",")) {
     std::string segment(trim(raw_segment));
     std::string op = "AND";
-    if (lower(segment).rfind("and ", 0) == 0) {
+    if (util::ascii_lower(segment).rfind("and ", 0) == 0) {
       segment = segment.substr(4);
-    } else if (lower(segment).rfind("or ", 0) == 0) {
+    } else if (util::ascii_lower(segment).rfind("or ", 0) == 0) {
       op = "OR";
       segment = segment.substr(3);
     }

@@ -9,6 +9,7 @@
 #include "debian/releases.hpp"
 #include "net/credentials.hpp"
 #include "util/file_io.hpp"
+#include "util/text.hpp"
 
 namespace distill::debian {
 
@@ -245,11 +246,7 @@ Result<std::vector<AptSource>> parse_sources_list(std::string_view text,
 bool apt_conf_disables_valid_until(std::string_view text) {
   // Accepts `Acquire::Check-Valid-Until "false";` and the scoped form
   // `Acquire { Check-Valid-Until "false"; };`, case-insensitively.
-  std::string lower;
-  lower.reserve(text.size());
-  for (char c : text) {
-    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
+  const std::string lower = util::ascii_lower(text);
   size_t pos = 0;
   bool disabled = false;
   while ((pos = lower.find("check-valid-until", pos)) != std::string::npos) {

@@ -25,14 +25,6 @@ std::vector<std::string_view> split(std::string_view text, char separator) {
   }
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
-
 // Package names: [a-z0-9][a-z0-9+.-]* (Policy 5.6.1); upper case is tolerated.
 bool is_package_name(std::string_view s) {
   if (s.empty() || std::isalnum(static_cast<unsigned char>(s.front())) == 0) {
@@ -80,7 +72,7 @@ bool parse_header(std::string_view line, ChangelogEntry& entry) {
   for (const auto& field : split(rest.substr(semicolon + 1), ',')) {
     std::string_view kv = trim(field);
     size_t eq = kv.find('=');
-    if (eq == std::string_view::npos || lower(trim(kv.substr(0, eq))) != "urgency") {
+    if (eq == std::string_view::npos || util::ascii_lower(trim(kv.substr(0, eq))) != "urgency") {
       continue;
     }
     std::string_view value = trim(kv.substr(eq + 1));
@@ -88,7 +80,7 @@ bool parse_header(std::string_view line, ChangelogEntry& entry) {
     while (end < value.size() && std::isalpha(static_cast<unsigned char>(value[end])) != 0) {
       ++end;
     }
-    entry.urgency = lower(value.substr(0, end));
+    entry.urgency = util::ascii_lower(value.substr(0, end));
   }
   return true;
 }
@@ -124,7 +116,7 @@ std::vector<ChangelogEntry> parse_changelog(std::string_view text) {
       line.remove_suffix(1);
     }
     if (!line.empty() && !is_blank(line.front())) {
-      std::string lowered = lower(line.substr(0, 17));
+      std::string lowered = util::ascii_lower(line.substr(0, 17));
       if (lowered.rfind("old changelog:", 0) == 0 || lowered.rfind("local variables:", 0) == 0) {
         break;
       }
@@ -194,7 +186,7 @@ std::vector<std::string> cve_ids(const ChangelogEntry& entry) {
 int urgency_rank(std::string_view urgency) {
   static constexpr std::array<std::string_view, 5> k_order = {"low", "medium", "high", "emergency",
                                                               "critical"};
-  std::string u = lower(urgency);
+  std::string u = util::ascii_lower(urgency);
   for (size_t i = 0; i < k_order.size(); ++i) {
     if (u == k_order[i]) {
       return static_cast<int>(i) + 1;

@@ -9,8 +9,6 @@ namespace distill::debian {
 
 namespace {
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
 Error line_error(const std::string& origin, int line, const std::string& why) {
   return make_error(ErrorKind::InvalidInput, origin + ":" + std::to_string(line) + ": " + why);
 }
@@ -29,18 +27,6 @@ bool valid_field_name(std::string_view name) {
 }
 
 }  // namespace
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) {
-      return false;
-    }
-  }
-  return true;
-}
 
 bool is_blank(char c) { return c == ' ' || c == '\t'; }
 

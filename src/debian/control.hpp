@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "util/result.hpp"
+#include "util/text.hpp"
 
 namespace distill::debian {
 
@@ -55,7 +56,7 @@ class Paragraph {
 };
 
 // ASCII case-insensitive equality, as field names compare.
-bool iequals(std::string_view a, std::string_view b);
+using util::iequals;
 
 // Low-level, allocation-free scan for hot paths (Packages indexes): calls
 // field() for every field with its raw value, a view into `text` running from the

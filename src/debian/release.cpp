@@ -11,6 +11,7 @@
 #include "util/file_io.hpp"
 #include "util/subprocess.hpp"
 #include "util/temp_dir.hpp"
+#include "util/text.hpp"
 
 namespace distill::debian {
 
@@ -249,11 +250,7 @@ Result<ReleaseFile> parse_release(std::string_view text, const std::string& orig
                                                   ": malformed SHA256 entry '" +
                                                   std::string(entry.substr(0, 100)) + "'");
       }
-      std::string hex(words[0]);
-      std::transform(hex.begin(), hex.end(), hex.begin(), [](char c) {
-        return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      });
-      release.sha256[std::string(words[2])] = ReleaseEntry{std::move(hex), size};
+      release.sha256[std::string(words[2])] = ReleaseEntry{util::ascii_lower(words[0]), size};
     }
   }
   return release;

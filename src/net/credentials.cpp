@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "util/file_io.hpp"
+#include "util/text.hpp"
 
 namespace distill::net {
 
@@ -53,11 +54,8 @@ std::optional<Parts> split_url(std::string_view url) {
     parts.userinfo = std::string(authority.substr(0, at));
     authority.remove_prefix(at + 1);
   }
-  parts.host = std::string(authority);
-  std::transform(parts.host.begin(), parts.host.end(), parts.host.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  std::transform(parts.scheme.begin(), parts.scheme.end(), parts.scheme.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  parts.host = util::ascii_lower(authority);
+  parts.scheme = util::ascii_lower(parts.scheme);
   return parts;
 }
 
@@ -125,10 +123,8 @@ std::vector<Entry> parse_auth_conf(const std::string& text) {
         entry.https_only = true;  // apt sends scheme-less entries over https only
       }
       size_t slash = machine.find('/');
-      entry.host = machine.substr(0, slash);
+      entry.host = util::ascii_lower(machine.substr(0, slash));
       entry.path = slash == std::string::npos ? "" : machine.substr(slash);
-      std::transform(entry.host.begin(), entry.host.end(), entry.host.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
       entries.push_back(std::move(entry));
     } else if (!entries.empty() && key == "login") {
       entries.back().credentials.login = value;

@@ -20,6 +20,7 @@
 #include "net/credentials.hpp"
 #include "net/curl_library.hpp"
 #include "util/file_io.hpp"
+#include "util/text.hpp"
 
 namespace distill::net {
 
@@ -29,18 +30,7 @@ constexpr size_t k_max_error_body = 64 * 1024;
 constexpr auto k_max_backoff = std::chrono::milliseconds(10000);
 constexpr int k_max_redirects = 10;
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
+using util::iequals;
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {

@@ -24,6 +24,7 @@
 #include "util/atomic_file.hpp"
 #include "util/file_io.hpp"
 #include "util/temp_dir.hpp"
+#include "util/text.hpp"
 #include "util/thread_pool.hpp"
 
 namespace distill::oci {
@@ -55,10 +56,7 @@ struct Challenge {
 Challenge parse_challenge(std::string_view header) {
   Challenge challenge;
   size_t space = header.find(' ');
-  std::string_view scheme = header.substr(0, space);
-  for (char c : scheme) {
-    challenge.scheme += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
+  challenge.scheme = util::ascii_lower(header.substr(0, space));
   if (space == std::string_view::npos) {
     return challenge;
   }
@@ -72,10 +70,7 @@ Challenge parse_challenge(std::string_view header) {
     if (eq == std::string_view::npos) {
       break;
     }
-    std::string key;
-    for (char c : rest.substr(i, eq - i)) {
-      key += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
+    std::string key = util::ascii_lower(rest.substr(i, eq - i));
     i = eq + 1;
     std::string value;
     if (i < rest.size() && rest[i] == '"') {

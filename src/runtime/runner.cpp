@@ -27,6 +27,7 @@
 #include "util/file_io.hpp"
 #include "util/subprocess.hpp"
 #include "util/temp_dir.hpp"
+#include "util/text.hpp"
 
 extern char** environ;
 
@@ -508,9 +509,7 @@ Result<int> run_bundle(const std::filesystem::path& bundle_dir, const std::strin
 
 int start_failure_status(std::string_view reason) {
   // runc says "no such file or directory", crun "No such file or directory".
-  std::string lower(reason);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string lower = util::ascii_lower(reason);
   if (lower.find("no such file or directory") != std::string::npos ||
       lower.find("executable file not found") != std::string::npos) {
     return 127;

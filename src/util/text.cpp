@@ -45,6 +45,14 @@ std::vector<std::string> split_lines(std::string_view text) {
   return lines;
 }
 
+std::string ascii_lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    c = ascii_lower(c);
+  }
+  return out;
+}
+
 std::string human_size(uint64_t bytes) {
   char text[32];
   if (bytes < 1024) {

@@ -162,6 +162,19 @@ TEST(Text, HumanSizes) {
   EXPECT_EQ(human_size(3ULL << 29), "1.50 GiB");
 }
 
+// ASCII only, whatever the locale: bytes above 0x7f are left as they are.
+TEST(Text, AsciiCaseFolding) {
+  EXPECT_EQ(ascii_lower("Content-Type: Bearer ABCdef09"), "content-type: bearer abcdef09");
+  EXPECT_EQ(ascii_lower("\xc3\x89T\xc3\x89"), "\xc3\x89t\xc3\x89");
+  EXPECT_EQ(ascii_lower(""), "");
+  static_assert(ascii_lower('Z') == 'z' && ascii_lower('@') == '@' && ascii_lower('[') == '[');
+  EXPECT_TRUE(iequals("SHA256", "sha256"));
+  EXPECT_TRUE(iequals("", ""));
+  EXPECT_FALSE(iequals("Size", "Sizes"));
+  EXPECT_FALSE(iequals("a", "b"));
+  EXPECT_FALSE(iequals("\xc3\x89", "\xc3\xa9"));  // no folding beyond ASCII
+}
+
 TEST(ThreadPool, RunsEveryTaskOnce) {
   std::atomic<int> sum{0};
   parallel_for(1000, 4, [&](size_t i) { sum += static_cast<int>(i); });
