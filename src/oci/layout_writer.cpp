@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <memory>
+#include <optional>
 #include <set>
 #include <system_error>
 #include <thread>
@@ -150,9 +151,10 @@ Status write_oci_layout(const std::filesystem::path& dir, const Image& image,
   // Read the existing index first: a corrupt one is an error, not overwritten.
   Index index;
   std::filesystem::path index_path = dir / "index.json";
+  std::optional<std::string> existing;
   if (std::filesystem::exists(index_path, ec)) {
-    DISTILL_TRY(std::string existing, util::read_file(index_path));
-    DISTILL_TRY(index, Index::parse(existing, index_path.string()));
+    DISTILL_TRY(existing, util::read_file(index_path));
+    DISTILL_TRY(index, Index::parse(*existing, index_path.string()));
   }
 
   std::filesystem::path layout_path = dir / "oci-layout";
@@ -172,7 +174,11 @@ Status write_oci_layout(const std::filesystem::path& dir, const Image& image,
   }
   DISTILL_CHECK(write_blobs(store, image, staging));
   tag(index, image, ref_name);
-  return util::write_file_atomic(index_path, index.to_json());
+  std::string json = index.to_json();
+  if (existing == json) {
+    return {};  // already tagged so: a rebuild that changed nothing changes no file
+  }
+  return util::write_file_atomic(index_path, json);
 }
 
 Result<util::Fd> lock_layout(const std::filesystem::path& dir) {

@@ -250,6 +250,25 @@ TEST_F(OciWriterTest, IndexJsonKeepsOtherRefs) {
   EXPECT_NE(missing.error().message.find("\"c\""), std::string::npos);
 }
 
+// Writing an image under the tag it already has changes no file: a rebuild
+// that changed nothing leaves the layout as it was (index.json not replaced).
+TEST_F(OciWriterTest, TheSameImageUnderItsTagAgainReplacesNothing) {
+  Image image = make_image(path(), {"amd64"}, "one ");
+  fs::path layout = path() / "layout";
+  ASSERT_TRUE(write_oci_layout(layout, image, "a").ok());
+  struct stat before {};
+  ASSERT_EQ(::stat((layout / "index.json").c_str(), &before), 0);
+  ASSERT_TRUE(write_oci_layout(layout, image, "a").ok());
+  struct stat after {};
+  ASSERT_EQ(::stat((layout / "index.json").c_str(), &after), 0);
+  EXPECT_EQ(after.st_ino, before.st_ino) << "index.json was replaced";
+  // Under a new tag it is written.
+  ASSERT_TRUE(write_oci_layout(layout, image, "b").ok());
+  ASSERT_EQ(::stat((layout / "index.json").c_str(), &after), 0);
+  EXPECT_NE(after.st_ino, before.st_ino);
+  EXPECT_EQ(read_index(layout).manifests.size(), 2U);
+}
+
 TEST_F(OciWriterTest, ConcurrentWritersKeepEveryRef) {
   std::vector<Image> images;
   for (int i = 0; i < 4; ++i) {
