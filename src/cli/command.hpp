@@ -33,6 +33,7 @@ CommandRunner register_audit(CLI::App& app);
 CommandRunner register_sbom(CLI::App& app);
 CommandRunner register_outdated(CLI::App& app);
 CommandRunner register_test(CLI::App& app);
+CommandRunner register_prune(CLI::App& app);
 CommandRunner register_completion(CLI::App& app);
 CommandRunner register_man(CLI::App& app);
 

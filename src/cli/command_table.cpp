@@ -30,6 +30,7 @@ constexpr std::array k_commands{
     // Exit 1 is an answer: something is outdated.
     CommandEntry{"outdated", register_outdated, k_exit_usage},
     CommandEntry{"test", register_test},
+    CommandEntry{"prune", register_prune},
     CommandEntry{"flavors", register_flavors},
     // These two walk the whole tree: never registered alone.
     CommandEntry{"completion", register_completion},

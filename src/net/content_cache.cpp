@@ -10,11 +10,13 @@
 #include "net/content_cache.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <mutex>
 
@@ -69,6 +71,16 @@ void record_stamp(const std::filesystem::path& dir, const crypto::Digest& digest
 // What killed processes left: downloads in tmp/, and the AtomicFile
 // temporaries (".<name>.tmp.XXXXXX") of the cache's other directories. Only
 // those no live process holds locked are removed.
+// dir/lock, made when missing (empty: only its flock matters).
+Result<util::Fd> open_lock(const std::filesystem::path& dir) {
+  const std::filesystem::path path = dir / "lock";
+  util::Fd fd(::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0644));
+  if (!fd.valid()) {
+    return make_error(ErrorKind::Io, path.string() + ": " + std::strerror(errno));
+  }
+  return fd;
+}
+
 void sweep_abandoned_temps(const std::filesystem::path& dir) {
   util::sweep_abandoned(dir / "tmp", "part.");  // downloads named the older way
   for (const char* sub :
@@ -198,10 +210,30 @@ Result<ContentCache> ContentCache::open(const std::filesystem::path& dir, Sweep 
       return make_error(ErrorKind::Io, (dir / sub).string() + ": " + ec.message());
     }
   }
+  DISTILL_TRY(util::Fd in_use, open_lock(dir));
+  int rc = 0;
+  while ((rc = ::flock(in_use.get(), LOCK_SH)) != 0 && errno == EINTR) {
+  }
+  if (rc != 0) {
+    return make_error(ErrorKind::Io, (dir / "lock").string() + ": " + std::strerror(errno));
+  }
   if (sweep == Sweep::Now) {
     sweep_abandoned_temps(dir);
   }
-  return ContentCache(dir);
+  return ContentCache(dir, std::make_shared<util::Fd>(std::move(in_use)));
+}
+
+Result<util::Fd> ContentCache::lock_exclusive(const std::filesystem::path& dir) {
+  DISTILL_TRY(util::Fd lock, open_lock(dir));
+  if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) {
+      return make_error(ErrorKind::Io, dir.string() +
+                                           ": the cache is in use by another distill process "
+                                           "(a build, copy or pull); try again when it ends");
+    }
+    return make_error(ErrorKind::Io, (dir / "lock").string() + ": " + std::strerror(errno));
+  }
+  return lock;
 }
 
 std::filesystem::path ContentCache::path_for(const crypto::Digest& digest) const {

@@ -16,12 +16,14 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "crypto/sha256.hpp"
 #include "net/http_client.hpp"
+#include "util/fd.hpp"
 #include "util/result.hpp"
 
 namespace distill::net {
@@ -59,8 +61,15 @@ class ContentCache {
   // work: a sweep is safe while temporaries are being made).
   enum class Sweep { Now, ByCaller };
 
-  // Creates dir/sha256/ and dir/tmp/ when missing.
+  // Creates dir/sha256/ and dir/tmp/ when missing. While a ContentCache of
+  // `dir` (or a copy of it) lives, this process holds a shared flock on
+  // dir/lock, which `distill prune` takes exclusively: opening waits while a
+  // prune runs, and a prune does not start while the cache is in use.
   static Result<ContentCache> open(const std::filesystem::path& dir, Sweep sweep = Sweep::Now);
+
+  // dir/lock held exclusively, for as long as the Fd lives; an error naming
+  // the directory when another process has the cache open (not waited for).
+  static Result<util::Fd> lock_exclusive(const std::filesystem::path& dir);
 
   // Removes the temporaries in `dir`'s cache that no live process holds.
   static void sweep(const std::filesystem::path& dir);
@@ -101,8 +110,10 @@ class ContentCache {
   [[nodiscard]] const std::filesystem::path& dir() const { return m_dir; }
 
  private:
-  explicit ContentCache(std::filesystem::path dir) : m_dir(std::move(dir)) {}
+  ContentCache(std::filesystem::path dir, std::shared_ptr<util::Fd> in_use)
+      : m_dir(std::move(dir)), m_in_use(std::move(in_use)) {}
   std::filesystem::path m_dir;
+  std::shared_ptr<const util::Fd> m_in_use;  // dir/lock, flock shared
 };
 
 // $XDG_CACHE_HOME/distill, else $HOME/.cache/distill.

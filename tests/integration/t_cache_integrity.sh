@@ -8,6 +8,8 @@
 #  - a flipped byte in a cached layer: the next build rebuilds it, gives the
 #    same digest, and an earlier output is untouched;
 #  - a flipped byte in a cached .deb: the next build fetches it again;
+#  - distill prune: entries unused for the limit go (never the release dates),
+#    not while the cache is in use, and the build after it gives the same digest;
 #  - SIGINT/SIGTERM at any moment of a cold build writing an archive leaves no
 #    temporary file in the cache nor beside the archive (item 9).
 # Exit 0 pass, 1 fail, 77 skipped.
@@ -108,6 +110,49 @@ build "$W/cache" "$W/out3" 2>"$W/err" || fail "build after damaging a .deb: $(ca
 [ "$(sha256sum <"$W/cache/sha256/$deb_sha" | cut -d' ' -f1)" = "$deb_sha" ] || fail ".deb not fetched again"
 grep -q "lib3_1.0_amd64.deb" "$W/server/access.log" || fail "no request log"
 [ "$(grep -c "lib3_1.0_amd64.deb" "$W/server/access.log")" -ge 2 ] || fail "the damaged .deb was not downloaded again"
+# --- distill prune: what went unused goes, and a build after it is the same -----------
+rm -rf "$W/pcache" "$W/pout"
+build "$W/pcache" "$W/pout" || fail "prune: the first build"
+before_prune=$(index_digest "$W/pout" v1) || fail "prune: no ref"
+"$DISTILL" prune --cache-dir "$W/pcache" --json >"$W/prune0.json" || fail "prune of a fresh cache"
+python3 - "$W/prune0.json" <<'PY' || fail "prune of a fresh cache removed something"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["removedFiles"] == 0 and r["keptFiles"] > 10, r
+PY
+# Everything 40 days unused, the release dates too (which are never removed).
+find "$W/pcache" -type f -exec touch -a -m -d '40 days ago' {} +
+"$DISTILL" prune --cache-dir "$W/pcache" --dry-run >"$W/prune-dry.txt" || fail "prune --dry-run"
+grep -q '^would remove sha256/' "$W/prune-dry.txt" || fail "prune --dry-run named no .deb"
+grep -q '^would remove layers/' "$W/prune-dry.txt" || fail "prune --dry-run named no layer"
+[ -n "$(ls "$W/pcache/sha256")" ] || fail "prune --dry-run removed entries"
+# While a process holds the cache (as a build does), prune refuses and waits for nothing.
+flock -s -o "$W/pcache/lock" sleep 30 &
+holder=$!
+sleep 0.3
+rc=0
+err=$("$DISTILL" prune --cache-dir "$W/pcache" 2>&1 >/dev/null) || rc=$?
+# The holder and its sleep, by their PIDs.
+kill $(ps -o pid= --ppid "$holder") "$holder" 2>/dev/null || true
+wait "$holder" 2>/dev/null || true
+[ "$rc" -eq 1 ] && grep -q "in use by another distill process" <<<"$err" ||
+  fail "prune of a cache in use: exit $rc: $err"
+"$DISTILL" prune --cache-dir "$W/pcache" >"$W/prune.txt" || fail "prune"
+grep -q '^removed [1-9][0-9]* files' "$W/prune.txt" || fail "prune said: $(cat "$W/prune.txt")"
+left=$(find "$W/pcache" -type f ! -path '*/release-dates/*' ! -name lock)
+[ -z "$left" ] || fail "prune left: $left"
+[ -n "$(ls "$W/pcache/release-dates")" ] || fail "prune removed the release dates"
+rm -rf "$W/pout"
+build "$W/pcache" "$W/pout" || fail "prune: the build after it"
+[ "$(index_digest "$W/pout" v1)" = "$before_prune" ] || fail "prune: another digest after it"
+# A directory that is not a cache is refused, and nothing made there.
+mkdir -p "$W/notcache/refs"
+rc=0
+"$DISTILL" prune --cache-dir "$W/notcache" --all 2>/dev/null || rc=$?
+[ "$rc" -eq 1 ] && [ ! -e "$W/notcache/lock" ] && [ -d "$W/notcache/refs" ] ||
+  fail "prune of a directory that is not a cache: exit $rc"
+echo "t_cache_integrity: prune ok"
+
 # --- interrupts at any moment leave no temporaries ---------------------------------------
 for signal in INT TERM; do
   for delay in 0.1 0.3 0.6 1.0 1.5; do

@@ -57,7 +57,7 @@ expect_completion() {  # LINE EXPECTED (candidates joined by spaces)
   [ "$got" = "$2" ] || fail "completing '$1': expected '$2', got '$got'"
 }
 
-commands=$(printf '%s\n' audit build completion copy diff flavors inspect lock outdated run sbom test update | sort | tr '\n' ' ' | sed 's/ $//')
+commands=$(printf '%s\n' audit build completion copy diff flavors inspect lock outdated prune run sbom test update | sort | tr '\n' ' ' | sed 's/ $//')
 expect_completion "distill " "$commands"
 expect_completion "distill bu" "build"
 expect_completion "distill build --var" "--variant"
@@ -99,7 +99,7 @@ for flag in $("$DISTILL" build --help | grep -oE -- '--[a-z][a-z-]+' | sort -u);
 done
 
 # --- --help examples, did you mean ------------------------------------------
-for command in build lock update copy inspect diff run audit sbom outdated test flavors completion; do
+for command in build lock update copy inspect diff run audit sbom outdated test prune flavors completion; do
   help=$("$DISTILL" "$command" --help) || fail "$command --help"
   grep -q '^Examples:' <<<"$help" || fail "$command --help has no examples"
   [ "$(grep -c "^  distill $command\|^  source <(distill $command\|^  distill $command" <<<"$help")" -ge 1 ] ||
@@ -128,7 +128,7 @@ need man col
 mkdir -p man
 "$DISTILL" __man "$W/man/man1" || fail "__man"
 pages=$(ls "$W/man/man1")
-[ "$(wc -l <<<"$pages")" -eq 14 ] || fail "expected distill.1 and 13 command pages, got: $pages"
+[ "$(wc -l <<<"$pages")" -eq 15 ] || fail "expected distill.1 and 14 command pages, got: $pages"
 for page in "$W"/man/man1/*.1; do
   text=$(MANWIDTH=100 MAN_KEEP_FORMATTING=0 man -l "$page" 2>"$W/man.err" | col -b) ||
     fail "man -l $page"

@@ -62,7 +62,7 @@ TEST(CompletionTest, BashScriptCoversCommandsFlagsAndValues) {
   ASSERT_TRUE(script.ok());
   for (const auto* part : {"complete -F _distill distill",
                            "_distill_words 'build lock update copy inspect diff run audit sbom "
-                           "outdated test flavors completion'",
+                           "outdated test prune flavors completion'",
                            "--variant) _distill_words 'latest nonroot debug debug-nonroot' ;;",
                            "--tls-verify", "static base-nossl base cc",
                            "oci: oci-archive: docker-archive: docker://", "--sbom-format"}) {

@@ -1,0 +1,329 @@
+// prune_cache: see cache_prune.hpp.
+#include "image/cache_prune.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <set>
+#include <string_view>
+#include <system_error>
+
+#include "net/content_cache.hpp"
+#include "util/fd.hpp"
+
+namespace distill::image {
+
+namespace {
+
+// A file of the cache and when it was last used: the later of its access and
+// modification times, in seconds.
+struct CacheFile {
+  std::filesystem::path path;  // absolute
+  uint64_t bytes = 0;
+  int64_t used = 0;
+};
+
+std::optional<CacheFile> cache_file(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return std::nullopt;
+  }
+  return CacheFile{path, static_cast<uint64_t>(st.st_size),
+                   std::max<int64_t>(st.st_atim.tv_sec, st.st_mtim.tv_sec)};
+}
+
+// Whether `dir` is a directory itself (not a link to one).
+bool is_real_directory(const std::filesystem::path& dir) {
+  std::error_code ec;
+  return std::filesystem::symlink_status(dir, ec).type() == std::filesystem::file_type::directory;
+}
+
+// The regular files under `dir`, at any depth, links not followed; names
+// starting with '.' (temporaries, whose owner may be alive) are left out.
+Result<std::vector<CacheFile>> files_under(const std::filesystem::path& dir) {
+  std::vector<CacheFile> files;
+  if (!is_real_directory(dir)) {
+    return files;
+  }
+  std::error_code ec;
+  std::filesystem::recursive_directory_iterator it(dir, ec);
+  for (; !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.empty() || name.front() == '.') {
+      if (it->is_directory(ec)) {
+        it.disable_recursion_pending();
+      }
+      continue;
+    }
+    if (auto file = cache_file(it->path())) {
+      files.push_back(std::move(*file));
+    }
+  }
+  if (ec) {
+    return make_error(ErrorKind::Io, dir.string() + ": " + ec.message());
+  }
+  std::sort(files.begin(), files.end(),
+            [](const CacheFile& a, const CacheFile& b) { return a.path < b.path; });
+  return files;
+}
+
+// The bytes of `path`, read without moving its access time (which is what
+// tells a prune the file is in use: a prune that moved it would keep every
+// record it reads): O_NOATIME where the file's owner reads it, else the old
+// access time put back.
+Result<std::string> read_unnoticed(const std::filesystem::path& path) {
+  util::Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOATIME));
+  bool put_back = false;
+  if (!fd.valid() && errno == EPERM) {
+    fd.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    put_back = true;
+  }
+  struct stat st {};
+  if (!fd.valid() || ::fstat(fd.get(), &st) != 0) {
+    return make_error(ErrorKind::Io, path.string() + ": " + std::strerror(errno));
+  }
+  std::string text;
+  char buffer[16384];
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      return make_error(ErrorKind::Io, path.string() + ": " + std::strerror(errno));
+    }
+    if (n == 0) {
+      break;
+    }
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  if (put_back) {
+    const timespec times[2] = {st.st_atim, {0, UTIME_OMIT}};
+    ::futimens(fd.get(), times);  // at worst the record counts as used today
+  }
+  return text;
+}
+
+// The digests "sha256:<64 hex>" that `text` names.
+void add_digests(std::string_view text, std::set<std::string>& out) {
+  constexpr std::string_view k_prefix = "sha256:";
+  for (size_t at = text.find(k_prefix); at != std::string_view::npos;
+       at = text.find(k_prefix, at + 1)) {
+    const std::string_view hex = text.substr(at + k_prefix.size(), 64);
+    if (hex.size() == 64 && std::all_of(hex.begin(), hex.end(), [](char c) {
+          return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+        })) {
+      out.emplace(hex);
+    }
+  }
+}
+
+class Pruner {
+ public:
+  // `slack`: seconds an access time may lag the last read (a day under relatime).
+  Pruner(std::filesystem::path dir, const PruneOptions& options, int64_t now, int64_t slack)
+      : m_dir(std::move(dir)), m_options(options), m_now(now), m_slack(slack) {
+    for (const auto& kind : prune_kinds()) {
+      m_counts[kind].kind = kind;
+    }
+  }
+
+  Status run() {
+    DISTILL_CHECK(prune_content());
+    DISTILL_CHECK(prune_layers());
+    for (const auto& kind : prune_kinds()) {
+      if (kind == "sha256" || kind == "verified" || kind == "layers" || kind == "blobs") {
+        continue;  // done above
+      }
+      DISTILL_TRY(auto files, files_under(m_dir / kind));
+      for (const auto& file : files) {
+        DISTILL_CHECK(kind == "release-dates" ? keep(kind, file) : decide(kind, file));
+      }
+    }
+    return {};
+  }
+
+  PruneResult result() && {
+    PruneResult result;
+    for (const auto& kind : prune_kinds()) {
+      if (is_real_directory(m_dir / kind)) {
+        result.kinds.push_back(m_counts[kind]);
+      }
+    }
+    std::sort(m_removed.begin(), m_removed.end());
+    result.removed = std::move(m_removed);
+    return result;
+  }
+
+ private:
+  [[nodiscard]] bool unused(int64_t used) const {
+    return m_options.unused_for == 0 || used + m_slack <= m_now - m_options.unused_for;
+  }
+
+  Status keep(const std::string& kind, const CacheFile& file) {
+    PruneCount& count = m_counts[kind];
+    ++count.kept_files;
+    count.kept_bytes += file.bytes;
+    return {};
+  }
+
+  // Removes `files` (one entry: an entry and its stamp), counted under `kind`.
+  Status remove(const std::string& kind, const std::vector<const CacheFile*>& files) {
+    PruneCount& count = m_counts[kind];
+    for (const CacheFile* file : files) {
+      if (!m_options.dry_run && ::unlink(file->path.c_str()) != 0 && errno != ENOENT) {
+        return make_error(ErrorKind::Io,
+                          file->path.string() + ": cannot remove: " + std::strerror(errno));
+      }
+      ++count.removed_files;
+      count.removed_bytes += file->bytes;
+      m_removed.push_back(file->path.lexically_relative(m_dir).string());
+    }
+    return {};
+  }
+
+  Status decide(const std::string& kind, const CacheFile& file) {
+    return unused(file.used) ? remove(kind, {&file}) : keep(kind, file);
+  }
+
+  // sha256/<hex> and its stamp verified/<hex>, as one entry: a lookup reads
+  // the stamp, not the entry, so either one's use counts. Stamps without an
+  // entry are left over from a removal: by their own times.
+  Status prune_content() {
+    DISTILL_TRY(auto entries, files_under(m_dir / "sha256"));
+    DISTILL_TRY(auto stamps, files_under(m_dir / "verified"));
+    std::map<std::string, const CacheFile*> stamp_of;
+    for (const auto& stamp : stamps) {
+      stamp_of.emplace(stamp.path.filename().string(), &stamp);
+    }
+    std::set<std::string> paired;
+    for (const auto& entry : entries) {
+      const std::string name = entry.path.filename().string();
+      auto stamp = stamp_of.find(name);
+      if (stamp == stamp_of.end()) {
+        DISTILL_CHECK(decide("sha256", entry));
+        continue;
+      }
+      paired.insert(name);
+      if (unused(std::max(entry.used, stamp->second->used))) {
+        DISTILL_CHECK(remove("sha256", {&entry}));
+        DISTILL_CHECK(remove("verified", {stamp->second}));
+      } else {
+        DISTILL_CHECK(keep("sha256", entry));
+        DISTILL_CHECK(keep("verified", *stamp->second));
+      }
+    }
+    for (const auto& stamp : stamps) {
+      if (paired.count(stamp.path.filename().string()) == 0) {
+        DISTILL_CHECK(decide("verified", stamp));
+      }
+    }
+    return {};
+  }
+
+  // Layer records by their own times; then the layer blobs, each kept while
+  // a kept record names it (a rebuild that finds its layers reads the
+  // records, not the blobs), else by its own times.
+  Status prune_layers() {
+    DISTILL_TRY(auto records, files_under(m_dir / "layers"));
+    std::set<std::string> named;
+    for (const auto& record : records) {
+      if (unused(record.used)) {
+        DISTILL_CHECK(remove("layers", {&record}));
+        continue;
+      }
+      DISTILL_CHECK(keep("layers", record));
+      auto text = read_unnoticed(record.path);
+      if (!text.ok()) {
+        return text.error().context("a layer record");
+      }
+      add_digests(*text, named);
+    }
+    DISTILL_TRY(auto blobs, files_under(m_dir / "blobs"));
+    for (const auto& blob : blobs) {
+      if (named.count(blob.path.filename().string()) != 0) {
+        DISTILL_CHECK(keep("blobs", blob));
+      } else {
+        DISTILL_CHECK(decide("blobs", blob));
+      }
+    }
+    return {};
+  }
+
+  std::filesystem::path m_dir;
+  const PruneOptions& m_options;
+  int64_t m_now;
+  int64_t m_slack;
+  std::map<std::string, PruneCount> m_counts;
+  std::vector<std::string> m_removed;
+};
+
+}  // namespace
+
+PruneCount PruneResult::total() const {
+  PruneCount sum;
+  sum.kind = "total";
+  for (const auto& kind : kinds) {
+    sum.removed_files += kind.removed_files;
+    sum.removed_bytes += kind.removed_bytes;
+    sum.kept_files += kind.kept_files;
+    sum.kept_bytes += kind.kept_bytes;
+  }
+  return sum;
+}
+
+const std::vector<std::string>& prune_kinds() {
+  static const std::vector<std::string> kinds{
+      "sha256",   "verified",    "blobs",       "layers",   "controls",      "libraries",
+      "listings", "base-layers", "resolutions", "releases", "release-dates", "refs",
+      "contents", "changelogs",  "outdated",    "sboms",    "views"};
+  return kinds;
+}
+
+Result<PruneResult> prune_cache(const std::filesystem::path& dir, const PruneOptions& options,
+                                const util::Clock& clock) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    return make_error(ErrorKind::NotFound, dir.string() + ": no such cache directory");
+  }
+  // Every cache distill opened has these three (net::ContentCache::open);
+  // another directory that happens to hold a `refs/` or a `views/` (a git
+  // repository) is not one.
+  for (const char* sub : {"sha256", "tmp", "verified"}) {
+    if (!is_real_directory(dir / sub)) {
+      return make_error(ErrorKind::InvalidInput, dir.string() +
+                                                     ": not a distill cache (it has no " + sub +
+                                                     "/ directory); nothing removed");
+    }
+  }
+  // No build reads an entry while it goes.
+  DISTILL_TRY(const util::Fd lock, net::ContentCache::lock_exclusive(dir));
+  AccessTimes access = options.access_times;
+  if (access == AccessTimes::FromMount) {
+    struct statvfs fs {};
+    access = ::statvfs(dir.c_str(), &fs) != 0 ? AccessTimes::Daily
+             : (fs.f_flag & ST_NOATIME) != 0  ? AccessTimes::Untracked
+             : (fs.f_flag & ST_RELATIME) != 0 ? AccessTimes::Daily
+                                              : AccessTimes::Exact;
+  }
+  if (access == AccessTimes::Untracked && options.unused_for != 0) {
+    return make_error(ErrorKind::Unsupported,
+                      dir.string() +
+                          ": its file system is mounted noatime, so reads leave no trace and "
+                          "what is in use cannot be told; only --all prunes it");
+  }
+  if (!options.dry_run) {
+    net::ContentCache::sweep(dir);  // what killed processes left
+  }
+  Pruner pruner(dir, options, clock.now(), access == AccessTimes::Daily ? int64_t{24} * 3600 : 0);
+  DISTILL_CHECK(pruner.run());
+  return std::move(pruner).result();
+}
+
+}  // namespace distill::image
