@@ -224,7 +224,10 @@ Result<std::unique_ptr<BuildSession>> BuildSession::open(const BuildOptions& opt
   session->m_progress = std::make_unique<util::Progress>(parse_progress_mode(options.progress));
   std::filesystem::path dir = options.cache_dir.empty() ? net::default_cache_dir()
                                                         : std::filesystem::path(options.cache_dir);
-  DISTILL_TRY(auto cache, net::ContentCache::open(dir, net::ContentCache::Sweep::ByCaller));
+  DISTILL_TRY(
+      auto cache, net::ContentCache::open(dir, net::ContentCache::Sweep::ByCaller, [&] {
+        session->m_progress->step("waiting for `distill prune` to finish with " + dir.string());
+      }));
   session->m_cache = std::make_unique<net::ContentCache>(std::move(cache));
   session->m_http = net::make_curl_client();
   util::WorkerPool& pool = process_pool(options.jobs);

@@ -202,7 +202,8 @@ Status fetch_one(HttpClient& client, const ContentCache& cache, const FetchItem&
 
 void ContentCache::sweep(const std::filesystem::path& dir) { sweep_abandoned_temps(dir); }
 
-Result<ContentCache> ContentCache::open(const std::filesystem::path& dir, Sweep sweep) {
+Result<ContentCache> ContentCache::open(const std::filesystem::path& dir, Sweep sweep,
+                                        const std::function<void()>& waiting) {
   for (const char* sub : {"sha256", "tmp", "verified"}) {
     std::error_code ec;
     std::filesystem::create_directories(dir / sub, ec);
@@ -211,8 +212,13 @@ Result<ContentCache> ContentCache::open(const std::filesystem::path& dir, Sweep 
     }
   }
   DISTILL_TRY(util::Fd in_use, open_lock(dir));
-  int rc = 0;
-  while ((rc = ::flock(in_use.get(), LOCK_SH)) != 0 && errno == EINTR) {
+  int rc = ::flock(in_use.get(), LOCK_SH | LOCK_NB);
+  if (rc != 0 && errno == EWOULDBLOCK) {  // a prune has it
+    if (waiting) {
+      waiting();
+    }
+    while ((rc = ::flock(in_use.get(), LOCK_SH)) != 0 && errno == EINTR) {
+    }
   }
   if (rc != 0) {
     return make_error(ErrorKind::Io, (dir / "lock").string() + ": " + std::strerror(errno));

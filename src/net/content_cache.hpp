@@ -64,8 +64,10 @@ class ContentCache {
   // Creates dir/sha256/ and dir/tmp/ when missing. While a ContentCache of
   // `dir` (or a copy of it) lives, this process holds a shared flock on
   // dir/lock, which `distill prune` takes exclusively: opening waits while a
-  // prune runs, and a prune does not start while the cache is in use.
-  static Result<ContentCache> open(const std::filesystem::path& dir, Sweep sweep = Sweep::Now);
+  // prune runs (`waiting`, when given, is called once before it waits), and a
+  // prune does not start while the cache is in use.
+  static Result<ContentCache> open(const std::filesystem::path& dir, Sweep sweep = Sweep::Now,
+                                   const std::function<void()>& waiting = {});
 
   // dir/lock held exclusively, for as long as the Fd lives; an error naming
   // the directory when another process has the cache open (not waited for).

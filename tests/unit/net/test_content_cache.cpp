@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 #include <sys/file.h>
 
+#include <chrono>
 #include <cstdio>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "net/content_cache.hpp"
 #include "test_server.hpp"
@@ -147,6 +149,29 @@ TEST_F(ContentCacheTest, OpenSweepsAbandonedTemporariesUnlessTheCallerWill) {
   ASSERT_TRUE(ContentCache::open(dir).ok());
   EXPECT_FALSE(std::filesystem::exists(left));
   EXPECT_TRUE(std::filesystem::exists(held));
+}
+
+// Every open cache holds <cache>/lock shared: lock_exclusive (what `distill
+// prune` takes) is refused while one does, and an open() during a prune
+// waits for it to end, saying so once.
+TEST_F(ContentCacheTest, AnOpenCacheIsHeldAgainstAPrune) {
+  const auto dir = m_dir->path() / "cache";
+  auto refused = ContentCache::lock_exclusive(dir);
+  ASSERT_FALSE(refused.ok());  // the fixture's m_cache holds it
+  EXPECT_NE(refused.error().message.find("in use by another distill process"), std::string::npos);
+  m_cache.reset();
+  auto prune = ContentCache::lock_exclusive(dir);
+  ASSERT_TRUE(prune.ok()) << prune.error().message;
+  int waited = 0;
+  std::thread ends([&prune] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    prune->reset();
+  });
+  auto open = ContentCache::open(dir, ContentCache::Sweep::ByCaller, [&waited] { ++waited; });
+  ends.join();
+  ASSERT_TRUE(open.ok()) << open.error().message;
+  EXPECT_EQ(waited, 1);
+  EXPECT_FALSE(ContentCache::lock_exclusive(dir).ok());
 }
 
 TEST_F(ContentCacheTest, InsertVerifiesAndPublishes) {
