@@ -16,6 +16,7 @@
 
 #include "net/content_cache.hpp"
 #include "util/fd.hpp"
+#include "util/file_io.hpp"
 
 namespace distill::image {
 
@@ -86,23 +87,9 @@ Result<std::string> read_unnoticed(const std::filesystem::path& path) {
   }
   struct stat st {};
   if (!fd.valid() || ::fstat(fd.get(), &st) != 0) {
-    return make_error(ErrorKind::Io, path.string() + ": " + std::strerror(errno));
+    return util::errno_error(path, errno);
   }
-  std::string text;
-  char buffer[16384];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      return make_error(ErrorKind::Io, path.string() + ": " + std::strerror(errno));
-    }
-    if (n == 0) {
-      break;
-    }
-    text.append(buffer, static_cast<size_t>(n));
-  }
+  DISTILL_TRY(std::string text, util::read_fd(fd.get(), path));
   if (put_back) {
     const timespec times[2] = {st.st_atim, {0, UTIME_OMIT}};
     ::futimens(fd.get(), times);  // at worst the record counts as used today

@@ -28,17 +28,21 @@ Result<std::string> read_file(const std::filesystem::path& path) {
   if (!fd.valid()) {
     return errno_error(path, errno);
   }
+  return read_fd(fd.get(), path);
+}
+
+Result<std::string> read_fd(int fd, const std::filesystem::path& path) {
   std::string data;
   struct stat st {};
-  if (::fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
     data.resize(static_cast<size_t>(st.st_size));
   }
   size_t filled = 0;
   char buffer[65536];
   for (;;) {
     const bool sized = filled < data.size();  // else past the size fstat gave
-    ssize_t n = sized ? ::read(fd.get(), data.data() + filled, data.size() - filled)
-                      : ::read(fd.get(), buffer, sizeof buffer);
+    ssize_t n = sized ? ::read(fd, data.data() + filled, data.size() - filled)
+                      : ::read(fd, buffer, sizeof buffer);
     if (n < 0) {
       if (errno == EINTR) {
         continue;

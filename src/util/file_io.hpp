@@ -13,6 +13,9 @@ namespace distill::util {
 Error errno_error(const std::filesystem::path& path, int err);
 
 Result<std::string> read_file(const std::filesystem::path& path);
+// What is left to read of `fd` (opened by the caller, e.g. with O_NOATIME);
+// `path` names it in errors.
+Result<std::string> read_fd(int fd, const std::filesystem::path& path);
 
 // Writes through AtomicFile: the file appears whole or not at all. An existing
 // device, FIFO or socket (/dev/null, /dev/stdout) is written to in place.
