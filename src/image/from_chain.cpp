@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "image/flavors.hpp"
+#include "oci/image_ref.hpp"
 
 namespace distill::image {
 
@@ -64,6 +65,23 @@ Result<Named> load_named(const std::string& value, const Spec* referrer,
                         "' is not a flavor, a spec file or an image reference");
 }
 
+// What can be known of an image base before the cache is opened: that its
+// reference parses and, on the local transports, that its file or directory
+// is there (the plan reads it; a registry's answer waits for the plan too).
+Status check_image_base(const Spec& spec) {
+  auto ref = oci::ImageRef::parse(spec.from);
+  if (!ref.ok()) {
+    return ref.error().context(spec.where("from"));
+  }
+  std::error_code ec;
+  if (ref->transport != oci::ImageRef::Transport::Registry &&
+      !std::filesystem::exists(ref->path, ec)) {
+    return make_error(ErrorKind::NotFound, spec.where("from") + ": " + spec.from + ": " +
+                                               ref->path.string() + " does not exist");
+  }
+  return {};
+}
+
 }  // namespace
 
 bool is_image_reference(std::string_view value) {
@@ -84,6 +102,7 @@ Result<SpecChain> load_chain(const std::string& spec_or_flavor, const std::strin
   while (!chain.specs.back().from.empty()) {
     const Spec& current = chain.specs.back();
     if (is_image_reference(current.from)) {
+      DISTILL_CHECK(check_image_base(current));
       chain.image_base = current.from;
       break;
     }

@@ -429,6 +429,24 @@ TEST_F(BuildGraph, ADeepChainIsNotACycle) {
   EXPECT_NE(std::find(env.begin(), env.end(), "LEVEL=39"), env.end());
 }
 
+// An image base on a local transport that is not there, or a reference that
+// does not parse, is found as the chain loads, before the environment.
+TEST_F(BuildGraph, AMissingLocalImageBaseIsFoundAsTheChainLoads) {
+  auto spec = write("app/app.yaml",
+                    "name: app\nfrom: oci:" + (m_work->path() / "none").string() + ":latest\n");
+  auto prepared = prepare_build(request({spec.string()}));
+  ASSERT_FALSE(prepared.ok());
+  EXPECT_EQ(prepared.error().kind, ErrorKind::NotFound);
+  const auto& message = prepared.error().message;
+  EXPECT_NE(message.find("app.yaml:2"), std::string::npos) << message;
+  EXPECT_NE(message.find("does not exist"), std::string::npos) << message;
+  spec = write("app/bad.yaml", "name: bad\nfrom: \"docker://\"\n");
+  prepared = prepare_build(request({spec.string()}));
+  ASSERT_FALSE(prepared.ok());
+  EXPECT_NE(prepared.error().message.find("bad.yaml:2: invalid image reference"), std::string::npos)
+      << prepared.error().message;
+}
+
 TEST_F(BuildGraph, AReleaseThatDisagreesWithTheBaseNamesBoth) {
   auto spec = write("mixed.yaml", "name: mixed\nfrom: static\nrelease: trixie\n");
   auto plan = plan_build(request({spec.string()}), *m_env);
