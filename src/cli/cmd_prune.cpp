@@ -64,10 +64,11 @@ CommandRunner register_prune(CLI::App& app) {
   auto dry_run = std::make_shared<bool>(false);
   auto json = std::make_shared<bool>(false);
   cmd->add_option("--cache-dir", *cache_dir, "the cache (default ~/.cache/distill)");
-  cmd->add_option("--unused-for", *unused_for,
-                  "remove what no build, copy or pull has used for this long: 30d, 12h, 90m, 0 "
-                  "(default 30d)");
-  cmd->add_flag("--all", *all, "remove every entry (as --unused-for 0)");
+  auto* limit =
+      cmd->add_option("--unused-for", *unused_for,
+                      "remove what no build, copy or pull has used for this long: 30d, 12h, 90m, "
+                      "0 (default 30d)");
+  cmd->add_flag("--all", *all, "remove every entry (as --unused-for 0)")->excludes(limit);
   cmd->add_flag("--dry-run", *dry_run, "list what would be removed, and remove nothing");
   cmd->add_flag("--json", *json, "print the result as JSON on stdout");
   return [=]() -> Result<int> {
