@@ -14,6 +14,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "crypto/sha256.hpp"
 #include "net/content_cache.hpp"
 #include "util/fd.hpp"
 #include "util/file_io.hpp"
@@ -69,8 +70,6 @@ Result<std::vector<CacheFile>> files_under(const std::filesystem::path& dir) {
   if (ec) {
     return make_error(ErrorKind::Io, dir.string() + ": " + ec.message());
   }
-  std::sort(files.begin(), files.end(),
-            [](const CacheFile& a, const CacheFile& b) { return a.path < b.path; });
   return files;
 }
 
@@ -97,16 +96,13 @@ Result<std::string> read_unnoticed(const std::filesystem::path& path) {
   return text;
 }
 
-// The digests "sha256:<64 hex>" that `text` names.
+// The digests "sha256:<64 hex>" that `text` names, by their hex.
 void add_digests(std::string_view text, std::set<std::string>& out) {
-  constexpr std::string_view k_prefix = "sha256:";
-  for (size_t at = text.find(k_prefix); at != std::string_view::npos;
-       at = text.find(k_prefix, at + 1)) {
-    const std::string_view hex = text.substr(at + k_prefix.size(), 64);
-    if (hex.size() == 64 && std::all_of(hex.begin(), hex.end(), [](char c) {
-          return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-        })) {
-      out.emplace(hex);
+  constexpr size_t k_length = std::string_view("sha256:").size() + 64;
+  for (size_t at = text.find("sha256:"); at != std::string_view::npos;
+       at = text.find("sha256:", at + 1)) {
+    if (auto digest = crypto::Digest::parse(text.substr(at, k_length)); digest.ok()) {
+      out.insert(digest->hex());
     }
   }
 }
@@ -130,7 +126,11 @@ class Pruner {
       }
       DISTILL_TRY(auto files, files_under(m_dir / kind));
       for (const auto& file : files) {
-        DISTILL_CHECK(kind == "release-dates" ? keep(kind, file) : decide(kind, file));
+        if (kind == "release-dates") {
+          keep(kind, file);
+        } else {
+          DISTILL_CHECK(decide(kind, file));
+        }
       }
     }
     return {};
@@ -153,30 +153,31 @@ class Pruner {
     return m_options.unused_for == 0 || used + m_slack <= m_now - m_options.unused_for;
   }
 
-  Status keep(const std::string& kind, const CacheFile& file) {
+  void keep(const std::string& kind, const CacheFile& file) {
     PruneCount& count = m_counts[kind];
     ++count.kept_files;
     count.kept_bytes += file.bytes;
-    return {};
   }
 
-  // Removes `files` (one entry: an entry and its stamp), counted under `kind`.
-  Status remove(const std::string& kind, const std::vector<const CacheFile*>& files) {
-    PruneCount& count = m_counts[kind];
-    for (const CacheFile* file : files) {
-      if (!m_options.dry_run && ::unlink(file->path.c_str()) != 0 && errno != ENOENT) {
-        return make_error(ErrorKind::Io,
-                          file->path.string() + ": cannot remove: " + std::strerror(errno));
-      }
-      ++count.removed_files;
-      count.removed_bytes += file->bytes;
-      m_removed.push_back(file->path.lexically_relative(m_dir).string());
+  // Removes `file` (unless a dry run), counted under `kind`.
+  Status remove(const std::string& kind, const CacheFile& file) {
+    if (!m_options.dry_run && ::unlink(file.path.c_str()) != 0 && errno != ENOENT) {
+      return make_error(ErrorKind::Io,
+                        file.path.string() + ": cannot remove: " + std::strerror(errno));
     }
+    PruneCount& count = m_counts[kind];
+    ++count.removed_files;
+    count.removed_bytes += file.bytes;
+    m_removed.push_back(file.path.lexically_relative(m_dir).string());
     return {};
   }
 
   Status decide(const std::string& kind, const CacheFile& file) {
-    return unused(file.used) ? remove(kind, {&file}) : keep(kind, file);
+    if (unused(file.used)) {
+      return remove(kind, file);
+    }
+    keep(kind, file);
+    return {};
   }
 
   // sha256/<hex> and its stamp verified/<hex>, as one entry: a lookup reads
@@ -185,31 +186,29 @@ class Pruner {
   Status prune_content() {
     DISTILL_TRY(auto entries, files_under(m_dir / "sha256"));
     DISTILL_TRY(auto stamps, files_under(m_dir / "verified"));
-    std::map<std::string, const CacheFile*> stamp_of;
+    // The stamps not yet paired with an entry, by name.
+    std::map<std::string, const CacheFile*> unpaired;
     for (const auto& stamp : stamps) {
-      stamp_of.emplace(stamp.path.filename().string(), &stamp);
+      unpaired.emplace(stamp.path.filename().string(), &stamp);
     }
-    std::set<std::string> paired;
     for (const auto& entry : entries) {
-      const std::string name = entry.path.filename().string();
-      auto stamp = stamp_of.find(name);
-      if (stamp == stamp_of.end()) {
+      auto stamp = unpaired.find(entry.path.filename().string());
+      if (stamp == unpaired.end()) {
         DISTILL_CHECK(decide("sha256", entry));
         continue;
       }
-      paired.insert(name);
-      if (unused(std::max(entry.used, stamp->second->used))) {
-        DISTILL_CHECK(remove("sha256", {&entry}));
-        DISTILL_CHECK(remove("verified", {stamp->second}));
+      const CacheFile& paired = *stamp->second;
+      unpaired.erase(stamp);
+      if (unused(std::max(entry.used, paired.used))) {
+        DISTILL_CHECK(remove("sha256", entry));
+        DISTILL_CHECK(remove("verified", paired));
       } else {
-        DISTILL_CHECK(keep("sha256", entry));
-        DISTILL_CHECK(keep("verified", *stamp->second));
+        keep("sha256", entry);
+        keep("verified", paired);
       }
     }
-    for (const auto& stamp : stamps) {
-      if (paired.count(stamp.path.filename().string()) == 0) {
-        DISTILL_CHECK(decide("verified", stamp));
-      }
+    for (const auto& [name, stamp] : unpaired) {
+      DISTILL_CHECK(decide("verified", *stamp));
     }
     return {};
   }
@@ -222,10 +221,10 @@ class Pruner {
     std::set<std::string> named;
     for (const auto& record : records) {
       if (unused(record.used)) {
-        DISTILL_CHECK(remove("layers", {&record}));
+        DISTILL_CHECK(remove("layers", record));
         continue;
       }
-      DISTILL_CHECK(keep("layers", record));
+      keep("layers", record);
       auto text = read_unnoticed(record.path);
       if (!text.ok()) {
         return text.error().context("a layer record");
@@ -235,7 +234,7 @@ class Pruner {
     DISTILL_TRY(auto blobs, files_under(m_dir / "blobs"));
     for (const auto& blob : blobs) {
       if (named.count(blob.path.filename().string()) != 0) {
-        DISTILL_CHECK(keep("blobs", blob));
+        keep("blobs", blob);
       } else {
         DISTILL_CHECK(decide("blobs", blob));
       }

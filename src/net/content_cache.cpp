@@ -16,7 +16,6 @@
 
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <map>
 #include <mutex>
 
@@ -68,19 +67,19 @@ void record_stamp(const std::filesystem::path& dir, const crypto::Digest& digest
   }
 }
 
-// What killed processes left: downloads in tmp/, and the AtomicFile
-// temporaries (".<name>.tmp.XXXXXX") of the cache's other directories. Only
-// those no live process holds locked are removed.
 // dir/lock, made when missing (empty: only its flock matters).
 Result<util::Fd> open_lock(const std::filesystem::path& dir) {
   const std::filesystem::path path = dir / "lock";
   util::Fd fd(::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0644));
   if (!fd.valid()) {
-    return make_error(ErrorKind::Io, path.string() + ": " + std::strerror(errno));
+    return util::errno_error(path, errno);
   }
   return fd;
 }
 
+// What killed processes left: downloads in tmp/, and the AtomicFile
+// temporaries (".<name>.tmp.XXXXXX") of the cache's other directories. Only
+// those no live process holds locked are removed.
 void sweep_abandoned_temps(const std::filesystem::path& dir) {
   util::sweep_abandoned(dir / "tmp", "part.");  // downloads named the older way
   for (const char* sub :
@@ -221,7 +220,7 @@ Result<ContentCache> ContentCache::open(const std::filesystem::path& dir, Sweep 
     }
   }
   if (rc != 0) {
-    return make_error(ErrorKind::Io, (dir / "lock").string() + ": " + std::strerror(errno));
+    return util::errno_error(dir / "lock", errno);
   }
   if (sweep == Sweep::Now) {
     sweep_abandoned_temps(dir);
@@ -237,7 +236,7 @@ Result<util::Fd> ContentCache::lock_exclusive(const std::filesystem::path& dir) 
                                            ": the cache is in use by another distill process "
                                            "(a build, copy or pull); try again when it ends");
     }
-    return make_error(ErrorKind::Io, (dir / "lock").string() + ": " + std::strerror(errno));
+    return util::errno_error(dir / "lock", errno);
   }
   return lock;
 }
