@@ -189,17 +189,32 @@ std::string shown(std::string_view text) {
   return out;
 }
 
+// One side of USER: a name, or digits that are an id. The kernel's ids are 32
+// bits and (uid_t)-1 means "no id", so an id is at most 4294967294.
+bool valid_user_part(const std::string& part) {
+  if (part.empty()) {
+    return false;
+  }
+  if (part.find_first_not_of("0123456789") != std::string::npos) {
+    return true;
+  }
+  uint32_t id = 0;
+  return parse_u32(part, id) && id != UINT32_MAX;
+}
+
 // USER of an image config: "user", "uid", "user:group" or "uid:gid"; no
-// control characters, no spaces, at most one ':' with both sides non-empty.
+// control characters, no spaces, at most one ':' with both sides non-empty,
+// and an id that is a possible id.
 bool valid_user(const std::string& user) {
   if (has_control(user) || user.find(' ') != std::string::npos) {
     return false;
   }
   size_t colon = user.find(':');
   if (colon == std::string::npos) {
-    return true;
+    return valid_user_part(user);
   }
-  return colon > 0 && colon + 1 < user.size() && user.find(':', colon + 1) == std::string::npos;
+  return user.find(':', colon + 1) == std::string::npos && valid_user_part(user.substr(0, colon)) &&
+         valid_user_part(user.substr(colon + 1));
 }
 
 class SpecParser {

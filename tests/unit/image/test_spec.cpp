@@ -364,7 +364,14 @@ TEST_F(SpecTest, UserMustBeOneNameOrIdAndGroup) {
   EXPECT_FALSE(parse("user: \"a:b:c\"\n").ok());
   EXPECT_FALSE(parse("user: \":0\"\n").ok());
   EXPECT_FALSE(parse("user: \"root \"\n").ok());
-  for (const char* good : {"root", "65532", "65532:65532", "app:staff"}) {
+  // Ids are 32 bits and 4294967295 is (uid_t)-1, "no id".
+  EXPECT_EQ(error("user: 4294967295\n"),
+            "spec.yaml:1: user '4294967295' is not like \"name\", \"uid\", \"uid:gid\" or "
+            "\"name:group\"");
+  EXPECT_FALSE(parse("user: \"0:99999999999\"\n").ok());
+  EXPECT_FALSE(parse("user: \"18446744073709551617\"\n").ok());
+  for (const char* good :
+       {"root", "65532", "65532:65532", "app:staff", "4294967294:0", "app:4294967294"}) {
     EXPECT_TRUE(parse(std::string("user: \"") + good + "\"\n").ok()) << good;
   }
 }
