@@ -112,7 +112,7 @@ class Pruner {
   // `slack`: seconds an access time may lag the last read (a day under relatime).
   Pruner(std::filesystem::path dir, const PruneOptions& options, int64_t now, int64_t slack)
       : m_dir(std::move(dir)), m_options(options), m_now(now), m_slack(slack) {
-    for (const auto& kind : prune_kinds()) {
+    for (const auto& kind : net::ContentCache::kinds()) {
       m_counts[kind].kind = kind;
     }
   }
@@ -120,7 +120,7 @@ class Pruner {
   Status run() {
     DISTILL_CHECK(prune_content());
     DISTILL_CHECK(prune_layers());
-    for (const auto& kind : prune_kinds()) {
+    for (const auto& kind : net::ContentCache::kinds()) {
       if (kind == "sha256" || kind == "verified" || kind == "layers" || kind == "blobs") {
         continue;  // done above
       }
@@ -138,7 +138,7 @@ class Pruner {
 
   PruneResult result() && {
     PruneResult result;
-    for (const auto& kind : prune_kinds()) {
+    for (const auto& kind : net::ContentCache::kinds()) {
       if (is_real_directory(m_dir / kind)) {
         result.kinds.push_back(m_counts[kind]);
       }
@@ -262,14 +262,6 @@ PruneCount PruneResult::total() const {
     sum.kept_bytes += kind.kept_bytes;
   }
   return sum;
-}
-
-const std::vector<std::string>& prune_kinds() {
-  static const std::vector<std::string> kinds{
-      "sha256",   "verified",    "blobs",       "layers",   "controls",      "libraries",
-      "listings", "base-layers", "resolutions", "releases", "release-dates", "refs",
-      "contents", "changelogs",  "outdated",    "sboms",    "views"};
-  return kinds;
 }
 
 Result<PruneResult> prune_cache(const std::filesystem::path& dir, const PruneOptions& options,

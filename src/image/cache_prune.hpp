@@ -69,13 +69,10 @@ struct PruneCount {
 };
 
 struct PruneResult {
-  std::vector<PruneCount> kinds;     // those the cache has, in a fixed order
+  std::vector<PruneCount> kinds;     // those the cache has, in ContentCache::kinds() order
   std::vector<std::string> removed;  // paths relative to the cache, sorted
   [[nodiscard]] PruneCount total() const;
 };
-
-// The kinds of entry prune_cache() considers, in its order.
-const std::vector<std::string>& prune_kinds();
 
 // Removes the cache's entries unused for options.unused_for by `clock`'s now.
 // Errors: `dir` is not a distill cache (see above) or is in use, its file

@@ -77,15 +77,29 @@ Result<util::Fd> open_lock(const std::filesystem::path& dir) {
   return fd;
 }
 
-// What killed processes left: downloads in tmp/, and the AtomicFile
-// temporaries (".<name>.tmp.XXXXXX") of the cache's other directories. Only
-// those no live process holds locked are removed.
+// The AtomicFile temporaries (".<name>.tmp.XXXXXX") in `dir` and in its
+// subdirectories (blobs/sha256/, layers/groups/), which are never links.
+void sweep_tree(const std::filesystem::path& dir) {
+  util::sweep_abandoned(dir, ".", ".tmp.");
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    std::error_code type_ec;
+    if (!name.empty() && name.front() != '.' && entry.is_directory(type_ec) &&
+        !entry.is_symlink(type_ec)) {
+      sweep_tree(entry.path());
+    }
+  }
+}
+
+// What killed processes left: downloads in tmp/, and the temporaries beside
+// the entries of every kind. Only those no live process holds locked are
+// removed.
 void sweep_abandoned_temps(const std::filesystem::path& dir) {
   util::sweep_abandoned(dir / "tmp", "part.");  // downloads named the older way
-  for (const char* sub :
-       {"tmp", "sha256", "verified", "blobs/sha256", "layers", "resolutions", "releases",
-        "release-dates", "libraries", "controls", "contents", "changelogs", "refs", "outdated"}) {
-    util::sweep_abandoned(dir / sub, ".", ".tmp.");
+  util::sweep_abandoned(dir / "tmp", ".", ".tmp.");
+  for (const auto& kind : ContentCache::kinds()) {
+    sweep_tree(dir / kind);
   }
 }
 
@@ -200,6 +214,14 @@ Status fetch_one(HttpClient& client, const ContentCache& cache, const FetchItem&
 }  // namespace
 
 void ContentCache::sweep(const std::filesystem::path& dir) { sweep_abandoned_temps(dir); }
+
+const std::vector<std::string>& ContentCache::kinds() {
+  static const std::vector<std::string> kinds{
+      "sha256",   "verified",    "blobs",       "layers",   "controls",      "libraries",
+      "listings", "base-layers", "resolutions", "releases", "release-dates", "refs",
+      "contents", "changelogs",  "outdated",    "sboms",    "views"};
+  return kinds;
+}
 
 Result<ContentCache> ContentCache::open(const std::filesystem::path& dir, Sweep sweep,
                                         const std::function<void()>& waiting) {

@@ -73,8 +73,15 @@ class ContentCache {
   // the directory when another process has the cache open (not waited for).
   static Result<util::Fd> lock_exclusive(const std::filesystem::path& dir);
 
-  // Removes the temporaries in `dir`'s cache that no live process holds.
+  // Removes the temporaries in `dir`'s cache that no live process holds:
+  // downloads in tmp/, and those beside the entries of every kind().
   static void sweep(const std::filesystem::path& dir);
+
+  // The cache's directories of entries, each a kind `distill prune` counts
+  // (tmp/ holds only downloads in progress): sha256/ and verified/ (.debs
+  // and their stamps), blobs/ and layers/ (layers and their records), and
+  // the records of what was read or resolved (controls/, libraries/, ...).
+  static const std::vector<std::string>& kinds();
 
   // dir/sha256/<hex>
   [[nodiscard]] std::filesystem::path path_for(const crypto::Digest& digest) const;

@@ -151,6 +151,41 @@ TEST_F(ContentCacheTest, OpenSweepsAbandonedTemporariesUnlessTheCallerWill) {
   EXPECT_TRUE(std::filesystem::exists(held));
 }
 
+// Every kind of entry is swept, and so are their subdirectories (layers of a
+// layout in blobs/sha256/, package groups in layers/groups/); an entry, a
+// file whose name only looks like a temporary's, and what a link points to stay.
+TEST_F(ContentCacheTest, TheSweepReachesEveryKindAndItsSubdirectories) {
+  const auto dir = m_dir->path() / "cache";
+  const auto outside = m_dir->path() / "outside";
+  std::filesystem::create_directories(outside);
+  ASSERT_TRUE(util::write_file_atomic(outside / ".x.tmp.AAAAAA", "theirs").ok());
+  std::vector<std::filesystem::path> left;
+  for (const auto& kind : ContentCache::kinds()) {
+    left.push_back(dir / kind / ".abc.tmp.XXXXXX");
+  }
+  left.push_back(dir / "blobs" / "sha256" / ".abc.tmp.XXXXXX");
+  left.push_back(dir / "layers" / "groups" / ".abc.tmp.XXXXXX");
+  left.push_back(dir / "tmp" / ".abc.tmp.XXXXXX");
+  for (const auto& path : left) {
+    std::filesystem::create_directories(path.parent_path());
+    ASSERT_TRUE(util::write_file_atomic(path, "half").ok()) << path;
+  }
+  const auto entry = dir / "views" / "abc.bin";
+  const auto lookalike = dir / "views" / "abc.tmp.XXXXXX";
+  ASSERT_TRUE(util::write_file_atomic(entry, "whole").ok());
+  ASSERT_TRUE(util::write_file_atomic(lookalike, "whole").ok());
+  std::filesystem::create_directory_symlink(outside, dir / "layers" / "elsewhere");
+
+  ASSERT_TRUE(ContentCache::open(dir).ok());
+  for (const auto& path : left) {
+    EXPECT_FALSE(std::filesystem::exists(path)) << path;
+  }
+  EXPECT_TRUE(std::filesystem::exists(entry));
+  EXPECT_TRUE(std::filesystem::exists(lookalike));
+  EXPECT_TRUE(std::filesystem::exists(outside / ".x.tmp.AAAAAA"));
+  EXPECT_EQ(ContentCache::kinds().size(), 17U);
+}
+
 // Every open cache holds <cache>/lock shared: lock_exclusive (what `distill
 // prune` takes) is refused while one does, and an open() during a prune
 // waits for it to end, saying so once.
