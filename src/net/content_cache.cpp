@@ -77,21 +77,6 @@ Result<util::Fd> open_lock(const std::filesystem::path& dir) {
   return fd;
 }
 
-// The AtomicFile temporaries (".<name>.tmp.XXXXXX") in `dir` and in its
-// subdirectories (blobs/sha256/, layers/groups/), which are never links.
-void sweep_tree(const std::filesystem::path& dir) {
-  util::sweep_abandoned(dir, ".", ".tmp.");
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    const std::string name = entry.path().filename().string();
-    std::error_code type_ec;
-    if (!name.empty() && name.front() != '.' && entry.is_directory(type_ec) &&
-        !entry.is_symlink(type_ec)) {
-      sweep_tree(entry.path());
-    }
-  }
-}
-
 // What killed processes left: downloads in tmp/, and the temporaries beside
 // the entries of every kind. Only those no live process holds locked are
 // removed.
@@ -99,7 +84,8 @@ void sweep_abandoned_temps(const std::filesystem::path& dir) {
   util::sweep_abandoned(dir / "tmp", "part.");  // downloads named the older way
   util::sweep_abandoned(dir / "tmp", ".", ".tmp.");
   for (const auto& kind : ContentCache::kinds()) {
-    sweep_tree(dir / kind);
+    // and in blobs/sha256/ and layers/groups/ below
+    util::sweep_abandoned_below(dir / kind, ".", ".tmp.");
   }
 }
 

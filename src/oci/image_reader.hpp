@@ -37,7 +37,9 @@ struct LoadedImage {
   // The source's own NAME:TAG when it has one (docker-archive: the RepoTags
   // entry read; docker://: HOST/REPO:TAG); empty otherwise.
   std::string repo_tag;
-  std::shared_ptr<void> keepalive;  // keeps extracted temp dirs alive
+  // What the image's files need while they are read: an archive's extracted
+  // temporary directory, a pulled image's cache held open.
+  std::shared_ptr<void> keepalive;
 };
 
 // How the layer blobs of a layout are checked on opening: Digest hashes every

@@ -990,6 +990,7 @@ Result<LoadedImage> RegistryClient::pull(const ImageRef& ref, const PullOptions&
       if (complete) {
         LoadedImage image = std::move((*cached)->image);
         DISTILL_CHECK(finish_pull(ref, cache, image));
+        image.keepalive = std::make_shared<net::ContentCache>(cache);
         return image;
       }
     }
@@ -1019,6 +1020,9 @@ Result<LoadedImage> RegistryClient::pull(const ImageRef& ref, const PullOptions&
     DISTILL_CHECK(util::write_file_atomic(tag_record(cache_dir, ref),
                                           planned->documents.front().first.str()));
   }
+  // Its blobs are the cache's files: the cache stays open (held against a
+  // prune) for as long as the image is read.
+  image.keepalive = std::make_shared<net::ContentCache>(cache);
   return image;
 }
 

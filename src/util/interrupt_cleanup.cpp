@@ -202,14 +202,20 @@ bool try_again_after_sweep(int attempt) {
   return true;
 }
 
-size_t sweep_abandoned(const std::filesystem::path& dir, std::string_view prefix,
-                       std::string_view marker) {
+namespace {
+
+size_t sweep(const std::filesystem::path& dir, std::string_view prefix, std::string_view marker,
+             bool below) {
   size_t removed = 0;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     std::string name = entry.path().filename().string();
     if (name.compare(0, prefix.size(), prefix) != 0 ||
         (!marker.empty() && name.find(marker) == std::string::npos)) {
+      std::error_code type_ec;
+      if (below && entry.is_directory(type_ec) && !entry.is_symlink(type_ec)) {
+        removed += sweep(entry.path(), prefix, marker, true);
+      }
       continue;
     }
     Fd fd(::open(entry.path().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
@@ -232,6 +238,18 @@ size_t sweep_abandoned(const std::filesystem::path& dir, std::string_view prefix
     ++removed;
   }
   return removed;
+}
+
+}  // namespace
+
+size_t sweep_abandoned(const std::filesystem::path& dir, std::string_view prefix,
+                       std::string_view marker) {
+  return sweep(dir, prefix, marker, false);
+}
+
+size_t sweep_abandoned_below(const std::filesystem::path& dir, std::string_view prefix,
+                             std::string_view marker) {
+  return sweep(dir, prefix, marker, true);
 }
 
 }  // namespace distill::util

@@ -65,6 +65,10 @@ bool remove_tree_signal_safe(const char* path);
 // many were removed.
 size_t sweep_abandoned(const std::filesystem::path& dir, std::string_view prefix,
                        std::string_view marker = {});
+// The same in `dir` and in every subdirectory below it whose name does not
+// match (reached through directories, never through a link).
+size_t sweep_abandoned_below(const std::filesystem::path& dir, std::string_view prefix,
+                             std::string_view marker = {});
 
 // Takes an exclusive flock on `fd`, just created at `path`. A sweep in another
 // process may have opened and locked it first (between the creation and this

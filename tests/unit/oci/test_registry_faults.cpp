@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "net/content_cache.hpp"
 #include "net/http_client.hpp"
 #include "oci/image.hpp"
 #include "oci/manifest.hpp"
@@ -416,6 +417,29 @@ TEST_F(RegistryFaults, PullFetchesOnlyTheWantedPlatformOnce) {
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.error().kind, ErrorKind::NotFound);
   EXPECT_NE(none.error().message.find("linux/arm64"), std::string::npos) << none.error().message;
+}
+
+// A pulled image's layers are the cache's files: while the image lives, the
+// cache is held open, so a prune (which takes it exclusively) cannot remove
+// them under `distill run` or `distill test`; once the image is gone, it can.
+TEST_F(RegistryFaults, APulledImageHoldsTheCacheAgainstAPrune) {
+  Image image = make_image({"arm64"});
+  RegistryClient client(fake, options);
+  ASSERT_TRUE(client.push(image, ref()).ok());
+  PullOptions pull;
+  pull.cache_dir = m_dir->path() / "cache";
+  ImageRef by_digest = ref();
+  by_digest.digest = image.index_descriptor.digest.str();
+  for (bool from_cache : {false, true}) {  // then by digest, from the cache alone
+    auto pulled = client.pull(from_cache ? by_digest : ref(), pull);
+    ASSERT_TRUE(pulled.ok()) << pulled.error().message;
+    EXPECT_EQ(fake.count("GET /v2/team/app/blobs/"), 2U) << from_cache;  // the first pull's
+    auto prune = net::ContentCache::lock_exclusive(pull.cache_dir);
+    ASSERT_FALSE(prune.ok()) << from_cache;
+    EXPECT_NE(prune.error().message.find("in use"), std::string::npos) << prune.error().message;
+    pulled = make_error(ErrorKind::NotFound, "gone");
+    EXPECT_TRUE(net::ContentCache::lock_exclusive(pull.cache_dir).ok()) << from_cache;
+  }
 }
 
 TEST_F(RegistryFaults, APulledBlobWithOtherBytesIsRefused) {
