@@ -156,8 +156,8 @@ Result<std::vector<AttachedSbom>> attach_build_sboms(const image::BuildResult& r
       entry.referrer = oci::make_referrer(manifest.manifest_descriptor, artifact);
       entry.info.arch = arch;
       entry.info.media_type = media_type;
-      entry.info.digest = entry.referrer.layer.digest;
-      entry.info.size = entry.referrer.layer.size;
+      entry.info.digest = entry.referrer.layers.front().descriptor.digest;
+      entry.info.size = entry.referrer.layers.front().descriptor.size;
       entry.info.subject = manifest.manifest_descriptor.digest;
       entry.info.manifest = entry.referrer.manifest;
       prepared[r].push_back(std::move(entry));
@@ -187,7 +187,7 @@ Result<std::vector<AttachedSbom>> attach_build_sboms(const image::BuildResult& r
         for (auto& entry : prepared[r]) {
           std::filesystem::path file =
               ref.path.string() + "." + entry.info.arch + sbom_file_extension(format);
-          auto written = util::write_file_atomic(file, entry.referrer.data);
+          auto written = util::write_file_atomic(file, entry.referrer.layers.front().data);
           if (!written.ok()) {
             return written.error().context(what);
           }

@@ -27,17 +27,17 @@ Referrer make_referrer(const Descriptor& subject, const Artifact& artifact) {
   referrer.subject.media_type = subject.media_type;
   referrer.subject.digest = subject.digest;
   referrer.subject.size = subject.size;
-  referrer.config = empty_config_descriptor();
-  referrer.layer = describe(artifact.data, artifact.artifact_type);
+  referrer.config = {empty_config_descriptor(), std::string(k_empty_json)};
+  ReferrerBlob layer{describe(artifact.data, artifact.artifact_type), artifact.data};
   if (!artifact.title.empty()) {
-    referrer.layer.annotations[std::string(k_annotation_title)] = artifact.title;
+    layer.descriptor.annotations[std::string(k_annotation_title)] = artifact.title;
   }
-  referrer.data = artifact.data;
+  referrer.layers.push_back(std::move(layer));
 
   Manifest manifest;
   manifest.artifact_type = artifact.artifact_type;
-  manifest.config = referrer.config;
-  manifest.layers.push_back(referrer.layer);
+  manifest.config = referrer.config.descriptor;
+  manifest.layers.push_back(referrer.layers.front().descriptor);
   manifest.subject = referrer.subject;
   manifest.annotations = artifact.annotations;
   referrer.manifest_json = manifest.to_json();
@@ -96,8 +96,10 @@ Status add_referrers_to_layout(const std::filesystem::path& dir,
                                                      referrer.subject.digest.str() +
                                                      " to attach an artifact to");
     }
-    DISTILL_CHECK(store.put(k_empty_json, referrer.config.media_type));
-    DISTILL_CHECK(store.put(referrer.data, referrer.layer.media_type));
+    DISTILL_CHECK(store.put(referrer.config.data, referrer.config.descriptor.media_type));
+    for (const auto& layer : referrer.layers) {
+      DISTILL_CHECK(store.put(layer.data, layer.descriptor.media_type));
+    }
     DISTILL_CHECK(store.put(referrer.manifest_json, referrer.manifest.media_type));
     changed = add_referrer(index, referrer.manifest) || changed;
   }

@@ -33,11 +33,20 @@ struct Artifact {
   std::map<std::string, std::string> annotations;  // on the artifact manifest
 };
 
+// A blob an artifact manifest names, with its bytes.
+struct ReferrerBlob {
+  Descriptor descriptor;
+  std::string data;
+};
+
 struct Referrer {
   Descriptor subject;  // the image manifest referred to (media type, digest, size)
-  Descriptor config;   // the empty config
-  Descriptor layer;    // the artifact's bytes
-  std::string data;    // those bytes
+  // The manifest's config: the empty one ("{}") for the artifacts distill
+  // makes; a copied artifact's may be its own.
+  ReferrerBlob config;
+  // Its layers, in order: one for the artifacts distill makes (the artifact's
+  // bytes); a copied artifact may have any number.
+  std::vector<ReferrerBlob> layers;
   std::string manifest_json;
   // The manifest as a referrers index lists it: media type, digest, size,
   // artifactType and the manifest's annotations.

@@ -17,6 +17,18 @@ namespace distill::oci {
 
 namespace {
 
+// The most bytes of blobs one artifact may have to be carried by a copy.
+constexpr uint64_t k_max_carried = uint64_t{256} << 20;
+
+// The config and the layers of an artifact manifest.
+std::vector<const Descriptor*> blobs_of(const Manifest& manifest) {
+  std::vector<const Descriptor*> blobs{&manifest.config};
+  for (const Descriptor& layer : manifest.layers) {
+    blobs.push_back(&layer);
+  }
+  return blobs;
+}
+
 // The bytes of a blob, checked against its descriptor's size and digest.
 Result<std::string> checked(std::string data, const Descriptor& blob, const std::string& origin) {
   if (data.size() != blob.size || crypto::sha256(data) != blob.digest) {
@@ -144,20 +156,30 @@ Result<std::optional<Referrer>> referrer_from_manifest(const Descriptor& listed,
     why = "its subject is not " + subject.digest.str();
     return std::optional<Referrer>();
   }
-  const Descriptor empty = empty_config_descriptor();
-  if (manifest.config.digest != empty.digest || manifest.config.size != empty.size) {
-    why = "a config of its own";
-    return std::optional<Referrer>();
-  }
-  if (manifest.layers.size() != 1) {
-    why = std::to_string(manifest.layers.size()) + " layers, not one";
-    return std::optional<Referrer>();
+  // Its blobs are held in memory until written: an artifact larger than a
+  // copy carries (a whole file system attached as an artifact) stays behind.
+  uint64_t total = 0;
+  for (const Descriptor* blob : blobs_of(manifest)) {
+    if (blob->size > k_max_carried - total) {
+      why = "its blobs are more than the " + std::to_string(k_max_carried >> 20) +
+            " MiB a copy carries";
+      return std::optional<Referrer>();
+    }
+    total += blob->size;
   }
   Referrer referrer;
   referrer.subject = *manifest.subject;
-  referrer.config = manifest.config;
-  referrer.layer = manifest.layers.front();
-  DISTILL_TRY(referrer.data, read_blob(referrer.layer));
+  const Descriptor empty = empty_config_descriptor();
+  if (manifest.config.digest == empty.digest && manifest.config.size == empty.size) {
+    referrer.config = {manifest.config, std::string(k_empty_json)};
+  } else {
+    DISTILL_TRY(std::string config, read_blob(manifest.config));
+    referrer.config = {manifest.config, std::move(config)};
+  }
+  for (const Descriptor& layer : manifest.layers) {
+    DISTILL_TRY(std::string data, read_blob(layer));
+    referrer.layers.push_back({layer, std::move(data)});
+  }
   referrer.manifest_json = json;
   referrer.manifest = listed;
   return std::optional<Referrer>(std::move(referrer));

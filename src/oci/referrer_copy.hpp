@@ -4,9 +4,11 @@
 // `build --sbom` attached, read where the image is and written where it goes
 // byte for byte, so their digests stay.
 //
-// Carried are the artifacts of the form distill, `oras attach` and syft write
-// (referrer.hpp): the empty config and one layer. Any other referrer (several
-// layers, a config of its own) is named in `skipped`, not copied. Archives
+// Carried is every artifact that is an OCI image manifest with its subject:
+// its config (the empty one distill, `oras attach` and syft write, or its own)
+// and all its layers, held in memory until written, so at most 256 MiB of
+// them. Any other referrer (an index, a larger artifact) is named in
+// `skipped`, not copied. Archives
 // (oci-archive:, docker-archive:) hold no referrers: as a source they give
 // none, as a destination they are refused (Unsupported).
 #pragma once
@@ -41,8 +43,9 @@ Result<FoundReferrers> find_referrers(const ImageRef& source,
                                       const SourceOptions& options);
 
 // A referrer from the artifact manifest `listed` describes (its bytes `json`,
-// referring to `subject`), its layer read by `read_blob` (which checks the
-// digest); nullopt, with `why`, when it is not of the carried form.
+// referring to `subject`), its config (unless the empty one) and layers read by
+// `read_blob` (which checks the digest); nullopt, with `why`, when it is not
+// carried.
 using BlobReader = std::function<Result<std::string>(const Descriptor& blob)>;
 Result<std::optional<Referrer>> referrer_from_manifest(const Descriptor& listed,
                                                        const std::string& json,

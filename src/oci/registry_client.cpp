@@ -706,8 +706,10 @@ Result<Index> RegistryClient::list_referrers(const ImageRef& ref, const crypto::
 
 Result<RegistryClient::ReferrersListing> RegistryClient::attach(const ImageRef& ref,
                                                                 const Referrer& referrer) {
-  DISTILL_CHECK(push_blob_data(ref, referrer.config, k_empty_json));
-  DISTILL_CHECK(push_blob_data(ref, referrer.layer, referrer.data));
+  DISTILL_CHECK(push_blob_data(ref, referrer.config.descriptor, referrer.config.data));
+  for (const auto& layer : referrer.layers) {
+    DISTILL_CHECK(push_blob_data(ref, layer.descriptor, layer.data));
+  }
   DISTILL_TRY(net::HttpResponse pushed,
               put_manifest(ref, referrer.manifest.digest.str(), referrer.manifest.media_type,
                            referrer.manifest_json));

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../support/fake_registry.hpp"
+#include "../support/referrer_data.hpp"
 #include "oci/manifest.hpp"
 #include "oci/media_types.hpp"
 #include "oci/referrer.hpp"
@@ -52,7 +53,7 @@ TEST(Referrer, ArtifactManifestFollowsTheImageSpec) {
   EXPECT_EQ(json["config"]["size"], 2);
   ASSERT_EQ(json["layers"].size(), 1U);
   EXPECT_EQ(json["layers"][0]["mediaType"], "application/spdx+json");
-  EXPECT_EQ(json["layers"][0]["digest"], crypto::sha256(referrer.data).str());
+  EXPECT_EQ(json["layers"][0]["digest"], crypto::sha256(referrer.layers.at(0).data).str());
   EXPECT_EQ(json["layers"][0]["annotations"]["org.opencontainers.image.title"], "sbom.spdx.json");
   // The subject is a plain descriptor: no platform.
   EXPECT_EQ(json["subject"], nlohmann::json({{"mediaType", k_media_oci_manifest},
@@ -98,8 +99,8 @@ TEST_F(RegistryReferrers, FallbackTagWithoutTheApi) {
   auto listing = m_client->attach(m_ref, spdx);
   ASSERT_TRUE(listing.ok()) << listing.error().message;
   EXPECT_EQ(*listing, RegistryClient::ReferrersListing::FallbackTag);
-  EXPECT_EQ(m_fake.blobs.at(spdx.layer.digest.str()), "spdx document");
-  EXPECT_EQ(m_fake.blobs.at(spdx.config.digest.str()), "{}");
+  EXPECT_EQ(m_fake.blobs.at(spdx.layers.at(0).descriptor.digest.str()), "spdx document");
+  EXPECT_EQ(m_fake.blobs.at(spdx.config.descriptor.digest.str()), "{}");
   EXPECT_EQ(m_fake.manifests.at("team/app@" + spdx.manifest.digest.str()), spdx.manifest_json);
 
   std::string tag = "team/app@sha256-" + subject.digest.hex();
@@ -130,6 +131,18 @@ TEST_F(RegistryReferrers, FallbackTagWithoutTheApi) {
   auto none = m_client->list_referrers(m_ref, crypto::sha256("other"));
   ASSERT_TRUE(none.ok());
   EXPECT_TRUE(none->manifests.empty());
+}
+
+// An artifact copied with a config of its own and two layers: every blob goes
+// up before its manifest.
+TEST_F(RegistryReferrers, EveryBlobOfACopiedArtifactGoesUp) {
+  Descriptor subject = subject_of(k_image_manifest);
+  const Referrer files = test::several_files_referrer(subject);
+  ASSERT_TRUE(m_client->attach(m_ref, files).ok());
+  EXPECT_EQ(m_fake.blobs.at(files.config.descriptor.digest.str()), R"({"tool":1})");
+  EXPECT_EQ(m_fake.blobs.at(files.layers[0].descriptor.digest.str()), "first file");
+  EXPECT_EQ(m_fake.blobs.at(files.layers[1].descriptor.digest.str()), "second file");
+  EXPECT_EQ(m_fake.manifests.at("team/app@" + files.manifest.digest.str()), files.manifest_json);
 }
 
 TEST_F(RegistryReferrers, FallbackTagThatIsNotAnIndexIsAnError) {
@@ -191,9 +204,11 @@ TEST(LayoutReferrers, AddedOnceAndFoundBySubject) {
   EXPECT_EQ(written->manifests[1].digest, spdx.manifest.digest);
   EXPECT_EQ(written->manifests[1].artifact_type, "application/spdx+json");
   EXPECT_TRUE(written->manifests[1].annotations.count(std::string(k_annotation_ref_name)) == 0);
-  EXPECT_EQ(*util::read_file(layout / "blobs" / "sha256" / spdx.layer.digest.hex()),
-            "spdx document");
-  EXPECT_EQ(*util::read_file(layout / "blobs" / "sha256" / spdx.config.digest.hex()), "{}");
+  EXPECT_EQ(
+      *util::read_file(layout / "blobs" / "sha256" / spdx.layers.at(0).descriptor.digest.hex()),
+      "spdx document");
+  EXPECT_EQ(*util::read_file(layout / "blobs" / "sha256" / spdx.config.descriptor.digest.hex()),
+            "{}");
 
   auto found = layout_referrers(layout, subject.digest);
   ASSERT_TRUE(found.ok()) << found.error().message;

@@ -4,9 +4,12 @@
 // whose bytes are not the listed digest is Corrupt; archives take none.
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 
+#include "../support/referrer_data.hpp"
 #include "oci/manifest.hpp"
 #include "oci/media_types.hpp"
 #include "oci/referrer_copy.hpp"
@@ -27,12 +30,17 @@ Referrer sbom_referrer() {
   return make_referrer(k_subject, artifact);
 }
 
-// A reader of the blobs `referrer` holds, counting its calls.
-BlobReader reader_of(const Referrer& referrer, int& calls) {
-  return [&referrer, &calls](const Descriptor& blob) -> Result<std::string> {
+// A reader of the blobs `referrer` holds (and of `more`), counting its calls.
+BlobReader reader_of(const Referrer& referrer, int& calls,
+                     std::map<crypto::Digest, std::string> more = {}) {
+  for (const auto& layer : referrer.layers) {
+    more.emplace(layer.descriptor.digest, layer.data);
+  }
+  return [blobs = std::move(more), &calls](const Descriptor& blob) -> Result<std::string> {
     ++calls;
-    if (blob.digest == referrer.layer.digest) {
-      return referrer.data;
+    auto found = blobs.find(blob.digest);
+    if (found != blobs.end()) {
+      return found->second;
     }
     return make_error(ErrorKind::NotFound, "no blob " + blob.digest.str());
   };
@@ -50,10 +58,12 @@ TEST(ReferrerCopy, TheCarriedFormComesBackByteForByte) {
   EXPECT_EQ(back.manifest_json, made.manifest_json);
   EXPECT_EQ(back.manifest, made.manifest);
   EXPECT_EQ(back.subject.digest, k_subject.digest);
-  EXPECT_EQ(back.config, made.config);
-  EXPECT_EQ(back.layer, made.layer);
-  EXPECT_EQ(back.data, made.data);
-  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(back.config.descriptor, made.config.descriptor);
+  EXPECT_EQ(back.config.data, "{}");
+  ASSERT_EQ(back.layers.size(), 1U);
+  EXPECT_EQ(back.layers[0].descriptor, made.layers[0].descriptor);
+  EXPECT_EQ(back.layers[0].data, made.layers[0].data);
+  EXPECT_EQ(calls, 1);  // the empty config is known, not read
 }
 
 // `edit` applied to the artifact manifest's JSON, described anew.
@@ -67,18 +77,63 @@ std::pair<Descriptor, std::string> edited(const Referrer& made,
   return {listed, text};
 }
 
+// An artifact of another form (a config of its own, several layers or none,
+// as `oras push`/`oras attach` of several files, or a tool's own config
+// write) is carried whole: every blob read and checked, the manifest's bytes
+// kept.
+TEST(ReferrerCopy, AnArtifactWithItsOwnConfigAndSeveralLayersIsCarriedWhole) {
+  const Referrer made = sbom_referrer();
+  const std::string config = R"({"tool":"example"})";
+  const std::string second = "a second file";
+  const Descriptor config_blob = describe(config, "application/vnd.example.config+json");
+  const Descriptor second_blob = describe(second, "application/vnd.example.file");
+  auto [listed, text] = edited(made, [&](nlohmann::json& m) {
+    m["config"] = to_json(config_blob);
+    m["layers"].push_back(to_json(second_blob));
+  });
+  int calls = 0;
+  std::string why;
+  auto copied = referrer_from_manifest(
+      listed, text, k_subject,
+      reader_of(made, calls, {{config_blob.digest, config}, {second_blob.digest, second}}), why);
+  ASSERT_TRUE(copied.ok()) << copied.error().message;
+  ASSERT_TRUE(copied->has_value()) << why;
+  const Referrer& back = **copied;
+  EXPECT_EQ(back.manifest_json, text);
+  EXPECT_EQ(back.config.descriptor, config_blob);
+  EXPECT_EQ(back.config.data, config);
+  ASSERT_EQ(back.layers.size(), 2U);
+  EXPECT_EQ(back.layers[0].data, made.layers[0].data);
+  EXPECT_EQ(back.layers[1].descriptor, second_blob);
+  EXPECT_EQ(back.layers[1].data, second);
+  EXPECT_EQ(calls, 3);
+
+  // No layers at all: the manifest alone.
+  auto [bare, bare_text] =
+      edited(made, [](nlohmann::json& m) { m["layers"] = nlohmann::json::array(); });
+  auto none = referrer_from_manifest(bare, bare_text, k_subject, reader_of(made, calls), why);
+  ASSERT_TRUE(none.ok()) << none.error().message;
+  ASSERT_TRUE(none->has_value()) << why;
+  EXPECT_TRUE((*none)->layers.empty());
+}
+
 TEST(ReferrerCopy, OtherReferrersAreNamedNotCopied) {
   const Referrer made = sbom_referrer();
   int calls = 0;
   const std::vector<std::pair<std::function<void(nlohmann::json&)>, std::string>> cases{
-      {[](nlohmann::json& m) { m["layers"].push_back(m["layers"][0]); }, "2 layers, not one"},
-      {[](nlohmann::json& m) { m["layers"] = nlohmann::json::array(); }, "0 layers, not one"},
       {[](nlohmann::json& m) {
-         m["config"] = {{"mediaType", "application/vnd.example.config+json"},
-                        {"digest", crypto::sha256("{\"a\":1}").str()},
-                        {"size", 7}};
+         m["layers"].push_back({{"mediaType", "application/vnd.example.disk"},
+                                {"digest", crypto::sha256("big").str()},
+                                {"size", uint64_t{256} << 20}});
        },
-       "a config of its own"},
+       "its blobs are more than the 256 MiB a copy carries"},
+      {[](nlohmann::json& m) {
+         // sizes whose sum wraps around 2^64 are no way past the limit
+         m["layers"].push_back({{"mediaType", "application/vnd.example.disk"},
+                                {"digest", crypto::sha256("huge").str()},
+                                {"size", UINT64_MAX - 10}});
+       },
+       "its blobs are more than the 256 MiB a copy carries"},
       {[](nlohmann::json& m) { m["subject"]["digest"] = crypto::sha256("other").str(); },
        "its subject is not " + k_subject.digest.str()},
       {[](nlohmann::json& m) { m.erase("subject"); },
@@ -136,6 +191,17 @@ void make_layout(const std::filesystem::path& layout, const std::string& manifes
   ASSERT_TRUE(util::write_file_atomic(layout / "index.json", index.to_json()).ok());
 }
 
+// Two layouts holding k_subject's image: one to copy from, one to copy to.
+struct TwoLayouts {
+  TwoLayouts() {
+    make_layout(from, R"({"schemaVersion":2,"layers":[]})");
+    make_layout(to, R"({"schemaVersion":2,"layers":[]})");
+  }
+  util::TempDir dir = *util::TempDir::create("distill-referrer-copy-");
+  std::filesystem::path from = dir.path() / "from";
+  std::filesystem::path to = dir.path() / "to";
+};
+
 Artifact artifact_of(const std::string& type, const std::string& data) {
   Artifact artifact;
   artifact.artifact_type = type;
@@ -147,13 +213,9 @@ Artifact artifact_of(const std::string& type, const std::string& data) {
 // the first two are found, each after its subject, and attach to another
 // layout holding the image in that order; the third is not theirs.
 TEST(ReferrerCopy, ReferrersOfReferrersComeAfterTheirSubject) {
-  auto dir = util::TempDir::create("distill-referrer-copy-");
-  ASSERT_TRUE(dir.ok());
-  const std::string image = R"({"schemaVersion":2,"layers":[]})";
-  const std::filesystem::path from = dir->path() / "from";
-  const std::filesystem::path to = dir->path() / "to";
-  make_layout(from, image);
-  make_layout(to, image);
+  TwoLayouts layouts;
+  const std::filesystem::path& from = layouts.from;
+  const std::filesystem::path& to = layouts.to;
   const Referrer sbom = make_referrer(k_subject, artifact_of("application/spdx+json", "sbom"));
   const Referrer signature =
       make_referrer(sbom.manifest, artifact_of("application/vnd.example.signature", "signed sbom"));
@@ -173,7 +235,7 @@ TEST(ReferrerCopy, ReferrersOfReferrersComeAfterTheirSubject) {
   EXPECT_TRUE(found->skipped.empty());
   EXPECT_EQ(found->referrers[0].manifest_json, sbom.manifest_json);
   EXPECT_EQ(found->referrers[1].manifest_json, signature.manifest_json);
-  EXPECT_EQ(found->referrers[1].data, "signed sbom");
+  EXPECT_EQ(found->referrers[1].layers.at(0).data, "signed sbom");
   auto to_ref = ImageRef::parse("oci:" + to.string());
   ASSERT_TRUE(to_ref.ok());
   Status put = put_referrers(*to_ref, found->referrers, {});
@@ -182,6 +244,33 @@ TEST(ReferrerCopy, ReferrersOfReferrersComeAfterTheirSubject) {
   ASSERT_TRUE(copied.ok()) << copied.error().message;
   ASSERT_EQ(copied->size(), 1U);
   EXPECT_EQ((*copied)[0].digest, signature.manifest.digest);
+}
+
+// An artifact of several files with a config of its own, written into a
+// layout by hand (as `oras push` would): found, and copied into another
+// layout with every blob.
+TEST(ReferrerCopy, ALayoutsArtifactOfSeveralFilesIsCopiedWhole) {
+  TwoLayouts layouts;
+  const std::filesystem::path& from = layouts.from;
+  const std::filesystem::path& to = layouts.to;
+  const Referrer files = test::several_files_referrer(k_subject);
+  ASSERT_TRUE(add_referrers_to_layout(from, {files}).ok());
+
+  auto found = find_referrers(*ImageRef::parse("oci:" + from.string()), {k_subject}, {});
+  ASSERT_TRUE(found.ok()) << found.error().message;
+  ASSERT_EQ(found->referrers.size(), 1U);
+  EXPECT_TRUE(found->skipped.empty());
+  ASSERT_TRUE(put_referrers(*ImageRef::parse("oci:" + to.string()), found->referrers, {}).ok());
+  for (const ReferrerBlob* blob : {&files.config, &files.layers[0], &files.layers[1]}) {
+    EXPECT_EQ(*util::read_file(to / "blobs" / "sha256" / blob->descriptor.digest.hex()),
+              blob->data);
+  }
+  auto copied = layout_referrers(to, k_subject.digest);
+  ASSERT_TRUE(copied.ok()) << copied.error().message;
+  ASSERT_EQ(copied->size(), 1U);
+  EXPECT_EQ((*copied)[0].digest, files.manifest.digest);
+  EXPECT_EQ(*util::read_file(to / "blobs" / "sha256" / files.manifest.digest.hex()),
+            files.manifest_json);
 }
 
 // The index is a subject while it is copied; one platform alone drops it.
