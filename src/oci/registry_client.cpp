@@ -902,7 +902,9 @@ Result<std::optional<PullPlan>> plan_pull(const ImageRef& ref, const PullOptions
   return std::optional<PullPlan>(std::move(plan));
 }
 
-// Fills in configs and layer paths once every blob is in the cache.
+// Fills in configs and layer paths once every blob is in the cache. The
+// layers are the cache's files: the image holds the cache open (against a
+// prune) for as long as it lives.
 Status finish_pull(const ImageRef& ref, const net::ContentCache& cache, LoadedImage& image) {
   std::string origin = ref.to_string();
   for (auto& loaded : image.manifests) {
@@ -920,6 +922,7 @@ Status finish_pull(const ImageRef& ref, const net::ContentCache& cache, LoadedIm
           Platform{loaded.config.os, loaded.config.architecture, loaded.config.variant};
     }
   }
+  image.keepalive = std::make_shared<net::ContentCache>(cache);
   return {};
 }
 
@@ -992,7 +995,6 @@ Result<LoadedImage> RegistryClient::pull(const ImageRef& ref, const PullOptions&
       if (complete) {
         LoadedImage image = std::move((*cached)->image);
         DISTILL_CHECK(finish_pull(ref, cache, image));
-        image.keepalive = std::make_shared<net::ContentCache>(cache);
         return image;
       }
     }
@@ -1022,9 +1024,6 @@ Result<LoadedImage> RegistryClient::pull(const ImageRef& ref, const PullOptions&
     DISTILL_CHECK(util::write_file_atomic(tag_record(cache_dir, ref),
                                           planned->documents.front().first.str()));
   }
-  // Its blobs are the cache's files: the cache stays open (held against a
-  // prune) for as long as the image is read.
-  image.keepalive = std::make_shared<net::ContentCache>(cache);
   return image;
 }
 
