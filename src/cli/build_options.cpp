@@ -19,9 +19,12 @@ Error usage(const std::string& message) {
   return make_error(ErrorKind::InvalidInput, "usage: " + message);
 }
 
+util::WorkerPool* g_process_pool = nullptr;  // once made
+
 // The process's one worker pool, sized by the first caller.
 util::WorkerPool& process_pool(unsigned jobs) {
   static util::WorkerPool pool(jobs);
+  g_process_pool = &pool;
   return pool;
 }
 
@@ -239,6 +242,12 @@ Result<std::unique_ptr<BuildSession>> BuildSession::open(const BuildOptions& opt
   session->m_env = std::make_unique<image::BuildEnv>(image::BuildEnv{
       *session->m_http, *session->m_cache, util::system_clock(), *session->m_progress, pool});
   return session;
+}
+
+void stop_process_pool() {
+  if (g_process_pool != nullptr) {
+    g_process_pool->stop();
+  }
 }
 
 }  // namespace distill::cli

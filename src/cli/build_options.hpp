@@ -50,6 +50,13 @@ Result<std::vector<std::string>> comma_list(std::string_view flag, const std::st
 // naming it and the releases there are.
 Status check_release_flag(const std::string& release);
 
+// Ends the process's worker pool, if one was made, once what its threads
+// run is done (a cache sweep queued for idle time may still be running when
+// a command returns). main() calls it before the process's statics go: a
+// thread of the pool may use them, and the pool, made after some of them,
+// would otherwise be destroyed after them.
+void stop_process_pool();
+
 // The real environment: curl, the cache on disk, the system clock, progress
 // on stderr and the process's one worker pool.
 class BuildSession {

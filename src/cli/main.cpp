@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cli/build_options.hpp"
 #include "cli/command.hpp"
 #include "cli/command_table.hpp"
 #include "cli/did_you_mean.hpp"
@@ -57,6 +58,9 @@ int main(int argc, char** argv) {
     if (sub->parsed()) {
       auto custom = table.error_status.find(sub);
       const int failure = custom != table.error_status.end() ? custom->second : k_exit_failure;
+      struct PoolStop {
+        ~PoolStop() { stop_process_pool(); }
+      } pool_stop;
       try {
         auto status = runner();
         if (!status.ok() && util::interrupted()) {

@@ -113,14 +113,15 @@ class Pruner {
   Pruner(std::filesystem::path dir, const PruneOptions& options, int64_t now, int64_t slack)
       : m_dir(std::move(dir)), m_options(options), m_now(now), m_slack(slack) {
     for (const auto& kind : net::ContentCache::kinds()) {
-      m_counts[kind].kind = kind;
+      m_counts[std::string(kind)].kind = kind;
     }
   }
 
   Status run() {
     DISTILL_CHECK(prune_content());
     DISTILL_CHECK(prune_layers());
-    for (const auto& kind : net::ContentCache::kinds()) {
+    for (std::string_view name : net::ContentCache::kinds()) {
+      const std::string kind(name);
       if (kind == "sha256" || kind == "verified" || kind == "layers" || kind == "blobs") {
         continue;  // done above
       }
@@ -140,7 +141,7 @@ class Pruner {
     PruneResult result;
     for (const auto& kind : net::ContentCache::kinds()) {
       if (is_real_directory(m_dir / kind)) {
-        result.kinds.push_back(m_counts[kind]);
+        result.kinds.push_back(m_counts[std::string(kind)]);
       }
     }
     std::sort(m_removed.begin(), m_removed.end());

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <map>
@@ -201,12 +202,12 @@ Status fetch_one(HttpClient& client, const ContentCache& cache, const FetchItem&
 
 void ContentCache::sweep(const std::filesystem::path& dir) { sweep_abandoned_temps(dir); }
 
-const std::vector<std::string>& ContentCache::kinds() {
-  static const std::vector<std::string> kinds{
+std::span<const std::string_view> ContentCache::kinds() {
+  static constexpr std::array<std::string_view, 17> k_kinds{
       "sha256",   "verified",    "blobs",       "layers",   "controls",      "libraries",
       "listings", "base-layers", "resolutions", "releases", "release-dates", "refs",
       "contents", "changelogs",  "outdated",    "sboms",    "views"};
-  return kinds;
+  return k_kinds;
 }
 
 Result<ContentCache> ContentCache::open(const std::filesystem::path& dir, Sweep sweep,

@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -81,7 +82,9 @@ class ContentCache {
   // (tmp/ holds only downloads in progress): sha256/ and verified/ (.debs
   // and their stamps), blobs/ and layers/ (layers and their records), and
   // the records of what was read or resolved (controls/, libraries/, ...).
-  static const std::vector<std::string>& kinds();
+  // Constant data, nothing to destroy: the cache's sweep may run on a pool
+  // thread as the process exits.
+  static std::span<const std::string_view> kinds();
 
   // dir/sha256/<hex>
   [[nodiscard]] std::filesystem::path path_for(const crypto::Digest& digest) const;

@@ -40,14 +40,18 @@ WorkerPool::WorkerPool(unsigned threads, std::chrono::milliseconds first_wait)
   }
 }
 
-WorkerPool::~WorkerPool() {
+WorkerPool::~WorkerPool() { stop(); }
+
+void WorkerPool::stop() {
   {
     std::lock_guard<std::mutex> lock(m_mutex);
     m_stopping = true;
   }
   m_ready.notify_all();
   for (auto& thread : m_threads) {
-    thread.join();
+    if (thread.joinable()) {
+      thread.join();
+    }
   }
 }
 

@@ -39,7 +39,7 @@ class WorkerPool {
   // one thread waits awake for the first work (tests lengthen it).
   explicit WorkerPool(unsigned threads,
                       std::chrono::milliseconds first_wait = std::chrono::milliseconds(10));
-  ~WorkerPool();
+  ~WorkerPool();  // stop()
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
 
@@ -69,6 +69,11 @@ class WorkerPool {
   bool run_task();
   // Whether a task is queued that run_task() could run.
   [[nodiscard]] bool has_tasks();
+  // Returns once every thread has ended: queued tasks and jobs still run,
+  // a job for idle time not begun is dropped, one running is finished. A
+  // process stops its pool before its statics are destroyed, since what a
+  // thread runs may use them. Once stopped, a pool runs nothing more.
+  void stop();
   // Whether a task or job was ever submitted or offered.
   [[nodiscard]] bool work_came() const { return m_work_came.load(std::memory_order_relaxed); }
 

@@ -414,6 +414,47 @@ TEST(WorkerPool, WhenIdleDuringTheAwakeWaitRunsOnTheWaitingThread) {
   EXPECT_EQ(await_ran(k_jobs + 1), k_jobs + 1);
 }
 
+// stop() is what a process does before its statics go (cli/main.cpp): it
+// returns only once the job for idle time that is running has finished (a
+// cache sweep reading the cache's kinds), after the tasks queued meanwhile,
+// and drops the idle jobs not begun. A second stop, and the destructor after
+// it, do nothing more.
+TEST(WorkerPool, StopFinishesWhatRunsAndDropsIdleJobsNotBegun) {
+  WorkerPool pool(1);
+  std::promise<void> started;
+  std::promise<void> gate;
+  std::shared_future<void> open = gate.get_future().share();
+  std::atomic<bool> sweep_done{false};
+  std::atomic<bool> later_ran{false};
+  std::atomic<bool> task_ran{false};
+  pool.when_idle([&] {
+    started.set_value();
+    open.wait();
+    sweep_done = true;
+  });
+  pool.when_idle([&] { later_ran = true; });
+  started.get_future().wait();
+  pool.submit([&] { task_ran = true; });
+  std::atomic<bool> stopping{false};
+  std::atomic<bool> stopped{false};
+  std::thread stopper([&] {
+    stopping = true;
+    pool.stop();
+    stopped = true;
+  });
+  while (!stopping.load()) {
+    std::this_thread::yield();
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // into stop()'s wait
+  EXPECT_FALSE(stopped.load()) << "stop() returned while a job ran";
+  gate.set_value();
+  stopper.join();
+  EXPECT_TRUE(sweep_done.load());
+  EXPECT_TRUE(task_ran.load());
+  EXPECT_FALSE(later_ran.load());
+  pool.stop();
+}
+
 // One thread of a new pool waits awake for the first work, for a while
 // (worker_pool.cpp): work that comes later, and a pool destroyed during that
 // wait, are served like any other.
