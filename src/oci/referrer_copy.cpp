@@ -1,6 +1,7 @@
 // Referrers carried by a copy: see referrer_copy.hpp.
 #include "oci/referrer_copy.hpp"
 
+#include <algorithm>
 #include <deque>
 #include <set>
 
@@ -177,6 +178,17 @@ Result<std::optional<Referrer>> referrer_from_manifest(const Descriptor& listed,
     referrer.config = {manifest.config, std::move(config)};
   }
   for (const Descriptor& layer : manifest.layers) {
+    // A blob listed again (the same file twice) is read once.
+    auto same = [&](const ReferrerBlob& blob) {
+      return blob.descriptor.digest == layer.digest && blob.descriptor.size == layer.size;
+    };
+    auto earlier = std::find_if(referrer.layers.begin(), referrer.layers.end(), same);
+    if (earlier != referrer.layers.end() || same(referrer.config)) {
+      ReferrerBlob again{layer,
+                         earlier != referrer.layers.end() ? earlier->data : referrer.config.data};
+      referrer.layers.push_back(std::move(again));
+      continue;
+    }
     DISTILL_TRY(std::string data, read_blob(layer));
     referrer.layers.push_back({layer, std::move(data)});
   }

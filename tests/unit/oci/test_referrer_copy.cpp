@@ -108,6 +108,26 @@ TEST(ReferrerCopy, AnArtifactWithItsOwnConfigAndSeveralLayersIsCarriedWhole) {
   EXPECT_EQ(back.layers[1].data, second);
   EXPECT_EQ(calls, 3);
 
+  // A file listed twice, and the config's bytes as a file too: read once each.
+  auto [twice, twice_text] = edited(made, [&](nlohmann::json& m) {
+    m["config"] = to_json(config_blob);
+    m["layers"].push_back(to_json(second_blob));
+    m["layers"].push_back(to_json(second_blob));
+    m["layers"].push_back(to_json(config_blob));
+  });
+  calls = 0;
+  auto again = referrer_from_manifest(
+      twice, twice_text, k_subject,
+      reader_of(made, calls, {{config_blob.digest, config}, {second_blob.digest, second}}), why);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  ASSERT_TRUE(again->has_value()) << why;
+  ASSERT_EQ((*again)->layers.size(), 4U);
+  EXPECT_EQ((*again)->layers[1].data, second);
+  EXPECT_EQ((*again)->layers[2].data, second);
+  EXPECT_EQ((*again)->layers[3].descriptor, config_blob);
+  EXPECT_EQ((*again)->layers[3].data, config);
+  EXPECT_EQ(calls, 3);
+
   // No layers at all: the manifest alone.
   auto [bare, bare_text] =
       edited(made, [](nlohmann::json& m) { m["layers"] = nlohmann::json::array(); });
