@@ -207,8 +207,10 @@ namespace {
 size_t sweep(const std::filesystem::path& dir, std::string_view prefix, std::string_view marker,
              bool below) {
   size_t removed = 0;
+  // Never throws: a sweep runs on a pool thread, where a throw ends the process.
   std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::filesystem::directory_entry& entry = *it;
     std::string name = entry.path().filename().string();
     if (name.compare(0, prefix.size(), prefix) != 0 ||
         (!marker.empty() && name.find(marker) == std::string::npos)) {
