@@ -191,8 +191,9 @@ std::string man_page(const CLI::App& app, const CLI::App& command) {
   }
   out += examples_section(name);
   out += name == "run" ? ".SH EXIT STATUS\nThe container's own exit status; 127 when its program "
-                         "does not exist and 126 when it cannot be run (as docker and podman "
-                         "give them), 1 when distill fails, 2 on a usage error.\n"
+                         "does not exist, or its ELF interpreter or #! shell is not in the "
+                         "image, and 126 when it cannot be run (as docker and podman give "
+                         "them), 1 when distill fails, 2 on a usage error.\n"
                        : ".SH EXIT STATUS\n0 on success, 1 on failure, 2 on a usage error.\n";
   out += see_also(app, name);
   return out;

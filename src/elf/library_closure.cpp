@@ -21,19 +21,7 @@ namespace fs = std::filesystem;
 // Resolves `path` inside `root` like a chroot would; the result is a host path
 // under root (the final component may not exist), or nullopt on a symlink loop.
 std::optional<fs::path> resolve_in_root(const fs::path& root, const std::string& path) {
-  auto resolved = util::resolve_in_root(path, [&root](const std::string& prefix) {
-    const fs::path host = root / prefix;
-    struct stat st {};
-    std::optional<std::string> target;
-    if (::lstat(host.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
-      std::error_code ec;
-      fs::path read = fs::read_symlink(host, ec);
-      if (!ec) {
-        target = read.string();
-      }
-    }
-    return target;
-  });
+  auto resolved = util::resolve_in_directory(root, path);
   if (!resolved) {
     return std::nullopt;
   }

@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "runtime/process_args.hpp"
+#include "runtime/program_check.hpp"
 #include "runtime/rootfs_unpacker.hpp"
 #include "runtime/runner.hpp"
 #include "runtime/terminal.hpp"
@@ -78,6 +79,8 @@ Result<int> run_image(const RunRequest& request) {
   unpack.diff_ids = request.config.diff_ids;
   unpack.image = request.image;
   DISTILL_CHECK(unpack_layers(request.layer_files, rootfs, unpack));
+  // Before the runtime, whose reasons would reach the caller's stderr beside ours.
+  DISTILL_CHECK(check_program(rootfs, options, request.image));
   DISTILL_CHECK(write_bundle_config(options, bundle.path()));
   Stdio stdio;
   stdio.interactive = request.interactive;

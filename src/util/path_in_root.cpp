@@ -1,6 +1,8 @@
 // See path_in_root.hpp.
 #include "util/path_in_root.hpp"
 
+#include <sys/stat.h>
+
 #include <deque>
 
 #include "util/text.hpp"
@@ -52,6 +54,23 @@ std::optional<std::vector<std::string>> resolve_in_root(
     pending.insert(pending.begin(), parts.begin(), parts.end());
   }
   return done;
+}
+
+std::optional<std::vector<std::string>> resolve_in_directory(const std::filesystem::path& root,
+                                                             std::string_view path) {
+  return resolve_in_root(path, [&root](const std::string& prefix) {
+    const std::filesystem::path host = root / prefix;
+    struct stat st {};
+    std::optional<std::string> target;
+    if (::lstat(host.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+      std::error_code ec;
+      std::filesystem::path read = std::filesystem::read_symlink(host, ec);
+      if (!ec) {
+        target = read.string();
+      }
+    }
+    return target;
+  });
 }
 
 }  // namespace distill::util

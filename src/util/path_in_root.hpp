@@ -4,6 +4,7 @@
 // listing of an image's layers (image/lower_tree).
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
@@ -22,5 +23,11 @@ std::optional<std::vector<std::string>> resolve_in_root(
     std::string_view path,
     const std::function<std::optional<std::string>(const std::string&)>& link_at,
     bool follow_last = true);
+
+// The same for a root that is a directory on this machine (an unpacked root
+// file system), its links read from the disk; the last component is followed.
+// Nothing outside `root` is read.
+std::optional<std::vector<std::string>> resolve_in_directory(const std::filesystem::path& root,
+                                                             std::string_view path);
 
 }  // namespace distill::util

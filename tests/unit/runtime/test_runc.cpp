@@ -208,8 +208,26 @@ TEST_F(RuncTest, ImageUserByName) {
   EXPECT_EQ(m_out, "65532\n");
 }
 
-TEST_F(RuncTest, MissingProgramIsAnErrorNamingIt) {
+TEST_F(RuncTest, MissingProgramIsOneErrorNamingIt) {
   m_request.config.entrypoint = std::vector<std::string>{"/no/such/program"};
+  m_request.args = {};
+  CapturedOutput capture(m_dir->path());
+  auto status = run_image(m_request);
+  capture.restore();
+  ASSERT_FALSE(status.ok()) << "exit status " << *status;
+  EXPECT_NE(
+      status.error().message.find("cannot run \"/no/such/program\": no such file in the image"),
+      std::string::npos)
+      << status.error().message;
+  EXPECT_EQ(status.error().exit_status, 127) << status.error().message;
+  // Found in the unpacked root: the runtime was not started, so it printed
+  // no line of its own beside distill's.
+  EXPECT_EQ(capture.err(), "");
+}
+
+TEST_F(RuncTest, AStartFailureTheRootCannotTellIsTheRuntimesReason) {
+  // Under /proc, which the runtime mounts: not judged from the root.
+  m_request.config.entrypoint = std::vector<std::string>{"/proc/no/such/program"};
   m_request.args = {};
   CapturedOutput capture(m_dir->path());
   auto status = run_image(m_request);
@@ -217,7 +235,7 @@ TEST_F(RuncTest, MissingProgramIsAnErrorNamingIt) {
   ASSERT_FALSE(status.ok()) << "exit status " << *status;
   EXPECT_NE(status.error().message.find("could not start container distill-"), std::string::npos)
       << status.error().message;
-  EXPECT_NE(status.error().message.find("/no/such/program"), std::string::npos)
+  EXPECT_NE(status.error().message.find("/proc/no/such/program"), std::string::npos)
       << status.error().message;
   EXPECT_EQ(status.error().exit_status, 127) << status.error().message;
 }

@@ -1,9 +1,11 @@
 // A path resolved inside a root through the links the caller names.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <map>
 
 #include "util/path_in_root.hpp"
+#include "util/temp_dir.hpp"
 #include "util/text.hpp"
 
 namespace distill::util {
@@ -41,6 +43,23 @@ TEST(PathInRoot, ALoopOfLinksIsNoPath) {
   EXPECT_EQ(resolved({{"a", "b"}, {"b", "a"}}, "a/x"), "(loop)");
   EXPECT_EQ(resolved({{"self", "self"}}, "self"), "(loop)");
   EXPECT_EQ(resolved({{"self", "self"}}, "self", false), "/self");
+}
+
+TEST(PathInRoot, ADirectorysLinksAreReadFromTheDisk) {
+  auto dir = TempDir::create("distill-path-in-root-");
+  ASSERT_TRUE(dir.ok()) << dir.error().message;
+  const std::filesystem::path root = dir->path();
+  std::filesystem::create_directories(root / "usr/lib64");
+  std::filesystem::create_symlink("usr/lib64", root / "lib64");
+  std::filesystem::create_symlink("/../../../../etc/shadow", root / "usr/lib64/escape");
+  auto in_root = [&root](std::string_view path) {
+    auto out = resolve_in_directory(root, path);
+    return out ? "/" + join(*out, "/") : "(loop)";
+  };
+  EXPECT_EQ(in_root("/lib64/ld-linux-x86-64.so.2"), "/usr/lib64/ld-linux-x86-64.so.2");
+  EXPECT_EQ(in_root("/lib64/escape"), "/etc/shadow");  // the root's, not this machine's
+  std::filesystem::create_symlink("loop", root / "loop");
+  EXPECT_EQ(in_root("/loop"), "(loop)");
 }
 
 }  // namespace
