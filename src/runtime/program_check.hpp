@@ -15,8 +15,9 @@
 // there, 126 for one that cannot be executed.
 //
 // Only what the root shows is judged: a path through /proc, /dev or /sys (the
-// runtime mounts them), a relative PATH entry, or an interpreter that is itself
-// a script are left to the runtime.
+// runtime mounts them; `distill run` mounts nothing else, so a bind-mount
+// option would have to pass its destinations here), a relative PATH entry, a
+// link loop, or an interpreter that is itself a script are left to the runtime.
 #pragma once
 
 #include <filesystem>

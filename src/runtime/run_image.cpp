@@ -79,9 +79,9 @@ Result<int> run_image(const RunRequest& request) {
   unpack.diff_ids = request.config.diff_ids;
   unpack.image = request.image;
   DISTILL_CHECK(unpack_layers(request.layer_files, rootfs, unpack));
+  DISTILL_CHECK(write_bundle_config(options, bundle.path()));
   // Before the runtime, whose reasons would reach the caller's stderr beside ours.
   DISTILL_CHECK(check_program(rootfs, options, request.image));
-  DISTILL_CHECK(write_bundle_config(options, bundle.path()));
   Stdio stdio;
   stdio.interactive = request.interactive;
   stdio.terminal = request.terminal;
