@@ -18,6 +18,10 @@
 // runtime mounts them; `distill run` mounts nothing else, so a bind-mount
 // option would have to pass its destinations here), a relative PATH entry, a
 // link loop, or an interpreter that is itself a script are left to the runtime.
+// The user's own permissions are not judged: runc's init starts the program
+// with the process's capabilities still in effect (docker's defaults include
+// CAP_DAC_OVERRIDE), so any execute bit lets any user start it; a 0700 root
+// program runs as nonroot, as under docker.
 #pragma once
 
 #include <filesystem>
