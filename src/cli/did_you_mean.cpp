@@ -10,11 +10,8 @@ namespace distill::cli {
 
 namespace {
 
-std::string with_suggestion(std::string message, const std::string& suggestion) {
-  if (!suggestion.empty()) {
-    message += " (did you mean '" + suggestion + "'?)";
-  }
-  return message;
+std::string with_suggestion(const std::string& message, const std::string& suggestion) {
+  return message + util::did_you_mean(suggestion);
 }
 
 // The first long option in `args` that `command` does not know, as

@@ -464,6 +464,16 @@ void PackageIndex::add(PackagesText text, IndexOrigin origin) {
   m_origins.push_back(std::move(origin));
 }
 
+std::vector<std::string_view> PackageIndex::names() const {
+  std::lock_guard lock(*m_mutex);
+  std::vector<std::string_view> out;
+  out.reserve(m_stanzas.size());
+  for (const Stanza& stanza : m_stanzas) {
+    out.push_back(name_of(stanza));
+  }
+  return out;
+}
+
 std::string_view PackageIndex::name_of(const Stanza& stanza) const {
   if (stanza.record != nullptr) {
     return stanza.record->name;

@@ -110,6 +110,9 @@ class PackageIndex {
   // Every record whose Provides names `virtual_name`, with the Provides entry.
   [[nodiscard]] const std::vector<Provider>& providers(std::string_view virtual_name) const;
   [[nodiscard]] size_t size() const { return m_stanzas.size(); }
+  // The name of every record (once per record, so a name may repeat), for
+  // suggesting one to a misspelt request; valid while the index lives.
+  [[nodiscard]] std::vector<std::string_view> names() const;
   // "url suite" of every repository that contributed records, sorted and unique;
   // or what describe_source() said, alone.
   [[nodiscard]] std::vector<std::string> origins() const;

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "debian/version.hpp"
+#include "util/nearest_word.hpp"
 
 namespace distill::debian {
 
@@ -313,7 +314,8 @@ class Resolver {
       return make_error(
           ErrorKind::InvalidInput,
           "package '" + rel.name + "' not found in " +
-              (origins.empty() ? std::string("the package index") : join(origins, ", ")));
+              (origins.empty() ? std::string("the package index") : join(origins, ", ")) +
+              util::did_you_mean(util::nearest_name(rel.name, m_index.names())));
     }
     return make_error(ErrorKind::InvalidInput, "cannot install '" + spec + "': " + explain(rel));
   }

@@ -5,6 +5,7 @@
 
 #include "image/flavors.hpp"
 #include "oci/image_ref.hpp"
+#include "util/nearest_word.hpp"
 
 namespace distill::image {
 
@@ -55,14 +56,15 @@ Result<Named> load_named(const std::string& value, const Spec* referrer,
     }
     return Named{std::move(*flavor), find_flavor(value, release)->release};
   }
+  const std::string suggestion = util::did_you_mean(util::nearest_word(value, flavor_names()));
   if (referrer == nullptr) {
-    return make_error(ErrorKind::InvalidInput, "usage: " + value +
-                                                   ": no such spec file or built-in flavor "
-                                                   "(see `distill flavors`)");
+    return make_error(ErrorKind::InvalidInput,
+                      "usage: " + value + ": no such spec file or built-in flavor " +
+                          (suggestion.empty() ? "(see `distill flavors`)" : suggestion.substr(1)));
   }
   return make_error(ErrorKind::NotFound,
                     referrer->where("from") + ": '" + value +
-                        "' is not a flavor, a spec file or an image reference");
+                        "' is not a flavor, a spec file or an image reference" + suggestion);
 }
 
 // What can be known of an image base before the cache is opened: that its

@@ -397,8 +397,7 @@ class SpecParser {
       if (allowed.count(key) == 0) {
         std::string suggestion =
             util::nearest_word(key, std::vector<std::string>(allowed.begin(), allowed.end()));
-        problem(key_line, "unknown key '" + key + "'" + where +
-                              (suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)"));
+        problem(key_line, "unknown key '" + key + "'" + where + util::did_you_mean(suggestion));
         continue;
       }
       if (!seen.insert(key).second) {

@@ -28,18 +28,42 @@ size_t edit_distance(std::string_view a, std::string_view b) {
   return previous[b.size()];
 }
 
-std::string nearest_word(std::string_view word, const std::vector<std::string>& candidates) {
-  size_t limit = word.size() <= 4 ? 1 : word.size() / 3;
-  std::string best;
+namespace {
+
+template <class Strings>
+std::string nearest_in(std::string_view word, const Strings& candidates) {
+  const size_t limit = word.size() <= 4 ? 1 : word.size() / 3;
+  std::string_view best;
   size_t best_distance = limit + 1;
   for (const auto& candidate : candidates) {
-    size_t distance = edit_distance(word, candidate);
+    const std::string_view view(candidate);
+    // The distance is at least the difference in length.
+    const size_t apart =
+        view.size() > word.size() ? view.size() - word.size() : word.size() - view.size();
+    if (apart >= best_distance) {
+      continue;
+    }
+    size_t distance = edit_distance(word, view);
     if (distance < best_distance && distance > 0) {
-      best = candidate;
+      best = view;
       best_distance = distance;
     }
   }
-  return best;
+  return std::string(best);
+}
+
+}  // namespace
+
+std::string nearest_word(std::string_view word, const std::vector<std::string>& candidates) {
+  return nearest_in(word, candidates);
+}
+
+std::string nearest_name(std::string_view word, const std::vector<std::string_view>& candidates) {
+  return nearest_in(word, candidates);
+}
+
+std::string did_you_mean(const std::string& suggestion) {
+  return suggestion.empty() ? std::string() : " (did you mean '" + suggestion + "'?)";
 }
 
 }  // namespace distill::util

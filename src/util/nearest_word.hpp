@@ -19,5 +19,11 @@ size_t edit_distance(std::string_view a, std::string_view b);
 // word's length (so `entrypont` finds `entrypoint`, `--varient` `--variant`).
 // A tie keeps the first candidate in the given order.
 std::string nearest_word(std::string_view word, const std::vector<std::string>& candidates);
+// The same over views (a package index's names, kept in its texts).
+std::string nearest_name(std::string_view word, const std::vector<std::string_view>& candidates);
+
+// " (did you mean 'SUGGESTION'?)" to append to an error message, or "" for no
+// suggestion.
+std::string did_you_mean(const std::string& suggestion);
 
 }  // namespace distill::util

@@ -53,6 +53,7 @@ usage "unknown architecture 'amd64,'" outdated "$W/none.lock" --arch amd64, --ca
 usage "unknown architecture 'amd64,'" inspect "oci:$W/none:x" --arch amd64,
 usage "unknown architecture 'amd64,'" copy "oci:$W/none:x" "oci:$W/x:1" --arch amd64,
 usage "nosuchflavor: no such spec file or built-in flavor" build nosuchflavor "${C[@]}"
+usage "bsae: no such spec file or built-in flavor \\(did you mean 'base'\\?\\)" build bsae "${C[@]}"
 usage "invalid image reference .nowhere:x." build static -o "nowhere:x" "${C[@]}"
 usage "two images would be written to" build static base -o "oci:$W/x:{variant}" "${C[@]}"
 usage "nosuchflavor: no such spec file or built-in flavor" lock nosuchflavor "${C[@]}"

@@ -271,6 +271,11 @@ TEST(Resolver, RequestedPackageNotFoundNamesSources) {
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error().message,
             "package 'nosuch' not found in http://repo.invalid/debian bookworm");
+  // A name one edit from a package's is suggested.
+  auto typo = resolve(index, request({"apq"}));
+  ASSERT_FALSE(typo.ok());
+  EXPECT_EQ(typo.error().message,
+            "package 'apq' not found in http://repo.invalid/debian bookworm (did you mean 'app'?)");
   auto version = resolve(index, request({"app=2"}));
   ASSERT_FALSE(version.ok());
   EXPECT_NE(version.error().message.find("available: 1"), std::string::npos)

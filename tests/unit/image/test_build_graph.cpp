@@ -405,6 +405,27 @@ TEST_F(BuildGraph, AMissingPackageIsNamed) {
       << results.error().message;
 }
 
+TEST_F(BuildGraph, AMisspeltPackageOrFlavorGetsASuggestion) {
+  auto spec = write("typo.yaml", "name: t\nfrom: static\npackages: [base-filez]\n");
+  auto results = build(request({spec.string()}));
+  ASSERT_FALSE(results.ok());
+  EXPECT_NE(results.error().message.find("package 'base-filez' not found in "), std::string::npos)
+      << results.error().message;
+  EXPECT_NE(results.error().message.find(" (did you mean 'base-files'?)"), std::string::npos)
+      << results.error().message;
+  spec = write("flavor-typo.yaml", "name: t\nfrom: statik\n");
+  auto prepared = prepare_build(request({spec.string()}));
+  ASSERT_FALSE(prepared.ok());
+  EXPECT_NE(prepared.error().message.find("flavor-typo.yaml:2: 'statik' is not a flavor, a spec "
+                                          "file or an image reference (did you mean 'static'?)"),
+            std::string::npos)
+      << prepared.error().message;
+  prepared = prepare_build(request({"bsae"}));
+  ASSERT_FALSE(prepared.ok());
+  EXPECT_EQ(prepared.error().message,
+            "usage: bsae: no such spec file or built-in flavor (did you mean 'base'?)");
+}
+
 TEST_F(BuildGraph, ACycleNamesEveryFile) {
   write("cycle/a.yaml", "name: a\nfrom: b.yaml\n");
   auto b = write("cycle/b.yaml", "name: b\nfrom: a.yaml\n");

@@ -44,5 +44,25 @@ TEST(NearestWordTest, KeepsTheFirstOfEquallyNearCandidates) {
   EXPECT_EQ(nearest_word("cat", {"hat", "bat"}), "hat");
 }
 
+TEST(NearestWordTest, ViewsGiveTheSameAnswerAndLengthAloneRulesOutFarWords) {
+  // A package index's names, viewed where they are kept.
+  const std::string text = "libcurl4 libcurl3-gnutls curl libcurl4-openssl-dev";
+  std::vector<std::string_view> names{
+      std::string_view(text).substr(0, 8), std::string_view(text).substr(9, 15),
+      std::string_view(text).substr(25, 4), std::string_view(text).substr(30)};
+  EXPECT_EQ(nearest_name("libcurll4", names), "libcurl4");
+  EXPECT_EQ(nearest_name("libcurl4", names), "");  // the name itself: no typo
+  EXPECT_EQ(nearest_name("crul", names), "curl");
+  EXPECT_EQ(nearest_name("libcurl4-openssl", names), "libcurl4-openssl-dev");  // 4 of 16
+  // 14 characters longer than the nearest name: more edits than a third of it.
+  EXPECT_EQ(nearest_name("libcurl4-openssl-dev-and-much-more", names), "");
+  EXPECT_EQ(nearest_name("x", {}), "");
+}
+
+TEST(NearestWordTest, DidYouMeanIsASuffixOrNothing) {
+  EXPECT_EQ(did_you_mean("libcurl4"), " (did you mean 'libcurl4'?)");
+  EXPECT_EQ(did_you_mean(""), "");
+}
+
 }  // namespace
 }  // namespace distill::util
