@@ -32,6 +32,7 @@
 #include "oci/image_ref.hpp"
 #include "oci/source.hpp"
 #include "util/file_io.hpp"
+#include "util/nearest_word.hpp"
 #include "util/text.hpp"
 
 namespace distill::image {
@@ -448,6 +449,24 @@ class Planner {
     return m_env.cache.dir() / "resolutions" / (key + ".json");
   }
 
+  // A spec file's own `exclude` entries that name nothing in the sources, a
+  // typo as a rule: the package meant still goes in. A warning, not an error:
+  // a spec may be built for a release, or an architecture, that lacks one.
+  // Said when the resolution is made (a cached one is not checked again).
+  void warn_unknown_excludes(const Spec& spec, const debian::PackageIndex& index,
+                             const std::string& arch) {
+    if (spec.file.empty()) {
+      return;  // a built-in flavor's list holds what Debian may have, on purpose
+    }
+    for (const auto& name : spec.exclude) {
+      if (index.by_name(name).empty() && index.providers(name).empty()) {
+        m_env.progress.warn(spec.where("exclude") + ": exclude '" + name +
+                            "' names no package of the sources for " + arch +
+                            util::did_you_mean(util::nearest_name(name, index.names())));
+      }
+    }
+  }
+
   Result<std::vector<InstalledPackage>> resolve(const Spec& spec, const Stage& stage,
                                                 const std::vector<std::string>& packages,
                                                 const std::string& arch) {
@@ -502,6 +521,7 @@ class Planner {
     if (!resolved.ok()) {
       return resolved.error().context(spec.display_name + " (" + arch + ")");
     }
+    warn_unknown_excludes(spec, *index, arch);
     std::vector<InstalledPackage> out;
     debian::LockFile record;
     for (const auto* r : *resolved) {
