@@ -3,8 +3,6 @@
 #include "elf/library_closure.hpp"
 
 #include <fnmatch.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <set>

@@ -59,8 +59,8 @@ Result<Named> load_named(const std::string& value, const Spec* referrer,
   const std::string suggestion = util::did_you_mean(util::nearest_word(value, flavor_names()));
   if (referrer == nullptr) {
     return make_error(ErrorKind::InvalidInput,
-                      "usage: " + value + ": no such spec file or built-in flavor " +
-                          (suggestion.empty() ? "(see `distill flavors`)" : suggestion.substr(1)));
+                      "usage: " + value + ": no such spec file or built-in flavor" +
+                          (suggestion.empty() ? " (see `distill flavors`)" : suggestion));
   }
   return make_error(ErrorKind::NotFound,
                     referrer->where("from") + ": '" + value +

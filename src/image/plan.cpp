@@ -452,18 +452,26 @@ class Planner {
   // A spec file's own `exclude` entries that name nothing in the sources, a
   // typo as a rule: the package meant still goes in. A warning, not an error:
   // a spec may be built for a release, or an architecture, that lacks one.
-  // Said when the resolution is made (a cached one is not checked again).
+  // Said when the resolution is made (a cached one is not checked again), and
+  // once per spec and architecture (`trace:` resolves a stage again).
   void warn_unknown_excludes(const Spec& spec, const debian::PackageIndex& index,
                              const std::string& arch) {
-    if (spec.file.empty()) {
-      return;  // a built-in flavor's list holds what Debian may have, on purpose
+    // A built-in flavor's list holds what Debian may have, on purpose.
+    if (spec.file.empty() ||
+        !m_excludes_checked.insert(spec.where("exclude") + " " + arch).second) {
+      return;
     }
+    std::vector<std::string_view> names;  // the index's, once one is unknown
     for (const auto& name : spec.exclude) {
-      if (index.by_name(name).empty() && index.providers(name).empty()) {
-        m_env.progress.warn(spec.where("exclude") + ": exclude '" + name +
-                            "' names no package of the sources for " + arch +
-                            util::did_you_mean(util::nearest_name(name, index.names())));
+      if (!index.by_name(name).empty() || !index.providers(name).empty()) {
+        continue;
       }
+      if (names.empty()) {
+        names = index.names();
+      }
+      m_env.progress.warn(spec.where("exclude") + ": exclude '" + name +
+                          "' names no package of the sources for " + arch +
+                          util::did_you_mean(util::nearest_name(name, names)));
     }
   }
 
@@ -1285,6 +1293,7 @@ class Planner {
   ReleaseSnapshot m_snapshot;  // the sources' Release files, as the mirror has them now
   std::map<std::string, std::string> m_release_dates;  // dists/SUITE/ URL -> Release Date
   std::map<std::string, std::vector<InstalledPackage>> m_resolutions;  // resolution key -> result
+  std::set<std::string> m_excludes_checked;  // "FILE:LINE ARCH" of spec excludes checked
   // Every stage's packages, bases first, to download in that order.
   std::vector<std::vector<InstalledPackage>> m_fetch_order;
   std::vector<net::FetchItem> m_archive_downloads;  // of the Archive nodes

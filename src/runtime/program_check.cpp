@@ -88,8 +88,8 @@ std::string shebang_interpreter(std::string_view head) {
   if (!head.starts_with("#!")) {
     return {};
   }
-  std::string_view line = head.substr(
-      2, head.find('\n') == std::string_view::npos ? std::string_view::npos : head.find('\n') - 2);
+  std::string_view line = head.substr(2);
+  line = line.substr(0, line.find('\n'));
   const size_t start = line.find_first_not_of(" \t");
   if (start == std::string_view::npos) {
     return {};
@@ -101,24 +101,20 @@ std::string shebang_interpreter(std::string_view head) {
 // What the kernel needs besides the program itself, when the root lacks it.
 std::optional<std::string> missing_interpreter(const std::filesystem::path& rootfs,
                                                const Found& program, const std::string& origin) {
+  if (!S_ISREG(program.st.st_mode)) {
+    return std::nullopt;
+  }
   util::Fd fd(::open(program.host.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
-  if (!fd.valid() || !S_ISREG(program.st.st_mode)) {
+  if (!fd.valid()) {
     return std::nullopt;
   }
   std::string head(k_shebang_bytes, '\0');
   const ssize_t n = ::pread(fd.get(), head.data(), head.size(), 0);
   head.resize(n > 0 ? static_cast<size_t>(n) : 0);
-  std::string interpreter;
-  std::string what;
-  if (elf::looks_like_elf(head)) {
-    interpreter = elf_interpreter(fd.get(), static_cast<size_t>(program.st.st_size), origin);
-    what = "its ELF interpreter " + interpreter +
-           " is not in the image (the program is linked dynamically, against a C library the "
-           "image does not have)";
-  } else {
-    interpreter = shebang_interpreter(head);
-    what = "its interpreter " + interpreter + " (the script's #! line) is not in the image";
-  }
+  const bool is_elf = elf::looks_like_elf(head);
+  const std::string interpreter =
+      is_elf ? elf_interpreter(fd.get(), static_cast<size_t>(program.st.st_size), origin)
+             : shebang_interpreter(head);
   if (interpreter.empty() || interpreter[0] != '/') {
     return std::nullopt;  // none, or one the kernel finds from the working directory
   }
@@ -126,7 +122,10 @@ std::optional<std::string> missing_interpreter(const std::filesystem::path& root
   if (!found.knowable || found.exists) {
     return std::nullopt;
   }
-  return what;
+  return is_elf ? "its ELF interpreter " + interpreter +
+                      " is not in the image (the program is linked dynamically, against a C "
+                      "library the image does not have)"
+                : "its interpreter " + interpreter + " (the script's #! line) is not in the image";
 }
 
 }  // namespace
