@@ -236,9 +236,7 @@ class Executor {
     // so it must not wait behind the small ones.
     std::stable_sort(ready.begin(), ready.end(),
                      [this](size_t a, size_t b) { return m_work[a] > m_work[b]; });
-    for (size_t i : ready) {
-      submit(i);
-    }
+    submit(ready);
     group.wait();
     m_group = nullptr;
     // The buffers kept for more layers, and their pages, go while the
@@ -265,47 +263,54 @@ class Executor {
     return {};
   }
 
-  void submit(size_t i) {
-    m_group->submit([this, i] {
-      if (!m_cancelled.load() && m_env.stop_requested && m_env.stop_requested()) {
-        m_stopped = true;
-        m_cancelled = true;
-      }
-      std::optional<oci::LayerBlob> made;
-      if (!m_cancelled.load()) {
-        auto blob = make_layer(m_plan.nodes[i], compression_threads(i));
-        std::lock_guard<std::mutex> lock(m_mutex);
-        if (blob.ok()) {
-          m_written += blob->descriptor.size;
-          m_blobs[i] = std::move(blob).value();
-          made = m_blobs[i];
-        } else {
-          m_errors[i] = blob.error();
-          m_cancelled = true;
-        }
+  // Queues the nodes' tasks at once (util/worker_pool.hpp).
+  void submit(const std::vector<size_t>& nodes) {
+    std::vector<std::function<void()>> tasks;
+    tasks.reserve(nodes.size());
+    for (size_t i : nodes) {
+      tasks.emplace_back([this, i] { make(i); });
+    }
+    m_group->submit(std::move(tasks));
+  }
+
+  // Makes node `i`'s layer, then queues the nodes that waited only for it.
+  void make(size_t i) {
+    if (!m_cancelled.load() && m_env.stop_requested && m_env.stop_requested()) {
+      m_stopped = true;
+      m_cancelled = true;
+    }
+    std::optional<oci::LayerBlob> made;
+    if (!m_cancelled.load()) {
+      auto blob = make_layer(m_plan.nodes[i], compression_threads(i));
+      std::lock_guard<std::mutex> lock(m_mutex);
+      if (blob.ok()) {
+        m_written += blob->descriptor.size;
+        m_blobs[i] = std::move(blob).value();
+        made = m_blobs[i];
       } else {
+        m_errors[i] = blob.error();
         m_cancelled = true;
       }
-      std::vector<size_t> ready;
-      {
-        std::lock_guard<std::mutex> lock(m_mutex);
-        ++m_done;
-        m_env.progress.update("assembling layers", m_done, m_total, m_written);
-        for (size_t d : m_dependents[i]) {
-          if (--m_waiting[d] == 0) {
-            ready.push_back(d);
-          }
+    } else {
+      m_cancelled = true;
+    }
+    std::vector<size_t> ready;
+    {
+      std::lock_guard<std::mutex> lock(m_mutex);
+      ++m_done;
+      m_env.progress.update("assembling layers", m_done, m_total, m_written);
+      for (size_t d : m_dependents[i]) {
+        if (--m_waiting[d] == 0) {
+          ready.push_back(d);
         }
       }
-      for (size_t d : ready) {
-        submit(d);  // a cancelled build runs them as no-ops, so the group drains
+    }
+    submit(ready);  // a cancelled build runs them as no-ops, so the group drains
+    if (made && m_made && !m_cancelled.load()) {
+      for (size_t image : m_users[i]) {
+        m_made(image, *made);
       }
-      if (made && m_made && !m_cancelled.load()) {
-        for (size_t image : m_users[i]) {
-          m_made(image, *made);
-        }
-      }
-    });
+    }
   }
 
   // Waits for a download, compressing other layers' chunks meanwhile

@@ -56,12 +56,30 @@ void WorkerPool::stop() {
 }
 
 void WorkerPool::submit(std::function<void()> task) {
+  std::vector<std::function<void()>> one;
+  one.push_back(std::move(task));
+  submit(std::move(one));
+}
+
+void WorkerPool::submit(std::vector<std::function<void()>> tasks) {
+  if (tasks.empty()) {
+    return;
+  }
+  const size_t count = tasks.size();
   {
     std::lock_guard<std::mutex> lock(m_mutex);
-    m_queue.push_back(std::move(task));
+    for (auto& task : tasks) {
+      m_queue.push_back(std::move(task));
+    }
   }
   note_work();
-  m_ready.notify_one();
+  if (count >= m_threads.size()) {
+    m_ready.notify_all();
+  } else {
+    for (size_t i = 0; i < count; ++i) {
+      m_ready.notify_one();
+    }
+  }
 }
 
 void WorkerPool::offer(std::function<void()> job) {
@@ -195,17 +213,28 @@ void WorkerPool::work() {
 }
 
 void TaskGroup::submit(std::function<void()> task) {
+  std::vector<std::function<void()>> one;
+  one.push_back(std::move(task));
+  submit(std::move(one));
+}
+
+void TaskGroup::submit(std::vector<std::function<void()>> tasks) {
   {
     std::lock_guard<std::mutex> lock(m_mutex);
-    ++m_pending;
+    m_pending += tasks.size();
   }
-  m_pool.submit([this, task = std::move(task)] {
-    task();
-    std::lock_guard<std::mutex> lock(m_mutex);
-    if (--m_pending == 0) {
-      m_done.notify_all();
-    }
-  });
+  std::vector<std::function<void()>> counted;
+  counted.reserve(tasks.size());
+  for (auto& task : tasks) {
+    counted.emplace_back([this, task = std::move(task)] {
+      task();
+      std::lock_guard<std::mutex> lock(m_mutex);
+      if (--m_pending == 0) {
+        m_done.notify_all();
+      }
+    });
+  }
+  m_pool.submit(std::move(counted));
 }
 
 void TaskGroup::wait() {

@@ -46,6 +46,10 @@ class WorkerPool {
   [[nodiscard]] unsigned size() const { return static_cast<unsigned>(m_threads.size()); }
   // Queues `task`; it runs on one of the pool's threads. Tasks must not throw.
   void submit(std::function<void()> task);
+  // Queues every task at once, then wakes as many threads: a caller
+  // preempted by the first thread it wakes (on its own CPU, which the
+  // scheduler favours) holds none of the others back.
+  void submit(std::vector<std::function<void()>> tasks);
   // Queues `job`, to run before any task not yet started, on a thread of the
   // pool or in a help() call. Jobs must not throw, and must not wait for
   // other jobs or tasks.
@@ -111,6 +115,8 @@ class TaskGroup {
   TaskGroup& operator=(const TaskGroup&) = delete;
 
   void submit(std::function<void()> task);
+  // The tasks queued at once (WorkerPool::submit of several).
+  void submit(std::vector<std::function<void()>> tasks);
   // Returns when every task submitted so far (including ones submitted by
   // running tasks) has finished.
   void wait();

@@ -288,6 +288,33 @@ struct HeldPool {
   }
 };
 
+// Tasks submitted together are all queued before the first runs: a thread
+// that takes the first finds the rest there, however the caller is scheduled.
+TEST(WorkerPool, TasksSubmittedTogetherAreQueuedBeforeAnyRuns) {
+  for (int round = 0; round < 50; ++round) {
+    WorkerPool pool(1);
+    TaskGroup group(pool);
+    std::vector<int> order;  // written by the pool's one thread only
+    bool others_queued = false;
+    std::vector<std::function<void()>> tasks;
+    tasks.emplace_back([&] {
+      others_queued = pool.has_tasks();
+      order.push_back(0);
+    });
+    for (int i = 1; i < 4; ++i) {
+      tasks.emplace_back([&order, i] { order.push_back(i); });
+    }
+    group.submit(std::move(tasks));
+    group.wait();
+    ASSERT_TRUE(others_queued) << "round " << round;
+    ASSERT_EQ(order, (std::vector<int>{0, 1, 2, 3})) << "round " << round;
+  }
+  WorkerPool pool(2);
+  TaskGroup group(pool);
+  group.submit(std::vector<std::function<void()>>{});  // nothing to wait for
+  group.wait();
+}
+
 TEST(WorkerPool, OfferedJobsRunBeforeTasksNotYetStarted) {
   HeldPool held;
   std::vector<std::string> order;  // written by the pool's one thread only
