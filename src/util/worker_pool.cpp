@@ -219,22 +219,23 @@ void TaskGroup::submit(std::function<void()> task) {
 }
 
 void TaskGroup::submit(std::vector<std::function<void()>> tasks) {
+  if (tasks.empty()) {
+    return;
+  }
   {
     std::lock_guard<std::mutex> lock(m_mutex);
     m_pending += tasks.size();
   }
-  std::vector<std::function<void()>> counted;
-  counted.reserve(tasks.size());
-  for (auto& task : tasks) {
-    counted.emplace_back([this, task = std::move(task)] {
-      task();
+  for (auto& task : tasks) {  // each counted down once it has run
+    task = [this, run = std::move(task)] {
+      run();
       std::lock_guard<std::mutex> lock(m_mutex);
       if (--m_pending == 0) {
         m_done.notify_all();
       }
-    });
+    };
   }
-  m_pool.submit(std::move(counted));
+  m_pool.submit(std::move(tasks));
 }
 
 void TaskGroup::wait() {
