@@ -28,6 +28,13 @@ void cpu_relax() {
 #endif
 }
 
+// `task` as a batch of one: the single-task submit forms share the batch path.
+std::vector<std::function<void()>> batch_of(std::function<void()> task) {
+  std::vector<std::function<void()>> one;
+  one.push_back(std::move(task));
+  return one;
+}
+
 }  // namespace
 
 WorkerPool::WorkerPool(unsigned threads, std::chrono::milliseconds first_wait)
@@ -55,11 +62,7 @@ void WorkerPool::stop() {
   }
 }
 
-void WorkerPool::submit(std::function<void()> task) {
-  std::vector<std::function<void()>> one;
-  one.push_back(std::move(task));
-  submit(std::move(one));
-}
+void WorkerPool::submit(std::function<void()> task) { submit(batch_of(std::move(task))); }
 
 void WorkerPool::submit(std::vector<std::function<void()>> tasks) {
   if (tasks.empty()) {
@@ -212,11 +215,7 @@ void WorkerPool::work() {
   }
 }
 
-void TaskGroup::submit(std::function<void()> task) {
-  std::vector<std::function<void()>> one;
-  one.push_back(std::move(task));
-  submit(std::move(one));
-}
+void TaskGroup::submit(std::function<void()> task) { submit(batch_of(std::move(task))); }
 
 void TaskGroup::submit(std::vector<std::function<void()>> tasks) {
   if (tasks.empty()) {
