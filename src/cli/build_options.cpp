@@ -219,7 +219,16 @@ void bring_in_layer_buffers(util::WorkerPool& pool) {
   }
 }
 
+bool g_layer_buffers_started = false;
+
 }  // namespace
+
+void start_bringing_in_layer_buffers(const BuildOptions& options) {
+  if (!g_layer_buffers_started) {
+    g_layer_buffers_started = true;
+    bring_in_layer_buffers(process_pool(options.jobs));
+  }
+}
 
 Result<std::unique_ptr<BuildSession>> BuildSession::open(const BuildOptions& options,
                                                          bool makes_layers) {
@@ -235,7 +244,7 @@ Result<std::unique_ptr<BuildSession>> BuildSession::open(const BuildOptions& opt
   session->m_http = net::make_curl_client();
   util::WorkerPool& pool = process_pool(options.jobs);
   if (makes_layers) {
-    bring_in_layer_buffers(pool);
+    start_bringing_in_layer_buffers(options);
   }
   // Off the command's path: 0.7 ms of a warm base build's start here.
   pool.when_idle([dir] { net::ContentCache::sweep(dir); });

@@ -57,6 +57,15 @@ Status check_release_flag(const std::string& release);
 // would otherwise be destroyed after them.
 void stop_process_pool();
 
+// For a command that makes layers, as soon as its options are read: the
+// process's pool is made, and its thread that would wait while the specs are
+// loaded and the plan is made brings in the buffers the first layers want
+// (util/page_arena.hpp); BuildSession::open(..., true) does it otherwise.
+// In warm base builds traced here that was 1.3-1.4 ms sooner (medians: the
+// options read 4.5 ms after exec, the cache open at 5.8-5.9 ms), while the
+// other CPU was idle. Once per process.
+void start_bringing_in_layer_buffers(const BuildOptions& options);
+
 // The real environment: curl, the cache on disk, the system clock, progress
 // on stderr and the process's one worker pool.
 class BuildSession {

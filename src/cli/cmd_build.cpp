@@ -121,6 +121,7 @@ CommandRunner register_build(CLI::App& app) {
     DISTILL_TRY(const std::optional<check::SbomFormat> sbom_format, sbom->wanted());
     // Every usage error is found before any request is made.
     DISTILL_TRY(auto request, options->to_request());
+    start_bringing_in_layer_buffers(*options);
     request.outputs = *outputs;
     request.registry = *registry;
     request.registry.tls_verify = *tls_verify != "false";
