@@ -241,16 +241,20 @@ class Executor {
     m_group = nullptr;
     // The buffers kept for more layers, and their pages, go while the
     // outputs are written rather than at the process's exit, on the critical
-    // path (util/page_arena.hpp); in two tasks, for two threads: the xz
-    // dictionaries are half the pages.
-    m_env.pool.submit([] {
-      archive::release_kept_decoders();
-      util::arena_release_free();
-    });
-    m_env.pool.submit([] {
-      archive::release_kept_compressors();
-      util::arena_release_free();
-    });
+    // path, where the arena is on 4 KiB pages (util/page_arena.hpp); in two
+    // tasks, for two threads: the xz dictionaries are half the pages. On huge
+    // pages the exit frees them faster, after the outputs: giving them back
+    // here made the end of a warm base build 0.5-0.6 ms longer.
+    if (!util::arena_on_huge_pages()) {
+      m_env.pool.submit([] {
+        archive::release_kept_decoders();
+        util::arena_release_free();
+      });
+      m_env.pool.submit([] {
+        archive::release_kept_compressors();
+        util::arena_release_free();
+      });
+    }
     for (size_t i : todo) {
       if (m_errors[i]) {
         const auto& node = m_plan.nodes[i];

@@ -10,8 +10,10 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <vector>
 
+#include "util/file_io.hpp"
 #include "util/prefault.hpp"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -25,6 +27,14 @@
 namespace distill::util {
 
 namespace {
+
+// Whether the kernel gives a region that asks for them transparent huge
+// pages: "always" or "madvise" in sysfs, not "never" (nor no sysfs at all).
+bool transparent_huge_pages_on() {
+  auto mode = read_file("/sys/kernel/mm/transparent_hugepage/enabled");
+  return mode.ok() && mode->find("[never]") == std::string::npos &&
+         mode->find('[') != std::string::npos;
+}
 
 // The region grows by this much at a time: one huge page, the region
 // starting on a boundary of one.
@@ -79,6 +89,7 @@ class Arena {
   }
 
   bool active() const { return m_base != nullptr; }
+  bool on_huge_pages() const { return m_huge; }
 
   void* allocate(size_t size) {
     const size_t cls = class_of(size);
@@ -218,7 +229,9 @@ class Arena {
       }
     }
     if (region != MAP_FAILED) {
-      ::madvise(region, k_reserve + k_grow_step, MADV_HUGEPAGE);  // advice (see the header)
+      // Advice (see the header), taken unless the system has none to give.
+      m_huge = ::madvise(region, k_reserve + k_grow_step, MADV_HUGEPAGE) == 0 &&
+               transparent_huge_pages_on();
       // Each step it grows by is then one huge page.
       const auto at = reinterpret_cast<uintptr_t>(region);
       const uintptr_t skip = ((at + k_grow_step - 1) & ~(k_grow_step - 1)) - at;
@@ -259,6 +272,7 @@ class Arena {
   std::condition_variable m_ahead_done;  // a step brought in ahead is in
   char* m_base = nullptr;                // k_arena_min-aligned; null: no region
   bool m_protected = false;              // PROT_NONE beyond m_committed
+  bool m_huge = false;                   // on transparent huge pages
   size_t m_top = 0;                      // bytes carved into blocks
   size_t m_committed = 0;                // bytes made writable
   // Bytes from m_base brought in ahead, step after step from the start.
@@ -298,6 +312,8 @@ void arena_release_free() { Arena::instance().release_free(); }
 size_t arena_block_size(size_t size) { return class_size(class_of(size)); }
 
 bool arena_active() { return Arena::instance().active(); }
+
+bool arena_on_huge_pages() { return Arena::instance().on_huge_pages(); }
 
 size_t arena_bytes_in_use() { return Arena::instance().in_use(); }
 

@@ -283,6 +283,17 @@ TEST(PageArena, ArraysAndByteBuffersUseIt) {
   EXPECT_EQ(arena_bytes_in_use(), before);
 }
 
+// A build gives its pages back at the end only off huge pages (execute.cpp):
+// the region is on them exactly where it exists and the system gives them.
+TEST(PageArena, OnHugePagesWhereTheSystemGivesThem) {
+  std::ifstream sysfs("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::stringstream mode;
+  mode << sysfs.rdbuf();
+  const bool given = sysfs.is_open() && mode.str().find("[never]") == std::string::npos &&
+                     mode.str().find('[') != std::string::npos;
+  EXPECT_EQ(arena_on_huge_pages(), arena_active() && given) << mode.str();
+}
+
 TEST(PageArena, ThreadsGetBlocksThatDoNotOverlap) {
   const std::vector<int> failures = allocate_on_threads(4, 50, 3, [] {});
   for (size_t t = 0; t < failures.size(); ++t) {
