@@ -136,16 +136,37 @@ class Executor {
   Result<std::vector<oci::Image>> run() {
     std::vector<size_t> todo = cached_nodes();
     start_downloads(todo);
-    DISTILL_CHECK(run_nodes(todo));
+    const Status made = run_nodes(todo);
+    // The layers made are recorded together (LayerCache::store_all), on the
+    // pool while the images are assembled here; those of a build that
+    // failed too, for the next to take.
+    Status recorded;
+    util::TaskGroup recording(m_env.pool);
+    recording.submit([&] { recorded = m_layers.store_all(made_layers(todo)); });
+    DISTILL_CHECK(made);
     std::vector<oci::Image> images;
     for (const auto& image : m_plan.images) {
       DISTILL_TRY(auto assembled, assemble(image));
       images.push_back(std::move(assembled));
     }
+    recording.wait();
+    DISTILL_CHECK(recorded);
     return images;
   }
 
  private:
+  // The key and blob of every node of `todo` that was made.
+  std::vector<std::pair<std::string, oci::LayerBlob>> made_layers(
+      const std::vector<size_t>& todo) const {
+    std::vector<std::pair<std::string, oci::LayerBlob>> layers;
+    for (size_t i : todo) {
+      if (m_blobs[i]) {
+        layers.emplace_back(m_plan.nodes[i].key, *m_blobs[i]);
+      }
+    }
+    return layers;
+  }
+
   // Takes every node the layer cache holds; returns the others, to be made.
   std::vector<size_t> cached_nodes() {
     std::vector<size_t> todo;
@@ -390,7 +411,6 @@ class Executor {
         return make_error(ErrorKind::Internal, "a base image's layer is not made");
     }
     DISTILL_TRY(auto blob, writer->finish());
-    DISTILL_CHECK(m_layers.store(node.key, blob));
     if (group) {
       group->record(node.key, blob);
     }

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "oci/blob_store.hpp"
+#include "util/atomic_file.hpp"
 #include "util/file_io.hpp"
 #include "util/file_stamp.hpp"
 
@@ -52,6 +53,14 @@ std::optional<oci::LayerBlob> LayerCache::lookup(const std::string& key) const {
   }
   try {
     auto json = nlohmann::json::parse(*text);
+    // A record of several layers, made by one build (store_all): this key's.
+    if (auto records = json.find("records"); records != json.end()) {
+      auto record = records->find(key);
+      if (record == records->end()) {
+        return std::nullopt;
+      }
+      json = nlohmann::json(*record);
+    }
     oci::LayerBlob blob;
     blob.descriptor.media_type = json.at("mediaType").get<std::string>();
     auto digest = crypto::Digest::parse(json.at("digest").get<std::string>());
@@ -97,12 +106,9 @@ bool LayerCache::drop_if_damaged(const oci::LayerBlob& blob) const {
   return true;
 }
 
-Status LayerCache::store(const std::string& key, const oci::LayerBlob& blob) const {
-  std::error_code ec;
-  std::filesystem::create_directories(m_dir / "layers", ec);
-  if (ec) {
-    return util::errno_error(m_dir / "layers", ec.value());
-  }
+namespace {
+
+nlohmann::json record_of(const oci::LayerBlob& blob) {
   nlohmann::json json = {
       {"mediaType", blob.descriptor.media_type},
       {"digest", blob.descriptor.digest.str()},
@@ -115,7 +121,45 @@ Status LayerCache::store(const std::string& key, const oci::LayerBlob& blob) con
   if (auto stamp = util::stamp_of(blob.file)) {
     json["stamp"] = stamp->str();
   }
-  return util::write_file_atomic(m_dir / "layers" / (key + ".json"), json.dump());
+  return json;
+}
+
+}  // namespace
+
+Status LayerCache::store(const std::string& key, const oci::LayerBlob& blob) const {
+  std::error_code ec;
+  std::filesystem::create_directories(m_dir / "layers", ec);
+  if (ec) {
+    return util::errno_error(m_dir / "layers", ec.value());
+  }
+  return util::write_file_atomic(m_dir / "layers" / (key + ".json"), record_of(blob).dump());
+}
+
+Status LayerCache::store_all(
+    const std::vector<std::pair<std::string, oci::LayerBlob>>& layers) const {
+  if (layers.size() < 2) {
+    for (const auto& [key, blob] : layers) {
+      DISTILL_CHECK(store(key, blob));
+    }
+    return {};
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(m_dir / "layers", ec);
+  if (ec) {
+    return util::errno_error(m_dir / "layers", ec.value());
+  }
+  nlohmann::json records = nlohmann::json::object();
+  for (const auto& [key, blob] : layers) {
+    records[key] = record_of(blob);
+  }
+  DISTILL_TRY(auto file, util::AtomicFile::create(m_dir / "layers" / "records.json"));
+  DISTILL_CHECK(file.write(nlohmann::json{{"records", std::move(records)}}.dump()));
+  for (const auto& [key, blob] : layers) {
+    if (!file.link_as(m_dir / "layers" / (key + ".json")).ok()) {
+      DISTILL_CHECK(store(key, blob));  // no hard links here: a file of its own
+    }
+  }
+  return {};  // the temporary's own name goes with `file`
 }
 
 Result<oci::LayerBlob> LayerCache::adopt(const std::string& key, const oci::LayerBlob& blob) const {

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <string>
 
 #include "util/file_io.hpp"
 #include "util/interrupt_cleanup.hpp"
@@ -60,6 +61,28 @@ Status AtomicFile::write(const void* data, size_t size) {
 Status AtomicFile::commit_as(const std::filesystem::path& destination) {
   m_destination = destination;
   return commit();
+}
+
+Status AtomicFile::link_as(const std::filesystem::path& destination) {
+  if (::link(m_temp.c_str(), destination.c_str()) == 0) {
+    return {};
+  }
+  if (errno != EEXIST) {
+    return errno_error(destination, errno);
+  }
+  // The temporary's name and a number: no one else's, and a sweep leaves it
+  // while this object holds the inode's lock.
+  const std::string temp = m_temp.string() + "." + std::to_string(++m_links);
+  CleanupRegistration cleanup(temp, CleanupKind::File);
+  if (::link(m_temp.c_str(), temp.c_str()) != 0) {
+    return errno_error(destination, errno);
+  }
+  if (::rename(temp.c_str(), destination.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(temp.c_str());
+    return errno_error(destination, err);
+  }
+  return {};
 }
 
 Status AtomicFile::commit() {

@@ -37,6 +37,12 @@ class AtomicFile {
   Status commit();
   // The same, to a destination known only now (a blob named by its digest).
   Status commit_as(const std::filesystem::path& destination);
+  // Publishes what was written so far under `destination` too, replacing
+  // what is there: a hard link (renamed into place from a name of the
+  // temporary's own where one exists), so that one file, and one inode, goes
+  // by several names. The temporary stays this object's, to write no more.
+  // Fails where the file system has no hard links.
+  Status link_as(const std::filesystem::path& destination);
 
  private:
   AtomicFile(std::filesystem::path destination, std::filesystem::path temp, Fd fd,
@@ -50,6 +56,7 @@ class AtomicFile {
   std::filesystem::path m_temp;
   Fd m_fd;
   CleanupRegistration m_cleanup;
+  unsigned m_links = 0;  // names link_as() made to rename into place
 };
 
 }  // namespace distill::util

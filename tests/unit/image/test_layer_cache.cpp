@@ -3,6 +3,7 @@
 // and dropped when damaged, so the layer is rebuilt instead of shipped.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 
@@ -76,6 +77,53 @@ TEST_F(LayerCacheTest, RecordWithoutStampIsVerifiedOnce) {
   ASSERT_TRUE(cache().lookup("key").has_value());
   EXPECT_NE(util::read_file(m_dir->path() / "layers" / "key.json")->find("\"stamp\""),
             std::string::npos);
+}
+
+// A build records its layers together: one file under every key's name.
+TEST_F(LayerCacheTest, LayersStoredTogetherAreEachAHit) {
+  oci::LayerBlob other = m_blob;
+  const std::string content(8192, 'O');
+  other.descriptor.digest = crypto::sha256(content);
+  other.descriptor.size = content.size();
+  other.diff_id = crypto::sha256("other tar");
+  other.file = cache().blob_dir() / "sha256" / other.descriptor.digest.hex();
+  ASSERT_TRUE(util::write_file_atomic(other.file, content).ok());
+  // "key" has a record of its own already (SetUp): replaced.
+  ASSERT_TRUE(cache().store_all({{"key", m_blob}, {"second", other}}).ok());
+  const fs::path layers = m_dir->path() / "layers";
+  EXPECT_TRUE(fs::equivalent(layers / "key.json", layers / "second.json"));
+  size_t files = 0;
+  for (const auto& entry : fs::directory_iterator(layers)) {
+    EXPECT_FALSE(entry.path().filename().string().starts_with(".")) << entry.path();
+    ++files;
+  }
+  EXPECT_EQ(files, 2U);
+  auto first = cache().lookup("key");
+  auto second = cache().lookup("second");
+  ASSERT_TRUE(first.has_value());
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(first->descriptor.digest, m_blob.descriptor.digest);
+  EXPECT_EQ(second->descriptor.digest, other.descriptor.digest);
+  EXPECT_EQ(second->diff_id, other.diff_id);
+  EXPECT_EQ(second->file, other.file);
+  // A name linked to a record file without its key (damage) is a miss.
+  fs::create_hard_link(layers / "key.json", layers / "third.json");
+  EXPECT_FALSE(cache().lookup("third").has_value());
+  // A damaged blob is still found out through a shared record.
+  FILE* f = std::fopen(other.file.c_str(), "r+b");
+  ASSERT_NE(f, nullptr);
+  std::fputc('X', f);
+  std::fclose(f);
+  fs::last_write_time(other.file, fs::last_write_time(other.file) + std::chrono::seconds(5));
+  EXPECT_FALSE(cache().lookup("second").has_value());
+  EXPECT_TRUE(cache().lookup("key").has_value());
+}
+
+TEST_F(LayerCacheTest, OneLayerStoredAloneHasARecordOfItsOwn) {
+  ASSERT_TRUE(cache().store_all({{"alone", m_blob}}).ok());
+  EXPECT_EQ(fs::hard_link_count(m_dir->path() / "layers" / "alone.json"), 1U);
+  EXPECT_TRUE(cache().lookup("alone").has_value());
+  ASSERT_TRUE(cache().store_all({}).ok());
 }
 
 }  // namespace

@@ -45,6 +45,43 @@ TEST(AtomicFile, NoCommitLeavesNothing) {
   EXPECT_TRUE(std::filesystem::is_empty(dir->path()));
 }
 
+// link_as publishes one file under several names, the first where none was,
+// the second over an older file, and the temporary's own name goes with it.
+TEST(AtomicFile, LinkAsPublishesOneFileUnderSeveralNames) {
+  auto dir = TempDir::create();
+  ASSERT_TRUE(dir.ok());
+  ASSERT_TRUE(write_file_atomic(dir->path() / "two", "old").ok());
+  {
+    auto file = AtomicFile::create(dir->path() / "batch");
+    ASSERT_TRUE(file.ok());
+    ASSERT_TRUE(file->write("shared").ok());
+    ASSERT_TRUE(file->link_as(dir->path() / "one").ok());
+    ASSERT_TRUE(file->link_as(dir->path() / "two").ok());
+    EXPECT_EQ(std::filesystem::hard_link_count(dir->path() / "one"), 3U);
+  }
+  EXPECT_EQ(*read_file(dir->path() / "one"), "shared");
+  EXPECT_EQ(*read_file(dir->path() / "two"), "shared");
+  EXPECT_EQ(std::filesystem::hard_link_count(dir->path() / "two"), 2U);
+  size_t names = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir->path())) {
+    EXPECT_TRUE(entry.path().filename() == "one" || entry.path().filename() == "two")
+        << entry.path();
+    ++names;
+  }
+  EXPECT_EQ(names, 2U);
+}
+
+TEST(AtomicFile, LinkAsNamesTheDestinationItCannotMake) {
+  auto dir = TempDir::create();
+  ASSERT_TRUE(dir.ok());
+  auto file = AtomicFile::create(dir->path() / "batch");
+  ASSERT_TRUE(file.ok());
+  auto linked = file->link_as(dir->path() / "missing" / "one");
+  ASSERT_FALSE(linked.ok());
+  EXPECT_NE(linked.error().message.find("missing/one"), std::string::npos)
+      << linked.error().message;
+}
+
 // Another process may remove its own files inside a TempDir while the
 // directory goes: a gpg-agent stopping takes its sockets. remove_all() stops
 // at the first entry that vanishes under it, which left whole directories
