@@ -7,11 +7,12 @@
 // cache's blob store <cache>/blobs/sha256/<digest>. Both are published with
 // atomic renames (or, for a record, a hard link), the record after the blob,
 // so a reader never sees a record whose blob is missing or partial. A build
-// records the layers it made together, once the last is made: one file
-// {"records": {KEY: RECORD, ...}} under every key's name (store_all). The record keeps the blob's
-// stamp (size and mtime) as it was when verified: a lookup that finds the blob changed since hashes
-// it, and drops it (a miss: the layer is rebuilt) unless it still holds its digest. Outputs are
-// copied from the blob and verified again on the way.
+// records the layers it made together, once the last is made: one file,
+// {"records": {KEY: RECORD, ...}}, under every key's name (store_all). The
+// record keeps the blob's stamp (size and mtime) as it was when verified: a
+// lookup that finds the blob changed since hashes it, and drops it (a miss:
+// the layer is rebuilt) unless it still holds its digest. Outputs are copied
+// from the blob and verified again on the way.
 #pragma once
 
 #include <filesystem>
