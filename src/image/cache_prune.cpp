@@ -13,6 +13,7 @@
 #include <set>
 #include <string_view>
 #include <system_error>
+#include <utility>
 
 #include "crypto/sha256.hpp"
 #include "net/content_cache.hpp"
@@ -29,6 +30,8 @@ struct CacheFile {
   std::filesystem::path path;  // absolute
   uint64_t bytes = 0;
   int64_t used = 0;
+  dev_t device = 0;
+  ino_t inode = 0;
 };
 
 std::optional<CacheFile> cache_file(const std::filesystem::path& path) {
@@ -37,7 +40,7 @@ std::optional<CacheFile> cache_file(const std::filesystem::path& path) {
     return std::nullopt;
   }
   return CacheFile{path, static_cast<uint64_t>(st.st_size),
-                   std::max<int64_t>(st.st_atim.tv_sec, st.st_mtim.tv_sec)};
+                   std::max<int64_t>(st.st_atim.tv_sec, st.st_mtim.tv_sec), st.st_dev, st.st_ino};
 }
 
 // Whether `dir` is a directory itself (not a link to one).
@@ -47,9 +50,12 @@ bool is_real_directory(const std::filesystem::path& dir) {
 }
 
 // The regular files under `dir`, at any depth, links not followed; names
-// starting with '.' (temporaries, whose owner may be alive) are left out.
+// starting with '.' (temporaries, whose owner may be alive) are left out. A
+// file under several names (a build's layer records) has its bytes counted
+// under the first: its names share their times, so they go or stay together.
 Result<std::vector<CacheFile>> files_under(const std::filesystem::path& dir) {
   std::vector<CacheFile> files;
+  std::set<std::pair<dev_t, ino_t>> seen;
   if (!is_real_directory(dir)) {
     return files;
   }
@@ -64,6 +70,9 @@ Result<std::vector<CacheFile>> files_under(const std::filesystem::path& dir) {
       continue;
     }
     if (auto file = cache_file(it->path())) {
+      if (!seen.emplace(file->device, file->inode).second) {
+        file->bytes = 0;
+      }
       files.push_back(std::move(*file));
     }
   }

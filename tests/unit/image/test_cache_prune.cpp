@@ -9,6 +9,9 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "image/cache_prune.hpp"
 #include "image/layer_cache.hpp"
@@ -147,6 +150,41 @@ TEST_F(CachePruneTest, RemovesWhatWentUnusedAndKeepsTheRest) {
 
   // What was kept is found again: the layer is still a hit.
   EXPECT_TRUE(LayerCache(root()).lookup("used").has_value());
+}
+
+// The records of the layers one build made are one file under each key's
+// name (LayerCache::store_all): kept or removed together, their bytes counted
+// once, and the blobs they name kept while they are.
+TEST_F(CachePruneTest, ABuildsSharedRecordsGoTogetherCountedOnce) {
+  const LayerCache layers(root());
+  std::vector<std::pair<std::string, oci::LayerBlob>> made;
+  for (const std::string content : {"layer one", "layer two"}) {
+    oci::LayerBlob blob;
+    blob.descriptor.media_type = "application/vnd.oci.image.layer.v1.tar+gzip";
+    blob.descriptor.digest = crypto::sha256(content);
+    blob.descriptor.size = content.size();
+    blob.diff_id = crypto::sha256("tar of " + content);
+    blob.file = put("blobs/sha256/" + blob.descriptor.digest.hex(), content, 45);
+    made.emplace_back(content == "layer one" ? "one" : "two", blob);
+  }
+  ASSERT_TRUE(layers.store_all(made).ok());
+  age(layers.record_dir() / "one.json", 1);  // both names: one inode
+  const uint64_t record_bytes = fs::file_size(layers.record_dir() / "one.json");
+
+  auto kept = prune(30);
+  ASSERT_TRUE(kept.ok()) << kept.error().message;
+  EXPECT_TRUE(has("layers/one.json") && has("layers/two.json"));
+  EXPECT_TRUE(has("blobs/sha256/" + crypto::sha256("layer two").hex()));
+  EXPECT_EQ(count(*kept, "layers").kept_files, 2U);
+  EXPECT_EQ(count(*kept, "layers").kept_bytes, record_bytes);
+
+  age(layers.record_dir() / "two.json", 40);
+  auto removed = prune(30);
+  ASSERT_TRUE(removed.ok()) << removed.error().message;
+  EXPECT_FALSE(has("layers/one.json") || has("layers/two.json"));
+  EXPECT_FALSE(has("blobs/sha256/" + crypto::sha256("layer one").hex()));
+  EXPECT_EQ(count(*removed, "layers").removed_files, 2U);
+  EXPECT_EQ(count(*removed, "layers").removed_bytes, record_bytes);
 }
 
 TEST_F(CachePruneTest, ADryRunNamesWhatWouldGoAndRemovesNothing) {
