@@ -201,7 +201,16 @@ Result<image::BuildRequest> BuildOptions::to_request() const {
 
 namespace {
 
-void bring_in_layer_buffers(util::WorkerPool& pool) {
+bool g_layer_buffers_started = false;
+
+}  // namespace
+
+void start_bringing_in_layer_buffers(const BuildOptions& options) {
+  if (g_layer_buffers_started) {
+    return;
+  }
+  g_layer_buffers_started = true;
+  util::WorkerPool& pool = process_pool(options.jobs);
   if (pool.size() < 2) {
     return;  // no thread to spare while the plan is made
   }
@@ -216,17 +225,6 @@ void bring_in_layer_buffers(util::WorkerPool& pool) {
         util::arena_bring_in_ahead(limit);
       }
     });
-  }
-}
-
-bool g_layer_buffers_started = false;
-
-}  // namespace
-
-void start_bringing_in_layer_buffers(const BuildOptions& options) {
-  if (!g_layer_buffers_started) {
-    g_layer_buffers_started = true;
-    bring_in_layer_buffers(process_pool(options.jobs));
   }
 }
 

@@ -126,13 +126,15 @@ nlohmann::json record_of(const oci::LayerBlob& blob) {
 
 }  // namespace
 
-Status LayerCache::store(const std::string& key, const oci::LayerBlob& blob) const {
+Status LayerCache::make_record_dir() const {
   std::error_code ec;
-  std::filesystem::create_directories(m_dir / "layers", ec);
-  if (ec) {
-    return util::errno_error(m_dir / "layers", ec.value());
-  }
-  return util::write_file_atomic(m_dir / "layers" / (key + ".json"), record_of(blob).dump());
+  std::filesystem::create_directories(record_dir(), ec);
+  return ec ? util::errno_error(record_dir(), ec.value()) : Status{};
+}
+
+Status LayerCache::store(const std::string& key, const oci::LayerBlob& blob) const {
+  DISTILL_CHECK(make_record_dir());
+  return util::write_file_atomic(record_dir() / (key + ".json"), record_of(blob).dump());
 }
 
 Status LayerCache::store_all(
@@ -143,19 +145,15 @@ Status LayerCache::store_all(
     }
     return {};
   }
-  std::error_code ec;
-  std::filesystem::create_directories(m_dir / "layers", ec);
-  if (ec) {
-    return util::errno_error(m_dir / "layers", ec.value());
-  }
+  DISTILL_CHECK(make_record_dir());
   nlohmann::json records = nlohmann::json::object();
   for (const auto& [key, blob] : layers) {
     records[key] = record_of(blob);
   }
-  DISTILL_TRY(auto file, util::AtomicFile::create(m_dir / "layers" / "records.json"));
+  DISTILL_TRY(auto file, util::AtomicFile::create(record_dir() / "records.json"));
   DISTILL_CHECK(file.write(nlohmann::json{{"records", std::move(records)}}.dump()));
   for (const auto& [key, blob] : layers) {
-    if (!file.link_as(m_dir / "layers" / (key + ".json")).ok()) {
+    if (!file.link_as(record_dir() / (key + ".json")).ok()) {
       DISTILL_CHECK(store(key, blob));  // no hard links here: a file of its own
     }
   }

@@ -68,6 +68,8 @@ class LayerCache {
   Result<oci::LayerBlob> adopt(const std::string& key, const oci::LayerBlob& blob) const;
 
  private:
+  Status make_record_dir() const;
+
   std::filesystem::path m_dir;
 };
 

@@ -53,16 +53,21 @@ class CachePruneTest : public ::testing::Test {
     const timespec times[2] = {{at, 0}, {at, 0}};
     ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW), 0) << path;
   }
-  // A layer record made by LayerCache itself, naming a blob of `content`.
-  void put_layer(const std::string& key, const std::string& content, double record_days_ago,
-                 double blob_days_ago) {
-    const LayerCache layers(root());
+  // A layer blob of `content` in the cache's blob store.
+  oci::LayerBlob put_blob(const std::string& content, double days_ago) {
     oci::LayerBlob blob;
     blob.descriptor.media_type = "application/vnd.oci.image.layer.v1.tar+gzip";
     blob.descriptor.digest = crypto::sha256(content);
     blob.descriptor.size = content.size();
     blob.diff_id = crypto::sha256("tar of " + content);
-    blob.file = put("blobs/sha256/" + blob.descriptor.digest.hex(), content, blob_days_ago);
+    blob.file = put("blobs/sha256/" + blob.descriptor.digest.hex(), content, days_ago);
+    return blob;
+  }
+  // A layer record made by LayerCache itself, naming a blob of `content`.
+  void put_layer(const std::string& key, const std::string& content, double record_days_ago,
+                 double blob_days_ago) {
+    const LayerCache layers(root());
+    const oci::LayerBlob blob = put_blob(content, blob_days_ago);
     ASSERT_TRUE(layers.store(key, blob).ok());
     age(layers.record_dir() / (key + ".json"), record_days_ago);
     age(blob.file, blob_days_ago);
@@ -157,17 +162,9 @@ TEST_F(CachePruneTest, RemovesWhatWentUnusedAndKeepsTheRest) {
 // once, and the blobs they name kept while they are.
 TEST_F(CachePruneTest, ABuildsSharedRecordsGoTogetherCountedOnce) {
   const LayerCache layers(root());
-  std::vector<std::pair<std::string, oci::LayerBlob>> made;
-  for (const std::string content : {"layer one", "layer two"}) {
-    oci::LayerBlob blob;
-    blob.descriptor.media_type = "application/vnd.oci.image.layer.v1.tar+gzip";
-    blob.descriptor.digest = crypto::sha256(content);
-    blob.descriptor.size = content.size();
-    blob.diff_id = crypto::sha256("tar of " + content);
-    blob.file = put("blobs/sha256/" + blob.descriptor.digest.hex(), content, 45);
-    made.emplace_back(content == "layer one" ? "one" : "two", blob);
-  }
-  ASSERT_TRUE(layers.store_all(made).ok());
+  ASSERT_TRUE(
+      layers.store_all({{"one", put_blob("layer one", 45)}, {"two", put_blob("layer two", 45)}})
+          .ok());
   age(layers.record_dir() / "one.json", 1);  // both names: one inode
   const uint64_t record_bytes = fs::file_size(layers.record_dir() / "one.json");
 
